@@ -1,0 +1,134 @@
+/**
+ * Configuration: non-secret settings from app.config.json, secrets from the environment only.
+ * One zod schema for each; an invalid config lists every problem by its path.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as ou_1a2b3c');
+
+/** Who may run a command: "everyone", "admins", "role:<name>" or an open_id. */
+const principal = z.union([
+  z.literal('everyone'),
+  z.literal('admins'),
+  z.string().regex(/^role:[a-z][a-z0-9_-]*$/, 'must be "everyone", "admins", "role:<name>" or an open_id'),
+  openId,
+]);
+
+const rateLimit = z
+  .object({
+    perSecond: z.number().positive().optional(),
+    perMinute: z.number().positive().optional(),
+  })
+  .strict()
+  .refine((l) => l.perSecond !== undefined || l.perMinute !== undefined, 'set perSecond, perMinute or both');
+
+const onboardingStep = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be lower-case letters, digits, - or _'),
+    /** The command the step runs, written as a user would type it; {placeholders} come from the new user. */
+    run: z.string().startsWith('/', 'must be a command such as "/group create ..."'),
+  })
+  .strict();
+
+export const appConfigSchema = z
+  .object({
+    admins: z.array(openId).default([]),
+    roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), z.array(openId)).default({}),
+    commands: z.record(z.string(), z.object({ allow: z.array(principal).min(1) }).strict()).default({}),
+    onboarding: z
+      .object({
+        enabled: z.boolean().default(true),
+        steps: z.array(onboardingStep).default([]),
+      })
+      .strict()
+      .default({ enabled: true, steps: [] }),
+    rateLimits: z.record(z.string(), rateLimit).default({}),
+    /** Bot menu event_key → command text, e.g. {"help": "/help"}. */
+    menu: z.record(z.string().min(1).max(30), z.string().startsWith('/')).default({}),
+    receiver: z
+      .object({
+        replayWindowSeconds: z.number().int().positive().default(300),
+        bodyLimitBytes: z.number().int().positive().default(1_048_576),
+      })
+      .strict()
+      .default({ replayWindowSeconds: 300, bodyLimitBytes: 1_048_576 }),
+    inbox: z
+      .object({
+        concurrency: z.number().int().min(1).max(64).default(8),
+        dedupeHours: z.number().min(8, 'Feishu re-pushes for about 7.1 h: keep dedupe keys at least 8 h').default(24),
+      })
+      .strict()
+      .default({ concurrency: 8, dedupeHours: 24 }),
+    store: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('sqlite'), file: z.string().default('bot.sqlite') }).strict(),
+        z.object({ kind: z.literal('redis'), url: z.string().regex(/^redis:\/\//, 'must start with redis://') }).strict(),
+      ])
+      .default({ kind: 'sqlite', file: 'bot.sqlite' }),
+  })
+  .strict();
+
+export type AppConfig = z.infer<typeof appConfigSchema>;
+
+export const envSchema = z.object({
+  FEISHU_APP_ID: z.string().regex(/^cli_[0-9a-zA-Z]+$/, 'must look like cli_a1b2c3d4e5f6a7b8').optional(),
+  FEISHU_APP_SECRET: z.string().min(1).optional(),
+  FEISHU_ENCRYPT_KEY: z.string().min(1).optional(),
+  FEISHU_VERIFICATION_TOKEN: z.string().min(1).optional(),
+  FEISHU_DOMAIN: z
+    .string()
+    .url('must be a URL such as https://open.feishu.cn or http://127.0.0.1:9000')
+    // The SDK builds `${domain}/open-apis/...`, so a trailing slash would double it.
+    .transform((s) => s.replace(/\/+$/, ''))
+    .default('https://open.feishu.cn'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  app: AppConfig;
+  env: Env;
+  /** True when no app credentials are set: start the local emulator and run against it. */
+  sandbox: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const formatIssues = (where: string, error: z.ZodError): string[] =>
+  error.issues.map((i) => `${where}${i.path.length ? ` ${i.path.join('.')}` : ''}: ${i.message}`);
+
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.config.json'): Config {
+  const problems: string[] = [];
+  const app = appConfigSchema.safeParse(raw);
+  if (!app.success) problems.push(...formatIssues(source, app.error));
+  // Empty variables count as unset, the way shells and .env files usually mean them.
+  const cleanEnv = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsedEnv = envSchema.safeParse(cleanEnv);
+  if (!parsedEnv.success) problems.push(...formatIssues('env', parsedEnv.error));
+  if (parsedEnv.success && Boolean(parsedEnv.data.FEISHU_APP_ID) !== Boolean(parsedEnv.data.FEISHU_APP_SECRET)) {
+    problems.push('env FEISHU_APP_ID / FEISHU_APP_SECRET: set both to run against Feishu, or neither for the local sandbox');
+  }
+  if (problems.length || !app.success || !parsedEnv.success) throw new ConfigError(problems);
+  return { app: app.data, env: parsedEnv.data, sandbox: !parsedEnv.data.FEISHU_APP_ID };
+}
+
+export function loadConfig(path = resolve(process.cwd(), 'app.config.json'), env = process.env): Config {
+  let raw: unknown = {};
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'ENOENT') throw new ConfigError([`${path}: ${err.message}`]);
+  }
+  return parseConfig(raw, env, path);
+}
