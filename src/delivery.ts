@@ -26,3 +26,21 @@ export interface CardCallbackResponse {
   toast?: { type: 'info' | 'success' | 'error' | 'warning'; content: string; i18n?: Record<string, string> };
   card?: { type: 'raw'; data: Record<string, unknown> };
 }
+
+/** How a card callback is answered: the synchronous response, then optional work once Feishu has it. */
+export interface CardAnswer {
+  response: CardCallbackResponse;
+  /**
+   * Runs after the HTTP response has been sent: the delayed-update token only works after the callback
+   * is answered (platform.md §3.4), so a slow handler finishes here.
+   */
+  afterAck?: () => Promise<void>;
+}
+
+/** What the app offers the transports (implemented by src/app.ts). */
+export interface DeliveryHandler {
+  /** Run by an inbox worker for each accepted event. Resolves when done; rejects only on a transient failure worth a retry. */
+  handleEvent(delivery: Delivery): Promise<void>;
+  /** Answer a card callback within Feishu's 3 s: always resolves within the app's 2.5 s budget. */
+  handleCard(delivery: Delivery): Promise<CardAnswer>;
+}

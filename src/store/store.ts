@@ -43,6 +43,8 @@ export interface Store {
    * becomes claimable again, which is how work resumes after a crash.
    */
   claim(limit: number, leaseMs: number): Promise<InboxItem[]>;
+  /** Extend the lease of an item still being worked on, so a long handler is not handed to a second worker. */
+  renew(id: string, leaseMs: number): Promise<void>;
   /** Finished (successfully or with a reported error): never handed out again. */
   complete(id: string): Promise<void>;
   /** Give a claimed item back to the queue, to be retried no earlier than `retryAt`. */

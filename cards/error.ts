@@ -1,0 +1,36 @@
+import { Elements, envelope, escapeMd, fitting, grey, listBlock, twoLines, type Bilingual, type Card } from './kit.js';
+
+export interface ErrorCardInput {
+  title: Bilingual;
+  problems: Bilingual[];
+  code?: number;
+  nextStep?: Bilingual;
+  /** A command or value to copy, shown verbatim in a code block. */
+  example?: string;
+  /** An id the user can quote to an admin (e.g. the Feishu log id). */
+  reference?: string;
+}
+
+const MAX_PROBLEMS = 20;
+
+export function errorCard(o: ErrorCardInput): Card {
+  const problems = o.problems.map(twoLines);
+  return fitting(
+    problems.length,
+    (shown) => {
+      const els = new Elements();
+      // With one problem a heading is noise; with several it tells the user how many to fix.
+      if (problems.length === 1) els.markdown(problems[0] ?? '');
+      else els.markdown(listBlock({ zh: '问题', en: 'Problems' }, problems, shown));
+      if (o.code !== undefined) els.markdown(`错误码 · Code：**${o.code}**`);
+      if (o.nextStep) els.markdown(`**下一步 · Next step**\n${twoLines(o.nextStep)}`);
+      if (o.example) {
+        // A code block shows text literally; only a fence inside it could end the block early.
+        els.markdown(`**示例 · Example**\n\`\`\`\n${o.example.replaceAll('```', "'''")}\n\`\`\``);
+      }
+      if (o.reference) els.markdown(grey(`参考编号 · Reference：${escapeMd(o.reference)}`));
+      return envelope(o.title, 'red', els);
+    },
+    MAX_PROBLEMS,
+  );
+}

@@ -1,0 +1,23 @@
+import { commandLine } from './help.js';
+import { Elements, envelope, fitting, listBlock, twoLines, type Bilingual, type Card } from './kit.js';
+
+export interface WelcomeCardInput {
+  botName: string;
+  commands: { usage: string; summary: Bilingual }[];
+}
+
+export function welcomeCard(o: WelcomeCardInput): Card {
+  const entries = o.commands.map((c) => commandLine(c.usage, c.summary));
+  return fitting(entries.length, (shown) => {
+    const els = new Elements();
+    els.markdown(
+      twoLines({
+        zh: '我可以帮你创建群聊、邮件组和邮件联系人，也能撰写并发送邮件。',
+        en: 'I can create group chats, mail groups and mail contacts, and compose and send mail.',
+      }),
+    );
+    if (entries.length) els.markdown(listBlock({ zh: '常用命令', en: 'Commands' }, entries, shown));
+    els.markdown(twoLines({ zh: '发送 /help 查看每个命令的详细用法。', en: 'Send /help for the details of each command.' }));
+    return envelope({ zh: `你好，我是${o.botName}`, en: `Hi, I'm ${o.botName}` }, 'indigo', els);
+  });
+}

@@ -1,0 +1,441 @@
+/**
+ * The app core: what the bot does with each verified delivery.
+ *
+ *   app.command('group create', spec, async (ctx, args) => …)   chat commands, args typed by the spec's zod schema
+ *   app.action('draft.send', schema, async (ctx, args) => ({ card, toast }))   card button callbacks
+ *   app.event('contact.user.created_v3', async (ctx, event) => …)   any other event
+ *   app.use(async (ctx, next) => { …; await next(); })            koa-style middleware
+ *
+ * Every delivery runs through: error boundary → ignore bots → authorization → app.use middleware → the handler.
+ * Built in: /help (generated from the specs), a welcome card when the bot joins a chat, bot menu clicks run the
+ * command configured in app.config.json `menu`, and a hint for messages that are not text.
+ */
+import { z } from 'zod';
+import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type Card } from '../cards/index.js';
+import type { Config } from './config.js';
+import { Context, type ActionResult, type ContextInit, type CoreGateway, type Sender, type Target, type Toast } from './context.js';
+import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
+import type { FeishuGateway } from './feishu/gateway.js';
+import { helpFor, unknownCommandCard } from './commands/help.js';
+import { describeParseError, parseCommand, type ParseResult } from './commands/parse.js';
+import { CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
+import { bindArgs, issueProblems, type CommandSpec } from './commands/spec.js';
+import { silentLogger, type Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import { authorize } from './middleware/authorize.js';
+import { compose, type Middleware } from './middleware/compose.js';
+import { errorBoundary } from './middleware/error-boundary.js';
+import { ignoreBots } from './middleware/ignore-bots.js';
+import type { Store } from './store/store.js';
+
+export type CommandHandler<G extends CoreGateway, A> = (ctx: Context<G>, args: A) => Promise<void>;
+export type ActionHandler<G extends CoreGateway, A> = (ctx: Context<G>, args: A) => Promise<ActionResult | void>;
+/** `event` is the envelope's `event` object, as Feishu sent it. */
+export type EventHandler<G extends CoreGateway> = (ctx: Context<G>, event: Record<string, unknown>) => Promise<void>;
+
+export interface ActionOptions {
+  /** Title of the progress card shown when the handler outlasts the card budget. */
+  progress?: Bilingual;
+}
+
+export interface AppOptions<G extends CoreGateway> {
+  config: Config;
+  gateway: G;
+  store: Store;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** How long a card action may run before the callback is answered with a progress card (Feishu allows 3 s). */
+  cardBudgetMs?: number;
+  now?: () => number;
+  /** Reference ids on error cards. */
+  reference?: () => string;
+}
+
+export const DEFAULT_CARD_BUDGET_MS = 2_500;
+
+type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
+/** What a delivery tells about its context; the app adds the rest. */
+type Parts = Partial<Pick<ContextInit<CoreGateway>, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target'>>;
+
+interface ActionEntry<G extends CoreGateway> {
+  schema: z.ZodObject;
+  handler: ActionHandler<G, unknown>;
+  progress?: Bilingual;
+}
+
+const ids = z.object({ open_id: z.string(), union_id: z.string(), user_id: z.string() }).partial();
+const mention = z.object({ key: z.string(), id: ids.optional(), name: z.string().optional() });
+const messageEvent = z.object({
+  sender: z.object({ sender_id: ids.optional(), sender_type: z.string().optional() }),
+  message: z.object({
+    message_id: z.string(),
+    chat_id: z.string(),
+    chat_type: z.string(),
+    message_type: z.string(),
+    content: z.string(),
+    mentions: z.array(mention).optional(),
+  }),
+});
+/** Who acted and where, in the shapes of bot.added (operator_id) and bot.menu (operator.operator_id). */
+const eventParties = z.object({
+  chat_id: z.string().optional(),
+  operator_id: ids.optional(),
+  operator: z.object({ operator_id: ids.optional(), operator_name: z.string().optional() }).optional(),
+});
+const cardAction = z.object({
+  value: z.record(z.string(), z.unknown()).optional(),
+  form_value: z.record(z.string(), z.unknown()).optional(),
+});
+/** card.action.trigger arrives in two wire forms (platform.md §2.2 and the flat legacy §2.3). */
+const cardCallback = z.union([
+  z.object({
+    event: z.object({
+      operator: ids.optional(),
+      token: z.string().optional(),
+      action: cardAction,
+      context: z.object({ open_message_id: z.string(), open_chat_id: z.string() }).partial().optional(),
+    }),
+  }).transform(({ event: e }) => ({
+    operator: e.operator, token: e.token, action: e.action,
+    messageId: e.context?.open_message_id, chatId: e.context?.open_chat_id,
+  })),
+  z.object({
+    open_id: z.string().optional(),
+    user_id: z.string().optional(),
+    open_message_id: z.string().optional(),
+    open_chat_id: z.string().optional(),
+    token: z.string().optional(),
+    action: cardAction,
+  }).transform((l) => ({
+    operator: { open_id: l.open_id, user_id: l.user_id }, token: l.token, action: l.action,
+    messageId: l.open_message_id, chatId: l.open_chat_id,
+  })),
+]);
+
+const toSender = (id: z.infer<typeof ids> | undefined, name?: string): Sender | undefined =>
+  id?.open_id
+    ? {
+        openId: id.open_id,
+        ...(id.union_id ? { unionId: id.union_id } : {}),
+        ...(id.user_id ? { userId: id.user_id } : {}),
+        ...(name ? { name } : {}),
+      }
+    : undefined;
+
+const toastBody = (t: Toast): NonNullable<CardCallbackResponse['toast']> => ({
+  type: t.type,
+  content: t.text.zh,
+  i18n: { zh_cn: t.text.zh, en_us: t.text.en },
+});
+
+const HINT: Card = successCard({
+  title: { zh: '发送命令来使用我', en: 'Send me a command' },
+  summary: { zh: '我只读懂以 / 开头的文字命令。发送 /help 查看我能做什么。', en: 'I read text commands starting with /. Send /help to see what I can do.' },
+});
+
+export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandler {
+  readonly #opts: AppOptions<G>;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #registry = new CommandRegistry<CommandHandler<G, unknown>>();
+  readonly #actions = new Map<string, ActionEntry<G>>();
+  readonly #events = new Map<string, EventHandler<G>[]>();
+  readonly #middleware: Middleware<G>[];
+  #bot: Promise<{ openId: string; name: string }> | undefined;
+
+  constructor(opts: AppOptions<G>) {
+    this.#opts = opts;
+    this.#logger = opts.logger ?? silentLogger;
+    this.#now = opts.now ?? Date.now;
+    this.#middleware = [errorBoundary(opts.reference), ignoreBots, authorize];
+    this.#registerBuiltins();
+  }
+
+  use(middleware: Middleware<G>): this {
+    this.#middleware.push(middleware);
+    return this;
+  }
+
+  /** `name` is "group" or "group create"; the handler's args are the spec schema's output type. */
+  command<S extends z.ZodObject>(name: string, spec: CommandSpec<S>, handler: CommandHandler<G, z.infer<S>>): this {
+    this.#registry.add(name, spec as unknown as CommandSpec, handler as CommandHandler<G, unknown>);
+    return this;
+  }
+
+  /** Buttons carry `{ action: name, ...args }`; args (+ form values) are validated by `schema`. */
+  action<S extends z.ZodObject>(name: string, schema: S, handler: ActionHandler<G, z.infer<S>>, opts: ActionOptions = {}): this {
+    if (this.#actions.has(name)) throw new Error(`card action "${name}" is registered twice`);
+    this.#actions.set(name, { schema, handler: handler as ActionHandler<G, unknown>, ...opts });
+    return this;
+  }
+
+  event(type: string, handler: EventHandler<G>): this {
+    this.#events.set(type, [...(this.#events.get(type) ?? []), handler]);
+    return this;
+  }
+
+  /** Everything registered, built-ins included (e.g. to check that every example validates). */
+  commands(): readonly RegisteredCommand[] {
+    return this.#registry.all();
+  }
+
+  /** The parser as the app runs it: with the registered subcommands. */
+  parse(text: string, opts: Omit<Parameters<typeof parseCommand>[1] & object, 'subcommands'> = {}): ParseResult {
+    return parseCommand(text, { ...opts, subcommands: this.#registry.subcommands });
+  }
+
+  async handleEvent(delivery: Delivery): Promise<void> {
+    const event = (delivery.payload.event ?? {}) as Record<string, unknown>;
+    if (delivery.type === 'im.message.receive_v1') return this.#onMessage(delivery, event);
+    const handlers = this.#events.get(delivery.type);
+    if (!handlers) {
+      this.#logger.debug({ eventId: delivery.id, type: delivery.type }, 'no handler for this event type');
+      return;
+    }
+    const parties = eventParties.safeParse(event);
+    const p = parties.success ? parties.data : {};
+    const sender = toSender(p.operator_id ?? p.operator?.operator_id, p.operator?.operator_name);
+    const ctx = await this.#context(delivery, 'event', { sender, chatId: p.chat_id });
+    await this.#run(ctx, async () => {
+      for (const handler of handlers) await handler(ctx, event);
+    });
+  }
+
+  async handleCard(delivery: Delivery): Promise<CardAnswer> {
+    const parsed = cardCallback.safeParse(delivery.payload);
+    if (!parsed.success) {
+      this.#logger.warn({ eventId: delivery.id, issues: parsed.error.issues }, 'unreadable card callback');
+      return { response: { toast: toastBody({ type: 'error', text: { zh: '无法读取这次点击', en: 'Could not read this click' } }) } };
+    }
+    const cb = parsed.data;
+    const { action: name, ...values } = cb.action.value ?? {};
+    const entry = typeof name === 'string' ? this.#actions.get(name) : undefined;
+    if (!entry || typeof name !== 'string') {
+      this.#logger.warn({ eventId: delivery.id, action: name }, 'card action with no handler');
+      return { response: { toast: toastBody({ type: 'warning', text: { zh: '这个按钮已失效', en: 'This button no longer works' } }) } };
+    }
+
+    const work = (async (): Promise<ActionResult | undefined> => {
+      const ctx = await this.#context(delivery, 'action', {
+        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: { kind: 'action', key: name },
+      });
+      await this.#run(ctx, async () => {
+        const input = { ...values, ...cb.action.form_value };
+        const args = entry.schema.safeParse(input);
+        if (!args.success) {
+          ctx.outcome = 'invalid';
+          const problems = issueProblems(args.error.issues, input);
+          ctx.result = { toast: { type: 'error', text: { zh: problems.map((p) => p.zh).join('；'), en: problems.map((p) => p.en).join('; ') } } };
+          return;
+        }
+        ctx.result = (await entry.handler(ctx, args.data)) ?? ctx.result;
+      });
+      return ctx.result;
+    })().catch((err: unknown): ActionResult => {
+      // Only reachable when the context cannot be built (bot info unavailable): the boundary catches the rest.
+      this.#logger.error({ err, eventId: delivery.id }, 'card action failed before its handler ran');
+      return { toast: { type: 'error', text: { zh: '暂时无法处理，请稍后重试', en: 'Cannot handle this right now, try again later' } } };
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.#opts.cardBudgetMs ?? DEFAULT_CARD_BUDGET_MS);
+    });
+    const first = await Promise.race([work, late]);
+    clearTimeout(timer);
+    if (first !== 'late') return { response: toResponse(first) };
+
+    const title = entry.progress ?? { zh: '正在处理', en: 'Working on it' };
+    return {
+      response: {
+        toast: toastBody({ type: 'info', text: { zh: '正在处理，完成后卡片会更新', en: 'Working on it; the card will update when done' } }),
+        card: { type: 'raw', data: progressCard({ title, steps: [{ label: title, state: 'running' }] }) },
+      },
+      afterAck: async () => this.#finishLate(delivery.id, cb.token, cb.messageId, finalCard(await work)),
+    };
+  }
+
+  /** The delayed-update token works only after the callback is answered; PATCH is the fallback (platform.md §3.4). */
+  async #finishLate(eventId: string, token: string | undefined, messageId: string | undefined, card: Card): Promise<void> {
+    const log = this.#logger.child({ eventId });
+    if (token) {
+      try {
+        return await this.#opts.gateway.updateCardByToken(token, card);
+      } catch (err) {
+        log.warn({ err }, 'delayed card update failed; patching the message instead');
+      }
+    }
+    if (!messageId) return void log.error('cannot update the card: no token worked and no message id');
+    await this.#opts.gateway.patchCard(messageId, card).catch((err: unknown) => log.error({ err }, 'could not update the card'));
+  }
+
+  async #onMessage(delivery: Delivery, event: Record<string, unknown>): Promise<void> {
+    const parsed = messageEvent.safeParse(event);
+    if (!parsed.success) {
+      this.#logger.warn({ eventId: delivery.id, issues: parsed.error.issues }, 'unreadable im.message.receive_v1');
+      return;
+    }
+    const { sender, message } = parsed.data;
+    const base = {
+      sender: toSender(sender.sender_id),
+      senderType: sender.sender_type,
+      chatId: message.chat_id,
+      messageId: message.message_id,
+      chatType: message.chat_type,
+    };
+    const bot = await this.#botInfo();
+    if (message.message_type !== 'text') {
+      const addressed = message.mentions?.some((m) => m.id?.open_id === bot.openId) ?? false;
+      const ctx = await this.#context(delivery, 'message', base);
+      return this.#run(ctx, async () => {
+        if (message.chat_type === 'p2p' || addressed) await ctx.reply(HINT);
+        else ctx.outcome = 'ignored';
+      });
+    }
+    const text = textOf(message.content);
+    const result = this.parse(text, { mentions: message.mentions ?? [], botOpenId: bot.openId, chatType: message.chat_type });
+    await this.#runParsed(delivery, base, result);
+  }
+
+  /** A parsed message (typed or from the menu) → authorization and the command, or the right error card. */
+  async #runParsed(delivery: DeliveryRef, base: Parts, result: ParseResult): Promise<void> {
+    const resolution = result.ok ? this.#registry.resolve(result.command) : undefined;
+    const target: Target | undefined =
+      resolution?.kind === 'found' ? { kind: 'command', key: [resolution.entry.name, resolution.entry.sub].filter(Boolean).join(' ') } : undefined;
+    const ctx = await this.#context(delivery, 'message', { ...base, ...(target ? { target } : {}) });
+    await this.#run(ctx, async () => {
+      if (!result.ok) {
+        const { error } = result;
+        if (error.kind === 'not_command' || error.kind === 'empty') {
+          const addressed = error.kind === 'empty' || error.addressed;
+          if (ctx.chatType === 'p2p' || addressed) await ctx.reply(HINT);
+          else ctx.outcome = 'ignored';
+          return;
+        }
+        ctx.outcome = 'invalid';
+        await ctx.reply(errorCard({ title: { zh: '看不懂这条命令', en: 'Could not read the command' }, problems: [describeParseError(error)], example: '/help' }));
+        return;
+      }
+      await this.#dispatch(ctx, resolution!, result.command);
+    });
+  }
+
+  async #dispatch(ctx: Context<G>, resolution: Resolution<CommandHandler<G, unknown>>, parsed: Parameters<typeof bindArgs>[1]): Promise<void> {
+    if (resolution.kind !== 'found') {
+      ctx.outcome = 'invalid';
+      if (resolution.kind === 'needs_sub' && resolution.typed === undefined) return void (await ctx.reply(helpFor(this.#registry, [resolution.name])));
+      const typed = resolution.kind === 'unknown' ? resolution.typed : `${resolution.name} ${resolution.typed}`;
+      const suggestions = resolution.kind === 'unknown' ? resolution.suggestions : resolution.suggestions.map((s) => `${resolution.name} ${s}`);
+      await ctx.reply(unknownCommandCard(typed, suggestions));
+      return;
+    }
+    const { spec, handler } = resolution.entry;
+    const bound = bindArgs(spec, parsed);
+    if (!bound.ok) {
+      ctx.outcome = 'invalid';
+      await ctx.reply(errorCard({
+        title: { zh: '命令参数有误', en: 'Invalid command arguments' },
+        problems: bound.problems,
+        nextStep: { zh: `用法：${spec.usage}`, en: `Usage: ${spec.usage}` },
+        ...(spec.examples[0] ? { example: spec.examples[0] } : {}),
+      }));
+      return;
+    }
+    await handler(ctx, bound.args);
+  }
+
+  async #run(ctx: Context<G>, last: () => Promise<void>): Promise<void> {
+    const started = this.#now();
+    await compose(this.#middleware)(ctx, last);
+    this.#opts.metrics?.handlerSeconds.observe(
+      { kind: ctx.kind, name: ctx.target?.key ?? ctx.eventType, outcome: ctx.outcome },
+      (this.#now() - started) / 1000,
+    );
+  }
+
+  async #context(delivery: DeliveryRef, kind: Context['kind'], parts: Parts): Promise<Context<G>> {
+    const bot = await this.#botInfo();
+    const defined = Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined));
+    return new Context<G>({
+      ...defined,
+      kind,
+      delivery,
+      gateway: this.#opts.gateway,
+      store: this.#opts.store,
+      config: this.#opts.config,
+      logger: this.#logger,
+      botOpenId: bot.openId,
+      now: this.#now,
+    });
+  }
+
+  #botInfo(): Promise<{ openId: string; name: string }> {
+    this.#bot ??= this.#opts.gateway.botInfo().catch((err: unknown) => {
+      this.#bot = undefined; // try again on the next delivery
+      throw err;
+    });
+    return this.#bot;
+  }
+
+  #registerBuiltins(): void {
+    this.command('help', {
+      summary: { zh: '查看所有命令，或某个命令的用法', en: 'List every command, or explain one' },
+      usage: '/help [命令 command] [子命令 sub]',
+      examples: ['/help', '/help help'],
+      args: z.object({ topic: z.array(z.string()).optional().describe('要查看的命令 / the command to explain') }),
+      rest: 'topic',
+    }, async (ctx, { topic }) => void (await ctx.reply(helpFor(this.#registry, topic ?? []))));
+
+    this.event('im.chat.member.bot.added_v1', async (ctx) => {
+      const bot = await this.#botInfo();
+      const commands = this.#registry.all().map((e) => ({ usage: e.spec.usage, summary: e.spec.summary }));
+      await ctx.send(welcomeCard({ botName: bot.name, commands }));
+    });
+
+    this.event('application.bot.menu_v6', async (ctx, event) => {
+      const key = typeof event.event_key === 'string' ? event.event_key : '';
+      const text = this.#opts.config.app.menu[key];
+      if (text === undefined) {
+        ctx.logger.warn({ eventKey: key }, 'bot menu item has no command in app.config.json menu');
+        await ctx.send(errorCard({
+          title: { zh: '菜单项未配置', en: 'Menu item not configured' },
+          problems: [{ zh: `菜单项 ${key} 没有对应的命令`, en: `Menu item ${key} has no command` }],
+          nextStep: { zh: `请管理员在 app.config.json 的 menu 中添加 "${key}"`, en: `Ask an admin to add "${key}" to menu in app.config.json` },
+        }));
+        return;
+      }
+      // As if the operator typed it in a p2p chat with the bot: answers go to them privately. The nested
+      // delivery gets its own dedupe key so its reply uuids cannot collide with this context's.
+      const typed = { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.eventId}/menu` };
+      await this.#runParsed(typed, { sender: ctx.sender, senderType: 'user', chatType: 'p2p' },
+        this.parse(text, { chatType: 'p2p' }));
+    });
+  }
+}
+
+function textOf(content: string): string {
+  try {
+    const parsed: unknown = JSON.parse(content);
+    return typeof parsed === 'object' && parsed !== null && typeof (parsed as { text?: unknown }).text === 'string'
+      ? (parsed as { text: string }).text
+      : '';
+  } catch {
+    return '';
+  }
+}
+
+function toResponse(result: ActionResult | undefined): CardCallbackResponse {
+  return {
+    ...(result?.toast ? { toast: toastBody(result.toast) } : {}),
+    ...(result?.card ? { card: { type: 'raw', data: result.card } } : {}),
+  };
+}
+
+/** After a progress card, something must replace it even when the handler answered with a toast only. */
+function finalCard(result: ActionResult | undefined): Card {
+  if (result?.card) return result.card;
+  const text = result?.toast?.text ?? { zh: '已完成', en: 'Done' };
+  return result?.toast?.type === 'error'
+    ? errorCard({ title: { zh: '操作失败', en: 'Failed' }, problems: [text] })
+    : successCard({ title: text });
+}

@@ -1,0 +1,154 @@
+/**
+ * One context per delivery: who asked, where, a logger tagged with the event id, and the ways to answer.
+ * Replies carry a uuid derived from the delivery, so a redelivered event cannot post twice (Feishu dedupes a
+ * message uuid for an hour; our inbox dedupes for longer, this covers a crash between reply and completion).
+ */
+import { createHash } from 'node:crypto';
+import type { Bilingual, Card } from '../cards/index.js';
+import type { Config } from './config.js';
+import type { Delivery } from './delivery.js';
+import type { Logger } from './log.js';
+import type { AuditResult, Store } from './store/store.js';
+
+/** The gateway methods the app core needs (FeishuGateway implements them; tests may record them). */
+export interface CoreGateway {
+  replyCard(messageId: string, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  sendCard(to: { chatId: string } | { openId: string }, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  patchCard(messageId: string, card: Card): Promise<void>;
+  updateCardByToken(token: string, card: Card): Promise<void>;
+  botInfo(): Promise<{ openId: string; name: string }>;
+}
+
+export interface Sender {
+  openId: string;
+  unionId?: string;
+  userId?: string;
+  name?: string;
+}
+
+export type ContextKind = 'message' | 'action' | 'event';
+
+export interface Toast {
+  type: 'info' | 'success' | 'error' | 'warning';
+  text: Bilingual;
+}
+
+/** What a card action answers with: the card replaces the clicked one, the toast pops up. */
+export interface ActionResult {
+  card?: Card;
+  toast?: Toast;
+}
+
+/** What middleware decided, for metrics and logs. */
+export type Outcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
+
+export interface ContextInit<G extends CoreGateway> {
+  kind: ContextKind;
+  delivery: Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
+  gateway: G;
+  store: Store;
+  config: Config;
+  logger: Logger;
+  botOpenId: string;
+  now: () => number;
+  sender?: Sender;
+  /** sender_type of a message ("user", "app", …). */
+  senderType?: string;
+  chatId?: string;
+  messageId?: string;
+  chatType?: string;
+  target?: Target;
+}
+
+/** What authorization checks: a command ("group create") or a card action ("draft.send"). */
+export interface Target {
+  kind: 'command' | 'action';
+  key: string;
+}
+
+export class Context<G extends CoreGateway = CoreGateway> {
+  readonly kind: ContextKind;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly logger: Logger;
+  readonly gateway: G;
+  readonly store: Store;
+  readonly config: Config;
+  readonly botOpenId: string;
+  readonly sender: Sender | undefined;
+  readonly senderType: string | undefined;
+  readonly chatId: string | undefined;
+  readonly messageId: string | undefined;
+  readonly chatType: string | undefined;
+  readonly target: Target | undefined;
+  /** Card actions: the answer, set by the handler or by middleware that stops it. */
+  result: ActionResult | undefined;
+  outcome: Outcome = 'ok';
+  readonly #dedupeKey: string;
+  readonly #now: () => number;
+  #posts = 0;
+
+  constructor(init: ContextInit<G>) {
+    this.kind = init.kind;
+    this.eventId = init.delivery.id;
+    this.eventType = init.delivery.type;
+    this.#dedupeKey = init.delivery.dedupeKey;
+    this.#now = init.now;
+    this.gateway = init.gateway;
+    this.store = init.store;
+    this.config = init.config;
+    this.botOpenId = init.botOpenId;
+    this.sender = init.sender;
+    this.senderType = init.senderType;
+    this.chatId = init.chatId;
+    this.messageId = init.messageId;
+    this.chatType = init.chatType;
+    this.target = init.target;
+    this.logger = init.logger.child({ eventId: init.delivery.id, eventType: init.delivery.type, ...(init.target ? { target: init.target.key } : {}) });
+  }
+
+  /** Reply to the originating message; with none (menu clicks, events) post where `send` would. */
+  reply(card: Card): Promise<{ messageId: string }> {
+    if (!this.messageId) return this.send(card);
+    return this.gateway.replyCard(this.messageId, card, { uuid: this.#nextUuid() });
+  }
+
+  /** Post to the chat of the delivery, or to the sender privately when there is no chat. */
+  send(card: Card): Promise<{ messageId: string }> {
+    const to = this.chatId ? { chatId: this.chatId } : this.sender ? { openId: this.sender.openId } : undefined;
+    if (!to) return Promise.reject(new Error(`event ${this.eventType} has neither a chat nor a sender to post to`));
+    return this.gateway.sendCard(to, card, { uuid: this.#nextUuid() });
+  }
+
+  /** A card action's answer becomes its result; anything else is answered by a reply. */
+  async answer(card: Card, toast?: Toast): Promise<void> {
+    if (this.kind === 'action') this.result = { card, ...(toast ? { toast } : {}) };
+    else await this.reply(card);
+  }
+
+  /** Replace the card that was clicked (card actions), at any time, by PATCH; the final answer goes via `result`. */
+  updateCard(card: Card): Promise<void> {
+    if (this.kind !== 'action' || !this.messageId) {
+      return Promise.reject(new Error('updateCard works only in a card action, on the card that was clicked'));
+    }
+    return this.gateway.patchCard(this.messageId, card);
+  }
+
+  audit(action: string, target: string, result: AuditResult, detail?: string): Promise<void> {
+    return this.store.audit({
+      at: this.#now(),
+      actor: this.sender?.openId ?? 'system',
+      action,
+      target,
+      result,
+      eventId: this.eventId,
+      ...(detail !== undefined ? { detail } : {}),
+    });
+  }
+
+  /** Deterministic per delivery and per post: the n-th post of a redelivered event reuses the n-th uuid. */
+  #nextUuid(): string {
+    const n = this.#posts++;
+    return createHash('sha256').update(`${this.#dedupeKey}#${n}`).digest('hex').slice(0, 32);
+  }
+}

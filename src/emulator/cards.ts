@@ -1,0 +1,106 @@
+/**
+ * Message content checks (platform.md §3, §4.3): pure functions that return the stored form or a problem
+ * the route turns into the documented code.
+ */
+
+/** Card and post bodies ≤ 30 KB, text ≤ 150 KB (platform.md §3.3). */
+export const CARD_MAX_BYTES = 30 * 1024;
+export const TEXT_MAX_BYTES = 150 * 1024;
+const CARD_MAX_ELEMENTS = 200;
+const ELEMENT_ID = /^[A-Za-z][A-Za-z0-9_]{0,19}$/;
+
+export type ContentProblem =
+  | { kind: 'invalid'; detail: string } // → 230001
+  | { kind: 'too_long'; detail: string } // → 230025
+  | { kind: 'card'; subCode: number; detail: string }; // → 230099
+
+export type CheckedContent =
+  | { ok: true; card?: Record<string, unknown>; updateMulti: boolean }
+  | { ok: false; problem: ContentProblem };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What each msg_type's content object must hold (beyond being a JSON object). */
+const REQUIRED_KEY: Record<string, string | undefined> = {
+  text: 'text', image: 'image_key', file: 'file_key', audio: 'file_key', media: 'file_key', sticker: 'file_key',
+  share_chat: 'chat_id', share_user: 'user_id', post: undefined, interactive: undefined, system: undefined,
+};
+
+export function checkContent(msgType: string, content: string): CheckedContent {
+  if (!(msgType in REQUIRED_KEY)) {
+    return fail('invalid', `msg_type "${msgType}" is not one of ${Object.keys(REQUIRED_KEY).join(', ')}`);
+  }
+  const bytes = Buffer.byteLength(content, 'utf8');
+  const max = msgType === 'text' ? TEXT_MAX_BYTES : CARD_MAX_BYTES;
+  if (bytes > max && (msgType === 'text' || msgType === 'post' || msgType === 'interactive')) {
+    return { ok: false, problem: { kind: 'too_long', detail: `${msgType} content is ${bytes} bytes; the limit is ${max}` } };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    if (msgType === 'interactive') return cardFail(200621, 'content is not valid JSON');
+    return fail('invalid', 'content must be a JSON string, e.g. "{\\"text\\":\\"hi\\"}"');
+  }
+  if (!isObject(parsed)) {
+    return msgType === 'interactive' ? cardFail(200621, 'card content must be a JSON object') : fail('invalid', 'content must be a JSON object');
+  }
+  if (msgType === 'interactive') return checkCard(parsed);
+  const key = REQUIRED_KEY[msgType];
+  if (key && typeof parsed[key] !== 'string') return fail('invalid', `${msgType} content needs a string "${key}"`);
+  if (msgType === 'post' && !Object.values(parsed).some(isObject)) {
+    return fail('invalid', 'post content needs a locale object such as {"zh_cn":{"title":"…","content":[[…]]}}');
+  }
+  return { ok: true, updateMulti: false };
+}
+
+/** Validates a card (1.0, 2.0, template or card entity) and reports its update_multi. */
+export function checkCard(card: Record<string, unknown>): CheckedContent {
+  if (card.type === 'template' || card.type === 'card') {
+    if (!isObject(card.data)) return cardFail(200621, `a ${card.type} card needs a "data" object`);
+    // Templates and card entities are shared cards in this emulator.
+    return { ok: true, card, updateMulti: true };
+  }
+  const config = isObject(card.config) ? card.config : {};
+  if (card.schema === '2.0') {
+    if (!isObject(card.body) || !Array.isArray(card.body.elements)) return cardFail(200621, 'a schema 2.0 card needs body.elements');
+    if (config.update_multi === false) return cardFail(200621, 'schema 2.0 cards support only update_multi: true');
+    const walk = walkElements(card.body.elements);
+    if (walk.problem) return { ok: false, problem: walk.problem };
+    return { ok: true, card, updateMulti: true };
+  }
+  if (card.schema !== undefined) return cardFail(200621, `unknown card schema ${JSON.stringify(card.schema)}: use "2.0" or omit it for 1.0`);
+  if (card.elements !== undefined && !Array.isArray(card.elements)) return cardFail(200621, 'elements must be an array');
+  return { ok: true, card, updateMulti: config.update_multi === true };
+}
+
+function walkElements(elements: unknown[]): { problem?: ContentProblem } {
+  const ids = new Set<string>();
+  let count = 0;
+  const stack: unknown[] = [...elements];
+  while (stack.length) {
+    const el = stack.pop();
+    if (!isObject(el)) return { problem: { kind: 'card', subCode: 200621, detail: 'every element must be an object with a tag' } };
+    count += 1;
+    if (el.tag === 'action') return { problem: { kind: 'card', subCode: 200861, detail: 'tag "action" is not supported in schema 2.0: put buttons directly in elements' } };
+    if (typeof el.element_id === 'string') {
+      if (!ELEMENT_ID.test(el.element_id)) return { problem: { kind: 'card', subCode: 200621, detail: `element_id "${el.element_id}" must match [A-Za-z][A-Za-z0-9_]* and be ≤ 20 chars` } };
+      if (ids.has(el.element_id)) return { problem: { kind: 'card', subCode: 200621, detail: `element_id "${el.element_id}" is used twice` } };
+      ids.add(el.element_id);
+    }
+    for (const k of ['elements', 'columns', 'actions']) {
+      const children = el[k];
+      if (Array.isArray(children)) stack.push(...children);
+    }
+  }
+  if (count > CARD_MAX_ELEMENTS) return { problem: { kind: 'card', subCode: 11310, detail: `the card has ${count} elements; the limit is ${CARD_MAX_ELEMENTS}` } };
+  return {};
+}
+
+function fail(kind: 'invalid', detail: string): CheckedContent {
+  return { ok: false, problem: { kind, detail } };
+}
+
+function cardFail(subCode: number, detail: string): CheckedContent {
+  return { ok: false, problem: { kind: 'card', subCode, detail } };
+}

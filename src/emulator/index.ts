@@ -1,0 +1,66 @@
+/**
+ * Starts the Feishu emulator in-process: `const emu = await startEmulator(); … await emu.close();`.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type express from 'express';
+import { EmulatorClock } from './clock.js';
+import { controlRoutes } from './control.js';
+import { Kit } from './kit.js';
+import { DEFAULT_APP_ID, DEFAULT_APP_SECRET } from './seed.js';
+import { createEmulatorApp, type RouteModule } from './server.js';
+import { EmulatorState } from './state.js';
+
+export { DEFAULT_APP_ID, DEFAULT_APP_SECRET } from './seed.js';
+export const DEFAULT_HOST = '127.0.0.1';
+export { EmulatorState } from './state.js';
+export { Kit } from './kit.js';
+
+/** The Open API modules every emulator serves, in mount order. */
+export const DEFAULT_MODULES: readonly RouteModule[] = [controlRoutes];
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+  timeScale?: number;
+  appId?: string;
+  appSecret?: string;
+  /** Route modules to serve instead of DEFAULT_MODULES (a module under test can be mounted alone). */
+  modules?: readonly RouteModule[];
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  state: EmulatorState;
+  kit: Kit;
+  app: express.Express;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const appId = opts.appId ?? DEFAULT_APP_ID;
+  if (!/^cli_[0-9a-fA-F]{16}$/.test(appId)) {
+    throw new Error(`appId "${appId}" must look like cli_ followed by 16 hex digits (the SDK's WSClient checks it)`);
+  }
+  const state = new EmulatorState({ appId, appSecret: opts.appSecret ?? DEFAULT_APP_SECRET, clock: new EmulatorClock(opts.timeScale ?? 1) });
+  const kit = new Kit(state);
+  const app = createEmulatorApp(kit, opts.modules ?? DEFAULT_MODULES);
+  const host = opts.host ?? DEFAULT_HOST;
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(opts.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    state,
+    kit,
+    app,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The emulator's mail world: mail groups with members, mail contacts, drafts and sent mail, plus the tenant's
+ * sending limits. Registered on EmulatorState as the `mail` section, so `POST /_emulator/reset` clears it and
+ * `GET /_emulator/state` shows it (sent mail with its parsed summary and raw EML).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { EmlSummary } from './mime.js';
+import type { StateSection } from './state.js';
+
+/**
+ * Limits the mail pages name without a number (quotas, storage, group count) get generous defaults here and
+ * can be lowered at run time (`POST /_emulator/mail/limits`) so tests reach them cheaply.
+ */
+export const mailLimitsSchema = z
+  .object({
+    /** mail-mailgroup-create.md 1234030. */
+    maxMailgroups: z.number().int().min(0).default(1000),
+    /** §4.6 1234030 for members. */
+    maxMembersPerMailgroup: z.number().int().min(0).default(10_000),
+    /** Decoded EML size (platform.md §4.5: 37.5 MB) → 1236001. */
+    maxRawBytes: z.number().int().positive().default(37.5 * 1024 * 1024),
+    /** mail-message-send.md: 500 each. */
+    maxRecipients: z.number().int().positive().default(500),
+    maxAttachments: z.number().int().positive().default(500),
+    /** Per user per day → 1236007. */
+    dailySendsPerUser: z.number().int().min(0).default(10_000),
+    /** External recipients per user per day → 1236008, per tenant per day → 1236009. */
+    dailyExternalRecipientsPerUser: z.number().int().min(0).default(5_000),
+    dailyExternalRecipientsPerTenant: z.number().int().min(0).default(100_000),
+    /** The per-user sending throttle ("用户的发信请求被系统限流") → 1236010. */
+    sendsPerMinutePerUser: z.number().int().min(0).default(60),
+    /** Bytes of drafts and sent mail the tenant may store → 1236013. */
+    tenantStorageBytes: z.number().int().min(0).default(10 * 1024 ** 3),
+  })
+  .strict();
+
+export type MailLimits = z.infer<typeof mailLimitsSchema>;
+
+export const MEMBER_TYPES = ['USER', 'DEPARTMENT', 'COMPANY', 'EXTERNAL_USER', 'MAIL_GROUP', 'PUBLIC_MAILBOX', 'OTHER_MEMBER'] as const;
+export type MemberType = (typeof MEMBER_TYPES)[number];
+
+export const WHO_CAN_SEND = ['ANYONE', 'ALL_INTERNAL_USERS', 'ALL_GROUP_MEMBERS', 'CUSTOM_MEMBERS'] as const;
+
+export interface MailgroupMember {
+  member_id: string;
+  type: MemberType;
+  email?: string;
+  /** Always the open_id; responses convert it to the requested user_id_type. */
+  openId?: string;
+  department_id?: string;
+}
+
+export interface Mailgroup {
+  mailgroup_id: string;
+  email: string;
+  name: string;
+  description: string;
+  who_can_send_mail: (typeof WHO_CAN_SEND)[number];
+  members: Map<string, MailgroupMember>;
+  createdAt: number;
+}
+
+export interface MailContact {
+  id: string;
+  name: string;
+  company?: string;
+  phone?: string;
+  mail_address?: string;
+  tag?: string;
+  remark?: string;
+  position?: string;
+}
+
+export interface Draft {
+  id: string;
+  /** Owner mailbox address (lower case). */
+  mailbox: string;
+  raw: Buffer;
+  summary: EmlSummary;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SentMail {
+  message_id: string;
+  thread_id: string;
+  mailbox: string;
+  /** The Message-ID header sent (generated when the EML had none). */
+  smtpMessageId: string;
+  summary: EmlSummary;
+  raw: Buffer;
+  draftId?: string;
+  dedupeKey?: string;
+  /** A draft sent with a future send_time: recorded at once, due then. */
+  scheduledAt?: number;
+  externalRecipients: number;
+  sentAt: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Quotas reset at midnight China time (UTC+8), where the tenant lives. */
+const dayOf = (ms: number) => Math.floor((ms + 8 * 3_600_000) / DAY_MS);
+
+export class MailState implements StateSection {
+  limits: MailLimits = mailLimitsSchema.parse({});
+  readonly mailgroups = new Map<string, Mailgroup>();
+  /** Contacts by owner mailbox address (lower case). */
+  readonly contacts = new Map<string, MailContact[]>();
+  readonly drafts = new Map<string, Draft>();
+  readonly sent: SentMail[] = [];
+  private nextContactId = 7_256_274_576_546_463_000n;
+
+  constructor(private readonly now: () => number) {}
+
+  setLimits(patch: unknown): MailLimits {
+    this.limits = mailLimitsSchema.parse({ ...this.limits, ...mailLimitsSchema.partial().parse(patch) });
+    return this.limits;
+  }
+
+  mailgroup(idOrEmail: string): Mailgroup | undefined {
+    const key = idOrEmail.toLowerCase();
+    return this.mailgroups.get(idOrEmail) ?? [...this.mailgroups.values()].find((g) => g.email === key);
+  }
+
+  addMailgroup(input: Omit<Mailgroup, 'mailgroup_id' | 'members' | 'createdAt'>): Mailgroup {
+    const group: Mailgroup = { ...input, mailgroup_id: randomUUID().replace(/-/g, ''), members: new Map(), createdAt: this.now() };
+    this.mailgroups.set(group.mailgroup_id, group);
+    return group;
+  }
+
+  addContact(mailbox: string, input: Omit<MailContact, 'id'>): MailContact {
+    const contact = { id: String(this.nextContactId++), ...input };
+    this.contacts.set(mailbox, [...(this.contacts.get(mailbox) ?? []), contact]);
+    return contact;
+  }
+
+  hasSentMessageId(mailbox: string, smtpMessageId: string): boolean {
+    return this.sent.some((m) => m.mailbox === mailbox && m.smtpMessageId === smtpMessageId);
+  }
+
+  sentFromDraft(draftId: string): SentMail | undefined {
+    return this.sent.find((m) => m.draftId === draftId);
+  }
+
+  /** Today's sends (China day) for one mailbox, or for the whole tenant. */
+  sentToday(mailbox?: string): SentMail[] {
+    const today = dayOf(this.now());
+    return this.sent.filter((m) => dayOf(m.sentAt) === today && (mailbox === undefined || m.mailbox === mailbox));
+  }
+
+  sentInLastMinute(mailbox: string): number {
+    const since = this.now() - 60_000;
+    return this.sent.filter((m) => m.mailbox === mailbox && m.sentAt > since).length;
+  }
+
+  storageUsed(): number {
+    let bytes = 0;
+    for (const d of this.drafts.values()) bytes += d.raw.length;
+    for (const m of this.sent) bytes += m.raw.length;
+    return bytes;
+  }
+
+  recordSent(mail: Omit<SentMail, 'message_id' | 'thread_id' | 'sentAt'>): SentMail {
+    const sent: SentMail = { ...mail, message_id: randomUUID(), thread_id: randomUUID(), sentAt: this.now() };
+    this.sent.push(sent);
+    if (mail.draftId) this.drafts.delete(mail.draftId);
+    return sent;
+  }
+
+  reset(): void {
+    this.limits = mailLimitsSchema.parse({});
+    this.mailgroups.clear();
+    this.contacts.clear();
+    this.drafts.clear();
+    this.sent.length = 0;
+  }
+
+  snapshot(): unknown {
+    return {
+      limits: this.limits,
+      mailgroups: [...this.mailgroups.values()].map((g) => ({ ...g, members: [...g.members.values()] })),
+      contacts: Object.fromEntries(this.contacts),
+      drafts: [...this.drafts.values()].map(({ raw, ...d }) => ({ ...d, raw: raw.toString('base64url') })),
+      sent: this.sent.map(({ raw, ...m }) => ({ ...m, raw: raw.toString('base64url') })),
+    };
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The emulator's express app: JSON bodies (the SDK sends `{}` even on GET), every route module built on the
+ * kit, the control API, and Feishu-shaped answers for unknown paths and unparsable bodies.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ApiError, type Kit } from './kit.js';
+
+/** A route module: `mailRoutes(kit)`, `imRoutes(kit)`, … */
+export type RouteModule = (kit: Kit) => express.Router;
+
+export function createEmulatorApp(kit: Kit, modules: readonly RouteModule[]): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(express.json({ limit: '64mb' }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  for (const m of modules) app.use(m(kit));
+  app.use('/open-apis', (req, res) => {
+    kit.sendError(res, kit.error(99991201, { detail: `no endpoint ${req.method} ${req.originalUrl}` }));
+  });
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof ApiError) return kit.sendError(res, err);
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed' || type === 'entity.too.large') {
+      return kit.sendError(res, kit.error(99992402, { detail: `request body is not valid JSON (${type})` }));
+    }
+    return next(err);
+  });
+  return app;
+}

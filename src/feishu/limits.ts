@@ -1,0 +1,185 @@
+/**
+ * Client-side rate limits: stay under Feishu's per-endpoint quotas instead of collecting 429s.
+ * Sliding windows with reservations: a caller reserves the earliest slot every window allows and sleeps
+ * until then, so a burst is spread out in arrival order rather than refused.
+ */
+import type { AppConfig } from '../config.js';
+
+export interface Window {
+  limit: number;
+  ms: number;
+}
+
+/** A limit on one key, e.g. `message.create` or `message.create:oc_123`. */
+export interface KeyedWindows {
+  key: string;
+  windows: Window[];
+}
+
+/**
+ * Where reservations live. In memory for one process; a shared store (e.g. Redis with a Lua script doing the
+ * same computation) lets several instances share one quota.
+ */
+export interface LimiterStore {
+  /** Reserves one slot on every key at the earliest time ≥ now they all allow; returns that time (ms). */
+  reserve(keys: KeyedWindows[], now: number): Promise<number>;
+}
+
+export class MemoryLimiterStore implements LimiterStore {
+  /** Reserved slot times per key, ascending. */
+  private readonly slots = new Map<string, number[]>();
+
+  async reserve(keys: KeyedWindows[], now: number): Promise<number> {
+    let at = now;
+    // Raising `at` for one window can only push it further for the others, so iterate to a fixed point.
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const { key, windows } of keys) {
+        const slots = this.prune(key, now, windows);
+        for (const w of windows) {
+          const earliest = earliestFor(slots, w, at);
+          if (earliest > at) {
+            at = earliest;
+            moved = true;
+          }
+        }
+      }
+    }
+    for (const { key } of keys) {
+      const slots = this.slots.get(key) ?? [];
+      insertSorted(slots, at);
+      this.slots.set(key, slots);
+    }
+    return at;
+  }
+
+  private prune(key: string, now: number, windows: Window[]): number[] {
+    const slots = this.slots.get(key) ?? [];
+    const longest = Math.max(...windows.map((w) => w.ms));
+    const firstLive = slots.findIndex((t) => t > now - longest);
+    if (firstLive === -1) slots.length = 0;
+    else if (firstLive > 0) slots.splice(0, firstLive);
+    if (!slots.length) this.slots.delete(key);
+    return slots;
+  }
+}
+
+/** Earliest time ≥ at where fewer than `limit` slots fall in (t − ms, t + ms): room on both sides of t. */
+function earliestFor(slots: number[], w: Window, at: number): number {
+  let t = at;
+  for (;;) {
+    const inWindow = slots.filter((s) => s > t - w.ms && s < t + w.ms);
+    if (inWindow.length < w.limit) return t;
+    // Sliding the window past the oldest slot that is still in it frees one place.
+    const blocking = inWindow[inWindow.length - w.limit];
+    if (blocking === undefined) return t;
+    t = Math.max(t + 1, blocking + w.ms);
+  }
+}
+
+function insertSorted(list: number[], value: number): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] ?? 0) > value) i--;
+  list.splice(i, 0, value);
+}
+
+/** Endpoint names: the keys of `rateLimits` in app.config.json, the `endpoint` label of metrics and errors. */
+export const ENDPOINTS = [
+  'auth.tenantToken', 'bot.info',
+  'chat.create', 'chat.members.create',
+  'message.create', 'message.reply', 'message.patch', 'card.update',
+  'user.get', 'user.batchGetId',
+  'mailgroup.create', 'mailgroup.members.batchCreate',
+  'mail.contact.create', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.send', 'mail.message.send',
+] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+export interface EndpointLimit {
+  perSecond?: number;
+  perMinute?: number;
+  /** Per target (chat, user or message): e.g. 5 QPS per chat for messages. */
+  perKeyPerSecond?: number;
+}
+
+/** Documented quotas (API pages; platform.md §3.4, §4.3–4.7). Endpoints not listed have no documented quota. */
+export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
+  'chat.create': { perSecond: 50, perMinute: 1000 },
+  'chat.members.create': { perSecond: 50, perMinute: 1000 },
+  'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
+  'message.reply': { perSecond: 50, perMinute: 1000 },
+  'message.patch': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
+  'user.get': { perSecond: 50, perMinute: 1000 },
+  'user.batchGetId': { perSecond: 50, perMinute: 1000 },
+  'mailgroup.create': { perSecond: 100 },
+  'mailgroup.members.batchCreate': { perSecond: 20 },
+  'mail.contact.create': { perMinute: 20 },
+  'mail.draft.create': { perSecond: 5 },
+  'mail.draft.send': { perMinute: 20 },
+  'mail.message.send': { perMinute: 100 },
+};
+
+const windowsOf = (l: { perSecond?: number; perMinute?: number }): Window[] => [
+  ...(l.perSecond ? [{ limit: l.perSecond, ms: 1000 }] : []),
+  ...(l.perMinute ? [{ limit: l.perMinute, ms: 60_000 }] : []),
+];
+
+export interface RateLimiterOptions {
+  /** `rateLimits` from app.config.json: replaces the endpoint-wide quota of the named endpoints. */
+  overrides?: AppConfig['rateLimits'];
+  store?: LimiterStore;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class RateLimiter {
+  private readonly limits: Partial<Record<Endpoint, EndpointLimit>>;
+  private readonly store: LimiterStore;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(o: RateLimiterOptions = {}) {
+    const unknown = Object.keys(o.overrides ?? {}).filter((k) => !(ENDPOINTS as readonly string[]).includes(k));
+    if (unknown.length) {
+      throw new Error(`app.config.json rateLimits: unknown endpoint ${unknown.map((k) => `"${k}"`).join(', ')}; use one of ${ENDPOINTS.join(', ')}`);
+    }
+    this.limits = { ...DEFAULT_LIMITS };
+    for (const [name, limit] of Object.entries(o.overrides ?? {})) {
+      const endpoint = name as Endpoint;
+      this.limits[endpoint] = { perKeyPerSecond: this.limits[endpoint]?.perKeyPerSecond, ...limit };
+    }
+    this.store = o.store ?? new MemoryLimiterStore();
+    this.now = o.now ?? Date.now;
+    this.sleep = o.sleep ?? realSleep;
+  }
+
+  /** Waits until a call to `endpoint` (for target `key`, if given) fits every quota. */
+  async acquire(endpoint: Endpoint, key?: string): Promise<void> {
+    const limit = this.limits[endpoint];
+    if (!limit) return;
+    const keys: KeyedWindows[] = [{ key: endpoint, windows: windowsOf(limit) }];
+    if (key && limit.perKeyPerSecond) keys.push({ key: `${endpoint}:${key}`, windows: [{ limit: limit.perKeyPerSecond, ms: 1000 }] });
+    const live = keys.filter((k) => k.windows.length);
+    if (!live.length) return;
+    const now = this.now();
+    const at = await this.store.reserve(live, now);
+    if (at > now) await this.sleep(at - now);
+  }
+}
+
+/** Runs tasks one at a time per key (e.g. per mailbox: Feishu locks mail sending per user). */
+export class KeyedSerializer {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The ack-first durable inbox. `accept` persists a delivery (with dedupe) before the receiver answers 200;
+ * a worker pool drains the store with leases, so work survives a crash at any point: an unclaimed item is
+ * picked up on start, a claimed one once its lease lapses. Effects are at-least-once; handlers stay idempotent.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Delivery, DeliveryHandler } from '../delivery.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { deliveryFromPayload } from '../receiver/envelope.js';
+import type { InboxItem, Store } from '../store/store.js';
+
+export interface InboxOptions {
+  concurrency: number;
+  /** How long a dedupe key is remembered; Feishu re-pushes for about 7.1 h. */
+  dedupeTtlMs: number;
+  /** A crashed worker's item is retried after this long; a live worker renews at a third of it. */
+  leaseMs?: number;
+  /** Runs of one item before it is completed as failed (with a log line and an audit record). */
+  maxAttempts?: number;
+  /** Wait before retry number `attempt + 1`. */
+  retryDelayMs?: (attempt: number) => number;
+  /** Slow poll for lapsed leases and due retries; accepts wake the workers at once. */
+  pollMs?: number;
+  now?: () => number;
+}
+
+export interface InboxDeps {
+  store: Store;
+  handler: Pick<DeliveryHandler, 'handleEvent'>;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export type AcceptOutcome = 'accepted' | 'duplicate';
+
+const exponentialBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 5 * 60_000);
+
+export class Inbox {
+  private readonly store: Store;
+  private readonly opts: Required<InboxOptions>;
+  private running = new Map<string, Promise<void>>();
+  private started = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private poller: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly deps: InboxDeps, opts: InboxOptions) {
+    this.store = deps.store;
+    this.opts = {
+      leaseMs: 30_000,
+      maxAttempts: 5,
+      retryDelayMs: exponentialBackoff,
+      pollMs: 1_000,
+      now: Date.now,
+      ...opts,
+    };
+  }
+
+  /** Persist an event for the workers. Resolves only once it is durable. */
+  async accept(d: Delivery): Promise<AcceptOutcome> {
+    const outcome = await this.store.enqueue(
+      { id: randomUUID(), dedupeKey: d.dedupeKey, type: d.type, payload: JSON.stringify(d.payload), receivedAt: d.receivedAt },
+      this.opts.dedupeTtlMs,
+    );
+    if (outcome === 'accepted') this.wake();
+    return outcome;
+  }
+
+  /**
+   * Card callbacks are answered synchronously, not queued: this only records the click so a second push of it
+   * (new and legacy subscriptions both deliver) runs no handler.
+   */
+  async recordCallback(d: Delivery): Promise<AcceptOutcome> {
+    const first = await this.store.setIfAbsent(`callback:${d.dedupeKey}`, JSON.stringify({ id: d.id, type: d.type, at: d.receivedAt }), this.opts.dedupeTtlMs);
+    return first ? 'accepted' : 'duplicate';
+  }
+
+  depth(): Promise<number> {
+    return this.store.pendingCount();
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.poller = setInterval(() => this.wake(), this.opts.pollMs);
+    this.poller.unref();
+    this.wake();
+  }
+
+  /**
+   * Stop claiming, wait up to `drainMs` for running handlers. Whatever is still running stays leased in the store
+   * and is retried after the lease lapses (on this or the next process).
+   */
+  async stop({ drainMs = 10_000 }: { drainMs?: number } = {}): Promise<{ unfinished: number }> {
+    this.started = false;
+    clearInterval(this.poller);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => { timer = setTimeout(r, drainMs); });
+    await Promise.race([Promise.allSettled([...this.running.values()]), deadline]);
+    clearTimeout(timer);
+    const unfinished = this.running.size;
+    if (unfinished) this.deps.logger.warn({ unfinished }, 'inbox stopped with handlers still running; they resume after their lease lapses');
+    return { unfinished };
+  }
+
+  private wake(): void {
+    if (!this.started) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pump().finally(() => {
+      this.pumping = false;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async pump(): Promise<void> {
+    while (this.started && this.running.size < this.opts.concurrency) {
+      let items: InboxItem[];
+      try {
+        items = await this.store.claim(this.opts.concurrency - this.running.size, this.opts.leaseMs);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'inbox claim failed; retrying on the next poll');
+        return;
+      }
+      if (!items.length) return;
+      for (const item of items) {
+        const run = this.run(item).catch((err: unknown) => {
+          this.deps.logger.error({ err, inboxId: item.id }, 'inbox worker failed; the item runs again after its lease lapses');
+        }).finally(() => {
+          this.running.delete(item.id);
+          this.wake();
+        });
+        this.running.set(item.id, run);
+      }
+    }
+  }
+
+  private async run(item: InboxItem): Promise<void> {
+    const { logger, metrics } = this.deps;
+    const log = logger.child({ inboxId: item.id, type: item.type, attempt: item.attempts });
+    let delivery: Delivery;
+    try {
+      delivery = deliveryFromPayload(JSON.parse(item.payload), item.receivedAt);
+    } catch (err) {
+      await this.giveUp(item, log, `unreadable payload: ${(err as Error).message}`);
+      return;
+    }
+    const eventLog = log.child({ eventId: delivery.id });
+    // A run that crashed the process leaves no error behind: attempts count claims, so a poison item stops here.
+    if (item.attempts > this.opts.maxAttempts) {
+      await this.giveUp(item, eventLog, `claimed ${item.attempts - 1} times without finishing`, delivery.id);
+      return;
+    }
+
+    const renew = setInterval(() => {
+      this.store.renew(item.id, this.opts.leaseMs).catch((err: unknown) => eventLog.warn({ err }, 'lease renewal failed'));
+    }, Math.max(1, Math.floor(this.opts.leaseMs / 3)));
+    renew.unref();
+    const end = metrics.handlerSeconds.startTimer({ kind: 'event', name: delivery.type });
+    let failure: unknown;
+    try {
+      await this.deps.handler.handleEvent(delivery);
+    } catch (err) {
+      failure = err ?? new Error('handler rejected without a reason');
+    } finally {
+      clearInterval(renew);
+    }
+
+    try {
+      if (failure === undefined) {
+        end({ outcome: 'ok' });
+        await this.store.complete(item.id);
+        eventLog.debug('event handled');
+      } else if (item.attempts >= this.opts.maxAttempts) {
+        end({ outcome: 'error' });
+        await this.giveUp(item, eventLog, `handler failed ${item.attempts} times, last: ${errorText(failure)}`, delivery.id, failure);
+      } else {
+        end({ outcome: 'retry' });
+        const delay = this.opts.retryDelayMs(item.attempts);
+        await this.store.release(item.id, this.opts.now() + delay);
+        eventLog.warn({ err: failure, retryInMs: delay }, 'event handler failed; will retry');
+        this.wakeAfter(delay);
+      }
+    } catch (err) {
+      eventLog.error({ err }, 'could not record the outcome of an event; it will run again after its lease lapses');
+    }
+  }
+
+  /** Completes an item that will never succeed, leaving a log line and an audit record rather than a silent loss. */
+  private async giveUp(item: InboxItem, log: Logger, detail: string, eventId?: string, err?: unknown): Promise<void> {
+    log.error({ err, dedupeKey: item.dedupeKey }, `giving up on an event: ${detail}`);
+    await this.store.audit({
+      at: this.opts.now(), actor: 'system', action: 'inbox.give_up', target: item.type, result: 'error',
+      detail, ...(eventId ? { eventId } : {}),
+    });
+    await this.store.complete(item.id);
+  }
+
+  private wakeAfter(ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.wake();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,168 @@
+/**
+ * The verification pipeline for one push, with no express in sight: raw bytes + headers + clock in,
+ * a challenge answer, a Delivery, or a rejection with its HTTP status and a metric-friendly reason out.
+ * Rules: platform.md §1.2–1.4.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Delivery } from '../delivery.js';
+import { decrypt, sameDigest, signEvent, signLegacyCard } from '../protocol/crypto.js';
+import { readEnvelope } from './envelope.js';
+
+export type RejectReason =
+  | 'body_too_large'
+  | 'bad_body'
+  | 'bad_json'
+  | 'bad_envelope'
+  | 'bad_ciphertext'
+  | 'no_encrypt_key'
+  | 'no_verification_token'
+  | 'wrong_endpoint'
+  | 'missing_signature'
+  | 'bad_signature'
+  | 'stale_timestamp'
+  | 'bad_token';
+
+export type RejectStatus = 400 | 401 | 403 | 413;
+
+export interface Rejection {
+  ok: false;
+  status: RejectStatus;
+  reason: RejectReason;
+  /** What is wrong and how to fix it; never contains a secret or the body. */
+  detail: string;
+}
+
+export type VerifyResult =
+  | { ok: true; kind: 'challenge'; challenge: string }
+  | { ok: true; kind: 'delivery'; delivery: Delivery }
+  | Rejection;
+
+export interface VerifySecrets {
+  encryptKey?: string;
+  verificationToken?: string;
+  replayWindowSeconds: number;
+}
+
+export interface VerifyInput {
+  rawBody: Buffer;
+  headers: IncomingHttpHeaders;
+  /** Epoch ms. */
+  now: number;
+  /** Legacy card callbacks are only accepted on the card route. */
+  endpoint: 'event' | 'card';
+}
+
+const reject = (status: RejectStatus, reason: RejectReason, detail: string): Rejection => ({ ok: false, status, reason, detail });
+
+const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+const SIGNATURE_HEADERS = ['x-lark-request-timestamp', 'x-lark-request-nonce', 'x-lark-signature'] as const;
+
+function parseJson(text: string, what: string): { ok: true; value: unknown } | Rejection {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return reject(400, 'bad_json', `${what} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Timestamp unit is undocumented (platform.md §1.4): seconds, but a 13-digit value is taken as ms. */
+function timestampMs(raw: string): number | undefined {
+  if (!/^\d{1,16}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n >= 1e12 ? n : n * 1000;
+}
+
+type Digest = (ts: string, nonce: string, secret: string, raw: Buffer) => string;
+
+/** Checks the three X-Lark headers: present, signature matching over the exact raw bytes, timestamp fresh. */
+function checkSignature(input: VerifyInput, secret: string, digest: Digest, scheme: string, windowSeconds: number): Rejection | undefined {
+  const [ts, nonce, signature] = SIGNATURE_HEADERS.map((n) => header(input.headers, n));
+  if (ts === undefined || nonce === undefined || signature === undefined) {
+    const missing = SIGNATURE_HEADERS.filter((n) => header(input.headers, n) === undefined);
+    return reject(401, 'missing_signature', `missing header(s) ${missing.join(', ')}: pushes must be signed (${scheme})`);
+  }
+  if (!sameDigest(digest(ts, nonce, secret, input.rawBody), signature)) {
+    return reject(401, 'bad_signature', `X-Lark-Signature does not match ${scheme} over the raw body: check the configured secret`);
+  }
+  const at = timestampMs(ts);
+  if (at === undefined) return reject(401, 'stale_timestamp', 'X-Lark-Request-Timestamp is not a Unix timestamp');
+  if (Math.abs(input.now - at) > windowSeconds * 1000) {
+    return reject(401, 'stale_timestamp', `X-Lark-Request-Timestamp is more than ${windowSeconds} s away from now: replayed or clock skew`);
+  }
+  return undefined;
+}
+
+const sameSecret = (expected: string, actual: string | undefined): boolean => {
+  if (actual === undefined) return false;
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(actual, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+function checkToken(secrets: VerifySecrets, token: string | undefined): Rejection | undefined {
+  if (secrets.verificationToken === undefined || sameSecret(secrets.verificationToken, token)) return undefined;
+  return reject(403, 'bad_token', token === undefined
+    ? 'the push carries no verification token'
+    : 'the verification token does not match FEISHU_VERIFICATION_TOKEN');
+}
+
+export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyResult {
+  const outer = parseJson(input.rawBody.toString('utf8'), 'the body');
+  if (!outer.ok) return outer;
+  let body = outer.value;
+  let encrypted = false;
+
+  if (typeof body === 'object' && body !== null && typeof (body as { encrypt?: unknown }).encrypt === 'string') {
+    if (secrets.encryptKey === undefined) {
+      return reject(400, 'no_encrypt_key', 'the push is encrypted but FEISHU_ENCRYPT_KEY is not set: copy it from the developer console');
+    }
+    let plain: string;
+    try {
+      plain = decrypt((body as { encrypt: string }).encrypt, secrets.encryptKey);
+    } catch (e) {
+      return reject(400, 'bad_ciphertext', `"encrypt" cannot be decrypted: ${(e as Error).message}`);
+    }
+    const inner = parseJson(plain, 'the decrypted body');
+    if (!inner.ok) return inner;
+    body = inner.value;
+    encrypted = true;
+  }
+
+  const read = readEnvelope(body);
+  if (!read.ok) return reject(400, 'bad_envelope', read.problem);
+  const env = read.envelope;
+  const sha256 = (): Rejection | undefined =>
+    secrets.encryptKey === undefined
+      ? undefined
+      : checkSignature(input, secrets.encryptKey, signEvent, 'sha256(timestamp + nonce + encrypt key + body)', secrets.replayWindowSeconds);
+
+  switch (env.shape) {
+    case 'challenge': {
+      // URL verification is not signed (D-recv), but signed headers that are present must be right.
+      const signed = SIGNATURE_HEADERS.some((n) => header(input.headers, n) !== undefined);
+      const bad = (signed ? sha256() : undefined) ?? checkToken(secrets, env.token);
+      return bad ?? { ok: true, kind: 'challenge', challenge: env.challenge };
+    }
+    case 'event': {
+      // Without an encrypt key Feishu sends no signature we could check: the token is all there is.
+      const bad = sha256() ?? checkToken(secrets, env.token);
+      return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
+    }
+    case 'legacy_card': {
+      if (input.endpoint !== 'card') {
+        return reject(400, 'wrong_endpoint', 'legacy card callbacks belong on /webhook/card: set that as the card request URL');
+      }
+      if (encrypted) return reject(400, 'bad_envelope', 'legacy card callbacks are never encrypted');
+      if (secrets.verificationToken === undefined) {
+        return reject(401, 'no_verification_token', 'legacy card callbacks are signed with the verification token: set FEISHU_VERIFICATION_TOKEN');
+      }
+      const bad = checkSignature(input, secrets.verificationToken, signLegacyCard, 'sha1(timestamp + nonce + verification token + body)', secrets.replayWindowSeconds);
+      return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
+    }
+  }
+}

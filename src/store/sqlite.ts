@@ -1,0 +1,175 @@
+/**
+ * The embedded default Store: one SQLite file (better-sqlite3, WAL). Every write commits before its promise
+ * resolves, with synchronous=FULL, so an acknowledged event survives a crash of the process or the machine.
+ * Expiry is by timestamp columns compared on read, plus a sweep at most once a minute to keep tables small.
+ */
+import Database from 'better-sqlite3';
+import type { AuditRecord, AuditResult, InboxItem, Store } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Epoch ms; injectable so TTLs and leases can be tested without waiting. */
+  now?: () => number;
+  /** How long a writer waits for another connection's lock before failing. */
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS inbox (
+  id TEXT PRIMARY KEY,
+  dedupe_key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  -- claimable when available_at <= now: a claim sets it to the lease end, a release to the retry time
+  available_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inbox_available ON inbox (available_at, received_at);
+CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dedupe_expiry ON dedupe (expires_at);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
+CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+  result TEXT NOT NULL, detail TEXT, event_id TEXT
+);
+`;
+
+const SWEEP_EVERY_MS = 60_000;
+
+interface InboxRow { id: string; dedupe_key: string; type: string; payload: string; received_at: number; attempts: number }
+interface AuditRow { at: number; actor: string; action: string; target: string; result: AuditResult; detail: string | null; event_id: string | null }
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private lastSweep = 0;
+  private readonly q;
+
+  constructor(readonly file: string, opts: SqliteStoreOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    try {
+      this.db = new Database(file);
+    } catch (e) {
+      throw new Error(`cannot open the SQLite store at ${file}: ${(e as Error).message} (check DATA_DIR exists and is writable)`);
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.q = {
+      dedupeLive: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM dedupe WHERE key = ? AND expires_at > ?'),
+      dedupeSet: db.prepare<[string, number]>('INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
+      insertItem: db.prepare<[string, string, string, string, number, number]>(
+        'INSERT INTO inbox (id, dedupe_key, type, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      claimable: db.prepare<[number, number], InboxRow>(
+        'SELECT id, dedupe_key, type, payload, received_at, attempts FROM inbox WHERE available_at <= ? ORDER BY received_at, rowid LIMIT ?'),
+      lease: db.prepare<[number, string]>('UPDATE inbox SET available_at = ?, attempts = attempts + 1 WHERE id = ?'),
+      setAvailable: db.prepare<[number, string]>('UPDATE inbox SET available_at = ? WHERE id = ?'),
+      deleteItem: db.prepare<[string]>('DELETE FROM inbox WHERE id = ?'),
+      pending: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM inbox'),
+      kvGet: db.prepare<[string, number], { value: string }>('SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      kvSet: db.prepare<[string, string, number | null]>(
+        'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at'),
+      kvDelete: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
+      auditInsert: db.prepare<[number, string, string, string, string, string | null, string | null]>(
+        'INSERT INTO audit (at, actor, action, target, result, detail, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      auditList: db.prepare<[number], AuditRow>('SELECT at, actor, action, target, result, detail, event_id FROM audit ORDER BY seq DESC LIMIT ?'),
+      sweepDedupe: db.prepare<[number]>('DELETE FROM dedupe WHERE expires_at <= ?'),
+      sweepKv: db.prepare<[number]>('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    };
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    this.q.sweepDedupe.run(now);
+    this.q.sweepKv.run(now);
+  }
+
+  async enqueue(item: Omit<InboxItem, 'attempts'>, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
+    const now = this.now();
+    this.sweep(now);
+    // IMMEDIATE takes the write lock up front, so two connections cannot both see the key as new.
+    return this.db.transaction((): 'accepted' | 'duplicate' => {
+      if (this.q.dedupeLive.get(item.dedupeKey, now)) return 'duplicate';
+      this.q.dedupeSet.run(item.dedupeKey, now + dedupeTtlMs);
+      this.q.insertItem.run(item.id, item.dedupeKey, item.type, item.payload, item.receivedAt, now);
+      return 'accepted';
+    }).immediate();
+  }
+
+  async claim(limit: number, leaseMs: number): Promise<InboxItem[]> {
+    const now = this.now();
+    return this.db.transaction((): InboxItem[] => {
+      const rows = this.q.claimable.all(now, limit);
+      for (const r of rows) this.q.lease.run(now + leaseMs, r.id);
+      return rows.map((r) => ({
+        id: r.id, dedupeKey: r.dedupe_key, type: r.type, payload: r.payload, receivedAt: r.received_at, attempts: r.attempts + 1,
+      }));
+    }).immediate();
+  }
+
+  async renew(id: string, leaseMs: number): Promise<void> {
+    this.q.setAvailable.run(this.now() + leaseMs, id);
+  }
+
+  async complete(id: string): Promise<void> {
+    this.q.deleteItem.run(id);
+  }
+
+  async release(id: string, retryAt: number): Promise<void> {
+    this.q.setAvailable.run(retryAt, id);
+  }
+
+  async pendingCount(): Promise<number> {
+    return this.q.pending.get()?.n ?? 0;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.q.kvGet.get(key, this.now())?.value;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    const now = this.now();
+    this.sweep(now);
+    this.q.kvSet.run(key, value, ttlMs === undefined ? null : now + ttlMs);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+    const now = this.now();
+    this.sweep(now);
+    return this.db.transaction((): boolean => {
+      if (this.q.kvGet.get(key, now)) return false;
+      this.q.kvSet.run(key, value, ttlMs === undefined ? null : now + ttlMs);
+      return true;
+    }).immediate();
+  }
+
+  async delete(key: string): Promise<void> {
+    this.q.kvDelete.run(key);
+  }
+
+  async audit(r: AuditRecord): Promise<void> {
+    this.q.auditInsert.run(r.at, r.actor, r.action, r.target, r.result, r.detail ?? null, r.eventId ?? null);
+  }
+
+  async auditLog(limit = 100): Promise<AuditRecord[]> {
+    return this.q.auditList.all(limit).map((r) => ({
+      at: r.at, actor: r.actor, action: r.action, target: r.target, result: r.result,
+      ...(r.detail === null ? {} : { detail: r.detail }),
+      ...(r.event_id === null ? {} : { eventId: r.event_id }),
+    }));
+  }
+
+  async ping(): Promise<void> {
+    if (!this.db.open) throw new Error('the SQLite store is closed');
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

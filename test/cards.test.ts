@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { cardBytes, errorCard, escapeMd, helpCard, MAX_CARD_BYTES, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
+
+const TEMPLATES = new Set(['blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red', 'carmine', 'violet', 'purple', 'indigo', 'grey', 'default']);
+
+/** The card JSON 2.0 rules of platform.md §3.2–3.3; returns every violation found. */
+function violations(card: Card): string[] {
+  const out: string[] = [];
+  const c = card as {
+    schema?: unknown; config?: { update_multi?: unknown }; header?: { title?: { tag?: unknown; content?: unknown }; template?: unknown };
+    body?: { elements?: unknown };
+  };
+  if (c.schema !== '2.0') out.push('schema must be "2.0"');
+  if (c.config?.update_multi !== true) out.push('config.update_multi must be true');
+  if (c.header?.title?.tag !== 'plain_text' || typeof c.header.title.content !== 'string') out.push('header.title must be plain_text');
+  if (!TEMPLATES.has(String(c.header?.template))) out.push(`bad header template ${String(c.header?.template)}`);
+  if (!Array.isArray(c.body?.elements)) return [...out, 'body.elements must be an array'];
+  const elements = c.body.elements as Record<string, unknown>[];
+  if (elements.length > 200) out.push(`${elements.length} elements > 200`);
+  const ids = new Set<string>();
+  for (const el of elements) {
+    if (el.tag === 'action') out.push('tag "action" is not allowed in 2.0');
+    if (el.element_id !== undefined) {
+      const id = String(el.element_id);
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(id) || id.length > 20) out.push(`bad element_id ${id}`);
+      if (ids.has(id)) out.push(`duplicate element_id ${id}`);
+      ids.add(id);
+    }
+    if (el.tag === 'markdown' && typeof el.content !== 'string') out.push('markdown without content');
+    if (el.tag === 'button') {
+      const b = el.behaviors as { type?: string; value?: { action?: unknown } }[] | undefined;
+      if (!b?.length || b[0]?.type !== 'callback' || typeof b[0].value?.action !== 'string') out.push('button without a callback action');
+    }
+  }
+  if (cardBytes(card) > MAX_CARD_BYTES) out.push(`card is ${cardBytes(card)} bytes > 30 KB`);
+  return out;
+}
+
+const text = (card: Card): string =>
+  [(card.header as { title: { content: string } }).title.content, ...(card.body as { elements: { content?: string }[] }).elements.map((e) => e.content ?? '')].join('\n');
+const buttons = (card: Card) =>
+  (card.body as { elements: Record<string, unknown>[] }).elements.filter((e) => e.tag === 'button') as {
+    text: { content: string }; type: string; confirm?: unknown; behaviors: { value: Record<string, unknown> }[];
+  }[];
+
+describe('status cards', () => {
+  const title = { zh: '群聊已创建', en: 'Group chat created' };
+
+  it('builds a valid green success card with Chinese before English', () => {
+    const card = successCard({
+      title,
+      summary: { zh: '已创建群聊并添加 3 位成员。', en: 'Created the chat and added 3 members.' },
+      fields: [{ label: { zh: '群名称', en: 'Name' }, value: '运维 Ops' }],
+      note: { zh: '由运维助手创建', en: 'Created by Ops Bot' },
+    });
+    expect(violations(card)).toEqual([]);
+    expect((card.header as { template: string }).template).toBe('green');
+    const all = text(card);
+    expect(all).toContain('群聊已创建 · Group chat created');
+    expect(all.indexOf('已创建群聊并添加')).toBeLessThan(all.indexOf('Created the chat'));
+    expect(all).toContain('**群名称 · Name**：运维 Ops');
+  });
+
+  it('gives each button the callback value { action, ...args }', () => {
+    const card = successCard({
+      title,
+      actions: [
+        { label: { zh: '发送', en: 'Send' }, action: 'draft.send', args: { draftId: 'd1', count: 2, urgent: false }, style: 'primary' },
+        { label: { zh: '删除', en: 'Delete' }, action: 'draft.delete', style: 'danger', confirm: { zh: '确定删除？', en: 'Delete it?' } },
+      ],
+    });
+    expect(violations(card)).toEqual([]);
+    const [send, del] = buttons(card);
+    expect(send?.behaviors[0]?.value).toEqual({ action: 'draft.send', draftId: 'd1', count: 2, urgent: false });
+    expect(send?.type).toBe('primary');
+    expect(send?.text.content).toBe('发送 · Send');
+    expect(del?.behaviors[0]?.value).toEqual({ action: 'draft.delete' });
+    expect(del?.confirm).toBeDefined();
+  });
+
+  it('keeps a 2,000-item list under 30 KB and ends it with "还有 N 项 · and N more"', () => {
+    const items = Array.from({ length: 2000 }, (_, i) => `member-${i}@feishu-ops.example`);
+    const card = successCard({ title, list: { label: { zh: '成员', en: 'Members' }, items } });
+    expect(violations(card)).toEqual([]);
+    const list = text(card).split('\n');
+    const shown = list.filter((l) => l.startsWith('- ')).length;
+    expect(shown).toBeGreaterThan(0);
+    expect(list.at(-1)).toContain(`还有 ${2000 - shown} 项 · and ${2000 - shown} more`);
+  });
+
+  it('cuts a list by size when its items are long', () => {
+    const items = Array.from({ length: 300 }, (_, i) => `${i}-${'长'.repeat(400)}`);
+    const card = successCard({ title, list: { label: { zh: '结果', en: 'Results' }, items } });
+    expect(violations(card)).toEqual([]);
+    expect(cardBytes(card)).toBeLessThanOrEqual(MAX_CARD_BYTES);
+    expect(text(card)).toMatch(/还有 \d+ 项 · and \d+ more/);
+  });
+
+  it('escapes user text so markdown and <at> tags stay literal', () => {
+    const card = successCard({ title, fields: [{ label: { zh: '名称', en: 'Name' }, value: '**boss** <at id="all"></at> [x](http://e)' }] });
+    const all = text(card);
+    expect(all).not.toContain('**boss**');
+    expect(all).not.toContain('<at');
+    expect(all).not.toContain('](');
+    expect(escapeMd('a*b<c')).toBe('a&#42;b&#60;c');
+  });
+
+  it('builds a red error card with code, next step, example and reference', () => {
+    const card = errorCard({
+      title: { zh: '邮件组创建失败', en: 'Mail group not created' },
+      problems: [{ zh: '该邮箱地址已被占用。', en: 'This address is already in use.' }],
+      code: 1234006,
+      nextStep: { zh: '换一个地址。', en: 'Pick another address.' },
+      example: '/mailgroup create team-2@feishu-ops.example',
+      reference: '20261121ABC',
+    });
+    expect(violations(card)).toEqual([]);
+    expect((card.header as { template: string }).template).toBe('red');
+    const all = text(card);
+    for (const part of ['该邮箱地址已被占用', 'This address is already in use', '1234006', '下一步 · Next step', '/mailgroup create team-2@feishu-ops.example', '20261121ABC']) {
+      expect(all).toContain(part);
+    }
+  });
+
+  it('lists many problems with a count and "and N more"', () => {
+    const problems = Array.from({ length: 50 }, (_, i) => ({ zh: `第 ${i} 行有误`, en: `Line ${i} is wrong` }));
+    const card = errorCard({ title: { zh: '输入有误', en: 'Invalid input' }, problems });
+    expect(violations(card)).toEqual([]);
+    expect(text(card)).toContain('（50）');
+    expect(text(card)).toMatch(/还有 30 项 · and 30 more/);
+  });
+
+  it('shows each progress step with its state and colours the header by outcome', () => {
+    const steps = [
+      { label: { zh: '创建群聊', en: 'Create chat' }, state: 'done' as const },
+      { label: { zh: '添加成员', en: 'Add members' }, state: 'running' as const, detail: '12/40' },
+      { label: { zh: '发送欢迎', en: 'Send welcome' }, state: 'pending' as const },
+    ];
+    const running = progressCard({ title: { zh: '入职中', en: 'Onboarding' }, steps });
+    expect(violations(running)).toEqual([]);
+    expect((running.header as { template: string }).template).toBe('wathet');
+    expect(text(running)).toContain('✅ 创建群聊');
+    expect(text(running)).toContain('🔄 添加成员');
+    expect(text(running)).toContain('1/3');
+    const failed = progressCard({ title: { zh: '入职中', en: 'Onboarding' }, steps: [...steps.slice(0, 1), { ...steps[1]!, state: 'failed' }] });
+    expect((failed.header as { template: string }).template).toBe('red');
+    const finished = progressCard({ title: { zh: '入职完成', en: 'Onboarded' }, steps: steps.map((s) => ({ ...s, state: 'done' as const })) });
+    expect((finished.header as { template: string }).template).toBe('green');
+  });
+
+  it('builds an indigo help card listing commands, and a focused one', () => {
+    const commands = [
+      { usage: '/group create <name> [@members…]', summary: { zh: '创建群聊', en: 'Create a group chat' }, examples: ['/group create 运维 @张伟'] },
+      { usage: '/mailgroup create <email>', summary: { zh: '创建邮件组', en: 'Create a mail group' }, examples: [] },
+    ];
+    const card = helpCard({ commands });
+    expect(violations(card)).toEqual([]);
+    expect((card.header as { template: string }).template).toBe('indigo');
+    expect(text(card)).toContain('创建群聊\n');
+    expect(text(card)).toContain('Create a group chat');
+    expect(text(card)).toContain('&#60;name&#62;');
+    const focused = helpCard({ commands, focus: { ...commands[0]!, details: [{ zh: '最多 50 人', en: 'Up to 50 people' }] } });
+    expect(violations(focused)).toEqual([]);
+    expect(text(focused)).toContain('帮助：/group · Help: /group');
+    expect(text(focused)).toContain('最多 50 人');
+  });
+
+  it('builds an indigo welcome card naming the bot', () => {
+    const card = welcomeCard({ botName: '运维助手', commands: [{ usage: '/help', summary: { zh: '查看帮助', en: 'Show help' } }] });
+    expect(violations(card)).toEqual([]);
+    expect((card.header as { template: string }).template).toBe('indigo');
+    expect(text(card)).toContain("你好，我是运维助手 · Hi, I'm 运维助手");
+    expect(text(card)).toContain('Show help');
+  });
+});

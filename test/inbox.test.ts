@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../src/log.js';
+import { Inbox } from '../src/inbox/inbox.js';
+import { createMetrics } from '../src/metrics.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { eventPush, messageEvent } from './helpers/feishu-push.js';
+import { ENCRYPT_KEY, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type BotOptions, type Clock, type RunningBot } from './helpers/intake-harness.js';
+
+let dir: string;
+let clock: Clock;
+const bots: RunningBot[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'inbox-'));
+  clock = fakeClock();
+});
+
+afterEach(async () => {
+  for (const b of bots.splice(0)) await b.stop().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const start = async (handler: RecordingHandler, o: Partial<BotOptions> = {}) => {
+  const bot = await startBot({ dir, handler, clock, ...o });
+  bots.push(bot);
+  return bot;
+};
+
+const push = (n: number) =>
+  eventPush(messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_${n}_${Math.random()}`, messageId: `om_${n}` }), { encryptKey: ENCRYPT_KEY, now: clock.now() });
+
+const settled = async (bot: RunningBot) => vi.waitFor(async () => expect(await bot.store.pendingCount()).toBe(0));
+
+describe('inbox: exactly one handler run per event', () => {
+  it('runs the handler once for a message delivered 5 times, including after a restart', async () => {
+    const handler = new RecordingHandler();
+    let bot = await start(handler);
+    for (let i = 0; i < 3; i++) expect((await bot.post('/webhook/event', push(1))).status).toBe(200);
+    await settled(bot);
+    await bot.stop();
+    bots.length = 0;
+
+    clock.advance(60 * 60_000); // Feishu's 1 h re-push
+    bot = await start(handler);
+    for (let i = 0; i < 2; i++) expect(await (await bot.post('/webhook/event', push(1))).json()).toEqual({ msg: 'success' });
+    await settled(bot);
+    expect(handler.events.map((d) => d.dedupeKey)).toEqual(['om_1']);
+    expect(await bot.metrics.eventsDuplicate.get()).toMatchObject({ values: [{ value: 2 }] });
+  });
+
+  it('processes, once each, events acknowledged by a bot that died before its workers took them', async () => {
+    const before = new RecordingHandler();
+    const dead = await start(before, { workersStopped: true });
+    for (let n = 1; n <= 4; n++) expect((await dead.post('/webhook/event', push(n))).status).toBe(200);
+    await dead.kill();
+    bots.length = 0;
+    expect(before.events).toEqual([]);
+
+    const after = new RecordingHandler();
+    const bot = await start(after);
+    await settled(bot);
+    expect(after.events.map((d) => d.dedupeKey).sort()).toEqual(['om_1', 'om_2', 'om_3', 'om_4']);
+  });
+
+  it('resumes, once each, events a killed bot was in the middle of handling, once their lease lapses', async () => {
+    const hung = new RecordingHandler();
+    hung.onEvent = () => new Promise(() => {});
+    const dead = await start(hung, { drainMs: 20, inbox: { leaseMs: 30_000, pollMs: 20 } });
+    for (let n = 1; n <= 3; n++) await dead.post('/webhook/event', push(n));
+    await vi.waitFor(() => expect(hung.events).toHaveLength(3));
+    await dead.kill();
+    bots.length = 0;
+
+    const after = new RecordingHandler();
+    const bot = await start(after, { inbox: { leaseMs: 30_000, pollMs: 20 } });
+    // Leases of the dead process still hold: nothing runs twice concurrently.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(after.events).toEqual([]);
+    clock.advance(30_000);
+    await settled(bot);
+    expect(after.events.map((d) => d.dedupeKey).sort()).toEqual(['om_1', 'om_2', 'om_3']);
+  });
+});
+
+describe('inbox: failures', () => {
+  it('retries a failing handler with backoff until it succeeds', async () => {
+    const handler = new RecordingHandler();
+    let failures = 2;
+    handler.onEvent = async () => { if (failures-- > 0) throw new Error('Open API 429'); };
+    const delays: number[] = [];
+    const bot = await start(handler, { inbox: { retryDelayMs: (attempt) => { delays.push(attempt); return 0; } } });
+    await bot.post('/webhook/event', push(1));
+    await settled(bot);
+    expect(handler.events).toHaveLength(3);
+    expect(delays).toEqual([1, 2]);
+    expect(await bot.store.auditLog()).toEqual([]);
+  });
+
+  it('gives up after the last attempt with an error log and an audit record, never silently', async () => {
+    const handler = new RecordingHandler();
+    handler.onEvent = async () => { throw new Error('mailbox not found'); };
+    const bot = await start(handler, { inbox: { maxAttempts: 3 } });
+    await bot.post('/webhook/event', push(7));
+    await settled(bot);
+    expect(handler.events).toHaveLength(3);
+    const [record] = await bot.store.auditLog();
+    expect(record).toMatchObject({ actor: 'system', action: 'inbox.give_up', result: 'error', eventId: handler.events[0]!.id });
+    expect(record!.detail).toContain('mailbox not found');
+    expect(bot.logs.some((l) => l.includes('giving up on an event'))).toBe(true);
+  });
+
+  it('gives up on an event whose runs keep dying, without running it again', async () => {
+    const file = join(dir, 'bot.sqlite');
+    const store = new SqliteStore(file, { now: clock.now });
+    const handler = new RecordingHandler();
+    const metrics = createMetrics();
+    const inbox = new Inbox({ store, handler, logger: silentLogger, metrics }, { concurrency: 1, dedupeTtlMs: 8 * 3_600_000, maxAttempts: 2, leaseMs: 1_000, now: clock.now, pollMs: 20 });
+    const d = { kind: 'event' as const, type: 'im.message.receive_v1', id: 'ev_p', dedupeKey: 'om_p', payload: messageEvent({ token: 't', eventId: 'ev_p', messageId: 'om_p' }), receivedAt: clock.now() };
+    expect(await inbox.accept(d)).toBe('accepted');
+    // Two claims by workers that died mid-run.
+    for (let i = 0; i < 2; i++) {
+      expect(await store.claim(1, 1_000)).toHaveLength(1);
+      clock.advance(1_000);
+    }
+    inbox.start();
+    await vi.waitFor(async () => expect(await store.pendingCount()).toBe(0));
+    await inbox.stop();
+    expect(handler.events).toEqual([]);
+    expect((await store.auditLog())[0]).toMatchObject({ action: 'inbox.give_up', eventId: 'ev_p' });
+    await store.close();
+  });
+});
+
+describe('inbox: workers', () => {
+  it('never runs more handlers at once than the configured concurrency', async () => {
+    const handler = new RecordingHandler();
+    let active = 0;
+    let peak = 0;
+    const gates: (() => void)[] = [];
+    handler.onEvent = () => {
+      active++;
+      peak = Math.max(peak, active);
+      return new Promise<void>((r) => gates.push(() => { active--; r(); }));
+    };
+    const bot = await start(handler, { app: { inbox: { concurrency: 2, dedupeHours: 8 } } });
+    for (let n = 1; n <= 6; n++) await bot.post('/webhook/event', push(n));
+    for (let done = 0; done < 6; done++) {
+      await vi.waitFor(() => expect(gates.length).toBeGreaterThan(0));
+      expect(active).toBeLessThanOrEqual(2);
+      gates.shift()!();
+    }
+    await settled(bot);
+    expect(handler.events).toHaveLength(6);
+    expect(peak).toBe(2);
+  });
+
+  it('keeps a long-running item from a second process by renewing its lease', async () => {
+    const file = join(dir, 'shared.sqlite');
+    const stores = [new SqliteStore(file), new SqliteStore(file)];
+    const handler = new RecordingHandler();
+    let finish!: () => void;
+    handler.onEvent = () => new Promise((r) => { finish = r; });
+    const opts = { concurrency: 1, dedupeTtlMs: 3_600_000, leaseMs: 150, pollMs: 20 };
+    const inboxes = stores.map((store) => new Inbox({ store, handler, logger: silentLogger, metrics: createMetrics() }, opts));
+    inboxes[0]!.start();
+    await inboxes[0]!.accept({ kind: 'event', type: 'x.y', id: 'ev_l', dedupeKey: 'ev_l', payload: { schema: '2.0', header: { event_id: 'ev_l', event_type: 'x.y' }, event: {} }, receivedAt: Date.now() });
+    await vi.waitFor(() => expect(handler.events).toHaveLength(1));
+    inboxes[1]!.start();
+    await new Promise((r) => setTimeout(r, 500)); // more than three lease lengths
+    expect(handler.events).toHaveLength(1);
+    finish();
+    await vi.waitFor(async () => expect(await stores[0]!.pendingCount()).toBe(0));
+    for (const i of inboxes) await i.stop();
+    for (const s of stores) await s.close();
+  });
+});

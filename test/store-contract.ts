@@ -1,0 +1,210 @@
+/**
+ * The Store contract, reusable by every implementation: `describeStoreContract('sqlite', newBackend)`.
+ * A backend hands out Stores over the same data (opening twice = two processes, or a restart), driven by
+ * the suite's clock so TTLs and leases are tested without waiting.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { InboxItem, Store } from '../src/store/store.js';
+
+export interface StoreBackend {
+  /** Open a Store on this backend's data; every call reaches the same data. */
+  open(now: () => number): Promise<Store>;
+  /** Remove the data. */
+  destroy(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+export function describeStoreContract(name: string, newBackend: () => Promise<StoreBackend>): void {
+  describe(`Store contract: ${name}`, () => {
+    let backend: StoreBackend;
+    let time: number;
+    const now = () => time;
+    const opened: Store[] = [];
+    const open = async () => {
+      const s = await backend.open(now);
+      opened.push(s);
+      return s;
+    };
+    let store: Store;
+    let seq = 0;
+    const item = (dedupeKey: string, extra: Partial<InboxItem> = {}): Omit<InboxItem, 'attempts'> => ({
+      id: `item-${++seq}`, dedupeKey, type: 'im.message.receive_v1', payload: JSON.stringify({ key: dedupeKey, text: '新员工群 “产品”' }),
+      receivedAt: time, ...extra,
+    });
+
+    beforeEach(async () => {
+      time = 1_700_000_000_000;
+      backend = await newBackend();
+      store = await open();
+    });
+
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+      await backend.destroy();
+    });
+
+    describe('inbox', () => {
+      it('accepts a new dedupe key and reports a repeated one as a duplicate', async () => {
+        expect(await store.enqueue(item('om_1'), 8 * HOUR)).toBe('accepted');
+        expect(await store.enqueue(item('om_1'), 8 * HOUR)).toBe('duplicate');
+        expect(await store.enqueue(item('om_2'), 8 * HOUR)).toBe('accepted');
+        expect(await store.pendingCount()).toBe(2);
+      });
+
+      it('accepts a dedupe key again once its TTL has passed', async () => {
+        await store.enqueue(item('om_1'), 8 * HOUR);
+        time += 8 * HOUR - 1;
+        expect(await store.enqueue(item('om_1'), 8 * HOUR)).toBe('duplicate');
+        time += 2;
+        expect(await store.enqueue(item('om_1'), 8 * HOUR)).toBe('accepted');
+      });
+
+      it('still reports a duplicate after the first copy was completed', async () => {
+        await store.enqueue(item('om_1'), 8 * HOUR);
+        const [claimed] = await store.claim(1, 30_000);
+        await store.complete(claimed!.id);
+        expect(await store.enqueue(item('om_1'), 8 * HOUR)).toBe('duplicate');
+        expect(await store.pendingCount()).toBe(0);
+      });
+
+      it('keeps items and dedupe keys across a reopen', async () => {
+        await store.enqueue(item('om_1'), 8 * HOUR);
+        await store.close();
+        const reopened = await open();
+        expect(await reopened.enqueue(item('om_1'), 8 * HOUR)).toBe('duplicate');
+        const claimed = await reopened.claim(10, 30_000);
+        expect(claimed.map((c) => JSON.parse(c.payload).key)).toEqual(['om_1']);
+      });
+
+      it('claims oldest first, up to the limit, counting attempts and keeping the payload intact', async () => {
+        const first = item('a');
+        await store.enqueue(first, HOUR);
+        time += 1;
+        await store.enqueue(item('b'), HOUR);
+        time += 1;
+        await store.enqueue(item('c'), HOUR);
+        const claimed = await store.claim(2, 30_000);
+        expect(claimed.map((c) => c.dedupeKey)).toEqual(['a', 'b']);
+        expect(claimed[0]).toEqual({ ...first, attempts: 1 });
+        expect((await store.claim(5, 30_000)).map((c) => c.dedupeKey)).toEqual(['c']);
+      });
+
+      it('does not hand out a leased item again until its lease lapses', async () => {
+        await store.enqueue(item('a'), HOUR);
+        expect(await store.claim(5, 30_000)).toHaveLength(1);
+        time += 29_999;
+        expect(await store.claim(5, 30_000)).toEqual([]);
+        time += 1;
+        const again = await store.claim(5, 30_000);
+        expect(again.map((c) => [c.dedupeKey, c.attempts])).toEqual([['a', 2]]);
+      });
+
+      it('renews a lease so a long-running item stays with its worker', async () => {
+        await store.enqueue(item('a'), HOUR);
+        const [c] = await store.claim(1, 30_000);
+        time += 20_000;
+        await store.renew(c!.id, 30_000);
+        time += 20_000;
+        expect(await store.claim(5, 30_000)).toEqual([]);
+        time += 10_000;
+        expect(await store.claim(5, 30_000)).toHaveLength(1);
+      });
+
+      it('never hands out a completed item again', async () => {
+        await store.enqueue(item('a'), HOUR);
+        const [c] = await store.claim(1, 1_000);
+        await store.complete(c!.id);
+        time += 10 * HOUR;
+        expect(await store.claim(5, 1_000)).toEqual([]);
+        expect(await store.pendingCount()).toBe(0);
+      });
+
+      it('hands a released item out again no earlier than its retry time', async () => {
+        await store.enqueue(item('a'), HOUR);
+        const [c] = await store.claim(1, 30_000);
+        await store.release(c!.id, time + 5_000);
+        expect(await store.pendingCount()).toBe(1);
+        time += 4_999;
+        expect(await store.claim(1, 30_000)).toEqual([]);
+        time += 1;
+        expect((await store.claim(1, 30_000))[0]?.attempts).toBe(2);
+      });
+
+      it('never gives one item to two stores claiming at the same time', async () => {
+        const other = await open();
+        for (let i = 0; i < 20; i++) await store.enqueue(item(`k${i}`), HOUR);
+        const batches = await Promise.all([store.claim(7, 30_000), other.claim(7, 30_000), store.claim(7, 30_000), other.claim(7, 30_000)]);
+        const ids = batches.flat().map((c) => c.id);
+        expect(ids).toHaveLength(20);
+        expect(new Set(ids).size).toBe(20);
+      });
+
+      it('lets only one of two stores accept the same dedupe key', async () => {
+        const other = await open();
+        const outcomes = await Promise.all([store.enqueue(item('same'), HOUR), other.enqueue(item('same'), HOUR)]);
+        expect(outcomes.sort()).toEqual(['accepted', 'duplicate']);
+        expect(await store.pendingCount()).toBe(1);
+      });
+    });
+
+    describe('key/value', () => {
+      it('stores, overwrites and deletes values', async () => {
+        expect(await store.get('k')).toBeUndefined();
+        await store.set('k', 'v1');
+        await store.set('k', '值2');
+        expect(await store.get('k')).toBe('值2');
+        await store.delete('k');
+        expect(await store.get('k')).toBeUndefined();
+      });
+
+      it('forgets a value after its TTL and keeps one without a TTL', async () => {
+        await store.set('short', 'x', 1_000);
+        await store.set('forever', 'y');
+        time += 999;
+        expect(await store.get('short')).toBe('x');
+        time += 1;
+        expect(await store.get('short')).toBeUndefined();
+        time += 100 * HOUR;
+        expect(await store.get('forever')).toBe('y');
+      });
+
+      it('setIfAbsent stores only the first value, and again after it expired', async () => {
+        expect(await store.setIfAbsent('lock', 'a', 1_000)).toBe(true);
+        expect(await store.setIfAbsent('lock', 'b', 1_000)).toBe(false);
+        expect(await store.get('lock')).toBe('a');
+        time += 1_000;
+        expect(await store.setIfAbsent('lock', 'c', 1_000)).toBe(true);
+        expect(await store.get('lock')).toBe('c');
+      });
+
+      it('setIfAbsent lets exactly one of many concurrent callers win', async () => {
+        const other = await open();
+        const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).setIfAbsent('once', `v${i}`)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('audit', () => {
+      it('returns records newest first, limited, with optional fields only when set', async () => {
+        await store.audit({ at: 1, actor: 'ou_a', action: 'im.chat.create', target: 'oc_1', result: 'ok' });
+        await store.audit({ at: 2, actor: 'system', action: 'inbox.give_up', target: 'x', result: 'error', detail: '失败', eventId: 'ev1' });
+        await store.audit({ at: 3, actor: 'ou_b', action: 'mail.send', target: 'd1', result: 'refused' });
+        const log = await store.auditLog(2);
+        expect(log).toEqual([
+          { at: 3, actor: 'ou_b', action: 'mail.send', target: 'd1', result: 'refused' },
+          { at: 2, actor: 'system', action: 'inbox.give_up', target: 'x', result: 'error', detail: '失败', eventId: 'ev1' },
+        ]);
+        expect(await store.auditLog()).toHaveLength(3);
+      });
+    });
+
+    describe('health', () => {
+      it('pings while open and fails to ping once closed', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+        await store.close();
+        await expect(store.ping()).rejects.toThrow();
+      });
+    });
+  });
+}
