@@ -34,3 +34,16 @@ export function errorCard(o: ErrorCardInput): Card {
     MAX_PROBLEMS,
   );
 }
+
+/** What the card needs from a failed Open API call (structurally a FeishuError from src/feishu/errors.ts). */
+export interface ExplainedError {
+  code: number;
+  logId?: string;
+  explain(): { problem: Bilingual; nextStep: Bilingual };
+}
+
+/** The card for a failed Open API call: the error table's plain explanation, the code, and the log id to quote. */
+export function feishuErrorCard(title: Bilingual, error: ExplainedError, example?: string): Card {
+  const { problem, nextStep } = error.explain();
+  return errorCard({ title, problems: [problem], code: error.code, nextStep, example, reference: error.logId });
+}

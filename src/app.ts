@@ -17,8 +17,8 @@ import { Context, type ActionResult, type ContextInit, type CoreGateway, type Se
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
 import type { FeishuGateway } from './feishu/gateway.js';
 import { helpFor, unknownCommandCard } from './commands/help.js';
-import { describeParseError, parseCommand, type ParseResult } from './commands/parse.js';
-import { CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
+import { describeParseError, parseCommand, type ParsedCommand, type ParseOptions, type ParseResult } from './commands/parse.js';
+import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
 import { bindArgs, issueProblems, type CommandSpec } from './commands/spec.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -174,13 +174,18 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
     return this;
   }
 
-  /** Everything registered, built-ins included (e.g. to check that every example validates). */
+  /** Everything registered, built-ins included. */
   commands(): readonly RegisteredCommand[] {
     return this.#registry.all();
   }
 
+  /** Spec examples that would not run as written: a test asserts there are none. */
+  exampleProblems(): ReturnType<CommandRegistry['exampleProblems']> {
+    return this.#registry.exampleProblems();
+  }
+
   /** The parser as the app runs it: with the registered subcommands. */
-  parse(text: string, opts: Omit<Parameters<typeof parseCommand>[1] & object, 'subcommands'> = {}): ParseResult {
+  parse(text: string, opts: Omit<ParseOptions, 'subcommands'> = {}): ParseResult {
     return parseCommand(text, { ...opts, subcommands: this.#registry.subcommands });
   }
 
@@ -224,7 +229,7 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
         const args = entry.schema.safeParse(input);
         if (!args.success) {
           ctx.outcome = 'invalid';
-          const problems = issueProblems(args.error.issues, input);
+          const problems = issueProblems(args.error.issues, input, entry.schema);
           ctx.result = { toast: { type: 'error', text: { zh: problems.map((p) => p.zh).join('；'), en: problems.map((p) => p.en).join('; ') } } };
           return;
         }
@@ -284,31 +289,33 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
       chatType: message.chat_type,
     };
     const bot = await this.#botInfo();
+    const addressed = message.chat_type === 'p2p' || (message.mentions?.some((m) => m.id?.open_id === bot.openId) ?? false);
     if (message.message_type !== 'text') {
-      const addressed = message.mentions?.some((m) => m.id?.open_id === bot.openId) ?? false;
       const ctx = await this.#context(delivery, 'message', base);
       return this.#run(ctx, async () => {
-        if (message.chat_type === 'p2p' || addressed) await ctx.reply(HINT);
+        if (addressed) await ctx.reply(HINT);
         else ctx.outcome = 'ignored';
       });
     }
     const text = textOf(message.content);
     const result = this.parse(text, { mentions: message.mentions ?? [], botOpenId: bot.openId, chatType: message.chat_type });
-    await this.#runParsed(delivery, base, result);
+    await this.#runParsed(delivery, base, result, addressed);
   }
 
-  /** A parsed message (typed or from the menu) → authorization and the command, or the right error card. */
-  async #runParsed(delivery: DeliveryRef, base: Parts, result: ParseResult): Promise<void> {
+  /**
+   * A parsed message (typed or from the menu) → authorization and the command, or the right error card.
+   * `addressed`: a p2p chat or a message @-mentioning the bot. In a group, a known /command runs without the
+   * mention; chatter and unknown /commands (perhaps meant for another bot) get an answer only when addressed.
+   */
+  async #runParsed(delivery: DeliveryRef, base: Parts, result: ParseResult, addressed: boolean): Promise<void> {
     const resolution = result.ok ? this.#registry.resolve(result.command) : undefined;
-    const target: Target | undefined =
-      resolution?.kind === 'found' ? { kind: 'command', key: [resolution.entry.name, resolution.entry.sub].filter(Boolean).join(' ') } : undefined;
+    const target: Target | undefined = resolution?.kind === 'found' ? { kind: 'command', key: commandKey(resolution.entry) } : undefined;
     const ctx = await this.#context(delivery, 'message', { ...base, ...(target ? { target } : {}) });
     await this.#run(ctx, async () => {
       if (!result.ok) {
         const { error } = result;
         if (error.kind === 'not_command' || error.kind === 'empty') {
-          const addressed = error.kind === 'empty' || error.addressed;
-          if (ctx.chatType === 'p2p' || addressed) await ctx.reply(HINT);
+          if (addressed) await ctx.reply(HINT);
           else ctx.outcome = 'ignored';
           return;
         }
@@ -316,14 +323,21 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
         await ctx.reply(errorCard({ title: { zh: '看不懂这条命令', en: 'Could not read the command' }, problems: [describeParseError(error)], example: '/help' }));
         return;
       }
+      if (resolution?.kind === 'unknown' && !addressed) {
+        ctx.outcome = 'ignored';
+        return;
+      }
       await this.#dispatch(ctx, resolution!, result.command);
     });
   }
 
-  async #dispatch(ctx: Context<G>, resolution: Resolution<CommandHandler<G, unknown>>, parsed: Parameters<typeof bindArgs>[1]): Promise<void> {
+  async #dispatch(ctx: Context<G>, resolution: Resolution<CommandHandler<G, unknown>>, parsed: ParsedCommand): Promise<void> {
     if (resolution.kind !== 'found') {
       ctx.outcome = 'invalid';
-      if (resolution.kind === 'needs_sub' && resolution.typed === undefined) return void (await ctx.reply(helpFor(this.#registry, [resolution.name])));
+      if (resolution.kind === 'needs_sub' && resolution.typed === undefined) {
+        await ctx.reply(helpFor(this.#registry, [resolution.name]));
+        return;
+      }
       const typed = resolution.kind === 'unknown' ? resolution.typed : `${resolution.name} ${resolution.typed}`;
       const suggestions = resolution.kind === 'unknown' ? resolution.suggestions : resolution.suggestions.map((s) => `${resolution.name} ${s}`);
       await ctx.reply(unknownCommandCard(typed, suggestions));
@@ -384,7 +398,9 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
       examples: ['/help', '/help help'],
       args: z.object({ topic: z.array(z.string()).optional().describe('要查看的命令 / the command to explain') }),
       rest: 'topic',
-    }, async (ctx, { topic }) => void (await ctx.reply(helpFor(this.#registry, topic ?? []))));
+    }, async (ctx, { topic }) => {
+      await ctx.reply(helpFor(this.#registry, topic ?? []));
+    });
 
     this.event('im.chat.member.bot.added_v1', async (ctx) => {
       const bot = await this.#botInfo();
@@ -408,7 +424,7 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
       // delivery gets its own dedupe key so its reply uuids cannot collide with this context's.
       const typed = { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.eventId}/menu` };
       await this.#runParsed(typed, { sender: ctx.sender, senderType: 'user', chatType: 'p2p' },
-        this.parse(text, { chatType: 'p2p' }));
+        this.parse(text, { chatType: 'p2p' }), true);
     });
   }
 }

@@ -110,7 +110,7 @@ export function createServer(deps: ServerDeps): BotServer {
 
   const listen = (port: number, host?: string) =>
     new Promise<Listening>((resolve, reject) => {
-      const server = app.listen(port, host ?? '::', (err?: Error) => {
+      const onListening = (err?: Error) => {
         if (err) return reject(err);
         servers.add(server);
         inbox.start();
@@ -118,7 +118,8 @@ export function createServer(deps: ServerDeps): BotServer {
         const shown = address.includes(':') ? `[${address}]` : address;
         logger.info({ port: bound }, 'listening');
         resolve({ url: `http://${shown}:${bound}`, close: shutdown });
-      });
+      };
+      const server = host === undefined ? app.listen(port, onListening) : app.listen(port, host, onListening);
     });
 
   return { app, inbox, listen, shutdown };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cardBytes, errorCard, escapeMd, helpCard, MAX_CARD_BYTES, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
+import { checkContent } from '../src/emulator/cards.js';
+import { FeishuError } from '../src/feishu/errors.js';
+import { cardBytes, errorCard, feishuErrorCard, escapeMd, helpCard, MAX_CARD_BYTES, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
 
 const TEMPLATES = new Set(['blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red', 'carmine', 'violet', 'purple', 'indigo', 'grey', 'default']);
 
@@ -33,6 +35,9 @@ function violations(card: Card): string[] {
     }
   }
   if (cardBytes(card) > MAX_CARD_BYTES) out.push(`card is ${cardBytes(card)} bytes > 30 KB`);
+  // The emulator's own check, as message create would apply it.
+  const emulator = checkContent('interactive', JSON.stringify(card));
+  if (!emulator.ok) out.push(`emulator: ${emulator.problem.detail}`);
   return out;
 }
 
@@ -44,6 +49,15 @@ const buttons = (card: Card) =>
   }[];
 
 describe('status cards', () => {
+  it('the validator catches what Feishu would refuse', () => {
+    const bad = { schema: '2.0', config: {}, header: { title: { tag: 'plain_text', content: 't' }, template: 'pink' },
+      body: { elements: [{ tag: 'action', element_id: '1x' }, { tag: 'button', element_id: 'b' }, { tag: 'button', element_id: 'b' }] } };
+    expect(violations(bad)).toEqual(expect.arrayContaining([
+      'config.update_multi must be true', 'bad header template pink', 'tag "action" is not allowed in 2.0', 'bad element_id 1x',
+      'duplicate element_id b', 'button without a callback action',
+    ]));
+  });
+
   const title = { zh: '群聊已创建', en: 'Group chat created' };
 
   it('builds a valid green success card with Chinese before English', () => {
@@ -120,6 +134,14 @@ describe('status cards', () => {
     for (const part of ['该邮箱地址已被占用', 'This address is already in use', '1234006', '下一步 · Next step', '/mailgroup create team-2@feishu-ops.example', '20261121ABC']) {
       expect(all).toContain(part);
     }
+  });
+
+  it('explains a FeishuError from the error table, with its code and log id', () => {
+    const e = new FeishuError({ code: 1234006, msg: 'email address has been used', endpoint: 'mailgroup.create', httpStatus: 409, logId: 'LOG1' });
+    const card = feishuErrorCard({ zh: '邮件组创建失败', en: 'Mail group not created' }, e);
+    expect(violations(card)).toEqual([]);
+    const all = text(card);
+    for (const part of ['该邮箱地址已被占用', 'already in use', '换一个地址', '1234006', 'LOG1']) expect(all).toContain(part);
   });
 
   it('lists many problems with a count and "and N more"', () => {

@@ -4,7 +4,6 @@
  */
 import * as lark from '@larksuiteoapi/node-sdk';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { authRoutes } from '../src/emulator/auth.js';
 import { DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_MODULES, startEmulator, type Emulator } from '../src/emulator/index.js';
 import { mailRoutes } from '../src/emulator/mail.js';
 import type { RouteModule } from '../src/emulator/server.js';
@@ -13,12 +12,8 @@ export const DOMAIN = 'feishu-ops.example';
 export const ZHANGWEI = `zhangwei@${DOMAIN}`;
 export const LINA = `lina@${DOMAIN}`;
 
-/** Mounts mail (and auth) unless the default module list already does. */
-function modules(): RouteModule[] {
-  const list = [...DEFAULT_MODULES];
-  for (const m of [authRoutes, mailRoutes]) if (!list.includes(m)) list.push(m);
-  return list;
-}
+/** Mounts the mail routes unless the default module list already does. */
+const modules = (): readonly RouteModule[] => (DEFAULT_MODULES.includes(mailRoutes) ? DEFAULT_MODULES : [...DEFAULT_MODULES, mailRoutes]);
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
 import { Inbox } from '../src/inbox/inbox.js';
 import { createMetrics } from '../src/metrics.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { eventPush, messageEvent } from './helpers/feishu-push.js';
-import { ENCRYPT_KEY, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type BotOptions, type Clock, type RunningBot } from './helpers/intake-harness.js';
+import { ENCRYPT_KEY, eventually, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type BotOptions, type Clock, type RunningBot } from './helpers/intake-harness.js';
 
 let dir: string;
 let clock: Clock;
@@ -32,7 +32,7 @@ const start = async (handler: RecordingHandler, o: Partial<BotOptions> = {}) => 
 const push = (n: number) =>
   eventPush(messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_${n}_${Math.random()}`, messageId: `om_${n}` }), { encryptKey: ENCRYPT_KEY, now: clock.now() });
 
-const settled = async (bot: RunningBot) => vi.waitFor(async () => expect(await bot.store.pendingCount()).toBe(0));
+const settled = async (bot: RunningBot) => eventually(async () => expect(await bot.store.pendingCount()).toBe(0));
 
 describe('inbox: exactly one handler run per event', () => {
   it('runs the handler once for a message delivered 5 times, including after a restart', async () => {
@@ -70,7 +70,7 @@ describe('inbox: exactly one handler run per event', () => {
     hung.onEvent = () => new Promise(() => {});
     const dead = await start(hung, { drainMs: 20, inbox: { leaseMs: 30_000, pollMs: 20 } });
     for (let n = 1; n <= 3; n++) await dead.post('/webhook/event', push(n));
-    await vi.waitFor(() => expect(hung.events).toHaveLength(3));
+    await eventually(() => expect(hung.events).toHaveLength(3));
     await dead.kill();
     bots.length = 0;
 
@@ -126,7 +126,7 @@ describe('inbox: failures', () => {
       clock.advance(1_000);
     }
     inbox.start();
-    await vi.waitFor(async () => expect(await store.pendingCount()).toBe(0));
+    await eventually(async () => expect(await store.pendingCount()).toBe(0));
     await inbox.stop();
     expect(handler.events).toEqual([]);
     expect((await store.auditLog())[0]).toMatchObject({ action: 'inbox.give_up', eventId: 'ev_p' });
@@ -148,7 +148,7 @@ describe('inbox: workers', () => {
     const bot = await start(handler, { app: { inbox: { concurrency: 2, dedupeHours: 8 } } });
     for (let n = 1; n <= 6; n++) await bot.post('/webhook/event', push(n));
     for (let done = 0; done < 6; done++) {
-      await vi.waitFor(() => expect(gates.length).toBeGreaterThan(0));
+      await eventually(() => expect(gates.length).toBeGreaterThan(0));
       expect(active).toBeLessThanOrEqual(2);
       gates.shift()!();
     }
@@ -167,12 +167,12 @@ describe('inbox: workers', () => {
     const inboxes = stores.map((store) => new Inbox({ store, handler, logger: silentLogger, metrics: createMetrics() }, opts));
     inboxes[0]!.start();
     await inboxes[0]!.accept({ kind: 'event', type: 'x.y', id: 'ev_l', dedupeKey: 'ev_l', payload: { schema: '2.0', header: { event_id: 'ev_l', event_type: 'x.y' }, event: {} }, receivedAt: Date.now() });
-    await vi.waitFor(() => expect(handler.events).toHaveLength(1));
+    await eventually(() => expect(handler.events).toHaveLength(1));
     inboxes[1]!.start();
     await new Promise((r) => setTimeout(r, 500)); // more than three lease lengths
     expect(handler.events).toHaveLength(1);
     finish();
-    await vi.waitFor(async () => expect(await stores[0]!.pendingCount()).toBe(0));
+    await eventually(async () => expect(await stores[0]!.pendingCount()).toBe(0));
     for (const i of inboxes) await i.stop();
     for (const s of stores) await s.close();
   });

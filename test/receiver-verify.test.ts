@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encrypt } from '../src/protocol/crypto.js';
 import { createTimeMs, legacyCardResponse } from '../src/receiver/envelope.js';
 import { verifyPush, type VerifyInput, type VerifyResult, type VerifySecrets } from '../src/receiver/verify.js';
 import {
@@ -52,7 +53,7 @@ describe('verifyPush: events', () => {
     const other = eventPush(message, { encryptKey: KEY, now: NOW });
     expect(rejected(verify({ body: other.body, headers: push.headers }))).toEqual({ status: 401, reason: 'bad_signature' });
     const wrongKey = eventPush(message, { encryptKey: 'another key', now: NOW });
-    expect(rejected(verify(wrongKey))).toEqual({ status: 400, reason: 'bad_ciphertext' });
+    expect(rejected(verify(wrongKey))).toEqual({ status: 401, reason: 'bad_signature' });
   });
 
   it.each(['x-lark-request-timestamp', 'x-lark-request-nonce', 'x-lark-signature'])('rejects a push without %s', (name) => {
@@ -94,12 +95,28 @@ describe('verifyPush: events', () => {
 
   it('rejects malformed JSON, malformed ciphertext and bodies that are not Feishu envelopes', () => {
     expect(rejected(verify({ body: '{"schema":', headers: {} }))).toEqual({ status: 400, reason: 'bad_json' });
-    expect(rejected(verify({ body: '{"encrypt":"not base64 at all"}', headers: {} }))).toEqual({ status: 400, reason: 'bad_ciphertext' });
+    expect(rejected(verify(eventPush({ encrypt: 'not base64 at all' }, { signOnlyKey: KEY, now: NOW })))).toEqual({ status: 400, reason: 'bad_ciphertext' });
+    expect(rejected(verify(eventPush({ encrypt: encrypt('{"schema":', KEY) }, { signOnlyKey: KEY, now: NOW })))).toEqual({ status: 400, reason: 'bad_json' });
     expect(rejected(verify(eventPush({ hello: 'world' }, { encryptKey: KEY, now: NOW })))).toEqual({ status: 400, reason: 'bad_envelope' });
     const noMessageId = { ...message, event: { message: { chat_id: 'oc_1' } } };
     const r = verify(eventPush(noMessageId, { encryptKey: KEY, now: NOW }));
     expect(rejected(r)).toEqual({ status: 400, reason: 'bad_envelope' });
     expect(!r.ok && r.detail).toContain('message.message_id');
+  });
+
+  it('answers every unsigned ciphertext that is not a url_verification the same way (no padding oracle)', () => {
+    const valid = JSON.parse(eventPush(message, { encryptKey: KEY }).body) as { encrypt: string };
+    const raw = Buffer.from(valid.encrypt, 'base64');
+    raw[raw.length - 17]! ^= 0x01; // flips a byte of the last plaintext block: padding now invalid
+    const bodies = [
+      JSON.stringify(valid), // a real event, but unsigned
+      JSON.stringify({ encrypt: raw.toString('base64') }),
+      JSON.stringify({ encrypt: encrypt('not json', KEY) }),
+      JSON.stringify({ encrypt: encrypt('{"hello":"world"}', KEY) }),
+      JSON.stringify({ encrypt: 'AAAA' }),
+    ];
+    const answers = new Set(bodies.map((body) => JSON.stringify(verify({ body, headers: {} }))));
+    expect([...answers].map((a) => JSON.parse(a))).toEqual([expect.objectContaining({ ok: false, status: 401, reason: 'missing_signature' })]);
   });
 
   it('never names a secret in a rejection', () => {
@@ -136,6 +153,14 @@ describe('verifyPush: url_verification', () => {
     const signed = eventPush(urlVerification(TOKEN), { encryptKey: KEY, now: NOW });
     expect(verify(signed).ok).toBe(true);
     expect(rejected(verify({ ...signed, headers: { ...signed.headers, 'x-lark-signature': 'f'.repeat(64) } }))).toEqual({ status: 401, reason: 'bad_signature' });
+  });
+
+  it('accepts a challenge on the card route signed the legacy sha1 way, but not a wrongly signed one', () => {
+    const legacy = legacyCardPush(urlVerification(TOKEN, 'c-card'), { verificationToken: TOKEN, now: NOW });
+    expect(verify(legacy, { endpoint: 'card' })).toEqual({ ok: true, kind: 'challenge', challenge: 'c-card' });
+    expect(rejected(verify(legacy, { endpoint: 'event' }))).toEqual({ status: 401, reason: 'bad_signature' });
+    const forged = legacyCardPush(urlVerification(TOKEN, 'c-card'), { verificationToken: 'guess', now: NOW });
+    expect(rejected(verify(forged, { endpoint: 'card' }))).toEqual({ status: 401, reason: 'bad_signature' });
   });
 });
 

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   cardAction, eventPush, legacyCardAction, legacyCardPush, messageEvent, urlVerification, type Push,
 } from './helpers/feishu-push.js';
-import { ENCRYPT_KEY, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type Clock, type RunningBot } from './helpers/intake-harness.js';
+import { ENCRYPT_KEY, eventually, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type Clock, type RunningBot } from './helpers/intake-harness.js';
 
 let dir: string;
 let clock: Clock;
@@ -31,7 +31,7 @@ describe('webhook receiver: rejections', () => {
   const good = () => signed(message(1));
   const cases: [string, () => Push, number, string][] = [
     ['malformed JSON', () => ({ body: '{"encrypt": "abc"', headers: { 'content-type': 'application/json' } }), 400, 'bad_json'],
-    ['malformed ciphertext', () => ({ body: '{"encrypt":"AAAA"}', headers: { 'content-type': 'application/json' } }), 400, 'bad_ciphertext'],
+    ['malformed ciphertext', () => eventPush({ encrypt: 'AAAA' }, { signOnlyKey: ENCRYPT_KEY, now: clock.now() }), 400, 'bad_ciphertext'],
     ['a missing signature', () => ({ body: good().body, headers: { 'content-type': 'application/json' } }), 401, 'missing_signature'],
     ['a forged signature', () => ({ ...good(), headers: { ...good().headers, 'x-lark-signature': '0'.repeat(64) } }), 401, 'bad_signature'],
     ['a replayed timestamp', () => eventPush(message(1), { encryptKey: ENCRYPT_KEY, now: clock.now() - 301_000 }), 401, 'stale_timestamp'],
@@ -87,7 +87,7 @@ describe('webhook receiver: events', () => {
     const res = await bot.post('/webhook/event', signed(message(1)));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ msg: 'success' });
-    await vi.waitFor(() => expect(handler.events).toHaveLength(1));
+    await eventually(() => expect(handler.events).toHaveLength(1));
     expect(handler.events[0]).toMatchObject({ kind: 'event', type: 'im.message.receive_v1', id: 'ev_1', dedupeKey: 'om_1', receivedAt: clock.now() });
     expect(handler.events[0]!.payload).toEqual(message(1));
     expect(bot.logs.some((l) => l.includes('"eventId":"ev_1"') && l.includes('event accepted'))).toBe(true);
@@ -98,10 +98,10 @@ describe('webhook receiver: events', () => {
     handler.onEvent = () => new Promise((r) => { release = r; });
     const res = await bot.post('/webhook/event', signed(message(2)));
     expect(res.status).toBe(200);
-    await vi.waitFor(() => expect(handler.events).toHaveLength(1));
+    await eventually(() => expect(handler.events).toHaveLength(1));
     expect(await bot.store.pendingCount()).toBe(1);
     release();
-    await vi.waitFor(async () => expect(await bot.store.pendingCount()).toBe(0));
+    await eventually(async () => expect(await bot.store.pendingCount()).toBe(0));
   });
 });
 
@@ -122,7 +122,7 @@ describe('webhook receiver: card callbacks', () => {
     const res = await bot.post('/webhook/event', signed(cardAction({ token: VERIFICATION_TOKEN, eventId: 'ev_c1', updateToken: 'c-1', value })));
     // The answer arrives while afterAck is still running: the response never waits for it.
     expect(await res.json()).toEqual({ toast: { type: 'success', content: '已发送 · Sent' }, card: { type: 'raw', data: card } });
-    await vi.waitFor(() => expect(afterAckCalls).toBe(1));
+    await eventually(() => expect(afterAckCalls).toBe(1));
     finishAfterAck();
     expect(handler.cards.map((d) => [d.kind, d.id])).toEqual([['card', 'ev_c1']]);
     expect(handler.events).toEqual([]);

@@ -35,8 +35,8 @@ export interface ParsedCommand {
 
 export type ParseError =
   | { kind: 'empty' }
-  /** Plain chat, not addressed as a command. `addressed`: the bot was @-mentioned. */
-  | { kind: 'not_command'; addressed: boolean }
+  /** Plain chat: no leading slash. */
+  | { kind: 'not_command' }
   | { kind: 'missing_name' }
   | { kind: 'unterminated_quote'; quote: string; close: string; index: number }
   | { kind: 'duplicate_option'; key: string }
@@ -65,7 +65,6 @@ export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult
   const byKey = new Map((opts.mentions ?? []).map((m) => [m.key, m]));
   const isBot = (key: string): boolean =>
     opts.botOpenId !== undefined && byKey.get(key)?.id?.open_id === opts.botOpenId;
-  const addressed = tokenized.tokens.some((t) => t.kind === 'mention' && isBot(t.key));
   const tokens = tokenized.tokens.filter((t) => !(t.kind === 'mention' && isBot(t.key)));
   if (tokens.length === 0) return fail({ kind: 'empty' });
 
@@ -77,7 +76,7 @@ export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult
   } else if (opts.chatType === 'p2p' && tokens.length === 1 && first.kind === 'word' && P2P_HELP.has(first.text.toLowerCase())) {
     name = 'help';
   } else {
-    return fail({ kind: 'not_command', addressed });
+    return fail({ kind: 'not_command' });
   }
 
   const command: ParsedCommand = { name, positionals: [], options: {}, flags: [], mentions: [] };

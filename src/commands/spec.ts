@@ -66,24 +66,35 @@ export function bindArgs<S extends z.ZodObject>(spec: CommandSpec<S>, parsed: Pa
   }
 
   const result = spec.args.safeParse(input);
-  if (!result.success) problems.push(...issueProblems(result.error.issues, input));
+  if (!result.success) problems.push(...issueProblems(result.error.issues, input, spec.args));
   return problems.length === 0 && result.success ? { ok: true, args: result.data } : { ok: false, problems };
 }
 
-/** zod issues → one bilingual line each, prefixed with the field. Used for command args and card-action values. */
-export function issueProblems(issues: readonly z.core.$ZodIssue[], input: Record<string, unknown>): Bilingual[] {
+/**
+ * zod issues → one bilingual line each, prefixed with the field. Used for command args and card-action values.
+ * A missing field always reads "is required" (zod reports it with the field's custom message, which may be about
+ * its format), followed by the field's description when it has one.
+ */
+export function issueProblems(issues: readonly z.core.$ZodIssue[], input: Record<string, unknown>, schema: z.ZodObject): Bilingual[] {
   return issues.map((issue) => {
     const field = issue.path.map(String).join('.');
-    const missing = issue.code === 'invalid_type' && issue.path.length > 0 && input[String(issue.path[0])] === undefined;
-    const text = describeIssue(issue, missing);
+    const top = String(issue.path[0]);
+    const missing = issue.code === 'invalid_type' && issue.path.length === 1 && input[top] === undefined;
+    const description = schema.shape[top]?.description;
+    const text = missing ? required(description) : describeIssue(issue);
     return field ? { zh: `${field}: ${text.zh}`, en: `${field}: ${text.en}` } : text;
   });
 }
 
-function describeIssue(issue: z.core.$ZodIssue, missing: boolean): Bilingual {
+function required(description: string | undefined): Bilingual {
+  if (!description) return { zh: '必填', en: 'is required' };
+  const d = splitBilingual(description);
+  return { zh: `必填（${d.zh}）`, en: `is required (${d.en})` };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): Bilingual {
   // zod's own messages are English only; a schema's custom "中文 / English" message wins.
   if (issue.message.includes(' / ')) return splitBilingual(issue.message);
-  if (missing) return { zh: '必填', en: 'is required' };
   switch (issue.code) {
     case 'too_small':
       return { zh: `太小或太短（至少 ${String(issue.minimum)}）`, en: issue.message };

@@ -4,14 +4,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { topLevel, type Kit, type RouteContext } from './kit.js';
-import type { AuthCode } from './state.js';
+import { topLevel, type Kit } from './kit.js';
 import { TENANT_TOKEN_REUSE_MIN_S, TENANT_TOKEN_TTL_S, makeTenantToken } from './tokens.js';
-import { REFRESH_TOKEN_TTL_S, USER_TOKEN_TTL_S } from './state.js';
+import { REFRESH_TOKEN_TTL_S, USER_TOKEN_TTL_S, type AuthCode } from './state.js';
 
 const AUTH_CODE_TTL_MS = 5 * 60_000;
 /** After a refresh the old access token keeps working for 1 minute (D-uat-refresh). */
 const REFRESH_GRACE_MS = 60_000;
+/** Token endpoint: 1000/min, 50/s (§4.2). */
 const OAUTH_LIMITS = { perSecond: 50, perMinute: 1000 };
 
 const tenantTokenBody = z.object({ app_id: z.string().min(1), app_secret: z.string().min(1) });
@@ -53,6 +53,10 @@ export function authRoutes(kit: Kit) {
   const r = kit.routes();
   const { state } = kit;
   let lastTenantToken: { token: string; expiresAtS: number } | undefined;
+  state.registerSection('tenantToken', {
+    reset: () => (lastTenantToken = undefined),
+    snapshot: () => (lastTenantToken ? { expiresAt: lastTenantToken.expiresAtS * 1000 } : null),
+  });
 
   const oauthError = (code: number, detail?: string) => {
     const base = kit.error(code);
@@ -185,8 +189,7 @@ export function authRoutes(kit: Kit) {
     method: 'get',
     path: '/open-apis/authen/v1/user_info',
     token: 'user',
-    limits: OAUTH_LIMITS,
-    handler: ({ caller }: RouteContext<unknown, unknown>) => {
+    handler: ({ caller }) => {
       if (caller.kind !== 'user') throw kit.error(99991668);
       const u = caller.user;
       return {

@@ -70,7 +70,7 @@ export function chatRoutes(kit: Kit) {
     invalidCode: 232001,
     page: PAGE,
     // A second create with the same uuid while the first is in flight (doc: 232068 "being created").
-    serial: { key: ({ query, body }) => dedupeKey(query as z.output<typeof createQuery>, body as z.output<typeof createBody>), code: 232068, page: PAGE },
+    serial: { key: ({ query, body }) => dedupeKey(query, body), code: 232068, page: PAGE },
     handler: ({ query, body }) => {
       const key = dedupeKey(query, body);
       const seen = key ? state.chatUuids.get(key) : undefined;

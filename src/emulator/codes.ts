@@ -127,7 +127,6 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 232027, 400, 'No valid members to add.'],
   // contact (§4.7)
   ['platform', 41050, 400, 'no user authority error'],
-  ['platform', 40001, 400, 'user not found'],
   // OAuth token (§4.2); these bodies use error/error_description instead of msg
   ['platform', 20001, 400, 'The request is missing a required parameter.'],
   ['platform', 20002, 400, 'The client secret is invalid.'],

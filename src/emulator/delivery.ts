@@ -29,7 +29,11 @@ export const botEndpointSchema = z
     /** Push group messages that do not @mention the bot (the im:message.group_msg scope). */
     allGroupMessages: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((b) => !b.legacyCardCallbacks || b.cardUrl !== undefined, {
+    path: ['cardUrl'],
+    message: 'legacy card callbacks have their own request URL: set cardUrl, e.g. http://127.0.0.1:3000/webhook/card',
+  });
 
 export type BotEndpoint = z.infer<typeof botEndpointSchema>;
 export type BotEndpointInput = z.input<typeof botEndpointSchema>;
@@ -426,11 +430,25 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
       return summary(delivery.userEvent('contact.user.created_v3', user));
     }),
   );
-  r.get('/_emulator/deliveries', (_req, res) => {
-    res.json({
-      events: delivery.events.map(({ payload: _p, ...e }) => e),
-      callbacks: delivery.callbacks,
-    });
-  });
   return r;
 }
+
+const deliveries = new WeakMap<EmulatorState, EventDelivery>();
+
+/** The one EventDelivery of an emulator: reset with it, shown in its state. */
+export function deliveryFor(state: EmulatorState): EventDelivery {
+  let d = deliveries.get(state);
+  if (!d) {
+    const created = new EventDelivery(state);
+    state.registerSection('deliveries', {
+      reset: () => created.reset(),
+      snapshot: () => ({ events: created.events.map(({ payload: _p, ...e }) => e), callbacks: created.callbacks }),
+    });
+    deliveries.set(state, created);
+    d = created;
+  }
+  return d;
+}
+
+/** Route module for the emulator's server (src/emulator/server.ts RouteModule shape). */
+export const deliveryModule = (kit: { state: EmulatorState }): express.Router => deliveryRoutes(deliveryFor(kit.state), kit.state);

@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type express from 'express';
 import { EmulatorClock } from './clock.js';
+import { authRoutes } from './auth.js';
+import { chatRoutes } from './chats.js';
+import { contactRoutes } from './contact.js';
 import { controlRoutes } from './control.js';
+import { mailRoutes } from './mail.js';
+import { messageRoutes } from './messages.js';
 import { Kit } from './kit.js';
 import { DEFAULT_APP_ID, DEFAULT_APP_SECRET } from './seed.js';
 import { createEmulatorApp, type RouteModule } from './server.js';
@@ -17,7 +22,9 @@ export { EmulatorState } from './state.js';
 export { Kit } from './kit.js';
 
 /** The Open API modules every emulator serves, in mount order. */
-export const DEFAULT_MODULES: readonly RouteModule[] = [controlRoutes];
+export const DEFAULT_MODULES: readonly RouteModule[] = [
+  controlRoutes, authRoutes, chatRoutes, messageRoutes, contactRoutes, mailRoutes,
+];
 
 export interface EmulatorOptions {
   port?: number;

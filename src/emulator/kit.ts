@@ -98,19 +98,21 @@ export class TopLevel {
 }
 export const topLevel = (body: Record<string, unknown>, httpStatus = 200): TopLevel => new TopLevel(body, httpStatus);
 
-export interface RateLimit {
+type AnyContext = RouteContext<unknown, unknown>;
+
+export interface RateLimit<C = AnyContext> {
   perSecond?: number;
   perMinute?: number;
-  /** A second limit per key, e.g. 5 QPS per chat: `{ key: (ctx) => chatId, perSecond: 5 }`. */
-  perKey?: { key: (ctx: RouteContext<unknown, unknown>) => string | undefined; perSecond?: number; perMinute?: number };
+  /** A second limit per key (checked after parsing), e.g. 5 QPS per chat: `{ key: (ctx) => chatId, perSecond: 5 }`. */
+  perKey?: { key: (ctx: C) => string | undefined; perSecond?: number; perMinute?: number };
   /** The code to answer with (default 99991400); its status comes from the codes table (99991400 → 429). */
   code?: number;
   page?: DocPage;
 }
 
 /** Calls with the same key must not overlap: the later one fails with `code` while the first is in flight. */
-export interface Serial {
-  key: (ctx: RouteContext<unknown, unknown>) => string | undefined;
+export interface Serial<C = AnyContext> {
+  key: (ctx: C) => string | undefined;
   code: number;
   page?: DocPage;
   /** Real milliseconds of simulated processing that keep the key busy (default 20). */
@@ -134,8 +136,8 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   method: Method;
   path: string;
   token: TokenRequirement;
-  limits?: RateLimit;
-  serial?: Serial;
+  limits?: RateLimit<RouteContext<Parsed<B>, Parsed<Q>>>;
+  serial?: Serial<RouteContext<Parsed<B>, Parsed<Q>>>;
   body?: B;
   query?: Q;
   /** Code for a body/query that fails its schema (default 99992402). */
@@ -187,6 +189,9 @@ export interface RouteBuilder {
   add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(spec: RouteSpec<B, Q>): void;
 }
 
+/** The call log keeps the latest calls only, so a long standalone run does not grow without bound. */
+const MAX_CALLS = 10_000;
+
 const WINDOWS = [
   { name: 'perSecond', ms: 1000 },
   { name: 'perMinute', ms: 60_000 },
@@ -223,7 +228,7 @@ export class Kit {
   faults: Fault[] = [];
   readonly limitOverrides = new Map<string, LimitOverride>();
   /** Declared routes ("POST /open-apis/im/v1/chats") with their documented limits. */
-  readonly routeTable = new Map<string, RateLimit | undefined>();
+  readonly routeTable = new Map<string, RateLimit<never> | undefined>();
   private readonly windows = new Windows();
   private readonly busy = new Set<string>();
   private seq = 0;
@@ -289,7 +294,7 @@ export class Kit {
       const routeId = routeIdOf(spec);
       const override = this.limitOverrides.get(routeId) ?? {};
       if (spec.limits) this.checkRate(routeId, { perSecond: override.perSecond ?? spec.limits.perSecond, perMinute: override.perMinute ?? spec.limits.perMinute }, spec.limits);
-      const ctx: RouteContext<unknown, unknown> = {
+      const ctx: AnyContext = {
         req, res, caller, state: this.state, kit: this,
         params: req.params as Record<string, string>,
         body: this.parse(spec.body, req.body ?? {}, spec, 'body'),
@@ -320,6 +325,7 @@ export class Kit {
     };
     // Control calls (/_emulator/…) are not Open API traffic: keep them out of the log.
     if (req.path.startsWith('/open-apis/')) this.calls.push(record);
+    if (this.calls.length > MAX_CALLS) this.calls.splice(0, this.calls.length - MAX_CALLS);
     return record;
   }
 
@@ -366,7 +372,7 @@ export class Kit {
     throw this.error(99991671);
   }
 
-  private checkRate(bucket: string, limits: { perSecond?: number; perMinute?: number }, spec: RateLimit): void {
+  private checkRate(bucket: string, limits: { perSecond?: number; perMinute?: number }, spec: RateLimit<never>): void {
     const hit = this.windows.take(bucket, limits, this.clock.now());
     if (!hit) return;
     const base = this.error(spec.code ?? 99991400, { page: spec.page });
@@ -383,7 +389,7 @@ export class Kit {
     throw this.error(spec.invalidCode ?? 99992402, { page: spec.page, detail });
   }
 
-  private async serially(serial: Serial, ctx: RouteContext<unknown, unknown>, handler: () => unknown): Promise<unknown> {
+  private async serially(serial: Serial, ctx: AnyContext, handler: () => unknown): Promise<unknown> {
     const key = serial.key(ctx);
     if (key === undefined) return handler();
     const busyKey = `${ctx.req.method} ${ctx.req.route?.path ?? ctx.req.path}#${key}`;

@@ -30,14 +30,14 @@ export function rule<T>(kit: Kit, page: DocPage, fallback: number, fn: () => T):
   }
 }
 
-export type MailboxProblem = 'me_needs_user' | 'not_found' | 'inactive' | 'forbidden';
-export type MailboxResolution = { ok: true; address: string; user: SeedUser } | { ok: false; problem: MailboxProblem; detail: string };
+type MailboxProblem = 'me_needs_user' | 'not_found' | 'inactive' | 'forbidden';
+type MailboxResolution = { ok: true; address: string; user: SeedUser } | { ok: false; problem: MailboxProblem; detail: string };
 
 /**
  * `me` (user token only) or an address of an active user of the tenant. A user token may only reach its own
  * mailbox; a tenant token may reach mailboxes inside the app's data scope (seeded rule: not the invisible user).
  */
-export function resolveMailbox(kit: Kit, caller: Caller, id: string): MailboxResolution {
+function resolveMailbox(kit: Kit, caller: Caller, id: string): MailboxResolution {
   const { state } = kit;
   if (id === 'me') {
     if (caller.kind !== 'user') return { ok: false, problem: 'me_needs_user', detail: 'user_mailbox_id "me" needs a user_access_token: pass the mailbox address' };

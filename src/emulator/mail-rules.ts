@@ -9,9 +9,9 @@ import type { EmlSummary, MailAddress } from './mime.js';
 /** Length in characters (code points), as the docs count them. */
 const chars = (s: string) => [...s].length;
 
-function text(field: string, max: number, min = 0) {
+function text(max: number, min = 0) {
   return z.string().refine((s) => chars(s) >= min && chars(s) <= max, {
-    message: min > 0 ? `${field} must be ${min}-${max} characters long` : `${field} must be at most ${max} characters long`,
+    message: min > 0 ? `must be ${min}-${max} characters long` : `must be at most ${max} characters long`,
   });
 }
 
@@ -27,10 +27,10 @@ export const domainOf = (address: string) => address.slice(address.lastIndexOf('
 // ---- mail groups (§4.6, mail-mailgroup-create.md) ----
 
 export const mailgroupCreateSchema = z.object({
-  email: z.string().refine(isEmail, 'email must be an address such as ops-team@<tenant mail domain>').optional(),
-  name: text('name', 255).optional(),
-  description: text('description', 1000).optional(),
-  who_can_send_mail: z.enum(WHO_CAN_SEND, { message: `who_can_send_mail must be one of ${WHO_CAN_SEND.join(', ')}` }).optional(),
+  email: z.string().refine(isEmail, 'must be an address such as ops-team@<tenant mail domain>').optional(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  who_can_send_mail: z.enum(WHO_CAN_SEND, { message: `must be one of ${WHO_CAN_SEND.join(', ')}` }).optional(),
 });
 
 const memberSchema = z
@@ -39,40 +39,40 @@ const memberSchema = z
     email: z.string().optional(),
     user_id: z.string().optional(),
     department_id: z.string().optional(),
-    type: z.enum(MEMBER_TYPES, { message: `type must be one of ${MEMBER_TYPES.join(', ')}` }),
+    type: z.enum(MEMBER_TYPES, { message: `must be one of ${MEMBER_TYPES.join(', ')}` }),
   })
   .superRefine((m, ctx) => {
     const need = (field: 'email' | 'user_id' | 'department_id') => {
-      if (!m[field]) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is required for type ${m.type}` });
+      if (!m[field]) ctx.addIssue({ code: 'custom', path: [field], message: `required for type ${m.type}` });
     };
     if (m.type === 'USER') need('user_id');
     else if (m.type === 'DEPARTMENT') need('department_id');
     else if (m.type !== 'COMPANY') need('email');
-    if (m.email && !isEmail(m.email)) ctx.addIssue({ code: 'custom', path: ['email'], message: 'email is not a valid address' });
+    if (m.email && !isEmail(m.email)) ctx.addIssue({ code: 'custom', path: ['email'], message: 'not a valid address' });
   });
 
 export type MemberInput = z.infer<typeof memberSchema>;
 export const memberCreateSchema = memberSchema;
 export const memberBatchSchema = z.object({
-  items: z.array(memberSchema).min(1, 'items needs 1-200 members').max(200, 'items needs 1-200 members (split larger lists)'),
+  items: z.array(memberSchema).min(1, 'needs 1-200 members').max(200, 'needs 1-200 members (split larger lists)'),
 });
 
 // ---- mail contacts (mail-contact-create.md: every length rule) ----
 
 export const contactCreateSchema = z.object({
-  name: text('name', 64, 1),
-  company: text('company', 64).optional(),
-  phone: text('phone', 40).optional(),
-  mail_address: text('mail_address', 319).optional(),
-  tag: text('tag', 64).optional(),
-  remark: text('remark', 1000).optional(),
-  position: text('position', 64).optional(),
+  name: text(64, 1),
+  company: text(64).optional(),
+  phone: text(40).optional(),
+  mail_address: text(319).optional(),
+  tag: text(64).optional(),
+  remark: text(1000).optional(),
+  position: text(64).optional(),
 });
 
 // ---- send mail (mail-message-send.md) ----
 
 const mailAddressSchema = z.object({
-  mail_address: z.string().refine(isEmail, 'mail_address must be a valid address'),
+  mail_address: z.string().refine(isEmail, 'must be a valid address'),
   name: z.string().optional(),
 });
 
@@ -81,14 +81,14 @@ export const sendSchema = z.object({
   to: z.array(mailAddressSchema).optional(),
   cc: z.array(mailAddressSchema).optional(),
   bcc: z.array(mailAddressSchema).optional(),
-  raw: z.string().min(1, 'raw must not be empty: omit it or put a base64url EML in it').optional(),
+  raw: z.string().min(1, 'must not be empty: omit it or put a base64url EML in it').optional(),
   body_html: z.string().optional(),
   body_plain_text: z.string().optional(),
   attachments: z
     .array(
       z.object({
-        body: z.string().max(51_729_750, 'attachment body is over 37 MB'),
-        filename: z.string().min(1, 'filename is required'),
+        body: z.string().max(51_729_750, 'over 37 MB'),
+        filename: z.string().min(1, 'required'),
         is_inline: z.boolean().optional(),
         cid: z.string().optional(),
       }),
@@ -101,10 +101,10 @@ export type SendInput = z.infer<typeof sendSchema>;
 
 // ---- drafts (platform.md §4.5) ----
 
-export const draftBodySchema = z.object({ raw: z.string({ message: 'raw is required: a base64url-encoded EML' }).min(1, 'raw must not be empty') });
-export const draftFormatSchema = z.enum(['metadata', 'raw', 'full'], { message: 'format must be metadata, raw or full' }).default('metadata');
+export const draftBodySchema = z.object({ raw: z.string({ message: 'required: a base64url-encoded EML' }).min(1, 'must not be empty') });
+export const draftFormatSchema = z.enum(['metadata', 'raw', 'full'], { message: 'must be metadata, raw or full' }).default('metadata');
 export const draftSendSchema = z.object({
-  send_time: z.string().regex(/^\d{10}$/, 'send_time must be a Unix time in seconds, e.g. "1767225600"').optional(),
+  send_time: z.string().regex(/^\d{10}$/, 'must be a Unix time in seconds, e.g. "1767225600"').optional(),
 });
 
 // ---- paging ----
@@ -123,7 +123,7 @@ export function paginate<T>(items: T[], pageSize: number, pageToken: string | un
 }
 
 export function pageSizeSchema(defaultSize: number, max: number) {
-  return z.coerce.number().int().min(1).max(max, `page_size must be 1-${max}`).default(defaultSize);
+  return z.coerce.number().int().min(1).max(max, `must be 1-${max}`).default(defaultSize);
 }
 
 // ---- send checks on a parsed message ----

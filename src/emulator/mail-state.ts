@@ -8,34 +8,49 @@ import { z } from 'zod';
 import type { EmlSummary } from './mime.js';
 import type { StateSection } from './state.js';
 
-/**
- * Limits the mail pages name without a number (quotas, storage, group count) get generous defaults here and
- * can be lowered at run time (`POST /_emulator/mail/limits`) so tests reach them cheaply.
- */
+const count = z.number().int().min(0);
+
 export const mailLimitsSchema = z
   .object({
-    /** mail-mailgroup-create.md 1234030. */
-    maxMailgroups: z.number().int().min(0).default(1000),
-    /** §4.6 1234030 for members. */
-    maxMembersPerMailgroup: z.number().int().min(0).default(10_000),
-    /** Decoded EML size (platform.md §4.5: 37.5 MB) → 1236001. */
-    maxRawBytes: z.number().int().positive().default(37.5 * 1024 * 1024),
-    /** mail-message-send.md: 500 each. */
-    maxRecipients: z.number().int().positive().default(500),
-    maxAttachments: z.number().int().positive().default(500),
-    /** Per user per day → 1236007. */
-    dailySendsPerUser: z.number().int().min(0).default(10_000),
-    /** External recipients per user per day → 1236008, per tenant per day → 1236009. */
-    dailyExternalRecipientsPerUser: z.number().int().min(0).default(5_000),
-    dailyExternalRecipientsPerTenant: z.number().int().min(0).default(100_000),
-    /** The per-user sending throttle ("用户的发信请求被系统限流") → 1236010. */
-    sendsPerMinutePerUser: z.number().int().min(0).default(60),
-    /** Bytes of drafts and sent mail the tenant may store → 1236013. */
-    tenantStorageBytes: z.number().int().min(0).default(10 * 1024 ** 3),
+    maxMailgroups: count,
+    maxMembersPerMailgroup: count,
+    maxRawBytes: z.number().int().positive(),
+    maxRecipients: z.number().int().positive(),
+    maxAttachments: z.number().int().positive(),
+    dailySendsPerUser: count,
+    dailyExternalRecipientsPerUser: count,
+    dailyExternalRecipientsPerTenant: count,
+    sendsPerMinutePerUser: count,
+    tenantStorageBytes: count,
   })
   .strict();
 
 export type MailLimits = z.infer<typeof mailLimitsSchema>;
+
+/**
+ * Limits the mail pages name without a number (quotas, storage, group count) get generous defaults here and
+ * can be lowered at run time (`POST /_emulator/mail/limits`) so tests reach them cheaply.
+ */
+export const DEFAULT_MAIL_LIMITS: Readonly<MailLimits> = {
+  /** mail-mailgroup-create.md 1234030. */
+  maxMailgroups: 1000,
+  /** §4.6 1234030 for members. */
+  maxMembersPerMailgroup: 10_000,
+  /** Decoded EML size (platform.md §4.5: 37.5 MB) → 1236001. */
+  maxRawBytes: 37.5 * 1024 * 1024,
+  /** mail-message-send.md: 500 each → 1236003 / 1236004. */
+  maxRecipients: 500,
+  maxAttachments: 500,
+  /** Per user per day → 1236007. */
+  dailySendsPerUser: 10_000,
+  /** External recipients per user per day → 1236008, per tenant per day → 1236009. */
+  dailyExternalRecipientsPerUser: 5_000,
+  dailyExternalRecipientsPerTenant: 100_000,
+  /** The per-user sending throttle ("用户的发信请求被系统限流") → 1236010. */
+  sendsPerMinutePerUser: 60,
+  /** Bytes of drafts and sent mail the tenant may store → 1236013. */
+  tenantStorageBytes: 10 * 1024 ** 3,
+};
 
 export const MEMBER_TYPES = ['USER', 'DEPARTMENT', 'COMPANY', 'EXTERNAL_USER', 'MAIL_GROUP', 'PUBLIC_MAILBOX', 'OTHER_MEMBER'] as const;
 export type MemberType = (typeof MEMBER_TYPES)[number];
@@ -103,7 +118,7 @@ const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => Math.floor((ms + 8 * 3_600_000) / DAY_MS);
 
 export class MailState implements StateSection {
-  limits: MailLimits = mailLimitsSchema.parse({});
+  limits: MailLimits = { ...DEFAULT_MAIL_LIMITS };
   readonly mailgroups = new Map<string, Mailgroup>();
   /** Contacts by owner mailbox address (lower case). */
   readonly contacts = new Map<string, MailContact[]>();
@@ -114,7 +129,7 @@ export class MailState implements StateSection {
   constructor(private readonly now: () => number) {}
 
   setLimits(patch: unknown): MailLimits {
-    this.limits = mailLimitsSchema.parse({ ...this.limits, ...mailLimitsSchema.partial().parse(patch) });
+    this.limits = { ...this.limits, ...mailLimitsSchema.partial().parse(patch) };
     return this.limits;
   }
 
@@ -169,7 +184,7 @@ export class MailState implements StateSection {
   }
 
   reset(): void {
-    this.limits = mailLimitsSchema.parse({});
+    this.limits = { ...DEFAULT_MAIL_LIMITS };
     this.mailgroups.clear();
     this.contacts.clear();
     this.drafts.clear();

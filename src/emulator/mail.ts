@@ -21,16 +21,16 @@ const MG = '/open-apis/mail/v1/mailgroups';
 const MG_PAGE = 'mail-mailgroup-create' as const;
 const CONTACT_PAGE = 'mail-contact-create' as const;
 
-const userIdTypeSchema = z.enum(['open_id', 'union_id', 'user_id'], { message: 'user_id_type must be open_id, union_id or user_id' }).default('open_id');
+const userIdTypeSchema = z.enum(['open_id', 'union_id', 'user_id'], { message: 'must be open_id, union_id or user_id' }).default('open_id');
 const memberQuerySchema = z.object({ user_id_type: userIdTypeSchema, department_id_type: z.string().optional() });
 const listQuerySchema = z.object({
   page_size: pageSizeSchema(20, 200),
   page_token: z.string().optional(),
   user_id_type: userIdTypeSchema,
-  manager_user_id: z.undefined({ message: 'manager_user_id filtering is not supported by the emulator: omit it' }).optional(),
+  manager_user_id: z.undefined({ message: 'filtering by manager is not supported by the emulator: omit it' }).optional(),
 });
 
-export function mailgroupView(g: Mailgroup) {
+function mailgroupView(g: Mailgroup) {
   const members = [...g.members.values()];
   return {
     mailgroup_id: g.mailgroup_id,

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { checkCard, checkContent, type ContentProblem } from './cards.js';
-import { topLevel, type Kit, type RouteContext } from './kit.js';
+import { topLevel, type Kit } from './kit.js';
 import type { Chat, EmulatorState, Message } from './state.js';
 
 const MESSAGE_UUID_TTL_MS = 3600_000;
@@ -121,10 +121,8 @@ export function messageRoutes(kit: Kit) {
   // 5 QPS per target chat (shared by the bots in it) → 230020.
   const perChat = {
     perSecond: 5,
-    key: ({ query, body }: RouteContext<unknown, unknown>) => {
-      const q = query as z.output<typeof createQuery>;
-      const b = body as z.output<typeof createBody>;
-      const t = resolveTarget(state, q.receive_id_type, b.receive_id);
+    key: ({ query, body }: { query: z.output<typeof createQuery>; body: z.output<typeof createBody> }) => {
+      const t = resolveTarget(state, query.receive_id_type, body.receive_id);
       return t.ok ? t.chat.chatId : undefined;
     },
   };

@@ -148,9 +148,3 @@ export async function parseEml(bytes: Buffer): Promise<EmlSummary> {
     size: bytes.length,
   };
 }
-
-/** Decodes a base64url `raw` field and validates it as MIME. */
-export async function decodeRawEml(raw: string): Promise<{ bytes: Buffer; summary: EmlSummary }> {
-  const bytes = decodeBase64Url(raw);
-  return { bytes, summary: await parseEml(bytes) };
-}

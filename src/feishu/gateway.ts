@@ -2,6 +2,7 @@
  * The only code that calls the Feishu Open API. Every call goes: rate limiter → SDK Client → one FeishuError
  * for both failure shapes → retry policy → metrics → log. Tokens are never logged.
  */
+import { randomUUID } from 'node:crypto';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { z } from 'zod';
 import type { Card } from '../../cards/kit.js';
@@ -193,6 +194,7 @@ export class FeishuGateway {
       cache: this.tokens,
       logger: { error: strings('error'), warn: strings('warn'), info: strings('info'), debug: strings('debug'), trace: strings('debug') },
     });
+    this.singleFlightTokenFetch();
     this.log = (o.logger ?? silentLogger).child({ component: 'feishu' });
     this.metrics = o.metrics;
     this.now = o.now ?? Date.now;
@@ -204,12 +206,28 @@ export class FeishuGateway {
     this.backoffMaxMs = o.backoffMaxMs ?? 10_000;
   }
 
+  /**
+   * The SDK fetches a tenant token per call while its cache is cold (node-sdk.md §2.3: 5 concurrent calls made
+   * 5 token requests); concurrent callers share one fetch instead.
+   */
+  private singleFlightTokenFetch(): void {
+    const manager = this.client.tokenManager;
+    const fetchToken = manager.getTenantAccessToken.bind(manager);
+    let inflight: ReturnType<typeof fetchToken> | undefined;
+    manager.getTenantAccessToken = (params) => {
+      inflight ??= fetchToken(params).finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
+    };
+  }
+
   // ----- contract methods (app core) -----
 
   async replyCard(messageId: string, card: Card, opts: { uuid?: string } = {}): Promise<{ messageId: string }> {
     const res = await this.call('message.reply', { key: messageId }, (o) =>
       this.client.im.v1.message.reply(
-        { path: { message_id: messageId }, data: { msg_type: 'interactive', content: JSON.stringify(card), uuid: opts.uuid } },
+        { path: { message_id: messageId }, data: { msg_type: 'interactive', content: JSON.stringify(card), uuid: opts.uuid ?? retrySafeId() } },
         o,
       ),
     );
@@ -250,14 +268,14 @@ export class FeishuGateway {
   async replyText(messageId: string, text: string, opts: { uuid?: string } = {}): Promise<{ messageId: string }> {
     const res = await this.call('message.reply', { key: messageId }, (o) =>
       this.client.im.v1.message.reply(
-        { path: { message_id: messageId }, data: { msg_type: 'text', content: JSON.stringify({ text }), uuid: opts.uuid } },
+        { path: { message_id: messageId }, data: { msg_type: 'text', content: JSON.stringify({ text }), uuid: opts.uuid ?? retrySafeId() } },
         o,
       ),
     );
     return { messageId: need(res.data?.message_id, 'message.reply', 'data.message_id') };
   }
 
-  private async send(to: { chatId: string } | { openId: string }, msgType: string, content: string, uuid?: string) {
+  private async send(to: { chatId: string } | { openId: string }, msgType: string, content: string, uuid = retrySafeId()) {
     const [idType, id] = 'chatId' in to ? (['chat_id', to.chatId] as const) : (['open_id', to.openId] as const);
     const res = await this.call('message.create', { key: id }, (o) =>
       this.client.im.v1.message.create({ params: { receive_id_type: idType }, data: { receive_id: id, msg_type: msgType, content, uuid } }, o),
@@ -268,7 +286,7 @@ export class FeishuGateway {
   // ----- chats -----
 
   async createChat(params: CreateChatInput, opts: { uuid?: string } = {}): Promise<{ chatId: string; name: string }> {
-    const p = parse(createChatSchema, { ...params, uuid: opts.uuid ?? params.uuid }, 'createChat');
+    const p = parse(createChatSchema, { ...params, uuid: opts.uuid ?? params.uuid ?? retrySafeId() }, 'createChat');
     const res = await this.call('chat.create', {}, (o) =>
       this.client.im.v1.chat.create(
         {
@@ -396,7 +414,7 @@ export class FeishuGateway {
 
   async sendMail(mailbox: string, body: SendMailInput, opts: { userToken: string }): Promise<{ messageId: string; threadId?: string }> {
     const b = parse(sendMailSchema, body, 'sendMail');
-    const data = { ...b, raw: b.raw === undefined ? undefined : base64url(b.raw) };
+    const data = { ...b, raw: b.raw === undefined ? undefined : base64url(b.raw), dedupe_key: b.dedupe_key ?? retrySafeId() };
     const res = await this.call('mail.message.send', { userToken: opts.userToken, serial: `mailbox:${mailbox}` }, (o) =>
       this.client.mail.v1.userMailboxMessage.send({ path: { user_mailbox_id: mailbox }, data }, o),
     );
@@ -482,7 +500,7 @@ export class FeishuGateway {
     }
   }
 
-  /** Exponential backoff with full jitter on the upper half; never sooner than Feishu's own reset hint. */
+  /** Exponential backoff, jittered over the upper half; never sooner than Feishu's own reset hint. */
   private backoff(attempt: number, retryAfterSeconds?: number): number {
     const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
     const jittered = ceiling / 2 + (this.random() * ceiling) / 2;
@@ -527,6 +545,12 @@ export function toFeishuError(endpoint: string, e: unknown): FeishuError {
   if (tokenFailure) return new FeishuError({ code: Number(tokenFailure[1]), msg: (e as Error).message, endpoint });
   throw e;
 }
+
+/**
+ * An idempotency key for calls that have one (IM uuid, mail dedupe_key) when the caller gave none, so that
+ * retrying after a timeout cannot create a second chat, message or mail.
+ */
+const retrySafeId = (): string => randomUUID();
 
 function need<T>(value: T | undefined | null, endpoint: string, field: string): T {
   if (value === undefined || value === null || value === '') {

@@ -118,9 +118,14 @@ export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
   'mail.message.send': { perMinute: 100 },
 };
 
+/**
+ * Windows are a little longer than Feishu's (5%, at least 100 ms): calls reach the server with varying
+ * latency, so two calls released exactly one window apart could land inside the same server-side window.
+ */
+const padded = (ms: number): number => ms + Math.max(100, ms * 0.05);
 const windowsOf = (l: { perSecond?: number; perMinute?: number }): Window[] => [
-  ...(l.perSecond ? [{ limit: l.perSecond, ms: 1000 }] : []),
-  ...(l.perMinute ? [{ limit: l.perMinute, ms: 60_000 }] : []),
+  ...(l.perSecond ? [{ limit: l.perSecond, ms: padded(1000) }] : []),
+  ...(l.perMinute ? [{ limit: l.perMinute, ms: padded(60_000) }] : []),
 ];
 
 export interface RateLimiterOptions {
@@ -159,7 +164,7 @@ export class RateLimiter {
     const limit = this.limits[endpoint];
     if (!limit) return;
     const keys: KeyedWindows[] = [{ key: endpoint, windows: windowsOf(limit) }];
-    if (key && limit.perKeyPerSecond) keys.push({ key: `${endpoint}:${key}`, windows: [{ limit: limit.perKeyPerSecond, ms: 1000 }] });
+    if (key && limit.perKeyPerSecond) keys.push({ key: `${endpoint}:${key}`, windows: windowsOf({ perSecond: limit.perKeyPerSecond }) });
     const live = keys.filter((k) => k.windows.length);
     if (!live.length) return;
     const now = this.now();

@@ -39,7 +39,7 @@ const exponentialBackoff = (attempt: number): number => Math.min(1000 * 2 ** (at
 export class Inbox {
   private readonly store: Store;
   private readonly opts: Required<InboxOptions>;
-  private running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Promise<void>>();
   private started = false;
   private pumping = false;
   private pumpAgain = false;
@@ -133,6 +133,12 @@ export class Inbox {
         return;
       }
       if (!items.length) return;
+      if (!this.started) {
+        // stop() came while claiming: hand the items straight back rather than leaving them leased.
+        await Promise.all(items.map((i) => this.store.release(i.id, this.opts.now()))).catch((err: unknown) =>
+          this.deps.logger.warn({ err }, 'could not release items claimed during stop; they resume after their lease lapses'));
+        return;
+      }
       for (const item of items) {
         const run = this.run(item).catch((err: unknown) => {
           this.deps.logger.error({ err, inboxId: item.id }, 'inbox worker failed; the item runs again after its lease lapses');

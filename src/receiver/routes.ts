@@ -89,7 +89,7 @@ export function receiverRouter(deps: ReceiverDeps): express.Router {
       return res.json({});
     }
     metrics.eventsAccepted.inc({ type: d.type });
-    const end = metrics.handlerSeconds.startTimer({ kind: 'card', name: d.type });
+    const end = metrics.handlerSeconds.startTimer({ kind: 'card', name: cardActionName(d) });
     let answer: CardAnswer;
     try {
       answer = await deps.handler.handleCard(d);
@@ -122,4 +122,10 @@ export function receiverRouter(deps: ReceiverDeps): express.Router {
     return next(err);
   });
   return router;
+}
+
+/** The button's routing key (`action.value.action`, see the cards contract), for the latency label. */
+function cardActionName(d: Delivery): string {
+  const value = (d.payload as { event?: { action?: { value?: { action?: unknown } } } }).event?.action?.value;
+  return typeof value?.action === 'string' ? value.action : d.type;
 }

@@ -111,46 +111,68 @@ function checkToken(secrets: VerifySecrets, token: string | undefined): Rejectio
     : 'the verification token does not match FEISHU_VERIFICATION_TOKEN');
 }
 
+/**
+ * Unsigned ciphertext gets one answer whatever goes wrong with it: a different answer for bad padding than for a
+ * bad plaintext would make the receiver a CBC padding oracle.
+ */
+const UNSIGNED_CIPHERTEXT = reject(401, 'missing_signature',
+  'an encrypted push without X-Lark-* signature headers is accepted only as url_verification: events must be signed');
+
 export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyResult {
   const outer = parseJson(input.rawBody.toString('utf8'), 'the body');
   if (!outer.ok) return outer;
   let body = outer.value;
-  let encrypted = false;
+  const signed = SIGNATURE_HEADERS.some((n) => header(input.headers, n) !== undefined);
+  const sha256 = (): Rejection | undefined =>
+    secrets.encryptKey === undefined
+      ? undefined
+      : checkSignature(input, secrets.encryptKey, signEvent, 'sha256(timestamp + nonce + encrypt key + body)', secrets.replayWindowSeconds);
+  const sha1 = (token: string): Rejection | undefined =>
+    checkSignature(input, token, signLegacyCard, 'sha1(timestamp + nonce + verification token + body)', secrets.replayWindowSeconds);
 
+  let encrypted = false;
+  let authenticated = false;
   if (typeof body === 'object' && body !== null && typeof (body as { encrypt?: unknown }).encrypt === 'string') {
     if (secrets.encryptKey === undefined) {
       return reject(400, 'no_encrypt_key', 'the push is encrypted but FEISHU_ENCRYPT_KEY is not set: copy it from the developer console');
+    }
+    encrypted = true;
+    // Signed ciphertext is authenticated before it reaches the decrypter.
+    if (signed) {
+      const bad = sha256();
+      if (bad) return bad;
+      authenticated = true;
     }
     let plain: string;
     try {
       plain = decrypt((body as { encrypt: string }).encrypt, secrets.encryptKey);
     } catch (e) {
-      return reject(400, 'bad_ciphertext', `"encrypt" cannot be decrypted: ${(e as Error).message}`);
+      return signed ? reject(400, 'bad_ciphertext', `"encrypt" cannot be decrypted: ${(e as Error).message}`) : UNSIGNED_CIPHERTEXT;
     }
     const inner = parseJson(plain, 'the decrypted body');
-    if (!inner.ok) return inner;
+    if (!inner.ok) return signed ? inner : UNSIGNED_CIPHERTEXT;
     body = inner.value;
-    encrypted = true;
   }
 
   const read = readEnvelope(body);
-  if (!read.ok) return reject(400, 'bad_envelope', read.problem);
+  const opaque = encrypted && !signed;
+  if (!read.ok) return opaque ? UNSIGNED_CIPHERTEXT : reject(400, 'bad_envelope', read.problem);
   const env = read.envelope;
-  const sha256 = (): Rejection | undefined =>
-    secrets.encryptKey === undefined
-      ? undefined
-      : checkSignature(input, secrets.encryptKey, signEvent, 'sha256(timestamp + nonce + encrypt key + body)', secrets.replayWindowSeconds);
+  if (opaque && env.shape !== 'challenge') return UNSIGNED_CIPHERTEXT;
 
   switch (env.shape) {
     case 'challenge': {
-      // URL verification is not signed (D-recv), but signed headers that are present must be right.
-      const signed = SIGNATURE_HEADERS.some((n) => header(input.headers, n) !== undefined);
-      const bad = (signed ? sha256() : undefined) ?? checkToken(secrets, env.token);
+      // URL verification is not signed (D-recv), but signed headers that are present must be right; on the card
+      // route they may follow the legacy sha1 scheme.
+      const bySha256 = signed && !authenticated ? sha256() : undefined;
+      const legacyToken = input.endpoint === 'card' ? secrets.verificationToken : undefined;
+      const badSignature = bySha256 && legacyToken !== undefined && sha1(legacyToken) === undefined ? undefined : bySha256;
+      const bad = badSignature ?? checkToken(secrets, env.token);
       return bad ?? { ok: true, kind: 'challenge', challenge: env.challenge };
     }
     case 'event': {
       // Without an encrypt key Feishu sends no signature we could check: the token is all there is.
-      const bad = sha256() ?? checkToken(secrets, env.token);
+      const bad = (authenticated ? undefined : sha256()) ?? checkToken(secrets, env.token);
       return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
     }
     case 'legacy_card': {
@@ -161,7 +183,7 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
       if (secrets.verificationToken === undefined) {
         return reject(401, 'no_verification_token', 'legacy card callbacks are signed with the verification token: set FEISHU_VERIFICATION_TOKEN');
       }
-      const bad = checkSignature(input, secrets.verificationToken, signLegacyCard, 'sha1(timestamp + nonce + verification token + body)', secrets.replayWindowSeconds);
+      const bad = sha1(secrets.verificationToken);
       return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
     }
   }

@@ -52,7 +52,7 @@ export class SqliteStore implements Store {
     try {
       this.db = new Database(file);
     } catch (e) {
-      throw new Error(`cannot open the SQLite store at ${file}: ${(e as Error).message} (check DATA_DIR exists and is writable)`);
+      throw new Error(`cannot open the SQLite store at ${file}: ${(e as Error).message} (check DATA_DIR exists and is writable)`, { cause: e });
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

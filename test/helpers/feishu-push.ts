@@ -4,6 +4,10 @@
  */
 import { encrypt, signEvent, signLegacyCard } from '../../src/protocol/crypto.js';
 
+/** The secrets test bots are configured with. */
+export const ENCRYPT_KEY = 'test-encrypt-key-5Vh2';
+export const VERIFICATION_TOKEN = 'vtoken-QaZ81';
+
 export interface Push {
   body: string;
   headers: Record<string, string>;

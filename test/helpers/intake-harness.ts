@@ -5,15 +5,19 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { vi } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import type { CardAnswer, Delivery, DeliveryHandler } from '../../src/delivery.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createServer, type BotServer, type ServerDeps } from '../../src/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { Push } from './feishu-push.js';
+import { ENCRYPT_KEY, VERIFICATION_TOKEN, type Push } from './feishu-push.js';
 
-export const ENCRYPT_KEY = 'test-encrypt-key-5Vh2';
-export const VERIFICATION_TOKEN = 'vtoken-QaZ81';
+export { ENCRYPT_KEY, VERIFICATION_TOKEN };
+
+/** Waits for an assertion to hold; generous because the machine is shared, never a speed check. */
+export const eventually = <T>(check: () => T | Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 10_000, interval: 10 });
+
 
 /** Records every delivery; behaviour is swappable per test. */
 export class RecordingHandler implements DeliveryHandler {

@@ -1,0 +1,97 @@
+/** The app core with the real FeishuGateway (official SDK) against the emulator over HTTP, and a real SQLite store. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { escapeMd, successCard } from '../cards/index.js';
+import { App } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import type { Delivery } from '../src/delivery.js';
+import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { FeishuGateway } from '../src/feishu/gateway.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+
+let emu: Emulator;
+let dir: string;
+let store: SqliteStore;
+let gateway: FeishuGateway;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  dir = mkdtempSync(join(tmpdir(), 'app-emu-'));
+  store = new SqliteStore(join(dir, 'bot.sqlite'));
+  gateway = new FeishuGateway({ appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, domain: emu.url });
+});
+afterAll(async () => {
+  await store.close();
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const config = parseConfig({}, {});
+const user = () => emu.state.users.find((u) => !u.resigned && !u.invisible)!;
+
+function userMessage(text: string): Delivery {
+  const u = user();
+  const chat = emu.state.p2pChat(u.open_id);
+  const messageId = emu.state.recordUserMessage({ chatId: chat.chatId, openId: u.open_id, content: JSON.stringify({ text }) });
+  const id = `ev_${messageId}`;
+  return {
+    kind: 'event', type: 'im.message.receive_v1', id, dedupeKey: messageId, receivedAt: 0,
+    payload: {
+      schema: '2.0',
+      header: { event_id: id, event_type: 'im.message.receive_v1' },
+      event: {
+        sender: { sender_id: { open_id: u.open_id }, sender_type: 'user' },
+        message: { message_id: messageId, chat_id: chat.chatId, chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text }) },
+      },
+    },
+  };
+}
+
+const repliesTo = (messageId: string) => [...emu.state.messages.values()].filter((m) => m.parentId === messageId);
+
+describe('app core against the emulator', () => {
+  it('replies to /help with a help card in the thread of the message, once even when redelivered', async () => {
+    const app = new App({ config, gateway, store });
+    const d = userMessage('帮助');
+    await app.handleEvent(d);
+    await app.handleEvent(d);
+    const replies = repliesTo(d.dedupeKey);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.msgType).toBe('interactive');
+    expect(JSON.stringify(replies[0]!.card)).toContain(escapeMd('/help [命令 command] [子命令 sub]'));
+  });
+
+  it('finishes a slow card action through the delayed-update token after the ack', async () => {
+    const u = user();
+    const sent = await gateway.sendCard({ openId: u.open_id }, successCard({ title: { zh: '草稿', en: 'Draft' } }));
+    const token = emu.state.issueCardToken(sent.messageId);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const app = new App({ config, gateway, store, cardBudgetMs: 10 })
+      .action('draft.send', z.object({ draftId: z.string() }), async (_ctx, { draftId }) => {
+        await gate;
+        return { card: successCard({ title: { zh: `已发送 ${draftId}`, en: `Sent ${draftId}` } }) };
+      });
+    const answer = await app.handleCard({
+      kind: 'card', type: 'card.action.trigger', id: 'cb_1', dedupeKey: 'cb_1', receivedAt: 0,
+      payload: {
+        schema: '2.0',
+        header: { event_id: 'cb_1', event_type: 'card.action.trigger' },
+        event: {
+          operator: { open_id: u.open_id }, token,
+          action: { value: { action: 'draft.send', draftId: 'd_42' }, tag: 'button' },
+          context: { open_message_id: sent.messageId, open_chat_id: emu.state.p2pChat(u.open_id).chatId },
+        },
+      },
+    });
+    expect(answer.response.card?.type).toBe('raw');
+    release();
+    await answer.afterAck!();
+    const card = emu.state.messages.get(sent.messageId)!.card;
+    expect(JSON.stringify(card)).toContain('已发送 d_42 · Sent d_42'); // card titles are plain_text
+    expect(emu.state.cardTokens.get(token)!.usesLeft).toBe(1);
+  });
+});

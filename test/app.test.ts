@@ -1,0 +1,371 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { escapeMd, successCard } from '../cards/index.js';
+import { App } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import type { Delivery } from '../src/delivery.js';
+import { explainCode, FeishuError } from '../src/feishu/errors.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { RecordingGateway } from './helpers/recording-gateway.js';
+
+const ADMIN = 'ou_admin0001';
+const OPS = 'ou_ops0001';
+const STRANGER = 'ou_stranger01';
+const ZHANG = 'ou_zhangwei01';
+
+const config = parseConfig({
+  admins: [ADMIN],
+  roles: { ops: [OPS] },
+  commands: { 'group create': { allow: ['role:ops'] } },
+  menu: { help: '/help', mk: '/group create 菜单群' },
+}, {});
+
+let dir: string;
+let store: SqliteStore;
+let gw: RecordingGateway;
+let seq = 0;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'app-test-'));
+  store = new SqliteStore(join(dir, 'bot.sqlite'));
+  gw = new RecordingGateway();
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sees = (text: string) => escapeMd(text);
+
+function makeApp(opts: { cardBudgetMs?: number } = {}) {
+  return new App<RecordingGateway>({ config, gateway: gw, store, reference: () => 'ref0c0ffee', ...opts });
+}
+
+function delivery(type: string, event: Record<string, unknown>): Delivery {
+  const id = `ev_${++seq}`;
+  return { kind: 'event', type, id, dedupeKey: id, payload: { schema: '2.0', header: { event_id: id, event_type: type }, event }, receivedAt: 0 };
+}
+
+function message(text: string, o: { from?: string; senderType?: string; chatType?: 'p2p' | 'group'; messageType?: string; mentions?: unknown[] } = {}) {
+  return delivery('im.message.receive_v1', {
+    sender: { sender_id: { open_id: o.from ?? OPS, union_id: 'on_x' }, sender_type: o.senderType ?? 'user' },
+    message: {
+      message_id: `om_${seq + 1}`, chat_id: 'oc_chat1', chat_type: o.chatType ?? 'group', message_type: o.messageType ?? 'text',
+      content: JSON.stringify(o.messageType && o.messageType !== 'text' ? { image_key: 'img_1' } : { text }),
+      mentions: o.mentions ?? [
+        { key: '@_user_1', id: { open_id: gw.bot.openId }, name: 'Ops Bot' },
+        { key: '@_user_2', id: { open_id: ZHANG }, name: '张伟' },
+      ],
+    },
+  });
+}
+
+const groupArgs = z.object({
+  name: z.string().min(1).describe('群名称 / the chat name'),
+  members: z.array(z.object({ openId: z.string(), name: z.string() })).optional(),
+  size: z.coerce.number().int().min(2).optional(),
+  public: z.boolean().optional(),
+});
+
+function withGroupCommand(app: App<RecordingGateway>, handler: (args: z.infer<typeof groupArgs>) => Promise<void> = async () => {}) {
+  return app.command('group create', {
+    summary: { zh: '创建群聊', en: 'Create a group chat' },
+    usage: '/group create <name> [@成员…] [size=N] [--public]',
+    examples: ['/group create 项目群 --public'],
+    args: groupArgs,
+    positionals: ['name'],
+    mentions: 'members',
+  }, async (ctx, args) => {
+    await handler(args);
+    await ctx.reply(successCard({ title: { zh: `已创建 ${args.name}`, en: `Created ${args.name}` } }));
+  });
+}
+
+describe('app: commands', () => {
+  it('runs a registered command with typed args and replies to the message', async () => {
+    const seen: unknown[] = [];
+    const app = withGroupCommand(makeApp(), async (args) => void seen.push(args));
+    const d = message('@_user_1 /group create “Q3 规划” @_user_2 size=8 --public');
+    await app.handleEvent(d);
+    expect(seen).toEqual([{ name: 'Q3 规划', members: [{ openId: ZHANG, name: '张伟' }], size: 8, public: true }]);
+    expect(gw.calls).toHaveLength(1);
+    expect(gw.calls[0]).toMatchObject({ method: 'replyCard', messageId: (d.payload.event as { message: { message_id: string } }).message.message_id });
+    expect(gw.cardText()).toContain(sees('已创建 Q3 规划'));
+  });
+
+  it('posts with the same uuid when the same event is delivered again', async () => {
+    const app = withGroupCommand(makeApp());
+    const d = message('/group create 项目群');
+    await app.handleEvent(d);
+    await app.handleEvent(d);
+    const uuids = gw.calls.map((c) => ('uuid' in c ? c.uuid : undefined));
+    expect(uuids).toHaveLength(2);
+    expect(uuids[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(uuids[1]).toBe(uuids[0]);
+  });
+
+  it('answers an invalid command with every problem, the usage and a correct example', async () => {
+    let ran = false;
+    const app = withGroupCommand(makeApp(), async () => void (ran = true));
+    await app.handleEvent(message('/group create size=1 colour=red'));
+    expect(ran).toBe(false);
+    const card = gw.cardText();
+    expect(card).toContain(sees('name: 必填（群名称）'));
+    expect(card).toContain(sees('name: is required (the chat name)'));
+    expect(card).toContain(sees('unknown option'));
+    expect(card).toContain(sees('size:'));
+    expect(card).toContain(sees('Usage: /group create <name> [@成员…] [size=N] [--public]'));
+    expect(card).toContain('/group create 项目群 --public');
+  });
+
+  it('suggests the closest command for a typo', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.handleEvent(message('@_user_1 /gruop create 项目群'));
+    expect(gw.cardText()).toContain(sees('Did you mean: /group'));
+    await app.handleEvent(message('/group crate 项目群'));
+    expect(gw.cardText()).toContain(sees('Did you mean: /group create'));
+  });
+
+  it('refuses a user outside the allowed role with a card saying who may run it and whom to ask', async () => {
+    let ran = false;
+    const app = withGroupCommand(makeApp(), async () => void (ran = true));
+    await app.handleEvent(message('/group create 项目群', { from: STRANGER }));
+    expect(ran).toBe(false);
+    const card = gw.cardText();
+    expect(card).toContain(sees('只有角色 ops 的成员可以运行 /group create'));
+    expect(card).toContain(sees(`ask an admin: ${ADMIN}`));
+    expect(await store.auditLog()).toMatchObject([{ actor: STRANGER, action: 'command.refused', target: 'group create', result: 'refused' }]);
+  });
+
+  it('lets admins run role-restricted commands', async () => {
+    let ran = false;
+    const app = withGroupCommand(makeApp(), async () => void (ran = true));
+    await app.handleEvent(message('/group create 项目群', { from: ADMIN }));
+    expect(ran).toBe(true);
+  });
+
+  it('turns a throwing handler into an error card with a reference id, without rejecting', async () => {
+    const app = withGroupCommand(makeApp(), async () => { throw new Error('boom'); });
+    await expect(app.handleEvent(message('/group create 项目群'))).resolves.toBeUndefined();
+    expect(gw.calls).toHaveLength(1);
+    expect(gw.cardText()).toContain('ref0c0ffee');
+    expect(await store.auditLog()).toMatchObject([{ action: 'group create', result: 'error', detail: 'reference ref0c0ffee' }]);
+  });
+
+  it('explains a FeishuError with its next step', async () => {
+    const app = withGroupCommand(makeApp(), async () => {
+      throw new FeishuError({ code: 99991401, msg: 'ip not allowed', endpoint: 'im.chat.create', httpStatus: 400 });
+    });
+    await app.handleEvent(message('/group create 项目群'));
+    const { problem, nextStep } = explainCode(99991401);
+    expect(gw.cardText()).toContain(sees(problem.zh));
+    expect(gw.cardText()).toContain(sees(nextStep.en));
+  });
+
+  it('ignores messages from itself and from other bots', async () => {
+    let ran = 0;
+    const app = withGroupCommand(makeApp(), async () => void ran++);
+    await app.handleEvent(message('/group create 项目群', { from: gw.bot.openId }));
+    await app.handleEvent(message('/group create 项目群', { from: 'ou_otherbot', senderType: 'app' }));
+    expect(ran).toBe(0);
+    expect(gw.calls).toEqual([]);
+  });
+
+  it('answers /help from the registered specs, and /help <command> in detail', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.handleEvent(message('/help'));
+    expect(gw.cardText()).toContain(sees('/group create <name> [@成员…] [size=N] [--public]'));
+    expect(gw.cardText()).toContain(sees('/help [命令 command] [子命令 sub]'));
+    await app.handleEvent(message('/help group create'));
+    expect(gw.cardText()).toContain(sees('<name> (required): the chat name'));
+    expect(app.exampleProblems()).toEqual([]);
+  });
+
+  it('hints in p2p and when mentioned, stays quiet on group chatter and non-text it was not asked about', async () => {
+    const app = makeApp();
+    await app.handleEvent(message('早上好', { chatType: 'group', mentions: [] }));
+    await app.handleEvent(message('', { chatType: 'group', messageType: 'image', mentions: [] }));
+    expect(gw.calls).toEqual([]);
+    await app.handleEvent(message('早上好', { chatType: 'p2p', mentions: [] }));
+    await app.handleEvent(message('@_user_1 早上好'));
+    await app.handleEvent(message('', { chatType: 'p2p', messageType: 'image', mentions: [] }));
+    expect(gw.calls.map((c) => c.method)).toEqual(['replyCard', 'replyCard', 'replyCard']);
+    expect(gw.cardText()).toContain('/help');
+  });
+
+  it('answers a command given without its subcommand with that command\'s help', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.handleEvent(message('/group'));
+    expect(gw.cardText()).toContain(sees('/group create <name>'));
+  });
+
+  it('leaves an unknown /command in a group alone unless the bot is mentioned', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.handleEvent(message('/shrug', { mentions: [] }));
+    expect(gw.calls).toEqual([]);
+    await app.handleEvent(message('/shrug', { chatType: 'p2p', mentions: [] }));
+    expect(gw.cardText()).toContain(sees('There is no command /shrug'));
+  });
+
+  it('answers an unclosed quote with what is wrong', async () => {
+    await makeApp().handleEvent(message('/group create “项目群'));
+    expect(gw.cardText()).toContain(sees('is not closed: add ”'));
+  });
+});
+
+describe('app: other events', () => {
+  it('posts a welcome card listing the commands when added to a chat', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.handleEvent(delivery('im.chat.member.bot.added_v1', { chat_id: 'oc_new', operator_id: { open_id: OPS }, name: '新群' }));
+    expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { chatId: 'oc_new' } }]);
+    expect(gw.cardText()).toContain(sees(gw.bot.name));
+    expect(gw.cardText()).toContain(sees('/group create <name>'));
+  });
+
+  it('runs the menu command as the operator typing it, answering privately', async () => {
+    const seen: unknown[] = [];
+    const app = withGroupCommand(makeApp(), async (args) => void seen.push(args));
+    await app.handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS }, operator_name: '运维' }, event_key: 'mk' }));
+    expect(seen).toEqual([{ name: '菜单群' }]);
+    expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: OPS } }]);
+    // authorization applies to menu commands too
+    await app.handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: STRANGER } }, event_key: 'mk' }));
+    expect(seen).toHaveLength(1);
+    expect(gw.cardText()).toContain(sees('Not allowed'));
+  });
+
+  it('tells the operator when a menu item has no command', async () => {
+    await makeApp().handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS } }, event_key: 'nope' }));
+    expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: OPS } }]);
+    expect(gw.cardText()).toContain(sees('Menu item nope has no command'));
+  });
+
+  it('routes other events to app.event handlers with the event body', async () => {
+    const seen: unknown[] = [];
+    const app = makeApp().event('contact.user.created_v3', async (ctx, event) => void seen.push([ctx.eventType, event]));
+    await app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new', name: '张三' } }));
+    expect(seen).toEqual([['contact.user.created_v3', { object: { open_id: 'ou_new', name: '张三' } }]]);
+  });
+
+  it('tells the admins, with a reference, when an event handler with nobody to answer fails', async () => {
+    const app = makeApp().event('contact.user.created_v3', async () => { throw new Error('directory down'); });
+    await expect(app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new' } }))).resolves.toBeUndefined();
+    expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: ADMIN } }]);
+    expect(gw.cardText()).toContain('ref0c0ffee');
+  });
+
+  it('runs app.use middleware around handlers, koa-style', async () => {
+    const order: string[] = [];
+    const app = makeApp()
+      .use(async (ctx, next) => { order.push(`before ${ctx.eventType}`); await next(); order.push('after'); })
+      .event('contact.user.created_v3', async () => void order.push('handler'));
+    await app.handleEvent(delivery('contact.user.created_v3', {}));
+    expect(order).toEqual(['before contact.user.created_v3', 'handler', 'after']);
+  });
+});
+
+function cardCallback(value: Record<string, unknown>, o: { from?: string; formValue?: Record<string, unknown>; legacy?: boolean } = {}): Delivery {
+  const id = `cb_${++seq}`;
+  const action = { value, tag: 'button', ...(o.formValue ? { form_value: o.formValue } : {}) };
+  const payload = o.legacy
+    ? { open_id: o.from ?? OPS, open_message_id: 'om_card1', open_chat_id: 'oc_chat1', token: 'c-legacy', action }
+    : {
+        schema: '2.0',
+        header: { event_id: id, event_type: 'card.action.trigger' },
+        event: { operator: { open_id: o.from ?? OPS }, token: 'c-token1', action, host: 'im_message', context: { open_message_id: 'om_card1', open_chat_id: 'oc_chat1' } },
+      };
+  return { kind: 'card', type: 'card.action.trigger', id, dedupeKey: id, payload, receivedAt: 0 };
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const sendArgs = z.object({ draftId: z.string().min(1), note: z.string().optional() });
+
+describe('app: card actions', () => {
+  it('answers within the budget with the handler card and toast, args from value and form', async () => {
+    const seen: unknown[] = [];
+    const app = makeApp().action('draft.send', sendArgs, async (_ctx, args) => {
+      seen.push(args);
+      return { card: successCard({ title: { zh: '已发送', en: 'Sent' } }), toast: { type: 'success', text: { zh: '已发送', en: 'Sent' } } };
+    });
+    const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_1' }, { formValue: { note: '请查收' } }));
+    expect(seen).toEqual([{ draftId: 'd_1', note: '请查收' }]);
+    expect(answer.afterAck).toBeUndefined();
+    expect(answer.response.toast).toEqual({ type: 'success', content: '已发送', i18n: { zh_cn: '已发送', en_us: 'Sent' } });
+    expect(answer.response.card?.type).toBe('raw');
+    expect(JSON.stringify(answer.response.card?.data)).toContain('已发送');
+  });
+
+  it('reads the legacy callback form too', async () => {
+    const seen: unknown[] = [];
+    const app = makeApp().action('draft.send', sendArgs, async (ctx, args) => void seen.push([ctx.sender?.openId, ctx.messageId, args]));
+    await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_2' }, { legacy: true }));
+    expect(seen).toEqual([[OPS, 'om_card1', { draftId: 'd_2' }]]);
+  });
+
+  it('answers a slow action with a toast and a progress card, then updates the card by token after the ack', async () => {
+    const gate = deferred();
+    const app = makeApp({ cardBudgetMs: 20 }).action('draft.send', sendArgs, async () => {
+      await gate.promise;
+      return { card: successCard({ title: { zh: '邮件已发出', en: 'Mail sent' } }) };
+    }, { progress: { zh: '正在发送', en: 'Sending' } });
+    const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_3' }));
+    expect(answer.response.toast?.type).toBe('info');
+    expect(JSON.stringify(answer.response.card?.data)).toContain(sees('正在发送'));
+    expect(answer.afterAck).toBeTypeOf('function');
+    expect(gw.calls).toEqual([]);
+    gate.resolve();
+    await answer.afterAck!();
+    expect(gw.calls).toMatchObject([{ method: 'updateCardByToken', token: 'c-token1' }]);
+    expect(gw.cardText()).toContain(sees('邮件已发出'));
+  });
+
+  it('falls back to patching the message when the delayed-update token fails', async () => {
+    gw.failTokenUpdates = true;
+    const app = makeApp({ cardBudgetMs: 1 }).action('draft.send', sendArgs, async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return { card: successCard({ title: { zh: '完成', en: 'Done' } }) };
+    });
+    const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_4' }));
+    await answer.afterAck!();
+    expect(gw.calls).toMatchObject([{ method: 'patchCard', messageId: 'om_card1' }]);
+  });
+
+  it('refuses invalid action args with a toast, without running the handler', async () => {
+    let ran = false;
+    const app = makeApp().action('draft.send', sendArgs, async () => void (ran = true));
+    const answer = await app.handleCard(cardCallback({ action: 'draft.send' }));
+    expect(ran).toBe(false);
+    expect(answer.response.toast?.type).toBe('error');
+    expect(answer.response.toast?.i18n?.en_us).toContain('draftId: is required');
+  });
+
+  it('answers an error card and toast with a reference when an action throws', async () => {
+    const app = makeApp().action('draft.send', sendArgs, async () => { throw new Error('boom'); });
+    const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_5' }));
+    expect(answer.response.toast?.type).toBe('error');
+    expect(JSON.stringify(answer.response.card?.data)).toContain('ref0c0ffee');
+  });
+
+  it('applies authorization to actions listed in the config', async () => {
+    const cfg = parseConfig({ admins: [ADMIN], commands: { 'draft.send': { allow: ['admins'] } } }, {});
+    let ran = false;
+    const app = new App<RecordingGateway>({ config: cfg, gateway: gw, store })
+      .action('draft.send', sendArgs, async () => void (ran = true));
+    const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_6' }, { from: STRANGER }));
+    expect(ran).toBe(false);
+    expect(JSON.stringify(answer.response.card?.data)).toContain(sees('Only admins may run draft.send'));
+  });
+
+  it('says the button no longer works for an unknown action', async () => {
+    const answer = await makeApp().handleCard(cardCallback({ action: 'gone.away' }));
+    expect(answer.response).toEqual({ toast: { type: 'warning', content: '这个按钮已失效', i18n: { zh_cn: '这个按钮已失效', en_us: 'This button no longer works' } } });
+  });
+});

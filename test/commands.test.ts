@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { helpContent } from '../src/commands/help.js';
+import { parseCommand, type ParsedCommand } from '../src/commands/parse.js';
+import { CommandRegistry } from '../src/commands/registry.js';
+import { bindArgs, describeArgs, type CommandSpec } from '../src/commands/spec.js';
+
+const userRef = z.object({ openId: z.string().startsWith('ou_'), name: z.string() });
+const groupCreateArgs = z.object({
+  name: z.string().min(1, '请提供群名称 / give the chat a name').max(60, '群名称最多 60 个字 / name is at most 60 characters')
+    .describe('群名称 / the chat name'),
+  members: z.array(userRef).max(50).optional().describe('要拉进群的人 / people to add'),
+  public: z.boolean().optional().describe('公开群 / make the chat public'),
+  size: z.coerce.number().int().min(2).optional(),
+});
+const groupCreate: CommandSpec<typeof groupCreateArgs> = {
+  summary: { zh: '创建群聊', en: 'Create a group chat' },
+  usage: '/group create <name> [@成员…] [size=N] [--public]',
+  examples: ['/group create 项目群', '/group create “Q3 产品 规划” size=10 --public'],
+  args: groupCreateArgs,
+  positionals: ['name'],
+  mentions: 'members',
+};
+const contactAddArgs = z.object({ name: z.string(), email: z.email('邮箱格式不对 / not an email address') });
+const contactAdd: CommandSpec<typeof contactAddArgs> = {
+  summary: { zh: '添加邮件联系人', en: 'Add a mail contact' },
+  usage: '/contact add <name> email=<address>',
+  examples: ['/contact add 王芳 email=wangfang@example.com'],
+  args: contactAddArgs,
+  positionals: ['name'],
+};
+
+function registry(): CommandRegistry {
+  const r = new CommandRegistry();
+  r.add('group create', groupCreate as unknown as CommandSpec, null);
+  r.add('contact add', contactAdd as unknown as CommandSpec, null);
+  return r;
+}
+
+function parsed(text: string, mentions = [{ key: '@_user_2', id: { open_id: 'ou_3f9a' }, name: '张伟' }]): ParsedCommand {
+  const r = parseCommand(text, { mentions, subcommands: registry().subcommands });
+  if (!r.ok) throw new Error(`fixture does not parse: ${text}`);
+  return r.command;
+}
+
+describe('command arguments', () => {
+  it('maps positionals, mentions, options and flags onto typed fields', () => {
+    expect(bindArgs(groupCreate, parsed('/group create “Q3 规划” @_user_2 size=12 --public'))).toEqual({
+      ok: true,
+      args: { name: 'Q3 规划', members: [{ openId: 'ou_3f9a', name: '张伟' }], size: 12, public: true },
+    });
+  });
+
+  it('lists every problem at once, each naming its field, bilingual', () => {
+    const result = bindArgs(groupCreate, parsed('/group create size=1 colour=red'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const en = result.problems.map((p) => p.en);
+    const zh = result.problems.map((p) => p.zh);
+    expect(en).toContain('name: is required (the chat name)');
+    expect(zh).toContain('name: 必填（群名称）');
+    expect(en.some((p) => p.startsWith('unknown option "colour"') && p.includes('valid: name, members, public, size'))).toBe(true);
+    expect(en.some((p) => p.startsWith('size:'))).toBe(true);
+    expect(result.problems).toHaveLength(3);
+  });
+
+  it('uses a schema\'s own bilingual message', () => {
+    expect(bindArgs(groupCreate, parsed('/group create ""'))).toEqual({
+      ok: false,
+      problems: [{ zh: 'name: 请提供群名称', en: 'name: give the chat a name' }],
+    });
+  });
+
+  it('refuses extra words, stray mentions and a field given twice', () => {
+    const result = bindArgs(contactAdd, parsed('/contact add 王芳 李四 name=王芳 @_user_2 email=nope'));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.en)).toEqual([
+      'unexpected argument "李四"',
+      'this command takes no @mentions',
+      'name is given twice',
+      'email: not an email address',
+    ]);
+  });
+
+  it('describes each argument from the schema for /help', () => {
+    expect(describeArgs(groupCreate as unknown as CommandSpec)).toEqual([
+      { zh: '<name>（必填）：群名称', en: '<name> (required): the chat name' },
+      { zh: '@members…（可选）：要拉进群的人', en: '@members… (optional): people to add' },
+      { zh: '--public（可选）：公开群', en: '--public (optional): make the chat public' },
+      { zh: 'size=…（可选）', en: 'size=… (optional)' },
+    ]);
+  });
+});
+
+describe('command registry and help', () => {
+  it('runs every spec example as written', () => {
+    expect(registry().exampleProblems()).toEqual([]);
+  });
+
+  it('catches an example that does not validate', () => {
+    const r = registry();
+    r.add('mailgroup create', { ...contactAdd, examples: ['/mailgroup create 运维组'] } as unknown as CommandSpec, null);
+    expect(r.exampleProblems()).toEqual([
+      { command: 'mailgroup create', example: '/mailgroup create 运维组', problems: ['email: is required'] },
+    ]);
+  });
+
+  it('resolves a missing or misspelt subcommand with suggestions', () => {
+    const r = registry();
+    expect(r.resolve(parsed('/group crate 项目群'))).toMatchObject({ kind: 'needs_sub', name: 'group', typed: 'crate', suggestions: ['create'] });
+    expect(r.resolve(parsed('/group'))).toMatchObject({ kind: 'needs_sub', subs: ['create'] });
+    expect(r.resolve(parsed('/gruop create'))).toMatchObject({ kind: 'unknown', suggestions: ['group'] });
+  });
+
+  it('generates /help from the specs, and /help <command> with argument details', () => {
+    const r = registry();
+    const all = helpContent(r, []);
+    expect(all).toEqual({ ok: true, help: { commands: [
+      { usage: groupCreate.usage, summary: groupCreate.summary, examples: [...groupCreate.examples] },
+      { usage: contactAdd.usage, summary: contactAdd.summary, examples: [...contactAdd.examples] },
+    ] } });
+    const focus = helpContent(r, ['/Group', 'create']);
+    expect(focus.ok && focus.help.focus?.details[0]).toEqual({ zh: '<name>（必填）：群名称', en: '<name> (required): the chat name' });
+    expect(helpContent(r, ['group'])).toMatchObject({ ok: true, help: { commands: [{ usage: groupCreate.usage }] } });
+    expect(helpContent(r, ['contcat'])).toEqual({ ok: false, typed: 'contcat', suggestions: ['contact'] });
+  });
+
+  it('refuses a command registered twice or with a bad name', () => {
+    const r = registry();
+    expect(() => r.add('group create', groupCreate as unknown as CommandSpec, null)).toThrow(/registered twice/);
+    expect(() => r.add('建群', groupCreate as unknown as CommandSpec, null)).toThrow(/lower-case letters/);
+  });
+});
