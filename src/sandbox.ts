@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { createBot, type Bot } from './bot.js';
 import type { Config } from './config.js';
-import { deliveryFor, deliveryModule, type EventDelivery } from './emulator/delivery.js';
-import { DEFAULT_MODULES, startEmulator, type Emulator } from './emulator/index.js';
+import type { EventDelivery } from './emulator/delivery.js';
+import { startEmulator, type Emulator } from './emulator/index.js';
 import type { Message } from './emulator/state.js';
 import type { Logger } from './log.js';
 
@@ -37,9 +37,8 @@ export interface Sandbox {
 }
 
 export async function startSandbox(base: Config, o: SandboxOptions): Promise<Sandbox> {
-  const modules = [...new Set([...DEFAULT_MODULES, deliveryModule])];
   const host = o.host ?? '127.0.0.1';
-  const emulator = await startEmulator({ port: o.emulatorPort ?? 0, host, timeScale: o.timeScale, modules });
+  const emulator = await startEmulator({ port: o.emulatorPort ?? 0, host, timeScale: o.timeScale });
   const encryptKey = randomBytes(16).toString('hex');
   const verificationToken = randomBytes(16).toString('hex');
   const config: Config = {
@@ -63,7 +62,7 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     cardBudgetMs: o.cardBudgetMs,
   });
   const botUrl = await bot.listen(o.botPort ?? 0, host);
-  const delivery = deliveryFor(emulator.state);
+  const { delivery } = emulator;
   delivery.configure({ eventUrl: `${botUrl}/webhook/event`, cardUrl: `${botUrl}/webhook/card`, encryptKey, verificationToken });
   const check = await delivery.verifyUrl();
   if (!check.ok) throw new Error(`the bot failed the emulator's URL verification: ${check.reason}`);
@@ -88,7 +87,6 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     },
     replies,
     async close() {
-      delivery.close();
       await bot.stop();
       await emulator.close();
     },

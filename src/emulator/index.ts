@@ -9,6 +9,7 @@ import { authRoutes } from './auth.js';
 import { chatRoutes } from './chats.js';
 import { contactRoutes } from './contact.js';
 import { controlRoutes } from './control.js';
+import { deliveryFor, deliveryModule, type EventDelivery } from './delivery.js';
 import { mailRoutes } from './mail.js';
 import { messageRoutes } from './messages.js';
 import { Kit } from './kit.js';
@@ -23,7 +24,7 @@ export { Kit } from './kit.js';
 
 /** The Open API modules every emulator serves, in mount order. */
 export const DEFAULT_MODULES: readonly RouteModule[] = [
-  controlRoutes, authRoutes, chatRoutes, messageRoutes, contactRoutes, mailRoutes,
+  controlRoutes, authRoutes, chatRoutes, messageRoutes, contactRoutes, mailRoutes, deliveryModule,
 ];
 
 export interface EmulatorOptions {
@@ -40,6 +41,8 @@ export interface Emulator {
   url: string;
   port: number;
   state: EmulatorState;
+  /** Pushes events and card callbacks to the bot configured with POST /_emulator/bot. */
+  delivery: EventDelivery;
   kit: Kit;
   app: express.Express;
   close(): Promise<void>;
@@ -62,10 +65,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     state,
+    delivery: deliveryFor(state),
     kit,
     app,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        deliveryFor(state).close();
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),

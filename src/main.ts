@@ -1,0 +1,69 @@
+/**
+ * Start-up: config → (sandbox emulator when there are no credentials) → bot → HTTP.
+ * An invalid configuration exits with code 2 and every problem by its path, without a stack trace.
+ */
+import { resolve } from 'node:path';
+import { createBot } from './bot.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { startSandbox } from './sandbox.js';
+import { shutdownOnSignals } from './server.js';
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`feishu-ops-bot: ${e.message}\n`);
+    process.exit(2);
+  }
+}
+
+async function runSandbox(config: Config, logger: Logger): Promise<void> {
+  const sb = await startSandbox(config, {
+    dataDir: resolve(config.env.DATA_DIR, 'sandbox'),
+    botPort: config.env.PORT,
+    emulatorPort: config.env.EMULATOR_PORT,
+    logger,
+  });
+  const user = sb.emulator.state.users[0];
+  const emu = sb.emulator.url;
+  process.stdout.write(`
+feishu-ops-bot is running in the local sandbox (no FEISHU_APP_ID / FEISHU_APP_SECRET set).
+  bot webhooks   ${sb.botUrl}/webhook/event   ${sb.botUrl}/webhook/card
+  emulator       ${emu}  (Feishu Open API + event delivery; every push is encrypted and signed)
+
+Talk to the bot as a seeded user (${user?.name ?? 'a user'}):
+  curl -s ${emu}/_emulator/events/message -H 'content-type: application/json' \\
+       -d '{"from": "${user?.name ?? ''}", "text": "/help"}'
+  curl -s '${emu}/_emulator/state' | less      # chats, messages and cards, mail groups, contacts
+  curl -s ${emu}/_emulator/events/click -H 'content-type: application/json' \\
+       -d '{"messageId": "om_…", "by": "${user?.name ?? ''}", "action": "…"}'   # click a card button
+Users: ${sb.emulator.state.users.map((u) => `${u.name} (${u.en_name})`).join(', ')}
+Ctrl+C stops both.
+`);
+  shutdownOnSignals({ shutdown: () => sb.close() }, logger);
+}
+
+async function runBot(config: Config, logger: Logger): Promise<void> {
+  const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
+  if (!appId || !appSecret) throw new Error('unreachable: config validation requires both credentials outside the sandbox');
+  const bot = await createBot({ config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger });
+  const url = await bot.listen(config.env.PORT, '0.0.0.0');
+  const port = new URL(url).port;
+  process.stdout.write(`
+feishu-ops-bot is running for app ${appId} against ${domain}.
+Paste these into the Feishu developer console (replace the host with this server's public address):
+  事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
+  卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card
+Health: ${url}/healthz   Metrics: ${url}/metrics
+`);
+  shutdownOnSignals({ shutdown: () => bot.stop() }, logger);
+}
+
+const config = configOrExit();
+const logger = createLogger(config.env.LOG_LEVEL);
+(config.sandbox ? runSandbox(config, logger) : runBot(config, logger)).catch((err: unknown) => {
+  logger.fatal({ err }, 'start-up failed');
+  process.exit(1);
+});

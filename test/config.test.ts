@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.js';
+
+const problemsOf = (raw: unknown, env: NodeJS.ProcessEnv = {}): string[] => {
+  try {
+    parseConfig(raw, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+};
+
+describe('configuration', () => {
+  it('runs the sandbox with defaults when nothing is configured', () => {
+    const c = parseConfig({}, {});
+    expect(c.sandbox).toBe(true);
+    expect(c.env.FEISHU_DOMAIN).toBe('https://open.feishu.cn');
+    expect(c.app.receiver.replayWindowSeconds).toBe(300);
+    expect(c.app.store).toEqual({ kind: 'sqlite', file: 'bot.sqlite' });
+  });
+
+  it('accepts an emulator domain with a port and drops a trailing slash', () => {
+    const c = parseConfig({}, { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_DOMAIN: 'http://127.0.0.1:9000/' });
+    expect(c.sandbox).toBe(false);
+    expect(c.env.FEISHU_DOMAIN).toBe('http://127.0.0.1:9000');
+  });
+
+  it('lists every problem by its path', () => {
+    const problems = problemsOf(
+      { admins: ['zhangwei'], commands: { group: { allow: ['someone'] } }, inbox: { dedupeHours: 2 }, typo: 1 },
+      { FEISHU_DOMAIN: 'not a url', PORT: 'eighty' },
+    );
+    const joined = problems.join('\n');
+    expect(joined).toMatch(/app\.config\.json admins\.0: must be an open_id/);
+    expect(joined).toMatch(/app\.config\.json commands\.group\.allow\.0/);
+    expect(joined).toMatch(/app\.config\.json inbox\.dedupeHours: .*8 h/);
+    expect(joined).toMatch(/typo/);
+    expect(joined).toMatch(/env FEISHU_DOMAIN: must be a URL/);
+    expect(joined).toMatch(/env PORT/);
+  });
+
+  it('refuses half a set of credentials', () => {
+    expect(problemsOf({}, { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718' }).join()).toMatch(/set both/);
+  });
+
+  it('stops start-up with exit code 2, every problem and no stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ops-bot-config-'));
+    try {
+      writeFileSync(join(dir, 'app.config.json'), JSON.stringify({ admins: ['bad'], store: { kind: 'mysql' } }));
+      const tsx = resolve('node_modules/.bin/tsx');
+      const run = promisify(execFile)(tsx, [resolve('src/main.ts')], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, FEISHU_APP_SECRET: 'secret-value-123' },
+      });
+      const err = (await run.then(() => undefined, (e: unknown) => e)) as { code: number; stderr: string } | undefined;
+      expect(err?.code).toBe(2);
+      expect(err?.stderr).toMatch(/admins\.0/);
+      expect(err?.stderr).toMatch(/store/);
+      expect(err?.stderr).toMatch(/FEISHU_APP_ID \/ FEISHU_APP_SECRET/);
+      expect(err?.stderr).not.toMatch(/\n\s+at /);
+      expect(err?.stderr).not.toContain('secret-value-123');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
