@@ -14,6 +14,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-npm ci --no-audit --no-fund
+# npm ci rejects this lock file (npm 11 leaves out the other platforms' optional rollup builds); install honours the lock.
+npm install --no-audit --no-fund
 npm run lint
 npm test
