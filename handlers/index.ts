@@ -1,6 +1,11 @@
 /** Every command family, registered on the app in one place. */
 import type { App } from '../src/app.js';
+import { registerContact } from './contact.js';
+import { registerGroup } from './group.js';
+import { registerMailgroup } from './mailgroup.js';
 
-export function registerHandlers(_app: App): void {
-  // Handler families register here as they land (group, mailgroup, contact, …).
+export function registerHandlers(app: App): void {
+  registerGroup(app);
+  registerMailgroup(app);
+  registerContact(app);
 }

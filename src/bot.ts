@@ -4,11 +4,11 @@
  */
 import { App } from './app.js';
 import type { Config } from './config.js';
-import { FeishuGateway } from './feishu/gateway.js';
+import { FeishuGateway, type GatewayOptions } from './feishu/gateway.js';
 import { registerHandlers } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { createServer, type BotServer } from './server.js';
+import { createServer, type BotServer, type ServerDeps } from './server.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/store.js';
 
@@ -24,6 +24,10 @@ export interface BotOptions {
   cardBudgetMs?: number;
   /** Gateway request timeout. */
   timeoutMs?: number;
+  /** Inbox tuning (crash tests shorten the lease). */
+  inbox?: ServerDeps['inbox'];
+  /** Gateway retry tuning (fault tests, benchmarks). */
+  gateway?: Pick<GatewayOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
 }
 
 export interface Bot {
@@ -50,10 +54,11 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     metrics,
     rateLimits: o.config.app.rateLimits,
     timeoutMs: o.timeoutMs,
+    ...o.gateway,
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
   registerHandlers(app);
-  const server = createServer({ config: o.config, store, handler: app, logger, metrics });
+  const server = createServer({ config: o.config, store, handler: app, logger, metrics, inbox: o.inbox });
   let listening: { close(): Promise<void> } | undefined;
   return {
     app,

@@ -4,7 +4,7 @@
  * `npm start` without credentials runs it; end-to-end tests use it too.
  */
 import { randomBytes } from 'node:crypto';
-import { createBot, type Bot } from './bot.js';
+import { createBot, type Bot, type BotOptions } from './bot.js';
 import type { Config } from './config.js';
 import type { EventDelivery } from './emulator/delivery.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
@@ -20,6 +20,8 @@ export interface SandboxOptions {
   timeScale?: number;
   logger?: Logger;
   cardBudgetMs?: number;
+  /** Passed to createBot (tests and benchmarks tune retries, timeouts and the inbox). */
+  bot?: Pick<BotOptions, 'gateway' | 'inbox' | 'timeoutMs'>;
 }
 
 export interface Sandbox {
@@ -60,6 +62,7 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     dataDir: o.dataDir,
     logger: o.logger,
     cardBudgetMs: o.cardBudgetMs,
+    ...o.bot,
   });
   const botUrl = await bot.listen(o.botPort ?? 0, host);
   const { delivery } = emulator;

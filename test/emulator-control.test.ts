@@ -1,53 +1,25 @@
-import type * as lark from '@larksuiteoapi/node-sdk';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DOC_CODES } from '../src/emulator/codes.js';
-import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import type { CallRecord } from '../src/emulator/kit.js';
-import { sdkClient } from '../src/emulator/testing.js';
+import { emulatorRequest, rejection, useEmulator } from './helpers/emulator.js';
 
-let emu: Emulator;
-let client: lark.Client;
+const h = useEmulator({ clientPerTest: true });
 
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-beforeEach(() => {
-  client = sdkClient(emu);
-});
-afterAll(() => emu.close());
-afterEach(async () => {
-  await send('POST', '/_emulator/reset');
-  await send('POST', '/_emulator/time', { scale: 1 });
-});
+const send = (method: string, path: string, body?: unknown) => emulatorRequest(h.emu, method, path, body);
 
-async function send(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${emu.url}${path}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function rejection(p: Promise<unknown>) {
-  const err = (await p.then(() => undefined, (e: unknown) => e)) as
-    | { code?: string; response?: { status: number; data: { code: number; msg: string }; headers: Record<string, string> } }
-    | undefined;
-  if (!err?.response) throw new Error(`expected an HTTP error, got ${String(err)}`);
-  return { status: err.response.status, ...err.response.data, headers: err.response.headers };
-}
-
-const someone = () => emu.state.users[0]!;
-const getUser = (c = client) => c.contact.v3.user.get({ path: { user_id: someone().open_id } });
+const someone = () => h.emu.state.users[0]!;
+const getUser = (c = h.client) => c.contact.v3.user.get({ path: { user_id: someone().open_id } });
 
 describe('call log', () => {
   it('records method, path, query, body, caller, status and code, filterable by path and since', async () => {
-    await client.im.v1.chat.create({ params: { user_id_type: 'open_id' }, data: { name: '日志 Log' } });
-    await rejection(client.im.v1.chat.create({ data: { chat_type: 'public', name: 'x' } }));
+    await h.client.im.v1.chat.create({ params: { user_id_type: 'open_id' }, data: { name: '日志 Log' } });
+    await rejection(h.client.im.v1.chat.create({ data: { chat_type: 'public', name: 'x' } }));
     const { body } = await send('GET', '/_emulator/calls?path=/open-apis/im/');
     const calls = body.calls as CallRecord[];
     expect(calls).toHaveLength(2);
     expect(calls[0]).toMatchObject({
       method: 'POST', path: '/open-apis/im/v1/chats', query: { user_id_type: 'open_id' }, body: { name: '日志 Log' },
-      caller: `app:${emu.state.app.appId}`, status: 200, code: 0, fault: false,
+      caller: `app:${h.emu.state.app.appId}`, status: 200, code: 0, fault: false,
     });
     expect(calls[1]).toMatchObject({ status: 400, code: 232020 });
     const later = await send('GET', `/_emulator/calls?since=${calls[0]!.seq}`);
@@ -57,12 +29,12 @@ describe('call log', () => {
 
 describe('state and reset', () => {
   it('shows chats and messages but not the app secret, and reset clears them with the call log', async () => {
-    const chat = await client.im.v1.chat.create({ data: { name: '状态 State' } });
-    await client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chat.data!.chat_id!, msg_type: 'text', content: '{"text":"x"}' } });
+    const chat = await h.client.im.v1.chat.create({ data: { name: '状态 State' } });
+    await h.client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chat.data!.chat_id!, msg_type: 'text', content: '{"text":"x"}' } });
     const { body } = await send('GET', '/_emulator/state');
     expect((body.chats as unknown[]).length).toBe(1);
     expect((body.messages as unknown[]).length).toBe(1);
-    expect(JSON.stringify(body)).not.toContain(emu.state.app.appSecret);
+    expect(JSON.stringify(body)).not.toContain(h.emu.state.app.appSecret);
     await send('POST', '/_emulator/reset');
     const after = await send('GET', '/_emulator/state');
     expect(after.body.chats).toEqual([]);
@@ -94,10 +66,10 @@ describe('fault injection', () => {
     await getUser();
     await send('POST', '/_emulator/faults', { pathPrefix: '/open-apis/im/', code: 230020 });
     expect((await getUser()).code).toBe(0);
-    expect((await rejection(client.im.v1.chat.create({ data: {} }))).code).toBe(230020);
-    expect((await rejection(client.im.v1.chat.create({ data: {} }))).code).toBe(230020);
+    expect((await rejection(h.client.im.v1.chat.create({ data: {} }))).code).toBe(230020);
+    expect((await rejection(h.client.im.v1.chat.create({ data: {} }))).code).toBe(230020);
     await send('DELETE', '/_emulator/faults');
-    expect((await client.im.v1.chat.create({ data: {} })).code).toBe(0);
+    expect((await h.client.im.v1.chat.create({ data: {} })).code).toBe(0);
     await send('POST', '/_emulator/faults', { code: 230020, errorRate: 0 });
     for (let i = 0; i < 5; i++) expect((await getUser()).code).toBe(0);
   });
@@ -131,7 +103,7 @@ describe('fault injection', () => {
 
 describe('time', () => {
   it('changes the scale and advances the clock', async () => {
-    const before = emu.state.clock.now();
+    const before = h.emu.state.clock.now();
     const res = await send('POST', '/_emulator/time', { scale: 60, advanceSeconds: 3600 });
     expect(res.body.scale).toBe(60);
     expect(res.body.now as number).toBeGreaterThanOrEqual(before + 3600_000);
@@ -181,7 +153,7 @@ describe('protocol edges', () => {
   it('answers unknown paths with 404 / 99991201 and malformed JSON with 99992402', async () => {
     const missing = await send('GET', '/open-apis/nothing/v1/here');
     expect(missing).toMatchObject({ status: 404, body: { code: 99991201 } });
-    const res = await fetch(`${emu.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+    const res = await fetch(`${h.emu.url}/open-apis/auth/v3/tenant_access_token/internal`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"app_id":',
     });
     expect(res.status).toBe(400);

@@ -3,34 +3,20 @@
  * emulator models the rule, otherwise by fault injection. Each must carry the documented HTTP status and message.
  */
 import type * as lark from '@larksuiteoapi/node-sdk';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DOC_CODES } from '../src/emulator/codes.js';
-import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { sdkClient } from '../src/emulator/testing.js';
+import type { Emulator } from '../src/emulator/index.js';
+import { control, rejection, useEmulator } from './helpers/emulator.js';
 
-let emu: Emulator;
-let client: lark.Client;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-  client = sdkClient(emu);
-});
-afterAll(() => emu.close());
-afterEach(async () => {
-  await post('/_emulator/reset');
-});
-
-function post(path: string, body: unknown = {}) {
-  return fetch(`${emu.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-}
+const h = useEmulator();
 
 type CreateArgs = Parameters<lark.Client['im']['v1']['chat']['create']>[0];
 const create = (data: NonNullable<CreateArgs>['data'] = {}, params: NonNullable<CreateArgs>['params'] = {}) =>
-  client.im.v1.chat.create({ params: { user_id_type: 'open_id', ...params }, data });
+  h.client.im.v1.chat.create({ params: { user_id_type: 'open_id', ...params }, data });
 
-const user = (pred: (u: Emulator['state']['users'][number]) => boolean) => emu.state.users.find(pred)!;
-const active = () => user((u) => !u.resigned && !u.invisible && u.tenant_key === emu.state.app.tenantKey);
-const outsider = () => user((u) => u.tenant_key !== emu.state.app.tenantKey);
+const user = (pred: (u: Emulator['state']['users'][number]) => boolean) => h.emu.state.users.find(pred)!;
+const active = () => user((u) => !u.resigned && !u.invisible && u.tenant_key === h.emu.state.app.tenantKey);
+const outsider = () => user((u) => u.tenant_key !== h.emu.state.app.tenantKey);
 
 /** Calls concurrently and returns the one rejection. */
 async function oneOfTwoRejects(make: () => Promise<unknown>): Promise<unknown> {
@@ -50,7 +36,7 @@ const TRIGGERS: Record<number, Trigger> = {
     call: async () => {
       const chatId = (await create()).data!.chat_id!;
       return oneOfTwoRejects(() =>
-        client.im.v1.chatMembers.create({ path: { chat_id: chatId }, params: { member_id_type: 'open_id' }, data: { id_list: [active().open_id] } }));
+        h.client.im.v1.chatMembers.create({ path: { chat_id: chatId }, params: { member_id_type: 'open_id' }, data: { id_list: [active().open_id] } }));
     },
   },
   232020: { how: 'input', what: 'public chat named "a"', call: () => create({ chat_type: 'public', name: 'a' }) },
@@ -74,12 +60,6 @@ const TRIGGERS: Record<number, Trigger> = {
   232095: { how: 'fault', why: 'ocic chats are not modelled' },
 };
 
-async function rejection(p: Promise<unknown>): Promise<{ status: number; data: { code: number; msg: string; error: { log_id: string } } }> {
-  const err = (await p.then(() => undefined, (e: unknown) => e)) as { response?: { status: number; data: never } } | undefined;
-  if (!err?.response) throw new Error(`expected an HTTP error, got ${String(err)}`);
-  return err.response;
-}
-
 const pageCodes = DOC_CODES.filter((c) => c.page === 'im-chat-create');
 
 describe('im-chat-create error codes', () => {
@@ -94,15 +74,15 @@ describe('im-chat-create error codes', () => {
       let call: Promise<unknown>;
       if (trigger.how === 'input') call = trigger.call();
       else {
-        await post('/_emulator/faults', { pathPrefix: '/open-apis/im/v1/chats', code: doc.code, count: 1 });
+        await control(h.emu, 'faults', { pathPrefix: '/open-apis/im/v1/chats', code: doc.code, count: 1 });
         call = create({ name: '正常 Normal' });
       }
-      const res = await rejection(call);
+      const res = await rejection<{ code: number; msg: string; error: { log_id: string } }>(call);
       expect(res.status).toBe(doc.httpStatus);
       expect(res.data.code).toBe(doc.code);
       expect(res.data.msg).toBe(doc.msg);
       expect(res.data.error.log_id).toMatch(/^\d{14}[0-9A-F]{20}$/);
-      const last = emu.kit.calls.filter((c) => c.code === doc.code).at(-1)!;
+      const last = h.emu.kit.calls.filter((c) => c.code === doc.code).at(-1)!;
       expect(last.fault).toBe(trigger.how === 'fault');
     });
   }

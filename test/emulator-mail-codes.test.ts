@@ -3,9 +3,10 @@
  * emulator has one, by fault injection otherwise. Each case asserts the documented HTTP status and code.
  */
 import * as lark from '@larksuiteoapi/node-sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { codeInfo, DOC_CODES, type DocPage } from '../src/emulator/codes.js';
-import { DOMAIN, failure, LINA, rawMail, startMailHarness, ZHANGWEI, type MailHarness } from './emulator-mail-support.js';
+import { control, rejection, useEmulator } from './helpers/emulator.js';
+import { DOMAIN, LINA, rawMail, userToken, ZHANGWEI } from './emulator-mail-support.js';
 
 type Page = Exclude<DocPage, 'im-chat-create'>;
 
@@ -17,25 +18,18 @@ interface Case {
   run: () => Promise<unknown>;
 }
 
-let h: MailHarness;
+const h = useEmulator();
 let zw: ReturnType<typeof lark.withUserAccessToken>;
 let ln: ReturnType<typeof lark.withUserAccessToken>;
 
-beforeAll(async () => {
-  h = await startMailHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
 beforeEach(async () => {
-  await h.control('reset', {});
-  zw = lark.withUserAccessToken(await h.userToken(ZHANGWEI));
-  ln = lark.withUserAccessToken(await h.userToken(LINA));
+  zw = lark.withUserAccessToken(await userToken(h.emu, ZHANGWEI));
+  ln = lark.withUserAccessToken(await userToken(h.emu, LINA));
 });
 
 const mail = () => h.client.mail.v1;
-const limits = (patch: Record<string, number>) => h.control('mail/limits', patch);
-const fault = (code: number, page: Page, pathPrefix: string) => h.control('faults', { code, page, count: 1, pathPrefix });
+const limits = (patch: Record<string, number>) => control(h.emu, 'mail/limits', patch);
+const fault = (code: number, page: Page, pathPrefix: string) => control(h.emu, 'faults', { code, page, count: 1, pathPrefix });
 
 const send = (data: object, who = zw, box = 'me') => mail().userMailboxMessage.send({ path: { user_mailbox_id: box }, data }, who);
 const sendRaw = async (raw: Promise<string> | string, who = zw, box = 'me') => send({ raw: await raw }, who, box);
@@ -210,7 +204,7 @@ describe('mail error codes through the SDK', () => {
 
   it.each(cases.map((c) => [`${c.page} ${c.code} (${c.how}): ${c.title}`, c] as const))('%s', async (_name, c) => {
     const info = codeInfo(c.code, c.page);
-    const got = await failure(c.run());
+    const got = await rejection(c.run());
     expect({ status: got.status, code: got.code }).toEqual({ status: info?.httpStatus, code: c.code });
     if (c.how === 'fault') expect(got.msg).toBe(info?.msg);
     else expect(got.msg.startsWith(info?.msg ?? '?')).toBe(true);

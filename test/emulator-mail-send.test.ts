@@ -1,8 +1,9 @@
 /** messages/send and drafts on the emulator, through the official SDK with user tokens from its OAuth flow. */
 import * as lark from '@larksuiteoapi/node-sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeBase64Url } from '../src/emulator/mime.js';
-import { DOMAIN, eml, failure, LINA, rawMail, startMailHarness, ZHANGWEI, type MailHarness } from './emulator-mail-support.js';
+import { control, rejection, useEmulator } from './helpers/emulator.js';
+import { DOMAIN, eml, LINA, rawMail, userToken, ZHANGWEI } from './emulator-mail-support.js';
 
 interface SentView {
   mailbox: string;
@@ -12,21 +13,14 @@ interface SentView {
   summary: { subject: string; to: { mail_address: string }[]; bcc: { mail_address: string }[]; attachments: { filename: string }[]; text: string };
 }
 
-let h: MailHarness;
+const h = useEmulator();
 let zw: ReturnType<typeof lark.withUserAccessToken>;
-beforeAll(async () => {
-  h = await startMailHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
 beforeEach(async () => {
-  await h.control('reset', {});
-  zw = lark.withUserAccessToken(await h.userToken(ZHANGWEI));
+  zw = lark.withUserAccessToken(await userToken(h.emu, ZHANGWEI));
 });
 
 const mail = () => h.client.mail.v1;
-const sentMail = async () => ((await h.control('state')) as { mail: { sent: SentView[] } }).mail.sent;
+const sentMail = async () => ((await control(h.emu, 'state')) as { mail: { sent: SentView[] } }).mail.sent;
 const send = (data: object, box = 'me') => mail().userMailboxMessage.send({ path: { user_mailbox_id: box }, data }, zw);
 
 describe('send mail', () => {
@@ -59,13 +53,13 @@ describe('send mail', () => {
   });
 
   it('says why a raw message is not MIME', async () => {
-    const got = await failure(send({ raw: Buffer.from('Subject: no address\n\nbody').toString('base64url') }));
+    const got = await rejection(send({ raw: Buffer.from('Subject: no address\n\nbody').toString('base64url') }));
     expect([got.status, got.code]).toEqual([400, 1236002]);
     expect(got.msg).toContain('no From or To');
   });
 
   it('refuses a send without any recipient (1234008)', async () => {
-    const got = await failure(send({ subject: 'to nobody', body_plain_text: 'x' }));
+    const got = await rejection(send({ subject: 'to nobody', body_plain_text: 'x' }));
     expect([got.status, got.code]).toEqual([400, 1234008]);
     expect(got.msg).toContain('no recipient');
   });
@@ -76,12 +70,12 @@ describe('send mail', () => {
   });
 
   it('refuses the tenant token: sending needs a user token', async () => {
-    const got = await failure(mail().userMailboxMessage.send({ path: { user_mailbox_id: ZHANGWEI }, data: { to: [{ mail_address: LINA }] } }));
+    const got = await rejection(mail().userMailboxMessage.send({ path: { user_mailbox_id: ZHANGWEI }, data: { to: [{ mail_address: LINA }] } }));
     expect([got.status, got.code]).toEqual([400, 99991668]);
   });
 
   it('sends one at a time per mailbox but lets two mailboxes send at once', async () => {
-    const ln = lark.withUserAccessToken(await h.userToken(LINA));
+    const ln = lark.withUserAccessToken(await userToken(h.emu, LINA));
     const both = await Promise.all([
       send({ to: [{ mail_address: LINA }] }),
       mail().userMailboxMessage.send({ path: { user_mailbox_id: 'me' }, data: { to: [{ mail_address: ZHANGWEI }] } }, ln),
@@ -90,9 +84,9 @@ describe('send mail', () => {
   });
 
   it('allows 100 sends a minute and answers the 101st with 429 / 99991400', async () => {
-    await h.control('mail/limits', { sendsPerMinutePerUser: 1000 });
+    await control(h.emu, 'mail/limits', { sendsPerMinutePerUser: 1000 });
     for (let i = 0; i < 100; i++) expect((await send({ to: [{ mail_address: LINA }], subject: `n${i}` })).code).toBe(0);
-    const got = await failure(send({ to: [{ mail_address: LINA }] }));
+    const got = await rejection(send({ to: [{ mail_address: LINA }] }));
     expect([got.status, got.code]).toEqual([429, 99991400]);
     expect(got.headers['x-ogw-ratelimit-limit']).toBe('100');
   });
@@ -132,24 +126,24 @@ describe('drafts', () => {
     expect(page2.data?.has_more).toBe(false);
 
     expect((await mail().userMailboxDraft.delete({ path: { ...box, draft_id: id } }, zw)).code).toBe(0);
-    const gone = await failure(mail().userMailboxDraft.get({ path: { ...box, draft_id: id } }, zw));
+    const gone = await rejection(mail().userMailboxDraft.get({ path: { ...box, draft_id: id } }, zw));
     expect([gone.status, gone.code]).toEqual([404, 1234050]);
   });
 
   it('refuses a draft without raw, with bad raw and with an unknown format', async () => {
-    const missing = await failure(mail().userMailboxDraft.create({ path: box, data: {} }, zw));
+    const missing = await rejection(mail().userMailboxDraft.create({ path: box, data: {} }, zw));
     expect([missing.status, missing.code]).toEqual([400, 1234008]);
-    const bad = await failure(mail().userMailboxDraft.create({ path: box, data: { raw: 'not base64!' } }, zw));
+    const bad = await rejection(mail().userMailboxDraft.create({ path: box, data: { raw: 'not base64!' } }, zw));
     expect([bad.status, bad.code]).toEqual([400, 1236002]);
     const id = (await create(await rawMail(ZHANGWEI, LINA)))?.id ?? '';
-    const format = await failure(mail().userMailboxDraft.get({ path: { ...box, draft_id: id }, params: { format: 'html' as 'raw' } }, zw));
+    const format = await rejection(mail().userMailboxDraft.get({ path: { ...box, draft_id: id }, params: { format: 'html' as 'raw' } }, zw));
     expect([format.status, format.code, format.msg.includes('format')]).toEqual([400, 1234008, true]);
   });
 
   it('keeps drafts per mailbox: another user cannot see them through "me"', async () => {
     const id = (await create(await rawMail(ZHANGWEI, LINA)))?.id ?? '';
-    const ln = lark.withUserAccessToken(await h.userToken(LINA));
-    const got = await failure(mail().userMailboxDraft.get({ path: { user_mailbox_id: 'me', draft_id: id } }, ln));
+    const ln = lark.withUserAccessToken(await userToken(h.emu, LINA));
+    const got = await rejection(mail().userMailboxDraft.get({ path: { user_mailbox_id: 'me', draft_id: id } }, ln));
     expect([got.status, got.code]).toEqual([404, 1234050]);
     expect((await mail().userMailboxDraft.list({ path: box }, ln)).data?.items).toEqual([]);
   });
@@ -159,36 +153,36 @@ describe('drafts', () => {
     const sent = await mail().userMailboxDraft.send({ path: { ...box, draft_id: id }, data: {} }, zw);
     expect(sent.data).toMatchObject({ recall_status: 'available' });
     expect(sent.data?.message_id).toMatch(/^[0-9a-f-]{36}$/);
-    const again = await failure(mail().userMailboxDraft.send({ path: { ...box, draft_id: id } }, zw));
+    const again = await rejection(mail().userMailboxDraft.send({ path: { ...box, draft_id: id } }, zw));
     expect([again.status, again.code]).toEqual([409, 1236005]);
     expect((await mail().userMailboxDraft.list({ path: box }, zw)).data?.items).toEqual([]);
     expect((await sentMail()).map((m) => [m.draftId, m.smtpMessageId])).toEqual([[id, `<draft-1@${DOMAIN}>`]]);
     // The same Message-ID through messages/send is a repeat too.
-    const repeat = await failure(send({ raw: await rawMail(ZHANGWEI, LINA, { messageId: `<draft-1@${DOMAIN}>` }) }));
+    const repeat = await rejection(send({ raw: await rawMail(ZHANGWEI, LINA, { messageId: `<draft-1@${DOMAIN}>` }) }));
     expect(repeat.code).toBe(1236005);
   });
 
   it('allows 20 draft sends a minute and answers the 21st with 429 / 99991400', async () => {
-    await h.control('mail/limits', { sendsPerMinutePerUser: 1000 });
+    await control(h.emu, 'mail/limits', { sendsPerMinutePerUser: 1000 });
     const ids: string[] = [];
     for (let i = 0; i < 21; i++) {
       ids.push((await create(await rawMail(ZHANGWEI, LINA)))?.id ?? '');
-      await h.control('time', { advanceSeconds: 0.25 }); // draft creation allows 5/s
+      await control(h.emu, 'time', { advanceSeconds: 0.25 }); // draft creation allows 5/s
     }
     for (const id of ids.slice(0, 20)) expect((await mail().userMailboxDraft.send({ path: { ...box, draft_id: id } }, zw)).code).toBe(0);
-    const got = await failure(mail().userMailboxDraft.send({ path: { ...box, draft_id: ids[20] ?? '' } }, zw));
+    const got = await rejection(mail().userMailboxDraft.send({ path: { ...box, draft_id: ids[20] ?? '' } }, zw));
     expect([got.status, got.code, got.headers['x-ogw-ratelimit-limit']]).toEqual([429, 99991400, '20']);
   });
 
   it('allows 5 draft creations a second and answers the 6th with 429 / 99991400', async () => {
     const raw = await rawMail(ZHANGWEI, LINA);
-    await h.control('time', { scale: 0.001 }); // emulator time nearly stands still: one window however slow the machine
+    await control(h.emu, 'time', { scale: 0.001 }); // emulator time nearly stands still: one window however slow the machine
     try {
       for (let i = 0; i < 5; i++) expect((await mail().userMailboxDraft.create({ path: box, data: { raw } }, zw)).code).toBe(0);
-      const got = await failure(mail().userMailboxDraft.create({ path: box, data: { raw } }, zw));
+      const got = await rejection(mail().userMailboxDraft.create({ path: box, data: { raw } }, zw));
       expect([got.status, got.code, got.headers['x-ogw-ratelimit-limit']]).toEqual([429, 99991400, '5']);
     } finally {
-      await h.control('time', { scale: 1 });
+      await control(h.emu, 'time', { scale: 1 });
     }
   });
 });

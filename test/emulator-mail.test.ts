@@ -1,19 +1,11 @@
 /** Mail groups, their members and mail contacts on the emulator, through the official SDK. */
 import * as lark from '@larksuiteoapi/node-sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { openIdFor, DEPARTMENTS } from '../src/emulator/seed.js';
-import { DOMAIN, failure, LINA, startMailHarness, ZHANGWEI, type MailHarness } from './emulator-mail-support.js';
+import { control, rejection, useEmulator } from './helpers/emulator.js';
+import { DOMAIN, LINA, userToken, ZHANGWEI } from './emulator-mail-support.js';
 
-let h: MailHarness;
-beforeAll(async () => {
-  h = await startMailHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
-beforeEach(async () => {
-  await h.control('reset', {});
-});
+const h = useEmulator();
 
 const mail = () => h.client.mail.v1;
 
@@ -35,7 +27,7 @@ describe('mail groups', () => {
   });
 
   it('answers 404 / 1234013 for an unknown group', async () => {
-    const got = await failure(mail().mailgroup.get({ path: { mailgroup_id: 'nope' } }));
+    const got = await rejection(mail().mailgroup.get({ path: { mailgroup_id: 'nope' } }));
     expect([got.status, got.code]).toEqual([404, 1234013]);
     expect(got.msg).toContain('nope');
   });
@@ -51,8 +43,8 @@ describe('mail groups', () => {
   });
 
   it('refuses a user token: mail groups need the tenant token', async () => {
-    const token = await h.userToken(ZHANGWEI);
-    const got = await failure(mail().mailgroup.create({ data: { email: `x@${DOMAIN}` } }, lark.withUserAccessToken(token)));
+    const token = await userToken(h.emu, ZHANGWEI);
+    const got = await rejection(mail().mailgroup.create({ data: { email: `x@${DOMAIN}` } }, lark.withUserAccessToken(token)));
     expect([got.status, got.code]).toEqual([400, 99991663]);
   });
 
@@ -85,7 +77,7 @@ describe('mail groups', () => {
 
   it('adds nothing when one batch item is invalid, and names the item', async () => {
     const group = (await mail().mailgroup.create({ data: { email: `b@${DOMAIN}` } })).data?.mailgroup_id ?? '';
-    const got = await failure(mail().mailgroupMember.batchCreate({
+    const got = await rejection(mail().mailgroupMember.batchCreate({
       path: { mailgroup_id: group },
       data: { items: [{ type: 'COMPANY' }, { type: 'USER', user_id: 'ou_nobody' }] },
     }));
@@ -102,7 +94,7 @@ describe('mail groups', () => {
     ['a duplicate member', [{ type: 'COMPANY' }, { type: 'COMPANY' }], /already a member/],
   ])('refuses a batch with %s (1234008)', async (_name, items, message) => {
     const group = (await mail().mailgroup.create({ data: { email: `c@${DOMAIN}` } })).data?.mailgroup_id ?? '';
-    const got = await failure(mail().mailgroupMember.batchCreate({ path: { mailgroup_id: group }, data: { items: items as never } }));
+    const got = await rejection(mail().mailgroupMember.batchCreate({ path: { mailgroup_id: group }, data: { items: items as never } }));
     expect([got.status, got.code]).toEqual([400, 1234008]);
     expect(got.msg).toMatch(message);
   });
@@ -112,8 +104,8 @@ describe('mail groups', () => {
     const items = Array.from({ length: 200 }, (_, i) => ({ type: 'EXTERNAL_USER' as const, email: `p${i}@vendor.example` }));
     const ok = await mail().mailgroupMember.batchCreate({ path: { mailgroup_id: group }, data: { items } });
     expect(ok.data?.items).toHaveLength(200);
-    await h.control('mail/limits', { maxMembersPerMailgroup: 200 });
-    const got = await failure(mail().mailgroupMember.create({ path: { mailgroup_id: group }, data: { type: 'COMPANY' } }));
+    await control(h.emu, 'mail/limits', { maxMembersPerMailgroup: 200 });
+    const got = await rejection(mail().mailgroupMember.create({ path: { mailgroup_id: group }, data: { type: 'COMPANY' } }));
     expect([got.status, got.code]).toEqual([400, 1234030]);
   });
 });
@@ -121,10 +113,10 @@ describe('mail groups', () => {
 describe('per-second rate limits of the mail group endpoints', () => {
   // Emulator time nearly stands still, so every call lands in the same one-second window however slow the machine.
   beforeEach(async () => {
-    await h.control('time', { scale: 0.001 });
+    await control(h.emu, 'time', { scale: 0.001 });
   });
   afterAll(async () => {
-    await h.control('time', { scale: 1 });
+    await control(h.emu, 'time', { scale: 1 });
   });
 
   it.each([
@@ -135,19 +127,19 @@ describe('per-second rate limits of the mail group endpoints', () => {
     await mail().mailgroup.create({ data: { email: `target@${DOMAIN}` } });
     const first = limit === 100 ? 1 : 0; // the setup call counts against mailgroup create's own window
     for (let i = first; i < limit; i++) expect((await call(i)).code).toBe(0);
-    const got = await failure(call(limit));
+    const got = await rejection(call(limit));
     expect([got.status, got.code, got.headers['x-ogw-ratelimit-limit']]).toEqual([429, 99991400, String(limit)]);
   });
 });
 
 describe('mail limits control', () => {
   it('merges successive changes, refuses unknown keys and resets with the emulator', async () => {
-    await h.control('mail/limits', { maxMailgroups: 1 });
-    await h.control('mail/limits', { dailySendsPerUser: 2 });
-    expect(await h.control('mail/limits')).toMatchObject({ maxMailgroups: 1, dailySendsPerUser: 2, maxRecipients: 500 });
-    await expect(h.control('mail/limits', { maxRecipient: 5 })).rejects.toThrow(/Unrecognized key/);
-    await h.control('reset', {});
-    expect(await h.control('mail/limits')).toMatchObject({ maxMailgroups: 1000, dailySendsPerUser: 10_000 });
+    await control(h.emu, 'mail/limits', { maxMailgroups: 1 });
+    await control(h.emu, 'mail/limits', { dailySendsPerUser: 2 });
+    expect(await control(h.emu, 'mail/limits')).toMatchObject({ maxMailgroups: 1, dailySendsPerUser: 2, maxRecipients: 500 });
+    await expect(control(h.emu, 'mail/limits', { maxRecipient: 5 })).rejects.toThrow(/Unrecognized key/);
+    await control(h.emu, 'reset', {});
+    expect(await control(h.emu, 'mail/limits')).toMatchObject({ maxMailgroups: 1000, dailySendsPerUser: 10_000 });
   });
 });
 
@@ -159,14 +151,14 @@ describe('mail contacts', () => {
     );
 
   it('creates a contact with a user token on "me" and with the tenant token on an address', async () => {
-    const token = await h.userToken(ZHANGWEI);
+    const token = await userToken(h.emu, ZHANGWEI);
     const full = { name: '张三', company: '张三科技有限公司', phone: '19912341234', mail_address: 'zhangsan@example.com', tag: '朋友', remark: '飞书发布会认识', position: 'CEO' };
     const mine = await create('me', full, token);
     expect(mine.data?.mail_contact).toMatchObject(full);
     expect(mine.data?.mail_contact?.id).toMatch(/^\d+$/);
     const byTenant = await create(LINA, { name: 'Li Si' });
     expect(byTenant.data?.mail_contact?.name).toBe('Li Si');
-    const state = (await h.control('state')) as { mail: { contacts: Record<string, unknown[]> } };
+    const state = (await control(h.emu, 'state')) as { mail: { contacts: Record<string, unknown[]> } };
     expect(Object.keys(state.mail.contacts).sort()).toEqual([LINA, ZHANGWEI]);
   });
 
@@ -175,37 +167,37 @@ describe('mail contacts', () => {
   it.each(RULES)('accepts %s at %i characters and refuses one more with 1230001 naming the field', async (field, max) => {
     const at = { name: 'n', [field]: '字'.repeat(max) };
     expect((await create(LINA, at)).code).toBe(0);
-    const got = await failure(create(LINA, { name: 'n', [field]: '字'.repeat(max + 1) }));
+    const got = await rejection(create(LINA, { name: 'n', [field]: '字'.repeat(max + 1) }));
     expect([got.status, got.code]).toEqual([400, 1230001]);
     expect(got.msg).toContain(field);
   });
 
   it('refuses an empty name and a missing name', async () => {
     for (const data of [{ name: '' }, {}]) {
-      const got = await failure(create(LINA, data as Record<string, string>));
+      const got = await rejection(create(LINA, data as Record<string, string>));
       expect([got.code, got.msg.includes('name')]).toEqual([1230001, true]);
     }
   });
 
   it('refuses "me" with the tenant token and an unknown mailbox (1230001)', async () => {
     for (const box of ['me', `nobody@${DOMAIN}`]) {
-      const got = await failure(create(box, { name: 'x' }));
+      const got = await rejection(create(box, { name: 'x' }));
       expect([got.status, got.code]).toEqual([400, 1230001]);
     }
   });
 
   it("refuses a user token on another user's mailbox (403 / 1230002)", async () => {
-    const got = await failure(create(LINA, { name: 'x' }, await h.userToken(ZHANGWEI)));
+    const got = await rejection(create(LINA, { name: 'x' }, await userToken(h.emu, ZHANGWEI)));
     expect([got.status, got.code]).toEqual([403, 1230002]);
   });
 
   it('allows 20 contacts a minute and answers the 21st with 429 / 99991400 and the rate headers', async () => {
     for (let i = 0; i < 20; i++) expect((await create(LINA, { name: `c${i}` })).code).toBe(0);
-    const got = await failure(create(LINA, { name: 'one too many' }));
+    const got = await rejection(create(LINA, { name: 'one too many' }));
     expect([got.status, got.code]).toEqual([429, 99991400]);
     expect(got.headers['x-ogw-ratelimit-limit']).toBe('20');
     expect(Number(got.headers['x-ogw-ratelimit-reset'])).toBeGreaterThan(0);
-    await h.control('time', { advanceSeconds: 61 });
+    await control(h.emu, 'time', { advanceSeconds: 61 });
     expect((await create(LINA, { name: 'next minute' })).code).toBe(0);
   });
 });

@@ -3,8 +3,9 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeishuError, MALFORMED_RESPONSE } from '../src/feishu/errors.js';
+import { MALFORMED_RESPONSE } from '../src/feishu/errors.js';
 import { FeishuGateway } from '../src/feishu/gateway.js';
+import { feishuRejection as rejection } from './helpers/emulator.js';
 
 /** A hand-written Feishu stand-in for answer shapes the emulator never produces. */
 const TOKEN = 't-stubtoken0123456789';
@@ -49,12 +50,6 @@ afterAll(
 function gateway(lines: string[] = []) {
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
   return new FeishuGateway({ appId: 'cli_a1b2c3d4e5f60718', appSecret: SECRET, domain: url, logger, sleep: async () => {}, maxAttempts: 2 });
-}
-
-async function rejection(p: Promise<unknown>): Promise<FeishuError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(FeishuError);
-  return e as FeishuError;
 }
 
 describe('gateway: answer shapes', () => {

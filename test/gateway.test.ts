@@ -1,43 +1,22 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { successCard } from '../cards/index.js';
-import { mailRoutes } from '../src/emulator/mail.js';
-import { DEFAULT_MODULES, startEmulator, type Emulator } from '../src/emulator/index.js';
 import { FeishuError, NETWORK_ERROR } from '../src/feishu/errors.js';
 import { FeishuGateway, type GatewayOptions } from '../src/feishu/gateway.js';
 import { createMetrics } from '../src/metrics.js';
+import { control, feishuRejection as rejection, useEmulator } from './helpers/emulator.js';
 
-let emu: Emulator;
+const h = useEmulator();
 
-beforeAll(async () => {
-  // Mail routes may not be mounted by default yet; mount them once either way.
-  emu = await startEmulator({ modules: DEFAULT_MODULES.includes(mailRoutes) ? DEFAULT_MODULES : [...DEFAULT_MODULES, mailRoutes] });
-});
-afterAll(() => emu.close());
-afterEach(async () => {
-  await control('POST', '/_emulator/reset');
-});
-
-async function control(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${emu.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-const calls = async (path: string) => ((await control('GET', `/_emulator/calls?path=${encodeURIComponent(path)}`)).calls as { path: string; code?: number; status: number; body: unknown }[]);
+const calls = async (path: string) => ((await control(h.emu, `calls?path=${encodeURIComponent(path)}`)).calls as { path: string; code?: number; status: number; body: unknown }[]);
 
 /** A gateway on the emulator whose backoff sleeps are recorded, not waited for. */
 function gateway(extra: Partial<GatewayOptions> = {}) {
   const slept: number[] = [];
   const metrics = createMetrics();
   const gw = new FeishuGateway({
-    appId: emu.state.app.appId,
-    appSecret: emu.state.app.appSecret,
-    domain: emu.url,
+    appId: h.emu.state.app.appId,
+    appSecret: h.emu.state.app.appSecret,
+    domain: h.emu.url,
     metrics,
     sleep: async (ms) => {
       slept.push(ms);
@@ -49,20 +28,14 @@ function gateway(extra: Partial<GatewayOptions> = {}) {
 }
 
 const user = (key: string) => {
-  const u = emu.state.users.find((x) => x.enterprise_email.startsWith(`${key}@`));
+  const u = h.emu.state.users.find((x) => x.enterprise_email.startsWith(`${key}@`));
   if (!u) throw new Error(`no seeded user ${key}`);
   return u;
 };
-const userToken = (key: string) => emu.state.issueUserTokens(user(key).open_id).access.token;
+const userToken = (key: string) => h.emu.state.issueUserTokens(user(key).open_id).access.token;
 
 const eml = (from: string, to: string, subject: string) =>
   [`From: ${from}`, `To: ${to}`, `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Hello from the gateway test.', ''].join('\r\n');
-
-async function rejection(p: Promise<unknown>): Promise<FeishuError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(FeishuError);
-  return e as FeishuError;
-}
 
 const counted = async (metrics: ReturnType<typeof createMetrics>, endpoint: string, code: number) => {
   const m = await metrics.openApiCalls.get();
@@ -72,13 +45,13 @@ const counted = async (metrics: ReturnType<typeof createMetrics>, endpoint: stri
 describe('gateway: success paths over the emulator', () => {
   it('reads the bot identity', async () => {
     const { gw } = gateway();
-    await expect(gw.botInfo()).resolves.toEqual({ openId: emu.state.app.botOpenId, name: emu.state.app.appName });
+    await expect(gw.botInfo()).resolves.toEqual({ openId: h.emu.state.app.botOpenId, name: h.emu.state.app.appName });
   });
 
   it('creates a mail group and adds 250 members in batches of at most 200', async () => {
     const { gw } = gateway();
-    const { mailgroupId, email } = await gw.createMailgroup({ email: `ops-team@${emu.state.app.mailDomain}`, name: '运维组' });
-    expect(email).toBe(`ops-team@${emu.state.app.mailDomain}`);
+    const { mailgroupId, email } = await gw.createMailgroup({ email: `ops-team@${h.emu.state.app.mailDomain}`, name: '运维组' });
+    expect(email).toBe(`ops-team@${h.emu.state.app.mailDomain}`);
     const members = Array.from({ length: 250 }, (_, i) => ({ type: 'EXTERNAL_USER' as const, email: `guest${i}@partner.example` }));
     const { memberIds } = await gw.addMailgroupMembers(mailgroupId, members);
     expect(memberIds).toHaveLength(250);
@@ -114,8 +87,8 @@ describe('gateway: success paths over the emulator', () => {
 describe('gateway: failures', () => {
   it('turns a non-2xx answer into a FeishuError with code, status and log id', async () => {
     const { gw } = gateway();
-    await gw.createMailgroup({ email: `dup@${emu.state.app.mailDomain}` });
-    const e = await rejection(gw.createMailgroup({ email: `dup@${emu.state.app.mailDomain}` }));
+    await gw.createMailgroup({ email: `dup@${h.emu.state.app.mailDomain}` });
+    const e = await rejection(gw.createMailgroup({ email: `dup@${h.emu.state.app.mailDomain}` }));
     expect(e).toMatchObject({ code: 1234006, httpStatus: 409, endpoint: 'mailgroup.create', retryable: false });
     expect(e.logId).toBeTruthy();
     expect(e.explain().problem.zh).toContain('已被占用');
@@ -123,8 +96,8 @@ describe('gateway: failures', () => {
 
   it('retries a retryable code injected for the next 2 calls, then succeeds', async () => {
     const { gw, slept, metrics } = gateway();
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 1236019, count: 2 });
-    await gw.createMailgroup({ email: `retry@${emu.state.app.mailDomain}` });
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 1236019, count: 2 });
+    await gw.createMailgroup({ email: `retry@${h.emu.state.app.mailDomain}` });
     const tries = await calls('/open-apis/mail/v1/mailgroups');
     expect(tries.map((c) => c.code)).toEqual([1236019, 1236019, 0]);
     expect(slept).toHaveLength(2);
@@ -135,20 +108,20 @@ describe('gateway: failures', () => {
 
   it('retries a chat create with the same uuid, so a retry cannot make a second chat', async () => {
     const { gw } = gateway();
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/im/v1/chats', drop: true, count: 1 });
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/im/v1/chats', drop: true, count: 1 });
     const { chatId } = await gw.createChat({ name: '重试群', userIds: [user('zhangwei').open_id] });
     const tries = await calls('/open-apis/im/v1/chats');
     const uuids = tries.map((c) => (c as unknown as { query: { uuid?: string } }).query.uuid);
     expect(uuids).toHaveLength(2);
     expect(uuids[0]).toBeTruthy();
     expect(uuids[1]).toBe(uuids[0]);
-    expect([...emu.state.chats.values()].filter((c) => c.name === '重试群').map((c) => c.chatId)).toEqual([chatId]);
+    expect([...h.emu.state.chats.values()].filter((c) => c.name === '重试群').map((c) => c.chatId)).toEqual([chatId]);
   });
 
   it('does not retry a non-retryable code', async () => {
     const { gw, slept } = gateway();
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 1234030, count: 2 });
-    const e = await rejection(gw.createMailgroup({ email: `once@${emu.state.app.mailDomain}` }));
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 1234030, count: 2 });
+    const e = await rejection(gw.createMailgroup({ email: `once@${h.emu.state.app.mailDomain}` }));
     expect(e.code).toBe(1234030);
     expect(await calls('/open-apis/mail/v1/mailgroups')).toHaveLength(1);
     expect(slept).toEqual([]);
@@ -156,25 +129,25 @@ describe('gateway: failures', () => {
 
   it('gives up after the last attempt and reports the retryable error', async () => {
     const { gw } = gateway({ maxAttempts: 3 });
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 99991400 });
-    const e = await rejection(gw.createMailgroup({ email: `never@${emu.state.app.mailDomain}` }));
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 99991400 });
+    const e = await rejection(gw.createMailgroup({ email: `never@${h.emu.state.app.mailDomain}` }));
     expect(e).toMatchObject({ code: 99991400, httpStatus: 429, retryable: true });
     expect(await calls('/open-apis/mail/v1/mailgroups')).toHaveLength(3);
   });
 
   it('waits at least x-ogw-ratelimit-reset after a 429', async () => {
-    await control('POST', '/_emulator/limits', { route: 'POST /open-apis/mail/v1/mailgroups', perMinute: 1 });
+    await control(h.emu, 'limits', { route: 'POST /open-apis/mail/v1/mailgroups', perMinute: 1 });
     const slept: number[] = [];
     // Our own limiter is set far above the emulator's, so the second call meets the server's 429.
     const { gw } = gateway({
       rateLimits: { 'mailgroup.create': { perSecond: 100 } },
       sleep: async (ms) => {
         slept.push(ms);
-        await control('POST', '/_emulator/time', { advanceSeconds: ms / 1000 });
+        await control(h.emu, 'time', { advanceSeconds: ms / 1000 });
       },
     });
-    await gw.createMailgroup({ email: `a@${emu.state.app.mailDomain}` });
-    await gw.createMailgroup({ email: `b@${emu.state.app.mailDomain}` });
+    await gw.createMailgroup({ email: `a@${h.emu.state.app.mailDomain}` });
+    await gw.createMailgroup({ email: `b@${h.emu.state.app.mailDomain}` });
     const tries = await calls('/open-apis/mail/v1/mailgroups');
     expect(tries.map((c) => c.status)).toEqual([200, 429, 200]);
     expect(slept[0]).toBeGreaterThanOrEqual(1000);
@@ -184,15 +157,15 @@ describe('gateway: failures', () => {
     const { gw } = gateway();
     await gw.botInfo();
     // Two hours later the emulator rejects the token the SDK still holds in its cache.
-    await control('POST', '/_emulator/time', { advanceSeconds: 7300 });
-    await expect(gw.botInfo()).resolves.toMatchObject({ openId: emu.state.app.botOpenId });
+    await control(h.emu, 'time', { advanceSeconds: 7300 });
+    await expect(gw.botInfo()).resolves.toMatchObject({ openId: h.emu.state.app.botOpenId });
     expect((await calls('/open-apis/auth/v3/tenant_access_token/internal')).length).toBe(2);
     expect((await calls('/open-apis/bot/v3/info')).map((c) => c.code)).toEqual([0, 99991663, 0]);
   });
 
   it('refreshes only once when the token keeps being refused', async () => {
     const { gw } = gateway();
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/bot/v3/info', code: 99991663 });
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/bot/v3/info', code: 99991663 });
     const e = await rejection(gw.botInfo());
     expect(e.code).toBe(99991663);
     expect(await calls('/open-apis/bot/v3/info')).toHaveLength(2);
@@ -200,17 +173,17 @@ describe('gateway: failures', () => {
 
   it('retries a dropped connection as a network error', async () => {
     const { gw } = gateway();
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/bot/v3/info', drop: true, count: 1 });
-    await expect(gw.botInfo()).resolves.toMatchObject({ openId: emu.state.app.botOpenId });
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/bot/v3/info', drop: true, count: 1 });
+    await expect(gw.botInfo()).resolves.toMatchObject({ openId: h.emu.state.app.botOpenId });
     const { gw: once } = gateway({ maxAttempts: 1 });
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/bot/v3/info', drop: true, count: 1 });
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/bot/v3/info', drop: true, count: 1 });
     expect((await rejection(once.botInfo())).code).toBe(NETWORK_ERROR);
   });
 
   it('times out a request that hangs', async () => {
     const { gw } = gateway({ timeoutMs: 100, maxAttempts: 1 });
     await gw.botInfo();
-    await control('POST', '/_emulator/faults', { pathPrefix: '/open-apis/bot/v3/info', latencyMs: 1000, count: 1 });
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/bot/v3/info', latencyMs: 1000, count: 1 });
     const e = await rejection(gw.botInfo());
     expect(e.code).toBe(NETWORK_ERROR);
     expect(e.msg).toMatch(/ECONNABORTED|timeout/i);
@@ -233,8 +206,8 @@ describe('gateway: limits and serialisation', () => {
 
   it('keeps a burst under the emulator limit by waiting', async () => {
     // 5 mail contacts a minute on both sides, and both clocks 60× faster: a minute of quota is one real second.
-    await control('POST', '/_emulator/limits', { route: 'POST /open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts', perMinute: 5 });
-    await control('POST', '/_emulator/time', { scale: 60 });
+    await control(h.emu, 'limits', { route: 'POST /open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts', perMinute: 5 });
+    await control(h.emu, 'time', { scale: 60 });
     try {
       const { gw } = gateway({
         maxAttempts: 1,
@@ -250,7 +223,7 @@ describe('gateway: limits and serialisation', () => {
       expect(log.filter((c) => c.status === 429)).toEqual([]);
       expect(log).toHaveLength(7);
     } finally {
-      await control('POST', '/_emulator/time', { scale: 1 });
+      await control(h.emu, 'time', { scale: 1 });
     }
   });
 });
@@ -267,10 +240,10 @@ describe('gateway: messages and cards', () => {
     const reply = await gw.replyCard(sent.messageId, card);
     expect(reply.messageId).not.toBe(sent.messageId);
     await gw.patchCard(sent.messageId, successCard({ title: { zh: '已更新', en: 'Updated' } }));
-    expect(emu.state.messages.get(sent.messageId)?.content).toContain('已更新');
-    const token = emu.state.issueCardToken(sent.messageId);
+    expect(h.emu.state.messages.get(sent.messageId)?.content).toContain('已更新');
+    const token = h.emu.state.issueCardToken(sent.messageId);
     await gw.updateCardByToken(token, successCard({ title: { zh: '再次更新', en: 'Updated again' } }));
-    expect(emu.state.messages.get(sent.messageId)?.content).toContain('再次更新');
+    expect(h.emu.state.messages.get(sent.messageId)?.content).toContain('再次更新');
   });
 
   it('creates a chat, adds members, and looks users up', async () => {
@@ -280,7 +253,7 @@ describe('gateway: messages and cards', () => {
     expect(chat.chatId).toMatch(/^oc_/);
     const added = await gw.addChatMembers(chat.chatId, [b.open_id]);
     expect(added.invalidIds).toEqual([]);
-    expect(emu.state.chats.get(chat.chatId)?.members.has(b.open_id)).toBe(true);
+    expect(h.emu.state.chats.get(chat.chatId)?.members.has(b.open_id)).toBe(true);
     await expect(gw.getUser(a.open_id)).resolves.toMatchObject({ openId: a.open_id, name: a.name });
     const ids = await gw.batchGetIdByEmail([a.email, 'nobody@example.com']);
     expect(ids.get(a.email)).toBe(a.open_id);

@@ -1,36 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
 import { Inbox } from '../src/inbox/inbox.js';
 import { createMetrics } from '../src/metrics.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { eventPush, messageEvent } from './helpers/feishu-push.js';
-import { ENCRYPT_KEY, eventually, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type BotOptions, type Clock, type RunningBot } from './helpers/intake-harness.js';
+import { messageEvent } from './helpers/feishu-push.js';
+import { eventually, RecordingHandler, useBots, type RunningBot } from './helpers/intake-harness.js';
 
-let dir: string;
-let clock: Clock;
-const bots: RunningBot[] = [];
+const h = useBots('inbox-');
+const { start } = h;
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'inbox-'));
-  clock = fakeClock();
-});
-
-afterEach(async () => {
-  for (const b of bots.splice(0)) await b.stop().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const start = async (handler: RecordingHandler, o: Partial<BotOptions> = {}) => {
-  const bot = await startBot({ dir, handler, clock, ...o });
-  bots.push(bot);
-  return bot;
-};
-
-const push = (n: number) =>
-  eventPush(messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_${n}_${Math.random()}`, messageId: `om_${n}` }), { encryptKey: ENCRYPT_KEY, now: clock.now() });
+const push = (n: number) => h.push(n, `ev_${n}_${Math.random()}`);
 
 const settled = async (bot: RunningBot) => eventually(async () => expect(await bot.store.pendingCount()).toBe(0));
 
@@ -41,9 +21,9 @@ describe('inbox: exactly one handler run per event', () => {
     for (let i = 0; i < 3; i++) expect((await bot.post('/webhook/event', push(1))).status).toBe(200);
     await settled(bot);
     await bot.stop();
-    bots.length = 0;
+    h.bots.length = 0;
 
-    clock.advance(60 * 60_000); // Feishu's 1 h re-push
+    h.clock.advance(60 * 60_000); // Feishu's 1 h re-push
     bot = await start(handler);
     for (let i = 0; i < 2; i++) expect(await (await bot.post('/webhook/event', push(1))).json()).toEqual({ msg: 'success' });
     await settled(bot);
@@ -56,7 +36,7 @@ describe('inbox: exactly one handler run per event', () => {
     const dead = await start(before, { workersStopped: true });
     for (let n = 1; n <= 4; n++) expect((await dead.post('/webhook/event', push(n))).status).toBe(200);
     await dead.kill();
-    bots.length = 0;
+    h.bots.length = 0;
     expect(before.events).toEqual([]);
 
     const after = new RecordingHandler();
@@ -72,14 +52,14 @@ describe('inbox: exactly one handler run per event', () => {
     for (let n = 1; n <= 3; n++) await dead.post('/webhook/event', push(n));
     await eventually(() => expect(hung.events).toHaveLength(3));
     await dead.kill();
-    bots.length = 0;
+    h.bots.length = 0;
 
     const after = new RecordingHandler();
     const bot = await start(after, { inbox: { leaseMs: 30_000, pollMs: 20 } });
     // Leases of the dead process still hold: nothing runs twice concurrently.
     await new Promise((r) => setTimeout(r, 100));
     expect(after.events).toEqual([]);
-    clock.advance(30_000);
+    h.clock.advance(30_000);
     await settled(bot);
     expect(after.events.map((d) => d.dedupeKey).sort()).toEqual(['om_1', 'om_2', 'om_3']);
   });
@@ -113,17 +93,17 @@ describe('inbox: failures', () => {
   });
 
   it('gives up on an event whose runs keep dying, without running it again', async () => {
-    const file = join(dir, 'bot.sqlite');
-    const store = new SqliteStore(file, { now: clock.now });
+    const file = join(h.dir, 'bot.sqlite');
+    const store = new SqliteStore(file, { now: h.clock.now });
     const handler = new RecordingHandler();
     const metrics = createMetrics();
-    const inbox = new Inbox({ store, handler, logger: silentLogger, metrics }, { concurrency: 1, dedupeTtlMs: 8 * 3_600_000, maxAttempts: 2, leaseMs: 1_000, now: clock.now, pollMs: 20 });
-    const d = { kind: 'event' as const, type: 'im.message.receive_v1', id: 'ev_p', dedupeKey: 'om_p', payload: messageEvent({ token: 't', eventId: 'ev_p', messageId: 'om_p' }), receivedAt: clock.now() };
+    const inbox = new Inbox({ store, handler, logger: silentLogger, metrics }, { concurrency: 1, dedupeTtlMs: 8 * 3_600_000, maxAttempts: 2, leaseMs: 1_000, now: h.clock.now, pollMs: 20 });
+    const d = { kind: 'event' as const, type: 'im.message.receive_v1', id: 'ev_p', dedupeKey: 'om_p', payload: messageEvent({ token: 't', eventId: 'ev_p', messageId: 'om_p' }), receivedAt: h.clock.now() };
     expect(await inbox.accept(d)).toBe('accepted');
     // Two claims by workers that died mid-run.
     for (let i = 0; i < 2; i++) {
       expect(await store.claim(1, 1_000)).toHaveLength(1);
-      clock.advance(1_000);
+      h.clock.advance(1_000);
     }
     inbox.start();
     await eventually(async () => expect(await store.pendingCount()).toBe(0));
@@ -158,7 +138,7 @@ describe('inbox: workers', () => {
   });
 
   it('keeps a long-running item from a second process by renewing its lease', async () => {
-    const file = join(dir, 'shared.sqlite');
+    const file = join(h.dir, 'shared.sqlite');
     const stores = [new SqliteStore(file), new SqliteStore(file)];
     const handler = new RecordingHandler();
     let finish!: () => void;

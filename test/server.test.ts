@@ -1,32 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventPush, messageEvent } from './helpers/feishu-push.js';
-import { ENCRYPT_KEY, eventually, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type BotOptions, type Clock, type RunningBot } from './helpers/intake-harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, RecordingHandler, useBots } from './helpers/intake-harness.js';
 
-let dir: string;
-let clock: Clock;
-const bots: RunningBot[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'server-'));
-  clock = fakeClock();
-});
-
-afterEach(async () => {
-  for (const b of bots.splice(0)) await b.stop().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const start = async (handler: RecordingHandler, o: Partial<BotOptions> = {}) => {
-  const bot = await startBot({ dir, handler, clock, ...o });
-  bots.push(bot);
-  return bot;
-};
-
-const push = (n: number) =>
-  eventPush(messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_${n}`, messageId: `om_${n}` }), { encryptKey: ENCRYPT_KEY, now: clock.now() });
+const h = useBots('server-');
+const { start, push } = h;
 
 describe('server: operations endpoints', () => {
   it('reports healthy while the store answers and 503 once it does not', async () => {
@@ -95,9 +71,9 @@ describe('server: graceful shutdown', () => {
     await bot.post('/webhook/event', push(1));
     await eventually(() => expect(slow.events).toHaveLength(1));
     await bot.stop();
-    bots.length = 0;
+    h.bots.length = 0;
 
-    clock.advance(30_000);
+    h.clock.advance(30_000);
     const handler = new RecordingHandler();
     const next = await start(handler);
     await eventually(async () => expect(await next.store.pendingCount()).toBe(0));

@@ -39,6 +39,7 @@ export type BotEndpoint = z.infer<typeof botEndpointSchema>;
 export type BotEndpointInput = z.input<typeof botEndpointSchema>;
 
 export interface Attempt {
+  /** Emulator time the push was sent. */
   at: number;
   status?: number;
   error?: string;
@@ -120,12 +121,16 @@ export class EventDelivery {
   private async post(url: string, wire: WirePush, deadlineMs: number): Promise<{ status?: number; text?: string; error?: string; ms: number }> {
     const started = performance.now();
     try {
-      const res = await fetch(url, { method: 'POST', headers: wire.headers, body: wire.body, signal: AbortSignal.timeout(deadlineMs) });
+      // A fresh connection per push, as from Feishu's many senders: a pooled socket to a bot that restarted would
+      // fail the push for a reason Feishu never has.
+      const headers = { ...wire.headers, connection: 'close' };
+      const res = await fetch(url, { method: 'POST', headers, body: wire.body, signal: AbortSignal.timeout(deadlineMs) });
       const text = await res.text();
       return { status: res.status, text, ms: performance.now() - started };
     } catch (e) {
       const err = e as Error;
-      const error = err.name === 'TimeoutError' ? `no answer within ${deadlineMs} ms` : err.message;
+      const cause = (err.cause as Error | undefined)?.message;
+      const error = err.name === 'TimeoutError' ? `no answer within ${deadlineMs} ms` : cause ? `${err.message}: ${cause}` : err.message;
       return { error, ms: performance.now() - started };
     }
   }
@@ -134,7 +139,7 @@ export class EventDelivery {
   async verifyUrl(url = this.requireBot().eventUrl): Promise<{ ok: boolean; reason?: string; ms: number }> {
     const challenge = hex(16);
     const payload = { challenge, token: this.bot?.verificationToken ?? '', type: 'url_verification' };
-    const r = await this.post(url, buildPush(payload, this.secrets(), this.state.now()), CHALLENGE_DEADLINE_MS);
+    const r = await this.post(url, buildPush(payload, this.secrets()), CHALLENGE_DEADLINE_MS);
     if (r.error) return { ok: false, reason: r.error, ms: r.ms };
     if (r.status !== 200) return { ok: false, reason: `HTTP ${r.status}`, ms: r.ms };
     try {
@@ -167,14 +172,29 @@ export class EventDelivery {
     return record;
   }
 
-  private async attempt(record: EventRecord, retry: number): Promise<void> {
+  /**
+   * Feishu re-pushes an event it already delivered (same event_id) when it did not see the ack, or at random:
+   * one more push of this record, outside the retry ladder.
+   */
+  redeliver(record: EventRecord): Promise<Attempt> {
+    return this.push(record);
+  }
+
+  private async push(record: EventRecord): Promise<Attempt> {
     const bot = this.requireBot();
-    const r = await this.post(bot.eventUrl, buildPush(record.payload, this.secrets(), this.state.now()), EVENT_DEADLINE_MS);
-    record.attempts.push({ at: this.state.now(), status: r.status, error: r.error, ms: r.ms });
-    if (r.status === 200) {
-      const first = record.state !== 'delivered';
+    const at = this.state.now();
+    // Signed with the real clock: the bot checks the timestamp against its own clock, which no time scale speeds up.
+    const r = await this.post(bot.eventUrl, buildPush(record.payload, this.secrets()), EVENT_DEADLINE_MS);
+    const attempt: Attempt = { at, status: r.status, error: r.error, ms: r.ms };
+    record.attempts.push(attempt);
+    return attempt;
+  }
+
+  private async attempt(record: EventRecord, retry: number): Promise<void> {
+    const { status } = await this.push(record);
+    if (status === 200) {
       record.state = 'delivered';
-      if (first && bot.duplicateAfterSuccess) void this.attempt(record, retry);
+      if (this.requireBot().duplicateAfterSuccess) void this.redeliver(record);
       return;
     }
     const delayS = RETRY_LADDER_S[retry];
@@ -272,7 +292,6 @@ export class EventDelivery {
       ? buildLegacyCardPush(
           { open_id: user.open_id, user_id: user.user_id, open_message_id: msg.messageId, open_chat_id: msg.chatId, tenant_key: user.tenant_key, token, action },
           bot.verificationToken ?? '',
-          this.state.now(),
         )
       : buildPush(
           {
@@ -290,7 +309,6 @@ export class EventDelivery {
             },
           },
           this.secrets(),
-          this.state.now(),
         );
     const r = await this.post(bot.cardUrl ?? bot.eventUrl, wire, CALLBACK_DEADLINE_MS);
     const result: CallbackResult = { status: r.status, error: r.error, ms: r.ms };

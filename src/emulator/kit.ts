@@ -288,7 +288,8 @@ export class Kit {
       record.code = typeof res.locals.code === 'number' ? res.locals.code : undefined;
     });
     try {
-      if (await this.applyFaults(req, res, record)) return;
+      const fault = await this.applyFaults(req, res, record);
+      if (fault === 'answered') return;
       const caller = this.authenticate(spec.token, req.get('authorization'));
       record.caller = describeCaller(caller);
       const routeId = routeIdOf(spec);
@@ -305,7 +306,11 @@ export class Kit {
       if (perKey && key !== undefined && spec.limits) {
         this.checkRate(`${routeId}#${key}`, { perSecond: override.perKeyPerSecond ?? perKey.perSecond, perMinute: override.perKeyPerMinute ?? perKey.perMinute }, spec.limits);
       }
-      const invoke = () => spec.handler(ctx as never);
+      // A slow call stays slow while it holds its per-key lock, as a slow server would.
+      const invoke = async () => {
+        if (fault > 0) await new Promise((r) => setTimeout(r, fault));
+        return spec.handler(ctx as never);
+      };
       const result = spec.serial ? await this.serially(spec.serial, ctx, invoke) : await invoke();
       if (res.headersSent) return;
       res.set('x-tt-logid', this.logId());
@@ -329,24 +334,25 @@ export class Kit {
     return record;
   }
 
-  /** Returns true when the fault answered (or dropped) the call. */
-  private async applyFaults(req: Request, res: Response, record: CallRecord): Promise<boolean> {
-    if (!req.path.startsWith('/open-apis/')) return false;
+  /**
+   * 'answered' when a fault answered (or dropped) the call; otherwise the latency (ms) the call must still
+   * spend in its handler.
+   */
+  private async applyFaults(req: Request, res: Response, record: CallRecord): Promise<'answered' | number> {
+    if (!req.path.startsWith('/open-apis/')) return 0;
     const hits = this.faults.filter((f) => req.path.startsWith(f.pathPrefix ?? '/open-apis/') && Math.random() < (f.errorRate ?? 1));
-    if (hits.length === 0) return false;
+    if (hits.length === 0) return 0;
     record.fault = true;
     for (const f of hits) if (f.count !== undefined) f.count -= 1;
     this.faults = this.faults.filter((f) => f.count === undefined || f.count > 0);
     const latency = Math.max(0, ...hits.map((f) => f.latencyMs ?? 0));
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-    if (hits.some((f) => f.drop)) {
-      req.socket.destroy();
-      return true;
-    }
     const coded = hits.find((f) => f.code !== undefined);
-    if (coded?.code === undefined) return false;
-    this.sendError(res, this.error(coded.code, { page: coded.page }));
-    return true;
+    const drop = hits.some((f) => f.drop);
+    if (!drop && coded?.code === undefined) return latency;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    if (drop) req.socket.destroy();
+    else if (coded?.code !== undefined) this.sendError(res, this.error(coded.code, { page: coded.page }));
+    return 'answered';
   }
 
   private authenticate(need: TokenRequirement, header: string | undefined): Caller {

@@ -16,40 +16,51 @@ export interface WirePush {
   headers: Record<string, string>;
 }
 
-const nonce = () => randomBytes(8).toString('hex');
-const seconds = (nowMs: number) => String(Math.floor(nowMs / 1000));
+/** Fixed header values, for tests that need a given timestamp (seconds, as a string) or nonce. */
+export interface PushStamp {
+  timestamp?: string;
+  nonce?: string;
+}
 
-/** An event or new-style callback (schema 2.0 / 1.0 / url_verification): encrypted and sha256-signed when a key is set. */
-export function buildPush(payload: unknown, secrets: PushSecrets, nowMs: number = Date.now()): WirePush {
-  const plain = JSON.stringify(payload);
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (!secrets.encryptKey) return { body: plain, headers };
-  const body = JSON.stringify({ encrypt: encrypt(plain, secrets.encryptKey) });
-  const timestamp = seconds(nowMs);
-  const n = nonce();
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+
+const stamped = (nowMs: number, stamp: PushStamp) => ({
+  timestamp: stamp.timestamp ?? String(Math.floor(nowMs / 1000)),
+  nonce: stamp.nonce ?? randomBytes(8).toString('hex'),
+});
+
+/** The X-Lark-* headers over exactly these body bytes, sha256-signed with the Encrypt Key. */
+export function signPush(body: string, encryptKey: string, nowMs: number = Date.now(), stamp: PushStamp = {}): WirePush {
+  const { timestamp, nonce } = stamped(nowMs, stamp);
   return {
     body,
     headers: {
-      ...headers,
+      ...JSON_HEADERS,
       'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': n,
-      'x-lark-signature': signEvent(timestamp, n, secrets.encryptKey, body),
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': signEvent(timestamp, nonce, encryptKey, body),
     },
   };
 }
 
+/** An event or new-style callback (schema 2.0 / 1.0 / url_verification): encrypted and sha256-signed when a key is set. */
+export function buildPush(payload: unknown, secrets: PushSecrets, nowMs: number = Date.now(), stamp: PushStamp = {}): WirePush {
+  const plain = JSON.stringify(payload);
+  if (!secrets.encryptKey) return { body: plain, headers: { ...JSON_HEADERS } };
+  return signPush(JSON.stringify({ encrypt: encrypt(plain, secrets.encryptKey) }), secrets.encryptKey, nowMs, stamp);
+}
+
 /** A legacy card callback: never encrypted, sha1-signed with the verification token. */
-export function buildLegacyCardPush(payload: unknown, verificationToken: string, nowMs: number = Date.now()): WirePush {
+export function buildLegacyCardPush(payload: unknown, verificationToken: string, nowMs: number = Date.now(), stamp: PushStamp = {}): WirePush {
   const body = JSON.stringify(payload);
-  const timestamp = seconds(nowMs);
-  const n = nonce();
+  const { timestamp, nonce } = stamped(nowMs, stamp);
   return {
     body,
     headers: {
-      'content-type': 'application/json; charset=utf-8',
+      ...JSON_HEADERS,
       'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': n,
-      'x-lark-signature': signLegacyCard(timestamp, n, verificationToken, body),
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': signLegacyCard(timestamp, nonce, verificationToken, body),
     },
   };
 }

@@ -24,6 +24,8 @@ export const createChatSchema = z.object({
   userIds: z.array(openId).max(50, 'at most 50 users per chat create; add the rest with addChatMembers').default([]),
   botIds: z.array(z.string()).max(5, 'at most 5 bots per chat create').default([]),
   chatType: z.enum(['private', 'public']).default('private'),
+  /** 'thread': a topic chat, where every message starts a thread. */
+  groupMessageType: z.enum(['chat', 'thread']).optional(),
   /** Idempotency key: Feishu returns the same chat for a repeated uuid. */
   uuid: z.string().max(50).optional(),
 });
@@ -298,6 +300,7 @@ export class FeishuGateway {
             user_id_list: p.userIds,
             bot_id_list: p.botIds,
             chat_type: p.chatType,
+            group_message_type: p.groupMessageType,
           },
         },
         o,

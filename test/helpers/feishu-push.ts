@@ -1,56 +1,34 @@
 /**
- * Builds pushes the way Feishu sends them (platform.md §1–2): compact JSON, optionally encrypted, signed over the
- * exact body bytes with the X-Lark-* headers. Shared by receiver, inbox and server tests.
+ * Pushes as Feishu sends them, for receiver, inbox and server tests: a thin layer over the emulator's
+ * `src/emulator/push.ts`, so tests and the emulator put the same bytes on the wire.
  */
-import { encrypt, signEvent, signLegacyCard } from '../../src/protocol/crypto.js';
+import { buildLegacyCardPush, buildPush, signPush, type PushStamp, type WirePush } from '../../src/emulator/push.js';
 
 /** The secrets test bots are configured with. */
 export const ENCRYPT_KEY = 'test-encrypt-key-5Vh2';
 export const VERIFICATION_TOKEN = 'vtoken-QaZ81';
 
-export interface Push {
-  body: string;
-  headers: Record<string, string>;
-}
+export type Push = WirePush;
 
-export interface PushOptions {
+export interface PushOptions extends PushStamp {
   /** Encrypt the body and sign with sha256 (events, new callbacks, url_verification). */
   encryptKey?: string;
   /** Sign with sha256 and this key but send the body in plaintext. */
   signOnlyKey?: string;
-  /** Seconds since epoch, as a string; defaults to `Math.floor(now / 1000)`. */
-  timestamp?: string;
+  /** Epoch ms the timestamp header is taken from unless `timestamp` is given. */
   now?: number;
-  nonce?: string;
 }
-
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
-
-const stamp = (o: { timestamp?: string; now?: number }) => o.timestamp ?? String(Math.floor((o.now ?? Date.now()) / 1000));
 
 /** An event or new-style callback, as Feishu would deliver it. */
 export function eventPush(envelope: object, o: PushOptions = {}): Push {
-  const plain = JSON.stringify(envelope);
-  const body = o.encryptKey ? JSON.stringify({ encrypt: encrypt(plain, o.encryptKey) }) : plain;
-  const key = o.encryptKey ?? o.signOnlyKey;
-  if (!key) return { body, headers: { ...JSON_HEADERS } };
-  const ts = stamp(o);
-  const nonce = o.nonce ?? 'nonce-' + Math.random().toString(36).slice(2);
-  return {
-    body,
-    headers: { ...JSON_HEADERS, 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': signEvent(ts, nonce, key, body) },
-  };
+  const now = o.now ?? Date.now();
+  if (o.signOnlyKey && !o.encryptKey) return signPush(JSON.stringify(envelope), o.signOnlyKey, now, o);
+  return buildPush(envelope, { encryptKey: o.encryptKey }, now, o);
 }
 
 /** A legacy card callback: never encrypted, sha1-signed with the verification token. */
-export function legacyCardPush(body: object, o: { verificationToken: string; timestamp?: string; now?: number; nonce?: string }): Push {
-  const raw = JSON.stringify(body);
-  const ts = stamp(o);
-  const nonce = o.nonce ?? 'nonce-legacy';
-  return {
-    body: raw,
-    headers: { ...JSON_HEADERS, 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': signLegacyCard(ts, nonce, o.verificationToken, raw) },
-  };
+export function legacyCardPush(body: object, o: PushStamp & { verificationToken: string; now?: number }): Push {
+  return buildLegacyCardPush(body, o.verificationToken, o.now ?? Date.now(), o);
 }
 
 export function urlVerification(token: string, challenge = 'ajls384kdjx98XX') {

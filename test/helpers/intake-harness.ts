@@ -2,16 +2,18 @@
  * A real bot intake for tests: createServer on 127.0.0.1 with a real SQLite file, a recording DeliveryHandler,
  * an injectable clock and captured log lines. Restart = close server and store, start again on the same dir.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import type { CardAnswer, Delivery, DeliveryHandler } from '../../src/delivery.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createServer, type BotServer, type ServerDeps } from '../../src/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { ENCRYPT_KEY, VERIFICATION_TOKEN, type Push } from './feishu-push.js';
+import { ENCRYPT_KEY, eventPush, messageEvent, VERIFICATION_TOKEN, type Push } from './feishu-push.js';
 
 export { ENCRYPT_KEY, VERIFICATION_TOKEN };
 
@@ -99,4 +101,45 @@ export async function startBot(o: BotOptions): Promise<RunningBot> {
       await server.shutdown();
     },
   };
+}
+
+export interface BotsContext {
+  /** A fresh temporary directory per test. */
+  dir: string;
+  /** A fresh fake clock per test. */
+  clock: Clock;
+  /** Bots still to stop after the test; a test that stops or kills one itself empties it (`bots.length = 0`). */
+  bots: RunningBot[];
+  /** Starts a bot on this test's dir and clock and stops it after the test. */
+  start(handler: RecordingHandler, o?: Partial<BotOptions>): Promise<RunningBot>;
+  /** A signed, encrypted push of a message event for message om_<n>, stamped with the test's clock. */
+  push(n: number, eventId?: string): Push;
+}
+
+/**
+ * Registers beforeEach/afterEach for tests that start bots: each test gets a new temp dir (named after `prefix`)
+ * and fake clock; afterwards its bots are stopped and the dir removed.
+ */
+export function useBots(prefix: string): BotsContext {
+  const ctx: BotsContext = {
+    dir: '',
+    clock: fakeClock(),
+    bots: [],
+    start: async (handler, o = {}) => {
+      const bot = await startBot({ dir: ctx.dir, handler, clock: ctx.clock, ...o });
+      ctx.bots.push(bot);
+      return bot;
+    },
+    push: (n, eventId = `ev_${n}`) =>
+      eventPush(messageEvent({ token: VERIFICATION_TOKEN, eventId, messageId: `om_${n}` }), { encryptKey: ENCRYPT_KEY, now: ctx.clock.now() }),
+  };
+  beforeEach(() => {
+    ctx.dir = mkdtempSync(join(tmpdir(), prefix));
+    ctx.clock = fakeClock();
+  });
+  afterEach(async () => {
+    for (const b of ctx.bots.splice(0)) await b.stop().catch(() => {});
+    rmSync(ctx.dir, { recursive: true, force: true });
+  });
+  return ctx;
 }

@@ -1,0 +1,151 @@
+/**
+ * /mailgroup create <email> [name="…"] [desc="…"] [who=anyone|internal|members|custom] [@members…]
+ * Creates the mail group, then its members with batch_create (≤ 200 per call, the gateway chunks).
+ * The mailgroup API has no idempotency key: `once` records the result per command. A crash after the create and
+ * before the record makes the rerun meet 1234006 for its own address; with the "started" mark present that is
+ * taken as our earlier create, and the group is addressed by its email (the API accepts it as mailgroup_id).
+ */
+import { z } from 'zod';
+import { successCard, type Bilingual, type Card } from '../cards/index.js';
+import type { App } from '../src/app.js';
+import type { CommandSpec } from '../src/commands/spec.js';
+import { FeishuError } from '../src/feishu/errors.js';
+import type { CreateMailgroupInput } from '../src/feishu/gateway.js';
+import {
+  checkUsers, describeUnusable, domainOf, failureCard, once, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
+} from './provision.js';
+
+export const WHO = {
+  anyone: 'ANYONE',
+  internal: 'ALL_INTERNAL_USERS',
+  members: 'ALL_GROUP_MEMBERS',
+  custom: 'CUSTOM_MEMBERS',
+} as const;
+export type Who = keyof typeof WHO;
+
+const WHO_TEXT: Record<Who, Bilingual> = {
+  anyone: { zh: '任何人', en: 'anyone' },
+  internal: { zh: '组织内成员', en: 'everyone in the organisation' },
+  members: { zh: '仅邮件组成员', en: 'group members only' },
+  custom: { zh: '指定成员', en: 'chosen members' },
+};
+
+const whoValues = Object.keys(WHO) as Who[];
+
+const args = z.object({
+  email: z.email('邮件组地址应形如 ops-team@你的企业域名 / must be an address such as ops-team@your-domain').describe('邮件组地址 / mail group address'),
+  name: z.string().min(1).max(100).optional().describe('邮件组名称 / display name'),
+  desc: z.string().max(500).optional().describe('描述 / description'),
+  who: z.enum(whoValues, `只能是 ${whoValues.join('、')} / must be one of ${whoValues.join(', ')}`).optional()
+    .describe('谁可以发信 / who may send to the group'),
+  members: z.array(userRef).default([]).describe('成员 / members'),
+});
+
+export const mailgroupCreateSpec: CommandSpec<typeof args> = {
+  summary: { zh: '创建邮件组并添加成员', en: 'Create a mail group and add members' },
+  usage: '/mailgroup create <email> [name="…"] [desc="…"] [who=anyone|internal|members|custom] [@成员…]',
+  examples: ['/mailgroup create ops-team@feishu-ops.example name="运维组" who=internal'],
+  args,
+  positionals: ['email'],
+  mentions: 'members',
+};
+
+export interface MailgroupRequest {
+  email: string;
+  name?: string;
+  description?: string;
+  who?: Who;
+  members: readonly UserRef[];
+}
+
+const TITLE_FAILED: Bilingual = { zh: '邮件组创建失败', en: 'Could not create the mail group' };
+
+/** Another address to try: team@d → team-2@d, team-2@d → team-3@d. */
+export function nextAddress(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  const n = /-(\d+)$/.exec(local);
+  const base = n ? local.slice(0, n.index) : local;
+  return `${base}-${n ? Number(n[1]) + 1 : 2}${email.slice(at)}`;
+}
+
+/** The suggested command after an address problem; `domain` is the tenant's mail domain when known. */
+function retryExample(req: MailgroupRequest, err: FeishuError, domain: string | undefined): string | undefined {
+  const local = req.email.slice(0, req.email.lastIndexOf('@'));
+  if (err.code === 1234006 || err.code === 1234033) return `/mailgroup create ${nextAddress(req.email)}`;
+  if (err.code === 1234019 && domain) return `/mailgroup create ${local}@${domain}`;
+  return undefined;
+}
+
+/**
+ * Creates the group and its members (once per `scope`), answering with the card to show. Shared by the command and
+ * the "create a mailgroup for this chat" button of /group create.
+ */
+export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?: string): Promise<{ card: Card; replayed: boolean; failed: boolean }> {
+  const input: CreateMailgroupInput = {
+    email: req.email,
+    name: req.name,
+    description: req.description,
+    whoCanSendMail: req.who ? WHO[req.who] : undefined,
+  };
+  try {
+    const done = await once(ctx, 'mailgroup', async (resumed) => {
+      const { usable, unusable } = await checkUsers(ctx.gateway, req.members);
+      const { mailgroupId, email, reused } = await createOrAdopt(ctx, input, resumed);
+      let added = usable.length;
+      if (usable.length) {
+        try {
+          await ctx.gateway.addMailgroupMembers(mailgroupId, usable.map((u) => ({ type: 'USER' as const, userId: u.openId })));
+        } catch (err) {
+          // Resumed after a crash past batch_create: Feishu refuses members that are already in (1234008).
+          if (!(reused && err instanceof FeishuError && err.code === 1234008)) throw err;
+          added = 0;
+        }
+      }
+      await ctx.audit('mail.mailgroup.create', email, 'ok', `${added} members`);
+      return mailgroupCard(req, email, mailgroupId, usable, unusable, reused);
+    }, scope);
+    return { ...done, failed: false };
+  } catch (err) {
+    if (!(err instanceof FeishuError)) throw err;
+    await ctx.audit('mail.mailgroup.create', req.email, 'error', `code ${err.code}`);
+    const domain = err.code === 1234019 ? await ownMailbox(ctx).then((m) => (m ? domainOf(m) : undefined), () => undefined) : undefined;
+    return { card: failureCard(TITLE_FAILED, err, retryExample(req, err, domain)), replayed: false, failed: true };
+  }
+}
+
+async function createOrAdopt(ctx: Ctx, input: CreateMailgroupInput, resumed: boolean): Promise<{ mailgroupId: string; email: string; reused: boolean }> {
+  try {
+    return { ...(await ctx.gateway.createMailgroup(input)), reused: false };
+  } catch (err) {
+    if (!(resumed && err instanceof FeishuError && err.code === 1234006)) throw err;
+    ctx.logger.warn({ email: input.email }, 'address in use after an interrupted run: taking it as the group that run created');
+    return { mailgroupId: input.email, email: input.email, reused: true };
+  }
+}
+
+function mailgroupCard(req: MailgroupRequest, email: string, mailgroupId: string, added: UserRef[], unusable: Unusable[], reused: boolean): Card {
+  const who = req.who ?? 'anyone';
+  return successCard({
+    title: { zh: '邮件组已创建', en: 'Mail group created' },
+    summary: { zh: `发往 ${email} 的邮件会送达每位成员。`, en: `Mail to ${email} reaches every member.` },
+    fields: [
+      { label: { zh: '地址', en: 'Address' }, value: email },
+      ...(req.name ? [{ label: { zh: '名称', en: 'Name' }, value: req.name }] : []),
+      { label: { zh: '邮件组 ID', en: 'Mail group ID' }, value: mailgroupId },
+      { label: { zh: '谁可以发信', en: 'Who can send' }, value: `${WHO_TEXT[who].zh} · ${WHO_TEXT[who].en}` },
+      { label: { zh: '已添加成员', en: 'Members added' }, value: added.map((u) => u.name).join('、') || '—' },
+    ],
+    ...(unusable.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: unusable.map(describeUnusable) } } : {}),
+    ...(reused
+      ? { note: { zh: '上次处理中断，这个邮件组是那次创建的。', en: 'An interrupted earlier run created this group.' } }
+      : {}),
+  });
+}
+
+export function registerMailgroup(app: App): void {
+  app.command('mailgroup create', mailgroupCreateSpec, async (ctx, a) => {
+    const { card } = await provisionMailgroup(ctx, { email: a.email, name: a.name, description: a.desc, who: a.who, members: a.members });
+    await ctx.reply(card);
+  });
+}

@@ -1,0 +1,212 @@
+/**
+ * /group, /mailgroup and /contact end to end: the emulator pushes a user's command, the bot calls the emulator
+ * through the SDK, and the card reply (and every click on it) lands in emulator state.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cardButtons } from '../src/emulator/delivery.js';
+import type { Message } from '../src/emulator/state.js';
+import { callsTo, control, eventually, groupChats, mailState, readCard, userNamed } from './helpers/provisioning.js';
+import { testSandbox } from './helpers/sandbox.js';
+
+let sb: Awaited<ReturnType<typeof testSandbox>>;
+beforeAll(async () => {
+  sb = await testSandbox();
+});
+afterAll(async () => sb?.close());
+// Reset keeps the bot endpoint configured; it clears chats, mail, faults and the call log.
+beforeEach(() => control(sb.emulator, 'reset', {}));
+
+/** 张伟 sends `text` to the bot privately; resolves with the bot's single reply. */
+async function command(text: string, from = '张伟'): Promise<Message> {
+  const messageId = await sb.say(from, text);
+  const [reply] = await sb.replies(messageId);
+  if (!reply) throw new Error(`no reply to ${text}`);
+  return reply;
+}
+
+const DOMAIN = 'feishu-ops.example';
+
+describe('/group create', () => {
+  it('creates one chat owned by the requester with the mentioned members and names those it could not add', async () => {
+    const reply = await command('/group create 值班群 @李娜 @王芳 @赵敏 @黄强 desc="夜间值班" --thread');
+    const [chat, ...others] = groupChats(sb.emulator);
+    expect(others).toHaveLength(0);
+    expect(chat?.name).toBe('值班群');
+    expect(chat?.description).toBe('夜间值班');
+    expect(chat?.ownerId).toBe(userNamed(sb.emulator, '张伟').open_id);
+    expect(chat?.settings.group_message_type).toBe('thread');
+    expect([...(chat?.members ?? [])].sort()).toEqual(['张伟', '李娜', '王芳'].map((n) => userNamed(sb.emulator, n).open_id).sort());
+    const text = readCard(reply.card);
+    expect(text).toContain(chat?.chatId);
+    expect(text).toMatch(/赵敏：已离职/);
+    expect(text).toMatch(/黄强：不在应用的通讯录范围内/);
+    expect(cardButtons(reply.card).map((b) => b.value.action)).toEqual(['group.add-members', 'group.mailgroup']);
+  });
+
+  it('makes the named owner own the chat and creates a public chat with --public', async () => {
+    await command('/group create "Release Crew" owner=@王芳 --public');
+    const [chat] = groupChats(sb.emulator);
+    expect(chat?.ownerId).toBe(userNamed(sb.emulator, '王芳').open_id);
+    expect(chat?.chatType).toBe('public');
+  });
+
+  it('refuses a name over 60 characters before calling Feishu, naming the field and the limit', async () => {
+    const reply = await command(`/group create ${'长'.repeat(61)}`);
+    expect(readCard(reply.card)).toMatch(/name: 长度须为 1–60 个字符（现在 61 个）/);
+    expect(callsTo(sb.emulator, '/open-apis/im/v1/chats')).toHaveLength(0);
+  });
+
+  it('explains a chat name that fails content review (232023) with the next step', async () => {
+    const reply = await command('/group create 违禁词群');
+    const text = readCard(reply.card);
+    expect(text).toContain('232023');
+    expect(text).toContain('修改名称或描述');
+    expect(groupChats(sb.emulator)).toHaveLength(0);
+  });
+
+  it('explains an injected chat-create failure (232034 app unavailable)', async () => {
+    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/im/v1/chats', code: 232034, count: 1 });
+    const reply = await command('/group create 故障群');
+    expect(readCard(reply.card)).toContain('应用在本企业未安装或已停用');
+    expect(groupChats(sb.emulator)).toHaveLength(0);
+  });
+
+  it('creates a single chat when the command is delivered twice', async () => {
+    await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: true });
+    try {
+      const messageId = await sb.say('张伟', '/group create 重复投递 @李娜');
+      await sb.replies(messageId);
+      await eventually(() => expect(sb.delivery.events[0]?.attempts.length).toBe(2));
+      expect(groupChats(sb.emulator)).toHaveLength(1);
+      expect(await sb.replies(messageId, 2, 300)).toHaveLength(1);
+    } finally {
+      await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: false });
+    }
+  });
+});
+
+describe('the buttons of the /group create card', () => {
+  it('"Add members" shows the /group add command for the chat, which then adds the member', async () => {
+    const reply = await command('/group create 协作群 @李娜');
+    const [chat] = groupChats(sb.emulator);
+    const click = await sb.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.add-members' });
+    const hint = readCard(click.card);
+    expect(hint).toContain(`/group add ${chat?.chatId} @成员`);
+
+    const added = await command(`/group add ${chat?.chatId} @杨磊 @赵敏`);
+    expect(chat?.members.has(userNamed(sb.emulator, '杨磊').open_id)).toBe(true);
+    expect(readCard(added.card)).toMatch(/赵敏：已离职/);
+  });
+
+  it('"Create a mailgroup for this chat" creates one mail group of the chat members, however often it is clicked', async () => {
+    const reply = await command('/group create "SRE Weekly" @李娜 @刘洋');
+    const first = await sb.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.mailgroup' });
+    expect(readCard(first.card)).toContain(`sre-weekly@${DOMAIN}`);
+    const { mailgroups } = mailState(sb.emulator);
+    expect(mailgroups.map((g) => g.email)).toEqual([`sre-weekly@${DOMAIN}`]);
+    expect(mailgroups[0]?.who_can_send_mail).toBe('ALL_GROUP_MEMBERS');
+    expect(mailgroups[0]?.members.map((m) => m.openId).sort()).toEqual(
+      ['张伟', '李娜', '刘洋'].map((n) => userNamed(sb.emulator, n).open_id).sort());
+
+    expect((first.response?.toast as { content?: string } | undefined)?.content).toBe('邮件组已创建');
+  });
+
+  it('answers a repeated click on the same chat with the group made by the first one', async () => {
+    const reply = await command('/group create 日报群 @李娜');
+    const [chat] = groupChats(sb.emulator);
+    // Both clicks come from the original card (a second device still shows it).
+    const card = structuredClone(reply.card);
+    await sb.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.mailgroup' });
+    const msg = sb.emulator.state.messages.get(reply.messageId);
+    if (!msg) throw new Error('reply vanished');
+    msg.card = card;
+    const second = await sb.delivery.click({ messageId: reply.messageId, by: '李娜', action: 'group.mailgroup' });
+    expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([`chat-${chat?.chatId.slice(-8)}@${DOMAIN}`]);
+    expect((second.response?.toast as { content?: string } | undefined)?.content).toBe('这个群已经有邮件组了');
+  });
+});
+
+describe('/mailgroup create', () => {
+  it('creates the group with its settings and the mentioned members', async () => {
+    const reply = await command(`/mailgroup create ops@${DOMAIN} name="运维组" desc="值班通知" who=internal @李娜 @王芳`);
+    const { mailgroups } = mailState(sb.emulator);
+    expect(mailgroups).toHaveLength(1);
+    expect(mailgroups[0]).toMatchObject({ email: `ops@${DOMAIN}`, name: '运维组', who_can_send_mail: 'ALL_INTERNAL_USERS' });
+    expect(mailgroups[0]?.members.map((m) => m.openId).sort()).toEqual(['李娜', '王芳'].map((n) => userNamed(sb.emulator, n).open_id).sort());
+    expect(readCard(reply.card)).toContain(mailgroups[0]?.mailgroup_id);
+  });
+
+  it('answers an address in use (1234006) with another address to try', async () => {
+    await command(`/mailgroup create team@${DOMAIN}`);
+    const reply = await command(`/mailgroup create team@${DOMAIN}`);
+    const text = readCard(reply.card);
+    expect(text).toContain('该邮箱地址已被占用');
+    expect(text).toContain(`/mailgroup create team-2@${DOMAIN}`);
+    expect(mailState(sb.emulator).mailgroups).toHaveLength(1);
+  });
+
+  it('answers an unknown domain (1234019) with the tenant\'s domain', async () => {
+    const reply = await command('/mailgroup create team@elsewhere.example');
+    const text = readCard(reply.card);
+    expect(text).toContain('邮箱地址的域名不存在');
+    expect(text).toContain(`/mailgroup create team@${DOMAIN}`);
+    expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
+  });
+
+  it('explains the other documented errors: a login address (1234033) and an injected group limit (1234030)', async () => {
+    expect(readCard((await command(`/mailgroup create lina@${DOMAIN}`)).card)).toContain('该地址已被他人用作登录邮箱');
+    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 1234030, count: 1 });
+    expect(readCard((await command(`/mailgroup create full@${DOMAIN}`)).card)).toContain('邮件组数量或成员数量已达上限');
+    expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
+  });
+
+  it('rejects an unknown who= before any call, listing the valid values', async () => {
+    const reply = await command(`/mailgroup create ops@${DOMAIN} who=everybody`);
+    expect(readCard(reply.card)).toContain('who: 只能是 anyone、internal、members、custom');
+    expect(callsTo(sb.emulator, '/open-apis/mail/v1/mailgroups')).toHaveLength(0);
+  });
+});
+
+describe('/contact add', () => {
+  it('adds the contact to the requester\'s own mailbox and says which mailbox', async () => {
+    const reply = await command('/contact add 张三 email=zhangsan@example.com company="张三科技" phone=19912341234 tag=客户');
+    const { contacts } = mailState(sb.emulator);
+    expect(Object.keys(contacts)).toEqual([`zhangwei@${DOMAIN}`]);
+    expect(contacts[`zhangwei@${DOMAIN}`]).toMatchObject([{ name: '张三', mail_address: 'zhangsan@example.com', company: '张三科技' }]);
+    expect(readCard(reply.card)).toContain(`zhangwei@${DOMAIN}`);
+  });
+
+  it('adds to the mailbox named with mailbox=', async () => {
+    await command(`/contact add 李四 mailbox=lina@${DOMAIN}`);
+    expect(Object.keys(mailState(sb.emulator).contacts)).toEqual([`lina@${DOMAIN}`]);
+  });
+
+  it('checks every documented length before the call, naming each field and its limit', async () => {
+    const reply = await command(`/contact add ${'名'.repeat(65)} company=${'c'.repeat(65)} phone=${'1'.repeat(41)} remark=${'r'.repeat(1001)}`);
+    const text = readCard(reply.card);
+    expect(text).toContain('name: 长度须为 1–64 个字符（现在 65 个）');
+    expect(text).toContain('company: 长度须为 ≤ 64 个字符（现在 65 个）');
+    expect(text).toContain('phone: 长度须为 ≤ 40 个字符（现在 41 个）');
+    expect(text).toContain('remark: 长度须为 ≤ 1000 个字符（现在 1001 个）');
+    expect(callsTo(sb.emulator, '/open-apis/mail/v1/user_mailboxes')).toHaveLength(0);
+  });
+
+  it('explains a mailbox outside the app\'s data scope (1230002)', async () => {
+    const reply = await command(`/contact add 王五 mailbox=huangqiang@${DOMAIN}`);
+    expect(readCard(reply.card)).toContain('没有权限访问这个邮箱');
+    expect(mailState(sb.emulator).contacts).toEqual({});
+  });
+
+  it('explains a mailbox that does not exist (1230001)', async () => {
+    const reply = await command(`/contact add 王五 mailbox=nobody@${DOMAIN}`);
+    expect(readCard(reply.card)).toContain('1230001');
+    expect(mailState(sb.emulator).contacts).toEqual({});
+  });
+
+  it('retries an internal error (1230003) and adds the contact once', async () => {
+    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/user_mailboxes', code: 1230003, count: 2 });
+    const reply = await command('/contact add 赵六');
+    expect(readCard(reply.card)).toContain('联系人已添加');
+    expect(mailState(sb.emulator).contacts[`zhangwei@${DOMAIN}`]).toHaveLength(1);
+  });
+});
