@@ -92,18 +92,21 @@ export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?
     const done = await once(ctx, 'mailgroup', async (resumed) => {
       const { usable, unusable } = await checkUsers(ctx.gateway, req.members);
       const { mailgroupId, email, reused } = await createOrAdopt(ctx, input, resumed);
-      let added = usable.length;
+      // The group exists from here on: a member failure is reported on the success card, not as a failed command.
+      let memberFailure: Bilingual | undefined;
       if (usable.length) {
         try {
           await ctx.gateway.addMailgroupMembers(mailgroupId, usable.map((u) => ({ type: 'USER' as const, userId: u.openId })));
         } catch (err) {
+          if (!(err instanceof FeishuError)) throw err;
           // Resumed after a crash past batch_create: Feishu refuses members that are already in (1234008).
-          if (!(reused && err instanceof FeishuError && err.code === 1234008)) throw err;
-          added = 0;
+          if (!(reused && err.code === 1234008)) memberFailure = err.explain().problem;
         }
       }
-      await ctx.audit('mail.mailgroup.create', email, 'ok', `${added} members`);
-      return mailgroupCard(req, email, mailgroupId, usable, unusable, reused);
+      const added = memberFailure ? [] : usable;
+      const notAdded = [...unusable, ...(memberFailure ? usable.map((u) => ({ ...u, reason: memberFailure })) : [])];
+      await ctx.audit('mail.mailgroup.create', email, 'ok', `${added.length} members`);
+      return mailgroupCard(req, email, mailgroupId, added, notAdded, reused);
     }, scope);
     return { ...done, failed: false };
   } catch (err) {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../src/bot.js';
 import { parseConfig } from '../src/config.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
@@ -19,9 +19,12 @@ import { testSandbox } from './helpers/sandbox.js';
 const botReplies = (emulator: Emulator, messageId: string) =>
   [...emulator.state.messages.values()].filter((m) => m.parentId === messageId && m.sender.type === 'app');
 
-it('creates one chat when the bot is killed while creating it and a restarted bot resumes the command', async () => {
-  const emulator = await startEmulator();
-  const dataDir = mkdtempSync(join(tmpdir(), 'provision-crash-'));
+/**
+ * Runs `text` on a bot process, SIGKILLs it while the call to `hangPath` hangs in the emulator (which still performs
+ * it afterwards, the worst moment to die), lets a new bot on the same data dir resume the command, and waits until
+ * both the resumed run has replied and the dead run's call has landed. Resolves with the reply.
+ */
+async function killedDuring(emulator: Emulator, dataDir: string, hangPath: string, text: string) {
   const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
   const env = { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken };
   const pointAt = (url: string) => emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
@@ -32,12 +35,12 @@ it('creates one chat when the bot is killed while creating it and a restarted bo
   try {
     const [childUrl] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
     pointAt(childUrl);
-    // The create hangs in the emulator, which still performs it after the bot is gone: the worst moment to die.
-    await control(emulator, 'faults', { pathPrefix: '/open-apis/im/v1/chats', latencyMs: 1500, count: 1 });
-    const delayedUntil = Date.now() + 1500;
-    const { messageId, event } = emulator.delivery.sendMessage({ from: '张伟', text: '/group create 崩溃恢复 @李娜' });
+    const hangMs = 1500;
+    await control(emulator, 'faults', { pathPrefix: hangPath, latencyMs: hangMs, count: 1 });
+    const hungUntil = Date.now() + hangMs;
+    const { messageId, event } = emulator.delivery.sendMessage({ from: '张伟', text });
     expect((await emulator.delivery.settled(event!)).state).toBe('delivered');
-    await eventually(() => expect(callsTo(emulator, '/open-apis/im/v1/chats')).toHaveLength(1));
+    await eventually(() => expect(callsTo(emulator, hangPath)).toHaveLength(1));
     child.kill('SIGKILL');
     await once(child, 'exit');
 
@@ -47,18 +50,48 @@ it('creates one chat when the bot is killed while creating it and a restarted bo
     });
     pointAt(await bot.listen(0));
     await eventually(() => expect(botReplies(emulator, messageId)).toHaveLength(1), 15_000);
-    // Let the dead bot's delayed create land too (its answer goes nowhere, so only time tells), then count.
-    await new Promise((r) => setTimeout(r, Math.max(0, delayedUntil + 200 - Date.now())));
-    expect(callsTo(emulator, '/open-apis/im/v1/chats')).toHaveLength(2);
-    const chats = groupChats(emulator);
-    expect(chats).toHaveLength(1);
-    expect(readCard(botReplies(emulator, messageId)[0]?.card)).toContain(chats[0]?.chatId);
+    // The dead run's hung call answers nobody, so only time tells when it has landed.
+    await new Promise((r) => setTimeout(r, Math.max(0, hungUntil + 200 - Date.now())));
+    expect(callsTo(emulator, hangPath).length).toBeGreaterThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 100));
+    const replies = botReplies(emulator, messageId);
+    expect(replies).toHaveLength(1);
+    return replies[0];
   } finally {
     child.kill('SIGKILL');
     await bot?.stop();
+  }
+}
+
+describe('a bot killed in the middle of a command', () => {
+  let emulator: Emulator;
+  let dataDir: string;
+  beforeEach(async () => {
+    emulator = await startEmulator();
+    dataDir = mkdtempSync(join(tmpdir(), 'provision-crash-'));
+  });
+  afterEach(async () => {
     await emulator.close();
     rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
+
+  it('creates one chat when killed while creating it and a restarted bot resumes the command', async () => {
+    const reply = await killedDuring(emulator, dataDir, '/open-apis/im/v1/chats', '/group create 崩溃恢复 @李娜');
+    const chats = groupChats(emulator);
+    expect(chats).toHaveLength(1);
+    expect(readCard(reply?.card)).toContain(chats[0]?.chatId);
+  });
+
+  it('creates one mail group with its members when killed while adding them, adopting the group on restart', async () => {
+    const reply = await killedDuring(emulator, dataDir, '/open-apis/mail/v1/mailgroups/', '/mailgroup create crash@feishu-ops.example @李娜');
+    const { mailgroups } = mailState(emulator);
+    expect(mailgroups.map((g) => g.email)).toEqual(['crash@feishu-ops.example']);
+    expect(mailgroups[0]?.members.map((m) => m.openId)).toEqual([emulator.state.users.find((u) => u.name === '李娜')?.open_id]);
+    const text = readCard(reply?.card);
+    expect(text).toContain('邮件组已创建');
+    expect(text).toContain('上次处理中断，这个邮件组是那次创建的');
+    expect(text).toContain('李娜');
+  });
 });
 
 it('completes every command exactly once with 10% injected 5xx answers, dropped connections and timeouts', async () => {

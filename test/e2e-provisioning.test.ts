@@ -160,6 +160,15 @@ describe('/mailgroup create', () => {
     expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
   });
 
+  it('reports the group as created and names the members a failed batch_create left out', async () => {
+    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups/', code: 1234030, count: 1 });
+    const reply = await command(`/mailgroup create partial@${DOMAIN} @李娜`);
+    expect(mailState(sb.emulator).mailgroups.map((g) => [g.email, g.members.length])).toEqual([[`partial@${DOMAIN}`, 0]]);
+    const text = readCard(reply.card);
+    expect(text).toContain('邮件组已创建');
+    expect(text).toContain('李娜：邮件组数量或成员数量已达上限');
+  });
+
   it('rejects an unknown who= before any call, listing the valid values', async () => {
     const reply = await command(`/mailgroup create ops@${DOMAIN} who=everybody`);
     expect(readCard(reply.card)).toContain('who: 只能是 anyone、internal、members、custom');

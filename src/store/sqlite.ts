@@ -1,6 +1,8 @@
 /**
  * The embedded default Store: one SQLite file (better-sqlite3, WAL). Every write commits before its promise
  * resolves, with synchronous=FULL, so an acknowledged event survives a crash of the process or the machine.
+ * Enqueues and completions are group-committed: those asked for in one turn of the event loop share a transaction,
+ * so a burst of pushes costs one fsync rather than one each, and still none resolves before it is on disk.
  * Expiry is by timestamp columns compared on read, plus a sweep at most once a minute to keep tables small.
  */
 import Database from 'better-sqlite3';
@@ -38,6 +40,45 @@ CREATE TABLE IF NOT EXISTS audit (
 
 const SWEEP_EVERY_MS = 60_000;
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Writes submitted in the same turn of the event loop run in one IMMEDIATE transaction, each in its own savepoint. */
+class GroupCommit {
+  private queue: { write: () => unknown; resolve: (v: never) => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(private readonly db: Database.Database) {}
+
+  submit<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queue.push({ write, resolve: resolve as (v: never) => void, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  flush(): void {
+    const batch = this.queue.splice(0);
+    if (!batch.length) return;
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.db.transaction(() => batch.map(({ write }): Outcome => {
+        try {
+          // A savepoint: one failing write is rolled back alone and fails only its own caller.
+          return { ok: true, value: this.db.transaction(write)() };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      })).immediate();
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) w.resolve(o.value as never);
+      else w.reject(o.error);
+    });
+  }
+}
+
 interface InboxRow { id: string; dedupe_key: string; type: string; payload: string; received_at: number; attempts: number }
 interface AuditRow { at: number; actor: string; action: string; target: string; result: AuditResult; detail: string | null; event_id: string | null }
 
@@ -46,6 +87,7 @@ export class SqliteStore implements Store {
   private readonly now: () => number;
   private lastSweep = 0;
   private readonly q;
+  private readonly writes: GroupCommit;
 
   constructor(readonly file: string, opts: SqliteStoreOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -59,6 +101,7 @@ export class SqliteStore implements Store {
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     this.db.exec(SCHEMA);
     const db = this.db;
+    this.writes = new GroupCommit(db);
     this.q = {
       dedupeLive: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM dedupe WHERE key = ? AND expires_at > ?'),
       dedupeSet: db.prepare<[string, number]>('INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
@@ -90,15 +133,15 @@ export class SqliteStore implements Store {
   }
 
   async enqueue(item: Omit<InboxItem, 'attempts'>, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
-    const now = this.now();
-    this.sweep(now);
-    // IMMEDIATE takes the write lock up front, so two connections cannot both see the key as new.
-    return this.db.transaction((): 'accepted' | 'duplicate' => {
+    // The write lock is held from the start of the batch, so two connections cannot both see the key as new.
+    return this.writes.submit((): 'accepted' | 'duplicate' => {
+      const now = this.now();
+      this.sweep(now);
       if (this.q.dedupeLive.get(item.dedupeKey, now)) return 'duplicate';
       this.q.dedupeSet.run(item.dedupeKey, now + dedupeTtlMs);
       this.q.insertItem.run(item.id, item.dedupeKey, item.type, item.payload, item.receivedAt, now);
       return 'accepted';
-    }).immediate();
+    });
   }
 
   async claim(limit: number, leaseMs: number): Promise<InboxItem[]> {
@@ -117,7 +160,7 @@ export class SqliteStore implements Store {
   }
 
   async complete(id: string): Promise<void> {
-    this.q.deleteItem.run(id);
+    await this.writes.submit(() => this.q.deleteItem.run(id));
   }
 
   async release(id: string, retryAt: number): Promise<void> {
@@ -170,6 +213,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush(); // writes asked for before close still commit
+    this.db.close();
   }
 }

@@ -1,0 +1,115 @@
+/**
+ * What the emulator cannot show: its directory has 9 users, so chats of more than 50 members run against a stand-in
+ * for the three gateway calls involved. Plus the pure pieces (addresses, slugs) and that every example runs.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { registerHandlers } from '../handlers/index.js';
+import { chatSlug } from '../handlers/group.js';
+import { nextAddress } from '../handlers/mailgroup.js';
+import { App } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { FeishuError } from '../src/feishu/errors.js';
+import type { CreateChatInput, FeishuGateway } from '../src/feishu/gateway.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { RecordingGateway } from './helpers/recording-gateway.js';
+import { readCard } from './helpers/provisioning.js';
+
+const REQUESTER = 'ou_requester00000000000000000000';
+const member = (i: number) => `ou_member${String(i).padStart(23, '0')}`;
+
+/** The chat calls of FeishuGateway, answering as Feishu would for a directory where `gone` users do not exist. */
+class ChatGateway extends RecordingGateway {
+  readonly creates: CreateChatInput[] = [];
+  readonly adds: string[][] = [];
+  constructor(private readonly gone: Set<string>) {
+    super();
+  }
+  async getUser(openId: string) {
+    return { openId, name: openId, isResigned: false };
+  }
+  async createChat(params: CreateChatInput) {
+    this.creates.push(params);
+    return { chatId: 'oc_created', name: params.name ?? '' };
+  }
+  async addChatMembers(_chatId: string, openIds: string[]) {
+    this.adds.push(openIds);
+    return { invalidIds: [], notExistedIds: openIds.filter((id) => this.gone.has(id)), pendingApprovalIds: [] };
+  }
+}
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function appWith(gateway: RecordingGateway) {
+  const dir = mkdtempSync(join(tmpdir(), 'handlers-'));
+  dirs.push(dir);
+  const app = new App({ config: parseConfig({}, {}), gateway: gateway as unknown as FeishuGateway, store: new SqliteStore(join(dir, 'bot.sqlite')) });
+  registerHandlers(app);
+  return app;
+}
+
+function command(text: string, mentions: { key: string; id: { open_id: string }; name: string }[]) {
+  return {
+    kind: 'event' as const, type: 'im.message.receive_v1', id: 'ev_1', dedupeKey: 'om_1', receivedAt: Date.now(),
+    payload: {
+      event: {
+        sender: { sender_id: { open_id: REQUESTER }, sender_type: 'user' },
+        message: { message_id: 'om_1', chat_id: 'oc_p2p', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text }), mentions },
+      },
+    },
+  };
+}
+
+describe('/group create with more than 50 members', () => {
+  it('creates the chat with 50, adds the rest in a second call and names those Feishu could not add', async () => {
+    const gone = new Set([member(55), member(58)]);
+    const gw = new ChatGateway(gone);
+    const app = appWith(gw);
+    const mentions = Array.from({ length: 60 }, (_, i) => ({ key: `@_user_${i + 1}`, id: { open_id: member(i) }, name: `成员${i}` }));
+    await app.handleEvent(command(`/group create 大群 ${mentions.map((m) => m.key).join(' ')}`, mentions));
+
+    expect(gw.creates).toHaveLength(1);
+    expect(gw.creates[0]?.ownerId).toBe(REQUESTER);
+    expect(gw.creates[0]?.userIds).toEqual(Array.from({ length: 50 }, (_, i) => member(i)));
+    expect(gw.adds).toEqual([Array.from({ length: 10 }, (_, i) => member(50 + i))]);
+    const card = readCard(gw.calls.at(-1)?.card);
+    expect(card).toContain('已添加成员 · Members added**：58');
+    expect(card).toContain('成员55：不存在或不可见');
+    expect(card).toContain('成员58：不存在或不可见');
+  });
+
+  it('reports a failed batch add as a Feishu error with its next step', async () => {
+    const gw = new ChatGateway(new Set());
+    gw.addChatMembers = async () => {
+      throw new FeishuError({ code: 232013, msg: 'member limit', endpoint: 'chat.members.create' });
+    };
+    const app = appWith(gw);
+    const mentions = Array.from({ length: 51 }, (_, i) => ({ key: `@_user_${i + 1}`, id: { open_id: member(i) }, name: `成员${i}` }));
+    await app.handleEvent(command(`/group create 大群 ${mentions.map((m) => m.key).join(' ')}`, mentions));
+    expect(readCard(gw.calls.at(-1)?.card)).toContain('群成员数量已达上限');
+  });
+});
+
+describe('provisioning commands', () => {
+  it('registers /group create, /group add, /mailgroup create and /contact add, and every example runs as written', () => {
+    const app = appWith(new RecordingGateway());
+    const names = app.commands().map((c) => [c.name, c.sub].filter(Boolean).join(' '));
+    expect(names).toEqual(expect.arrayContaining(['group create', 'group add', 'mailgroup create', 'contact add']));
+    expect(app.exampleProblems()).toEqual([]);
+  });
+
+  it('suggests the next free-looking address after one in use', () => {
+    expect(nextAddress('team@x.example')).toBe('team-2@x.example');
+    expect(nextAddress('team-2@x.example')).toBe('team-3@x.example');
+    expect(nextAddress('a-b@x.example')).toBe('a-b-2@x.example');
+  });
+
+  it('makes a mail address slug from a chat name, or from the chat id when the name has no ASCII', () => {
+    expect(chatSlug('SRE Weekly!', 'oc_abcdef1234567890')).toBe('sre-weekly');
+    expect(chatSlug('运维值班', 'oc_abcdef1234567890')).toBe('chat-34567890');
+    expect(chatSlug('Café Ops', 'oc_1')).toBe('cafe-ops');
+  });
+});
