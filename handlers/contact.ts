@@ -3,8 +3,8 @@
  * Every length rule of mail-contact-create.md is checked before the call. The bot calls with the tenant token
  * (no user login yet), which cannot say "me": "me" and the default become the requester's own address.
  * The API has no idempotency key: `once` records the result per command, so a redelivery answers with the first
- * card. Known gap: a crash between Feishu's answer and that record (milliseconds), or a timeout on a create Feishu
- * did perform, makes the rerun/retry add the contact a second time; there is no API here to look it up first.
+ * card; the gateway lists the mailbox's contacts when an attempt went unanswered, and a run resumed after a crash
+ * (before its result was recorded) looks there before creating, so neither adds the contact a second time.
  */
 import { z } from 'zod';
 import { errorCard, successCard } from '../cards/index.js';
@@ -47,10 +47,10 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
     return;
   }
   try {
-    const { card } = await once(ctx, 'contact', async () => {
+    const { card } = await once(ctx, 'contact', async (resumed) => {
       const { contactId } = await ctx.gateway.createMailContact(mailbox, {
         name: a.name, mailAddress: a.email, phone: a.phone, company: a.company, position: a.position, tag: a.tag, remark: a.remark,
-      });
+      }, { mayExist: resumed });
       await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
       const optional = [
         ['邮箱', 'Email', a.email], ['电话', 'Phone', a.phone], ['公司', 'Company', a.company],

@@ -1,9 +1,9 @@
 /**
  * /mailgroup create <email> [name="…"] [desc="…"] [who=anyone|internal|members|custom] [@members…]
  * Creates the mail group, then its members with batch_create (≤ 200 per call, the gateway chunks).
- * The mailgroup API has no idempotency key: `once` records the result per command. A crash after the create and
- * before the record makes the rerun meet 1234006 for its own address; with the "started" mark present that is
- * taken as our earlier create, and the group is addressed by its email (the API accepts it as mailgroup_id).
+ * The mailgroup API has no idempotency key: `once` records the result per command, and the gateway looks the group
+ * up by address when an attempt went unanswered. A run resumed after a crash (the "started" mark without a result)
+ * asks the gateway to look before creating, so it adopts the group the dead run made instead of meeting 1234006.
  */
 import { z } from 'zod';
 import { successCard, type Bilingual, type Card } from '../cards/index.js';
@@ -91,7 +91,9 @@ export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?
   try {
     const done = await once(ctx, 'mailgroup', async (resumed) => {
       const { usable, unusable } = await checkUsers(ctx.gateway, req.members);
-      const { mailgroupId, email, reused } = await createOrAdopt(ctx, input, resumed);
+      const { mailgroupId, email, adopted } = await ctx.gateway.createMailgroup(input, { mayExist: resumed });
+      // Adopted without a crash: this run's own unanswered create, not an earlier run's.
+      const reused = resumed && adopted;
       // The group exists from here on: a member failure is reported on the success card, not as a failed command.
       let memberFailure: Bilingual | undefined;
       if (usable.length) {
@@ -114,16 +116,6 @@ export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?
     await ctx.audit('mail.mailgroup.create', req.email, 'error', `code ${err.code}`);
     const domain = err.code === 1234019 ? await ownMailbox(ctx).then((m) => (m ? domainOf(m) : undefined), () => undefined) : undefined;
     return { card: failureCard(TITLE_FAILED, err, retryExample(req, err, domain)), replayed: false, failed: true };
-  }
-}
-
-async function createOrAdopt(ctx: Ctx, input: CreateMailgroupInput, resumed: boolean): Promise<{ mailgroupId: string; email: string; reused: boolean }> {
-  try {
-    return { ...(await ctx.gateway.createMailgroup(input)), reused: false };
-  } catch (err) {
-    if (!(resumed && err instanceof FeishuError && err.code === 1234006)) throw err;
-    ctx.logger.warn({ email: input.email }, 'address in use after an interrupted run: taking it as the group that run created');
-    return { mailgroupId: input.email, email: input.email, reused: true };
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Provisioning under failure: a bot SIGKILLed in the middle of /group create, and every command under injected
- * 5xx answers, dropped connections and timeouts. Each command must complete, each exactly once.
+ * Provisioning under failure: a bot SIGKILLed in the middle of a command, and every command under injected 5xx
+ * answers, dropped connections and timeouts, including creates Feishu performed but whose answer was lost. Each
+ * command must complete, each exactly once.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,8 @@ import { parseConfig } from '../src/config.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { callsTo, control, eventually, groupChats, mailState, readCard } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
+
+const PREFIXES = ['/open-apis/im/', '/open-apis/contact/', '/open-apis/mail/'];
 
 const botReplies = (emulator: Emulator, messageId: string) =>
   [...emulator.state.messages.values()].filter((m) => m.parentId === messageId && m.sender.type === 'app');
@@ -44,15 +47,17 @@ async function killedDuring(emulator: Emulator, dataDir: string, hangPath: strin
     child.kill('SIGKILL');
     await once(child, 'exit');
 
+    // The timeout is also how long a resumed create waits for the dead run's call to land before looking for it.
     bot = await createBot({
       config: parseConfig({}, { ...env, LOG_LEVEL: 'silent' }), appId: emulator.state.app.appId, appSecret: emulator.state.app.appSecret,
-      domain: emulator.url, dataDir,
+      domain: emulator.url, dataDir, timeoutMs: hangMs + 500,
     });
     pointAt(await bot.listen(0));
     await eventually(() => expect(botReplies(emulator, messageId)).toHaveLength(1), 15_000);
     // The dead run's hung call answers nobody, so only time tells when it has landed.
     await new Promise((r) => setTimeout(r, Math.max(0, hungUntil + 200 - Date.now())));
-    expect(callsTo(emulator, hangPath).length).toBeGreaterThanOrEqual(2);
+    // The resumed run either repeats the call (chats: same uuid) or looks for its result (mail groups, contacts).
+    expect(emulator.kit.calls.filter((c) => c.path.startsWith(hangPath)).length).toBeGreaterThanOrEqual(2);
     await new Promise((r) => setTimeout(r, 100));
     const replies = botReplies(emulator, messageId);
     expect(replies).toHaveLength(1);
@@ -92,6 +97,15 @@ describe('a bot killed in the middle of a command', () => {
     expect(text).toContain('上次处理中断，这个邮件组是那次创建的');
     expect(text).toContain('李娜');
   });
+
+  it('adds one contact when killed while adding it, finding the dead run\'s contact on restart', async () => {
+    const reply = await killedDuring(emulator, dataDir, '/open-apis/mail/v1/user_mailboxes/', '/contact add 崩溃联系人 email=crash@example.com');
+    const all = Object.values(mailState(emulator).contacts).flat();
+    expect(all.map((c) => [c.name, c.mail_address])).toEqual([['崩溃联系人', 'crash@example.com']]);
+    const text = readCard(reply?.card);
+    expect(text).toContain('联系人已添加');
+    expect(text).toContain(all[0]?.id);
+  });
 });
 
 it('completes every command exactly once with 10% injected 5xx answers, dropped connections and timeouts', async () => {
@@ -101,9 +115,14 @@ it('completes every command exactly once with 10% injected 5xx answers, dropped 
       { pathPrefix: '/open-apis/im/', errorRate: 0.1, code: 20050 },
       { pathPrefix: '/open-apis/contact/', errorRate: 0.1, code: 20050 },
       { pathPrefix: '/open-apis/mail/', errorRate: 0.1, code: 1230003 },
-      ...['/open-apis/im/', '/open-apis/contact/', '/open-apis/mail/'].map((pathPrefix) => ({ pathPrefix, errorRate: 0.05, drop: true })),
-      // Past the 400 ms client timeout: only where Feishu has an idempotency key (chat uuid, message uuid) or a read.
-      ...['/open-apis/im/', '/open-apis/contact/'].map((pathPrefix) => ({ pathPrefix, errorRate: 0.05, latencyMs: 600 })),
+      ...PREFIXES.flatMap((pathPrefix) => [
+        { pathPrefix, errorRate: 0.05, drop: true },
+        // Past the 400 ms client timeout, before the call runs: it lands after the client gave up.
+        { pathPrefix, errorRate: 0.05, latencyMs: 600 },
+        // Performed, then the answer is lost or comes too late.
+        { pathPrefix, errorRate: 0.05, dropAfter: true },
+        { pathPrefix, errorRate: 0.05, latencyAfterMs: 600 },
+      ]),
     ];
     for (const f of faults) await control(sb.emulator, 'faults', f);
     const n = 6;
@@ -129,6 +148,36 @@ it('completes every command exactly once with 10% injected 5xx answers, dropped 
     for (const g of mailgroups) expect(g.members).toHaveLength(1);
     expect(Object.values(contacts).flat()).toHaveLength(n);
     expect(sb.emulator.kit.calls.filter((c) => c.fault).length).toBeGreaterThan(0);
+  } finally {
+    await sb.close();
+  }
+});
+
+it('adds each contact and mail group once when Feishu performs the create but its answer is lost or late', async () => {
+  const sb = await testSandbox({}, { bot: { timeoutMs: 400, gateway: { maxAttempts: 8, backoffBaseMs: 20, backoffMaxMs: 200 } } });
+  try {
+    const lose = [{ dropAfter: true }, { latencyAfterMs: 600 }];
+    const runs = [
+      ...lose.map((f, i) => ({ f, pathPrefix: '/open-apis/mail/v1/user_mailboxes/', text: `/contact add 丢失${i} email=lost${i}@example.com` })),
+      ...lose.map((f, i) => ({ f, pathPrefix: '/open-apis/mail/v1/mailgroups', text: `/mailgroup create lost-${i}@feishu-ops.example @刘洋` })),
+    ];
+    for (const { f, pathPrefix, text } of runs) {
+      await control(sb.emulator, 'faults', { pathPrefix, count: 1, ...f });
+      const id = await sb.say('张伟', text);
+      const replies = await eventually(() => {
+        const r = botReplies(sb.emulator, id);
+        expect(r.length).toBeGreaterThan(0);
+        return r;
+      }, 10_000);
+      expect(replies).toHaveLength(1);
+      expect(readCard(replies[0]?.card)).toMatch(/联系人已添加|邮件组已创建/);
+    }
+    const { mailgroups, contacts } = mailState(sb.emulator);
+    expect(Object.values(contacts).flat().map((c) => c.name)).toEqual(['丢失0', '丢失1']);
+    expect(mailgroups.map((g) => [g.email, g.members.length])).toEqual([['lost-0@feishu-ops.example', 1], ['lost-1@feishu-ops.example', 1]]);
+    // Each create was sent once and hit by its fault: the gateway found the result instead of creating again.
+    const creates = sb.emulator.kit.calls.filter((c) => c.method === 'POST' && /^\/open-apis\/mail\/v1\/(mailgroups|user_mailboxes\/[^/]+\/mail_contacts)$/.test(c.path));
+    expect(creates.map((c) => c.fault)).toEqual([true, true, true, true]);
   } finally {
     await sb.close();
   }

@@ -92,12 +92,36 @@ describe('fault injection', () => {
     expect((await getUser()).code).toBe(0);
   });
 
+  it('performs the call before latencyAfterMs and dropAfter, but only after latencyMs', async () => {
+    const groups = () => [...(h.emu.state.snapshot() as { mail: { mailgroups: { email: string }[] } }).mail.mailgroups.map((g) => g.email)];
+    const create = (email: string) => h.client.mail.v1.mailgroup.create({ data: { email: `${email}@feishu-ops.example` } });
+    await getUser();
+    await send('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/', latencyMs: 300, count: 1 });
+    const before = create('before');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(groups()).toEqual([]);
+    expect((await before).code).toBe(0);
+    await send('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/', latencyAfterMs: 300, count: 1 });
+    const after = create('after');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(groups()).toEqual(['before@feishu-ops.example', 'after@feishu-ops.example']);
+    expect((await after).code).toBe(0);
+    await send('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/', dropAfter: true, count: 1 });
+    const lost = (await create('lost').then(() => undefined, (e: unknown) => e)) as { response?: unknown; code?: string } | undefined;
+    expect(lost?.response).toBeUndefined();
+    expect(lost?.code).toBe('ECONNRESET');
+    expect(groups()).toContain('lost@feishu-ops.example');
+  });
+
   it('rejects a fault with an unknown code or nothing to do, saying why', async () => {
     const unknown = await send('POST', '/_emulator/faults', { code: 123 });
     expect(unknown.status).toBe(400);
     expect(String(unknown.body.error)).toContain('codes.ts');
     const empty = await send('POST', '/_emulator/faults', { count: 1 });
     expect(String(empty.body.error)).toContain('set at least one of code, latencyMs, drop');
+    const never = await send('POST', '/_emulator/faults', { code: 20050, dropAfter: true });
+    expect(never.status).toBe(400);
+    expect(String(never.body.error)).toContain('latencyAfterMs and dropAfter would never apply');
   });
 });
 

@@ -96,13 +96,14 @@ describe('gateway: failures', () => {
 
   it('retries a retryable code injected for the next 2 calls, then succeeds', async () => {
     const { gw, slept, metrics } = gateway();
-    await control(h.emu, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 1236019, count: 2 });
+    // A 429, which Feishu never performed: after a 5xx the gateway would look the group up first (gateway-reconcile.test.ts).
+    await control(h.emu, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 99991400, count: 2 });
     await gw.createMailgroup({ email: `retry@${h.emu.state.app.mailDomain}` });
     const tries = await calls('/open-apis/mail/v1/mailgroups');
-    expect(tries.map((c) => c.code)).toEqual([1236019, 1236019, 0]);
+    expect(tries.map((c) => c.code)).toEqual([99991400, 99991400, 0]);
     expect(slept).toHaveLength(2);
     expect(slept[1]).toBeGreaterThan(slept[0] ?? Infinity);
-    expect(await counted(metrics, 'mailgroup.create', 1236019)).toBe(2);
+    expect(await counted(metrics, 'mailgroup.create', 99991400)).toBe(2);
     expect(await counted(metrics, 'mailgroup.create', 0)).toBe(1);
   });
 

@@ -16,9 +16,18 @@ const faultSchema = z
     count: z.number().int().positive().optional(),
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     drop: z.boolean().optional(),
+    latencyAfterMs: z.number().int().min(0).max(60_000).optional(),
+    dropAfter: z.boolean().optional(),
   })
   .strict()
-  .refine((f) => f.code !== undefined || f.latencyMs !== undefined || f.drop === true, 'set at least one of code, latencyMs, drop');
+  .refine(
+    (f) => f.code !== undefined || f.latencyMs !== undefined || f.drop === true || f.latencyAfterMs !== undefined || f.dropAfter === true,
+    'set at least one of code, latencyMs, drop, latencyAfterMs, dropAfter',
+  )
+  .refine(
+    (f) => (f.latencyAfterMs === undefined && f.dropAfter !== true) || (f.code === undefined && f.drop !== true),
+    'code and drop answer before the call runs, so latencyAfterMs and dropAfter would never apply: give them in a separate fault',
+  );
 
 const timeSchema = z
   .object({ scale: z.number().positive().optional(), advanceSeconds: z.number().min(0).optional() })

@@ -162,7 +162,21 @@ export interface Fault {
   latencyMs?: number;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /** Real milliseconds to wait after the call was performed, before answering: a client that gives up sooner never learns it was done. */
+  latencyAfterMs?: number;
+  /** Perform the call, then destroy the socket instead of answering: done, but the answer is lost. */
+  dropAfter?: boolean;
 }
+
+/** What a fault leaves to the call itself: latency before it runs, and what happens to its answer. */
+interface FaultEffects {
+  latencyMs: number;
+  latencyAfterMs: number;
+  dropAfter: boolean;
+}
+
+const NO_FAULT: FaultEffects = { latencyMs: 0, latencyAfterMs: 0, dropAfter: false };
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface CallRecord {
   seq: number;
@@ -287,9 +301,11 @@ export class Kit {
       record.status = res.statusCode;
       record.code = typeof res.locals.code === 'number' ? res.locals.code : undefined;
     });
+    let fault: FaultEffects | 'answered' = NO_FAULT;
     try {
-      const fault = await this.applyFaults(req, res, record);
+      fault = await this.applyFaults(req, res, record);
       if (fault === 'answered') return;
+      const effects = fault;
       const caller = this.authenticate(spec.token, req.get('authorization'));
       record.caller = describeCaller(caller);
       const routeId = routeIdOf(spec);
@@ -308,19 +324,28 @@ export class Kit {
       }
       // A slow call stays slow while it holds its per-key lock, as a slow server would.
       const invoke = async () => {
-        if (fault > 0) await new Promise((r) => setTimeout(r, fault));
+        if (effects.latencyMs > 0) await pause(effects.latencyMs);
         return spec.handler(ctx as never);
       };
       const result = spec.serial ? await this.serially(spec.serial, ctx, invoke) : await invoke();
-      if (res.headersSent) return;
+      if (res.headersSent || (await this.answerLost(req, effects))) return;
       res.set('x-tt-logid', this.logId());
       res.locals.code = 0;
       if (result instanceof TopLevel) res.status(result.httpStatus).json(result.body);
       else res.json({ code: 0, msg: 'success', data: result ?? {} });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      if (!res.headersSent) this.sendError(res, err);
+      if (res.headersSent || (fault !== 'answered' && (await this.answerLost(req, fault)))) return;
+      this.sendError(res, err);
     }
+  }
+
+  /** Applies a fault's after-effects; true when the answer must not be sent (the socket is gone). */
+  private async answerLost(req: Request, fault: FaultEffects): Promise<boolean> {
+    if (fault.latencyAfterMs > 0) await pause(fault.latencyAfterMs);
+    if (!fault.dropAfter) return false;
+    req.socket.destroy();
+    return true;
   }
 
   private startRecord(req: Request): CallRecord {
@@ -335,21 +360,23 @@ export class Kit {
   }
 
   /**
-   * 'answered' when a fault answered (or dropped) the call; otherwise the latency (ms) the call must still
-   * spend in its handler.
+   * 'answered' when a fault answered (or dropped) the call before it ran; otherwise what the call must still
+   * spend in its handler and what happens to its answer.
    */
-  private async applyFaults(req: Request, res: Response, record: CallRecord): Promise<'answered' | number> {
-    if (!req.path.startsWith('/open-apis/')) return 0;
+  private async applyFaults(req: Request, res: Response, record: CallRecord): Promise<'answered' | FaultEffects> {
+    if (!req.path.startsWith('/open-apis/')) return NO_FAULT;
     const hits = this.faults.filter((f) => req.path.startsWith(f.pathPrefix ?? '/open-apis/') && Math.random() < (f.errorRate ?? 1));
-    if (hits.length === 0) return 0;
+    if (hits.length === 0) return NO_FAULT;
     record.fault = true;
     for (const f of hits) if (f.count !== undefined) f.count -= 1;
     this.faults = this.faults.filter((f) => f.count === undefined || f.count > 0);
     const latency = Math.max(0, ...hits.map((f) => f.latencyMs ?? 0));
     const coded = hits.find((f) => f.code !== undefined);
     const drop = hits.some((f) => f.drop);
-    if (!drop && coded?.code === undefined) return latency;
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    if (!drop && coded?.code === undefined) {
+      return { latencyMs: latency, latencyAfterMs: Math.max(0, ...hits.map((f) => f.latencyAfterMs ?? 0)), dropAfter: hits.some((f) => f.dropAfter) };
+    }
+    if (latency > 0) await pause(latency);
     if (drop) req.socket.destroy();
     else if (coded?.code !== undefined) this.sendError(res, this.error(coded.code, { page: coded.page }));
     return 'answered';

@@ -20,6 +20,9 @@ import type { UserIdType } from './state.js';
 const MG = '/open-apis/mail/v1/mailgroups';
 const MG_PAGE = 'mail-mailgroup-create' as const;
 const CONTACT_PAGE = 'mail-contact-create' as const;
+const CONTACTS = '/open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts';
+/** Same mailbox rules as the create, on its doc page (the list has no page of its own here). */
+const CONTACT_MAILBOX_CODES = { me_needs_user: 1230001, not_found: 1230001, inactive: 1230001, forbidden: 1230002 } as const;
 
 const userIdTypeSchema = z.enum(['open_id', 'union_id', 'user_id'], { message: 'must be open_id, union_id or user_id' }).default('open_id');
 const memberQuerySchema = z.object({ user_id_type: userIdTypeSchema, department_id_type: z.string().optional() });
@@ -28,6 +31,11 @@ const listQuerySchema = z.object({
   page_token: z.string().optional(),
   user_id_type: userIdTypeSchema,
   manager_user_id: z.undefined({ message: 'filtering by manager is not supported by the emulator: omit it' }).optional(),
+});
+/** page_size is required by the contact list (SDK typings), at most 50. */
+const contactListQuerySchema = z.object({
+  page_size: z.coerce.number({ message: 'page_size is required: 1-50' }).int().min(1).max(50, 'must be 1-50'),
+  page_token: z.string().optional(),
 });
 
 function mailgroupView(g: Mailgroup) {
@@ -196,14 +204,22 @@ export function mailRoutes(kit: Kit): express.Router {
   // ---- mail contacts ----
 
   r.add({
-    method: 'post', path: '/open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts', token: 'tenant_or_user',
-    limits: { perMinute: 20 },
+    method: 'post', path: CONTACTS, token: 'tenant_or_user', limits: { perMinute: 20 },
     handler: (ctx) => {
       const body = parseWith(kit, contactCreateSchema, ctx.req.body, 1230001, CONTACT_PAGE);
-      const { address } = requireMailbox(kit, ctx.caller, ctx.params.user_mailbox_id ?? '', CONTACT_PAGE, {
-        me_needs_user: 1230001, not_found: 1230001, inactive: 1230001, forbidden: 1230002,
-      });
+      const { address } = requireMailbox(kit, ctx.caller, ctx.params.user_mailbox_id ?? '', CONTACT_PAGE, CONTACT_MAILBOX_CODES);
       return { mail_contact: { ...mail.addContact(address, body), avatar: '' } };
+    },
+  });
+
+  // No documented quota for the list: 50/s like the other mail reads.
+  r.add({
+    method: 'get', path: CONTACTS, token: 'tenant_or_user', limits: { perSecond: 50 },
+    handler: (ctx) => {
+      const q = parseWith(kit, contactListQuerySchema, ctx.req.query, 1230001, CONTACT_PAGE);
+      const { address } = requireMailbox(kit, ctx.caller, ctx.params.user_mailbox_id ?? '', CONTACT_PAGE, CONTACT_MAILBOX_CODES);
+      const { page, has_more, page_token } = rule(kit, CONTACT_PAGE, 1230001, () => paginate(mail.contacts.get(address) ?? [], q.page_size, q.page_token));
+      return { items: page.map((c) => ({ ...c, avatar: '' })), page_token, has_more };
     },
   });
 

@@ -258,6 +258,15 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
 /** Invalid or missing tenant token: the gateway refreshes the token and retries once. */
 export const TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991663]);
 
+/**
+ * Whether Feishu may have performed a call that failed this way: no answer at all (timeout, dropped connection)
+ * or a 5xx, which Feishu can send after the work is done. A 429 (rate limit, 1236006 concurrency) or any 2xx/4xx
+ * business code is a definite "not done". Creates without an idempotency key must look before trying again.
+ */
+export function mayHaveBeenPerformed(e: FeishuError): boolean {
+  return e.code === NETWORK_ERROR || (e.httpStatus ?? 0) >= 500;
+}
+
 export function explainCode(code: number, logId?: string): { problem: Bilingual; nextStep: Bilingual } {
   const known = ERROR_TABLE[code];
   if (known) return { problem: known.problem, nextStep: known.nextStep };

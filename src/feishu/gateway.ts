@@ -9,7 +9,7 @@ import type { Card } from '../../cards/kit.js';
 import type { AppConfig } from '../config.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { FeishuError, MALFORMED_RESPONSE, NETWORK_ERROR, TOKEN_CODES } from './errors.js';
+import { FeishuError, MALFORMED_RESPONSE, mayHaveBeenPerformed, NETWORK_ERROR, TOKEN_CODES } from './errors.js';
 import { KeyedSerializer, RateLimiter, realSleep, type Endpoint, type LimiterStore } from './limits.js';
 
 // ---------- inputs that cross into Feishu: validated once, types inferred ----------
@@ -98,6 +98,23 @@ export interface FeishuUser {
   enterpriseEmail?: string;
   isResigned: boolean;
 }
+export interface MailgroupInfo {
+  mailgroupId: string;
+  email: string;
+  name?: string;
+  description?: string;
+  whoCanSendMail?: string;
+}
+export interface MailContact {
+  id: string;
+  name: string;
+  mailAddress?: string;
+  company?: string;
+  phone?: string;
+  position?: string;
+  tag?: string;
+  remark?: string;
+}
 export interface DraftInfo {
   id: string;
   subject?: string;
@@ -119,6 +136,12 @@ export interface GatewayOptions {
   timeoutMs?: number;
   /** Total tries for a retryable failure (first call included). */
   maxAttempts?: number;
+  /**
+   * After a create that got no answer at all (and before a resumed run's create), how long to wait before looking
+   * for its result: a create still running on Feishu's side must land first, or the lookup misses it and the retry
+   * makes a second one. Default: the request timeout.
+   */
+  settleMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   now?: () => number;
@@ -135,6 +158,17 @@ type CallOptions = {
 };
 
 type RequestOptions = ReturnType<typeof lark.withUserAccessToken>;
+
+/**
+ * How a create without an idempotency key learns whether an attempt left unanswered was performed: instead of
+ * creating again (a second contact, or "address in use" for our own mail group), the gateway looks first.
+ */
+interface Reconciler<R> {
+  /** The object the create would have made, as a create answer, or undefined when it does not exist. */
+  find: () => Promise<R | undefined>;
+  /** A code that, after an unanswered attempt, may be that attempt's own object in the way (1234006). */
+  conflictCode?: number;
+}
 
 interface SdkBody {
   code?: number;
@@ -171,6 +205,7 @@ export class FeishuGateway {
   private readonly log: Logger;
   private readonly metrics: Metrics | undefined;
   private readonly maxAttempts: number;
+  private readonly settleMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly now: () => number;
@@ -204,6 +239,7 @@ export class FeishuGateway {
     this.random = o.random ?? Math.random;
     this.limiter = new RateLimiter({ overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep: this.sleep });
     this.maxAttempts = o.maxAttempts ?? 4;
+    this.settleMs = o.settleMs ?? o.timeoutMs ?? 10_000;
     this.backoffBaseMs = o.backoffBaseMs ?? 250;
     this.backoffMaxMs = o.backoffMaxMs ?? 10_000;
   }
@@ -329,18 +365,59 @@ export class FeishuGateway {
 
   // ----- mail groups -----
 
-  async createMailgroup(input: CreateMailgroupInput): Promise<{ mailgroupId: string; email: string }> {
+  /**
+   * The create has no idempotency key: after an unanswered attempt the group is looked up by its address and taken
+   * as ours when it has the name, description and sender policy we asked for. `mayExist` (a run resumed after a
+   * crash) looks before the first attempt too (see lookFirst). `adopted`: found rather than created by this call.
+   */
+  async createMailgroup(input: CreateMailgroupInput, opts: { mayExist?: boolean } = {}): Promise<{ mailgroupId: string; email: string; adopted: boolean }> {
     const p = parse(createMailgroupSchema, input, 'createMailgroup');
+    const find = async () => {
+      const g = await this.getMailgroup(p.email);
+      const ours = g && (p.name === undefined || g.name === p.name) && (p.description === undefined || g.description === p.description)
+        && (p.whoCanSendMail === undefined || g.whoCanSendMail === p.whoCanSendMail);
+      return ours ? g : undefined;
+    };
+    const existing = opts.mayExist ? await this.lookFirst(find) : undefined;
+    if (existing) return { mailgroupId: existing.mailgroupId, email: existing.email, adopted: true };
+    let adopted = false;
     const res = await this.call('mailgroup.create', {}, (o) =>
       this.client.mail.v1.mailgroup.create(
         { data: { email: p.email, name: p.name, description: p.description, who_can_send_mail: p.whoCanSendMail } },
         o,
-      ),
-    );
-    return { mailgroupId: need(res.data?.mailgroup_id, 'mailgroup.create', 'data.mailgroup_id'), email: res.data?.email ?? p.email };
+      ), {
+      conflictCode: 1234006,
+      find: async () => {
+        const g = await find();
+        adopted = g !== undefined;
+        return g && { code: 0, data: { mailgroup_id: g.mailgroupId, email: g.email } };
+      },
+    });
+    return { mailgroupId: need(res.data?.mailgroup_id, 'mailgroup.create', 'data.mailgroup_id'), email: res.data?.email ?? p.email, adopted };
   }
 
-  /** batch_create takes 1–200 members per call; larger lists go in sequential chunks. */
+  /** A mail group by id or address (the API takes either); undefined when there is none (1234013). */
+  async getMailgroup(idOrEmail: string): Promise<MailgroupInfo | undefined> {
+    try {
+      const res = await this.call('mailgroup.get', {}, (o) => this.client.mail.v1.mailgroup.get({ path: { mailgroup_id: idOrEmail } }, o));
+      const g = res.data;
+      return {
+        mailgroupId: need(g?.mailgroup_id, 'mailgroup.get', 'data.mailgroup_id'),
+        email: g?.email ?? idOrEmail,
+        name: g?.name,
+        description: g?.description,
+        whoCanSendMail: g?.who_can_send_mail,
+      };
+    } catch (err) {
+      if (err instanceof FeishuError && err.code === 1234013) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * batch_create takes 1–200 members per call; larger lists go in sequential chunks. It has no idempotency key:
+   * after an unanswered attempt the group's members are listed, and a batch whose members are all in is done.
+   */
   async addMailgroupMembers(mailgroupId: string, members: MailgroupMember[]): Promise<{ memberIds: string[] }> {
     const list = parse(z.array(mailgroupMemberSchema).min(1, 'give at least one member'), members, 'addMailgroupMembers');
     const memberIds: string[] = [];
@@ -351,21 +428,61 @@ export class FeishuGateway {
         ...('departmentId' in m ? { department_id: m.departmentId } : {}),
         ...('email' in m ? { email: m.email } : {}),
       }));
+      const find = async () => {
+        const present = await this.listMailgroupMembers(mailgroupId);
+        const ids = items.map((i) => present.find((p) => p.type === i.type && p.user_id === i.user_id && p.department_id === i.department_id
+          && p.email?.toLowerCase() === i.email?.toLowerCase())?.member_id);
+        return ids.every((id) => id !== undefined) ? { code: 0, data: { items: ids.map((member_id) => ({ member_id })) } } : undefined;
+      };
+      // The lookup takes no serial key: it runs inside this batch's turn on the group's key.
       const res = await this.call('mailgroup.members.batchCreate', { serial: `mailgroup:${mailgroupId}` }, (o) =>
         this.client.mail.v1.mailgroupMember.batchCreate(
           { path: { mailgroup_id: mailgroupId }, params: { user_id_type: 'open_id' }, data: { items } },
           o,
-        ),
-      );
+        ), { find, conflictCode: 1234008 });
       memberIds.push(...(res.data?.items ?? []).flatMap((i) => (i.member_id ? [i.member_id] : [])));
     }
     return { memberIds };
   }
 
+  /** Every member of a mail group, users by open_id, 200 per page (the API's maximum). */
+  private async listMailgroupMembers(mailgroupId: string) {
+    const out: { member_id?: string; type?: string; user_id?: string; department_id?: string; email?: string }[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.call('mailgroup.members.list', {}, (o) =>
+        this.client.mail.v1.mailgroupMember.list(
+          { path: { mailgroup_id: mailgroupId }, params: { user_id_type: 'open_id', page_size: 200, page_token: pageToken } },
+          o,
+        ),
+      );
+      out.push(...(res.data?.items ?? []));
+      pageToken = res.data?.has_more ? res.data.page_token : undefined;
+    } while (pageToken);
+    return out;
+  }
+
   // ----- mail contacts, drafts, sending (user mailbox) -----
 
-  async createMailContact(mailbox: string, contact: MailContactInput, opts: { userToken?: string } = {}): Promise<{ contactId: string }> {
+  /**
+   * The create has no idempotency key and contacts carry no creation time: after an unanswered attempt the
+   * mailbox's contacts are listed and one with exactly the fields we sent is taken as ours (an identical contact
+   * that already existed is then reused, which leaves the mailbox as asked). `mayExist` (a run resumed after a
+   * crash) looks before the first attempt too (see lookFirst). `adopted`: found rather than created by this call.
+   */
+  async createMailContact(
+    mailbox: string, contact: MailContactInput, opts: { userToken?: string; mayExist?: boolean } = {},
+  ): Promise<{ contactId: string; adopted: boolean }> {
     const c = parse(mailContactSchema, contact, 'createMailContact');
+    const fields = ['name', 'mailAddress', 'company', 'phone', 'position', 'tag', 'remark'] as const;
+    const find = async () => {
+      const norm = (f: (typeof fields)[number], v: string | undefined) => (f === 'mailAddress' ? (v ?? '').toLowerCase() : (v ?? ''));
+      const same = (x: MailContact) => fields.every((f) => norm(f, x[f]) === norm(f, c[f]));
+      return (await this.listMailContacts(mailbox, { userToken: opts.userToken })).findLast(same);
+    };
+    const existing = opts.mayExist ? await this.lookFirst(find) : undefined;
+    if (existing) return { contactId: existing.id, adopted: true };
+    let adopted = false;
     const res = await this.call('mail.contact.create', { userToken: opts.userToken }, (o) =>
       this.client.mail.v1.userMailboxMailContact.create(
         {
@@ -373,9 +490,37 @@ export class FeishuGateway {
           data: { name: c.name, mail_address: c.mailAddress, company: c.company, phone: c.phone, position: c.position, tag: c.tag, remark: c.remark },
         },
         o,
-      ),
-    );
-    return { contactId: need(res.data?.mail_contact?.id, 'mail.contact.create', 'data.mail_contact.id') };
+      ), {
+      find: async () => {
+        const found = await find();
+        adopted = found !== undefined;
+        return found && { code: 0, data: { mail_contact: { id: found.id, name: found.name } } };
+      },
+    });
+    return { contactId: need(res.data?.mail_contact?.id, 'mail.contact.create', 'data.mail_contact.id'), adopted };
+  }
+
+  /** Every contact of a mailbox, 50 per page (the API's maximum). */
+  async listMailContacts(mailbox: string, opts: { userToken?: string } = {}): Promise<MailContact[]> {
+    const out: MailContact[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.call('mail.contact.list', { userToken: opts.userToken }, (o) =>
+        this.client.mail.v1.userMailboxMailContact.list(
+          { path: { user_mailbox_id: mailbox }, params: { page_size: 50, page_token: pageToken } },
+          o,
+        ),
+      );
+      for (const x of res.data?.items ?? []) {
+        if (!x.id) continue;
+        out.push({
+          id: x.id, name: x.name, mailAddress: x.mail_address || undefined, company: x.company || undefined, phone: x.phone || undefined,
+          position: x.position || undefined, tag: x.tag || undefined, remark: x.remark || undefined,
+        });
+      }
+      pageToken = res.data?.has_more ? res.data.page_token : undefined;
+    } while (pageToken);
+    return out;
   }
 
   async createDraft(mailbox: string, rawEml: string | Buffer, opts: { userToken: string }): Promise<{ draftId: string }> {
@@ -456,15 +601,32 @@ export class FeishuGateway {
 
   // ----- the call pipeline -----
 
-  private call<R extends SdkBody>(endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>): Promise<R> {
-    const run = () => this.attempt(endpoint, opts, request);
+  /** A run resumed after a crash: the dead run's create may still be running on Feishu's side, so let it land first. */
+  private async lookFirst<T>(find: () => Promise<T | undefined>): Promise<T | undefined> {
+    await this.sleep(this.settleMs);
+    return find();
+  }
+
+  private call<R extends SdkBody>(
+    endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>, reconciler?: Reconciler<NoInfer<R>>,
+  ): Promise<R> {
+    const run = () => this.attempt(endpoint, opts, request, reconciler);
     return opts.serial ? this.serial.run(opts.serial, run) : run();
   }
 
-  private async attempt<R extends SdkBody>(endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>): Promise<R> {
+  private async attempt<R extends SdkBody>(
+    endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>, reconciler?: Reconciler<NoInfer<R>>,
+  ): Promise<R> {
     // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
     const requestOptions = opts.userToken ? lark.withUserAccessToken(opts.userToken) : undefined;
     let refreshed = false;
+    /** An earlier attempt went unanswered: Feishu may have performed it. */
+    let unanswered = false;
+    const reconcile = async (logLine: object): Promise<R | undefined> => {
+      const found = await reconciler?.find();
+      if (found) this.log.info(logLine, 'an unanswered attempt had been performed: taking its result');
+      return found;
+    };
     for (let attempt = 1; ; attempt++) {
       await this.limiter.acquire(endpoint, opts.key);
       const started = this.now();
@@ -493,13 +655,28 @@ export class FeishuGateway {
         attempt--;
         continue;
       }
+      const ambiguous = reconciler !== undefined && mayHaveBeenPerformed(error);
+      // A 5xx answer means Feishu is done with the call; without any answer it may still be working on it.
+      const settle = ambiguous && error.code === NETWORK_ERROR ? this.settleMs : 0;
+      if (unanswered && error.code === reconciler?.conflictCode) {
+        const found = await reconcile(logLine);
+        if (found) return found;
+      }
       if (!error.retryable || attempt >= this.maxAttempts) {
+        if (settle > 0) await this.sleep(settle);
+        const found = ambiguous ? await reconcile(logLine) : undefined;
+        if (found) return found;
         this.log.warn(logLine, 'open api call failed');
         throw error;
       }
-      const delay = this.backoff(attempt, error.retryAfterSeconds);
+      const delay = Math.max(this.backoff(attempt, error.retryAfterSeconds), settle);
       this.log.info({ ...logLine, retryInMs: delay }, 'open api call failed; retrying');
       await this.sleep(delay);
+      if (ambiguous) {
+        unanswered = true;
+        const found = await reconcile(logLine);
+        if (found) return found;
+      }
     }
   }
 

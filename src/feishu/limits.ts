@@ -89,8 +89,8 @@ export const ENDPOINTS = [
   'chat.create', 'chat.members.create',
   'message.create', 'message.reply', 'message.patch', 'card.update',
   'user.get', 'user.batchGetId',
-  'mailgroup.create', 'mailgroup.members.batchCreate',
-  'mail.contact.create', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.send', 'mail.message.send',
+  'mailgroup.create', 'mailgroup.get', 'mailgroup.members.batchCreate', 'mailgroup.members.list',
+  'mail.contact.create', 'mail.contact.list', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.send', 'mail.message.send',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
