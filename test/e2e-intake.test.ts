@@ -94,7 +94,7 @@ describe('a bot process killed after acknowledging', () => {
     const script = join(import.meta.dirname, 'helpers/intake-bot.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(ackOnly ? ['--ack-only'] : [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...sb.config.env, PORT: '0' } as NodeJS.ProcessEnv,
+      env: { ...process.env, ...Object.fromEntries(Object.entries(sb.config.env).filter(([k]) => k.startsWith('FEISHU_')).map(([k, v]) => [k, String(v)])) },
     });
     children.push(child);
     const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
@@ -122,7 +122,9 @@ describe('a bot process killed after acknowledging', () => {
     // Feishu re-pushes what it is unsure of; the new process drops them as already seen.
     for (const r of records) expect((await sb.delivery.redeliver(r)).status).toBe(200);
     const db = new Database(join(dataDir, 'bot.sqlite'), { readonly: true });
-    cleanups.push(() => db.close());
+    cleanups.push(() => {
+      db.close();
+    });
     await eventually(() => expect(db.prepare('SELECT COUNT(*) AS n FROM inbox').get()).toEqual({ n: 0 }));
     for (const s of sent) expect(botReplies(sb, s.messageId)).toHaveLength(1);
     expect(sb.emulator.kit.calls.filter((c) => c.path.endsWith('/reply') && c.status === 200)).toHaveLength(5);

@@ -56,7 +56,7 @@ describe('event push without a real bot', () => {
   const gapsS = (r: EventRecord) => r.attempts.slice(1).map((a, i) => (a.at - r.attempts[i]!.at) / 1000);
 
   it('fails URL verification answered after the 1 s deadline or with the wrong body', async () => {
-    await pushed(async (req, res) => res.json({ challenge: (req.body as { challenge: string }).challenge }));
+    await pushed((req, res) => void res.json({ challenge: (req.body as { challenge: string }).challenge }));
     expect(await delivery.verifyUrl()).toMatchObject({ ok: true });
 
     await pushed(async (req, res) => {
