@@ -65,6 +65,8 @@ export function createServer(deps: ServerDeps): BotServer {
 
   const app = express();
   app.disable('x-powered-by');
+  // Webhook answers are never cached: hashing each one for an ETag is wasted work on the ack path.
+  app.set('etag', false);
   app.use(receiverRouter({
     secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds },
     bodyLimitBytes: config.app.receiver.bodyLimitBytes,

@@ -64,4 +64,75 @@ describe('SqliteStore specifics', () => {
   it('refuses a redis store kind with a clear message until one exists', async () => {
     await expect(openStore(parseConfig({ store: { kind: 'redis', url: 'redis://127.0.0.1' } }, {}), tempDir())).rejects.toThrow(/redis.*sqlite/);
   });
+
+  describe('group commit (writes asked for in one turn share a transaction)', () => {
+    const HOUR = 3_600_000;
+    const item = (id: string, dedupeKey: string) => ({ id, dedupeKey, type: 'im.message.receive_v1', payload: JSON.stringify({ id }), receivedAt: 1 });
+
+    it('accepts a dedupe key once when it is repeated within one batch', async () => {
+      const store = new SqliteStore(join(tempDir(), 'bot.sqlite'));
+      try {
+        const outcomes = await Promise.all([store.enqueue(item('i1', 'om_same'), HOUR), store.enqueue(item('i2', 'om_same'), HOUR)]);
+        expect(outcomes).toEqual(['accepted', 'duplicate']);
+        expect(await store.pendingCount()).toBe(1);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('fails only the write that broke, rolling back its dedupe key, and commits the rest of the batch', async () => {
+      const store = new SqliteStore(join(tempDir(), 'bot.sqlite'));
+      try {
+        // The second write reuses an inbox id: its insert violates the primary key after its dedupe key was set.
+        const outcomes = await Promise.allSettled([
+          store.enqueue(item('i1', 'om_1'), HOUR),
+          store.enqueue(item('i1', 'om_2'), HOUR),
+          store.enqueue(item('i3', 'om_3'), HOUR),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+        expect((await store.claim(10, 30_000)).map((c) => c.dedupeKey)).toEqual(['om_1', 'om_3']);
+        // Its savepoint was rolled back, so a re-push of the failed event is not mistaken for a duplicate.
+        expect(await store.enqueue(item('i2', 'om_2'), HOUR)).toBe('accepted');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('commits writes still queued when close() is called', async () => {
+      const file = join(tempDir(), 'bot.sqlite');
+      const store = new SqliteStore(file);
+      const queued = [store.enqueue(item('i1', 'om_1'), HOUR), store.enqueue(item('i2', 'om_2'), HOUR)];
+      await store.close();
+      expect(await Promise.all(queued)).toEqual(['accepted', 'accepted']);
+      const reopened = new SqliteStore(file);
+      try {
+        expect(await reopened.pendingCount()).toBe(2);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    it('leaves every acknowledged write on disk for a new connection, without a clean close', async () => {
+      const file = join(tempDir(), 'bot.sqlite');
+      const store = new SqliteStore(file);
+      // Several batches, completes and claims mixed in, as the inbox issues them.
+      const first = await Promise.all(Array.from({ length: 50 }, (_, i) => store.enqueue(item(`a${i}`, `om_a${i}`), HOUR)));
+      const [claimed] = await Promise.all([store.claim(5, 30_000), store.enqueue(item('b0', 'om_b0'), HOUR)]);
+      await Promise.all(claimed.map((c) => store.complete(c.id)));
+      expect(first.every((o) => o === 'accepted')).toBe(true);
+      // Crash-equivalent: the first connection is never closed or checkpointed; a second one reads the file as a
+      // restarted process would.
+      const reopened = new SqliteStore(file);
+      try {
+        const left = await reopened.claim(100, 30_000);
+        expect(left).toHaveLength(46);
+        expect(left.map((c) => c.dedupeKey)).toEqual([...Array.from({ length: 45 }, (_, i) => `om_a${i + 5}`), 'om_b0']);
+        expect(await reopened.enqueue(item('a0-again', 'om_a0'), HOUR)).toBe('duplicate');
+      } finally {
+        await reopened.close();
+        await store.close();
+      }
+    });
+  });
 });

@@ -40,6 +40,8 @@ export class Inbox {
   private readonly store: Store;
   private readonly opts: Required<InboxOptions>;
   private readonly running = new Map<string, Promise<void>>();
+  /** Outcome writes (complete, release, give-up) still in flight: their slot is already free, stop() waits for them. */
+  private readonly settling = new Set<Promise<void>>();
   private started = false;
   private pumping = false;
   private pumpAgain = false;
@@ -102,6 +104,7 @@ export class Inbox {
     const deadline = new Promise<void>((r) => { timer = setTimeout(r, drainMs); });
     await Promise.race([Promise.allSettled([...this.running.values()]), deadline]);
     clearTimeout(timer);
+    await Promise.allSettled([...this.settling]);
     const unfinished = this.running.size;
     if (unfinished) this.deps.logger.warn({ unfinished }, 'inbox stopped with handlers still running; they resume after their lease lapses');
     return { unfinished };
@@ -114,13 +117,15 @@ export class Inbox {
       return;
     }
     this.pumping = true;
-    void this.pump().finally(() => {
+    // Deferred to the end of the turn, so the accepts and completions of one turn cost one claim for every free slot
+    // rather than one claim each.
+    setImmediate(() => void this.pump().finally(() => {
       this.pumping = false;
       if (this.pumpAgain) {
         this.pumpAgain = false;
         this.wake();
       }
-    });
+    }));
   }
 
   private async pump(): Promise<void> {
@@ -151,25 +156,32 @@ export class Inbox {
     }
   }
 
+  /**
+   * Runs the handler, then submits the outcome write without waiting for its commit: the slot frees at once, so
+   * the next claim shares the outcome's transaction instead of waiting a commit behind it.
+   */
   private async run(item: InboxItem): Promise<void> {
     const { logger, metrics } = this.deps;
-    const log = logger.child({ inboxId: item.id, type: item.type, attempt: item.attempts });
+    // Child loggers are built only when a line is written: most items log nothing above debug.
+    let itemLog: Logger | undefined;
+    const log = () => (itemLog ??= logger.child({ inboxId: item.id, type: item.type, attempt: item.attempts }));
     let delivery: Delivery;
     try {
       delivery = deliveryFromPayload(JSON.parse(item.payload), item.receivedAt);
     } catch (err) {
-      await this.giveUp(item, log, `unreadable payload: ${(err as Error).message}`);
+      this.settle(this.giveUp(item, log(), `unreadable payload: ${(err as Error).message}`), log);
       return;
     }
-    const eventLog = log.child({ eventId: delivery.id });
+    let eventLog: Logger | undefined;
+    const elog = () => (eventLog ??= log().child({ eventId: delivery.id }));
     // A run that crashed the process leaves no error behind: attempts count claims, so a poison item stops here.
     if (item.attempts > this.opts.maxAttempts) {
-      await this.giveUp(item, eventLog, `claimed ${item.attempts - 1} times without finishing`, delivery.id);
+      this.settle(this.giveUp(item, elog(), `claimed ${item.attempts - 1} times without finishing`, delivery.id), elog);
       return;
     }
 
     const renew = setInterval(() => {
-      this.store.renew(item.id, this.opts.leaseMs).catch((err: unknown) => eventLog.warn({ err }, 'lease renewal failed'));
+      this.store.renew(item.id, this.opts.leaseMs).catch((err: unknown) => elog().warn({ err }, 'lease renewal failed'));
     }, Math.max(1, Math.floor(this.opts.leaseMs / 3)));
     renew.unref();
     const end = metrics.handlerSeconds.startTimer({ kind: 'event', name: delivery.type });
@@ -182,24 +194,29 @@ export class Inbox {
       clearInterval(renew);
     }
 
-    try {
+    this.settle((async () => {
       if (failure === undefined) {
         end({ outcome: 'ok' });
         await this.store.complete(item.id);
-        eventLog.debug('event handled');
+        if (logger.isLevelEnabled('debug')) elog().debug('event handled');
       } else if (item.attempts >= this.opts.maxAttempts) {
         end({ outcome: 'error' });
-        await this.giveUp(item, eventLog, `handler failed ${item.attempts} times, last: ${errorText(failure)}`, delivery.id, failure);
+        await this.giveUp(item, elog(), `handler failed ${item.attempts} times, last: ${errorText(failure)}`, delivery.id, failure);
       } else {
         end({ outcome: 'retry' });
         const delay = this.opts.retryDelayMs(item.attempts);
         await this.store.release(item.id, this.opts.now() + delay);
-        eventLog.warn({ err: failure, retryInMs: delay }, 'event handler failed; will retry');
+        elog().warn({ err: failure, retryInMs: delay }, 'event handler failed; will retry');
         this.wakeAfter(delay);
       }
-    } catch (err) {
-      eventLog.error({ err }, 'could not record the outcome of an event; it will run again after its lease lapses');
-    }
+    })(), elog);
+  }
+
+  private settle(outcome: Promise<void>, log: () => Logger): void {
+    const p = outcome
+      .catch((err: unknown) => log().error({ err }, 'could not record the outcome of an event; it will run again after its lease lapses'))
+      .finally(() => this.settling.delete(p));
+    this.settling.add(p);
   }
 
   /** Completes an item that will never succeed, leaving a log line and an audit record rather than a silent loss. */

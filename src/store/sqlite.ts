@@ -1,7 +1,7 @@
 /**
  * The embedded default Store: one SQLite file (better-sqlite3, WAL). Every write commits before its promise
  * resolves, with synchronous=FULL, so an acknowledged event survives a crash of the process or the machine.
- * Enqueues and completions are group-committed: those asked for in one turn of the event loop share a transaction,
+ * Enqueues, claims and completions are group-committed: those asked for in one turn of the event loop share a transaction,
  * so a burst of pushes costs one fsync rather than one each, and still none resolves before it is on disk.
  * Expiry is by timestamp columns compared on read, plus a sweep at most once a minute to keep tables small.
  */
@@ -42,11 +42,24 @@ const SWEEP_EVERY_MS = 60_000;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Writes submitted in the same turn of the event loop run in one IMMEDIATE transaction, each in its own savepoint. */
+/**
+ * Writes submitted in the same turn of the event loop run in one IMMEDIATE transaction, each in its own savepoint.
+ * The transaction statements are prepared once: wrapping each write in `db.transaction()` built a function per write.
+ */
 class GroupCommit {
   private queue: { write: () => unknown; resolve: (v: never) => void; reject: (e: unknown) => void }[] = [];
+  private readonly sql;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.sql = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT one_write'),
+      release: db.prepare('RELEASE one_write'),
+      undo: db.prepare('ROLLBACK TO one_write'),
+    };
+  }
 
   submit<T>(write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -57,17 +70,27 @@ class GroupCommit {
   flush(): void {
     const batch = this.queue.splice(0);
     if (!batch.length) return;
-    let outcomes: Outcome[];
+    const { sql } = this;
+    const outcomes: Outcome[] = [];
     try {
-      outcomes = this.db.transaction(() => batch.map(({ write }): Outcome => {
+      sql.begin.run();
+      for (const { write } of batch) {
+        sql.savepoint.run();
         try {
-          // A savepoint: one failing write is rolled back alone and fails only its own caller.
-          return { ok: true, value: this.db.transaction(write)() };
+          outcomes.push({ ok: true, value: write() });
+          sql.release.run();
         } catch (error) {
-          return { ok: false, error };
+          // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then nothing in it commits.
+          if (!this.db.inTransaction) throw error;
+          // One failing write is rolled back alone and fails only its own caller.
+          sql.undo.run();
+          sql.release.run();
+          outcomes.push({ ok: false, error });
         }
-      })).immediate();
+      }
+      sql.commit.run();
     } catch (error) {
+      if (this.db.inTransaction) sql.rollback.run();
       for (const w of batch) w.reject(error);
       return;
     }
@@ -108,7 +131,9 @@ export class SqliteStore implements Store {
       insertItem: db.prepare<[string, string, string, string, number, number]>(
         'INSERT INTO inbox (id, dedupe_key, type, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?, ?)'),
       claimable: db.prepare<[number, number], InboxRow>(
-        'SELECT id, dedupe_key, type, payload, received_at, attempts FROM inbox WHERE available_at <= ? ORDER BY received_at, rowid LIMIT ?'),
+        // Oldest available first, in index order: sorting every pending row by received_at made each claim
+        // cost O(backlog) just when a burst had built one up.
+        'SELECT id, dedupe_key, type, payload, received_at, attempts FROM inbox WHERE available_at <= ? ORDER BY available_at, received_at, rowid LIMIT ?'),
       lease: db.prepare<[number, string]>('UPDATE inbox SET available_at = ?, attempts = attempts + 1 WHERE id = ?'),
       setAvailable: db.prepare<[number, string]>('UPDATE inbox SET available_at = ? WHERE id = ?'),
       deleteItem: db.prepare<[string]>('DELETE FROM inbox WHERE id = ?'),
@@ -145,14 +170,16 @@ export class SqliteStore implements Store {
   }
 
   async claim(limit: number, leaseMs: number): Promise<InboxItem[]> {
-    const now = this.now();
-    return this.db.transaction((): InboxItem[] => {
+    // Group-committed with the enqueues of the same turn: a claim costs no fsync of its own, and its attempt count
+    // is durable before a worker runs the item (what stops a poison item that crashes the process).
+    return this.writes.submit((): InboxItem[] => {
+      const now = this.now();
       const rows = this.q.claimable.all(now, limit);
       for (const r of rows) this.q.lease.run(now + leaseMs, r.id);
       return rows.map((r) => ({
         id: r.id, dedupeKey: r.dedupe_key, type: r.type, payload: r.payload, receivedAt: r.received_at, attempts: r.attempts + 1,
       }));
-    }).immediate();
+    });
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
