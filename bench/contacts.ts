@@ -3,7 +3,7 @@
  * Time scale 30: one emulated minute is two real seconds, so the bot's limiter runs at 10 per real second
  * (rateLimits override; its windows are padded to 1.1 s) and the emulator enforces 20 per emulated minute.
  * Scale 60 leaves the padding only 100 ms of real time, i.e. 6 emulated seconds: the in-process emulator's event
- * loop stalls under the 300-push burst exceed that and cost a few 429s. Measures completion time, the achieved
+ * loop stalls under the 300-push burst outlast that and cost a few 429s. Measures completion time, the achieved
  * rate in emulated minutes against the documented limit (target ≥ 90 %) and the emulator's 429 count (target 0),
  * then the same load with the client-side limiter raised out of the way, to show the 429s and retries it avoids.
  *

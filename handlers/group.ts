@@ -9,7 +9,7 @@ import { errorCard, successCard, type Bilingual, type Card } from '../cards/inde
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { ChatMembersResult } from '../src/feishu/gateway.js';
-import { provisionMailgroup } from './mailgroup.js';
+import { MAILGROUP_FAILED, provisionMailgroup } from './mailgroup.js';
 import {
   chars, checkUsers, describeUnusable, domainOf, failureCard, idempotencyKey, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
 } from './provision.js';
@@ -64,15 +64,15 @@ interface AddOutcome {
 /** Names every id Feishu did not add, with why. */
 function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMembersResult): AddOutcome {
   const byId = new Map(tried.map((u) => [u.openId, u.name]));
-  const named = (ids: string[], zh: string, en: string) => ids.map((id) => `${byId.get(id) ?? id}：${zh} · ${en}`);
+  const named = (ids: string[], reason: Bilingual) => ids.map((id) => describeUnusable({ openId: id, name: byId.get(id) ?? id, reason }));
   const skipped = new Set([...result.invalidIds, ...result.notExistedIds, ...result.pendingApprovalIds]);
   return {
     added: tried.filter((u) => !skipped.has(u.openId)),
     problems: [
       ...unusable.map(describeUnusable),
-      ...named(result.invalidIds, 'ID 无效或已离职', 'invalid id or has left'),
-      ...named(result.notExistedIds, '不存在或不可见', 'does not exist or is not visible'),
-      ...named(result.pendingApprovalIds, '等待群主审批', 'waiting for the owner\'s approval'),
+      ...named(result.invalidIds, { zh: 'ID 无效或已离职', en: 'invalid id or has left' }),
+      ...named(result.notExistedIds, { zh: '不存在或不可见', en: 'does not exist or is not visible' }),
+      ...named(result.pendingApprovalIds, { zh: '等待群主审批', en: 'waiting for the owner\'s approval' }),
     ],
   };
 }
@@ -205,7 +205,7 @@ export function registerGroup(app: App): void {
     const { card, replayed, failed } = await provisionMailgroup(ctx, {
       email, name: chat.name, who: 'members', members: chat.members, description: `群 ${chat.name} 的邮件组 · mail group of chat ${chat.name}`,
     }, `chat:${chatId}`);
-    const text: Bilingual = failed ? { zh: '邮件组创建失败', en: 'Could not create the mail group' }
+    const text: Bilingual = failed ? MAILGROUP_FAILED
       : replayed ? { zh: '这个群已经有邮件组了', en: 'This chat already has a mail group' }
       : { zh: '邮件组已创建', en: 'Mail group created' };
     return { card, toast: { type: failed ? 'error' : replayed ? 'info' : 'success', text } };

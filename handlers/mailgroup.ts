@@ -6,7 +6,7 @@
  * asks the gateway to look before creating, so it adopts the group the dead run made instead of meeting 1234006.
  */
 import { z } from 'zod';
-import { successCard, type Bilingual, type Card } from '../cards/index.js';
+import { inline, successCard, type Bilingual, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import { FeishuError } from '../src/feishu/errors.js';
@@ -58,7 +58,7 @@ export interface MailgroupRequest {
   members: readonly UserRef[];
 }
 
-const TITLE_FAILED: Bilingual = { zh: '邮件组创建失败', en: 'Could not create the mail group' };
+export const MAILGROUP_FAILED: Bilingual = { zh: '邮件组创建失败', en: 'Could not create the mail group' };
 
 /** Another address to try: team@d → team-2@d, team-2@d → team-3@d. */
 export function nextAddress(email: string): string {
@@ -115,7 +115,7 @@ export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?
     if (!(err instanceof FeishuError)) throw err;
     await ctx.audit('mail.mailgroup.create', req.email, 'error', `code ${err.code}`);
     const domain = err.code === 1234019 ? await ownMailbox(ctx).then((m) => (m ? domainOf(m) : undefined), () => undefined) : undefined;
-    return { card: failureCard(TITLE_FAILED, err, retryExample(req, err, domain)), replayed: false, failed: true };
+    return { card: failureCard(MAILGROUP_FAILED, err, retryExample(req, err, domain)), replayed: false, failed: true };
   }
 }
 
@@ -128,7 +128,7 @@ function mailgroupCard(req: MailgroupRequest, email: string, mailgroupId: string
       { label: { zh: '地址', en: 'Address' }, value: email },
       ...(req.name ? [{ label: { zh: '名称', en: 'Name' }, value: req.name }] : []),
       { label: { zh: '邮件组 ID', en: 'Mail group ID' }, value: mailgroupId },
-      { label: { zh: '谁可以发信', en: 'Who can send' }, value: `${WHO_TEXT[who].zh} · ${WHO_TEXT[who].en}` },
+      { label: { zh: '谁可以发信', en: 'Who can send' }, value: inline(WHO_TEXT[who]) },
       { label: { zh: '已添加成员', en: 'Members added' }, value: added.map((u) => u.name).join('、') || '—' },
     ],
     ...(unusable.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: unusable.map(describeUnusable) } } : {}),

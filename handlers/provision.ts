@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { feishuErrorCard, type Bilingual, type Card } from '../cards/index.js';
+import { feishuErrorCard, inline, type Bilingual, type Card } from '../cards/index.js';
 import type { Context } from '../src/context.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { FeishuGateway } from '../src/feishu/gateway.js';
@@ -99,7 +99,7 @@ export async function checkUsers(gateway: FeishuGateway, users: readonly UserRef
   };
 }
 
-export const describeUnusable = (u: Unusable): string => `${u.name}：${u.reason.zh} · ${u.reason.en}`;
+export const describeUnusable = (u: Unusable): string => `${u.name}：${inline(u.reason)}`;
 
 /** The requester's own mailbox address: the handlers use the tenant token, which cannot say "me". */
 export async function ownMailbox(ctx: Ctx): Promise<string | undefined> {

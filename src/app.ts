@@ -16,7 +16,7 @@ import type { Config } from './config.js';
 import { Context, type ActionResult, type ContextInit, type CoreGateway, type Sender, type Target, type Toast } from './context.js';
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
 import type { FeishuGateway } from './feishu/gateway.js';
-import { helpFor, unknownCommandCard } from './commands/help.js';
+import { helpFor, unknownCommandCard, unresolved } from './commands/help.js';
 import { describeParseError, parseCommand, type ParsedCommand, type ParseOptions, type ParseResult } from './commands/parse.js';
 import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
 import { bindArgs, issueProblems, type CommandSpec } from './commands/spec.js';
@@ -338,8 +338,7 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
         await ctx.reply(helpFor(this.#registry, [resolution.name]));
         return;
       }
-      const typed = resolution.kind === 'unknown' ? resolution.typed : `${resolution.name} ${resolution.typed}`;
-      const suggestions = resolution.kind === 'unknown' ? resolution.suggestions : resolution.suggestions.map((s) => `${resolution.name} ${s}`);
+      const { typed, suggestions } = unresolved(resolution);
       await ctx.reply(unknownCommandCard(typed, suggestions));
       return;
     }
@@ -452,6 +451,10 @@ function finalCard(result: ActionResult | undefined): Card {
   if (result?.card) return result.card;
   const text = result?.toast?.text ?? { zh: '已完成', en: 'Done' };
   return result?.toast?.type === 'error'
-    ? errorCard({ title: { zh: '操作失败', en: 'Failed' }, problems: [text] })
+    ? errorCard({
+      title: { zh: '操作失败', en: 'Failed' },
+      problems: [text],
+      nextStep: { zh: '重新发送命令获取新的卡片；仍然失败请联系管理员', en: 'Send the command again for a fresh card; if it still fails, ask an admin' },
+    })
     : successCard({ title: text });
 }

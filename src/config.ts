@@ -12,9 +12,12 @@ const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as
 const principal = z.union([
   z.literal('everyone'),
   z.literal('admins'),
-  z.string().regex(/^role:[a-z][a-z0-9_-]*$/, 'must be "everyone", "admins", "role:<name>" or an open_id'),
+  z.string().regex(/^role:[a-z][a-z0-9_-]*$/),
   openId,
-]);
+], { error: 'must be "everyone", "admins", "role:<name>" (a key of roles) or an open_id such as ou_1a2b3c' });
+
+const NAME = /^[a-z][a-z0-9_-]*$/;
+const NAME_RULE = 'must be lower-case letters, digits, - or _, starting with a letter';
 
 const rateLimit = z
   .object({
@@ -26,7 +29,7 @@ const rateLimit = z
 
 const onboardingStep = z
   .object({
-    id: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be lower-case letters, digits, - or _'),
+    id: z.string().regex(NAME, NAME_RULE),
     /** The command the step runs, written as a user would type it; {placeholders} come from the new user. */
     run: z.string().startsWith('/', 'must be a command such as "/group create ..."'),
   })
@@ -35,7 +38,11 @@ const onboardingStep = z
 export const appConfigSchema = z
   .object({
     admins: z.array(openId).default([]),
-    roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), z.array(openId)).default({}),
+    roles: z.record(z.string(), z.array(openId))
+      .superRefine((roles, ctx) => {
+        for (const name of Object.keys(roles)) if (!NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `role name ${NAME_RULE}` });
+      })
+      .default({}),
     commands: z.record(z.string(), z.object({ allow: z.array(principal).min(1) }).strict()).default({}),
     onboarding: z
       .object({
@@ -46,7 +53,7 @@ export const appConfigSchema = z
       .default({ enabled: true, steps: [] }),
     rateLimits: z.record(z.string(), rateLimit).default({}),
     /** Bot menu event_key → command text, e.g. {"help": "/help"}. */
-    menu: z.record(z.string().min(1).max(30), z.string().startsWith('/')).default({}),
+    menu: z.record(z.string().min(1).max(30), z.string().startsWith('/', 'must be a command such as "/help"')).default({}),
     receiver: z
       .object({
         replayWindowSeconds: z.number().int().positive().default(300),
@@ -107,7 +114,10 @@ export class ConfigError extends Error {
 }
 
 const formatIssues = (where: string, error: z.ZodError): string[] =>
-  error.issues.map((i) => `${where}${i.path.length ? ` ${i.path.join('.')}` : ''}: ${i.message}`);
+  error.issues.map((i) => {
+    const fix = i.code === 'unrecognized_keys' ? ': remove it or correct its spelling' : '';
+    return `${where}${i.path.length ? ` ${i.path.join('.')}` : ''}: ${i.message}${fix}`;
+  });
 
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.config.json'): Config {
   const problems: string[] = [];

@@ -4,6 +4,7 @@
  * `npm start` without credentials runs it; end-to-end tests use it too.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import { createBot, type Bot, type BotOptions } from './bot.js';
 import type { Config } from './config.js';
 import type { EventDelivery } from './emulator/delivery.js';
@@ -75,7 +76,7 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     for (;;) {
       const found = [...emulator.state.messages.values()].filter((m) => m.parentId === messageId && m.sender.type === 'app');
       if (found.length >= count || Date.now() > until) return found;
-      await new Promise((r) => setTimeout(r, 20));
+      await pause(20);
     }
   };
 

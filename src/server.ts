@@ -127,11 +127,11 @@ export function createServer(deps: ServerDeps): BotServer {
   return { app, inbox, listen, shutdown };
 }
 
-/** SIGTERM / SIGINT run the graceful shutdown once, then `after` (e.g. closing the store). */
-export function shutdownOnSignals(server: Pick<BotServer, 'shutdown'>, logger: Logger, after: () => Promise<void> = async () => {}): void {
+/** SIGTERM / SIGINT run the graceful shutdown once, then exit. */
+export function shutdownOnSignals(server: Pick<BotServer, 'shutdown'>, logger: Logger): void {
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'signal received');
-    server.shutdown().then(after).then(
+    server.shutdown().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');

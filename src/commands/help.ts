@@ -1,6 +1,6 @@
 /** `/help` and `/help <command> [sub]`, generated from the registered specs: nothing here is written by hand. */
 import { errorCard, helpCard, type Bilingual, type Card, type HelpCardInput } from '../../cards/index.js';
-import { commandKey, type CommandRegistry, type RegisteredCommand } from './registry.js';
+import { commandKey, type CommandRegistry, type RegisteredCommand, type Resolution } from './registry.js';
 import { describeArgs } from './spec.js';
 
 export type HelpContent = { ok: true; help: HelpCardInput } | { ok: false; typed: string; suggestions: string[] };
@@ -28,10 +28,13 @@ export function helpContent(registry: CommandRegistry, topic: readonly string[])
   if (resolution.kind === 'needs_sub' && sub === undefined) {
     return { ok: true, help: { commands: listing(all.filter((e) => e.name === name)) } };
   }
-  const typed = resolution.kind === 'unknown' ? name : commandKey({ name, ...(sub ? { sub } : {}) });
-  const suggestions =
-    resolution.kind === 'unknown' ? resolution.suggestions : resolution.suggestions.map((s) => `${name} ${s}`);
-  return { ok: false, typed, suggestions };
+  return { ok: false, ...unresolved(resolution) };
+}
+
+/** What was typed for a command that did not resolve, and the closest registered ones, as full command keys. */
+export function unresolved<H>(r: Exclude<Resolution<H>, { kind: 'found' }>): { typed: string; suggestions: string[] } {
+  if (r.kind === 'unknown') return { typed: r.typed, suggestions: r.suggestions };
+  return { typed: commandKey({ name: r.name, ...(r.typed ? { sub: r.typed } : {}) }), suggestions: r.suggestions.map((s) => `${r.name} ${s}`) };
 }
 
 export function helpFor(registry: CommandRegistry, topic: readonly string[]): Card {

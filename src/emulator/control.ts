@@ -50,7 +50,12 @@ const callsQuery = z.object({
 });
 
 function badRequest(res: Response, error: z.ZodError | string): void {
-  const message = typeof error === 'string' ? error : error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+  const message = typeof error === 'string'
+    ? error
+    : error.issues.map((i) => {
+      const fix = i.code === 'unrecognized_keys' ? ' (remove it or correct its spelling)' : '';
+      return `${i.path.join('.') || '(body)'}: ${i.message}${fix}`;
+    }).join('; ');
   res.status(400).json({ error: message });
 }
 
@@ -118,9 +123,11 @@ export function controlRoutes(kit: Kit): express.Router {
 
   /** Issues a c-… card token for a message, as a card callback would (for manual runs; tests may use state). */
   r.post('/_emulator/card-token', (req, res) => {
-    const id = z.object({ message_id: z.string().startsWith('om_') }).safeParse(req.body ?? {});
+    const id = z.object({ message_id: z.string().startsWith('om_', 'must be a message id such as om_1a2b3c') }).safeParse(req.body ?? {});
     if (!id.success) return badRequest(res, id.error);
-    if (!state.messages.has(id.data.message_id)) return badRequest(res, `no message ${id.data.message_id}`);
+    if (!state.messages.has(id.data.message_id)) {
+      return badRequest(res, `no message ${id.data.message_id}: GET /_emulator/state lists the messages the bot has sent`);
+    }
     res.json({ token: state.issueCardToken(id.data.message_id) });
   });
 

@@ -3,11 +3,11 @@
  * (platform.md §1–2). Events get HTTP 200 within 3 s or are re-pushed after 15 s, 5 min, 1 h and 6 h
  * (emulator time); callbacks are answered within 3 s or fail, with no re-push; url_verification within 1 s.
  */
-import { randomBytes } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { buildLegacyCardPush, buildPush, type PushSecrets, type WirePush } from './push.js';
-import type { EmulatorState, Message, SeedUser } from './state.js';
+import { randomId, type EmulatorState, type Message, type SeedUser } from './state.js';
 
 export const RETRY_LADDER_S = [15, 300, 3600, 21_600] as const;
 export const EVENT_DEADLINE_MS = 3000;
@@ -63,8 +63,6 @@ export interface CallbackResult {
   /** The message's card after the answer was applied. */
   card?: Record<string, unknown>;
 }
-
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 interface CardButton {
   label: string;
@@ -137,7 +135,7 @@ export class EventDelivery {
 
   /** The console's "save request URL" check: answered with exactly {"challenge": …} within 1 s. */
   async verifyUrl(url = this.requireBot().eventUrl): Promise<{ ok: boolean; reason?: string; ms: number }> {
-    const challenge = hex(16);
+    const challenge = randomId('', 32);
     const payload = { challenge, token: this.bot?.verificationToken ?? '', type: 'url_verification' };
     const r = await this.post(url, buildPush(payload, this.secrets()), CHALLENGE_DEADLINE_MS);
     if (r.error) return { ok: false, reason: r.error, ms: r.ms };
@@ -157,7 +155,7 @@ export class EventDelivery {
     const payload = {
       schema: '2.0',
       header: {
-        event_id: hex(16),
+        event_id: randomId('', 32),
         token: bot.verificationToken ?? '',
         create_time: String(this.state.now()),
         event_type: type,
@@ -212,7 +210,7 @@ export class EventDelivery {
   /** Resolves when the event was delivered or gave up (for tests). */
   async settled(record: EventRecord, timeoutMs = 10_000): Promise<EventRecord> {
     const until = Date.now() + timeoutMs;
-    while (record.state === 'pending' && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    while (record.state === 'pending' && Date.now() < until) await pause(10);
     return record;
   }
 
@@ -297,7 +295,7 @@ export class EventDelivery {
           {
             schema: '2.0',
             header: {
-              event_id: hex(16), token: bot.verificationToken ?? '', create_time: String(this.state.now() * 1000),
+              event_id: randomId('', 32), token: bot.verificationToken ?? '', create_time: String(this.state.now() * 1000),
               event_type: 'card.action.trigger', tenant_key: this.state.app.tenantKey, app_id: this.state.app.appId,
             },
             event: {

@@ -2,13 +2,13 @@
  * The route kit: every emulator endpoint is declared through it, so token checks, rate limits, fault
  * injection, the call log and the error body are the same everywhere.
  *
- * Writing a route module (e.g. src/emulator/mail.ts):
+ * Writing a route module (mail.ts, chats.ts and the others follow this shape):
  *
  * ```ts
  * import { z } from 'zod';
  * import type { Kit } from './kit.js';
  *
- * export function mailRoutes(kit: Kit) {
+ * export function myRoutes(kit: Kit) {
  *   const r = kit.routes();
  *   const store = new Map<string, Mailgroup>();
  *   kit.state.registerSection('mailgroups', { reset: () => store.clear(), snapshot: () => [...store.values()] });
@@ -36,7 +36,7 @@
  * Every time is emulator time (`kit.clock.now()`), which runs `timeScale` times faster than real time.
  *
  * Testing a module before it is mounted by default:
- * `const emu = await startEmulator({ modules: [...DEFAULT_MODULES, mailRoutes] })` (index.ts); then
+ * `const emu = await startEmulator({ modules: [...DEFAULT_MODULES, myRoutes] })` (index.ts); then
  * `new lark.Client({ appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, domain: emu.url })`.
  * Users: `emu.state.users` / `userByEmail()`; user tokens: `emu.state.userTokens` via the OAuth flow.
  *
@@ -46,12 +46,12 @@
  * user-only endpoint called with a tenant token → 99991668 (the user token it needs is invalid); a
  * tenant-only endpoint called with a user token → 99991663; an unknown prefix → 99991671.
  */
-import { randomBytes } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import express, { type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { codeInfo, type DocPage } from './codes.js';
 import type { EmulatorClock } from './clock.js';
-import type { EmulatorState, SeedUser } from './state.js';
+import { randomId, type EmulatorState, type SeedUser } from './state.js';
 import { checkTenantToken } from './tokens.js';
 
 export type TokenRequirement = 'tenant' | 'user' | 'tenant_or_user' | 'none';
@@ -176,7 +176,6 @@ interface FaultEffects {
 }
 
 const NO_FAULT: FaultEffects = { latencyMs: 0, latencyAfterMs: 0, dropAfter: false };
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface CallRecord {
   seq: number;
@@ -282,7 +281,7 @@ export class Kit {
 
   logId(): string {
     const d = new Date(this.clock.now()).toISOString().replace(/\D/g, '').slice(0, 14);
-    return d + randomBytes(10).toString('hex').toUpperCase();
+    return d + randomId('', 20).toUpperCase();
   }
 
   /** Sends an ApiError as the generic error body (also used by the server's 404 and JSON-parse handlers). */
@@ -351,7 +350,7 @@ export class Kit {
   private startRecord(req: Request): CallRecord {
     const record: CallRecord = {
       seq: ++this.seq, at: this.clock.now(), method: req.method, path: req.path, query: { ...req.query },
-      body: req.body ?? {}, caller: 'anonymous', status: 0, code: undefined, fault: false,
+      body: withoutSecrets(req.body ?? {}), caller: 'anonymous', status: 0, code: undefined, fault: false,
     };
     // Control calls (/_emulator/…) are not Open API traffic: keep them out of the log.
     if (req.path.startsWith('/open-apis/')) this.calls.push(record);
@@ -430,12 +429,21 @@ export class Kit {
     this.busy.add(busyKey);
     try {
       const result = await handler();
-      await new Promise((r) => setTimeout(r, serial.processingMs ?? 20));
+      await pause(serial.processingMs ?? 20);
       return result;
     } finally {
       this.busy.delete(busyKey);
     }
   }
+}
+
+/** Credential fields of the token endpoints: the call log, like GET /_emulator/state, never shows them. */
+const SECRET_FIELDS = ['app_secret', 'client_secret', 'code', 'code_verifier', 'refresh_token'];
+
+function withoutSecrets(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const entries = Object.entries(body).map(([k, v]) => [k, SECRET_FIELDS.includes(k) ? '[redacted]' : v]);
+  return Object.fromEntries(entries);
 }
 
 function routeIdOf(spec: { method: Method; path: string }): string {

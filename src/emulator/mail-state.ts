@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { EmlSummary } from './mime.js';
-import type { StateSection } from './state.js';
+import { encodeBase64Url, type EmlSummary } from './mime.js';
+import { randomId, type StateSection } from './state.js';
 
 const count = z.number().int().min(0);
 
@@ -139,7 +139,7 @@ export class MailState implements StateSection {
   }
 
   addMailgroup(input: Omit<Mailgroup, 'mailgroup_id' | 'members' | 'createdAt'>): Mailgroup {
-    const group: Mailgroup = { ...input, mailgroup_id: randomUUID().replace(/-/g, ''), members: new Map(), createdAt: this.now() };
+    const group: Mailgroup = { ...input, mailgroup_id: randomId(''), members: new Map(), createdAt: this.now() };
     this.mailgroups.set(group.mailgroup_id, group);
     return group;
   }
@@ -196,8 +196,8 @@ export class MailState implements StateSection {
       limits: this.limits,
       mailgroups: [...this.mailgroups.values()].map((g) => ({ ...g, members: [...g.members.values()] })),
       contacts: Object.fromEntries(this.contacts),
-      drafts: [...this.drafts.values()].map(({ raw, ...d }) => ({ ...d, raw: raw.toString('base64url') })),
-      sent: this.sent.map(({ raw, ...m }) => ({ ...m, raw: raw.toString('base64url') })),
+      drafts: [...this.drafts.values()].map(({ raw, ...d }) => ({ ...d, raw: encodeBase64Url(raw) })),
+      sent: this.sent.map(({ raw, ...m }) => ({ ...m, raw: encodeBase64Url(raw) })),
     };
   }
 }

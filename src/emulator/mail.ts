@@ -3,7 +3,6 @@
  * mail contacts (mail-contact-create.md), and, from mail-send.ts, messages/send and drafts.
  * Also `GET|POST /_emulator/mail/limits` to read or lower the tenant's mail quotas at run time.
  */
-import { randomBytes } from 'node:crypto';
 import type express from 'express';
 import { z } from 'zod';
 import type { Kit } from './kit.js';
@@ -15,7 +14,7 @@ import { fail, parseWith, requireMailbox, rule } from './mail-http.js';
 import { sendRoutes } from './mail-send.js';
 import { MailState, type Mailgroup, type MailgroupMember } from './mail-state.js';
 import { DEPARTMENTS } from './seed.js';
-import type { UserIdType } from './state.js';
+import { randomId, type UserIdType } from './state.js';
 
 const MG = '/open-apis/mail/v1/mailgroups';
 const MG_PAGE = 'mail-mailgroup-create' as const;
@@ -79,7 +78,7 @@ export function mailRoutes(kit: Kit): express.Router {
   /** Validates one member against the directory; throws RuleError (→ 1234008). */
   const toMember = (group: Mailgroup, input: MemberInput, idType: UserIdType, pending: MailgroupMember[]): MailgroupMember => {
     const email = input.email?.toLowerCase();
-    const member: MailgroupMember = { member_id: randomBytes(8).toString('hex'), type: input.type };
+    const member: MailgroupMember = { member_id: randomId('', 16), type: input.type };
     switch (input.type) {
       case 'USER': {
         const user = state.userById(idType, input.user_id ?? '');
@@ -144,7 +143,7 @@ export function mailRoutes(kit: Kit): express.Router {
     method: 'post', path: MG, token: 'tenant', limits: { perSecond: 100 },
     handler: (ctx) => {
       const body = parseWith(kit, mailgroupCreateSchema, ctx.req.body, 1234008, MG_PAGE);
-      const email = (body.email ?? `mailgroup-${randomBytes(4).toString('hex')}@${domain}`).toLowerCase();
+      const email = (body.email ?? `${randomId('mailgroup-', 8)}@${domain}`).toLowerCase();
       if (domainOf(email) !== domain) throw fail(kit, 1234019, MG_PAGE, `the tenant's mail domain is ${domain}, not ${domainOf(email)}`);
       if (mail.mailgroup(email)) throw fail(kit, 1234006, MG_PAGE, `${email} is already a mail group`);
       if (state.userByMailbox(email)) throw fail(kit, 1234033, MG_PAGE, `${email} is a user's login mailbox`);

@@ -10,7 +10,7 @@ import type { Middleware } from './compose.js';
 
 export const newReference = (): string => randomBytes(4).toString('hex');
 
-export function failureCard(err: unknown, reference: string): Card {
+function failureCard(err: unknown, reference: string): Card {
   const title: Bilingual = { zh: '操作失败', en: 'Something went wrong' };
   if (err instanceof FeishuError) {
     const { problem, nextStep } = err.explain();
