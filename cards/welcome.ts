@@ -12,8 +12,8 @@ export function welcomeCard(o: WelcomeCardInput): Card {
     const els = new Elements();
     els.markdown(
       twoLines({
-        zh: '我可以帮你创建群聊、邮件组和邮件联系人，也能撰写并发送邮件。',
-        en: 'I can create group chats, mail groups and mail contacts, and compose and send mail.',
+        zh: '我可以帮你管理工作区：下面是我现在能做的事。',
+        en: 'I run workspace operations for you: here is what I can do now.',
       }),
     );
     if (entries.length) els.markdown(listBlock({ zh: '常用命令', en: 'Commands' }, entries, shown));

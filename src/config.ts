@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ENDPOINTS } from './feishu/limits.js';
 
 const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as ou_1a2b3c');
 
@@ -51,7 +52,15 @@ export const appConfigSchema = z
       })
       .strict()
       .default({ enabled: true, steps: [] }),
-    rateLimits: z.record(z.string(), rateLimit).default({}),
+    rateLimits: z.record(z.string(), rateLimit)
+      .superRefine((limits, ctx) => {
+        for (const name of Object.keys(limits)) {
+          if (!(ENDPOINTS as readonly string[]).includes(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `unknown endpoint: use one of ${ENDPOINTS.join(', ')}` });
+          }
+        }
+      })
+      .default({}),
     /** Bot menu event_key → command text, e.g. {"help": "/help"}. */
     menu: z.record(z.string().min(1).max(30), z.string().startsWith('/', 'must be a command such as "/help"')).default({}),
     receiver: z

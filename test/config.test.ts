@@ -45,6 +45,12 @@ describe('configuration', () => {
     expect(joined).toMatch(/env PORT/);
   });
 
+  it('names an unknown rate-limit endpoint and lists the valid ones', () => {
+    const joined = problemsOf({ rateLimits: { 'chat.craete': { perSecond: 10 }, 'chat.create': { perSecond: 10 } } }).join('\n');
+    expect(joined).toMatch(/rateLimits\.chat\.craete: unknown endpoint: use one of .*chat\.create/);
+    expect(problemsOf({ rateLimits: { 'chat.create': { perMinute: 600 } } })).toEqual([]);
+  });
+
   it('refuses half a set of credentials', () => {
     expect(problemsOf({}, { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718' }).join()).toMatch(/set both/);
   });
