@@ -3,7 +3,8 @@
  * resolves, with synchronous=FULL, so an acknowledged event survives a crash of the process or the machine.
  * Enqueues, claims and completions are group-committed: those asked for in one turn of the event loop share a transaction,
  * so a burst of pushes costs one fsync rather than one each, and still none resolves before it is on disk.
- * Expiry is by timestamp columns compared on read, plus a sweep at most once a minute to keep tables small.
+ * Expiry is by timestamp columns compared on read, plus a sweep at most once a minute to keep tables small:
+ * on a timer and on key/value writes, never inside the transaction that acknowledges webhooks.
  */
 import Database from 'better-sqlite3';
 import type { AuditRecord, AuditResult, InboxItem, Store } from './store.js';
@@ -109,6 +110,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private lastSweep = 0;
+  private readonly sweeper: NodeJS.Timeout;
   private readonly q;
   private readonly writes: GroupCommit;
 
@@ -125,6 +127,7 @@ export class SqliteStore implements Store {
     this.db.exec(SCHEMA);
     const db = this.db;
     this.writes = new GroupCommit(db);
+    this.sweeper = setInterval(() => this.db.open && this.sweep(this.now()), SWEEP_EVERY_MS).unref();
     this.q = {
       dedupeLive: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM dedupe WHERE key = ? AND expires_at > ?'),
       dedupeSet: db.prepare<[string, number]>('INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
@@ -161,7 +164,6 @@ export class SqliteStore implements Store {
     // The write lock is held from the start of the batch, so two connections cannot both see the key as new.
     return this.writes.submit((): 'accepted' | 'duplicate' => {
       const now = this.now();
-      this.sweep(now);
       if (this.q.dedupeLive.get(item.dedupeKey, now)) return 'duplicate';
       this.q.dedupeSet.run(item.dedupeKey, now + dedupeTtlMs);
       this.q.insertItem.run(item.id, item.dedupeKey, item.type, item.payload, item.receivedAt, now);
@@ -240,6 +242,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     if (!this.db.open) return;
     this.writes.flush(); // writes asked for before close still commit
     this.db.close();
