@@ -45,5 +45,4 @@ describe('layer rules', () => {
   ])('allows %s importing %s', async (file, specifier) => {
     expect(await importErrors(file, specifier)).toEqual([]);
   });
-
 });
