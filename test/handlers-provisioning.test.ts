@@ -12,7 +12,7 @@ import { nextAddress } from '../handlers/mailgroup.js';
 import { App } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
-import type { ChatsPort, CreateChatInput, DirectoryPort } from '../src/feishu/ports.js';
+import type { ChatsPort, CreateChatInput, CreateMailgroupInput, DirectoryPort, MailgroupMember, MailgroupsPort } from '../src/feishu/ports.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 import { readCard } from './helpers/provisioning.js';
@@ -91,6 +91,59 @@ describe('/group create with more than 50 members', () => {
     const mentions = Array.from({ length: 51 }, (_, i) => ({ key: `@_user_${i + 1}`, id: { open_id: member(i) }, name: `成员${i}` }));
     await app.handleEvent(command(`/group create 大群 ${mentions.map((m) => m.key).join(' ')}`, mentions));
     expect(readCard(gw.calls.at(-1)?.card)).toContain('群成员数量已达上限');
+  });
+});
+
+/** Mail group ports that refuse the create with `code`; a directory where `outOfScope` users are beyond the app's reach. */
+function mailgroupPorts(o: { refuseWith?: number; outOfScope?: string[] } = {}) {
+  const creates: CreateMailgroupInput[] = [];
+  const added: MailgroupMember[][] = [];
+  const mailgroups: MailgroupsPort = {
+    async create(input) {
+      creates.push(input);
+      if (o.refuseWith) throw new FeishuError({ code: o.refuseWith, msg: 'refused', endpoint: 'mailgroup.create', httpStatus: 409 });
+      return { mailgroupId: 'mg_1', email: input.email, adopted: false };
+    },
+    get: async () => undefined,
+    async addMembers(_id, members) {
+      added.push(members);
+      return { memberIds: members.map((_, i) => `m_${i}`) };
+    },
+  };
+  const directory: DirectoryPort = {
+    async getUser(openId) {
+      if (o.outOfScope?.includes(openId)) throw new FeishuError({ code: 41050, msg: 'no authority', endpoint: 'user.get', httpStatus: 400 });
+      return { openId, name: openId, isResigned: false, enterpriseEmail: openId === REQUESTER ? 'me@corp.example' : undefined };
+    },
+    openIdsByEmail: async (emails) => new Map(emails.map((e) => [e, undefined])),
+  };
+  return { gw: new RecordingGateway({ mailgroups, directory }), creates, added };
+}
+
+describe('/mailgroup create against recording ports', () => {
+  it('answers an address in use with the next address to try', async () => {
+    const { gw, creates } = mailgroupPorts({ refuseWith: 1234006 });
+    await appWith(gw).handleEvent(command('/mailgroup create team@corp.example', []));
+    expect(creates.map((c) => c.email)).toEqual(['team@corp.example']);
+    const card = readCard(gw.calls.at(-1)?.card);
+    expect(card).toContain('该邮箱地址已被占用');
+    expect(card).toContain('/mailgroup create team-2@corp.example');
+  });
+
+  it('answers an unknown domain with the requester\'s own mail domain', async () => {
+    const { gw } = mailgroupPorts({ refuseWith: 1234019 });
+    await appWith(gw).handleEvent(command('/mailgroup create team@wrong.example', []));
+    expect(readCard(gw.calls.at(-1)?.card)).toContain('/mailgroup create team@corp.example');
+  });
+
+  it('creates the group with the members in reach and names the one outside the contact scope', async () => {
+    const { gw, added } = mailgroupPorts({ outOfScope: [member(2)] });
+    const mentions = [1, 2].map((i) => ({ key: `@_user_${i}`, id: { open_id: member(i) }, name: `成员${i}` }));
+    await appWith(gw).handleEvent(command('/mailgroup create team@corp.example @_user_1 @_user_2', mentions));
+    expect(added).toEqual([[{ type: 'USER', userId: member(1) }]]);
+    const card = readCard(gw.calls.at(-1)?.card);
+    expect(card).toContain('邮件组已创建');
+    expect(card).toContain('成员2：不在应用的通讯录范围内');
   });
 });
 
