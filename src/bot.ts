@@ -4,7 +4,7 @@
  */
 import { App } from './app.js';
 import type { Config } from './config.js';
-import { createFeishu, type ClientOptions } from './feishu/index.js';
+import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
@@ -27,6 +27,8 @@ export interface BotOptions {
   timeoutMs?: number;
   /** Inbox tuning (crash tests shorten the lease). */
   inbox?: ServerDeps['inbox'];
+  /** Where calls as a user get that user's token (the token vault); without one they fail as "not signed in". */
+  userTokens?: UserTokenProvider;
   /** Gateway retry tuning (fault tests, benchmarks). */
   gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
 }
@@ -56,6 +58,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     metrics,
     rateLimits: o.config.app.rateLimits,
     timeoutMs: o.timeoutMs,
+    userTokens: o.userTokens,
     ...o.gateway,
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
