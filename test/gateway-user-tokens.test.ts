@@ -3,7 +3,7 @@
  * invalid (99991668) or expired (99991677) asks for a fresh one once, then tries again. A stand-in provider backed
  * by the emulator's token state plays the vault; the calls go to the emulator over HTTP through the official SDK.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NOT_SIGNED_IN } from '../src/feishu/errors.js';
 import { createFeishu } from '../src/feishu/index.js';
 import { asUser } from '../src/feishu/ports.js';
@@ -49,6 +49,19 @@ describe('calls as a user', () => {
     await expect(list()).resolves.toEqual([]);
     expect((await calls()).map((c) => c.code)).toEqual([0, 99991677, 0]);
     expect(tokens.refreshes).toHaveLength(1);
+  });
+
+  it('shares one refresh between calls refused while it runs (a refresh token works only once)', async () => {
+    const { list, tokens } = setup();
+    tokens.hold(lina().open_id, 'u-revokedrevokedrevokedrevoked');
+    let release!: () => void;
+    tokens.refreshGate = new Promise((r) => (release = r));
+    const both = Promise.all([list(), list()]);
+    await vi.waitFor(async () => expect((await calls()).map((c) => c.code)).toEqual([99991668, 99991668]));
+    release();
+    await expect(both).resolves.toEqual([[], []]);
+    expect(tokens.refreshes).toHaveLength(1);
+    expect((await calls()).map((c) => c.code)).toEqual([99991668, 99991668, 0, 0]);
   });
 
   it('refreshes only once when the new token is refused too, and reports that the user must sign in again', async () => {

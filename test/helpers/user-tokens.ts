@@ -10,6 +10,8 @@ export class EmulatorUserTokens implements UserTokenProvider {
   readonly refreshes: { openId: string; rejected: string }[] = [];
   /** Make refresh find no usable sign-in (a revoked refresh token). */
   refreshFails = false;
+  /** Refreshes wait for this, so a test can hold one open while other calls are refused. */
+  refreshGate: Promise<void> = Promise.resolve();
   readonly #tokens = new Map<string, string>();
 
   constructor(private readonly emu: Emulator) {}
@@ -25,6 +27,7 @@ export class EmulatorUserTokens implements UserTokenProvider {
 
   async refresh(openId: string, rejected: string): Promise<string | undefined> {
     this.refreshes.push({ openId, rejected });
+    await this.refreshGate;
     return this.refreshFails ? undefined : this.#issue(openId);
   }
 
