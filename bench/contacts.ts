@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../src/config.js';
-import { realSleep } from '../src/feishu/limits.js';
+import { realSleep } from '../src/feishu/client/limits.js';
 import { startSandbox } from '../src/sandbox.js';
 
 const DOCUMENTED_PER_MINUTE = 20;

@@ -48,7 +48,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
   }
   try {
     const { card } = await once(ctx, 'contact', async (resumed) => {
-      const { contactId } = await ctx.gateway.createMailContact(mailbox, {
+      const { contactId } = await ctx.gateway.mailbox.createContact(mailbox, {
         name: a.name, mailAddress: a.email, phone: a.phone, company: a.company, position: a.position, tag: a.tag, remark: a.remark,
       }, { mayExist: resumed });
       await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);

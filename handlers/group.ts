@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import type { ChatMembersResult } from '../src/feishu/gateway.js';
+import type { ChatMembersResult } from '../src/feishu/ports.js';
 import { MAILGROUP_FAILED, provisionMailgroup } from './mailgroup.js';
 import {
   chars, checkUsers, describeUnusable, domainOf, failureCard, idempotencyKey, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
@@ -83,7 +83,7 @@ async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<voi
   const requester: UserRef | undefined = ctx.sender && { openId: ctx.sender.openId, name: ctx.sender.name ?? ctx.sender.openId };
   const owner = a.owner ?? requester;
   const wanted = a.members.filter((m) => m.openId !== owner?.openId);
-  const { usable, unusable } = await checkUsers(ctx.gateway, owner ? [owner, ...wanted] : wanted);
+  const { usable, unusable } = await checkUsers(ctx.gateway.directory, owner ? [owner, ...wanted] : wanted);
   const ownerProblem = owner && unusable.find((u) => u.openId === owner.openId);
   if (ownerProblem) {
     await ctx.reply(errorCard({
@@ -97,7 +97,7 @@ async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<voi
   const members = usable.filter((u) => u.openId !== owner?.openId);
   const [first, rest] = [members.slice(0, CREATE_BATCH), members.slice(CREATE_BATCH)];
   try {
-    const chat = await ctx.gateway.createChat({
+    const chat = await ctx.gateway.chats.create({
       name: a.name,
       description: a.desc,
       ownerId: owner?.openId,
@@ -105,7 +105,7 @@ async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<voi
       chatType: a.public ? 'public' : 'private',
       groupMessageType: a.thread ? 'thread' : undefined,
     }, { uuid: idempotencyKey(ctx, 'chat.create') });
-    const later = rest.length ? await ctx.gateway.addChatMembers(chat.chatId, rest.map((u) => u.openId)) : noMembersResult;
+    const later = rest.length ? await ctx.gateway.chats.addMembers(chat.chatId, rest.map((u) => u.openId)) : noMembersResult;
     const outcome = outcomeOf(members, unusable, later);
     await ctx.store.set(chatKey(chat.chatId), JSON.stringify({ name: chat.name, members: [...(owner ? [owner] : []), ...outcome.added] }));
     await ctx.audit('im.chat.create', chat.chatId, 'ok', `${outcome.added.length} members`);
@@ -139,8 +139,8 @@ function groupCreatedCard(chatId: string, name: string, owner: UserRef | undefin
 async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<void> {
   const title: Bilingual = { zh: '添加群成员失败', en: 'Could not add the members' };
   try {
-    const { usable, unusable } = await checkUsers(ctx.gateway, a.members);
-    const result = usable.length ? await ctx.gateway.addChatMembers(a.chat, usable.map((u) => u.openId)) : noMembersResult;
+    const { usable, unusable } = await checkUsers(ctx.gateway.directory, a.members);
+    const result = usable.length ? await ctx.gateway.chats.addMembers(a.chat, usable.map((u) => u.openId)) : noMembersResult;
     const o = outcomeOf(usable, unusable, result);
     const raw = await ctx.store.get(chatKey(a.chat));
     if (raw) {

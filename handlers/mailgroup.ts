@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { inline, successCard, type Bilingual, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import { FeishuError } from '../src/feishu/errors.js';
-import type { CreateMailgroupInput } from '../src/feishu/gateway.js';
+import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
+import type { CreateMailgroupInput } from '../src/feishu/ports.js';
 import {
   checkUsers, describeUnusable, domainOf, failureCard, once, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
 } from './provision.js';
@@ -72,8 +72,8 @@ export function nextAddress(email: string): string {
 /** The suggested command after an address problem; `domain` is the tenant's mail domain when known. */
 function retryExample(req: MailgroupRequest, err: FeishuError, domain: string | undefined): string | undefined {
   const local = req.email.slice(0, req.email.lastIndexOf('@'));
-  if (err.code === 1234006 || err.code === 1234033) return `/mailgroup create ${nextAddress(req.email)}`;
-  if (err.code === 1234019 && domain) return `/mailgroup create ${local}@${domain}`;
+  if (isAddressTaken(err)) return `/mailgroup create ${nextAddress(req.email)}`;
+  if (isUnknownMailDomain(err) && domain) return `/mailgroup create ${local}@${domain}`;
   return undefined;
 }
 
@@ -90,19 +90,19 @@ export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?
   };
   try {
     const done = await once(ctx, 'mailgroup', async (resumed) => {
-      const { usable, unusable } = await checkUsers(ctx.gateway, req.members);
-      const { mailgroupId, email, adopted } = await ctx.gateway.createMailgroup(input, { mayExist: resumed });
+      const { usable, unusable } = await checkUsers(ctx.gateway.directory, req.members);
+      const { mailgroupId, email, adopted } = await ctx.gateway.mailgroups.create(input, { mayExist: resumed });
       // Adopted without a crash: this run's own unanswered create, not an earlier run's.
       const reused = resumed && adopted;
       // The group exists from here on: a member failure is reported on the success card, not as a failed command.
       let memberFailure: Bilingual | undefined;
       if (usable.length) {
         try {
-          await ctx.gateway.addMailgroupMembers(mailgroupId, usable.map((u) => ({ type: 'USER' as const, userId: u.openId })));
+          // Resumed after a crash past batch_create: the members may be in already, which the gateway checks.
+          await ctx.gateway.mailgroups.addMembers(mailgroupId, usable.map((u) => ({ type: 'USER' as const, userId: u.openId })), { mayExist: reused });
         } catch (err) {
           if (!(err instanceof FeishuError)) throw err;
-          // Resumed after a crash past batch_create: Feishu refuses members that are already in (1234008).
-          if (!(reused && err.code === 1234008)) memberFailure = err.explain().problem;
+          memberFailure = err.explain().problem;
         }
       }
       const added = memberFailure ? [] : usable;
@@ -114,7 +114,7 @@ export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
     await ctx.audit('mail.mailgroup.create', req.email, 'error', `code ${err.code}`);
-    const domain = err.code === 1234019 ? await ownMailbox(ctx).then((m) => (m ? domainOf(m) : undefined), () => undefined) : undefined;
+    const domain = isUnknownMailDomain(err) ? await ownMailbox(ctx).then((m) => (m ? domainOf(m) : undefined), () => undefined) : undefined;
     return { card: failureCard(MAILGROUP_FAILED, err, retryExample(req, err, domain)), replayed: false, failed: true };
   }
 }

@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { feishuErrorCard, inline, type Bilingual, type Card } from '../cards/index.js';
 import type { Context } from '../src/context.js';
-import { FeishuError } from '../src/feishu/errors.js';
-import type { FeishuGateway } from '../src/feishu/gateway.js';
+import { FeishuError, isUserOutOfReach } from '../src/feishu/errors.js';
+import type { DirectoryPort } from '../src/feishu/ports.js';
 
-export type Ctx = Context<FeishuGateway>;
+export type Ctx = Context;
 
 /** A user as the parser hands over an @mention (also `owner=@user`). */
 export const userRef = z.object({ openId: z.string(), name: z.string() });
@@ -80,14 +80,14 @@ export interface Unusable {
  * Looks every user up before any create call, so one resigned or out-of-scope member does not fail the whole
  * call (Feishu rejects the entire chat create for one such id) and each is reported by name.
  */
-export async function checkUsers(gateway: FeishuGateway, users: readonly UserRef[]): Promise<{ usable: UserRef[]; unusable: Unusable[] }> {
+export async function checkUsers(directory: DirectoryPort, users: readonly UserRef[]): Promise<{ usable: UserRef[]; unusable: Unusable[] }> {
   const unique = [...new Map(users.map((u) => [u.openId, u])).values()];
   const verdicts = await Promise.all(unique.map(async (u): Promise<Unusable | undefined> => {
     try {
-      const found = await gateway.getUser(u.openId);
+      const found = await directory.getUser(u.openId);
       return found.isResigned ? { ...u, reason: { zh: '已离职', en: 'has left the organisation' } } : undefined;
     } catch (err) {
-      if (err instanceof FeishuError && (err.code === 41050 || err.code === 40001)) {
+      if (isUserOutOfReach(err)) {
         return { ...u, reason: { zh: '不在应用的通讯录范围内', en: 'is outside the app\'s contact scope' } };
       }
       throw err;
@@ -104,7 +104,7 @@ export const describeUnusable = (u: Unusable): string => `${u.name}：${inline(u
 /** The requester's own mailbox address: the handlers use the tenant token, which cannot say "me". */
 export async function ownMailbox(ctx: Ctx): Promise<string | undefined> {
   if (!ctx.sender) return undefined;
-  const user = await ctx.gateway.getUser(ctx.sender.openId);
+  const user = await ctx.gateway.directory.getUser(ctx.sender.openId);
   return user.enterpriseEmail;
 }
 

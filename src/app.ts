@@ -13,9 +13,9 @@
 import { z } from 'zod';
 import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type Card } from '../cards/index.js';
 import type { Config } from './config.js';
-import { Context, type ActionResult, type ContextInit, type CoreGateway, type Sender, type Target, type Toast } from './context.js';
+import { Context, type ActionResult, type ContextInit, type Sender, type Target, type Toast } from './context.js';
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
-import type { FeishuGateway } from './feishu/gateway.js';
+import type { FeishuPorts } from './feishu/ports.js';
 import { helpFor, unknownCommandCard, unresolved } from './commands/help.js';
 import { describeParseError, parseCommand, type ParsedCommand, type ParseOptions, type ParseResult } from './commands/parse.js';
 import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
@@ -28,19 +28,19 @@ import { errorBoundary } from './middleware/error-boundary.js';
 import { ignoreBots } from './middleware/ignore-bots.js';
 import type { Store } from './store/store.js';
 
-export type CommandHandler<G extends CoreGateway, A> = (ctx: Context<G>, args: A) => Promise<void>;
-export type ActionHandler<G extends CoreGateway, A> = (ctx: Context<G>, args: A) => Promise<ActionResult | void>;
+export type CommandHandler<A> = (ctx: Context, args: A) => Promise<void>;
+export type ActionHandler<A> = (ctx: Context, args: A) => Promise<ActionResult | void>;
 /** `event` is the envelope's `event` object, as Feishu sent it. */
-export type EventHandler<G extends CoreGateway> = (ctx: Context<G>, event: Record<string, unknown>) => Promise<void>;
+export type EventHandler = (ctx: Context, event: Record<string, unknown>) => Promise<void>;
 
 export interface ActionOptions {
   /** Title of the progress card shown when the handler outlasts the card budget. */
   progress?: Bilingual;
 }
 
-export interface AppOptions<G extends CoreGateway> {
+export interface AppOptions {
   config: Config;
-  gateway: G;
+  gateway: FeishuPorts;
   store: Store;
   logger?: Logger;
   metrics?: Metrics;
@@ -55,11 +55,11 @@ export const DEFAULT_CARD_BUDGET_MS = 2_500;
 
 type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
 /** What a delivery tells about its context; the app adds the rest. */
-type Parts = Partial<Pick<ContextInit<CoreGateway>, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target'>>;
+type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target'>>;
 
-interface ActionEntry<G extends CoreGateway> {
+interface ActionEntry {
   schema: z.ZodObject;
-  handler: ActionHandler<G, unknown>;
+  handler: ActionHandler<unknown>;
   progress?: Bilingual;
 }
 
@@ -133,17 +133,17 @@ const HINT: Card = successCard({
   summary: { zh: '我只读懂以 / 开头的文字命令。发送 /help 查看我能做什么。', en: 'I read text commands starting with /. Send /help to see what I can do.' },
 });
 
-export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandler {
-  readonly #opts: AppOptions<G>;
+export class App implements DeliveryHandler {
+  readonly #opts: AppOptions;
   readonly #logger: Logger;
   readonly #now: () => number;
-  readonly #registry = new CommandRegistry<CommandHandler<G, unknown>>();
-  readonly #actions = new Map<string, ActionEntry<G>>();
-  readonly #events = new Map<string, EventHandler<G>[]>();
-  readonly #middleware: Middleware<G>[];
+  readonly #registry = new CommandRegistry<CommandHandler<unknown>>();
+  readonly #actions = new Map<string, ActionEntry>();
+  readonly #events = new Map<string, EventHandler[]>();
+  readonly #middleware: Middleware[];
   #bot: Promise<{ openId: string; name: string }> | undefined;
 
-  constructor(opts: AppOptions<G>) {
+  constructor(opts: AppOptions) {
     this.#opts = opts;
     this.#logger = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
@@ -151,25 +151,25 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
     this.#registerBuiltins();
   }
 
-  use(middleware: Middleware<G>): this {
+  use(middleware: Middleware): this {
     this.#middleware.push(middleware);
     return this;
   }
 
   /** `name` is "group" or "group create"; the handler's args are the spec schema's output type. */
-  command<S extends z.ZodObject>(name: string, spec: CommandSpec<S>, handler: CommandHandler<G, z.infer<S>>): this {
-    this.#registry.add(name, spec as unknown as CommandSpec, handler as CommandHandler<G, unknown>);
+  command<S extends z.ZodObject>(name: string, spec: CommandSpec<S>, handler: CommandHandler<z.infer<S>>): this {
+    this.#registry.add(name, spec as unknown as CommandSpec, handler as CommandHandler<unknown>);
     return this;
   }
 
   /** Buttons carry `{ action: name, ...args }`; args (+ form values) are validated by `schema`. */
-  action<S extends z.ZodObject>(name: string, schema: S, handler: ActionHandler<G, z.infer<S>>, opts: ActionOptions = {}): this {
+  action<S extends z.ZodObject>(name: string, schema: S, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): this {
     if (this.#actions.has(name)) throw new Error(`card action "${name}" is registered twice`);
-    this.#actions.set(name, { schema, handler: handler as ActionHandler<G, unknown>, ...opts });
+    this.#actions.set(name, { schema, handler: handler as ActionHandler<unknown>, ...opts });
     return this;
   }
 
-  event(type: string, handler: EventHandler<G>): this {
+  event(type: string, handler: EventHandler): this {
     this.#events.set(type, [...(this.#events.get(type) ?? []), handler]);
     return this;
   }
@@ -265,13 +265,13 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
     const log = this.#logger.child({ eventId });
     if (token) {
       try {
-        return await this.#opts.gateway.updateCardByToken(token, card);
+        return await this.#opts.gateway.im.updateCardByToken(token, card);
       } catch (err) {
         log.warn({ err }, 'delayed card update failed; patching the message instead');
       }
     }
     if (!messageId) return void log.error('cannot update the card: no token worked and no message id');
-    await this.#opts.gateway.patchCard(messageId, card).catch((err: unknown) => log.error({ err }, 'could not update the card'));
+    await this.#opts.gateway.im.patchCard(messageId, card).catch((err: unknown) => log.error({ err }, 'could not update the card'));
   }
 
   async #onMessage(delivery: Delivery, event: Record<string, unknown>): Promise<void> {
@@ -331,7 +331,7 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
     });
   }
 
-  async #dispatch(ctx: Context<G>, resolution: Resolution<CommandHandler<G, unknown>>, parsed: ParsedCommand): Promise<void> {
+  async #dispatch(ctx: Context, resolution: Resolution<CommandHandler<unknown>>, parsed: ParsedCommand): Promise<void> {
     if (resolution.kind !== 'found') {
       ctx.outcome = 'invalid';
       if (resolution.kind === 'needs_sub' && resolution.typed === undefined) {
@@ -357,7 +357,7 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
     await handler(ctx, bound.args);
   }
 
-  async #run(ctx: Context<G>, last: () => Promise<void>): Promise<void> {
+  async #run(ctx: Context, last: () => Promise<void>): Promise<void> {
     const started = this.#now();
     await compose(this.#middleware)(ctx, last);
     this.#opts.metrics?.handlerSeconds.observe(
@@ -366,10 +366,10 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
     );
   }
 
-  async #context(delivery: DeliveryRef, kind: Context['kind'], parts: Parts): Promise<Context<G>> {
+  async #context(delivery: DeliveryRef, kind: Context['kind'], parts: Parts): Promise<Context> {
     const bot = await this.#botInfo();
     const defined = Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined));
-    return new Context<G>({
+    return new Context({
       ...defined,
       kind,
       delivery,
@@ -383,7 +383,7 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
   }
 
   #botInfo(): Promise<{ openId: string; name: string }> {
-    this.#bot ??= this.#opts.gateway.botInfo().catch((err: unknown) => {
+    this.#bot ??= this.#opts.gateway.im.botInfo().catch((err: unknown) => {
       this.#bot = undefined; // try again on the next delivery
       throw err;
     });

@@ -4,7 +4,8 @@
  */
 import { App } from './app.js';
 import type { Config } from './config.js';
-import { FeishuGateway, type GatewayOptions } from './feishu/gateway.js';
+import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
+import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -26,13 +27,16 @@ export interface BotOptions {
   timeoutMs?: number;
   /** Inbox tuning (crash tests shorten the lease). */
   inbox?: ServerDeps['inbox'];
+  /** Where calls as a user get that user's token (the token vault); without one they fail as "not signed in". */
+  userTokens?: UserTokenProvider;
   /** Gateway retry tuning (fault tests, benchmarks). */
-  gateway?: Pick<GatewayOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
+  gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
 }
 
 export interface Bot {
   app: App;
-  gateway: FeishuGateway;
+  /** Feishu, as the ports the app uses (e2e tests post through it too). */
+  gateway: FeishuPorts;
   store: Store;
   server: BotServer;
   metrics: Metrics;
@@ -46,7 +50,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   const logger = o.logger ?? silentLogger;
   const metrics = createMetrics();
   const store = await openStore(o.config, o.dataDir);
-  const gateway = new FeishuGateway({
+  const gateway = createFeishu({
     appId: o.appId,
     appSecret: o.appSecret,
     domain: o.domain,
@@ -54,6 +58,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     metrics,
     rateLimits: o.config.app.rateLimits,
     timeoutMs: o.timeoutMs,
+    userTokens: o.userTokens,
     ...o.gateway,
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ENDPOINTS } from './feishu/limits.js';
+import { ENDPOINTS } from './feishu/endpoints.js';
 
 const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as ou_1a2b3c');
 

@@ -7,17 +7,9 @@ import { createHash } from 'node:crypto';
 import type { Bilingual, Card } from '../cards/index.js';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery.js';
+import type { FeishuPorts } from './feishu/ports.js';
 import type { Logger } from './log.js';
 import type { AuditResult, Store } from './store/store.js';
-
-/** The gateway methods the app core needs (FeishuGateway implements them; tests may record them). */
-export interface CoreGateway {
-  replyCard(messageId: string, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
-  sendCard(to: { chatId: string } | { openId: string }, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
-  patchCard(messageId: string, card: Card): Promise<void>;
-  updateCardByToken(token: string, card: Card): Promise<void>;
-  botInfo(): Promise<{ openId: string; name: string }>;
-}
 
 export interface Sender {
   openId: string;
@@ -42,10 +34,11 @@ export interface ActionResult {
 /** What middleware decided, for metrics and logs. */
 export type Outcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
 
-export interface ContextInit<G extends CoreGateway> {
+export interface ContextInit {
   kind: ContextKind;
   delivery: Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
-  gateway: G;
+  /** Feishu, as narrow ports per API family; tests pass recording ones. */
+  gateway: FeishuPorts;
   store: Store;
   config: Config;
   logger: Logger;
@@ -66,12 +59,12 @@ export interface Target {
   key: string;
 }
 
-export class Context<G extends CoreGateway = CoreGateway> {
+export class Context {
   readonly kind: ContextKind;
   readonly eventId: string;
   readonly eventType: string;
   readonly logger: Logger;
-  readonly gateway: G;
+  readonly gateway: FeishuPorts;
   readonly store: Store;
   readonly config: Config;
   readonly botOpenId: string;
@@ -88,7 +81,7 @@ export class Context<G extends CoreGateway = CoreGateway> {
   readonly #now: () => number;
   #posts = 0;
 
-  constructor(init: ContextInit<G>) {
+  constructor(init: ContextInit) {
     this.kind = init.kind;
     this.eventId = init.delivery.id;
     this.eventType = init.delivery.type;
@@ -110,14 +103,14 @@ export class Context<G extends CoreGateway = CoreGateway> {
   /** Reply to the originating message; with none (menu clicks, events) post where `send` would. */
   reply(card: Card): Promise<{ messageId: string }> {
     if (!this.messageId) return this.send(card);
-    return this.gateway.replyCard(this.messageId, card, { uuid: this.#nextUuid() });
+    return this.gateway.im.replyCard(this.messageId, card, { uuid: this.#nextUuid() });
   }
 
   /** Post to the chat of the delivery, or to the sender privately when there is no chat. */
   send(card: Card): Promise<{ messageId: string }> {
     const to = this.chatId ? { chatId: this.chatId } : this.sender ? { openId: this.sender.openId } : undefined;
     if (!to) return Promise.reject(new Error(`event ${this.eventType} has neither a chat nor a sender to post to`));
-    return this.gateway.sendCard(to, card, { uuid: this.#nextUuid() });
+    return this.gateway.im.sendCard(to, card, { uuid: this.#nextUuid() });
   }
 
   /** A card action's answer becomes its result; anything else is answered by a reply. */
@@ -131,7 +124,7 @@ export class Context<G extends CoreGateway = CoreGateway> {
     if (this.kind !== 'action' || !this.messageId) {
       return Promise.reject(new Error('updateCard works only in a card action, on the card that was clicked'));
     }
-    return this.gateway.patchCard(this.messageId, card);
+    return this.gateway.im.patchCard(this.messageId, card);
   }
 
   audit(action: string, target: string, result: AuditResult, detail?: string): Promise<void> {

@@ -1,4 +1,4 @@
-/** The app core with the real FeishuGateway (official SDK) against the emulator over HTTP, and a real SQLite store. */
+/** The app core with the real Feishu ports (official SDK) against the emulator over HTTP, and a real SQLite store. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,19 +9,20 @@ import { App } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import type { Delivery } from '../src/delivery.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { FeishuGateway } from '../src/feishu/gateway.js';
+import { createFeishu } from '../src/feishu/index.js';
+import type { FeishuPorts } from '../src/feishu/ports.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 
 let emu: Emulator;
 let dir: string;
 let store: SqliteStore;
-let gateway: FeishuGateway;
+let gateway: FeishuPorts;
 
 beforeAll(async () => {
   emu = await startEmulator();
   dir = mkdtempSync(join(tmpdir(), 'app-emu-'));
   store = new SqliteStore(join(dir, 'bot.sqlite'));
-  gateway = new FeishuGateway({ appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, domain: emu.url });
+  gateway = createFeishu({ appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, domain: emu.url });
 });
 afterAll(async () => {
   await store.close();
@@ -66,7 +67,7 @@ describe('app core against the emulator', () => {
 
   it('finishes a slow card action through the delayed-update token after the ack', async () => {
     const u = user();
-    const sent = await gateway.sendCard({ openId: u.open_id }, successCard({ title: { zh: '草稿', en: 'Draft' } }));
+    const sent = await gateway.im.sendCard({ openId: u.open_id }, successCard({ title: { zh: '草稿', en: 'Draft' } }));
     const token = emu.state.issueCardToken(sent.messageId);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -41,7 +41,7 @@ afterEach(async () => {
 const sees = (text: string) => escapeMd(text);
 
 function makeApp(opts: { cardBudgetMs?: number } = {}) {
-  return new App<RecordingGateway>({ config, gateway: gw, store, reference: () => 'ref0c0ffee', ...opts });
+  return new App({ config, gateway: gw, store, reference: () => 'ref0c0ffee', ...opts });
 }
 
 function delivery(type: string, event: Record<string, unknown>): Delivery {
@@ -70,7 +70,7 @@ const groupArgs = z.object({
   public: z.boolean().optional(),
 });
 
-function withGroupCommand(app: App<RecordingGateway>, handler: (args: z.infer<typeof groupArgs>) => Promise<void> = async () => {}) {
+function withGroupCommand(app: App, handler: (args: z.infer<typeof groupArgs>) => Promise<void> = async () => {}) {
   return app.command('group create', {
     summary: { zh: '创建群聊', en: 'Create a group chat' },
     usage: '/group create <name> [@成员…] [size=N] [--public]',
@@ -357,7 +357,7 @@ describe('app: card actions', () => {
   it('applies authorization to actions listed in the config', async () => {
     const cfg = parseConfig({ admins: [ADMIN], commands: { 'draft.send': { allow: ['admins'] } } }, {});
     let ran = false;
-    const app = new App<RecordingGateway>({ config: cfg, gateway: gw, store })
+    const app = new App({ config: cfg, gateway: gw, store })
       .action('draft.send', sendArgs, async () => void (ran = true));
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_6' }, { from: STRANGER }));
     expect(ran).toBe(false);

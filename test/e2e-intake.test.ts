@@ -139,7 +139,7 @@ describe('a slow card action', () => {
       return { card: successCard({ title: { zh: '慢操作完成', en: 'Slow work done' } }) };
     }, { progress: { zh: '慢操作进行中', en: 'Slow work running' } });
     const user = sb.emulator.state.users[0]!;
-    const { messageId } = await sb.bot.gateway.sendCard(
+    const { messageId } = await sb.bot.gateway.im.sendCard(
       { openId: user.open_id },
       successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '开始', en: 'Start' }, action: 'test.slow' }] }),
     );

@@ -147,7 +147,7 @@ describe('pushes from user actions to the real bot', () => {
     try {
       // Nothing listens on the event URL: only the card URL can answer.
       sb.delivery.configure({ ...endpoint, eventUrl: 'http://127.0.0.1:9/webhook/event', legacyCardCallbacks: true });
-      const { messageId } = await sb.bot.gateway.sendCard(
+      const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user().open_id },
         successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '完成', en: 'Finish' }, action: 'test.done', args: { n: 7 } }] }),
       );
@@ -161,7 +161,7 @@ describe('pushes from user actions to the real bot', () => {
   });
 
   it('welcomes a chat the bot was added to with a card in that chat', async () => {
-    const { chatId } = await sb.bot.gateway.createChat({ name: '交付测试 Intake', userIds: [user().open_id] });
+    const { chatId } = await sb.bot.gateway.chats.create({ name: '交付测试 Intake', userIds: [user().open_id] });
     const record = sb.delivery.botAdded({ chatId, by: user().open_id });
     expect((await sb.delivery.settled(record)).state).toBe('delivered');
     await eventually(() => expect(appMessages(chatId)).toHaveLength(1));

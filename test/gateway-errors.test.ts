@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DOC_CODES, PLATFORM_CODES } from '../src/emulator/codes.js';
-import { ERROR_TABLE, explainCode, FeishuError } from '../src/feishu/errors.js';
+import { ERROR_TABLE, explainCode, FeishuError, isAddressTaken, isUnknownMailDomain, isUserOutOfReach, NETWORK_ERROR } from '../src/feishu/errors.js';
 
 const CJK = /[\u4e00-\u9fff]/;
 
@@ -37,5 +37,45 @@ describe('error table', () => {
     expect(nextStep.en.length).toBeGreaterThan(0);
     expect(explainCode(1234006).problem.zh).toBe('该邮箱地址已被占用。');
     expect(e.message).toContain('chat.create');
+  });
+
+  it('gives each failure a kind a caller can act on', () => {
+    const kind = (code: number, httpStatus = 400) => new FeishuError({ code, msg: 'x', endpoint: 'e', httpStatus }).kind;
+    expect(kind(1234006, 409)).toBe('conflict');
+    expect(kind(1234033, 409)).toBe('conflict');
+    expect(kind(1234013, 404)).toBe('not_found');
+    expect(kind(40001)).toBe('not_found');
+    expect(kind(99991672)).toBe('permission');
+    expect(kind(41050)).toBe('permission');
+    expect(kind(1236007)).toBe('quota');
+    expect(kind(99991403)).toBe('quota');
+    expect(kind(99991400, 429)).toBe('transient');
+    expect(kind(1236006, 429)).toBe('transient');
+    expect(new FeishuError({ code: NETWORK_ERROR, msg: 'x', endpoint: 'e' }).kind).toBe('transient');
+    expect(kind(99991668)).toBe('needs_sign_in');
+    expect(kind(99991677)).toBe('needs_sign_in');
+    expect(kind(20026)).toBe('needs_sign_in');
+    expect(kind(1234008)).toBe('invalid');
+    expect(kind(230099)).toBe('internal');
+    // Unlisted codes: by HTTP status; any 5xx is worth another try whatever the code says.
+    expect(kind(777)).toBe('unknown');
+    expect(kind(777, 404)).toBe('not_found');
+    expect(kind(777, 429)).toBe('transient');
+    expect(kind(1234008, 500)).toBe('transient');
+    for (const [code, info] of Object.entries(ERROR_TABLE)) expect(info.retryable, code).toBe(info.kind === 'transient');
+  });
+
+  it('names the outcomes handlers branch on, so that no handler compares a code', () => {
+    const err = (code: number) => new FeishuError({ code, msg: 'x', endpoint: 'mailgroup.create', httpStatus: 400 });
+    expect([1234006, 1234033, 1234019, 1234008].map((c) => isAddressTaken(err(c)))).toEqual([true, true, false, false]);
+    expect([1234019, 1234006].map((c) => isUnknownMailDomain(err(c)))).toEqual([true, false]);
+    expect([40001, 41050, 99991672].map((c) => isUserOutOfReach(err(c)))).toEqual([true, true, false]);
+    expect(isAddressTaken(new Error('1234006'))).toBe(false);
+  });
+
+  it('says what to do in plain terms, naming no command (a card adds one when its handler knows it exists)', () => {
+    const commands = Object.entries(ERROR_TABLE).flatMap(([code, info]) =>
+      [info.problem.zh, info.problem.en, info.nextStep.zh, info.nextStep.en].filter((t) => /(^|[\s（(“"])\/[a-z]/i.test(t)).map((t) => `${code}: ${t}`));
+    expect(commands).toEqual([]);
   });
 });

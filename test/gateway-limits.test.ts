@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeyedSerializer, MemoryLimiterStore, RateLimiter } from '../src/feishu/limits.js';
+import { KeyedSerializer, MemoryLimiterStore, RateLimiter } from '../src/feishu/client/limits.js';
 
 /** A limiter on a frozen clock: records when each caller was allowed through instead of sleeping. */
 function frozen(overrides?: ConstructorParameters<typeof RateLimiter>[0]) {

@@ -4,7 +4,7 @@ import express from 'express';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MALFORMED_RESPONSE } from '../src/feishu/errors.js';
-import { FeishuGateway } from '../src/feishu/gateway.js';
+import { createFeishu } from '../src/feishu/index.js';
 import { feishuRejection as rejection } from './helpers/emulator.js';
 
 /** A hand-written Feishu stand-in for answer shapes the emulator never produces. */
@@ -49,22 +49,22 @@ afterAll(
 
 function gateway(lines: string[] = []) {
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
-  return new FeishuGateway({ appId: 'cli_a1b2c3d4e5f60718', appSecret: SECRET, domain: url, logger, sleep: async () => {}, maxAttempts: 2 });
+  return createFeishu({ appId: 'cli_a1b2c3d4e5f60718', appSecret: SECRET, domain: url, logger, sleep: async () => {}, maxAttempts: 2 });
 }
 
 describe('gateway: answer shapes', () => {
   it('turns HTTP 200 with a non-zero code into a FeishuError with that code', async () => {
-    const e = await rejection(gateway().createMailgroup({ email: 'a@feishu-ops.example' }));
+    const e = await rejection(gateway().mailgroups.create({ email: 'a@feishu-ops.example' }));
     expect(e).toMatchObject({ code: 1234030, httpStatus: 200, logId: 'LOG-200', endpoint: 'mailgroup.create', retryable: false });
   });
 
   it('turns a non-Feishu 5xx page into a retryable error and retries it', async () => {
-    const e = await rejection(gateway().botInfo());
+    const e = await rejection(gateway().im.botInfo());
     expect(e).toMatchObject({ code: MALFORMED_RESPONSE, httpStatus: 502, retryable: true });
   });
 
   it('reports a success answer that lacks the expected field', async () => {
-    const e = await rejection(gateway().createChat({ name: 'x' }));
+    const e = await rejection(gateway().chats.create({ name: 'x' }));
     expect(e).toMatchObject({ code: MALFORMED_RESPONSE, endpoint: 'chat.create' });
     expect(e.msg).toContain('data.chat_id');
   });
@@ -72,14 +72,14 @@ describe('gateway: answer shapes', () => {
   it('fetches the tenant token once for concurrent calls on a cold cache', async () => {
     tokenRequests = 0;
     const gw = gateway();
-    await Promise.allSettled(Array.from({ length: 5 }, () => gw.createMailgroup({ email: 'a@feishu-ops.example' })));
+    await Promise.allSettled(Array.from({ length: 5 }, () => gw.mailgroups.create({ email: 'a@feishu-ops.example' })));
     expect(tokenRequests).toBe(1);
   });
 
   it('reports wrong app credentials with the platform code', async () => {
     badCredentials = true;
     try {
-      const e = await rejection(gateway().createMailgroup({ email: 'a@feishu-ops.example' }));
+      const e = await rejection(gateway().mailgroups.create({ email: 'a@feishu-ops.example' }));
       expect(e.code).toBe(10014);
       expect(e.explain().nextStep.en).toContain('FEISHU_APP_SECRET');
     } finally {
@@ -90,8 +90,8 @@ describe('gateway: answer shapes', () => {
   it('never writes the token or the app secret to the log', async () => {
     const lines: string[] = [];
     const gw = gateway(lines);
-    await gw.createMailgroup({ email: 'a@feishu-ops.example' }).catch(() => undefined);
-    await gw.botInfo().catch(() => undefined);
+    await gw.mailgroups.create({ email: 'a@feishu-ops.example' }).catch(() => undefined);
+    await gw.im.botInfo().catch(() => undefined);
     expect(lines.length).toBeGreaterThan(0);
     const all = lines.join('\n');
     expect(all).not.toContain(TOKEN);
@@ -99,7 +99,7 @@ describe('gateway: answer shapes', () => {
   });
 
   it('refuses bad input before calling Feishu, saying what is wrong', async () => {
-    await expect(gateway().createMailgroup({ email: 'not-an-address' })).rejects.toThrow(/createMailgroup: email must be an email address/);
-    await expect(gateway().addChatMembers('oc_1', ['bob'])).rejects.toThrow(/must be an open_id/);
+    await expect(gateway().mailgroups.create({ email: 'not-an-address' })).rejects.toThrow(/mailgroups.create: email must be an email address/);
+    await expect(gateway().chats.addMembers('oc_1', ['bob'])).rejects.toThrow(/must be an open_id/);
   });
 });

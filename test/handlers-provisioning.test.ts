@@ -1,6 +1,6 @@
 /**
- * What the emulator cannot show: its directory has 9 users, so chats of more than 50 members run against a stand-in
- * for the three gateway calls involved. Plus the pure pieces (addresses, slugs) and that every example runs.
+ * What the emulator cannot show: its directory has 9 users, so chats of more than 50 members run against stand-in
+ * chat and directory ports (plain objects, no casts). Plus the pure pieces (addresses, slugs) and that every example runs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { nextAddress } from '../handlers/mailgroup.js';
 import { App } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
-import type { CreateChatInput, FeishuGateway } from '../src/feishu/gateway.js';
+import type { ChatsPort, CreateChatInput, CreateMailgroupInput, DirectoryPort, MailgroupMember, MailgroupsPort } from '../src/feishu/ports.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 import { readCard } from './helpers/provisioning.js';
@@ -20,24 +20,25 @@ import { readCard } from './helpers/provisioning.js';
 const REQUESTER = 'ou_requester00000000000000000000';
 const member = (i: number) => `ou_member${String(i).padStart(23, '0')}`;
 
-/** The chat calls of FeishuGateway, answering as Feishu would for a directory where `gone` users do not exist. */
-class ChatGateway extends RecordingGateway {
-  readonly creates: CreateChatInput[] = [];
-  readonly adds: string[][] = [];
-  constructor(private readonly gone: Set<string>) {
-    super();
-  }
-  async getUser(openId: string) {
-    return { openId, name: openId, isResigned: false };
-  }
-  async createChat(params: CreateChatInput) {
-    this.creates.push(params);
-    return { chatId: 'oc_created', name: params.name ?? '' };
-  }
-  async addChatMembers(_chatId: string, openIds: string[]) {
-    this.adds.push(openIds);
-    return { invalidIds: [], notExistedIds: openIds.filter((id) => this.gone.has(id)), pendingApprovalIds: [] };
-  }
+/** The chat and directory ports, answering as Feishu would for a directory where `gone` users do not exist. */
+function chatPorts(gone: Set<string>) {
+  const creates: CreateChatInput[] = [];
+  const adds: string[][] = [];
+  const chats: ChatsPort = {
+    async create(params) {
+      creates.push(params);
+      return { chatId: 'oc_created', name: params.name ?? '' };
+    },
+    async addMembers(_chatId, openIds) {
+      adds.push(openIds);
+      return { invalidIds: [], notExistedIds: openIds.filter((id) => gone.has(id)), pendingApprovalIds: [] };
+    },
+  };
+  const directory: DirectoryPort = {
+    getUser: async (openId) => ({ openId, name: openId, isResigned: false }),
+    openIdsByEmail: async (emails) => new Map(emails.map((e) => [e, undefined])),
+  };
+  return { gw: new RecordingGateway({ chats, directory }), creates, adds };
 }
 
 const dirs: string[] = [];
@@ -46,7 +47,7 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 function appWith(gateway: RecordingGateway) {
   const dir = mkdtempSync(join(tmpdir(), 'handlers-'));
   dirs.push(dir);
-  const app = new App({ config: parseConfig({}, {}), gateway: gateway as unknown as FeishuGateway, store: new SqliteStore(join(dir, 'bot.sqlite')) });
+  const app = new App({ config: parseConfig({}, {}), gateway, store: new SqliteStore(join(dir, 'bot.sqlite')) });
   registerHandlers(app);
   return app;
 }
@@ -66,15 +67,15 @@ function command(text: string, mentions: { key: string; id: { open_id: string };
 describe('/group create with more than 50 members', () => {
   it('creates the chat with 50, adds the rest in a second call and names those Feishu could not add', async () => {
     const gone = new Set([member(55), member(58)]);
-    const gw = new ChatGateway(gone);
+    const { gw, creates, adds } = chatPorts(gone);
     const app = appWith(gw);
     const mentions = Array.from({ length: 60 }, (_, i) => ({ key: `@_user_${i + 1}`, id: { open_id: member(i) }, name: `成员${i}` }));
     await app.handleEvent(command(`/group create 大群 ${mentions.map((m) => m.key).join(' ')}`, mentions));
 
-    expect(gw.creates).toHaveLength(1);
-    expect(gw.creates[0]?.ownerId).toBe(REQUESTER);
-    expect(gw.creates[0]?.userIds).toEqual(Array.from({ length: 50 }, (_, i) => member(i)));
-    expect(gw.adds).toEqual([Array.from({ length: 10 }, (_, i) => member(50 + i))]);
+    expect(creates).toHaveLength(1);
+    expect(creates[0]?.ownerId).toBe(REQUESTER);
+    expect(creates[0]?.userIds).toEqual(Array.from({ length: 50 }, (_, i) => member(i)));
+    expect(adds).toEqual([Array.from({ length: 10 }, (_, i) => member(50 + i))]);
     const card = readCard(gw.calls.at(-1)?.card);
     expect(card).toContain('已添加成员 · Members added**：58');
     expect(card).toContain('成员55：不存在或不可见');
@@ -82,14 +83,67 @@ describe('/group create with more than 50 members', () => {
   });
 
   it('reports a failed batch add as a Feishu error with its next step', async () => {
-    const gw = new ChatGateway(new Set());
-    gw.addChatMembers = async () => {
+    const { gw } = chatPorts(new Set());
+    gw.chats.addMembers = async () => {
       throw new FeishuError({ code: 232013, msg: 'member limit', endpoint: 'chat.members.create' });
     };
     const app = appWith(gw);
     const mentions = Array.from({ length: 51 }, (_, i) => ({ key: `@_user_${i + 1}`, id: { open_id: member(i) }, name: `成员${i}` }));
     await app.handleEvent(command(`/group create 大群 ${mentions.map((m) => m.key).join(' ')}`, mentions));
     expect(readCard(gw.calls.at(-1)?.card)).toContain('群成员数量已达上限');
+  });
+});
+
+/** Mail group ports that refuse the create with `code`; a directory where `outOfScope` users are beyond the app's reach. */
+function mailgroupPorts(o: { refuseWith?: number; outOfScope?: string[] } = {}) {
+  const creates: CreateMailgroupInput[] = [];
+  const added: MailgroupMember[][] = [];
+  const mailgroups: MailgroupsPort = {
+    async create(input) {
+      creates.push(input);
+      if (o.refuseWith) throw new FeishuError({ code: o.refuseWith, msg: 'refused', endpoint: 'mailgroup.create', httpStatus: 409 });
+      return { mailgroupId: 'mg_1', email: input.email, adopted: false };
+    },
+    get: async () => undefined,
+    async addMembers(_id, members) {
+      added.push(members);
+      return { memberIds: members.map((_, i) => `m_${i}`) };
+    },
+  };
+  const directory: DirectoryPort = {
+    async getUser(openId) {
+      if (o.outOfScope?.includes(openId)) throw new FeishuError({ code: 41050, msg: 'no authority', endpoint: 'user.get', httpStatus: 400 });
+      return { openId, name: openId, isResigned: false, enterpriseEmail: openId === REQUESTER ? 'me@corp.example' : undefined };
+    },
+    openIdsByEmail: async (emails) => new Map(emails.map((e) => [e, undefined])),
+  };
+  return { gw: new RecordingGateway({ mailgroups, directory }), creates, added };
+}
+
+describe('/mailgroup create against recording ports', () => {
+  it('answers an address in use with the next address to try', async () => {
+    const { gw, creates } = mailgroupPorts({ refuseWith: 1234006 });
+    await appWith(gw).handleEvent(command('/mailgroup create team@corp.example', []));
+    expect(creates.map((c) => c.email)).toEqual(['team@corp.example']);
+    const card = readCard(gw.calls.at(-1)?.card);
+    expect(card).toContain('该邮箱地址已被占用');
+    expect(card).toContain('/mailgroup create team-2@corp.example');
+  });
+
+  it('answers an unknown domain with the requester\'s own mail domain', async () => {
+    const { gw } = mailgroupPorts({ refuseWith: 1234019 });
+    await appWith(gw).handleEvent(command('/mailgroup create team@wrong.example', []));
+    expect(readCard(gw.calls.at(-1)?.card)).toContain('/mailgroup create team@corp.example');
+  });
+
+  it('creates the group with the members in reach and names the one outside the contact scope', async () => {
+    const { gw, added } = mailgroupPorts({ outOfScope: [member(2)] });
+    const mentions = [1, 2].map((i) => ({ key: `@_user_${i}`, id: { open_id: member(i) }, name: `成员${i}` }));
+    await appWith(gw).handleEvent(command('/mailgroup create team@corp.example @_user_1 @_user_2', mentions));
+    expect(added).toEqual([[{ type: 'USER', userId: member(1) }]]);
+    const card = readCard(gw.calls.at(-1)?.card);
+    expect(card).toContain('邮件组已创建');
+    expect(card).toContain('成员2：不在应用的通讯录范围内');
   });
 });
 

@@ -1,262 +1,16 @@
 /**
- * One error type for every Open API failure, and the table that explains each documented code to a chat user.
- * Sources: the five API pages in shared/feishu-docs, platform.md §3.4 (card update), §4.0 (platform codes),
- * §4.2 (OAuth), §4.3 (messages), §4.4 (chat members), §4.6–4.7 (mail groups, contact).
+ * One error type for every Open API failure, its kind, and the named outcomes handlers branch on.
+ * The codes and their explanations are in error-table.ts.
  */
 import type { Bilingual } from '../../cards/kit.js';
+import { ERROR_TABLE, explainCode, NETWORK_ERROR, type ErrorKind } from './error-table.js';
 
-export interface ErrorInfo {
-  retryable: boolean;
-  problem: Bilingual;
-  nextStep: Bilingual;
-}
+export { ERROR_KINDS, ERROR_TABLE, explainCode, MALFORMED_RESPONSE, NETWORK_ERROR, NOT_SIGNED_IN, type ErrorInfo, type ErrorKind } from './error-table.js';
 
-/** Not a Feishu code: the request never got an answer (connection refused or reset, timeout). */
-export const NETWORK_ERROR = -1;
-/** Not a Feishu code: the answer was not a Feishu response body. */
-export const MALFORMED_RESPONSE = -2;
-
-const info = (retryable: boolean, problemZh: string, problemEn: string, nextZh: string, nextEn: string): ErrorInfo => ({
-  retryable,
-  problem: { zh: problemZh, en: problemEn },
-  nextStep: { zh: nextZh, en: nextEn },
-});
-
-// Shared wording for codes that mean the same thing to a user.
-const badParam = info(false, '请求里有参数不正确。', 'Something in the request is not valid.',
-  '检查命令里的名称、地址和成员是否填写正确后再试。', 'Check the names, addresses and members in your command, then try again.');
-const rateLimited = info(true, '请求太频繁，飞书暂时限流了。', 'Too many requests: Feishu is throttling us for a moment.',
-  '稍等片刻，机器人会自动重试；如果仍失败，请过一分钟再试。', 'Wait a moment; the bot retries by itself. If it still fails, try again in a minute.');
-const serverError = info(true, '飞书服务内部出错。', 'Feishu had an internal error.',
-  '请稍后重试；若一直失败，把参考编号发给管理员。', 'Try again shortly; if it keeps failing, send the reference to an admin.');
-const botDisabled = info(false, '这个应用还没有开启机器人能力。', 'The app does not have the bot capability turned on.',
-  '请管理员在开发者后台为应用添加“机器人”能力并发布。', 'Ask an admin to add the Bot capability to the app in the developer console and publish it.');
-const appNotInstalled = info(false, '应用在本企业未安装或已停用。', 'The app is not installed or has been disabled in this organisation.',
-  '请管理员在管理后台安装并启用这个应用。', 'Ask an admin to install and enable the app in the admin console.');
-const noMailPermission = info(false, '没有权限访问这个邮箱。', 'No permission to use this mailbox.',
-  '先用 /login 授权，或请管理员为应用开通邮箱权限和数据范围。', 'Run /login to grant access, or ask an admin to grant the app mail permissions and data scope.');
-const mailboxNotFound = info(false, '找不到这个邮箱或邮件组，或它没有启用。', 'That mailbox or mail group does not exist or is not active.',
-  '检查地址是否拼写正确，并确认邮箱已启用。', 'Check the spelling of the address and that the mailbox is active.');
-const tooManyRecipients = info(false, '收件人太多，超过了上限（500 个）。', 'Too many recipients: the limit is 500.',
-  '减少收件人，或分几封邮件发送。', 'Remove some recipients or split the mail into several messages.');
-const tooManyAttachments = info(false, '附件太多，超过了上限。', 'Too many attachments.',
-  '减少附件数量后再发送。', 'Remove some attachments and send again.');
-const alreadySent = info(false, '这封邮件已经发送过了。', 'This mail has already been sent.',
-  '无需再次发送；如需再发，请新建一封草稿。', 'No need to send it again; to send another, create a new draft.');
-const concurrentSend = info(true, '同一邮箱有另一个发送请求正在进行。', 'Another send from the same mailbox is in progress.',
-  '机器人会自动排队重试；稍后再试即可。', 'The bot queues and retries by itself; try again shortly if needed.');
-const userDailyLimit = info(false, '该用户今天的发信数量已达上限。', 'This user has reached today\'s sending limit.',
-  '明天再发，或请管理员提高发信额度。', 'Send tomorrow, or ask an admin to raise the sending quota.');
-const userExternalLimit = info(false, '该用户今天发给外部收件人的数量已达上限。', 'This user has reached today\'s limit of external recipients.',
-  '明天再发，或请管理员提高额度。', 'Send tomorrow, or ask an admin to raise the quota.');
-const tenantExternalLimit = info(false, '企业今天发给外部收件人的数量已达上限。', 'The organisation has reached today\'s limit of external recipients.',
-  '明天再发，或请管理员提高额度。', 'Send tomorrow, or ask an admin to raise the quota.');
-const mailThrottled = info(true, '发信请求被系统限流。', 'Sending was throttled by the mail system.',
-  '机器人会自动稍后重试。', 'The bot retries by itself in a moment.');
-const storageFull = info(false, '企业邮箱存储空间已满，无法再发送邮件。', 'The organisation\'s mail storage is full.',
-  '请管理员清理空间或扩容后再发送。', 'Ask an admin to free up or add storage, then send again.');
-const contentRisk = info(false, '邮件内容被识别为有风险，未能发送。', 'The mail content was flagged as risky and was not sent.',
-  '检查正文和附件是否含敏感内容，修改后再发送。', 'Check the text and attachments for sensitive content, edit, then send again.');
-const senderCheck = info(false, '发件人检查未通过。', 'The sender check failed.',
-  '确认发件邮箱正常可用，必要时联系管理员。', 'Make sure the sending mailbox is active; ask an admin if needed.');
-const receiverCheck = info(false, '收件人检查未通过。', 'The recipient check failed.',
-  '检查收件人地址是否正确、可以接收邮件。', 'Check that the recipient addresses are correct and can receive mail.');
-const tokenInvalid = info(false, '机器人的访问凭证失效了。', 'The bot\'s access token is no longer valid.',
-  '机器人会自动刷新凭证；若仍失败，请联系管理员检查应用凭证。', 'The bot refreshes it by itself; if this persists, ask an admin to check the app credentials.');
-const userTokenInvalid = info(false, '你的授权已失效。', 'Your authorisation is no longer valid.',
-  '发送 /login 重新授权后再试。', 'Send /login to authorise again, then retry.');
-const appCredentials = info(false, '应用凭证（App ID 或 App Secret）不正确或应用不可用。', 'The app credentials (App ID or App Secret) are wrong or the app is unavailable.',
-  '请管理员检查机器人配置中的 FEISHU_APP_ID 和 FEISHU_APP_SECRET。', 'Ask an admin to check FEISHU_APP_ID and FEISHU_APP_SECRET in the bot\'s configuration.');
-const loginCodeBad = info(false, '登录授权码无效或已过期。', 'The login code is invalid or has expired.',
-  '重新发送 /login，并在 5 分钟内完成授权。', 'Send /login again and finish within 5 minutes.');
-const refreshBad = info(false, '登录状态已过期或已失效。', 'Your saved login has expired or was revoked.',
-  '发送 /login 重新授权。', 'Send /login to authorise again.');
-const oauthConfig = info(false, '应用的登录配置有误。', 'The app\'s login settings are wrong.',
-  '请管理员检查应用的重定向地址、权限范围和密钥配置。', 'Ask an admin to check the app\'s redirect URL, scopes and secret.');
-const cardInvalid = info(false, '卡片内容不符合飞书格式。', 'The card content is not valid for Feishu.',
-  '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.');
-const cardTokenBad = info(false, '这张卡片已不能再更新（按钮已过期或已用过）。', 'This card can no longer be updated (the button expired or was already used).',
-  '重新运行命令，获取新的卡片。', 'Run the command again to get a new card.');
-const chatGone = info(false, '这个群已解散。', 'This group chat has been dissolved.',
-  '在其他群或私聊里重新运行命令。', 'Run the command again in another chat or a direct message.');
-const notVisible = info(false, '有成员不在应用的可见范围内，或无法协作。', 'Some members are outside the app\'s visibility or cannot collaborate.',
-  '请管理员调整应用可用范围，或去掉这些成员。', 'Ask an admin to widen the app\'s availability, or remove those members.');
-const invalidIds = info(false, '有用户或机器人 ID 无效。', 'Some user or bot IDs are not valid.',
-  '检查成员是否填写正确（@成员或邮箱），去掉无效的再试。', 'Check the members (mention them or use their email) and remove invalid ones.');
-
-export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
-  // Client-side outcomes.
-  [NETWORK_ERROR]: info(true, '连接飞书失败或超时。', 'Could not reach Feishu, or it took too long.',
-    '稍后重试；如果一直失败，请管理员检查网络。', 'Try again later; if it keeps failing, ask an admin to check the network.'),
-  [MALFORMED_RESPONSE]: info(false, '飞书返回了无法识别的响应。', 'Feishu returned a response the bot could not read.',
-    '稍后重试；若一直失败，把参考编号发给管理员。', 'Try again later; if it persists, send the reference to an admin.'),
-
-  // Platform (platform.md §4.0, §4.1).
-  99991400: rateLimited,
-  99991401: info(false, '服务器的 IP 不在应用的白名单中。', 'The server\'s IP address is not on the app\'s allowlist.',
-    '请管理员在开发者后台把机器人服务器 IP 加入白名单。', 'Ask an admin to add the bot server\'s IP to the allowlist in the developer console.'),
-  99991403: info(false, '应用本月的接口调用额度已用完。', 'The app has used up this month\'s API quota.',
-    '请管理员提升额度，或下个月再试。', 'Ask an admin to raise the quota, or try again next month.'),
-  99991201: info(false, '请求的接口地址不存在。', 'The requested API path does not exist.',
-    '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.'),
-  99991301: info(false, '请求方法不正确。', 'The request used the wrong HTTP method.',
-    '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.'),
-  99991661: tokenInvalid,
-  99991663: tokenInvalid,
-  99991664: appCredentials,
-  99991665: appCredentials,
-  99991668: userTokenInvalid,
-  99991669: refreshBad,
-  99991671: info(false, '访问凭证格式不正确。', 'The access token has the wrong format.',
-    '发送 /login 重新授权；若是机器人凭证，请联系管理员。', 'Send /login again; if it is the bot\'s token, contact an admin.'),
-  99991672: info(false, '应用缺少调用该接口所需的权限。', 'The app lacks the permission (scope) this action needs.',
-    '请管理员在开发者后台为应用开通相应权限并发布新版本。', 'Ask an admin to grant the scope in the developer console and publish a new version.'),
-  99991673: appNotInstalled,
-  99991677: userTokenInvalid,
-  99991679: info(false, '你还没有授权机器人执行这个操作。', 'You have not authorised the bot for this action.',
-    '发送 /login 并同意所需权限后再试。', 'Send /login, accept the requested permissions, then try again.'),
-  99992351: invalidIds,
-  99992360: invalidIds,
-  99992361: info(false, '用户 ID 属于其他应用，不能在这里使用。', 'A user ID belongs to another app and cannot be used here.',
-    '改用 @成员 或邮箱指定用户。', 'Mention the user or use their email instead.'),
-  99992402: badParam,
-  10003: badParam,
-  10014: appCredentials,
-  10015: appCredentials,
-
-  // OAuth (platform.md §4.2).
-  20001: oauthConfig,
-  20002: oauthConfig,
-  20003: loginCodeBad,
-  20004: loginCodeBad,
-  20008: info(false, '找不到这个用户。', 'This user does not exist.', '确认你使用的是本企业的飞书账号。', 'Make sure you sign in with an account of this organisation.'),
-  20009: appNotInstalled,
-  20010: info(false, '你不在这个应用的可用范围内。', 'You are not in this app\'s availability range.',
-    '请管理员把你加入应用的可用范围。', 'Ask an admin to add you to the app\'s availability.'),
-  20024: oauthConfig,
-  20026: refreshBad,
-  20027: oauthConfig,
-  20036: oauthConfig,
-  20037: refreshBad,
-  20049: loginCodeBad,
-  20050: serverError,
-  20063: oauthConfig,
-  20064: refreshBad,
-  20065: loginCodeBad,
-  20067: oauthConfig,
-  20068: oauthConfig,
-  20071: oauthConfig,
-  20072: serverError,
-  20073: refreshBad,
-  20074: oauthConfig,
-
-  // Chat create (im-chat-create.md) and chat members (platform.md §4.4).
-  232001: badParam,
-  232004: appCredentials,
-  232006: info(false, '群 ID 无效。', 'The chat ID is not valid.', '在目标群里运行命令，或检查群 ID。', 'Run the command in the target chat, or check the chat ID.'),
-  232009: chatGone,
-  232010: info(false, '不能跨企业操作这个群。', 'This chat belongs to another organisation.', '只能操作本企业的群。', 'Only chats of this organisation can be managed.'),
-  232011: info(false, '操作者不在这个群里。', 'The operator is not a member of this chat.', '先把机器人加入群，再运行命令。', 'Add the bot to the chat first, then run the command.'),
-  232013: info(false, '群成员数量已达上限。', 'The chat has reached its member limit.', '减少要添加的成员，或新建一个群。', 'Add fewer members, or create another chat.'),
-  232017: info(false, '没有权限管理这个群。', 'No permission to manage this chat.', '请群主或群管理员把机器人设为管理员。', 'Ask the owner or an admin of the chat to make the bot an admin.'),
-  232019: rateLimited,
-  232020: info(false, '公开群的名称至少要 2 个字。', 'A public chat name needs at least 2 characters.', '换一个更长的群名。', 'Choose a longer name.'),
-  232021: info(false, '找不到要加入的机器人。', 'A bot to add could not be found.', '检查机器人 ID，或先安装该机器人。', 'Check the bot ID, or install that bot first.'),
-  232022: info(false, '有被邀请的用户已离职。', 'An invited user has left the organisation.', '去掉已离职的成员后再试。', 'Remove members who have left, then try again.'),
-  232023: info(false, '群名称或群描述未通过审核。', 'The chat name or description failed content review.', '修改名称或描述，去掉敏感内容。', 'Change the name or description and remove sensitive words.'),
-  232024: notVisible,
-  232025: botDisabled,
-  232027: info(false, '没有可以添加的有效成员。', 'There are no valid members to add.', '检查成员列表是否正确。', 'Check the member list.'),
-  232028: info(false, '不能把外部成员加入内部群。', 'External members cannot join an internal chat.', '去掉外部成员，或使用外部群。', 'Remove external members, or use an external chat.'),
-  232030: invalidIds,
-  232032: info(false, '指定的群主必须和机器人属于同一企业。', 'The chosen owner must belong to the same organisation as the bot.', '换一个本企业的成员作为群主。', 'Pick an owner from this organisation.'),
-  232033: info(false, '不支持创建外部群。', 'External chats cannot be created by this app.', '去掉外部成员；如需外部群，请管理员开通外部群能力。', 'Remove external members; for external chats, ask an admin to enable the capability.'),
-  232034: appNotInstalled,
-  232037: info(false, '没有权限管理群标签。', 'No permission to manage chat labels.', '去掉标签设置，或请管理员开通权限。', 'Drop the label settings, or ask an admin for the permission.'),
-  232042: info(false, '公开群必须有名称。', 'A public chat needs a name.', '在命令里写上群名称。', 'Give the chat a name in your command.'),
-  232043: invalidIds,
-  232057: info(false, '本企业无权使用保密模式。', 'This organisation cannot use restricted mode.', '去掉保密模式设置，或联系企业管理员。', 'Drop the restricted-mode setting, or contact your admin.'),
-  232068: info(true, '群正在创建中。', 'The chat is still being created.', '稍等几秒，机器人会自动重试。', 'Wait a few seconds; the bot retries by itself.'),
-  232069: info(false, '外部群不能设为公开群。', 'An external chat cannot be public.', '改为私有群，或去掉外部成员。', 'Make it private, or remove the external members.'),
-  232078: info(false, '本企业无权隐藏群成员数量。', 'This organisation cannot hide the member count.', '去掉该设置后再试。', 'Drop that setting and try again.'),
-  232079: info(false, '这种群类型不支持隐藏成员数量。', 'This chat type cannot hide the member count.', '去掉该设置后再试。', 'Drop that setting and try again.'),
-  232091: info(false, '企业管理员不允许创建公开群。', 'Your admin does not allow public chats.', '改为创建私有群。', 'Create a private chat instead.'),
-  232095: info(false, '没有权限操作这种类型的群。', 'No permission to manage this type of chat.', '联系管理员开通权限。', 'Ask an admin for the permission.'),
-
-  // Messages and cards (platform.md §3.4, §4.3).
-  230001: badParam,
-  230002: info(false, '机器人不在这个群里。', 'The bot is not in this chat.', '先把机器人加入群。', 'Add the bot to the chat first.'),
-  230006: botDisabled,
-  230011: info(false, '这条消息已被撤回。', 'This message has been recalled.', '重新运行命令。', 'Run the command again.'),
-  230013: info(false, '对方不在机器人的可用范围内。', 'The recipient is outside the bot\'s availability.', '请管理员调整应用可用范围。', 'Ask an admin to widen the app\'s availability.'),
-  230018: info(false, '群设置不允许机器人发消息。', 'The chat settings do not allow the bot to post.', '请群管理员修改群设置。', 'Ask a chat admin to change the settings.'),
-  230020: rateLimited,
-  230022: info(false, '消息含有敏感内容，未能发送。', 'The message contains sensitive content and was not sent.', '修改内容后再试。', 'Edit the content and try again.'),
-  230025: info(false, '消息太长。', 'The message is too long.', '缩短内容后再试。', 'Shorten the content and try again.'),
-  230027: info(false, '没有权限发送这条消息。', 'No permission to send this message.', '请管理员检查机器人的权限。', 'Ask an admin to check the bot\'s permissions.'),
-  230028: info(false, '消息被数据防泄漏策略拦截。', 'The message was blocked by data-loss-prevention rules.', '去掉敏感信息后再试。', 'Remove sensitive information and try again.'),
-  230029: info(false, '对方已离职。', 'The recipient has left the organisation.', '换一个收件人。', 'Choose another recipient.'),
-  230034: info(false, '收件人 ID 无效。', 'The recipient ID is not valid.', '检查收件人是否正确。', 'Check the recipient.'),
-  230035: info(false, '没有发送消息的权限。', 'No permission to send messages here.', '请管理员检查权限设置。', 'Ask an admin to check the permission settings.'),
-  230038: info(false, '不能给其他企业的用户发私聊消息。', 'Cannot message a user of another organisation directly.', '在共同的外部群里沟通。', 'Talk in a shared external chat instead.'),
-  230053: info(false, '对方已屏蔽机器人。', 'The recipient has blocked the bot.', '请对方在聊天设置里取消屏蔽。', 'Ask them to unblock the bot in the chat settings.'),
-  230099: cardInvalid,
-  200621: cardInvalid,
-  200861: cardInvalid,
-  11310: cardInvalid,
-  19036: info(false, '卡片超过 30 KB。', 'The card is larger than 30 KB.', '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.'),
-  11232: rateLimited,
-  11233: rateLimited,
-  11247: rateLimited,
-  300020: cardTokenBad,
-  300030: cardTokenBad,
-  300040: cardTokenBad,
-  200310: info(false, '这张卡片由其他应用发送，不能更新。', 'This card was sent by another app and cannot be updated.', '重新运行命令。', 'Run the command again.'),
-  300090: cardInvalid,
-  100000: info(false, '卡片转换后超过 100 KB。', 'The card is larger than 100 KB after conversion.', '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.'),
-
-  // Contact (platform.md §4.7).
-  40001: info(false, '找不到这个用户。', 'This user could not be found.', '检查 @的成员或邮箱是否正确。', 'Check the mentioned member or email address.'),
-  41050: info(false, '这个用户不在应用的通讯录权限范围内。', 'This user is outside the app\'s contact data scope.',
-    '请管理员扩大应用的通讯录数据范围。', 'Ask an admin to widen the app\'s contact data scope.'),
-
-  // Mail contacts (mail-contact-create.md).
-  1230001: badParam,
-  1230002: noMailPermission,
-  1230003: serverError,
-
-  // Mail groups (mail-mailgroup-create.md, platform.md §4.6).
-  1234006: info(false, '该邮箱地址已被占用。', 'This address is already in use.', '换一个地址，例如 team-2@你的域名。', 'Pick another address, e.g. team-2@your-domain.'),
-  1234008: badParam,
-  1234013: mailboxNotFound,
-  1234017: noMailPermission,
-  1234019: info(false, '邮箱地址的域名不存在。', 'The domain of the address does not exist.', '使用企业邮箱的域名，例如 name@你的企业域名。', 'Use your organisation\'s mail domain, e.g. name@your-domain.'),
-  1234030: info(false, '邮件组数量或成员数量已达上限。', 'The limit on mail groups or on their members has been reached.',
-    '删除不用的邮件组或成员，或请管理员提高上限。', 'Remove unused groups or members, or ask an admin to raise the limit.'),
-  1234033: info(false, '该地址已被他人用作登录邮箱。', 'Someone already uses this address to sign in.', '换一个地址。', 'Pick another address.'),
-  1234050: info(false, '找不到这封草稿。', 'The draft does not exist.', '用 /draft 重新创建草稿。', 'Create the draft again with /draft.'),
-
-  // Mail send and draft send (mail-message-send.md, mail-draft-send.md).
-  1236001: info(false, '邮件太大，超过了大小限制。', 'The mail is larger than allowed.', '压缩或去掉部分附件后再发送。', 'Shrink or remove some attachments and send again.'),
-  1236002: info(false, '邮件格式不正确。', 'The mail is not valid MIME.', '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.'),
-  1236003: tooManyRecipients,
-  1236004: tooManyAttachments,
-  1236005: alreadySent,
-  1236006: concurrentSend,
-  1236007: userDailyLimit,
-  1236008: userExternalLimit,
-  1236009: tenantExternalLimit,
-  1236010: mailThrottled,
-  1236012: info(false, '该用户的发信量达到了限制。', 'This user has hit a sending restriction.', '稍后再发，或联系管理员。', 'Send later, or contact an admin.'),
-  1236013: storageFull,
-  1236014: contentRisk,
-  1236017: senderCheck,
-  1236018: receiverCheck,
-  1236019: serverError,
-};
-
-/** Invalid or missing tenant token: the gateway refreshes the token and retries once. */
-export const TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991663]);
+/** The tenant token is missing, invalid or expired: the client drops its cached token and tries once more. */
+export const TENANT_TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991663]);
+/** The user token is missing, invalid or expired: the client asks the user token provider for a new one, once. */
+export const USER_TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991668, 99991677]);
 
 /**
  * Whether Feishu may have performed a call that failed this way: no answer at all (timeout, dropped connection)
@@ -265,17 +19,6 @@ export const TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991663]);
  */
 export function mayHaveBeenPerformed(e: FeishuError): boolean {
   return e.code === NETWORK_ERROR || (e.httpStatus ?? 0) >= 500;
-}
-
-export function explainCode(code: number, logId?: string): { problem: Bilingual; nextStep: Bilingual } {
-  const known = ERROR_TABLE[code];
-  if (known) return { problem: known.problem, nextStep: known.nextStep };
-  const ref = logId ? `（参考编号 ${logId}）` : '';
-  const refEn = logId ? ` (reference ${logId})` : '';
-  return {
-    problem: { zh: `飞书返回了错误码 ${code}${ref}。`, en: `Feishu returned error code ${code}${refEn}.` },
-    nextStep: { zh: '稍后重试；若仍失败，把错误码和参考编号发给管理员。', en: 'Try again later; if it still fails, send the code and reference to an admin.' },
-  };
 }
 
 export interface FeishuErrorInit {
@@ -296,6 +39,7 @@ export class FeishuError extends Error {
   readonly httpStatus: number | undefined;
   readonly logId: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly kind: ErrorKind;
   readonly retryable: boolean;
 
   constructor(init: FeishuErrorInit) {
@@ -306,12 +50,32 @@ export class FeishuError extends Error {
     this.httpStatus = init.httpStatus;
     this.logId = init.logId;
     this.retryAfterSeconds = init.retryAfterSeconds;
-    // A 5xx is always worth another try; an unknown code also on 429. Token codes are refreshed by the gateway instead.
-    const status = init.httpStatus ?? 0;
-    this.retryable = (ERROR_TABLE[init.code]?.retryable ?? status === 429) || status >= 500;
+    this.kind = kindOf(init.code, init.httpStatus ?? 0);
+    this.retryable = this.kind === 'transient';
   }
 
   explain(): { problem: Bilingual; nextStep: Bilingual } {
     return explainCode(this.code, this.logId);
   }
 }
+
+/** A 5xx is always worth another try, whatever its code; an unknown code is judged by its HTTP status. */
+function kindOf(code: number, status: number): ErrorKind {
+  if (status >= 500) return 'transient';
+  const known = ERROR_TABLE[code]?.kind;
+  if (known) return known;
+  if (status === 429) return 'transient';
+  if (status === 404) return 'not_found';
+  if (status === 403) return 'permission';
+  return 'unknown';
+}
+
+// Outcomes that handlers branch on, named here so that no handler compares a raw code.
+const hasCode = (err: unknown, ...codes: number[]): err is FeishuError => err instanceof FeishuError && codes.includes(err.code);
+
+/** Mail group create: the address is taken, by a group, a mailbox or someone's login (1234006, 1234033). */
+export const isAddressTaken = (err: unknown): err is FeishuError => hasCode(err, 1234006, 1234033);
+/** Mail group create: the address's domain is not one of the organisation's mail domains (1234019). */
+export const isUnknownMailDomain = (err: unknown): err is FeishuError => hasCode(err, 1234019);
+/** User lookup: the user does not exist, or is outside the app's contact data scope (40001, 41050). */
+export const isUserOutOfReach = (err: unknown): err is FeishuError => hasCode(err, 40001, 41050);

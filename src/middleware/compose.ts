@@ -1,10 +1,10 @@
 /** Koa-style middleware: each step may act before and after `await next()`, or stop by not calling it. */
-import type { Context, CoreGateway } from '../context.js';
+import type { Context } from '../context.js';
 
 export type Next = () => Promise<void>;
-export type Middleware<G extends CoreGateway = CoreGateway> = (ctx: Context<G>, next: Next) => Promise<void>;
+export type Middleware = (ctx: Context, next: Next) => Promise<void>;
 
-export function compose<G extends CoreGateway>(stack: readonly Middleware<G>[]): (ctx: Context<G>, last: Next) => Promise<void> {
+export function compose(stack: readonly Middleware[]): (ctx: Context, last: Next) => Promise<void> {
   return (ctx, last) => {
     const run = async (i: number): Promise<void> => {
       const mw = stack[i];

@@ -48,5 +48,5 @@ async function report(ctx: Context, card: Card, ref: string): Promise<void> {
     await ctx.answer(card, { type: 'error', text: { zh: `操作失败（参考编号 ${ref}）`, en: `Failed (reference ${ref})` } });
     return;
   }
-  await Promise.all(ctx.config.app.admins.map((openId) => ctx.gateway.sendCard({ openId }, card)));
+  await Promise.all(ctx.config.app.admins.map((openId) => ctx.gateway.im.sendCard({ openId }, card)));
 }

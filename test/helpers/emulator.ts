@@ -91,7 +91,7 @@ export async function rejection<D = Record<string, unknown>>(call: Promise<unkno
   throw new Error(`expected the call to fail, it returned ${JSON.stringify(result)?.slice(0, 300)}`);
 }
 
-/** The FeishuError a FeishuGateway call rejects with; fails the test if it rejects with anything else. */
+/** The FeishuError a Feishu port call rejects with; fails the test if it rejects with anything else. */
 export async function feishuRejection(call: Promise<unknown>): Promise<FeishuError> {
   const e = await call.then(() => undefined, (err: unknown) => err);
   expect(e).toBeInstanceOf(FeishuError);

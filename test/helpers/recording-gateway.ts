@@ -1,45 +1,74 @@
 /**
- * A stand-in for FeishuGateway in app-core tests: records every card the app posts and answers like the Open API
- * would. Not a product path: the gateway tests run the real FeishuGateway against the emulator.
+ * A stand-in for the Feishu ports in app-core and handler tests: records every card the app posts and answers like
+ * the Open API would. Families a test does not hand in refuse every call, so an unexpected call fails the test.
+ * Not a product path: the gateway tests run the real client and API modules against the emulator.
  */
 import type { Card } from '../../cards/index.js';
-import type { CoreGateway } from '../../src/context.js';
+import type { ChatsPort, DirectoryPort, FeishuPorts, ImPort, MailboxPort, MailgroupsPort, Recipient } from '../../src/feishu/ports.js';
 
 export type RecordedCall =
   | { method: 'replyCard'; messageId: string; card: Card; uuid?: string }
-  | { method: 'sendCard'; to: { chatId: string } | { openId: string }; card: Card; uuid?: string }
+  | { method: 'sendCard'; to: Recipient; card: Card; uuid?: string }
   | { method: 'patchCard'; messageId: string; card: Card }
   | { method: 'updateCardByToken'; token: string; card: Card };
 
-export class RecordingGateway implements CoreGateway {
+const unexpected = (name: string) => async (): Promise<never> => {
+  throw new Error(`${name} was called, but this test did not expect it`);
+};
+
+const refusing = {
+  chats: (): ChatsPort => ({ create: unexpected('chats.create'), addMembers: unexpected('chats.addMembers') }),
+  mailgroups: (): MailgroupsPort => ({
+    create: unexpected('mailgroups.create'), get: unexpected('mailgroups.get'), addMembers: unexpected('mailgroups.addMembers'),
+  }),
+  mailbox: (): MailboxPort => ({
+    createContact: unexpected('mailbox.createContact'), listContacts: unexpected('mailbox.listContacts'),
+    createDraft: unexpected('mailbox.createDraft'), updateDraft: unexpected('mailbox.updateDraft'), getDraft: unexpected('mailbox.getDraft'),
+    sendDraft: unexpected('mailbox.sendDraft'), sendMail: unexpected('mailbox.sendMail'),
+  }),
+  directory: (): DirectoryPort => ({ getUser: unexpected('directory.getUser'), openIdsByEmail: unexpected('directory.openIdsByEmail') }),
+};
+
+export class RecordingGateway implements FeishuPorts {
   readonly calls: RecordedCall[] = [];
   /** Make updateCardByToken fail, as an expired or used-up token does. */
   failTokenUpdates = false;
+  readonly im: ImPort;
+  readonly chats: ChatsPort;
+  readonly mailgroups: MailgroupsPort;
+  readonly mailbox: MailboxPort;
+  readonly directory: DirectoryPort;
   #next = 1;
 
-  constructor(readonly bot = { openId: 'ou_bot0000000000000000000000000', name: '运维助手 Ops Bot' }) {}
-
-  async replyCard(messageId: string, card: Card, opts: { uuid?: string } = {}) {
-    this.calls.push({ method: 'replyCard', messageId, card, ...opts });
-    return { messageId: `om_sent${this.#next++}` };
-  }
-
-  async sendCard(to: { chatId: string } | { openId: string }, card: Card, opts: { uuid?: string } = {}) {
-    this.calls.push({ method: 'sendCard', to, card, ...opts });
-    return { messageId: `om_sent${this.#next++}` };
-  }
-
-  async patchCard(messageId: string, card: Card) {
-    this.calls.push({ method: 'patchCard', messageId, card });
-  }
-
-  async updateCardByToken(token: string, card: Card) {
-    if (this.failTokenUpdates) throw new Error('300040 token used up');
-    this.calls.push({ method: 'updateCardByToken', token, card });
-  }
-
-  async botInfo() {
-    return this.bot;
+  constructor(
+    others: Partial<Omit<FeishuPorts, 'im'>> = {},
+    readonly bot = { openId: 'ou_bot0000000000000000000000000', name: '运维助手 Ops Bot' },
+  ) {
+    const posted = () => ({ messageId: `om_sent${this.#next++}` });
+    this.im = {
+      replyCard: async (messageId, card, opts = {}) => {
+        this.calls.push({ method: 'replyCard', messageId, card, ...opts });
+        return posted();
+      },
+      sendCard: async (to, card, opts = {}) => {
+        this.calls.push({ method: 'sendCard', to, card, ...opts });
+        return posted();
+      },
+      replyText: unexpected('im.replyText'),
+      sendText: unexpected('im.sendText'),
+      patchCard: async (messageId, card) => {
+        this.calls.push({ method: 'patchCard', messageId, card });
+      },
+      updateCardByToken: async (token, card) => {
+        if (this.failTokenUpdates) throw new Error('300040 token used up');
+        this.calls.push({ method: 'updateCardByToken', token, card });
+      },
+      botInfo: async () => this.bot,
+    };
+    this.chats = others.chats ?? refusing.chats();
+    this.mailgroups = others.mailgroups ?? refusing.mailgroups();
+    this.mailbox = others.mailbox ?? refusing.mailbox();
+    this.directory = others.directory ?? refusing.directory();
   }
 
   /** The text a reader would see on the n-th posted card (JSON, for substring checks). */

@@ -3,7 +3,7 @@
  * Sliding windows with reservations: a caller reserves the earliest slot every window allows and sleeps
  * until then, so a burst is spread out in arrival order rather than refused.
  */
-import type { AppConfig } from '../config.js';
+import { ENDPOINTS, type Endpoint, type EndpointLimit } from '../endpoints.js';
 
 export interface Window {
   limit: number;
@@ -83,24 +83,6 @@ function insertSorted(list: number[], value: number): void {
   list.splice(i, 0, value);
 }
 
-/** Endpoint names: the keys of `rateLimits` in app.config.json, the `endpoint` label of metrics and errors. */
-export const ENDPOINTS = [
-  'auth.tenantToken', 'bot.info',
-  'chat.create', 'chat.members.create',
-  'message.create', 'message.reply', 'message.patch', 'card.update',
-  'user.get', 'user.batchGetId',
-  'mailgroup.create', 'mailgroup.get', 'mailgroup.members.batchCreate', 'mailgroup.members.list',
-  'mail.contact.create', 'mail.contact.list', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.send', 'mail.message.send',
-] as const;
-export type Endpoint = (typeof ENDPOINTS)[number];
-
-export interface EndpointLimit {
-  perSecond?: number;
-  perMinute?: number;
-  /** Per target (chat, user or message): e.g. 5 QPS per chat for messages. */
-  perKeyPerSecond?: number;
-}
-
 /** Documented quotas (API pages; platform.md §3.4, §4.3–4.7). Endpoints not listed have no documented quota. */
 export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
   'chat.create': { perSecond: 50, perMinute: 1000 },
@@ -130,7 +112,7 @@ const windowsOf = (l: { perSecond?: number; perMinute?: number }): Window[] => [
 
 export interface RateLimiterOptions {
   /** `rateLimits` from app.config.json: replaces the endpoint-wide quota of the named endpoints. */
-  overrides?: AppConfig['rateLimits'];
+  overrides?: Readonly<Record<string, Pick<EndpointLimit, 'perSecond' | 'perMinute'>>>;
   store?: LimiterStore;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;

@@ -1,0 +1,220 @@
+/**
+ * The only code that calls the Feishu Open API. Every call goes: per-key serialisation → rate limiter → token of
+ * the principal → SDK Client → one FeishuError for both failure shapes → one token refresh → retry policy (with
+ * reconcile of creates whose answer was lost) → metrics → log. Tokens are never logged.
+ */
+import * as lark from '@larksuiteoapi/node-sdk';
+import type { Endpoint } from '../endpoints.js';
+import { FeishuError, MALFORMED_RESPONSE, mayHaveBeenPerformed, NETWORK_ERROR, NOT_SIGNED_IN, TENANT_TOKEN_CODES, USER_TOKEN_CODES } from '../errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+import type { Metrics } from '../../metrics.js';
+import { KeyedSerializer, RateLimiter, realSleep, type LimiterStore, type RateLimiterOptions } from './limits.js';
+import { TENANT, type Principal } from '../principal.js';
+import { singleFlightTenantFetch, TokenCache, UserTokens, type UserTokenProvider } from './tokens.js';
+import { toFeishuError, type SdkBody } from './wire.js';
+
+export interface ClientOptions {
+  appId: string;
+  appSecret: string;
+  /** https://open.feishu.cn, or the emulator's URL. */
+  domain: string;
+  logger?: Logger;
+  metrics?: Metrics;
+  rateLimits?: RateLimiterOptions['overrides'];
+  limiterStore?: LimiterStore;
+  /** Where calls as a user get that user's token; without one, such calls fail as "not signed in". */
+  userTokens?: UserTokenProvider;
+  /** Per HTTP request; the SDK has none by default. */
+  timeoutMs?: number;
+  /** Total tries for a retryable failure (first call included). */
+  maxAttempts?: number;
+  /**
+   * After a create that got no answer at all (and before a resumed run's create), how long to wait before looking
+   * for its result: a create still running on Feishu's side must land first, or the lookup misses it and the retry
+   * makes a second one. Default: the request timeout.
+   */
+  settleMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface CallOptions {
+  /** Per-target quota key (chat, user, message). */
+  key?: string;
+  /** Serialise with other calls for the same key (per mailbox, per chat). */
+  serial?: string;
+  /** Whose token the call carries; the tenant's by default. */
+  as?: Principal;
+}
+
+export type RequestOptions = ReturnType<typeof lark.withUserAccessToken>;
+
+/**
+ * How a create without an idempotency key learns whether an attempt left unanswered was performed: instead of
+ * creating again (a second contact, or "address in use" for our own mail group), the client looks first.
+ */
+export interface Reconciler<R> {
+  /** The object the create would have made, as a create answer, or undefined when it does not exist. */
+  find: () => Promise<R | undefined>;
+  /** A code that, after an unanswered attempt, may be that attempt's own object in the way (1234006). */
+  conflictCode?: number;
+  /** An earlier run (that died) may have performed the call: treat the first attempt as following an unanswered one. */
+  mayExist?: boolean;
+}
+
+export class FeishuClient {
+  readonly sdk: lark.Client;
+  private readonly tenantTokens = new TokenCache();
+  private readonly userTokens: UserTokens;
+  private readonly limiter: RateLimiter;
+  private readonly serial = new KeyedSerializer();
+  private readonly log: Logger;
+  private readonly metrics: Metrics | undefined;
+  private readonly maxAttempts: number;
+  private readonly settleMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(o: ClientOptions) {
+    const http = lark.defaultHttpInstance.create({ timeout: o.timeoutMs ?? 10_000 });
+    // The SDK expects bodies, not axios responses; error responses keep their headers on the AxiosError.
+    http.interceptors.response.use((r) => r.data);
+    const sdkLog = (o.logger ?? silentLogger).child({ component: 'lark-sdk' });
+    // The SDK logs whole AxiosErrors (with the Authorization header): pass on strings only.
+    const strings = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
+      const text = msg.filter((m): m is string => typeof m === 'string').join(' ');
+      if (text) sdkLog[level](text);
+    };
+    this.sdk = new lark.Client({
+      appId: o.appId,
+      appSecret: o.appSecret,
+      domain: o.domain.replace(/\/+$/, ''),
+      // Same object the SDK's own default is built from; its typing just predates the data interceptor.
+      httpInstance: http as unknown as lark.HttpInstance,
+      cache: this.tenantTokens,
+      logger: { error: strings('error'), warn: strings('warn'), info: strings('info'), debug: strings('debug'), trace: strings('debug') },
+    });
+    singleFlightTenantFetch(this.sdk);
+    this.userTokens = new UserTokens(o.userTokens);
+    this.log = (o.logger ?? silentLogger).child({ component: 'feishu' });
+    this.metrics = o.metrics;
+    this.now = o.now ?? Date.now;
+    this.sleep = o.sleep ?? realSleep;
+    this.random = o.random ?? Math.random;
+    this.limiter = new RateLimiter({ overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep: this.sleep });
+    this.maxAttempts = o.maxAttempts ?? 4;
+    this.settleMs = o.settleMs ?? o.timeoutMs ?? 10_000;
+    this.backoffBaseMs = o.backoffBaseMs ?? 250;
+    this.backoffMaxMs = o.backoffMaxMs ?? 10_000;
+  }
+
+  /** A run resumed after a crash: the dead run's create may still be running on Feishu's side, so let it land first. */
+  async lookFirst<T>(find: () => Promise<T | undefined>): Promise<T | undefined> {
+    await this.sleep(this.settleMs);
+    return find();
+  }
+
+  call<R extends SdkBody>(
+    endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>, reconciler?: Reconciler<NoInfer<R>>,
+  ): Promise<R> {
+    const run = () => this.attempt(endpoint, opts.key, opts.as ?? TENANT, request, reconciler);
+    return opts.serial ? this.serial.run(opts.serial, run) : run();
+  }
+
+  private async attempt<R extends SdkBody>(
+    endpoint: Endpoint, key: string | undefined, principal: Principal, request: (o?: RequestOptions) => Promise<R>,
+    reconciler?: Reconciler<NoInfer<R>>,
+  ): Promise<R> {
+    let userToken = principal.kind === 'user' ? await this.signedIn(endpoint, principal.openId, this.userTokens.current(principal.openId)) : undefined;
+    let refreshed = false;
+    /** An earlier attempt went unanswered: Feishu may have performed it. */
+    let unanswered = reconciler?.mayExist ?? false;
+    const reconcile = async (logLine: object): Promise<R | undefined> => {
+      const found = await reconciler?.find();
+      if (found) this.log.info(logLine, 'an unanswered attempt had been performed: taking its result');
+      return found;
+    };
+    for (let attempt = 1; ; attempt++) {
+      await this.limiter.acquire(endpoint, key);
+      const started = this.now();
+      let error: FeishuError;
+      try {
+        // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
+        const body = await request(userToken === undefined ? undefined : lark.withUserAccessToken(userToken));
+        if (body === null || typeof body !== 'object' || typeof body.code !== 'number') {
+          throw new FeishuError({ code: MALFORMED_RESPONSE, msg: 'response has no numeric code', endpoint, httpStatus: 200 });
+        }
+        if (body.code === 0) {
+          this.record(endpoint, 0);
+          this.log.debug({ endpoint, attempt, ms: this.now() - started }, 'open api call ok');
+          return body;
+        }
+        error = new FeishuError({ code: body.code, msg: body.msg ?? '', endpoint, httpStatus: 200, logId: body.error?.log_id });
+      } catch (e) {
+        error = toFeishuError(endpoint, e);
+      }
+      this.record(endpoint, error.code);
+      const logLine = { endpoint, as: principal.kind, attempt, code: error.code, httpStatus: error.httpStatus, logId: error.logId, msg: error.msg };
+      const tokenCodes = principal.kind === 'user' ? USER_TOKEN_CODES : TENANT_TOKEN_CODES;
+      if (tokenCodes.has(error.code) && !refreshed) {
+        refreshed = true;
+        this.log.info(logLine, `${principal.kind} token rejected; refreshing it once`);
+        if (principal.kind === 'user' && userToken !== undefined) {
+          userToken = await this.signedIn(endpoint, principal.openId, this.userTokens.refresh(principal.openId, userToken));
+        } else {
+          // The SDK never invalidates its cached tenant token (node-sdk.md §2.3): drop it and try once more.
+          this.tenantTokens.clear();
+        }
+        attempt--;
+        continue;
+      }
+      const ambiguous = reconciler !== undefined && mayHaveBeenPerformed(error);
+      // A 5xx answer means Feishu is done with the call; without any answer it may still be working on it.
+      const settle = ambiguous && error.code === NETWORK_ERROR ? this.settleMs : 0;
+      if (unanswered && error.code === reconciler?.conflictCode) {
+        const found = await reconcile(logLine);
+        if (found) return found;
+      }
+      if (!error.retryable || attempt >= this.maxAttempts) {
+        if (settle > 0) await this.sleep(settle);
+        const found = ambiguous ? await reconcile(logLine) : undefined;
+        if (found) return found;
+        this.log.warn(logLine, 'open api call failed');
+        throw error;
+      }
+      const delay = Math.max(this.backoff(attempt, error.retryAfterSeconds), settle);
+      this.log.info({ ...logLine, retryInMs: delay }, 'open api call failed; retrying');
+      await this.sleep(delay);
+      if (ambiguous) {
+        unanswered = true;
+        const found = await reconcile(logLine);
+        if (found) return found;
+      }
+    }
+  }
+
+  /** A user's token, or the failure that tells the caller the user must sign in (again). */
+  private async signedIn(endpoint: Endpoint, openId: string, token: Promise<string | undefined>): Promise<string> {
+    const value = await token;
+    if (value) return value;
+    this.record(endpoint, NOT_SIGNED_IN);
+    throw new FeishuError({ code: NOT_SIGNED_IN, msg: `no usable sign-in for ${openId}`, endpoint });
+  }
+
+  /** Exponential backoff, jittered over the upper half; never sooner than Feishu's own reset hint. */
+  private backoff(attempt: number, retryAfterSeconds?: number): number {
+    const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
+    const jittered = ceiling / 2 + (this.random() * ceiling) / 2;
+    return Math.max(jittered, (retryAfterSeconds ?? 0) * 1000);
+  }
+
+  private record(endpoint: Endpoint, code: number): void {
+    this.metrics?.openApiCalls.inc({ endpoint, code: String(code) });
+  }
+}

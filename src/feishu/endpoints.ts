@@ -1,0 +1,20 @@
+/**
+ * Endpoint names: the keys of `rateLimits` in app.config.json, the `endpoint` label of metrics and errors.
+ * A leaf module, so that the config schema can name them without importing the client.
+ */
+export const ENDPOINTS = [
+  'auth.tenantToken', 'bot.info',
+  'chat.create', 'chat.members.create',
+  'message.create', 'message.reply', 'message.patch', 'card.update',
+  'user.get', 'user.batchGetId',
+  'mailgroup.create', 'mailgroup.get', 'mailgroup.members.batchCreate', 'mailgroup.members.list',
+  'mail.contact.create', 'mail.contact.list', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.send', 'mail.message.send',
+] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+export interface EndpointLimit {
+  perSecond?: number;
+  perMinute?: number;
+  /** Per target (chat, user or message): e.g. 5 QPS per chat for messages. */
+  perKeyPerSecond?: number;
+}

@@ -1,0 +1,65 @@
+/**
+ * What the app core and the handlers see of Feishu: one narrow port per API family, grouped as FeishuPorts on the
+ * context. The real ports are the API modules over one FeishuClient (see feishuPorts); tests pass recording ones.
+ * Inputs are the API modules' zod-inferred types; no port exposes the SDK or a token.
+ */
+import type { Card } from '../../cards/kit.js';
+import type { ChatMembersResult, CreateChatInput } from './api/chats.js';
+import type { FeishuUser } from './api/contact.js';
+import type { Recipient } from './api/im.js';
+import type { DraftInfo, MailContact, MailContactInput, SendMailInput } from './api/mailbox.js';
+import type { CreateMailgroupInput, MailgroupInfo, MailgroupMember } from './api/mailgroups.js';
+import type { Principal, UserPrincipal } from './principal.js';
+
+export type { ChatMembersResult, CreateChatInput, CreateMailgroupInput, DraftInfo, FeishuUser, MailContact, MailContactInput, MailgroupInfo,
+  MailgroupMember, Principal, Recipient, SendMailInput, UserPrincipal };
+export { asUser, TENANT } from './principal.js';
+
+/** Messages and cards. `uuid`: Feishu answers a repeated one with the first message. */
+export interface ImPort {
+  replyCard(messageId: string, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  sendCard(to: Recipient, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  replyText(messageId: string, text: string, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  sendText(to: Recipient, text: string, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  patchCard(messageId: string, card: Card): Promise<void>;
+  /** Delayed update with a card callback's token (30 min, 2 uses). */
+  updateCardByToken(token: string, card: Card): Promise<void>;
+  botInfo(): Promise<{ openId: string; name: string }>;
+}
+
+export interface ChatsPort {
+  create(input: CreateChatInput, opts?: { uuid?: string }): Promise<{ chatId: string; name: string }>;
+  addMembers(chatId: string, openIds: string[]): Promise<ChatMembersResult>;
+}
+
+/** `mayExist`: a run resumed after a crash, whose earlier attempt may have been performed; `adopted` says it was. */
+export interface MailgroupsPort {
+  create(input: CreateMailgroupInput, opts?: { mayExist?: boolean }): Promise<{ mailgroupId: string; email: string; adopted: boolean }>;
+  get(idOrEmail: string): Promise<MailgroupInfo | undefined>;
+  addMembers(mailgroupId: string, members: MailgroupMember[], opts?: { mayExist?: boolean }): Promise<{ memberIds: string[] }>;
+}
+
+/** A mailbox, as the tenant or as a user (`as`); drafts and sending need the user. */
+export interface MailboxPort {
+  createContact(mailbox: string, contact: MailContactInput, opts?: { as?: Principal; mayExist?: boolean }): Promise<{ contactId: string; adopted: boolean }>;
+  listContacts(mailbox: string, opts?: { as?: Principal }): Promise<MailContact[]>;
+  createDraft(mailbox: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<{ draftId: string }>;
+  updateDraft(mailbox: string, draftId: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<void>;
+  getDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal; format?: 'metadata' | 'raw' | 'full' }): Promise<DraftInfo>;
+  sendDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }>;
+  sendMail(mailbox: string, body: SendMailInput, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }>;
+}
+
+export interface DirectoryPort {
+  getUser(openId: string): Promise<FeishuUser>;
+  /** Each email's open_id, or undefined when the user is unknown or not visible to the app. */
+  openIdsByEmail(emails: string[]): Promise<Map<string, string | undefined>>;
+}
+
+export interface FeishuPorts {
+  im: ImPort;
+  chats: ChatsPort;
+  mailgroups: MailgroupsPort;
+  mailbox: MailboxPort;
+  directory: DirectoryPort;
+}
