@@ -198,7 +198,7 @@ describe('a bot with default settings', () => {
       });
       sb.delivery.configure({ ...sb.delivery.endpoint!, eventUrl: 'http://127.0.0.1:9/webhook/event', legacyCardCallbacks: true });
       const user = sb.emulator.state.users[0]!;
-      const { messageId } = await sb.bot.gateway.sendCard(
+      const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user.open_id },
         successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '执行', en: 'Run' }, action: 'test.forgeable', args: {} }] }),
       );
