@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { deliveryFromPayload } from '../receiver/envelope.js';
+import { deliveryFromPayload } from '../protocol/envelope.js';
 import type { InboxItem, Store } from '../store/store.js';
 
 export interface InboxOptions {
