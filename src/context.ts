@@ -66,10 +66,23 @@ export interface Target {
   key: string;
 }
 
+/**
+ * What a command handler gets: the sender is known (the app drops a message without one before its handler).
+ * `chatId` stays optional: a command run from the bot menu (or by `app.run` without a chat) has no chat, and
+ * answers the sender privately.
+ */
+export type CommandContext<G extends CoreGateway = CoreGateway> = Context<G> & { readonly kind: 'message'; readonly sender: Sender };
+/** What a card action handler gets: the clicker is known. `chatId` is absent only in legacy callbacks without one. */
+export type ActionContext<G extends CoreGateway = CoreGateway> = Context<G> & { readonly kind: 'action'; readonly sender: Sender };
+/** Other events may have neither a sender nor a chat (a directory event). */
+export type EventContext<G extends CoreGateway = CoreGateway> = Context<G> & { readonly kind: 'event' };
+
 export class Context<G extends CoreGateway = CoreGateway> {
   readonly kind: ContextKind;
   readonly eventId: string;
   readonly eventType: string;
+  /** What a redelivery of this work carries too: reply uuids and idempotency keys derive from it. */
+  readonly dedupeKey: string;
   readonly logger: Logger;
   readonly gateway: G;
   readonly store: Store;
@@ -84,7 +97,6 @@ export class Context<G extends CoreGateway = CoreGateway> {
   /** Card actions: the answer, set by the handler or by middleware that stops it. */
   result: ActionResult | undefined;
   outcome: Outcome = 'ok';
-  readonly #dedupeKey: string;
   readonly #now: () => number;
   #posts = 0;
 
@@ -92,7 +104,7 @@ export class Context<G extends CoreGateway = CoreGateway> {
     this.kind = init.kind;
     this.eventId = init.delivery.id;
     this.eventType = init.delivery.type;
-    this.#dedupeKey = init.delivery.dedupeKey;
+    this.dedupeKey = init.delivery.dedupeKey;
     this.#now = init.now;
     this.gateway = init.gateway;
     this.store = init.store;
@@ -134,6 +146,11 @@ export class Context<G extends CoreGateway = CoreGateway> {
     return this.gateway.patchCard(this.messageId, card);
   }
 
+  /** Narrows a command or action context once its sender is known. */
+  hasSender(): this is Context<G> & { readonly sender: Sender } {
+    return this.sender !== undefined;
+  }
+
   audit(action: string, target: string, result: AuditResult, detail?: string): Promise<void> {
     return this.store.audit({
       at: this.#now(),
@@ -149,6 +166,6 @@ export class Context<G extends CoreGateway = CoreGateway> {
   /** Deterministic per delivery and per post: the n-th post of a redelivered event reuses the n-th uuid. */
   #nextUuid(): string {
     const n = this.#posts++;
-    return createHash('sha256').update(`${this.#dedupeKey}#${n}`).digest('hex').slice(0, 32);
+    return createHash('sha256').update(`${this.dedupeKey}#${n}`).digest('hex').slice(0, 32);
   }
 }

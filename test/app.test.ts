@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
-import { App } from '../src/app.js';
+import { defineAction } from '../src/actions.js';
+import { App, type ActionHandler, type ActionOptions } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import type { Delivery } from '../src/delivery.js';
 import { explainCode, FeishuError } from '../src/feishu/errors.js';
@@ -262,7 +263,7 @@ describe('app: other events', () => {
     const app = makeApp()
       .use(async (ctx, next) => { order.push(`before ${ctx.eventType}`); await next(); order.push('after'); })
       .event('contact.user.created_v3', async () => void order.push('handler'));
-    await app.handleEvent(delivery('contact.user.created_v3', {}));
+    await app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new' } }));
     expect(order).toEqual(['before contact.user.created_v3', 'handler', 'after']);
   });
 });
@@ -287,11 +288,17 @@ function deferred() {
 }
 
 const sendArgs = z.object({ draftId: z.string().min(1), note: z.string().optional() });
+const sendDraft = defineAction('draft.send', sendArgs);
+
+function withSend(app: App<RecordingGateway>, handler: ActionHandler<RecordingGateway, z.infer<typeof sendArgs>>, opts?: ActionOptions) {
+  app.action(sendDraft, handler, opts);
+  return app;
+}
 
 describe('app: card actions', () => {
   it('answers within the budget with the handler card and toast, args from value and form', async () => {
     const seen: unknown[] = [];
-    const app = makeApp().action('draft.send', sendArgs, async (_ctx, args) => {
+    const app = withSend(makeApp(), async (_ctx, args) => {
       seen.push(args);
       return { card: successCard({ title: { zh: '已发送', en: 'Sent' } }), toast: { type: 'success', text: { zh: '已发送', en: 'Sent' } } };
     });
@@ -305,14 +312,14 @@ describe('app: card actions', () => {
 
   it('reads the legacy callback form too', async () => {
     const seen: unknown[] = [];
-    const app = makeApp().action('draft.send', sendArgs, async (ctx, args) => void seen.push([ctx.sender?.openId, ctx.messageId, args]));
+    const app = withSend(makeApp(), async (ctx, args) => void seen.push([ctx.sender?.openId, ctx.messageId, args]));
     await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_2' }, { legacy: true }));
     expect(seen).toEqual([[OPS, 'om_card1', { draftId: 'd_2' }]]);
   });
 
   it('answers a slow action with a toast and a progress card, then updates the card by token after the ack', async () => {
     const gate = deferred();
-    const app = makeApp({ cardBudgetMs: 20 }).action('draft.send', sendArgs, async () => {
+    const app = withSend(makeApp({ cardBudgetMs: 20 }), async () => {
       await gate.promise;
       return { card: successCard({ title: { zh: '邮件已发出', en: 'Mail sent' } }) };
     }, { progress: { zh: '正在发送', en: 'Sending' } });
@@ -329,7 +336,7 @@ describe('app: card actions', () => {
 
   it('falls back to patching the message when the delayed-update token fails', async () => {
     gw.failTokenUpdates = true;
-    const app = makeApp({ cardBudgetMs: 1 }).action('draft.send', sendArgs, async () => {
+    const app = withSend(makeApp({ cardBudgetMs: 1 }), async () => {
       await new Promise((r) => setTimeout(r, 20));
       return { card: successCard({ title: { zh: '完成', en: 'Done' } }) };
     });
@@ -340,7 +347,7 @@ describe('app: card actions', () => {
 
   it('refuses invalid action args with a toast, without running the handler', async () => {
     let ran = false;
-    const app = makeApp().action('draft.send', sendArgs, async () => void (ran = true));
+    const app = withSend(makeApp(), async () => void (ran = true));
     const answer = await app.handleCard(cardCallback({ action: 'draft.send' }));
     expect(ran).toBe(false);
     expect(answer.response.toast?.type).toBe('error');
@@ -348,7 +355,7 @@ describe('app: card actions', () => {
   });
 
   it('answers an error card and toast with a reference when an action throws', async () => {
-    const app = makeApp().action('draft.send', sendArgs, async () => { throw new Error('boom'); });
+    const app = withSend(makeApp(), async () => { throw new Error('boom'); });
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_5' }));
     expect(answer.response.toast?.type).toBe('error');
     expect(JSON.stringify(answer.response.card?.data)).toContain('ref0c0ffee');
@@ -357,8 +364,7 @@ describe('app: card actions', () => {
   it('applies authorization to actions listed in the config', async () => {
     const cfg = parseConfig({ admins: [ADMIN], commands: { 'draft.send': { allow: ['admins'] } } }, {});
     let ran = false;
-    const app = new App<RecordingGateway>({ config: cfg, gateway: gw, store })
-      .action('draft.send', sendArgs, async () => void (ran = true));
+    const app = withSend(new App<RecordingGateway>({ config: cfg, gateway: gw, store }), async () => void (ran = true));
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_6' }, { from: STRANGER }));
     expect(ran).toBe(false);
     expect(JSON.stringify(answer.response.card?.data)).toContain(sees('Only admins may run draft.send'));

@@ -8,6 +8,7 @@ import express, { type Request, type Response } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { successCard } from '../cards/index.js';
+import { defineAction } from '../src/actions.js';
 import { deliveryFor, RETRY_LADDER_S, type EventDelivery, type EventRecord } from '../src/emulator/delivery.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { cardText, testSandbox } from './helpers/sandbox.js';
@@ -124,13 +125,15 @@ describe('event push without a real bot', () => {
   });
 });
 
+const done = defineAction('test.done', z.object({ n: z.number() }));
+
 describe('pushes from user actions to the real bot', () => {
   let sb: Awaited<ReturnType<typeof testSandbox>>;
   const created: Record<string, unknown>[] = [];
   beforeAll(async () => {
     sb = await testSandbox({ menu: { help: '/help' } });
     sb.bot.app.event('contact.user.created_v3', async (_ctx, event) => void created.push(event));
-    sb.bot.app.action('test.done', z.object({ n: z.number() }), async (_ctx, { n }) => ({
+    sb.bot.app.action(done, async (_ctx, { n }) => ({
       toast: { type: 'success', text: { zh: '已完成', en: 'Done' } },
       card: successCard({ title: { zh: `第 ${n} 项完成`, en: `Item ${n} done` } }),
     }));
@@ -148,7 +151,7 @@ describe('pushes from user actions to the real bot', () => {
       sb.delivery.configure({ ...endpoint, eventUrl: 'http://127.0.0.1:9/webhook/event', legacyCardCallbacks: true });
       const { messageId } = await sb.bot.gateway.sendCard(
         { openId: user().open_id },
-        successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '完成', en: 'Finish' }, action: 'test.done', args: { n: 7 } }] }),
+        successCard({ title: { zh: '开始', en: 'Start' }, actions: [done.button({ n: 7 }, { label: { zh: '完成', en: 'Finish' } })] }),
       );
       const answer = await sb.delivery.click({ messageId, by: user().open_id, label: 'Finish' });
       expect(answer).toMatchObject({ status: 200 });
