@@ -8,7 +8,7 @@ import type { Bilingual, Card } from '../cards/index.js';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery.js';
 import type { Logger } from './log.js';
-import type { AuditResult, Store } from './store/store.js';
+import type { AuditPort, AuditResult, IdempotencyPort, KvPort } from './store/store.js';
 
 /** The gateway methods the app core needs (FeishuGateway implements them; tests may record them). */
 export interface CoreGateway {
@@ -42,11 +42,14 @@ export interface ActionResult {
 /** What middleware decided, for metrics and logs. */
 export type Outcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
 
+/** The Store as handlers see it: records, run-once claims and the audit trail; the inbox is not theirs. */
+export type HandlerStore = KvPort & IdempotencyPort & AuditPort;
+
 export interface ContextInit<G extends CoreGateway> {
   kind: ContextKind;
   delivery: Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
   gateway: G;
-  store: Store;
+  store: HandlerStore;
   config: Config;
   logger: Logger;
   botOpenId: string;
@@ -85,7 +88,7 @@ export class Context<G extends CoreGateway = CoreGateway> {
   readonly dedupeKey: string;
   readonly logger: Logger;
   readonly gateway: G;
-  readonly store: Store;
+  readonly store: HandlerStore;
   readonly config: Config;
   readonly botOpenId: string;
   readonly sender: Sender | undefined;
