@@ -67,9 +67,10 @@ export const appConfigSchema = z
       .object({
         replayWindowSeconds: z.number().int().positive().default(300),
         bodyLimitBytes: z.number().int().positive().default(1_048_576),
+        legacyCardCallbacks: z.boolean().default(false),
       })
       .strict()
-      .default({ replayWindowSeconds: 300, bodyLimitBytes: 1_048_576 }),
+      .default({ replayWindowSeconds: 300, bodyLimitBytes: 1_048_576, legacyCardCallbacks: false }),
     inbox: z
       .object({
         concurrency: z.number().int().min(1).max(64).default(8),

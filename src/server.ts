@@ -68,7 +68,8 @@ export function createServer(deps: ServerDeps): BotServer {
   // Webhook answers are never cached: hashing each one for an ETag is wasted work on the ack path.
   app.set('etag', false);
   app.use(receiverRouter({
-    secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds },
+    secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
+      legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
     bodyLimitBytes: config.app.receiver.bodyLimitBytes,
     inbox, handler, logger, metrics, now,
     accepting: () => accepting,

@@ -131,7 +131,8 @@ describe('pushes from user actions to the real bot', () => {
   let sb: Awaited<ReturnType<typeof testSandbox>>;
   const created: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    sb = await testSandbox({ menu: { help: '/help' } });
+    // Legacy callbacks are off by default; this bot is configured for them so their wire form can be exercised.
+    sb = await testSandbox({ menu: { help: '/help' }, receiver: { legacyCardCallbacks: true } });
     sb.bot.app.event('contact.user.created_v3', async (_ctx, event) => void created.push(event));
     sb.bot.app.action(done, async (_ctx, { n }) => ({
       toast: { type: 'success', text: { zh: '已完成', en: 'Done' } },
@@ -186,5 +187,30 @@ describe('pushes from user actions to the real bot', () => {
     sb.delivery.userEvent('contact.user.created_v3', newcomer);
     await eventually(() => expect(created).toHaveLength(1));
     expect(created[0]).toMatchObject({ object: { open_id: newcomer.open_id, email: newcomer.email } });
+  });
+});
+
+describe('a bot with default settings', () => {
+  it('refuses a legacy callback signed with the token alone, so a click cannot be forged in another user\'s name', async () => {
+    const sb = await testSandbox();
+    try {
+      let ran = 0;
+      sb.bot.app.action('test.forgeable', z.object({}), async () => {
+        ran++;
+        return { toast: { type: 'success', text: { zh: '已执行', en: 'Done' } } };
+      });
+      sb.delivery.configure({ ...sb.delivery.endpoint!, eventUrl: 'http://127.0.0.1:9/webhook/event', legacyCardCallbacks: true });
+      const user = sb.emulator.state.users[0]!;
+      const { messageId } = await sb.bot.gateway.sendCard(
+        { openId: user.open_id },
+        successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '执行', en: 'Run' }, action: 'test.forgeable', args: {} }] }),
+      );
+      const answer = await sb.delivery.click({ messageId, by: user.open_id, label: 'Run' });
+      expect(answer).toMatchObject({ status: 403 });
+      expect(ran).toBe(0);
+      expect(cardText(sb.emulator.state.messages.get(messageId)?.card)).toContain('Start');
+    } finally {
+      await sb.close();
+    }
   });
 });

@@ -11,6 +11,7 @@ const KEY = 'enc-key-Hx81';
 const TOKEN = 'vtok-Zq7';
 const NOW = 1_700_000_000_000;
 const secrets: VerifySecrets = { encryptKey: KEY, verificationToken: TOKEN, replayWindowSeconds: 300 };
+const legacyOn: VerifySecrets = { ...secrets, legacyCardCallbacks: true };
 
 const verify = (push: Push, o: Partial<VerifyInput> = {}, s: VerifySecrets = secrets): VerifyResult =>
   verifyPush({ rawBody: Buffer.from(push.body), headers: push.headers, now: NOW, endpoint: 'event', ...o }, s);
@@ -28,7 +29,21 @@ describe('verifyPush: events', () => {
   it('decrypts a signed encrypted message event and dedupes it on message_id', () => {
     const d = delivered(verify(eventPush(message, { encryptKey: KEY, now: NOW })));
     expect(d).toMatchObject({ kind: 'event', type: 'im.message.receive_v1', id: 'ev_1', dedupeKey: 'om_1', receivedAt: NOW });
-    expect(d.payload).toEqual(message);
+    const { token: _token, ...header } = message.header;
+    expect(d.payload).toEqual({ ...message, header });
+  });
+
+  it('keeps no copy of the verification token in the delivery it hands to the inbox', () => {
+    const v2 = delivered(verify(eventPush(message, { encryptKey: KEY, now: NOW })));
+    const v1 = delivered(verify(eventPush(v1Event({ token: TOKEN, uuid: 'bc44' }), { encryptKey: KEY, now: NOW })));
+    expect(JSON.stringify(v2.payload)).not.toContain(TOKEN);
+    expect(JSON.stringify(v1.payload)).not.toContain(TOKEN);
+  });
+
+  it('refuses a push nested deeper than any Feishu payload with 400 and a reason', () => {
+    const plainDeep = verifyPush({ rawBody: Buffer.from('{"a":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}'), headers: {}, now: NOW, endpoint: 'event' },
+      { replayWindowSeconds: 300 });
+    expect(rejected(plainDeep)).toEqual({ status: 400, reason: 'too_deep' });
   });
 
   it('dedupes other schema 2.0 events on event_id and 1.0 events on uuid', () => {
@@ -174,9 +189,15 @@ describe('verifyPush: card callbacks', () => {
     expect(d.dedupeKey).not.toContain('c-123');
   });
 
+  it('refuses a legacy callback signed with the token alone unless legacy callbacks are enabled', () => {
+    const push = legacyCardPush(legacyCardAction({ updateToken: 'c-123', value }), { verificationToken: TOKEN, now: NOW });
+    expect(rejected(verify(push, { endpoint: 'card' }))).toEqual({ status: 403, reason: 'legacy_callbacks_off' });
+    expect(verify(push, { endpoint: 'card' }, legacyOn)).toMatchObject({ ok: true, kind: 'delivery' });
+  });
+
   it('verifies a legacy callback by sha1 with the verification token and normalises it to the 2.0 shape', () => {
     const push = legacyCardPush(legacyCardAction({ updateToken: 'c-123', value }), { verificationToken: TOKEN, now: NOW });
-    const d = delivered(verify(push, { endpoint: 'card' }));
+    const d = delivered(verify(push, { endpoint: 'card' }, legacyOn));
     const fresh = delivered(verify(eventPush(cardAction({ token: TOKEN, eventId: 'ev_c', updateToken: 'c-123', value }), { encryptKey: KEY, now: NOW })));
     expect(d).toMatchObject({ kind: 'card', type: 'card.action.trigger', dedupeKey: fresh.dedupeKey });
     expect(d.payload).toMatchObject({
@@ -190,10 +211,10 @@ describe('verifyPush: card callbacks', () => {
 
   it('rejects a legacy callback with a wrong sha1, on the event route, or without a verification token configured', () => {
     const body = legacyCardAction({ updateToken: 'c-1', value });
-    expect(rejected(verify(legacyCardPush(body, { verificationToken: 'nope', now: NOW }), { endpoint: 'card' }))).toEqual({ status: 401, reason: 'bad_signature' });
-    expect(rejected(verify(legacyCardPush(body, { verificationToken: TOKEN, now: NOW - 3_600_000 }), { endpoint: 'card' }))).toEqual({ status: 401, reason: 'stale_timestamp' });
-    expect(rejected(verify(legacyCardPush(body, { verificationToken: TOKEN, now: NOW })))).toEqual({ status: 400, reason: 'wrong_endpoint' });
-    expect(rejected(verify(legacyCardPush(body, { verificationToken: TOKEN, now: NOW }), { endpoint: 'card' }, { encryptKey: KEY, replayWindowSeconds: 300 })))
+    expect(rejected(verify(legacyCardPush(body, { verificationToken: 'nope', now: NOW }), { endpoint: 'card' }, legacyOn))).toEqual({ status: 401, reason: 'bad_signature' });
+    expect(rejected(verify(legacyCardPush(body, { verificationToken: TOKEN, now: NOW - 3_600_000 }), { endpoint: 'card' }, legacyOn))).toEqual({ status: 401, reason: 'stale_timestamp' });
+    expect(rejected(verify(legacyCardPush(body, { verificationToken: TOKEN, now: NOW }), {}, legacyOn))).toEqual({ status: 400, reason: 'wrong_endpoint' });
+    expect(rejected(verify(legacyCardPush(body, { verificationToken: TOKEN, now: NOW }), { endpoint: 'card' }, { encryptKey: KEY, replayWindowSeconds: 300, legacyCardCallbacks: true })))
       .toEqual({ status: 401, reason: 'no_verification_token' });
   });
 

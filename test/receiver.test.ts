@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   cardAction, eventPush, legacyCardAction, legacyCardPush, messageEvent, urlVerification, type Push,
 } from './helpers/feishu-push.js';
+import { signPush } from '../src/emulator/push.js';
 import { ENCRYPT_KEY, eventually, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type Clock, type RunningBot } from './helpers/intake-harness.js';
 
 let dir: string;
@@ -16,7 +17,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'receiver-'));
   clock = fakeClock();
   handler = new RecordingHandler();
-  bot = await startBot({ dir, handler, clock, app: { receiver: { replayWindowSeconds: 300, bodyLimitBytes: 4096 } } });
+  bot = await startBot({ dir, handler, clock, app: { receiver: { replayWindowSeconds: 300, bodyLimitBytes: 4096, legacyCardCallbacks: true } } });
 });
 
 afterEach(async () => {
@@ -25,6 +26,7 @@ afterEach(async () => {
 });
 
 const signed = (envelope: object) => eventPush(envelope, { encryptKey: ENCRYPT_KEY, now: clock.now() });
+const signedRaw = (body: string) => signPush(body, ENCRYPT_KEY, clock.now());
 const message = (n: number) => messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_${n}`, messageId: `om_${n}`, text: '/help' });
 
 describe('webhook receiver: rejections', () => {
@@ -37,6 +39,7 @@ describe('webhook receiver: rejections', () => {
     ['a replayed timestamp', () => eventPush(message(1), { encryptKey: ENCRYPT_KEY, now: clock.now() - 301_000 }), 401, 'stale_timestamp'],
     ['a wrong verification token', () => signed(messageEvent({ token: 'guessed', eventId: 'e', messageId: 'm' })), 403, 'bad_token'],
     ['an oversized body', () => signed({ ...message(1), padding: 'x'.repeat(5000) }), 413, 'body_too_large'],
+    ['a push nested 1,000 deep', () => signedRaw(`{"schema":"2.0","header":{"event_id":"e","event_type":"x"},"event":{"a":${'['.repeat(1000)}${']'.repeat(1000)}}}`), 400, 'too_deep'],
     ['a legacy card callback on the event route', () => legacyCardPush(legacyCardAction({ updateToken: 'c-1', value: {} }), { verificationToken: VERIFICATION_TOKEN, now: clock.now() }), 400, 'wrong_endpoint'],
   ];
 
@@ -89,7 +92,8 @@ describe('webhook receiver: events', () => {
     expect(await res.json()).toEqual({ msg: 'success' });
     await eventually(() => expect(handler.events).toHaveLength(1));
     expect(handler.events[0]).toMatchObject({ kind: 'event', type: 'im.message.receive_v1', id: 'ev_1', dedupeKey: 'om_1', receivedAt: clock.now() });
-    expect(handler.events[0]!.payload).toEqual(message(1));
+    const { token: _token, ...header } = message(1).header;
+    expect(handler.events[0]!.payload).toEqual({ ...message(1), header });
     expect(bot.logs.some((l) => l.includes('"eventId":"ev_1"') && l.includes('event accepted'))).toBe(true);
   });
 

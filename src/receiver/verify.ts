@@ -13,6 +13,7 @@ export type RejectReason =
   | 'body_too_large'
   | 'bad_body'
   | 'bad_json'
+  | 'too_deep'
   | 'bad_envelope'
   | 'bad_ciphertext'
   | 'no_encrypt_key'
@@ -21,7 +22,8 @@ export type RejectReason =
   | 'missing_signature'
   | 'bad_signature'
   | 'stale_timestamp'
-  | 'bad_token';
+  | 'bad_token'
+  | 'legacy_callbacks_off';
 
 export type RejectStatus = 400 | 401 | 403 | 413;
 
@@ -42,6 +44,11 @@ export interface VerifySecrets {
   encryptKey?: string;
   verificationToken?: string;
   replayWindowSeconds: number;
+  /**
+   * Legacy (sha1, token-signed) card callbacks: off unless configured. The token alone signs them, and the token also
+   * rides in every unencrypted push, so whoever has seen one push could forge a click in anyone's name.
+   */
+  legacyCardCallbacks?: boolean;
 }
 
 export interface VerifyInput {
@@ -62,12 +69,43 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
 
 const SIGNATURE_HEADERS = ['x-lark-request-timestamp', 'x-lark-request-nonce', 'x-lark-signature'] as const;
 
+/** Far deeper than any Feishu payload; deeper ones could not be stored (JSON.stringify recurses) nor handled. */
+export const MAX_JSON_DEPTH = 64;
+
 function parseJson(text: string, what: string): { ok: true; value: unknown } | Rejection {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (e) {
     return reject(400, 'bad_json', `${what} is not valid JSON (${(e as Error).message})`);
   }
+  return nestedDeeperThan(value, MAX_JSON_DEPTH)
+    ? reject(400, 'too_deep', `${what} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`)
+    : { ok: true, value };
+}
+
+/** Iterative, so a hostile depth cannot overflow the stack here either. */
+function nestedDeeperThan(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [value, depth] = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * The verification token has done its job once checked: the delivery (which the inbox persists) keeps no copy, so
+ * neither the data file nor its freed pages hold it.
+ */
+function withoutToken(payload: Record<string, unknown>): Record<string, unknown> {
+  const { token: _v1, ...rest } = payload;
+  const header = rest.header;
+  if (typeof header !== 'object' || header === null) return rest;
+  const { token: _v2, ...kept } = header as Record<string, unknown>;
+  return { ...rest, header: kept };
 }
 
 /** Timestamp unit is undocumented (platform.md §1.4): seconds, but a 13-digit value is taken as ms. */
@@ -173,13 +211,18 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
     case 'event': {
       // Without an encrypt key Feishu sends no signature we could check: the token is all there is.
       const bad = (authenticated ? undefined : sha256()) ?? checkToken(secrets, env.token);
-      return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
+      return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, payload: withoutToken(env.delivery.payload), receivedAt: input.now } };
     }
     case 'legacy_card': {
       if (input.endpoint !== 'card') {
         return reject(400, 'wrong_endpoint', 'legacy card callbacks belong on /webhook/card: set that as the card request URL');
       }
       if (encrypted) return reject(400, 'bad_envelope', 'legacy card callbacks are never encrypted');
+      if (!secrets.legacyCardCallbacks) {
+        return reject(403, 'legacy_callbacks_off',
+          'legacy card callbacks are off: the bot\'s cards are JSON 2.0, whose clicks arrive as card.action.trigger; ' +
+          'set receiver.legacyCardCallbacks to true in app.config.json only if the app is subscribed to the old callback');
+      }
       if (secrets.verificationToken === undefined) {
         return reject(401, 'no_verification_token', 'legacy card callbacks are signed with the verification token: set FEISHU_VERIFICATION_TOKEN');
       }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { SqliteStore } from './sqlite.js';
@@ -6,12 +6,28 @@ import type { Store } from './store.js';
 
 export type { Store } from './store.js';
 
-/** The configured Store; SQLite keeps one file in `dataDir` (created if missing). */
+/**
+ * The data directory, readable by the bot's user only (0700), created if missing. Files the bot creates in it are
+ * 0600: SQLite gives its -wal and -shm files the mode of the database file.
+ */
+export function privateDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+}
+
+/** Creates `file` empty with mode 0600 if it does not exist, and tightens it to 0600 if it does. */
+export function privateFile(file: string): string {
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  return file;
+}
+
+/** The configured Store; SQLite keeps one file in `dataDir`. */
 export async function openStore(config: Config, dataDir: string, now?: () => number): Promise<Store> {
   const s = config.app.store;
   if (s.kind === 'sqlite') {
-    mkdirSync(dataDir, { recursive: true });
-    return new SqliteStore(join(dataDir, s.file), { now });
+    privateDataDir(dataDir);
+    return new SqliteStore(privateFile(join(dataDir, s.file)), { now });
   }
   throw new Error('store.kind "redis" is not available yet: set store.kind to "sqlite" in app.config.json');
 }

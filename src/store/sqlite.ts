@@ -135,6 +135,8 @@ export class SqliteStore implements Store {
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // Deleted rows (finished events, forgotten tokens) are overwritten with zeros, not left in free pages.
+    this.db.pragma('secure_delete = ON');
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     this.db.exec(SCHEMA);
     const db = this.db;
