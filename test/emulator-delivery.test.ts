@@ -195,7 +195,7 @@ describe('a bot with default settings', () => {
     const sb = await testSandbox();
     try {
       let ran = 0;
-      sb.bot.app.action('test.forgeable', z.object({}), async () => {
+      const forgeable = sb.bot.app.action(defineAction('test.forgeable', z.object({})), async () => {
         ran++;
         return { toast: { type: 'success', text: { zh: '已执行', en: 'Done' } } };
       });
@@ -203,7 +203,7 @@ describe('a bot with default settings', () => {
       const user = sb.emulator.state.users[0]!;
       const { messageId } = await sb.bot.gateway.sendCard(
         { openId: user.open_id },
-        successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '执行', en: 'Run' }, action: 'test.forgeable', args: {} }] }),
+        successCard({ title: { zh: '开始', en: 'Start' }, actions: [forgeable.button({}, { label: { zh: '执行', en: 'Run' } })] }),
       );
       const answer = await sb.delivery.click({ messageId, by: user.open_id, label: 'Run' });
       expect(answer).toMatchObject({ status: 403 });
