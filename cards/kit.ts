@@ -11,12 +11,19 @@ export interface Bilingual {
   en: string;
 }
 
+declare const fromActionRef: unique symbol;
+
+/**
+ * A button made by an action reference (`ref.button(args, look)` in src/actions.ts): only refs make them, so a
+ * card cannot carry a button whose action name or args no handler accepts.
+ */
 export interface CardButton {
-  label: Bilingual;
-  action: string;
-  args?: Record<string, string | number | boolean>;
-  style?: 'primary' | 'default' | 'danger';
-  confirm?: Bilingual;
+  readonly label: Bilingual;
+  /** The callback value, `{ action: name, ...args }`: the app routes card.action.trigger on `action`. */
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly style?: 'primary' | 'default' | 'danger';
+  readonly confirm?: Bilingual;
+  readonly [fromActionRef]: true;
 }
 
 export type HeaderColour = 'green' | 'red' | 'blue' | 'wathet' | 'indigo';
@@ -81,8 +88,7 @@ export class Elements {
       tag: 'button',
       type: b.style ?? 'default',
       text: { tag: 'plain_text', content: clip(inline(b.label), 100) },
-      // The app routes card.action.trigger on `action`; args ride along flat.
-      behaviors: [{ type: 'callback', value: { ...b.args, action: b.action } }],
+      behaviors: [{ type: 'callback', value: b.value }],
     };
     if (b.confirm) {
       button.confirm = {

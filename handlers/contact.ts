@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { errorCard, successCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import { chars, failureCard, once, ownMailbox, type Ctx } from './provision.js';
+import { busyCard, chars, failureCard, once, ownMailbox, type Ctx } from './provision.js';
 
 const args = z.object({
   name: chars(64, 1).describe('联系人姓名 / contact name'),
@@ -47,7 +47,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
     return;
   }
   try {
-    const { card } = await once(ctx, 'contact', async (resumed) => {
+    const done = await once(ctx, 'contact', async (resumed) => {
       const { contactId } = await ctx.gateway.mailbox.createContact(mailbox, {
         name: a.name, mailAddress: a.email, phone: a.phone, company: a.company, position: a.position, tag: a.tag, remark: a.remark,
       }, { mayExist: resumed });
@@ -67,7 +67,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
         ],
       });
     });
-    await ctx.reply(card);
+    await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在添加联系人', en: 'Adding the contact' }) : done.card);
   } catch (err) {
     await ctx.audit('mail.contact.create', mailbox, 'error', String((err as { code?: unknown }).code ?? 'unknown'));
     await ctx.reply(failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`));

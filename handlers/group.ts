@@ -6,9 +6,11 @@
  */
 import { z } from 'zod';
 import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { ChatMembersResult } from '../src/feishu/ports.js';
+import { keyspace } from '../src/store/keyspace.js';
 import { MAILGROUP_FAILED, provisionMailgroup } from './mailgroup.js';
 import {
   chars, checkUsers, describeUnusable, domainOf, failureCard, idempotencyKey, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
@@ -50,9 +52,18 @@ export const groupAddSpec: CommandSpec<typeof addArgs> = {
   mentions: 'members',
 };
 
-/** What the buttons of a created chat need later; kept per chat so the buttons carry only the chat id. */
+/**
+ * What the buttons of a created chat need later; kept per chat so the buttons carry only the chat id. Kept for
+ * 30 days: a click after that is told the record expired and shown the command instead.
+ */
 const chatRecord = z.object({ name: z.string(), members: z.array(userRef) });
-const chatKey = (chatId: string) => `group:${chatId}`;
+const chats = keyspace('group', chatRecord, 30 * 24 * 3_600_000);
+
+const chatAction = z.object({ chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, '按钮缺少群 ID / the button lacks a chat id') });
+/** "Add members" on the success card: answers with the /group add command for the chat. */
+export const addMembersAction = defineAction('group.add-members', chatAction);
+/** "Create a mailgroup for this chat" on the success card. */
+export const chatMailgroupAction = defineAction('group.mailgroup', chatAction);
 
 const TITLE_FAILED: Bilingual = { zh: '群聊创建失败', en: 'Could not create the group chat' };
 
@@ -80,11 +91,10 @@ function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMembersRe
 const noMembersResult: ChatMembersResult = { invalidIds: [], notExistedIds: [], pendingApprovalIds: [] };
 
 async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<void> {
-  const requester: UserRef | undefined = ctx.sender && { openId: ctx.sender.openId, name: ctx.sender.name ?? ctx.sender.openId };
-  const owner = a.owner ?? requester;
-  const wanted = a.members.filter((m) => m.openId !== owner?.openId);
-  const { usable, unusable } = await checkUsers(ctx.gateway.directory, owner ? [owner, ...wanted] : wanted);
-  const ownerProblem = owner && unusable.find((u) => u.openId === owner.openId);
+  const owner: UserRef = a.owner ?? { openId: ctx.sender.openId, name: ctx.sender.name ?? ctx.sender.openId };
+  const wanted = a.members.filter((m) => m.openId !== owner.openId);
+  const { usable, unusable } = await checkUsers(ctx.gateway.directory, [owner, ...wanted]);
+  const ownerProblem = unusable.find((u) => u.openId === owner.openId);
   if (ownerProblem) {
     await ctx.reply(errorCard({
       title: TITLE_FAILED,
@@ -94,20 +104,20 @@ async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<voi
     }));
     return;
   }
-  const members = usable.filter((u) => u.openId !== owner?.openId);
+  const members = usable.filter((u) => u.openId !== owner.openId);
   const [first, rest] = [members.slice(0, CREATE_BATCH), members.slice(CREATE_BATCH)];
   try {
     const chat = await ctx.gateway.chats.create({
       name: a.name,
       description: a.desc,
-      ownerId: owner?.openId,
+      ownerId: owner.openId,
       userIds: first.map((u) => u.openId),
       chatType: a.public ? 'public' : 'private',
       groupMessageType: a.thread ? 'thread' : undefined,
     }, { uuid: idempotencyKey(ctx, 'chat.create') });
     const later = rest.length ? await ctx.gateway.chats.addMembers(chat.chatId, rest.map((u) => u.openId)) : noMembersResult;
     const outcome = outcomeOf(members, unusable, later);
-    await ctx.store.set(chatKey(chat.chatId), JSON.stringify({ name: chat.name, members: [...(owner ? [owner] : []), ...outcome.added] }));
+    await chats.set(ctx.store, chat.chatId, { name: chat.name, members: [owner, ...outcome.added] });
     await ctx.audit('im.chat.create', chat.chatId, 'ok', `${outcome.added.length} members`);
     await ctx.reply(groupCreatedCard(chat.chatId, chat.name, owner, outcome, a));
   } catch (err) {
@@ -116,7 +126,7 @@ async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<voi
   }
 }
 
-function groupCreatedCard(chatId: string, name: string, owner: UserRef | undefined, o: AddOutcome, a: z.infer<typeof createArgs>): Card {
+function groupCreatedCard(chatId: string, name: string, owner: UserRef, o: AddOutcome, a: z.infer<typeof createArgs>): Card {
   const kind = [a.public ? '公开群 · public' : '私有群 · private', ...(a.thread ? ['话题群 · topic chat'] : [])].join('，');
   return successCard({
     title: { zh: '群聊已创建', en: 'Group chat created' },
@@ -124,14 +134,14 @@ function groupCreatedCard(chatId: string, name: string, owner: UserRef | undefin
     fields: [
       { label: { zh: '群名称', en: 'Name' }, value: name },
       { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
-      { label: { zh: '群主', en: 'Owner' }, value: owner?.name ?? '—' },
+      { label: { zh: '群主', en: 'Owner' }, value: owner.name },
       { label: { zh: '类型', en: 'Type' }, value: kind },
       { label: { zh: '已添加成员', en: 'Members added' }, value: `${o.added.length}：${o.added.map((u) => u.name).join('、') || '—'}` },
     ],
     ...(o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {}),
     actions: [
-      { label: { zh: '添加成员', en: 'Add members' }, action: 'group.add-members', args: { chatId } },
-      { label: { zh: '为这个群创建邮件组', en: 'Create a mailgroup for this chat' }, action: 'group.mailgroup', args: { chatId }, style: 'primary' },
+      addMembersAction.button({ chatId }, { label: { zh: '添加成员', en: 'Add members' } }),
+      chatMailgroupAction.button({ chatId }, { label: { zh: '为这个群创建邮件组', en: 'Create a mailgroup for this chat' }, style: 'primary' }),
     ],
   });
 }
@@ -142,11 +152,10 @@ async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<void> {
     const { usable, unusable } = await checkUsers(ctx.gateway.directory, a.members);
     const result = usable.length ? await ctx.gateway.chats.addMembers(a.chat, usable.map((u) => u.openId)) : noMembersResult;
     const o = outcomeOf(usable, unusable, result);
-    const raw = await ctx.store.get(chatKey(a.chat));
-    if (raw) {
-      const known = chatRecord.parse(JSON.parse(raw));
+    const known = await chats.get(ctx.store, a.chat);
+    if (known) {
       const members = [...new Map([...known.members, ...o.added].map((u) => [u.openId, u])).values()];
-      await ctx.store.set(chatKey(a.chat), JSON.stringify({ ...known, members }));
+      await chats.set(ctx.store, a.chat, { ...known, members });
     }
     await ctx.audit('im.chat.members.create', a.chat, 'ok', `${o.added.length} members`);
     await ctx.reply(successCard({
@@ -168,13 +177,11 @@ export function chatSlug(name: string, chatId: string): string {
   return slug.length >= 3 ? slug : `chat-${chatId.slice(-8).toLowerCase()}`;
 }
 
-const chatAction = z.object({ chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, '按钮缺少群 ID / the button lacks a chat id') });
-
 export function registerGroup(app: App): void {
   app.command('group create', groupCreateSpec, createGroup);
   app.command('group add', groupAddSpec, addMembers);
 
-  app.action('group.add-members', chatAction, async (_ctx, { chatId }) => ({
+  app.action(addMembersAction, async (_ctx, { chatId }) => ({
     card: successCard({
       title: { zh: '添加群成员', en: 'Add members' },
       summary: { zh: '复制下面的命令，@ 要添加的成员后发给我：', en: 'Copy the command below, mention the people to add, and send it to me:' },
@@ -183,9 +190,8 @@ export function registerGroup(app: App): void {
     }),
   }));
 
-  app.action('group.mailgroup', chatAction, async (ctx, { chatId }) => {
-    const raw = await ctx.store.get(chatKey(chatId));
-    const chat = raw === undefined ? undefined : chatRecord.parse(JSON.parse(raw));
+  app.action(chatMailgroupAction, async (ctx, { chatId }) => {
+    const chat = await chats.get(ctx.store, chatId);
     const mailbox = await ownMailbox(ctx);
     if (!chat || !mailbox) {
       const why: Bilingual = !chat
@@ -202,12 +208,16 @@ export function registerGroup(app: App): void {
     }
     const email = `${chatSlug(chat.name, chatId)}@${domainOf(mailbox)}`;
     // Scoped to the chat: a second click (by anyone) answers with the group the first one made.
-    const { card, replayed, failed } = await provisionMailgroup(ctx, {
+    const { card, outcome } = await provisionMailgroup(ctx, {
       email, name: chat.name, who: 'members', members: chat.members, description: `群 ${chat.name} 的邮件组 · mail group of chat ${chat.name}`,
     }, `chat:${chatId}`);
-    const text: Bilingual = failed ? MAILGROUP_FAILED
-      : replayed ? { zh: '这个群已经有邮件组了', en: 'This chat already has a mail group' }
-      : { zh: '邮件组已创建', en: 'Mail group created' };
-    return { card, toast: { type: failed ? 'error' : replayed ? 'info' : 'success', text } };
+    const toasts = {
+      failed: { type: 'error', text: MAILGROUP_FAILED },
+      busy: { type: 'info', text: { zh: '邮件组正在创建中', en: 'The mail group is already being created' } },
+      replayed: { type: 'info', text: { zh: '这个群已经有邮件组了', en: 'This chat already has a mail group' } },
+      ran: { type: 'success', text: { zh: '邮件组已创建', en: 'Mail group created' } },
+    } as const;
+    // A busy click leaves the card as it is: the first click's answer replaces it.
+    return outcome === 'busy' ? { toast: toasts.busy } : { card, toast: toasts[outcome] };
   }, { progress: { zh: '正在创建邮件组', en: 'Creating the mail group' } });
 }

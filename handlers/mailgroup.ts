@@ -12,7 +12,7 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
 import type { CreateMailgroupInput } from '../src/feishu/ports.js';
 import {
-  checkUsers, describeUnusable, domainOf, failureCard, once, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
+  busyCard, checkUsers, describeUnusable, domainOf, failureCard, once, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
 } from './provision.js';
 
 export const WHO = {
@@ -81,7 +81,9 @@ function retryExample(req: MailgroupRequest, err: FeishuError, domain: string | 
  * Creates the group and its members (once per `scope`), answering with the card to show. Shared by the command and
  * the "create a mailgroup for this chat" button of /group create.
  */
-export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?: string): Promise<{ card: Card; replayed: boolean; failed: boolean }> {
+export async function provisionMailgroup(
+  ctx: Ctx, req: MailgroupRequest, scope?: string,
+): Promise<{ card: Card; outcome: 'ran' | 'replayed' | 'busy' | 'failed' }> {
   const input: CreateMailgroupInput = {
     email: req.email,
     name: req.name,
@@ -110,12 +112,12 @@ export async function provisionMailgroup(ctx: Ctx, req: MailgroupRequest, scope?
       await ctx.audit('mail.mailgroup.create', email, 'ok', `${added.length} members`);
       return mailgroupCard(req, email, mailgroupId, added, notAdded, reused);
     }, scope);
-    return { ...done, failed: false };
+    return done.outcome === 'busy' ? { card: busyCard({ zh: '正在创建邮件组', en: 'Creating the mail group' }), outcome: 'busy' } : done;
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
     await ctx.audit('mail.mailgroup.create', req.email, 'error', `code ${err.code}`);
     const domain = isUnknownMailDomain(err) ? await ownMailbox(ctx).then((m) => (m ? domainOf(m) : undefined), () => undefined) : undefined;
-    return { card: failureCard(MAILGROUP_FAILED, err, retryExample(req, err, domain)), replayed: false, failed: true };
+    return { card: failureCard(MAILGROUP_FAILED, err, retryExample(req, err, domain)), outcome: 'failed' };
   }
 }
 

@@ -4,12 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { feishuErrorCard, inline, type Bilingual, type Card } from '../cards/index.js';
-import type { Context } from '../src/context.js';
+import { feishuErrorCard, inline, progressCard, type Bilingual, type Card } from '../cards/index.js';
+import type { ActionContext, CommandContext } from '../src/context.js';
 import { FeishuError, isUserOutOfReach } from '../src/feishu/errors.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';
 
-export type Ctx = Context;
+/** A command or a card action: both know who asked. */
+export type Ctx = CommandContext | ActionContext;
 
 /** A user as the parser hands over an @mention (also `owner=@user`). */
 export const userRef = z.object({ openId: z.string(), name: z.string() });
@@ -25,44 +26,71 @@ export function chars(max: number, min = 0) {
   });
 }
 
-/** The delivery's stable identity: a command's message id (what Feishu re-pushes under), else the event id. */
-const origin = (ctx: Ctx): string => ctx.messageId ?? ctx.eventId;
+/**
+ * The work's stable identity: for a command its dedupe key (the message id Feishu re-pushes under, or an
+ * `app.run` origin's own key); for a card action the clicked card, so every click on one card is the same work.
+ */
+const origin = (ctx: Ctx): string => (ctx.kind === 'action' ? ctx.messageId ?? ctx.dedupeKey : ctx.dedupeKey);
 
 /** An idempotency key for `op` of this delivery, short enough for Feishu's uuid (≤ 50 chars). */
 export function idempotencyKey(ctx: Ctx, op: string): string {
   return createHash('sha256').update(`${origin(ctx)}|${op}`).digest('hex').slice(0, 32);
 }
 
-const record = z.discriminatedUnion('state', [
-  z.object({ state: z.literal('started') }),
-  z.object({ state: z.literal('done'), card: z.record(z.string(), z.unknown()) }),
-]);
+/**
+ * How long a claim outlives its claimant's last heartbeat: a run resumed after a crash waits at most this long
+ * for the dead run's claim to lapse. Renewed every third of it while the work runs.
+ */
+const CLAIM_LEASE_MS = 5_000;
+/** How long a command waits for a live claimant (a concurrent run of the same work) before saying so. */
+const BUSY_WAIT_MS = 3 * CLAIM_LEASE_MS;
+
+const doneRecord = z.object({ card: z.record(z.string(), z.unknown()) });
+
+export type OnceResult = { outcome: 'ran' | 'replayed'; card: Card } | { outcome: 'busy' };
 
 /**
- * Runs `work` at most once per delivery and `op` to completion, remembering the card it answered with, so a
- * redelivered command answers with the first result instead of acting twice. `resumed` tells `work` that an earlier
- * run started and died before recording its result: its call may or may not have reached Feishu. A failure clears
- * the record, so retrying a failed command (or button) runs it again.
+ * Runs `work` at most once per `op` and delivery, remembering the card it answered with, so a redelivered command
+ * answers with the first result instead of acting twice. The claim is one atomic Store step, so two processes (or
+ * two clicks) cannot both start. `resumed` tells `work` that an earlier run claimed it and died before recording its
+ * result: its call may or may not have reached Feishu. A failure drops the claim, so retrying runs it again.
+ * `busy`: another live run holds it: a card action says so at once; a command first waits for it to finish.
  * `scope` replaces the delivery as the identity when the effect belongs to something else (a chat's mailgroup).
  */
-export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Promise<Card>, scope = origin(ctx)): Promise<{ card: Card; replayed: boolean }> {
+export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Promise<Card>, scope = origin(ctx)): Promise<OnceResult> {
   const key = `provision:${op}:${scope}`;
-  const ttl = ctx.config.app.inbox.dedupeHours * 3_600_000;
-  const raw = await ctx.store.get(key);
-  const prior = raw === undefined ? undefined : record.parse(JSON.parse(raw));
-  if (prior?.state === 'done') return { card: prior.card, replayed: true };
-  await ctx.store.set(key, JSON.stringify({ state: 'started' }), ttl);
+  const ttlMs = ctx.config.app.inbox.dedupeHours * 3_600_000;
+  const waitUntil = Date.now() + (ctx.kind === 'action' ? 0 : BUSY_WAIT_MS);
+  let claim = await ctx.store.claim(key, { ttlMs, leaseMs: CLAIM_LEASE_MS });
+  while (claim.state === 'busy' && Date.now() < waitUntil) {
+    await new Promise((r) => setTimeout(r, CLAIM_LEASE_MS / 5));
+    claim = await ctx.store.claim(key, { ttlMs, leaseMs: CLAIM_LEASE_MS });
+  }
+  if (claim.state === 'busy') return { outcome: 'busy' };
+  if (claim.state === 'done') return { outcome: 'replayed', card: doneRecord.parse(JSON.parse(claim.result)).card };
+  const { holder } = claim;
+  const heartbeat = setInterval(() => {
+    ctx.store.renewClaim(key, holder, CLAIM_LEASE_MS).catch((err: unknown) => ctx.logger.warn({ err, key }, 'could not renew a claim'));
+  }, CLAIM_LEASE_MS / 3);
   let card: Card;
   try {
-    card = await work(prior?.state === 'started');
+    card = await work(claim.state === 'resumed');
   } catch (err) {
     // A reported failure leaves nothing behind to adopt: the next attempt starts afresh.
-    await ctx.store.delete(key);
+    await ctx.store.abandon(key, holder);
     throw err;
+  } finally {
+    clearInterval(heartbeat);
   }
-  await ctx.store.set(key, JSON.stringify({ state: 'done', card }), ttl);
-  return { card, replayed: false };
+  await ctx.store.complete(key, holder, JSON.stringify({ card }));
+  return { outcome: 'ran', card };
 }
+
+/** What a run that found the same work under way answers. */
+export const busyCard = (title: Bilingual): Card => progressCard({
+  title,
+  steps: [{ label: { zh: '同一操作正在进行，完成后会有结果', en: 'The same request is already being handled; its result follows' }, state: 'running' }],
+});
 
 /** A Feishu failure as a card naming the problem and the next step; anything else is a bug for the error boundary. */
 export function failureCard(title: Bilingual, err: unknown, example?: string): Card {
@@ -103,7 +131,6 @@ export const describeUnusable = (u: Unusable): string => `${u.name}：${inline(u
 
 /** The requester's own mailbox address: the handlers use the tenant token, which cannot say "me". */
 export async function ownMailbox(ctx: Ctx): Promise<string | undefined> {
-  if (!ctx.sender) return undefined;
   const user = await ctx.gateway.directory.getUser(ctx.sender.openId);
   return user.enterpriseEmail;
 }

@@ -2,9 +2,10 @@
  * The app core: what the bot does with each verified delivery.
  *
  *   app.command('group create', spec, async (ctx, args) => …)   chat commands, args typed by the spec's zod schema
- *   app.action('draft.send', schema, async (ctx, args) => ({ card, toast }))   card button callbacks
- *   app.event('contact.user.created_v3', async (ctx, event) => …)   any other event
+ *   app.action(sendDraft, async (ctx, args) => ({ card, toast }))  card button callbacks, `sendDraft = defineAction(…)`
+ *   app.event('contact.user.created_v3', async (ctx, event) => …)   other events, typed by their schema in events.ts
  *   app.use(async (ctx, next) => { …; await next(); })            koa-style middleware
+ *   app.run('/group create 入职群', { openId }, origin)              a command line run as a user, as if typed
  *
  * Every delivery runs through: error boundary → ignore bots → authorization → app.use middleware → the handler.
  * Built in: /help (generated from the specs), a welcome card when the bot joins a chat, bot menu clicks run the
@@ -13,7 +14,11 @@
 import { z } from 'zod';
 import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type Card } from '../cards/index.js';
 import type { Config } from './config.js';
-import { Context, type ActionResult, type ContextInit, type Sender, type Target, type Toast } from './context.js';
+import type { ActionRef } from './actions.js';
+import {
+  Context, type ActionContext, type ActionResult, type CommandContext, type ContextInit, type EventContext,
+  type Outcome, type Target, type Toast,
+} from './context.js';
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { helpFor, unknownCommandCard, unresolved } from './commands/help.js';
@@ -21,6 +26,7 @@ import { describeParseError, parseCommand, type ParsedCommand, type ParseOptions
 import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
 import { bindArgs, issueProblems, type CommandSpec } from './commands/spec.js';
 import { silentLogger, type Logger } from './log.js';
+import { cardCallback, eventSchemas, partiesOf, toSender, type AppEventName, type FeishuEvents } from './events.js';
 import type { Metrics } from './metrics.js';
 import { authorize } from './middleware/authorize.js';
 import { compose, type Middleware } from './middleware/compose.js';
@@ -28,10 +34,24 @@ import { errorBoundary } from './middleware/error-boundary.js';
 import { ignoreBots } from './middleware/ignore-bots.js';
 import type { Store } from './store/store.js';
 
-export type CommandHandler<A> = (ctx: Context, args: A) => Promise<void>;
-export type ActionHandler<A> = (ctx: Context, args: A) => Promise<ActionResult | void>;
-/** `event` is the envelope's `event` object, as Feishu sent it. */
-export type EventHandler = (ctx: Context, event: Record<string, unknown>) => Promise<void>;
+export type CommandHandler<A> = (ctx: CommandContext, args: A) => Promise<void>;
+export type ActionHandler<A> = (ctx: ActionContext, args: A) => Promise<ActionResult | void>;
+/** `event` is the envelope's `event` object, parsed by its schema in events.ts. */
+export type EventHandler<K extends AppEventName> = (ctx: EventContext, event: FeishuEvents[K]) => Promise<void>;
+
+/** Whom `app.run` acts as, and where: no chat means a p2p run, answered to the user privately. */
+export interface RunAs {
+  openId: string;
+  name?: string;
+  chatId?: string;
+  chatType?: string;
+}
+
+/**
+ * What a run belongs to. `dedupeKey` must identify this run: reply uuids and idempotency keys derive from it, so
+ * running again with the same origin does nothing twice, and a different origin acts afresh.
+ */
+export type RunOrigin = Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
 
 export interface ActionOptions {
   /** Title of the progress card shown when the handler outlasts the card budget. */
@@ -63,64 +83,7 @@ interface ActionEntry {
   progress?: Bilingual;
 }
 
-const ids = z.object({ open_id: z.string(), union_id: z.string(), user_id: z.string() }).partial();
-const mention = z.object({ key: z.string(), id: ids.optional(), name: z.string().optional() });
-const messageEvent = z.object({
-  sender: z.object({ sender_id: ids.optional(), sender_type: z.string().optional() }),
-  message: z.object({
-    message_id: z.string(),
-    chat_id: z.string(),
-    chat_type: z.string(),
-    message_type: z.string(),
-    content: z.string(),
-    mentions: z.array(mention).optional(),
-  }),
-});
-/** Who acted and where, in the shapes of bot.added (operator_id) and bot.menu (operator.operator_id). */
-const eventParties = z.object({
-  chat_id: z.string().optional(),
-  operator_id: ids.optional(),
-  operator: z.object({ operator_id: ids.optional(), operator_name: z.string().optional() }).optional(),
-});
-const cardAction = z.object({
-  value: z.record(z.string(), z.unknown()).optional(),
-  form_value: z.record(z.string(), z.unknown()).optional(),
-});
-/** card.action.trigger arrives in two wire forms (platform.md §2.2 and the flat legacy §2.3). */
-const cardCallback = z.union([
-  z.object({
-    event: z.object({
-      operator: ids.optional(),
-      token: z.string().optional(),
-      action: cardAction,
-      context: z.object({ open_message_id: z.string(), open_chat_id: z.string() }).partial().optional(),
-    }),
-  }).transform(({ event: e }) => ({
-    operator: e.operator, token: e.token, action: e.action,
-    messageId: e.context?.open_message_id, chatId: e.context?.open_chat_id,
-  })),
-  z.object({
-    open_id: z.string().optional(),
-    user_id: z.string().optional(),
-    open_message_id: z.string().optional(),
-    open_chat_id: z.string().optional(),
-    token: z.string().optional(),
-    action: cardAction,
-  }).transform((l) => ({
-    operator: { open_id: l.open_id, user_id: l.user_id }, token: l.token, action: l.action,
-    messageId: l.open_message_id, chatId: l.open_chat_id,
-  })),
-]);
-
-const toSender = (id: z.infer<typeof ids> | undefined, name?: string): Sender | undefined =>
-  id?.open_id
-    ? {
-        openId: id.open_id,
-        ...(id.union_id ? { unionId: id.union_id } : {}),
-        ...(id.user_id ? { userId: id.user_id } : {}),
-        ...(name ? { name } : {}),
-      }
-    : undefined;
+type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
 
 const toastBody = (t: Toast): NonNullable<CardCallbackResponse['toast']> => ({
   type: t.type,
@@ -139,7 +102,7 @@ export class App implements DeliveryHandler {
   readonly #now: () => number;
   readonly #registry = new CommandRegistry<CommandHandler<unknown>>();
   readonly #actions = new Map<string, ActionEntry>();
-  readonly #events = new Map<string, EventHandler[]>();
+  readonly #events = new Map<AppEventName, AnyEventHandler[]>();
   readonly #middleware: Middleware[];
   #bot: Promise<{ openId: string; name: string }> | undefined;
 
@@ -162,16 +125,28 @@ export class App implements DeliveryHandler {
     return this;
   }
 
-  /** Buttons carry `{ action: name, ...args }`; args (+ form values) are validated by `schema`. */
-  action<S extends z.ZodObject>(name: string, schema: S, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): this {
-    if (this.#actions.has(name)) throw new Error(`card action "${name}" is registered twice`);
-    this.#actions.set(name, { schema, handler: handler as ActionHandler<unknown>, ...opts });
+  /** The ref's buttons carry `{ action: name, ...args }`; args (+ form values) are validated by its schema. */
+  action<S extends z.ZodObject>(ref: ActionRef<S>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S> {
+    if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
+    this.#actions.set(ref.name, { schema: ref.schema, handler: handler as ActionHandler<unknown>, ...opts });
+    return ref;
+  }
+
+  /** Only events with a schema in events.ts: a payload that fails it is logged and reaches no handler. */
+  event<K extends AppEventName>(type: K, handler: EventHandler<K>): this {
+    this.#events.set(type, [...(this.#events.get(type) ?? []), handler as AnyEventHandler]);
     return this;
   }
 
-  event(type: string, handler: EventHandler): this {
-    this.#events.set(type, [...(this.#events.get(type) ?? []), handler]);
-    return this;
+  /**
+   * Runs a command line as `as.openId` through the same parser, authorization, middleware and handlers as a chat
+   * message; answers go to `as.chatId`, or to the user privately. Resolves with what happened (refused, invalid…).
+   */
+  async run(text: string, as: RunAs, origin: RunOrigin): Promise<Outcome> {
+    const chatType = as.chatType ?? (as.chatId ? 'group' : 'p2p');
+    const sender = { openId: as.openId, ...(as.name ? { name: as.name } : {}) };
+    // Addressed: whoever calls run means the bot, so chatter gets the hint rather than silence.
+    return this.#runParsed(origin, { sender, senderType: 'user', chatId: as.chatId, chatType }, this.parse(text, { chatType }), true);
   }
 
   /** Everything registered, built-ins included. */
@@ -190,19 +165,23 @@ export class App implements DeliveryHandler {
   }
 
   async handleEvent(delivery: Delivery): Promise<void> {
-    const event = (delivery.payload.event ?? {}) as Record<string, unknown>;
+    const event = delivery.payload.event ?? {};
     if (delivery.type === 'im.message.receive_v1') return this.#onMessage(delivery, event);
-    const handlers = this.#events.get(delivery.type);
+    const type = delivery.type as AppEventName;
+    const handlers = Object.hasOwn(partiesOf, type) ? this.#events.get(type) : undefined;
     if (!handlers) {
       this.#logger.debug({ eventId: delivery.id, type: delivery.type }, 'no handler for this event type');
       return;
     }
-    const parties = eventParties.safeParse(event);
-    const p = parties.success ? parties.data : {};
-    const sender = toSender(p.operator_id ?? p.operator?.operator_id, p.operator?.operator_name);
-    const ctx = await this.#context(delivery, 'event', { sender, chatId: p.chat_id });
+    const parsed = eventSchemas[type].safeParse(event);
+    if (!parsed.success) {
+      this.#logger.warn({ eventId: delivery.id, type, issues: parsed.error.issues }, 'event does not match its schema; not handled');
+      return;
+    }
+    const parties = (partiesOf[type] as (e: unknown) => ReturnType<(typeof partiesOf)[AppEventName]>)(parsed.data);
+    const ctx = await this.#context(delivery, 'event', parties) as EventContext;
     await this.#run(ctx, async () => {
-      for (const handler of handlers) await handler(ctx, event);
+      for (const handler of handlers) await handler(ctx, parsed.data);
     });
   }
 
@@ -225,6 +204,11 @@ export class App implements DeliveryHandler {
         sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: { kind: 'action', key: name },
       });
       await this.#run(ctx, async () => {
+        if (!ctx.hasSender()) {
+          ctx.outcome = 'invalid';
+          ctx.result = { toast: { type: 'error', text: { zh: '无法确认点击的人', en: 'Could not tell who clicked' } } };
+          return;
+        }
         const input = { ...values, ...cb.action.form_value };
         const args = entry.schema.safeParse(input);
         if (!args.success) {
@@ -233,7 +217,7 @@ export class App implements DeliveryHandler {
           ctx.result = { toast: { type: 'error', text: { zh: problems.map((p) => p.zh).join('；'), en: problems.map((p) => p.en).join('; ') } } };
           return;
         }
-        ctx.result = (await entry.handler(ctx, args.data)) ?? ctx.result;
+        ctx.result = (await entry.handler(ctx as ActionContext, args.data)) ?? ctx.result;
       });
       return ctx.result;
     })().catch((err: unknown): ActionResult => {
@@ -274,8 +258,8 @@ export class App implements DeliveryHandler {
     await this.#opts.gateway.im.patchCard(messageId, card).catch((err: unknown) => log.error({ err }, 'could not update the card'));
   }
 
-  async #onMessage(delivery: Delivery, event: Record<string, unknown>): Promise<void> {
-    const parsed = messageEvent.safeParse(event);
+  async #onMessage(delivery: Delivery, event: unknown): Promise<void> {
+    const parsed = eventSchemas['im.message.receive_v1'].safeParse(event);
     if (!parsed.success) {
       this.#logger.warn({ eventId: delivery.id, issues: parsed.error.issues }, 'unreadable im.message.receive_v1');
       return;
@@ -307,7 +291,7 @@ export class App implements DeliveryHandler {
    * `addressed`: a p2p chat or a message @-mentioning the bot. In a group, a known /command runs without the
    * mention; chatter and unknown /commands (perhaps meant for another bot) get an answer only when addressed.
    */
-  async #runParsed(delivery: DeliveryRef, base: Parts, result: ParseResult, addressed: boolean): Promise<void> {
+  async #runParsed(delivery: DeliveryRef, base: Parts, result: ParseResult, addressed: boolean): Promise<Outcome> {
     const resolution = result.ok ? this.#registry.resolve(result.command) : undefined;
     const target: Target | undefined = resolution?.kind === 'found' ? { kind: 'command', key: commandKey(resolution.entry) } : undefined;
     const ctx = await this.#context(delivery, 'message', { ...base, ...(target ? { target } : {}) });
@@ -329,6 +313,7 @@ export class App implements DeliveryHandler {
       }
       await this.#dispatch(ctx, resolution!, result.command);
     });
+    return ctx.outcome;
   }
 
   async #dispatch(ctx: Context, resolution: Resolution<CommandHandler<unknown>>, parsed: ParsedCommand): Promise<void> {
@@ -343,6 +328,12 @@ export class App implements DeliveryHandler {
       return;
     }
     const { spec, handler } = resolution.entry;
+    if (!ctx.hasSender()) {
+      // Feishu names the sender of every user message; without one nobody could be authorized or answered.
+      ctx.outcome = 'invalid';
+      ctx.logger.warn('a command without a sender open_id; not run');
+      return;
+    }
     const bound = bindArgs(spec, parsed);
     if (!bound.ok) {
       ctx.outcome = 'invalid';
@@ -354,7 +345,7 @@ export class App implements DeliveryHandler {
       }));
       return;
     }
-    await handler(ctx, bound.args);
+    await handler(ctx as CommandContext, bound.args);
   }
 
   async #run(ctx: Context, last: () => Promise<void>): Promise<void> {
@@ -407,8 +398,7 @@ export class App implements DeliveryHandler {
       await ctx.send(welcomeCard({ botName: bot.name, commands }));
     });
 
-    this.event('application.bot.menu_v6', async (ctx, event) => {
-      const key = typeof event.event_key === 'string' ? event.event_key : '';
+    this.event('application.bot.menu_v6', async (ctx, { event_key: key }) => {
       const text = this.#opts.config.app.menu[key];
       if (text === undefined) {
         ctx.logger.warn({ eventKey: key }, 'bot menu item has no command in app.config.json menu');
@@ -419,11 +409,14 @@ export class App implements DeliveryHandler {
         }));
         return;
       }
-      // As if the operator typed it in a p2p chat with the bot: answers go to them privately. The nested
-      // delivery gets its own dedupe key so its reply uuids cannot collide with this context's.
-      const typed = { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.eventId}/menu` };
-      await this.#runParsed(typed, { sender: ctx.sender, senderType: 'user', chatType: 'p2p' },
-        this.parse(text, { chatType: 'p2p' }), true);
+      if (!ctx.sender) {
+        ctx.logger.warn({ eventKey: key }, 'bot menu click without an operator open_id; nobody to run it as');
+        return;
+      }
+      // As if the operator typed it in a p2p chat with the bot: answers go to them privately. The run gets its own
+      // dedupe key so its reply uuids cannot collide with this context's.
+      await this.run(text, { openId: ctx.sender.openId, ...(ctx.sender.name ? { name: ctx.sender.name } : {}) },
+        { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/menu` });
     });
   }
 }

@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import type { Delivery } from './delivery.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import type { Logger } from './log.js';
-import type { AuditResult, Store } from './store/store.js';
+import type { AuditPort, AuditResult, IdempotencyPort, KvPort } from './store/store.js';
 
 export interface Sender {
   openId: string;
@@ -34,12 +34,15 @@ export interface ActionResult {
 /** What middleware decided, for metrics and logs. */
 export type Outcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
 
+/** The Store as handlers see it: records, run-once claims and the audit trail; the inbox is not theirs. */
+export type HandlerStore = KvPort & IdempotencyPort & AuditPort;
+
 export interface ContextInit {
   kind: ContextKind;
   delivery: Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
   /** Feishu, as narrow ports per API family; tests pass recording ones. */
   gateway: FeishuPorts;
-  store: Store;
+  store: HandlerStore;
   config: Config;
   logger: Logger;
   botOpenId: string;
@@ -59,13 +62,26 @@ export interface Target {
   key: string;
 }
 
+/**
+ * What a command handler gets: the sender is known (the app drops a message without one before its handler).
+ * `chatId` stays optional: a command run from the bot menu (or by `app.run` without a chat) has no chat, and
+ * answers the sender privately.
+ */
+export type CommandContext = Context & { readonly kind: 'message'; readonly sender: Sender };
+/** What a card action handler gets: the clicker is known. `chatId` is absent only in legacy callbacks without one. */
+export type ActionContext = Context & { readonly kind: 'action'; readonly sender: Sender };
+/** Other events may have neither a sender nor a chat (a directory event). */
+export type EventContext = Context & { readonly kind: 'event' };
+
 export class Context {
   readonly kind: ContextKind;
   readonly eventId: string;
   readonly eventType: string;
+  /** What a redelivery of this work carries too: reply uuids and idempotency keys derive from it. */
+  readonly dedupeKey: string;
   readonly logger: Logger;
   readonly gateway: FeishuPorts;
-  readonly store: Store;
+  readonly store: HandlerStore;
   readonly config: Config;
   readonly botOpenId: string;
   readonly sender: Sender | undefined;
@@ -77,7 +93,6 @@ export class Context {
   /** Card actions: the answer, set by the handler or by middleware that stops it. */
   result: ActionResult | undefined;
   outcome: Outcome = 'ok';
-  readonly #dedupeKey: string;
   readonly #now: () => number;
   #posts = 0;
 
@@ -85,7 +100,7 @@ export class Context {
     this.kind = init.kind;
     this.eventId = init.delivery.id;
     this.eventType = init.delivery.type;
-    this.#dedupeKey = init.delivery.dedupeKey;
+    this.dedupeKey = init.delivery.dedupeKey;
     this.#now = init.now;
     this.gateway = init.gateway;
     this.store = init.store;
@@ -127,6 +142,11 @@ export class Context {
     return this.gateway.im.patchCard(this.messageId, card);
   }
 
+  /** Narrows a command or action context once its sender is known. */
+  hasSender(): this is Context & { readonly sender: Sender } {
+    return this.sender !== undefined;
+  }
+
   audit(action: string, target: string, result: AuditResult, detail?: string): Promise<void> {
     return this.store.audit({
       at: this.#now(),
@@ -142,6 +162,6 @@ export class Context {
   /** Deterministic per delivery and per post: the n-th post of a redelivered event reuses the n-th uuid. */
   #nextUuid(): string {
     const n = this.#posts++;
-    return createHash('sha256').update(`${this.#dedupeKey}#${n}`).digest('hex').slice(0, 32);
+    return createHash('sha256').update(`${this.dedupeKey}#${n}`).digest('hex').slice(0, 32);
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
+import { defineAction } from '../src/actions.js';
 import { App } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import type { Delivery } from '../src/delivery.js';
@@ -71,11 +72,11 @@ describe('app core against the emulator', () => {
     const token = emu.state.issueCardToken(sent.messageId);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const app = new App({ config, gateway, store, cardBudgetMs: 10 })
-      .action('draft.send', z.object({ draftId: z.string() }), async (_ctx, { draftId }) => {
-        await gate;
-        return { card: successCard({ title: { zh: `已发送 ${draftId}`, en: `Sent ${draftId}` } }) };
-      });
+    const app = new App({ config, gateway, store, cardBudgetMs: 10 });
+    app.action(defineAction('draft.send', z.object({ draftId: z.string() })), async (_ctx, { draftId }) => {
+      await gate;
+      return { card: successCard({ title: { zh: `已发送 ${draftId}`, en: `Sent ${draftId}` } }) };
+    });
     const answer = await app.handleCard({
       kind: 'card', type: 'card.action.trigger', id: 'cb_1', dedupeKey: 'cb_1', receivedAt: 0,
       payload: {

@@ -1,11 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
-import { App } from '../src/app.js';
+import { defineAction } from '../src/actions.js';
+import { App, type ActionHandler, type ActionOptions } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
+import type { Sender } from '../src/context.js';
 import type { Delivery } from '../src/delivery.js';
 import { explainCode, FeishuError } from '../src/feishu/errors.js';
 import { SqliteStore } from '../src/store/sqlite.js';
@@ -262,8 +265,112 @@ describe('app: other events', () => {
     const app = makeApp()
       .use(async (ctx, next) => { order.push(`before ${ctx.eventType}`); await next(); order.push('after'); })
       .event('contact.user.created_v3', async () => void order.push('handler'));
-    await app.handleEvent(delivery('contact.user.created_v3', {}));
+    await app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new' } }));
     expect(order).toEqual(['before contact.user.created_v3', 'handler', 'after']);
+  });
+});
+
+describe('app.run: a command line run as a user', () => {
+  const origin = (dedupeKey: string) => ({ id: 'wf_1', type: 'onboarding.step', dedupeKey });
+
+  it('refuses a user the config does not allow, answering them privately, without running the handler', async () => {
+    let ran = false;
+    const app = withGroupCommand(makeApp(), async () => void (ran = true));
+    expect(await app.run('/group create 入职群', { openId: STRANGER }, origin('wf_1/s1'))).toBe('refused');
+    expect(ran).toBe(false);
+    expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: STRANGER } }]);
+    expect(gw.cardText()).toContain(sees('Only members of role ops may run /group create'));
+    expect(await store.auditLog()).toMatchObject([{ actor: STRANGER, action: 'command.refused', target: 'group create' }]);
+  });
+
+  it('runs an allowed command with typed args and answers in the chat it names, or privately without one', async () => {
+    const seen: unknown[] = [];
+    const app = withGroupCommand(makeApp(), async (args) => void seen.push(args));
+    expect(await app.run('/group create 入职群 --public', { openId: OPS, name: '运维', chatId: 'oc_team' }, origin('wf_1/s1'))).toBe('ok');
+    expect(await app.run('/group create 私聊群', { openId: OPS }, origin('wf_1/s2'))).toBe('ok');
+    expect(seen).toEqual([{ name: '入职群', public: true }, { name: '私聊群' }]);
+    expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { chatId: 'oc_team' } }, { method: 'sendCard', to: { openId: OPS } }]);
+  });
+
+  it('answers an invalid line with the problems, as a typed message would be', async () => {
+    const app = withGroupCommand(makeApp());
+    expect(await app.run('/group create size=1', { openId: OPS }, origin('wf_1/s1'))).toBe('invalid');
+    expect(gw.cardText()).toContain(sees('name: is required (the chat name)'));
+  });
+
+  it('derives reply uuids from the origin: the same origin posts under the same uuid, another origin under a new one', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.run('/group create 入职群', { openId: OPS }, origin('wf_1/s1'));
+    await app.run('/group create 入职群', { openId: OPS }, origin('wf_1/s1'));
+    await app.run('/group create 入职群', { openId: OPS }, origin('wf_2/s1'));
+    const uuids = gw.calls.map((c) => ('uuid' in c ? c.uuid : undefined));
+    expect(uuids[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(uuids[1]).toBe(uuids[0]);
+    expect(uuids[2]).not.toBe(uuids[0]);
+  });
+
+  it('gives the menu\'s run its own uuids, apart from the menu event\'s', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS } }, event_key: 'mk' }));
+    await app.run('/group create 菜单群', { openId: OPS }, origin('ev_other'));
+    const [menu, other] = gw.calls.map((c) => ('uuid' in c ? c.uuid : undefined));
+    expect(menu).toMatch(/^[0-9a-f]{32}$/);
+    expect(other).not.toBe(menu);
+  });
+});
+
+describe('app: typed events', () => {
+  it('hands a handler the event parsed by its schema, extra fields kept', async () => {
+    const seen: string[] = [];
+    const app = makeApp().event('contact.user.created_v3', async (_ctx, e) => {
+      expectTypeOf(e.object.open_id).toEqualTypeOf<string>();
+      expectTypeOf(e.object.enterprise_email).toEqualTypeOf<string | undefined>();
+      seen.push(`${e.object.open_id} ${e.object.name} ${String(e.object.custom_field)}`);
+    });
+    await app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new', name: '张三', custom_field: 1 } }));
+    expect(seen).toEqual(['ou_new 张三 1']);
+  });
+
+  it('does not hand a payload that fails the event\'s schema to the handler, and logs what is wrong', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    let ran = false;
+    const app = new App({ config, gateway: gw, store, logger })
+      .event('contact.user.created_v3', async () => void (ran = true));
+    await app.handleEvent(delivery('contact.user.created_v3', { object: { name: '没有 open_id' } }));
+    expect(ran).toBe(false);
+    expect(gw.calls).toEqual([]);
+    expect(lines).toMatchObject([{ msg: 'event does not match its schema; not handled', type: 'contact.user.created_v3' }]);
+    expect(JSON.stringify(lines[0]?.issues)).toContain('open_id');
+  });
+
+  it('gives command and action handlers a sender that is not optional', () => {
+    const app = makeApp();
+    app.command('who', { summary: { zh: '我是谁', en: 'Who am I' }, usage: '/who', examples: ['/who'], args: z.object({}) }, async (ctx) => {
+      expectTypeOf(ctx.sender).toEqualTypeOf<Sender>();
+    });
+    app.action(sendDraft, async (ctx) => {
+      expectTypeOf(ctx.sender).toEqualTypeOf<Sender>();
+    });
+    app.event('contact.user.created_v3', async (ctx) => {
+      expectTypeOf(ctx.sender).toEqualTypeOf<Sender | undefined>();
+    });
+    const _compileOnly = () => {
+      // @ts-expect-error an event type without a schema in src/events.ts cannot be registered
+      app.event('contact.user.created_v4', async () => {});
+      // @ts-expect-error messages reach commands, not app.event
+      app.event('im.message.receive_v1', async () => {});
+    };
+  });
+
+  it('does not run a command whose message names no sender', async () => {
+    const app = makeApp();
+    const d = message('/help');
+    delete (d.payload.event as { sender: { sender_id?: unknown } }).sender.sender_id;
+    await app.handleEvent(d);
+    expect(gw.calls).toEqual([]);
+    await app.handleEvent(message('/help'));
+    expect(gw.calls).toHaveLength(1);
   });
 });
 
@@ -287,11 +394,17 @@ function deferred() {
 }
 
 const sendArgs = z.object({ draftId: z.string().min(1), note: z.string().optional() });
+const sendDraft = defineAction('draft.send', sendArgs);
+
+function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>, opts?: ActionOptions) {
+  app.action(sendDraft, handler, opts);
+  return app;
+}
 
 describe('app: card actions', () => {
   it('answers within the budget with the handler card and toast, args from value and form', async () => {
     const seen: unknown[] = [];
-    const app = makeApp().action('draft.send', sendArgs, async (_ctx, args) => {
+    const app = withSend(makeApp(), async (_ctx, args) => {
       seen.push(args);
       return { card: successCard({ title: { zh: '已发送', en: 'Sent' } }), toast: { type: 'success', text: { zh: '已发送', en: 'Sent' } } };
     });
@@ -305,14 +418,14 @@ describe('app: card actions', () => {
 
   it('reads the legacy callback form too', async () => {
     const seen: unknown[] = [];
-    const app = makeApp().action('draft.send', sendArgs, async (ctx, args) => void seen.push([ctx.sender?.openId, ctx.messageId, args]));
+    const app = withSend(makeApp(), async (ctx, args) => void seen.push([ctx.sender?.openId, ctx.messageId, args]));
     await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_2' }, { legacy: true }));
     expect(seen).toEqual([[OPS, 'om_card1', { draftId: 'd_2' }]]);
   });
 
   it('answers a slow action with a toast and a progress card, then updates the card by token after the ack', async () => {
     const gate = deferred();
-    const app = makeApp({ cardBudgetMs: 20 }).action('draft.send', sendArgs, async () => {
+    const app = withSend(makeApp({ cardBudgetMs: 20 }), async () => {
       await gate.promise;
       return { card: successCard({ title: { zh: '邮件已发出', en: 'Mail sent' } }) };
     }, { progress: { zh: '正在发送', en: 'Sending' } });
@@ -329,7 +442,7 @@ describe('app: card actions', () => {
 
   it('falls back to patching the message when the delayed-update token fails', async () => {
     gw.failTokenUpdates = true;
-    const app = makeApp({ cardBudgetMs: 1 }).action('draft.send', sendArgs, async () => {
+    const app = withSend(makeApp({ cardBudgetMs: 1 }), async () => {
       await new Promise((r) => setTimeout(r, 20));
       return { card: successCard({ title: { zh: '完成', en: 'Done' } }) };
     });
@@ -340,7 +453,7 @@ describe('app: card actions', () => {
 
   it('refuses invalid action args with a toast, without running the handler', async () => {
     let ran = false;
-    const app = makeApp().action('draft.send', sendArgs, async () => void (ran = true));
+    const app = withSend(makeApp(), async () => void (ran = true));
     const answer = await app.handleCard(cardCallback({ action: 'draft.send' }));
     expect(ran).toBe(false);
     expect(answer.response.toast?.type).toBe('error');
@@ -348,7 +461,7 @@ describe('app: card actions', () => {
   });
 
   it('answers an error card and toast with a reference when an action throws', async () => {
-    const app = makeApp().action('draft.send', sendArgs, async () => { throw new Error('boom'); });
+    const app = withSend(makeApp(), async () => { throw new Error('boom'); });
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_5' }));
     expect(answer.response.toast?.type).toBe('error');
     expect(JSON.stringify(answer.response.card?.data)).toContain('ref0c0ffee');
@@ -357,8 +470,7 @@ describe('app: card actions', () => {
   it('applies authorization to actions listed in the config', async () => {
     const cfg = parseConfig({ admins: [ADMIN], commands: { 'draft.send': { allow: ['admins'] } } }, {});
     let ran = false;
-    const app = new App({ config: cfg, gateway: gw, store })
-      .action('draft.send', sendArgs, async () => void (ran = true));
+    const app = withSend(new App({ config: cfg, gateway: gw, store }), async () => void (ran = true));
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_6' }, { from: STRANGER }));
     expect(ran).toBe(false);
     expect(JSON.stringify(answer.response.card?.data)).toContain(sees('Only admins may run draft.send'));

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineAction } from '../src/actions.js';
 import { checkContent } from '../src/emulator/cards.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import { cardBytes, errorCard, feishuErrorCard, escapeMd, helpCard, MAX_CARD_BYTES, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
@@ -79,8 +81,10 @@ describe('status cards', () => {
     const card = successCard({
       title,
       actions: [
-        { label: { zh: '发送', en: 'Send' }, action: 'draft.send', args: { draftId: 'd1', count: 2, urgent: false }, style: 'primary' },
-        { label: { zh: '删除', en: 'Delete' }, action: 'draft.delete', style: 'danger', confirm: { zh: '确定删除？', en: 'Delete it?' } },
+        defineAction('draft.send', z.object({ draftId: z.string(), count: z.number(), urgent: z.boolean() }))
+          .button({ draftId: 'd1', count: 2, urgent: false }, { label: { zh: '发送', en: 'Send' }, style: 'primary' }),
+        defineAction('draft.delete', z.object({}))
+          .button({}, { label: { zh: '删除', en: 'Delete' }, style: 'danger', confirm: { zh: '确定删除？', en: 'Delete it?' } }),
       ],
     });
     expect(violations(card)).toEqual([]);

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { successCard } from '../cards/index.js';
+import { defineAction } from '../src/actions.js';
 import { createBot, type Bot } from '../src/bot.js';
 import type { EventRecord } from '../src/emulator/delivery.js';
 import type { Message } from '../src/emulator/state.js';
@@ -134,14 +135,14 @@ describe('a bot process killed after acknowledging', () => {
 describe('a slow card action', () => {
   it('answers a 10 s action within the 3 s callback deadline and then shows the final card', async () => {
     const sb = await sandbox();
-    sb.bot.app.action('test.slow', z.object({}), async () => {
+    const slow = sb.bot.app.action(defineAction('test.slow', z.object({})), async () => {
       await new Promise((r) => setTimeout(r, 10_000));
       return { card: successCard({ title: { zh: '慢操作完成', en: 'Slow work done' } }) };
     }, { progress: { zh: '慢操作进行中', en: 'Slow work running' } });
     const user = sb.emulator.state.users[0]!;
     const { messageId } = await sb.bot.gateway.im.sendCard(
       { openId: user.open_id },
-      successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '开始', en: 'Start' }, action: 'test.slow' }] }),
+      successCard({ title: { zh: '开始', en: 'Start' }, actions: [slow.button({}, { label: { zh: '开始', en: 'Start' } })] }),
     );
 
     const answer = await sb.delivery.click({ messageId, by: user.open_id, action: 'test.slow' });

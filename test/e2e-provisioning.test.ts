@@ -126,6 +126,49 @@ describe('the buttons of the /group create card', () => {
   });
 });
 
+describe('clicks racing each other', () => {
+  it('lets one of two simultaneous "create a mailgroup" clicks act; the other hears it is under way', async () => {
+    const reply = await command('/group create 并发群 @李娜');
+    const [chat] = groupChats(sb.emulator);
+    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', latencyMs: 800, count: 1 });
+    const clicks = await Promise.all(['张伟', '李娜'].map((by) => sb.delivery.click({ messageId: reply.messageId, by, action: 'group.mailgroup' })));
+    const toasts = clicks.map((c) => (c.response?.toast as { content?: string } | undefined)?.content);
+    expect(toasts).toContain('邮件组正在创建中');
+    expect(toasts).toContain('邮件组已创建');
+    expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([`chat-${chat?.chatId.slice(-8)}@${DOMAIN}`]);
+    expect(callsTo(sb.emulator, '/open-apis/mail/v1/mailgroups').filter((c) => c.path === '/open-apis/mail/v1/mailgroups')).toHaveLength(1);
+  });
+});
+
+describe('app.run (the command runner other features use)', () => {
+  const cardsNamed = (name: string) =>
+    [...sb.emulator.state.messages.values()].filter((m) => m.sender.type === 'app' && readCard(m.card).includes(name));
+
+  it('acts once per origin: the same origin twice makes one chat and one reply, another origin a second chat', async () => {
+    const zhang = userNamed(sb.emulator, '张伟');
+    const as = { openId: zhang.open_id, name: '张伟' };
+    const first = { id: 'wf_1', type: 'onboarding.step', dedupeKey: 'wf_1/chat' };
+    expect(await sb.bot.app.run('/group create 入职群', as, first)).toBe('ok');
+    expect(await sb.bot.app.run('/group create 入职群', as, first)).toBe('ok');
+    expect(groupChats(sb.emulator)).toHaveLength(1);
+    expect(cardsNamed('群聊已创建')).toHaveLength(1);
+    await sb.bot.app.run('/group create 入职群', as, { id: 'wf_2', type: 'onboarding.step', dedupeKey: 'wf_2/chat' });
+    expect(groupChats(sb.emulator)).toHaveLength(2);
+    expect(cardsNamed('群聊已创建')).toHaveLength(2);
+    // Answered privately: no chat was named.
+    expect(cardsNamed('群聊已创建').every((m) => sb.emulator.state.chats.get(m.chatId)?.chatMode === 'p2p')).toBe(true);
+  });
+
+  it('answers in the chat it is given', async () => {
+    const zhang = userNamed(sb.emulator, '张伟');
+    await sb.bot.app.run('/group create 目标群', { openId: zhang.open_id }, { id: 'wf_3', type: 'onboarding.step', dedupeKey: 'wf_3/a' });
+    const [chat] = groupChats(sb.emulator);
+    await sb.bot.app.run('/help', { openId: zhang.open_id, chatId: chat!.chatId }, { id: 'wf_3', type: 'onboarding.step', dedupeKey: 'wf_3/b' });
+    const inChat = [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chat!.chatId && m.sender.type === 'app');
+    expect(inChat.map((m) => readCard(m.card)).join()).toContain('/group create');
+  });
+});
+
 describe('/mailgroup create', () => {
   it('creates the group with its settings and the mentioned members', async () => {
     const reply = await command(`/mailgroup create ops@${DOMAIN} name="运维组" desc="值班通知" who=internal @李娜 @王芳`);

@@ -8,6 +8,7 @@ import express, { type Request, type Response } from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { successCard } from '../cards/index.js';
+import { defineAction } from '../src/actions.js';
 import { deliveryFor, RETRY_LADDER_S, type EventDelivery, type EventRecord } from '../src/emulator/delivery.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { cardText, testSandbox } from './helpers/sandbox.js';
@@ -124,6 +125,8 @@ describe('event push without a real bot', () => {
   });
 });
 
+const done = defineAction('test.done', z.object({ n: z.number() }));
+
 describe('pushes from user actions to the real bot', () => {
   let sb: Awaited<ReturnType<typeof testSandbox>>;
   const created: Record<string, unknown>[] = [];
@@ -131,7 +134,7 @@ describe('pushes from user actions to the real bot', () => {
     // Legacy callbacks are off by default; this bot is configured for them so their wire form can be exercised.
     sb = await testSandbox({ menu: { help: '/help' }, receiver: { legacyCardCallbacks: true } });
     sb.bot.app.event('contact.user.created_v3', async (_ctx, event) => void created.push(event));
-    sb.bot.app.action('test.done', z.object({ n: z.number() }), async (_ctx, { n }) => ({
+    sb.bot.app.action(done, async (_ctx, { n }) => ({
       toast: { type: 'success', text: { zh: '已完成', en: 'Done' } },
       card: successCard({ title: { zh: `第 ${n} 项完成`, en: `Item ${n} done` } }),
     }));
@@ -149,7 +152,7 @@ describe('pushes from user actions to the real bot', () => {
       sb.delivery.configure({ ...endpoint, eventUrl: 'http://127.0.0.1:9/webhook/event', legacyCardCallbacks: true });
       const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user().open_id },
-        successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '完成', en: 'Finish' }, action: 'test.done', args: { n: 7 } }] }),
+        successCard({ title: { zh: '开始', en: 'Start' }, actions: [done.button({ n: 7 }, { label: { zh: '完成', en: 'Finish' } })] }),
       );
       const answer = await sb.delivery.click({ messageId, by: user().open_id, label: 'Finish' });
       expect(answer).toMatchObject({ status: 200 });
@@ -192,7 +195,7 @@ describe('a bot with default settings', () => {
     const sb = await testSandbox();
     try {
       let ran = 0;
-      sb.bot.app.action('test.forgeable', z.object({}), async () => {
+      const forgeable = sb.bot.app.action(defineAction('test.forgeable', z.object({})), async () => {
         ran++;
         return { toast: { type: 'success', text: { zh: '已执行', en: 'Done' } } };
       });
@@ -200,7 +203,7 @@ describe('a bot with default settings', () => {
       const user = sb.emulator.state.users[0]!;
       const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user.open_id },
-        successCard({ title: { zh: '开始', en: 'Start' }, actions: [{ label: { zh: '执行', en: 'Run' }, action: 'test.forgeable', args: {} }] }),
+        successCard({ title: { zh: '开始', en: 'Start' }, actions: [forgeable.button({}, { label: { zh: '执行', en: 'Run' } })] }),
       );
       const answer = await sb.delivery.click({ messageId, by: user.open_id, label: 'Run' });
       expect(answer).toMatchObject({ status: 403 });

@@ -102,7 +102,7 @@ describe('inbox: failures', () => {
     expect(await inbox.accept(d)).toBe('accepted');
     // Two claims by workers that died mid-run.
     for (let i = 0; i < 2; i++) {
-      expect(await store.claim(1, 1_000)).toHaveLength(1);
+      expect(await store.lease(1, 1_000)).toHaveLength(1);
       h.clock.advance(1_000);
     }
     inbox.start();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encrypt } from '../src/protocol/crypto.js';
-import { createTimeMs, legacyCardResponse } from '../src/receiver/envelope.js';
+import { createTimeMs, legacyCardResponse } from '../src/protocol/envelope.js';
 import { verifyPush, type VerifyInput, type VerifyResult, type VerifySecrets } from '../src/receiver/verify.js';
 import {
   cardAction, eventPush, legacyCardAction, legacyCardPush, messageEvent, urlVerification, v1Event, v2Event, type Push,

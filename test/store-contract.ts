@@ -62,8 +62,8 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
 
       it('still reports a duplicate after the first copy was completed', async () => {
         await store.enqueue(item('om_1'), 8 * HOUR);
-        const [claimed] = await store.claim(1, 30_000);
-        await store.complete(claimed!.id);
+        const [claimed] = await store.lease(1, 30_000);
+        await store.finish(claimed!.id);
         expect(await store.enqueue(item('om_1'), 8 * HOUR)).toBe('duplicate');
         expect(await store.pendingCount()).toBe(0);
       });
@@ -73,7 +73,7 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
         await store.close();
         const reopened = await open();
         expect(await reopened.enqueue(item('om_1'), 8 * HOUR)).toBe('duplicate');
-        const claimed = await reopened.claim(10, 30_000);
+        const claimed = await reopened.lease(10, 30_000);
         expect(claimed.map((c) => JSON.parse(c.payload).key)).toEqual(['om_1']);
       });
 
@@ -84,57 +84,57 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
         await store.enqueue(item('b'), HOUR);
         time += 1;
         await store.enqueue(item('c'), HOUR);
-        const claimed = await store.claim(2, 30_000);
+        const claimed = await store.lease(2, 30_000);
         expect(claimed.map((c) => c.dedupeKey)).toEqual(['a', 'b']);
         expect(claimed[0]).toEqual({ ...first, attempts: 1 });
-        expect((await store.claim(5, 30_000)).map((c) => c.dedupeKey)).toEqual(['c']);
+        expect((await store.lease(5, 30_000)).map((c) => c.dedupeKey)).toEqual(['c']);
       });
 
       it('does not hand out a leased item again until its lease lapses', async () => {
         await store.enqueue(item('a'), HOUR);
-        expect(await store.claim(5, 30_000)).toHaveLength(1);
+        expect(await store.lease(5, 30_000)).toHaveLength(1);
         time += 29_999;
-        expect(await store.claim(5, 30_000)).toEqual([]);
+        expect(await store.lease(5, 30_000)).toEqual([]);
         time += 1;
-        const again = await store.claim(5, 30_000);
+        const again = await store.lease(5, 30_000);
         expect(again.map((c) => [c.dedupeKey, c.attempts])).toEqual([['a', 2]]);
       });
 
       it('renews a lease so a long-running item stays with its worker', async () => {
         await store.enqueue(item('a'), HOUR);
-        const [c] = await store.claim(1, 30_000);
+        const [c] = await store.lease(1, 30_000);
         time += 20_000;
         await store.renew(c!.id, 30_000);
         time += 20_000;
-        expect(await store.claim(5, 30_000)).toEqual([]);
+        expect(await store.lease(5, 30_000)).toEqual([]);
         time += 10_000;
-        expect(await store.claim(5, 30_000)).toHaveLength(1);
+        expect(await store.lease(5, 30_000)).toHaveLength(1);
       });
 
       it('never hands out a completed item again', async () => {
         await store.enqueue(item('a'), HOUR);
-        const [c] = await store.claim(1, 1_000);
-        await store.complete(c!.id);
+        const [c] = await store.lease(1, 1_000);
+        await store.finish(c!.id);
         time += 10 * HOUR;
-        expect(await store.claim(5, 1_000)).toEqual([]);
+        expect(await store.lease(5, 1_000)).toEqual([]);
         expect(await store.pendingCount()).toBe(0);
       });
 
       it('hands a released item out again no earlier than its retry time', async () => {
         await store.enqueue(item('a'), HOUR);
-        const [c] = await store.claim(1, 30_000);
+        const [c] = await store.lease(1, 30_000);
         await store.release(c!.id, time + 5_000);
         expect(await store.pendingCount()).toBe(1);
         time += 4_999;
-        expect(await store.claim(1, 30_000)).toEqual([]);
+        expect(await store.lease(1, 30_000)).toEqual([]);
         time += 1;
-        expect((await store.claim(1, 30_000))[0]?.attempts).toBe(2);
+        expect((await store.lease(1, 30_000))[0]?.attempts).toBe(2);
       });
 
       it('never gives one item to two stores claiming at the same time', async () => {
         const other = await open();
         for (let i = 0; i < 20; i++) await store.enqueue(item(`k${i}`), HOUR);
-        const batches = await Promise.all([store.claim(7, 30_000), other.claim(7, 30_000), store.claim(7, 30_000), other.claim(7, 30_000)]);
+        const batches = await Promise.all([store.lease(7, 30_000), other.lease(7, 30_000), store.lease(7, 30_000), other.lease(7, 30_000)]);
         const ids = batches.flat().map((c) => c.id);
         expect(ids).toHaveLength(20);
         expect(new Set(ids).size).toBe(20);
@@ -151,22 +151,22 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
     describe('key/value', () => {
       it('stores, overwrites and deletes values', async () => {
         expect(await store.get('k')).toBeUndefined();
-        await store.set('k', 'v1');
-        await store.set('k', '值2');
+        await store.set('k', 'v1', HOUR);
+        await store.set('k', '值2', HOUR);
         expect(await store.get('k')).toBe('值2');
         await store.delete('k');
         expect(await store.get('k')).toBeUndefined();
       });
 
-      it('forgets a value after its TTL and keeps one without a TTL', async () => {
+      it('forgets a value after its TTL and keeps a longer-lived one', async () => {
         await store.set('short', 'x', 1_000);
-        await store.set('forever', 'y');
+        await store.set('long', 'y', 101 * HOUR);
         time += 999;
         expect(await store.get('short')).toBe('x');
         time += 1;
         expect(await store.get('short')).toBeUndefined();
         time += 100 * HOUR;
-        expect(await store.get('forever')).toBe('y');
+        expect(await store.get('long')).toBe('y');
       });
 
       it('setIfAbsent stores only the first value, and again after it expired', async () => {
@@ -180,8 +180,92 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
 
       it('setIfAbsent lets exactly one of many concurrent callers win', async () => {
         const other = await open();
-        const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).setIfAbsent('once', `v${i}`)));
+        const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).setIfAbsent('once', `v${i}`, HOUR)));
         expect(wins.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('idempotency claims', () => {
+      const o = { ttlMs: HOUR, leaseMs: 5_000 };
+
+      it('hands a fresh claim to the first caller, busy to the next, and the result once completed', async () => {
+        const first = await store.claim('provision:chat:om_1', o);
+        expect(first.state).toBe('fresh');
+        expect(await store.claim('provision:chat:om_1', o)).toEqual({ state: 'busy' });
+        await store.complete('provision:chat:om_1', (first as { holder: string }).holder, '{"card":"已创建"}');
+        expect(await store.claim('provision:chat:om_1', o)).toEqual({ state: 'done', result: '{"card":"已创建"}' });
+        expect((await store.claim('provision:chat:om_2', o)).state).toBe('fresh');
+      });
+
+      it('resumes a claim whose holder stopped renewing, and fences the old holder out', async () => {
+        const dead = await store.claim('k', o);
+        time += 4_999;
+        expect(await store.claim('k', o)).toEqual({ state: 'busy' });
+        time += 1;
+        const next = await store.claim('k', o);
+        expect(next.state).toBe('resumed');
+        const oldHolder = (dead as { holder: string }).holder;
+        const newHolder = (next as { holder: string }).holder;
+        expect(newHolder).not.toBe(oldHolder);
+        // The dead holder wakes up: it can neither extend, nor drop, nor complete its successor's claim.
+        expect(await store.renewClaim('k', oldHolder, 5_000)).toBe(false);
+        await store.abandon('k', oldHolder);
+        await store.complete('k', oldHolder, 'stale');
+        expect(await store.claim('k', o)).toEqual({ state: 'busy' });
+        await store.complete('k', newHolder, 'fresh result');
+        expect(await store.claim('k', o)).toEqual({ state: 'done', result: 'fresh result' });
+      });
+
+      it('keeps a renewed claim busy for as long as its holder renews it', async () => {
+        const c = await store.claim('k', o);
+        const holder = (c as { holder: string }).holder;
+        for (let i = 0; i < 5; i++) {
+          time += 3_000;
+          expect(await store.renewClaim('k', holder, 5_000)).toBe(true);
+          expect(await store.claim('k', o)).toEqual({ state: 'busy' });
+        }
+      });
+
+      it('starts afresh after an abandoned claim, and after the record expired', async () => {
+        const c = await store.claim('k', o);
+        await store.abandon('k', (c as { holder: string }).holder);
+        const again = await store.claim('k', o);
+        expect(again.state).toBe('fresh');
+        await store.complete('k', (again as { holder: string }).holder, 'r');
+        time += HOUR - 1;
+        expect((await store.claim('k', o)).state).toBe('done');
+        time += 1;
+        expect((await store.claim('k', o)).state).toBe('fresh');
+      });
+
+      it('counts the TTL of a completed record from its completion', async () => {
+        const c = await store.claim('k', o);
+        time += HOUR / 2;
+        await store.complete('k', (c as { holder: string }).holder, 'r');
+        time += HOUR - 1;
+        expect(await store.claim('k', o)).toEqual({ state: 'done', result: 'r' });
+      });
+
+      it('lets exactly one of many concurrent callers on two stores go, the rest see busy', async () => {
+        const other = await open();
+        const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? other : store).claim('click:oc_1', o)));
+        expect(claims.filter((c) => c.state === 'fresh')).toHaveLength(1);
+        expect(claims.filter((c) => c.state === 'busy')).toHaveLength(11);
+      });
+
+      it('lets exactly one of two stores resume a lapsed claim', async () => {
+        const other = await open();
+        await store.claim('k', o);
+        time += 5_000;
+        const claims = await Promise.all([store.claim('k', o), other.claim('k', o), store.claim('k', o), other.claim('k', o)]);
+        expect(claims.map((c) => c.state).sort()).toEqual(['busy', 'busy', 'busy', 'resumed']);
+      });
+
+      it('shows a result completed on one store to the other', async () => {
+        const other = await open();
+        const c = await store.claim('k', o);
+        await store.complete('k', (c as { holder: string }).holder, '结果');
+        expect(await other.claim('k', o)).toEqual({ state: 'done', result: '结果' });
       });
     });
 

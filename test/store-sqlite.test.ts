@@ -28,7 +28,7 @@ describe('SqliteStore specifics', () => {
   it('keeps one WAL-mode file in the data dir chosen by the config', async () => {
     const dir = join(tempDir(), 'nested', 'data');
     const store = await openStore(parseConfig({ store: { kind: 'sqlite', file: 'events.sqlite' } }, {}), dir);
-    await store.set('k', 'v');
+    await store.set('k', 'v', 60_000);
     const db = new Database(join(dir, 'events.sqlite'), { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -91,7 +91,7 @@ describe('SqliteStore specifics', () => {
         ]);
         expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
         expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
-        expect((await store.claim(10, 30_000)).map((c) => c.dedupeKey)).toEqual(['om_1', 'om_3']);
+        expect((await store.lease(10, 30_000)).map((c) => c.dedupeKey)).toEqual(['om_1', 'om_3']);
         // Its savepoint was rolled back, so a re-push of the failed event is not mistaken for a duplicate.
         expect(await store.enqueue(item('i2', 'om_2'), HOUR)).toBe('accepted');
       } finally {
@@ -118,14 +118,14 @@ describe('SqliteStore specifics', () => {
       const store = new SqliteStore(file);
       // Several batches, completes and claims mixed in, as the inbox issues them.
       const first = await Promise.all(Array.from({ length: 50 }, (_, i) => store.enqueue(item(`a${i}`, `om_a${i}`), HOUR)));
-      const [claimed] = await Promise.all([store.claim(5, 30_000), store.enqueue(item('b0', 'om_b0'), HOUR)]);
-      await Promise.all(claimed.map((c) => store.complete(c.id)));
+      const [claimed] = await Promise.all([store.lease(5, 30_000), store.enqueue(item('b0', 'om_b0'), HOUR)]);
+      await Promise.all(claimed.map((c) => store.finish(c.id)));
       expect(first.every((o) => o === 'accepted')).toBe(true);
       // Crash-equivalent: the first connection is never closed or checkpointed; a second one reads the file as a
       // restarted process would.
       const reopened = new SqliteStore(file);
       try {
-        const left = await reopened.claim(100, 30_000);
+        const left = await reopened.lease(100, 30_000);
         expect(left).toHaveLength(46);
         expect(left.map((c) => c.dedupeKey)).toEqual([...Array.from({ length: 45 }, (_, i) => `om_a${i + 5}`), 'om_b0']);
         expect(await reopened.enqueue(item('a0-again', 'om_a0'), HOUR)).toBe('duplicate');

@@ -7,8 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { deliveryFromPayload } from '../receiver/envelope.js';
-import type { InboxItem, Store } from '../store/store.js';
+import { deliveryFromPayload } from '../protocol/envelope.js';
+import { z } from 'zod';
+import { keyspace } from '../store/keyspace.js';
+import type { AuditPort, InboxItem, InboxPort, KvPort } from '../store/store.js';
 
 export interface InboxOptions {
   concurrency: number;
@@ -26,7 +28,7 @@ export interface InboxOptions {
 }
 
 export interface InboxDeps {
-  store: Store;
+  store: InboxPort & KvPort & AuditPort;
   handler: Pick<DeliveryHandler, 'handleEvent'>;
   logger: Logger;
   metrics: Metrics;
@@ -34,10 +36,13 @@ export interface InboxDeps {
 
 export type AcceptOutcome = 'accepted' | 'duplicate';
 
+/** Card clicks seen, by dedupe key; written with the configured dedupe window as TTL (the default is 24 h). */
+const callbacks = keyspace('callback', z.object({ id: z.string(), type: z.string(), at: z.number() }), 24 * 3_600_000);
+
 const exponentialBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 5 * 60_000);
 
 export class Inbox {
-  private readonly store: Store;
+  private readonly store: InboxDeps['store'];
   private readonly opts: Required<InboxOptions>;
   private readonly running = new Map<string, Promise<void>>();
   /** Outcome writes (complete, release, give-up) still in flight: their slot is already free, stop() waits for them. */
@@ -75,7 +80,7 @@ export class Inbox {
    * (new and legacy subscriptions both deliver) runs no handler.
    */
   async recordCallback(d: Delivery): Promise<AcceptOutcome> {
-    const first = await this.store.setIfAbsent(`callback:${d.dedupeKey}`, JSON.stringify({ id: d.id, type: d.type, at: d.receivedAt }), this.opts.dedupeTtlMs);
+    const first = await callbacks.setIfAbsent(this.store, d.dedupeKey, { id: d.id, type: d.type, at: d.receivedAt }, this.opts.dedupeTtlMs);
     return first ? 'accepted' : 'duplicate';
   }
 
@@ -132,9 +137,9 @@ export class Inbox {
     while (this.started && this.running.size < this.opts.concurrency) {
       let items: InboxItem[];
       try {
-        items = await this.store.claim(this.opts.concurrency - this.running.size, this.opts.leaseMs);
+        items = await this.store.lease(this.opts.concurrency - this.running.size, this.opts.leaseMs);
       } catch (err) {
-        this.deps.logger.error({ err }, 'inbox claim failed; retrying on the next poll');
+        this.deps.logger.error({ err }, 'inbox lease failed; retrying on the next poll');
         return;
       }
       if (!items.length) return;
@@ -197,7 +202,7 @@ export class Inbox {
     this.settle((async () => {
       if (failure === undefined) {
         end({ outcome: 'ok' });
-        await this.store.complete(item.id);
+        await this.store.finish(item.id);
         if (logger.isLevelEnabled('debug')) elog().debug('event handled');
       } else if (item.attempts >= this.opts.maxAttempts) {
         end({ outcome: 'error' });
@@ -226,7 +231,7 @@ export class Inbox {
       at: this.opts.now(), actor: 'system', action: 'inbox.give_up', target: item.type, result: 'error',
       detail, ...(eventId ? { eventId } : {}),
     });
-    await this.store.complete(item.id);
+    await this.store.finish(item.id);
   }
 
   private wakeAfter(ms: number): void {

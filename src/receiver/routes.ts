@@ -8,7 +8,7 @@ import type { CardAnswer, Delivery, DeliveryHandler } from '../delivery.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { AcceptOutcome } from '../inbox/inbox.js';
-import { createTimeMs, legacyCardResponse } from './envelope.js';
+import { createTimeMs, legacyCardResponse } from '../protocol/envelope.js';
 import { verifyPush, type RejectReason, type RejectStatus, type VerifySecrets } from './verify.js';
 
 export interface ReceiverDeps {

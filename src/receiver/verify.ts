@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Delivery } from '../delivery.js';
 import { decrypt, sameDigest, signEvent, signLegacyCard } from '../protocol/crypto.js';
-import { readEnvelope } from './envelope.js';
+import { readEnvelope } from '../protocol/envelope.js';
 
 export type RejectReason =
   | 'body_too_large'

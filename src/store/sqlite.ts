@@ -1,13 +1,14 @@
 /**
  * The embedded default Store: one SQLite file (better-sqlite3, WAL). Every write commits before its promise
  * resolves, with synchronous=FULL, so an acknowledged event survives a crash of the process or the machine.
- * Enqueues, claims and completions are group-committed: those asked for in one turn of the event loop share a transaction,
+ * Enqueues, leases, finishes and idempotency claims are group-committed: those asked for in one turn of the event loop share a transaction,
  * so a burst of pushes costs one fsync rather than one each, and still none resolves before it is on disk.
  * Expiry is by timestamp columns compared on read, plus a sweep at most once a minute to keep tables small:
  * on a timer and on key/value writes, never inside the transaction that acknowledges webhooks.
  */
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { AuditRecord, AuditResult, InboxItem, Store } from './store.js';
+import type { AuditRecord, AuditResult, Claim, InboxItem, Store } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Epoch ms; injectable so TTLs and leases can be tested without waiting. */
@@ -24,7 +25,7 @@ CREATE TABLE IF NOT EXISTS inbox (
   payload TEXT NOT NULL,
   received_at INTEGER NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
-  -- claimable when available_at <= now: a claim sets it to the lease end, a release to the retry time
+  -- claimable when available_at <= now: a lease sets it to the lease end, a release to the retry time
   available_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS inbox_available ON inbox (available_at, received_at);
@@ -32,6 +33,16 @@ CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at INTEGER NOT 
 CREATE INDEX IF NOT EXISTS dedupe_expiry ON dedupe (expires_at);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
 CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS claims (
+  key TEXT PRIMARY KEY,
+  state TEXT NOT NULL, -- running | done
+  holder TEXT,
+  result TEXT,
+  lease_until INTEGER NOT NULL,
+  ttl_ms INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claims_expiry ON claims (expires_at);
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
@@ -104,6 +115,7 @@ class GroupCommit {
 }
 
 interface InboxRow { id: string; dedupe_key: string; type: string; payload: string; received_at: number; attempts: number }
+interface ClaimRow { state: 'running' | 'done'; result: string | null; lease_until: number }
 interface AuditRow { at: number; actor: string; action: string; target: string; result: AuditResult; detail: string | null; event_id: string | null }
 
 export class SqliteStore implements Store {
@@ -136,7 +148,7 @@ export class SqliteStore implements Store {
       insertItem: db.prepare<[string, string, string, string, number, number]>(
         'INSERT INTO inbox (id, dedupe_key, type, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?, ?)'),
       claimable: db.prepare<[number, number], InboxRow>(
-        // Oldest available first, in index order: sorting every pending row by received_at made each claim
+        // Oldest available first, in index order: sorting every pending row by received_at made each lease
         // cost O(backlog) just when a burst had built one up.
         'SELECT id, dedupe_key, type, payload, received_at, attempts FROM inbox WHERE available_at <= ? ORDER BY available_at, received_at, rowid LIMIT ?'),
       lease: db.prepare<[number, string]>('UPDATE inbox SET available_at = ?, attempts = attempts + 1 WHERE id = ?'),
@@ -147,11 +159,22 @@ export class SqliteStore implements Store {
       kvSet: db.prepare<[string, string, number | null]>(
         'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at'),
       kvDelete: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
+      claimGet: db.prepare<[string, number], ClaimRow>('SELECT state, result, lease_until FROM claims WHERE key = ? AND expires_at > ?'),
+      claimSet: db.prepare<[string, string, number, number, number]>(
+        "INSERT INTO claims (key, state, holder, result, lease_until, ttl_ms, expires_at) VALUES (?, 'running', ?, NULL, ?, ?, ?) " +
+        "ON CONFLICT (key) DO UPDATE SET state = 'running', holder = excluded.holder, result = NULL, lease_until = excluded.lease_until, " +
+        'ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at'),
+      claimRenew: db.prepare<[number, string, string, number]>(
+        "UPDATE claims SET lease_until = ? WHERE key = ? AND holder = ? AND state = 'running' AND expires_at > ?"),
+      claimComplete: db.prepare<[string, number, string, string]>(
+        "UPDATE claims SET state = 'done', result = ?, holder = NULL, expires_at = ? + ttl_ms WHERE key = ? AND holder = ? AND state = 'running'"),
+      claimAbandon: db.prepare<[string, string]>("DELETE FROM claims WHERE key = ? AND holder = ? AND state = 'running'"),
       auditInsert: db.prepare<[number, string, string, string, string, string | null, string | null]>(
         'INSERT INTO audit (at, actor, action, target, result, detail, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       auditList: db.prepare<[number], AuditRow>('SELECT at, actor, action, target, result, detail, event_id FROM audit ORDER BY seq DESC LIMIT ?'),
       sweepDedupe: db.prepare<[number]>('DELETE FROM dedupe WHERE expires_at <= ?'),
       sweepKv: db.prepare<[number]>('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+      sweepClaims: db.prepare<[number]>('DELETE FROM claims WHERE expires_at <= ?'),
     };
   }
 
@@ -160,6 +183,7 @@ export class SqliteStore implements Store {
     this.lastSweep = now;
     this.q.sweepDedupe.run(now);
     this.q.sweepKv.run(now);
+    this.q.sweepClaims.run(now);
   }
 
   async enqueue(item: Omit<InboxItem, 'attempts'>, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
@@ -173,8 +197,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  async claim(limit: number, leaseMs: number): Promise<InboxItem[]> {
-    // Group-committed with the enqueues of the same turn: a claim costs no fsync of its own, and its attempt count
+  async lease(limit: number, leaseMs: number): Promise<InboxItem[]> {
+    // Group-committed with the enqueues of the same turn: a lease costs no fsync of its own, and its attempt count
     // is durable before a worker runs the item (what stops a poison item that crashes the process).
     return this.writes.submit((): InboxItem[] => {
       const now = this.now();
@@ -190,7 +214,7 @@ export class SqliteStore implements Store {
     this.q.setAvailable.run(this.now() + leaseMs, id);
   }
 
-  async complete(id: string): Promise<void> {
+  async finish(id: string): Promise<void> {
     await this.writes.submit(() => this.q.deleteItem.run(id));
   }
 
@@ -206,24 +230,51 @@ export class SqliteStore implements Store {
     return this.q.kvGet.get(key, this.now())?.value;
   }
 
-  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
     const now = this.now();
     this.sweep(now);
-    this.q.kvSet.run(key, value, ttlMs === undefined ? null : now + ttlMs);
+    this.q.kvSet.run(key, value, now + ttlMs);
   }
 
-  async setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean> {
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     const now = this.now();
     this.sweep(now);
     return this.db.transaction((): boolean => {
       if (this.q.kvGet.get(key, now)) return false;
-      this.q.kvSet.run(key, value, ttlMs === undefined ? null : now + ttlMs);
+      this.q.kvSet.run(key, value, now + ttlMs);
       return true;
     }).immediate();
   }
 
   async delete(key: string): Promise<void> {
     this.q.kvDelete.run(key);
+  }
+
+  async claim(key: string, o: { ttlMs: number; leaseMs: number }): Promise<Claim> {
+    // Read and write in one IMMEDIATE transaction (the group commit's): a second connection waits for the lock,
+    // so two claimants never both see the key as free.
+    return this.writes.submit((): Claim => {
+      const now = this.now();
+      const row = this.q.claimGet.get(key, now);
+      if (row?.state === 'done') return { state: 'done', result: row.result ?? '' };
+      if (row && row.lease_until > now) return { state: 'busy' };
+      const holder = randomUUID();
+      this.q.claimSet.run(key, holder, now + o.leaseMs, o.ttlMs, now + o.ttlMs);
+      return { state: row ? 'resumed' : 'fresh', holder };
+    });
+  }
+
+  async renewClaim(key: string, holder: string, leaseMs: number): Promise<boolean> {
+    const now = this.now();
+    return this.q.claimRenew.run(now + leaseMs, key, holder, now).changes > 0;
+  }
+
+  async complete(key: string, holder: string, result: string): Promise<void> {
+    await this.writes.submit(() => this.q.claimComplete.run(result, this.now(), key, holder));
+  }
+
+  async abandon(key: string, holder: string): Promise<void> {
+    await this.writes.submit(() => this.q.claimAbandon.run(key, holder));
   }
 
   async audit(r: AuditRecord): Promise<void> {

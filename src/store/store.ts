@@ -1,6 +1,6 @@
 /**
- * Everything stateful lives behind this one interface: the durable inbox with its dedupe keys,
- * small key/value records with a TTL (idempotency marks, tokens, workflow state), locks and the audit trail.
+ * Everything stateful lives behind narrow ports: the durable inbox with its dedupe keys, small key/value records
+ * with a TTL (tokens, workflow state), run-once claims for idempotency, and the audit trail.
  * SQLite is the embedded default; a Redis implementation follows for scale-out, against the same contract tests.
  */
 
@@ -35,32 +35,68 @@ export interface AuditRecord {
   eventId?: string;
 }
 
-export interface Store {
+/** The durable inbox: accepted deliveries, their dedupe keys and worker leases. */
+export interface InboxPort {
   /** Persist a delivery unless its dedupe key was seen within `dedupeTtlMs`. */
   enqueue(item: Omit<InboxItem, 'attempts'>, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'>;
   /**
    * Lease up to `limit` pending items for `leaseMs`. An item whose lease lapsed (its worker died)
-   * becomes claimable again, which is how work resumes after a crash.
+   * can be leased again, which is how work resumes after a crash.
    */
-  claim(limit: number, leaseMs: number): Promise<InboxItem[]>;
+  lease(limit: number, leaseMs: number): Promise<InboxItem[]>;
   /** Extend the lease of an item still being worked on, so a long handler is not handed to a second worker. */
   renew(id: string, leaseMs: number): Promise<void>;
   /** Finished (successfully or with a reported error): never handed out again. */
-  complete(id: string): Promise<void>;
-  /** Give a claimed item back to the queue, to be retried no earlier than `retryAt`. */
+  finish(id: string): Promise<void>;
+  /** Give a leased item back to the queue, to be retried no earlier than `retryAt`. */
   release(id: string, retryAt: number): Promise<void>;
-  /** Items accepted and not yet completed. */
+  /** Items accepted and not yet finished. */
   pendingCount(): Promise<number>;
+}
 
+/** Small records with a TTL. Write through a `keyspace` (src/store/keyspace.ts): it names the owner and the TTL. */
+export interface KvPort {
   get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Atomic create: true when this call stored the value, false when the key already held one. */
-  setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean>;
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   delete(key: string): Promise<void>;
+}
 
+/**
+ * What `claim` found, decided in one atomic step:
+ * - fresh: nobody has claimed the key; go.
+ * - resumed: an earlier claimant's lease lapsed (it died) before it completed; go, knowing its call may have
+ *   reached Feishu.
+ * - busy: a live claimant (its lease still running) holds the key; do not act.
+ * - done: completed earlier, with the result it stored.
+ * `holder` identifies this claim for renewClaim / abandon, so a claimant that was taken over cannot touch its
+ * successor's claim.
+ */
+export type Claim =
+  | { state: 'fresh' | 'resumed'; holder: string }
+  | { state: 'busy' }
+  | { state: 'done'; result: string };
+
+/** Run-once records for effects Feishu gives no idempotency key (SQLite: one transaction; Redis: SET NX + Lua). */
+export interface IdempotencyPort {
+  /** Claim `key` for `leaseMs` (renew while working); the record, running or done, lives `ttlMs` from now. */
+  claim(key: string, o: { ttlMs: number; leaseMs: number }): Promise<Claim>;
+  /** Extend a held claim's lease; false when `holder` no longer holds it (taken over, completed or expired). */
+  renewClaim(key: string, holder: string, leaseMs: number): Promise<boolean>;
+  /** Store the result: later claims answer `done` with it until the claim's TTL (counted again from now) ends. */
+  complete(key: string, holder: string, result: string): Promise<void>;
+  /** Drop a held claim after a reported failure: the next claim is `fresh`. */
+  abandon(key: string, holder: string): Promise<void>;
+}
+
+export interface AuditPort {
   audit(record: AuditRecord): Promise<void>;
   auditLog(limit?: number): Promise<AuditRecord[]>;
+}
 
+/** Everything stateful behind one object; each user takes only the ports it needs. */
+export interface Store extends InboxPort, KvPort, IdempotencyPort, AuditPort {
   /** For /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;

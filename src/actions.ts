@@ -1,0 +1,42 @@
+/**
+ * Card actions as values: the button and the handler share one reference, so neither can drift from the other.
+ *
+ *   export const addMembers = defineAction('group.add-members', z.object({ chatId: z.string() }));
+ *   app.action(addMembers, async (ctx, { chatId }) => …);                       // args: the schema's output
+ *   successCard({ …, actions: [addMembers.button({ chatId }, { label: { zh: '添加成员', en: 'Add members' } })] });
+ *
+ * A button's args are type-checked against the schema's input and validated when the card is built; on the wire
+ * its value stays `{ action: name, ...args }`, which the app routes on.
+ */
+import type { z } from 'zod';
+import type { Bilingual, CardButton } from '../cards/index.js';
+
+export interface ButtonLook {
+  label: Bilingual;
+  style?: 'primary' | 'default' | 'danger';
+  /** Asks before the click is sent. */
+  confirm?: Bilingual;
+}
+
+export interface ActionRef<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly schema: S;
+  button(args: z.input<S>, look: ButtonLook): CardButton;
+}
+
+const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+
+export function defineAction<S extends z.ZodObject>(name: string, schema: S): ActionRef<S> {
+  if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
+  if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);
+  return {
+    name,
+    schema,
+    button(args, look) {
+      const checked = schema.safeParse(args);
+      if (!checked.success) throw new Error(`button for ${name} has invalid args: ${checked.error.message}`);
+      // The brand is type-level only: refs are the one place that makes buttons.
+      return { ...look, value: { ...args, action: name } } as unknown as CardButton;
+    },
+  };
+}

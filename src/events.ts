@@ -1,0 +1,129 @@
+/**
+ * The events the app understands, each defined once as a zod schema of the envelope's `event` object
+ * (platform.md §2); handler types are inferred from them:
+ *
+ *   app.event('contact.user.created_v3', async (ctx, e) => e.object.open_id)   // e: FeishuEvents['contact.user.created_v3']
+ *
+ * Schemas are loose: fields Feishu adds (or sends only with extra scopes) pass through untouched.
+ * An event type without a schema here cannot be registered: add its schema first, so its handler is typed too.
+ */
+import { z } from 'zod';
+import type { Sender } from './context.js';
+
+export const userIds = z.looseObject({ open_id: z.string(), union_id: z.string(), user_id: z.string() }).partial();
+
+const mention = z.looseObject({ key: z.string(), id: userIds.optional(), name: z.string().optional() });
+
+/** §2.1: a message to the bot; text content is JSON in `content`. */
+const messageReceive = z.looseObject({
+  sender: z.looseObject({ sender_id: userIds.optional(), sender_type: z.string().optional() }),
+  message: z.looseObject({
+    message_id: z.string(),
+    chat_id: z.string(),
+    chat_type: z.string(),
+    message_type: z.string(),
+    content: z.string(),
+    mentions: z.array(mention).optional(),
+  }),
+});
+
+/** §2.5: the bot was added to a chat. */
+const botAdded = z.looseObject({
+  chat_id: z.string(),
+  operator_id: userIds.optional(),
+  name: z.string().optional(),
+  external: z.boolean().optional(),
+});
+
+/** §2.6: a bot menu item of type "event" was clicked. */
+const botMenu = z.looseObject({
+  operator: z.looseObject({ operator_id: userIds.optional(), operator_name: z.string().optional() }),
+  event_key: z.string(),
+  timestamp: z.number().optional(),
+});
+
+/** §2.4: a user joined the directory. Every field but the ids depends on the app's field scopes. */
+const userCreated = z.looseObject({
+  object: z.looseObject({
+    open_id: z.string(),
+    union_id: z.string().optional(),
+    user_id: z.string().optional(),
+    name: z.string().optional(),
+    en_name: z.string().optional(),
+    email: z.string().optional(),
+    enterprise_email: z.string().optional(),
+    mobile: z.string().optional(),
+    job_title: z.string().optional(),
+    department_ids: z.array(z.string()).optional(),
+    leader_user_id: z.string().optional(),
+    employee_no: z.string().optional(),
+    status: z.looseObject({ is_resigned: z.boolean(), is_activated: z.boolean() }).partial().optional(),
+  }),
+});
+
+const cardActionValue = z.looseObject({
+  value: z.record(z.string(), z.unknown()).optional(),
+  form_value: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * §2.2, the whole envelope, in both wire forms: schema 2.0 and the flat legacy form (§2.3). The receiver rewrites
+ * legacy callbacks into the 2.0 form; the flat one is still read for deliveries built elsewhere.
+ */
+export const cardCallback = z.union([
+  z.object({
+    event: z.looseObject({
+      operator: userIds.optional(),
+      token: z.string().optional(),
+      action: cardActionValue,
+      context: z.looseObject({ open_message_id: z.string(), open_chat_id: z.string() }).partial().optional(),
+    }),
+  }).transform(({ event: e }) => ({
+    operator: e.operator, token: e.token, action: e.action,
+    messageId: e.context?.open_message_id, chatId: e.context?.open_chat_id,
+  })),
+  z.object({
+    open_id: z.string().optional(),
+    user_id: z.string().optional(),
+    open_message_id: z.string().optional(),
+    open_chat_id: z.string().optional(),
+    token: z.string().optional(),
+    action: cardActionValue,
+  }).transform((l) => ({
+    operator: { open_id: l.open_id, user_id: l.user_id }, token: l.token, action: l.action,
+    messageId: l.open_message_id, chatId: l.open_chat_id,
+  })),
+]);
+
+export const eventSchemas = {
+  'im.message.receive_v1': messageReceive,
+  'im.chat.member.bot.added_v1': botAdded,
+  'application.bot.menu_v6': botMenu,
+  'contact.user.created_v3': userCreated,
+} as const;
+
+/** Event type → its parsed payload. */
+export type FeishuEvents = { [K in keyof typeof eventSchemas]: z.output<(typeof eventSchemas)[K]> } & {
+  'card.action.trigger': z.output<typeof cardCallback>;
+};
+
+/** Events handed to `app.event` handlers; messages reach commands and clicks reach actions instead. */
+export type AppEventName = Exclude<keyof typeof eventSchemas, 'im.message.receive_v1'>;
+
+export function toSender(id: z.infer<typeof userIds> | undefined, name?: string): Sender | undefined {
+  return id?.open_id
+    ? {
+        openId: id.open_id,
+        ...(id.union_id ? { unionId: id.union_id } : {}),
+        ...(id.user_id ? { userId: id.user_id } : {}),
+        ...(name ? { name } : {}),
+      }
+    : undefined;
+}
+
+/** Who acted and where, for the context of each app event. */
+export const partiesOf: { [K in AppEventName]: (e: FeishuEvents[K]) => { sender?: Sender | undefined; chatId?: string } } = {
+  'im.chat.member.bot.added_v1': (e) => ({ sender: toSender(e.operator_id), chatId: e.chat_id }),
+  'application.bot.menu_v6': (e) => ({ sender: toSender(e.operator.operator_id, e.operator.operator_name) }),
+  'contact.user.created_v3': () => ({}),
+};
