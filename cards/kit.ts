@@ -3,28 +3,9 @@
  * Chinese first, English second: titles read "中文 · English"; body lines put the English beneath the
  * Chinese in grey. User-provided text always goes through `escapeMd`, so names with `*` or `<at>` stay text.
  */
-export type Card = Record<string, unknown>;
+import type { Bilingual, Card, CardButton } from '../src/card.js';
 
-/** Chinese shown first, English second. */
-export interface Bilingual {
-  zh: string;
-  en: string;
-}
-
-declare const fromActionRef: unique symbol;
-
-/**
- * A button made by an action reference (`ref.button(args, look)` in src/actions.ts): only refs make them, so a
- * card cannot carry a button whose action name or args no handler accepts.
- */
-export interface CardButton {
-  readonly label: Bilingual;
-  /** The callback value, `{ action: name, ...args }`: the app routes card.action.trigger on `action`. */
-  readonly value: Readonly<Record<string, unknown>>;
-  readonly style?: 'primary' | 'default' | 'danger';
-  readonly confirm?: Bilingual;
-  readonly [fromActionRef]: true;
-}
+export type { Bilingual, Card, CardButton } from '../src/card.js';
 
 export type HeaderColour = 'green' | 'red' | 'blue' | 'wathet' | 'indigo';
 type Element = Record<string, unknown>;

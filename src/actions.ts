@@ -9,7 +9,7 @@
  * its value stays `{ action: name, ...args }`, which the app routes on.
  */
 import type { z } from 'zod';
-import type { Bilingual, CardButton } from '../cards/index.js';
+import type { Bilingual, CardButton } from './card.js';
 
 export interface ButtonLook {
   label: Bilingual;

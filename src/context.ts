@@ -4,7 +4,7 @@
  * message uuid for an hour; our inbox dedupes for longer, this covers a crash between reply and completion).
  */
 import { createHash } from 'node:crypto';
-import type { Bilingual, Card } from '../cards/index.js';
+import type { Bilingual, Card } from './card.js';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery.js';
 import type { FeishuPorts } from './feishu/ports.js';

@@ -6,7 +6,7 @@
  * - Only text that starts with `/` (or the full-width `／`) after that is a command; names are case-insensitive.
  * - In a p2p chat, a bare `help`, `帮助`, `?` or `？` also means `/help`: people new to the bot type exactly that.
  */
-import type { Bilingual } from '../../cards/index.js';
+import type { Bilingual } from '../card.js';
 import { tokenize, type Token } from './tokenize.js';
 
 export interface UserRef {

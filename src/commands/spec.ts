@@ -6,7 +6,7 @@
  * Messages in schemas may be bilingual as "中文 / English" (also in `.describe()`); they are split on " / ".
  */
 import type { z } from 'zod';
-import type { Bilingual } from '../../cards/index.js';
+import type { Bilingual } from '../card.js';
 import type { OptionValue, ParsedCommand } from './parse.js';
 
 type FieldOf<S extends z.ZodObject> = Extract<keyof S['shape'], string>;

@@ -4,7 +4,7 @@
  * §4.2 (OAuth), §4.3 (messages), §4.4 (chat members), §4.6–4.7 (mail groups, contact).
  * The wording says what to do in plain terms; a card may add a command only when its handler knows it exists.
  */
-import type { Bilingual } from '../../cards/kit.js';
+import type { Bilingual } from '../card.js';
 
 /**
  * What kind of failure a code is, so callers decide the next step without knowing codes:

@@ -2,7 +2,7 @@
  * One error type for every Open API failure, its kind, and the named outcomes handlers branch on.
  * The codes and their explanations are in error-table.ts.
  */
-import type { Bilingual } from '../../cards/kit.js';
+import type { Bilingual } from '../card.js';
 import { ERROR_TABLE, explainCode, NETWORK_ERROR, type ErrorKind } from './error-table.js';
 
 export { ERROR_KINDS, ERROR_TABLE, explainCode, MALFORMED_RESPONSE, NETWORK_ERROR, NOT_SIGNED_IN, type ErrorInfo, type ErrorKind } from './error-table.js';

@@ -3,7 +3,7 @@
  * context. The real ports are the API modules over one FeishuClient (see feishuPorts); tests pass recording ones.
  * Inputs are the API modules' zod-inferred types; no port exposes the SDK or a token.
  */
-import type { Card } from '../../cards/kit.js';
+import type { Card } from '../card.js';
 import type { ChatMembersResult, CreateChatInput } from './api/chats.js';
 import type { FeishuUser } from './api/contact.js';
 import type { Recipient } from './api/im.js';
