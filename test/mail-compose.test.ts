@@ -2,8 +2,9 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import PostalMime from 'postal-mime';
 import { describe, expect, it } from 'vitest';
 import { checkCompose, composeMail, type ComposeRequest, type ComposedMail } from '../src/mail/compose.js';
+import { SIGN_IN_SCOPES } from '../src/auth/oauth.js';
 import { loginUser } from '../src/emulator/testing.js';
-import { control, useEmulator } from './helpers/emulator.js';
+import { control, rejection, useEmulator } from './helpers/emulator.js';
 
 const base: ComposeRequest = {
   from: { address: 'zhangwei@feishu-ops.example', name: '张伟' },
@@ -87,7 +88,8 @@ describe('a composed mail in the emulator', () => {
 
   it('is accepted as a draft and sent, with its subject, names, bodies and Message-ID intact', async () => {
     const sender = h.emu.state.users[0]!;
-    const { access_token } = await loginUser(h.emu, sender.open_id, 'mail:user_mailbox.message:modify mail:user_mailbox.message:send');
+    // The scopes sign-in asks for are enough for the whole draft flow.
+    const { access_token } = await loginUser(h.emu, sender.open_id, SIGN_IN_SCOPES.join(' '));
     const mail = await composed({ ...base, from: { address: sender.enterprise_email, name: sender.name } });
     const asUser = lark.withUserAccessToken(access_token);
     const draft = await h.client.mail.v1.userMailboxDraft.create({ path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } }, asUser);
@@ -103,5 +105,16 @@ describe('a composed mail in the emulator', () => {
     expect(parsed).toMatchObject({ subject: base.subject, from: { address: sender.enterprise_email, name: sender.name } });
     expect(parsed.html).toContain('<strong>值班表</strong>');
     expect(parsed.text?.trim()).toBe(base.body);
+  });
+
+  it('is refused with 99991679 when the user did not grant the scope the call needs', async () => {
+    const sender = h.emu.state.users[0]!;
+    const mail = await composed({ ...base, from: { address: sender.enterprise_email, name: sender.name } });
+    const sendOnly = await loginUser(h.emu, sender.open_id, 'mail:user_mailbox.message:send');
+    const draft = h.client.mail.v1.userMailboxDraft.create({ path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } }, lark.withUserAccessToken(sendOnly.access_token));
+    expect(await rejection(draft)).toMatchObject({ status: 400, code: 99991679 });
+    const draftOnly = await loginUser(h.emu, sender.open_id, 'mail:user_mailbox.message:modify');
+    const send = h.client.mail.v1.userMailboxMessage.send({ path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } }, lark.withUserAccessToken(draftOnly.access_token));
+    expect(await rejection(send)).toMatchObject({ status: 400, code: 99991679 });
   });
 });
