@@ -35,6 +35,11 @@ describe('sign-in through the emulator', () => {
     const rig = await authRig(h.emu);
     const started = await rig.signIn.start(request());
     expect(started.expiresAt).toBe(rig.clock.now + SIGN_IN_TTL_MS);
+    // The pending record holds the PKCE verifier: sealed, not in clear.
+    const pending = await rig.store.get(`auth:signin:${started.state}`);
+    expect(pending).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    const challenge = new URL(started.url).searchParams.get('code_challenge');
+    expect(challenge).toMatch(/^[\w-]{43}$/);
     const outcome = await rig.signIn.complete(await consent(started.url, asker().open_id));
     expect(outcome).toMatchObject({ ok: true, request: request(), user: { open_id: asker().open_id, enterprise_email: asker().enterprise_email } });
 

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { KeyValue, RandomBytes } from './kv.js';
 import type { OAuthHttp, TokenGrant, UserIdentity } from './oauth-http.js';
+import type { Sealer } from './seal.js';
 
 export const AUTHORIZE_PATH = '/open-apis/authen/v1/authorize';
 export const SIGN_IN_TTL_MS = 10 * 60_000;
@@ -134,6 +135,8 @@ export interface SignInOptions {
   kv: KeyValue;
   http: OAuthHttp;
   tokens: TokenSink;
+  /** Seals the pending record: it holds the PKCE verifier, which must not sit in the store in clear. */
+  sealer: Sealer;
   domain: string;
   appId: string;
   /** `${PUBLIC_URL}/oauth/callback`; must be the same in the authorize URL and the exchange. */
@@ -147,14 +150,6 @@ export interface StartedSignIn {
   url: string;
   state: string;
   expiresAt: number;
-}
-
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
 }
 
 const pendingKey = (state: string) => `auth:signin:${state}`;
@@ -174,7 +169,8 @@ export class SignIn {
     const state = this.random(32).toString('base64url');
     const pkce = createPkce(this.random);
     const expiresAt = this.now() + SIGN_IN_TTL_MS;
-    await this.o.kv.set(pendingKey(state), JSON.stringify({ ...req, verifier: pkce.verifier, expiresAt }), RECORD_KEEP_MS);
+    const sealed = this.o.sealer.seal({ ...req, verifier: pkce.verifier, expiresAt }, pendingKey(state));
+    await this.o.kv.set(pendingKey(state), sealed, RECORD_KEEP_MS);
     const url = buildAuthorizeUrl({
       domain: this.o.domain, appId: this.o.appId, redirectUri: this.o.redirectUri, state, codeChallenge: pkce.challenge, scopes: this.o.scopes,
     });
@@ -190,7 +186,7 @@ export class SignIn {
 
     if (await kv.get(usedKey(state))) return refuse('used_state');
     const raw = await kv.get(pendingKey(state));
-    const pending = raw === undefined ? undefined : pendingSchema.safeParse(parseJson(raw));
+    const pending = raw === undefined ? undefined : pendingSchema.safeParse(this.o.sealer.open(raw, pendingKey(state)));
     if (!pending?.success) return refuse('unknown_state');
     if (pending.data.expiresAt <= this.now()) return refuse('expired_state');
     // The atomic claim makes the state single-use even when two callbacks race.

@@ -4,11 +4,11 @@
  * them ahead of expiry. Feishu's refresh tokens are single-use (D-uat-refresh), so one user's refreshes run one
  * at a time behind a keyed lock and re-read the session first: N concurrent callers cause one refresh call.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { KeyValue, RandomBytes } from './kv.js';
 import type { OAuthHttp, TokenGrant, UserIdentity } from './oauth-http.js';
 import type { TokenSink } from './oauth.js';
+import { Sealer } from './seal.js';
 
 /** Refresh this long before the access token expires, so a call never starts with a token about to lapse. */
 export const REFRESH_AHEAD_MS = 5 * 60_000;
@@ -123,19 +123,16 @@ export interface TokenVaultOptions {
   refreshAheadMs?: number;
 }
 
-const SEAL_VERSION = 'v1';
-
 export class TokenVault implements UserTokenProvider, TokenSink {
   private readonly lock: KeyedLock;
   private readonly now: () => number;
-  private readonly random: RandomBytes;
+  private readonly sealer: Sealer;
   private readonly ahead: number;
 
   constructor(private readonly o: TokenVaultOptions) {
-    if (o.key.length !== 32) throw new Error(`the token vault key must be 32 bytes, got ${o.key.length}`);
     this.lock = o.lock ?? new InProcessLock();
     this.now = o.now ?? Date.now;
-    this.random = o.random ?? randomBytes;
+    this.sealer = new Sealer(o.key, o.random);
     this.ahead = o.refreshAheadMs ?? REFRESH_AHEAD_MS;
   }
 
@@ -237,7 +234,7 @@ export class TokenVault implements UserTokenProvider, TokenSink {
   private async load(openId: string): Promise<{ ok: true; session: Session } | { ok: false; reason: NeedsSignInReason }> {
     const sealed = await this.o.kv.get(keyOf(openId));
     if (sealed === undefined) return { ok: false, reason: 'not_signed_in' };
-    const plain = this.open(sealed, keyOf(openId));
+    const plain = this.sealer.open(sealed, keyOf(openId));
     const session = plain === undefined ? undefined : sessionSchema.safeParse(plain);
     // A record sealed under another key (rotated TOKEN_ENCRYPTION_KEY) cannot be read: the user signs in again.
     return session?.success ? { ok: true, session: session.data } : { ok: false, reason: 'unreadable' };
@@ -245,30 +242,7 @@ export class TokenVault implements UserTokenProvider, TokenSink {
 
   private async write(s: Session): Promise<void> {
     const key = keyOf(s.openId);
-    await this.o.kv.set(key, this.seal(s, key), Math.max(1, this.until(s) - this.now()));
-  }
-
-  /** The record's key is the GCM associated data, so a sealed record moved to another user fails to open. */
-  private seal(value: Session, aad: string): string {
-    const iv = this.random(12);
-    const cipher = createCipheriv('aes-256-gcm', this.o.key, iv);
-    cipher.setAAD(Buffer.from(aad));
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return [SEAL_VERSION, iv, cipher.getAuthTag(), body].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
-  }
-
-  private open(sealed: string, aad: string): unknown {
-    const [version, iv, tag, body] = sealed.split('.');
-    if (version !== SEAL_VERSION || !iv || !tag || body === undefined) return undefined;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.o.key, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(Buffer.from(aad));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
-      return JSON.parse(text);
-    } catch {
-      return undefined;
-    }
+    await this.o.kv.set(key, this.sealer.seal(s, key), Math.max(1, this.until(s) - this.now()));
   }
 }
 

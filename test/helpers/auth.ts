@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { feishuOAuthHttp, TOKEN_PATH, type OAuthHttp } from '../../src/auth/oauth-http.js';
 import { SignIn } from '../../src/auth/oauth.js';
+import { Sealer } from '../../src/auth/seal.js';
 import { TokenVault } from '../../src/auth/vault.js';
 import { parseConfig } from '../../src/config.js';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -46,7 +47,7 @@ export async function authRig(emu: Emulator): Promise<AuthRig> {
   const key = randomBytes(32);
   const http = feishuOAuthHttp({ domain: emu.url, appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, client: sdkClient(emu) });
   const vault = new TokenVault({ kv: store, key, http, now });
-  const signIn = new SignIn({ kv: store, http, tokens: vault, domain: emu.url, appId: emu.state.app.appId, redirectUri: REDIRECT_URI, now });
+  const signIn = new SignIn({ kv: store, http, tokens: vault, sealer: new Sealer(key), domain: emu.url, appId: emu.state.app.appId, redirectUri: REDIRECT_URI, now });
   const rig = { dir, store, http, vault, signIn, key, clock };
   open.push(rig);
   return rig;
