@@ -1,5 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { describe, expect, it } from 'vitest';
+import { callbackPage } from '../src/auth/callback-page.js';
 import { authorizeBase, buildAuthorizeUrl, createPkce, SIGN_IN_SCOPES, SIGN_IN_TTL_MS } from '../src/auth/oauth.js';
 import { loginUser } from '../src/emulator/testing.js';
 import { authRig, consent, REDIRECT_URI, tokenCalls } from './helpers/auth.js';
@@ -30,6 +31,14 @@ describe('authorize URL', () => {
   });
 });
 
+describe('callback page', () => {
+  it('escapes the user name', () => {
+    const page = callbackPage({ ok: true, request: request(), user: { open_id: 'ou_x', name: '<img src=x onerror=alert(1)>' } });
+    expect(page.html).not.toContain('<img');
+    expect(page.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+});
+
 describe('sign-in through the emulator', () => {
   it('exchanges the code with its PKCE verifier, checks who consented, and stores the tokens', async () => {
     const rig = await authRig(h.emu);
@@ -52,6 +61,9 @@ describe('sign-in through the emulator', () => {
     expect(await rig.vault.status(asker().open_id)).toMatchObject({
       signedIn: true, name: asker().name, mailbox: asker().enterprise_email, scopes: [...SIGN_IN_SCOPES],
     });
+    const page = callbackPage(outcome);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(`已登录为 ${asker().name}`);
     const token = await rig.vault.accessToken(asker().open_id);
     const info = await h.client.authen.v1.userInfo.get({}, lark.withUserAccessToken(token));
     expect(info.data?.open_id).toBe(asker().open_id);
@@ -62,6 +74,7 @@ describe('sign-in through the emulator', () => {
     const forged = await rig.signIn.complete({ state: 'A'.repeat(43), code: 'whatever' });
     expect(forged).toMatchObject({ ok: false, kind: 'unknown_state', httpStatus: 400 });
     expect(forged).not.toHaveProperty('request');
+    expect(callbackPage(forged)).toMatchObject({ status: 400, html: expect.stringContaining('/login') });
 
     const query = await consent((await rig.signIn.start(request())).url, asker().open_id);
     expect((await rig.signIn.complete(query)).ok).toBe(true);
