@@ -139,7 +139,8 @@ export class TokenVault implements UserTokenProvider, TokenSink {
   async save(user: UserIdentity, grant: TokenGrant): Promise<void> {
     const now = this.now();
     await this.write(this.session(now, grant, {
-      openId: user.open_id, name: user.name, mailbox: user.enterprise_email || user.email || undefined, signedInAt: now,
+      // Only the enterprise mailbox can be a sender (1236017); a contact email cannot.
+      openId: user.open_id, name: user.name, mailbox: user.enterprise_email || undefined, signedInAt: now,
     }));
   }
 
@@ -211,7 +212,8 @@ export class TokenVault implements UserTokenProvider, TokenSink {
     const started = this.now();
     const r = await this.o.http.token({ grant_type: 'refresh_token', refresh_token: s.refreshToken });
     if (r.ok) {
-      await this.write(this.session(started, r.grant, s));
+      const { openId, name, mailbox, signedInAt } = s;
+      await this.write(this.session(started, r.grant, { openId, name, mailbox, signedInAt }));
       return r.grant.access_token;
     }
     if (r.kind === 'unavailable') {
