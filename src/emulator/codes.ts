@@ -95,6 +95,8 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 99991668, 400, 'Invalid access token for authorization. Please make a request with token attached.'],
   ['platform', 99991671, 400, 'Invalid token format, token must start with "t-" or "u-".'],
   ['platform', 99991677, 400, 'user access token expired'],
+  // §4.0: "99991679 user has not granted the scope"; the exact msg text is not in the pages.
+  ['platform', 99991679, 400, 'Unauthorized. The user has not granted the scope this API needs; ask the user to authorize again.'],
   ['platform', 99992402, 400, 'field validation failed'],
   ['platform', 99991201, 404, 'path not found'],
   ['platform', 10003, 400, 'invalid param'],

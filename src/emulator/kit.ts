@@ -59,7 +59,7 @@ export type TokenRequirement = 'tenant' | 'user' | 'tenant_or_user' | 'none';
 export type Caller =
   | { kind: 'anonymous' }
   | { kind: 'app'; appId: string }
-  | { kind: 'user'; appId: string; openId: string; user: SeedUser; mailbox: string };
+  | { kind: 'user'; appId: string; openId: string; user: SeedUser; mailbox: string; scopes: readonly string[] };
 
 export interface ApiErrorExtras {
   /** Why this input failed; sent as error.message so the documented msg stays exact. */
@@ -137,6 +137,8 @@ export interface RouteSpec<B extends z.ZodType | undefined = undefined, Q extend
   path: string;
   token: TokenRequirement;
   limits?: RateLimit<RouteContext<Parsed<B>, Parsed<Q>>>;
+  /** With a user token, the user must have granted one of these ("开启其中任意一项权限即可调用"), else 99991679. */
+  userScopes?: readonly string[];
   serial?: Serial<RouteContext<Parsed<B>, Parsed<Q>>>;
   body?: B;
   query?: Q;
@@ -307,6 +309,11 @@ export class Kit {
       const effects = fault;
       const caller = this.authenticate(spec.token, req.get('authorization'));
       record.caller = describeCaller(caller);
+      if (spec.userScopes && caller.kind === 'user' && !spec.userScopes.some((sc) => caller.scopes.includes(sc))) {
+        throw this.error(99991679, {
+          detail: `the user granted [${caller.scopes.join(' ')}]; this API needs one of [${spec.userScopes.join(' ')}]: add it to the authorize scope and sign in again`,
+        });
+      }
       const routeId = routeIdOf(spec);
       const override = this.limitOverrides.get(routeId) ?? {};
       if (spec.limits) this.checkRate(routeId, { perSecond: override.perSecond ?? spec.limits.perSecond, perMinute: override.perMinute ?? spec.limits.perMinute }, spec.limits);
@@ -399,7 +406,7 @@ export class Kit {
       if (ut.expiresAt <= this.clock.now()) throw this.error(99991677, { detail: 'refresh it with the refresh_token' });
       const user = this.state.userByOpenId(ut.openId);
       if (!user) throw this.error(99991668, { detail: 'the token belongs to no user' });
-      return { kind: 'user', appId, openId: user.open_id, user, mailbox: user.enterprise_email };
+      return { kind: 'user', appId, openId: user.open_id, user, mailbox: user.enterprise_email, scopes: ut.scope.split(' ').filter(Boolean) };
     }
     throw this.error(99991671);
   }

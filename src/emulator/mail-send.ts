@@ -19,6 +19,9 @@ import { decodeBase64Url, EmlError, encodeBase64Url, parseEml, type EmlSummary }
 const BOX = '/open-apis/mail/v1/user_mailboxes/:user_mailbox_id';
 const SEND_PAGE = 'mail-message-send' as const;
 const DRAFT_PAGE = 'mail-draft-send' as const;
+/** Scopes the pages name: sending (both send pages) and drafts (platform.md §4.5). */
+const SEND_SCOPES = ['mail:user_mailbox.message:send'];
+const DRAFT_SCOPES = ['mail:user_mailbox.message:modify'];
 const BOX_CODES = { me_needs_user: 1234008, not_found: 1234013, inactive: 1234013, forbidden: 1234017 };
 
 /** Builds the EML for a send given as structured fields. */
@@ -103,7 +106,7 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   };
 
   r.add({
-    method: 'post', path: `${BOX}/messages/send`, token: 'user', limits: { perMinute: 100 },
+    method: 'post', path: `${BOX}/messages/send`, token: 'user', userScopes: SEND_SCOPES, limits: { perMinute: 100 },
     serial: { key: (ctx) => mailboxKey(ctx.caller, ctx.params.user_mailbox_id ?? ''), code: 1236006, page: SEND_PAGE },
     handler: async (ctx) => {
       const { address, user } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
@@ -171,7 +174,7 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   };
 
   r.add({
-    method: 'post', path: `${BOX}/drafts`, token: 'user', limits: { perSecond: 5 },
+    method: 'post', path: `${BOX}/drafts`, token: 'user', userScopes: DRAFT_SCOPES, limits: { perSecond: 5 },
     handler: async (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       const { raw } = parseWith(kit, draftBodySchema, ctx.req.body, 1234008, SEND_PAGE);
@@ -180,7 +183,7 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'put', path: `${BOX}/drafts/:draft_id`, token: 'user', limits: draftLimits,
+    method: 'put', path: `${BOX}/drafts/:draft_id`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
     handler: async (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       const draft = draftOf(address, ctx.params.draft_id ?? '', DRAFT_PAGE);
@@ -190,7 +193,7 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'get', path: `${BOX}/drafts/:draft_id`, token: 'user', limits: draftLimits,
+    method: 'get', path: `${BOX}/drafts/:draft_id`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       const { format } = parseWith(kit, z.object({ format: draftFormatSchema }), ctx.req.query, 1234008, SEND_PAGE);
@@ -199,7 +202,7 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'get', path: `${BOX}/drafts`, token: 'user', limits: draftLimits,
+    method: 'get', path: `${BOX}/drafts`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       const q = parseWith(kit, z.object({ page_size: pageSizeSchema(20, 100), page_token: z.string().optional() }), ctx.req.query, 1234008, SEND_PAGE);
@@ -210,7 +213,7 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'delete', path: `${BOX}/drafts/:draft_id`, token: 'user', limits: draftLimits,
+    method: 'delete', path: `${BOX}/drafts/:draft_id`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       mail.drafts.delete(draftOf(address, ctx.params.draft_id ?? '', DRAFT_PAGE).id);
@@ -219,7 +222,7 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'post', path: `${BOX}/drafts/:draft_id/send`, token: 'user', limits: { perMinute: 20 },
+    method: 'post', path: `${BOX}/drafts/:draft_id/send`, token: 'user', userScopes: SEND_SCOPES, limits: { perMinute: 20 },
     serial: { key: (ctx) => mailboxKey(ctx.caller, ctx.params.user_mailbox_id ?? ''), code: 1236006, page: DRAFT_PAGE },
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, DRAFT_PAGE);

@@ -204,6 +204,8 @@ export function mailRoutes(kit: Kit): express.Router {
 
   r.add({
     method: 'post', path: CONTACTS, token: 'tenant_or_user', limits: { perMinute: 20 },
+    // mail-contact-create.md; the page names no scope for the list, so it is not checked there.
+    userScopes: ['mail:user_mailbox.mail_contact:write'],
     handler: (ctx) => {
       const body = parseWith(kit, contactCreateSchema, ctx.req.body, 1230001, CONTACT_PAGE);
       const { address } = requireMailbox(kit, ctx.caller, ctx.params.user_mailbox_id ?? '', CONTACT_PAGE, CONTACT_MAILBOX_CODES);

@@ -112,6 +112,8 @@ export interface StateSection {
 
 export const CARD_TOKEN_TTL_MS = 30 * 60_000;
 export const USER_TOKEN_TTL_S = 7200;
+/** The user scopes emulator routes check (RouteSpec.userScopes): mail send, drafts, mail contacts. */
+export const USER_SCOPES = ['mail:user_mailbox.message:send', 'mail:user_mailbox.message:modify', 'mail:user_mailbox.mail_contact:write'] as const;
 export const REFRESH_TOKEN_TTL_S = 604_800;
 export const CARD_TOKEN_USES = 2;
 
@@ -238,9 +240,10 @@ export class EmulatorState {
 
   /**
    * Issues a user access token `u-…` (2 h), plus a single-use refresh token (7 days) when the scope includes
-   * offline_access. Used by the OAuth token endpoint and by tests that need a user token without the browser step.
+   * offline_access. Used by the OAuth token endpoint and by tests that need a user token without the browser step
+   * (those get every user scope the emulator checks).
    */
-  issueUserTokens(openId: string, scope = ''): { access: UserToken; refresh?: RefreshToken } {
+  issueUserTokens(openId: string, scope = USER_SCOPES.join(' ')): { access: UserToken; refresh?: RefreshToken } {
     if (!this.userByOpenId(openId)) throw new Error(`no user ${openId}`);
     const now = this.now();
     const access: UserToken = { token: randomId('u-', 48), openId, scope, expiresAt: now + USER_TOKEN_TTL_S * 1000 };

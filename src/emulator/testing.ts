@@ -4,6 +4,7 @@
  */
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Emulator } from './index.js';
+import { USER_SCOPES } from './state.js';
 
 const quiet = (): void => undefined;
 
@@ -40,9 +41,10 @@ export interface UserTokens {
 
 /**
  * Logs a seeded user in through the authorize page (auto-consent) and the v2 token endpoint.
- * `user` is an open_id or email; `scope` defaults to offline_access so a refresh token comes back.
+ * `user` is an open_id or email; `scope` defaults to offline_access (so a refresh token comes back) and every
+ * user scope the emulator checks.
  */
-export async function loginUser(emu: Pick<Emulator, 'url' | 'state'>, user: string, scope = 'offline_access'): Promise<UserTokens> {
+export async function loginUser(emu: Pick<Emulator, 'url' | 'state'>, user: string, scope = ['offline_access', ...USER_SCOPES].join(' ')): Promise<UserTokens> {
   const redirect = 'http://127.0.0.1/callback';
   const authorize = new URL('/open-apis/authen/v1/authorize', emu.url);
   authorize.search = new URLSearchParams({

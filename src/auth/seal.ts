@@ -1,0 +1,37 @@
+/**
+ * AES-256-GCM for values at rest under TOKEN_ENCRYPTION_KEY. The record's key is the associated data, so a sealed
+ * value copied under another key (another user's record) fails to open.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { RandomBytes } from './kv.js';
+
+const VERSION = 'v1';
+
+export class Sealer {
+  constructor(private readonly key: Buffer, private readonly random: RandomBytes = randomBytes) {
+    if (key.length !== 32) throw new Error(`the encryption key must be 32 bytes, got ${key.length}`);
+  }
+
+  /** `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */
+  seal(value: unknown, aad: string): string {
+    const iv = this.random(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(aad));
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return [VERSION, ...[iv, cipher.getAuthTag(), body].map((p) => p.toString('base64url'))].join('.');
+  }
+
+  /** The value, or undefined when it was sealed under another key or associated data, or is not a sealed value. */
+  open(sealed: string, aad: string): unknown {
+    const [version, iv, tag, body] = sealed.split('.');
+    if (version !== VERSION || !iv || !tag || body === undefined) return undefined;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(aad));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return JSON.parse(Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Builds the EML that drafts and /mail send hand to Feishu (platform.md §4.5, mail-message-send.md): nodemailer's
+ * MailComposer for MIME (UTF-8 subject and display names, Message-ID, Bcc kept so the draft knows its blind
+ * recipients), Markdown → HTML with the Markdown source as the plain-text alternative, base64url out.
+ * Everything Feishu would refuse for a reason we can see beforehand is reported first, in both languages.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import MarkdownIt from 'markdown-it';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { z } from 'zod';
+
+/** mail-message-send.md: 500 recipients (1236003); platform.md §4.5: 37.5 MB decoded EML (1236001). */
+export const MAIL_LIMITS = { maxRecipients: 500, maxRawBytes: 37.5 * 1024 * 1024 } as const;
+export type MailLimits = { maxRecipients: number; maxRawBytes: number };
+
+// Pragmatic RFC 5321 shape: dot-atom local part, dotted ASCII domain with a 2+ letter top level.
+const ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
+
+export function isMailAddress(s: string): boolean {
+  return s.length <= 254 && s.indexOf('@') <= 64 && ADDRESS.test(s);
+}
+
+export const mailboxSchema = z.object({
+  address: z.string().trim(),
+  /** Display name, any script (encoded as UTF-8 by the composer). */
+  name: z.string().trim().optional(),
+});
+export type Mailbox = z.infer<typeof mailboxSchema>;
+
+export const composeRequestSchema = z.object({
+  /** The signed-in user's own mailbox: Feishu refuses any other sender (1236017). */
+  from: mailboxSchema,
+  to: z.array(mailboxSchema).default([]),
+  cc: z.array(mailboxSchema).default([]),
+  bcc: z.array(mailboxSchema).default([]),
+  subject: z.string(),
+  /** Markdown. */
+  body: z.string(),
+});
+export type ComposeRequest = z.input<typeof composeRequestSchema>;
+
+export type MailField = 'from' | 'to' | 'cc' | 'bcc' | 'recipients' | 'subject' | 'body' | 'size';
+
+export interface MailProblem {
+  field: MailField;
+  /** The Feishu code this check anticipates, when there is one. */
+  code?: number;
+  zh: string;
+  en: string;
+}
+
+const hasControl = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f');
+
+/** The checks that need no MIME: syntax, counts, empties. */
+export function checkCompose(input: ComposeRequest, limits: MailLimits = MAIL_LIMITS): MailProblem[] {
+  const req = composeRequestSchema.parse(input);
+  const problems: MailProblem[] = [];
+  if (!isMailAddress(req.from.address)) {
+    problems.push({ field: 'from', zh: `发件人 "${req.from.address}" 不是有效的邮箱地址，请重新登录。`, en: `The sender "${req.from.address}" is not a valid address: sign in again.` });
+  }
+  const seen = new Set<string>();
+  for (const field of ['to', 'cc', 'bcc'] as const) {
+    for (const m of req[field]) {
+      if (!isMailAddress(m.address)) {
+        problems.push({ field, zh: `${field}: "${m.address}" 不是有效的邮箱地址（例如 name@example.com）。`, en: `${field}: "${m.address}" is not a valid address (like name@example.com).` });
+        continue;
+      }
+      const key = m.address.toLowerCase();
+      if (seen.has(key)) problems.push({ field, zh: `${m.address} 重复出现，请只写一次。`, en: `${m.address} is listed more than once: list it once.` });
+      seen.add(key);
+    }
+    if (req[field].some((m) => m.name !== undefined && hasControl(m.name))) {
+      problems.push({ field, zh: `${field}: 名称中不能有换行或控制字符。`, en: `${field}: names cannot contain line breaks or control characters.` });
+    }
+  }
+  const recipients = req.to.length + req.cc.length + req.bcc.length;
+  if (recipients === 0) {
+    problems.push({ field: 'recipients', zh: '至少需要一个收件人，例如 to=name@example.com。', en: 'Add at least one recipient, e.g. to=name@example.com.' });
+  }
+  if (recipients > limits.maxRecipients) {
+    problems.push({
+      field: 'recipients', code: 1236003,
+      zh: `收件人共 ${recipients} 个，超过上限 ${limits.maxRecipients}，请减少收件人或分批发送。`,
+      en: `${recipients} recipients exceed the limit of ${limits.maxRecipients}: remove some or send in batches.`,
+    });
+  }
+  if (!req.subject.trim()) problems.push({ field: 'subject', zh: '主题不能为空，请写 subject=…。', en: 'The subject is empty: add subject=….' });
+  else if (hasControl(req.subject)) problems.push({ field: 'subject', zh: '主题只能有一行。', en: 'The subject must be a single line.' });
+  if (!req.body.trim()) problems.push({ field: 'body', zh: '正文不能为空，请在命令后写正文。', en: 'The body is empty: write it after the command.' });
+  return problems;
+}
+
+// Raw HTML in the body is shown as text, never passed through; links are made clickable; chat line breaks stay.
+const markdown = new MarkdownIt({ html: false, linkify: true, breaks: true });
+
+export function renderMarkdown(body: string): string {
+  return markdown.render(body);
+}
+
+export interface ComposedMail {
+  /** base64url (no padding), ready for `raw`. */
+  raw: string;
+  /** Decoded EML size in bytes (what 1236001 measures). */
+  size: number;
+  /** With angle brackets, as in the header. */
+  messageId: string;
+  html: string;
+  text: string;
+}
+
+export type ComposeResult = { ok: true; mail: ComposedMail } | { ok: false; problems: MailProblem[] };
+
+export interface ComposeOptions {
+  limits?: MailLimits;
+  now?: () => number;
+  /**
+   * Makes the Message-ID a function of this seed (e.g. the triggering event id), so a redelivered command builds
+   * the same Message-ID and Feishu answers 1236005 instead of sending twice.
+   */
+  messageIdSeed?: string;
+}
+
+export function messageIdFor(from: string, seed?: string): string {
+  const local = seed === undefined ? randomUUID() : createHash('sha256').update(seed).digest('hex').slice(0, 32);
+  return `<${local}@${from.slice(from.lastIndexOf('@') + 1).toLowerCase()}>`;
+}
+
+export async function composeMail(input: ComposeRequest, o: ComposeOptions = {}): Promise<ComposeResult> {
+  const limits = o.limits ?? MAIL_LIMITS;
+  const problems = checkCompose(input, limits);
+  if (problems.length) return { ok: false, problems };
+  const req = composeRequestSchema.parse(input);
+  const list = (l: Mailbox[]) => l.map((m) => ({ address: m.address, name: m.name ?? '' }));
+  const messageId = messageIdFor(req.from.address, o.messageIdSeed);
+  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>${renderMarkdown(req.body)}</body></html>`;
+  const node = new MailComposer({
+    from: { address: req.from.address, name: req.from.name ?? '' },
+    to: list(req.to), cc: list(req.cc), bcc: list(req.bcc),
+    subject: req.subject.trim(),
+    text: req.body,
+    html,
+    messageId,
+    date: new Date((o.now ?? Date.now)()),
+  }).compile();
+  // MailComposer drops Bcc like an SMTP client would; a draft must keep it to know its blind recipients.
+  node.keepBcc = true;
+  const eml = await node.build();
+  if (eml.length > limits.maxRawBytes) {
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    return {
+      ok: false,
+      problems: [{
+        field: 'size', code: 1236001,
+        zh: `邮件大小 ${mb(eml.length)} MB 超过上限 ${mb(limits.maxRawBytes)} MB，请缩短正文。`,
+        en: `The mail is ${mb(eml.length)} MB, over the ${mb(limits.maxRawBytes)} MB limit: shorten the body.`,
+      }],
+    };
+  }
+  return { ok: true, mail: { raw: eml.toString('base64url'), size: eml.length, messageId, html, text: req.body } };
+}

@@ -1,0 +1,155 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import { describe, expect, it } from 'vitest';
+import { callbackPage } from '../src/auth/callback-page.js';
+import { authorizeBase, buildAuthorizeUrl, createPkce, SIGN_IN_SCOPES, SIGN_IN_TTL_MS } from '../src/auth/oauth.js';
+import { loginUser } from '../src/emulator/testing.js';
+import { authRig, consent, REDIRECT_URI, tokenCalls } from './helpers/auth.js';
+import { useEmulator } from './helpers/emulator.js';
+
+const h = useEmulator();
+const asker = () => h.emu.state.users[1]!;
+const other = () => h.emu.state.users[2]!;
+const request = () => ({ openId: asker().open_id, chatId: 'oc_ops', resume: { text: '/draft to=a@b.cn subject=Hi body', messageId: 'om_1' } });
+
+describe('authorize URL', () => {
+  it('uses the accounts host of Feishu and Lark, and FEISHU_DOMAIN itself otherwise', () => {
+    expect(authorizeBase('https://open.feishu.cn')).toBe('https://accounts.feishu.cn');
+    expect(authorizeBase('https://open.larksuite.com/')).toBe('https://accounts.larksuite.com');
+    expect(authorizeBase('http://127.0.0.1:9000')).toBe('http://127.0.0.1:9000');
+  });
+
+  it('asks for offline_access and the mail scopes with an S256 challenge', () => {
+    const pkce = createPkce();
+    expect(pkce.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const url = new URL(buildAuthorizeUrl({ domain: 'https://open.feishu.cn', appId: 'cli_x', redirectUri: REDIRECT_URI, state: 's'.repeat(20), codeChallenge: pkce.challenge }));
+    expect(url.origin + url.pathname).toBe('https://accounts.feishu.cn/open-apis/authen/v1/authorize');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: 'cli_x', response_type: 'code', redirect_uri: REDIRECT_URI, state: 's'.repeat(20),
+      scope: SIGN_IN_SCOPES.join(' '), code_challenge: pkce.challenge, code_challenge_method: 'S256',
+    });
+    expect(SIGN_IN_SCOPES).toEqual(expect.arrayContaining(['offline_access', 'mail:user_mailbox.message:modify', 'mail:user_mailbox.message:send']));
+  });
+});
+
+describe('callback page', () => {
+  it('escapes the user name', () => {
+    const page = callbackPage({ ok: true, request: request(), user: { open_id: 'ou_x', name: '<img src=x onerror=alert(1)>' } });
+    expect(page.html).not.toContain('<img');
+    expect(page.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+});
+
+describe('sign-in through the emulator', () => {
+  it('exchanges the code with its PKCE verifier, checks who consented, and stores the tokens', async () => {
+    const rig = await authRig(h.emu);
+    const started = await rig.signIn.start(request());
+    expect(started.expiresAt).toBe(rig.clock.now + SIGN_IN_TTL_MS);
+    // The pending record holds the PKCE verifier: sealed, not in clear.
+    const pending = await rig.store.get(`auth:signin:${started.state}`);
+    expect(pending).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    const challenge = new URL(started.url).searchParams.get('code_challenge');
+    expect(challenge).toMatch(/^[\w-]{43}$/);
+    const outcome = await rig.signIn.complete(await consent(started.url, asker().open_id));
+    expect(outcome).toMatchObject({ ok: true, request: request(), user: { open_id: asker().open_id, enterprise_email: asker().enterprise_email } });
+
+    const [exchange, ...more] = await tokenCalls(h.emu, 'authorization_code');
+    expect(more).toEqual([]);
+    // The log redacts secrets: "[redacted]" shows a verifier was sent.
+    expect(exchange?.body).toMatchObject({ code_verifier: '[redacted]', redirect_uri: REDIRECT_URI });
+    expect(exchange?.status).toBe(200);
+
+    expect(await rig.vault.status(asker().open_id)).toMatchObject({
+      signedIn: true, name: asker().name, mailbox: asker().enterprise_email, scopes: [...SIGN_IN_SCOPES],
+    });
+    const page = callbackPage(outcome);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(`已登录为 ${asker().name}`);
+    const token = await rig.vault.accessToken(asker().open_id);
+    const info = await h.client.authen.v1.userInfo.get({}, lark.withUserAccessToken(token));
+    expect(info.data?.open_id).toBe(asker().open_id);
+  });
+
+  it('refuses a forged state and a replayed one with 400, exchanging nothing more', async () => {
+    const rig = await authRig(h.emu);
+    const forged = await rig.signIn.complete({ state: 'A'.repeat(43), code: 'whatever' });
+    expect(forged).toMatchObject({ ok: false, kind: 'unknown_state', httpStatus: 400 });
+    expect(forged).not.toHaveProperty('request');
+    expect(callbackPage(forged)).toMatchObject({ status: 400, html: expect.stringContaining('/login') });
+
+    const query = await consent((await rig.signIn.start(request())).url, asker().open_id);
+    expect((await rig.signIn.complete(query)).ok).toBe(true);
+    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'used_state', httpStatus: 400 });
+    expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(1);
+  });
+
+  it('lets only one of two concurrent callbacks with the same state through', async () => {
+    const rig = await authRig(h.emu);
+    const query = await consent((await rig.signIn.start(request())).url, asker().open_id);
+    const outcomes = await Promise.all([rig.signIn.complete(query), rig.signIn.complete(query)]);
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.kind)).sort()).toEqual(['ok', 'used_state']);
+    expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(1);
+  });
+
+  it('refuses a state older than 10 minutes with 400 and exchanges nothing', async () => {
+    const rig = await authRig(h.emu);
+    const query = await consent((await rig.signIn.start(request())).url, asker().open_id);
+    rig.clock.now += SIGN_IN_TTL_MS;
+    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'expired_state', httpStatus: 400 });
+    expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(0);
+  });
+
+  it('refuses a malformed callback as a bad request', async () => {
+    const rig = await authRig(h.emu);
+    expect(await rig.signIn.complete({ code: 'c' })).toMatchObject({ ok: false, kind: 'bad_request', httpStatus: 400 });
+    expect(await rig.signIn.complete({ state: 'A'.repeat(43) })).toMatchObject({ ok: false, kind: 'bad_request' });
+  });
+
+  it('drops the tokens when someone other than the asker consents', async () => {
+    const rig = await authRig(h.emu);
+    const query = await consent((await rig.signIn.start(request())).url, other().open_id);
+    const outcome = await rig.signIn.complete(query);
+    expect(outcome).toMatchObject({ ok: false, kind: 'wrong_user', httpStatus: 403, request: request() });
+    expect(await rig.vault.status(asker().open_id)).toEqual({ signedIn: false });
+    expect(await rig.vault.status(other().open_id)).toEqual({ signedIn: false });
+  });
+
+  it('consumes the state of a declined consent and says who asked', async () => {
+    const rig = await authRig(h.emu);
+    const query = await consent((await rig.signIn.start(request())).url, asker().open_id, true);
+    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'denied', request: request() });
+    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'used_state' });
+    expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(0);
+  });
+
+  it('reports a code the token endpoint rejects as a failed exchange', async () => {
+    const rig = await authRig(h.emu);
+    const started = await rig.signIn.start(request());
+    const query = await consent(started.url, asker().open_id);
+    const outcome = await rig.signIn.complete({ ...query, code: 'not-the-code' });
+    expect(outcome).toMatchObject({ ok: false, kind: 'exchange_failed', httpStatus: 502, request: request() });
+    expect(outcome.ok ? '' : outcome.detail).toContain('20003');
+  });
+});
+
+describe('the emulator token endpoint with PKCE', () => {
+  it('refuses a code whose verifier does not match its challenge (20049), and a missing verifier', async () => {
+    const rig = await authRig(h.emu);
+    const pkce = createPkce();
+    const code = async () => {
+      const url = buildAuthorizeUrl({ domain: h.emu.url, appId: h.emu.state.app.appId, redirectUri: REDIRECT_URI, state: 'x'.repeat(20), codeChallenge: pkce.challenge });
+      return (await consent(url, asker().open_id)).code!;
+    };
+    const exchange = async (verifier: string) =>
+      rig.http.token({ grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    expect(await exchange(createPkce().verifier)).toMatchObject({ ok: false, kind: 'rejected', code: 20049 });
+    expect(await exchange('')).toMatchObject({ ok: false, kind: 'rejected', code: 20049 });
+    expect(await exchange(pkce.verifier)).toMatchObject({ ok: true });
+  });
+
+  it('answers user_info for the token owner only', async () => {
+    const rig = await authRig(h.emu);
+    const { access_token } = await loginUser(h.emu, other().open_id);
+    expect(await rig.http.userInfo(access_token)).toMatchObject({ open_id: other().open_id, name: other().name });
+    await expect(rig.http.userInfo('u-forged')).rejects.toThrow();
+  });
+});
