@@ -96,7 +96,7 @@ describe('token vault', () => {
     await rig.vault.save(identity(), await grant());
     const sealed = await rig.store.get(`auth:tokens:${user().open_id}`);
     expect(sealed).toMatch(/^v1\./);
-    await rig.store.set('auth:tokens:ou_attacker', sealed!);
+    await rig.store.set('auth:tokens:ou_attacker', sealed!, 60_000);
     expect(await rig.vault.status('ou_attacker')).toEqual({ signedIn: false });
     expect((await needsSignIn(rig.vault.accessToken('ou_attacker'))).reason).toBe('unreadable');
   });
