@@ -338,8 +338,8 @@ export class App<G extends CoreGateway = FeishuGateway> implements DeliveryHandl
         await ctx.reply(helpFor(this.#registry, [resolution.name]));
         return;
       }
-      const { typed, suggestions } = unresolved(resolution);
-      await ctx.reply(unknownCommandCard(typed, suggestions));
+      const { typed, suggestions, rest } = unresolved(resolution, parsed);
+      await ctx.reply(unknownCommandCard(typed, suggestions, rest));
       return;
     }
     const { spec, handler } = resolution.entry;
