@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkClient } from '../src/emulator/testing.js';
 import { groupChats, mailState } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
 
@@ -102,5 +103,73 @@ describe('sandbox console in a browser', () => {
     await page.getByRole('tab', { name: '模拟器对象 · Objects' }).click();
     await expect.poll(() => page.locator('#panel-objects').textContent()).toContain('值班群');
     await shot('07-objects-panel');
+  });
+
+  it('renders forms, columns, notes and selects, submits form values, and shows what it cannot render as JSON with the reason', async () => {
+    // A card the bot does not send (yet), delivered through the Open API like any bot message.
+    const zhang = sb.emulator.state.users.find((u) => u.name === '张伟')!;
+    const chatId = sb.emulator.state.p2pChat(zhang.open_id).chatId;
+    const card = {
+      schema: '2.0',
+      header: { title: { tag: 'plain_text', content: '表单 · Form' }, template: 'orange' },
+      body: {
+        elements: [
+          { tag: 'column_set', columns: [
+            { tag: 'column', elements: [{ tag: 'markdown', content: '**左栏** left' }] },
+            { tag: 'column', elements: [{ tag: 'markdown', content: '右栏 <font color=\'red\'>right</font>' }] },
+          ] },
+          { tag: 'form', name: 'f', elements: [
+            { tag: 'input', name: 'subject', placeholder: { tag: 'plain_text', content: '主题 subject' } },
+            { tag: 'select_static', name: 'level', options: [{ text: { tag: 'plain_text', content: '高 high' }, value: 'high' }] },
+            { tag: 'button', text: { tag: 'plain_text', content: '提交 · Submit' }, form_action_type: 'submit', name: 'go',
+              behaviors: [{ type: 'callback', value: { action: 'demo.submit' } }] },
+          ] },
+          { tag: 'note', elements: [{ tag: 'plain_text', content: '备注 · a note' }] },
+          { tag: 'chart', chart_spec: {} },
+        ],
+      },
+    };
+    const client = sdkClient(sb.emulator);
+    await client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(card) } });
+    await page.locator('#chats li').first().click();
+    const shown = page.locator('.card', { hasText: '表单 · Form' });
+    await expect.poll(() => shown.count(), { timeout: 10_000 }).toBe(1);
+    expect(await shown.locator('.columns .column').count()).toBe(2);
+    expect(await shown.locator('.note').textContent()).toContain('备注');
+    expect(await shown.locator('.unsupported').textContent()).toContain('does not render "chart" elements');
+    expect(await shown.locator('.unsupported pre').textContent()).toContain('chart_spec');
+    await shown.locator('input').fill('周报');
+    await shown.locator('select').selectOption('high');
+    await shot('08-form-card');
+    await shown.getByRole('button', { name: '提交 · Submit' }).click();
+    // The bot has no demo.submit action: it says so in a toast, and the callback carried the form's values.
+    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('这个按钮已失效'));
+    const last = sb.delivery.callbacks.at(-1);
+    expect((last?.payload.event as { action: { form_value: unknown } }).action.form_value).toEqual({ subject: '周报', level: 'high' });
+  });
+
+  it('fires a new-hire event, injects a fault the next command meets, and links the OAuth consent page', async () => {
+    await page.locator('#hire-who').selectOption({ label: '刘洋 Liu Yang' });
+    await page.locator('#new-hire').click();
+    await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
+    await expect.poll(() => page.locator('#panel-events').textContent(), { timeout: 10_000 }).toContain('contact.user.created_v3');
+
+    await page.locator('#fault-pick').selectOption({ index: 1 });
+    await page.locator('#fault-toggle').check();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(1);
+    await input().pressSequentially('/group create 审核群');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('232023');
+    expect(await lastCard().locator('.card-header').getAttribute('class')).toContain('hdr-red');
+    await shot('09-fault-error-card');
+    await page.locator('#fault-toggle').uncheck();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(0);
+
+    const [consent] = await Promise.all([page.context().waitForEvent('page'), page.locator('#sign-in').click()]);
+    await consent.waitForLoadState();
+    expect(await consent.textContent('body')).toContain('Consent given for 张伟');
+    expect(consent.url()).toContain('/console/oauth/callback?');
+    await consent.screenshot({ path: join(ARTIFACTS, '10-oauth-callback.png') });
+    await consent.close();
   });
 });
