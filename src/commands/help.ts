@@ -29,7 +29,8 @@ export function helpContent(registry: CommandRegistry, topic: readonly string[])
   if (resolution.kind === 'needs_sub' && sub === undefined) {
     return { ok: true, help: { commands: listing(all.filter((e) => e.name === name)) } };
   }
-  return { ok: false, ...unresolved(resolution) };
+  const { typed, suggestions } = unresolved(resolution);
+  return { ok: false, typed, suggestions };
 }
 
 /**
