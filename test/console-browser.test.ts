@@ -30,6 +30,7 @@ beforeAll(async () => {
   sb = await testSandbox({}, { console: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  await page.goto(sb.consoleUrl ?? '');
 }, 60_000);
 
 afterAll(async () => {
@@ -39,7 +40,6 @@ afterAll(async () => {
 
 describe('sandbox console in a browser', () => {
   it('runs /help, creates a group with an @mention picked by completion, and clicks buttons on the success card', async () => {
-    await page.goto(sb.consoleUrl ?? '');
     await expect.poll(() => page.locator('#whoami option:checked').textContent()).toContain('张伟');
 
     // Command completion from the bot's own registry.
@@ -103,6 +103,16 @@ describe('sandbox console in a browser', () => {
     await page.getByRole('tab', { name: '模拟器对象 · Objects' }).click();
     await expect.poll(() => page.locator('#panel-objects').textContent()).toContain('值班群');
     await shot('07-objects-panel');
+
+    // In the new group chat the console mentions the bot for you, as Feishu only pushes messages that do.
+    await page.locator('#chats li', { hasText: '值班群' }).click();
+    await input().pressSequentially('/help');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('使用帮助 · Help');
+    expect(await page.locator('.msg.mine .text').last().textContent()).toBe('@运维助手 Ops Bot /help');
+    expect(await page.locator('#chat-title').textContent()).toContain('李娜');
+    await shot('07b-group-chat');
+    await page.locator('#chats li').first().click();
   });
 
   it('renders forms, columns, notes and selects, submits form values, and shows what it cannot render as JSON with the reason', async () => {
@@ -125,6 +135,7 @@ describe('sandbox console in a browser', () => {
               behaviors: [{ type: 'callback', value: { action: 'demo.submit' } }] },
           ] },
           { tag: 'note', elements: [{ tag: 'plain_text', content: '备注 · a note' }] },
+          { tag: 'markdown', content: '**安全** safe <img src=x onerror="window.pwned = 2"><script>window.pwned = 1</script>\n\n<script>window.pwned = 3</script>' },
           { tag: 'chart', chart_spec: {} },
         ],
       },
@@ -138,6 +149,10 @@ describe('sandbox console in a browser', () => {
     expect(await shown.locator('.note').textContent()).toContain('备注');
     expect(await shown.locator('.unsupported').textContent()).toContain('does not render "chart" elements');
     expect(await shown.locator('.unsupported pre').textContent()).toContain('chart_spec');
+    // Markdown is sanitised: no script runs, no image with a handler is made.
+    expect(await shown.locator('.md', { hasText: '安全' }).locator('strong').textContent()).toBe('安全');
+    expect(await shown.locator('.md img, .md script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     await shown.locator('input').fill('周报');
     await shown.locator('select').selectOption('high');
     await shot('08-form-card');

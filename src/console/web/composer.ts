@@ -41,6 +41,7 @@ export class Composer {
   }
 
   private onKey(e: KeyboardEvent): void {
+    if (e.isComposing) return; // Enter that ends an IME composition (Chinese input) is not a send
     const open = this.suggestions.length > 0;
     if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
       e.preventDefault();
@@ -52,7 +53,7 @@ export class Composer {
     } else if (open && (e.key === 'Tab' || (e.key === 'Enter' && !e.shiftKey && !this.suggestions[this.active]?.complete))) {
       e.preventDefault();
       this.take(this.active);
-    } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    } else if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       void this.submit();
     }

@@ -127,21 +127,31 @@ function drawChats(): void {
     : [h('b', {}, state?.app.appName ?? ''), h('small', {}, ` 与 ${userName(me)} 的单聊 · direct chat`)]);
 }
 
-/** A user's text with its @_user_N placeholders shown as the names they stand for. */
-function userText(m: Message): HTMLElement {
+/** A user message's text split around its @_user_N placeholders, each shown as the name it stands for. */
+function textParts(m: Message): (string | { at: string })[] | undefined {
   let text: string;
   try {
     text = String((JSON.parse(m.content) as { text?: unknown }).text ?? '');
   } catch {
-    return unsupported(m.content, 'the message content is not JSON');
+    return undefined;
   }
-  const out = h('div', { class: 'text' });
   const byKey = new Map((m.mentions ?? []).map((x) => [x.key, x.name]));
-  for (const part of text.split(/(@_user_\d+)/)) {
+  return text.split(/(@_user_\d+)/).map((part) => {
     const name = byKey.get(part);
-    out.append(name ? h('span', { class: 'at' }, `@${name}`) : part);
-  }
-  return out;
+    return name ? { at: name } : part;
+  });
+}
+
+function userText(m: Message): HTMLElement {
+  const parts = textParts(m);
+  if (!parts) return unsupported(m.content, 'the message content is not JSON');
+  return h('div', { class: 'text' }, parts.map((p) => (typeof p === 'string' ? p : h('span', { class: 'at' }, `@${p.at}`))));
+}
+
+/** "张伟: /group create 项目X @李娜", cut short, for the reply marker above a bot's answer. */
+function quote(m: Message): string {
+  const text = (textParts(m) ?? []).map((p) => (typeof p === 'string' ? p : `@${p.at}`)).join('');
+  return `${userName(m.sender.id)}: ${text.length > 40 ? `${text.slice(0, 39)}…` : text}`;
 }
 
 function drawMessage(m: Message): HTMLElement {
@@ -155,7 +165,7 @@ function drawMessage(m: Message): HTMLElement {
   return h('div', { class: `msg ${mine ? 'mine' : ''} ${bot ? 'bot' : ''}`, 'data-message-id': m.messageId },
     h('div', { class: 'meta' }, h('b', {}, bot ? state?.app.appName ?? 'bot' : userName(m.sender.id)), ` ${time(m.createdAt)}`,
       m.updated ? h('span', { class: 'badge' }, ` 已更新 updated ${time(m.updatedAt)}`) : null,
-      parent && parent.msgType === 'text' ? h('span', { class: 'reply-to' }, ' ↩ 回复 reply') : null),
+      parent && parent.msgType === 'text' ? h('span', { class: 'reply-to' }, ` ↩ 回复 reply ${quote(parent)}`) : null),
     body);
 }
 
