@@ -263,7 +263,7 @@ let polling: Promise<void> | undefined;
 function poll(): Promise<void> {
   polling ??= (async () => {
     try {
-      const [s, c, d] = await Promise.all([api.state(), api.calls(calls.last), api.deliveries(traffic.since)]);
+      const [s, c, d] = await Promise.all([api.state(), api.calls(calls.last), api.deliveries(traffic.last)]);
       state = s;
       calls.add(c.calls);
       traffic.merge(d.events, d.callbacks);

@@ -4,21 +4,68 @@ import { fill, h, jsonBlock, time } from './dom.js';
 
 const MAX_ROWS = 300;
 
-/** Events and callbacks as pushed to the bot, newest first; an event's row is redrawn as its attempts come in. */
+/** Rows by seq, newest first; a row is rebuilt only when what it shows changed, so an opened one stays open. */
+class Rows {
+  readonly root: HTMLElement;
+  private readonly rows = new Map<number, { key: string; el: HTMLElement }>();
+
+  constructor(id: string) {
+    this.root = h('div', { class: 'rows', id });
+  }
+
+  upsert(seq: number, value: unknown, build: () => HTMLElement): void {
+    const key = JSON.stringify(value);
+    if (this.rows.get(seq)?.key !== key) this.rows.set(seq, { key, el: build() });
+  }
+
+  render(): void {
+    const seqs = [...this.rows.keys()].sort((a, b) => b - a);
+    for (const old of seqs.splice(MAX_ROWS)) this.rows.delete(old);
+    const els = seqs.map((seq) => this.rows.get(seq)?.el);
+    if (els.length !== this.root.childElementCount || els.some((el, i) => this.root.children[i] !== el)) fill(this.root, els);
+  }
+}
+
+/**
+ * Where to ask from next time: before the oldest item still settling (so its outcome is seen), unless it has been
+ * settling for more polls than `patience` (an answer that was lost never settles).
+ */
+class Since {
+  value = 0;
+  private readonly waited = new Map<number, number>();
+
+  constructor(private readonly patience: number) {}
+
+  next(seen: readonly number[], settling: readonly number[]): number {
+    const waiting = settling.filter((seq) => {
+      const polls = (this.waited.get(seq) ?? 0) + 1;
+      this.waited.set(seq, polls);
+      return polls <= this.patience;
+    });
+    for (const seq of this.waited.keys()) if (!settling.includes(seq)) this.waited.delete(seq);
+    this.value = waiting.length ? Math.min(...waiting) - 1 : Math.max(this.value, ...seen);
+    return this.value;
+  }
+}
+
+/** ~30 s of polls: longer than any deadline a push or a call has before it settles. */
+const PATIENCE = 45;
+
+/** Events and callbacks as pushed to the bot; an event's row is redrawn as its attempts come in. */
 export class TrafficPanel {
-  readonly root = h('div', { class: 'rows', id: 'panel-events' });
-  private readonly rows = new Map<number, HTMLElement>();
-  /** Ask for what came after this: held back while an event is still pending, so its outcome is seen. */
-  since = 0;
+  private readonly list = new Rows('panel-events');
+  private readonly since = new Since(PATIENCE);
+  readonly root = this.list.root;
+
+  get last(): number {
+    return this.since.value;
+  }
 
   merge(events: readonly PushedEvent[], callbacks: readonly Callback[]): void {
-    for (const e of events) this.rows.set(e.seq, eventRow(e));
-    for (const c of callbacks) this.rows.set(c.seq, callbackRow(c));
-    const seqs = [...this.rows.keys()].sort((a, b) => b - a);
-    for (const old of seqs.slice(MAX_ROWS)) this.rows.delete(old);
-    const pending = events.filter((e) => e.state === 'pending').map((e) => e.seq);
-    this.since = pending.length ? Math.min(...pending) - 1 : Math.max(this.since, ...seqs.slice(0, 1));
-    if (events.length || callbacks.length) fill(this.root, seqs.slice(0, MAX_ROWS).map((seq) => this.rows.get(seq)));
+    for (const e of events) this.list.upsert(e.seq, e, () => eventRow(e));
+    for (const c of callbacks) this.list.upsert(c.seq, c, () => callbackRow(c));
+    this.list.render();
+    this.since.next([...events, ...callbacks].map((x) => x.seq), events.filter((e) => e.state === 'pending').map((e) => e.seq));
   }
 }
 
@@ -37,28 +84,20 @@ function callbackRow(c: Callback): HTMLElement {
       { payload: c.payload, answer: c.response }));
 }
 
-/** The bot's Open API calls with the emulator's answers, newest first. */
+/** The bot's Open API calls with the emulator's answers; a call still running (status 0) is asked for again. */
 export class CallsPanel {
-  readonly root = h('div', { class: 'rows', id: 'panel-calls' });
-  private readonly rows: HTMLElement[] = [];
-  private readonly pending = new Map<number, HTMLElement>();
-  last = 0;
+  private readonly list = new Rows('panel-calls');
+  private readonly since = new Since(PATIENCE);
+  readonly root = this.list.root;
+
+  get last(): number {
+    return this.since.value;
+  }
 
   add(calls: readonly Call[]): void {
-    for (const c of calls) {
-      const el = callRow(c);
-      // A call still running has status 0: asked for again until it has its answer.
-      const old = this.pending.get(c.seq);
-      if (old) old.replaceWith(el);
-      else this.rows.unshift(el);
-      if (c.status === 0) this.pending.set(c.seq, el);
-      else this.pending.delete(c.seq);
-    }
-    this.rows.splice(MAX_ROWS);
-    const settled = calls.filter((c) => c.status !== 0).map((c) => c.seq);
-    const waiting = [...this.pending.keys()];
-    this.last = waiting.length ? Math.min(...waiting) - 1 : Math.max(this.last, ...settled);
-    fill(this.root, this.rows);
+    for (const c of calls) this.list.upsert(c.seq, c, () => callRow(c));
+    this.list.render();
+    this.since.next(calls.map((c) => c.seq), calls.filter((c) => c.status === 0).map((c) => c.seq));
   }
 }
 
