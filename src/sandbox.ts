@@ -47,6 +47,8 @@ export interface Sandbox {
 
 export async function startSandbox(base: Config, o: SandboxOptions): Promise<Sandbox> {
   const host = o.host ?? '127.0.0.1';
+  // Bundled first: a console that cannot be built stops start-up before anything is listening.
+  const consoleAssets = o.console ? await bundleConsole() : undefined;
   const emulator = await startEmulator({ port: o.emulatorPort ?? 0, host, timeScale: o.timeScale });
   const encryptKey = randomBytes(16).toString('hex');
   const verificationToken = randomBytes(16).toString('hex');
@@ -71,8 +73,8 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     cardBudgetMs: o.cardBudgetMs,
     ...o.bot,
   });
-  if (o.console) {
-    bot.server.app.use(consoleRouter({ emulatorUrl: emulator.url, commands: () => bot.app.commands(), assets: await bundleConsole() }));
+  if (consoleAssets) {
+    bot.server.app.use(consoleRouter({ emulatorUrl: emulator.url, commands: () => bot.app.commands(), assets: consoleAssets }));
   }
   const botUrl = await bot.listen(o.botPort ?? 0, host);
   const { delivery } = emulator;

@@ -152,7 +152,7 @@ describe('sandbox console in a browser', () => {
     // Markdown is sanitised: no script runs, no image with a handler is made.
     expect(await shown.locator('.md', { hasText: '安全' }).locator('strong').textContent()).toBe('安全');
     expect(await shown.locator('.md img, .md script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     await shown.locator('input').fill('周报');
     await shown.locator('select').selectOption('high');
     await shot('08-form-card');
