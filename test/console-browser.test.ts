@@ -136,6 +136,9 @@ describe('sandbox console in a browser', () => {
           ] },
           { tag: 'note', elements: [{ tag: 'plain_text', content: '备注 · a note' }] },
           { tag: 'markdown', content: '**安全** safe <img src=x onerror="window.pwned = 2"><script>window.pwned = 1</script>\n\n<script>window.pwned = 3</script>' },
+          { tag: 'button', text: { tag: 'plain_text', content: '删除 · Delete' }, type: 'danger',
+            confirm: { title: { tag: 'plain_text', content: '请确认 · Please confirm' }, text: { tag: 'plain_text', content: '真的删除？ Really delete?' } },
+            behaviors: [{ type: 'callback', value: { action: 'demo.delete' } }] },
           { tag: 'chart', chart_spec: {} },
         ],
       },
@@ -161,6 +164,19 @@ describe('sandbox console in a browser', () => {
     await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('这个按钮已失效'));
     const last = sb.delivery.callbacks.at(-1);
     expect((last?.payload.event as { action: { form_value: unknown } }).action.form_value).toEqual({ subject: '周报', level: 'high' });
+
+    // A button with a confirm dialog: cancelling sends nothing, confirming sends the callback.
+    const callbacks = sb.delivery.callbacks.length;
+    await shown.getByRole('button', { name: '删除 · Delete' }).click();
+    const dialog = page.locator('dialog.confirm');
+    expect(await dialog.textContent()).toContain('真的删除？ Really delete?');
+    await shot('08b-confirm-dialog');
+    await dialog.getByRole('button', { name: '取消 · Cancel' }).click();
+    expect(sb.delivery.callbacks.length).toBe(callbacks);
+    await shown.getByRole('button', { name: '删除 · Delete' }).click();
+    await page.locator('dialog.confirm').getByRole('button', { name: '确定 · OK' }).click();
+    await expect.poll(() => sb.delivery.callbacks.length, { timeout: 10_000 }).toBe(callbacks + 1);
+    expect((sb.delivery.callbacks.at(-1)?.payload.event as { action: { value: unknown } }).action.value).toEqual({ action: 'demo.delete' });
   });
 
   it('fires a new-hire event, injects a fault the next command meets, and links the OAuth consent page', async () => {
@@ -186,5 +202,25 @@ describe('sandbox console in a browser', () => {
     expect(consent.url()).toContain('/console/oauth/callback?');
     await consent.screenshot({ path: join(ARTIFACTS, '10-oauth-callback.png') });
     await consent.close();
+  });
+
+  it('shows the progress card of a slow button, then the late update in the same place', async () => {
+    await input().pressSequentially('/group create 慢群 @李娜 ');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('慢群');
+    const messageId = await lastCard().locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const card = page.locator(`.msg[data-message-id="${messageId}"] .card`);
+    await page.locator('#fault-pick').selectOption({ index: 2 });
+    await page.locator('#fault-toggle').check();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(1);
+    await card.getByRole('button', { name: /为这个群创建邮件组/ }).click();
+    // The action outlives the 2.5 s budget: a toast and a progress card now, the result through the delayed update.
+    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('完成后卡片会更新'));
+    await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('正在创建邮件组');
+    await shot('11-progress-card');
+    await expect.poll(() => card.textContent(), { timeout: 15_000 }).toContain('邮件组已创建');
+    await shot('12-late-update');
+    await page.locator('#fault-toggle').uncheck();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(0);
   });
 });
