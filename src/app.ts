@@ -323,8 +323,8 @@ export class App implements DeliveryHandler {
         await ctx.reply(helpFor(this.#registry, [resolution.name]));
         return;
       }
-      const { typed, suggestions } = unresolved(resolution);
-      await ctx.reply(unknownCommandCard(typed, suggestions));
+      const { typed, suggestions, rest } = unresolved(resolution, parsed);
+      await ctx.reply(unknownCommandCard(typed, suggestions, rest));
       return;
     }
     const { spec, handler } = resolution.entry;

@@ -102,8 +102,8 @@ export const envSchema = z.object({
     .default('https://open.feishu.cn'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default('./data'),
-  /** Sandbox only: where the in-process emulator listens. */
-  EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(9000),
+  /** Sandbox only: where the in-process emulator listens; 0 picks a free port, so two sandboxes never collide. */
+  EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { startSandbox } from './sandbox.js';
+import { sandboxBanner, startSandbox } from './sandbox.js';
 import { shutdownOnSignals } from './server.js';
 
 function configOrExit(): Config {
@@ -25,23 +25,9 @@ async function runSandbox(config: Config, logger: Logger): Promise<void> {
     botPort: config.env.PORT,
     emulatorPort: config.env.EMULATOR_PORT,
     logger,
+    console: true,
   });
-  const user = sb.emulator.state.users[0];
-  const emu = sb.emulator.url;
-  process.stdout.write(`
-feishu-ops-bot is running in the local sandbox (no FEISHU_APP_ID / FEISHU_APP_SECRET set).
-  bot webhooks   ${sb.botUrl}/webhook/event   ${sb.botUrl}/webhook/card
-  emulator       ${emu}  (Feishu Open API + event delivery; every push is encrypted and signed)
-
-Talk to the bot as a seeded user (${user?.name ?? 'a user'}):
-  curl -s ${emu}/_emulator/events/message -H 'content-type: application/json' \\
-       -d '{"from": "${user?.name ?? ''}", "text": "/help"}'
-  curl -s '${emu}/_emulator/state' | less      # chats, messages and cards, mail groups, contacts
-  curl -s ${emu}/_emulator/events/click -H 'content-type: application/json' \\
-       -d '{"messageId": "om_…", "by": "${user?.name ?? ''}", "action": "…"}'   # click a card button
-Users: ${sb.emulator.state.users.map((u) => `${u.name} (${u.en_name})`).join(', ')}
-Ctrl+C stops both.
-`);
+  process.stdout.write(sandboxBanner(sb));
   shutdownOnSignals({ shutdown: () => sb.close() }, logger);
 }
 

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
 import { createBot, type Bot, type BotOptions } from './bot.js';
 import type { Config } from './config.js';
+import { bundleConsole } from './console/bundle.js';
+import { consoleRouter } from './console/router.js';
 import type { EventDelivery } from './emulator/delivery.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import type { Message } from './emulator/state.js';
@@ -21,6 +23,8 @@ export interface SandboxOptions {
   timeScale?: number;
   logger?: Logger;
   cardBudgetMs?: number;
+  /** Serve the browser console at `/` on the bot's port (npm start; tests that drive a browser). */
+  console?: boolean;
   /** Passed to createBot (tests and benchmarks tune retries, timeouts and the inbox). */
   bot?: Pick<BotOptions, 'gateway' | 'inbox' | 'timeoutMs'>;
 }
@@ -30,6 +34,8 @@ export interface Sandbox {
   delivery: EventDelivery;
   bot: Bot;
   botUrl: string;
+  /** The console's address when it is served. */
+  consoleUrl?: string;
   /** The config the bot runs with: the emulator's domain and the sandbox's own secrets. */
   config: Config;
   /** A user sends a text message (p2p unless chatId is given); resolves with its message id. */
@@ -41,6 +47,8 @@ export interface Sandbox {
 
 export async function startSandbox(base: Config, o: SandboxOptions): Promise<Sandbox> {
   const host = o.host ?? '127.0.0.1';
+  // Bundled first: a console that cannot be built stops start-up before anything is listening.
+  const consoleAssets = o.console ? await bundleConsole() : undefined;
   const emulator = await startEmulator({ port: o.emulatorPort ?? 0, host, timeScale: o.timeScale });
   const encryptKey = randomBytes(16).toString('hex');
   const verificationToken = randomBytes(16).toString('hex');
@@ -65,6 +73,9 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     cardBudgetMs: o.cardBudgetMs,
     ...o.bot,
   });
+  if (consoleAssets) {
+    bot.server.app.use(consoleRouter({ emulatorUrl: emulator.url, commands: () => bot.app.commands(), assets: consoleAssets }));
+  }
   const botUrl = await bot.listen(o.botPort ?? 0, host);
   const { delivery } = emulator;
   delivery.configure({ eventUrl: `${botUrl}/webhook/event`, cardUrl: `${botUrl}/webhook/card`, encryptKey, verificationToken });
@@ -85,6 +96,7 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     delivery,
     bot,
     botUrl,
+    ...(o.console ? { consoleUrl: `${botUrl}/` } : {}),
     config,
     async say(from, text, chatId) {
       return delivery.sendMessage({ from, text, chatId }).messageId;
@@ -95,4 +107,15 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
       await emulator.close();
     },
   };
+}
+
+/** What `npm start` prints: the console first, then the wiring for those who want it. */
+export function sandboxBanner(sb: Pick<Sandbox, 'botUrl' | 'consoleUrl' | 'emulator'>): string {
+  return `
+feishu-ops-bot sandbox: open ${sb.consoleUrl ?? `${sb.botUrl}/`} to chat with the bot
+  (no FEISHU_APP_ID / FEISHU_APP_SECRET set: a local Feishu emulator stands in for Feishu)
+  emulator  ${sb.emulator.url}   control API under /_emulator/ (README)
+  webhooks  ${sb.botUrl}/webhook/event   ${sb.botUrl}/webhook/card
+Ctrl+C stops both.
+`;
 }

@@ -132,6 +132,18 @@ describe('app: commands', () => {
     expect(gw.cardText()).toContain(sees('Did you mean: /group create'));
   });
 
+  it('suggests the whole corrected line for a typo, arguments, mentions, options and flags kept', async () => {
+    const app = withGroupCommand(makeApp());
+    await app.handleEvent(message('@_user_1 /gruop create "Ops 值班" @_user_2 size=3 --public'));
+    // cardText is the card's JSON: quotes in it are escaped.
+    expect(gw.cardText()).toContain(JSON.stringify(sees('Did you mean: /group create "Ops 值班" @张伟 size=3 --public')).slice(1, -1));
+    await app.handleEvent(message('/group crate 项目群 @_user_2'));
+    const card = gw.cardText();
+    expect(card).toContain(sees('你是不是想输入：/group create 项目群 @张伟'));
+    // The copyable example is the corrected line too.
+    expect(card).toContain(JSON.stringify('```\n/group create 项目群 @张伟\n```').slice(1, -1));
+  });
+
   it('refuses a user outside the allowed role with a card saying who may run it and whom to ask', async () => {
     let ran = false;
     const app = withGroupCommand(makeApp(), async () => void (ran = true));

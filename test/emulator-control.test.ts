@@ -25,6 +25,18 @@ describe('call log', () => {
     const later = await send('GET', `/_emulator/calls?since=${calls[0]!.seq}`);
     expect((later.body.calls as CallRecord[]).map((c) => c.seq)).toEqual([calls[1]!.seq]);
   });
+
+  it('records each answer as sent, with tokens redacted', async () => {
+    const chat = await h.client.im.v1.chat.create({ data: { name: '应答 Answer' } });
+    await rejection(h.client.im.v1.chat.create({ data: { chat_type: 'public', name: 'x' } }));
+    const calls = (await send('GET', '/_emulator/calls')).body.calls as CallRecord[];
+    const [token, created, refused] = calls;
+    expect(token?.path).toBe('/open-apis/auth/v3/tenant_access_token/internal');
+    expect(token?.answer).toMatchObject({ code: 0, tenant_access_token: '[redacted]' });
+    expect(JSON.stringify(calls)).not.toMatch(/"t-[^"]+"/);
+    expect(created?.answer).toMatchObject({ code: 0, data: { chat_id: chat.data?.chat_id } });
+    expect(refused?.answer).toMatchObject({ code: 232020 });
+  });
 });
 
 describe('state and reset', () => {

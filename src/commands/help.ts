@@ -1,5 +1,6 @@
 /** `/help` and `/help <command> [sub]`, generated from the registered specs: nothing here is written by hand. */
 import { errorCard, helpCard, type Bilingual, type Card, type HelpCardInput } from '../../cards/index.js';
+import type { ParsedCommand } from './parse.js';
 import { commandKey, type CommandRegistry, type RegisteredCommand, type Resolution } from './registry.js';
 import { describeArgs } from './spec.js';
 
@@ -28,13 +29,30 @@ export function helpContent(registry: CommandRegistry, topic: readonly string[])
   if (resolution.kind === 'needs_sub' && sub === undefined) {
     return { ok: true, help: { commands: listing(all.filter((e) => e.name === name)) } };
   }
-  return { ok: false, ...unresolved(resolution) };
+  const { typed, suggestions } = unresolved(resolution);
+  return { ok: false, typed, suggestions };
 }
 
-/** What was typed for a command that did not resolve, and the closest registered ones, as full command keys. */
-export function unresolved<H>(r: Exclude<Resolution<H>, { kind: 'found' }>): { typed: string; suggestions: string[] } {
-  if (r.kind === 'unknown') return { typed: r.typed, suggestions: r.suggestions };
-  return { typed: commandKey({ name: r.name, ...(r.typed ? { sub: r.typed } : {}) }), suggestions: r.suggestions.map((s) => `${r.name} ${s}`) };
+/**
+ * What was typed for a command that did not resolve, the closest registered ones as full command keys, and (given
+ * the parsed command) the rest of the line after the command words, so a suggestion can be the whole corrected line.
+ */
+export function unresolved<H>(r: Exclude<Resolution<H>, { kind: 'found' }>, parsed?: ParsedCommand): { typed: string; suggestions: string[]; rest: string } {
+  // A mistyped subcommand is the first positional: the suggestion replaces it.
+  const rest = parsed ? restOfLine(parsed, r.kind === 'needs_sub' && r.typed !== undefined ? 1 : 0) : '';
+  if (r.kind === 'unknown') return { typed: r.typed, suggestions: r.suggestions, rest };
+  return { typed: commandKey({ name: r.name, ...(r.typed ? { sub: r.typed } : {}) }), suggestions: r.suggestions.map((s) => `${r.name} ${s}`), rest };
+}
+
+/** The arguments of a parsed command written back as a user would type them. */
+function restOfLine(p: ParsedCommand, skip: number): string {
+  const word = (w: string) => (!/[\s"“”「」]/.test(w) ? w : w.includes('"') ? `「${w}」` : `"${w}"`);
+  return [
+    ...p.positionals.slice(skip).map(word),
+    ...p.mentions.map((m) => `@${m.name}`),
+    ...Object.entries(p.options).map(([k, v]) => `${k}=${typeof v === 'string' ? word(v) : `@${v.name}`}`),
+    ...p.flags.map((f) => `--${f}`),
+  ].join(' ');
 }
 
 export function helpFor(registry: CommandRegistry, topic: readonly string[]): Card {
@@ -42,15 +60,17 @@ export function helpFor(registry: CommandRegistry, topic: readonly string[]): Ca
   return content.ok ? helpCard(content.help) : unknownCommandCard(content.typed, content.suggestions);
 }
 
-export function unknownCommandCard(typed: string, suggestions: readonly string[]): Card {
+/** `rest`: the arguments as typed, so each suggestion is the whole corrected line. */
+export function unknownCommandCard(typed: string, suggestions: readonly string[], rest = ''): Card {
   const problem: Bilingual = { zh: `没有 /${typed} 这个命令`, en: `There is no command /${typed}` };
-  const nextStep: Bilingual = suggestions.length
-    ? { zh: `你是不是想输入：${suggestions.map((s) => `/${s}`).join('、')}`, en: `Did you mean: ${suggestions.map((s) => `/${s}`).join(', ')}` }
+  const lines = suggestions.map((s) => (rest ? `/${s} ${rest}` : `/${s}`));
+  const nextStep: Bilingual = lines.length
+    ? { zh: `你是不是想输入：${lines.join('、')}`, en: `Did you mean: ${lines.join(', ')}` }
     : { zh: '发送 /help 查看所有命令', en: 'Send /help to see every command' };
   return errorCard({
     title: { zh: '未知命令', en: 'Unknown command' },
     problems: [problem],
     nextStep,
-    ...(suggestions[0] ? { example: `/${suggestions[0]}` } : { example: '/help' }),
+    example: lines[0] ?? '/help',
   });
 }

@@ -47,6 +47,7 @@ export interface Attempt {
 }
 
 export interface EventRecord {
+  seq: number;
   eventId: string;
   type: string;
   payload: Record<string, unknown>;
@@ -62,6 +63,14 @@ export interface CallbackResult {
   response?: Record<string, unknown>;
   /** The message's card after the answer was applied. */
   card?: Record<string, unknown>;
+}
+
+export interface CallbackRecord extends CallbackResult {
+  seq: number;
+  messageId: string;
+  at: number;
+  /** The callback as pushed, before encryption. */
+  payload: Record<string, unknown>;
 }
 
 interface CardButton {
@@ -93,7 +102,9 @@ export class EventDelivery {
   private bot?: BotEndpoint;
   private readonly timers = new Set<NodeJS.Timeout>();
   readonly events: EventRecord[] = [];
-  readonly callbacks: (CallbackResult & { messageId: string; at: number })[] = [];
+  readonly callbacks: CallbackRecord[] = [];
+  /** Orders events and callbacks in one sequence, so a reader can ask for what is new since its last look. */
+  private seq = 0;
 
   constructor(private readonly state: EmulatorState) {}
 
@@ -164,7 +175,7 @@ export class EventDelivery {
       },
       event,
     };
-    const record: EventRecord = { eventId: payload.header.event_id, type, payload, attempts: [], state: 'pending' };
+    const record: EventRecord = { seq: ++this.seq, eventId: payload.header.event_id, type, payload, attempts: [], state: 'pending' };
     this.events.push(record);
     void this.attempt(record, 0);
     return record;
@@ -232,7 +243,7 @@ export class EventDelivery {
     const sender = this.findUser(input.from);
     const chat = input.chatId ? this.state.chats.get(input.chatId) : this.state.p2pChat(sender.open_id);
     if (!chat) throw new DeliveryError(`no chat ${input.chatId}`);
-    const mentions: Record<string, unknown>[] = [];
+    const mentions: { key: string; id: { open_id: string }; name: string; tenant_key: string }[] = [];
     let botMentioned = false;
     const text = input.text.replace(/@(\S+)/g, (whole, ref: string) => {
       const key = `@_user_${mentions.length + 1}`;
@@ -249,7 +260,10 @@ export class EventDelivery {
     const msgType = input.msgType ?? 'text';
     const content = input.content ?? JSON.stringify({ text });
     if (!chat.members.has(sender.open_id)) chat.members.add(sender.open_id);
-    const messageId = this.state.recordUserMessage({ chatId: chat.chatId, openId: sender.open_id, msgType, content, parentId: input.parentId });
+    const messageId = this.state.recordUserMessage({
+      chatId: chat.chatId, openId: sender.open_id, msgType, content, parentId: input.parentId,
+      mentions: mentions.map((m) => ({ key: m.key, id: m.id.open_id, name: m.name })),
+    });
     const stored = this.state.messages.get(messageId) as Message;
     const p2p = chat.chatMode === 'p2p';
     if (!p2p && !botMentioned && !this.requireBot().allGroupMessages) return { messageId };
@@ -286,28 +300,26 @@ export class EventDelivery {
     }
     const token = this.state.issueCardToken(msg.messageId);
     const action = { value: button.value, tag: 'button', ...(input.formValue ? { form_value: input.formValue } : {}) };
+    const legacyPayload = {
+      open_id: user.open_id, user_id: user.user_id, open_message_id: msg.messageId, open_chat_id: msg.chatId, tenant_key: user.tenant_key, token, action,
+    };
+    const payload = {
+      schema: '2.0',
+      header: {
+        event_id: randomId('', 32), token: bot.verificationToken ?? '', create_time: String(this.state.now() * 1000),
+        event_type: 'card.action.trigger', tenant_key: this.state.app.tenantKey, app_id: this.state.app.appId,
+      },
+      event: {
+        operator: { tenant_key: user.tenant_key, ...this.userRef(user) },
+        token,
+        action,
+        host: 'im_message',
+        context: { open_message_id: msg.messageId, open_chat_id: msg.chatId },
+      },
+    };
     const wire = bot.legacyCardCallbacks
-      ? buildLegacyCardPush(
-          { open_id: user.open_id, user_id: user.user_id, open_message_id: msg.messageId, open_chat_id: msg.chatId, tenant_key: user.tenant_key, token, action },
-          bot.verificationToken ?? '',
-        )
-      : buildPush(
-          {
-            schema: '2.0',
-            header: {
-              event_id: randomId('', 32), token: bot.verificationToken ?? '', create_time: String(this.state.now() * 1000),
-              event_type: 'card.action.trigger', tenant_key: this.state.app.tenantKey, app_id: this.state.app.appId,
-            },
-            event: {
-              operator: { tenant_key: user.tenant_key, ...this.userRef(user) },
-              token,
-              action,
-              host: 'im_message',
-              context: { open_message_id: msg.messageId, open_chat_id: msg.chatId },
-            },
-          },
-          this.secrets(),
-        );
+      ? buildLegacyCardPush(legacyPayload, bot.verificationToken ?? '')
+      : buildPush(payload, this.secrets());
     const r = await this.post(bot.cardUrl ?? bot.eventUrl, wire, CALLBACK_DEADLINE_MS);
     const result: CallbackResult = { status: r.status, error: r.error, ms: r.ms };
     if (r.status === 200) {
@@ -321,7 +333,10 @@ export class EventDelivery {
       result.error = `HTTP ${r.status}`;
     }
     result.card = msg.card;
-    this.callbacks.push({ ...result, messageId: msg.messageId, at: this.state.now() });
+    this.callbacks.push({
+      ...result, seq: ++this.seq, messageId: msg.messageId, at: this.state.now(),
+      payload: bot.legacyCardCallbacks ? legacyPayload : payload,
+    });
     return result;
   }
 
@@ -428,6 +443,15 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
       return { ok: true, urlVerification: await delivery.verifyUrl() };
     }),
   );
+  /** Events and callbacks with their payloads as pushed (before encryption), after `since` (a `seq`). */
+  r.get('/_emulator/deliveries', (req, res) => {
+    const q = z.object({ since: z.coerce.number().int().min(0).default(0) }).safeParse(req.query);
+    if (!q.success) return void res.status(400).json({ error: `since: ${q.error.issues[0]?.message ?? 'invalid'} (a seq from an earlier answer)` });
+    // The verification token in each header is the bot's secret: shown as present, never as its value.
+    const after = <T extends { seq: number; payload: Record<string, unknown> }>(list: readonly T[]) =>
+      list.filter((x) => x.seq > q.data.since).map((x) => ({ ...x, payload: withoutToken(x.payload) }));
+    res.json({ events: after(delivery.events), callbacks: after(delivery.callbacks) });
+  });
   r.post('/_emulator/events/message', (req, res) =>
     run(res, messageSchema, req.body, (i: z.infer<typeof messageSchema>) => {
       const { messageId, event } = delivery.sendMessage(i);
@@ -449,6 +473,11 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
   return r;
 }
 
+function withoutToken(payload: Record<string, unknown>): Record<string, unknown> {
+  const header = payload.header as Record<string, unknown> | undefined;
+  return header?.token ? { ...payload, header: { ...header, token: '[redacted]' } } : payload;
+}
+
 const deliveries = new WeakMap<EmulatorState, EventDelivery>();
 
 /** The one EventDelivery of an emulator: reset with it, shown in its state. */
@@ -458,7 +487,7 @@ export function deliveryFor(state: EmulatorState): EventDelivery {
     const created = new EventDelivery(state);
     state.registerSection('deliveries', {
       reset: () => created.reset(),
-      snapshot: () => ({ events: created.events.map(({ payload: _p, ...e }) => e), callbacks: created.callbacks }),
+      snapshot: () => ({ events: created.events.map(({ payload: _p, ...e }) => e), callbacks: created.callbacks.map(({ payload: _p, ...c }) => c) }),
     });
     deliveries.set(state, created);
     d = created;

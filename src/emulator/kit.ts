@@ -190,6 +190,8 @@ export interface CallRecord {
   status: number;
   code: number | undefined;
   fault: boolean;
+  /** The JSON answer sent, tokens redacted; absent while the call runs or when the answer was lost. */
+  answer?: unknown;
 }
 
 export interface LimitOverride {
@@ -298,6 +300,11 @@ export class Kit {
 
   private async run(spec: RouteSpec<z.ZodType, z.ZodType>, req: Request, res: Response): Promise<void> {
     const record = this.startRecord(req);
+    const send = res.json.bind(res);
+    res.json = (body: unknown) => {
+      record.answer = withoutSecrets(body, ANSWER_SECRET_FIELDS);
+      return send(body);
+    };
     res.on('finish', () => {
       record.status = res.statusCode;
       record.code = typeof res.locals.code === 'number' ? res.locals.code : undefined;
@@ -446,10 +453,12 @@ export class Kit {
 
 /** Credential fields of the token endpoints: the call log, like GET /_emulator/state, never shows them. */
 const SECRET_FIELDS = ['app_secret', 'client_secret', 'code', 'code_verifier', 'refresh_token'];
+/** Token fields of their answers. */
+const ANSWER_SECRET_FIELDS = ['tenant_access_token', 'app_access_token', 'access_token', 'refresh_token'];
 
-function withoutSecrets(body: unknown): unknown {
+function withoutSecrets(body: unknown, fields = SECRET_FIELDS): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  const entries = Object.entries(body).map(([k, v]) => [k, SECRET_FIELDS.includes(k) ? '[redacted]' : v]);
+  const entries = Object.entries(body).map(([k, v]) => [k, fields.includes(k) ? '[redacted]' : v]);
   return Object.fromEntries(entries);
 }
 

@@ -55,6 +55,8 @@ export interface Message {
   content: string;
   /** For interactive messages: the current card JSON. */
   card?: Record<string, unknown>;
+  /** A user message's @mentions: the `@_user_N` placeholders in its text and who they stand for. */
+  mentions?: { key: string; id: string; name: string }[];
   /** config.update_multi of the current card (PATCH and delayed updates need it). */
   updateMulti: boolean;
   createdAt: number;
@@ -214,7 +216,9 @@ export class EmulatorState {
    * Records a message a user sent into a chat (for event delivery). The user must be a member of the chat.
    * Returns the new `om_` id.
    */
-  recordUserMessage(input: { chatId: string; openId: string; msgType?: string; content: string; parentId?: string }): string {
+  recordUserMessage(input: {
+    chatId: string; openId: string; msgType?: string; content: string; parentId?: string; mentions?: Message['mentions'];
+  }): string {
     const chat = this.chats.get(input.chatId);
     if (!chat) throw new Error(`no chat ${input.chatId}: create it first or use p2pChat(openId)`);
     if (!chat.members.has(input.openId)) throw new Error(`user ${input.openId} is not a member of chat ${input.chatId}`);
@@ -226,6 +230,7 @@ export class EmulatorState {
       msgType: input.msgType ?? 'text',
       content: input.content,
       updateMulti: false,
+      ...(input.mentions?.length ? { mentions: input.mentions } : {}),
       ...(parent ? { parentId: parent.messageId, rootId: parent.rootId ?? parent.messageId } : {}),
     }).messageId;
   }

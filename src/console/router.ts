@@ -1,0 +1,82 @@
+/**
+ * The sandbox console on the bot's port: the page at `/`, its bundled script and styles, the command catalog from
+ * the bot's own registry, and the emulator's control API proxied under /_emulator/ so the page talks to one origin.
+ * Mounted by the sandbox only: a bot with real credentials never serves it.
+ */
+import express, { type Response } from 'express';
+import type { RegisteredCommand } from '../commands/registry.js';
+import { commandKey } from '../commands/registry.js';
+import { describeArgs } from '../commands/spec.js';
+import type { ConsoleAssets } from './bundle.js';
+import type { Catalog, Info } from './protocol.js';
+
+export interface ConsoleOptions {
+  emulatorUrl: string;
+  /** The bot's registered commands (read on each request: handlers may be registered late). */
+  commands: () => readonly RegisteredCommand[];
+  assets: ConsoleAssets;
+}
+
+/** Everything is served from this origin; the only way out is a link the user follows. */
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+const PROXY_LIMIT = '2mb';
+
+export function catalog(commands: readonly RegisteredCommand[]): Catalog {
+  return {
+    commands: commands.map((e) => ({
+      command: commandKey(e),
+      usage: e.spec.usage,
+      summary: e.spec.summary,
+      examples: [...e.spec.examples],
+      args: describeArgs(e.spec),
+    })),
+  };
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function consoleRouter(o: ConsoleOptions): express.Router {
+  const r = express.Router();
+  const send = (res: Response, type: string, body: string) =>
+    res.set({ 'content-security-policy': CSP, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).type(type).send(body);
+
+  r.get('/', (_req, res) => send(res, 'html', o.assets.html));
+  r.get('/console/app.js', (_req, res) => send(res, 'js', o.assets.js));
+  r.get('/console/app.css', (_req, res) => send(res, 'css', o.assets.css));
+  r.get('/console/api/commands', (_req, res) => res.json(catalog(o.commands())));
+  r.get('/console/api/info', (_req, res) => {
+    const info: Info = { emulatorUrl: o.emulatorUrl, botHasLogin: o.commands().some((e) => e.name === 'login') };
+    res.json(info);
+  });
+
+  // Where the emulator's authorize page sends the browser back. The bot has no sign-in flow yet, so the code is
+  // shown, not exchanged: the page proves the consent step and says what is missing.
+  r.get('/console/oauth/callback', (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const str = (k: string) => (typeof q[k] === 'string' ? q[k] : '');
+    const outcome = str('error')
+      ? `<p>同意被拒绝 · Consent was denied: <code>${escapeHtml(str('error'))}</code></p>`
+      : `<p>已同意授权 · Consent given for <b>${escapeHtml(str('state'))}</b>.</p>
+         <p>模拟器签发了授权码 · The emulator issued an authorization code (${str('code').length} characters).</p>
+         <p>机器人还没有 /login 命令，所以这个授权码不会被兑换 · The bot has no /login command yet, so nothing exchanges
+         the code for a user token: that comes with the sign-in feature.</p>`;
+    send(res, 'html', `<!doctype html><meta charset="utf-8"><title>Sign-in · 登录</title>
+      <link rel="stylesheet" href="/console/app.css"><main class="callback">${outcome}<p><a href="/">← 返回控制台 · Back to the console</a></p></main>`);
+  });
+
+  r.use('/_emulator', express.raw({ type: () => true, limit: PROXY_LIMIT }), async (req, res) => {
+    const body = Buffer.isBuffer(req.body) && req.body.length > 0 && req.method !== 'GET' ? req.body : undefined;
+    try {
+      const answer = await fetch(`${o.emulatorUrl}${req.originalUrl}`, {
+        method: req.method,
+        headers: body ? { 'content-type': req.get('content-type') ?? 'application/json' } : {},
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
+      res.status(answer.status).type(answer.headers.get('content-type') ?? 'application/json').send(Buffer.from(await answer.arrayBuffer()));
+    } catch (err) {
+      res.status(502).json({ error: `the emulator at ${o.emulatorUrl} did not answer: ${(err as Error).message}` });
+    }
+  });
+  return r;
+}

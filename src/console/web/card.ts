@@ -1,0 +1,199 @@
+/**
+ * Renders Feishu card JSON (2.0, and the 1.0 shapes still in use) as the client would: header colours, markdown,
+ * buttons with confirm dialogs and callbacks, forms with inputs and selects, columns, dividers, notes, panels.
+ * Whatever it cannot render is shown as its JSON with the reason, never dropped.
+ */
+import { h, jsonBlock } from './dom.js';
+import { renderMarkdown } from './markdown.js';
+import { confirmDialog } from './ui.js';
+
+type Obj = Record<string, unknown>;
+
+/** What a click sends back through the emulator: the button's callback action, its label and any form values. */
+export interface Press {
+  action?: string;
+  label: string;
+  formValue?: Record<string, unknown>;
+}
+
+export interface CardHooks {
+  press(p: Press): Promise<void>;
+  /** open_id → name, for <at> in markdown. */
+  users: ReadonlyMap<string, string>;
+}
+
+/** Inputs of the form being rendered, read when its submit button is pressed. */
+interface FormScope {
+  fields: Map<string, () => unknown>;
+  form: HTMLElement;
+}
+
+interface Ctx {
+  hooks: CardHooks;
+  form?: FormScope;
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** The text of a plain_text / lark_md object, or of a bare string. */
+function textOf(t: unknown): string {
+  if (typeof t === 'string') return t;
+  if (!isObj(t)) return '';
+  const i18n = isObj(t.i18n_content) ? t.i18n_content : isObj(t.i18n) ? t.i18n : undefined;
+  return str(t.content) || str(i18n?.zh_cn) || str(i18n?.en_us);
+}
+
+function textNode(t: unknown, ctx: Ctx): Node {
+  if (isObj(t) && t.tag === 'lark_md') return renderMarkdown(textOf(t), ctx.hooks.users);
+  return h('span', { class: 'plain' }, textOf(t));
+}
+
+export function unsupported(value: unknown, reason: string): HTMLElement {
+  return h('div', { class: 'unsupported' }, h('p', {}, `⚠ 控制台无法显示 · Cannot show this: ${reason}`), jsonBlock('JSON', value, true));
+}
+
+export function renderCard(card: unknown, hooks: CardHooks): HTMLElement {
+  if (!isObj(card)) return unsupported(card, 'a card must be a JSON object');
+  if (card.type === 'template') return unsupported(card, 'template cards live in the Feishu card builder; the emulator has no template store');
+  const v2 = card.schema === '2.0';
+  const elements = v2 ? (isObj(card.body) ? card.body.elements : undefined) : card.elements;
+  if (!Array.isArray(elements)) {
+    return unsupported(card, v2 ? 'a 2.0 card needs body.elements (an array)' : 'this card has no elements array (i18n_elements are not rendered)');
+  }
+  const ctx: Ctx = { hooks };
+  const header = isObj(card.header) ? renderHeader(card.header) : null;
+  return h('div', { class: 'card' }, header, h('div', { class: 'card-body' }, elements.map((e) => element(e, ctx))));
+}
+
+function renderHeader(header: Obj): HTMLElement {
+  const template = str(header.template) || 'default';
+  const tags = Array.isArray(header.text_tag_list) ? header.text_tag_list.filter(isObj) : [];
+  const el = h('div', { class: `card-header hdr-${/^[a-z]+$/.test(template) ? template : 'default'}` },
+    h('div', { class: 'card-title' }, textOf(header.title), ...tags.map((t) => h('span', { class: 'text-tag' }, textOf(t.text)))),
+    header.subtitle ? h('div', { class: 'card-subtitle' }, textOf(header.subtitle)) : null);
+  return el;
+}
+
+function element(el: unknown, ctx: Ctx): Node {
+  if (!isObj(el) || typeof el.tag !== 'string') return unsupported(el, 'an element must be an object with a "tag"');
+  switch (el.tag) {
+    case 'markdown':
+    case 'lark_md':
+      return aligned(renderMarkdown(str(el.content), ctx.hooks.users), el);
+    case 'plain_text':
+      return aligned(h('div', { class: 'plain' }, textOf(el)), el);
+    case 'div':
+      return div(el, ctx);
+    case 'hr':
+      return h('hr', { class: 'card-hr' });
+    case 'note':
+      return h('div', { class: 'note' }, (Array.isArray(el.elements) ? el.elements : []).map((e) =>
+        isObj(e) && (e.tag === 'plain_text' || e.tag === 'lark_md') ? textNode(e, ctx) : element(e, ctx)));
+    case 'button':
+      return button(el, ctx);
+    case 'action':
+      return h('div', { class: 'actions' }, (Array.isArray(el.actions) ? el.actions : []).map((a) => element(a, ctx)));
+    case 'column_set':
+      return h('div', { class: 'columns' }, (Array.isArray(el.columns) ? el.columns : []).map((c) => column(c, ctx)));
+    case 'form':
+      return form(el, ctx);
+    case 'input':
+      return input(el, ctx);
+    case 'select_static':
+      return select(el, ctx);
+    case 'collapsible_panel':
+      return h('details', { class: 'panel', open: el.expanded === true },
+        h('summary', {}, isObj(el.header) ? textOf(el.header.title) : ''),
+        (Array.isArray(el.elements) ? el.elements : []).map((e) => element(e, ctx)));
+    case 'img':
+    case 'img_combination':
+      return unsupported(el, 'images live in Feishu\'s image store (img_key); the emulator keeps no image bytes');
+    default:
+      return unsupported(el, `the console does not render "${el.tag}" elements yet`);
+  }
+}
+
+function aligned(node: HTMLElement, el: Obj): HTMLElement {
+  const align = str(el.text_align);
+  if (align === 'center' || align === 'right') node.style.textAlign = align;
+  return node;
+}
+
+function div(el: Obj, ctx: Ctx): HTMLElement {
+  const fields = Array.isArray(el.fields) ? el.fields.filter(isObj) : [];
+  return h('div', { class: 'div' },
+    el.text ? textNode(el.text, ctx) : null,
+    fields.length ? h('div', { class: 'fields' }, fields.map((f) => h('div', { class: f.is_short ? 'field short' : 'field' }, textNode(f.text, ctx)))) : null,
+    isObj(el.extra) ? element(el.extra, ctx) : null);
+}
+
+function column(c: unknown, ctx: Ctx): Node {
+  if (!isObj(c) || c.tag !== 'column') return unsupported(c, 'a column_set holds elements with tag "column"');
+  const col = h('div', { class: 'column' }, (Array.isArray(c.elements) ? c.elements : []).map((e) => element(e, ctx)));
+  const weight = typeof c.weight === 'number' ? c.weight : 1;
+  col.style.flex = c.width === 'auto' ? '0 0 auto' : `${weight} 1 0`;
+  return col;
+}
+
+function form(el: Obj, ctx: Ctx): HTMLElement {
+  const node = h('form', { class: 'card-form' });
+  node.addEventListener('submit', (e) => e.preventDefault());
+  const scope: FormScope = { fields: new Map(), form: node };
+  node.append(...(Array.isArray(el.elements) ? el.elements : []).map((e) => element(e, { ...ctx, form: scope })));
+  return node;
+}
+
+function input(el: Obj, ctx: Ctx): HTMLElement {
+  const name = str(el.name);
+  const multiline = el.input_type === 'multiline_text';
+  const field = multiline
+    ? h('textarea', { placeholder: textOf(el.placeholder), rows: typeof el.rows === 'number' ? el.rows : 3 })
+    : h('input', { type: el.input_type === 'password' ? 'password' : 'text', placeholder: textOf(el.placeholder) });
+  field.value = str(el.default_value);
+  if (typeof el.max_length === 'number') field.maxLength = el.max_length;
+  if (ctx.form && name) ctx.form.fields.set(name, () => field.value);
+  const label = el.label ? h('span', { class: 'label' }, textOf(el.label), el.required ? h('span', { class: 'required' }, ' *') : null) : null;
+  return h('label', { class: 'card-input' }, label, field, !ctx.form ? h('small', { class: 'hint' }, '（表单外的输入框只在表单中提交 · only submitted inside a form）') : null);
+}
+
+function select(el: Obj, ctx: Ctx): HTMLElement {
+  const options = (Array.isArray(el.options) ? el.options : []).filter(isObj);
+  const node = h('select', {},
+    h('option', { value: '' }, textOf(el.placeholder) || '请选择 · Choose'),
+    options.map((o) => h('option', { value: str(o.value) }, textOf(o.text))));
+  node.value = str(el.initial_option);
+  const name = str(el.name);
+  if (ctx.form && name) ctx.form.fields.set(name, () => node.value);
+  return h('label', { class: 'card-input' }, node);
+}
+
+function button(el: Obj, ctx: Ctx): HTMLElement {
+  const label = textOf(el.text);
+  const type = str(el.type) || 'default';
+  const behaviors = (Array.isArray(el.behaviors) ? el.behaviors : []).filter(isObj);
+  const callback = behaviors.find((b) => b.type === 'callback');
+  const value = isObj(callback?.value) ? callback.value : isObj(el.value) ? el.value : undefined;
+  const openUrl = behaviors.find((b) => b.type === 'open_url');
+  const url = str(openUrl?.default_url) || str(el.url) || (isObj(el.multi_url) ? str(el.multi_url.url) : '');
+  const submit = el.form_action_type === 'submit' || el.action_type === 'form_submit';
+  const reset = el.form_action_type === 'reset' || el.action_type === 'form_reset';
+  const node = h('button', { type: 'button', class: `btn btn-${/^[a-z_]+$/.test(type) ? type : 'default'}`, disabled: el.disabled === true }, label);
+  const scope = ctx.form;
+  node.addEventListener('click', async () => {
+    if (reset && scope) return (scope.form as HTMLFormElement).reset();
+    if (isObj(el.confirm) && !(await confirmDialog(textOf(el.confirm.title), textOf(el.confirm.text)))) return;
+    if (url) window.open(url, '_blank', 'noopener');
+    if (!value && !submit) return;
+    const formValue = submit && scope ? Object.fromEntries([...scope.fields].map(([k, read]) => [k, read()])) : undefined;
+    node.disabled = true;
+    node.classList.add('pending');
+    try {
+      await ctx.hooks.press({ ...(typeof value?.action === 'string' ? { action: value.action } : {}), label, ...(formValue ? { formValue } : {}) });
+    } finally {
+      node.disabled = false;
+      node.classList.remove('pending');
+    }
+  });
+  return node;
+}

@@ -1,0 +1,300 @@
+/**
+ * The sandbox console: pick who you are, chat with the bot (p2p and the group chats you are in), see its cards and
+ * click them, and watch the raw traffic. Everything goes through the emulator's control API, as signed pushes.
+ * The page polls the emulator's state; a card the bot patches or updates late is redrawn in place.
+ */
+import './style.css';
+import type { CatalogEntry, Info } from '../protocol.js';
+import { api, toastText, type Chat, type EmulatorState, type Message, type User } from './api.js';
+import { renderCard, unsupported, type Press } from './card.js';
+import { Composer } from './composer.js';
+import { fill, h, time } from './dom.js';
+import { CallsPanel, ObjectsPanel, TrafficPanel } from './panels.js';
+import { toast } from './ui.js';
+
+const POLL_MS = 700;
+const P2P = 'p2p';
+
+/** Fault presets: each shows one path of the bot's error handling. */
+const FAULTS: { label: string; fault: Record<string, unknown> }[] = [
+  { label: '建群接口限流两次 · chat create rate-limited twice (99991400, retried)', fault: { pathPrefix: '/open-apis/im/v1/chats', code: 99991400, count: 2 } },
+  { label: '建群审核失败 · chat create refused by review (232023)', fault: { pathPrefix: '/open-apis/im/v1/chats', code: 232023, page: 'im-chat-create' } },
+  { label: '邮件组接口慢 3 秒 · mail group API 3 s slow (late card update)', fault: { pathPrefix: '/open-apis/mail/v1/mailgroups', latencyMs: 3000 } },
+  { label: '建群应答丢失 · chat created, answer lost (reconciled)', fault: { pathPrefix: '/open-apis/im/v1/chats', dropAfter: true, count: 1 } },
+];
+
+let info: Info;
+let catalog: CatalogEntry[] = [];
+let state: EmulatorState | undefined;
+let me = '';
+let current = P2P;
+const calls = new CallsPanel();
+const traffic = new TrafficPanel();
+const objects = new ObjectsPanel();
+const drawn = new Map<string, { key: string; el: HTMLElement }>();
+
+const whoami = h('select', { id: 'whoami', 'aria-label': '我是 · I am' });
+const chatList = h('ul', { class: 'chat-list', id: 'chats' });
+const chatTitle = h('div', { class: 'chat-title', id: 'chat-title' });
+const messages = h('div', { class: 'messages', id: 'messages' });
+const groupHint = h('div', { class: 'hint', id: 'group-hint', hidden: true }, '群聊中机器人只收到 @它 的消息：发送时自动加上 @bot · In group chats the bot hears only messages that mention it: @bot is added for you');
+const composer = new Composer({
+  commands: () => catalog,
+  users: () => state?.users ?? [],
+  send: (text) => send(text),
+});
+const signIn = h('a', { id: 'sign-in', class: 'btn btn-default', target: '_blank', rel: 'noopener' }, '');
+const signInNote = h('p', { class: 'hint' });
+const hireWho = h('select', { id: 'hire-who', 'aria-label': '新员工 · new hire' });
+const faultPick = h('select', { id: 'fault-pick', 'aria-label': '故障 · fault' }, FAULTS.map((f, i) => h('option', { value: String(i) }, f.label)));
+const faultToggle = h('input', { type: 'checkbox', id: 'fault-toggle' });
+const faultList = h('pre', { class: 'faults', id: 'faults' });
+
+function layout(): void {
+  const tabs = [
+    { id: 'events', label: '事件与回调 · Events', body: traffic.root },
+    { id: 'calls', label: 'Open API 调用 · Calls', body: calls.root },
+    { id: 'objects', label: '模拟器对象 · Objects', body: objects.root },
+  ];
+  const tabBar = h('div', { class: 'tabs', role: 'tablist' });
+  const bodies = h('div', { class: 'tab-bodies' });
+  const select = (id: string) => {
+    for (const b of tabBar.children) b.classList.toggle('active', (b as HTMLElement).dataset.tab === id);
+    for (const t of tabs) t.body.hidden = t.id !== id;
+  };
+  for (const t of tabs) {
+    tabBar.append(h('button', { class: 'tab', role: 'tab', 'data-tab': t.id, onclick: () => select(t.id) }, t.label));
+    bodies.append(t.body);
+  }
+  select('events');
+
+  hireWho.append(...(state?.users ?? []).map((u) => h('option', { value: u.open_id }, `${u.name} ${u.en_name}`)));
+  const controls = h('section', { class: 'controls' },
+    h('h3', {}, '控制 · Controls'),
+    h('div', { class: 'control' }, signIn, signInNote),
+    h('div', { class: 'control' }, hireWho, h('button', { class: 'btn btn-default', id: 'new-hire', onclick: () => void newHire() }, '触发入职事件 · Fire new-hire event')),
+    h('div', { class: 'control' }, faultPick,
+      h('label', { class: 'toggle' }, faultToggle, ' 注入故障 · Inject fault'), faultList));
+  faultToggle.addEventListener('change', () => void toggleFault());
+
+  document.body.append(
+    h('div', { class: 'app' },
+      h('aside', { class: 'left' },
+        h('h1', {}, '飞书运维机器人 · Sandbox'),
+        h('label', { class: 'who' }, '我是 · I am ', whoami),
+        h('h3', {}, '会话 · Chats'), chatList, controls),
+      h('main', { class: 'chat' }, chatTitle, messages, groupHint, composer.root),
+      h('aside', { class: 'right' }, tabBar, bodies)),
+    h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }));
+  whoami.addEventListener('change', () => {
+    me = whoami.value;
+    current = P2P;
+    drawChats();
+    drawMessages(true);
+    drawSignIn();
+  });
+}
+
+const userName = (id: string) => state?.users.find((u) => u.open_id === id)?.name ?? (id === state?.app.botOpenId || id === state?.app.appId ? state?.app.appName ?? 'bot' : id);
+
+function myP2p(): Chat | undefined {
+  return state?.chats.find((c) => c.chatMode === 'p2p' && c.members.includes(me));
+}
+
+function myGroups(): Chat[] {
+  return (state?.chats ?? []).filter((c) => c.chatMode === 'group' && (c.members.includes(me) || c.ownerId === me));
+}
+
+function currentChat(): Chat | undefined {
+  return current === P2P ? myP2p() : state?.chats.find((c) => c.chatId === current);
+}
+
+function drawChats(): void {
+  const entry = (id: string, label: string, sub: string) =>
+    h('li', { class: id === current ? 'active' : '', 'data-chat': id, onclick: () => {
+      current = id;
+      drawChats();
+      drawMessages(true);
+    } }, h('b', {}, label), h('small', {}, sub));
+  fill(chatList,
+    entry(P2P, state?.app.appName ?? 'Bot', '单聊 · direct chat'),
+    myGroups().map((c) => entry(c.chatId, c.name, `群聊 · group · ${c.members.length} 人`)));
+  const chat = currentChat();
+  const group = chat?.chatMode === 'group';
+  groupHint.hidden = !group;
+  fill(chatTitle, group && chat
+    ? [h('b', {}, chat.name), h('small', {}, ` ${chat.chatId} · ${chat.members.map(userName).join('、')}`)]
+    : [h('b', {}, state?.app.appName ?? ''), h('small', {}, ` 与 ${userName(me)} 的单聊 · direct chat`)]);
+}
+
+/** A user message's text split around its @_user_N placeholders, each shown as the name it stands for. */
+function textParts(m: Message): (string | { at: string })[] | undefined {
+  let text: string;
+  try {
+    text = String((JSON.parse(m.content) as { text?: unknown }).text ?? '');
+  } catch {
+    return undefined;
+  }
+  const byKey = new Map((m.mentions ?? []).map((x) => [x.key, x.name]));
+  return text.split(/(@_user_\d+)/).map((part) => {
+    const name = byKey.get(part);
+    return name ? { at: name } : part;
+  });
+}
+
+function userText(m: Message): HTMLElement {
+  const parts = textParts(m);
+  if (!parts) return unsupported(m.content, 'the message content is not JSON');
+  return h('div', { class: 'text' }, parts.map((p) => (typeof p === 'string' ? p : h('span', { class: 'at' }, `@${p.at}`))));
+}
+
+/** "张伟: /group create 项目X @李娜", cut short, for the reply marker above a bot's answer. */
+function quote(m: Message): string {
+  const text = (textParts(m) ?? []).map((p) => (typeof p === 'string' ? p : `@${p.at}`)).join('');
+  return `${userName(m.sender.id)}: ${text.length > 40 ? `${text.slice(0, 39)}…` : text}`;
+}
+
+function drawMessage(m: Message): HTMLElement {
+  const mine = m.sender.type === 'user' && m.sender.id === me;
+  const bot = m.sender.type === 'app';
+  const body = m.deleted ? h('div', { class: 'text muted' }, '消息已撤回 · message recalled')
+    : m.msgType === 'text' ? userText(m)
+    : m.msgType === 'interactive' ? renderCard(m.card, { users: new Map(state?.users.map((u) => [u.open_id, u.name])), press: (p) => press(m, p) })
+    : unsupported({ msg_type: m.msgType, content: m.content }, `the console shows text and card messages, not "${m.msgType}"`);
+  const parent = m.parentId ? state?.messages.find((x) => x.messageId === m.parentId) : undefined;
+  return h('div', { class: `msg ${mine ? 'mine' : ''} ${bot ? 'bot' : ''}`, 'data-message-id': m.messageId },
+    h('div', { class: 'meta' }, h('b', {}, bot ? state?.app.appName ?? 'bot' : userName(m.sender.id)), ` ${time(m.createdAt)}`,
+      m.updated ? h('span', { class: 'badge' }, ` 已更新 updated ${time(m.updatedAt)}`) : null,
+      parent && parent.msgType === 'text' ? h('span', { class: 'reply-to' }, ` ↩ 回复 reply ${quote(parent)}`) : null),
+    body);
+}
+
+/** Redraws the chat, reusing unchanged messages so an open dialog or a typed form field survives a poll. */
+function drawMessages(jump = false): void {
+  const chat = currentChat();
+  const list = chat ? (state?.messages ?? []).filter((m) => m.chatId === chat.chatId) : [];
+  const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
+  const before = messages.childElementCount;
+  const nodes = list.map((m) => {
+    const key = `${m.updatedAt}|${m.content.length}|${m.deleted}|${me}`;
+    const old = drawn.get(m.messageId);
+    if (old?.key === key) return old.el;
+    const el = drawMessage(m);
+    old?.el.replaceWith(el);
+    drawn.set(m.messageId, { key, el });
+    return el;
+  });
+  if (nodes.length === 0) {
+    fill(messages, h('p', { class: 'empty' }, chat?.chatMode === 'group' ? '还没有消息 · No messages yet' : '发送 /help 开始 · Send /help to start'));
+  } else if (nodes.length !== before || nodes.some((n, i) => messages.children[i] !== n)) {
+    fill(messages, nodes);
+  }
+  if (jump || (nearBottom && nodes.length !== before)) messages.scrollTop = messages.scrollHeight;
+}
+
+function drawSignIn(): void {
+  if (!state) return;
+  const url = new URL('/open-apis/authen/v1/authorize', info.emulatorUrl);
+  url.search = new URLSearchParams({
+    client_id: state.app.appId, redirect_uri: `${location.origin}/console/oauth/callback`, response_type: 'code',
+    scope: 'offline_access', state: userName(me), emulator_user: me,
+  }).toString();
+  signIn.href = url.toString();
+  signIn.textContent = `以 ${userName(me)} 登录 · Sign in (OAuth consent)`;
+  signInNote.textContent = info.botHasLogin
+    ? '同意后回到这里 · You come back here after consenting'
+    : '机器人还没有 /login：这里打开模拟器的授权页，演示同意这一步 · The bot has no /login yet: this opens the emulator\'s authorize page to show the consent step';
+}
+
+function drawFaults(): void {
+  const faults = state?.faults ?? [];
+  faultToggle.checked = faults.length > 0;
+  faultList.textContent = faults.length ? faults.map((f) => JSON.stringify(f)).join('\n') : '无故障 · no faults';
+}
+
+async function send(text: string): Promise<void> {
+  const chat = currentChat();
+  const group = chat?.chatMode === 'group';
+  const addressed = group && !/(^|\s)@bot(\s|$)/.test(text) ? `@bot ${text}` : text;
+  try {
+    await api.say(me, addressed, group ? chat?.chatId : undefined);
+  } catch (err) {
+    toast(`发送失败 · Not sent: ${(err as Error).message}`, 'error');
+    throw err;
+  }
+  await poll();
+  drawMessages(true);
+}
+
+async function press(m: Message, p: Press): Promise<void> {
+  try {
+    const r = await api.click({ messageId: m.messageId, by: me, ...p });
+    const t = r.response?.toast;
+    if (t) toast(toastText(t), t.type);
+    if (r.error) toast(`回调失败 · Callback failed: ${r.error}`, 'error');
+  } catch (err) {
+    toast(`点击失败 · Click failed: ${(err as Error).message}`, 'error');
+  }
+  await poll();
+}
+
+async function newHire(): Promise<void> {
+  try {
+    await api.newHire(hireWho.value);
+    toast(`已推送 contact.user.created_v3 · pushed for ${userName(hireWho.value)}: see Events`, 'success');
+  } catch (err) {
+    toast((err as Error).message, 'error');
+  }
+}
+
+async function toggleFault(): Promise<void> {
+  try {
+    if (faultToggle.checked) await api.addFault(FAULTS[Number(faultPick.value)]?.fault ?? {});
+    else await api.clearFaults();
+  } catch (err) {
+    toast(`故障设置失败 · ${(err as Error).message}`, 'error');
+  }
+  await poll();
+}
+
+let polling: Promise<void> | undefined;
+
+/** One look at the emulator: state, new calls, new pushes. Overlapping calls share one look. */
+function poll(): Promise<void> {
+  polling ??= (async () => {
+    try {
+      const [s, c, d] = await Promise.all([api.state(), api.calls(calls.last), api.deliveries(traffic.last)]);
+      state = s;
+      calls.add(c.calls);
+      traffic.merge(d.events, d.callbacks);
+      objects.show(s);
+      drawChats();
+      drawMessages();
+      drawFaults();
+      document.body.classList.remove('offline');
+    } catch (err) {
+      document.body.classList.add('offline');
+      console.warn('console poll failed', err);
+    } finally {
+      polling = undefined;
+    }
+  })();
+  return polling;
+}
+
+async function start(): Promise<void> {
+  [info, { commands: catalog }, state] = await Promise.all([api.info(), api.catalog(), api.state()]);
+  me = state.users.find((u) => !u.resigned && !u.invisible)?.open_id ?? state.users[0]?.open_id ?? '';
+  layout();
+  whoami.append(...state.users.map((u: User) =>
+    h('option', { value: u.open_id, selected: u.open_id === me }, `${u.name} ${u.en_name}${u.resigned ? '（已离职）' : ''}`)));
+  drawSignIn();
+  await poll();
+  drawMessages(true);
+  setInterval(() => void poll(), POLL_MS);
+  composer.input.focus();
+}
+
+start().catch((err: unknown) => {
+  document.body.append(h('p', { class: 'fatal' }, `控制台无法启动 · The console could not start: ${(err as Error).message}`));
+});

@@ -1,0 +1,226 @@
+/**
+ * The sandbox console in a real browser: Debian's chromium driven by playwright-core against a real sandbox (bot +
+ * emulator on loopback). Screenshots go to test-artifacts/console/ (git-ignored) for a person to look at.
+ * scripts/ci-test.sh installs chromium and fonts-noto-cjk (scripts/apt-packages.txt); without them this test fails.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkClient } from '../src/emulator/testing.js';
+import { groupChats, mailState } from './helpers/provisioning.js';
+import { testSandbox } from './helpers/sandbox.js';
+
+const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts', 'console');
+// Debian's /usr/bin/chromium is a shell wrapper; the binary behind it takes playwright's flags directly.
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
+
+let sb: Awaited<ReturnType<typeof testSandbox>>;
+let browser: Browser;
+let page: Page;
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+const input = () => page.locator('#composer-input');
+/** The bot's last card in the open chat. */
+const lastCard = () => page.locator('.msg.bot .card').last();
+
+beforeAll(async () => {
+  if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium fonts-noto-cjk (scripts/ci-test.sh does it)');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  sb = await testSandbox({}, { console: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  await page.goto(sb.consoleUrl ?? '');
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await sb?.close();
+});
+
+describe('sandbox console in a browser', () => {
+  it('runs /help, creates a group with an @mention picked by completion, and clicks buttons on the success card', async () => {
+    await expect.poll(() => page.locator('#whoami option:checked').textContent()).toContain('张伟');
+
+    // Command completion from the bot's own registry.
+    await input().pressSequentially('/he');
+    await expect.poll(() => page.locator('#suggestions li').allTextContents()).toEqual([expect.stringContaining('/help')]);
+    await input().press('Enter');
+    expect(await input().inputValue()).toBe('/help ');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('使用帮助 · Help');
+    expect(await lastCard().locator('.card-header').getAttribute('class')).toContain('hdr-indigo');
+    await shot('01-help');
+
+    // /group create 项目X @李娜: the command by Tab, the member by clicking the @mention suggestion.
+    await input().pressSequentially('/group cr');
+    await expect.poll(() => page.locator('#suggestions li').allTextContents()).toEqual([expect.stringContaining('/group create <name>')]);
+    await input().press('Tab');
+    await input().pressSequentially('项目X @李');
+    const lina = page.locator('#suggestions li', { hasText: '@李娜' });
+    await expect.poll(() => lina.count()).toBe(1);
+    await shot('02-mention-completion');
+    await lina.click();
+    expect(await input().inputValue()).toBe('/group create 项目X @李娜 ');
+    await input().press('Enter');
+
+    await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('群聊已创建 · Group chat created');
+    const created = lastCard();
+    expect(await created.textContent()).toContain('李娜');
+    expect(await created.locator('.card-header').getAttribute('class')).toContain('hdr-green');
+    const chat = groupChats(sb.emulator).find((c) => c.name === '项目X');
+    expect(chat?.members.has(sb.emulator.state.users.find((u) => u.name === '李娜')?.open_id ?? '')).toBe(true);
+    await expect.poll(() => page.locator('#chats li', { hasText: '项目X' }).count()).toBe(1);
+    await shot('03-group-created');
+
+    // A button whose answer replaces the card in place.
+    const messageId = await created.locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    await created.getByRole('button', { name: '添加成员 · Add members' }).click();
+    const sameMessage = page.locator(`.msg[data-message-id="${messageId}"] .card`);
+    await expect.poll(() => sameMessage.textContent(), { timeout: 10_000 }).toContain(`/group add ${chat?.chatId} @成员`);
+    expect(await page.locator(`.msg[data-message-id="${messageId}"] .badge`).textContent()).toContain('已更新');
+    await shot('04-add-members-answer');
+
+    // The raw traffic: the signed callback and the Open API call that created the chat, with its answer.
+    await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
+    await expect.poll(() => page.locator('#panel-events').textContent()).toContain('card.action.trigger');
+    await page.getByRole('tab', { name: 'Open API 调用 · Calls' }).click();
+    const createCall = page.locator('#panel-calls .row', { hasText: 'POST /open-apis/im/v1/chats →' }).first();
+    await createCall.locator('summary').click();
+    expect(await createCall.locator('pre').textContent()).toContain(chat?.chatId ?? 'no chat');
+    await shot('05-calls-panel');
+  });
+
+  it('creates a mail group from a button on a fresh success card and shows the toast and the emulator object', async () => {
+    await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
+    await input().pressSequentially('/group create 值班群 @李娜 ');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('值班群');
+    await lastCard().getByRole('button', { name: /为这个群创建邮件组/ }).click();
+    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('邮件组已创建'));
+    await shot('06-mailgroup-toast');
+    expect(mailState(sb.emulator).mailgroups.map((g) => g.name)).toContain('值班群');
+    await page.getByRole('tab', { name: '模拟器对象 · Objects' }).click();
+    await expect.poll(() => page.locator('#panel-objects').textContent()).toContain('值班群');
+    await shot('07-objects-panel');
+
+    // In the new group chat the console mentions the bot for you, as Feishu only pushes messages that do.
+    await page.locator('#chats li', { hasText: '值班群' }).click();
+    await input().pressSequentially('/help');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('使用帮助 · Help');
+    expect(await page.locator('.msg.mine .text').last().textContent()).toBe('@运维助手 Ops Bot /help');
+    expect(await page.locator('#chat-title').textContent()).toContain('李娜');
+    await shot('07b-group-chat');
+    await page.locator('#chats li').first().click();
+  });
+
+  it('renders forms, columns, notes and selects, submits form values, and shows what it cannot render as JSON with the reason', async () => {
+    // A card the bot does not send (yet), delivered through the Open API like any bot message.
+    const zhang = sb.emulator.state.users.find((u) => u.name === '张伟')!;
+    const chatId = sb.emulator.state.p2pChat(zhang.open_id).chatId;
+    const card = {
+      schema: '2.0',
+      header: { title: { tag: 'plain_text', content: '表单 · Form' }, template: 'orange' },
+      body: {
+        elements: [
+          { tag: 'column_set', columns: [
+            { tag: 'column', elements: [{ tag: 'markdown', content: '**左栏** left' }] },
+            { tag: 'column', elements: [{ tag: 'markdown', content: '右栏 <font color=\'red\'>right</font>' }] },
+          ] },
+          { tag: 'form', name: 'f', elements: [
+            { tag: 'input', name: 'subject', placeholder: { tag: 'plain_text', content: '主题 subject' } },
+            { tag: 'select_static', name: 'level', options: [{ text: { tag: 'plain_text', content: '高 high' }, value: 'high' }] },
+            { tag: 'button', text: { tag: 'plain_text', content: '提交 · Submit' }, form_action_type: 'submit', name: 'go',
+              behaviors: [{ type: 'callback', value: { action: 'demo.submit' } }] },
+          ] },
+          { tag: 'note', elements: [{ tag: 'plain_text', content: '备注 · a note' }] },
+          { tag: 'markdown', content: '**安全** safe <img src=x onerror="window.pwned = 2"><script>window.pwned = 1</script>\n\n<script>window.pwned = 3</script>' },
+          { tag: 'button', text: { tag: 'plain_text', content: '删除 · Delete' }, type: 'danger',
+            confirm: { title: { tag: 'plain_text', content: '请确认 · Please confirm' }, text: { tag: 'plain_text', content: '真的删除？ Really delete?' } },
+            behaviors: [{ type: 'callback', value: { action: 'demo.delete' } }] },
+          { tag: 'chart', chart_spec: {} },
+        ],
+      },
+    };
+    const client = sdkClient(sb.emulator);
+    await client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(card) } });
+    await page.locator('#chats li').first().click();
+    const shown = page.locator('.card', { hasText: '表单 · Form' });
+    await expect.poll(() => shown.count(), { timeout: 10_000 }).toBe(1);
+    expect(await shown.locator('.columns .column').count()).toBe(2);
+    expect(await shown.locator('.note').textContent()).toContain('备注');
+    expect(await shown.locator('.unsupported').textContent()).toContain('does not render "chart" elements');
+    expect(await shown.locator('.unsupported pre').textContent()).toContain('chart_spec');
+    // Markdown is sanitised: no script runs, no image with a handler is made.
+    expect(await shown.locator('.md', { hasText: '安全' }).locator('strong').textContent()).toBe('安全');
+    expect(await shown.locator('.md img, .md script').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    await shown.locator('input').fill('周报');
+    await shown.locator('select').selectOption('high');
+    await shot('08-form-card');
+    await shown.getByRole('button', { name: '提交 · Submit' }).click();
+    // The bot has no demo.submit action: it says so in a toast, and the callback carried the form's values.
+    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('这个按钮已失效'));
+    const last = sb.delivery.callbacks.at(-1);
+    expect((last?.payload.event as { action: { form_value: unknown } }).action.form_value).toEqual({ subject: '周报', level: 'high' });
+
+    // A button with a confirm dialog: cancelling sends nothing, confirming sends the callback.
+    const callbacks = sb.delivery.callbacks.length;
+    await shown.getByRole('button', { name: '删除 · Delete' }).click();
+    const dialog = page.locator('dialog.confirm');
+    expect(await dialog.textContent()).toContain('真的删除？ Really delete?');
+    await shot('08b-confirm-dialog');
+    await dialog.getByRole('button', { name: '取消 · Cancel' }).click();
+    expect(sb.delivery.callbacks.length).toBe(callbacks);
+    await shown.getByRole('button', { name: '删除 · Delete' }).click();
+    await page.locator('dialog.confirm').getByRole('button', { name: '确定 · OK' }).click();
+    await expect.poll(() => sb.delivery.callbacks.length, { timeout: 10_000 }).toBe(callbacks + 1);
+    expect((sb.delivery.callbacks.at(-1)?.payload.event as { action: { value: unknown } }).action.value).toEqual({ action: 'demo.delete' });
+  });
+
+  it('fires a new-hire event, injects a fault the next command meets, and links the OAuth consent page', async () => {
+    await page.locator('#hire-who').selectOption({ label: '刘洋 Liu Yang' });
+    await page.locator('#new-hire').click();
+    await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
+    await expect.poll(() => page.locator('#panel-events').textContent(), { timeout: 10_000 }).toContain('contact.user.created_v3');
+
+    await page.locator('#fault-pick').selectOption({ index: 1 });
+    await page.locator('#fault-toggle').check();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(1);
+    await input().pressSequentially('/group create 审核群');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('232023');
+    expect(await lastCard().locator('.card-header').getAttribute('class')).toContain('hdr-red');
+    await shot('09-fault-error-card');
+    await page.locator('#fault-toggle').uncheck();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(0);
+
+    const [consent] = await Promise.all([page.context().waitForEvent('page'), page.locator('#sign-in').click()]);
+    await consent.waitForLoadState();
+    expect(await consent.textContent('body')).toContain('Consent given for 张伟');
+    expect(consent.url()).toContain('/console/oauth/callback?');
+    await consent.screenshot({ path: join(ARTIFACTS, '10-oauth-callback.png') });
+    await consent.close();
+  });
+
+  it('shows the progress card of a slow button, then the late update in the same place', async () => {
+    await input().pressSequentially('/group create 慢群 @李娜 ');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('慢群');
+    const messageId = await lastCard().locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const card = page.locator(`.msg[data-message-id="${messageId}"] .card`);
+    await page.locator('#fault-pick').selectOption({ index: 2 });
+    await page.locator('#fault-toggle').check();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(1);
+    await card.getByRole('button', { name: /为这个群创建邮件组/ }).click();
+    // The action outlives the 2.5 s budget: a toast and a progress card now, the result through the delayed update.
+    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('完成后卡片会更新'));
+    await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('正在创建邮件组');
+    await shot('11-progress-card');
+    await expect.poll(() => card.textContent(), { timeout: 15_000 }).toContain('邮件组已创建');
+    await shot('12-late-update');
+    await page.locator('#fault-toggle').uncheck();
+    await expect.poll(() => sb.emulator.kit.faults.length).toBe(0);
+  });
+});
