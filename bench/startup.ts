@@ -30,7 +30,7 @@ export interface StartOptions {
   idleMs?: number;
 }
 
-export interface StartResult { kind: Kind; readyMs: number; idleRssMb: number }
+export interface StartSample { readyMs: number; idleRssMb: number }
 
 const freePort = () =>
   new Promise<number>((res, rej) => {
@@ -53,7 +53,7 @@ function treeRssMb(root: number): number {
 }
 
 /** One start: spawn, poll /healthz until 200, idle, read RSS, SIGTERM. */
-export async function measureStart(args: readonly string[], env: NodeJS.ProcessEnv, idleMs: number): Promise<{ readyMs: number; idleRssMb: number }> {
+export async function measureStart(args: readonly string[], env: NodeJS.ProcessEnv, idleMs: number): Promise<StartSample> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-start-'));
   const started = performance.now();
@@ -95,10 +95,11 @@ const CREDENTIALS = {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function run(o: StartOptions = {}): Promise<StartResult[]> {
+/** Medians per bot. */
+export async function run(o: StartOptions = {}): Promise<Record<Kind, StartSample>> {
   const runs = o.runs ?? 5;
   const idleMs = o.idleMs ?? 3000;
-  const samples = new Map<Kind, { readyMs: number; idleRssMb: number }[]>([['ours', []], ['sdk', []]]);
+  const samples = new Map<Kind, StartSample[]>([['ours', []], ['sdk', []]]);
   console.log(`start-up: ${runs} alternating starts each, with credentials; ready = first 200 from /healthz; RSS after ${idleMs / 1000} s idle`);
   for (let r = 1; r <= runs; r++) {
     for (const kind of (r % 2 ? ['ours', 'sdk'] : ['sdk', 'ours']) as Kind[]) {
@@ -107,9 +108,13 @@ export async function run(o: StartOptions = {}): Promise<StartResult[]> {
       console.log(`  run ${r} ${kind.padEnd(5)} ready ${s.readyMs.toFixed(0).padStart(5)} ms   idle RSS ${s.idleRssMb.toFixed(1).padStart(6)} MB`);
     }
   }
-  const results = [...samples].map(([kind, s]) => ({ kind, readyMs: median(s.map((x) => x.readyMs)), idleRssMb: median(s.map((x) => x.idleRssMb)) }));
+  const of = (kind: Kind): StartSample => {
+    const s = samples.get(kind)!;
+    return { readyMs: median(s.map((x) => x.readyMs)), idleRssMb: median(s.map((x) => x.idleRssMb)) };
+  };
+  const results = { ours: of('ours'), sdk: of('sdk') };
   console.log('\n  bot    ready ms   idle RSS MB   (median)');
-  for (const r of results) console.log(`  ${r.kind.padEnd(5)}${r.readyMs.toFixed(0).padStart(10)}${r.idleRssMb.toFixed(1).padStart(14)}`);
+  for (const [kind, r] of Object.entries(results)) console.log(`  ${kind.padEnd(5)}${r.readyMs.toFixed(0).padStart(10)}${r.idleRssMb.toFixed(1).padStart(14)}`);
   return results;
 }
 

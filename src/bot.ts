@@ -4,6 +4,7 @@
  */
 import { App } from './app.js';
 import type { Config } from './config.js';
+import type { DeliveryHandler } from './delivery.js';
 import { FeishuGateway, type GatewayOptions } from './feishu/gateway.js';
 import { registerHandlers } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
@@ -28,6 +29,8 @@ export interface BotOptions {
   inbox?: ServerDeps['inbox'];
   /** Gateway retry tuning (fault tests, benchmarks). */
   gateway?: Pick<GatewayOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
+  /** Runs accepted deliveries instead of the app (the ack benchmark measures the whole bot with a no-op). */
+  handler?: DeliveryHandler;
 }
 
 export interface Bot {
@@ -58,7 +61,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
   registerHandlers(app);
-  const server = createServer({ config: o.config, store, handler: app, logger, metrics, inbox: o.inbox });
+  const server = createServer({ config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox });
   let listening: { close(): Promise<void> } | undefined;
   return {
     app,
