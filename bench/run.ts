@@ -13,9 +13,7 @@ const ratio = (n: number) => `${n.toFixed(2)}×`;
 
 const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
   ['startup', async () => {
-    const { ours, sdk } = await startup();
-    const ready = ours.readyMs / sdk.readyMs;
-    const rss = ours.idleRssMb / sdk.idleRssMb;
+    const { readyRatio: ready, rssRatio: rss } = await startup();
     return [
       { what: 'start to ready / SDK bot', figure: ratio(ready), goal: '≤ 1.60×', met: ready <= 1.6 },
       { what: 'idle RSS / SDK bot', figure: ratio(rss), goal: '≤ 1.15×', met: rss <= 1.15 },

@@ -95,8 +95,16 @@ const CREDENTIALS = {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Medians per bot. */
-export async function run(o: StartOptions = {}): Promise<Record<Kind, StartSample>> {
+export interface StartResult {
+  /** Medians per bot. */
+  ours: StartSample;
+  sdk: StartSample;
+  /** Median over runs of ours / sdk within a run: the two start back to back, so a busy spell hits both. */
+  readyRatio: number;
+  rssRatio: number;
+}
+
+export async function run(o: StartOptions = {}): Promise<StartResult> {
   const runs = o.runs ?? 5;
   const idleMs = o.idleMs ?? 3000;
   const samples = new Map<Kind, StartSample[]>([['ours', []], ['sdk', []]]);
@@ -112,9 +120,12 @@ export async function run(o: StartOptions = {}): Promise<Record<Kind, StartSampl
     const s = samples.get(kind)!;
     return { readyMs: median(s.map((x) => x.readyMs)), idleRssMb: median(s.map((x) => x.idleRssMb)) };
   };
-  const results = { ours: of('ours'), sdk: of('sdk') };
+  const medians = { ours: of('ours'), sdk: of('sdk') };
+  const ratio = (field: keyof StartSample) => median(samples.get('ours')!.map((s, i) => s[field] / samples.get('sdk')![i]![field]));
+  const results = { ...medians, readyRatio: ratio('readyMs'), rssRatio: ratio('idleRssMb') };
   console.log('\n  bot    ready ms   idle RSS MB   (median)');
-  for (const [kind, r] of Object.entries(results)) console.log(`  ${kind.padEnd(5)}${r.readyMs.toFixed(0).padStart(10)}${r.idleRssMb.toFixed(1).padStart(14)}`);
+  for (const [kind, r] of Object.entries(medians)) console.log(`  ${kind.padEnd(5)}${r.readyMs.toFixed(0).padStart(10)}${r.idleRssMb.toFixed(1).padStart(14)}`);
+  console.log(`  ours / sdk, median of the runs' ratios: ready ${results.readyRatio.toFixed(2)}×, idle RSS ${results.rssRatio.toFixed(2)}×`);
   return results;
 }
 
