@@ -4,6 +4,7 @@
  */
 import { App } from './app.js';
 import type { Config } from './config.js';
+import type { DeliveryHandler } from './delivery.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers } from '../handlers/index.js';
@@ -31,6 +32,8 @@ export interface BotOptions {
   userTokens?: UserTokenProvider;
   /** Gateway retry tuning (fault tests, benchmarks). */
   gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
+  /** Runs accepted deliveries instead of the app (the ack benchmark measures the whole bot with a no-op). */
+  handler?: DeliveryHandler;
 }
 
 export interface Bot {
@@ -63,7 +66,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
   registerHandlers(app);
-  const server = createServer({ config: o.config, store, handler: app, logger, metrics, inbox: o.inbox });
+  const server = createServer({ config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox });
   let listening: { close(): Promise<void> } | undefined;
   return {
     app,

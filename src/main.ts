@@ -1,12 +1,12 @@
 /**
  * Start-up: config → (sandbox emulator when there are no credentials) → bot → HTTP.
  * An invalid configuration exits with code 2 and every problem by its path, without a stack trace.
+ * The sandbox (and with it the emulator) is imported only when it runs, so production never loads it.
  */
 import { resolve } from 'node:path';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { sandboxBanner, startSandbox } from './sandbox.js';
 import { shutdownOnSignals } from './server.js';
 
 function configOrExit(): Config {
@@ -20,10 +20,12 @@ function configOrExit(): Config {
 }
 
 async function runSandbox(config: Config, logger: Logger): Promise<void> {
+  const { sandboxBanner, startSandbox } = await import('./sandbox.js');
   const sb = await startSandbox(config, {
     dataDir: resolve(config.env.DATA_DIR, 'sandbox'),
     botPort: config.env.PORT,
     emulatorPort: config.env.EMULATOR_PORT,
+    host: config.env.HOST,
     logger,
     console: true,
   });
@@ -35,14 +37,17 @@ async function runBot(config: Config, logger: Logger): Promise<void> {
   const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
   if (!appId || !appSecret) throw new Error('unreachable: config validation requires both credentials outside the sandbox');
   const bot = await createBot({ config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger });
-  const url = await bot.listen(config.env.PORT, '0.0.0.0');
+  const url = await bot.listen(config.env.PORT, config.env.HOST ?? '0.0.0.0');
+  if (!config.env.METRICS_TOKEN && config.env.METRICS_PORT === undefined) {
+    logger.warn('/metrics answers anyone who can reach the webhook port: set METRICS_TOKEN, METRICS_PORT or both');
+  }
   const port = new URL(url).port;
   process.stdout.write(`
 feishu-ops-bot is running for app ${appId} against ${domain}.
 Paste these into the Feishu developer console (replace the host with this server's public address):
   事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
   卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card
-Health: ${url}/healthz   Metrics: ${url}/metrics
+Health: ${url}/healthz   Metrics: ${bot.server.metricsUrl() ?? `${url}/metrics`}${config.env.METRICS_TOKEN ? ' (bearer token)' : ''}
 `);
   shutdownOnSignals({ shutdown: () => bot.stop() }, logger);
 }
