@@ -93,7 +93,7 @@ describe('production start (compiled)', () => {
 
   it('starts the sandbox without credentials, loading the emulator only then', async () => {
     const sb = start('sandbox', { HOST: '127.0.0.1', EMULATOR_PORT: '0' });
-    const base = await printed(sb, /bot webhooks +(http:\/\/127\.0\.0\.1:\d+)\/webhook\/event/);
+    const base = await printed(sb, /webhooks +(http:\/\/127\.0\.0\.1:\d+)\/webhook\/event/);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(sb.modules()).toContain(pathToFileURL(join(ROOT, 'dist/src/emulator/index.js')).href);
   });
