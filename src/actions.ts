@@ -7,6 +7,10 @@
  *
  * A button's args are type-checked against the schema's input and validated when the card is built; on the wire
  * its value stays `{ action: name, ...args }`, which the app routes on.
+ *
+ * Authorization: a click is checked like a command before its handler runs. `follows: 'mailgroup create'` makes
+ * the action obey that command's rule in app.config.json `commands` (so a button cannot do what the command may
+ * not); without it the action has its own rule, `commands["<action name>"]`.
  */
 import type { z } from 'zod';
 import type { Bilingual, CardButton } from './card.js';
@@ -21,17 +25,20 @@ export interface ButtonLook {
 export interface ActionRef<S extends z.ZodObject = z.ZodObject> {
   readonly name: string;
   readonly schema: S;
+  /** The command whose rule this action obeys, or undefined for its own rule. */
+  readonly follows: string | undefined;
   button(args: z.input<S>, look: ButtonLook): CardButton;
 }
 
 const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 
-export function defineAction<S extends z.ZodObject>(name: string, schema: S): ActionRef<S> {
+export function defineAction<S extends z.ZodObject>(name: string, schema: S, opts: { follows?: string } = {}): ActionRef<S> {
   if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
   if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);
   return {
     name,
     schema,
+    follows: opts.follows,
     button(args, look) {
       const checked = schema.safeParse(args);
       if (!checked.success) throw new Error(`button for ${name} has invalid args: ${checked.error.message}`);

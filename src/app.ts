@@ -79,6 +79,8 @@ type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'mes
 
 interface ActionEntry {
   schema: z.ZodObject;
+  /** What authorization checks: the followed command, or the action itself. */
+  target: Target;
   handler: ActionHandler<unknown>;
   progress?: Bilingual;
 }
@@ -128,8 +130,30 @@ export class App implements DeliveryHandler {
   /** The ref's buttons carry `{ action: name, ...args }`; args (+ form values) are validated by its schema. */
   action<S extends z.ZodObject>(ref: ActionRef<S>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S> {
     if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
-    this.#actions.set(ref.name, { schema: ref.schema, handler: handler as ActionHandler<unknown>, ...opts });
+    const target: Target = ref.follows ? { kind: 'command', key: ref.follows } : { kind: 'action', key: ref.name };
+    this.#actions.set(ref.name, { schema: ref.schema, target, handler: handler as ActionHandler<unknown>, ...opts });
     return ref;
+  }
+
+  /** Every registered card action and the rule it obeys. */
+  actions(): readonly { name: string; target: Target }[] {
+    return [...this.#actions].map(([name, e]) => ({ name, target: e.target }));
+  }
+
+  /**
+   * The names app.config.json `commands` may hold (commands, command families, actions with their own rule), after
+   * checking that every action follows a registered command. Call once every handler is registered.
+   */
+  rules(): string[] {
+    const commands = this.#registry.all().map(commandKey);
+    for (const a of this.actions()) {
+      if (a.target.kind === 'command' && !commands.includes(a.target.key)) {
+        throw new Error(`card action "${a.name}" follows /${a.target.key}, which is not registered`);
+      }
+    }
+    const families = this.#registry.all().flatMap((e) => (e.sub ? [e.name] : []));
+    const own = this.actions().flatMap((a) => (a.target.kind === 'action' ? [a.name] : []));
+    return [...new Set([...commands, ...families, ...own])];
   }
 
   /** Only events with a schema in events.ts: a payload that fails it is logged and reaches no handler. */
@@ -201,7 +225,7 @@ export class App implements DeliveryHandler {
 
     const work = (async (): Promise<ActionResult | undefined> => {
       const ctx = await this.#context(delivery, 'action', {
-        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: { kind: 'action', key: name },
+        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: entry.target,
       });
       await this.#run(ctx, async () => {
         if (!ctx.hasSender()) {
