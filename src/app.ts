@@ -104,6 +104,7 @@ export class App implements DeliveryHandler {
   readonly #now: () => number;
   readonly #registry = new CommandRegistry<CommandHandler<unknown>>();
   readonly #actions = new Map<string, ActionEntry>();
+  readonly #ownRules = new Set<string>();
   readonly #events = new Map<AppEventName, AnyEventHandler[]>();
   readonly #middleware: Middleware[];
   #bot: Promise<{ openId: string; name: string }> | undefined;
@@ -128,11 +129,20 @@ export class App implements DeliveryHandler {
   }
 
   /** The ref's buttons carry `{ action: name, ...args }`; args (+ form values) are validated by its schema. */
-  action<S extends z.ZodObject>(ref: ActionRef<S>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S> {
+  action<S extends z.ZodObject, F extends string>(ref: ActionRef<S, F>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S, F> {
     if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
     const target: Target = ref.follows ? { kind: 'command', key: ref.follows } : { kind: 'action', key: ref.name };
     this.#actions.set(ref.name, { schema: ref.schema, target, handler: handler as ActionHandler<unknown>, ...opts });
     return ref;
+  }
+
+  /**
+   * A rule a handler checks inside a command (e.g. "contact.other-mailbox"): declared here so app.config.json
+   * `commands` may name it, and so the start-up check knows it.
+   */
+  declareRule(name: string): this {
+    this.#ownRules.add(name);
+    return this;
   }
 
   /** Every registered card action and the rule it obeys. */
@@ -153,7 +163,7 @@ export class App implements DeliveryHandler {
     }
     const families = this.#registry.all().flatMap((e) => (e.sub ? [e.name] : []));
     const own = this.actions().flatMap((a) => (a.target.kind === 'action' ? [a.name] : []));
-    return [...new Set([...commands, ...families, ...own])];
+    return [...new Set([...commands, ...families, ...own, ...this.#ownRules])];
   }
 
   /** Only events with a schema in events.ts: a payload that fails it is logged and reaches no handler. */
@@ -419,7 +429,7 @@ export class App implements DeliveryHandler {
     this.event('im.chat.member.bot.added_v1', async (ctx) => {
       const bot = await this.#botInfo();
       const commands = this.#registry.all().map((e) => ({ usage: e.spec.usage, summary: e.spec.summary }));
-      await ctx.send(welcomeCard({ botName: bot.name, commands }));
+      await ctx.send(welcomeCard({ botName: bot.name, commands, inGroup: true }));
     });
 
     this.event('application.bot.menu_v6', async (ctx, { event_key: key }) => {
