@@ -8,7 +8,9 @@ export interface HelpCommand {
 
 export interface HelpCardInput {
   commands: HelpCommand[];
-  /** One command explained in full, e.g. for `/help group`. */
+  /** The command family listed, e.g. "group" for `/help group`: titles the card and its list. */
+  family?: string;
+  /** One command explained in full, e.g. for `/help group create`. */
   focus?: { usage: string; summary: Bilingual; details: Bilingual[]; examples: string[] };
 }
 
@@ -22,7 +24,8 @@ export function helpCard(o: HelpCardInput): Card {
   const focus = o.focus;
   const title = focus
     ? { zh: `帮助：${focus.usage.split(/\s+/)[0]}`, en: `Help: ${focus.usage.split(/\s+/)[0]}` }
-    : { zh: '使用帮助', en: 'Help' };
+    : o.family ? { zh: `帮助：/${o.family}`, en: `Help: /${o.family}` } : { zh: '使用帮助', en: 'Help' };
+  const listLabel = o.family ? { zh: `/${o.family} 的子命令`, en: `/${o.family} subcommands` } : { zh: '全部命令', en: 'All commands' };
   return fitting(entries.length, (shown) => {
     const els = new Elements();
     if (focus) {
@@ -30,7 +33,7 @@ export function helpCard(o: HelpCardInput): Card {
       if (focus.examples.length) els.markdown(['**示例 · Examples**', ...focus.examples.map(escapeMd)].join('\n'));
       if (entries.length) els.divider();
     }
-    if (entries.length) els.markdown(listBlock({ zh: '全部命令', en: 'All commands' }, entries, shown));
+    if (entries.length) els.markdown(listBlock(listLabel, entries, shown));
     return envelope(title, 'indigo', els);
   });
 }

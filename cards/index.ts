@@ -4,3 +4,4 @@ export { errorCard, feishuErrorCard, type ErrorCardInput, type ExplainedError } 
 export { progressCard, type ProgressCardInput, type StepState } from './progress.js';
 export { helpCard, type HelpCardInput, type HelpCommand } from './help.js';
 export { welcomeCard, type WelcomeCardInput } from './welcome.js';
+export { formCard, type FormCardInput, type FormField } from './form.js';

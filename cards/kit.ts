@@ -7,7 +7,8 @@ import type { Bilingual, Card, CardButton } from '../src/card.js';
 
 export type { Bilingual, Card, CardButton } from '../src/card.js';
 
-export type HeaderColour = 'green' | 'red' | 'blue' | 'wathet' | 'indigo';
+/** green: all done; orange: partly done (what was not is listed); red: failed; blue/wathet/indigo: information. */
+export type HeaderColour = 'green' | 'orange' | 'red' | 'blue' | 'wathet' | 'indigo';
 type Element = Record<string, unknown>;
 
 /** Feishu refuses interactive messages over 30 KB (platform.md §3.3). */
@@ -80,6 +81,17 @@ export class Elements {
     return this.push(button);
   }
 
+  /** A form whose submit button sends every field's value back as `form_value` (platform.md §3.2). */
+  form(name: string, fields: Element[], submit: CardButton): this {
+    const inner = new Elements();
+    for (const f of fields) inner.push(f);
+    inner.button(submit);
+    const elements = inner.toArray().map((el, i) => ({ ...el, element_id: `${name}_${i + 1}` }));
+    const last = elements.at(-1)!;
+    Object.assign(last, { name: `${name}_submit`, form_action_type: 'submit' });
+    return this.push({ tag: 'form', name, elements });
+  }
+
   get size(): number {
     return this.list.length;
   }
@@ -88,7 +100,7 @@ export class Elements {
     return this.list;
   }
 
-  private push(el: Element): this {
+  push(el: Element): this {
     this.list.push({ ...el, element_id: `el_${this.list.length + 1}` });
     return this;
   }

@@ -7,6 +7,8 @@ export interface SuccessCardInput {
   list?: { label: Bilingual; items: string[] };
   actions?: CardButton[];
   note?: Bilingual;
+  /** 'partial': some of what was asked for did not happen (amber header); the list says what and why. */
+  tone?: 'done' | 'partial' | 'info';
 }
 
 /** Longest list a reader scans; beyond it "and N more" reads better than a wall of lines. */
@@ -25,7 +27,7 @@ export function successCard(o: SuccessCardInput): Card {
       if (o.list) els.markdown(listBlock(o.list.label, lines, shown));
       for (const action of o.actions ?? []) els.button(action);
       if (o.note) els.markdown(grey(escapeMd(inline(o.note))));
-      return envelope(o.title, 'green', els);
+      return envelope(o.title, o.tone === 'partial' ? 'orange' : o.tone === 'info' ? 'blue' : 'green', els);
     },
     MAX_LIST_LINES,
   );

@@ -5,24 +5,33 @@
  * The API has no idempotency key: `once` records the result per command, so a redelivery answers with the first
  * card; the gateway lists the mailbox's contacts when an attempt went unanswered, and a run resumed after a crash
  * (before its result was recorded) looks there before creating, so neither adds the contact a second time.
+ * A mailbox other than the requester's own needs the rule "contact.other-mailbox" (admins unless configured), and a
+ * contact whose address the mailbox already holds is reported with the existing one instead of added again.
  */
 import { z } from 'zod';
-import { errorCard, successCard } from '../cards/index.js';
+import { errorCard, successCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
+import type { MailContact } from '../src/feishu/ports.js';
+import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
 import { busyCard, chars, failureCard, once, ownMailbox, type Ctx } from './provision.js';
+
+/** Writing into someone else's mailbox: admins only unless app.config.json `commands` names this rule. */
+export const OTHER_MAILBOX_RULE = 'contact.other-mailbox';
+const OTHER_MAILBOX_DEFAULT = ['admins'] as const;
 
 const args = z.object({
   name: chars(64, 1).describe('联系人姓名 / contact name'),
   email: chars(319).pipe(z.email('应为邮箱地址，如 zhangsan@example.com / must be an address such as zhangsan@example.com'))
     .optional().describe('联系人邮箱 / contact address'),
-  phone: chars(40).optional().describe('手机号 / phone'),
+  phone: chars(40).pipe(z.string().regex(/^\+?[0-9][0-9 -]*[0-9]$/, '应为电话号码，只含数字、空格、- 和开头的 +，如 +86 13800138000 / must be a phone number: digits, spaces, - and a leading +, such as +86 13800138000'))
+    .optional().describe('手机号 / phone'),
   company: chars(64).optional().describe('公司 / company'),
   position: chars(64).optional().describe('职位 / position'),
   tag: chars(64).optional().describe('标签 / tag'),
   remark: chars(1000).optional().describe('备注 / remark'),
   mailbox: z.union([z.literal('me'), z.email('应为 me 或邮箱地址 / must be "me" or a mailbox address')]).default('me')
-    .describe('存到谁的邮箱（默认你自己的） / whose mailbox gets it (default: yours)'),
+    .describe('存到谁的邮箱（默认你自己的；别人的邮箱仅限管理员） / whose mailbox gets it (default: yours; another\'s: admins only)'),
 });
 
 export const contactAddSpec: CommandSpec<typeof args> = {
@@ -36,7 +45,17 @@ export const contactAddSpec: CommandSpec<typeof args> = {
 const TITLE_FAILED = { zh: '联系人添加失败', en: 'Could not add the contact' };
 
 async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
-  const mailbox = a.mailbox === 'me' ? await ownMailbox(ctx) : a.mailbox;
+  const own = await ownMailbox(ctx);
+  const mailbox = a.mailbox === 'me' ? own : a.mailbox;
+  if (mailbox && mailbox.toLowerCase() !== own?.toLowerCase()) {
+    const verdict = permission(ctx.config.app, { kind: 'action', key: OTHER_MAILBOX_RULE }, ctx.sender.openId, OTHER_MAILBOX_DEFAULT);
+    if (!verdict.ok) {
+      await ctx.audit('mail.contact.create', mailbox, 'refused', 'another person\'s mailbox');
+      const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, 'mailbox=<别人的邮箱 another person\'s mailbox>', verdict.allow);
+      await ctx.reply(refusalCard(refusal));
+      return;
+    }
+  }
   if (!mailbox) {
     await ctx.reply(errorCard({
       title: TITLE_FAILED,
@@ -48,6 +67,9 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
   }
   try {
     const done = await once(ctx, 'contact', async (resumed) => {
+      // A resumed run may find the contact its dead predecessor made: that one the gateway adopts instead.
+      const existing = a.email && !resumed ? await findByAddress(ctx, mailbox, a.email) : undefined;
+      if (existing) return existingContactCard(mailbox, existing);
       const { contactId } = await ctx.gateway.mailbox.createContact(mailbox, {
         name: a.name, mailAddress: a.email, phone: a.phone, company: a.company, position: a.position, tag: a.tag, remark: a.remark,
       }, { mayExist: resumed });
@@ -74,6 +96,27 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
   }
 }
 
+async function findByAddress(ctx: Ctx, mailbox: string, address: string): Promise<MailContact | undefined> {
+  const contacts = await ctx.gateway.mailbox.listContacts(mailbox);
+  return contacts.find((c) => c.mailAddress?.toLowerCase() === address.toLowerCase());
+}
+
+function existingContactCard(mailbox: string, c: MailContact): Card {
+  const optional = [['公司', 'Company', c.company], ['电话', 'Phone', c.phone], ['职位', 'Position', c.position], ['标签', 'Tag', c.tag]] as const;
+  return successCard({
+    title: { zh: '联系人已存在，未重复添加', en: 'Contact already there; not added again' },
+    tone: 'info',
+    summary: { zh: `邮箱 ${mailbox} 里已有地址为 ${c.mailAddress ?? ''} 的联系人。`, en: `Mailbox ${mailbox} already has a contact with the address ${c.mailAddress ?? ''}.` },
+    fields: [
+      { label: { zh: '姓名', en: 'Name' }, value: c.name },
+      { label: { zh: '邮箱', en: 'Email' }, value: c.mailAddress ?? '' },
+      ...optional.flatMap(([zh, en, value]) => (value ? [{ label: { zh, en }, value }] : [])),
+      { label: { zh: '联系人 ID', en: 'Contact ID' }, value: c.id },
+    ],
+  });
+}
+
 export function registerContact(app: App): void {
+  app.declareRule(OTHER_MAILBOX_RULE);
   app.command('contact add', contactAddSpec, addContact);
 }

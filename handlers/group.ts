@@ -1,17 +1,22 @@
 /**
- * /group create <name> [@members…] [desc="…"] [owner=@user] [--public] [--thread], /group add <chat_id> [@members…],
- * and the buttons of the success card: "Add members" (a card with the /group add command for this chat) and
- * "Create a mailgroup for this chat" (<slug of the name>@<the clicker's mail domain>, with the chat's members).
+ * /group create <name> [@members…] [desc="…"] [owner=@user] [--public] [--thread], /group add [<chat_id>] @members…,
+ * and the buttons of the success card, which post a form card of their own and leave the record of the chat as it is:
+ * "Add members" (a person picker; submitting it runs what /group add runs) and "Create a mailgroup for this chat"
+ * (address <slug of the name>@<the clicker's mail domain>, name and sender policy pre-filled; created on submit).
+ * The buttons obey the rules of /group add and /mailgroup create. Adding members needs the chat's owner or a manager
+ * (as Feishu says, not our records) or an admin.
  * The chat uuid is derived from the command's message, so a redelivered or resumed command gets the same chat.
  */
 import { z } from 'zod';
-import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { errorCard, formCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { ChatMembersResult } from '../src/feishu/ports.js';
+import { displayName } from '../src/feishu/directory-cache.js';
+import { explainRefusal } from '../src/middleware/authorize.js';
 import { keyspace } from '../src/store/keyspace.js';
-import { MAILGROUP_FAILED, provisionMailgroup } from './mailgroup.js';
+import { BUTTON_WHO, MAILGROUP_FAILED, provisionMailgroup, WHO_TEXT, whoChoices } from './mailgroup.js';
 import {
   chars, checkUsers, describeUnusable, domainOf, failureCard, idempotencyKey, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
 } from './provision.js';
@@ -37,14 +42,15 @@ export const groupCreateSpec: CommandSpec<typeof createArgs> = {
   mentions: 'members',
 };
 
+const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, '应为群 ID，如 oc_1a2b3c / must be a chat id such as oc_1a2b3c');
 const addArgs = z.object({
-  chat: z.string().regex(/^oc_[A-Za-z0-9]+$/, '应为群 ID，如 oc_1a2b3c / must be a chat id such as oc_1a2b3c').describe('群 ID / chat id'),
+  chat: chatId.optional().describe('群 ID（在群里发送时默认是这个群） / chat id (default: the chat you send it in)'),
   members: z.array(userRef).min(1, '至少 @ 一位成员 / mention at least one member').describe('要添加的成员 / members to add'),
 });
 
 export const groupAddSpec: CommandSpec<typeof addArgs> = {
   summary: { zh: '向群里添加成员', en: 'Add members to a group chat' },
-  usage: '/group add <chat_id> @成员…',
+  usage: '/group add [群 ID chat_id] @成员…',
   // Examples must run as written and this one needs @mentions, which typed text cannot carry.
   examples: [],
   args: addArgs,
@@ -60,25 +66,38 @@ const chatRecord = z.object({ name: z.string(), members: z.array(userRef) });
 const chats = keyspace('group', chatRecord, 30 * 24 * 3_600_000);
 
 const chatAction = z.object({ chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, '按钮缺少群 ID / the button lacks a chat id') });
-/** "Add members" on the success card: answers with the /group add command for the chat. */
-export const addMembersAction = defineAction('group.add-members', chatAction);
-/** "Create a mailgroup for this chat" on the success card. */
-export const chatMailgroupAction = defineAction('group.mailgroup', chatAction);
+/** "Add members" on the success card: posts a person-picker form for the chat. */
+export const addMembersAction = defineAction('group.add-members', chatAction, { follows: 'group add' });
+/** The picker form's submit: `members` are the picked open_ids. */
+export const addMembersSubmit = defineAction('group.add-members-submit', chatAction.extend({
+  members: z.array(z.string().regex(/^ou_[A-Za-z0-9]+$/)).min(1, '至少选择一位成员 / pick at least one person'),
+}), { follows: 'group add', form: ['members'] });
+/** "Create a mailgroup for this chat" on the success card: posts the pre-filled form. */
+export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, { follows: 'mailgroup create' });
+/** The mailgroup form's submit. */
+export const chatMailgroupSubmit = defineAction('group.mailgroup-submit', chatAction.extend({
+  email: z.email('邮件组地址应形如 team@你的企业域名 / the address must look like team@your-domain'),
+  name: z.string().trim().min(1, '请填写名称 / give it a name').max(100),
+  who: z.enum(whoChoices, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`),
+}), { follows: 'mailgroup create', form: ['email', 'name', 'who'] });
 
 const TITLE_FAILED: Bilingual = { zh: '群聊创建失败', en: 'Could not create the group chat' };
 
 interface AddOutcome {
   added: UserRef[];
+  /** Asked for but already in the chat: neither added nor a failure. */
+  already: UserRef[];
   problems: string[];
 }
 
 /** Names every id Feishu did not add, with why. */
-function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMembersResult): AddOutcome {
+function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMembersResult, already: UserRef[] = []): AddOutcome {
   const byId = new Map(tried.map((u) => [u.openId, u.name]));
   const named = (ids: string[], reason: Bilingual) => ids.map((id) => describeUnusable({ openId: id, name: byId.get(id) ?? id, reason }));
   const skipped = new Set([...result.invalidIds, ...result.notExistedIds, ...result.pendingApprovalIds]);
   return {
     added: tried.filter((u) => !skipped.has(u.openId)),
+    already,
     problems: [
       ...unusable.map(describeUnusable),
       ...named(result.invalidIds, { zh: 'ID 无效或已离职', en: 'invalid id or has left' }),
@@ -91,7 +110,7 @@ function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMembersRe
 const noMembersResult: ChatMembersResult = { invalidIds: [], notExistedIds: [], pendingApprovalIds: [] };
 
 async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<void> {
-  const owner: UserRef = a.owner ?? { openId: ctx.sender.openId, name: ctx.sender.name ?? ctx.sender.openId };
+  const owner: UserRef = a.owner ?? { openId: ctx.sender.openId, name: ctx.sender.name ?? await displayName(ctx.gateway.directory, ctx.sender.openId) };
   const wanted = a.members.filter((m) => m.openId !== owner.openId);
   const { usable, unusable } = await checkUsers(ctx.gateway.directory, [owner, ...wanted]);
   const ownerProblem = unusable.find((u) => u.openId === owner.openId);
@@ -126,17 +145,24 @@ async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<voi
   }
 }
 
+const namesOf = (users: UserRef[]) => users.map((u) => u.name).join('、');
+
 function groupCreatedCard(chatId: string, name: string, owner: UserRef, o: AddOutcome, a: z.infer<typeof createArgs>): Card {
   const kind = [a.public ? '公开群 · public' : '私有群 · private', ...(a.thread ? ['话题群 · topic chat'] : [])].join('，');
+  const asked = o.added.length + o.problems.length;
+  const summary: Bilingual = o.problems.length
+    ? { zh: `群“${name}”已建好，但只加入了 ${o.added.length}/${asked} 位成员：未加入的见下方。`, en: `The chat "${name}" is ready, but only ${o.added.length} of ${asked} members are in: see who is not, below.` }
+    : { zh: `群“${name}”已建好，${o.added.length ? '成员都已加入。' : '目前只有群主。'}`, en: `The chat "${name}" is ready${o.added.length ? ' and every member is in.' : ', with only its owner so far.'}` };
   return successCard({
-    title: { zh: '群聊已创建', en: 'Group chat created' },
-    summary: { zh: `群“${name}”已建好，成员已收到邀请。`, en: `The chat "${name}" is ready and its members are in.` },
+    title: o.problems.length ? { zh: '群聊已创建，部分成员未加入', en: 'Group chat created; some members not added' } : { zh: '群聊已创建', en: 'Group chat created' },
+    tone: o.problems.length ? 'partial' : 'done',
+    summary,
     fields: [
       { label: { zh: '群名称', en: 'Name' }, value: name },
       { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
       { label: { zh: '群主', en: 'Owner' }, value: owner.name },
       { label: { zh: '类型', en: 'Type' }, value: kind },
-      { label: { zh: '已添加成员', en: 'Members added' }, value: `${o.added.length}：${o.added.map((u) => u.name).join('、') || '—'}` },
+      ...(o.added.length ? [{ label: { zh: '已添加成员', en: 'Members added' }, value: `${o.added.length}：${namesOf(o.added)}` }] : []),
     ],
     ...(o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {}),
     actions: [
@@ -146,31 +172,108 @@ function groupCreatedCard(chatId: string, name: string, owner: UserRef, o: AddOu
   });
 }
 
-async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<void> {
-  const title: Bilingual = { zh: '添加群成员失败', en: 'Could not add the members' };
+/** The outcome of adding members, told as it is: green only when everyone asked for is in. */
+function membersAddedCard(chatId: string, o: AddOutcome): Card {
+  const fields = [
+    { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
+    ...(o.added.length ? [{ label: { zh: '已添加', en: 'Added' }, value: `${o.added.length}：${namesOf(o.added)}` }] : []),
+    ...(o.already.length ? [{ label: { zh: '本来就在群里', en: 'Already members' }, value: `${o.already.length}：${namesOf(o.already)}` }] : []),
+  ];
+  const notAdded = o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {};
+  if (o.added.length === 0 && o.problems.length) {
+    return errorCard({
+      title: { zh: '没有添加任何成员', en: 'No members were added' },
+      problems: o.problems.map((p) => ({ zh: p, en: p })),
+      nextStep: { zh: '按上面的原因处理后再试。', en: 'Deal with the reasons above, then try again.' },
+      example: `/group add ${chatId} @成员`,
+    });
+  }
+  if (o.added.length === 0) {
+    return successCard({ title: { zh: '无需添加', en: 'Nothing to add' }, tone: 'info',
+      summary: { zh: '要添加的人都已经在群里了。', en: 'Everyone you named is already in the chat.' }, fields });
+  }
+  return successCard({
+    title: o.problems.length ? { zh: '部分成员已添加', en: 'Some members added' } : { zh: '成员已添加', en: 'Members added' },
+    tone: o.problems.length ? 'partial' : 'done',
+    fields,
+    ...notAdded,
+  });
+}
+
+type Manage = { ok: true; members: Set<string> } | { ok: false; card: Card };
+
+/**
+ * Whether the sender may add people to the chat: its owner or a manager as Feishu reports them, or an admin. Also
+ * returns who is in the chat already. A chat the bot is not in (232011) or that does not exist is a failure card.
+ */
+async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Manage> {
   try {
-    const { usable, unusable } = await checkUsers(ctx.gateway.directory, a.members);
-    const result = usable.length ? await ctx.gateway.chats.addMembers(a.chat, usable.map((u) => u.openId)) : noMembersResult;
-    const o = outcomeOf(usable, unusable, result);
-    const known = await chats.get(ctx.store, a.chat);
-    if (known) {
-      const members = [...new Map([...known.members, ...o.added].map((u) => [u.openId, u])).values()];
-      await chats.set(ctx.store, a.chat, { ...known, members });
+    const info = await ctx.gateway.chats.get(chatId);
+    const me = ctx.sender.openId;
+    const allowed = info.ownerId === me || info.managerIds.includes(me) || ctx.config.app.admins.includes(me);
+    if (!allowed) {
+      const owner = info.ownerId ? await displayName(ctx.gateway.directory, info.ownerId) : undefined;
+      const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, `/group add`, ['admins']);
+      return {
+        ok: false,
+        card: errorCard({
+          title: { zh: '不能向这个群添加成员', en: 'You cannot add members to this chat' },
+          problems: [{
+            zh: `只有群主${owner ? `（${owner}）` : ''}、群管理员或机器人管理员可以向群“${info.name}”添加成员。`,
+            en: `Only the chat's owner${owner ? ` (${owner})` : ''}, its managers or the bot's admins may add members to "${info.name}".`,
+          }],
+          nextStep: owner
+            ? { zh: `请群主 ${owner} 添加，或请他把你设为群管理员。`, en: `Ask the owner, ${owner}, to add them or to make you a manager.` }
+            : refusal.nextStep,
+        }),
+      };
     }
-    await ctx.audit('im.chat.members.create', a.chat, 'ok', `${o.added.length} members`);
-    await ctx.reply(successCard({
-      title: { zh: '成员已添加', en: 'Members added' },
-      fields: [
-        { label: { zh: '群 ID', en: 'Chat ID' }, value: a.chat },
-        { label: { zh: '已添加成员', en: 'Members added' }, value: `${o.added.length}：${o.added.map((u) => u.name).join('、') || '—'}` },
-      ],
-      ...(o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {}),
-    }));
+    return { ok: true, members: new Set((await ctx.gateway.chats.members(chatId)).map((m) => m.openId)) };
   } catch (err) {
-    await ctx.reply(failureCard(title, err, `/group add ${a.chat} @成员`));
+    return { ok: false, card: failureCard(title, err, `/group add ${chatId} @成员`) };
   }
 }
 
+/** What /group add and the picker's submit share: ownership, who is in already, the add, the honest card. */
+async function addToChat(ctx: Ctx, chatId: string, wanted: UserRef[]): Promise<Card> {
+  const title: Bilingual = { zh: '添加群成员失败', en: 'Could not add the members' };
+  const manage = await mayManage(ctx, chatId, title);
+  if (!manage.ok) {
+    await ctx.audit('im.chat.members.create', chatId, 'refused');
+    return manage.card;
+  }
+  try {
+    const unique = [...new Map(wanted.map((u) => [u.openId, u])).values()];
+    const already = unique.filter((u) => manage.members.has(u.openId));
+    const { usable, unusable } = await checkUsers(ctx.gateway.directory, unique.filter((u) => !manage.members.has(u.openId)));
+    const result = usable.length ? await ctx.gateway.chats.addMembers(chatId, usable.map((u) => u.openId)) : noMembersResult;
+    const o = outcomeOf(usable, unusable, result, already);
+    const known = await chats.get(ctx.store, chatId);
+    if (known) {
+      const members = [...new Map([...known.members, ...o.added].map((u) => [u.openId, u])).values()];
+      await chats.set(ctx.store, chatId, { ...known, members });
+    }
+    await ctx.audit('im.chat.members.create', chatId, 'ok', `${o.added.length} added, ${o.already.length} already in, ${o.problems.length} not added`);
+    return membersAddedCard(chatId, o);
+  } catch (err) {
+    return failureCard(title, err, `/group add ${chatId} @成员`);
+  }
+}
+
+async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<void> {
+  // Inside a group chat the chat defaults to that one (the 232006 card tells people to run it there).
+  const chat = a.chat ?? (ctx.chatType === 'group' ? ctx.chatId : undefined);
+  if (!chat) {
+    await ctx.reply(errorCard({
+      title: { zh: '要添加到哪个群？', en: 'Which chat?' },
+      problems: [{ zh: '私聊里需要写明群 ID。', en: 'In a private chat, name the chat by its id.' }],
+      nextStep: { zh: '写上群 ID，或在目标群里 @我 发送这条命令。', en: 'Add the chat id, or send this command in the chat itself, mentioning me.' },
+      example: '/group add oc_1a2b3c @成员',
+    }));
+    return;
+  }
+  await ctx.reply(await addToChat(ctx, chat, a.members));
+}
 /** The mailgroup address for a chat: its name as an ASCII slug, or the chat id's tail for names without one. */
 export function chatSlug(name: string, chatId: string): string {
   const slug = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
@@ -181,35 +284,59 @@ export function registerGroup(app: App): void {
   app.command('group create', groupCreateSpec, createGroup);
   app.command('group add', groupAddSpec, addMembers);
 
-  app.action(addMembersAction, async (_ctx, { chatId }) => ({
-    card: successCard({
+  // The buttons post a form card of their own: the card recording the created chat stays as it is.
+  app.action(addMembersAction, async (ctx, { chatId }) => {
+    await ctx.send(formCard({
       title: { zh: '添加群成员', en: 'Add members' },
-      summary: { zh: '复制下面的命令，@ 要添加的成员后发给我：', en: 'Copy the command below, mention the people to add, and send it to me:' },
-      fields: [{ label: { zh: '命令', en: 'Command' }, value: `/group add ${chatId} @成员` }],
-      note: { zh: '成员会直接加入，无法添加的会逐个说明原因。', en: 'Members join at once; anyone who cannot be added is listed with the reason.' },
-    }),
-  }));
+      summary: { zh: '选择要加入这个群的人，然后提交。', en: 'Pick the people to add to this chat, then submit.' },
+      fields: [{ kind: 'people', name: 'members', label: { zh: '成员', en: 'Members' }, required: true }],
+      submit: addMembersSubmit.button({ chatId }, { label: { zh: '添加', en: 'Add' }, style: 'primary' }),
+      note: { zh: `群 ID：${chatId}`, en: `Chat ID: ${chatId}` },
+    }));
+    return { toast: { type: 'info', text: { zh: '请在新卡片里选择成员', en: 'Pick the members on the new card' } } };
+  });
+
+  app.action(addMembersSubmit, async (ctx, { chatId, members }) => {
+    const named = await Promise.all(members.map(async (openId) => ({ openId, name: await displayName(ctx.gateway.directory, openId) })));
+    return { card: await addToChat(ctx, chatId, named) };
+  }, { progress: { zh: '正在添加成员', en: 'Adding the members' } });
 
   app.action(chatMailgroupAction, async (ctx, { chatId }) => {
     const chat = await chats.get(ctx.store, chatId);
     const mailbox = await ownMailbox(ctx);
     if (!chat || !mailbox) {
       const why: Bilingual = !chat
-        ? { zh: '我不记得这个群的成员了（不是我创建的，或记录已过期）。', en: 'I no longer know this chat\'s members (I did not create it, or the record expired).' }
-        : { zh: '你没有企业邮箱，无法确定邮件域名。', en: 'You have no organisation mailbox, so the mail domain is unknown.' };
-      return {
-        card: errorCard({
-          title: { zh: '无法创建邮件组', en: 'Cannot create the mail group' }, problems: [why],
-          nextStep: { zh: '用命令创建，写明地址和成员。', en: 'Create it with the command, giving the address and members.' },
-          example: '/mailgroup create team@your-domain',
-        }),
-        toast: { type: 'error', text: why },
-      };
+        ? { zh: '我不记得这个群的成员了（不是我创建的，或记录已过期）。用 /mailgroup create 创建。', en: 'I no longer know this chat\'s members (I did not create it, or the record expired). Use /mailgroup create.' }
+        : { zh: '你没有企业邮箱，无法确定邮件域名。用 /mailgroup create 写明地址。', en: 'You have no organisation mailbox, so the mail domain is unknown. Use /mailgroup create with an address.' };
+      return { toast: { type: 'error', text: why } };
     }
-    const email = `${chatSlug(chat.name, chatId)}@${domainOf(mailbox)}`;
-    // Scoped to the chat: a second click (by anyone) answers with the group the first one made.
+    await ctx.send(formCard({
+      title: { zh: '为这个群创建邮件组', en: 'Create a mail group for this chat' },
+      summary: {
+        zh: `确认下面的设置后提交；提交前不会创建任何东西。成员：${namesOf(chat.members)}。`,
+        en: `Check the settings below and submit; nothing is created until you do. Members: ${namesOf(chat.members)}.`,
+      },
+      fields: [
+        { kind: 'input', name: 'email', label: { zh: '邮件组地址', en: 'Address' }, value: `${chatSlug(chat.name, chatId)}@${domainOf(mailbox)}`, required: true },
+        { kind: 'input', name: 'name', label: { zh: '名称', en: 'Name' }, value: chat.name, required: true, maxLength: 100 },
+        {
+          kind: 'select', name: 'who', label: { zh: '谁可以发信', en: 'Who can send' }, value: BUTTON_WHO,
+          options: whoChoices.map((w) => ({ value: w, label: WHO_TEXT[w] })),
+        },
+      ],
+      submit: chatMailgroupSubmit.button({ chatId }, { label: { zh: '创建邮件组', en: 'Create the mail group' }, style: 'primary' }),
+    }));
+    return { toast: { type: 'info', text: { zh: '请确认新卡片上的设置', en: 'Check the settings on the new card' } } };
+  });
+
+  app.action(chatMailgroupSubmit, async (ctx, { chatId, email, name, who }) => {
+    const chat = await chats.get(ctx.store, chatId);
+    if (!chat) {
+      return { toast: { type: 'error', text: { zh: '这个群的记录已过期，请用 /mailgroup create 创建', en: 'This chat\'s record expired: use /mailgroup create' } } };
+    }
+    // Scoped to the chat: a second submit (by anyone, from any copy of the form) answers with the group the first made.
     const { card, outcome } = await provisionMailgroup(ctx, {
-      email, name: chat.name, who: 'members', members: chat.members, description: `群 ${chat.name} 的邮件组 · mail group of chat ${chat.name}`,
+      email, name, who, members: chat.members, description: `群 ${chat.name} 的邮件组 · mail group of chat ${chat.name}`,
     }, `chat:${chatId}`);
     const toasts = {
       failed: { type: 'error', text: MAILGROUP_FAILED },

@@ -23,7 +23,7 @@ export const WHO = {
 } as const;
 export type Who = keyof typeof WHO;
 
-const WHO_TEXT: Record<Who, Bilingual> = {
+export const WHO_TEXT: Record<Who, Bilingual> = {
   anyone: { zh: '任何人', en: 'anyone' },
   internal: { zh: '组织内成员', en: 'everyone in the organisation' },
   members: { zh: '仅邮件组成员', en: 'group members only' },
@@ -31,19 +31,29 @@ const WHO_TEXT: Record<Who, Bilingual> = {
 };
 
 const whoValues = Object.keys(WHO) as Who[];
+/** What a user may pick: custom needs a list of allowed senders, which the bot cannot set (yet). */
+export const whoChoices = ['anyone', 'internal', 'members'] as const satisfies readonly Who[];
+/** The command's default is Feishu's (anyone); the chat's form proposes members, since it is the chat's group. */
+export const COMMAND_WHO: Who = 'anyone';
+export const BUTTON_WHO: Who = 'members';
 
 const args = z.object({
   email: z.email('邮件组地址应形如 ops-team@你的企业域名 / must be an address such as ops-team@your-domain').describe('邮件组地址 / mail group address'),
   name: z.string().min(1).max(100).optional().describe('邮件组名称 / display name'),
   desc: z.string().max(500).optional().describe('描述 / description'),
-  who: z.enum(whoValues, `只能是 ${whoValues.join('、')} / must be one of ${whoValues.join(', ')}`).optional()
-    .describe('谁可以发信 / who may send to the group'),
+  who: z.enum(whoValues, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`)
+    .refine((w) => w !== 'custom', {
+      message: 'who=custom 需要指定允许发信的人，机器人还不能设置：请用 members、internal 或 anyone / '
+        + 'who=custom needs a list of allowed senders, which the bot cannot set yet: use members, internal or anyone',
+    })
+    .default(COMMAND_WHO)
+    .describe('谁可以发信：anyone 任何人（默认）、internal 组织内、members 仅成员 / who may send: anyone (default), internal, members'),
   members: z.array(userRef).default([]).describe('成员 / members'),
 });
 
 export const mailgroupCreateSpec: CommandSpec<typeof args> = {
   summary: { zh: '创建邮件组并添加成员', en: 'Create a mail group and add members' },
-  usage: '/mailgroup create <email> [name="…"] [desc="…"] [who=anyone|internal|members|custom] [@成员…]',
+  usage: '/mailgroup create <email> [name="…"] [desc="…"] [who=anyone|internal|members] [@成员…]',
   examples: ['/mailgroup create ops-team@feishu-ops.example name="运维组" who=internal'],
   args,
   positionals: ['email'],
@@ -123,9 +133,13 @@ export async function provisionMailgroup(
 
 function mailgroupCard(req: MailgroupRequest, email: string, mailgroupId: string, added: UserRef[], unusable: Unusable[], reused: boolean): Card {
   const who = req.who ?? 'anyone';
+  const partial = unusable.length > 0;
   return successCard({
-    title: { zh: '邮件组已创建', en: 'Mail group created' },
-    summary: { zh: `发往 ${email} 的邮件会送达每位成员。`, en: `Mail to ${email} reaches every member.` },
+    title: partial ? { zh: '邮件组已创建，部分成员未加入', en: 'Mail group created; some members not added' } : { zh: '邮件组已创建', en: 'Mail group created' },
+    tone: partial ? 'partial' : 'done',
+    summary: partial
+      ? { zh: `邮件组 ${email} 已建好，但只加入了 ${added.length}/${added.length + unusable.length} 位成员：未加入的见下方。`, en: `The group ${email} exists, but only ${added.length} of ${added.length + unusable.length} members are in: see who is not, below.` }
+      : { zh: `发往 ${email} 的邮件会送达每位成员。`, en: `Mail to ${email} reaches every member.` },
     fields: [
       { label: { zh: '地址', en: 'Address' }, value: email },
       ...(req.name ? [{ label: { zh: '名称', en: 'Name' }, value: req.name }] : []),

@@ -7,6 +7,10 @@
  *
  * A button's args are type-checked against the schema's input and validated when the card is built; on the wire
  * its value stays `{ action: name, ...args }`, which the app routes on.
+ *
+ * Authorization: a click is checked like a command before its handler runs. `follows: 'mailgroup create'` makes
+ * the action obey that command's rule in app.config.json `commands` (so a button cannot do what the command may
+ * not); without it the action has its own rule, `commands["<action name>"]`.
  */
 import type { z } from 'zod';
 import type { Bilingual, CardButton } from './card.js';
@@ -18,22 +22,35 @@ export interface ButtonLook {
   confirm?: Bilingual;
 }
 
-export interface ActionRef<S extends z.ZodObject = z.ZodObject> {
+/** A button's args: the schema's input, less the fields a form fills in when it is submitted. */
+export type ButtonArgs<S extends z.ZodObject, F extends string> = Omit<z.input<S>, F>;
+
+export interface ActionRef<S extends z.ZodObject = z.ZodObject, F extends string = never> {
   readonly name: string;
   readonly schema: S;
-  button(args: z.input<S>, look: ButtonLook): CardButton;
+  /** The command whose rule this action obeys, or undefined for its own rule. */
+  readonly follows: string | undefined;
+  button(args: ButtonArgs<S, F>, look: ButtonLook): CardButton;
 }
 
 const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 
-export function defineAction<S extends z.ZodObject>(name: string, schema: S): ActionRef<S> {
+/**
+ * `form`: fields the submit button of a form leaves to the form (they arrive as `form_value`); the button carries
+ * the rest, and the whole schema is checked when the click arrives.
+ */
+export function defineAction<S extends z.ZodObject, F extends string & keyof S['shape'] = never>(
+  name: string, schema: S, opts: { follows?: string; form?: readonly F[] } = {},
+): ActionRef<S, F> {
   if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
   if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);
   return {
     name,
     schema,
+    follows: opts.follows,
     button(args, look) {
-      const checked = schema.safeParse(args);
+      const own = opts.form?.length ? schema.omit(Object.fromEntries(opts.form.map((k) => [k, true])) as never) : schema;
+      const checked = own.safeParse(args);
       if (!checked.success) throw new Error(`button for ${name} has invalid args: ${checked.error.message}`);
       // The brand is type-level only: refs are the one place that makes buttons.
       return { ...look, value: { ...args, action: name } } as unknown as CardButton;

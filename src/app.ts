@@ -79,6 +79,8 @@ type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'mes
 
 interface ActionEntry {
   schema: z.ZodObject;
+  /** What authorization checks: the followed command, or the action itself. */
+  target: Target;
   handler: ActionHandler<unknown>;
   progress?: Bilingual;
 }
@@ -102,6 +104,7 @@ export class App implements DeliveryHandler {
   readonly #now: () => number;
   readonly #registry = new CommandRegistry<CommandHandler<unknown>>();
   readonly #actions = new Map<string, ActionEntry>();
+  readonly #ownRules = new Set<string>();
   readonly #events = new Map<AppEventName, AnyEventHandler[]>();
   readonly #middleware: Middleware[];
   #bot: Promise<{ openId: string; name: string }> | undefined;
@@ -126,10 +129,41 @@ export class App implements DeliveryHandler {
   }
 
   /** The ref's buttons carry `{ action: name, ...args }`; args (+ form values) are validated by its schema. */
-  action<S extends z.ZodObject>(ref: ActionRef<S>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S> {
+  action<S extends z.ZodObject, F extends string>(ref: ActionRef<S, F>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S, F> {
     if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
-    this.#actions.set(ref.name, { schema: ref.schema, handler: handler as ActionHandler<unknown>, ...opts });
+    const target: Target = ref.follows ? { kind: 'command', key: ref.follows } : { kind: 'action', key: ref.name };
+    this.#actions.set(ref.name, { schema: ref.schema, target, handler: handler as ActionHandler<unknown>, ...opts });
     return ref;
+  }
+
+  /**
+   * A rule a handler checks inside a command (e.g. "contact.other-mailbox"): declared here so app.config.json
+   * `commands` may name it, and so the start-up check knows it.
+   */
+  declareRule(name: string): this {
+    this.#ownRules.add(name);
+    return this;
+  }
+
+  /** Every registered card action and the rule it obeys. */
+  actions(): readonly { name: string; target: Target }[] {
+    return [...this.#actions].map(([name, e]) => ({ name, target: e.target }));
+  }
+
+  /**
+   * The names app.config.json `commands` may hold (commands, command families, actions with their own rule), after
+   * checking that every action follows a registered command. Call once every handler is registered.
+   */
+  rules(): string[] {
+    const commands = this.#registry.all().map(commandKey);
+    for (const a of this.actions()) {
+      if (a.target.kind === 'command' && !commands.includes(a.target.key)) {
+        throw new Error(`card action "${a.name}" follows /${a.target.key}, which is not registered`);
+      }
+    }
+    const families = this.#registry.all().flatMap((e) => (e.sub ? [e.name] : []));
+    const own = this.actions().flatMap((a) => (a.target.kind === 'action' ? [a.name] : []));
+    return [...new Set([...commands, ...families, ...own, ...this.#ownRules])];
   }
 
   /** Only events with a schema in events.ts: a payload that fails it is logged and reaches no handler. */
@@ -201,7 +235,7 @@ export class App implements DeliveryHandler {
 
     const work = (async (): Promise<ActionResult | undefined> => {
       const ctx = await this.#context(delivery, 'action', {
-        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: { kind: 'action', key: name },
+        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: entry.target,
       });
       await this.#run(ctx, async () => {
         if (!ctx.hasSender()) {
@@ -395,7 +429,7 @@ export class App implements DeliveryHandler {
     this.event('im.chat.member.bot.added_v1', async (ctx) => {
       const bot = await this.#botInfo();
       const commands = this.#registry.all().map((e) => ({ usage: e.spec.usage, summary: e.spec.summary }));
-      await ctx.send(welcomeCard({ botName: bot.name, commands }));
+      await ctx.send(welcomeCard({ botName: bot.name, commands, inGroup: true }));
     });
 
     this.event('application.bot.menu_v6', async (ctx, { event_key: key }) => {

@@ -3,12 +3,14 @@
  * `src/main.ts` uses it for the real process; end-to-end tests use it against the emulator.
  */
 import { App } from './app.js';
-import type { Config } from './config.js';
+import { statSync } from 'node:fs';
+import { checkConfigNames, ConfigError, type Config } from './config.js';
 import type { DeliveryHandler } from './delivery.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
+import { commandKey } from './commands/registry.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createServer, type BotServer, type ServerDeps } from './server.js';
 import { openStore } from './store/index.js';
@@ -52,6 +54,7 @@ export interface Bot {
 export async function createBot(o: BotOptions): Promise<Bot> {
   const logger = o.logger ?? silentLogger;
   const metrics = createMetrics();
+  checkDataDir(o.dataDir);
   const store = await openStore(o.config, o.dataDir);
   const gateway = createFeishu({
     appId: o.appId,
@@ -66,6 +69,12 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
   registerHandlers(app);
+  try {
+    checkConfigNames(o.config.app, { rules: app.rules(), commands: app.commands().map(commandKey) });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const server = createServer({ config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox });
   let listening: { close(): Promise<void> } | undefined;
   return {
@@ -85,4 +94,15 @@ export async function createBot(o: BotOptions): Promise<Bot> {
       await store.close();
     },
   };
+}
+
+/** A DATA_DIR that exists but is no directory (or cannot be read) is a configuration problem, not a crash. */
+function checkDataDir(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new ConfigError([`env DATA_DIR: ${dir} is a file, not a directory: point DATA_DIR at a directory (it is created if missing)`]);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'ENOENT') throw new ConfigError([`env DATA_DIR: ${dir}: ${err.message}`]);
+  }
 }

@@ -116,6 +116,8 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Sandbox only: where the in-process emulator listens; 0 picks a free port, so two sandboxes never collide. */
   EMULATOR_PORT: port.default(0),
+  /** Path of app.config.json (read by loadConfig; listed here so it is documented and validated with the rest). */
+  APP_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -159,13 +161,36 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.
   return { app: app.data, env: parsedEnv.data, sandbox: !parsedEnv.data.FEISHU_APP_ID };
 }
 
-export function loadConfig(path = resolve(process.cwd(), 'app.config.json'), env = process.env): Config {
+/**
+ * `APP_CONFIG` names the file (so deployments keep admins, roles and rules outside the checkout); without it,
+ * ./app.config.json, which may be absent. A file named by APP_CONFIG must exist.
+ */
+export function loadConfig(env = process.env, cwd = process.cwd()): Config {
+  const named = env.APP_CONFIG?.trim() || undefined;
+  const path = resolve(cwd, named ?? 'app.config.json');
   let raw: unknown = {};
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code !== 'ENOENT') throw new ConfigError([`${path}: ${err.message}`]);
+    if (err.code !== 'ENOENT' || named) throw new ConfigError([`${named ? 'env APP_CONFIG ' : ''}${path}: ${err.message}`]);
   }
   return parseConfig(raw, env, path);
+}
+
+/**
+ * What only the assembled app knows: every `commands` key must name a registered command, command family or card
+ * action rule, and every `menu` entry a registered command. `rules` and `commands` come from the app's registry.
+ */
+export function checkConfigNames(app: AppConfig, known: { rules: readonly string[]; commands: readonly string[] }, source = 'app.config.json'): void {
+  const problems: string[] = [];
+  for (const key of Object.keys(app.commands)) {
+    if (!known.rules.includes(key)) problems.push(`${source} commands.${key}: unknown command or action: use one of ${known.rules.join(', ')}`);
+  }
+  for (const [item, text] of Object.entries(app.menu)) {
+    const words = text.slice(1).trim().toLowerCase().split(/\s+/);
+    const found = known.commands.some((c) => c.split(' ').every((w, i) => words[i] === w)) || known.commands.includes(words[0] ?? '');
+    if (!found) problems.push(`${source} menu.${item}: "${text}" runs no known command: use one of ${known.commands.map((c) => `/${c}`).join(', ')}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
 }

@@ -55,6 +55,11 @@ Health: ${url}/healthz   Metrics: ${bot.server.metricsUrl() ?? `${url}/metrics`}
 const config = configOrExit();
 const logger = createLogger(config.env.LOG_LEVEL);
 (config.sandbox ? runSandbox(config, logger) : runBot(config, logger)).catch((err: unknown) => {
+  // Problems only the assembled bot can see (unknown command names, a bad DATA_DIR) are configuration too.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`feishu-ops-bot: ${err.message}\n`);
+    process.exit(2);
+  }
   logger.fatal({ err }, 'start-up failed');
   process.exit(1);
 });

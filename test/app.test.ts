@@ -479,13 +479,15 @@ describe('app: card actions', () => {
     expect(JSON.stringify(answer.response.card?.data)).toContain('ref0c0ffee');
   });
 
-  it('applies authorization to actions listed in the config', async () => {
+  it('refuses a click on an action listed in the config with an error toast and leaves the card as it is', async () => {
     const cfg = parseConfig({ admins: [ADMIN], commands: { 'draft.send': { allow: ['admins'] } } }, {});
     let ran = false;
     const app = withSend(new App({ config: cfg, gateway: gw, store }), async () => void (ran = true));
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_6' }, { from: STRANGER }));
     expect(ran).toBe(false);
-    expect(JSON.stringify(answer.response.card?.data)).toContain(sees('Only admins may run draft.send'));
+    expect(answer.response.card).toBeUndefined();
+    expect(answer.response.toast?.type).toBe('error');
+    expect(answer.response.toast?.i18n?.en_us).toContain('only admins may run draft.send');
   });
 
   it('says the button no longer works for an unknown action', async () => {

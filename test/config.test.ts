@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { registerHandlers } from '../handlers/index.js';
+import { App } from '../src/app.js';
+import { commandKey } from '../src/commands/registry.js';
+import { checkConfigNames, ConfigError, loadConfig, parseConfig } from '../src/config.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { RecordingGateway } from './helpers/recording-gateway.js';
 
 const problemsOf = (raw: unknown, env: NodeJS.ProcessEnv = {}): string[] => {
   try {
@@ -71,6 +77,126 @@ describe('configuration', () => {
       expect(err?.stderr).toMatch(/FEISHU_APP_ID \/ FEISHU_APP_SECRET/);
       expect(err?.stderr).not.toMatch(/\n\s+at /);
       expect(err?.stderr).not.toContain('secret-value-123');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Runs src/main.ts in `cwd` with `env` (no credentials: the sandbox); resolves with its exit code and stderr. */
+async function startMain(cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  const run = promisify(execFile)(resolve('node_modules/.bin/tsx'), [resolve('src/main.ts')], {
+    cwd, env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent', ...env }, timeout: 60_000,
+  });
+  const err = (await run.then(() => undefined, (e: unknown) => e)) as { code: number; stderr: string } | undefined;
+  return err ?? { code: 0, stderr: '' };
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'ops-bot-config-'));
+}
+
+/** The names the assembled app knows, from its registry (as src/bot.ts checks them). */
+function registered() {
+  const dir = tempDir();
+  const app = new App({ config: parseConfig({}, {}), gateway: new RecordingGateway(), store: new SqliteStore(join(dir, 'bot.sqlite')) });
+  registerHandlers(app);
+  return { rules: app.rules(), commands: app.commands().map(commandKey), dir };
+}
+
+describe('configuration checked against the registered commands', () => {
+  it('refuses unknown names in commands and menu, listing the valid ones', () => {
+    const known = registered();
+    try {
+      const app = parseConfig({ commands: { gruop: { allow: ['admins'] }, group: { allow: ['admins'] } }, menu: { x: '/nope', help: '/help' } }, {}).app;
+      const problems = (() => {
+        try {
+          checkConfigNames(app, known);
+        } catch (e) {
+          if (e instanceof ConfigError) return e.problems.join('\n');
+          throw e;
+        }
+        return '';
+      })();
+      expect(problems).toMatch(/commands\.gruop: unknown command or action: use one of .*group create.*contact\.other-mailbox/);
+      // Actions that follow a command obey its rule: a key of their own would be ignored, so it is refused.
+      expect(problems).not.toMatch(/use one of [^\n]*group\.add-members/);
+      expect(problems).not.toMatch(/commands\.group:/);
+      expect(problems).toMatch(/menu\.x: "\/nope" runs no known command: use one of .*\/help/);
+      expect(problems).not.toMatch(/menu\.help/);
+    } finally {
+      rmSync(known.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the shipped app.config.json names only commands that exist', () => {
+    const known = registered();
+    try {
+      const shipped = parseConfig(JSON.parse(readFileSync(resolve('app.config.json'), 'utf8')), {}).app;
+      expect(() => checkConfigNames(shipped, known)).not.toThrow();
+      expect(Object.keys(shipped.commands)).not.toContain('onboard');
+    } finally {
+      rmSync(known.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops start-up with exit code 2 for a typo in commands, listing the valid names', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, 'app.config.json'), JSON.stringify({ commands: { gruop: { allow: ['admins'] } } }));
+      const { code, stderr } = await startMain(dir, { DATA_DIR: join(dir, 'data') });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/commands\.gruop: unknown command or action: use one of .*group create/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops start-up with exit code 2 and a clear message when DATA_DIR is a file', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, 'not-a-dir'), 'x');
+      const { code, stderr } = await startMain(dir, { DATA_DIR: join(dir, 'not-a-dir') });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/env DATA_DIR: .*not-a-dir/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('APP_CONFIG', () => {
+  it('reads the configuration from the file APP_CONFIG names', () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir, 'deploy.json');
+      writeFileSync(file, JSON.stringify({ admins: ['ou_admin1'] }));
+      expect(loadConfig({ APP_CONFIG: file }, dir).app.admins).toEqual(['ou_admin1']);
+      // Without it, ./app.config.json of the working directory, which may be absent.
+      expect(loadConfig({}, dir).app.admins).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an APP_CONFIG that names a missing file, with its path', () => {
+    const dir = tempDir();
+    try {
+      expect(() => loadConfig({ APP_CONFIG: 'missing.json' }, dir)).toThrow(/env APP_CONFIG .*missing\.json: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('start-up reports problems of the APP_CONFIG file by its path, exit code 2', async () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ admins: ['bad'] }));
+      const { code, stderr } = await startMain(dir, { APP_CONFIG: join(dir, 'deploy.json') });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/deploy\.json admins\.0: must be an open_id/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -73,12 +73,20 @@ describe('sandbox console in a browser', () => {
     await expect.poll(() => page.locator('#chats li', { hasText: '项目X' }).count()).toBe(1);
     await shot('03-group-created');
 
-    // A button whose answer replaces the card in place.
-    const messageId = await created.locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
-    await created.getByRole('button', { name: '添加成员 · Add members' }).click();
-    const sameMessage = page.locator(`.msg[data-message-id="${messageId}"] .card`);
-    await expect.poll(() => sameMessage.textContent(), { timeout: 10_000 }).toContain(`/group add ${chat?.chatId} @成员`);
-    expect(await page.locator(`.msg[data-message-id="${messageId}"] .badge`).textContent()).toContain('已更新');
+    // "Add members" posts a person-picker form of its own; submitting it replaces only that form with the outcome.
+    const createdId = await created.locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const createdCard = page.locator(`.msg[data-message-id="${createdId}"] .card`);
+    const createdText = await createdCard.textContent();
+    await createdCard.getByRole('button', { name: '添加成员 · Add members' }).click();
+    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('添加群成员 · Add members');
+    const formId = await lastCard().locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const form = page.locator(`.msg[data-message-id="${formId}"] .card`);
+    await form.locator('select[multiple]').selectOption({ label: '杨磊' });
+    await form.getByRole('button', { name: '添加 · Add' }).click();
+    await expect.poll(() => form.textContent(), { timeout: 10_000 }).toContain('成员已添加 · Members added');
+    expect(await form.textContent()).toContain('杨磊');
+    expect(chat?.members.has(sb.emulator.state.users.find((u) => u.name === '杨磊')?.open_id ?? '')).toBe(true);
+    expect(await createdCard.textContent()).toBe(createdText);
     await shot('04-add-members-answer');
 
     // The raw traffic: the signed callback and the Open API call that created the chat, with its answer.
@@ -97,6 +105,10 @@ describe('sandbox console in a browser', () => {
     await input().press('Enter');
     await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('值班群');
     await lastCard().getByRole('button', { name: /为这个群创建邮件组/ }).click();
+    // The form comes pre-filled; nothing exists until it is submitted.
+    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('为这个群创建邮件组 · Create a mail group for this chat');
+    expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
+    await lastCard().getByRole('button', { name: '创建邮件组 · Create the mail group' }).click();
     await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('邮件组已创建'));
     await shot('06-mailgroup-toast');
     expect(mailState(sb.emulator).mailgroups.map((g) => g.name)).toContain('值班群');
@@ -208,12 +220,15 @@ describe('sandbox console in a browser', () => {
     await input().pressSequentially('/group create 慢群 @李娜 ');
     await input().press('Enter');
     await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('慢群');
+    await lastCard().getByRole('button', { name: /为这个群创建邮件组/ }).click();
+    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('Create a mail group for this chat');
+    // The form the button posted is the card that shows the progress and then the result.
     const messageId = await lastCard().locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
     const card = page.locator(`.msg[data-message-id="${messageId}"] .card`);
     await page.locator('#fault-pick').selectOption({ index: 2 });
     await page.locator('#fault-toggle').check();
     await expect.poll(() => sb.emulator.kit.faults.length).toBe(1);
-    await card.getByRole('button', { name: /为这个群创建邮件组/ }).click();
+    await card.getByRole('button', { name: '创建邮件组 · Create the mail group' }).click();
     // The action outlives the 2.5 s budget: a toast and a progress card now, the result through the delayed update.
     await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('完成后卡片会更新'));
     await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('正在创建邮件组');

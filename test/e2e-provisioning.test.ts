@@ -7,10 +7,12 @@ import { cardButtons } from '../src/emulator/delivery.js';
 import type { Message } from '../src/emulator/state.js';
 import { callsTo, control, eventually, groupChats, mailState, readCard, userNamed } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
+import { openIdFor } from '../src/emulator/seed.js';
 
 let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
-  sb = await testSandbox();
+  // 张伟 may write into other people's mailboxes through a role, as a deployment would configure it.
+  sb = await testSandbox({ roles: { hr: [openIdFor('zhangwei')] }, commands: { 'contact.other-mailbox': { allow: ['role:hr'] } } });
 });
 afterAll(async () => sb?.close());
 // Reset keeps the bot endpoint configured; it clears chats, mail, faults and the call log.
@@ -25,6 +27,20 @@ async function command(text: string, from = '张伟'): Promise<Message> {
 }
 
 const DOMAIN = 'feishu-ops.example';
+
+/** The newest card the bot posted in a chat (the form a button posts next to the card it was clicked on). */
+function newestCard(chatId: string): Message {
+  const cards = [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app');
+  const last = cards.at(-1);
+  if (!last) throw new Error(`no card in ${chatId}`);
+  return last;
+}
+
+/** Clicks "Create a mailgroup for this chat" and returns the form card it posted. */
+async function mailgroupForm(card: Message, by = '张伟'): Promise<Message> {
+  await sb.delivery.click({ messageId: card.messageId, by, action: 'group.mailgroup' });
+  return newestCard(card.chatId);
+}
 
 describe('/group create', () => {
   it('creates one chat owned by the requester with the mentioned members and names those it could not add', async () => {
@@ -86,56 +102,75 @@ describe('/group create', () => {
 });
 
 describe('the buttons of the /group create card', () => {
-  it('"Add members" shows the /group add command for the chat, which then adds the member', async () => {
+  it('"Add members" posts a person picker; submitting it adds the picked people and names those it could not add', async () => {
     const reply = await command('/group create 协作群 @李娜');
     const [chat] = groupChats(sb.emulator);
-    const click = await sb.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.add-members' });
-    const hint = readCard(click.card);
-    expect(hint).toContain(`/group add ${chat?.chatId} @成员`);
+    const before = structuredClone(reply.card);
+    await sb.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.add-members' });
+    const form = newestCard(reply.chatId);
+    expect(JSON.stringify(form.card)).toContain('multi_select_person');
+    expect(sb.emulator.state.messages.get(reply.messageId)?.card).toEqual(before);
 
-    const added = await command(`/group add ${chat?.chatId} @杨磊 @赵敏`);
+    const picked = ['杨磊', '赵敏'].map((n) => userNamed(sb.emulator, n).open_id);
+    const submit = await sb.delivery.click({ messageId: form.messageId, by: '张伟', action: 'group.add-members-submit', formValue: { members: picked } });
     expect(chat?.members.has(userNamed(sb.emulator, '杨磊').open_id)).toBe(true);
-    expect(readCard(added.card)).toMatch(/赵敏：已离职/);
+    expect(readCard(submit.card)).toMatch(/赵敏：已离职/);
+    expect((submit.card as { header: { template: string } }).header.template).toBe('orange');
   });
 
-  it('"Create a mailgroup for this chat" creates one mail group of the chat members, however often it is clicked', async () => {
+  it('"Create a mailgroup for this chat" creates nothing until its pre-filled form is submitted', async () => {
     const reply = await command('/group create "SRE Weekly" @李娜 @刘洋');
-    const first = await sb.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.mailgroup' });
+    const before = structuredClone(reply.card);
+    const form = await mailgroupForm(reply);
+    expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
+    const text = JSON.stringify(form.card);
+    expect(text).toContain(`sre-weekly@${DOMAIN}`);
+    expect(text).toContain('"initial_option":"members"');
+    expect(sb.emulator.state.messages.get(reply.messageId)?.card).toEqual(before);
+
+    const first = await sb.delivery.click({
+      messageId: form.messageId, by: '张伟', action: 'group.mailgroup-submit', formValue: { email: `sre-weekly@${DOMAIN}`, name: 'SRE Weekly', who: 'members' },
+    });
     expect(readCard(first.card)).toContain(`sre-weekly@${DOMAIN}`);
     const { mailgroups } = mailState(sb.emulator);
     expect(mailgroups.map((g) => g.email)).toEqual([`sre-weekly@${DOMAIN}`]);
     expect(mailgroups[0]?.who_can_send_mail).toBe('ALL_GROUP_MEMBERS');
     expect(mailgroups[0]?.members.map((m) => m.openId).sort()).toEqual(
       ['张伟', '李娜', '刘洋'].map((n) => userNamed(sb.emulator, n).open_id).sort());
-
     expect((first.response?.toast as { content?: string } | undefined)?.content).toBe('邮件组已创建');
   });
 
-  it('answers a repeated click on the same chat with the group made by the first one', async () => {
+  it('answers a repeated submit for the same chat with the group made by the first one', async () => {
     const reply = await command('/group create 日报群 @李娜');
     const [chat] = groupChats(sb.emulator);
-    // Both clicks come from the original card (a second device still shows it).
-    const card = structuredClone(reply.card);
-    await sb.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.mailgroup' });
-    const msg = sb.emulator.state.messages.get(reply.messageId);
-    if (!msg) throw new Error('reply vanished');
+    const email = `chat-${chat?.chatId.slice(-8)}@${DOMAIN}`;
+    const form = await mailgroupForm(reply);
+    // Both submits come from the same form (a second device still shows it).
+    const card = structuredClone(form.card);
+    await sb.delivery.click({ messageId: form.messageId, by: '张伟', action: 'group.mailgroup-submit', formValue: { email, name: '日报群', who: 'members' } });
+    const msg = sb.emulator.state.messages.get(form.messageId);
+    if (!msg) throw new Error('form vanished');
     msg.card = card;
-    const second = await sb.delivery.click({ messageId: reply.messageId, by: '李娜', action: 'group.mailgroup' });
-    expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([`chat-${chat?.chatId.slice(-8)}@${DOMAIN}`]);
+    const second = await sb.delivery.click({ messageId: form.messageId, by: '李娜', action: 'group.mailgroup-submit', formValue: { email, name: '日报群', who: 'members' } });
+    expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([email]);
     expect((second.response?.toast as { content?: string } | undefined)?.content).toBe('这个群已经有邮件组了');
   });
 });
 
 describe('clicks racing each other', () => {
-  it('lets one of two simultaneous "create a mailgroup" clicks act; the other hears it is under way', async () => {
+  it('lets one of two simultaneous mailgroup form submits act; the other hears it is under way', async () => {
     const reply = await command('/group create 并发群 @李娜');
     const [chat] = groupChats(sb.emulator);
+    const email = `chat-${chat?.chatId.slice(-8)}@${DOMAIN}`;
+    const form = await mailgroupForm(reply);
     await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', latencyMs: 800, count: 1 });
-    const clicks = await Promise.all(['张伟', '李娜'].map((by) => sb.delivery.click({ messageId: reply.messageId, by, action: 'group.mailgroup' })));
+    const clicks = await Promise.all(['张伟', '李娜'].map((by) => sb.delivery.click({
+      messageId: form.messageId, by, action: 'group.mailgroup-submit', formValue: { email, name: '并发群', who: 'members' },
+    })));
     const toasts = clicks.map((c) => (c.response?.toast as { content?: string } | undefined)?.content);
     expect(toasts).toContain('邮件组正在创建中');
     expect(toasts).toContain('邮件组已创建');
-    expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([`chat-${chat?.chatId.slice(-8)}@${DOMAIN}`]);
+    expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([email]);
     expect(callsTo(sb.emulator, '/open-apis/mail/v1/mailgroups').filter((c) => c.path === '/open-apis/mail/v1/mailgroups')).toHaveLength(1);
   });
 });
@@ -214,7 +249,7 @@ describe('/mailgroup create', () => {
 
   it('rejects an unknown who= before any call, listing the valid values', async () => {
     const reply = await command(`/mailgroup create ops@${DOMAIN} who=everybody`);
-    expect(readCard(reply.card)).toContain('who: 只能是 anyone、internal、members、custom');
+    expect(readCard(reply.card)).toContain('who: 只能是 anyone、internal、members');
     expect(callsTo(sb.emulator, '/open-apis/mail/v1/mailgroups')).toHaveLength(0);
   });
 });
@@ -228,7 +263,7 @@ describe('/contact add', () => {
     expect(readCard(reply.card)).toContain(`zhangwei@${DOMAIN}`);
   });
 
-  it('adds to the mailbox named with mailbox=', async () => {
+  it('adds to the mailbox named with mailbox= for a member of the configured role', async () => {
     await command(`/contact add 李四 mailbox=lina@${DOMAIN}`);
     expect(Object.keys(mailState(sb.emulator).contacts)).toEqual([`lina@${DOMAIN}`]);
   });

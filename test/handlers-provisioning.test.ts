@@ -33,6 +33,8 @@ function chatPorts(gone: Set<string>) {
       adds.push(openIds);
       return { invalidIds: [], notExistedIds: openIds.filter((id) => gone.has(id)), pendingApprovalIds: [] };
     },
+    get: async (chatId) => ({ chatId, name: '', chatMode: 'group', chatType: 'private', ownerId: REQUESTER, managerIds: [] }),
+    members: async () => [],
   };
   const directory: DirectoryPort = {
     getUser: async (openId) => ({ openId, name: openId, isResigned: false }),

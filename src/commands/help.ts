@@ -27,7 +27,7 @@ export function helpContent(registry: CommandRegistry, topic: readonly string[])
     };
   }
   if (resolution.kind === 'needs_sub' && sub === undefined) {
-    return { ok: true, help: { commands: listing(all.filter((e) => e.name === name)) } };
+    return { ok: true, help: { family: name, commands: listing(all.filter((e) => e.name === name)) } };
   }
   const { typed, suggestions } = unresolved(resolution);
   return { ok: false, typed, suggestions };
@@ -41,7 +41,9 @@ export function unresolved<H>(r: Exclude<Resolution<H>, { kind: 'found' }>, pars
   // A mistyped subcommand is the first positional: the suggestion replaces it.
   const rest = parsed ? restOfLine(parsed, r.kind === 'needs_sub' && r.typed !== undefined ? 1 : 0) : '';
   if (r.kind === 'unknown') return { typed: r.typed, suggestions: r.suggestions, rest };
-  return { typed: commandKey({ name: r.name, ...(r.typed ? { sub: r.typed } : {}) }), suggestions: r.suggestions.map((s) => `${r.name} ${s}`), rest };
+  // Nothing close to the typed subcommand: every valid one is the better answer than "send /help".
+  const subs = r.suggestions.length ? r.suggestions : r.subs;
+  return { typed: commandKey({ name: r.name, ...(r.typed ? { sub: r.typed } : {}) }), suggestions: subs.map((s) => `${r.name} ${s}`), rest: r.suggestions.length ? rest : '' };
 }
 
 /** The arguments of a parsed command written back as a user would type them. */

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import type { Kit } from './kit.js';
+import { paginate, RuleError } from './mail-rules.js';
 import { BLOCKED_WORDS, OTHER_BOTS } from './seed.js';
 import { randomId, type Chat, type EmulatorState, type SeedUser, type UserIdType } from './state.js';
 
@@ -53,6 +54,12 @@ const createBody = z.object({
 const membersQuery = z.object({
   member_id_type: z.enum(['open_id', 'union_id', 'user_id', 'app_id']).default('open_id'),
   succeed_type: z.enum(['0', '1', '2']).default('0'),
+});
+const infoQuery = z.object({ user_id_type: z.enum(['open_id', 'union_id', 'user_id']).default('open_id') });
+const listMembersQuery = z.object({
+  member_id_type: z.enum(['open_id', 'union_id', 'user_id']).default('open_id'),
+  page_size: z.coerce.number().int().min(1).max(100, 'page_size is at most 100').default(20),
+  page_token: z.string().optional(),
 });
 const membersBody = z.object({ id_list: z.array(z.string()).min(1, 'id_list must not be empty') });
 
@@ -116,6 +123,7 @@ export function chatRoutes(kit: Kit) {
         description: description ?? '',
         ownerId: owner?.open_id ?? state.app.appId, ownerIdType: owner ? 'open_id' : 'app_id',
         members: new Set([...(owner ? [owner.open_id] : []), ...users.map((u) => u.open_id)]),
+        managers: new Set(),
         bots: new Set([state.app.appId, ...bots]),
         createdAt: state.now(),
         settings: { ...settings, set_bot_manager: query.set_bot_manager === 'true' },
@@ -168,6 +176,67 @@ export function chatRoutes(kit: Kit) {
         else chat.members.add(id);
       }
       return result;
+    },
+  });
+
+  /** The caller must be in the chat: the bot for a tenant token, the user for a user token (232011 otherwise). */
+  const readableChat = (chatId: string | undefined, caller: { kind: string; openId?: string }): Chat => {
+    const chat = state.chats.get(chatId ?? '');
+    if (!chat) throw kit.error(232006, { detail: `no chat ${chatId}` });
+    const inside = caller.kind === 'user' ? chat.members.has(caller.openId ?? '') : chat.bots.has(state.app.appId);
+    if (!inside) throw kit.error(232011);
+    return chat;
+  };
+
+  // Get chat info (im/v1/chats/:chat_id): owner and managers, which is what "may this user manage it" needs.
+  r.add({
+    method: 'get',
+    path: '/open-apis/im/v1/chats/:chat_id',
+    token: 'tenant_or_user',
+    limits: LIMITS,
+    query: infoQuery,
+    invalidCode: 232001,
+    handler: ({ params, query, caller }) => {
+      const chat = readableChat(params.chat_id, caller);
+      const idOf = (openId: string) => state.userByOpenId(openId)?.[query.user_id_type] ?? openId;
+      const { chat_id: _id, owner_id: _o, owner_id_type: _t, ...view } = chatView(state, chat, query.user_id_type);
+      return {
+        ...view,
+        owner_id_type: chat.ownerIdType === 'app_id' ? 'app_id' : query.user_id_type,
+        owner_id: chat.ownerIdType === 'app_id' ? chat.ownerId : idOf(chat.ownerId),
+        user_manager_id_list: [...chat.managers].map(idOf),
+        bot_manager_id_list: [],
+        user_count: String(chat.members.size),
+        bot_count: String(chat.bots.size),
+        chat_status: 'normal',
+      };
+    },
+  });
+
+  // List chat members (im/v1/chats/:chat_id/members): users only, paged, ≤ 100 per page.
+  r.add({
+    method: 'get',
+    path: '/open-apis/im/v1/chats/:chat_id/members',
+    token: 'tenant_or_user',
+    limits: LIMITS,
+    query: listMembersQuery,
+    invalidCode: 232001,
+    handler: ({ params, query, caller }) => {
+      const chat = readableChat(params.chat_id, caller);
+      const users = [...chat.members].flatMap((id) => state.userByOpenId(id) ?? []);
+      let listed;
+      try {
+        listed = paginate(users, query.page_size, query.page_token);
+      } catch (e) {
+        if (e instanceof RuleError) throw kit.error(232001, { detail: e.message });
+        throw e;
+      }
+      return {
+        items: listed.page.map((u) => ({ member_id_type: query.member_id_type, member_id: u[query.member_id_type], name: u.name, tenant_key: u.tenant_key })),
+        page_token: listed.page_token,
+        has_more: listed.has_more,
+        member_total: users.length,
+      };
     },
   });
 

@@ -10,6 +10,7 @@ import type { Kit } from './kit.js';
 const faultSchema = z
   .object({
     pathPrefix: z.string().startsWith('/open-apis/', 'must start with /open-apis/').optional(),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
     code: z.number().int().refine((c) => codeInfo(c) !== undefined, 'must be a code listed in src/emulator/codes.ts').optional(),
     page: z.enum(['im-chat-create', 'mail-mailgroup-create', 'mail-contact-create', 'mail-message-send', 'mail-draft-send']).optional(),
     errorRate: z.number().min(0).max(1).optional(),

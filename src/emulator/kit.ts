@@ -153,6 +153,8 @@ type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, unknown>;
 export interface Fault {
   /** Only calls whose path starts with this (default: every Open API call). */
   pathPrefix?: string;
+  /** Only calls with this HTTP method (a list and a create can share a path). */
+  method?: string;
   /** Answer with this documented code (status and message from the codes table). */
   code?: number;
   page?: DocPage;
@@ -378,7 +380,8 @@ export class Kit {
    */
   private async applyFaults(req: Request, res: Response, record: CallRecord): Promise<'answered' | FaultEffects> {
     if (!req.path.startsWith('/open-apis/')) return NO_FAULT;
-    const hits = this.faults.filter((f) => req.path.startsWith(f.pathPrefix ?? '/open-apis/') && Math.random() < (f.errorRate ?? 1));
+    const hits = this.faults.filter((f) => req.path.startsWith(f.pathPrefix ?? '/open-apis/') && (f.method === undefined || f.method === req.method)
+      && Math.random() < (f.errorRate ?? 1));
     if (hits.length === 0) return NO_FAULT;
     record.fault = true;
     for (const f of hits) if (f.count !== undefined) f.count -= 1;

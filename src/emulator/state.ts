@@ -36,6 +36,8 @@ export interface Chat {
   ownerIdType: 'open_id' | 'app_id';
   /** Member open_ids (users only). */
   members: Set<string>;
+  /** open_ids of the chat's managers (group administrators besides the owner). */
+  managers: Set<string>;
   /** Member app_ids (bots). */
   bots: Set<string>;
   createdAt: number;
@@ -198,7 +200,7 @@ export class EmulatorState {
     }
     const chat: Chat = {
       chatId: randomId('oc_'), chatMode: 'p2p', chatType: 'private', name: '', description: '',
-      ownerId: this.app.appId, ownerIdType: 'app_id', members: new Set([openId]), bots: new Set([this.app.appId]),
+      ownerId: this.app.appId, ownerIdType: 'app_id', members: new Set([openId]), managers: new Set(), bots: new Set([this.app.appId]),
       createdAt: this.now(), settings: {},
     };
     this.chats.set(chat.chatId, chat);

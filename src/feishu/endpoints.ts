@@ -4,7 +4,7 @@
  */
 export const ENDPOINTS = [
   'auth.tenantToken', 'bot.info',
-  'chat.create', 'chat.members.create',
+  'chat.create', 'chat.get', 'chat.members.create', 'chat.members.list',
   'message.create', 'message.reply', 'message.patch', 'card.update',
   'user.get', 'user.batchGetId',
   'mailgroup.create', 'mailgroup.get', 'mailgroup.members.batchCreate', 'mailgroup.members.list',

@@ -5,6 +5,7 @@ import { ImApi } from './api/im.js';
 import { MailboxApi } from './api/mailbox.js';
 import { MailgroupsApi } from './api/mailgroups.js';
 import { FeishuClient, type ClientOptions } from './client/client.js';
+import { cachedDirectory } from './directory-cache.js';
 import type { FeishuPorts } from './ports.js';
 
 export type { ClientOptions } from './client/client.js';
@@ -18,6 +19,6 @@ export function createFeishu(o: ClientOptions): FeishuPorts {
     chats: new ChatsApi(client),
     mailgroups: new MailgroupsApi(client),
     mailbox: new MailboxApi(client),
-    directory: new ContactApi(client),
+    directory: cachedDirectory(new ContactApi(client)),
   };
 }

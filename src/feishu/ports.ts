@@ -4,14 +4,14 @@
  * Inputs are the API modules' zod-inferred types; no port exposes the SDK or a token.
  */
 import type { Card } from '../card.js';
-import type { ChatMembersResult, CreateChatInput } from './api/chats.js';
+import type { ChatInfo, ChatMember, ChatMembersResult, CreateChatInput } from './api/chats.js';
 import type { FeishuUser } from './api/contact.js';
 import type { Recipient } from './api/im.js';
 import type { DraftInfo, MailContact, MailContactInput, SendMailInput } from './api/mailbox.js';
 import type { CreateMailgroupInput, MailgroupInfo, MailgroupMember } from './api/mailgroups.js';
 import type { Principal, UserPrincipal } from './principal.js';
 
-export type { ChatMembersResult, CreateChatInput, CreateMailgroupInput, DraftInfo, FeishuUser, MailContact, MailContactInput, MailgroupInfo,
+export type { ChatInfo, ChatMember, ChatMembersResult, CreateChatInput, CreateMailgroupInput, DraftInfo, FeishuUser, MailContact, MailContactInput, MailgroupInfo,
   MailgroupMember, Principal, Recipient, SendMailInput, UserPrincipal };
 export { asUser, TENANT } from './principal.js';
 
@@ -30,6 +30,9 @@ export interface ImPort {
 export interface ChatsPort {
   create(input: CreateChatInput, opts?: { uuid?: string }): Promise<{ chatId: string; name: string }>;
   addMembers(chatId: string, openIds: string[]): Promise<ChatMembersResult>;
+  /** Owner and managers, as Feishu holds them (not our records). */
+  get(chatId: string): Promise<ChatInfo>;
+  members(chatId: string): Promise<ChatMember[]>;
 }
 
 /** `mayExist`: a run resumed after a crash, whose earlier attempt may have been performed; `adopted` says it was. */

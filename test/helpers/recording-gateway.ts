@@ -17,7 +17,9 @@ const unexpected = (name: string) => async (): Promise<never> => {
 };
 
 const refusing = {
-  chats: (): ChatsPort => ({ create: unexpected('chats.create'), addMembers: unexpected('chats.addMembers') }),
+  chats: (): ChatsPort => ({
+    create: unexpected('chats.create'), addMembers: unexpected('chats.addMembers'), get: unexpected('chats.get'), members: unexpected('chats.members'),
+  }),
   mailgroups: (): MailgroupsPort => ({
     create: unexpected('mailgroups.create'), get: unexpected('mailgroups.get'), addMembers: unexpected('mailgroups.addMembers'),
   }),

@@ -102,6 +102,9 @@ function element(el: unknown, ctx: Ctx): Node {
       return input(el, ctx);
     case 'select_static':
       return select(el, ctx);
+    case 'select_person':
+    case 'multi_select_person':
+      return personPicker(el, ctx);
     case 'collapsible_panel':
       return h('details', { class: 'panel', open: el.expanded === true },
         h('summary', {}, isObj(el.header) ? textOf(el.header.title) : ''),
@@ -165,6 +168,24 @@ function select(el: Obj, ctx: Ctx): HTMLElement {
   node.value = str(el.initial_option);
   const name = str(el.name);
   if (ctx.form && name) ctx.form.fields.set(name, () => node.value);
+  return h('label', { class: 'card-input' }, node);
+}
+
+/**
+ * Person pickers (platform.md §3.2): the options' open_ids, or with none the people the console knows (Feishu
+ * offers the chat's members; the sandbox stands in its directory). Multi → an array of open_ids in form_value.
+ */
+function personPicker(el: Obj, ctx: Ctx): HTMLElement {
+  const multi = el.tag === 'multi_select_person';
+  const listed = (Array.isArray(el.options) ? el.options : []).filter(isObj).map((o) => str(o.value)).filter(Boolean);
+  const ids = listed.length ? listed : [...ctx.hooks.users.keys()];
+  const node = h('select', multi ? { multiple: true, size: Math.min(6, ids.length) } : {},
+    multi ? null : h('option', { value: '' }, textOf(el.placeholder) || '选择成员 · Choose a person'),
+    ids.map((id) => h('option', { value: id }, ctx.hooks.users.get(id) ?? id)));
+  const preset = new Set(Array.isArray(el.selected_values) ? el.selected_values.map(str) : [str(el.initial_option)]);
+  for (const o of node.options) o.selected = preset.has(o.value);
+  const name = str(el.name);
+  if (ctx.form && name) ctx.form.fields.set(name, () => (multi ? [...node.selectedOptions].map((o) => o.value) : node.value));
   return h('label', { class: 'card-input' }, node);
 }
 

@@ -26,6 +26,24 @@ export interface ChatMembersResult {
   pendingApprovalIds: string[];
 }
 
+/** Who runs a chat (im/v1/chats/:chat_id): the owner (a user's open_id, or undefined when a bot owns it) and managers. */
+export interface ChatInfo {
+  chatId: string;
+  name: string;
+  chatMode: string;
+  chatType: string;
+  ownerId: string | undefined;
+  managerIds: string[];
+}
+
+export interface ChatMember {
+  openId: string;
+  name: string;
+}
+
+/** Page size of the member list (its documented maximum). */
+const MEMBERS_PAGE = 100;
+
 export class ChatsApi {
   constructor(private readonly c: FeishuClient) {}
 
@@ -49,6 +67,38 @@ export class ChatsApi {
       ),
     );
     return { chatId: need(res.data?.chat_id, 'chat.create', 'data.chat_id'), name: res.data?.name ?? p.name ?? '' };
+  }
+
+  /** Fails with 232011 when the bot is not in the chat, 232006 when there is no such chat. */
+  async get(chatId: string): Promise<ChatInfo> {
+    const res = await this.c.call('chat.get', {}, (o) =>
+      this.c.sdk.im.v1.chat.get({ path: { chat_id: chatId }, params: { user_id_type: 'open_id' } }, o),
+    );
+    const d = res.data;
+    return {
+      chatId,
+      name: d?.name ?? '',
+      chatMode: d?.chat_mode ?? '',
+      chatType: d?.chat_type ?? '',
+      ownerId: d?.owner_id_type === 'open_id' ? d.owner_id : undefined,
+      managerIds: d?.user_manager_id_list ?? [],
+    };
+  }
+
+  /** Every user in the chat (bots are not listed), page by page. */
+  async members(chatId: string): Promise<ChatMember[]> {
+    const out: ChatMember[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.c.call('chat.members.list', {}, (o) =>
+        this.c.sdk.im.v1.chatMembers.get({
+          path: { chat_id: chatId }, params: { member_id_type: 'open_id', page_size: MEMBERS_PAGE, ...(pageToken ? { page_token: pageToken } : {}) },
+        }, o),
+      );
+      for (const m of res.data?.items ?? []) if (m.member_id) out.push({ openId: m.member_id, name: m.name ?? m.member_id });
+      pageToken = res.data?.has_more ? res.data.page_token : undefined;
+    } while (pageToken);
+    return out;
   }
 
   /** Adds users in chunks of 50 (the API's cap), one call at a time per chat: concurrent adds fail with 232019. */

@@ -160,7 +160,7 @@ export class FeishuClient {
         error = toFeishuError(endpoint, e);
       }
       this.record(endpoint, error.code);
-      const logLine = { endpoint, as: principal.kind, attempt, code: error.code, httpStatus: error.httpStatus, logId: error.logId, msg: error.msg };
+      const logLine = { endpoint, as: principal.kind, attempt, code: error.code, httpStatus: error.httpStatus, logId: error.logId, feishuMsg: error.msg };
       const tokenCodes = principal.kind === 'user' ? USER_TOKEN_CODES : TENANT_TOKEN_CODES;
       if (tokenCodes.has(error.code) && !refreshed) {
         refreshed = true;

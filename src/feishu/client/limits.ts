@@ -87,6 +87,8 @@ function insertSorted(list: number[], value: number): void {
 export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
   'chat.create': { perSecond: 50, perMinute: 1000 },
   'chat.members.create': { perSecond: 50, perMinute: 1000 },
+  'chat.get': { perSecond: 50, perMinute: 1000 },
+  'chat.members.list': { perSecond: 50, perMinute: 1000 },
   'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
   'message.reply': { perSecond: 50, perMinute: 1000 },
   'message.patch': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },

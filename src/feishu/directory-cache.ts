@@ -1,0 +1,25 @@
+/**
+ * The directory port with user look-ups cached for a few minutes: cards name people (owners, members, admins) and
+ * one command can name the same person several times. A resignation shows within the TTL.
+ */
+import { TtlCache } from '../cache.js';
+import type { DirectoryPort, FeishuUser } from './ports.js';
+
+export const DIRECTORY_TTL_MS = 5 * 60_000;
+
+export function cachedDirectory(port: DirectoryPort, ttlMs = DIRECTORY_TTL_MS, now?: () => number): DirectoryPort {
+  const users = new TtlCache<FeishuUser>(ttlMs, 10_000, now);
+  return {
+    getUser: (openId) => users.get(openId, () => port.getUser(openId)),
+    openIdsByEmail: (emails) => port.openIdsByEmail(emails),
+  };
+}
+
+/** A person's display name, or the open_id when the directory cannot say (out of scope, deleted). */
+export async function displayName(directory: DirectoryPort, openId: string): Promise<string> {
+  try {
+    return (await directory.getUser(openId)).name || openId;
+  } catch {
+    return openId;
+  }
+}
