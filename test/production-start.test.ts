@@ -99,13 +99,13 @@ describe('production start (compiled)', () => {
   });
 
   it('prints stack traces with TypeScript file and line numbers', async () => {
-    // A file where the data directory should be: creating the store fails.
-    const notADir = join(dir, 'a-file');
-    writeFileSync(notADir, '');
-    const bot = start('broken', { ...CREDENTIALS, DATA_DIR: join(notADir, 'data') });
+    // A store file that is not a database: opening the store throws from deep inside it.
+    const dataDir = mkdtempSync(join(dir, 'data-'));
+    writeFileSync(join(dataDir, 'bot.sqlite'), 'not a database, just text '.repeat(200));
+    const bot = start('broken', { ...CREDENTIALS, DATA_DIR: dataDir });
     const [code] = await once(bot.proc, 'exit');
     expect(code).toBe(1);
     expect(bot.output()).toMatch(/start-up failed/);
-    expect(bot.output()).toMatch(/src\/store\/index\.ts:\d+/);
+    expect(bot.output()).toMatch(/src\/store\/sqlite\.ts:\d+/);
   });
 });
