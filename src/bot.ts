@@ -2,7 +2,7 @@
  * Assembles one bot: store → gateway → app (with every handler family) → HTTP server.
  * `src/main.ts` uses it for the real process; end-to-end tests use it against the emulator.
  */
-import { App } from './app.js';
+import { App, type AppOptions } from './app.js';
 import type { Config } from './config.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
@@ -31,6 +31,8 @@ export interface BotOptions {
   userTokens?: UserTokenProvider;
   /** Gateway retry tuning (fault tests, benchmarks). */
   gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
+  /** Workflow step retry tuning. */
+  workflows?: AppOptions['workflows'];
 }
 
 export interface Bot {
@@ -61,7 +63,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     userTokens: o.userTokens,
     ...o.gateway,
   });
-  const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
+  const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs, workflows: o.workflows });
   registerHandlers(app);
   const server = createServer({ config: o.config, store, handler: app, logger, metrics, inbox: o.inbox });
   let listening: { close(): Promise<void> } | undefined;
@@ -74,9 +76,12 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     async listen(port, host = '127.0.0.1') {
       const l = await server.listen(port, host);
       listening = l;
+      // Runs a crash interrupted finish now, in the background: nothing waits for them to start serving.
+      void app.workflows.resumeAll().catch((err: unknown) => logger.error({ err }, 'could not resume workflow runs'));
       return l.url;
     },
     async stop() {
+      app.workflows.close();
       if (listening) await listening.close();
       else await server.shutdown();
       await store.close();

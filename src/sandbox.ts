@@ -26,7 +26,7 @@ export interface SandboxOptions {
   /** Serve the browser console at `/` on the bot's port (npm start; tests that drive a browser). */
   console?: boolean;
   /** Passed to createBot (tests and benchmarks tune retries, timeouts and the inbox). */
-  bot?: Pick<BotOptions, 'gateway' | 'inbox' | 'timeoutMs'>;
+  bot?: Pick<BotOptions, 'gateway' | 'inbox' | 'timeoutMs' | 'userTokens' | 'workflows'>;
 }
 
 export interface Sandbox {
