@@ -110,12 +110,15 @@ export class App implements DeliveryHandler {
   #bot: Promise<{ openId: string; name: string }> | undefined;
   /** Durable multi-step runs (onboarding): handlers define them, the bot resumes them at start-up. */
   readonly workflows: Workflows;
+  /** The configuration the app runs with (handlers describe configured behaviour in their specs). */
+  readonly config: Config;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
+    this.config = opts.config;
     this.#logger = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
-    this.workflows = new Workflows({ store: opts.store, logger: this.#logger, now: this.#now, ...opts.workflows });
+    this.workflows = new Workflows({ store: opts.store, gateway: opts.gateway, config: opts.config, logger: this.#logger, now: this.#now, ...opts.workflows });
     this.#middleware = [errorBoundary(opts.reference), ignoreBots, authorize];
     this.#registerBuiltins();
   }

@@ -26,6 +26,7 @@ async function runSandbox(config: Config, logger: Logger): Promise<void> {
     emulatorPort: config.env.EMULATOR_PORT,
     logger,
     console: true,
+    demo: true,
   });
   process.stdout.write(sandboxBanner(sb));
   shutdownOnSignals({ shutdown: () => sb.close() }, logger);

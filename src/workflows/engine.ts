@@ -15,6 +15,8 @@
  */
 import { z } from 'zod';
 import type { Bilingual } from '../card.js';
+import type { Config } from '../config.js';
+import type { FeishuPorts } from '../feishu/ports.js';
 import { silentLogger, type Logger } from '../log.js';
 import { keyspace } from '../store/keyspace.js';
 import type { IdempotencyPort, KvPort } from '../store/store.js';
@@ -76,15 +78,25 @@ interface KindedError {
   explain?: () => { problem: Bilingual };
 }
 
+/** What steps act with: the same ports a handler's context carries. */
+export interface WorkflowEnv {
+  gateway: FeishuPorts;
+  store: KvPort & IdempotencyPort;
+  config: Config;
+  logger: Logger;
+}
+
 export interface WorkflowDefinition {
   /** Performs one step. `resumed`: an earlier attempt of it may have reached Feishu (look before creating). */
-  execute(run: Run, step: StepState, resumed: boolean): Promise<StepOutcome>;
+  execute(env: WorkflowEnv, run: Run, step: StepState, resumed: boolean): Promise<StepOutcome>;
   /** After every state change: show progress. May return meta to keep on the run. */
-  onChange?(run: Run): Promise<Record<string, string> | void>;
+  onChange?(env: WorkflowEnv, run: Run): Promise<Record<string, string> | void>;
 }
 
 export interface WorkflowsOptions {
   store: KvPort & IdempotencyPort;
+  gateway: FeishuPorts;
+  config: Config;
   logger?: Logger;
   now?: () => number;
   /** Tries per step for transient failures (first included). */
@@ -104,6 +116,7 @@ export class Workflows {
   readonly #o: WorkflowsOptions;
   readonly #defs = new Map<string, WorkflowDefinition>();
   readonly #log: Logger;
+  readonly #env: WorkflowEnv;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   /** Writes of the recent-runs index are serialised in this process; the index is a convenience, runs are the truth. */
@@ -113,6 +126,7 @@ export class Workflows {
   constructor(o: WorkflowsOptions) {
     this.#o = o;
     this.#log = o.logger ?? silentLogger;
+    this.#env = { gateway: o.gateway, store: o.store, config: o.config, logger: this.#log };
     this.#now = o.now ?? Date.now;
     this.#sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
@@ -250,7 +264,7 @@ export class Workflows {
       run = await this.#save(def, this.#with(run, step.id, { status: 'running', attempts: (run.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1 }));
       try {
         const current = run.steps.find((s) => s.id === step.id)!;
-        const outcome = await def.execute(run, current, resumed);
+        const outcome = await def.execute(this.#env, run, current, resumed);
         const patch: Partial<StepState> = outcome.status === 'done'
           ? { status: 'done', detail: outcome.detail, result: outcome.result, reason: undefined }
           : outcome.status === 'waiting'
@@ -293,7 +307,7 @@ export class Workflows {
     let saved: Run = { ...run, updatedAt: this.#now() };
     await runs.set(this.#o.store, saved.id, saved);
     try {
-      const meta = await def.onChange?.(saved);
+      const meta = await def.onChange?.(this.#env, saved);
       if (meta && Object.entries(meta).some(([k, v]) => saved.meta[k] !== v)) {
         saved = { ...saved, meta: { ...saved.meta, ...meta } };
         await runs.set(this.#o.store, saved.id, saved);
