@@ -1,7 +1,8 @@
 /** The onboarding e2e tests' world: the shipped app.config.json workflow on the demo sandbox, senders signed in through the emulator's OAuth. */
 import { readFileSync } from 'node:fs';
-import type { Emulator } from '../../src/emulator/index.js';
-import { STANDING } from '../../src/emulator/seed.js';
+import { DEFAULT_APP_ID, DEFAULT_APP_SECRET, type Emulator } from '../../src/emulator/index.js';
+import { openIdFor, STANDING } from '../../src/emulator/seed.js';
+import { parseConfig } from '../../src/config.js';
 import type { SeedUser } from '../../src/emulator/state.js';
 import { loginUser } from '../../src/emulator/testing.js';
 import type { UserTokenProvider } from '../../src/feishu/index.js';
@@ -31,6 +32,22 @@ export class SignedInUsers implements UserTokenProvider {
   async refresh(openId: string): Promise<string | undefined> {
     return this.#tokens.get(openId);
   }
+}
+
+/** The shipped config with 张伟 as admin (whom the automation runs as), for bots outside a demo sandbox. */
+export const withAdmin = (env: Record<string, string | undefined>) =>
+  parseConfig({ ...shippedConfig(), admins: [openIdFor('zhangwei')] }, { ...env, LOG_LEVEL: 'silent' });
+
+/** Every user is signed in: tokens from the emulator's OAuth at `url` (for a bot in another process). */
+export function emulatorSignIns(url: string): UserTokenProvider {
+  const app = { appId: DEFAULT_APP_ID, appSecret: DEFAULT_APP_SECRET };
+  const emu = { url, state: { app } } as unknown as Emulator;
+  const tokens = new Map<string, Promise<string>>();
+  const token = (openId: string) => {
+    if (!tokens.has(openId)) tokens.set(openId, loginUser(emu, openId).then((t) => t.access_token));
+    return tokens.get(openId)!;
+  };
+  return { accessToken: token, refresh: token };
 }
 
 export async function onboardingSandbox(o: { admins?: string[]; sandbox?: Parameters<typeof testSandbox>[1] } = {}) {
