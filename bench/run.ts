@@ -3,10 +3,12 @@
  */
 import { run as ack } from './ack.js';
 import { run as contacts } from './contacts.js';
+import { run as onboarding } from './onboarding.js';
 
 const benchmarks: [name: string, run: () => Promise<unknown>][] = [
   ['ack', () => ack()],
   ['contacts', async () => console.table(await contacts())],
+  ['onboarding', async () => console.table([await onboarding()])],
 ];
 
 for (const [name, run] of benchmarks) {

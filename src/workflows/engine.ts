@@ -261,7 +261,8 @@ export class Workflows {
     // `running` already: the driver that set it died mid-call, so its effect may exist.
     let resumed = step.status === 'running';
     for (let attempt = 1; ; attempt++) {
-      run = await this.#save(def, this.#with(run, step.id, { status: 'running', attempts: (run.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1 }));
+      // Not shown: a card update per start would double the calls, and the outcome follows at once.
+      run = await this.#save(def, this.#with(run, step.id, { status: 'running', attempts: (run.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1 }), false);
       try {
         const current = run.steps.find((s) => s.id === step.id)!;
         const outcome = await def.execute(this.#env, run, current, resumed);
@@ -303,9 +304,10 @@ export class Workflows {
   }
 
   /** Persists first, then shows: what the card says is always already durable. */
-  async #save(def: WorkflowDefinition, run: Run): Promise<Run> {
+  async #save(def: WorkflowDefinition, run: Run, show = true): Promise<Run> {
     let saved: Run = { ...run, updatedAt: this.#now() };
     await runs.set(this.#o.store, saved.id, saved);
+    if (!show) return saved;
     try {
       const meta = await def.onChange?.(this.#env, saved);
       if (meta && Object.entries(meta).some(([k, v]) => saved.meta[k] !== v)) {
