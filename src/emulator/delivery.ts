@@ -477,7 +477,13 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
     run(res, userCreatedSchema, req.body, (i: z.infer<typeof userCreatedSchema>) => {
       if (!('user' in i)) {
         const user = state.addUser(i);
-        return { ...summary(delivery.userEvent('contact.user.created_v3', user)), user };
+        try {
+          return { ...summary(delivery.userEvent('contact.user.created_v3', user)), user };
+        } catch (e) {
+          // Nothing was announced (no bot configured): the directory stays as it was.
+          state.users.splice(state.users.indexOf(user), 1);
+          throw e;
+        }
       }
       const user = state.userByOpenId(i.user) ?? state.userByEmail(i.user);
       if (!user) throw new DeliveryError(`no user ${i.user}`);
