@@ -98,6 +98,21 @@ describe('onboarding a new hire', () => {
     await eventually(() => expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card).match(/✓/g)).toHaveLength(6));
   });
 
+  it('Skip step marks a failed step skipped and the run finished, calling nothing again', async () => {
+    const { sb, tokens } = world;
+    await tokens.signIn(userNamed(sb.emulator, '陈静'));
+    const contacts = '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts';
+    await control(sb.emulator, 'faults', { pathPrefix: contacts, code: 1230002 });
+    const hire = await announce(sb.emulator, { name: '秦川', department: 'ops', leader: '张伟' });
+    await run(hire.open_id);
+    const [card] = effectsOf(sb.emulator, hire).progressCards;
+    const tried = sb.emulator.kit.calls.filter((c) => c.path === contacts).length;
+    await control(sb.emulator, 'events/click', { messageId: card!.messageId, by: '张伟', action: 'onboard.skip' });
+    await eventually(async () => expect(statuses((await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!)).toEqual({ ...ALL_DONE, 'hr-contact': 'skipped' }));
+    expect(sb.emulator.kit.calls.filter((c) => c.path === contacts)).toHaveLength(tried);
+    await eventually(() => expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card)).toContain('5/6'));
+  });
+
   it('refuses Retry to someone who may not run /onboard', async () => {
     const { sb, tokens } = world;
     await tokens.signIn(userNamed(sb.emulator, '陈静'));
