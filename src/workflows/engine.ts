@@ -214,9 +214,13 @@ export class Workflows {
     const run = await this.get(id);
     const def = run && this.#defs.get(run.workflow);
     if (!run || !def) return undefined;
-    const step = run.steps.find((s) => s.id === stepId);
-    if (!step || FINISHED.has(step.status) || step.status === 'running') return run;
-    await this.#save(def, this.#with(run, stepId, { status: 'skipped', reason: { zh: '已跳过', en: 'skipped' } }));
+    await this.#locked(id, async () => {
+      const latest = await this.get(id);
+      const step = latest?.steps.find((s) => s.id === stepId);
+      if (!latest || !step || FINISHED.has(step.status)) return false;
+      await this.#save(def, this.#with(latest, stepId, { status: 'skipped', reason: { zh: '已跳过', en: 'skipped' } }));
+      return true;
+    });
     return this.#reopen(id, (s) => s.status === 'blocked');
   }
 
@@ -240,13 +244,34 @@ export class Workflows {
     this.#closed = true;
   }
 
+  /** Under the run's claim, so a driver still at work cannot overwrite the change (or have it overwrite its steps). */
   async #reopen(id: string, which: (s: StepState) => boolean): Promise<Run | undefined> {
-    const run = await this.get(id);
-    const def = run && this.#defs.get(run.workflow);
-    if (!run || !def) return run;
-    const steps = run.steps.map((s): StepState => (which(s) ? { id: s.id, label: s.label, needs: s.needs, status: 'pending', attempts: 0 } : s));
-    await this.#save(def, { ...run, steps });
-    return this.driveEventually(id);
+    const changed = await this.#locked(id, async () => {
+      const run = await this.get(id);
+      const def = run && this.#defs.get(run.workflow);
+      if (!run || !def) return false;
+      const steps = run.steps.map((s): StepState => (which(s) ? { id: s.id, label: s.label, needs: s.needs, status: 'pending', attempts: 0 } : s));
+      await this.#save(def, { ...run, steps });
+      return true;
+    });
+    return changed ? this.driveEventually(id) : this.get(id);
+  }
+
+  /** Runs `fn` holding the run's claim, waiting a few leases for a live driver; false when it never got it. */
+  async #locked(id: string, fn: () => Promise<boolean>): Promise<boolean> {
+    const key = `workflow-run:${id}`;
+    for (let i = 0; i < 6 && !this.#closed; i++) {
+      const claim = await this.#o.store.claim(key, { ttlMs: RUN_TTL_MS, leaseMs: LEASE_MS });
+      if (claim.state === 'fresh' || claim.state === 'resumed') {
+        try {
+          return await fn();
+        } finally {
+          await this.#o.store.abandon(key, claim.holder);
+        }
+      }
+      await this.#sleep(LEASE_MS / 2);
+    }
+    return false;
   }
 
   #ready(run: Run, step: StepState): 'go' | 'blocked' | 'wait' {
