@@ -5,6 +5,7 @@
  */
 import { run as ack } from './ack.js';
 import { run as contacts } from './contacts.js';
+import { run as onboarding } from './onboarding.js';
 import { run as startup } from './startup.js';
 
 interface Target { what: string; figure: string; goal: string; met: boolean }
@@ -39,6 +40,16 @@ const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
       figure: `${(limited.ofLimit * 100).toFixed(0)} %, ${limited.http429} × 429, ${limited.failed} failed`,
       goal: '≥ 95 %, 0 × 429',
       met: limited.ofLimit >= 0.95 && limited.http429 === 0 && limited.failed === 0,
+    }];
+  }],
+  ['onboarding', async () => {
+    const r = await onboarding();
+    console.table([r]);
+    return [{
+      what: 'onboarding 50 hires: all finished, 429s',
+      figure: `${r.finished}/${r.hires} finished, ${(r.ofBound * 100).toFixed(0)} % of ${r.bound}, ${r.http429} × 429`,
+      goal: 'all finished, 0 × 429',
+      met: r.finished === r.hires && r.http429 === 0,
     }];
   }],
 ];

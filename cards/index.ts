@@ -5,3 +5,8 @@ export { progressCard, type ProgressCardInput, type StepState } from './progress
 export { helpCard, type HelpCardInput, type HelpCommand } from './help.js';
 export { welcomeCard, type WelcomeCardInput } from './welcome.js';
 export { formCard, type FormCardInput, type FormField } from './form.js';
+export { onboardProgressCard, type OnboardProgressInput, type OnboardStepState } from './onboard-progress.js';
+export { onboardPlanCard, type OnboardPlanInput } from './onboard-plan.js';
+export { onboardRunsCard, type OnboardRunsInput } from './onboard-runs.js';
+export { hireWelcomeCard } from './hire-welcome.js';
+export { signInNeededCard } from './sign-in-needed.js';

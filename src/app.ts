@@ -33,6 +33,7 @@ import { compose, type Middleware } from './middleware/compose.js';
 import { errorBoundary } from './middleware/error-boundary.js';
 import { ignoreBots } from './middleware/ignore-bots.js';
 import type { Store } from './store/store.js';
+import { Workflows, type WorkflowsOptions } from './workflows/engine.js';
 
 export type CommandHandler<A> = (ctx: CommandContext, args: A) => Promise<void>;
 export type ActionHandler<A> = (ctx: ActionContext, args: A) => Promise<ActionResult | void>;
@@ -69,6 +70,8 @@ export interface AppOptions {
   now?: () => number;
   /** Reference ids on error cards. */
   reference?: () => string;
+  /** Workflow retry tuning (tests shorten the backoff). */
+  workflows?: Pick<WorkflowsOptions, 'maxAttempts' | 'backoffBaseMs'>;
 }
 
 export const DEFAULT_CARD_BUDGET_MS = 2_500;
@@ -108,11 +111,17 @@ export class App implements DeliveryHandler {
   readonly #events = new Map<AppEventName, AnyEventHandler[]>();
   readonly #middleware: Middleware[];
   #bot: Promise<{ openId: string; name: string }> | undefined;
+  /** Durable multi-step runs (onboarding): handlers define them, the bot resumes them at start-up. */
+  readonly workflows: Workflows;
+  /** The configuration the app runs with (handlers describe configured behaviour in their specs). */
+  readonly config: Config;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
+    this.config = opts.config;
     this.#logger = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
+    this.workflows = new Workflows({ store: opts.store, gateway: opts.gateway, config: opts.config, logger: this.#logger, now: this.#now, ...opts.workflows });
     this.#middleware = [errorBoundary(opts.reference), ignoreBots, authorize];
     this.#registerBuiltins();
   }

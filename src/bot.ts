@@ -2,7 +2,7 @@
  * Assembles one bot: store → gateway → app (with every handler family) → HTTP server.
  * `src/main.ts` uses it for the real process; end-to-end tests use it against the emulator.
  */
-import { App } from './app.js';
+import { App, type AppOptions } from './app.js';
 import { statSync } from 'node:fs';
 import { checkConfigNames, ConfigError, type Config } from './config.js';
 import type { DeliveryHandler } from './delivery.js';
@@ -36,6 +36,8 @@ export interface BotOptions {
   gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
   /** Runs accepted deliveries instead of the app (the ack benchmark measures the whole bot with a no-op). */
   handler?: DeliveryHandler;
+  /** Workflow step retry tuning. */
+  workflows?: AppOptions['workflows'];
 }
 
 export interface Bot {
@@ -67,7 +69,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     userTokens: o.userTokens,
     ...o.gateway,
   });
-  const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
+  const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs, workflows: o.workflows });
   registerHandlers(app);
   try {
     checkConfigNames(o.config.app, { rules: app.rules(), commands: app.commands().map(commandKey) });
@@ -86,9 +88,12 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     async listen(port, host = '127.0.0.1') {
       const l = await server.listen(port, host);
       listening = l;
+      // Runs a crash interrupted finish now, in the background: nothing waits for them to start serving.
+      void app.workflows.resumeAll().catch((err: unknown) => logger.error({ err }, 'could not resume workflow runs'));
       return l.url;
     },
     async stop() {
+      app.workflows.close();
       if (listening) await listening.close();
       else await server.shutdown();
       await store.close();

@@ -29,13 +29,57 @@ const rateLimit = z
   .strict()
   .refine((l) => l.perSecond !== undefined || l.perMinute !== undefined, 'set perSecond, perMinute or both');
 
-const onboardingStep = z
+const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, 'must be a chat id such as oc_1a2b3c');
+const address = z.email('must be a mail address such as hr@your-domain');
+export const TEMPLATE_FIELDS: readonly string[] = ['name', 'en_name', 'email', 'department', 'leader', 'job_title'];
+/** Templates may use {name}, {en_name}, {email}, {department}, {leader}, {job_title} of the new hire. */
+const template = z.string().min(1).refine((t) => [...t.matchAll(/\{([a-z_]+)\}/g)].every((m) => TEMPLATE_FIELDS.includes(m[1]!)),
+  { message: 'unknown {field}: use {name}, {en_name}, {email}, {department}, {leader} or {job_title}' });
+
+/** What every step has: its id (for progress, Retry and Skip), the steps it needs done first, the departments it is for. */
+const stepBase = {
+  id: z.string().regex(NAME, NAME_RULE),
+  /** Ids of earlier steps that must be done first: when one fails, this step waits instead of running. */
+  needs: z.array(z.string()).default([]),
+  /** Department ids (od-…) or names from `onboarding.departments`: the step runs only for hires in one of them. */
+  departments: z.array(z.string().min(1)).optional(),
+};
+
+const onboardingStep = z.discriminatedUnion('kind', [
+  z.object({ ...stepBase, kind: z.literal('add-to-chats'), chats: z.array(chatId).min(1) }).strict(),
+  z.object({ ...stepBase, kind: z.literal('team-chat'), name: template, description: template.optional() }).strict(),
+  z.object({ ...stepBase, kind: z.literal('mailgroups'), mailgroups: z.array(address).min(1) }).strict(),
+  z.object({ ...stepBase, kind: z.literal('mail-contact'), mailbox: address }).strict(),
+  z.object({ ...stepBase, kind: z.literal('welcome-draft'), sender: openId, subject: template, body: template }).strict(),
+  z.object({ ...stepBase, kind: z.literal('welcome-card'), title: template, body: template }).strict(),
+], { error: 'kind must be one of add-to-chats, team-chat, mailgroups, mail-contact, welcome-draft, welcome-card' });
+export type OnboardingStep = z.infer<typeof onboardingStep>;
+
+const onboarding = z
   .object({
-    id: z.string().regex(NAME, NAME_RULE),
-    /** The command the step runs, written as a user would type it; {placeholders} come from the new user. */
-    run: z.string().startsWith('/', 'must be a command such as "/group create ..."'),
+    enabled: z.boolean().default(true),
+    /** Where progress cards go (a chat the bot is in). */
+    adminChat: chatId.optional(),
+    /** Department id → display name, for {department} and for `departments` filters by name. */
+    departments: z.record(z.string(), z.string()).default({}),
+    /**
+     * Whom the contact.user.created_v3 automation acts as: checked against commands.onboard.allow like a person
+     * typing /onboard (default: the first admin).
+     */
+    runAs: openId.optional(),
+    steps: z.array(onboardingStep).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    const seen = new Set<string>();
+    o.steps.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
+      for (const n of s.needs) {
+        if (!seen.has(n)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'needs'], message: `"${n}" must be the id of an earlier step` });
+      }
+      seen.add(s.id);
+    });
+  });
 
 export const appConfigSchema = z
   .object({
@@ -46,13 +90,7 @@ export const appConfigSchema = z
       })
       .default({}),
     commands: z.record(z.string(), z.object({ allow: z.array(principal).min(1) }).strict()).default({}),
-    onboarding: z
-      .object({
-        enabled: z.boolean().default(true),
-        steps: z.array(onboardingStep).default([]),
-      })
-      .strict()
-      .default({ enabled: true, steps: [] }),
+    onboarding: onboarding.default({ enabled: true, departments: {}, steps: [] }),
     rateLimits: z.record(z.string(), rateLimit)
       .superRefine((limits, ctx) => {
         for (const name of Object.keys(limits)) {

@@ -28,6 +28,7 @@ async function runSandbox(config: Config, logger: Logger): Promise<void> {
     host: config.env.HOST,
     logger,
     console: true,
+    demo: true,
   });
   process.stdout.write(sandboxBanner(sb));
   shutdownOnSignals({ shutdown: () => sb.close() }, logger);

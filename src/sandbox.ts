@@ -25,8 +25,13 @@ export interface SandboxOptions {
   cardBudgetMs?: number;
   /** Serve the browser console at `/` on the bot's port (npm start; tests that drive a browser). */
   console?: boolean;
+  /**
+   * The demo world of `npm start`: the emulator's standing chats and mail group (which the shipped onboarding
+   * workflow names), and, when app.config.json names no admins, the first seeded user (张伟) as admin.
+   */
+  demo?: boolean;
   /** Passed to createBot (tests and benchmarks tune retries, timeouts and the inbox). */
-  bot?: Pick<BotOptions, 'gateway' | 'inbox' | 'timeoutMs'>;
+  bot?: Pick<BotOptions, 'gateway' | 'inbox' | 'timeoutMs' | 'userTokens' | 'workflows'>;
 }
 
 export interface Sandbox {
@@ -49,11 +54,13 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
   const host = o.host ?? '127.0.0.1';
   // Bundled first: a console that cannot be built stops start-up before anything is listening.
   const consoleAssets = o.console ? await bundleConsole() : undefined;
-  const emulator = await startEmulator({ port: o.emulatorPort ?? 0, host, timeScale: o.timeScale });
+  const emulator = await startEmulator({ port: o.emulatorPort ?? 0, host, timeScale: o.timeScale, standing: o.demo });
+  const demoAdmin = o.demo && base.app.admins.length === 0 ? emulator.state.users[0]?.open_id : undefined;
   const encryptKey = randomBytes(16).toString('hex');
   const verificationToken = randomBytes(16).toString('hex');
   const config: Config = {
     ...base,
+    ...(demoAdmin ? { app: { ...base.app, admins: [demoAdmin] } } : {}),
     env: {
       ...base.env,
       FEISHU_APP_ID: emulator.state.app.appId,
@@ -110,12 +117,17 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
 }
 
 /** What `npm start` prints: the console first, then the wiring for those who want it. */
-export function sandboxBanner(sb: Pick<Sandbox, 'botUrl' | 'consoleUrl' | 'emulator'>): string {
+export function sandboxBanner(sb: Pick<Sandbox, 'botUrl' | 'consoleUrl' | 'emulator' | 'config'>): string {
+  const admins = sb.config.app.admins.map((id) => sb.emulator.state.userByOpenId(id)?.name ?? id).join(', ') || '—';
   return `
 feishu-ops-bot sandbox: open ${sb.consoleUrl ?? `${sb.botUrl}/`} to chat with the bot
   (no FEISHU_APP_ID / FEISHU_APP_SECRET set: a local Feishu emulator stands in for Feishu)
   emulator  ${sb.emulator.url}   control API under /_emulator/ (README)
   webhooks  ${sb.botUrl}/webhook/event   ${sb.botUrl}/webhook/card
+  admins    ${admins} (may run /onboard)
+  new hire  console "Controls", or: curl -X POST ${sb.emulator.url}/_emulator/events/user-created \\
+              -H 'content-type: application/json' -d '{"name":"孙悦","enName":"Sun Yue","department":"ops","leader":"张伟","jobTitle":"SRE"}'
+            runs the onboarding workflow; progress shows in the chat 入职管理 Onboarding admins
 Ctrl+C stops both.
 `;
 }

@@ -414,7 +414,17 @@ const clickSchema = z
   .strict();
 const botAddedSchema = z.object({ chatId: z.string(), by: z.string() }).strict();
 const menuSchema = z.object({ by: z.string(), eventKey: z.string().min(1).max(30) }).strict();
-const userCreatedSchema = z.object({ user: z.string() }).strict();
+/** An existing user (`user`: open_id or email), or a new one added to the directory first (`name`, `department`…). */
+const userCreatedSchema = z.union([
+  z.object({ user: z.string() }).strict(),
+  z.object({
+    name: z.string().min(1).max(64),
+    enName: z.string().min(1).max(64).optional(),
+    department: z.string().min(1),
+    leader: z.string().min(1).optional(),
+    jobTitle: z.string().max(64).optional(),
+  }).strict(),
+], { error: 'give {"user": open_id or email} for a user in the directory, or {"name", "department", "leader"?, "enName"?, "jobTitle"?} for a new one' });
 
 /** Control routes for delivery: configure the bot, then inject what users do. */
 export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): express.Router {
@@ -465,6 +475,16 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
   r.post('/_emulator/events/menu', (req, res) => run(res, menuSchema, req.body, (i: z.infer<typeof menuSchema>) => summary(delivery.menu(i))));
   r.post('/_emulator/events/user-created', (req, res) =>
     run(res, userCreatedSchema, req.body, (i: z.infer<typeof userCreatedSchema>) => {
+      if (!('user' in i)) {
+        const user = state.addUser(i);
+        try {
+          return { ...summary(delivery.userEvent('contact.user.created_v3', user)), user };
+        } catch (e) {
+          // Nothing was announced (no bot configured): the directory stays as it was.
+          state.users.splice(state.users.indexOf(user), 1);
+          throw e;
+        }
+      }
       const user = state.userByOpenId(i.user) ?? state.userByEmail(i.user);
       if (!user) throw new DeliveryError(`no user ${i.user}`);
       return summary(delivery.userEvent('contact.user.created_v3', user));

@@ -33,6 +33,8 @@ export interface EmulatorOptions {
   timeScale?: number;
   appId?: string;
   appSecret?: string;
+  /** Seed the demo sandbox's standing chats and mail group (seed.ts STANDING). */
+  standing?: boolean;
   /** Route modules to serve instead of DEFAULT_MODULES (a module under test can be mounted alone). */
   modules?: readonly RouteModule[];
 }
@@ -53,7 +55,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   if (!/^cli_[0-9a-fA-F]{16}$/.test(appId)) {
     throw new Error(`appId "${appId}" must look like cli_ followed by 16 hex digits (the SDK's WSClient checks it)`);
   }
-  const state = new EmulatorState({ appId, appSecret: opts.appSecret ?? DEFAULT_APP_SECRET, clock: new EmulatorClock(opts.timeScale ?? 1) });
+  const state = new EmulatorState({ appId, appSecret: opts.appSecret ?? DEFAULT_APP_SECRET, clock: new EmulatorClock(opts.timeScale ?? 1), standing: opts.standing });
   const kit = new Kit(state);
   const app = createEmulatorApp(kit, opts.modules ?? DEFAULT_MODULES);
   const host = opts.host ?? DEFAULT_HOST;

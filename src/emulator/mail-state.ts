@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { encodeBase64Url, type EmlSummary } from './mime.js';
+import { STANDING } from './seed.js';
 import { randomId, type StateSection } from './state.js';
 
 const count = z.number().int().min(0);
@@ -126,7 +127,19 @@ export class MailState implements StateSection {
   readonly sent: SentMail[] = [];
   private nextContactId = 7_256_274_576_546_463_000n;
 
-  constructor(private readonly now: () => number) {}
+  /** `standing`: seed the demo's all-staff mail group (seed.ts STANDING), again after every reset. */
+  constructor(private readonly now: () => number, private readonly standing = false) {
+    this.seedStanding();
+  }
+
+  private seedStanding(): void {
+    if (!this.standing) return;
+    const g = STANDING.allStaff;
+    this.mailgroups.set(g.mailgroupId, {
+      mailgroup_id: g.mailgroupId, email: g.email, name: g.name, description: '', who_can_send_mail: 'ALL_INTERNAL_USERS',
+      members: new Map(), createdAt: this.now(),
+    });
+  }
 
   setLimits(patch: unknown): MailLimits {
     this.limits = { ...this.limits, ...mailLimitsSchema.partial().parse(patch) };
@@ -189,6 +202,7 @@ export class MailState implements StateSection {
     this.contacts.clear();
     this.drafts.clear();
     this.sent.length = 0;
+    this.seedStanding();
   }
 
   snapshot(): unknown {

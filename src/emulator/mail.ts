@@ -52,7 +52,7 @@ function mailgroupView(g: Mailgroup) {
 }
 
 export function mailRoutes(kit: Kit): express.Router {
-  const mail = new MailState(() => kit.clock.now());
+  const mail = new MailState(() => kit.clock.now(), kit.state.standing);
   kit.state.registerSection('mail', mail);
   const r = kit.routes();
   const { state } = kit;

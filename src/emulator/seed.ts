@@ -62,7 +62,21 @@ const SPECS: UserSpec[] = [
 ];
 
 export function seedUsers(): SeedUser[] {
-  return SPECS.map((s, i) => ({
+  return SPECS.map((s, i) => userOf(s, i));
+}
+
+/** Department key (ops, eng, hr) or id → id; undefined when it names none. */
+export function departmentId(ref: string): string | undefined {
+  return (DEPARTMENTS as Record<string, string>)[ref] ?? (Object.values(DEPARTMENTS).includes(ref as never) ? ref : undefined);
+}
+
+/** A user joining the directory later (the new-hire control): ids derived from `key` like the seeded ones. */
+export function newUser(o: { key: string; name: string; en: string; dept: string; leaderUserId: string; title: string; n: number }): SeedUser {
+  return { ...userOf({ key: o.key, name: o.name, en: o.en, dept: o.dept, title: o.title }, o.n), leader_user_id: o.leaderUserId };
+}
+
+function userOf(s: UserSpec, i: number): SeedUser {
+  return {
     open_id: openIdFor(s.key),
     union_id: `on_${hex(`union:${s.key}`, 32)}`,
     user_id: hex(`user:${s.key}`, 8),
@@ -78,8 +92,18 @@ export function seedUsers(): SeedUser[] {
     tenant_key: s.otherTenant ? OTHER_TENANT_KEY : TENANT_KEY,
     resigned: s.resigned ?? false,
     invisible: s.invisible ?? false,
-  }));
+  };
 }
+
+/**
+ * Standing objects of the demo sandbox (`startEmulator({ standing: true })`): an all-hands chat, an onboarding
+ * admin chat and an all-staff mail group with fixed ids, so app.config.json's default workflow can name them.
+ */
+export const STANDING = {
+  allHands: { chatId: `oc_${hex('chat:all-hands', 32)}`, name: '全员群 All hands', owner: 'zhangwei', members: ['lina', 'wangfang', 'liuyang', 'chenjing', 'yanglei'] },
+  admins: { chatId: `oc_${hex('chat:onboarding-admins', 32)}`, name: '入职管理 Onboarding admins', owner: 'chenjing', members: ['zhangwei'] },
+  allStaff: { mailgroupId: hex('mailgroup:all-staff', 16), email: `all-staff@${MAIL_DOMAIN}`, name: '全员 All staff' },
+} as const;
 
 /** Other bots installed in the tenant (bot_id_list may name them). */
 export const OTHER_BOTS = [

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { EmulatorClock } from './clock.js';
 import {
-  APP_NAME, DEFAULT_APP_ID, DEFAULT_APP_SECRET, MAIL_DOMAIN, TENANT_KEY, botOpenId, seedUsers, type SeedUser,
+  APP_NAME, DEFAULT_APP_ID, DEFAULT_APP_SECRET, MAIL_DOMAIN, STANDING, TENANT_KEY, botOpenId, departmentId, newUser, openIdFor, seedUsers,
+  type SeedUser,
 } from './seed.js';
 
 export type { SeedUser };
@@ -129,12 +130,27 @@ export interface StateOptions {
   appId?: string;
   appSecret?: string;
   clock?: EmulatorClock;
+  /** Seed the demo sandbox's standing chats and mail group (seed.ts STANDING), again after every reset. */
+  standing?: boolean;
+}
+
+/** A user added to the directory at run time (POST /_emulator/events/user-created with `name`). */
+export interface NewUserInput {
+  name: string;
+  enName?: string;
+  /** ops, eng, hr or a department id. */
+  department: string;
+  /** The leader: open_id, email or name of a user already in the directory. */
+  leader?: string;
+  jobTitle?: string;
 }
 
 export class EmulatorState {
   readonly app: AppIdentity;
   readonly clock: EmulatorClock;
-  readonly users: readonly SeedUser[];
+  /** The seeded directory, plus users added at run time (reset removes those). */
+  readonly users: SeedUser[];
+  readonly standing: boolean;
   readonly chats = new Map<string, Chat>();
   readonly messages = new Map<string, Message>();
   readonly cardTokens = new Map<string, CardToken>();
@@ -158,6 +174,29 @@ export class EmulatorState {
     };
     this.clock = opts.clock ?? new EmulatorClock();
     this.users = seedUsers();
+    this.standing = opts.standing ?? false;
+    this.seedStanding();
+  }
+
+  /** Adds a user to the directory (a new hire), in a department and under a leader that must exist. */
+  addUser(input: NewUserInput): SeedUser {
+    const dept = departmentId(input.department);
+    if (!dept) throw new Error(`unknown department "${input.department}": use ops, eng, hr or a department id`);
+    const leader = input.leader === undefined
+      ? undefined
+      : this.userByOpenId(input.leader) ?? this.userByEmail(input.leader) ?? this.users.find((u) => u.name === input.leader || u.en_name === input.leader);
+    if (input.leader !== undefined && !leader) throw new Error(`no leader ${input.leader} in the directory`);
+    const n = this.users.length;
+    const key = `hire:${n}:${input.name}`;
+    const slug = (input.enName ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '.').replace(/^\.+|\.+$/g, '') || `hire${n}`;
+    const user = newUser({
+      key, name: input.name, en: input.enName ?? input.name, dept, leaderUserId: leader?.user_id ?? '', title: input.jobTitle ?? '', n,
+    });
+    // Readable, unique addresses (the key-derived ones would be hashes).
+    const local = this.users.some((u) => u.email.startsWith(`${slug}@`)) ? `${slug}${n}` : slug;
+    const added = { ...user, email: `${local}@example.com`, enterprise_email: `${local}@${this.app.mailDomain}` };
+    this.users.push(added);
+    return added;
   }
 
   now(): number {
@@ -279,7 +318,21 @@ export class EmulatorState {
     this.refreshTokens.clear();
     this.chatUuids.clear();
     this.messageUuids.clear();
+    this.users.splice(0, this.users.length, ...seedUsers());
     for (const s of this.sections.values()) s.reset();
+    this.seedStanding();
+  }
+
+  /** The chats of seed.ts STANDING, when this emulator has them (the mail group is seeded by the mail module). */
+  private seedStanding(): void {
+    if (!this.standing) return;
+    for (const c of [STANDING.allHands, STANDING.admins]) {
+      this.chats.set(c.chatId, {
+        chatId: c.chatId, chatMode: 'group', chatType: 'private', name: c.name, description: '',
+        ownerId: openIdFor(c.owner), ownerIdType: 'open_id', members: new Set([c.owner, ...c.members].map(openIdFor)), managers: new Set(),
+        bots: new Set([this.app.appId]), createdAt: this.now(), settings: {},
+      });
+    }
   }
 
   snapshot(): Record<string, unknown> {

@@ -10,7 +10,7 @@ export const DIRECTORY_TTL_MS = 5 * 60_000;
 export function cachedDirectory(port: DirectoryPort, ttlMs = DIRECTORY_TTL_MS, now?: () => number): DirectoryPort {
   const users = new TtlCache<FeishuUser>(ttlMs, 10_000, now);
   return {
-    getUser: (openId) => users.get(openId, () => port.getUser(openId)),
+    getUser: (id, idType = 'open_id') => users.get(`${idType}:${id}`, () => port.getUser(id, idType)),
     openIdsByEmail: (emails) => port.openIdsByEmail(emails),
   };
 }

@@ -54,7 +54,8 @@ export interface MailboxPort {
 }
 
 export interface DirectoryPort {
-  getUser(openId: string): Promise<FeishuUser>;
+  /** By open_id, or by user_id (a leader, as `leader_user_id` names them). */
+  getUser(id: string, idType?: 'open_id' | 'user_id'): Promise<FeishuUser>;
   /** Each email's open_id, or undefined when the user is unknown or not visible to the app. */
   openIdsByEmail(emails: string[]): Promise<Map<string, string | undefined>>;
 }

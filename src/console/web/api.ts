@@ -111,7 +111,8 @@ export const api = {
   say: (from: string, text: string, chatId?: string) => post('/_emulator/events/message', { from, text, ...(chatId ? { chatId } : {}) }, sentMessageSchema),
   click: (input: { messageId: string; by: string; action?: string; label?: string; formValue?: Record<string, unknown> }) =>
     post('/_emulator/events/click', input, clickResultSchema),
-  newHire: (user: string) => post('/_emulator/events/user-created', { user }, okSchema),
+  /** Adds a user to the emulator's directory and pushes contact.user.created_v3 for them. */
+  newHire: (hire: { name: string; department: string; leader: string }) => post('/_emulator/events/user-created', hire, okSchema),
   addFault: (fault: Record<string, unknown>) => post('/_emulator/faults', fault, okSchema),
   clearFaults: () => call('/_emulator/faults', okSchema, { method: 'DELETE' }),
 };

@@ -45,7 +45,11 @@ const composer = new Composer({
 });
 const signIn = h('a', { id: 'sign-in', class: 'btn btn-default', target: '_blank', rel: 'noopener' }, '');
 const signInNote = h('p', { class: 'hint' });
-const hireWho = h('select', { id: 'hire-who', 'aria-label': '新员工 · new hire' });
+const hireName = h('input', { id: 'hire-name', 'aria-label': '新员工姓名 · new hire\'s name', value: '孙悦', size: '8' });
+const hireDept = h('select', { id: 'hire-dept', 'aria-label': '部门 · department' },
+  [['ops', '运维 Ops'], ['eng', '研发 Eng'], ['hr', '人事 HR']].map(([v, label]) => h('option', { value: v! }, label!)));
+/** The new hire's leader (mentor). */
+const hireWho = h('select', { id: 'hire-who', 'aria-label': '导师 · leader' });
 const faultPick = h('select', { id: 'fault-pick', 'aria-label': '故障 · fault' }, FAULTS.map((f, i) => h('option', { value: String(i) }, f.label)));
 const faultToggle = h('input', { type: 'checkbox', id: 'fault-toggle' });
 const faultList = h('pre', { class: 'faults', id: 'faults' });
@@ -72,7 +76,9 @@ function layout(): void {
   const controls = h('section', { class: 'controls' },
     h('h3', {}, '控制 · Controls'),
     h('div', { class: 'control' }, signIn, signInNote),
-    h('div', { class: 'control' }, hireWho, h('button', { class: 'btn btn-default', id: 'new-hire', onclick: () => void newHire() }, '触发入职事件 · Fire new-hire event')),
+    h('div', { class: 'control' }, hireName, hireDept, hireWho,
+      h('button', { class: 'btn btn-default', id: 'new-hire', onclick: () => void newHire() }, '新员工入职 · Add new hire'),
+      h('p', { class: 'hint' }, '加入通讯录并推送 contact.user.created_v3，入职流程的进度卡片发到“入职管理”群 · Adds the user to the directory and pushes contact.user.created_v3; onboarding progress shows in the Onboarding admins chat')),
     h('div', { class: 'control' }, faultPick,
       h('label', { class: 'toggle' }, faultToggle, ' 注入故障 · Inject fault'), faultList));
   faultToggle.addEventListener('change', () => void toggleFault());
@@ -243,8 +249,10 @@ async function press(m: Message, p: Press): Promise<void> {
 
 async function newHire(): Promise<void> {
   try {
-    await api.newHire(hireWho.value);
-    toast(`已推送 contact.user.created_v3 · pushed for ${userName(hireWho.value)}: see Events`, 'success');
+    const name = hireName.value.trim();
+    if (!name) return toast('请填写新员工姓名 · Give the new hire a name', 'error');
+    await api.newHire({ name, department: hireDept.value, leader: hireWho.value });
+    toast(`已推送 contact.user.created_v3 · pushed for ${name}: see Events`, 'success');
   } catch (err) {
     toast((err as Error).message, 'error');
   }

@@ -4,6 +4,8 @@ import type { FeishuClient } from '../client/client.js';
 import { chunks, need, parse } from '../client/wire.js';
 import { emailSchema, openIdSchema } from './shared.js';
 
+const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a user_id');
+
 export const emailsSchema = z.array(emailSchema);
 
 export interface FeishuUser {
@@ -13,15 +15,19 @@ export interface FeishuUser {
   email?: string;
   enterpriseEmail?: string;
   isResigned: boolean;
+  departmentIds?: string[];
+  /** The leader's user_id (not open_id): look them up with `getUser(id, 'user_id')`. */
+  leaderUserId?: string;
+  jobTitle?: string;
 }
 
 export class ContactApi {
   constructor(private readonly c: FeishuClient) {}
 
-  async getUser(openId: string): Promise<FeishuUser> {
-    parse(openIdSchema, openId, 'directory.getUser');
+  async getUser(id: string, idType: 'open_id' | 'user_id' = 'open_id'): Promise<FeishuUser> {
+    parse(idType === 'open_id' ? openIdSchema : userIdSchema, id, 'directory.getUser');
     const res = await this.c.call('user.get', {}, (o) =>
-      this.c.sdk.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } }, o),
+      this.c.sdk.contact.v3.user.get({ path: { user_id: id }, params: { user_id_type: idType } }, o),
     );
     const u = res.data?.user;
     return {
@@ -31,6 +37,9 @@ export class ContactApi {
       email: u?.email || undefined,
       enterpriseEmail: u?.enterprise_email || undefined,
       isResigned: u?.status?.is_resigned ?? false,
+      departmentIds: u?.department_ids ?? [],
+      leaderUserId: u?.leader_user_id || undefined,
+      jobTitle: u?.job_title || undefined,
     };
   }
 

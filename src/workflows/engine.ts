@@ -1,0 +1,357 @@
+/**
+ * Durable workflow runs: a run is an ordered list of steps whose states live in the Store (keyspace `workflow`), so
+ * a run survives a crash and resumes at its first unfinished step. One process drives a run at a time: driving takes
+ * an atomic claim with a lease (renewed while working); a driver that died leaves a lapsed lease, and the next drive
+ * (at start-up, a redelivered trigger, Retry) takes over, telling the step that its earlier attempt may have reached
+ * Feishu (`resumed`), so the step looks before it creates.
+ *
+ *   workflows.define('onboard', { execute, onChange });
+ *   await workflows.start({ id, workflow: 'onboard', subject, input, steps });  // false: the run exists already
+ *   await workflows.drive(id);
+ *
+ * Steps say what they need (`needs`): a step whose need failed is `blocked`, independent steps go on. A transient
+ * failure (error kind `transient`) is retried with backoff, then the step is `failed` with its reason; a step may
+ * answer `waiting` (a person must sign in): `resumeWaiting(openId)` continues it.
+ */
+import { z } from 'zod';
+import type { Bilingual } from '../card.js';
+import type { Config } from '../config.js';
+import type { FeishuPorts } from '../feishu/ports.js';
+import { silentLogger, type Logger } from '../log.js';
+import { keyspace } from '../store/keyspace.js';
+import type { IdempotencyPort, KvPort } from '../store/store.js';
+
+const DAY = 86_400_000;
+/** How long runs are kept (and listed by /onboard status). */
+export const RUN_TTL_MS = 30 * DAY;
+const RECENT_RUNS = 200;
+const LEASE_MS = 5_000;
+
+export const STEP_STATUSES = ['pending', 'running', 'done', 'failed', 'waiting', 'blocked', 'skipped', 'not_applicable'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+const bilingual = z.object({ zh: z.string(), en: z.string() });
+
+const stepState = z.object({
+  id: z.string(),
+  label: bilingual,
+  needs: z.array(z.string()).default([]),
+  status: z.enum(STEP_STATUSES),
+  attempts: z.number().int().min(0),
+  /** What was made or why it did not run, in plain language. */
+  detail: z.string().optional(),
+  reason: bilingual.optional(),
+  /** Whom a waiting step waits for (an open_id). */
+  waitingFor: z.string().optional(),
+  /** What a done step produced (ids), for later steps and for the card. */
+  result: z.record(z.string(), z.string()).optional(),
+});
+export type StepState = z.infer<typeof stepState>;
+
+const runRecord = z.object({
+  id: z.string(),
+  workflow: z.string(),
+  /** Who the run is about (the hire's open_id). */
+  subject: z.string(),
+  subjectName: z.string(),
+  trigger: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  steps: z.array(stepState),
+  /** Owned by the workflow's onChange (e.g. the progress card's message id). */
+  meta: z.record(z.string(), z.string()).default({}),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type Run = z.infer<typeof runRecord>;
+
+const runs = keyspace('workflow', runRecord, RUN_TTL_MS);
+const recent = keyspace('workflow-recent', z.array(z.string()), RUN_TTL_MS);
+
+export type StepOutcome =
+  | { status: 'done'; detail?: string; result?: Record<string, string> }
+  | { status: 'waiting'; waitingFor: string; reason: Bilingual }
+  | { status: 'not_applicable'; reason: Bilingual };
+
+/** A failure with a kind (FeishuError has one): `transient` is retried, the rest fail the step with `explain()`. */
+interface KindedError {
+  kind: string;
+  explain?: () => { problem: Bilingual };
+}
+
+/** What steps act with: the same ports a handler's context carries. */
+export interface WorkflowEnv {
+  gateway: FeishuPorts;
+  store: KvPort & IdempotencyPort;
+  config: Config;
+  logger: Logger;
+}
+
+export interface WorkflowDefinition {
+  /** Performs one step. `resumed`: an earlier attempt of it may have reached Feishu (look before creating). */
+  execute(env: WorkflowEnv, run: Run, step: StepState, resumed: boolean): Promise<StepOutcome>;
+  /** After every state change: show progress. May return meta to keep on the run. */
+  onChange?(env: WorkflowEnv, run: Run): Promise<Record<string, string> | void>;
+}
+
+export interface WorkflowsOptions {
+  store: KvPort & IdempotencyPort;
+  gateway: FeishuPorts;
+  config: Config;
+  logger?: Logger;
+  now?: () => number;
+  /** Tries per step for transient failures (first included). */
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const FINISHED: ReadonlySet<StepStatus> = new Set(['done', 'skipped', 'not_applicable']);
+const SATISFIED = FINISHED;
+
+export const isFinished = (run: Run): boolean => run.steps.every((s) => FINISHED.has(s.status));
+/** Steps a drive would still act on. */
+const actionable = (run: Run): StepState[] => run.steps.filter((s) => s.status === 'pending' || s.status === 'running');
+
+export class Workflows {
+  readonly #o: WorkflowsOptions;
+  readonly #defs = new Map<string, WorkflowDefinition>();
+  readonly #log: Logger;
+  readonly #env: WorkflowEnv;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  /** Writes of the recent-runs index are serialised in this process; the index is a convenience, runs are the truth. */
+  #indexTail: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(o: WorkflowsOptions) {
+    this.#o = o;
+    this.#log = o.logger ?? silentLogger;
+    this.#env = { gateway: o.gateway, store: o.store, config: o.config, logger: this.#log };
+    this.#now = o.now ?? Date.now;
+    this.#sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  define(name: string, def: WorkflowDefinition): void {
+    if (this.#defs.has(name)) throw new Error(`workflow "${name}" is defined twice`);
+    this.#defs.set(name, def);
+  }
+
+  get(id: string): Promise<Run | undefined> {
+    return runs.get(this.#o.store, id);
+  }
+
+  /** Creates the run unless one with this id exists (atomic): false means it was started before. */
+  async start(init: Omit<Run, 'createdAt' | 'updatedAt' | 'meta' | 'steps'> & { steps: Omit<StepState, 'attempts'>[] }): Promise<boolean> {
+    const now = this.#now();
+    const run: Run = { ...init, steps: init.steps.map((s) => ({ ...s, attempts: 0 })), meta: {}, createdAt: now, updatedAt: now };
+    const created = await runs.setIfAbsent(this.#o.store, run.id, run);
+    if (created) await this.#remember(run.id);
+    return created;
+  }
+
+  /** Most recent first. */
+  async list(limit = 20): Promise<Run[]> {
+    const ids = (await recent.get(this.#o.store, 'all')) ?? [];
+    const found = await Promise.all(ids.slice(0, limit).map((id) => this.get(id)));
+    return found.filter((r): r is Run => r !== undefined);
+  }
+
+  /**
+   * Runs the run's actionable steps in order, unless another live driver holds it ('busy'). Resolves with the run
+   * as it stands after this drive.
+   */
+  async drive(id: string): Promise<{ state: 'driven' | 'busy' | 'missing'; run?: Run }> {
+    const key = `workflow-run:${id}`;
+    const claim = await this.#o.store.claim(key, { ttlMs: RUN_TTL_MS, leaseMs: LEASE_MS });
+    if (claim.state === 'busy') return { state: 'busy' };
+    // Runs are never completed in the claim store: the claim is a lock only, and the run record says what is done.
+    if (claim.state === 'done') return { state: 'busy' };
+    const { holder } = claim;
+    const heartbeat = setInterval(() => {
+      this.#o.store.renewClaim(key, holder, LEASE_MS).catch((err: unknown) => this.#log.warn({ err, id }, 'could not renew a run claim'));
+    }, LEASE_MS / 3);
+    try {
+      let run = await this.get(id);
+      if (!run) return { state: 'missing' };
+      const def = this.#defs.get(run.workflow);
+      if (!def) throw new Error(`run ${id} belongs to workflow "${run.workflow}", which is not defined`);
+      run = await this.#save(def, run);
+      for (;;) {
+        const step = actionable(run).find((s) => this.#ready(run!, s) !== 'wait');
+        if (!step) break;
+        if (this.#ready(run, step) === 'blocked') {
+          const failed = step.needs.filter((n) => !SATISFIED.has(run!.steps.find((s) => s.id === n)?.status ?? 'failed'));
+          run = await this.#save(def, this.#with(run, step.id, {
+            status: 'blocked', reason: { zh: `需要先完成：${failed.join('、')}`, en: `needs ${failed.join(', ')} first` },
+          }));
+          continue;
+        }
+        run = await this.#runStep(def, run, step);
+      }
+      return { state: 'driven', run };
+    } finally {
+      clearInterval(heartbeat);
+      await this.#o.store.abandon(key, holder);
+    }
+  }
+
+  /** Drives a run, and again after a lease when another driver (perhaps a dead one) holds it. */
+  async driveEventually(id: string, tries = 6): Promise<Run | undefined> {
+    for (let i = 0; i < tries && !this.#closed; i++) {
+      const r = await this.drive(id);
+      if (r.state !== 'busy') return r.run;
+      await this.#sleep(LEASE_MS / 2);
+    }
+    return this.get(id);
+  }
+
+  /** Failed and blocked steps become pending again; finished steps stay finished. */
+  async retry(id: string): Promise<Run | undefined> {
+    return this.#reopen(id, (s) => s.status === 'failed' || s.status === 'blocked');
+  }
+
+  async skip(id: string, stepId: string): Promise<Run | undefined> {
+    const run = await this.get(id);
+    const def = run && this.#defs.get(run.workflow);
+    if (!run || !def) return undefined;
+    await this.#locked(id, async () => {
+      const latest = await this.get(id);
+      const step = latest?.steps.find((s) => s.id === stepId);
+      if (!latest || !step || FINISHED.has(step.status)) return false;
+      await this.#save(def, this.#with(latest, stepId, { status: 'skipped', reason: { zh: '已跳过', en: 'skipped' } }));
+      return true;
+    });
+    return this.#reopen(id, (s) => s.status === 'blocked');
+  }
+
+  /**
+   * The hook for sign-in: steps waiting for `openId` run again. Returns the ids of the runs it continued.
+   */
+  async resumeWaiting(openId: string): Promise<string[]> {
+    const waiting = (await this.list(RECENT_RUNS)).filter((r) => r.steps.some((s) => s.status === 'waiting' && s.waitingFor === openId));
+    for (const r of waiting) await this.#reopen(r.id, (s) => s.status === 'waiting' && s.waitingFor === openId);
+    return waiting.map((r) => r.id);
+  }
+
+  /** At start-up: every recent run with unfinished work is driven (runs a crash interrupted finish here). */
+  async resumeAll(): Promise<void> {
+    const open = (await this.list(RECENT_RUNS)).filter((r) => actionable(r).length > 0);
+    await Promise.all(open.map((r) => this.driveEventually(r.id).catch((err: unknown) => this.#log.error({ err, run: r.id }, 'could not resume a run'))));
+  }
+
+  /** Stops waiting for busy runs (shutdown); a drive under way finishes its step. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Under the run's claim, so a driver still at work cannot overwrite the change (or have it overwrite its steps). */
+  async #reopen(id: string, which: (s: StepState) => boolean): Promise<Run | undefined> {
+    const changed = await this.#locked(id, async () => {
+      const run = await this.get(id);
+      const def = run && this.#defs.get(run.workflow);
+      if (!run || !def) return false;
+      const steps = run.steps.map((s): StepState => (which(s) ? { id: s.id, label: s.label, needs: s.needs, status: 'pending', attempts: 0 } : s));
+      await this.#save(def, { ...run, steps });
+      return true;
+    });
+    return changed ? this.driveEventually(id) : this.get(id);
+  }
+
+  /** Runs `fn` holding the run's claim, waiting a few leases for a live driver; false when it never got it. */
+  async #locked(id: string, fn: () => Promise<boolean>): Promise<boolean> {
+    const key = `workflow-run:${id}`;
+    for (let i = 0; i < 6 && !this.#closed; i++) {
+      const claim = await this.#o.store.claim(key, { ttlMs: RUN_TTL_MS, leaseMs: LEASE_MS });
+      if (claim.state === 'fresh' || claim.state === 'resumed') {
+        try {
+          return await fn();
+        } finally {
+          await this.#o.store.abandon(key, claim.holder);
+        }
+      }
+      await this.#sleep(LEASE_MS / 2);
+    }
+    return false;
+  }
+
+  #ready(run: Run, step: StepState): 'go' | 'blocked' | 'wait' {
+    const needs = step.needs.map((n) => run.steps.find((s) => s.id === n)?.status ?? 'failed');
+    if (needs.every((s) => SATISFIED.has(s))) return 'go';
+    return needs.some((s) => s === 'failed' || s === 'blocked') ? 'blocked' : 'wait';
+  }
+
+  async #runStep(def: WorkflowDefinition, start: Run, step: StepState): Promise<Run> {
+    const max = this.#o.maxAttempts ?? 4;
+    let run = start;
+    // `running` already: the driver that set it died mid-call, so its effect may exist.
+    let resumed = step.status === 'running';
+    for (let attempt = 1; ; attempt++) {
+      // Not shown: a card update per start would double the calls, and the outcome follows at once.
+      run = await this.#save(def, this.#with(run, step.id, { status: 'running', attempts: (run.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1 }), false);
+      try {
+        const current = run.steps.find((s) => s.id === step.id)!;
+        const outcome = await def.execute(this.#env, run, current, resumed);
+        const patch: Partial<StepState> = outcome.status === 'done'
+          ? { status: 'done', detail: outcome.detail, result: outcome.result, reason: undefined }
+          : outcome.status === 'waiting'
+            ? { status: 'waiting', waitingFor: outcome.waitingFor, reason: outcome.reason }
+            : { status: 'not_applicable', reason: outcome.reason };
+        return await this.#save(def, this.#with(run, step.id, patch));
+      } catch (err) {
+        const kinded = err as Partial<KindedError>;
+        const transient = kinded.kind === 'transient';
+        if (transient && attempt < max) {
+          this.#log.warn({ err, run: run.id, step: step.id, attempt }, 'step failed for now; retrying');
+          await this.#sleep((this.#o.backoffBaseMs ?? 500) * 2 ** (attempt - 1));
+          // A transient failure may have been performed (a lost answer): the next attempt looks first.
+          resumed = true;
+          continue;
+        }
+        if (typeof kinded.kind !== 'string') this.#log.error({ err, run: run.id, step: step.id }, 'step failed with an unexpected error');
+        const reason = typeof kinded.explain === 'function'
+          ? kinded.explain().problem
+          : { zh: '机器人内部出错，请联系管理员', en: 'The bot hit an internal error; ask an admin' };
+        return this.#save(def, this.#with(run, step.id, { status: 'failed', reason }));
+      }
+    }
+  }
+
+  #with(run: Run, stepId: string, patch: Partial<StepState>): Run {
+    return {
+      ...run,
+      steps: run.steps.map((s) => {
+        if (s.id !== stepId) return s;
+        const merged: StepState = { ...s, ...patch };
+        // Fields patched to undefined are dropped, so the record stays valid JSON without them.
+        return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as StepState;
+      }),
+    };
+  }
+
+  /** Persists first, then shows: what the card says is always already durable. */
+  async #save(def: WorkflowDefinition, run: Run, show = true): Promise<Run> {
+    let saved: Run = { ...run, updatedAt: this.#now() };
+    await runs.set(this.#o.store, saved.id, saved);
+    if (!show) return saved;
+    try {
+      const meta = await def.onChange?.(this.#env, saved);
+      if (meta && Object.entries(meta).some(([k, v]) => saved.meta[k] !== v)) {
+        saved = { ...saved, meta: { ...saved.meta, ...meta } };
+        await runs.set(this.#o.store, saved.id, saved);
+      }
+    } catch (err) {
+      // Progress display is best effort: the run's state is already stored.
+      this.#log.warn({ err, run: run.id }, 'could not show workflow progress');
+    }
+    return saved;
+  }
+
+  #remember(id: string): Promise<void> {
+    const next = this.#indexTail.then(async () => {
+      const ids = (await recent.get(this.#o.store, 'all')) ?? [];
+      await recent.set(this.#o.store, 'all', [id, ...ids.filter((x) => x !== id)].slice(0, RECENT_RUNS));
+    });
+    this.#indexTail = next.catch(() => undefined);
+    return next;
+  }
+}
