@@ -4,3 +4,8 @@ export { errorCard, feishuErrorCard, type ErrorCardInput, type ExplainedError } 
 export { progressCard, type ProgressCardInput, type StepState } from './progress.js';
 export { helpCard, type HelpCardInput, type HelpCommand } from './help.js';
 export { welcomeCard, type WelcomeCardInput } from './welcome.js';
+export { signInCard, type SignInCardInput } from './sign-in.js';
+export { signedInCard, type SignedInCardInput } from './signed-in.js';
+export { draftPreviewCard, formatSize, type DraftPreviewInput } from './draft-preview.js';
+export { draftEditCard, type DraftEditInput } from './draft-edit.js';
+export { mailSentCard, type MailSentInput } from './mail-sent.js';

@@ -1,7 +1,8 @@
 /**
  * /contact add <name> [email=…] [phone=…] [company=…] [position=…] [tag=…] [remark=…] [mailbox=me|address]
- * Every length rule of mail-contact-create.md is checked before the call. The bot calls with the tenant token
- * (no user login yet), which cannot say "me": "me" and the default become the requester's own address.
+ * Every length rule of mail-contact-create.md is checked before the call. For "me" (the default) a signed-in
+ * requester's own token is used with mailbox "me"; otherwise the tenant token, which cannot say "me", so "me"
+ * becomes the requester's own address.
  * The API has no idempotency key: `once` records the result per command, so a redelivery answers with the first
  * card; the gateway lists the mailbox's contacts when an attempt went unanswered, and a run resumed after a crash
  * (before its result was recorded) looks there before creating, so neither adds the contact a second time.
@@ -10,7 +11,9 @@ import { z } from 'zod';
 import { errorCard, successCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
+import { asUser } from '../src/feishu/ports.js';
 import { busyCard, chars, failureCard, once, ownMailbox, type Ctx } from './provision.js';
+import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 
 const args = z.object({
   name: chars(64, 1).describe('联系人姓名 / contact name'),
@@ -35,8 +38,9 @@ export const contactAddSpec: CommandSpec<typeof args> = {
 
 const TITLE_FAILED = { zh: '联系人添加失败', en: 'Could not add the contact' };
 
-async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
-  const mailbox = a.mailbox === 'me' ? await ownMailbox(ctx) : a.mailbox;
+async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): Promise<void> {
+  const asSelf = a.mailbox === 'me' && auth !== undefined && (await auth.status(ctx.sender.openId)).signedIn;
+  const mailbox = asSelf ? 'me' : a.mailbox === 'me' ? await ownMailbox(ctx) : a.mailbox;
   if (!mailbox) {
     await ctx.reply(errorCard({
       title: TITLE_FAILED,
@@ -50,7 +54,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
     const done = await once(ctx, 'contact', async (resumed) => {
       const { contactId } = await ctx.gateway.mailbox.createContact(mailbox, {
         name: a.name, mailAddress: a.email, phone: a.phone, company: a.company, position: a.position, tag: a.tag, remark: a.remark,
-      }, { mayExist: resumed });
+      }, { mayExist: resumed, ...(asSelf ? { as: asUser(ctx.sender.openId) } : {}) });
       await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
       const optional = [
         ['邮箱', 'Email', a.email], ['电话', 'Phone', a.phone], ['公司', 'Company', a.company],
@@ -70,10 +74,11 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
     await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在添加联系人', en: 'Adding the contact' }) : done.card);
   } catch (err) {
     await ctx.audit('mail.contact.create', mailbox, 'error', String((err as { code?: unknown }).code ?? 'unknown'));
+    if (auth && needsSignIn(err)) return void await ctx.reply(await signInFor(ctx, auth, ctx.text, err));
     await ctx.reply(failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`));
   }
 }
 
-export function registerContact(app: App): void {
-  app.command('contact add', contactAddSpec, addContact);
+export function registerContact(app: App, auth?: MailAuth): void {
+  app.command('contact add', contactAddSpec, (ctx, a) => addContact(ctx, a, auth));
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseEncryptionKey } from './auth/vault.js';
 import { ENDPOINTS } from './feishu/endpoints.js';
 
 const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as ou_1a2b3c');
@@ -105,6 +106,10 @@ export const envSchema = z.object({
   /** Sandbox only: where the in-process emulator listens; 0 picks a free port, so two sandboxes never collide. */
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** 32 bytes (hex or base64) sealing users' tokens at rest; required with credentials (the sandbox keeps one in DATA_DIR). */
+  TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),
+  /** The bot's public base URL: OAuth redirects to `${PUBLIC_URL}/oauth/callback`. Default http://127.0.0.1:${PORT}. */
+  PUBLIC_URL: z.string().url('must be a URL such as https://bot.example.com').transform((s) => s.replace(/\/+$/, '')).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -139,6 +144,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.
   if (!parsedEnv.success) problems.push(...formatIssues('env', parsedEnv.error));
   if (parsedEnv.success && Boolean(parsedEnv.data.FEISHU_APP_ID) !== Boolean(parsedEnv.data.FEISHU_APP_SECRET)) {
     problems.push('env FEISHU_APP_ID / FEISHU_APP_SECRET: set both to run against Feishu, or neither for the local sandbox');
+  }
+  if (parsedEnv.success && parsedEnv.data.FEISHU_APP_ID) {
+    try {
+      parseEncryptionKey(parsedEnv.data.TOKEN_ENCRYPTION_KEY);
+    } catch (e) {
+      problems.push(`env ${(e as Error).message}`);
+    }
   }
   if (problems.length || !app.success || !parsedEnv.success) throw new ConfigError(problems);
   return { app: app.data, env: parsedEnv.data, sandbox: !parsedEnv.data.FEISHU_APP_ID };

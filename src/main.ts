@@ -3,6 +3,7 @@
  * An invalid configuration exits with code 2 and every problem by its path, without a stack trace.
  */
 import { resolve } from 'node:path';
+import { parseEncryptionKey } from './auth/vault.js';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -34,7 +35,10 @@ async function runSandbox(config: Config, logger: Logger): Promise<void> {
 async function runBot(config: Config, logger: Logger): Promise<void> {
   const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
   if (!appId || !appSecret) throw new Error('unreachable: config validation requires both credentials outside the sandbox');
-  const bot = await createBot({ config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger });
+  const bot = await createBot({
+    config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger,
+    tokenKey: parseEncryptionKey(config.env.TOKEN_ENCRYPTION_KEY), publicUrl: config.env.PUBLIC_URL ?? `http://127.0.0.1:${config.env.PORT}`,
+  });
   const url = await bot.listen(config.env.PORT, '0.0.0.0');
   const port = new URL(url).port;
   process.stdout.write(`
