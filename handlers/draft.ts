@@ -95,7 +95,14 @@ export interface Recipients {
   bcc: Mailbox[];
 }
 
-const splitAddresses = (s: string): string[] => s.split(/[,，;；\s]+/).map((a) => a.trim()).filter(Boolean);
+/** "a@x, 李娜 <lina@y>; b@z": commas or semicolons between entries, a display name before <address>. */
+function parseAddresses(s: string): Mailbox[] {
+  return s.split(/[,，;；]/).flatMap((piece) => {
+    const named = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(piece);
+    if (named) return [{ address: named[2]!.trim(), ...(named[1] ? { name: named[1] } : {}) }];
+    return piece.split(/\s+/).filter(Boolean).map((address) => ({ address }));
+  });
+}
 
 /** Addresses as typed, @mentions as their enterprise mailbox; every unusable entry is named. */
 export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailArgs, 'to' | 'cc' | 'bcc' | 'people'>): Promise<{ ok: true; recipients: Recipients } | { ok: false; problems: Bilingual[] }> {
@@ -108,12 +115,12 @@ export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailAr
       problems.push({ zh: `${field}: ${v.name} 没有企业邮箱`, en: `${field}: ${v.name} has no organisation mailbox` });
       return [];
     }
-    return splitAddresses(v).flatMap((address) => {
-      if (address.startsWith('@')) {
+    return parseAddresses(v).flatMap((m) => {
+      if (m.address.startsWith('@')) {
         problems.push({ zh: `${field}: 每个选项只能 @ 一个人；其他 @ 的人会作为收件人`, en: `${field}: an option takes one @mention; mention others anywhere to add them as recipients` });
         return [];
       }
-      return [{ address }];
+      return [m];
     });
   };
   const to = await resolveOne('to', a.to);
@@ -123,13 +130,16 @@ export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailAr
 }
 
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
-const listOf = (l: Mailbox[]) => l.map((m) => m.address).join(',');
+const listOf = (l: Mailbox[]) => l.map((m) => (m.name ? `${m.name} <${m.address}>` : m.address)).join(', ');
 
 /** The command line that redoes this command once the user has signed in: mentions already resolved, body intact. */
 export function resumeText(command: string, r: Recipients, subject: string, body: string): string {
   const opts = (['to', 'cc', 'bcc'] as const).filter((f) => r[f].length).map((f) => `${f}=${quote(listOf(r[f]))}`);
   return `${command} ${[...opts, `subject=${quote(subject)}`].join(' ')}\n${body}`;
 }
+
+/** The ports take the EML itself and encode it for the wire. */
+export const emlOf = (mail: ComposedMail): Buffer => Buffer.from(mail.raw, 'base64url');
 
 export const problemLines = (problems: MailProblem[]): Bilingual[] => problems.map((p) => ({ zh: p.zh, en: p.en }));
 
@@ -166,7 +176,7 @@ export async function createDraftFor(
   if (sender === 'not_signed_in' || sender === 'no_mailbox') return { ok: false, reason: sender };
   const composed = await composeMail({ from: sender.from, ...input }, seed === undefined ? {} : { messageIdSeed: seed });
   if (!composed.ok) return { ok: false, reason: 'invalid', problems: composed.problems };
-  const { draftId } = await deps.mailbox.createDraft(sender.from.address, composed.mail.raw, { as: asUser(openId) });
+  const { draftId } = await deps.mailbox.createDraft(sender.from.address, emlOf(composed.mail), { as: asUser(openId) });
   const record: DraftRecord = {
     author: openId, mailbox: sender.from.address, fromName: sender.from.name ?? '',
     to: input.to.map((m) => m.address), cc: input.cc.map((m) => m.address), bcc: input.bcc.map((m) => m.address),
@@ -323,7 +333,7 @@ async function save(ctx: ActionContext, auth: MailAuth, a: z.infer<typeof saveDr
   const r = check.record;
   const refused = settled(r);
   if (refused) return refused;
-  const list = (s: string | undefined, old: string[]) => (s === undefined ? old : splitAddresses(s)).map((address) => ({ address }));
+  const list = (s: string | undefined, old: string[]) => (s === undefined ? old.map((address) => ({ address })) : parseAddresses(s));
   const input = { to: list(a.to, r.to), cc: list(a.cc, r.cc), bcc: list(a.bcc, r.bcc), subject: a.subject ?? r.subject, body: a.body ?? r.body };
   const bad = [...input.to, ...input.cc, ...input.bcc].filter((m) => !isMailAddress(m.address));
   const composed = await composeMail({ from: { address: r.mailbox, name: r.fromName }, ...input });
@@ -332,7 +342,7 @@ async function save(ctx: ActionContext, auth: MailAuth, a: z.infer<typeof saveDr
     return { toast: { type: 'error', text: { zh: problems.map((p) => p.zh).join('；') || '地址无效', en: problems.map((p) => p.en).join('; ') || 'Invalid address' } } };
   }
   try {
-    await ctx.gateway.mailbox.updateDraft(r.mailbox, a.draftId, composed.mail.raw, { as: asUser(r.author) });
+    await ctx.gateway.mailbox.updateDraft(r.mailbox, a.draftId, emlOf(composed.mail), { as: asUser(r.author) });
   } catch (err) {
     return { card: await mailFailure(ctx, auth, { zh: '草稿未能更新', en: 'Could not update the draft' }, err) };
   }

@@ -11,7 +11,7 @@ import { isAlreadySent } from '../src/feishu/errors.js';
 import { asUser } from '../src/feishu/ports.js';
 import { composeMail } from '../src/mail/compose.js';
 import {
-  bodyText, dedupeKeyOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, resumeText, senderOf, TITLE_SEND_FAILED,
+  bodyText, dedupeKeyOf, emlOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, resumeText, senderOf, TITLE_SEND_FAILED,
   type MailArgs,
 } from './draft.js';
 import { busyCard, once } from './provision.js';
@@ -46,7 +46,7 @@ async function mailSend(ctx: CommandContext, auth: MailAuth, a: MailArgs): Promi
     const card = (sent: { messageId?: string; threadId?: string }) => mailSentCard({ from: sender.from.address, recipients, subject: subject.trim(), ...sent });
     try {
       const sent = await ctx.gateway.mailbox.sendMail(sender.from.address, {
-        raw: Buffer.from(composed.mail.raw, 'base64url').toString('utf8'), dedupe_key: dedupeKeyOf(ctx),
+        raw: emlOf(composed.mail).toString('utf8'), dedupe_key: dedupeKeyOf(ctx),
       }, { as: asUser(ctx.sender.openId) });
       await ctx.audit('mail.message.send', sender.from.address, 'ok', sent.messageId);
       return card({ messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) });
