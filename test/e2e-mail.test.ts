@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DOC_CODES } from '../src/emulator/codes.js';
 import { cardButtons } from '../src/emulator/delivery.js';
+import { ERROR_TABLE } from '../src/feishu/errors.js';
 import type { Message } from '../src/emulator/state.js';
 import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
@@ -241,5 +243,41 @@ describe('/mail send', () => {
     } finally {
       await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: false });
     }
+  });
+});
+
+describe('each mail error code of the two send pages gets its explanatory card', () => {
+  const codes = (page: 'mail-message-send' | 'mail-draft-send') => DOC_CODES.filter((c) => c.page === page).map((c) => c.code);
+  const MAILBOXES = '/open-apis/mail/v1/user_mailboxes/';
+
+  /** What the card must say for `code`: sent for "already sent" (that is what 1236005 means after our attempt). */
+  function expectExplained(card: unknown, code: number): void {
+    const text = readCard(card);
+    if (code === 1236005) {
+      expect(text).toContain('邮件已发送');
+      return;
+    }
+    expect(text).toContain('邮件未发送');
+    expect(text).toContain(String(code));
+    expect(text).toContain(ERROR_TABLE[code]?.problem.zh);
+    expect(text).toContain(ERROR_TABLE[code]?.problem.en);
+    expect(text).toMatch(/参考编号 · Reference：\S+/);
+  }
+
+  it.each(codes('mail-message-send'))('/mail send answered %i', async (code) => {
+    await signIn();
+    await control(sb.emulator, 'faults', { pathPrefix: MAILBOXES, code, count: 10 });
+    const { reply } = await command('/mail send to=lina@feishu-ops.example subject=错误码 正文');
+    expectExplained(reply.card, code);
+    expect((await mailState()).sent).toHaveLength(0);
+  });
+
+  it.each(codes('mail-draft-send'))('draft Send answered %i', async (code) => {
+    const preview = await draft('/draft to=lina@feishu-ops.example subject=错误码 正文');
+    await control(sb.emulator, 'faults', { pathPrefix: MAILBOXES, code, count: 10 });
+    const r = await click(preview.messageId, 'draft.send');
+    expect(r.status).toBe(200);
+    await eventually(() => expectExplained(sb.emulator.state.messages.get(preview.messageId)?.card, code), 20_000);
+    expect((await mailState()).sent).toHaveLength(0);
   });
 });
