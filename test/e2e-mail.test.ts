@@ -281,3 +281,50 @@ describe('each mail error code of the two send pages gets its explanatory card',
     expect((await mailState()).sent).toHaveLength(0);
   });
 });
+
+describe('user tokens at expiry', () => {
+  const TOKEN = '/open-apis/authen/v2/oauth/token';
+  const refreshCalls = () => sb.emulator.kit.calls.filter((c) => c.path === TOKEN && (c.body as { grant_type?: string }).grant_type === 'refresh_token');
+
+  it('refreshes once for two commands that meet an expired access token', async () => {
+    await signIn();
+    await control(sb.emulator, 'time', { advanceSeconds: 3 * 3600 });
+    const [a, b] = await Promise.all([
+      command('/mail send to=lina@feishu-ops.example subject=一 正文一'),
+      command('/mail send to=lina@feishu-ops.example subject=二 正文二'),
+    ]);
+    expect(readCard(a.reply.card)).toContain('邮件已发送');
+    expect(readCard(b.reply.card)).toContain('邮件已发送');
+    expect(refreshCalls()).toHaveLength(1);
+    expect((await mailState()).sent).toHaveLength(2);
+  });
+
+  it('answers with the sign-in card, resuming the command, when the refresh token was already used', async () => {
+    await signIn();
+    const [refresh] = [...sb.emulator.state.refreshTokens.keys()];
+    const spent = await fetch(new URL(TOKEN, sb.emulator.url), {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: refresh, client_id: sb.emulator.state.app.appId, client_secret: sb.emulator.state.app.appSecret }),
+    });
+    expect(spent.status).toBe(200);
+    await control(sb.emulator, 'time', { advanceSeconds: 3 * 3600 });
+    const { reply, chatId } = await command('/mail send to=lina@feishu-ops.example subject=过期 正文');
+    expect(readCard(reply.card)).toContain('需要登录');
+    expect(readCard(reply.card)).toContain('/mail send');
+    expect((await mailState()).sent).toHaveLength(0);
+    await consent(signInUrl(reply.card), '张伟');
+    await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('邮件已发送'))).toBe(true));
+    expect((await mailState()).sent).toHaveLength(1);
+  });
+});
+
+describe('commands of one user', () => {
+  it('run one at a time, in the order they were sent', async () => {
+    await signIn();
+    const ids = [];
+    for (const n of [1, 2, 3]) ids.push(await sb.say('张伟', `/mail send to=lina@feishu-ops.example subject=顺序${n} 正文`));
+    for (const id of ids) await sb.replies(id);
+    const subjects = await Promise.all((await mailState()).sent.map(async (m) => (await PostalMime.parse(Buffer.from(m.raw, 'base64url'))).subject));
+    expect(subjects).toEqual(['顺序1', '顺序2', '顺序3']);
+  });
+});
