@@ -296,9 +296,16 @@ async function send(ctx: ActionContext, auth: MailAuth, draftId: string): Promis
     return { card: done.card };
   } catch (err) {
     await ctx.audit('mail.draft.send', r.mailbox, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
+    if (needsSignIn(err)) return signInAside(ctx, auth, err);
     const card = await mailFailure(ctx, auth, TITLE_SEND_FAILED, err);
     return { card, toast: { type: 'error', text: { zh: '邮件未发送', en: 'The mail was not sent' } } };
   }
+}
+
+/** A lapsed sign-in on a click: the sign-in card comes as a new message, and the preview stays to click again. */
+async function signInAside(ctx: ActionContext, auth: MailAuth, err: unknown): Promise<ActionResult> {
+  await ctx.send(await signInFor(ctx, auth, undefined, err));
+  return toast('warning', '请先重新登录，然后再点一次', 'Sign in again (see the new card), then click again');
 }
 
 async function discard(ctx: ActionContext, auth: MailAuth, draftId: string): Promise<ActionResult> {
