@@ -1,9 +1,9 @@
 /**
  * The ack path, compared the way a user would: unique encrypted, signed im.message.receive_v1 pushes over loopback to
- *   ours    createServer (verify → persist to SQLite, synchronous=FULL → 200), inbox workers running a no-op handler
+ *   ours    the whole bot (createBot: verify → persist to SQLite, synchronous=FULL → 200), inbox workers running a no-op handler
  *   sdk     the official SDK's adaptExpress + EventDispatcher (verifies, persists nothing) with a no-op handler
  *   express a bare express JSON echo (no verification, nothing persisted): the ceiling of the HTTP stack
- * Each server runs in its own child process so the load generator does not share its event loop. Rounds alternate,
+ * Each server runs in its own child process (bench/ack-server.ts) so the load generator does not share its event loop. Rounds alternate,
  * then a fixed 1,000 events/s run against ours reports its p99. Every 2xx is checked against what the server counted
  * as a valid event, so a push the server rejected cannot pass for throughput. Ours acknowledges before its workers run
  * the handler, so a saturating round leaves a backlog: the next round starts only once it is drained (else it would
@@ -11,28 +11,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as lark from '@larksuiteoapi/node-sdk';
 import autocannon from 'autocannon';
-import express from 'express';
-import { parseConfig } from '../src/config.js';
 import { buildPush, type WirePush } from '../src/emulator/push.js';
-import { silentLogger } from '../src/log.js';
-import { createMetrics } from '../src/metrics.js';
-import { createServer } from '../src/server.js';
-import { SqliteStore } from '../src/store/sqlite.js';
-
-const KINDS = ['ours', 'sdk', 'express'] as const;
-type Kind = (typeof KINDS)[number];
-
-const ENCRYPT_KEY = 'bench-encrypt-key-7Rq';
-const VERIFICATION_TOKEN = 'bench-vtoken-K2p';
-const PATH = '/webhook/event';
+import { ENCRYPT_KEY, KINDS, PATH, VERIFICATION_TOKEN, type Counts, type Kind } from './ack-server.js';
 
 export interface AckOptions {
   rounds?: number;
@@ -45,63 +30,19 @@ export interface AckOptions {
 interface Sample { reqPerSec: number; p50: number; p99: number; ok: number; bad: number; drainSeconds: number }
 type Row = { kind: Kind; reqPerSec: number; p50: number; p99: number };
 
-// ---- servers (child side) ----
-
-interface Served { url: string; counted: () => Promise<number>; pending: () => Promise<number>; close: () => Promise<void> }
-
-async function serve(kind: Kind, dataDir: string): Promise<Served> {
-  const app = express();
-  app.disable('x-powered-by');
-  let count = 0;
-  if (kind === 'ours') {
-    const config = parseConfig({}, { FEISHU_ENCRYPT_KEY: ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN: VERIFICATION_TOKEN });
-    const store = new SqliteStore(join(dataDir, 'bot.sqlite'));
-    const metrics = createMetrics();
-    const server = createServer({
-      config, store, metrics, logger: silentLogger,
-      handler: { handleEvent: async () => {}, handleCard: async () => ({ response: {} }) },
-    });
-    const { url } = await server.listen(0, '127.0.0.1');
-    const accepted = async () => (await metrics.eventsAccepted.get()).values.reduce((n, v) => n + v.value, 0);
-    return { url, counted: accepted, pending: () => server.inbox.depth(), close: async () => { await server.shutdown(); await store.close(); } };
-  }
-  if (kind === 'sdk') {
-    const dispatcher = new lark.EventDispatcher({ encryptKey: ENCRYPT_KEY, verificationToken: VERIFICATION_TOKEN, loggerLevel: lark.LoggerLevel.error })
-      .register({ 'im.message.receive_v1': async () => { count += 1; } });
-    app.post(PATH, express.json(), lark.adaptExpress(dispatcher, { autoChallenge: true }));
-  } else {
-    app.post(PATH, express.json(), (req, res) => {
-      if (typeof (req.body as { encrypt?: unknown }).encrypt === 'string') count += 1;
-      res.json({ msg: 'success' });
-    });
-  }
-  const server = await new Promise<HttpServer>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, counted: async () => count, pending: async () => 0, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-/** Child entry: serve one kind, answer "count" over IPC. */
-async function child(kind: Kind, dataDir: string): Promise<void> {
-  const served = await serve(kind, dataDir);
-  process.on('message', (m: string) => {
-    if (m === 'count') void Promise.all([served.counted(), served.pending()]).then(([count, pending]) => process.send!({ count, pending }));
-    if (m === 'stop') void served.close().then(() => process.exit(0));
-  });
-  process.send!({ url: served.url });
-}
-
 // ---- load (parent side) ----
 
-interface Server { kind: Kind; url: string; proc: ChildProcess; count(): Promise<{ count: number; pending: number }> }
+interface Server { kind: Kind; url: string; proc: ChildProcess; count(): Promise<Counts> }
+
+// Each server in its own process, started the way this file was (compiled: plain node; under tsx: tsx's loader).
+const SERVER_ENTRY = fileURLToPath(new URL(`./ack-server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 async function spawnServer(kind: Kind, dataDir: string): Promise<Server> {
-  const proc = fork(fileURLToPath(import.meta.url), ['serve', kind, dataDir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(SERVER_ENTRY, [kind, dataDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = (await once(proc, 'message')) as [{ url: string }];
   const count = async () => {
     proc.send('count');
-    const [m] = (await once(proc, 'message')) as [{ count: number; pending: number }];
+    const [m] = (await once(proc, 'message')) as [Counts];
     return m;
   };
   return { kind, url: msg.url, proc, count };
@@ -166,7 +107,19 @@ async function load(server: Server, o: { seconds: number; connections: number; r
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, d = 0) => n.toFixed(d).padStart(9);
 
-export async function run(o: AckOptions = {}): Promise<{ rows: Row[]; fixedP99: number }> {
+export interface AckResult {
+  rows: Row[];
+  /** Median req/s ratios. */
+  oursPerSdk: number;
+  oursPerExpress: number;
+  /** Peak resident set of each server process over all rounds, MB. */
+  peakRssMb: Record<Kind, number>;
+  fixedP99: number;
+  /** Answers that were not valid acknowledged events (the rounds' and the fixed run's): any makes the figures suspect. */
+  invalid: number;
+}
+
+export async function run(o: AckOptions = {}): Promise<AckResult> {
   const rounds = o.rounds ?? 3;
   const seconds = o.roundSeconds ?? 5;
   const connections = o.connections ?? 20;
@@ -177,7 +130,7 @@ export async function run(o: AckOptions = {}): Promise<{ rows: Row[]; fixedP99: 
   try {
     console.log(`ack path: ${rounds} rounds × ${seconds} s per server, ${connections} connections, loopback; SQLite in ${dataDir}`);
     console.log('  the same unique encrypted, signed im.message.receive_v1 pushes to each; req/s counts verified 2xx answers:');
-    console.log('  ours    = verify + persist (SQLite, synchronous=FULL) before the 200; 8 inbox workers run a no-op handler');
+    console.log('  ours    = the whole bot: verify + persist (SQLite, synchronous=FULL) before the 200; 8 inbox workers run a no-op handler');
     console.log('  sdk     = adaptExpress + EventDispatcher: verify, no-op handler before the 200, nothing persisted');
     console.log('  express = JSON echo, nothing verified or persisted (ceiling of the HTTP stack)');
     const samples = new Map<Kind, Sample[]>(KINDS.map((k) => [k, []]));
@@ -202,15 +155,20 @@ export async function run(o: AckOptions = {}): Promise<{ rows: Row[]; fixedP99: 
     const by = (k: Kind) => rows.find((r) => r.kind === k)!;
     console.log('\n  server        req/s   p50 ms   p99 ms   (median of rounds)');
     for (const r of rows) console.log(`  ${r.kind.padEnd(8)}${fmt(r.reqPerSec)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}`);
-    console.log(`  ours / sdk     ${(by('ours').reqPerSec / by('sdk').reqPerSec).toFixed(2)}×   (target ≥ 1.00)`);
-    console.log(`  ours / express ${(by('ours').reqPerSec / by('express').reqPerSec).toFixed(2)}×`);
+    const oursPerSdk = by('ours').reqPerSec / by('sdk').reqPerSec;
+    const oursPerExpress = by('ours').reqPerSec / by('express').reqPerSec;
+    console.log(`  ours / sdk     ${oursPerSdk.toFixed(2)}×`);
+    console.log(`  ours / express ${oursPerExpress.toFixed(2)}×`);
     console.log(`  sdk / express  ${(by('sdk').reqPerSec / by('express').reqPerSec).toFixed(2)}×`);
+    const peaks = await Promise.all(servers.map(async (s) => [s.kind, (await s.count()).peakRssMb] as const));
+    const peakRssMb = Object.fromEntries(peaks) as Record<Kind, number>;
+    console.log(`  peak RSS over the rounds: ${peaks.map(([k, mb]) => `${k} ${mb.toFixed(0)} MB`).join(', ')}`);
     const invalid = [...samples.values()].flat().reduce((n, s) => n + s.bad, 0);
     if (invalid) console.log(`  WARNING: ${invalid} answers were not valid acknowledged events: the figures above overstate`);
 
     const fixed = await load(servers[0]!, { seconds: fixedSeconds, connections: 10, rate: fixedRate, expected: fixedRate * fixedSeconds });
-    console.log(`\n  ours at a fixed ${fixedRate} events/s for ${fixedSeconds} s: ${fmt(fixed.reqPerSec).trim()} req/s, p50 ${fixed.p50} ms, p99 ${fixed.p99} ms (target ≤ 20 ms)${fixed.bad ? `, ${fixed.bad} NOT VALID` : ''}`);
-    return { rows, fixedP99: fixed.p99 };
+    console.log(`\n  ours at a fixed ${fixedRate} events/s for ${fixedSeconds} s: ${fmt(fixed.reqPerSec).trim()} req/s, p50 ${fixed.p50} ms, p99 ${fixed.p99} ms${fixed.bad ? `, ${fixed.bad} NOT VALID` : ''}`);
+    return { rows, oursPerSdk, oursPerExpress, peakRssMb, fixedP99: fixed.p99, invalid: invalid + fixed.bad };
   } finally {
     for (const s of servers) {
       s.proc.send('stop');
@@ -221,8 +179,3 @@ export async function run(o: AckOptions = {}): Promise<{ rows: Row[]; fixedP99: 
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'serve') {
-  const [kind, dataDir] = [process.argv[3] as Kind, process.argv[4]];
-  if (!KINDS.includes(kind) || !dataDir) throw new Error(`usage: ack.ts serve <${KINDS.join('|')}> <dataDir>`);
-  await child(kind, dataDir);
-}

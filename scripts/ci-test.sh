@@ -14,7 +14,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-# npm ci rejects this lock file (npm 11 leaves out the other platforms' optional rollup builds); install honours the lock.
-npm install --no-audit --no-fund
+# Exactly the lock file's tree (it lists every platform's optional builds, so this works on any OS).
+npm ci --no-audit --no-fund
 npm run lint
 npm test

@@ -13,6 +13,7 @@ import { SIGN_IN_TTL_MS, SignIn, type CallbackOutcome } from './auth/oauth.js';
 import { Sealer } from './auth/seal.js';
 import { TokenVault } from './auth/vault.js';
 import type { Config } from './config.js';
+import type { DeliveryHandler } from './delivery.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers, utcTime, type MailAuth } from '../handlers/index.js';
@@ -49,6 +50,8 @@ export interface BotOptions {
   publicUrl?: string;
   /** Gateway retry tuning (fault tests, benchmarks). */
   gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
+  /** Runs accepted deliveries instead of the app (the ack benchmark measures the whole bot with a no-op). */
+  handler?: DeliveryHandler;
 }
 
 export interface Bot {
@@ -96,7 +99,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     validMinutes: SIGN_IN_TTL_MS / 60_000,
   };
   registerHandlers(app, { auth });
-  const server = createServer({ config: o.config, store, handler: app, logger, metrics, inbox: o.inbox });
+  const server = createServer({ config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox });
   if (vault && oauth && key) {
     server.app.use(oauthCallbackRouter({
       logger,

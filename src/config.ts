@@ -3,6 +3,7 @@
  * One zod schema for each; an invalid config lists every problem by its path.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEncryptionKey } from './auth/vault.js';
@@ -90,6 +91,8 @@ export const appConfigSchema = z
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
 
+const port = z.coerce.number().int().min(0).max(65535);
+
 export const envSchema = z.object({
   FEISHU_APP_ID: z.string().regex(/^cli_[0-9a-zA-Z]+$/, 'must look like cli_a1b2c3d4e5f6a7b8').optional(),
   FEISHU_APP_SECRET: z.string().min(1).optional(),
@@ -101,10 +104,19 @@ export const envSchema = z.object({
     // The SDK builds `${domain}/open-apis/...`, so a trailing slash would double it.
     .transform((s) => s.replace(/\/+$/, ''))
     .default('https://open.feishu.cn'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: port.default(3000),
+  /** Bind address; unset: all interfaces with credentials (Feishu must reach the webhooks), loopback in the sandbox. */
+  HOST: z
+    .string()
+    .refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(h), 'must be an IP address (0.0.0.0, 127.0.0.1, ::) or a host name')
+    .optional(),
+  /** Scrapers send it as `Authorization: Bearer <token>`; unset: /metrics answers anyone who can reach it. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 16)').optional(),
+  /** Serve /metrics on this port (same HOST) instead of the webhook port. */
+  METRICS_PORT: port.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   /** Sandbox only: where the in-process emulator listens; 0 picks a free port, so two sandboxes never collide. */
-  EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  EMULATOR_PORT: port.default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** 32 bytes (hex or base64) sealing users' tokens at rest; required with credentials (the sandbox keeps one in DATA_DIR). */
   TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),
@@ -151,6 +163,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.
     } catch (e) {
       problems.push(`env ${(e as Error).message}`);
     }
+  }
+  if (parsedEnv.success && parsedEnv.data.METRICS_PORT !== undefined && parsedEnv.data.METRICS_PORT === parsedEnv.data.PORT && parsedEnv.data.PORT !== 0) {
+    problems.push('env METRICS_PORT: must differ from PORT (unset it to serve /metrics on the webhook port)');
   }
   if (problems.length || !app.success || !parsedEnv.success) throw new ConfigError(problems);
   return { app: app.data, env: parsedEnv.data, sandbox: !parsedEnv.data.FEISHU_APP_ID };

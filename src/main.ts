@@ -1,13 +1,13 @@
 /**
  * Start-up: config → (sandbox emulator when there are no credentials) → bot → HTTP.
  * An invalid configuration exits with code 2 and every problem by its path, without a stack trace.
+ * The sandbox (and with it the emulator) is imported only when it runs, so production never loads it.
  */
 import { resolve } from 'node:path';
 import { parseEncryptionKey } from './auth/vault.js';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { sandboxBanner, startSandbox } from './sandbox.js';
 import { shutdownOnSignals } from './server.js';
 
 function configOrExit(): Config {
@@ -21,10 +21,12 @@ function configOrExit(): Config {
 }
 
 async function runSandbox(config: Config, logger: Logger): Promise<void> {
+  const { sandboxBanner, startSandbox } = await import('./sandbox.js');
   const sb = await startSandbox(config, {
     dataDir: resolve(config.env.DATA_DIR, 'sandbox'),
     botPort: config.env.PORT,
     emulatorPort: config.env.EMULATOR_PORT,
+    host: config.env.HOST,
     logger,
     console: true,
   });
@@ -39,14 +41,17 @@ async function runBot(config: Config, logger: Logger): Promise<void> {
     config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger,
     tokenKey: parseEncryptionKey(config.env.TOKEN_ENCRYPTION_KEY), publicUrl: config.env.PUBLIC_URL ?? `http://127.0.0.1:${config.env.PORT}`,
   });
-  const url = await bot.listen(config.env.PORT, '0.0.0.0');
+  const url = await bot.listen(config.env.PORT, config.env.HOST ?? '0.0.0.0');
+  if (!config.env.METRICS_TOKEN && config.env.METRICS_PORT === undefined) {
+    logger.warn('/metrics answers anyone who can reach the webhook port: set METRICS_TOKEN, METRICS_PORT or both');
+  }
   const port = new URL(url).port;
   process.stdout.write(`
 feishu-ops-bot is running for app ${appId} against ${domain}.
 Paste these into the Feishu developer console (replace the host with this server's public address):
   事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
   卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card
-Health: ${url}/healthz   Metrics: ${url}/metrics
+Health: ${url}/healthz   Metrics: ${bot.server.metricsUrl() ?? `${url}/metrics`}${config.env.METRICS_TOKEN ? ' (bearer token)' : ''}
 `);
   shutdownOnSignals({ shutdown: () => bot.stop() }, logger);
 }

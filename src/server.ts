@@ -1,8 +1,10 @@
 /**
- * The HTTP face of the bot: webhook receiver, GET /healthz, GET /metrics, and a graceful shutdown that stops
+ * The HTTP face of the bot: webhook receiver, GET /healthz, GET /metrics (optionally on its own port, optionally
+ * behind a bearer token), and a graceful shutdown that stops
  * accepting, lets running handlers finish up to a deadline and leaves the rest in the store for the next start.
  * Nothing here needs a clean shutdown to stay correct: the inbox resumes whatever a crash leaves behind.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
@@ -37,10 +39,22 @@ export interface Listening {
 export interface BotServer {
   app: express.Express;
   inbox: Inbox;
-  /** Starts the inbox workers and listens; `host` defaults to all interfaces. */
+  /** Starts the inbox workers and listens (and on METRICS_PORT when set); `host` defaults to all interfaces. */
   listen(port: number, host?: string): Promise<Listening>;
+  /** Where GET /metrics answers once listening. */
+  metricsUrl(): string | undefined;
   shutdown(): Promise<void>;
 }
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+/** Constant time whatever the lengths: both sides are hashed first. */
+const sameToken = (expected: string, header: string | undefined): boolean =>
+  header?.startsWith('Bearer ') === true && timingSafeEqual(digest(expected), digest(header.slice('Bearer '.length)));
+
+const urlOf = (server: Server): string => {
+  const { address, port } = server.address() as AddressInfo;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+};
 
 export function createServer(deps: ServerDeps): BotServer {
   const { config, store, handler, logger, metrics } = deps;
@@ -86,14 +100,24 @@ export function createServer(deps: ServerDeps): BotServer {
     }
   });
 
-  app.get('/metrics', async (_req, res) => {
+  const { METRICS_TOKEN: metricsToken, METRICS_PORT: metricsPort } = config.env;
+  const metricsRoute: express.RequestHandler = async (req, res) => {
+    if (metricsToken !== undefined && !sameToken(metricsToken, req.headers.authorization)) {
+      logger.warn({ ip: req.ip, sent: req.headers.authorization !== undefined }, 'metrics refused: no bearer token or not METRICS_TOKEN');
+      return res.status(401).set('www-authenticate', 'Bearer realm="metrics"')
+        .json({ error: 'unauthorized', message: 'this endpoint needs the metrics bearer token: Authorization: Bearer <token>' });
+    }
     try {
       metrics.queueDepth.set(await inbox.depth());
     } catch (err) {
       logger.warn({ err }, 'metrics: queue depth unavailable');
     }
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+    return res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+  // On its own port, the webhook port does not answer /metrics at all, so a firewall rule can keep it private.
+  const metricsApp = metricsPort === undefined ? app : express().disable('x-powered-by');
+  metricsApp.get('/metrics', metricsRoute);
+  let metricsUrl: string | undefined;
 
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
@@ -111,21 +135,26 @@ export function createServer(deps: ServerDeps): BotServer {
     return stopping;
   };
 
-  const listen = (port: number, host?: string) =>
-    new Promise<Listening>((resolve, reject) => {
+  const bind = (target: express.Express, port: number, host: string | undefined) =>
+    new Promise<Server>((resolve, reject) => {
       const onListening = (err?: Error) => {
         if (err) return reject(err);
         servers.add(server);
-        inbox.start();
-        const { address, port: bound } = server.address() as AddressInfo;
-        const shown = address.includes(':') ? `[${address}]` : address;
-        logger.info({ port: bound }, 'listening');
-        resolve({ url: `http://${shown}:${bound}`, close: shutdown });
+        resolve(server);
       };
-      const server = host === undefined ? app.listen(port, onListening) : app.listen(port, host, onListening);
+      const server = host === undefined ? target.listen(port, onListening) : target.listen(port, host, onListening);
     });
 
-  return { app, inbox, listen, shutdown };
+  const listen = async (port: number, host?: string): Promise<Listening> => {
+    const server = await bind(app, port, host);
+    const url = urlOf(server);
+    metricsUrl = `${metricsPort === undefined ? url : urlOf(await bind(metricsApp, metricsPort, host))}/metrics`;
+    inbox.start();
+    logger.info({ url, metrics: metricsUrl, metricsToken: metricsToken !== undefined }, 'listening');
+    return { url, close: shutdown };
+  };
+
+  return { app, inbox, listen, metricsUrl: () => metricsUrl, shutdown };
 }
 
 /** SIGTERM / SIGINT run the graceful shutdown once, then exit. */

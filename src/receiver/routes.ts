@@ -36,10 +36,10 @@ export function receiverRouter(deps: ReceiverDeps): express.Router {
   const router = express.Router();
   const rawBody = express.raw({ type: () => true, limit: deps.bodyLimitBytes });
 
-  const refuse = (req: Request, res: Response, status: RejectStatus | 503, reason: RejectReason | 'shutting_down', detail: string) => {
+  const refuse = (req: Request, res: Response, status: RejectStatus | 503, reason: RejectReason | 'shutting_down', detail: string, hint?: string) => {
     metrics.eventsRejected.inc({ reason });
-    // Path, reason and peer only: the body and headers may carry tokens.
-    logger.warn({ path: req.path, status, reason, detail, ip: req.ip }, 'push rejected');
+    // Path, reason and peer only: the body and headers may carry tokens. The hint names settings, so it stays here.
+    logger.warn({ path: req.path, status, reason, detail, hint, ip: req.ip }, 'push rejected');
     res.status(status).json({ error: reason, message: detail });
   };
 
@@ -47,7 +47,7 @@ export function receiverRouter(deps: ReceiverDeps): express.Router {
     if (!deps.accepting()) return refuse(req, res, 503, 'shutting_down', 'the bot is shutting down; Feishu will re-push');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const result = verifyPush({ rawBody: body, headers: req.headers, now: deps.now(), endpoint }, deps.secrets);
-    if (!result.ok) return refuse(req, res, result.status, result.reason, result.detail);
+    if (!result.ok) return refuse(req, res, result.status, result.reason, result.detail, result.hint);
     // Answered before the store is touched: Feishu allows 1 s for url_verification.
     if (result.kind === 'challenge') return res.json({ challenge: result.challenge });
 

@@ -31,8 +31,10 @@ export interface Rejection {
   ok: false;
   status: RejectStatus;
   reason: RejectReason;
-  /** What is wrong and how to fix it; never contains a secret or the body. */
+  /** What is wrong, for the caller: never a secret, the body or the name of a setting. */
   detail: string;
+  /** For the operator's log only: which setting to fix. */
+  hint?: string;
 }
 
 export type VerifyResult =
@@ -60,7 +62,8 @@ export interface VerifyInput {
   endpoint: 'event' | 'card';
 }
 
-const reject = (status: RejectStatus, reason: RejectReason, detail: string): Rejection => ({ ok: false, status, reason, detail });
+const reject = (status: RejectStatus, reason: RejectReason, detail: string, hint?: string): Rejection =>
+  ({ ok: false, status, reason, detail, hint });
 
 const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   const v = h[name];
@@ -146,7 +149,7 @@ function checkToken(secrets: VerifySecrets, token: string | undefined): Rejectio
   if (secrets.verificationToken === undefined || sameSecret(secrets.verificationToken, token)) return undefined;
   return reject(403, 'bad_token', token === undefined
     ? 'the push carries no verification token'
-    : 'the verification token does not match FEISHU_VERIFICATION_TOKEN');
+    : 'the verification token does not match', 'compare FEISHU_VERIFICATION_TOKEN with the Verification Token in the developer console');
 }
 
 /**
@@ -172,7 +175,8 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
   let authenticated = false;
   if (typeof body === 'object' && body !== null && typeof (body as { encrypt?: unknown }).encrypt === 'string') {
     if (secrets.encryptKey === undefined) {
-      return reject(400, 'no_encrypt_key', 'the push is encrypted but FEISHU_ENCRYPT_KEY is not set: copy it from the developer console');
+      return reject(400, 'no_encrypt_key', 'the push is encrypted but this bot has no Encrypt Key configured',
+        'set FEISHU_ENCRYPT_KEY: copy the Encrypt Key from the developer console');
     }
     encrypted = true;
     // Signed ciphertext is authenticated before it reaches the decrypter.
@@ -224,7 +228,8 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
           'set receiver.legacyCardCallbacks to true in app.config.json only if the app is subscribed to the old callback');
       }
       if (secrets.verificationToken === undefined) {
-        return reject(401, 'no_verification_token', 'legacy card callbacks are signed with the verification token: set FEISHU_VERIFICATION_TOKEN');
+        return reject(401, 'no_verification_token', 'legacy card callbacks are signed with the Verification Token, which this bot has not been given',
+          'set FEISHU_VERIFICATION_TOKEN: copy the Verification Token from the developer console');
       }
       const bad = sha1(secrets.verificationToken);
       return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };

@@ -206,9 +206,12 @@ function drawSignIn(): void {
     : '机器人还没有 /login：这里打开模拟器的授权页，演示同意这一步 · The bot has no /login yet: this opens the emulator\'s authorize page to show the consent step';
 }
 
+/** While a toggle is on its way, a look taken before it landed must not flip the box back. */
+let faultToggling = false;
+
 function drawFaults(): void {
   const faults = state?.faults ?? [];
-  faultToggle.checked = faults.length > 0;
+  if (!faultToggling) faultToggle.checked = faults.length > 0;
   faultList.textContent = faults.length ? faults.map((f) => JSON.stringify(f)).join('\n') : '无故障 · no faults';
 }
 
@@ -248,12 +251,16 @@ async function newHire(): Promise<void> {
 }
 
 async function toggleFault(): Promise<void> {
+  faultToggling = true;
   try {
     if (faultToggle.checked) await api.addFault(FAULTS[Number(faultPick.value)]?.fault ?? {});
     else await api.clearFaults();
   } catch (err) {
     toast(`故障设置失败 · ${(err as Error).message}`, 'error');
   }
+  // A look already under way began before the change: let it finish, then take a fresh one.
+  await polling;
+  faultToggling = false;
   await poll();
 }
 

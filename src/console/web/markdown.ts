@@ -1,9 +1,10 @@
 /**
- * Card markdown → safe DOM: `marked` for the markdown, DOMPurify for the HTML it lets through, then Feishu's own
+ * Card markdown → safe DOM: markdown-it (the library the mail composer uses too) for the markdown, DOMPurify for the
+ * HTML it lets through (card markdown carries Feishu's own tags, so raw HTML must pass the parser), then Feishu's own
  * tags: <font color>, <at id>, <text_tag color>. Colours come from a fixed table, never from the card's text.
  */
 import DOMPurify from 'dompurify';
-import { marked } from 'marked';
+import MarkdownIt from 'markdown-it';
 
 const COLOURS: Record<string, string> = {
   grey: 'var(--grey)', gray: 'var(--grey)', red: 'var(--red)', green: 'var(--green)', blue: 'var(--blue)',
@@ -12,11 +13,13 @@ const COLOURS: Record<string, string> = {
   neutral: 'var(--grey)', default: 'inherit',
 };
 
+const md = new MarkdownIt({ html: true, breaks: true });
+
 const colour = (name: string | null | undefined): string => COLOURS[name ?? ''] ?? 'inherit';
 
 /** `users`: open_id → name, for <at id=ou_…>. */
 export function renderMarkdown(content: string, users: ReadonlyMap<string, string>): HTMLElement {
-  const html = marked.parse(content, { async: false, breaks: true, gfm: true });
+  const html = md.render(content);
   const fragment = DOMPurify.sanitize(html, {
     ADD_TAGS: ['font', 'at', 'text_tag'],
     ADD_ATTR: ['color', 'user_id', 'open_id', 'email'],

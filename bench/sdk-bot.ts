@@ -1,0 +1,38 @@
+/**
+ * The baseline for start-up and memory: the bot the official SDK recommends (node-sdk.md), a Client plus
+ * adaptExpress + EventDispatcher that replies to each message, with GET /healthz so readiness is measured the same
+ * way as ours. Credentials and port come from the same environment variables ours reads.
+ *
+ *   node dist/bench/sdk-bot.js        (bench/startup.ts starts it)
+ */
+import * as lark from '@larksuiteoapi/node-sdk';
+import express from 'express';
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`sdk-bot: set ${name}`);
+  return v;
+};
+
+const client = new lark.Client({ appId: env('FEISHU_APP_ID'), appSecret: env('FEISHU_APP_SECRET'), domain: env('FEISHU_DOMAIN'), loggerLevel: lark.LoggerLevel.error });
+const dispatcher = new lark.EventDispatcher({
+  encryptKey: env('FEISHU_ENCRYPT_KEY'),
+  verificationToken: env('FEISHU_VERIFICATION_TOKEN'),
+  loggerLevel: lark.LoggerLevel.error,
+}).register({
+  'im.message.receive_v1': async (data) => {
+    await client.im.message.reply({
+      path: { message_id: data.message.message_id },
+      data: { msg_type: 'text', content: JSON.stringify({ text: 'received' }) },
+    });
+  },
+});
+
+const app = express();
+app.disable('x-powered-by');
+app.post('/webhook/event', express.json(), lark.adaptExpress(dispatcher, { autoChallenge: true }));
+app.get('/healthz', (_req, res) => {
+  res.json({ ok: true });
+});
+const server = app.listen(Number(env('PORT')), process.env.HOST ?? '127.0.0.1');
+process.once('SIGTERM', () => server.close(() => process.exit(0)));

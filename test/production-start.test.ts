@@ -1,0 +1,112 @@
+/**
+ * The production start as `npm start` runs it: the tsc build, then `node --enable-source-maps dist/src/main.js`,
+ * as a real child process. A loader hook records every ES module the process resolves.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MAIN = join(ROOT, 'dist/src/main.js');
+const CREDENTIALS = {
+  FEISHU_APP_ID: 'cli_a1b2c3d4e5f6a7b8',
+  FEISHU_APP_SECRET: 'test-app-secret',
+  FEISHU_ENCRYPT_KEY: 'test-encrypt-key',
+  TOKEN_ENCRYPTION_KEY: '0123456789abcdef'.repeat(4),
+  // Nothing listens on the discard port: the bot must not call the Open API to start.
+  FEISHU_DOMAIN: 'http://127.0.0.1:9',
+};
+
+let dir: string;
+let hook: string;
+const running: ChildProcess[] = [];
+
+beforeAll(() => {
+  // The same build `npm start` runs first (incremental: quick when dist/ is current).
+  execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  dir = mkdtempSync(join(tmpdir(), 'prod-start-'));
+  writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(process.env.MODULE_LOG, r.url + '\\n');
+  return r;
+}
+`);
+  hook = join(dir, 'register.mjs');
+  writeFileSync(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+}, 180_000);
+
+afterEach(async () => {
+  for (const p of running.splice(0)) {
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGKILL');
+      await once(p, 'exit');
+    }
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Started { proc: ChildProcess; output: () => string; modules: () => string[] }
+
+function start(name: string, env: Record<string, string>): Started {
+  const moduleLog = join(dir, `${name}.modules`);
+  writeFileSync(moduleLog, '');
+  let out = '';
+  const proc = spawn(process.execPath, ['--enable-source-maps', '--import', hook, MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, DATA_DIR: join(dir, name), PORT: '0', LOG_LEVEL: 'info', MODULE_LOG: moduleLog, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(proc);
+  proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+  proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
+  return { proc, output: () => out, modules: () => readFileSync(moduleLog, 'utf8').split('\n').filter(Boolean) };
+}
+
+const printed = (s: Started, pattern: RegExp): Promise<string> =>
+  vi.waitFor(() => {
+    const m = pattern.exec(s.output());
+    if (!m?.[1]) throw new Error(`not printed yet: ${pattern}\n${s.output()}`);
+    return m[1];
+  }, { timeout: 30_000, interval: 50 });
+
+describe('production start (compiled)', () => {
+  it('starts with credentials on HOST, answers /healthz, stops on SIGTERM, and loads neither the emulator nor tsx', async () => {
+    const bot = start('prod', { ...CREDENTIALS, HOST: '127.0.0.1', METRICS_TOKEN: 'metrics-token-0123456789' });
+    const base = await printed(bot, /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/);
+    const res = await fetch(`${base}/healthz`);
+    expect([res.status, await res.json()]).toEqual([200, { ok: true }]);
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+
+    const modules = bot.modules();
+    expect(modules).toContain(pathToFileURL(join(ROOT, 'dist/src/bot.js')).href);
+    expect(modules.filter((u) => /\/src\/(emulator|sandbox)|\/tsx\/|\.ts$/.test(u))).toEqual([]);
+
+    bot.proc.kill('SIGTERM');
+    const [code] = await once(bot.proc, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('starts the sandbox without credentials, loading the emulator only then', async () => {
+    const sb = start('sandbox', { HOST: '127.0.0.1', EMULATOR_PORT: '0' });
+    const base = await printed(sb, /webhooks +(http:\/\/127\.0\.0\.1:\d+)\/webhook\/event/);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(sb.modules()).toContain(pathToFileURL(join(ROOT, 'dist/src/emulator/index.js')).href);
+  });
+
+  it('prints stack traces with TypeScript file and line numbers', async () => {
+    // A file where the data directory should be: creating the store fails.
+    const notADir = join(dir, 'a-file');
+    writeFileSync(notADir, '');
+    const bot = start('broken', { ...CREDENTIALS, DATA_DIR: join(notADir, 'data') });
+    const [code] = await once(bot.proc, 'exit');
+    expect(code).toBe(1);
+    expect(bot.output()).toMatch(/start-up failed/);
+    expect(bot.output()).toMatch(/src\/store\/index\.ts:\d+/);
+  });
+});
