@@ -46,7 +46,10 @@ function fieldElements(f: FormField): Record<string, unknown>[] {
 export function formCard(o: FormCardInput): Card {
   const els = new Elements();
   if (o.summary) els.markdown(twoLines(o.summary));
-  els.form('form', o.fields.flatMap(fieldElements), o.submit);
+  els.form('form', (f) => {
+    for (const field of o.fields.flatMap(fieldElements)) f.push(field);
+    f.button(o.submit, { submit: true });
+  });
   if (o.note) els.markdown(grey(escapeMd(inline(o.note))));
   return envelope(o.title, 'blue', els);
 }

@@ -10,3 +10,8 @@ export { onboardPlanCard, type OnboardPlanInput } from './onboard-plan.js';
 export { onboardRunsCard, type OnboardRunsInput } from './onboard-runs.js';
 export { hireWelcomeCard } from './hire-welcome.js';
 export { signInNeededCard } from './sign-in-needed.js';
+export { signInCard, type SignInCardInput } from './sign-in.js';
+export { signedInCard, type SignedInCardInput } from './signed-in.js';
+export { draftPreviewCard, formatSize, type DraftPreviewInput } from './draft-preview.js';
+export { draftEditCard, type DraftEditInput } from './draft-edit.js';
+export { mailSentCard, type MailSentInput } from './mail-sent.js';

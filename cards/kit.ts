@@ -57,6 +57,9 @@ export function listBlock(label: Bilingual, lines: string[], shown: number): str
 export class Elements {
   private readonly list: Element[] = [];
 
+  /** `prefix` keeps ids unique when elements nest (a form's inputs). */
+  constructor(private readonly prefix = 'el') {}
+
   markdown(content: string): this {
     return this.push({ tag: 'markdown', content });
   }
@@ -65,12 +68,40 @@ export class Elements {
     return this.push({ tag: 'hr' });
   }
 
-  button(b: CardButton): this {
+  /** A button that opens a page (no callback): sign-in links. */
+  link(label: Bilingual, url: string, style: 'primary' | 'default' = 'primary'): this {
+    return this.push({
+      tag: 'button', type: style, text: { tag: 'plain_text', content: clip(inline(label), 100) },
+      behaviors: [{ type: 'open_url', default_url: url, pc_url: url, ios_url: url, android_url: url }],
+    });
+  }
+
+  /** A text input of a form; its value arrives in the submit click's `form_value` under `name`. */
+  input(name: string, label: Bilingual, value: string, o: { multiline?: boolean; maxLength?: number } = {}): this {
+    return this.push({
+      tag: 'input', name, label: { tag: 'plain_text', content: inline(label) }, default_value: value,
+      ...(o.multiline ? { input_type: 'multiline_text', rows: 6, auto_resize: true } : {}),
+      ...(o.maxLength ? { max_length: o.maxLength } : {}),
+    });
+  }
+
+  /**
+   * A form: `build` adds its fields and its submit button (`submit` marks it); the click sends every field's value
+   * back as `form_value` (platform.md §3.2).
+   */
+  form(name: string, build: (f: Elements) => void): this {
+    const inner = new Elements(`${this.prefix}f${this.list.length + 1}`);
+    build(inner);
+    return this.push({ tag: 'form', name, elements: inner.toArray() });
+  }
+
+  button(b: CardButton, o: { submit?: boolean } = {}): this {
     const button: Element = {
       tag: 'button',
       type: b.style ?? 'default',
       text: { tag: 'plain_text', content: clip(inline(b.label), 100) },
       behaviors: [{ type: 'callback', value: b.value }],
+      ...(o.submit ? { form_action_type: 'submit', name: `submit_${this.list.length + 1}` } : {}),
     };
     if (b.confirm) {
       button.confirm = {
@@ -79,17 +110,6 @@ export class Elements {
       };
     }
     return this.push(button);
-  }
-
-  /** A form whose submit button sends every field's value back as `form_value` (platform.md §3.2). */
-  form(name: string, fields: Element[], submit: CardButton): this {
-    const inner = new Elements();
-    for (const f of fields) inner.push(f);
-    inner.button(submit);
-    const elements = inner.toArray().map((el, i) => ({ ...el, element_id: `${name}_${i + 1}` }));
-    const last = elements.at(-1)!;
-    Object.assign(last, { name: `${name}_submit`, form_action_type: 'submit' });
-    return this.push({ tag: 'form', name, elements });
   }
 
   get size(): number {
@@ -101,7 +121,7 @@ export class Elements {
   }
 
   push(el: Element): this {
-    this.list.push({ ...el, element_id: `el_${this.list.length + 1}` });
+    this.list.push({ ...el, element_id: `${this.prefix}_${this.list.length + 1}` });
     return this;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * /contact add <name> [email=…] [phone=…] [company=…] [position=…] [tag=…] [remark=…] [mailbox=me|address]
- * Every length rule of mail-contact-create.md is checked before the call. The bot calls with the tenant token
- * (no user login yet), which cannot say "me": "me" and the default become the requester's own address.
+ * Every length rule of mail-contact-create.md is checked before the call. For "me" (the default) a signed-in
+ * requester's own token is used with mailbox "me"; otherwise the tenant token, which cannot say "me", so "me"
+ * becomes the requester's own address.
  * The API has no idempotency key: `once` records the result per command, so a redelivery answers with the first
  * card; the gateway lists the mailbox's contacts when an attempt went unanswered, and a run resumed after a crash
  * (before its result was recorded) looks there before creating, so neither adds the contact a second time.
@@ -12,9 +13,10 @@ import { z } from 'zod';
 import { errorCard, successCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import type { MailContact } from '../src/feishu/ports.js';
+import { asUser, type MailContact, type Principal } from '../src/feishu/ports.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
 import { busyCard, chars, failureCard, once, ownMailbox, type Ctx } from './provision.js';
+import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 
 /** Writing into someone else's mailbox: admins only unless app.config.json `commands` names this rule. */
 export const OTHER_MAILBOX_RULE = 'contact.other-mailbox';
@@ -44,18 +46,22 @@ export const contactAddSpec: CommandSpec<typeof args> = {
 
 const TITLE_FAILED = { zh: '联系人添加失败', en: 'Could not add the contact' };
 
-async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
+async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): Promise<void> {
   const own = await ownMailbox(ctx);
-  const mailbox = a.mailbox === 'me' ? own : a.mailbox;
-  if (mailbox && mailbox.toLowerCase() !== own?.toLowerCase()) {
+  const target = a.mailbox === 'me' ? own : a.mailbox;
+  if (target && target.toLowerCase() !== own?.toLowerCase()) {
     const verdict = permission(ctx.config.app, { kind: 'action', key: OTHER_MAILBOX_RULE }, ctx.sender.openId, OTHER_MAILBOX_DEFAULT);
     if (!verdict.ok) {
-      await ctx.audit('mail.contact.create', mailbox, 'refused', 'another person\'s mailbox');
+      await ctx.audit('mail.contact.create', target, 'refused', 'another person\'s mailbox');
       const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, 'mailbox=<别人的邮箱 another person\'s mailbox>', verdict.allow);
       await ctx.reply(refusalCard(refusal));
       return;
     }
   }
+  // Signed in: the user's own token and mailbox "me"; otherwise the tenant token on their address.
+  const asSelf = a.mailbox === 'me' && auth !== undefined && (await auth.status(ctx.sender.openId)).signedIn;
+  const mailbox = asSelf ? 'me' : target;
+  const as: Principal | undefined = asSelf ? asUser(ctx.sender.openId) : undefined;
   if (!mailbox) {
     await ctx.reply(errorCard({
       title: TITLE_FAILED,
@@ -68,11 +74,11 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
   try {
     const done = await once(ctx, 'contact', async (resumed) => {
       // A resumed run may find the contact its dead predecessor made: that one the gateway adopts instead.
-      const existing = a.email && !resumed ? await findByAddress(ctx, mailbox, a.email) : undefined;
+      const existing = a.email && !resumed ? await findByAddress(ctx, mailbox, a.email, as) : undefined;
       if (existing) return existingContactCard(mailbox, existing);
       const { contactId } = await ctx.gateway.mailbox.createContact(mailbox, {
         name: a.name, mailAddress: a.email, phone: a.phone, company: a.company, position: a.position, tag: a.tag, remark: a.remark,
-      }, { mayExist: resumed });
+      }, { mayExist: resumed, ...(as ? { as } : {}) });
       await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
       const optional = [
         ['邮箱', 'Email', a.email], ['电话', 'Phone', a.phone], ['公司', 'Company', a.company],
@@ -92,12 +98,13 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>): Promise<void> {
     await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在添加联系人', en: 'Adding the contact' }) : done.card);
   } catch (err) {
     await ctx.audit('mail.contact.create', mailbox, 'error', String((err as { code?: unknown }).code ?? 'unknown'));
+    if (auth && needsSignIn(err)) return void await ctx.reply(await signInFor(ctx, auth, ctx.text, err));
     await ctx.reply(failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`));
   }
 }
 
-async function findByAddress(ctx: Ctx, mailbox: string, address: string): Promise<MailContact | undefined> {
-  const contacts = await ctx.gateway.mailbox.listContacts(mailbox);
+async function findByAddress(ctx: Ctx, mailbox: string, address: string, as?: Principal): Promise<MailContact | undefined> {
+  const contacts = await ctx.gateway.mailbox.listContacts(mailbox, as ? { as } : {});
   return contacts.find((c) => c.mailAddress?.toLowerCase() === address.toLowerCase());
 }
 
@@ -116,7 +123,7 @@ function existingContactCard(mailbox: string, c: MailContact): Card {
   });
 }
 
-export function registerContact(app: App): void {
+export function registerContact(app: App, auth?: MailAuth): void {
   app.declareRule(OTHER_MAILBOX_RULE);
-  app.command('contact add', contactAddSpec, addContact);
+  app.command('contact add', contactAddSpec, (ctx, a) => addContact(ctx, a, auth));
 }

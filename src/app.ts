@@ -78,7 +78,7 @@ export const DEFAULT_CARD_BUDGET_MS = 2_500;
 
 type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
 /** What a delivery tells about its context; the app adds the rest. */
-type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target'>>;
+type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text'>>;
 
 interface ActionEntry {
   schema: z.ZodObject;
@@ -189,7 +189,7 @@ export class App implements DeliveryHandler {
     const chatType = as.chatType ?? (as.chatId ? 'group' : 'p2p');
     const sender = { openId: as.openId, ...(as.name ? { name: as.name } : {}) };
     // Addressed: whoever calls run means the bot, so chatter gets the hint rather than silence.
-    return this.#runParsed(origin, { sender, senderType: 'user', chatId: as.chatId, chatType }, this.parse(text, { chatType }), true);
+    return this.#runParsed(origin, { sender, senderType: 'user', chatId: as.chatId, chatType, text }, this.parse(text, { chatType }), true);
   }
 
   /** Everything registered, built-ins included. */
@@ -326,7 +326,7 @@ export class App implements DeliveryHandler {
     }
     const text = textOf(message.content);
     const result = this.parse(text, { mentions: message.mentions ?? [], botOpenId: bot.openId, chatType: message.chat_type });
-    await this.#runParsed(delivery, base, result, addressed);
+    await this.#runParsed(delivery, { ...base, text }, result, addressed);
   }
 
   /**

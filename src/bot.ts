@@ -2,18 +2,29 @@
  * Assembles one bot: store → gateway → app (with every handler family) → HTTP server.
  * `src/main.ts` uses it for the real process; end-to-end tests use it against the emulator.
  */
+import { createHash } from 'node:crypto';
+import * as lark from '@larksuiteoapi/node-sdk';
+import { errorCard, signedInCard } from '../cards/index.js';
 import { App, type AppOptions } from './app.js';
+import { CALLBACK_PATH, oauthCallbackRouter } from './auth/callback-route.js';
+import { ensureKeyFile } from './auth/key-file.js';
+import { feishuOAuthHttp } from './auth/oauth-http.js';
+import { SIGN_IN_TTL_MS, SignIn, type CallbackOutcome } from './auth/oauth.js';
+import { Sealer } from './auth/seal.js';
+import { TokenVault } from './auth/vault.js';
 import { statSync } from 'node:fs';
 import { checkConfigNames, ConfigError, type Config } from './config.js';
 import type { DeliveryHandler } from './delivery.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
-import { registerHandlers } from '../handlers/index.js';
+import { registerHandlers, utcTime, type MailAuth } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
 import { commandKey } from './commands/registry.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { serializeUserCommands } from './middleware/serialize-user.js';
 import { createServer, type BotServer, type ServerDeps } from './server.js';
 import { openStore } from './store/index.js';
+import { InProcessLock } from './store/lock.js';
 import type { Store } from './store/store.js';
 
 export interface BotOptions {
@@ -30,8 +41,15 @@ export interface BotOptions {
   timeoutMs?: number;
   /** Inbox tuning (crash tests shorten the lease). */
   inbox?: ServerDeps['inbox'];
-  /** Where calls as a user get that user's token (the token vault); without one they fail as "not signed in". */
+  /**
+   * Where calls as a user get that user's token. Default: the token vault, sealed under `tokenKey`, with sign-in
+   * (/login, /draft, /mail send); a test may pass another provider, and then the sign-in commands are not offered.
+   */
   userTokens?: UserTokenProvider;
+  /** TOKEN_ENCRYPTION_KEY (32 bytes); default: a key file in `dataDir`, made on first start (the sandbox's way). */
+  tokenKey?: Buffer;
+  /** Base URL of the OAuth redirect (`${publicUrl}/oauth/callback`); default: the address the bot listens on. */
+  publicUrl?: string;
   /** Gateway retry tuning (fault tests, benchmarks). */
   gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
   /** Runs accepted deliveries instead of the app (the ack benchmark measures the whole bot with a no-op). */
@@ -58,6 +76,10 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   const metrics = createMetrics();
   checkDataDir(o.dataDir);
   const store = await openStore(o.config, o.dataDir);
+  const key = o.userTokens ? undefined : o.tokenKey ?? (await ensureKeyFile(o.dataDir)).key;
+  const oauth = key && feishuOAuthHttp({ domain: o.domain, appId: o.appId, appSecret: o.appSecret, client: oauthClient(o), timeoutMs: o.timeoutMs });
+  const vault = key && oauth ? new TokenVault({ kv: store, key, http: oauth }) : undefined;
+  let signIn: SignIn | undefined;
   const gateway = createFeishu({
     appId: o.appId,
     appSecret: o.appSecret,
@@ -66,11 +88,22 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     metrics,
     rateLimits: o.config.app.rateLimits,
     timeoutMs: o.timeoutMs,
-    userTokens: o.userTokens,
+    userTokens: o.userTokens ?? vault,
     ...o.gateway,
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs, workflows: o.workflows });
-  registerHandlers(app);
+  // Commands of one user run one at a time, in order (a Redis lock can replace the in-process one).
+  app.use(serializeUserCommands(new InProcessLock()));
+  const auth: MailAuth | undefined = vault && {
+    status: (openId) => vault.status(openId),
+    forget: (openId) => vault.forget(openId),
+    start: (request) => {
+      if (!signIn) throw new Error('sign-in starts once the bot listens (its redirect URL is known then)');
+      return signIn.start(request);
+    },
+    validMinutes: SIGN_IN_TTL_MS / 60_000,
+  };
+  registerHandlers(app, { auth });
   try {
     checkConfigNames(o.config.app, { rules: app.rules(), commands: app.commands().map(commandKey) });
   } catch (e) {
@@ -78,6 +111,20 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     throw e;
   }
   const server = createServer({ config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox });
+  if (vault && oauth && key) {
+    server.app.use(oauthCallbackRouter({
+      logger,
+      complete: (query) => signIn ? signIn.complete(query) : Promise.reject(new Error('not listening yet')),
+      after: (outcome, state) => afterSignIn(outcome, state, { app, gateway, vault }),
+    }));
+  }
+  const startSignIn = (baseUrl: string) => {
+    if (!vault || !oauth || !key) return;
+    signIn = new SignIn({
+      kv: store, http: oauth, tokens: vault, sealer: new Sealer(key), domain: o.domain, appId: o.appId,
+      redirectUri: `${(o.publicUrl ?? baseUrl).replace(/\/+$/, '')}${CALLBACK_PATH}`,
+    });
+  };
   let listening: { close(): Promise<void> } | undefined;
   return {
     app,
@@ -88,6 +135,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     async listen(port, host = '127.0.0.1') {
       const l = await server.listen(port, host);
       listening = l;
+      startSignIn(l.url);
       // Runs a crash interrupted finish now, in the background: nothing waits for them to start serving.
       void app.workflows.resumeAll().catch((err: unknown) => logger.error({ err }, 'could not resume workflow runs'));
       return l.url;
@@ -109,5 +157,43 @@ function checkDataDir(dir: string): void {
     if (e instanceof ConfigError) throw e;
     const err = e as NodeJS.ErrnoException;
     if (err.code !== 'ENOENT') throw new ConfigError([`env DATA_DIR: ${dir}: ${err.message}`]);
+  }
+}
+
+/** user_info for the sign-in check, through the SDK; it logs nothing (its errors would carry the user's token). */
+function oauthClient(o: BotOptions): lark.Client {
+  const quiet = () => undefined;
+  return new lark.Client({
+    appId: o.appId, appSecret: o.appSecret, domain: o.domain.replace(/\/+$/, ''),
+    logger: { error: quiet, warn: quiet, info: quiet, debug: quiet, trace: quiet },
+  });
+}
+
+/**
+ * After the consent page: tell the chat, and run the command that needed the sign-in as if the user had typed it
+ * again. The state is single-use, so a key derived from it makes the card and the resumed run happen once.
+ */
+async function afterSignIn(outcome: CallbackOutcome, state: string, d: { app: App; gateway: FeishuPorts; vault: TokenVault }): Promise<void> {
+  const request = outcome.request;
+  if (!request) return;
+  const key = createHash('sha256').update(`oauth|${state}`).digest('hex').slice(0, 32);
+  const to = request.chatId ? { chatId: request.chatId } : { openId: request.openId };
+  if (!outcome.ok) {
+    await d.gateway.im.sendCard(to, errorCard({
+      title: { zh: '登录未完成', en: 'Sign-in not completed' }, problems: [{ zh: outcome.zh, en: outcome.en }],
+    }), { uuid: key });
+    return;
+  }
+  const status = await d.vault.status(request.openId);
+  if (!status.signedIn) return;
+  await d.gateway.im.sendCard(to, signedInCard({
+    name: status.name, ...(status.mailbox ? { mailbox: status.mailbox } : {}),
+    until: utcTime(status.until), justSignedIn: true,
+  }), { uuid: key });
+  // Onboarding steps that waited for this person's sign-in (a welcome draft in their mailbox) go on now.
+  await d.app.workflows.resumeWaiting(request.openId);
+  if (request.resume) {
+    await d.app.run(request.resume.text, { openId: request.openId, ...(request.chatId ? { chatId: request.chatId } : {}), name: status.name },
+      { id: `oauth-${key}`, type: 'oauth.callback', dedupeKey: `oauth:${key}` });
   }
 }

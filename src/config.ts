@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseEncryptionKey } from './auth/vault.js';
 import { ENDPOINTS } from './feishu/endpoints.js';
 
 const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as ou_1a2b3c');
@@ -157,6 +158,10 @@ export const envSchema = z.object({
   /** Path of app.config.json (read by loadConfig; listed here so it is documented and validated with the rest). */
   APP_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** 32 bytes (hex or base64) sealing users' tokens at rest; required with credentials (the sandbox keeps one in DATA_DIR). */
+  TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),
+  /** The bot's public base URL: OAuth redirects to `${PUBLIC_URL}/oauth/callback`. Default http://127.0.0.1:${PORT}. */
+  PUBLIC_URL: z.string().url('must be a URL such as https://bot.example.com').transform((s) => s.replace(/\/+$/, '')).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -191,6 +196,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.
   if (!parsedEnv.success) problems.push(...formatIssues('env', parsedEnv.error));
   if (parsedEnv.success && Boolean(parsedEnv.data.FEISHU_APP_ID) !== Boolean(parsedEnv.data.FEISHU_APP_SECRET)) {
     problems.push('env FEISHU_APP_ID / FEISHU_APP_SECRET: set both to run against Feishu, or neither for the local sandbox');
+  }
+  if (parsedEnv.success && parsedEnv.data.FEISHU_APP_ID) {
+    try {
+      parseEncryptionKey(parsedEnv.data.TOKEN_ENCRYPTION_KEY);
+    } catch (e) {
+      problems.push(`env ${(e as Error).message}`);
+    }
   }
   if (parsedEnv.success && parsedEnv.data.METRICS_PORT !== undefined && parsedEnv.data.METRICS_PORT === parsedEnv.data.PORT && parsedEnv.data.PORT !== 0) {
     problems.push('env METRICS_PORT: must differ from PORT (unset it to serve /metrics on the webhook port)');

@@ -54,6 +54,8 @@ export interface ContextInit {
   messageId?: string;
   chatType?: string;
   target?: Target;
+  /** The command line as typed (or given to `app.run`), for handlers whose last argument keeps its line breaks. */
+  text?: string;
 }
 
 /** What authorization checks: a command ("group create") or a card action ("draft.send"). */
@@ -90,6 +92,7 @@ export class Context {
   readonly messageId: string | undefined;
   readonly chatType: string | undefined;
   readonly target: Target | undefined;
+  readonly text: string | undefined;
   /** Card actions: the answer, set by the handler or by middleware that stops it. */
   result: ActionResult | undefined;
   outcome: Outcome = 'ok';
@@ -112,6 +115,7 @@ export class Context {
     this.messageId = init.messageId;
     this.chatType = init.chatType;
     this.target = init.target;
+    this.text = init.text;
     this.logger = init.logger.child({ eventId: init.delivery.id, eventType: init.delivery.type, ...(init.target ? { target: init.target.key } : {}) });
   }
 

@@ -4,6 +4,7 @@
  * The sandbox (and with it the emulator) is imported only when it runs, so production never loads it.
  */
 import { resolve } from 'node:path';
+import { parseEncryptionKey } from './auth/vault.js';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -37,7 +38,10 @@ async function runSandbox(config: Config, logger: Logger): Promise<void> {
 async function runBot(config: Config, logger: Logger): Promise<void> {
   const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
   if (!appId || !appSecret) throw new Error('unreachable: config validation requires both credentials outside the sandbox');
-  const bot = await createBot({ config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger });
+  const bot = await createBot({
+    config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger,
+    tokenKey: parseEncryptionKey(config.env.TOKEN_ENCRYPTION_KEY), publicUrl: config.env.PUBLIC_URL ?? `http://127.0.0.1:${config.env.PORT}`,
+  });
   const url = await bot.listen(config.env.PORT, config.env.HOST ?? '0.0.0.0');
   if (!config.env.METRICS_TOKEN && config.env.METRICS_PORT === undefined) {
     logger.warn('/metrics answers anyone who can reach the webhook port: set METRICS_TOKEN, METRICS_PORT or both');

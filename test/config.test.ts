@@ -12,6 +12,8 @@ import { checkConfigNames, ConfigError, loadConfig, parseConfig } from '../src/c
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 
+const KEY = 'a'.repeat(64);
+
 const problemsOf = (raw: unknown, env: NodeJS.ProcessEnv = {}): string[] => {
   try {
     parseConfig(raw, env);
@@ -32,9 +34,26 @@ describe('configuration', () => {
   });
 
   it('accepts an emulator domain with a port and drops a trailing slash', () => {
-    const c = parseConfig({}, { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_DOMAIN: 'http://127.0.0.1:9000/' });
+    const c = parseConfig({}, {
+      FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_DOMAIN: 'http://127.0.0.1:9000/', TOKEN_ENCRYPTION_KEY: KEY,
+    });
     expect(c.sandbox).toBe(false);
     expect(c.env.FEISHU_DOMAIN).toBe('http://127.0.0.1:9000');
+  });
+
+  it('requires a 32-byte TOKEN_ENCRYPTION_KEY with credentials and says how to make one, without echoing it', () => {
+    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's' };
+    expect(problemsOf({}, creds).join()).toMatch(/TOKEN_ENCRYPTION_KEY is not set.*randomBytes\(32\)/);
+    const short = problemsOf({}, { ...creds, TOKEN_ENCRYPTION_KEY: 'abcdef0123' }).join();
+    expect(short).toMatch(/TOKEN_ENCRYPTION_KEY must be 32 bytes/);
+    expect(short).not.toContain('abcdef0123');
+    expect(problemsOf({}, { ...creds, TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') })).toEqual([]);
+    expect(parseConfig({}, {}).env.TOKEN_ENCRYPTION_KEY).toBeUndefined();
+  });
+
+  it('takes PUBLIC_URL without a trailing slash and refuses one that is not a URL', () => {
+    expect(parseConfig({}, { PUBLIC_URL: 'https://bot.example.com/' }).env.PUBLIC_URL).toBe('https://bot.example.com');
+    expect(problemsOf({}, { PUBLIC_URL: 'bot.example.com' }).join()).toMatch(/PUBLIC_URL: must be a URL/);
   });
 
   it('lists every problem by its path', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * Issue 3 "done when", end to end: the emulator pushes encrypted, signed events to the real bot over loopback,
  * and the bot answers through the official SDK client against the emulator's Open API.
@@ -95,7 +96,10 @@ describe('a bot process killed after acknowledging', () => {
     const script = join(import.meta.dirname, 'helpers/intake-bot.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(ackOnly ? ['--ack-only'] : [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...Object.fromEntries(Object.entries(sb.config.env).filter(([k]) => k.startsWith('FEISHU_')).map(([k, v]) => [k, String(v)])) },
+      env: {
+        ...process.env, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        ...Object.fromEntries(Object.entries(sb.config.env).filter(([k]) => k.startsWith('FEISHU_')).map(([k, v]) => [k, String(v)])),
+      },
     });
     children.push(child);
     const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];

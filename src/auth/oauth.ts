@@ -78,7 +78,8 @@ export function pkceChallenge(verifier: string): string {
 
 export const signInRequestSchema = z.object({
   openId: z.string().min(1),
-  chatId: z.string().min(1),
+  /** Where the user asked; absent for a private run (bot menu): the bot then answers them privately. */
+  chatId: z.string().min(1).optional(),
   /** The command that needed sign-in, replayed once the user is signed in. */
   resume: z.object({ text: z.string(), messageId: z.string().optional() }).optional(),
 });

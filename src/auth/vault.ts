@@ -8,7 +8,10 @@ import { z } from 'zod';
 import type { KeyValue, RandomBytes } from './kv.js';
 import type { OAuthHttp, TokenGrant, UserIdentity } from './oauth-http.js';
 import type { TokenSink } from './oauth.js';
+import { InProcessLock, type KeyedLock } from '../store/lock.js';
 import { Sealer } from './seal.js';
+
+export { InProcessLock, type KeyedLock } from '../store/lock.js';
 
 /** Refresh this long before the access token expires, so a call never starts with a token about to lapse. */
 export const REFRESH_AHEAD_MS = 5 * 60_000;
@@ -41,29 +44,6 @@ export class TokenServiceUnavailable extends Error {
   constructor(readonly openId: string, detail: string) {
     super(`refreshing the token of ${openId} failed: ${detail}`);
     this.name = 'TokenServiceUnavailable';
-  }
-}
-
-/** Serializes work per key. In process by default; a Redis lock can replace it when several bots share a store. */
-export interface KeyedLock {
-  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
-}
-
-export class InProcessLock implements KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const tail = previous.then(() => new Promise<void>((r) => (release = r)));
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
   }
 }
 

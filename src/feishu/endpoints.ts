@@ -8,7 +8,7 @@ export const ENDPOINTS = [
   'message.create', 'message.reply', 'message.patch', 'card.update',
   'user.get', 'user.batchGetId',
   'mailgroup.create', 'mailgroup.get', 'mailgroup.members.batchCreate', 'mailgroup.members.list',
-  'mail.contact.create', 'mail.contact.list', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.send', 'mail.message.send',
+  'mail.contact.create', 'mail.contact.list', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.delete', 'mail.draft.send', 'mail.message.send',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

@@ -79,3 +79,7 @@ export const isAddressTaken = (err: unknown): err is FeishuError => hasCode(err,
 export const isUnknownMailDomain = (err: unknown): err is FeishuError => hasCode(err, 1234019);
 /** User lookup: the user does not exist, or is outside the app's contact data scope (40001, 41050). */
 export const isUserOutOfReach = (err: unknown): err is FeishuError => hasCode(err, 40001, 41050);
+/** Mail send: this draft or dedupe_key was sent already (1236005): after our own attempt, it went out. */
+export const isAlreadySent = (err: unknown): err is FeishuError => hasCode(err, 1236005);
+/** Draft calls: the draft does not exist (1234050): deleted, or consumed by a send. */
+export const isDraftGone = (err: unknown): err is FeishuError => hasCode(err, 1234050);

@@ -49,6 +49,7 @@ export interface MailboxPort {
   createDraft(mailbox: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<{ draftId: string }>;
   updateDraft(mailbox: string, draftId: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<void>;
   getDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal; format?: 'metadata' | 'raw' | 'full' }): Promise<DraftInfo>;
+  deleteDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<void>;
   sendDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }>;
   sendMail(mailbox: string, body: SendMailInput, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }>;
 }

@@ -26,6 +26,7 @@ const refusing = {
   mailbox: (): MailboxPort => ({
     createContact: unexpected('mailbox.createContact'), listContacts: unexpected('mailbox.listContacts'),
     createDraft: unexpected('mailbox.createDraft'), updateDraft: unexpected('mailbox.updateDraft'), getDraft: unexpected('mailbox.getDraft'),
+    deleteDraft: unexpected('mailbox.deleteDraft'),
     sendDraft: unexpected('mailbox.sendDraft'), sendMail: unexpected('mailbox.sendMail'),
   }),
   directory: (): DirectoryPort => ({ getUser: unexpected('directory.getUser'), openIdsByEmail: unexpected('directory.openIdsByEmail') }),

@@ -148,6 +148,12 @@ export class MailboxApi {
     return { id: need(draft?.id, 'mail.draft.get', 'data.draft.id'), subject: message?.subject, raw: message?.raw };
   }
 
+  async deleteDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<void> {
+    await this.c.call('mail.draft.delete', { as: opts.as }, (o) =>
+      this.c.sdk.mail.v1.userMailboxDraft.delete({ path: { user_mailbox_id: mailbox, draft_id: draftId } }, o),
+    );
+  }
+
   /** Serialised per mailbox: Feishu locks sending per user and answers 1236006 to concurrent sends. */
   async sendDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }> {
     const res = await this.c.call('mail.draft.send', { as: opts.as, serial: `mailbox:${mailbox}` }, (o) =>

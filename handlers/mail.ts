@@ -1,0 +1,65 @@
+/**
+ * /mail send to=… subject=… <body>: sends at once as the signed-in user, with the /draft composer. The dedupe_key
+ * and the Message-ID derive from the triggering event, and the result is recorded per command, so a redelivered
+ * command never sends twice; the gateway sends one mail at a time per mailbox (1236006).
+ */
+import { errorCard, mailSentCard } from '../cards/index.js';
+import type { App } from '../src/app.js';
+import type { CommandSpec } from '../src/commands/spec.js';
+import type { CommandContext } from '../src/context.js';
+import { isAlreadySent } from '../src/feishu/errors.js';
+import { asUser } from '../src/feishu/ports.js';
+import { composeMail } from '../src/mail/compose.js';
+import {
+  bodyText, dedupeKeyOf, emlOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, resumeText, senderOf, TITLE_SEND_FAILED,
+  type MailArgs,
+} from './draft.js';
+import { busyCard, once } from './provision.js';
+import { signInFor, type MailAuth } from './sign-in.js';
+
+export const mailSendSpec: CommandSpec<typeof mailArgs> = {
+  summary: { zh: '以你的身份直接发送邮件（不经草稿）', en: 'Send a mail as you right away (no draft)' },
+  usage: '/mail send to=地址|@某人 [cc=…] [bcc=…] subject=主题 <正文 body>',
+  examples: ['/mail send to=lina@feishu-ops.example subject="会议改期" 明天的会改到 **下午三点**。'],
+  args: mailArgs,
+  rest: 'body',
+  mentions: 'people',
+};
+
+async function mailSend(ctx: CommandContext, auth: MailAuth, a: MailArgs): Promise<void> {
+  const resolved = await resolveRecipients(ctx.gateway.directory, a);
+  if (!resolved.ok) {
+    await ctx.reply(errorCard({ title: TITLE_SEND_FAILED, problems: resolved.problems, example: mailSendSpec.examples[0] }));
+    return;
+  }
+  const r = resolved.recipients;
+  const subject = a.subject ?? '';
+  const body = bodyText(ctx.text, a.body ?? []);
+  const resume = resumeText('/mail send', r, subject, body);
+  const done = await once(ctx, 'mail-send', async () => {
+    const sender = await senderOf(auth, ctx.sender.openId);
+    if (sender === 'not_signed_in') return signInFor(ctx, auth, resume);
+    if (sender === 'no_mailbox') return errorCard({ title: TITLE_SEND_FAILED, problems: [NO_MAILBOX] });
+    const composed = await composeMail({ from: sender.from, ...r, subject, body }, { messageIdSeed: ctx.dedupeKey });
+    if (!composed.ok) return errorCard({ title: TITLE_SEND_FAILED, problems: problemLines(composed.problems), example: mailSendSpec.examples[0] });
+    const recipients = [...r.to, ...r.cc, ...r.bcc].map((m) => m.address);
+    const card = (sent: { messageId?: string; threadId?: string }) => mailSentCard({ from: sender.from.address, recipients, subject: subject.trim(), ...sent });
+    try {
+      const sent = await ctx.gateway.mailbox.sendMail(sender.from.address, {
+        raw: emlOf(composed.mail).toString('utf8'), dedupe_key: dedupeKeyOf(ctx),
+      }, { as: asUser(ctx.sender.openId) });
+      await ctx.audit('mail.message.send', sender.from.address, 'ok', sent.messageId);
+      return card({ messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) });
+    } catch (err) {
+      // This command's dedupe_key was sent already: by our own unanswered attempt, or by an earlier delivery.
+      if (isAlreadySent(err)) return card({});
+      await ctx.audit('mail.message.send', sender.from.address, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
+      return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, resume);
+    }
+  });
+  await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在发送邮件', en: 'Sending the mail' }) : done.card);
+}
+
+export function registerMail(app: App, auth: MailAuth): void {
+  app.command('mail send', mailSendSpec, (ctx, a) => mailSend(ctx, auth, a));
+}

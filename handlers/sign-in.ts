@@ -1,0 +1,44 @@
+/**
+ * What the mail handlers share about signing in: the port onto the OAuth sign-in and the token vault, and the
+ * sign-in card that carries the command to resume once the user has consented.
+ */
+import { signInCard, type Card } from '../cards/index.js';
+import type { SignInRequest, StartedSignIn } from '../src/auth/oauth.js';
+import type { SessionStatus } from '../src/auth/vault.js';
+import { FeishuError } from '../src/feishu/errors.js';
+import type { Ctx } from './provision.js';
+
+/** The sign-in flow and the vault as handlers see them (src/bot.ts assembles the real ones). */
+export interface MailAuth {
+  status(openId: string): Promise<SessionStatus>;
+  start(request: SignInRequest): Promise<StartedSignIn>;
+  forget(openId: string): Promise<void>;
+  /** Minutes a sign-in link stays valid. */
+  readonly validMinutes: number;
+}
+
+/** The vault's NeedsSignIn, or a call Feishu refused because the user's authorisation is gone (kind needs_sign_in). */
+export function needsSignIn(err: unknown): boolean {
+  if (err instanceof FeishuError) return err.kind === 'needs_sign_in';
+  return err instanceof Error && (err as { kind?: unknown }).kind === 'needs_sign_in';
+}
+
+const REASONS: Record<string, { zh: string; en: string }> = {
+  session_expired: { zh: '你的登录已过期。', en: 'Your sign-in has expired.' },
+  refresh_rejected: { zh: '你的登录已失效（授权被撤销或已在别处使用）。', en: 'Your sign-in is no longer valid (revoked or used elsewhere).' },
+  unreadable: { zh: '保存的登录无法读取，请重新登录。', en: 'The saved sign-in cannot be read: sign in again.' },
+};
+
+/** A fresh single-use sign-in link for the asker, resuming `resume` (a command line) once they consent. */
+export async function signInFor(ctx: Ctx, auth: MailAuth, resume?: string, err?: unknown): Promise<Card> {
+  const started = await auth.start({
+    openId: ctx.sender.openId,
+    ...(ctx.chatId ? { chatId: ctx.chatId } : {}),
+    ...(resume ? { resume: { text: resume, ...(ctx.messageId ? { messageId: ctx.messageId } : {}) } } : {}),
+  });
+  const reason = REASONS[String((err as { reason?: unknown } | undefined)?.reason)];
+  return signInCard({ url: started.url, validMinutes: auth.validMinutes, ...(resume ? { resume } : {}), ...(reason ? { reason } : {}) });
+}
+
+/** "2026-11-29 10:00 UTC": one clock for everyone reading the card. */
+export const utcTime = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;

@@ -1,0 +1,332 @@
+/**
+ * Mail on behalf of users, end to end: the emulator pushes a user's command, the bot answers with a sign-in card,
+ * the user consents on the emulator's authorize page (driven over HTTP), the callback on the bot resumes the
+ * command, and every click on the draft preview lands in the emulator's mailbox as one mail at most.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import PostalMime from 'postal-mime';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DOC_CODES } from '../src/emulator/codes.js';
+import { cardButtons } from '../src/emulator/delivery.js';
+import { ERROR_TABLE } from '../src/feishu/errors.js';
+import type { Message } from '../src/emulator/state.js';
+import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
+import { testSandbox } from './helpers/sandbox.js';
+
+let sb: Awaited<ReturnType<typeof testSandbox>>;
+beforeAll(async () => {
+  // Dozens of draft sends in one file: above the documented 20/min, which the emulator's reset forgets but the
+  // bot's own limiter (rightly) would make wait for.
+  sb = await testSandbox({ rateLimits: { 'mail.draft.send': { perMinute: 6000 } } }, { bot: { gateway: { backoffBaseMs: 10, backoffMaxMs: 50 }, timeoutMs: 2_000 } });
+});
+afterAll(async () => sb?.close());
+beforeEach(async () => {
+  await control(sb.emulator, 'reset', {});
+  // The bot's store outlives an emulator reset: start every test signed out.
+  for (const who of ['张伟', '李娜']) await command('/logout', who);
+});
+
+interface SentView { mailbox: string; raw: string; draftId?: string; message_id: string; thread_id: string }
+const mailState = async () => ((await (await fetch(`${sb.emulator.url}/_emulator/state`)).json()) as {
+  mail: { sent: SentView[]; drafts: { id: string; summary: { subject: string; to: { mail_address: string }[] } }[] };
+}).mail;
+
+const botCards = (chatId: string): Message[] =>
+  [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app' && m.card);
+
+const signInUrl = (card: unknown): string => {
+  const found = JSON.stringify(card).match(/"default_url":"([^"]+)"/);
+  if (!found?.[1]) throw new Error(`no sign-in link on ${readCard(card)}`);
+  return found[1];
+};
+
+/** Opens the link as `who` in a browser would: the authorize page redirects to the bot's callback, which answers. */
+async function consent(url: string, who: string): Promise<{ status: number; page: string }> {
+  const page = new URL(url);
+  page.searchParams.set('emulator_user', userNamed(sb.emulator, who).open_id);
+  const authorize = await fetch(page, { redirect: 'manual' });
+  const location = authorize.headers.get('location');
+  if (authorize.status !== 302 || !location) throw new Error(`authorize answered ${authorize.status}`);
+  const callback = await fetch(location);
+  return { status: callback.status, page: await callback.text() };
+}
+
+/** `from` sends `text` privately; resolves with the bot's first reply. */
+async function command(text: string, from = '张伟'): Promise<{ reply: Message; chatId: string; messageId: string }> {
+  const messageId = await sb.say(from, text);
+  const [reply] = await sb.replies(messageId);
+  if (!reply) throw new Error(`no reply to ${text}`);
+  return { reply, chatId: reply.chatId, messageId };
+}
+
+/** Signs `who` in through /login and returns their p2p chat id. */
+async function signIn(who = '张伟'): Promise<string> {
+  const { reply, chatId } = await command('/login', who);
+  expect((await consent(signInUrl(reply.card), who)).status).toBe(200);
+  await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('登录成功'))).toBe(true));
+  return chatId;
+}
+
+/** A draft made by `/draft` after sign-in: the preview message. */
+async function draft(text: string, who = '张伟'): Promise<Message> {
+  await signIn(who);
+  const { reply } = await command(text, who);
+  expect(readCard(reply.card)).toContain('草稿');
+  return reply;
+}
+
+const click = (messageId: string, action: string, by = '张伟', formValue?: Record<string, unknown>) =>
+  sb.delivery.click({ messageId, by, action, ...(formValue ? { formValue } : {}) });
+
+describe('/draft and sign-in', () => {
+  it('answers a /draft before sign-in with a sign-in card, resumes it after consent, and Send delivers one well-formed mail', async () => {
+    const text = '/draft to=@李娜 cc=wangfang@feishu-ops.example subject="季度总结 Q3" 大家好，\n\n本季度完成了 **发布**。\n- 第一项';
+    const { reply, chatId } = await command(text);
+    const signInText = readCard(reply.card);
+    expect(signInText).toContain('需要登录');
+    expect(signInText).toContain('/draft');
+    expect((await mailState()).drafts).toHaveLength(0);
+
+    const done = await consent(signInUrl(reply.card), '张伟');
+    expect(done.status).toBe(200);
+    expect(done.page).toContain('已登录为 张伟');
+
+    const preview = await eventually(() => {
+      const p = botCards(chatId).find((m) => readCard(m.card).includes('草稿：季度总结 Q3'));
+      if (!p) throw new Error(`no preview yet: ${botCards(chatId).map((m) => readCard(m.card)).join('\n---\n')}`);
+      return p;
+    });
+    expect(botCards(chatId).some((m) => readCard(m.card).includes('登录成功'))).toBe(true);
+    const previewText = readCard(preview.card);
+    expect(previewText).toContain('lina@feishu-ops.example');
+    expect(previewText).toContain('wangfang@feishu-ops.example');
+    expect(previewText).toContain('zhangwei@feishu-ops.example');
+    expect(cardButtons(preview.card).map((b) => b.value.action)).toEqual(['draft.send', 'draft.edit', 'draft.discard']);
+    expect((await mailState()).drafts).toHaveLength(1);
+
+    const sent = await click(preview.messageId, 'draft.send');
+    expect(readCard(sent.card)).toContain('邮件已发送');
+    const [mail, ...more] = (await mailState()).sent;
+    expect(more).toHaveLength(0);
+    expect(readCard(sent.card)).toContain(mail?.message_id);
+    const parsed = await PostalMime.parse(Buffer.from(mail?.raw ?? '', 'base64url'));
+    expect(parsed.subject).toBe('季度总结 Q3');
+    expect(parsed.from).toMatchObject({ address: 'zhangwei@feishu-ops.example', name: '张伟' });
+    expect(parsed.to).toEqual([expect.objectContaining({ address: 'lina@feishu-ops.example', name: '李娜' })]);
+    expect(parsed.html).toContain('<strong>发布</strong>');
+    expect(parsed.html).toContain('<li>第一项</li>');
+    expect(parsed.text).toContain('大家好，\n\n本季度完成了 **发布**。');
+  });
+
+  it('keeps no access or refresh token in clear in the SQLite files', async () => {
+    await signIn();
+    const tokens = [...sb.emulator.state.userTokens.keys(), ...sb.emulator.state.refreshTokens.keys()];
+    expect(tokens.length).toBeGreaterThan(0);
+    const dbFiles = readdirSync(sb.dataDir).filter((f) => f.includes('sqlite'));
+    expect(dbFiles.length).toBeGreaterThan(0);
+    const bytes = Buffer.concat(dbFiles.map((f) => readFileSync(join(sb.dataDir, f))));
+    for (const token of tokens) expect(bytes.includes(Buffer.from(token))).toBe(false);
+  });
+
+  it('refuses a forged and a replayed state with 400 and exchanges nothing', async () => {
+    const forged = await fetch(`${sb.botUrl}/oauth/callback?state=${'A'.repeat(43)}&code=abc`);
+    expect(forged.status).toBe(400);
+    const { reply } = await command('/login');
+    const page = new URL(signInUrl(reply.card));
+    page.searchParams.set('emulator_user', userNamed(sb.emulator, '张伟').open_id);
+    const location = (await fetch(page, { redirect: 'manual' })).headers.get('location') ?? '';
+    expect((await fetch(location)).status).toBe(200);
+    const before = sb.emulator.kit.calls.filter((c) => c.path === '/open-apis/authen/v2/oauth/token').length;
+    const replay = await fetch(location);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('已使用过');
+    expect(sb.emulator.kit.calls.filter((c) => c.path === '/open-apis/authen/v2/oauth/token')).toHaveLength(before);
+  });
+
+  it('refuses a consent by someone other than the asker and keeps no token for either', async () => {
+    const { reply, chatId } = await command('/login');
+    const done = await consent(signInUrl(reply.card), '李娜');
+    expect(done.status).toBe(403);
+    await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('登录未完成'))).toBe(true));
+    const again = await command('/login');
+    expect(readCard(again.reply.card)).toContain('需要登录');
+    const lina = await command('/login', '李娜');
+    expect(readCard(lina.reply.card)).toContain('需要登录');
+  });
+
+  it('/login when signed in says who and until when; /logout forgets the sign-in', async () => {
+    await signIn();
+    const { reply } = await command('/login');
+    expect(readCard(reply.card)).toMatch(/已登录[\s\S]*张伟[\s\S]*zhangwei@feishu-ops.example[\s\S]*UTC/);
+    await command('/logout');
+    expect(readCard((await command('/login')).reply.card)).toContain('需要登录');
+  });
+});
+
+describe('sending a draft exactly once', () => {
+  const DRAFT = '/draft to=lina@feishu-ops.example subject=一次 只发一次';
+
+  it('sends one mail for a double click (two concurrent clicks) and leaves no button to click again', async () => {
+    const preview = await draft(DRAFT);
+    const [a, b] = await Promise.all([click(preview.messageId, 'draft.send'), click(preview.messageId, 'draft.send')]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    await eventually(async () => expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('邮件已发送'));
+    // The Sent card has no button left to click again.
+    expect(cardButtons(sb.emulator.state.messages.get(preview.messageId)?.card)).toEqual([]);
+    expect((await mailState()).sent).toHaveLength(1);
+  });
+
+  it('sends one mail when the card callback is pushed twice', async () => {
+    await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: true });
+    try {
+      const preview = await draft(DRAFT);
+      await click(preview.messageId, 'draft.send');
+      await eventually(() => expect(sb.delivery.callbacks.length).toBeGreaterThanOrEqual(1));
+      expect((await mailState()).sent).toHaveLength(1);
+    } finally {
+      await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: false });
+    }
+  });
+
+  it('answers a non-author with an error toast and sends nothing', async () => {
+    const preview = await draft(DRAFT);
+    for (const action of ['draft.send', 'draft.edit', 'draft.discard']) {
+      const r = await click(preview.messageId, action, '李娜');
+      expect(JSON.stringify(r.response)).toContain('只有草稿的作者');
+      expect(readCard(r.card)).toContain('草稿：一次');
+    }
+    expect((await mailState()).sent).toHaveLength(0);
+    expect((await mailState()).drafts).toHaveLength(1);
+  });
+
+  it('reports a send whose answer was lost as sent, and still sends one mail', async () => {
+    const preview = await draft(DRAFT);
+    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/user_mailboxes/', dropAfter: true, count: 1 });
+    const r = await click(preview.messageId, 'draft.send');
+    await eventually(() => expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('邮件已发送'), 15_000);
+    expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('飞书没有回复发送请求，但草稿已被发出');
+    expect(r.status).toBe(200);
+    expect((await mailState()).sent).toHaveLength(1);
+  });
+
+  it('Edit updates the draft and the preview; Discard deletes the draft', async () => {
+    const preview = await draft(DRAFT);
+    const form = await click(preview.messageId, 'draft.edit');
+    expect(readCard(form.card)).toContain('编辑草稿');
+    const saved = await click(preview.messageId, 'draft.save', '张伟', {
+      to: 'wangfang@feishu-ops.example', cc: '', bcc: '', subject: '改过的主题', body: '新的正文',
+    });
+    expect(readCard(saved.card)).toContain('草稿：改过的主题');
+    expect(readCard(saved.card)).toContain('wangfang@feishu-ops.example');
+    const [d] = (await mailState()).drafts;
+    expect(d?.summary.subject).toBe('改过的主题');
+    expect(d?.summary.to.map((t) => t.mail_address)).toEqual(['wangfang@feishu-ops.example']);
+
+    const discarded = await click(preview.messageId, 'draft.discard');
+    expect(readCard(discarded.card)).toContain('草稿已丢弃');
+    expect((await mailState()).drafts).toHaveLength(0);
+    await click(preview.messageId, 'draft.send').catch(() => undefined);
+    expect((await mailState()).sent).toHaveLength(0);
+  });
+});
+
+describe('/mail send', () => {
+  it('sends one mail when the command is delivered twice', async () => {
+    await signIn();
+    await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: true });
+    try {
+      const { reply } = await command('/mail send to=lina@feishu-ops.example subject="通知 Notice" 明天 **放假**');
+      expect(readCard(reply.card)).toContain('邮件已发送');
+      await eventually(() => expect(sb.delivery.events.at(-1)?.attempts.length).toBe(2));
+      const sent = (await mailState()).sent;
+      expect(sent).toHaveLength(1);
+      expect((await PostalMime.parse(Buffer.from(sent[0]?.raw ?? '', 'base64url'))).subject).toBe('通知 Notice');
+    } finally {
+      await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: false });
+    }
+  });
+});
+
+describe('each mail error code of the two send pages gets its explanatory card', () => {
+  const codes = (page: 'mail-message-send' | 'mail-draft-send') => DOC_CODES.filter((c) => c.page === page).map((c) => c.code);
+  const MAILBOXES = '/open-apis/mail/v1/user_mailboxes/';
+
+  /** What the card must say for `code`: sent for "already sent" (that is what 1236005 means after our attempt). */
+  function expectExplained(card: unknown, code: number): void {
+    const text = readCard(card);
+    if (code === 1236005) {
+      expect(text).toContain('邮件已发送');
+      return;
+    }
+    expect(text).toContain('邮件未发送');
+    expect(text).toContain(String(code));
+    expect(text).toContain(ERROR_TABLE[code]?.problem.zh);
+    expect(text).toContain(ERROR_TABLE[code]?.problem.en);
+    expect(text).toMatch(/参考编号 · Reference：\S+/);
+  }
+
+  it.each(codes('mail-message-send'))('/mail send answered %i', async (code) => {
+    await signIn();
+    await control(sb.emulator, 'faults', { pathPrefix: MAILBOXES, code, count: 10 });
+    const { reply } = await command('/mail send to=lina@feishu-ops.example subject=错误码 正文');
+    expectExplained(reply.card, code);
+    expect((await mailState()).sent).toHaveLength(0);
+  });
+
+  it.each(codes('mail-draft-send'))('draft Send answered %i', async (code) => {
+    const preview = await draft('/draft to=lina@feishu-ops.example subject=错误码 正文');
+    await control(sb.emulator, 'faults', { pathPrefix: MAILBOXES, code, count: 10 });
+    const r = await click(preview.messageId, 'draft.send');
+    expect(r.status).toBe(200);
+    await eventually(() => expectExplained(sb.emulator.state.messages.get(preview.messageId)?.card, code), 20_000);
+    expect((await mailState()).sent).toHaveLength(0);
+  });
+});
+
+describe('user tokens at expiry', () => {
+  const TOKEN = '/open-apis/authen/v2/oauth/token';
+  const refreshCalls = () => sb.emulator.kit.calls.filter((c) => c.path === TOKEN && (c.body as { grant_type?: string }).grant_type === 'refresh_token');
+
+  it('refreshes once for two commands that meet an expired access token', async () => {
+    await signIn();
+    await control(sb.emulator, 'time', { advanceSeconds: 3 * 3600 });
+    const [a, b] = await Promise.all([
+      command('/mail send to=lina@feishu-ops.example subject=一 正文一'),
+      command('/mail send to=lina@feishu-ops.example subject=二 正文二'),
+    ]);
+    expect(readCard(a.reply.card)).toContain('邮件已发送');
+    expect(readCard(b.reply.card)).toContain('邮件已发送');
+    expect(refreshCalls()).toHaveLength(1);
+    expect((await mailState()).sent).toHaveLength(2);
+  });
+
+  it('answers with the sign-in card, resuming the command, when the refresh token was already used', async () => {
+    await signIn();
+    const [refresh] = [...sb.emulator.state.refreshTokens.keys()];
+    const spent = await fetch(new URL(TOKEN, sb.emulator.url), {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: refresh, client_id: sb.emulator.state.app.appId, client_secret: sb.emulator.state.app.appSecret }),
+    });
+    expect(spent.status).toBe(200);
+    await control(sb.emulator, 'time', { advanceSeconds: 3 * 3600 });
+    const { reply, chatId } = await command('/mail send to=lina@feishu-ops.example subject=过期 正文');
+    expect(readCard(reply.card)).toContain('需要登录');
+    expect(readCard(reply.card)).toContain('/mail send');
+    expect((await mailState()).sent).toHaveLength(0);
+    await consent(signInUrl(reply.card), '张伟');
+    await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('邮件已发送'))).toBe(true));
+    expect((await mailState()).sent).toHaveLength(1);
+  });
+});
+
+describe('commands of one user', () => {
+  it('run one at a time, in the order they were sent', async () => {
+    await signIn();
+    const ids = [];
+    for (const n of [1, 2, 3]) ids.push(await sb.say('张伟', `/mail send to=lina@feishu-ops.example subject=顺序${n} 正文`));
+    for (const id of ids) await sb.replies(id);
+    const subjects = await Promise.all((await mailState()).sent.map(async (m) => (await PostalMime.parse(Buffer.from(m.raw, 'base64url'))).subject));
+    expect(subjects).toEqual(['顺序1', '顺序2', '顺序3']);
+  });
+});

@@ -1,0 +1,42 @@
+/** The pure parts of /draft and /mail send: the body keeps its lines, and a resumed command means the same mail. */
+import { describe, expect, it } from 'vitest';
+import { bodyText, draftSpec, resolveRecipients, resumeText } from '../handlers/draft.js';
+import { parseCommand } from '../src/commands/parse.js';
+import { bindArgs } from '../src/commands/spec.js';
+import type { DirectoryPort } from '../src/feishu/ports.js';
+
+const noDirectory: DirectoryPort = {
+  getUser: async () => { throw new Error('not expected'); },
+  openIdsByEmail: async () => { throw new Error('not expected'); },
+};
+
+function args(text: string) {
+  const parsed = parseCommand(text);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+  const bound = bindArgs(draftSpec, parsed.command);
+  if (!bound.ok) throw new Error(JSON.stringify(bound.problems));
+  return bound.args;
+}
+
+describe('/draft arguments', () => {
+  it('keeps the body\'s line breaks and Markdown after the options on the first line', () => {
+    const text = '/draft to=a@example.com subject=Hi 你好，\n\n- 第一 “引号”\n  **粗体**';
+    expect(bodyText(text, args(text).body ?? [])).toBe('你好，\n\n- 第一 “引号”\n  **粗体**');
+    expect(bodyText('/draft to=a@example.com subject=Hi one  line', ['one', 'line'])).toBe('one line');
+  });
+
+  it('reads named addresses and several entries separated by commas', async () => {
+    const r = await resolveRecipients(noDirectory, args('/draft to="李娜 <lina@example.com>, b@example.com" subject=x y'));
+    expect(r).toEqual({ ok: true, recipients: { to: [{ address: 'lina@example.com', name: '李娜' }, { address: 'b@example.com' }], cc: [], bcc: [] } });
+  });
+
+  it('writes a resume line that parses back to the same recipients, subject and body', async () => {
+    const recipients = { to: [{ address: 'lina@example.com', name: '李 "娜"' }], cc: [{ address: 'c@example.com' }], bcc: [] };
+    const body = '第一行 "quoted"\n\n第二行 **粗体**';
+    const line = resumeText('/draft', recipients, '季度 "总结"', body);
+    const a = args(line);
+    expect(a.subject).toBe('季度 "总结"');
+    expect(await resolveRecipients(noDirectory, a)).toEqual({ ok: true, recipients });
+    expect(bodyText(line, a.body ?? [])).toBe(body);
+  });
+});
