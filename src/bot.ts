@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createServer, type BotServer, type ServerDeps } from './server.js';
 import { openStore } from './store/index.js';
+import { RedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
 
 export interface BotOptions {
@@ -49,7 +50,7 @@ export interface Bot {
 export async function createBot(o: BotOptions): Promise<Bot> {
   const logger = o.logger ?? silentLogger;
   const metrics = createMetrics();
-  const store = await openStore(o.config, o.dataDir);
+  const store = await openStore(o.config, o.dataDir, { warn: (m) => logger.warn(m) });
   const gateway = createFeishu({
     appId: o.appId,
     appSecret: o.appSecret,
@@ -57,6 +58,8 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     logger,
     metrics,
     rateLimits: o.config.app.rateLimits,
+    // On Redis, every instance draws on one budget per endpoint: together they stay within Feishu's quota.
+    limiterStore: store instanceof RedisStore ? store.limiter : undefined,
     timeoutMs: o.timeoutMs,
     userTokens: o.userTokens,
     ...o.gateway,

@@ -81,7 +81,8 @@ export const appConfigSchema = z
     store: z
       .discriminatedUnion('kind', [
         z.object({ kind: z.literal('sqlite'), file: z.string().default('bot.sqlite') }).strict(),
-        z.object({ kind: z.literal('redis'), url: z.string().regex(/^redis:\/\//, 'must start with redis://') }).strict(),
+        // A URL without credentials; one with a password belongs in REDIS_URL (secrets come from the environment).
+        z.object({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\/[^:@/]*(:\d+)?(\/\d+)?$/, 'must be redis://host:port[/db] without credentials; put a URL with a password in REDIS_URL') }).strict(),
       ])
       .default({ kind: 'sqlite', file: 'bot.sqlite' }),
   })
@@ -104,6 +105,10 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Sandbox only: where the in-process emulator listens; 0 picks a free port, so two sandboxes never collide. */
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Selects the Redis store (scale-out): every instance given the same URL and prefix shares one state. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a URL such as redis://127.0.0.1:6379 or rediss://user:password@host:6380/0').optional(),
+  /** Key namespace in Redis: two different bots on one Redis need two. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('feishu-ops-bot'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
