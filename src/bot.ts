@@ -9,6 +9,7 @@ import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { openLongConnection, type LongConnection } from './receiver/long-connection.js';
 import { createServer, type BotServer, type ServerDeps } from './server.js';
 import { openStore } from './store/index.js';
 import { RedisStore } from './store/redis.js';
@@ -68,6 +69,8 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   registerHandlers(app);
   const server = createServer({ config: o.config, store, handler: app, logger, metrics, inbox: o.inbox });
   let listening: { close(): Promise<void> } | undefined;
+  let longConnection: LongConnection | undefined;
+  let stopping = false;
   return {
     app,
     gateway,
@@ -77,9 +80,18 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     async listen(port, host = '127.0.0.1') {
       const l = await server.listen(port, host);
       listening = l;
+      // Long-connection mode: the HTTP server still serves /healthz and /metrics; deliveries come over the socket.
+      if (o.config.env.FEISHU_TRANSPORT === 'websocket') {
+        longConnection = await openLongConnection({
+          appId: o.appId, appSecret: o.appSecret, domain: o.domain, intake: server.intake, logger, accepting: () => !stopping,
+        });
+      }
       return l.url;
     },
     async stop() {
+      stopping = true;
+      // Closed first: Feishu sends what would have come here to another connection, or re-pushes it.
+      longConnection?.close();
       if (listening) await listening.close();
       else await server.shutdown();
       await store.close();

@@ -105,6 +105,8 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Sandbox only: where the in-process emulator listens; 0 picks a free port, so two sandboxes never collide. */
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** How Feishu reaches the bot: webhook pushes to our HTTP routes, or the long connection (WebSocket) the bot opens. */
+  FEISHU_TRANSPORT: z.enum(['webhook', 'websocket']).default('webhook'),
   /** Selects the Redis store (scale-out): every instance given the same URL and prefix shares one state. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a URL such as redis://127.0.0.1:6379 or rediss://user:password@host:6380/0').optional(),
   /** Key namespace in Redis: two different bots on one Redis need two. */

@@ -11,6 +11,7 @@ import type { DeliveryHandler } from './delivery.js';
 import { Inbox, type InboxOptions } from './inbox/inbox.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { createIntake, type Intake } from './receiver/intake.js';
 import { receiverRouter } from './receiver/routes.js';
 import type { Store } from './store/store.js';
 
@@ -37,6 +38,8 @@ export interface Listening {
 export interface BotServer {
   app: express.Express;
   inbox: Inbox;
+  /** Where every transport (webhook routes, long connection) hands its verified deliveries. */
+  intake: Intake;
   /** Starts the inbox workers and listens; `host` defaults to all interfaces. */
   listen(port: number, host?: string): Promise<Listening>;
   shutdown(): Promise<void>;
@@ -63,6 +66,7 @@ export function createServer(deps: ServerDeps): BotServer {
     now,
   });
 
+  const intake = createIntake({ inbox, handler, logger, metrics });
   const app = express();
   app.disable('x-powered-by');
   // Webhook answers are never cached: hashing each one for an ETag is wasted work on the ack path.
@@ -71,7 +75,7 @@ export function createServer(deps: ServerDeps): BotServer {
     secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
       legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
     bodyLimitBytes: config.app.receiver.bodyLimitBytes,
-    inbox, handler, logger, metrics, now,
+    intake, logger, metrics, now,
     accepting: () => accepting,
   }));
 
@@ -125,7 +129,7 @@ export function createServer(deps: ServerDeps): BotServer {
       const server = host === undefined ? app.listen(port, onListening) : app.listen(port, host, onListening);
     });
 
-  return { app, inbox, listen, shutdown };
+  return { app, inbox, intake, listen, shutdown };
 }
 
 /** SIGTERM / SIGINT run the graceful shutdown once, then exit. */
