@@ -67,9 +67,12 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   });
   const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs });
   registerHandlers(app);
-  const server = createServer({ config: o.config, store, handler: app, logger, metrics, inbox: o.inbox });
-  let listening: { close(): Promise<void> } | undefined;
   let longConnection: LongConnection | undefined;
+  const server = createServer({
+    config: o.config, store, handler: app, logger, metrics, inbox: o.inbox,
+    transport: () => (o.config.env.FEISHU_TRANSPORT === 'websocket' ? { kind: 'websocket', state: longConnection?.state() ?? 'connecting' } : { kind: 'webhook' }),
+  });
+  let listening: { close(): Promise<void> } | undefined;
   let stopping = false;
   return {
     app,

@@ -27,6 +27,8 @@ export interface ServerDeps {
   inbox?: Omit<InboxOptions, 'concurrency' | 'dedupeTtlMs' | 'now'>;
   /** How long shutdown waits for running handlers and open requests. */
   drainMs?: number;
+  /** How Feishu reaches this instance, for /healthz; webhook unless told otherwise. */
+  transport?: () => { kind: 'webhook' | 'websocket'; state?: string };
 }
 
 export interface Listening {
@@ -81,18 +83,22 @@ export function createServer(deps: ServerDeps): BotServer {
 
   app.get('/healthz', async (_req, res) => {
     if (!accepting) return res.status(503).json({ ok: false, problem: 'shutting down' });
+    const transport = deps.transport?.() ?? { kind: 'webhook' };
     try {
       await store.ping();
-      return res.json({ ok: true });
     } catch (err) {
       logger.error({ err }, 'health check: store unreachable');
-      return res.status(503).json({ ok: false, problem: 'store unreachable' });
+      return res.status(503).json({ ok: false, problem: 'store unreachable', store: store.kind, transport });
     }
+    // A long connection the SDK gave up on delivers nothing: this instance must be restarted.
+    if (transport.state === 'failed') return res.status(503).json({ ok: false, problem: 'long connection failed', store: store.kind, transport });
+    return res.json({ ok: true, store: store.kind, transport });
   });
 
   app.get('/metrics', async (_req, res) => {
     try {
       metrics.queueDepth.set(await inbox.depth());
+      metrics.inFlight.set(inbox.inFlight());
     } catch (err) {
       logger.warn({ err }, 'metrics: queue depth unavailable');
     }

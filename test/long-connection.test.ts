@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { decodeFrame, encodeFrame } from '../src/emulator/long-connection.js';
+import { testSandbox } from './helpers/sandbox.js';
 import { eventually } from './helpers/provisioning.js';
 
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
@@ -110,5 +111,32 @@ describe('long connection: the emulator as Feishu, the official WSClient as the 
     expect(res.headers['handshake-msg']).toMatch(/ticket/);
     ws.on('error', () => {}); // terminating a refused handshake reports it as an error
     ws.terminate();
+  });
+});
+
+describe('long connection: the bot', () => {
+
+  it('reports its transport and store in /healthz and answers commands over it', async () => {
+    const sb = await testSandbox({}, { timeScale: 1000 }, { FEISHU_TRANSPORT: 'websocket' });
+    try {
+      expect(await (await fetch(`${sb.botUrl}/healthz`)).json()).toEqual({ ok: true, store: 'sqlite', transport: { kind: 'websocket', state: 'connected' } });
+      const messageId = await sb.say('张伟', '/help');
+      expect(await sb.replies(messageId)).toHaveLength(1);
+      expect(sb.delivery.events.every((e) => e.attempts.every((a) => a.status === 200))).toBe(true);
+    } finally {
+      await sb.close();
+    }
+  });
+
+  it('does not ack an event it could not persist (500), so Feishu re-pushes it', async () => {
+    const sb = await testSandbox({}, { timeScale: 1000 }, { FEISHU_TRANSPORT: 'websocket' });
+    try {
+      await sb.bot.store.close();
+      const { event } = sb.delivery.sendMessage({ from: '张伟', text: '/help' });
+      await eventually(() => expect(event!.attempts.length).toBeGreaterThanOrEqual(2));
+      expect(event!.attempts.slice(0, 2).map((a) => a.status)).toEqual([500, 500]);
+    } finally {
+      await sb.close().catch(() => {});
+    }
   });
 });

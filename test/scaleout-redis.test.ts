@@ -16,6 +16,8 @@ import { useRedis } from './helpers/redis.js';
 
 const redis = useRedis();
 const CHATS_ROUTE = 'POST /open-apis/im/v1/chats';
+/** Two child processes load the bot (tsx) on a shared two-core machine: start-up alone can take tens of seconds. */
+const PROCESS_TEST_MS = 150_000;
 
 interface Instance {
   url: string;
@@ -104,7 +106,11 @@ describe('two bot instances on one Redis', () => {
     // Nothing was refused for a rate limit (the emulator enforces each documented one, and the lowered chat quota).
     expect(emulator.kit.calls.filter((c) => c.status === 429)).toEqual([]);
     expect(busiestWindow('/open-apis/im/v1/chats', 1_000)).toBeLessThanOrEqual(3);
-  });
+    // Each instance reports its own waits for the shared budget, and its store.
+    const waited = (await counter(a.url, 'feishu_limiter_wait_seconds_sum')) + (await counter(b.url, 'feishu_limiter_wait_seconds_sum'));
+    expect(waited).toBeGreaterThan(1);
+    for (const i of [a, b]) expect(await (await fetch(`${i.url}/healthz`)).json()).toEqual({ ok: true, store: 'redis', transport: { kind: 'webhook' } });
+  }, PROCESS_TEST_MS);
 
   it('finishes everything when one instance is SIGKILLed in the middle of the load, nothing lost or done twice', async () => {
     await control(emulator, 'limits', { route: CHATS_ROUTE, perSecond: 2 });
@@ -118,5 +124,5 @@ describe('two bot instances on one Redis', () => {
     expect(groupChats(emulator).length).toBeLessThan(names.length);
     await expectExactlyOnce(names, messageIds);
     expect(emulator.kit.calls.filter((c) => c.status === 429)).toEqual([]);
-  });
+  }, PROCESS_TEST_MS);
 });

@@ -188,6 +188,7 @@ export function redactRedisUrl(url: string): string {
 }
 
 export class RedisStore implements Store {
+  readonly kind = 'redis';
   private readonly now: () => number;
   private readonly k;
   private closed = false;

@@ -97,6 +97,8 @@ export interface AuditPort {
 
 /** Everything stateful behind one object; each user takes only the ports it needs. */
 export interface Store extends InboxPort, KvPort, IdempotencyPort, AuditPort {
+  /** Which backend, for /healthz. */
+  readonly kind: 'sqlite' | 'redis';
   /** For /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
