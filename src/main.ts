@@ -37,11 +37,15 @@ async function runBot(config: Config, logger: Logger): Promise<void> {
   const bot = await createBot({ config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger });
   const url = await bot.listen(config.env.PORT, '0.0.0.0');
   const port = new URL(url).port;
+  const wiring = config.env.FEISHU_TRANSPORT === 'websocket'
+    ? `Connected over Feishu's long connection: in the developer console choose 使用长连接接收事件 / Receive events through persistent
+connection, for events and for callbacks. No public URL is needed.`
+    : `Paste these into the Feishu developer console (replace the host with this server's public address):
+  事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
+  卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card`;
   process.stdout.write(`
 feishu-ops-bot is running for app ${appId} against ${domain}.
-Paste these into the Feishu developer console (replace the host with this server's public address):
-  事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
-  卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card
+${wiring}
 Health: ${url}/healthz   Metrics: ${url}/metrics
 `);
   shutdownOnSignals({ shutdown: () => bot.stop() }, logger);

@@ -467,7 +467,9 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
   });
   r.post('/_emulator/bot', (req, res) =>
     run(res, botEndpointSchema, req.body, async (input: BotEndpointInput) => {
-      delivery.configure(input);
+      const bot = delivery.configure(input);
+      // Over the long connection there is no URL to verify: report who is connected instead.
+      if (bot.transport === 'websocket') return { ok: true, longConnections: delivery.longConnections.connections };
       return { ok: true, urlVerification: await delivery.verifyUrl() };
     }),
   );
