@@ -3,10 +3,12 @@
  */
 import { run as ack } from './ack.js';
 import { run as contacts } from './contacts.js';
+import { run as scaleout } from './scaleout.js';
 
 const benchmarks: [name: string, run: () => Promise<unknown>][] = [
   ['ack', () => ack()],
   ['contacts', async () => console.table(await contacts())],
+  ['scaleout', () => scaleout()],
 ];
 
 for (const [name, run] of benchmarks) {
