@@ -6,6 +6,7 @@
 import { run as ack } from './ack.js';
 import { run as contacts } from './contacts.js';
 import { run as onboarding } from './onboarding.js';
+import { run as scaleout } from './scaleout.js';
 import { run as startup } from './startup.js';
 
 interface Target { what: string; figure: string; goal: string; met: boolean }
@@ -51,6 +52,10 @@ const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
       goal: 'all finished, 0 × 429',
       met: r.finished === r.hires && r.http429 === 0,
     }];
+  }],
+  ['scaleout', async () => {
+    await scaleout();
+    return [];
   }],
 ];
 

@@ -18,3 +18,5 @@ fi
 npm ci --no-audit --no-fund
 npm run lint
 npm test
+# The end-to-end suites again, with Feishu reaching the bot over the long connection instead of webhooks.
+npm run test:websocket

@@ -22,9 +22,11 @@ import { silentLogger, type Logger } from './log.js';
 import { commandKey } from './commands/registry.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { serializeUserCommands } from './middleware/serialize-user.js';
+import { openLongConnection, type LongConnection } from './receiver/long-connection.js';
 import { createServer, type BotServer, type ServerDeps } from './server.js';
 import { openStore } from './store/index.js';
 import { InProcessLock } from './store/lock.js';
+import { RedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
 
 export interface BotOptions {
@@ -75,7 +77,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   const logger = o.logger ?? silentLogger;
   const metrics = createMetrics();
   checkDataDir(o.dataDir);
-  const store = await openStore(o.config, o.dataDir);
+  const store = await openStore(o.config, o.dataDir, { warn: (m) => logger.warn(m) });
   const key = o.userTokens ? undefined : o.tokenKey ?? (await ensureKeyFile(o.dataDir)).key;
   const oauth = key && feishuOAuthHttp({ domain: o.domain, appId: o.appId, appSecret: o.appSecret, client: oauthClient(o), timeoutMs: o.timeoutMs });
   const vault = key && oauth ? new TokenVault({ kv: store, key, http: oauth }) : undefined;
@@ -87,6 +89,8 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     logger,
     metrics,
     rateLimits: o.config.app.rateLimits,
+    // On Redis, every instance draws on one budget per endpoint: together they stay within Feishu's quota.
+    limiterStore: store instanceof RedisStore ? store.limiter : undefined,
     timeoutMs: o.timeoutMs,
     userTokens: o.userTokens ?? vault,
     ...o.gateway,
@@ -110,7 +114,11 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     await store.close();
     throw e;
   }
-  const server = createServer({ config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox });
+  let longConnection: LongConnection | undefined;
+  const server = createServer({
+    config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox,
+    transport: () => (o.config.env.FEISHU_TRANSPORT === 'websocket' ? { kind: 'websocket', state: longConnection?.state() ?? 'connecting' } : { kind: 'webhook' }),
+  });
   if (vault && oauth && key) {
     server.app.use(oauthCallbackRouter({
       logger,
@@ -126,6 +134,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     });
   };
   let listening: { close(): Promise<void> } | undefined;
+  let stopping = false;
   return {
     app,
     gateway,
@@ -136,11 +145,20 @@ export async function createBot(o: BotOptions): Promise<Bot> {
       const l = await server.listen(port, host);
       listening = l;
       startSignIn(l.url);
+      // Long-connection mode: the HTTP server still serves /healthz and /metrics; deliveries come over the socket.
+      if (o.config.env.FEISHU_TRANSPORT === 'websocket') {
+        longConnection = await openLongConnection({
+          appId: o.appId, appSecret: o.appSecret, domain: o.domain, intake: server.intake, logger, accepting: () => !stopping,
+        });
+      }
       // Runs a crash interrupted finish now, in the background: nothing waits for them to start serving.
       void app.workflows.resumeAll().catch((err: unknown) => logger.error({ err }, 'could not resume workflow runs'));
       return l.url;
     },
     async stop() {
+      stopping = true;
+      // Closed first: Feishu sends what would have come here to another connection, or re-pushes it.
+      longConnection?.close();
       app.workflows.close();
       if (listening) await listening.close();
       else await server.shutdown();

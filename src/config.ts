@@ -121,7 +121,8 @@ export const appConfigSchema = z
     store: z
       .discriminatedUnion('kind', [
         z.object({ kind: z.literal('sqlite'), file: z.string().default('bot.sqlite') }).strict(),
-        z.object({ kind: z.literal('redis'), url: z.string().regex(/^redis:\/\//, 'must start with redis://') }).strict(),
+        // A URL without credentials; one with a password belongs in REDIS_URL (secrets come from the environment).
+        z.object({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\/[^:@/]*(:\d+)?(\/\d+)?$/, 'must be redis://host:port[/db] without credentials; put a URL with a password in REDIS_URL') }).strict(),
       ])
       .default({ kind: 'sqlite', file: 'bot.sqlite' }),
   })
@@ -157,6 +158,12 @@ export const envSchema = z.object({
   EMULATOR_PORT: port.default(0),
   /** Path of app.config.json (read by loadConfig; listed here so it is documented and validated with the rest). */
   APP_CONFIG: z.string().min(1).optional(),
+  /** How Feishu reaches the bot: webhook pushes to our HTTP routes, or the long connection (WebSocket) the bot opens. */
+  FEISHU_TRANSPORT: z.enum(['webhook', 'websocket']).default('webhook'),
+  /** Selects the Redis store (scale-out): every instance given the same URL and prefix shares one state. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a URL such as redis://127.0.0.1:6379 or rediss://user:password@host:6380/0').optional(),
+  /** Key namespace in Redis: two different bots on one Redis need two. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('feishu-ops-bot'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** 32 bytes (hex or base64) sealing users' tokens at rest; required with credentials (the sandbox keeps one in DATA_DIR). */
   TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),

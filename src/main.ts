@@ -47,11 +47,15 @@ async function runBot(config: Config, logger: Logger): Promise<void> {
     logger.warn('/metrics answers anyone who can reach the webhook port: set METRICS_TOKEN, METRICS_PORT or both');
   }
   const port = new URL(url).port;
+  const wiring = config.env.FEISHU_TRANSPORT === 'websocket'
+    ? `Connected over Feishu's long connection: in the developer console choose 使用长连接接收事件 / Receive events through persistent
+connection, for events and for callbacks. No public URL is needed.`
+    : `Paste these into the Feishu developer console (replace the host with this server's public address):
+  事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
+  卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card`;
   process.stdout.write(`
 feishu-ops-bot is running for app ${appId} against ${domain}.
-Paste these into the Feishu developer console (replace the host with this server's public address):
-  事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
-  卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card
+${wiring}
 Health: ${url}/healthz   Metrics: ${bot.server.metricsUrl() ?? `${url}/metrics`}${config.env.METRICS_TOKEN ? ' (bearer token)' : ''}
 `);
   shutdownOnSignals({ shutdown: () => bot.stop() }, logger);

@@ -86,11 +86,16 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
   if (consoleAssets) {
     bot.server.app.use(consoleRouter({ emulatorUrl: emulator.url, commands: () => bot.app.commands(), assets: consoleAssets }));
   }
-  const botUrl = await bot.listen(o.botPort ?? 0, host);
   const { delivery } = emulator;
-  delivery.configure({ eventUrl: `${botUrl}/webhook/event`, cardUrl: `${botUrl}/webhook/card`, encryptKey, verificationToken });
-  const check = await delivery.verifyUrl();
-  if (!check.ok) throw new Error(`the bot failed the emulator's URL verification: ${check.reason}`);
+  const botUrl = await bot.listen(o.botPort ?? 0, host);
+  if (config.env.FEISHU_TRANSPORT === 'websocket') {
+    // The bot has opened its long connection to the emulator (in listen): pushes go over it.
+    delivery.configure({ transport: 'websocket', encryptKey, verificationToken });
+  } else {
+    delivery.configure({ eventUrl: `${botUrl}/webhook/event`, cardUrl: `${botUrl}/webhook/card`, encryptKey, verificationToken });
+    const check = await delivery.verifyUrl();
+    if (!check.ok) throw new Error(`the bot failed the emulator's URL verification: ${check.reason}`);
+  }
 
   const replies = async (messageId: string, count = 1, timeoutMs = 10_000): Promise<Message[]> => {
     const until = Date.now() + timeoutMs;
@@ -120,13 +125,13 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
 }
 
 /** What `npm start` prints: the console first, then the wiring for those who want it. */
-export function sandboxBanner(sb: Pick<Sandbox, 'botUrl' | 'consoleUrl' | 'emulator' | 'config'>): string {
+export function sandboxBanner(sb: Pick<Sandbox, 'botUrl' | 'consoleUrl' | 'emulator' | 'config' | 'delivery'>): string {
   const admins = sb.config.app.admins.map((id) => sb.emulator.state.userByOpenId(id)?.name ?? id).join(', ') || '—';
   return `
 feishu-ops-bot sandbox: open ${sb.consoleUrl ?? `${sb.botUrl}/`} to chat with the bot
   (no FEISHU_APP_ID / FEISHU_APP_SECRET set: a local Feishu emulator stands in for Feishu)
   emulator  ${sb.emulator.url}   control API under /_emulator/ (README)
-  webhooks  ${sb.botUrl}/webhook/event   ${sb.botUrl}/webhook/card
+  ${sb.delivery.endpoint?.transport === 'websocket' ? 'transport long connection (FEISHU_TRANSPORT=websocket)' : `webhooks  ${sb.botUrl}/webhook/event   ${sb.botUrl}/webhook/card`}
   admins    ${admins} (may run /onboard)
   new hire  console "Controls", or: curl -X POST ${sb.emulator.url}/_emulator/events/user-created \\
               -H 'content-type: application/json' -d '{"name":"孙悦","enName":"Sun Yue","department":"ops","leader":"张伟","jobTitle":"SRE"}'

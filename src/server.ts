@@ -13,6 +13,7 @@ import type { DeliveryHandler } from './delivery.js';
 import { Inbox, type InboxOptions } from './inbox/inbox.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { createIntake, type Intake } from './receiver/intake.js';
 import { receiverRouter } from './receiver/routes.js';
 import type { Store } from './store/store.js';
 
@@ -28,6 +29,8 @@ export interface ServerDeps {
   inbox?: Omit<InboxOptions, 'concurrency' | 'dedupeTtlMs' | 'now'>;
   /** How long shutdown waits for running handlers and open requests. */
   drainMs?: number;
+  /** How Feishu reaches this instance, for /healthz; webhook unless told otherwise. */
+  transport?: () => { kind: 'webhook' | 'websocket'; state?: string };
 }
 
 export interface Listening {
@@ -39,6 +42,8 @@ export interface Listening {
 export interface BotServer {
   app: express.Express;
   inbox: Inbox;
+  /** Where every transport (webhook routes, long connection) hands its verified deliveries. */
+  intake: Intake;
   /** Starts the inbox workers and listens (and on METRICS_PORT when set); `host` defaults to all interfaces. */
   listen(port: number, host?: string): Promise<Listening>;
   /** Where GET /metrics answers once listening. */
@@ -77,6 +82,7 @@ export function createServer(deps: ServerDeps): BotServer {
     now,
   });
 
+  const intake = createIntake({ inbox, handler, logger, metrics });
   const app = express();
   app.disable('x-powered-by');
   // Webhook answers are never cached: hashing each one for an ETag is wasted work on the ack path.
@@ -85,19 +91,22 @@ export function createServer(deps: ServerDeps): BotServer {
     secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
       legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
     bodyLimitBytes: config.app.receiver.bodyLimitBytes,
-    inbox, handler, logger, metrics, now,
+    intake, logger, metrics, now,
     accepting: () => accepting,
   }));
 
   app.get('/healthz', async (_req, res) => {
     if (!accepting) return res.status(503).json({ ok: false, problem: 'shutting down' });
+    const transport = deps.transport?.() ?? { kind: 'webhook' };
     try {
       await store.ping();
-      return res.json({ ok: true });
     } catch (err) {
       logger.error({ err }, 'health check: store unreachable');
-      return res.status(503).json({ ok: false, problem: 'store unreachable' });
+      return res.status(503).json({ ok: false, problem: 'store unreachable', store: store.kind, transport });
     }
+    // A long connection the SDK gave up on delivers nothing: this instance must be restarted.
+    if (transport.state === 'failed') return res.status(503).json({ ok: false, problem: 'long connection failed', store: store.kind, transport });
+    return res.json({ ok: true, store: store.kind, transport });
   });
 
   const { METRICS_TOKEN: metricsToken, METRICS_PORT: metricsPort } = config.env;
@@ -109,6 +118,7 @@ export function createServer(deps: ServerDeps): BotServer {
     }
     try {
       metrics.queueDepth.set(await inbox.depth());
+      metrics.inFlight.set(inbox.inFlight());
     } catch (err) {
       logger.warn({ err }, 'metrics: queue depth unavailable');
     }
@@ -154,7 +164,7 @@ export function createServer(deps: ServerDeps): BotServer {
     return { url, close: shutdown };
   };
 
-  return { app, inbox, listen, metricsUrl: () => metricsUrl, shutdown };
+  return { app, inbox, intake, listen, metricsUrl: () => metricsUrl, shutdown };
 }
 
 /** SIGTERM / SIGINT run the graceful shutdown once, then exit. */

@@ -8,10 +8,10 @@ describe('server: operations endpoints', () => {
   it('reports healthy while the store answers and 503 once it does not', async () => {
     const bot = await start(new RecordingHandler());
     const ok = await fetch(`${bot.url}/healthz`);
-    expect([ok.status, await ok.json()]).toEqual([200, { ok: true }]);
+    expect([ok.status, await ok.json()]).toEqual([200, { ok: true, store: 'sqlite', transport: { kind: 'webhook' } }]);
     await bot.store.close();
     const down = await fetch(`${bot.url}/healthz`);
-    expect([down.status, await down.json()]).toEqual([503, { ok: false, problem: 'store unreachable' }]);
+    expect([down.status, await down.json()]).toEqual([503, { ok: false, problem: 'store unreachable', store: 'sqlite', transport: { kind: 'webhook' } }]);
   });
 
   it('exposes accepted, duplicate and rejected counts and the queue depth in Prometheus format', async () => {
@@ -29,6 +29,7 @@ describe('server: operations endpoints', () => {
     expect(text).toContain('feishu_events_duplicate_total{type="im.message.receive_v1"} 1');
     expect(text).toContain('feishu_events_rejected_total{reason="missing_signature"} 1');
     expect(text).toContain('feishu_inbox_pending 1');
+    expect(text).toContain('feishu_inbox_running 1');
     expect(text).toContain('feishu_openapi_calls_total');
   });
 

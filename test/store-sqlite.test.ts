@@ -61,10 +61,6 @@ describe('SqliteStore specifics', () => {
     expect(() => new SqliteStore(join(tempDir(), 'missing-dir', 'bot.sqlite'))).toThrow(/cannot open the SQLite store at .*missing-dir.*DATA_DIR/);
   });
 
-  it('refuses a redis store kind with a clear message until one exists', async () => {
-    await expect(openStore(parseConfig({ store: { kind: 'redis', url: 'redis://127.0.0.1' } }, {}), tempDir())).rejects.toThrow(/redis.*sqlite/);
-  });
-
   describe('group commit (writes asked for in one turn share a transaction)', () => {
     const HOUR = 3_600_000;
     const item = (id: string, dedupeKey: string) => ({ id, dedupeKey, type: 'im.message.receive_v1', payload: JSON.stringify({ id }), receivedAt: 1 });

@@ -6,6 +6,7 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import express, { type Response } from 'express';
 import { z } from 'zod';
+import { LongConnections } from './long-connection.js';
 import { buildLegacyCardPush, buildPush, type PushSecrets, type WirePush } from './push.js';
 import { randomId, type EmulatorState, type Message, type SeedUser } from './state.js';
 
@@ -16,8 +17,10 @@ export const CHALLENGE_DEADLINE_MS = 1000;
 
 export const botEndpointSchema = z
   .object({
-    /** Where events (and new-style card callbacks unless cardUrl is set) are pushed. */
-    eventUrl: z.string().url(),
+    /** webhook: HTTP pushes to eventUrl / cardUrl; websocket: frames over the long connection the bot opened. */
+    transport: z.enum(['webhook', 'websocket']).default('webhook'),
+    /** Where events (and new-style card callbacks unless cardUrl is set) are pushed; webhook transport only. */
+    eventUrl: z.string().url().optional(),
     /** Where card callbacks go; defaults to eventUrl, like a console with one request URL. */
     cardUrl: z.string().url().optional(),
     encryptKey: z.string().min(1).optional(),
@@ -28,8 +31,18 @@ export const botEndpointSchema = z
     legacyCardCallbacks: z.boolean().default(false),
     /** Push group messages that do not @mention the bot (the im:message.group_msg scope). */
     allGroupMessages: z.boolean().default(false),
+    /** Long connection: payloads larger than this are split into fragments. */
+    fragmentBytes: z.number().int().positive().default(16_384),
   })
   .strict()
+  .refine((b) => b.transport === 'websocket' || b.eventUrl !== undefined, {
+    path: ['eventUrl'],
+    message: 'the webhook transport needs the bot\'s request URL, e.g. http://127.0.0.1:3000/webhook/event (or set transport "websocket")',
+  })
+  .refine((b) => b.transport === 'webhook' || !b.legacyCardCallbacks, {
+    path: ['legacyCardCallbacks'],
+    message: 'legacy card callbacks are not delivered over the long connection: use the webhook transport',
+  })
   .refine((b) => !b.legacyCardCallbacks || b.cardUrl !== undefined, {
     path: ['cardUrl'],
     message: 'legacy card callbacks have their own request URL: set cardUrl, e.g. http://127.0.0.1:3000/webhook/card',
@@ -103,10 +116,14 @@ export class EventDelivery {
   private readonly timers = new Set<NodeJS.Timeout>();
   readonly events: EventRecord[] = [];
   readonly callbacks: CallbackRecord[] = [];
+  /** Feishu's side of long-connection mode: used when the bot is configured with transport "websocket". */
+  readonly longConnections: LongConnections;
   /** Orders events and callbacks in one sequence, so a reader can ask for what is new since its last look. */
   private seq = 0;
 
-  constructor(private readonly state: EmulatorState) {}
+  constructor(private readonly state: EmulatorState) {
+    this.longConnections = new LongConnections(state);
+  }
 
   configure(input: BotEndpointInput): BotEndpoint {
     this.bot = botEndpointSchema.parse(input);
@@ -146,6 +163,7 @@ export class EventDelivery {
 
   /** The console's "save request URL" check: answered with exactly {"challenge": …} within 1 s. */
   async verifyUrl(url = this.requireBot().eventUrl): Promise<{ ok: boolean; reason?: string; ms: number }> {
+    if (url === undefined) return { ok: false, reason: 'the bot uses the long connection: there is no request URL to verify', ms: 0 };
     const challenge = randomId('', 32);
     const payload = { challenge, token: this.bot?.verificationToken ?? '', type: 'url_verification' };
     const r = await this.post(url, buildPush(payload, this.secrets()), CHALLENGE_DEADLINE_MS);
@@ -193,7 +211,10 @@ export class EventDelivery {
     const bot = this.requireBot();
     const at = this.state.now();
     // Signed with the real clock: the bot checks the timestamp against its own clock, which no time scale speeds up.
-    const r = await this.post(bot.eventUrl, buildPush(record.payload, this.secrets()), EVENT_DEADLINE_MS);
+    const r = bot.transport === 'websocket'
+      // Plaintext over the long connection: it was authenticated when it was opened.
+      ? await this.longConnections.push(record.payload, EVENT_DEADLINE_MS, bot.fragmentBytes)
+      : await this.post(bot.eventUrl!, buildPush(record.payload, this.secrets()), EVENT_DEADLINE_MS);
     const attempt: Attempt = { at, status: r.status, error: r.error, ms: r.ms };
     record.attempts.push(attempt);
     return attempt;
@@ -317,10 +338,11 @@ export class EventDelivery {
         context: { open_message_id: msg.messageId, open_chat_id: msg.chatId },
       },
     };
-    const wire = bot.legacyCardCallbacks
-      ? buildLegacyCardPush(legacyPayload, bot.verificationToken ?? '')
-      : buildPush(payload, this.secrets());
-    const r = await this.post(bot.cardUrl ?? bot.eventUrl, wire, CALLBACK_DEADLINE_MS);
+    const r = bot.transport === 'websocket'
+      ? await this.longConnections.push(payload, CALLBACK_DEADLINE_MS, bot.fragmentBytes)
+      : await this.post((bot.cardUrl ?? bot.eventUrl)!, bot.legacyCardCallbacks
+        ? buildLegacyCardPush(legacyPayload, bot.verificationToken ?? '')
+        : buildPush(payload, this.secrets()), CALLBACK_DEADLINE_MS);
     const result: CallbackResult = { status: r.status, error: r.error, ms: r.ms };
     if (r.status === 200) {
       try {
@@ -392,6 +414,12 @@ export class EventDelivery {
     this.timers.clear();
   }
 
+  /** The emulator is stopping: its long connections end too. */
+  shutdown(): void {
+    this.close();
+    this.longConnections.close();
+  }
+
   reset(): void {
     this.close();
     this.events.length = 0;
@@ -449,7 +477,9 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
   });
   r.post('/_emulator/bot', (req, res) =>
     run(res, botEndpointSchema, req.body, async (input: BotEndpointInput) => {
-      delivery.configure(input);
+      const bot = delivery.configure(input);
+      // Over the long connection there is no URL to verify: report who is connected instead.
+      if (bot.transport === 'websocket') return { ok: true, longConnections: delivery.longConnections.connections };
       return { ok: true, urlVerification: await delivery.verifyUrl() };
     }),
   );
@@ -516,4 +546,7 @@ export function deliveryFor(state: EmulatorState): EventDelivery {
 }
 
 /** Route module for the emulator's server (src/emulator/server.ts RouteModule shape). */
-export const deliveryModule = (kit: { state: EmulatorState }): express.Router => deliveryRoutes(deliveryFor(kit.state), kit.state);
+export const deliveryModule = (kit: { state: EmulatorState }): express.Router => {
+  const delivery = deliveryFor(kit.state);
+  return express.Router().use(deliveryRoutes(delivery, kit.state), delivery.longConnections.routes());
+};

@@ -63,6 +63,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const s = app.listen(opts.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const { port } = server.address() as AddressInfo;
+  deliveryFor(state).longConnections.attach(server);
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
@@ -72,7 +73,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     app,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        deliveryFor(state).close();
+        deliveryFor(state).shutdown();
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),

@@ -88,6 +88,11 @@ export class Inbox {
     return this.store.pendingCount();
   }
 
+  /** Items this process is running now (the store's depth counts every instance's). */
+  inFlight(): number {
+    return this.running.size;
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { RedisStore } from './redis.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -22,12 +23,20 @@ export function privateFile(file: string): string {
   return file;
 }
 
-/** The configured Store; SQLite keeps one file in `dataDir`. */
-export async function openStore(config: Config, dataDir: string, now?: () => number): Promise<Store> {
+export interface OpenStoreOptions {
+  now?: () => number;
+  /** Start-up warnings about the backend (Redis without fsync on every write). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The configured Store: Redis when REDIS_URL is set (or store.kind is "redis"), so several instances share it;
+ * otherwise SQLite, one file in `dataDir`.
+ */
+export async function openStore(config: Config, dataDir: string, o: OpenStoreOptions = {}): Promise<Store> {
   const s = config.app.store;
-  if (s.kind === 'sqlite') {
-    privateDataDir(dataDir);
-    return new SqliteStore(privateFile(join(dataDir, s.file)), { now });
-  }
-  throw new Error('store.kind "redis" is not available yet: set store.kind to "sqlite" in app.config.json');
+  const redisUrl = config.env.REDIS_URL ?? (s.kind === 'redis' ? s.url : undefined);
+  if (redisUrl !== undefined) return RedisStore.open(redisUrl, { now: o.now, warn: o.warn, prefix: config.env.REDIS_PREFIX });
+  privateDataDir(dataDir);
+  return new SqliteStore(privateFile(join(dataDir, s.kind === 'sqlite' ? s.file : 'bot.sqlite')), { now: o.now });
 }

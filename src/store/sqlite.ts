@@ -119,6 +119,7 @@ interface ClaimRow { state: 'running' | 'done'; result: string | null; lease_unt
 interface AuditRow { at: number; actor: string; action: string; target: string; result: AuditResult; detail: string | null; event_id: string | null }
 
 export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly now: () => number;
   private lastSweep = 0;

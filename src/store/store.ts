@@ -1,7 +1,7 @@
 /**
  * Everything stateful lives behind narrow ports: the durable inbox with its dedupe keys, small key/value records
  * with a TTL (tokens, workflow state), run-once claims for idempotency, and the audit trail.
- * SQLite is the embedded default; a Redis implementation follows for scale-out, against the same contract tests.
+ * SQLite is the embedded default; Redis (src/store/redis.ts) is for scale-out, held to the same contract tests.
  */
 
 /** One accepted delivery, as persisted before Feishu gets its 200. */
@@ -97,6 +97,8 @@ export interface AuditPort {
 
 /** Everything stateful behind one object; each user takes only the ports it needs. */
 export interface Store extends InboxPort, KvPort, IdempotencyPort, AuditPort {
+  /** Which backend, for /healthz. */
+  readonly kind: 'sqlite' | 'redis';
   /** For /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;

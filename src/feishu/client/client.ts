@@ -107,7 +107,10 @@ export class FeishuClient {
     this.now = o.now ?? Date.now;
     this.sleep = o.sleep ?? realSleep;
     this.random = o.random ?? Math.random;
-    this.limiter = new RateLimiter({ overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep: this.sleep });
+    this.limiter = new RateLimiter({
+      overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep: this.sleep,
+      onWait: (endpoint, ms) => this.metrics?.limiterWait.observe({ endpoint }, ms / 1000),
+    });
     this.maxAttempts = o.maxAttempts ?? 4;
     this.settleMs = o.settleMs ?? o.timeoutMs ?? 10_000;
     this.backoffBaseMs = o.backoffBaseMs ?? 250;

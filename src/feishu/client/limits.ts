@@ -118,6 +118,8 @@ export interface RateLimiterOptions {
   store?: LimiterStore;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told how long each acquire waited (0 when a slot was free), for the limiter-wait metric. */
+  onWait?: (endpoint: Endpoint, ms: number) => void;
 }
 
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,6 +129,7 @@ export class RateLimiter {
   private readonly store: LimiterStore;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly onWait: RateLimiterOptions['onWait'];
 
   constructor(o: RateLimiterOptions = {}) {
     const unknown = Object.keys(o.overrides ?? {}).filter((k) => !(ENDPOINTS as readonly string[]).includes(k));
@@ -141,6 +144,7 @@ export class RateLimiter {
     this.store = o.store ?? new MemoryLimiterStore();
     this.now = o.now ?? Date.now;
     this.sleep = o.sleep ?? realSleep;
+    this.onWait = o.onWait;
   }
 
   /** Waits until a call to `endpoint` (for target `key`, if given) fits every quota. */
@@ -153,6 +157,7 @@ export class RateLimiter {
     if (!live.length) return;
     const now = this.now();
     const at = await this.store.reserve(live, now);
+    this.onWait?.(endpoint, Math.max(0, at - now));
     if (at > now) await this.sleep(at - now);
   }
 }

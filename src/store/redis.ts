@@ -1,0 +1,334 @@
+/**
+ * The scale-out Store: every port on one Redis (ioredis), so any number of bot instances share dedupe keys, the
+ * inbox and its leases, key/value records, idempotency claims, the audit trail and the rate-limit budgets.
+ *
+ * Each read-check-write runs as one Lua script, which Redis executes atomically: dedupe + enqueue, lease (attempt
+ * count and lease end), claims with holders and take-over, the limiter's reservation. Time comes from the caller's
+ * clock (as in SQLite) and expiry is a timestamp compared on read; Redis's own PEXPIRE only removes dead records.
+ * A queue library (BullMQ) was weighed for the inbox, but its job locks are per-worker timers outside the
+ * caller's clock and it has no dedupe window across finished jobs, which the InboxPort contract needs.
+ *
+ * Keys share one hash tag, `{prefix}:…`, so the scripts' keys sit in one slot should the Redis be a cluster.
+ * Durability: an acknowledged event is only as safe as Redis's persistence; run it with `appendonly yes` and
+ * `appendfsync always` (README "Scale-out"), which `open` checks and warns about.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { KeyedWindows, LimiterStore } from '../feishu/client/limits.js';
+import type { AuditRecord, Claim, InboxItem, Store } from './store.js';
+
+export interface RedisStoreOptions {
+  /** Epoch ms; injectable so TTLs and leases can be tested without waiting. */
+  now?: () => number;
+  /** Key namespace; instances of one bot share it, two bots on one Redis use two. */
+  prefix?: string;
+  /** Told when Redis is not configured to persist every write before answering. */
+  warn?: (message: string) => void;
+}
+
+/** Sorted-set members order by score, then by member: a zero-padded sequence number keeps arrival order on ties. */
+const SEQ_WIDTH = 16;
+
+const SCRIPTS = {
+  // KEYS: dedupe, item, ready, seq. ARGV: now, ttl, id, dedupeKey, type, payload, receivedAt
+  enqueue: {
+    keys: 4,
+    lua: `
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+if tonumber(redis.call('GET', KEYS[1]) or '0') > now then return 0 end
+redis.call('SET', KEYS[1], now + ttl, 'PX', ttl)
+local m = string.format('%0${SEQ_WIDTH}d', redis.call('INCR', KEYS[4])) .. ':' .. ARGV[3]
+redis.call('HSET', KEYS[2], 'm', m, 'dedupeKey', ARGV[4], 'type', ARGV[5], 'payload', ARGV[6], 'receivedAt', ARGV[7], 'attempts', 0)
+redis.call('ZADD', KEYS[3], now, m)
+return 1`,
+  },
+  // KEYS: ready. ARGV: now, limit, leaseMs, item key prefix. Returns [id, dedupeKey, type, payload, receivedAt, attempts]…
+  lease: {
+    keys: 1,
+    lua: `
+local now = tonumber(ARGV[1])
+local out = {}
+for i, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))) do
+  local id = string.sub(m, ${SEQ_WIDTH + 2})
+  local k = ARGV[4] .. id
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), m)
+  local attempts = redis.call('HINCRBY', k, 'attempts', 1)
+  local f = redis.call('HMGET', k, 'dedupeKey', 'type', 'payload', 'receivedAt')
+  out[i] = { id, f[1], f[2], f[3], f[4], attempts }
+end
+return out`,
+  },
+  // KEYS: item, ready. ARGV: available at. Only an item still queued moves (a finished one stays gone).
+  available: {
+    keys: 2,
+    lua: `
+local m = redis.call('HGET', KEYS[1], 'm')
+if m then redis.call('ZADD', KEYS[2], 'XX', ARGV[1], m) end
+return 0`,
+  },
+  // KEYS: item, ready.
+  finish: {
+    keys: 2,
+    lua: `
+local m = redis.call('HGET', KEYS[1], 'm')
+if m then redis.call('ZREM', KEYS[2], m) end
+redis.call('DEL', KEYS[1])
+return 0`,
+  },
+  // KEYS: kv. ARGV: now, value, ttl
+  setIfAbsent: {
+    keys: 1,
+    lua: `
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[3])
+if tonumber(redis.call('HGET', KEYS[1], 'x') or '0') > now then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'x', now + ttl)
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1`,
+  },
+  // KEYS: claim. ARGV: now, ttl, lease, holder. Returns {state[, result]}.
+  claim: {
+    keys: 1,
+    lua: `
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local r = redis.call('HMGET', KEYS[1], 'state', 'result', 'lease', 'exp')
+local live = tonumber(r[4] or '0') > now
+if live and r[1] == 'done' then return { 'done', r[2] } end
+if live and tonumber(r[3]) > now then return { 'busy' } end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'state', 'running', 'holder', ARGV[4], 'lease', now + tonumber(ARGV[3]), 'ttl', ttl, 'exp', now + ttl)
+redis.call('PEXPIRE', KEYS[1], ttl)
+if live then return { 'resumed' } end
+return { 'fresh' }`,
+  },
+  // KEYS: claim. ARGV: now, holder, lease
+  renewClaim: {
+    keys: 1,
+    lua: `
+local now = tonumber(ARGV[1])
+local r = redis.call('HMGET', KEYS[1], 'state', 'holder', 'exp')
+if r[1] ~= 'running' or r[2] ~= ARGV[2] or tonumber(r[3]) <= now then return 0 end
+redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[3]))
+return 1`,
+  },
+  // KEYS: claim. ARGV: now, holder, result. The TTL counts again from completion.
+  complete: {
+    keys: 1,
+    lua: `
+local r = redis.call('HMGET', KEYS[1], 'state', 'holder', 'ttl')
+if r[1] ~= 'running' or r[2] ~= ARGV[2] then return 0 end
+local ttl = tonumber(r[3])
+redis.call('HSET', KEYS[1], 'state', 'done', 'result', ARGV[3], 'exp', tonumber(ARGV[1]) + ttl)
+redis.call('HDEL', KEYS[1], 'holder')
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1`,
+  },
+  // KEYS: claim. ARGV: holder
+  abandon: {
+    keys: 1,
+    lua: `
+local r = redis.call('HMGET', KEYS[1], 'state', 'holder')
+if r[1] == 'running' and r[2] == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0`,
+  },
+  /**
+   * MemoryLimiterStore's computation (limits.ts), on sorted sets of reserved slot times shared by every instance.
+   * KEYS: one per limited key. ARGV: now, nonce, then per key: window count, then limit and ms per window.
+   */
+  reserve: {
+    keys: -1,
+    lua: `
+local now = tonumber(ARGV[1])
+local wins, longest, idx = {}, {}, 3
+for i = 1, #KEYS do
+  local n = tonumber(ARGV[idx]); idx = idx + 1
+  wins[i], longest[i] = {}, 0
+  for j = 1, n do
+    local w = { tonumber(ARGV[idx]), tonumber(ARGV[idx + 1]) }; idx = idx + 2
+    wins[i][j] = w
+    if w[2] > longest[i] then longest[i] = w[2] end
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - longest[i])
+end
+local at, moved = now, true
+while moved do
+  moved = false
+  for i = 1, #KEYS do
+    for _, w in ipairs(wins[i]) do
+      local limit, ms, t = w[1], w[2], at
+      while true do
+        local count = redis.call('ZCOUNT', KEYS[i], '(' .. (t - ms), '(' .. (t + ms))
+        if count < limit then break end
+        local blocking = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. (t - ms), '(' .. (t + ms), 'WITHSCORES', 'LIMIT', count - limit, 1)
+        t = math.max(t + 1, tonumber(blocking[2]) + ms)
+      end
+      if t > at then at, moved = t, true end
+    end
+  end
+end
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], at, at .. ':' .. ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], at - now + longest[i] + 1000)
+end
+return tostring(at)`,
+  },
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type Scripted = { [K in ScriptName]: (...args: (string | number)[]) => Promise<unknown> };
+
+/** The URL as safe to print: without its password. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis://(unparseable URL)';
+  }
+}
+
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  private readonly now: () => number;
+  private readonly k;
+  private closed = false;
+  /** The shared rate-limit budgets (`RateLimiter`'s store), on the same connection. */
+  readonly limiter: LimiterStore;
+
+  private constructor(private readonly redis: Redis & Scripted, opts: RedisStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    const p = `{${opts.prefix ?? 'feishu-ops-bot'}}:`;
+    this.k = {
+      dedupe: (key: string) => `${p}dedupe:${key}`,
+      itemPrefix: `${p}item:`,
+      item: (id: string) => `${p}item:${id}`,
+      ready: `${p}ready`,
+      seq: `${p}seq`,
+      kv: (key: string) => `${p}kv:${key}`,
+      claim: (key: string) => `${p}claim:${key}`,
+      audit: `${p}audit`,
+      limit: (key: string) => `${p}limit:${key}`,
+    };
+    this.limiter = {
+      reserve: async (keys: KeyedWindows[], now: number) => {
+        const args = keys.flatMap(({ windows }) => [windows.length, ...windows.flatMap((w) => [w.limit, w.ms])]);
+        const at = await this.redis.reserve(keys.length, ...keys.map((x) => this.k.limit(x.key)), now, randomUUID(), ...args);
+        return Number(at);
+      },
+    };
+  }
+
+  /** Connects (failing with the redacted URL and what to check) and loads the scripts. */
+  static async open(url: string, opts: RedisStoreOptions = {}): Promise<RedisStore> {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // A lost connection reconnects by itself; the commands in between fail and their callers decide.
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+    } catch (e) {
+      redis.disconnect();
+      throw new Error(`cannot reach Redis at ${redactRedisUrl(url)}: ${(e as Error).message} (check REDIS_URL and that redis-server is running)`, { cause: e });
+    }
+    for (const [name, s] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: s.keys === -1 ? undefined : s.keys, lua: s.lua });
+    if (opts.warn) await checkPersistence(redis, opts.warn);
+    return new RedisStore(redis as Redis & Scripted, opts);
+  }
+
+  async enqueue(item: Omit<InboxItem, 'attempts'>, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
+    const k = this.k;
+    const added = await this.redis.enqueue(k.dedupe(item.dedupeKey), k.item(item.id), k.ready, k.seq,
+      this.now(), Math.max(1, Math.round(dedupeTtlMs)), item.id, item.dedupeKey, item.type, item.payload, item.receivedAt);
+    return added === 1 ? 'accepted' : 'duplicate';
+  }
+
+  async lease(limit: number, leaseMs: number): Promise<InboxItem[]> {
+    const rows = (await this.redis.lease(this.k.ready, this.now(), limit, leaseMs, this.k.itemPrefix)) as [string, string, string, string, string, number][];
+    return rows.map(([id, dedupeKey, type, payload, receivedAt, attempts]) => ({ id, dedupeKey, type, payload, receivedAt: Number(receivedAt), attempts }));
+  }
+
+  async renew(id: string, leaseMs: number): Promise<void> {
+    await this.redis.available(this.k.item(id), this.k.ready, this.now() + leaseMs);
+  }
+
+  async finish(id: string): Promise<void> {
+    await this.redis.finish(this.k.item(id), this.k.ready);
+  }
+
+  async release(id: string, retryAt: number): Promise<void> {
+    await this.redis.available(this.k.item(id), this.k.ready, retryAt);
+  }
+
+  async pendingCount(): Promise<number> {
+    return this.redis.zcard(this.k.ready);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const [value, expiresAt] = await this.redis.hmget(this.k.kv(key), 'v', 'x');
+    return value !== null && Number(expiresAt) > this.now() ? value : undefined;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    const k = this.k.kv(key);
+    await this.redis.multi().hset(k, 'v', value, 'x', this.now() + ttlMs).pexpire(k, Math.max(1, Math.round(ttlMs))).exec();
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.setIfAbsent(this.k.kv(key), this.now(), value, Math.max(1, Math.round(ttlMs)))) === 1;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.k.kv(key));
+  }
+
+  async claim(key: string, o: { ttlMs: number; leaseMs: number }): Promise<Claim> {
+    const holder = randomUUID();
+    const [state, result] = (await this.redis.claim(this.k.claim(key), this.now(), Math.max(1, Math.round(o.ttlMs)), o.leaseMs, holder)) as [string, string?];
+    if (state === 'done') return { state, result: result ?? '' };
+    if (state === 'busy') return { state };
+    return { state: state as 'fresh' | 'resumed', holder };
+  }
+
+  async renewClaim(key: string, holder: string, leaseMs: number): Promise<boolean> {
+    return (await this.redis.renewClaim(this.k.claim(key), this.now(), holder, leaseMs)) === 1;
+  }
+
+  async complete(key: string, holder: string, result: string): Promise<void> {
+    await this.redis.complete(this.k.claim(key), this.now(), holder, result);
+  }
+
+  async abandon(key: string, holder: string): Promise<void> {
+    await this.redis.abandon(this.k.claim(key), holder);
+  }
+
+  async audit(r: AuditRecord): Promise<void> {
+    await this.redis.lpush(this.k.audit, JSON.stringify(r));
+  }
+
+  async auditLog(limit = 100): Promise<AuditRecord[]> {
+    return (await this.redis.lrange(this.k.audit, 0, limit - 1)).map((line) => JSON.parse(line) as AuditRecord);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('the Redis store is closed');
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** Managed Redis often forbids CONFIG: then nothing is known and nothing is said. */
+async function checkPersistence(redis: Redis, warn: (message: string) => void): Promise<void> {
+  try {
+    const [, aof] = (await redis.config('GET', 'appendonly')) as [string, string];
+    const [, fsync] = (await redis.config('GET', 'appendfsync')) as [string, string];
+    if (aof !== 'yes' || fsync !== 'always') {
+      warn(`Redis runs with appendonly ${aof}, appendfsync ${fsync}: an acknowledged event can be lost if Redis crashes; set appendonly yes and appendfsync always`);
+    }
+  } catch {
+    // CONFIG not allowed
+  }
+}
