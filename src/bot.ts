@@ -30,7 +30,7 @@ export interface BotOptions {
   /** Where calls as a user get that user's token (the token vault); without one they fail as "not signed in". */
   userTokens?: UserTokenProvider;
   /** Gateway retry tuning (fault tests, benchmarks). */
-  gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
+  gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep' | 'now' | 'idempotentPatienceMs'>;
 }
 
 export interface Bot {

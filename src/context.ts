@@ -118,7 +118,7 @@ export class Context {
   /** Reply to the originating message; with none (menu clicks, events) post where `send` would. */
   reply(card: Card): Promise<{ messageId: string }> {
     if (!this.messageId) return this.send(card);
-    return this.gateway.im.replyCard(this.messageId, card, { uuid: this.#nextUuid() });
+    return this.gateway.im.replyCard(this.messageId, card, { uuid: this.#nextUuid(), ...(this.chatId ? { chatId: this.chatId } : {}) });
   }
 
   /** Post to the chat of the delivery, or to the sender privately when there is no chat. */

@@ -87,8 +87,8 @@ function insertSorted(list: number[], value: number): void {
 export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
   'chat.create': { perSecond: 50, perMinute: 1000 },
   'chat.members.create': { perSecond: 50, perMinute: 1000 },
-  'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
-  'message.reply': { perSecond: 50, perMinute: 1000 },
+  'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
+  'message.reply': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
   'message.patch': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
   'user.get': { perSecond: 50, perMinute: 1000 },
   'user.batchGetId': { perSecond: 50, perMinute: 1000 },
@@ -134,7 +134,7 @@ export class RateLimiter {
     this.limits = { ...DEFAULT_LIMITS };
     for (const [name, limit] of Object.entries(o.overrides ?? {})) {
       const endpoint = name as Endpoint;
-      this.limits[endpoint] = { perKeyPerSecond: this.limits[endpoint]?.perKeyPerSecond, ...limit };
+      this.limits[endpoint] = { perKeyPerSecond: this.limits[endpoint]?.perKeyPerSecond, perKeyScope: this.limits[endpoint]?.perKeyScope, ...limit };
     }
     this.store = o.store ?? new MemoryLimiterStore();
     this.now = o.now ?? Date.now;
@@ -146,7 +146,7 @@ export class RateLimiter {
     const limit = this.limits[endpoint];
     if (!limit) return;
     const keys: KeyedWindows[] = [{ key: endpoint, windows: windowsOf(limit) }];
-    if (key && limit.perKeyPerSecond) keys.push({ key: `${endpoint}:${key}`, windows: windowsOf({ perSecond: limit.perKeyPerSecond }) });
+    if (key && limit.perKeyPerSecond) keys.push({ key: `${limit.perKeyScope ?? endpoint}:${key}`, windows: windowsOf({ perSecond: limit.perKeyPerSecond }) });
     const live = keys.filter((k) => k.windows.length);
     if (!live.length) return;
     const now = this.now();
