@@ -5,15 +5,9 @@
  * bot's gateway, so 200 answers at 5 per second take seconds, not 40.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { realSleep } from '../src/feishu/client/limits.js';
 import { eventually, readCard } from './helpers/provisioning.js';
+import { scaledClock } from './helpers/clock.js';
 import { testSandbox } from './helpers/sandbox.js';
-
-/** A clock running `scale` times faster than the real one, for the bot's gateway (limiter windows, backoff). */
-export function scaledClock(scale: number) {
-  const t0 = Date.now();
-  return { now: () => t0 + (Date.now() - t0) * scale, sleep: (ms: number) => realSleep(ms / scale) };
-}
 
 describe('replies under the per-chat message limit', () => {
   let sb: Awaited<ReturnType<typeof testSandbox>> | undefined;

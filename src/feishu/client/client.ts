@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
 import { KeyedSerializer, RateLimiter, realSleep, type LimiterStore, type RateLimiterOptions } from './limits.js';
 import { TENANT, type Principal } from '../principal.js';
+import { parked } from '../../slots.js';
 import { singleFlightTenantFetch, TokenCache, UserTokens, type UserTokenProvider } from './tokens.js';
 import { toFeishuError, type SdkBody } from './wire.js';
 
@@ -114,7 +115,9 @@ export class FeishuClient {
     this.log = (o.logger ?? silentLogger).child({ component: 'feishu' });
     this.metrics = o.metrics;
     this.now = o.now ?? Date.now;
-    this.sleep = o.sleep ?? realSleep;
+    // Waiting for a rate window or a retry gives the inbox worker slot back to items that need no such wait.
+    const sleep = o.sleep ?? realSleep;
+    this.sleep = (ms) => parked(() => sleep(ms));
     this.random = o.random ?? Math.random;
     this.limiter = new RateLimiter({ overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep: this.sleep });
     this.maxAttempts = o.maxAttempts ?? 4;
