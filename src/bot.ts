@@ -4,6 +4,7 @@
  */
 import { App } from './app.js';
 import type { Config } from './config.js';
+import { KvLimiterStore } from './feishu/client/limits.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers } from '../handlers/index.js';
@@ -57,6 +58,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     logger,
     metrics,
     rateLimits: o.config.app.rateLimits,
+    limiterStore: new KvLimiterStore(store),
     timeoutMs: o.timeoutMs,
     userTokens: o.userTokens,
     ...o.gateway,
