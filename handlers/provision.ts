@@ -61,7 +61,8 @@ export type OnceResult = { outcome: 'ran' | 'replayed'; card: Card } | { outcome
 export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Promise<Card>, scope = origin(ctx)): Promise<OnceResult> {
   const key = `provision:${op}:${scope}`;
   const ttlMs = ctx.config.app.inbox.dedupeHours * 3_600_000;
-  const waitUntil = Date.now() + (ctx.kind === 'action' ? 0 : BUSY_WAIT_MS);
+  // A click waits for nobody (its answer is due in 3 s); a command, or an action rerun after a crash, waits.
+  const waitUntil = Date.now() + (ctx.kind === 'action' && !ctx.resumed ? 0 : BUSY_WAIT_MS);
   let claim = await ctx.store.claim(key, { ttlMs, leaseMs: CLAIM_LEASE_MS });
   while (claim.state === 'busy' && Date.now() < waitUntil) {
     await new Promise((r) => setTimeout(r, CLAIM_LEASE_MS / 5));

@@ -54,6 +54,8 @@ export interface ContextInit {
   messageId?: string;
   chatType?: string;
   target?: Target;
+  /** A card action rerun from the inbox after the process that answered its click died (see `Context.resumed`). */
+  resumed?: boolean;
 }
 
 /** What authorization checks: a command ("group create") or a card action ("draft.send"). */
@@ -90,6 +92,8 @@ export class Context {
   readonly messageId: string | undefined;
   readonly chatType: string | undefined;
   readonly target: Target | undefined;
+  /** A card action rerun after a crash: its click was answered long ago, so it may wait for a claim the dead run held. */
+  readonly resumed: boolean;
   /** Card actions: the answer, set by the handler or by middleware that stops it. */
   result: ActionResult | undefined;
   outcome: Outcome = 'ok';
@@ -109,6 +113,7 @@ export class Context {
     this.sender = init.sender;
     this.senderType = init.senderType;
     this.chatId = init.chatId;
+    this.resumed = init.resumed ?? false;
     this.messageId = init.messageId;
     this.chatType = init.chatType;
     this.target = init.target;

@@ -103,6 +103,11 @@ export function receiverRouter(deps: ReceiverDeps): express.Router {
       log.error({ err }, 'card handler threw; answering with an error toast');
       answer = FAILED_ACTION_TOAST;
     }
+    if (answer.continuation) {
+      // Durable before the answer: once Feishu shows the progress card, a crash must not leave it there.
+      await deps.inbox.accept(answer.continuation).catch((err: unknown) =>
+        log.error({ err }, 'could not persist a card continuation; it finishes only if this process lives'));
+    }
     const { afterAck } = answer;
     if (afterAck) {
       // 'close' follows 'finish'; without 'finish' the client went away, but the work it asked for still runs.
