@@ -12,13 +12,15 @@ import { errorCard, formCard, successCard, type Bilingual, type Card } from '../
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
+import type { CommandContext } from '../src/context.js';
+import { FeishuError } from '../src/feishu/errors.js';
 import type { ChatMembersResult } from '../src/feishu/ports.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import { explainRefusal } from '../src/middleware/authorize.js';
 import { keyspace } from '../src/store/keyspace.js';
 import { BUTTON_WHO, MAILGROUP_FAILED, provisionMailgroup, WHO_TEXT, whoChoices } from './mailgroup.js';
 import {
-  chars, checkUsers, describeUnusable, domainOf, failureCard, idempotencyKey, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
+  answerInTime, chars, checkUsers, describeUnusable, domainOf, failureCard, idempotencyKey, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
 } from './provision.js';
 
 /** Users per chat-create call (im-chat-create.md); the rest are added in batches. */
@@ -109,19 +111,22 @@ function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMembersRe
 
 const noMembersResult: ChatMembersResult = { invalidIds: [], notExistedIds: [], pendingApprovalIds: [] };
 
-async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<void> {
+function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<void> {
+  return answerInTime(ctx, { zh: `正在创建群聊“${a.name}”`, en: `Creating the group chat "${a.name}"` }, () => createdOrFailed(ctx, a));
+}
+
+async function createdOrFailed(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<Card> {
   const owner: UserRef = a.owner ?? { openId: ctx.sender.openId, name: ctx.sender.name ?? await displayName(ctx.gateway.directory, ctx.sender.openId) };
   const wanted = a.members.filter((m) => m.openId !== owner.openId);
   const { usable, unusable } = await checkUsers(ctx.gateway.directory, [owner, ...wanted]);
   const ownerProblem = unusable.find((u) => u.openId === owner.openId);
   if (ownerProblem) {
-    await ctx.reply(errorCard({
+    return errorCard({
       title: TITLE_FAILED,
       problems: [{ zh: `群主 ${describeUnusable(ownerProblem)}`, en: `The owner ${ownerProblem.name} ${ownerProblem.reason.en}` }],
       nextStep: { zh: '换一位群主，或去掉 owner= 由你自己当群主。', en: 'Pick another owner, or drop owner= to own the chat yourself.' },
       example: `/group create ${a.name}`,
-    }));
-    return;
+    });
   }
   const members = usable.filter((u) => u.openId !== owner.openId);
   const [first, rest] = [members.slice(0, CREATE_BATCH), members.slice(CREATE_BATCH)];
@@ -138,10 +143,13 @@ async function createGroup(ctx: Ctx, a: z.infer<typeof createArgs>): Promise<voi
     const outcome = outcomeOf(members, unusable, later);
     await chats.set(ctx.store, chat.chatId, { name: chat.name, members: [owner, ...outcome.added] });
     await ctx.audit('im.chat.create', chat.chatId, 'ok', `${outcome.added.length} members`);
-    await ctx.reply(groupCreatedCard(chat.chatId, chat.name, owner, outcome, a));
+    return groupCreatedCard(chat.chatId, chat.name, owner, outcome, a);
   } catch (err) {
+    // Still unknown after the client's patience (no answer, 5xx, "being created"): the chat may exist. A card now
+    // would be a guess and its example a duplicate; the inbox runs the command again (same uuid) until it is known.
+    if (err instanceof FeishuError && err.retryable) throw err;
     await ctx.audit('im.chat.create', a.name, 'error', String((err as { code?: unknown }).code ?? 'unknown'));
-    await ctx.reply(failureCard(TITLE_FAILED, err, `/group create ${a.name}`));
+    return failureCard(TITLE_FAILED, err, `/group create ${a.name}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { feishuErrorCard, inline, progressCard, type Bilingual, type Card } from
 import type { ActionContext, CommandContext } from '../src/context.js';
 import { FeishuError, isUserOutOfReach } from '../src/feishu/errors.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';
+import { keyspace } from '../src/store/keyspace.js';
 
 /** A command or a card action: both know who asked. */
 export type Ctx = CommandContext | ActionContext;
@@ -60,7 +61,8 @@ export type OnceResult = { outcome: 'ran' | 'replayed'; card: Card } | { outcome
 export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Promise<Card>, scope = origin(ctx)): Promise<OnceResult> {
   const key = `provision:${op}:${scope}`;
   const ttlMs = ctx.config.app.inbox.dedupeHours * 3_600_000;
-  const waitUntil = Date.now() + (ctx.kind === 'action' ? 0 : BUSY_WAIT_MS);
+  // A click waits for nobody (its answer is due in 3 s); a command, or an action rerun after a crash, waits.
+  const waitUntil = Date.now() + (ctx.kind === 'action' && !ctx.resumed ? 0 : BUSY_WAIT_MS);
   let claim = await ctx.store.claim(key, { ttlMs, leaseMs: CLAIM_LEASE_MS });
   while (claim.state === 'busy' && Date.now() < waitUntil) {
     await new Promise((r) => setTimeout(r, CLAIM_LEASE_MS / 5));
@@ -84,6 +86,37 @@ export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Pro
   }
   await ctx.store.complete(key, holder, JSON.stringify({ card }));
   return { outcome: 'ran', card };
+}
+
+/** How long a command runs before its user sees a "still working" card, which the result then replaces. */
+const STILL_WORKING_AFTER_MS = 2_000;
+/** Work that showed (or was about to show) a "still working" card; a rerun replaces that card instead of adding one. */
+const progressShown = keyspace('progress', z.object({ at: z.number() }), 24 * 3_600_000);
+
+/**
+ * Answers a command with the card `work` makes. Work that outlasts STILL_WORKING_AFTER_MS first shows a "still
+ * working" card and then patches it with the result, so the user is never left guessing (and never re-sends a
+ * create that is merely slow). The progress card has its own uuid, so a rerun (after a crash, or a failure the
+ * inbox retries) finds the same card and replaces it; if `work` throws, the card keeps saying "working" until then.
+ */
+export async function answerInTime(ctx: CommandContext, title: Bilingual, work: () => Promise<Card>): Promise<void> {
+  const { messageId } = ctx;
+  const running = work();
+  const marked = messageId !== undefined && (await progressShown.get(ctx.store, idempotencyKey(ctx, 'progress'))) !== undefined;
+  const quick = marked ? undefined : await Promise.race([
+    running.then((card) => ({ card })),
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), STILL_WORKING_AFTER_MS).unref()),
+  ]);
+  if (quick || messageId === undefined) {
+    await ctx.reply(quick?.card ?? await running);
+    return;
+  }
+  const uuid = idempotencyKey(ctx, 'progress');
+  // Recorded before the reply: a crash in between leaves a rerun that re-sends the same uuid and so finds the card.
+  await progressShown.set(ctx.store, uuid, { at: Date.now() });
+  const progress = progressCard({ title, steps: [{ label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' }, state: 'running' }] });
+  const shown = await ctx.gateway.im.replyCard(messageId, progress, { uuid, ...(ctx.chatId ? { chatId: ctx.chatId } : {}) });
+  await ctx.gateway.im.patchCard(shown.messageId, await running);
 }
 
 /** What a run that found the same work under way answers. */

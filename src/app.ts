@@ -78,7 +78,7 @@ export const DEFAULT_CARD_BUDGET_MS = 2_500;
 
 type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
 /** What a delivery tells about its context; the app adds the rest. */
-type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text'>>;
+type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed'>>;
 
 interface ActionEntry {
   schema: z.ZodObject;
@@ -108,6 +108,8 @@ export class App implements DeliveryHandler {
   readonly #registry = new CommandRegistry<CommandHandler<unknown>>();
   readonly #actions = new Map<string, ActionEntry>();
   readonly #ownRules = new Set<string>();
+  /** Card actions past their budget, still running in this process, by the callback's event id. */
+  readonly #late = new Map<string, { work: Promise<ActionResult | undefined>; token: string | undefined }>();
   readonly #events = new Map<AppEventName, AnyEventHandler[]>();
   readonly #middleware: Middleware[];
   #bot: Promise<{ openId: string; name: string }> | undefined;
@@ -208,6 +210,7 @@ export class App implements DeliveryHandler {
   }
 
   async handleEvent(delivery: Delivery): Promise<void> {
+    if (delivery.kind === 'card') return this.#continueLate(delivery);
     const event = delivery.payload.event ?? {};
     if (delivery.type === 'im.message.receive_v1') return this.#onMessage(delivery, event);
     const type = delivery.type as AppEventName;
@@ -242,9 +245,36 @@ export class App implements DeliveryHandler {
       return { response: { toast: toastBody({ type: 'warning', text: { zh: '这个按钮已失效', en: 'This button no longer works' } }) } };
     }
 
-    const work = (async (): Promise<ActionResult | undefined> => {
+    const work = this.#runAction(delivery, cb, name, entry, values);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.#opts.cardBudgetMs ?? DEFAULT_CARD_BUDGET_MS);
+    });
+    const first = await Promise.race([work, late]);
+    clearTimeout(timer);
+    if (first !== 'late') return { response: toResponse(first) };
+
+    // The rest runs here, but the inbox tracks it (`continuation`): if this process dies, the next one reruns the
+    // action (its claims make that safe) and replaces the progress card, which never stays on "working".
+    this.#late.set(delivery.id, { work, token: cb.token });
+    const title = entry.progress ?? { zh: '正在处理', en: 'Working on it' };
+    const { token: _updateToken, ...event } = (delivery.payload.event ?? {}) as Record<string, unknown>;
+    return {
+      response: {
+        toast: toastBody({ type: 'info', text: { zh: '正在处理，完成后卡片会更新', en: 'Working on it; the card will update when done' } }),
+        card: { type: 'raw', data: progressCard({ title, steps: [{ label: title, state: 'running' }] }) },
+      },
+      // The update token (a credential) stays in memory: a rerun after a crash updates the card by PATCH.
+      continuation: { ...delivery, dedupeKey: `continue:${delivery.dedupeKey}`, payload: { ...delivery.payload, event } },
+    };
+  }
+
+  #runAction(
+    delivery: Delivery, cb: z.output<typeof cardCallback>, name: string, entry: ActionEntry, values: Record<string, unknown>, resumed = false,
+  ): Promise<ActionResult | undefined> {
+    return (async (): Promise<ActionResult | undefined> => {
       const ctx = await this.#context(delivery, 'action', {
-        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: entry.target,
+        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: entry.target, resumed,
       });
       await this.#run(ctx, async () => {
         if (!ctx.hasSender()) {
@@ -268,23 +298,30 @@ export class App implements DeliveryHandler {
       this.#logger.error({ err, eventId: delivery.id }, 'card action failed before its handler ran');
       return { toast: { type: 'error', text: { zh: '暂时无法处理，请稍后重试', en: 'Cannot handle this right now, try again later' } } };
     });
+  }
 
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.#opts.cardBudgetMs ?? DEFAULT_CARD_BUDGET_MS);
-    });
-    const first = await Promise.race([work, late]);
-    clearTimeout(timer);
-    if (first !== 'late') return { response: toResponse(first) };
-
-    const title = entry.progress ?? { zh: '正在处理', en: 'Working on it' };
-    return {
-      response: {
-        toast: toastBody({ type: 'info', text: { zh: '正在处理，完成后卡片会更新', en: 'Working on it; the card will update when done' } }),
-        card: { type: 'raw', data: progressCard({ title, steps: [{ label: title, state: 'running' }] }) },
-      },
-      afterAck: async () => this.#finishLate(delivery.id, cb.token, cb.messageId, finalCard(await work)),
-    };
+  /**
+   * An inbox item for a card action that outlasted its budget: waits for the run still going in this process, or,
+   * after a crash, runs the action again; then replaces the progress card. A failed update throws, so the inbox
+   * retries it (and audits it if it never succeeds).
+   */
+  async #continueLate(delivery: Delivery): Promise<void> {
+    const parsed = cardCallback.safeParse(delivery.payload);
+    if (!parsed.success) return void this.#logger.warn({ eventId: delivery.id }, 'unreadable card continuation; dropped');
+    const cb = parsed.data;
+    const running = this.#late.get(delivery.id);
+    let result: ActionResult | undefined;
+    if (running) {
+      result = await running.work;
+    } else {
+      const { action: name, ...values } = cb.action.value ?? {};
+      const entry = typeof name === 'string' ? this.#actions.get(name) : undefined;
+      if (!entry || typeof name !== 'string') return void this.#logger.warn({ eventId: delivery.id, action: name }, 'card continuation with no handler');
+      this.#logger.info({ eventId: delivery.id, action: name }, 'resuming a card action interrupted after its progress card');
+      result = await this.#runAction(delivery, cb, name, entry, values, true);
+    }
+    await this.#finishLate(delivery.id, running?.token, cb.messageId, finalCard(result));
+    this.#late.delete(delivery.id);
   }
 
   /** The delayed-update token works only after the callback is answered; PATCH is the fallback (platform.md §3.4). */
@@ -298,7 +335,7 @@ export class App implements DeliveryHandler {
       }
     }
     if (!messageId) return void log.error('cannot update the card: no token worked and no message id');
-    await this.#opts.gateway.im.patchCard(messageId, card).catch((err: unknown) => log.error({ err }, 'could not update the card'));
+    await this.#opts.gateway.im.patchCard(messageId, card);
   }
 
   async #onMessage(delivery: Delivery, event: unknown): Promise<void> {

@@ -15,6 +15,7 @@ import { TokenVault } from './auth/vault.js';
 import { statSync } from 'node:fs';
 import { checkConfigNames, ConfigError, type Config } from './config.js';
 import type { DeliveryHandler } from './delivery.js';
+import { KvLimiterStore } from './feishu/client/limits.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { registerHandlers, utcTime, type MailAuth } from '../handlers/index.js';
@@ -53,7 +54,7 @@ export interface BotOptions {
   /** Base URL of the OAuth redirect (`${publicUrl}/oauth/callback`); default: the address the bot listens on. */
   publicUrl?: string;
   /** Gateway retry tuning (fault tests, benchmarks). */
-  gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep'>;
+  gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep' | 'now' | 'idempotentPatienceMs'>;
   /** Runs accepted deliveries instead of the app (the ack benchmark measures the whole bot with a no-op). */
   handler?: DeliveryHandler;
   /** Workflow step retry tuning. */
@@ -89,8 +90,9 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     logger,
     metrics,
     rateLimits: o.config.app.rateLimits,
-    // On Redis, every instance draws on one budget per endpoint: together they stay within Feishu's quota.
-    limiterStore: store instanceof RedisStore ? store.limiter : undefined,
+    // The limiter's budget outlives a restart (kept in the Store); on Redis every instance draws on one budget per
+    // endpoint, so together they stay within Feishu's quota.
+    limiterStore: store instanceof RedisStore ? store.limiter : new KvLimiterStore(store),
     timeoutMs: o.timeoutMs,
     userTokens: o.userTokens ?? vault,
     ...o.gateway,

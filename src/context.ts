@@ -56,6 +56,8 @@ export interface ContextInit {
   target?: Target;
   /** The command line as typed (or given to `app.run`), for handlers whose last argument keeps its line breaks. */
   text?: string;
+  /** A card action rerun from the inbox after the process that answered its click died (see `Context.resumed`). */
+  resumed?: boolean;
 }
 
 /** What authorization checks: a command ("group create") or a card action ("draft.send"). */
@@ -93,6 +95,8 @@ export class Context {
   readonly chatType: string | undefined;
   readonly target: Target | undefined;
   readonly text: string | undefined;
+  /** A card action rerun after a crash: its click was answered long ago, so it may wait for a claim the dead run held. */
+  readonly resumed: boolean;
   /** Card actions: the answer, set by the handler or by middleware that stops it. */
   result: ActionResult | undefined;
   outcome: Outcome = 'ok';
@@ -112,6 +116,7 @@ export class Context {
     this.sender = init.sender;
     this.senderType = init.senderType;
     this.chatId = init.chatId;
+    this.resumed = init.resumed ?? false;
     this.messageId = init.messageId;
     this.chatType = init.chatType;
     this.target = init.target;
@@ -122,7 +127,7 @@ export class Context {
   /** Reply to the originating message; with none (menu clicks, events) post where `send` would. */
   reply(card: Card): Promise<{ messageId: string }> {
     if (!this.messageId) return this.send(card);
-    return this.gateway.im.replyCard(this.messageId, card, { uuid: this.#nextUuid() });
+    return this.gateway.im.replyCard(this.messageId, card, { uuid: this.#nextUuid(), ...(this.chatId ? { chatId: this.chatId } : {}) });
   }
 
   /** Post to the chat of the delivery, or to the sender privately when there is no chat. */

@@ -35,6 +35,11 @@ export interface CardAnswer {
    * is answered (platform.md §3.4), so a slow handler finishes here.
    */
   afterAck?: () => Promise<void>;
+  /**
+   * Work that goes on after the answer (a card action past its budget): the receiver puts this into the durable inbox
+   * before answering, and the inbox hands it to `handleEvent`, which finishes the work, or redoes it after a crash.
+   */
+  continuation?: Delivery;
 }
 
 /** What the app offers the transports (implemented by src/app.ts). */

@@ -87,6 +87,17 @@ export function createServer(deps: ServerDeps): BotServer {
   app.disable('x-powered-by');
   // Webhook answers are never cached: hashing each one for an ETag is wasted work on the ack path.
   app.set('etag', false);
+  // Requests not yet answered: shutdown answers them before it closes a connection.
+  const open = new Map<express.Response, Promise<void>>();
+  app.use((_req, res, next) => {
+    open.set(res, new Promise<void>((r) => res.once('close', () => {
+      open.delete(res);
+      r();
+    })));
+    // While shutting down, keep-alive connections end after their answer instead of taking one more request.
+    if (!accepting) res.set('connection', 'close');
+    next();
+  });
   app.use(receiverRouter({
     secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
       legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
@@ -130,14 +141,24 @@ export function createServer(deps: ServerDeps): BotServer {
   let metricsUrl: string | undefined;
 
   let stopping: Promise<void> | undefined;
+  /**
+   * Stop accepting (pushes get 503, so Feishu re-pushes them; the port stays open so nobody meets a refused or reset
+   * connection), answer every request already in flight, let running handlers finish up to the deadline, then close.
+   */
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       accepting = false;
-      logger.info('shutting down: no new pushes, draining running work');
+      logger.info('shutting down: no new pushes, answering those in flight, draining running work');
+      const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+      for (const res of open.keys()) if (!res.headersSent) res.set('connection', 'close');
+      const inFlight = Promise.race([Promise.all(open.values()), deadline(drainMs)]);
+      // Lingering answers a request already on its way over an idle keep-alive connection with 503 (and closes that
+      // connection) rather than closing it under the request, which the sender would see as a reset.
+      const linger = deadline(Math.min(1_000, drainMs));
+      const [{ unfinished }] = await Promise.all([inbox.stop({ drainMs }), inFlight, linger]);
       const closed = [...servers].map((s) => new Promise<void>((r) => s.close(() => r())));
-      const { unfinished } = await inbox.stop({ drainMs });
-      // Requests still open after the drain (a card handler past its budget) are cut off.
-      const cut = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), unfinished ? 0 : drainMs);
+      // Answers already written end their connections; anything still open after the deadline is cut off.
+      const cut = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), drainMs);
       await Promise.all(closed);
       clearTimeout(cut);
       logger.info({ unfinished }, 'shut down');

@@ -91,7 +91,7 @@ describe('app core against the emulator', () => {
     });
     expect(answer.response.card?.type).toBe('raw');
     release();
-    await answer.afterAck!();
+    await app.handleEvent(answer.continuation!);
     const card = emu.state.messages.get(sent.messageId)!.card;
     expect(JSON.stringify(card)).toContain('已发送 d_42 · Sent d_42'); // card titles are plain_text
     expect(emu.state.cardTokens.get(token)!.usesLeft).toBe(1);

@@ -435,7 +435,7 @@ describe('app: card actions', () => {
     expect(seen).toEqual([[OPS, 'om_card1', { draftId: 'd_2' }]]);
   });
 
-  it('answers a slow action with a toast and a progress card, then updates the card by token after the ack', async () => {
+  it('answers a slow action with a toast and a progress card, then its inbox continuation updates the card by token', async () => {
     const gate = deferred();
     const app = withSend(makeApp({ cardBudgetMs: 20 }), async () => {
       await gate.promise;
@@ -444,10 +444,12 @@ describe('app: card actions', () => {
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_3' }));
     expect(answer.response.toast?.type).toBe('info');
     expect(JSON.stringify(answer.response.card?.data)).toContain(sees('正在发送'));
-    expect(answer.afterAck).toBeTypeOf('function');
+    // Handed to the inbox, without the update token (a credential): it stays in memory.
+    expect(answer.continuation).toMatchObject({ kind: 'card', dedupeKey: expect.stringMatching(/^continue:/) });
+    expect(JSON.stringify(answer.continuation)).not.toContain('c-token1');
     expect(gw.calls).toEqual([]);
     gate.resolve();
-    await answer.afterAck!();
+    await app.handleEvent(answer.continuation!);
     expect(gw.calls).toMatchObject([{ method: 'updateCardByToken', token: 'c-token1' }]);
     expect(gw.cardText()).toContain(sees('邮件已发出'));
   });
@@ -459,7 +461,7 @@ describe('app: card actions', () => {
       return { card: successCard({ title: { zh: '完成', en: 'Done' } }) };
     });
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_4' }));
-    await answer.afterAck!();
+    await app.handleEvent(answer.continuation!);
     expect(gw.calls).toMatchObject([{ method: 'patchCard', messageId: 'om_card1' }]);
   });
 

@@ -17,4 +17,6 @@ export interface EndpointLimit {
   perMinute?: number;
   /** Per target (chat, user or message): e.g. 5 QPS per chat for messages. */
   perKeyPerSecond?: number;
+  /** Endpoints naming the same scope share their per-target budget (sends and replies spend one chat's 5 QPS). */
+  perKeyScope?: string;
 }

@@ -17,9 +17,10 @@ export { asUser, TENANT } from './principal.js';
 
 /** Messages and cards. `uuid`: Feishu answers a repeated one with the first message. */
 export interface ImPort {
-  replyCard(messageId: string, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  /** `chatId`: the chat of the message replied to, whose per-chat message budget the reply spends. */
+  replyCard(messageId: string, card: Card, opts?: { uuid?: string; chatId?: string }): Promise<{ messageId: string }>;
   sendCard(to: Recipient, card: Card, opts?: { uuid?: string }): Promise<{ messageId: string }>;
-  replyText(messageId: string, text: string, opts?: { uuid?: string }): Promise<{ messageId: string }>;
+  replyText(messageId: string, text: string, opts?: { uuid?: string; chatId?: string }): Promise<{ messageId: string }>;
   sendText(to: Recipient, text: string, opts?: { uuid?: string }): Promise<{ messageId: string }>;
   patchCard(messageId: string, card: Card): Promise<void>;
   /** Delayed update with a card callback's token (30 min, 2 uses). */

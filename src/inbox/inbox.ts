@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { deliveryFromPayload } from '../protocol/envelope.js';
 import { z } from 'zod';
+import { runInSlot, type Slot } from '../slots.js';
 import { keyspace } from '../store/keyspace.js';
 import type { AuditPort, InboxItem, InboxPort, KvPort } from '../store/store.js';
 
@@ -39,12 +40,26 @@ export type AcceptOutcome = 'accepted' | 'duplicate';
 /** Card clicks seen, by dedupe key; written with the configured dedupe window as TTL (the default is 24 h). */
 const callbacks = keyspace('callback', z.object({ id: z.string(), type: z.string(), at: z.number() }), 24 * 3_600_000);
 
+/** Items parked in a rate or retry wait (src/slots.ts) free their slot; at most this many times `concurrency` are held. */
+const PARKED_PER_SLOT = 8;
+
 const exponentialBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 5 * 60_000);
 
 export class Inbox {
   private readonly store: InboxDeps['store'];
   private readonly opts: Required<InboxOptions>;
   private readonly running = new Map<string, Promise<void>>();
+  /** Running items that wait in a parked state: they do not count against `concurrency`. */
+  private parkedCount = 0;
+  private readonly slot: Slot = {
+    park: () => {
+      this.parkedCount++;
+      this.wake();
+    },
+    unpark: () => {
+      this.parkedCount--;
+    },
+  };
   /** Outcome writes (complete, release, give-up) still in flight: their slot is already free, stop() waits for them. */
   private readonly settling = new Set<Promise<void>>();
   private started = false;
@@ -139,10 +154,10 @@ export class Inbox {
   }
 
   private async pump(): Promise<void> {
-    while (this.started && this.running.size < this.opts.concurrency) {
+    while (this.started && this.freeSlots() > 0) {
       let items: InboxItem[];
       try {
-        items = await this.store.lease(this.opts.concurrency - this.running.size, this.opts.leaseMs);
+        items = await this.store.lease(this.freeSlots(), this.opts.leaseMs);
       } catch (err) {
         this.deps.logger.error({ err }, 'inbox lease failed; retrying on the next poll');
         return;
@@ -164,6 +179,11 @@ export class Inbox {
         this.running.set(item.id, run);
       }
     }
+  }
+
+  private freeSlots(): number {
+    const active = this.running.size - this.parkedCount;
+    return Math.min(this.opts.concurrency - active, this.opts.concurrency * PARKED_PER_SLOT - this.running.size);
   }
 
   /**
@@ -197,7 +217,7 @@ export class Inbox {
     const end = metrics.handlerSeconds.startTimer({ kind: 'event', name: delivery.type });
     let failure: unknown;
     try {
-      await this.deps.handler.handleEvent(delivery);
+      await runInSlot(this.slot, () => this.deps.handler.handleEvent(delivery));
     } catch (err) {
       failure = err ?? new Error('handler rejected without a reason');
     } finally {

@@ -73,6 +73,11 @@ export function createIntake({ inbox, handler, logger, metrics }: IntakeDeps): I
       try {
         const answer = await handler.handleCard(d);
         end({ outcome: 'ok' });
+        if (answer.continuation) {
+          // Durable before the answer: once Feishu shows the progress card, a crash must not leave it there.
+          await inbox.accept(answer.continuation).catch((err: unknown) =>
+            log.error({ err }, 'could not persist a card continuation; it finishes only if this process lives'));
+        }
         const { afterAck } = answer;
         // afterAck failures are logged here, so a transport only has to start it once the answer is out.
         return afterAck ? { ...answer, afterAck: () => afterAck().catch((err: unknown) => log.error({ err }, 'card afterAck failed')) } : answer;

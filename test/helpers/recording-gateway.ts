@@ -7,7 +7,7 @@ import type { Card } from '../../cards/index.js';
 import type { ChatsPort, DirectoryPort, FeishuPorts, ImPort, MailboxPort, MailgroupsPort, Recipient } from '../../src/feishu/ports.js';
 
 export type RecordedCall =
-  | { method: 'replyCard'; messageId: string; card: Card; uuid?: string }
+  | { method: 'replyCard'; messageId: string; card: Card; uuid?: string; chatId?: string }
   | { method: 'sendCard'; to: Recipient; card: Card; uuid?: string }
   | { method: 'patchCard'; messageId: string; card: Card }
   | { method: 'updateCardByToken'; token: string; card: Card };

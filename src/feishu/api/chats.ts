@@ -49,7 +49,8 @@ export class ChatsApi {
 
   async create(params: CreateChatInput, opts: { uuid?: string } = {}): Promise<{ chatId: string; name: string }> {
     const p = parse(createChatSchema, { ...params, uuid: opts.uuid ?? params.uuid ?? retrySafeId() }, 'chats.create');
-    const res = await this.c.call('chat.create', {}, (o) =>
+    // The uuid makes a repeat return the same chat, so an unanswered or "being created" (232068) create is repeated.
+    const res = await this.c.call('chat.create', { idempotent: true }, (o) =>
       this.c.sdk.im.v1.chat.create(
         {
           params: { user_id_type: 'open_id', uuid: p.uuid },

@@ -14,19 +14,25 @@ export type Recipient = z.infer<typeof recipientSchema>;
 /** A message uuid: Feishu answers a repeated one with the first message (for an hour). */
 export const uuidSchema = z.string().max(50).optional();
 
+export interface ReplyOptions {
+  uuid?: string;
+  /** The chat of the message replied to: Feishu's per-chat message budget is kept under this key. */
+  chatId?: string;
+}
+
 export class ImApi {
   constructor(private readonly c: FeishuClient) {}
 
-  replyCard(messageId: string, card: Card, opts: { uuid?: string } = {}): Promise<{ messageId: string }> {
-    return this.reply(messageId, 'interactive', JSON.stringify(card), opts.uuid);
+  replyCard(messageId: string, card: Card, opts: ReplyOptions = {}): Promise<{ messageId: string }> {
+    return this.reply(messageId, 'interactive', JSON.stringify(card), opts);
   }
 
   sendCard(to: Recipient, card: Card, opts: { uuid?: string } = {}): Promise<{ messageId: string }> {
     return this.send(to, 'interactive', JSON.stringify(card), opts.uuid);
   }
 
-  replyText(messageId: string, text: string, opts: { uuid?: string } = {}): Promise<{ messageId: string }> {
-    return this.reply(messageId, 'text', JSON.stringify({ text }), opts.uuid);
+  replyText(messageId: string, text: string, opts: ReplyOptions = {}): Promise<{ messageId: string }> {
+    return this.reply(messageId, 'text', JSON.stringify({ text }), opts);
   }
 
   sendText(to: Recipient, text: string, opts: { uuid?: string } = {}): Promise<{ messageId: string }> {
@@ -34,7 +40,8 @@ export class ImApi {
   }
 
   async patchCard(messageId: string, card: Card): Promise<void> {
-    await this.c.call('message.patch', { key: messageId }, (o) =>
+    // The same content again is harmless, so an unanswered patch is simply repeated.
+    await this.c.call('message.patch', { key: messageId, idempotent: true }, (o) =>
       this.c.sdk.im.v1.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }, o),
     );
   }
@@ -54,9 +61,10 @@ export class ImApi {
     return { openId: need(res.bot?.open_id, 'bot.info', 'bot.open_id'), name: res.bot?.app_name ?? '' };
   }
 
-  private async reply(messageId: string, msgType: string, content: string, given: string | undefined) {
-    const uuid = parse(uuidSchema, given, 'reply') ?? retrySafeId();
-    const res = await this.c.call('message.reply', { key: messageId }, (o) =>
+  private async reply(messageId: string, msgType: string, content: string, opts: ReplyOptions) {
+    const uuid = parse(uuidSchema, opts.uuid, 'reply') ?? retrySafeId();
+    // Feishu's 5 QPS is per chat: without the chat, the parent message stands in as the key.
+    const res = await this.c.call('message.reply', { key: opts.chatId ?? messageId, idempotent: true }, (o) =>
       this.c.sdk.im.v1.message.reply({ path: { message_id: messageId }, data: { msg_type: msgType, content, uuid } }, o),
     );
     return { messageId: need(res.data?.message_id, 'message.reply', 'data.message_id') };
@@ -66,7 +74,7 @@ export class ImApi {
     const uuid = parse(uuidSchema, given, 'send') ?? retrySafeId();
     parse(recipientSchema, to, 'send');
     const [idType, id] = 'chatId' in to ? (['chat_id', to.chatId] as const) : (['open_id', to.openId] as const);
-    const res = await this.c.call('message.create', { key: id }, (o) =>
+    const res = await this.c.call('message.create', { key: id, idempotent: true }, (o) =>
       this.c.sdk.im.v1.message.create({ params: { receive_id_type: idType }, data: { receive_id: id, msg_type: msgType, content, uuid } }, o),
     );
     return { messageId: need(res.data?.message_id, 'message.create', 'data.message_id') };

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
 import { KeyedSerializer, RateLimiter, realSleep, type LimiterStore, type RateLimiterOptions } from './limits.js';
 import { TENANT, type Principal } from '../principal.js';
+import { parked } from '../../slots.js';
 import { singleFlightTenantFetch, TokenCache, UserTokens, type UserTokenProvider } from './tokens.js';
 import { toFeishuError, type SdkBody } from './wire.js';
 
@@ -28,6 +29,12 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Total tries for a retryable failure (first call included). */
   maxAttempts?: number;
+  /**
+   * How long an idempotent call (one carrying its uuid) keeps retrying while its outcome is unknown (no answer, a
+   * 5xx, "still being created") or it is rate limited: repeating it is harmless, and giving up early would report a
+   * failure for a call that may yet succeed. Default 2 min; past it the caller's work is retried from the inbox.
+   */
+  idempotentPatienceMs?: number;
   /**
    * After a create that got no answer at all (and before a resumed run's create), how long to wait before looking
    * for its result: a create still running on Feishu's side must land first, or the lookup misses it and the retry
@@ -48,6 +55,8 @@ export interface CallOptions {
   serial?: string;
   /** Whose token the call carries; the tenant's by default. */
   as?: Principal;
+  /** The request carries an idempotency key (uuid): retried with it until its outcome is known (`idempotentPatienceMs`). */
+  idempotent?: boolean;
 }
 
 export type RequestOptions = ReturnType<typeof lark.withUserAccessToken>;
@@ -74,6 +83,7 @@ export class FeishuClient {
   private readonly log: Logger;
   private readonly metrics: Metrics | undefined;
   private readonly maxAttempts: number;
+  private readonly patienceMs: number;
   private readonly settleMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
@@ -105,13 +115,16 @@ export class FeishuClient {
     this.log = (o.logger ?? silentLogger).child({ component: 'feishu' });
     this.metrics = o.metrics;
     this.now = o.now ?? Date.now;
-    this.sleep = o.sleep ?? realSleep;
+    // Waiting for a rate window or a retry gives the inbox worker slot back to items that need no such wait.
+    const sleep = o.sleep ?? realSleep;
+    this.sleep = (ms) => parked(() => sleep(ms));
     this.random = o.random ?? Math.random;
     this.limiter = new RateLimiter({
       overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep: this.sleep,
       onWait: (endpoint, ms) => this.metrics?.limiterWait.observe({ endpoint }, ms / 1000),
     });
     this.maxAttempts = o.maxAttempts ?? 4;
+    this.patienceMs = o.idempotentPatienceMs ?? 120_000;
     this.settleMs = o.settleMs ?? o.timeoutMs ?? 10_000;
     this.backoffBaseMs = o.backoffBaseMs ?? 250;
     this.backoffMaxMs = o.backoffMaxMs ?? 10_000;
@@ -126,14 +139,15 @@ export class FeishuClient {
   call<R extends SdkBody>(
     endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>, reconciler?: Reconciler<NoInfer<R>>,
   ): Promise<R> {
-    const run = () => this.attempt(endpoint, opts.key, opts.as ?? TENANT, request, reconciler);
+    const run = () => this.attempt(endpoint, opts.key, opts.as ?? TENANT, request, reconciler, opts.idempotent ?? false);
     return opts.serial ? this.serial.run(opts.serial, run) : run();
   }
 
   private async attempt<R extends SdkBody>(
     endpoint: Endpoint, key: string | undefined, principal: Principal, request: (o?: RequestOptions) => Promise<R>,
-    reconciler?: Reconciler<NoInfer<R>>,
+    reconciler: Reconciler<NoInfer<R>> | undefined, idempotent: boolean,
   ): Promise<R> {
+    const patientUntil = this.now() + this.patienceMs;
     let userToken = principal.kind === 'user' ? await this.signedIn(endpoint, principal.openId, this.userTokens.current(principal.openId)) : undefined;
     let refreshed = false;
     /** An earlier attempt went unanswered: Feishu may have performed it. */
@@ -184,7 +198,8 @@ export class FeishuClient {
         const found = await reconcile(logLine);
         if (found) return found;
       }
-      if (!error.retryable || attempt >= this.maxAttempts) {
+      const exhausted = idempotent ? this.now() >= patientUntil : attempt >= this.maxAttempts;
+      if (!error.retryable || exhausted) {
         if (settle > 0) await this.sleep(settle);
         const found = ambiguous ? await reconcile(logLine) : undefined;
         if (found) return found;

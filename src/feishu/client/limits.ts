@@ -3,6 +3,9 @@
  * Sliding windows with reservations: a caller reserves the earliest slot every window allows and sleeps
  * until then, so a burst is spread out in arrival order rather than refused.
  */
+import { z } from 'zod';
+import { keyspace } from '../../store/keyspace.js';
+import type { KvPort } from '../../store/store.js';
 import { ENDPOINTS, type Endpoint, type EndpointLimit } from '../endpoints.js';
 
 export interface Window {
@@ -53,6 +56,18 @@ export class MemoryLimiterStore implements LimiterStore {
     return at;
   }
 
+  /** The reserved slot times of `key` (a copy), for persisting them. */
+  slotsOf(key: string): number[] {
+    return [...(this.slots.get(key) ?? [])];
+  }
+
+  /** Adds slots reserved by an earlier process (loaded from the Store). */
+  seed(key: string, times: readonly number[]): void {
+    const slots = this.slots.get(key) ?? [];
+    for (const t of times) insertSorted(slots, t);
+    if (slots.length) this.slots.set(key, slots);
+  }
+
   private prune(key: string, now: number, windows: Window[]): number[] {
     const slots = this.slots.get(key) ?? [];
     const longest = Math.max(...windows.map((w) => w.ms));
@@ -61,6 +76,40 @@ export class MemoryLimiterStore implements LimiterStore {
     else if (firstLive > 0) slots.splice(0, firstLive);
     if (!slots.length) this.slots.delete(key);
     return slots;
+  }
+}
+
+/** Reserved slot times per limiter key; a record outlives its longest window by nothing (TTL set per write). */
+const limiterSlots = keyspace('limiter', z.array(z.number()), 61_000);
+
+/**
+ * Reservations kept in the Store, so a restarted bot knows what the last minute already spent (Feishu's windows do
+ * not restart with us: the first minute after a crash would otherwise meet 230020 / 99991400). Reserving stays in
+ * memory (one process owns the quota); each key is loaded on first use and written after every reservation.
+ */
+export class KvLimiterStore implements LimiterStore {
+  private readonly memory = new MemoryLimiterStore();
+  private readonly loaded = new Map<string, Promise<void>>();
+
+  constructor(private readonly kv: KvPort) {}
+
+  async reserve(keys: KeyedWindows[], now: number): Promise<number> {
+    await Promise.all(keys.map(({ key }) => this.load(key)));
+    const at = await this.memory.reserve(keys, now);
+    await Promise.all(keys.map(({ key, windows }) => {
+      const longest = Math.max(...windows.map((w) => w.ms));
+      return limiterSlots.set(this.kv, key, this.memory.slotsOf(key), Math.max(1, at - now + longest));
+    }));
+    return at;
+  }
+
+  private load(key: string): Promise<void> {
+    let p = this.loaded.get(key);
+    if (!p) {
+      p = limiterSlots.get(this.kv, key).then((times) => this.memory.seed(key, times ?? []));
+      this.loaded.set(key, p);
+    }
+    return p;
   }
 }
 
@@ -89,8 +138,8 @@ export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
   'chat.members.create': { perSecond: 50, perMinute: 1000 },
   'chat.get': { perSecond: 50, perMinute: 1000 },
   'chat.members.list': { perSecond: 50, perMinute: 1000 },
-  'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
-  'message.reply': { perSecond: 50, perMinute: 1000 },
+  'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
+  'message.reply': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
   'message.patch': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
   'user.get': { perSecond: 50, perMinute: 1000 },
   'user.batchGetId': { perSecond: 50, perMinute: 1000 },
@@ -139,7 +188,7 @@ export class RateLimiter {
     this.limits = { ...DEFAULT_LIMITS };
     for (const [name, limit] of Object.entries(o.overrides ?? {})) {
       const endpoint = name as Endpoint;
-      this.limits[endpoint] = { perKeyPerSecond: this.limits[endpoint]?.perKeyPerSecond, ...limit };
+      this.limits[endpoint] = { perKeyPerSecond: this.limits[endpoint]?.perKeyPerSecond, perKeyScope: this.limits[endpoint]?.perKeyScope, ...limit };
     }
     this.store = o.store ?? new MemoryLimiterStore();
     this.now = o.now ?? Date.now;
@@ -152,7 +201,7 @@ export class RateLimiter {
     const limit = this.limits[endpoint];
     if (!limit) return;
     const keys: KeyedWindows[] = [{ key: endpoint, windows: windowsOf(limit) }];
-    if (key && limit.perKeyPerSecond) keys.push({ key: `${endpoint}:${key}`, windows: windowsOf({ perSecond: limit.perKeyPerSecond }) });
+    if (key && limit.perKeyPerSecond) keys.push({ key: `${limit.perKeyScope ?? endpoint}:${key}`, windows: windowsOf({ perSecond: limit.perKeyPerSecond }) });
     const live = keys.filter((k) => k.windows.length);
     if (!live.length) return;
     const now = this.now();
