@@ -79,6 +79,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   const metrics = createMetrics();
   checkDataDir(o.dataDir);
   const store = await openStore(o.config, o.dataDir, { warn: (m) => logger.warn(m) });
+  // Without TOKEN_ENCRYPTION_KEY (the sandbox, tests) one is made in the data directory on first start, owner-only.
   const key = o.userTokens ? undefined : o.tokenKey ?? (await ensureKeyFile(o.dataDir)).key;
   const oauth = key && feishuOAuthHttp({ domain: o.domain, appId: o.appId, appSecret: o.appSecret, client: oauthClient(o), timeoutMs: o.timeoutMs });
   const vault = key && oauth ? new TokenVault({ kv: store, key, http: oauth }) : undefined;

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
-import { ensureKeyFile } from './auth/key-file.js';
 import { createBot, type Bot, type BotOptions } from './bot.js';
 import type { Config } from './config.js';
 import { bundleConsole } from './console/bundle.js';
@@ -79,8 +78,6 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     dataDir: o.dataDir,
     logger: o.logger,
     cardBudgetMs: o.cardBudgetMs,
-    // No TOKEN_ENCRYPTION_KEY to set up locally: one is made in the data directory on first start, owner-only.
-    tokenKey: (await ensureKeyFile(o.dataDir)).key,
     ...o.bot,
   });
   if (consoleAssets) {
