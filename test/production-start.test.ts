@@ -80,7 +80,7 @@ describe('production start (compiled)', () => {
     const bot = start('prod', { ...CREDENTIALS, HOST: '127.0.0.1', METRICS_TOKEN: 'metrics-token-0123456789' });
     const base = await printed(bot, /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/);
     const res = await fetch(`${base}/healthz`);
-    expect([res.status, await res.json()]).toEqual([200, { ok: true }]);
+    expect([res.status, await res.json()]).toEqual([200, { ok: true, store: 'sqlite', transport: { kind: 'webhook' } }]);
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
 
     const modules = bot.modules();

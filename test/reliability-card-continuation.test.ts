@@ -48,8 +48,18 @@ describe('a card action interrupted after its progress card', () => {
         return r!;
       });
 
+      // The button opens a pre-filled form; the mail group is created when the form is submitted.
+      await emu.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.mailgroup' });
+      const form = await eventually(() => {
+        const f = [...emu.state.messages.values()].find((m) => m.chatId === reply.chatId && m.sender.type === 'app' && JSON.stringify(m.card ?? {}).includes('group.mailgroup-submit'));
+        expect(f).toBeDefined();
+        return f!;
+      });
+      const domain = emu.state.users.find((u) => u.name === '张伟')?.enterprise_email?.split('@')[1];
       await control(emu, 'faults', { pathPrefix: MAILGROUPS, latencyMs: 4_000, count: 1 });
-      const click = await emu.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.mailgroup' });
+      const click = await emu.delivery.click({
+        messageId: form.messageId, by: '张伟', action: 'group.mailgroup-submit', formValue: { email: `night-shift@${domain}`, name: 'Night Shift', who: 'members' },
+      });
       expect(click.status).toBe(200);
       expect(readCard(click.card)).toMatch(/正在创建邮件组/);
       await eventually(() => expect(callsTo(emu, MAILGROUPS).length).toBeGreaterThanOrEqual(1));
