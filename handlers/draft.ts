@@ -16,7 +16,7 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import { tokenize } from '../src/commands/tokenize.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import { FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
-import { asUser, type DirectoryPort, type MailboxPort } from '../src/feishu/ports.js';
+import { asUser, type DirectoryPort, type ImPort, type MailboxPort } from '../src/feishu/ports.js';
 import { composeMail, isMailAddress, type ComposedMail, type Mailbox, type MailProblem } from '../src/mail/compose.js';
 import { keyspace } from '../src/store/keyspace.js';
 import type { KvPort } from '../src/store/store.js';
@@ -65,6 +65,18 @@ const draftRecord = z.object({
 });
 type DraftRecord = z.infer<typeof draftRecord>;
 const drafts = keyspace('draft', draftRecord, 30 * DAY);
+
+/**
+ * A draft made in `author`'s mailbox outside a command (onboarding's welcome mail): recorded like a /draft, so the
+ * preview card it is offered with lets its author Send, Edit or Discard it. `uuid` makes the offer once per effect.
+ */
+export async function offerDraft(
+  deps: { kv: KvPort; im: ImPort }, draftId: string, draft: Omit<DraftRecord, 'state'>, uuid: string,
+): Promise<void> {
+  const record: DraftRecord = { ...draft, state: 'draft' };
+  await drafts.set(deps.kv, draftId, record);
+  await deps.im.sendCard({ openId: draft.author }, previewCard(draftId, record), { uuid });
+}
 
 export const sendDraft = defineAction('draft.send', z.object({ draftId: z.string().min(1) }));
 export const editDraft = defineAction('draft.edit', z.object({ draftId: z.string().min(1) }));

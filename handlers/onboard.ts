@@ -22,6 +22,7 @@ import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/port
 import { composeMail } from '../src/mail/compose.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, StepOutcome, StepState, WorkflowEnv, Workflows } from '../src/workflows/engine.js';
+import { emlOf, offerDraft } from './draft.js';
 import { checkUsers, userRef, type Ctx } from './provision.js';
 
 const WORKFLOW = 'onboard';
@@ -179,12 +180,16 @@ async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: bo
     }
     case 'welcome-draft': {
       const from = await senderMailbox(g.directory, step.sender);
-      const composed = await composeMail({
-        from, to: [{ address: hire.email, name: hire.name }], subject: fill(step.subject, hire), body: fill(step.body, hire),
-      }, { messageIdSeed: `${run.id}|${step.id}` });
+      const subject = fill(step.subject, hire);
+      const body = fill(step.body, hire);
+      const composed = await composeMail({ from, to: [{ address: hire.email, name: hire.name }], subject, body }, { messageIdSeed: `${run.id}|${step.id}` });
       if (!composed.ok) throw new StepProblem({ zh: composed.problems.map((p) => p.zh).join('；'), en: composed.problems.map((p) => p.en).join('; ') });
       try {
-        const { draftId } = await g.mailbox.createDraft(from.address, Buffer.from(composed.mail.raw, 'base64url'), { as: asUser(step.sender) });
+        const { draftId } = await g.mailbox.createDraft(from.address, emlOf(composed.mail), { as: asUser(step.sender) });
+        // The sender reviews it and sends it from the same preview card a /draft gets.
+        await offerDraft({ kv: env.store, im: g.im }, draftId, {
+          author: step.sender, mailbox: from.address, fromName: from.name, to: [hire.email], cc: [], bcc: [], subject, body, size: composed.mail.size,
+        }, effectKey(run.id, step.id, 'preview'));
         return { status: 'done', detail: `${from.address} draft ${draftId}`, result: { draftId } };
       } catch (err) {
         if (!(err instanceof FeishuError) || err.kind !== 'needs_sign_in') throw err;

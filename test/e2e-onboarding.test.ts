@@ -47,6 +47,14 @@ describe('onboarding a new hire', () => {
     });
     expect(progress.match(/✓/g)).toHaveLength(6);
     expect(progress).not.toMatch(/✗/);
+
+    // The sender is offered the draft with the preview card a /draft gets, to review and Send.
+    const sender = userNamed(sb.emulator, '陈静');
+    const p2p = sb.emulator.state.p2pChat(sender.open_id).chatId;
+    const offers = [...sb.emulator.state.messages.values()]
+      .filter((m) => m.chatId === p2p && m.sender.type === 'app' && JSON.stringify(m.card ?? {}).includes('draft.send'));
+    expect(offers).toHaveLength(1);
+    expect(readCard(offers[0]?.card)).toContain('欢迎加入 Welcome aboard, 孙悦');
   });
 
   it('starts nothing new when the same hire is announced again or onboarded by /onboard', async () => {
