@@ -292,5 +292,19 @@ describe('sandbox console in a browser', () => {
     expect(parsed.to).toEqual([expect.objectContaining({ address: lina.enterprise_email })]);
     expect(parsed.text).toContain('本周完成了发布。');
     expect(await card.textContent()).toContain(sent[0]?.message_id);
+
+    // The link consents as whoever is picked in "I am" (Feishu: whoever is signed in in that browser), not the
+    // emulator's default user: 李娜's own /login signs in 李娜.
+    await page.locator('#whoami').selectOption({ value: lina.open_id });
+    await input().pressSequentially('/login');
+    await input().press('Enter');
+    const linaSignIn = page.locator('.msg.bot .card', { hasText: '需要登录' });
+    await expect.poll(() => linaSignIn.count(), { timeout: 15_000 }).toBe(1);
+    const [linaTab] = await Promise.all([page.context().waitForEvent('page'), linaSignIn.getByRole('button', { name: /登录飞书/ }).click()]);
+    await linaTab.waitForLoadState();
+    expect(await linaTab.textContent('body')).toContain('已登录为 李娜');
+    await linaTab.close();
+    await expect.poll(() => page.locator('.msg.bot .card', { hasText: lina.enterprise_email }).count(), { timeout: 15_000 }).toBe(1);
+    await page.locator('#whoami').selectOption({ value: zhang.open_id });
   });
 });
