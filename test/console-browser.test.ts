@@ -6,9 +6,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkClient } from '../src/emulator/testing.js';
-import { groupChats, mailState } from './helpers/provisioning.js';
+import { groupChats, mailState, userNamed } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts', 'console');
@@ -23,6 +24,8 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.
 const input = () => page.locator('#composer-input');
 /** The bot's last card in the open chat. */
 const lastCard = () => page.locator('.msg.bot .card').last();
+/** The mails the emulator's mailboxes have sent, as the wire carried them. */
+const sentMail = () => (sb.emulator.state.snapshot() as { mail: { sent: { raw: string; message_id: string }[] } }).mail.sent;
 
 beforeAll(async () => {
   if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium fonts-noto-cjk (scripts/ci-test.sh does it)');
@@ -237,5 +240,71 @@ describe('sandbox console in a browser', () => {
     await shot('12-late-update');
     await page.locator('#fault-toggle').uncheck();
     await expect.poll(() => sb.emulator.kit.faults.length).toBe(0);
+  });
+
+  it('signs in from the card a /draft answers with, then sends the previewed draft after confirming: one mail from the user', async () => {
+    await page.locator('#chats li').first().click();
+    const zhang = userNamed(sb.emulator, '张伟');
+    const lina = userNamed(sb.emulator, '李娜');
+    await input().pressSequentially(`/draft to=${lina.enterprise_email} subject="周报 Weekly" 本周完成了发布。`);
+    await input().press('Enter');
+    const signInCard = page.locator('.msg.bot .card', { hasText: '需要登录' });
+    await expect.poll(() => signInCard.count(), { timeout: 15_000 }).toBe(1);
+    expect(await signInCard.textContent()).toContain('/draft');
+    await shot('13-sign-in-card');
+
+    // The card's link button opens the authorize page in a new tab; it consents and lands on the bot's callback.
+    const [tab] = await Promise.all([page.context().waitForEvent('page'), signInCard.getByRole('button', { name: /登录飞书/ }).click()]);
+    await tab.waitForLoadState();
+    expect(new URL(tab.url()).pathname).toBe('/oauth/callback');
+    expect(await tab.textContent('body')).toContain('已登录为 张伟');
+    await tab.screenshot({ path: join(ARTIFACTS, '14-bot-callback.png') });
+    await tab.close();
+
+    // Back in the console the command has resumed by itself: the draft preview.
+    const preview = page.locator('.msg.bot .card', { hasText: '草稿：周报 Weekly' });
+    await expect.poll(() => preview.count(), { timeout: 15_000 }).toBe(1);
+    const previewText = await preview.textContent();
+    expect(previewText).toContain(lina.enterprise_email);
+    expect(previewText).toContain(zhang.enterprise_email);
+    await preview.scrollIntoViewIfNeeded();
+    await shot('15-draft-preview');
+    expect(sentMail()).toHaveLength(0);
+
+    // Send asks first: cancelling sends nothing, confirming sends, and the preview becomes the Sent card.
+    const messageId = await preview.locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const card = page.locator(`.msg[data-message-id="${messageId}"] .card`);
+    await card.getByRole('button', { name: /^发送/ }).click();
+    const dialog = page.locator('dialog.confirm');
+    expect(await dialog.textContent()).toContain('周报 Weekly');
+    await dialog.getByRole('button', { name: '取消 · Cancel' }).click();
+    await card.getByRole('button', { name: /^发送/ }).click();
+    await page.locator('dialog.confirm').getByRole('button', { name: '确定 · OK' }).click();
+    await expect.poll(() => card.textContent(), { timeout: 15_000 }).toContain('邮件已发送');
+    await card.scrollIntoViewIfNeeded();
+    await shot('16-mail-sent');
+
+    const sent = sentMail();
+    expect(sent).toHaveLength(1);
+    const parsed = await PostalMime.parse(Buffer.from(sent[0]?.raw ?? '', 'base64url'));
+    expect(parsed.subject).toBe('周报 Weekly');
+    expect(parsed.from).toMatchObject({ address: zhang.enterprise_email, name: '张伟' });
+    expect(parsed.to).toEqual([expect.objectContaining({ address: lina.enterprise_email })]);
+    expect(parsed.text).toContain('本周完成了发布。');
+    expect(await card.textContent()).toContain(sent[0]?.message_id);
+
+    // The link consents as whoever is picked in "I am" (Feishu: whoever is signed in in that browser), not the
+    // emulator's default user: 李娜's own /login signs in 李娜.
+    await page.locator('#whoami').selectOption({ value: lina.open_id });
+    await input().pressSequentially('/login');
+    await input().press('Enter');
+    const linaSignIn = page.locator('.msg.bot .card', { hasText: '需要登录' });
+    await expect.poll(() => linaSignIn.count(), { timeout: 15_000 }).toBe(1);
+    const [linaTab] = await Promise.all([page.context().waitForEvent('page'), linaSignIn.getByRole('button', { name: /登录飞书/ }).click()]);
+    await linaTab.waitForLoadState();
+    expect(await linaTab.textContent('body')).toContain('已登录为 李娜');
+    await linaTab.close();
+    await expect.poll(() => page.locator('.msg.bot .card', { hasText: lina.enterprise_email }).count(), { timeout: 15_000 }).toBe(1);
+    await page.locator('#whoami').selectOption({ value: zhang.open_id });
   });
 });

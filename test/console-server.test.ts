@@ -73,7 +73,7 @@ describe('console server', () => {
     const page = await (await fetch(at('/console/oauth/callback?code=abc&state=<script>x</script>'))).text();
     expect(page).toContain('&#60;script&#62;x');
     expect(page).not.toContain('<script>x');
-    expect(page).toContain('no /login command yet');
+    expect(page).toContain('send /login or /draft in the chat');
     const denied = await (await fetch(at('/console/oauth/callback?error=access_denied'))).text();
     expect(denied).toContain('access_denied');
   });

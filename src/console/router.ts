@@ -37,6 +37,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 export function consoleRouter(o: ConsoleOptions): express.Router {
   const r = express.Router();
+  const hasLogin = () => o.commands().some((e) => e.name === 'login');
   const send = (res: Response, type: string, body: string) =>
     res.set({ 'content-security-policy': CSP, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).type(type).send(body);
 
@@ -45,21 +46,25 @@ export function consoleRouter(o: ConsoleOptions): express.Router {
   r.get('/console/app.css', (_req, res) => send(res, 'css', o.assets.css));
   r.get('/console/api/commands', (_req, res) => res.json(catalog(o.commands())));
   r.get('/console/api/info', (_req, res) => {
-    const info: Info = { emulatorUrl: o.emulatorUrl, botHasLogin: o.commands().some((e) => e.name === 'login') };
+    const info: Info = { emulatorUrl: o.emulatorUrl, botHasLogin: hasLogin() };
     res.json(info);
   });
 
-  // Where the emulator's authorize page sends the browser back. The bot has no sign-in flow yet, so the code is
-  // shown, not exchanged: the page proves the consent step and says what is missing.
+  // Where the console's own sign-in link comes back: the code is shown, never exchanged. The bot's /login has its
+  // own callback (/oauth/callback); this page only proves the consent step.
   r.get('/console/oauth/callback', (req, res) => {
     const q = req.query as Record<string, unknown>;
     const str = (k: string) => (typeof q[k] === 'string' ? q[k] : '');
+    const next = hasLogin()
+      ? `<p>这个授权码只用于演示，不会被兑换。要让机器人以你的身份发信，在聊天中发送 /login 或 /draft，再点卡片上的“登录飞书”
+         · This code is only shown, not exchanged: to let the bot mail as you, send /login or /draft in the chat and follow
+         the card's Sign in button.</p>`
+      : `<p>机器人还没有 /login 命令，所以这个授权码不会被兑换 · The bot has no /login command yet, so nothing exchanges
+         the code for a user token: that comes with the sign-in feature.</p>`;
     const outcome = str('error')
       ? `<p>同意被拒绝 · Consent was denied: <code>${escapeHtml(str('error'))}</code></p>`
       : `<p>已同意授权 · Consent given for <b>${escapeHtml(str('state'))}</b>.</p>
-         <p>模拟器签发了授权码 · The emulator issued an authorization code (${str('code').length} characters).</p>
-         <p>机器人还没有 /login 命令，所以这个授权码不会被兑换 · The bot has no /login command yet, so nothing exchanges
-         the code for a user token: that comes with the sign-in feature.</p>`;
+         <p>模拟器签发了授权码 · The emulator issued an authorization code (${str('code').length} characters).</p>${next}`;
     send(res, 'html', `<!doctype html><meta charset="utf-8"><title>Sign-in · 登录</title>
       <link rel="stylesheet" href="/console/app.css"><main class="callback">${outcome}<p><a href="/">← 返回控制台 · Back to the console</a></p></main>`);
   });

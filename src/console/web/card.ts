@@ -18,6 +18,8 @@ export interface Press {
 
 export interface CardHooks {
   press(p: Press): Promise<void>;
+  /** Follows a button's open_url link, as the person using the console. */
+  open(url: string): void;
   /** open_id → name, for <at> in markdown. */
   users: ReadonlyMap<string, string>;
 }
@@ -204,7 +206,7 @@ function button(el: Obj, ctx: Ctx): HTMLElement {
   node.addEventListener('click', async () => {
     if (reset && scope) return (scope.form as HTMLFormElement).reset();
     if (isObj(el.confirm) && !(await confirmDialog(textOf(el.confirm.title), textOf(el.confirm.text)))) return;
-    if (url) window.open(url, '_blank', 'noopener');
+    if (url) ctx.hooks.open(url);
     if (!value && !submit) return;
     const formValue = submit && scope ? Object.fromEntries([...scope.fields].map(([k, read]) => [k, read()])) : undefined;
     node.disabled = true;

@@ -13,6 +13,7 @@ import { CallsPanel, ObjectsPanel, TrafficPanel } from './panels.js';
 import { toast } from './ui.js';
 
 const POLL_MS = 700;
+const AUTHORIZE_PATH = '/open-apis/authen/v1/authorize';
 const P2P = 'p2p';
 
 /** Fault presets: each shows one path of the bot's error handling. */
@@ -165,7 +166,7 @@ function drawMessage(m: Message): HTMLElement {
   const bot = m.sender.type === 'app';
   const body = m.deleted ? h('div', { class: 'text muted' }, '消息已撤回 · message recalled')
     : m.msgType === 'text' ? userText(m)
-    : m.msgType === 'interactive' ? renderCard(m.card, { users: new Map(state?.users.map((u) => [u.open_id, u.name])), press: (p) => press(m, p) })
+    : m.msgType === 'interactive' ? renderCard(m.card, { users: new Map(state?.users.map((u) => [u.open_id, u.name])), press: (p) => press(m, p), open })
     : unsupported({ msg_type: m.msgType, content: m.content }, `the console shows text and card messages, not "${m.msgType}"`);
   const parent = m.parentId ? state?.messages.find((x) => x.messageId === m.parentId) : undefined;
   return h('div', { class: `msg ${mine ? 'mine' : ''} ${bot ? 'bot' : ''}`, 'data-message-id': m.messageId },
@@ -200,7 +201,7 @@ function drawMessages(jump = false): void {
 
 function drawSignIn(): void {
   if (!state) return;
-  const url = new URL('/open-apis/authen/v1/authorize', info.emulatorUrl);
+  const url = new URL(AUTHORIZE_PATH, info.emulatorUrl);
   url.search = new URLSearchParams({
     client_id: state.app.appId, redirect_uri: `${location.origin}/console/oauth/callback`, response_type: 'code',
     scope: 'offline_access', state: userName(me), emulator_user: me,
@@ -208,7 +209,7 @@ function drawSignIn(): void {
   signIn.href = url.toString();
   signIn.textContent = `以 ${userName(me)} 登录 · Sign in (OAuth consent)`;
   signInNote.textContent = info.botHasLogin
-    ? '同意后回到这里 · You come back here after consenting'
+    ? '这里只演示授权页，不会登录机器人；要让机器人以你的身份发信，发送 /login 或 /draft，再点卡片上的“登录飞书” · This only shows the consent page and does not sign the bot in: to let it mail as you, send /login or /draft and follow the card\'s Sign in button'
     : '机器人还没有 /login：这里打开模拟器的授权页，演示同意这一步 · The bot has no /login yet: this opens the emulator\'s authorize page to show the consent step';
 }
 
@@ -245,6 +246,19 @@ async function press(m: Message, p: Press): Promise<void> {
     toast(`点击失败 · Click failed: ${(err as Error).message}`, 'error');
   }
   await poll();
+}
+
+/**
+ * Opens a card's link in a new tab. Feishu's authorize page consents as whoever is signed in to Feishu in that
+ * browser; the emulator's takes that person as emulator_user, so the console adds the one picked in "I am".
+ */
+function open(link: string): void {
+  const url = new URL(link, location.href);
+  const authorize = new URL(AUTHORIZE_PATH, info.emulatorUrl);
+  if (url.origin === authorize.origin && url.pathname === authorize.pathname && !url.searchParams.has('emulator_user')) {
+    url.searchParams.set('emulator_user', me);
+  }
+  window.open(url.toString(), '_blank', 'noopener');
 }
 
 async function newHire(): Promise<void> {
