@@ -87,13 +87,16 @@ export function createServer(deps: ServerDeps): BotServer {
   app.disable('x-powered-by');
   // Webhook answers are never cached: hashing each one for an ETag is wasted work on the ack path.
   app.set('etag', false);
-  // Requests not yet answered: shutdown answers them before it closes a connection.
-  const open = new Map<express.Response, Promise<void>>();
+  // Requests not yet answered: shutdown answers them before it closes a connection. A set and one listener per
+  // request (no promise each): this runs on the ack path; only shutdown waits for the set to empty.
+  const open = new Set<express.Response>();
+  let drained: (() => void) | undefined;
   app.use((_req, res, next) => {
-    open.set(res, new Promise<void>((r) => res.once('close', () => {
+    open.add(res);
+    res.once('close', () => {
       open.delete(res);
-      r();
-    })));
+      if (open.size === 0) drained?.();
+    });
     // While shutting down, keep-alive connections end after their answer instead of taking one more request.
     if (!accepting) res.set('connection', 'close');
     next();
@@ -150,8 +153,9 @@ export function createServer(deps: ServerDeps): BotServer {
       accepting = false;
       logger.info('shutting down: no new pushes, answering those in flight, draining running work');
       const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-      for (const res of open.keys()) if (!res.headersSent) res.set('connection', 'close');
-      const inFlight = Promise.race([Promise.all(open.values()), deadline(drainMs)]);
+      for (const res of open) if (!res.headersSent) res.set('connection', 'close');
+      const allAnswered = open.size === 0 ? Promise.resolve() : new Promise<void>((r) => { drained = r; });
+      const inFlight = Promise.race([allAnswered, deadline(drainMs)]);
       // Lingering answers a request already on its way over an idle keep-alive connection with 503 (and closes that
       // connection) rather than closing it under the request, which the sender would see as a reset.
       const linger = deadline(Math.min(1_000, drainMs));
