@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express from 'express';
 import type { Config } from './config.js';
 import type { DeliveryHandler } from './delivery.js';
@@ -14,7 +14,7 @@ import { Inbox, type InboxOptions } from './inbox/inbox.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { createIntake, type Intake } from './receiver/intake.js';
-import { receiverRouter } from './receiver/routes.js';
+import { receiverRoutes } from './receiver/routes.js';
 import type { Store } from './store/store.js';
 
 export interface ServerDeps {
@@ -85,29 +85,28 @@ export function createServer(deps: ServerDeps): BotServer {
   const intake = createIntake({ inbox, handler, logger, metrics });
   const app = express();
   app.disable('x-powered-by');
-  // Webhook answers are never cached: hashing each one for an ETag is wasted work on the ack path.
   app.set('etag', false);
+  const webhook = receiverRoutes({
+    secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
+      legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
+    bodyLimitBytes: config.app.receiver.bodyLimitBytes,
+    intake, logger, metrics, now,
+    accepting: () => accepting,
+  });
   // Requests not yet answered: shutdown answers them before it closes a connection. A set and one listener per
   // request (no promise each): this runs on the ack path; only shutdown waits for the set to empty.
-  const open = new Set<express.Response>();
+  const open = new Set<ServerResponse>();
   let drained: (() => void) | undefined;
-  app.use((_req, res, next) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
     res.once('close', () => {
       open.delete(res);
       if (open.size === 0) drained?.();
     });
     // While shutting down, keep-alive connections end after their answer instead of taking one more request.
-    if (!accepting) res.set('connection', 'close');
-    next();
-  });
-  app.use(receiverRouter({
-    secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
-      legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
-    bodyLimitBytes: config.app.receiver.bodyLimitBytes,
-    intake, logger, metrics, now,
-    accepting: () => accepting,
-  }));
+    if (!accepting) res.setHeader('connection', 'close');
+    if (!webhook(req, res)) app(req, res);
+  };
 
   app.get('/healthz', async (_req, res) => {
     if (!accepting) return res.status(503).json({ ok: false, problem: 'shutting down' });
@@ -153,7 +152,7 @@ export function createServer(deps: ServerDeps): BotServer {
       accepting = false;
       logger.info('shutting down: no new pushes, answering those in flight, draining running work');
       const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-      for (const res of open) if (!res.headersSent) res.set('connection', 'close');
+      for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
       const allAnswered = open.size === 0 ? Promise.resolve() : new Promise<void>((r) => { drained = r; });
       const inFlight = Promise.race([allAnswered, deadline(drainMs)]);
       // Lingering answers a request already on its way over an idle keep-alive connection with 503 (and closes that
@@ -170,18 +169,19 @@ export function createServer(deps: ServerDeps): BotServer {
     return stopping;
   };
 
-  const bind = (target: express.Express, port: number, host: string | undefined) =>
+  const bind = (listener: (req: IncomingMessage, res: ServerResponse) => void, port: number, host: string | undefined) =>
     new Promise<Server>((resolve, reject) => {
-      const onListening = (err?: Error) => {
-        if (err) return reject(err);
+      const server = createHttpServer(listener);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
         servers.add(server);
         resolve(server);
-      };
-      const server = host === undefined ? target.listen(port, onListening) : target.listen(port, host, onListening);
+      });
     });
 
   const listen = async (port: number, host?: string): Promise<Listening> => {
-    const server = await bind(app, port, host);
+    const server = await bind(onRequest, port, host);
     const url = urlOf(server);
     metricsUrl = `${metricsPort === undefined ? url : urlOf(await bind(metricsApp, metricsPort, host))}/metrics`;
     inbox.start();

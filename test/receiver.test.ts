@@ -39,6 +39,7 @@ describe('webhook receiver: rejections', () => {
     ['a replayed timestamp', () => eventPush(message(1), { encryptKey: ENCRYPT_KEY, now: clock.now() - 301_000 }), 401, 'stale_timestamp'],
     ['a wrong verification token', () => signed(messageEvent({ token: 'guessed', eventId: 'e', messageId: 'm' })), 403, 'bad_token'],
     ['an oversized body', () => signed({ ...message(1), padding: 'x'.repeat(5000) }), 413, 'body_too_large'],
+    ['a compressed body', () => ({ ...good(), headers: { ...good().headers, 'content-encoding': 'gzip' } }), 415, 'unsupported_encoding'],
     ['a push nested 1,000 deep', () => signedRaw(`{"schema":"2.0","header":{"event_id":"e","event_type":"x"},"event":{"a":${'['.repeat(1000)}${']'.repeat(1000)}}}`), 400, 'too_deep'],
     ['a legacy card callback on the event route', () => legacyCardPush(legacyCardAction({ updateToken: 'c-1', value: {} }), { verificationToken: VERIFICATION_TOKEN, now: clock.now() }), 400, 'wrong_endpoint'],
   ];
@@ -95,6 +96,30 @@ describe('webhook receiver: events', () => {
     const { token: _token, ...header } = message(1).header;
     expect(handler.events[0]!.payload).toEqual({ ...message(1), header });
     expect(bot.logs.some((l) => l.includes('"eventId":"ev_1"') && l.includes('event accepted'))).toBe(true);
+  });
+
+  it('refuses an oversized body sent in chunks without a length, and keeps serving', async () => {
+    const { body, headers } = signed({ ...message(1), padding: 'x'.repeat(9000) });
+    const chunks = [body.slice(0, 3000), body.slice(3000, 6000), body.slice(6000)];
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        const next = chunks.shift();
+        if (next === undefined) c.close();
+        else c.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const res = await fetch(bot.url + '/webhook/event', { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: 'body_too_large' });
+    expect(await bot.store.pendingCount()).toBe(0);
+    expect((await bot.post('/webhook/event', signed(message(2)))).status).toBe(200);
+    await eventually(() => expect(handler.events.map((e) => e.id)).toEqual(['ev_2']));
+  });
+
+  it('takes a push whose URL carries a query string, and leaves other methods to the rest of the app', async () => {
+    expect((await bot.post('/webhook/event?from=proxy', signed(message(1)))).status).toBe(200);
+    await eventually(() => expect(handler.events).toHaveLength(1));
+    expect((await fetch(bot.url + '/webhook/event')).status).toBe(404);
   });
 
   it('acknowledges before the handler finishes', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -43,7 +43,7 @@ describe('SqliteStore specifics', () => {
     const file = join(tempDir(), 'bot.sqlite');
     let time = 1_700_000_000_000;
     const store = new SqliteStore(file, { now: () => time });
-    await store.enqueue({ id: 'i1', dedupeKey: 'om_old', type: 't', payload: '{}', receivedAt: time }, 60_000);
+    await store.enqueue({ dedupeKey: 'om_old', type: 't', payload: '{}', receivedAt: time }, 60_000);
     await store.set('old', 'v', 60_000);
     time += 2 * 60 * 60_000;
     await store.set('fresh', 'v', 60_000); // any write may sweep
@@ -57,13 +57,56 @@ describe('SqliteStore specifics', () => {
     }
   });
 
+  it('keeps the pending items of a file written with text inbox ids, in order, and gives them new ids', async () => {
+    const file = join(tempDir(), 'bot.sqlite');
+    const old = new Database(file);
+    // The schema of version 0, as a file from before this release has it.
+    old.exec(`CREATE TABLE inbox (id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
+        received_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, available_at INTEGER NOT NULL);
+      CREATE INDEX inbox_available ON inbox (available_at, received_at);
+      CREATE TABLE dedupe (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`);
+    const add = old.prepare('INSERT INTO inbox VALUES (?, ?, ?, ?, ?, ?, ?)');
+    add.run('9b2f-uuid', 'om_second', 'im.message.receive_v1', '{"n":2}', 2, 1, 0);
+    add.run('1a0c-uuid', 'om_first', 'im.message.receive_v1', '{"n":1}', 1, 0, 0);
+    old.prepare('INSERT INTO dedupe VALUES (?, ?)').run('om_first', Date.now() + 3_600_000);
+    old.close();
+
+    const store = new SqliteStore(file);
+    try {
+      const items = await store.lease(10, 30_000);
+      expect(items.map((i) => [i.dedupeKey, i.payload, i.attempts])).toEqual([['om_first', '{"n":1}', 1], ['om_second', '{"n":2}', 2]]);
+      expect(items.every((i) => /^\d+$/.test(i.id))).toBe(true);
+      expect(await store.enqueue({ dedupeKey: 'om_first', type: 't', payload: '{}', receivedAt: 3 }, 3_600_000)).toBe('duplicate');
+      await Promise.all(items.map((i) => store.finish(i.id)));
+      expect(await store.pendingCount()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('never reuses the id of a finished item, so a late finish cannot remove a newer one', async () => {
+    const store = new SqliteStore(join(tempDir(), 'bot.sqlite'));
+    try {
+      await store.enqueue({ dedupeKey: 'om_1', type: 't', payload: '{}', receivedAt: 1 }, 3_600_000);
+      const [first] = await store.lease(1, 30_000);
+      await store.finish(first!.id);
+      await store.enqueue({ dedupeKey: 'om_2', type: 't', payload: '{}', receivedAt: 2 }, 3_600_000);
+      await store.finish(first!.id); // a worker whose lease had lapsed, finishing late
+      const [second] = await store.lease(1, 30_000);
+      expect(second?.dedupeKey).toBe('om_2');
+      expect(second?.id).not.toBe(first!.id);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('says which file it could not open and what to check', () => {
     expect(() => new SqliteStore(join(tempDir(), 'missing-dir', 'bot.sqlite'))).toThrow(/cannot open the SQLite store at .*missing-dir.*DATA_DIR/);
   });
 
   describe('group commit (writes asked for in one turn share a transaction)', () => {
     const HOUR = 3_600_000;
-    const item = (id: string, dedupeKey: string) => ({ id, dedupeKey, type: 'im.message.receive_v1', payload: JSON.stringify({ id }), receivedAt: 1 });
+    const item = (name: string, dedupeKey: string) => ({ dedupeKey, type: 'im.message.receive_v1', payload: JSON.stringify({ name }), receivedAt: 1 });
 
     it('accepts a dedupe key once when it is repeated within one batch', async () => {
       const store = new SqliteStore(join(tempDir(), 'bot.sqlite'));
@@ -79,16 +122,63 @@ describe('SqliteStore specifics', () => {
     it('fails only the write that broke, rolling back its dedupe key, and commits the rest of the batch', async () => {
       const store = new SqliteStore(join(tempDir(), 'bot.sqlite'));
       try {
-        // The second write reuses an inbox id: its insert violates the primary key after its dedupe key was set.
+        // The second write has no payload: its insert violates NOT NULL after its dedupe key was set.
         const outcomes = await Promise.allSettled([
           store.enqueue(item('i1', 'om_1'), HOUR),
-          store.enqueue(item('i1', 'om_2'), HOUR),
+          store.enqueue({ ...item('i2', 'om_2'), payload: null as unknown as string }, HOUR),
           store.enqueue(item('i3', 'om_3'), HOUR),
         ]);
         expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-        expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+        expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL' });
         expect((await store.lease(10, 30_000)).map((c) => c.dedupeKey)).toEqual(['om_1', 'om_3']);
         // Its savepoint was rolled back, so a re-push of the failed event is not mistaken for a duplicate.
+        expect(await store.enqueue(item('i2', 'om_2'), HOUR)).toBe('accepted');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('answers no write before the WAL holding it is synced, and shares one sync among the batches that wait', async () => {
+      const held: (() => void)[] = [];
+      const store = new SqliteStore(join(tempDir(), 'bot.sqlite'), {
+        fdatasync: (fd, done) => { held.push(() => fdatasync(fd, done)); },
+      });
+      try {
+        let answered = 0;
+        const first = store.enqueue(item('i1', 'om_1'), HOUR).then((o) => { answered++; return o; });
+        await new Promise((r) => setTimeout(r, 20));
+        // Committed (another connection could read it) but not yet synced: not answered.
+        expect(held).toHaveLength(1);
+        expect(answered).toBe(0);
+        // Two more batches commit while the first sync is in flight; neither starts a sync of its own yet.
+        const later: Promise<string>[] = [store.enqueue(item('i2', 'om_2'), HOUR)];
+        await new Promise((r) => setTimeout(r, 20));
+        later.push(store.set('k', 'v', HOUR).then(() => 'set'));
+        await new Promise((r) => setTimeout(r, 20));
+        expect(held).toHaveLength(1);
+        held.shift()!();
+        expect(await first).toBe('accepted');
+        await new Promise((r) => setTimeout(r, 20));
+        expect(held).toHaveLength(1); // one sync for both waiting batches
+        held.shift()!();
+        expect(await Promise.all(later)).toEqual(['accepted', 'set']);
+      } finally {
+        while (held.length) held.shift()!();
+        await store.close();
+      }
+    });
+
+    it('fails the writes of a batch whose sync failed, so no push is acknowledged on a bad disk', async () => {
+      let fail = true;
+      const store = new SqliteStore(join(tempDir(), 'bot.sqlite'), {
+        fdatasync: (fd, done) => {
+          if (fail) setImmediate(() => done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+          else fdatasync(fd, done);
+        },
+      });
+      try {
+        await expect(store.enqueue(item('i1', 'om_1'), HOUR)).rejects.toMatchObject({ code: 'EIO' });
+        fail = false;
         expect(await store.enqueue(item('i2', 'om_2'), HOUR)).toBe('accepted');
       } finally {
         await store.close();

@@ -3,7 +3,6 @@
  * a worker pool drains the store with leases, so work survives a crash at any point: an unclaimed item is
  * picked up on start, a claimed one once its lease lapses. Effects are at-least-once; handlers stay idempotent.
  */
-import { randomUUID } from 'node:crypto';
 import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -83,7 +82,7 @@ export class Inbox {
   /** Persist an event for the workers. Resolves only once it is durable. */
   async accept(d: Delivery): Promise<AcceptOutcome> {
     const outcome = await this.store.enqueue(
-      { id: randomUUID(), dedupeKey: d.dedupeKey, type: d.type, payload: JSON.stringify(d.payload), receivedAt: d.receivedAt },
+      { dedupeKey: d.dedupeKey, type: d.type, payload: JSON.stringify(d.payload), receivedAt: d.receivedAt },
       this.opts.dedupeTtlMs,
     );
     if (outcome === 'accepted') this.wake();

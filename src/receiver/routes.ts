@@ -1,9 +1,11 @@
 /**
- * The webhook routes. Bodies are read raw so the signature covers the exact bytes; verification is the pure
- * `verifyPush`; events are persisted by the inbox before the 200; card callbacks are answered with the app's
- * response and its `afterAck` runs once the response is out.
+ * The webhook routes, on Node's http server ahead of express: every push is answered here and the rest of the app
+ * (health, metrics, OAuth, console) goes on to express. Express's router and body parser cost this path more than
+ * verifying, decrypting and persisting a push together (README, "Ack path"). Bodies are read raw so the signature
+ * covers the exact bytes; verification is the pure `verifyPush`; events are persisted by the intake before the 200;
+ * card callbacks are answered with the app's response and its `afterAck` runs once the response is out.
  */
-import express, { type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { legacyCardResponse } from '../protocol/envelope.js';
@@ -25,25 +27,80 @@ export interface ReceiverDeps {
 export const EVENT_PATH = '/webhook/event';
 export const CARD_PATH = '/webhook/card';
 
-export function receiverRouter(deps: ReceiverDeps): express.Router {
-  const { logger, metrics, intake } = deps;
-  const router = express.Router();
-  const rawBody = express.raw({ type: () => true, limit: deps.bodyLimitBytes });
+/** Takes a request if it is a push (true), or leaves it for the next listener (false). */
+export type Route = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-  const refuse = (req: Request, res: Response, status: RejectStatus | 503, reason: RejectReason | 'shutting_down', detail: string, hint?: string) => {
+type Refusal = RejectReason | 'shutting_down' | 'store_unavailable' | 'unsupported_encoding';
+
+const SUCCESS = Buffer.from(JSON.stringify({ msg: 'success' }));
+
+function send(res: ServerResponse, status: number, body: Buffer | string): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value));
+
+/** The path without its query string; Feishu posts to the configured URL exactly, but a proxy may append one. */
+const pathOf = (url: string | undefined): string => {
+  const q = url?.indexOf('?') ?? -1;
+  return q === -1 ? url ?? '' : url!.slice(0, q);
+};
+
+type Body = { ok: true; bytes: Buffer } | { ok: false; status: 400 | 413 | 415; reason: Refusal; detail: string };
+
+/**
+ * The raw body, up to `limit` bytes. Feishu sends it uncompressed; a compressed one is refused rather than inflated,
+ * so the limit is a limit on what this process holds.
+ */
+function readBody(req: IncomingMessage, limit: number, done: (body: Body) => void): void {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    req.resume();
+    return done({ ok: false, status: 415, reason: 'unsupported_encoding', detail: `content-encoding "${encoding}" is not supported: send the body uncompressed` });
+  }
+  const tooLarge: Body = { ok: false, status: 413, reason: 'body_too_large', detail: `the body is larger than ${limit} bytes` };
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    req.resume();
+    return done(tooLarge);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const settle = (body: Body) => {
+    if (settled) return;
+    settled = true;
+    done(body);
+  };
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      // Keep draining (and discarding) so the 413 reaches a client still sending.
+      chunks.length = 0;
+      return settle(tooLarge);
+    }
+    if (!settled) chunks.push(chunk);
+  });
+  req.once('end', () => settle({ ok: true, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+  req.once('error', (err) => settle({ ok: false, status: 400, reason: 'bad_body', detail: `the body could not be read: ${err.message}` }));
+}
+
+export function receiverRoutes(deps: ReceiverDeps): Route {
+  const { logger, metrics, intake } = deps;
+
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: RejectStatus | 415 | 500 | 503, reason: Refusal, detail: string, hint?: string) => {
     metrics.eventsRejected.inc({ reason });
     // Path, reason and peer only: the body and headers may carry tokens. The hint names settings, so it stays here.
-    logger.warn({ path: req.path, status, reason, detail, hint, ip: req.ip }, 'push rejected');
-    res.status(status).json({ error: reason, message: detail });
+    logger.warn({ path: pathOf(req.url), status, reason, detail, hint, ip: req.socket.remoteAddress }, 'push rejected');
+    sendJson(res, status, { error: reason, message: detail });
   };
 
-  const receive = (endpoint: 'event' | 'card') => async (req: Request, res: Response) => {
-    if (!deps.accepting()) return refuse(req, res, 503, 'shutting_down', 'the bot is shutting down; Feishu will re-push');
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const receive = async (req: IncomingMessage, res: ServerResponse, endpoint: 'event' | 'card', body: Buffer) => {
     const result = verifyPush({ rawBody: body, headers: req.headers, now: deps.now(), endpoint }, deps.secrets);
     if (!result.ok) return refuse(req, res, result.status, result.reason, result.detail, result.hint);
     // Answered before the store is touched: Feishu allows 1 s for url_verification.
-    if (result.kind === 'challenge') return res.json({ challenge: result.challenge });
+    if (result.kind === 'challenge') return sendJson(res, 200, { challenge: result.challenge });
 
     const d = result.delivery;
     if (d.kind === 'card') {
@@ -56,26 +113,38 @@ export function receiverRouter(deps: ReceiverDeps): express.Router {
         });
       }
       const legacy = (d.payload as { legacy?: unknown }).legacy === true;
-      return res.json(legacy ? legacyCardResponse(response) : response);
+      return sendJson(res, 200, legacy ? legacyCardResponse(response) : response);
     }
     try {
       await intake.event(d);
     } catch {
       // No 200: Feishu re-pushes, which is the only safe answer when the event could not be persisted.
-      return res.status(500).json({ error: 'store_unavailable' });
+      return refuse(req, res, 500, 'store_unavailable', 'the event could not be stored; Feishu will re-push');
     }
-    return res.json({ msg: 'success' });
+    return send(res, 200, SUCCESS);
   };
 
-  router.post(EVENT_PATH, rawBody, receive('event'));
-  router.post(CARD_PATH, rawBody, receive('card'));
-  // Body-parser failures: over the limit (413) or an unreadable body.
-  router.use((err: { status?: number; type?: string; message?: string }, req: Request, res: Response, next: (e?: unknown) => void) => {
-    if (err.type === 'entity.too.large') {
-      return refuse(req, res, 413, 'body_too_large', `the body is larger than ${deps.bodyLimitBytes} bytes (receiver.bodyLimitBytes)`);
+  return (req, res) => {
+    if (req.method !== 'POST') return false;
+    const path = pathOf(req.url);
+    const endpoint = path === EVENT_PATH ? 'event' : path === CARD_PATH ? 'card' : undefined;
+    if (endpoint === undefined) return false;
+    if (!deps.accepting()) {
+      req.resume();
+      refuse(req, res, 503, 'shutting_down', 'the bot is shutting down; Feishu will re-push');
+      return true;
     }
-    if (err.status && err.status >= 400 && err.status < 500) return refuse(req, res, 400, 'bad_body', `the body could not be read: ${err.message}`);
-    return next(err);
-  });
-  return router;
+    readBody(req, deps.bodyLimitBytes, (body) => {
+      if (!body.ok) {
+        // The rest of an oversized body is not worth reading: the connection ends with the answer.
+        if (body.status === 413) res.setHeader('connection', 'close');
+        return refuse(req, res, body.status, body.reason, body.detail);
+      }
+      receive(req, res, endpoint, body.bytes).catch((err: unknown) => {
+        logger.error({ err, path }, 'push handling failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'the push could not be handled; Feishu will re-push' });
+      });
+    });
+    return true;
+  };
 }

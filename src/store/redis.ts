@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { KeyedWindows, LimiterStore } from '../feishu/client/limits.js';
-import type { AuditRecord, Claim, InboxItem, Store } from './store.js';
+import type { AuditRecord, Claim, InboxItem, NewInboxItem, Store } from './store.js';
 
 export interface RedisStoreOptions {
   /** Epoch ms; injectable so TTLs and leases can be tested without waiting. */
@@ -234,10 +234,11 @@ export class RedisStore implements Store {
     return new RedisStore(redis as Redis & Scripted, opts);
   }
 
-  async enqueue(item: Omit<InboxItem, 'attempts'>, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
+  async enqueue(item: NewInboxItem, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
     const k = this.k;
-    const added = await this.redis.enqueue(k.dedupe(item.dedupeKey), k.item(item.id), k.ready, k.seq,
-      this.now(), Math.max(1, Math.round(dedupeTtlMs)), item.id, item.dedupeKey, item.type, item.payload, item.receivedAt);
+    const id = randomUUID();
+    const added = await this.redis.enqueue(k.dedupe(item.dedupeKey), k.item(id), k.ready, k.seq,
+      this.now(), Math.max(1, Math.round(dedupeTtlMs)), id, item.dedupeKey, item.type, item.payload, item.receivedAt);
     return added === 1 ? 'accepted' : 'duplicate';
   }
 

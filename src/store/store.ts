@@ -6,7 +6,7 @@
 
 /** One accepted delivery, as persisted before Feishu gets its 200. */
 export interface InboxItem {
-  /** Our own id for the item (unique). */
+  /** The store's id for the item, assigned on enqueue and never reused. */
   id: string;
   /** What Feishu would re-send under: message_id, header.event_id or the 1.0 uuid. */
   dedupeKey: string;
@@ -35,10 +35,13 @@ export interface AuditRecord {
   eventId?: string;
 }
 
+/** What the inbox asks the store to keep: the store assigns the id, and no worker has started on it yet. */
+export type NewInboxItem = Omit<InboxItem, 'id' | 'attempts'>;
+
 /** The durable inbox: accepted deliveries, their dedupe keys and worker leases. */
 export interface InboxPort {
   /** Persist a delivery unless its dedupe key was seen within `dedupeTtlMs`. */
-  enqueue(item: Omit<InboxItem, 'attempts'>, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'>;
+  enqueue(item: NewInboxItem, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'>;
   /**
    * Lease up to `limit` pending items for `leaseMs`. An item whose lease lapsed (its worker died)
    * can be leased again, which is how work resumes after a crash.
