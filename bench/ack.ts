@@ -1,6 +1,6 @@
 /**
  * The ack path, compared the way a user would: unique encrypted, signed im.message.receive_v1 pushes over loopback to
- *   ours    the whole bot (createBot: verify → persist to SQLite, synchronous=FULL → 200), inbox workers running a no-op handler
+ *   ours    the whole bot (createBot: verify → persist to SQLite, WAL fdatasynced → 200), inbox workers running a no-op handler
  *   sdk     the official SDK's adaptExpress + EventDispatcher (verifies, persists nothing) with a no-op handler
  *   express a bare express JSON echo (no verification, nothing persisted): the ceiling of the HTTP stack
  * Each server runs in its own child process (bench/ack-server.ts) so the load generator does not share its event loop. Rounds alternate,
@@ -130,7 +130,7 @@ export async function run(o: AckOptions = {}): Promise<AckResult> {
   try {
     console.log(`ack path: ${rounds} rounds × ${seconds} s per server, ${connections} connections, loopback; SQLite in ${dataDir}`);
     console.log('  the same unique encrypted, signed im.message.receive_v1 pushes to each; req/s counts verified 2xx answers:');
-    console.log('  ours    = the whole bot: verify + persist (SQLite, synchronous=FULL) before the 200; 8 inbox workers run a no-op handler');
+    console.log('  ours    = the whole bot: verify + persist (SQLite, WAL fdatasynced) before the 200; 8 inbox workers run a no-op handler');
     console.log('  sdk     = adaptExpress + EventDispatcher: verify, no-op handler before the 200, nothing persisted');
     console.log('  express = JSON echo, nothing verified or persisted (ceiling of the HTTP stack)');
     const samples = new Map<Kind, Sample[]>(KINDS.map((k) => [k, []]));

@@ -8,7 +8,12 @@ export class DecryptError extends Error {
   override name = 'DecryptError';
 }
 
-const aesKey = (encryptKey: string): Buffer => createHash('sha256').update(encryptKey, 'utf8').digest();
+/** The last key derived: a bot has one encrypt key, and deriving it again for every push is wasted work. */
+let derived: { from: string; key: Buffer } | undefined;
+const aesKey = (encryptKey: string): Buffer => {
+  if (derived?.from !== encryptKey) derived = { from: encryptKey, key: createHash('sha256').update(encryptKey, 'utf8').digest() };
+  return derived.key;
+};
 
 /** base64(iv || AES-256-CBC(sha256(key), iv, pkcs7(plaintext))) */
 export function encrypt(plaintext: string, encryptKey: string, iv: Buffer = randomBytes(16)): string {

@@ -87,14 +87,23 @@ function parseJson(text: string, what: string): { ok: true; value: unknown } | R
     : { ok: true, value };
 }
 
-/** Iterative, so a hostile depth cannot overflow the stack here either. */
+/** Iterative, so a hostile depth cannot overflow the stack here either; only objects and arrays are stacked. */
 function nestedDeeperThan(root: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    const [value, depth] = next;
-    if (typeof value !== 'object' || value === null) continue;
+  const values: object[] = [];
+  const depths: number[] = [];
+  const push = (value: unknown, depth: number) => {
+    if (typeof value === 'object' && value !== null) {
+      values.push(value);
+      depths.push(depth);
+    }
+  };
+  push(root, 1);
+  while (values.length) {
+    const value = values.pop()!;
+    const depth = depths.pop()!;
     if (depth > limit) return true;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    if (Array.isArray(value)) for (const child of value) push(child, depth + 1);
+    else for (const key in value) push((value as Record<string, unknown>)[key], depth + 1);
   }
   return false;
 }
