@@ -102,7 +102,8 @@ const progressShown = keyspace('progress', z.object({ at: z.number() }), 24 * 3_
 export async function answerInTime(ctx: CommandContext, title: Bilingual, work: () => Promise<Card>): Promise<void> {
   const { messageId } = ctx;
   const running = work();
-  const marked = messageId !== undefined && (await progressShown.get(ctx.store, idempotencyKey(ctx, 'progress'))) !== undefined;
+  const uuid = idempotencyKey(ctx, 'progress');
+  const marked = messageId !== undefined && (await progressShown.get(ctx.store, uuid)) !== undefined;
   const quick = marked ? undefined : await Promise.race([
     running.then((card) => ({ card })),
     new Promise<undefined>((r) => setTimeout(() => r(undefined), STILL_WORKING_AFTER_MS).unref()),
@@ -111,9 +112,8 @@ export async function answerInTime(ctx: CommandContext, title: Bilingual, work: 
     await ctx.reply(quick?.card ?? await running);
     return;
   }
-  const uuid = idempotencyKey(ctx, 'progress');
   // Recorded before the reply: a crash in between leaves a rerun that re-sends the same uuid and so finds the card.
-  await progressShown.set(ctx.store, uuid, { at: Date.now() });
+  await progressShown.set(ctx.store, uuid, { at: ctx.now() });
   const progress = progressCard({ title, steps: [{ label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' }, state: 'running' }] });
   const shown = await ctx.gateway.im.replyCard(messageId, progress, { uuid, ...(ctx.chatId ? { chatId: ctx.chatId } : {}) });
   await ctx.gateway.im.patchCard(shown.messageId, await running);

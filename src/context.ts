@@ -124,6 +124,11 @@ export class Context {
     this.logger = init.logger.child({ eventId: init.delivery.id, eventType: init.delivery.type, ...(init.target ? { target: init.target.key } : {}) });
   }
 
+  /** The bot's clock (epoch ms): the store's, so records a handler stamps agree with the TTLs they are read under. */
+  now(): number {
+    return this.#now();
+  }
+
   /** Reply to the originating message; with none (menu clicks, events) post where `send` would. */
   reply(card: Card): Promise<{ messageId: string }> {
     if (!this.messageId) return this.send(card);

@@ -47,7 +47,7 @@ const pathOf = (url: string | undefined): string => {
   return q === -1 ? url ?? '' : url!.slice(0, q);
 };
 
-type Body = { ok: true; bytes: Buffer } | { ok: false; status: 400 | 413 | 415; reason: Refusal; detail: string };
+type Body = { ok: true; bytes: Buffer } | { ok: false; status: 400 | 413 | 415; reason: Refusal; detail: string; hint?: string };
 
 /**
  * The raw body, up to `limit` bytes. Feishu sends it uncompressed; a compressed one is refused rather than inflated,
@@ -59,7 +59,7 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Body) => voi
     req.resume();
     return done({ ok: false, status: 415, reason: 'unsupported_encoding', detail: `content-encoding "${encoding}" is not supported: send the body uncompressed` });
   }
-  const tooLarge: Body = { ok: false, status: 413, reason: 'body_too_large', detail: `the body is larger than ${limit} bytes` };
+  const tooLarge: Body = { ok: false, status: 413, reason: 'body_too_large', detail: `the body is larger than ${limit} bytes`, hint: 'receiver.bodyLimitBytes in app.config.json sets the limit' };
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     req.resume();
@@ -138,7 +138,7 @@ export function receiverRoutes(deps: ReceiverDeps): Route {
       if (!body.ok) {
         // The rest of an oversized body is not worth reading: the connection ends with the answer.
         if (body.status === 413) res.setHeader('connection', 'close');
-        return refuse(req, res, body.status, body.reason, body.detail);
+        return refuse(req, res, body.status, body.reason, body.detail, body.hint);
       }
       receive(req, res, endpoint, body.bytes).catch((err: unknown) => {
         logger.error({ err, path }, 'push handling failed');
