@@ -4,10 +4,11 @@
  * Feishu counts a call in its windows when it receives it, which the client never sees; it only knows that this
  * happened between sending the call and getting its answer. So a slot counts from its call's answer: a call sent at
  * least one window after an earlier call's answer reaches the server at least one window after that call did,
- * whatever either's latency. No padding is needed and none is guessed; the cost is one round trip per window.
+ * whatever either's latency. The cost is one round trip per window. (Padding windows by a margin, or by the round
+ * trips seen so far, guesses the next call's latency: one slower call breaks the guess and meets a 429.)
  * Until it answers, a call counts in every window (its receive time is unknown), so when a window's whole limit is in
- * flight the next caller waits for one of those answers before its own time can be known. Earlier slots are used in
- * arrival order: a burst is spread out, never refused.
+ * flight the next caller waits for one of those answers before its own time can be known. Waiting callers are served
+ * in arrival order: a burst is spread out, never refused.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -38,8 +39,8 @@ export type Reservation = { at: number } | { blockedOn: string; retryAt?: number
  */
 export interface LimiterStore {
   /**
-   * Takes slot `id` on every key at the earliest time ≥ now they all allow. An unsettled slot stops counting as in
-   * flight at `at + boundMs` and counts as answered then (the call died with its process).
+   * Takes slot `id` on every key at the earliest time ≥ now they all allow. A slot another process took and never
+   * settled (it died) counts as answered at `at + boundMs`, when its call can no longer be running.
    */
   reserve(keys: KeyedWindows[], now: number, id: string, boundMs: number): Promise<Reservation>;
   /** The call in slot `id` answered (or failed) at `at`: from then on its slot counts from `at`. */
@@ -49,7 +50,7 @@ export interface LimiterStore {
 interface KeySlots {
   /** Answer times of settled calls, ascending. */
   answered: number[];
-  /** Calls not answered yet: id → time past which they count as answered (only persisted, see KvLimiterStore). */
+  /** This process's calls not answered yet: id → when they count as answered should it die (see `persisted`). */
   pending: Map<string, number>;
 }
 
