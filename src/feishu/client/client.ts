@@ -165,8 +165,14 @@ export class FeishuClient {
       const started = this.now();
       let error: FeishuError;
       try {
-        // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
-        const body = await request(userToken === undefined ? undefined : lark.withUserAccessToken(userToken)).finally(answered);
+        let body: R;
+        try {
+          // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
+          body = await request(userToken === undefined ? undefined : lark.withUserAccessToken(userToken));
+        } finally {
+          // However the call ended, its rate-limit slot counts from now.
+          await answered();
+        }
         if (body === null || typeof body !== 'object' || typeof body.code !== 'number') {
           throw new FeishuError({ code: MALFORMED_RESPONSE, msg: 'response has no numeric code', endpoint, httpStatus: 200 });
         }
