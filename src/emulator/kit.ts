@@ -325,7 +325,7 @@ export class Kit {
       }
       const routeId = routeIdOf(spec);
       const override = this.limitOverrides.get(routeId) ?? {};
-      // Counted when the call arrived (its logged time), as Feishu counts on receipt: not after faults or parsing.
+      // Counted at the time the call arrived (its logged time): Feishu counts a call when it receives it.
       if (spec.limits) this.checkRate(routeId, { perSecond: override.perSecond ?? spec.limits.perSecond, perMinute: override.perMinute ?? spec.limits.perMinute }, spec.limits, record.at);
       const ctx: AnyContext = {
         req, res, caller, state: this.state, kit: this,
