@@ -1,11 +1,13 @@
 /**
  * 300 `/contact add` pushed at once through the sandbox, against mail_contacts' documented 20/min.
- * Time scale 30: one emulated minute is two real seconds, so the bot's limiter runs at 10 per real second
- * (rateLimits override; its windows are padded to 1.1 s) and the emulator enforces 20 per emulated minute.
- * Scale 60 leaves the padding only 100 ms of real time, i.e. 6 emulated seconds: the in-process emulator's event
- * loop stalls under the 300-push burst outlast that and cost a few 429s. Measures completion time, the achieved
- * rate in emulated minutes against the documented limit (target ≥ 90 %) and the emulator's 429 count (target 0),
- * then the same load with the client-side limiter raised out of the way, to show the 429s and retries it avoids.
+ * Time scale 30: one emulated minute is two real seconds. The emulator enforces 20 per emulated minute; the bot's
+ * limiter (real time, rateLimits override) 10 per real second, which keeps any two seconds within 20. The limiter
+ * counts a slot from its call's answer, not its send (limits.ts), so no stall of the shared CPU can cost a 429; what
+ * it costs is one round trip per window, and the push-to-first-call time is lost once. Both are real time, so a
+ * higher scale makes them more emulated time (scale 60: still 0 × 429, but 86 % on a busy machine).
+ * Measures completion time, the achieved rate in emulated minutes against the documented limit (target ≥ 95 %) and
+ * the emulator's 429 count (target 0), then the same load with the client-side limiter raised out of the way, to
+ * show the 429s and retries it avoids.
  *
  *   npx tsx bench/contacts.ts [count]        or   import { run } from './contacts.js'
  */
@@ -109,7 +111,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log(`/contact add × ${count} at once, documented limit ${DOCUMENTED_PER_MINUTE}/min, time scale ${SCALE}`);
   console.table(results);
   const [limited] = results;
-  const pass = limited !== undefined && limited.http429 === 0 && limited.ofLimit >= 0.9 && limited.added === count;
-  console.log(pass ? 'PASS: zero 429s and ≥ 90 % of the documented rate' : 'FAIL: see the first row');
+  const pass = limited !== undefined && limited.http429 === 0 && limited.ofLimit >= 0.95 && limited.added === count;
+  console.log(pass ? 'PASS: zero 429s and ≥ 95 % of the documented rate' : 'FAIL: see the first row');
   process.exitCode = pass ? 0 : 1;
 }

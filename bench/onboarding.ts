@@ -2,8 +2,9 @@
  * 50 new hires announced at once (contact.user.created_v3 from the emulator's new-hire route), each onboarded by the
  * shipped workflow on the demo sandbox: 6 steps, about 15 Open API calls and a progress card updated in place.
  * The binding documented limit is mail_contacts' 20/min (one contact per hire). Time scale 10: one emulated minute is
- * six real seconds; the bot's limiter counts real time, so every endpoint's limit is scaled by 10 in the bench's
- * rateLimits (per-target limits such as 5 messages per second per chat cannot be, and stay ten times stricter).
+ * six real seconds, and the bot's Open API client (limiter, retries) runs on an emulator clock of the same scale, so
+ * it keeps every documented limit, per chat included, as it is. (Scaling the limits to real time instead cannot be
+ * exact: 20 per emulated minute is 20 per 6 real seconds, a window the limiter does not have.)
  * Reports hires finished per emulated minute against that bound, and the emulator's 429 count (target 0).
  *
  *   npx tsx bench/onboarding.ts [count]        or   import { run } from './onboarding.js'
@@ -13,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../src/config.js';
-import { DEFAULT_LIMITS } from '../src/feishu/client/limits.js';
+import { realSleep } from '../src/feishu/client/limits.js';
+import { EmulatorClock } from '../src/emulator/clock.js';
 import { openIdFor } from '../src/emulator/seed.js';
 import { loginUser } from '../src/emulator/testing.js';
 import type { Emulator } from '../src/emulator/index.js';
@@ -40,12 +42,10 @@ export interface OnboardingBenchResult {
 export async function run(count = 50): Promise<OnboardingBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-onboarding-'));
   const shipped = JSON.parse(readFileSync(new URL('../app.config.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-  // The bot's limits count real time: each is scaled to emulator time, so every bound is Feishu's documented one.
-  const rateLimits = Object.fromEntries(Object.entries(DEFAULT_LIMITS).map(([endpoint, l]) => [endpoint, {
-    ...(l.perSecond ? { perSecond: l.perSecond * SCALE } : {}), ...(l.perMinute ? { perSecond: (l.perMinute / 60) * SCALE } : {}),
-  }]));
   // One lane per hire: each run is driven by its event's inbox worker.
-  const config = parseConfig({ ...shipped, admins: [openIdFor('zhangwei')], inbox: { concurrency: count }, rateLimits }, { LOG_LEVEL: 'silent' });
+  const config = parseConfig({ ...shipped, admins: [openIdFor('zhangwei')], inbox: { concurrency: count } }, { LOG_LEVEL: 'silent' });
+  const clock = new EmulatorClock(SCALE);
+  const gateway = { now: clock.now, sleep: (ms: number) => realSleep(clock.toRealMs(ms)) };
   // Tokens are asked for only once the sandbox runs.
   const world: { emulator?: Emulator } = {};
   const tokens = new Map<string, Promise<string>>();
@@ -54,7 +54,7 @@ export async function run(count = 50): Promise<OnboardingBenchResult> {
     if (!tokens.has(openId)) tokens.set(openId, loginUser(world.emulator, openId).then((t) => t.access_token));
     return tokens.get(openId);
   };
-  const sb = await startSandbox(config, { dataDir, timeScale: SCALE, demo: true, bot: { userTokens: { accessToken: token, refresh: token } } });
+  const sb = await startSandbox(config, { dataDir, timeScale: SCALE, demo: true, bot: { gateway, userTokens: { accessToken: token, refresh: token } } });
   world.emulator = sb.emulator;
   try {
     const startReal = performance.now();

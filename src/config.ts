@@ -24,8 +24,9 @@ const NAME_RULE = 'must be lower-case letters, digits, - or _, starting with a l
 
 const rateLimit = z
   .object({
-    perSecond: z.number().positive().optional(),
-    perMinute: z.number().positive().optional(),
+    // A window holds whole calls: 3.5 per second would let 4 through.
+    perSecond: z.number().int('must be a whole number of calls; for fewer than one a second, use perMinute').positive().optional(),
+    perMinute: z.number().int('must be a whole number of calls').positive().optional(),
   })
   .strict()
   .refine((l) => l.perSecond !== undefined || l.perMinute !== undefined, 'set perSecond, perMinute or both');

@@ -76,6 +76,11 @@ describe('configuration', () => {
     expect(problemsOf({ rateLimits: { 'chat.create': { perMinute: 600 } } })).toEqual([]);
   });
 
+  it('refuses a rate limit that is not a whole number of calls, and says what to use instead', () => {
+    const joined = problemsOf({ rateLimits: { 'mail.contact.create': { perSecond: 3.33 } } }).join('\n');
+    expect(joined).toMatch(/rateLimits\.mail\.contact\.create\.perSecond: must be a whole number of calls; for fewer than one a second, use perMinute/);
+  });
+
   it('refuses half a set of credentials', () => {
     expect(problemsOf({}, { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718' }).join()).toMatch(/set both/);
   });

@@ -91,10 +91,10 @@ describe('two bot instances on one Redis', () => {
   });
 
   it('runs every command exactly once and together stays within each Open API limit', async () => {
-    // A quota low enough that two instances each keeping theirs alone (3/s each) would break it together. The bots
-    // keep one below Feishu's: on a loaded machine a call can lag its reserved slot by more than the limiter's padding.
+    // A quota low enough that two instances each keeping theirs alone (4/s each) would break it together. The bots
+    // keep exactly Feishu's: a slot counts from its call's answer, so no lag on a loaded machine can break it.
     await control(emulator, 'limits', { route: CHATS_ROUTE, perSecond: 4 });
-    const [a, b] = await startPair({ rateLimits: { 'chat.create': { perSecond: 3 } } });
+    const [a, b] = await startPair({ rateLimits: { 'chat.create': { perSecond: 4 } } });
     const names = Array.from({ length: 12 }, (_, i) => `扩容群${i + 1}`);
     const messageIds = send(names);
     await expectExactlyOnce(names, messageIds);
@@ -116,7 +116,7 @@ describe('two bot instances on one Redis', () => {
 
   it('finishes everything when one instance is SIGKILLed in the middle of the load, nothing lost or done twice', async () => {
     await control(emulator, 'limits', { route: CHATS_ROUTE, perSecond: 3 });
-    const [a] = await startPair({ rateLimits: { 'chat.create': { perSecond: 2 } } });
+    const [a] = await startPair({ rateLimits: { 'chat.create': { perSecond: 3 } } });
     const names = Array.from({ length: 10 }, (_, i) => `接管群${i + 1}`);
     const messageIds = send(names);
     // Mid-load: some chats exist, most are still queued or running (leased) on both instances.

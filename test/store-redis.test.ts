@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
-import { MemoryLimiterStore, type KeyedWindows } from '../src/feishu/client/limits.js';
+import { MemoryLimiterStore, type KeyedWindows, type Reservation } from '../src/feishu/client/limits.js';
 import { openStore } from '../src/store/index.js';
 import { RedisStore } from '../src/store/redis.js';
 import { describeStoreContract } from './store-contract.js';
@@ -69,21 +69,40 @@ describe('RedisStore specifics', () => {
   });
 
   describe('shared rate-limit budget (LimiterStore)', () => {
+    const T0 = 1_700_000_000_000;
     const windows = (limit: number, ms: number): KeyedWindows[] => [{ key: 'mail.draft.create', windows: [{ limit, ms }] }];
+    const outcome = (r: Reservation) => ('at' in r ? { at: r.at } : { blockedOn: r.blockedOn });
 
-    it('reserves the same slots as the in-memory limiter for any arrival pattern', async () => {
+    it('keeps the same slots as the in-memory limiter for any sequence of reservations and answers', async () => {
       const store = await RedisStore.open(redis.server.url, { prefix: redis.server.prefix() });
       const memory = new MemoryLimiterStore();
       try {
-        // Arrivals in bursts and gaps; two keys so the per-key and endpoint windows interact.
-        const arrivals = [0, 0, 0, 10, 10, 400, 900, 900, 900, 1_000, 1_050, 2_500, 2_500, 2_500, 2_600, 4_000, 4_000];
-        for (const [i, t] of arrivals.entries()) {
-          const keys: KeyedWindows[] = [
-            { key: 'message.create', windows: [{ limit: 5, ms: 1_100 }, { limit: 12, ms: 63_000 }] },
-            { key: `message.create:oc_${i % 2}`, windows: [{ limit: 3, ms: 1_100 }] },
-          ];
-          expect(await store.limiter.reserve(keys, 1_700_000_000_000 + t)).toBe((await memory.reserve(keys, 1_700_000_000_000 + t)));
+        // Bursts and gaps, answers early and late, two chats so the per-key and endpoint windows interact.
+        const keys = (i: number): KeyedWindows[] => [
+          { key: 'message.create', windows: [{ limit: 5, ms: 1_000 }, { limit: 12, ms: 60_000 }] },
+          { key: `message.create:oc_${i % 2}`, windows: [{ limit: 3, ms: 1_000 }] },
+        ];
+        const steps: ([number, 'reserve'] | [number, 'settle', number])[] = [
+          [0, 'reserve'], [0, 'reserve'], [0, 'reserve'], [10, 'reserve'], [10, 'reserve'], [40, 'settle', 0], [40, 'settle', 1],
+          [50, 'reserve'], [60, 'reserve'], [60, 'settle', 3], [400, 'reserve'], [900, 'settle', 2], [900, 'settle', 4], [900, 'reserve'],
+          [1_050, 'reserve'], [1_100, 'settle', 5], [1_100, 'settle', 6], [2_500, 'reserve'], [2_500, 'reserve'], [2_600, 'settle', 7],
+          [2_600, 'reserve'], [4_000, 'reserve'], [4_000, 'reserve'], [4_100, 'settle', 9], [4_100, 'reserve'],
+        ];
+        let n = 0;
+        let blocked = 0;
+        for (const [t, op, which] of steps) {
+          if (op === 'settle') {
+            await store.limiter.settle(keys(which), `slot${which}`, T0 + t);
+            await memory.settle(keys(which), `slot${which}`, T0 + t);
+            continue;
+          }
+          const id = `slot${n}`;
+          const expected = outcome(await memory.reserve(keys(n), T0 + t, id, 30_000));
+          expect(outcome(await store.limiter.reserve(keys(n), T0 + t, id, 30_000))).toEqual(expected);
+          if ('at' in expected) n++;
+          else blocked++;
         }
+        expect([n, blocked]).toEqual([14, 2]);
       } finally {
         await store.close();
       }
@@ -93,11 +112,27 @@ describe('RedisStore specifics', () => {
       const prefix = redis.server.prefix();
       const [a, b] = await Promise.all([RedisStore.open(redis.server.url, { prefix }), RedisStore.open(redis.server.url, { prefix })]);
       try {
-        const now = 1_700_000_000_000;
-        const slots = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).limiter.reserve(windows(5, 1_100), now)));
-        expect(slots.sort((x, y) => x - y)).toEqual([...Array(5).fill(now), ...Array(5).fill(now + 1_100), now + 2_200, now + 2_200]);
+        const first = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).limiter.reserve(windows(5, 1_000), T0, `s${i}`, 30_000)));
+        expect(first.filter((r) => 'at' in r)).toEqual(Array(5).fill({ at: T0 }));
+        // The rest wait on calls the other instance may hold: they are told to look again shortly.
+        expect(first.filter((r) => 'blockedOn' in r)).toEqual(Array(7).fill({ blockedOn: 'mail.draft.create', retryAt: T0 + 25 }));
+        const granted = first.flatMap((r, i) => ('at' in r ? [i] : []));
+        await Promise.all(granted.map((i) => (i % 2 ? b : a).limiter.settle(windows(5, 1_000), `s${i}`, T0 + 100 + i)));
+        const next = await Promise.all(Array.from({ length: 7 }, (_, i) => (i % 2 ? a : b).limiter.reserve(windows(5, 1_000), T0 + 200, `t${i}`, 30_000)));
+        expect(next.flatMap((r) => ('at' in r ? [r.at] : [])).sort()).toEqual(granted.map((i) => T0 + 1_100 + i).sort());
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('counts a slot left in flight by an instance that died as answered at its call bound', async () => {
+      const store = await RedisStore.open(redis.server.url, { prefix: redis.server.prefix() });
+      try {
+        expect(await store.limiter.reserve(windows(1, 1_000), T0, 'dead', 2_000)).toEqual({ at: T0 });
+        expect(await store.limiter.reserve(windows(1, 1_000), T0 + 1_500, 'x', 2_000)).toEqual({ blockedOn: 'mail.draft.create', retryAt: T0 + 1_525 });
+        expect(await store.limiter.reserve(windows(1, 1_000), T0 + 2_000, 'x', 2_000)).toEqual({ at: T0 + 3_000 });
+      } finally {
+        await store.close();
       }
     });
   });

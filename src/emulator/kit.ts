@@ -325,7 +325,8 @@ export class Kit {
       }
       const routeId = routeIdOf(spec);
       const override = this.limitOverrides.get(routeId) ?? {};
-      if (spec.limits) this.checkRate(routeId, { perSecond: override.perSecond ?? spec.limits.perSecond, perMinute: override.perMinute ?? spec.limits.perMinute }, spec.limits);
+      // Counted at the time the call arrived (its logged time): Feishu counts a call when it receives it.
+      if (spec.limits) this.checkRate(routeId, { perSecond: override.perSecond ?? spec.limits.perSecond, perMinute: override.perMinute ?? spec.limits.perMinute }, spec.limits, record.at);
       const ctx: AnyContext = {
         req, res, caller, state: this.state, kit: this,
         params: req.params as Record<string, string>,
@@ -335,7 +336,7 @@ export class Kit {
       const perKey = spec.limits?.perKey;
       const key = perKey?.key(ctx);
       if (perKey && key !== undefined && spec.limits) {
-        this.checkRate(`${routeId}#${key}`, { perSecond: override.perKeyPerSecond ?? perKey.perSecond, perMinute: override.perKeyPerMinute ?? perKey.perMinute }, spec.limits);
+        this.checkRate(`${routeId}#${key}`, { perSecond: override.perKeyPerSecond ?? perKey.perSecond, perMinute: override.perKeyPerMinute ?? perKey.perMinute }, spec.limits, record.at);
       }
       // A slow call stays slow while it holds its per-key lock, as a slow server would.
       const invoke = async () => {
@@ -421,8 +422,8 @@ export class Kit {
     throw this.error(99991671);
   }
 
-  private checkRate(bucket: string, limits: { perSecond?: number; perMinute?: number }, spec: RateLimit<never>): void {
-    const hit = this.windows.take(bucket, limits, this.clock.now());
+  private checkRate(bucket: string, limits: { perSecond?: number; perMinute?: number }, spec: RateLimit<never>, at: number): void {
+    const hit = this.windows.take(bucket, limits, at);
     if (!hit) return;
     const base = this.error(spec.code ?? 99991400, { page: spec.page });
     throw new ApiError(base.httpStatus, base.code, base.message, {

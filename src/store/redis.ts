@@ -29,6 +29,15 @@ export interface RedisStoreOptions {
 /** Sorted-set members order by score, then by member: a zero-padded sequence number keeps arrival order on ties. */
 const SEQ_WIDTH = 16;
 
+/** Lua: sets a key's time to live to at least `ms` (PEXPIRE … GT needs Redis 7). */
+const EXTEND = `
+local function extend(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, math.ceil(ms)) end
+end`;
+
+/** How soon a caller blocked on the shared budget looks again: another instance's answer is not announced. */
+const SHARED_RETRY_MS = 25;
+
 const SCRIPTS = {
   // KEYS: dedupe, item, ready, seq. ARGV: now, ttl, id, dedupeKey, type, payload, receivedAt
   enqueue: {
@@ -131,45 +140,64 @@ if r[1] == 'running' and r[2] == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0`,
   },
   /**
-   * MemoryLimiterStore's computation (limits.ts), on sorted sets of reserved slot times shared by every instance.
-   * KEYS: one per limited key. ARGV: now, nonce, then per key: window count, then limit and ms per window.
+   * MemoryLimiterStore's computation (limits.ts), shared by every instance: per limited key a sorted set of settled
+   * slots (by answer time) and one of slots in flight (by the time past which they count as answered: a call whose
+   * instance died never settles). KEYS: answered and in-flight set per limited key. ARGV: now, id, bound, then per
+   * key: window count, then limit and ms per window. Returns {at} or {0, blocking key's index, its earliest bound}.
    */
   reserve: {
     keys: -1,
-    lua: `
-local now = tonumber(ARGV[1])
-local wins, longest, idx = {}, {}, 3
-for i = 1, #KEYS do
-  local n = tonumber(ARGV[idx]); idx = idx + 1
+    lua: `${EXTEND}
+local now, id, bound = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local n, idx, wins, longest = #KEYS / 2, 4, {}, {}
+for i = 1, n do
+  local count = tonumber(ARGV[idx]); idx = idx + 1
   wins[i], longest[i] = {}, 0
-  for j = 1, n do
+  for j = 1, count do
     local w = { tonumber(ARGV[idx]), tonumber(ARGV[idx + 1]) }; idx = idx + 2
     wins[i][j] = w
     if w[2] > longest[i] then longest[i] = w[2] end
   end
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - longest[i])
 end
-local at, moved = now, true
-while moved do
-  moved = false
-  for i = 1, #KEYS do
-    for _, w in ipairs(wins[i]) do
-      local limit, ms, t = w[1], w[2], at
-      while true do
-        local count = redis.call('ZCOUNT', KEYS[i], '(' .. (t - ms), '(' .. (t + ms))
-        if count < limit then break end
-        local blocking = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. (t - ms), '(' .. (t + ms), 'WITHSCORES', 'LIMIT', count - limit, 1)
-        t = math.max(t + 1, tonumber(blocking[2]) + ms)
-      end
-      if t > at then at, moved = t, true end
-    end
+local at = now
+for i = 1, n do
+  local answered, inflight = KEYS[2 * i - 1], KEYS[2 * i]
+  local lapsed = redis.call('ZRANGEBYSCORE', inflight, '-inf', now, 'WITHSCORES')
+  for j = 1, #lapsed, 2 do redis.call('ZADD', answered, lapsed[j + 1], lapsed[j]) end
+  if #lapsed > 0 then
+    redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+    extend(answered, longest[i] + 1000)
+  end
+  redis.call('ZREMRANGEBYSCORE', answered, '-inf', now - longest[i])
+  local pending = redis.call('ZCARD', inflight)
+  for _, w in ipairs(wins[i]) do
+    local free = w[1] - pending
+    if free <= 0 then return { 0, i, redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')[2] } end
+    local blocking = redis.call('ZREVRANGE', answered, free - 1, free - 1, 'WITHSCORES')[2]
+    if blocking then at = math.max(at, tonumber(blocking) + w[2]) end
   end
 end
-for i = 1, #KEYS do
-  redis.call('ZADD', KEYS[i], at, at .. ':' .. ARGV[2])
-  redis.call('PEXPIRE', KEYS[i], at - now + longest[i] + 1000)
+for i = 1, n do
+  redis.call('ZADD', KEYS[2 * i], at + bound, id)
+  extend(KEYS[2 * i], at + bound - now + 1000)
 end
-return tostring(at)`,
+return { tostring(at) }`,
+  },
+  /** KEYS: as for reserve. ARGV: id, answer time (the caller's now), then per key its longest window. */
+  settle: {
+    keys: -1,
+    lua: `${EXTEND}
+local id, t = ARGV[1], tonumber(ARGV[2])
+for i = 1, #KEYS / 2 do
+  local answered, inflight = KEYS[2 * i - 1], KEYS[2 * i]
+  -- A slot already past its bound was moved to the answered set at that time: keep the later of the two.
+  local lapsed = tonumber(redis.call('ZSCORE', answered, id) or '0')
+  if redis.call('ZREM', inflight, id) == 1 or lapsed > 0 then
+    redis.call('ZADD', answered, math.max(t, lapsed), id)
+    extend(answered, math.max(t, lapsed) - t + tonumber(ARGV[2 + i]) + 1000)
+  end
+end
+return 0`,
   },
 } as const;
 
@@ -209,11 +237,16 @@ export class RedisStore implements Store {
       audit: `${p}audit`,
       limit: (key: string) => `${p}limit:${key}`,
     };
+    const limitKeys = (keys: KeyedWindows[]) => keys.flatMap(({ key }) => [this.k.limit(key), this.k.limit(`${key}#inflight`)]);
     this.limiter = {
-      reserve: async (keys: KeyedWindows[], now: number) => {
+      reserve: async (keys, now, id, boundMs) => {
         const args = keys.flatMap(({ windows }) => [windows.length, ...windows.flatMap((w) => [w.limit, w.ms])]);
-        const at = await this.redis.reserve(keys.length, ...keys.map((x) => this.k.limit(x.key)), now, randomUUID(), ...args);
-        return Number(at);
+        const r = await this.redis.reserve(2 * keys.length, ...limitKeys(keys), now, id, boundMs, ...args) as [string] | [0, number, string];
+        if (r.length === 1) return { at: Number(r[0]) };
+        return { blockedOn: keys[r[1] - 1]!.key, retryAt: Math.min(Number(r[2]), now + SHARED_RETRY_MS) };
+      },
+      settle: async (keys, id, at) => {
+        await this.redis.settle(2 * keys.length, ...limitKeys(keys), id, at, ...keys.map(({ windows }) => Math.max(...windows.map((w) => w.ms))));
       },
     };
   }

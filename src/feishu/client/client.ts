@@ -92,7 +92,8 @@ export class FeishuClient {
   private readonly random: () => number;
 
   constructor(o: ClientOptions) {
-    const http = lark.defaultHttpInstance.create({ timeout: o.timeoutMs ?? 10_000 });
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    const http = lark.defaultHttpInstance.create({ timeout: timeoutMs });
     // The SDK expects bodies, not axios responses; error responses keep their headers on the AxiosError.
     http.interceptors.response.use((r) => r.data);
     const sdkLog = (o.logger ?? silentLogger).child({ component: 'lark-sdk' });
@@ -120,12 +121,14 @@ export class FeishuClient {
     this.sleep = (ms) => parked(() => sleep(ms));
     this.random = o.random ?? Math.random;
     this.limiter = new RateLimiter({
-      overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep: this.sleep,
+      overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep, park: parked,
+      // A request may fetch a tenant token first: two timeouts, and a second's slack for a busy event loop.
+      callBoundMs: 2 * timeoutMs + 1_000,
       onWait: (endpoint, ms) => this.metrics?.limiterWait.observe({ endpoint }, ms / 1000),
     });
     this.maxAttempts = o.maxAttempts ?? 4;
     this.patienceMs = o.idempotentPatienceMs ?? 120_000;
-    this.settleMs = o.settleMs ?? o.timeoutMs ?? 10_000;
+    this.settleMs = o.settleMs ?? timeoutMs;
     this.backoffBaseMs = o.backoffBaseMs ?? 250;
     this.backoffMaxMs = o.backoffMaxMs ?? 10_000;
   }
@@ -158,12 +161,18 @@ export class FeishuClient {
       return found;
     };
     for (let attempt = 1; ; attempt++) {
-      await this.limiter.acquire(endpoint, key);
+      const answered = await this.limiter.acquire(endpoint, key);
       const started = this.now();
       let error: FeishuError;
       try {
-        // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
-        const body = await request(userToken === undefined ? undefined : lark.withUserAccessToken(userToken));
+        let body: R;
+        try {
+          // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
+          body = await request(userToken === undefined ? undefined : lark.withUserAccessToken(userToken));
+        } finally {
+          // However the call ended, its rate-limit slot counts from now.
+          await answered();
+        }
         if (body === null || typeof body !== 'object' || typeof body.code !== 'number') {
           throw new FeishuError({ code: MALFORMED_RESPONSE, msg: 'response has no numeric code', endpoint, httpStatus: 200 });
         }
