@@ -41,7 +41,9 @@ export interface OnboardingBenchResult {
 
 export async function run(count = 50): Promise<OnboardingBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-onboarding-'));
-  const shipped = JSON.parse(readFileSync(new URL('../app.config.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  // The project root's config, whether this runs from bench/ (tsx) or compiled from dist/bench/ (npm run bench).
+  const root = new URL(import.meta.url.includes('/dist/bench/') ? '../../' : '../', import.meta.url);
+  const shipped = JSON.parse(readFileSync(new URL('app.config.json', root), 'utf8')) as Record<string, unknown>;
   // One lane per hire: each run is driven by its event's inbox worker.
   const config = parseConfig({ ...shipped, admins: [openIdFor('zhangwei')], inbox: { concurrency: count } }, { LOG_LEVEL: 'silent' });
   const clock = new EmulatorClock(SCALE);
