@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { buildPush, type WirePush } from '../src/emulator/push.js';
 import { ENCRYPT_KEY, KINDS, PATH, VERIFICATION_TOKEN, type Counts, type Kind } from './ack-server.js';
-import { startFlags } from './deployed.js';
+import { forkFlags } from './deployed.js';
 
 export interface AckOptions {
   rounds?: number;
@@ -40,8 +40,7 @@ const SERVER_ENTRY = fileURLToPath(new URL(`./ack-server${import.meta.url.endsWi
 
 async function spawnServer(kind: Kind, dataDir: string): Promise<Server> {
   // Ours with the node flags `npm start` uses, as deployed.
-  const execArgv = kind === 'ours' ? [...process.execArgv, ...startFlags()] : process.execArgv;
-  const proc = fork(SERVER_ENTRY, [kind, dataDir], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(SERVER_ENTRY, [kind, dataDir], { ...(kind === 'ours' ? { execArgv: forkFlags() } : {}), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = (await once(proc, 'message')) as [{ url: string }];
   const count = async () => {
     proc.send('count');

@@ -14,3 +14,14 @@ export function startFlags(): string[] {
   if (!m) throw new Error(`package.json scripts.start is not "node [--flag …] dist/src/main.js": ${scripts.start}`);
   return m[1]!.split(' ').filter(Boolean);
 }
+
+/**
+ * Flags for forking ours as deployed: this process's own (a loader such as tsx's), without an `-e`/`-p` script, which
+ * fork drops only when it is given no execArgv (the child would run the script instead), then npm start's.
+ */
+export function forkFlags(): string[] {
+  const own = process.execArgv.filter((a) => !/^--(eval|print)=/.test(a));
+  const script = own.findIndex((a) => /^(-e|--eval|-p|--print|-pe)$/.test(a));
+  if (script >= 0) own.splice(script, 2);
+  return [...own, ...startFlags()];
+}
