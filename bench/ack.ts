@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { buildPush, type WirePush } from '../src/emulator/push.js';
 import { ENCRYPT_KEY, KINDS, PATH, VERIFICATION_TOKEN, type Counts, type Kind } from './ack-server.js';
+import { forkFlags } from './deployed.js';
 
 export interface AckOptions {
   rounds?: number;
@@ -38,7 +39,8 @@ interface Server { kind: Kind; url: string; proc: ChildProcess; count(): Promise
 const SERVER_ENTRY = fileURLToPath(new URL(`./ack-server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 async function spawnServer(kind: Kind, dataDir: string): Promise<Server> {
-  const proc = fork(SERVER_ENTRY, [kind, dataDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Ours with the node flags `npm start` uses, as deployed.
+  const proc = fork(SERVER_ENTRY, [kind, dataDir], { ...(kind === 'ours' ? { execArgv: forkFlags() } : {}), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = (await once(proc, 'message')) as [{ url: string }];
   const count = async () => {
     proc.send('count');

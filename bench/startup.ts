@@ -1,7 +1,7 @@
 /**
  * Start to ready and idle memory, ours against the SDK's recommended bot (bench/sdk-bot.ts), both compiled and
  * started with `node` and app credentials, in alternating runs:
- *   ours  node --enable-source-maps dist/src/main.js   (what `npm start` runs after its build)
+ *   ours  node <npm start's flags> dist/src/main.js   (what `npm start` runs after its build)
  *   sdk   node dist/bench/sdk-bot.js
  * Ready = the first 200 from GET /healthz, timed from the spawn; idle RSS = the resident set of the process tree
  * after it has sat idle for a while. The Open API domain is a closed loopback port: neither bot calls it at start.
@@ -13,13 +13,13 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { ROOT, startFlags } from './deployed.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const KINDS = {
-  ours: ['--enable-source-maps', join(ROOT, 'dist/src/main.js')],
+  ours: [...startFlags(), join(ROOT, 'dist/src/main.js')],
   sdk: [join(ROOT, 'dist/bench/sdk-bot.js')],
 } as const;
 type Kind = keyof typeof KINDS;

@@ -3,7 +3,7 @@
  * `src/main.ts` uses it for the real process; end-to-end tests use it against the emulator.
  */
 import { createHash } from 'node:crypto';
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
 import { errorCard, signedInCard } from '../cards/index.js';
 import { App, type AppOptions } from './app.js';
 import { CALLBACK_PATH, oauthCallbackRouter } from './auth/callback-route.js';
@@ -18,12 +18,13 @@ import type { DeliveryHandler } from './delivery.js';
 import { KvLimiterStore } from './feishu/client/limits.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
+import { larkSdk } from './feishu/sdk.js';
 import { registerHandlers, utcTime, type MailAuth } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
 import { commandKey } from './commands/registry.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { serializeUserCommands } from './middleware/serialize-user.js';
-import { openLongConnection, type LongConnection } from './receiver/long-connection.js';
+import type { LongConnection } from './receiver/long-connection.js';
 import { createServer, type BotServer, type ServerDeps } from './server.js';
 import { openStore } from './store/index.js';
 import { InProcessLock } from './store/lock.js';
@@ -73,6 +74,9 @@ export interface Bot {
   /** Graceful stop: stop accepting, finish or keep in-flight work, close the store. */
   stop(): Promise<void>;
 }
+
+/** Long enough after listening for a rolling deploy's first health checks to be answered before the SDK loads. */
+const SDK_WARM_UP_MS = 1_000;
 
 export async function createBot(o: BotOptions): Promise<Bot> {
   const logger = o.logger ?? silentLogger;
@@ -137,6 +141,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     });
   };
   let listening: { close(): Promise<void> } | undefined;
+  let warmUp: NodeJS.Timeout | undefined;
   let stopping = false;
   return {
     app,
@@ -148,8 +153,18 @@ export async function createBot(o: BotOptions): Promise<Bot> {
       const l = await server.listen(port, host);
       listening = l;
       startSignIn(l.url);
+      // Deliveries are accepted (persisted) without the SDK; it loads a moment after listening, so the first health
+      // checks are answered without waiting for it, and the first Open API call usually finds it loaded.
+      warmUp = setTimeout(() => {
+        try {
+          larkSdk();
+        } catch (err) {
+          logger.error({ err }, 'could not load the Feishu SDK');
+        }
+      }, SDK_WARM_UP_MS).unref();
       // Long-connection mode: the HTTP server still serves /healthz and /metrics; deliveries come over the socket.
       if (o.config.env.FEISHU_TRANSPORT === 'websocket') {
+        const { openLongConnection } = await import('./receiver/long-connection.js');
         longConnection = await openLongConnection({
           appId: o.appId, appSecret: o.appSecret, domain: o.domain, intake: server.intake, logger, accepting: () => !stopping,
         });
@@ -160,6 +175,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     },
     async stop() {
       stopping = true;
+      clearTimeout(warmUp);
       // Closed first: Feishu sends what would have come here to another connection, or re-pushes it.
       longConnection?.close();
       app.workflows.close();
@@ -182,9 +198,10 @@ function checkDataDir(dir: string): void {
 }
 
 /** user_info for the sign-in check, through the SDK; it logs nothing (its errors would carry the user's token). */
-function oauthClient(o: BotOptions): lark.Client {
+function oauthClient(o: BotOptions): () => lark.Client {
   const quiet = () => undefined;
-  return new lark.Client({
+  let client: lark.Client | undefined;
+  return () => client ??= new (larkSdk().Client)({
     appId: o.appId, appSecret: o.appSecret, domain: o.domain.replace(/\/+$/, ''),
     logger: { error: quiet, warn: quiet, info: quiet, debug: quiet, trace: quiet },
   });

@@ -1,6 +1,7 @@
 /**
- * The production start as `npm start` runs it: the tsc build, then `node --enable-source-maps dist/src/main.js`,
- * as a real child process. A loader hook records every ES module the process resolves.
+ * The production start as `npm start` runs it: the tsc build, then `node <its flags> dist/src/main.js`, as a real
+ * child process. Hooks record every module the process loads (ES modules as resolved, CommonJS as required) and the
+ * moment it starts listening, in order.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startFlags } from '../bench/deployed.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'dist/src/main.js');
@@ -24,6 +26,8 @@ const CREDENTIALS = {
 
 let dir: string;
 let hook: string;
+/** Written to the module log when a server starts listening. */
+const LISTENING = '-- listening --';
 const running: ChildProcess[] = [];
 
 beforeAll(() => {
@@ -38,7 +42,24 @@ export async function resolve(specifier, context, next) {
 }
 `);
   hook = join(dir, 'register.mjs');
-  writeFileSync(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+  writeFileSync(hook, `import { appendFileSync } from 'node:fs';
+import Module, { register } from 'node:module';
+import net from 'node:net';
+import { pathToFileURL } from 'node:url';
+const LISTENING = ${JSON.stringify(LISTENING)};
+register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  const exports = load.apply(this, arguments);
+  if (!Module.isBuiltin(request)) appendFileSync(process.env.MODULE_LOG, pathToFileURL(Module._resolveFilename(request, parent, isMain)).href + '\\n');
+  return exports;
+};
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  this.once('listening', () => appendFileSync(process.env.MODULE_LOG, LISTENING + '\\n'));
+  return listen.apply(this, args);
+};
+`);
 }, 180_000);
 
 afterEach(async () => {
@@ -57,7 +78,7 @@ function start(name: string, env: Record<string, string>): Started {
   const moduleLog = join(dir, `${name}.modules`);
   writeFileSync(moduleLog, '');
   let out = '';
-  const proc = spawn(process.execPath, ['--enable-source-maps', '--import', hook, MAIN], {
+  const proc = spawn(process.execPath, [...startFlags(), '--import', hook, MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, DATA_DIR: join(dir, name), PORT: '0', LOG_LEVEL: 'info', MODULE_LOG: moduleLog, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,6 +111,23 @@ describe('production start (compiled)', () => {
     bot.proc.kill('SIGTERM');
     const [code] = await once(bot.proc, 'exit');
     expect(code).toBe(0);
+  });
+
+  it('listens before it loads the Feishu SDK, loads it just after, and never loads what only Redis or mail need', async () => {
+    const bot = start('lazy', { ...CREDENTIALS, HOST: '127.0.0.1' });
+    await printed(bot, /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/);
+    const sdk = (u: string) => u.includes('/node_modules/@larksuiteoapi/node-sdk/');
+    // A moment after listening, before any Open API call, the SDK is loaded so the first call does not wait for it.
+    const log = await vi.waitFor(() => {
+      const m = bot.modules();
+      if (!m.some(sdk)) throw new Error('the SDK is not loaded yet');
+      return m;
+    }, { timeout: 15_000, interval: 100 });
+    const listening = log.indexOf(LISTENING);
+    expect(listening).toBeGreaterThan(0);
+    expect(log.slice(0, listening).filter((u) => /\/node_modules\/(@larksuiteoapi|ws|protobufjs|axios)\//.test(u))).toEqual([]);
+    expect(log.findIndex(sdk)).toBeGreaterThan(listening);
+    expect(log.filter((u) => /\/node_modules\/(ioredis|nodemailer|markdown-it|postal-mime|esbuild)\//.test(u))).toEqual([]);
   });
 
   it('starts the sandbox without credentials, loading the emulator only then', async () => {

@@ -9,8 +9,9 @@
  * comes with it logs the whole AxiosError, request body included: client_secret, code_verifier, refresh_token.
  * So the token endpoint is one narrow typed fetch whose errors are parsed, never logged.
  */
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
 import { z } from 'zod';
+import { larkSdk } from '../feishu/sdk.js';
 
 export const TOKEN_PATH = '/open-apis/authen/v2/oauth/token';
 
@@ -65,8 +66,8 @@ export interface FeishuOAuthOptions {
   domain: string;
   appId: string;
   appSecret: string;
-  /** The bot's SDK client, used for user_info. */
-  client: lark.Client;
+  /** The bot's SDK client, used for user_info (made on first use: the SDK loads after the bot listens). */
+  client: () => lark.Client;
   timeoutMs?: number;
 }
 
@@ -103,7 +104,7 @@ export function feishuOAuthHttp(o: FeishuOAuthOptions): OAuthHttp {
     },
 
     async userInfo(accessToken) {
-      const res = await o.client.authen.v1.userInfo.get({}, lark.withUserAccessToken(accessToken));
+      const res = await o.client().authen.v1.userInfo.get({}, larkSdk().withUserAccessToken(accessToken));
       if (res.code !== 0) throw new Error(`user_info answered code ${res.code ?? 'none'}`);
       return userIdentitySchema.parse(res.data);
     },

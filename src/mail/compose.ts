@@ -5,8 +5,7 @@
  * Everything Feishu would refuse for a reason we can see beforehand is reported first, in both languages.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import MarkdownIt from 'markdown-it';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import type MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
 
 /** mail-message-send.md: 500 recipients (1236003); platform.md §4.5: 37.5 MB decoded EML (1236001). */
@@ -90,12 +89,15 @@ export function checkCompose(input: ComposeRequest, limits: MailLimits = MAIL_LI
   return problems;
 }
 
-// Raw HTML in the body is shown as text, never passed through; links are made clickable; chat line breaks stay.
-const markdown = new MarkdownIt({ html: false, linkify: true, breaks: true });
-
-export function renderMarkdown(body: string): string {
-  return markdown.render(body);
-}
+interface Toolkit { markdown: { render(markdown: string): string }; MailComposer: typeof MailComposer }
+let toolkit: Promise<Toolkit> | undefined;
+/** markdown-it and nodemailer load with the first mail composed, not at start: most deliveries never compose one. */
+const mailToolkit = (): Promise<Toolkit> =>
+  toolkit ??= Promise.all([import('markdown-it'), import('nodemailer/lib/mail-composer')]).then(([md, mc]) => ({
+    // Raw HTML in the body is shown as text, never passed through; links are made clickable; chat line breaks stay.
+    markdown: new md.default({ html: false, linkify: true, breaks: true }),
+    MailComposer: mc.default,
+  }));
 
 export interface ComposedMail {
   /** base64url (no padding), ready for `raw`. */
@@ -132,7 +134,8 @@ export async function composeMail(input: ComposeRequest, o: ComposeOptions = {})
   const req = composeRequestSchema.parse(input);
   const list = (l: Mailbox[]) => l.map((m) => ({ address: m.address, name: m.name ?? '' }));
   const messageId = messageIdFor(req.from.address, o.messageIdSeed);
-  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>${renderMarkdown(req.body)}</body></html>`;
+  const { markdown, MailComposer } = await mailToolkit();
+  const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>${markdown.render(req.body)}</body></html>`;
   const node = new MailComposer({
     from: { address: req.from.address, name: req.from.name ?? '' },
     to: list(req.to), cc: list(req.cc), bcc: list(req.bcc),

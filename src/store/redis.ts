@@ -13,7 +13,7 @@
  * `appendfsync always` (README "Scale-out"), which `open` checks and warns about.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { KeyedWindows, LimiterStore } from '../feishu/client/limits.js';
 import type { AuditRecord, Claim, InboxItem, NewInboxItem, Store } from './store.js';
 
@@ -253,6 +253,8 @@ export class RedisStore implements Store {
 
   /** Connects (failing with the redacted URL and what to check) and loads the scripts. */
   static async open(url: string, opts: RedisStoreOptions = {}): Promise<RedisStore> {
+    // Loaded here, not at import: a bot on SQLite never loads the Redis client.
+    const { Redis } = await import('ioredis');
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     // A lost connection reconnects by itself; the commands in between fail and their callers decide.
     redis.on('error', () => {});

@@ -45,7 +45,7 @@ export async function authRig(emu: Emulator): Promise<AuthRig> {
   const clock = { now: Date.now() };
   const now = () => clock.now;
   const key = randomBytes(32);
-  const http = feishuOAuthHttp({ domain: emu.url, appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, client: sdkClient(emu) });
+  const http = feishuOAuthHttp({ domain: emu.url, appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, client: () => sdkClient(emu) });
   const vault = new TokenVault({ kv: store, key, http, now });
   const signIn = new SignIn({ kv: store, http, tokens: vault, sealer: new Sealer(key), domain: emu.url, appId: emu.state.app.appId, redirectUri: REDIRECT_URI, now });
   const rig = { dir, store, http, vault, signIn, key, clock };

@@ -3,7 +3,7 @@
  * the principal → SDK Client → one FeishuError for both failure shapes → one token refresh → retry policy (with
  * reconcile of creates whose answer was lost) → metrics → log. Tokens are never logged.
  */
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Endpoint } from '../endpoints.js';
 import { FeishuError, MALFORMED_RESPONSE, mayHaveBeenPerformed, NETWORK_ERROR, NOT_SIGNED_IN, TENANT_TOKEN_CODES, USER_TOKEN_CODES } from '../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
@@ -13,6 +13,7 @@ import { TENANT, type Principal } from '../principal.js';
 import { parked } from '../../slots.js';
 import { singleFlightTenantFetch, TokenCache, UserTokens, type UserTokenProvider } from './tokens.js';
 import { toFeishuError, type SdkBody } from './wire.js';
+import { larkSdk } from '../sdk.js';
 
 export interface ClientOptions {
   appId: string;
@@ -75,7 +76,10 @@ export interface Reconciler<R> {
 }
 
 export class FeishuClient {
-  readonly sdk: lark.Client;
+  private client: lark.Client | undefined;
+  private readonly sdkOptions: Pick<ClientOptions, 'appId' | 'appSecret' | 'domain' | 'logger'>;
+  /** Per request; also bounds how long a call in flight can hold its rate-limit slot. */
+  private readonly timeoutMs: number;
   private readonly tenantTokens = new TokenCache();
   private readonly userTokens: UserTokens;
   private readonly limiter: RateLimiter;
@@ -92,26 +96,8 @@ export class FeishuClient {
   private readonly random: () => number;
 
   constructor(o: ClientOptions) {
-    const timeoutMs = o.timeoutMs ?? 10_000;
-    const http = lark.defaultHttpInstance.create({ timeout: timeoutMs });
-    // The SDK expects bodies, not axios responses; error responses keep their headers on the AxiosError.
-    http.interceptors.response.use((r) => r.data);
-    const sdkLog = (o.logger ?? silentLogger).child({ component: 'lark-sdk' });
-    // The SDK logs whole AxiosErrors (with the Authorization header): pass on strings only.
-    const strings = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
-      const text = msg.filter((m): m is string => typeof m === 'string').join(' ');
-      if (text) sdkLog[level](text);
-    };
-    this.sdk = new lark.Client({
-      appId: o.appId,
-      appSecret: o.appSecret,
-      domain: o.domain.replace(/\/+$/, ''),
-      // Same object the SDK's own default is built from; its typing just predates the data interceptor.
-      httpInstance: http as unknown as lark.HttpInstance,
-      cache: this.tenantTokens,
-      logger: { error: strings('error'), warn: strings('warn'), info: strings('info'), debug: strings('debug'), trace: strings('debug') },
-    });
-    singleFlightTenantFetch(this.sdk);
+    this.sdkOptions = o;
+    const timeoutMs = this.timeoutMs = o.timeoutMs ?? 10_000;
     this.userTokens = new UserTokens(o.userTokens);
     this.log = (o.logger ?? silentLogger).child({ component: 'feishu' });
     this.metrics = o.metrics;
@@ -131,6 +117,36 @@ export class FeishuClient {
     this.settleMs = o.settleMs ?? timeoutMs;
     this.backoffBaseMs = o.backoffBaseMs ?? 250;
     this.backoffMaxMs = o.backoffMaxMs ?? 10_000;
+  }
+
+  /** The SDK client the API modules call through, built on first use (the SDK loads after the bot listens). */
+  get sdk(): lark.Client {
+    return (this.client ??= this.sdkClient());
+  }
+
+  private sdkClient(): lark.Client {
+    const sdk = larkSdk();
+    const o = this.sdkOptions;
+    const http = sdk.defaultHttpInstance.create({ timeout: this.timeoutMs });
+    // The SDK expects bodies, not axios responses; error responses keep their headers on the AxiosError.
+    http.interceptors.response.use((r) => r.data);
+    const sdkLog = (o.logger ?? silentLogger).child({ component: 'lark-sdk' });
+    // The SDK logs whole AxiosErrors (with the Authorization header): pass on strings only.
+    const strings = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
+      const text = msg.filter((m): m is string => typeof m === 'string').join(' ');
+      if (text) sdkLog[level](text);
+    };
+    const client = new sdk.Client({
+      appId: o.appId,
+      appSecret: o.appSecret,
+      domain: o.domain.replace(/\/+$/, ''),
+      // Same object the SDK's own default is built from; its typing just predates the data interceptor.
+      httpInstance: http as unknown as lark.HttpInstance,
+      cache: this.tenantTokens,
+      logger: { error: strings('error'), warn: strings('warn'), info: strings('info'), debug: strings('debug'), trace: strings('debug') },
+    });
+    singleFlightTenantFetch(client);
+    return client;
   }
 
   /** A run resumed after a crash: the dead run's create may still be running on Feishu's side, so let it land first. */
@@ -168,7 +184,7 @@ export class FeishuClient {
         let body: R;
         try {
           // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
-          body = await request(userToken === undefined ? undefined : lark.withUserAccessToken(userToken));
+          body = await request(userToken === undefined ? undefined : larkSdk().withUserAccessToken(userToken));
         } finally {
           // However the call ended, its rate-limit slot counts from now.
           await answered();
