@@ -5,7 +5,8 @@
  * throws, the SDK acks 500, and Feishu re-pushes. A card callback is acked with the app's answer (2.5 s budget).
  * Payloads arrive in plaintext: the connection was authenticated with the app secret when it was opened.
  */
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as lark from '@larksuiteoapi/node-sdk';
+import { larkSdk } from '../feishu/sdk.js';
 import type { Logger } from '../log.js';
 import { readEnvelope } from '../protocol/envelope.js';
 import type { Intake } from './intake.js';
@@ -38,11 +39,12 @@ export function openLongConnection(o: LongConnectionOptions): Promise<LongConnec
     if (text) log[level](text);
   };
   return new Promise((resolve, reject) => {
-    const client = new lark.WSClient({
+    const sdk = larkSdk();
+    const client = new sdk.WSClient({
       appId: o.appId,
       appSecret: o.appSecret,
       domain: o.domain,
-      loggerLevel: lark.LoggerLevel.info,
+      loggerLevel: sdk.LoggerLevel.info,
       logger: { error: strings('error'), warn: strings('warn'), info: strings('info'), debug: strings('debug'), trace: strings('debug') },
       onReady: () => {
         log.info('long connection open');
