@@ -185,6 +185,24 @@ describe('SqliteStore specifics', () => {
       }
     });
 
+    it('fails a one-statement write alone, in a batch with others, and commits the rest', async () => {
+      const store = new SqliteStore(join(tempDir(), 'bot.sqlite'));
+      try {
+        const outcomes = await Promise.allSettled([
+          store.enqueue(item('i1', 'om_1'), HOUR),
+          store.set('broken', null as unknown as string, HOUR), // NOT NULL value
+          store.set('fine', 'v', HOUR),
+          store.enqueue(item('i2', 'om_2'), HOUR),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL' });
+        expect([await store.get('broken'), await store.get('fine')]).toEqual([undefined, 'v']);
+        expect(await store.pendingCount()).toBe(2);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('commits writes still queued when close() is called', async () => {
       const file = join(tempDir(), 'bot.sqlite');
       const store = new SqliteStore(file);

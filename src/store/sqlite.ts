@@ -99,7 +99,7 @@ type Waiter = { resolve: (v: never) => void; reject: (e: unknown) => void };
  * from a write that is not yet synced, since every write, leases included, resolves only after its sync.
  */
 class GroupCommit {
-  private queue: ({ write: () => unknown } & Waiter)[] = [];
+  private queue: ({ write: () => unknown; single: boolean } & Waiter)[] = [];
   private readonly sql;
   /** The WAL file, opened on the first sync; undefined for an in-memory database, which has nothing to sync. */
   private walFd: number | undefined;
@@ -123,9 +123,19 @@ class GroupCommit {
     };
   }
 
+  /** A write of several statements: a failure part-way undoes the ones before it (a savepoint each). */
   submit<T>(write: () => T): Promise<T> {
+    return this.enqueue(write, false);
+  }
+
+  /** A write of one statement, which needs no savepoint: SQLite undoes a failed statement by itself. */
+  submitOne<T>(write: () => T): Promise<T> {
+    return this.enqueue(write, true);
+  }
+
+  private enqueue<T>(write: () => T, single: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.push({ write, resolve: resolve as (v: never) => void, reject }) === 1) setImmediate(() => this.flush());
+      if (this.queue.push({ write, single, resolve: resolve as (v: never) => void, reject }) === 1) setImmediate(() => this.flush());
     });
   }
 
@@ -137,17 +147,19 @@ class GroupCommit {
     const outcomes: Outcome[] = [];
     try {
       sql.begin.run();
-      for (const { write } of batch) {
-        sql.savepoint.run();
+      for (const { write, single } of batch) {
+        if (!single) sql.savepoint.run();
         try {
           outcomes.push({ ok: true, value: write() });
-          sql.release.run();
+          if (!single) sql.release.run();
         } catch (error) {
           // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then nothing in it commits.
           if (!this.db.inTransaction) throw error;
           // One failing write is rolled back alone and fails only its own caller.
-          sql.undo.run();
-          sql.release.run();
+          if (!single) {
+            sql.undo.run();
+            sql.release.run();
+          }
           outcomes.push({ ok: false, error });
         }
       }
@@ -236,8 +248,9 @@ export class SqliteStore implements Store {
     this.writes = new GroupCommit(db, wal ? `${file}-wal` : undefined, opts.fdatasync ?? fdatasync);
     this.sweeper = setInterval(() => this.db.open && this.sweep(this.now()), SWEEP_EVERY_MS).unref();
     this.q = {
-      dedupeLive: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM dedupe WHERE key = ? AND expires_at > ?'),
-      dedupeSet: db.prepare<[string, number]>('INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
+      // One statement: a new or expired key is (re)written and counts as a change; a live one is left alone.
+      dedupeClaim: db.prepare<[string, number, number]>(
+        'INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE expires_at <= ?'),
       insertItem: db.prepare<[string, string, string, number, number]>(
         'INSERT INTO inbox (dedupe_key, type, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?)'),
       claimable: db.prepare<[number, number], InboxRow>(
@@ -283,8 +296,7 @@ export class SqliteStore implements Store {
     // The write lock is held from the start of the batch, so two connections cannot both see the key as new.
     return this.writes.submit((): 'accepted' | 'duplicate' => {
       const now = this.now();
-      if (this.q.dedupeLive.get(item.dedupeKey, now)) return 'duplicate';
-      this.q.dedupeSet.run(item.dedupeKey, now + dedupeTtlMs);
+      if (this.q.dedupeClaim.run(item.dedupeKey, now + dedupeTtlMs, now).changes === 0) return 'duplicate';
       this.q.insertItem.run(item.dedupeKey, item.type, item.payload, item.receivedAt, now);
       return 'accepted';
     });
@@ -304,15 +316,15 @@ export class SqliteStore implements Store {
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
-    await this.writes.submit(() => this.q.setAvailable.run(this.now() + leaseMs, Number(id)));
+    await this.writes.submitOne(() => this.q.setAvailable.run(this.now() + leaseMs, Number(id)));
   }
 
   async finish(id: string): Promise<void> {
-    await this.writes.submit(() => this.q.deleteItem.run(Number(id)));
+    await this.writes.submitOne(() => this.q.deleteItem.run(Number(id)));
   }
 
   async release(id: string, retryAt: number): Promise<void> {
-    await this.writes.submit(() => this.q.setAvailable.run(retryAt, Number(id)));
+    await this.writes.submitOne(() => this.q.setAvailable.run(retryAt, Number(id)));
   }
 
   async pendingCount(): Promise<number> {
@@ -326,7 +338,7 @@ export class SqliteStore implements Store {
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     const now = this.now();
     this.sweep(now);
-    await this.writes.submit(() => this.q.kvSet.run(key, value, now + ttlMs));
+    await this.writes.submitOne(() => this.q.kvSet.run(key, value, now + ttlMs));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -340,7 +352,7 @@ export class SqliteStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    await this.writes.submit(() => this.q.kvDelete.run(key));
+    await this.writes.submitOne(() => this.q.kvDelete.run(key));
   }
 
   async claim(key: string, o: { ttlMs: number; leaseMs: number }): Promise<Claim> {
@@ -359,19 +371,19 @@ export class SqliteStore implements Store {
 
   async renewClaim(key: string, holder: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
-    return this.writes.submit(() => this.q.claimRenew.run(now + leaseMs, key, holder, now).changes > 0);
+    return this.writes.submitOne(() => this.q.claimRenew.run(now + leaseMs, key, holder, now).changes > 0);
   }
 
   async complete(key: string, holder: string, result: string): Promise<void> {
-    await this.writes.submit(() => this.q.claimComplete.run(result, this.now(), key, holder));
+    await this.writes.submitOne(() => this.q.claimComplete.run(result, this.now(), key, holder));
   }
 
   async abandon(key: string, holder: string): Promise<void> {
-    await this.writes.submit(() => this.q.claimAbandon.run(key, holder));
+    await this.writes.submitOne(() => this.q.claimAbandon.run(key, holder));
   }
 
   async audit(r: AuditRecord): Promise<void> {
-    await this.writes.submit(() => this.q.auditInsert.run(r.at, r.actor, r.action, r.target, r.result, r.detail ?? null, r.eventId ?? null));
+    await this.writes.submitOne(() => this.q.auditInsert.run(r.at, r.actor, r.action, r.target, r.result, r.detail ?? null, r.eventId ?? null));
   }
 
   async auditLog(limit = 100): Promise<AuditRecord[]> {
