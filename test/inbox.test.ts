@@ -157,3 +157,45 @@ describe('inbox: workers', () => {
     for (const s of stores) await s.close();
   });
 });
+
+describe('inbox: acknowledgements first', () => {
+  it('starts at most a quarter of the workers while a burst of pushes waits for its write, and all once it is answered', async () => {
+    const store = new SqliteStore(join(h.dir, 'burst.sqlite'));
+    const delivery = (n: number) => ({
+      kind: 'event' as const, type: 'im.message.receive_v1', id: `ev_b${n}`, dedupeKey: `om_b${n}`,
+      payload: messageEvent({ token: 't', eventId: `ev_b${n}`, messageId: `om_b${n}` }), receivedAt: 1,
+    });
+    // A backlog the workers could run at once...
+    for (let n = 0; n < 12; n++) await store.enqueue({ dedupeKey: `om_old${n}`, type: 'im.message.receive_v1', payload: JSON.stringify(delivery(100 + n).payload), receivedAt: 1 }, 3_600_000);
+    // ...while five pushes wait for their write (held here as a slow disk would).
+    let release!: () => void;
+    const disk = new Promise<void>((r) => { release = r; });
+    const held = Object.create(store) as SqliteStore;
+    held.enqueue = async (item, ttl) => { await disk; return store.enqueue(item, ttl); };
+    const handler = new RecordingHandler();
+    let active = 0;
+    let peak = 0;
+    const gates: (() => void)[] = [];
+    handler.onEvent = () => {
+      active++;
+      peak = Math.max(peak, active);
+      return new Promise<void>((r) => gates.push(() => { active--; r(); }));
+    };
+    const inbox = new Inbox({ store: held, handler, logger: silentLogger, metrics: createMetrics() }, { concurrency: 8, dedupeTtlMs: 3_600_000, pollMs: 20 });
+    const acks = Array.from({ length: 5 }, (_, n) => inbox.accept(delivery(n)));
+    inbox.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(active).toBe(2);
+    release();
+    expect(await Promise.all(acks)).toEqual(Array(5).fill('accepted'));
+    await eventually(() => expect(active).toBe(8));
+    while (handler.events.length < 17 || gates.length) {
+      const open = gates.shift();
+      if (open) open();
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(peak).toBe(8);
+    await inbox.stop();
+    await store.close();
+  });
+});

@@ -39,6 +39,14 @@ export type AcceptOutcome = 'accepted' | 'duplicate';
 /** Card clicks seen, by dedupe key; written with the configured dedupe window as TTL (the default is 24 h). */
 const callbacks = keyspace('callback', z.object({ id: z.string(), type: z.string(), at: z.number() }), 24 * 3_600_000);
 
+/**
+ * Acknowledgements come first: while this many pushes wait for their write to be durable, at most a quarter of the
+ * workers (at least one) start new items. A burst is then answered at the rate the disk allows, Feishu sees no
+ * timeout (and so re-pushes nothing), and the backlog it leaves is durable and drained at full concurrency the moment
+ * the burst eases; under light load no push waits for another and nothing changes.
+ */
+const BURST_ACCEPTS = 4;
+
 /** Items parked in a rate or retry wait (src/slots.ts) free their slot; at most this many times `concurrency` are held. */
 const PARKED_PER_SLOT = 8;
 
@@ -48,6 +56,8 @@ export class Inbox {
   private readonly store: InboxDeps['store'];
   private readonly opts: Required<InboxOptions>;
   private readonly running = new Map<string, Promise<void>>();
+  /** Pushes whose write is not yet durable (their acknowledgement waits for it). */
+  private accepting = 0;
   /** Running items that wait in a parked state: they do not count against `concurrency`. */
   private parkedCount = 0;
   private readonly slot: Slot = {
@@ -81,11 +91,18 @@ export class Inbox {
 
   /** Persist an event for the workers. Resolves only once it is durable. */
   async accept(d: Delivery): Promise<AcceptOutcome> {
-    const outcome = await this.store.enqueue(
-      { dedupeKey: d.dedupeKey, type: d.type, payload: JSON.stringify(d.payload), receivedAt: d.receivedAt },
-      this.opts.dedupeTtlMs,
-    );
-    if (outcome === 'accepted') this.wake();
+    this.accepting++;
+    let outcome: AcceptOutcome;
+    try {
+      outcome = await this.store.enqueue(
+        { dedupeKey: d.dedupeKey, type: d.type, payload: JSON.stringify(d.payload), receivedAt: d.receivedAt },
+        this.opts.dedupeTtlMs,
+      );
+    } finally {
+      this.accepting--;
+    }
+    // Also when a burst has just eased: the workers held back for it take up their slots again.
+    if (outcome === 'accepted' || this.accepting === BURST_ACCEPTS - 1) this.wake();
     return outcome;
   }
 
@@ -182,7 +199,9 @@ export class Inbox {
 
   private freeSlots(): number {
     const active = this.running.size - this.parkedCount;
-    return Math.min(this.opts.concurrency - active, this.opts.concurrency * PARKED_PER_SLOT - this.running.size);
+    const { concurrency } = this.opts;
+    const allowed = this.accepting >= BURST_ACCEPTS ? Math.max(1, Math.floor(concurrency / 4)) : concurrency;
+    return Math.min(allowed - active, concurrency * PARKED_PER_SLOT - this.running.size);
   }
 
   /**
