@@ -165,7 +165,12 @@ describe('/onboard', () => {
   it('--dry-run replies with the plan and its resolved values, and makes no mutating Open API call', async () => {
     const { sb } = world;
     const hire = sb.emulator.state.addUser({ name: '褚明', enName: 'Chu Ming', department: 'eng', leader: '王芳', jobTitle: 'QA' });
-    const since = sb.emulator.kit.calls.at(-1)?.seq ?? 0;
+    // Earlier tests' progress cards may still be updating: count calls from a moment the emulator has seen none.
+    let since = -1;
+    for (let last = sb.emulator.kit.calls.at(-1)?.seq ?? 0; last !== since; last = sb.emulator.kit.calls.at(-1)?.seq ?? 0) {
+      since = last;
+      await new Promise((r) => setTimeout(r, 300));
+    }
     const [reply, unknown] = await sb.replies(await sb.say('张伟', `/onboard email=${hire.email},nobody@example.com --dry-run`), 2);
     const plan = readCard(reply?.card);
     expect(plan).toContain('研发 Engineering · 褚明 入职 Onboarding');
