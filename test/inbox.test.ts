@@ -114,27 +114,30 @@ describe('inbox: failures', () => {
   });
 });
 
+/** A handler whose runs wait until their gate is opened, counting how many run at once. */
+function gatedHandler() {
+  const g = { handler: new RecordingHandler(), active: 0, peak: 0, gates: [] as (() => void)[] };
+  g.handler.onEvent = () => {
+    g.active++;
+    g.peak = Math.max(g.peak, g.active);
+    return new Promise<void>((r) => g.gates.push(() => { g.active--; r(); }));
+  };
+  return g;
+}
+
 describe('inbox: workers', () => {
   it('never runs more handlers at once than the configured concurrency', async () => {
-    const handler = new RecordingHandler();
-    let active = 0;
-    let peak = 0;
-    const gates: (() => void)[] = [];
-    handler.onEvent = () => {
-      active++;
-      peak = Math.max(peak, active);
-      return new Promise<void>((r) => gates.push(() => { active--; r(); }));
-    };
-    const bot = await start(handler, { app: { inbox: { concurrency: 2, dedupeHours: 8 } } });
+    const g = gatedHandler();
+    const bot = await start(g.handler, { app: { inbox: { concurrency: 2, dedupeHours: 8 } } });
     for (let n = 1; n <= 6; n++) await bot.post('/webhook/event', push(n));
     for (let done = 0; done < 6; done++) {
-      await eventually(() => expect(gates.length).toBeGreaterThan(0));
-      expect(active).toBeLessThanOrEqual(2);
-      gates.shift()!();
+      await eventually(() => expect(g.gates.length).toBeGreaterThan(0));
+      expect(g.active).toBeLessThanOrEqual(2);
+      g.gates.shift()!();
     }
     await settled(bot);
-    expect(handler.events).toHaveLength(6);
-    expect(peak).toBe(2);
+    expect(g.handler.events).toHaveLength(6);
+    expect(g.peak).toBe(2);
   });
 
   it('keeps a long-running item from a second process by renewing its lease', async () => {
@@ -172,29 +175,21 @@ describe('inbox: acknowledgements first', () => {
     const disk = new Promise<void>((r) => { release = r; });
     const held = Object.create(store) as SqliteStore;
     held.enqueue = async (item, ttl) => { await disk; return store.enqueue(item, ttl); };
-    const handler = new RecordingHandler();
-    let active = 0;
-    let peak = 0;
-    const gates: (() => void)[] = [];
-    handler.onEvent = () => {
-      active++;
-      peak = Math.max(peak, active);
-      return new Promise<void>((r) => gates.push(() => { active--; r(); }));
-    };
-    const inbox = new Inbox({ store: held, handler, logger: silentLogger, metrics: createMetrics() }, { concurrency: 8, dedupeTtlMs: 3_600_000, pollMs: 20 });
+    const g = gatedHandler();
+    const inbox = new Inbox({ store: held, handler: g.handler, logger: silentLogger, metrics: createMetrics() }, { concurrency: 8, dedupeTtlMs: 3_600_000, pollMs: 20 });
     const acks = Array.from({ length: 5 }, (_, n) => inbox.accept(delivery(n)));
     inbox.start();
     await new Promise((r) => setTimeout(r, 100));
-    expect(active).toBe(2);
+    expect(g.active).toBe(2);
     release();
     expect(await Promise.all(acks)).toEqual(Array(5).fill('accepted'));
-    await eventually(() => expect(active).toBe(8));
-    while (handler.events.length < 17 || gates.length) {
-      const open = gates.shift();
+    await eventually(() => expect(g.active).toBe(8));
+    while (g.handler.events.length < 17 || g.gates.length) {
+      const open = g.gates.shift();
       if (open) open();
       else await new Promise((r) => setTimeout(r, 10));
     }
-    expect(peak).toBe(8);
+    expect(g.peak).toBe(8);
     await inbox.stop();
     await store.close();
   });
