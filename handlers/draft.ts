@@ -13,7 +13,6 @@ import { draftEditCard, draftPreviewCard, errorCard, feishuErrorCard, mailSentCa
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import { tokenize } from '../src/commands/tokenize.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import { FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
 import { asUser, type DirectoryPort, type ImPort, type MailboxPort } from '../src/feishu/ports.js';
@@ -47,6 +46,7 @@ export const draftSpec: CommandSpec<typeof mailArgs> = {
   ],
   args: mailArgs,
   rest: 'body',
+  bodyLines: true,
   mentions: 'people',
 };
 
@@ -88,16 +88,14 @@ export const saveDraft = defineAction('draft.save', z.object({
 }));
 
 /**
- * The body as typed: options go on the first line; the words after them, then every following line verbatim, so
- * line breaks and Markdown survive the tokenizer (which splits on any whitespace).
+ * The body as typed: the words after the options on the first line, then every following line verbatim (the parser
+ * reads only the first line of a command with `bodyLines`), so line breaks and Markdown survive.
  */
 export function bodyText(text: string | undefined, words: readonly string[]): string {
   const nl = text?.indexOf('\n') ?? -1;
-  if (text === undefined || nl === -1) return words.join(' ');
+  const firstLine = words.join(' ');
+  if (text === undefined || nl === -1) return firstLine;
   const rest = text.slice(nl + 1);
-  const tokens = tokenize(rest);
-  const restWords = tokens.ok ? tokens.tokens.filter((t) => t.kind === 'word').length : 0;
-  const firstLine = words.slice(0, Math.max(0, words.length - restWords)).join(' ');
   return firstLine ? `${firstLine}\n${rest}` : rest;
 }
 

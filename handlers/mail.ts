@@ -23,6 +23,7 @@ export const mailSendSpec: CommandSpec<typeof mailArgs> = {
   examples: ['/mail send to=lina@feishu-ops.example subject="会议改期" 明天的会改到 **下午三点**。'],
   args: mailArgs,
   rest: 'body',
+  bodyLines: true,
   mentions: 'people',
 };
 

@@ -206,7 +206,7 @@ export class App implements DeliveryHandler {
 
   /** The parser as the app runs it: with the registered subcommands. */
   parse(text: string, opts: Omit<ParseOptions, 'subcommands'> = {}): ParseResult {
-    return parseCommand(text, { ...opts, subcommands: this.#registry.subcommands });
+    return parseCommand(text, { ...opts, subcommands: this.#registry.subcommands, bodyLines: this.#registry.bodyLines });
   }
 
   async handleEvent(delivery: Delivery): Promise<void> {

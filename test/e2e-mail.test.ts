@@ -81,7 +81,8 @@ const click = (messageId: string, action: string, by = '张伟', formValue?: Rec
 
 describe('/draft and sign-in', () => {
   it('answers a /draft before sign-in with a sign-in card, resumes it after consent, and Send delivers one well-formed mail', async () => {
-    const text = '/draft to=@李娜 cc=wangfang@feishu-ops.example subject="季度总结 Q3" 大家好，\n\n本季度完成了 **发布**。\n- 第一项';
+    // The last body line looks like an option and has a lone quote: it stays body text (the cc is the first line's).
+    const text = '/draft to=@李娜 cc=wangfang@feishu-ops.example subject="季度总结 Q3" 大家好，\n\n本季度完成了 **发布**。\n- 第一项\n\ncc=finance@feishu-ops.example, it\'s "final';
     const { reply, chatId } = await command(text);
     const signInText = readCard(reply.card);
     expect(signInText).toContain('需要登录');
@@ -117,6 +118,8 @@ describe('/draft and sign-in', () => {
     expect(parsed.html).toContain('<strong>发布</strong>');
     expect(parsed.html).toContain('<li>第一项</li>');
     expect(parsed.text).toContain('大家好，\n\n本季度完成了 **发布**。');
+    expect(parsed.text).toContain('cc=finance@feishu-ops.example, it\'s "final');
+    expect(parsed.cc).toEqual([expect.objectContaining({ address: 'wangfang@feishu-ops.example' })]);
   });
 
   it('keeps no access or refresh token in clear in the SQLite files', async () => {

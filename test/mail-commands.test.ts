@@ -11,7 +11,7 @@ const noDirectory: DirectoryPort = {
 };
 
 function args(text: string) {
-  const parsed = parseCommand(text);
+  const parsed = parseCommand(text, { bodyLines: (name) => name === 'draft' });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
   const bound = bindArgs(draftSpec, parsed.command);
   if (!bound.ok) throw new Error(JSON.stringify(bound.problems));
@@ -23,6 +23,18 @@ describe('/draft arguments', () => {
     const text = '/draft to=a@example.com subject=Hi 你好，\n\n- 第一 “引号”\n  **粗体**';
     expect(bodyText(text, args(text).body ?? [])).toBe('你好，\n\n- 第一 “引号”\n  **粗体**');
     expect(bodyText('/draft to=a@example.com subject=Hi one  line', ['one', 'line'])).toBe('one line');
+  });
+
+  it('reads only the first line for options: a body line like cc=… or with a lone quote stays body text', () => {
+    const text = "/draft to=a@example.com subject=报价 请查收：\ncc=finance 不是抄送\nprice=100, it's 'final\n--urgent";
+    const a = args(text);
+    expect(a.cc).toBeUndefined();
+    expect(a.to).toBe('a@example.com');
+    expect(bodyText(text, a.body ?? [])).toBe("请查收：\ncc=finance 不是抄送\nprice=100, it's 'final\n--urgent");
+    // A body that starts on the second line.
+    const below = '/draft to=a@example.com subject=Hi\nsubject=not the subject';
+    expect(args(below).subject).toBe('Hi');
+    expect(bodyText(below, args(below).body ?? [])).toBe('subject=not the subject');
   });
 
   it('reads named addresses and several entries separated by commas', async () => {

@@ -50,6 +50,11 @@ export interface ParseOptions {
   chatType?: string;
   /** Registered subcommands of a command: a first positional matching one (case-insensitively) becomes `sub`. */
   subcommands?: (name: string) => readonly string[];
+  /**
+   * Commands whose lines after the first are a verbatim body (a mail's): only their first line is parsed, so a body
+   * line such as `cc=…` or one with an unmatched quote stays body text.
+   */
+  bodyLines?: (name: string) => boolean;
 }
 
 /** Longer than any sensible command, far below Feishu's 150 KB text limit. */
@@ -59,6 +64,12 @@ const SLASH = /^[/／]/;
 
 export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult {
   if (text.length > MAX_COMMAND_LENGTH) return fail({ kind: 'too_long', length: text.length, limit: MAX_COMMAND_LENGTH });
+  const nl = text.indexOf('\n');
+  if (nl !== -1 && opts.bodyLines) {
+    const { bodyLines, ...rest } = opts;
+    const head = parseCommand(text.slice(0, nl), rest);
+    if (head.ok && bodyLines(head.command.name)) return head;
+  }
   const tokenized = tokenize(text);
   if (!tokenized.ok) return fail(tokenized.error);
 

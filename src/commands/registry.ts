@@ -41,6 +41,9 @@ export class CommandRegistry<H = unknown> {
     return [...this.#entries.values()];
   }
 
+  /** Whether a command's lines after the first are a verbatim body (see CommandSpec.bodyLines). */
+  bodyLines = (name: string): boolean => this.all().some((e) => e.name === name && e.spec.bodyLines === true);
+
   subcommands = (name: string): string[] =>
     this.all().flatMap((e) => (e.name === name && e.sub ? [e.sub] : []));
 
@@ -66,7 +69,7 @@ export class CommandRegistry<H = unknown> {
   }
 
   #checkExample(entry: RegisteredCommand<H>, example: string): string[] {
-    const parsed = parseCommand(example, { subcommands: this.subcommands });
+    const parsed = parseCommand(example, { subcommands: this.subcommands, bodyLines: this.bodyLines });
     if (!parsed.ok) return [describeParseError(parsed.error).en];
     const found = this.resolve(parsed.command);
     if (found.kind !== 'found' || found.entry !== entry) return [`runs a different command than /${commandKey(entry)}`];

@@ -22,6 +22,11 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
   positionals?: readonly FieldOf<S>[];
   /** Field receiving the positional words after `positionals`, as string[]. */
   rest?: FieldOf<S>;
+  /**
+   * Lines after the first are a body the handler reads verbatim from the text (a mail's): only the first line is
+   * parsed for options, mentions and words.
+   */
+  bodyLines?: true;
   /** Field receiving the @-mentioned users, as { openId, name }[]. */
   mentions?: FieldOf<S>;
 }
