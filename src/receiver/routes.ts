@@ -41,10 +41,14 @@ function send(res: ServerResponse, status: number, body: Buffer | string): void 
 
 const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value));
 
-/** The path without its query string; Feishu posts to the configured URL exactly, but a proxy may append one. */
+/**
+ * The path without its query string (a proxy may append one), matched as express's router did before this
+ * listener took the webhook paths over: case-insensitively, with or without a trailing slash.
+ */
 const pathOf = (url: string | undefined): string => {
   const q = url?.indexOf('?') ?? -1;
-  return q === -1 ? url ?? '' : url!.slice(0, q);
+  const path = (q === -1 ? url ?? '' : url!.slice(0, q)).toLowerCase();
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 };
 
 type Body = { ok: true; bytes: Buffer } | { ok: false; status: 400 | 413 | 415; reason: Refusal; detail: string; hint?: string };
