@@ -23,7 +23,7 @@ async function serve(kind: Kind, dataDir: string): Promise<Served> {
     // The whole bot as deployed (store, gateway, app with every handler), so its peak RSS carries all it loads;
     // only the handler is a no-op, as the SDK path's is. Its Open API domain is never called.
     const [{ parseConfig }, { createBot }] = await Promise.all([import('../src/config.js'), import('../src/bot.js')]);
-    const env = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f6a7b8', FEISHU_APP_SECRET: 'bench-app-secret', FEISHU_DOMAIN: 'http://127.0.0.1:9', FEISHU_ENCRYPT_KEY: ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN: VERIFICATION_TOKEN, TOKEN_ENCRYPTION_KEY: '0123456789abcdef'.repeat(4) };
+    const env = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f6a7b8', FEISHU_APP_SECRET: 'bench-app-secret', FEISHU_DOMAIN: 'http://127.0.0.1:9', FEISHU_ENCRYPT_KEY: ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN: VERIFICATION_TOKEN, TOKEN_ENCRYPTION_KEY: '0123456789abcdef'.repeat(4), PUBLIC_URL: 'https://bot.example.com' };
     const config = parseConfig({}, env);
     const bot = await createBot({
       config, appId: env.FEISHU_APP_ID, appSecret: env.FEISHU_APP_SECRET, domain: env.FEISHU_DOMAIN, dataDir,

@@ -88,6 +88,7 @@ const CREDENTIALS = {
   FEISHU_APP_SECRET: 'bench-app-secret',
   FEISHU_ENCRYPT_KEY: 'bench-encrypt-key-7Rq',
   FEISHU_VERIFICATION_TOKEN: 'bench-vtoken-K2p',
+  PUBLIC_URL: 'https://bot.example.com',
   TOKEN_ENCRYPTION_KEY: '0123456789abcdef'.repeat(4),
   // Port 9 (discard) is closed on loopback: a call at start-up would fail, not hang.
   FEISHU_DOMAIN: 'http://127.0.0.1:9',

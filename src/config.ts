@@ -168,7 +168,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** 32 bytes (hex or base64) sealing users' tokens at rest; required with credentials (the sandbox keeps one in DATA_DIR). */
   TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),
-  /** The bot's public base URL: OAuth redirects to `${PUBLIC_URL}/oauth/callback`. Default http://127.0.0.1:${PORT}. */
+  /** The bot's public base URL: OAuth redirects to `${PUBLIC_URL}/oauth/callback`. Required with credentials; the sandbox uses its own address. */
   PUBLIC_URL: z.string().url('must be a URL such as https://bot.example.com').transform((s) => s.replace(/\/+$/, '')).optional(),
 });
 
@@ -206,6 +206,16 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.
     problems.push('env FEISHU_APP_ID / FEISHU_APP_SECRET: set both to run against Feishu, or neither for the local sandbox');
   }
   if (parsedEnv.success && parsedEnv.data.FEISHU_APP_ID) {
+    // Without the Encrypt Key no push can be proven to come from Feishu: anyone reaching the webhook could run commands.
+    if (parsedEnv.data.FEISHU_TRANSPORT === 'webhook' && !parsedEnv.data.FEISHU_ENCRYPT_KEY) {
+      problems.push('env FEISHU_ENCRYPT_KEY: required with webhooks (pushes are accepted only when signed with it): copy the Encrypt Key ' +
+        'from the developer console, 开发者后台 → 事件与回调 → 加密策略 / Events & Callbacks → Encryption strategy; ' +
+        'or set FEISHU_TRANSPORT=websocket (the long connection is authenticated by the app secret)');
+    }
+    if (!parsedEnv.data.PUBLIC_URL) {
+      problems.push('env PUBLIC_URL: required with credentials: the https address at which users\' browsers reach this bot ' +
+        '(sign-in returns to ${PUBLIC_URL}/oauth/callback; register that URL as a redirect URL under 安全设置 / Security settings)');
+    }
     try {
       parseEncryptionKey(parsedEnv.data.TOKEN_ENCRYPTION_KEY);
     } catch (e) {

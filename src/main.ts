@@ -40,22 +40,23 @@ async function runBot(config: Config, logger: Logger): Promise<void> {
   if (!appId || !appSecret) throw new Error('unreachable: config validation requires both credentials outside the sandbox');
   const bot = await createBot({
     config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger,
-    tokenKey: parseEncryptionKey(config.env.TOKEN_ENCRYPTION_KEY), publicUrl: config.env.PUBLIC_URL ?? `http://127.0.0.1:${config.env.PORT}`,
+    tokenKey: parseEncryptionKey(config.env.TOKEN_ENCRYPTION_KEY), publicUrl: config.env.PUBLIC_URL,
   });
   const url = await bot.listen(config.env.PORT, config.env.HOST ?? '0.0.0.0');
   if (!config.env.METRICS_TOKEN && config.env.METRICS_PORT === undefined) {
     logger.warn('/metrics answers anyone who can reach the webhook port: set METRICS_TOKEN, METRICS_PORT or both');
   }
-  const port = new URL(url).port;
+  const publicUrl = config.env.PUBLIC_URL ?? url;
   const wiring = config.env.FEISHU_TRANSPORT === 'websocket'
     ? `Connected over Feishu's long connection: in the developer console choose 使用长连接接收事件 / Receive events through persistent
-connection, for events and for callbacks. No public URL is needed.`
-    : `Paste these into the Feishu developer console (replace the host with this server's public address):
-  事件请求网址 / Event request URL          https://<your-host>:${port}/webhook/event
-  卡片回调地址 / Card callback request URL   https://<your-host>:${port}/webhook/card`;
+connection, for events and for callbacks. No webhook URL is needed.`
+    : `Paste these into the Feishu developer console (事件与回调 / Events & Callbacks):
+  事件请求网址 / Event request URL          ${publicUrl}/webhook/event
+  卡片回调地址 / Card callback request URL   ${publicUrl}/webhook/card`;
   process.stdout.write(`
 feishu-ops-bot is running for app ${appId} against ${domain}.
 ${wiring}
+Sign-in redirect URL (安全设置 / Security settings → 重定向 URL / Redirect URLs): ${publicUrl}/oauth/callback
 Health: ${url}/healthz   Metrics: ${bot.server.metricsUrl() ?? `${url}/metrics`}${config.env.METRICS_TOKEN ? ' (bearer token)' : ''}
 `);
   shutdownOnSignals({ shutdown: () => bot.stop() }, logger);

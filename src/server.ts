@@ -69,11 +69,9 @@ export function createServer(deps: ServerDeps): BotServer {
   const servers = new Set<Server>();
 
   const { FEISHU_ENCRYPT_KEY: encryptKey, FEISHU_VERIFICATION_TOKEN: verificationToken } = config.env;
-  if (encryptKey === undefined) {
-    logger.warn(verificationToken === undefined
-      ? 'neither FEISHU_ENCRYPT_KEY nor FEISHU_VERIFICATION_TOKEN is set: anyone who can reach the webhook can push events'
-      : 'FEISHU_ENCRYPT_KEY is not set: pushes are not signed, only the verification token (sent in plaintext) is checked');
-  }
+  // Over the long connection nothing arrives by HTTP: the push routes are not served at all.
+  const webhooks = config.env.FEISHU_TRANSPORT === 'webhook';
+  if (webhooks && encryptKey === undefined) logger.warn('FEISHU_ENCRYPT_KEY is not set: every push is refused, as none can be proven to come from Feishu');
 
   const inbox = new Inbox({ store, handler, logger, metrics }, {
     ...deps.inbox,
@@ -86,7 +84,7 @@ export function createServer(deps: ServerDeps): BotServer {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const webhook = receiverRoutes({
+  const webhook = webhooks && receiverRoutes({
     secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
       legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
     bodyLimitBytes: config.app.receiver.bodyLimitBytes,
@@ -105,7 +103,7 @@ export function createServer(deps: ServerDeps): BotServer {
     });
     // While shutting down, keep-alive connections end after their answer instead of taking one more request.
     if (!accepting) res.setHeader('connection', 'close');
-    if (!webhook(req, res)) app(req, res);
+    if (!webhook || !webhook(req, res)) app(req, res);
   };
 
   app.get('/healthz', async (_req, res) => {

@@ -36,19 +36,34 @@ describe('configuration', () => {
   it('accepts an emulator domain with a port and drops a trailing slash', () => {
     const c = parseConfig({}, {
       FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_DOMAIN: 'http://127.0.0.1:9000/', TOKEN_ENCRYPTION_KEY: KEY,
+      FEISHU_ENCRYPT_KEY: 'k', PUBLIC_URL: 'https://bot.example.com',
     });
     expect(c.sandbox).toBe(false);
     expect(c.env.FEISHU_DOMAIN).toBe('http://127.0.0.1:9000');
   });
 
   it('requires a 32-byte TOKEN_ENCRYPTION_KEY with credentials and says how to make one, without echoing it', () => {
-    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's' };
+    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_ENCRYPT_KEY: 'k', PUBLIC_URL: 'https://bot.example.com' };
     expect(problemsOf({}, creds).join()).toMatch(/TOKEN_ENCRYPTION_KEY is not set.*randomBytes\(32\)/);
     const short = problemsOf({}, { ...creds, TOKEN_ENCRYPTION_KEY: 'abcdef0123' }).join();
     expect(short).toMatch(/TOKEN_ENCRYPTION_KEY must be 32 bytes/);
     expect(short).not.toContain('abcdef0123');
     expect(problemsOf({}, { ...creds, TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') })).toEqual([]);
     expect(parseConfig({}, {}).env.TOKEN_ENCRYPTION_KEY).toBeUndefined();
+  });
+
+  it('refuses credentials with webhooks but no FEISHU_ENCRYPT_KEY, naming it and where the console shows it', () => {
+    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', TOKEN_ENCRYPTION_KEY: KEY, PUBLIC_URL: 'https://bot.example.com' };
+    expect(problemsOf({}, creds)).toEqual([expect.stringMatching(/^env FEISHU_ENCRYPT_KEY: required with webhooks.*Encryption strategy/)]);
+    expect(problemsOf({}, { ...creds, FEISHU_ENCRYPT_KEY: 'k' })).toEqual([]);
+    // The long connection is authenticated by the app secret: no key needed there.
+    expect(problemsOf({}, { ...creds, FEISHU_TRANSPORT: 'websocket' })).toEqual([]);
+  });
+
+  it('requires PUBLIC_URL with credentials (the sign-in redirect must reach this bot), and only then', () => {
+    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', TOKEN_ENCRYPTION_KEY: KEY, FEISHU_ENCRYPT_KEY: 'k' };
+    expect(problemsOf({}, creds)).toEqual([expect.stringMatching(/^env PUBLIC_URL: required with credentials.*\/oauth\/callback/)]);
+    expect(problemsOf({}, {})).toEqual([]);
   });
 
   it('takes PUBLIC_URL without a trailing slash and refuses one that is not a URL', () => {

@@ -97,7 +97,7 @@ describe('a bot process killed after acknowledging', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(ackOnly ? ['--ack-only'] : [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
-        ...process.env, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        ...process.env, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), PUBLIC_URL: 'http://127.0.0.1:9',
         ...Object.fromEntries(Object.entries(sb.config.env).filter(([k]) => k.startsWith('FEISHU_')).map(([k, v]) => [k, String(v)])),
       },
     });

@@ -3,6 +3,8 @@
  * endpoint discovery, ping/pong, fragments, acks (with a card answer), re-push on a failed or missing ack.
  */
 import { once } from 'node:events';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { WebSocket } from 'ws';
@@ -11,6 +13,7 @@ import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { decodeFrame, encodeFrame } from '../src/emulator/long-connection.js';
 import { testSandbox } from './helpers/sandbox.js';
 import { eventually } from './helpers/provisioning.js';
+import { eventPush, messageEvent } from './helpers/feishu-push.js';
 
 const quiet = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
 
@@ -125,6 +128,38 @@ describe('long connection: the bot', () => {
       expect(sb.delivery.events.every((e) => e.attempts.every((a) => a.status === 200))).toBe(true);
     } finally {
       await sb.close();
+    }
+  });
+
+  it('serves no webhook routes: a push posted over HTTP is not handled', async () => {
+    const sb = await testSandbox({}, { timeScale: 1000 }, { FEISHU_TRANSPORT: 'websocket' });
+    try {
+      // Correctly signed and encrypted, as Feishu would send it: refused all the same, since nothing should come by HTTP.
+      const push = eventPush(messageEvent({ token: sb.config.env.FEISHU_VERIFICATION_TOKEN!, eventId: 'e-http', messageId: 'om_http' }),
+        { encryptKey: sb.config.env.FEISHU_ENCRYPT_KEY!, now: Date.now() });
+      for (const path of ['/webhook/event', '/webhook/card']) {
+        const res = await fetch(`${sb.botUrl}${path}`, { method: 'POST', headers: push.headers, body: push.body });
+        expect(res.status).toBe(404);
+      }
+    } finally {
+      await sb.close();
+    }
+  });
+
+  it('stores no delivery with its verification token', async () => {
+    const sb = await testSandbox({}, { timeScale: 1000 }, { FEISHU_TRANSPORT: 'websocket' });
+    try {
+      const token = sb.config.env.FEISHU_VERIFICATION_TOKEN!;
+      const messageId = await sb.say('张伟', '/help');
+      expect(await sb.replies(messageId)).toHaveLength(1);
+      // The emulator pushed it with the token, as Feishu does.
+      expect(JSON.stringify(sb.delivery.events.at(-1)!.payload)).toContain(token);
+      await sb.bot.store.close();
+      const files = readdirSync(sb.dataDir, { recursive: true, encoding: 'utf8' }).map((f) => join(sb.dataDir, f)).filter((f) => statSync(f).isFile());
+      expect(files.some((f) => f.endsWith('.sqlite'))).toBe(true);
+      for (const f of files) expect(readFileSync(f).includes(Buffer.from(token)), f).toBe(false);
+    } finally {
+      await sb.close().catch(() => {});
     }
   });
 

@@ -19,6 +19,7 @@ const CREDENTIALS = {
   FEISHU_APP_ID: 'cli_a1b2c3d4e5f6a7b8',
   FEISHU_APP_SECRET: 'test-app-secret',
   FEISHU_ENCRYPT_KEY: 'test-encrypt-key',
+  PUBLIC_URL: 'https://bot.example.com',
   TOKEN_ENCRYPTION_KEY: '0123456789abcdef'.repeat(4),
   // Nothing listens on the discard port: the bot must not call the Open API to start.
   FEISHU_DOMAIN: 'http://127.0.0.1:9',

@@ -101,11 +101,18 @@ describe('verifyPush: events', () => {
     expect(rejected(verify(eventPush(noToken, { encryptKey: KEY, now: NOW })))).toEqual({ status: 403, reason: 'bad_token' });
   });
 
-  it('without an encrypt key checks only the token, and refuses encrypted pushes it cannot read', () => {
+  it('without an encrypt key refuses every event, even one carrying the right token (nothing proves it came from Feishu)', () => {
     const plainSecrets = { verificationToken: TOKEN, replayWindowSeconds: 300 };
-    expect(verify(eventPush(message), {}, plainSecrets).ok).toBe(true);
-    expect(rejected(verify(eventPush({ ...message, header: { ...message.header, token: 'x' } }), {}, plainSecrets))).toEqual({ status: 403, reason: 'bad_token' });
+    expect(rejected(verify(eventPush(message), {}, plainSecrets))).toEqual({ status: 401, reason: 'no_encrypt_key' });
+    expect(rejected(verify(eventPush(message), {}, { replayWindowSeconds: 300 }))).toEqual({ status: 401, reason: 'no_encrypt_key' });
     expect(rejected(verify(eventPush(message, { encryptKey: KEY, now: NOW }), {}, plainSecrets))).toEqual({ status: 400, reason: 'no_encrypt_key' });
+    // URL verification stays possible, so the console can check the URL while the key is being set up.
+    expect(verify(eventPush(urlVerification(TOKEN)), {}, plainSecrets).ok).toBe(true);
+  });
+
+  it('hands on the delivery without the verification token', () => {
+    const r = verify(eventPush(message, { encryptKey: KEY, now: NOW }));
+    expect(r.ok && r.kind === 'delivery' && JSON.stringify(r.delivery.payload)).not.toContain(TOKEN);
   });
 
   it('rejects malformed JSON, malformed ciphertext and bodies that are not Feishu envelopes', () => {

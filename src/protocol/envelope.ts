@@ -69,6 +69,17 @@ const issues = (e: z.ZodError): string =>
 /** The update token identifies one click; both subscriptions (new and legacy) carry it, so it dedupes across them. */
 const clickKey = (updateToken: string): string => createHash('sha256').update(updateToken).digest('hex').slice(0, 32);
 
+/**
+ * The verification token has done its job once checked (it is returned beside the delivery): the delivery, which the
+ * inbox persists whatever the transport, keeps no copy, so neither data files nor their freed pages hold it.
+ */
+function withoutToken(payload: Record<string, unknown>): Record<string, unknown> {
+  const { token: _v1, ...rest } = payload;
+  if (!isObject(rest.header)) return rest;
+  const { token: _v2, ...header } = rest.header;
+  return { ...rest, header };
+}
+
 export function readEnvelope(body: unknown): EnvelopeResult {
   if (!isObject(body)) return { ok: false, problem: 'the body must be a JSON object' };
 
@@ -95,7 +106,7 @@ export function readEnvelope(body: unknown): EnvelopeResult {
       if (token.success && token.data.token) dedupeKey = `card:${clickKey(token.data.token)}`;
     }
     const kind = type === CARD_CALLBACK_TYPE ? 'card' : 'event';
-    return { ok: true, envelope: { shape: 'event', token: header.token, delivery: { kind, type, id: header.event_id, dedupeKey, payload: body } } };
+    return { ok: true, envelope: { shape: 'event', token: header.token, delivery: { kind, type, id: header.event_id, dedupeKey, payload: withoutToken(body) } } };
   }
 
   if (body.type === 'event_callback' || 'uuid' in body) {
@@ -106,7 +117,7 @@ export function readEnvelope(body: unknown): EnvelopeResult {
       envelope: {
         shape: 'event',
         token: p.data.token,
-        delivery: { kind: 'event', type: p.data.event.type, id: p.data.uuid, dedupeKey: p.data.uuid, payload: body },
+        delivery: { kind: 'event', type: p.data.event.type, id: p.data.uuid, dedupeKey: p.data.uuid, payload: withoutToken(body) },
       },
     };
   }

@@ -108,18 +108,6 @@ function nestedDeeperThan(root: unknown, limit: number): boolean {
   return false;
 }
 
-/**
- * The verification token has done its job once checked: the delivery (which the inbox persists) keeps no copy, so
- * neither the data file nor its freed pages hold it.
- */
-function withoutToken(payload: Record<string, unknown>): Record<string, unknown> {
-  const { token: _v1, ...rest } = payload;
-  const header = rest.header;
-  if (typeof header !== 'object' || header === null) return rest;
-  const { token: _v2, ...kept } = header as Record<string, unknown>;
-  return { ...rest, header: kept };
-}
-
 /** Timestamp unit is undocumented (platform.md §1.4): seconds, but a 13-digit value is taken as ms. */
 function timestampMs(raw: string): number | undefined {
   if (!/^\d{1,16}$/.test(raw)) return undefined;
@@ -167,6 +155,10 @@ function checkToken(secrets: VerifySecrets, token: string | undefined): Rejectio
  */
 const UNSIGNED_CIPHERTEXT = reject(401, 'missing_signature',
   'an encrypted push without X-Lark-* signature headers is accepted only as url_verification: events must be signed');
+
+const UNPROVEN = reject(401, 'no_encrypt_key',
+  'this bot accepts only pushes signed with its Encrypt Key, and it has none configured',
+  'set FEISHU_ENCRYPT_KEY: copy the Encrypt Key from the developer console (Events & Callbacks → Encryption strategy)');
 
 export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyResult {
   const outer = parseJson(input.rawBody.toString('utf8'), 'the body');
@@ -222,9 +214,10 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
       return bad ?? { ok: true, kind: 'challenge', challenge: env.challenge };
     }
     case 'event': {
-      // Without an encrypt key Feishu sends no signature we could check: the token is all there is.
+      // Feishu signs pushes only for an app with an Encrypt Key; the token alone rides in plaintext and proves nothing.
+      if (secrets.encryptKey === undefined) return UNPROVEN;
       const bad = (authenticated ? undefined : sha256()) ?? checkToken(secrets, env.token);
-      return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, payload: withoutToken(env.delivery.payload), receivedAt: input.now } };
+      return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
     }
     case 'legacy_card': {
       if (input.endpoint !== 'card') {
