@@ -98,7 +98,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
     await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在添加联系人', en: 'Adding the contact' }) : done.card);
   } catch (err) {
     await ctx.audit('mail.contact.create', mailbox, 'error', String((err as { code?: unknown }).code ?? 'unknown'));
-    if (auth && needsSignIn(err)) return void await ctx.reply(await signInFor(ctx, auth, ctx.text, err));
+    if (auth && needsSignIn(err)) return void await ctx.reply(await signInFor(ctx, auth, a, err));
     await ctx.reply(failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`));
   }
 }

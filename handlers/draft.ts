@@ -139,15 +139,6 @@ export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailAr
   return problems.length ? { ok: false, problems } : { ok: true, recipients };
 }
 
-const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
-const listOf = (l: Mailbox[]) => l.map((m) => (m.name ? `${m.name} <${m.address}>` : m.address)).join(', ');
-
-/** The command line that redoes this command once the user has signed in: mentions already resolved, body intact. */
-export function resumeText(command: string, r: Recipients, subject: string, body: string): string {
-  const opts = (['to', 'cc', 'bcc'] as const).filter((f) => r[f].length).map((f) => `${f}=${quote(listOf(r[f]))}`);
-  return `${command} ${[...opts, `subject=${quote(subject)}`].join(' ')}\n${body}`;
-}
-
 /** The ports take the EML itself and encode it for the wire. */
 export const emlOf = (mail: ComposedMail): Buffer => Buffer.from(mail.raw, 'base64url');
 
@@ -212,8 +203,8 @@ function previewCard(draftId: string, r: DraftRecord, note?: Bilingual): Card {
 const TITLE_DRAFT_FAILED: Bilingual = { zh: '草稿未能保存', en: 'Could not save the draft' };
 export const TITLE_SEND_FAILED: Bilingual = { zh: '邮件未发送', en: 'Mail not sent' };
 
-/** The card for a failed mail call; a lapsed sign-in gets the sign-in card (resuming `resume` when given). */
-export async function mailFailure(ctx: Ctx, auth: MailAuth, title: Bilingual, err: unknown, resume?: string): Promise<Card> {
+/** The card for a failed mail call; a lapsed sign-in gets the sign-in card (resuming the command with `resume` when given). */
+export async function mailFailure(ctx: Ctx, auth: MailAuth, title: Bilingual, err: unknown, resume?: MailArgs): Promise<Card> {
   if (needsSignIn(err)) return signInFor(ctx, auth, resume, err);
   if (err instanceof FeishuError) return feishuErrorCard(title, err);
   throw err;
@@ -226,7 +217,6 @@ async function draftCommand(ctx: Ctx & { kind: 'message' }, auth: MailAuth, a: M
     return;
   }
   const input: DraftInput = { ...resolved.recipients, subject: a.subject ?? '', body: bodyText(ctx.text, a.body ?? []) };
-  const resume = resumeText('/draft', resolved.recipients, input.subject, input.body);
   const done = await once(ctx, 'draft', async () => {
     try {
       const created = await createDraftFor({ mailbox: ctx.gateway.mailbox, kv: ctx.store, auth }, ctx.sender.openId, input, ctx.dedupeKey);
@@ -234,12 +224,12 @@ async function draftCommand(ctx: Ctx & { kind: 'message' }, auth: MailAuth, a: M
         await ctx.audit('mail.draft.create', created.record.mailbox, 'ok', created.draftId);
         return previewCard(created.draftId, created.record);
       }
-      if (created.reason === 'not_signed_in') return signInFor(ctx, auth, resume);
+      if (created.reason === 'not_signed_in') return signInFor(ctx, auth, a);
       if (created.reason === 'no_mailbox') return errorCard({ title: TITLE_DRAFT_FAILED, problems: [NO_MAILBOX] });
       return errorCard({ title: TITLE_DRAFT_FAILED, problems: problemLines(created.problems), example: draftSpec.examples[0] });
     } catch (err) {
       await ctx.audit('mail.draft.create', ctx.sender.openId, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
-      return mailFailure(ctx, auth, TITLE_DRAFT_FAILED, err, resume);
+      return mailFailure(ctx, auth, TITLE_DRAFT_FAILED, err, a);
     }
   });
   await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在保存草稿', en: 'Saving the draft' }) : done.card);

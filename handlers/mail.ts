@@ -11,7 +11,7 @@ import { isAlreadySent } from '../src/feishu/errors.js';
 import { asUser } from '../src/feishu/ports.js';
 import { composeMail } from '../src/mail/compose.js';
 import {
-  bodyText, dedupeKeyOf, emlOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, resumeText, senderOf, TITLE_SEND_FAILED,
+  bodyText, dedupeKeyOf, emlOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, senderOf, TITLE_SEND_FAILED,
   type MailArgs,
 } from './draft.js';
 import { busyCard, once } from './provision.js';
@@ -36,10 +36,9 @@ async function mailSend(ctx: CommandContext, auth: MailAuth, a: MailArgs): Promi
   const r = resolved.recipients;
   const subject = a.subject ?? '';
   const body = bodyText(ctx.text, a.body ?? []);
-  const resume = resumeText('/mail send', r, subject, body);
   const done = await once(ctx, 'mail-send', async () => {
     const sender = await senderOf(auth, ctx.sender.openId);
-    if (sender === 'not_signed_in') return signInFor(ctx, auth, resume);
+    if (sender === 'not_signed_in') return signInFor(ctx, auth, a);
     if (sender === 'no_mailbox') return errorCard({ title: TITLE_SEND_FAILED, problems: [NO_MAILBOX] });
     const composed = await composeMail({ from: sender.from, ...r, subject, body }, { messageIdSeed: ctx.dedupeKey });
     if (!composed.ok) return errorCard({ title: TITLE_SEND_FAILED, problems: problemLines(composed.problems), example: mailSendSpec.examples[0] });
@@ -55,7 +54,7 @@ async function mailSend(ctx: CommandContext, auth: MailAuth, a: MailArgs): Promi
       // This command's dedupe_key was sent already: by our own unanswered attempt, or by an earlier delivery.
       if (isAlreadySent(err)) return card({});
       await ctx.audit('mail.message.send', sender.from.address, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
-      return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, resume);
+      return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, a);
     }
   });
   await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在发送邮件', en: 'Sending the mail' }) : done.card);

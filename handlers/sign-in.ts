@@ -29,16 +29,27 @@ const REASONS: Record<string, { zh: string; en: string }> = {
   unreadable: { zh: '保存的登录无法读取，请重新登录。', en: 'The saved sign-in cannot be read: sign in again.' },
 };
 
-/** A fresh single-use sign-in link for the asker, resuming `resume` (a command line) once they consent. */
-export async function signInFor(ctx: Ctx, auth: MailAuth, resume?: string, err?: unknown): Promise<Card> {
+/**
+ * A fresh sign-in link for the asker. `resume`: the arguments this command's handler got, recorded (sealed) with the
+ * sign-in before the card is sent, so the command runs again from them, once, after consent, even across a restart.
+ */
+export async function signInFor(ctx: Ctx, auth: MailAuth, resume?: object, err?: unknown): Promise<Card> {
+  const command = resume && ctx.kind === 'message' ? ctx.target?.key : undefined;
   const started = await auth.start({
     openId: ctx.sender.openId,
     ...(ctx.chatId ? { chatId: ctx.chatId } : {}),
-    ...(resume ? { resume: { text: resume, ...(ctx.messageId ? { messageId: ctx.messageId } : {}) } } : {}),
+    ...(command ? {
+      resume: { command, args: { ...resume }, ...(ctx.text !== undefined ? { text: ctx.text } : {}), ...(ctx.messageId ? { messageId: ctx.messageId } : {}) },
+    } : {}),
   });
   const reason = REASONS[String((err as { reason?: unknown } | undefined)?.reason)];
-  return signInCard({ url: started.url, validMinutes: auth.validMinutes, ...(resume ? { resume } : {}), ...(reason ? { reason } : {}) });
+  // What the person typed, shown (escaped) so they know what will run; it is not what runs.
+  const line = ctx.text?.split('\n')[0]?.trim();
+  const shown = command ? (line ? clip(line, 200) : `/${command}`) : undefined;
+  return signInCard({ url: started.url, validMinutes: auth.validMinutes, ...(shown ? { resume: shown } : {}), ...(reason ? { reason } : {}) });
 }
+
+const clip = (s: string, max: number) => ([...s].length > max ? `${[...s].slice(0, max).join('')} …` : s);
 
 /** "2026-11-29 10:00 UTC": one clock for everyone reading the card. */
 export const utcTime = (ms: number): string => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;

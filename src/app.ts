@@ -48,6 +48,14 @@ export interface RunAs {
   chatType?: string;
 }
 
+/** A command recorded to run later: its key ("mail send"), the handler's arguments, the text and message it came with. */
+export interface ResumedCommand {
+  command: string;
+  args: Record<string, unknown>;
+  text?: string;
+  messageId?: string;
+}
+
 /**
  * What a run belongs to. `dedupeKey` must identify this run: reply uuids and idempotency keys derive from it, so
  * running again with the same origin does nothing twice, and a different origin acts afresh.
@@ -192,6 +200,35 @@ export class App implements DeliveryHandler {
     const sender = { openId: as.openId, ...(as.name ? { name: as.name } : {}) };
     // Addressed: whoever calls run means the bot, so chatter gets the hint rather than silence.
     return this.#runParsed(origin, { sender, senderType: 'user', chatId: as.chatId, chatType, text }, this.parse(text, { chatType }), true);
+  }
+
+  /**
+   * Runs a command again from the arguments its handler got before (recorded while it waited, e.g. for a sign-in),
+   * through the same authorization and middleware as a typed command. The arguments are checked by the command's
+   * schema again; no text is parsed, so nothing a user or the directory supplied can turn into options.
+   */
+  async resume(command: ResumedCommand, as: RunAs, origin: RunOrigin): Promise<Outcome> {
+    const entry = this.#registry.all().find((e) => commandKey(e) === command.command);
+    const ctx = await this.#context(origin, 'message', {
+      sender: { openId: as.openId, ...(as.name ? { name: as.name } : {}) }, senderType: 'user',
+      chatId: as.chatId, chatType: as.chatType ?? (as.chatId ? 'group' : 'p2p'), messageId: command.messageId, text: command.text,
+      ...(entry ? { target: { kind: 'command', key: commandKey(entry) } } : {}),
+    });
+    await this.#run(ctx, async () => {
+      const args = entry?.spec.args.safeParse(command.args);
+      if (!entry || !args?.success || !ctx.hasSender()) {
+        ctx.outcome = 'invalid';
+        ctx.logger.warn({ command: command.command }, 'a recorded command no longer runs as recorded');
+        await ctx.reply(errorCard({
+          title: { zh: '无法继续执行命令', en: 'Could not resume the command' },
+          problems: [{ zh: `/${command.command} 已无法按记录执行（机器人已更新）`, en: `/${command.command} can no longer run as recorded (the bot was updated)` }],
+          nextStep: { zh: '请重新发送这条命令', en: 'Send the command again' },
+        }));
+        return;
+      }
+      await entry.handler(ctx as CommandContext, args.data);
+    });
+    return ctx.outcome;
   }
 
   /** Everything registered, built-ins included. */

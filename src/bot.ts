@@ -6,15 +6,17 @@ import { createHash } from 'node:crypto';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { errorCard, signedInCard } from '../cards/index.js';
 import { App, type AppOptions } from './app.js';
-import { CALLBACK_PATH, oauthCallbackRouter } from './auth/callback-route.js';
+import { CALLBACK_PATH, oauthCallbackRouter, START_PATH } from './auth/callback-route.js';
 import { ensureKeyFile } from './auth/key-file.js';
 import { feishuOAuthHttp } from './auth/oauth-http.js';
-import { SIGN_IN_TTL_MS, SignIn, type CallbackOutcome } from './auth/oauth.js';
+import { SIGN_IN_TTL_MS, SignIn, signInRequestSchema, type CallbackOutcome } from './auth/oauth.js';
 import { Sealer } from './auth/seal.js';
 import { TokenVault } from './auth/vault.js';
 import { statSync } from 'node:fs';
 import { checkConfigNames, ConfigError, type Config } from './config.js';
-import type { DeliveryHandler } from './delivery.js';
+import type { Delivery, DeliveryHandler } from './delivery.js';
+import type { EventContext } from './context.js';
+import { SIGN_IN_COMPLETED, type FeishuEvents } from './events.js';
 import { KvLimiterStore } from './feishu/client/limits.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
@@ -122,24 +124,33 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     throw e;
   }
   let longConnection: LongConnection | undefined;
+  let startSignIn = (_baseUrl: string): void => undefined;
   const server = createServer({
     config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox,
     transport: () => (o.config.env.FEISHU_TRANSPORT === 'websocket' ? { kind: 'websocket', state: longConnection?.state() ?? 'connecting' } : { kind: 'webhook' }),
   });
   if (vault && oauth && key) {
+    const sealer = new Sealer(key);
+    app.event(SIGN_IN_COMPLETED, (ctx, e) => afterSignIn(ctx, e, { app, vault, sealer }));
+    const notListening = () => Promise.reject(new Error('not listening yet'));
     server.app.use(oauthCallbackRouter({
       logger,
-      complete: (query) => signIn ? signIn.complete(query) : Promise.reject(new Error('not listening yet')),
-      after: (outcome, state) => afterSignIn(outcome, state, { app, gateway, vault }),
+      secure: o.publicUrl?.startsWith('https:') ?? false,
+      begin: (ticket) => signIn ? signIn.begin(ticket) : notListening(),
+      complete: (query, cookies) => signIn ? signIn.complete(query, cookies) : notListening(),
+      record: async (outcome, state) => {
+        const delivery = signInDelivery(outcome, state, sealer, Date.now());
+        if (delivery) await server.inbox.accept(delivery);
+      },
     }));
+    startSignIn = (baseUrl: string) => {
+      const base = (o.publicUrl ?? baseUrl).replace(/\/+$/, '');
+      signIn = new SignIn({
+        kv: store, http: oauth, tokens: vault, sealer, domain: o.domain, appId: o.appId,
+        redirectUri: `${base}${CALLBACK_PATH}`, startUri: `${base}${START_PATH}`,
+      });
+    };
   }
-  const startSignIn = (baseUrl: string) => {
-    if (!vault || !oauth || !key) return;
-    signIn = new SignIn({
-      kv: store, http: oauth, tokens: vault, sealer: new Sealer(key), domain: o.domain, appId: o.appId,
-      redirectUri: `${(o.publicUrl ?? baseUrl).replace(/\/+$/, '')}${CALLBACK_PATH}`,
-    });
-  };
   let listening: { close(): Promise<void> } | undefined;
   let warmUp: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -207,31 +218,46 @@ function oauthClient(o: BotOptions): () => lark.Client {
   });
 }
 
-/**
- * After the consent page: tell the chat, and run the command that needed the sign-in as if the user had typed it
- * again. The state is single-use, so a key derived from it makes the card and the resumed run happen once.
- */
-async function afterSignIn(outcome: CallbackOutcome, state: string, d: { app: App; gateway: FeishuPorts; vault: TokenVault }): Promise<void> {
+/** What the callback leaves for the inbox: who, where, how it ended, and the waiting command (sealed). */
+function signInDelivery(outcome: CallbackOutcome, state: string, sealer: Sealer, now: number): Delivery | undefined {
   const request = outcome.request;
-  if (!request) return;
-  const key = createHash('sha256').update(`oauth|${state}`).digest('hex').slice(0, 32);
-  const to = request.chatId ? { chatId: request.chatId } : { openId: request.openId };
-  if (!outcome.ok) {
-    await d.gateway.im.sendCard(to, errorCard({
-      title: { zh: '登录未完成', en: 'Sign-in not completed' }, problems: [{ zh: outcome.zh, en: outcome.en }],
-    }), { uuid: key });
+  if (!request) return undefined;
+  // The state is single-use: one id per sign-in, so a re-run of this item posts and resumes nothing twice.
+  const id = `oauth_${createHash('sha256').update(`oauth|${state}`).digest('hex').slice(0, 32)}`;
+  const event: FeishuEvents[typeof SIGN_IN_COMPLETED] = {
+    open_id: request.openId,
+    ...(request.chatId ? { chat_id: request.chatId } : {}),
+    outcome: outcome.ok ? { ok: true } : { ok: false, problem: { zh: outcome.zh, en: outcome.en } },
+    ...(outcome.ok && request.resume ? { resume: sealer.seal(request.resume, id) } : {}),
+  };
+  return {
+    kind: 'event', type: SIGN_IN_COMPLETED, id, dedupeKey: id, receivedAt: now,
+    payload: { schema: '2.0', header: { event_id: id, event_type: SIGN_IN_COMPLETED, create_time: String(now) }, event },
+  };
+}
+
+const resumedCommand = signInRequestSchema.shape.resume.unwrap();
+
+/**
+ * After the consent page, from the inbox: tell the chat, continue what waited for this sign-in (onboarding steps,
+ * the command that needed it) as the user. Reply uuids and the command's own claims derive from the item's id, so a
+ * re-run after a crash does nothing twice.
+ */
+async function afterSignIn(ctx: EventContext, e: FeishuEvents[typeof SIGN_IN_COMPLETED], d: { app: App; vault: TokenVault; sealer: Sealer }): Promise<void> {
+  if (!e.outcome.ok) {
+    await ctx.send(errorCard({ title: { zh: '登录未完成', en: 'Sign-in not completed' }, problems: [e.outcome.problem] }));
     return;
   }
-  const status = await d.vault.status(request.openId);
-  if (!status.signedIn) return;
-  await d.gateway.im.sendCard(to, signedInCard({
-    name: status.name, ...(status.mailbox ? { mailbox: status.mailbox } : {}),
-    until: utcTime(status.until), justSignedIn: true,
-  }), { uuid: key });
+  const status = await d.vault.status(e.open_id);
+  if (!status.signedIn) return void ctx.logger.info('signed out again before the sign-in was confirmed; nothing resumed');
+  await ctx.send(signedInCard({
+    name: status.name, ...(status.mailbox ? { mailbox: status.mailbox } : {}), until: utcTime(status.until), justSignedIn: true,
+  }));
   // Onboarding steps that waited for this person's sign-in (a welcome draft in their mailbox) go on now.
-  await d.app.workflows.resumeWaiting(request.openId);
-  if (request.resume) {
-    await d.app.run(request.resume.text, { openId: request.openId, ...(request.chatId ? { chatId: request.chatId } : {}), name: status.name },
-      { id: `oauth-${key}`, type: 'oauth.callback', dedupeKey: `oauth:${key}` });
-  }
+  await d.app.workflows.resumeWaiting(e.open_id);
+  if (e.resume === undefined) return;
+  const command = resumedCommand.safeParse(d.sealer.open(e.resume, ctx.eventId));
+  if (!command.success) return void ctx.logger.error('the command waiting for this sign-in cannot be read (another TOKEN_ENCRYPTION_KEY?)');
+  await d.app.resume(command.data, { openId: e.open_id, name: status.name, ...(e.chat_id ? { chatId: e.chat_id } : {}) },
+    { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/resume` });
 }

@@ -9,6 +9,9 @@
  */
 import { z } from 'zod';
 import type { Sender } from './context.js';
+import { INTERNAL_EVENT_PREFIX } from './protocol/envelope.js';
+
+export const SIGN_IN_COMPLETED = `${INTERNAL_EVENT_PREFIX}sign_in.completed`;
 
 export const userIds = z.looseObject({ open_id: z.string(), union_id: z.string(), user_id: z.string() }).partial();
 
@@ -61,6 +64,23 @@ const userCreated = z.looseObject({
   }),
 });
 
+const bilingual = z.object({ zh: z.string(), en: z.string() });
+
+/**
+ * Not from Feishu: the bot's own record that a sign-in came back (written by `GET /oauth/callback`, run by the
+ * inbox). `resume` is the command waiting for it, sealed under TOKEN_ENCRYPTION_KEY with the event id.
+ * Transports refuse pushes of this type (`isInternalEvent`), so only the bot itself can enqueue one.
+ */
+const signInCompleted = z.object({
+  open_id: z.string(),
+  chat_id: z.string().optional(),
+  outcome: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true) }),
+    z.object({ ok: z.literal(false), problem: bilingual }),
+  ]),
+  resume: z.string().optional(),
+});
+
 const cardActionValue = z.looseObject({
   value: z.record(z.string(), z.unknown()).optional(),
   form_value: z.record(z.string(), z.unknown()).optional(),
@@ -100,6 +120,7 @@ export const eventSchemas = {
   'im.chat.member.bot.added_v1': botAdded,
   'application.bot.menu_v6': botMenu,
   'contact.user.created_v3': userCreated,
+  [SIGN_IN_COMPLETED]: signInCompleted,
 } as const;
 
 /** Event type → its parsed payload. */
@@ -126,4 +147,5 @@ export const partiesOf: { [K in AppEventName]: (e: FeishuEvents[K]) => { sender?
   'im.chat.member.bot.added_v1': (e) => ({ sender: toSender(e.operator_id), chatId: e.chat_id }),
   'application.bot.menu_v6': (e) => ({ sender: toSender(e.operator.operator_id, e.operator.operator_name) }),
   'contact.user.created_v3': () => ({}),
+  [SIGN_IN_COMPLETED]: (e) => ({ sender: { openId: e.open_id }, ...(e.chat_id ? { chatId: e.chat_id } : {}) }),
 };

@@ -3,13 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { callbackPage } from '../src/auth/callback-page.js';
 import { authorizeBase, buildAuthorizeUrl, createPkce, SIGN_IN_SCOPES, SIGN_IN_TTL_MS } from '../src/auth/oauth.js';
 import { loginUser } from '../src/emulator/testing.js';
-import { authRig, consent, REDIRECT_URI, tokenCalls } from './helpers/auth.js';
+import { authRig, consent, consentFrom, REDIRECT_URI, START_URI, tokenCalls } from './helpers/auth.js';
 import { useEmulator } from './helpers/emulator.js';
 
 const h = useEmulator();
 const asker = () => h.emu.state.users[1]!;
 const other = () => h.emu.state.users[2]!;
-const request = () => ({ openId: asker().open_id, chatId: 'oc_ops', resume: { text: '/draft to=a@b.cn subject=Hi body', messageId: 'om_1' } });
+const request = () => ({
+  openId: asker().open_id, chatId: 'oc_ops',
+  resume: { command: 'draft', args: { to: 'a@b.cn', subject: 'Hi', body: ['body'] }, text: '/draft to=a@b.cn subject=Hi body', messageId: 'om_1' },
+});
 
 describe('authorize URL', () => {
   it('uses the accounts host of Feishu and Lark, and FEISHU_DOMAIN itself otherwise', () => {
@@ -44,12 +47,17 @@ describe('sign-in through the emulator', () => {
     const rig = await authRig(h.emu);
     const started = await rig.signIn.start(request());
     expect(started.expiresAt).toBe(rig.clock.now + SIGN_IN_TTL_MS);
+    // The card links to the bot's own start page, not to Feishu's.
+    expect(started.url).toBe(`${START_URI}?t=${started.ticket}`);
+    // The ticket holds the request (a mail's text, perhaps): sealed, not in clear.
+    expect(await rig.store.get(`auth:signin-ticket:${started.ticket}`)).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    const begun = await rig.signIn.begin(started.ticket);
+    if (!begun.ok) throw new Error(begun.kind);
     // The pending record holds the PKCE verifier: sealed, not in clear.
-    const pending = await rig.store.get(`auth:signin:${started.state}`);
-    expect(pending).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
-    const challenge = new URL(started.url).searchParams.get('code_challenge');
-    expect(challenge).toMatch(/^[\w-]{43}$/);
-    const outcome = await rig.signIn.complete(await consent(started.url, asker().open_id));
+    expect(await rig.store.get(`auth:signin:${begun.state}`)).toMatch(/^v1\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(new URL(begun.authorizeUrl).searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    const query = await consent(begun.authorizeUrl, asker().open_id);
+    const outcome = await rig.signIn.complete(query, { [begun.cookie.name]: begun.cookie.value });
     expect(outcome).toMatchObject({ ok: true, request: request(), user: { open_id: asker().open_id, enterprise_email: asker().enterprise_email } });
 
     const [exchange, ...more] = await tokenCalls(h.emu, 'authorization_code');
@@ -76,56 +84,88 @@ describe('sign-in through the emulator', () => {
     expect(forged).not.toHaveProperty('request');
     expect(callbackPage(forged)).toMatchObject({ status: 400, html: expect.stringContaining('/login') });
 
-    const query = await consent((await rig.signIn.start(request())).url, asker().open_id);
-    expect((await rig.signIn.complete(query)).ok).toBe(true);
-    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'used_state', httpStatus: 400 });
+    const { query, cookies } = await consentFrom(rig.signIn, (await rig.signIn.start(request())).url, asker().open_id);
+    expect((await rig.signIn.complete(query, cookies)).ok).toBe(true);
+    expect(await rig.signIn.complete(query, cookies)).toMatchObject({ ok: false, kind: 'used_state', httpStatus: 400 });
     expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(1);
   });
 
   it('lets only one of two concurrent callbacks with the same state through', async () => {
     const rig = await authRig(h.emu);
-    const query = await consent((await rig.signIn.start(request())).url, asker().open_id);
-    const outcomes = await Promise.all([rig.signIn.complete(query), rig.signIn.complete(query)]);
+    const { query, cookies } = await consentFrom(rig.signIn, (await rig.signIn.start(request())).url, asker().open_id);
+    const outcomes = await Promise.all([rig.signIn.complete(query, cookies), rig.signIn.complete(query, cookies)]);
     expect(outcomes.map((o) => (o.ok ? 'ok' : o.kind)).sort()).toEqual(['ok', 'used_state']);
     expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(1);
   });
 
+  it('refuses a callback from another browser, and it neither uses nor cancels the sign-in', async () => {
+    const rig = await authRig(h.emu);
+    const started = await rig.signIn.start(request());
+    const { query, cookies } = await consentFrom(rig.signIn, started.url, asker().open_id);
+    // A bystander who saw the callback URL (or forged a refusal for its state) has no cookie for it.
+    expect(await rig.signIn.complete({ state: query.state, error: 'access_denied' })).toMatchObject({ ok: false, kind: 'wrong_browser', httpStatus: 403 });
+    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'wrong_browser' });
+    // A cookie from the bystander's own start of the same link does not fit this state either.
+    const theirs = await rig.signIn.begin(started.ticket);
+    if (!theirs.ok) throw new Error(theirs.kind);
+    expect(await rig.signIn.complete(query, { [theirs.cookie.name]: theirs.cookie.value })).toMatchObject({ ok: false, kind: 'wrong_browser' });
+    expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(0);
+    // The asker's browser still completes it.
+    expect(await rig.signIn.complete(query, cookies)).toMatchObject({ ok: true, request: request() });
+  });
+
+  it('completes a card link once, however many browsers started it', async () => {
+    const rig = await authRig(h.emu);
+    const started = await rig.signIn.start(request());
+    const first = await consentFrom(rig.signIn, started.url, asker().open_id);
+    const second = await consentFrom(rig.signIn, started.url, asker().open_id);
+    expect((await rig.signIn.complete(first.query, first.cookies)).ok).toBe(true);
+    expect(await rig.signIn.complete(second.query, second.cookies)).toMatchObject({ ok: false, kind: 'used_state' });
+    expect(await rig.signIn.begin(started.ticket)).toMatchObject({ ok: false, kind: 'used_state' });
+  });
+
   it('refuses a state older than 10 minutes with 400 and exchanges nothing', async () => {
     const rig = await authRig(h.emu);
-    const query = await consent((await rig.signIn.start(request())).url, asker().open_id);
+    const started = await rig.signIn.start(request());
+    const { query, cookies } = await consentFrom(rig.signIn, started.url, asker().open_id);
     rig.clock.now += SIGN_IN_TTL_MS;
-    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'expired_state', httpStatus: 400 });
+    expect(await rig.signIn.complete(query, cookies)).toMatchObject({ ok: false, kind: 'expired_state', httpStatus: 400 });
+    expect(await rig.signIn.begin(started.ticket)).toMatchObject({ ok: false, kind: 'expired_state' });
     expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(0);
   });
 
-  it('refuses a malformed callback as a bad request', async () => {
+  it('refuses a malformed callback and a start link without a ticket as bad requests', async () => {
     const rig = await authRig(h.emu);
     expect(await rig.signIn.complete({ code: 'c' })).toMatchObject({ ok: false, kind: 'bad_request', httpStatus: 400 });
     expect(await rig.signIn.complete({ state: 'A'.repeat(43) })).toMatchObject({ ok: false, kind: 'bad_request' });
+    expect(await rig.signIn.begin(undefined)).toMatchObject({ ok: false, kind: 'bad_request' });
+    expect(await rig.signIn.begin('B'.repeat(43))).toMatchObject({ ok: false, kind: 'unknown_state' });
   });
 
   it('drops the tokens when someone other than the asker consents', async () => {
     const rig = await authRig(h.emu);
-    const query = await consent((await rig.signIn.start(request())).url, other().open_id);
-    const outcome = await rig.signIn.complete(query);
+    const { query, cookies } = await consentFrom(rig.signIn, (await rig.signIn.start(request())).url, other().open_id);
+    const outcome = await rig.signIn.complete(query, cookies);
     expect(outcome).toMatchObject({ ok: false, kind: 'wrong_user', httpStatus: 403, request: request() });
     expect(await rig.vault.status(asker().open_id)).toEqual({ signedIn: false });
     expect(await rig.vault.status(other().open_id)).toEqual({ signedIn: false });
   });
 
-  it('consumes the state of a declined consent and says who asked', async () => {
+  it('consumes the state of a declined consent, says who asked, and leaves the card link usable', async () => {
     const rig = await authRig(h.emu);
-    const query = await consent((await rig.signIn.start(request())).url, asker().open_id, true);
-    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'denied', request: request() });
-    expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'used_state' });
+    const started = await rig.signIn.start(request());
+    const { query, cookies } = await consentFrom(rig.signIn, started.url, asker().open_id, true);
+    expect(await rig.signIn.complete(query, cookies)).toMatchObject({ ok: false, kind: 'denied', request: request() });
+    expect(await rig.signIn.complete(query, cookies)).toMatchObject({ ok: false, kind: 'used_state' });
     expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(0);
+    const again = await consentFrom(rig.signIn, started.url, asker().open_id);
+    expect((await rig.signIn.complete(again.query, again.cookies)).ok).toBe(true);
   });
 
   it('reports a code the token endpoint rejects as a failed exchange', async () => {
     const rig = await authRig(h.emu);
-    const started = await rig.signIn.start(request());
-    const query = await consent(started.url, asker().open_id);
-    const outcome = await rig.signIn.complete({ ...query, code: 'not-the-code' });
+    const { query, cookies } = await consentFrom(rig.signIn, (await rig.signIn.start(request())).url, asker().open_id);
+    const outcome = await rig.signIn.complete({ ...query, code: 'not-the-code' }, cookies);
     expect(outcome).toMatchObject({ ok: false, kind: 'exchange_failed', httpStatus: 502, request: request() });
     expect(outcome.ok ? '' : outcome.detail).toContain('20003');
   });

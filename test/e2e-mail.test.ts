@@ -13,6 +13,7 @@ import { ERROR_TABLE } from '../src/feishu/errors.js';
 import type { Message } from '../src/emulator/state.js';
 import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
+import { browserSignIn } from './helpers/auth.js';
 
 let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
@@ -41,16 +42,8 @@ const signInUrl = (card: unknown): string => {
   return found[1];
 };
 
-/** Opens the link as `who` in a browser would: the authorize page redirects to the bot's callback, which answers. */
-async function consent(url: string, who: string): Promise<{ status: number; page: string }> {
-  const page = new URL(url);
-  page.searchParams.set('emulator_user', userNamed(sb.emulator, who).open_id);
-  const authorize = await fetch(page, { redirect: 'manual' });
-  const location = authorize.headers.get('location');
-  if (authorize.status !== 302 || !location) throw new Error(`authorize answered ${authorize.status}`);
-  const callback = await fetch(location);
-  return { status: callback.status, page: await callback.text() };
-}
+/** Opens the card's link as `who` in a browser would: the bot's start page, Feishu's consent, the bot's callback. */
+const consent = (url: string, who: string, o: { cookies?: boolean } = {}) => browserSignIn(url, userNamed(sb.emulator, who).open_id, o);
 
 /** `from` sends `text` privately; resolves with the bot's first reply. */
 async function command(text: string, from = '张伟'): Promise<{ reply: Message; chatId: string; messageId: string }> {
@@ -136,12 +129,14 @@ describe('/draft and sign-in', () => {
     const forged = await fetch(`${sb.botUrl}/oauth/callback?state=${'A'.repeat(43)}&code=abc`);
     expect(forged.status).toBe(400);
     const { reply } = await command('/login');
-    const page = new URL(signInUrl(reply.card));
+    const start = await fetch(signInUrl(reply.card), { redirect: 'manual' });
+    const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const page = new URL(start.headers.get('location') ?? '');
     page.searchParams.set('emulator_user', userNamed(sb.emulator, '张伟').open_id);
     const location = (await fetch(page, { redirect: 'manual' })).headers.get('location') ?? '';
-    expect((await fetch(location)).status).toBe(200);
+    expect((await fetch(location, { headers: { cookie } })).status).toBe(200);
     const before = sb.emulator.kit.calls.filter((c) => c.path === '/open-apis/authen/v2/oauth/token').length;
-    const replay = await fetch(location);
+    const replay = await fetch(location, { headers: { cookie } });
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('已使用过');
     expect(sb.emulator.kit.calls.filter((c) => c.path === '/open-apis/authen/v2/oauth/token')).toHaveLength(before);

@@ -1,6 +1,6 @@
 /** The pure parts of /draft and /mail send: the body keeps its lines, and a resumed command means the same mail. */
 import { describe, expect, it } from 'vitest';
-import { bodyText, draftSpec, resolveRecipients, resumeText } from '../handlers/draft.js';
+import { bodyText, draftSpec, resolveRecipients } from '../handlers/draft.js';
 import { parseCommand } from '../src/commands/parse.js';
 import { bindArgs } from '../src/commands/spec.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';
@@ -42,13 +42,4 @@ describe('/draft arguments', () => {
     expect(r).toEqual({ ok: true, recipients: { to: [{ address: 'lina@example.com', name: '李娜' }, { address: 'b@example.com' }], cc: [], bcc: [] } });
   });
 
-  it('writes a resume line that parses back to the same recipients, subject and body', async () => {
-    const recipients = { to: [{ address: 'lina@example.com', name: '李 "娜"' }], cc: [{ address: 'c@example.com' }], bcc: [] };
-    const body = '第一行 "quoted"\n\n第二行 **粗体**';
-    const line = resumeText('/draft', recipients, '季度 "总结"', body);
-    const a = args(line);
-    expect(a.subject).toBe('季度 "总结"');
-    expect(await resolveRecipients(noDirectory, a)).toEqual({ ok: true, recipients });
-    expect(bodyText(line, a.body ?? [])).toBe(body);
-  });
 });

@@ -1,8 +1,11 @@
 /**
- * OAuth 2.0 sign-in for acting on a user's behalf (platform.md §4.2): the authorize URL with PKCE S256, and a
- * `state` that is random, single-use, valid 10 minutes and bound to who asked, in which chat, and which command
- * to resume afterwards. The callback is accepted only for that state, and only if the person who consented is
- * the person who asked.
+ * OAuth 2.0 sign-in for acting on a user's behalf (Feishu "获取授权码" / "获取 user_access_token"): the authorize
+ * URL with PKCE S256, and single-use records bound to who asked, in which chat, and what to resume afterwards.
+ *
+ * The link on the sign-in card is the bot's own start page (a "ticket"), not Feishu's: opening it makes a fresh
+ * `state` bound to that browser by a cookie, then redirects to Feishu. The callback is accepted only from the browser
+ * that started it and only if the person who consented is the person who asked; anyone else who sees the card or the
+ * callback URL can neither use nor cancel the sign-in.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -80,12 +83,24 @@ export const signInRequestSchema = z.object({
   openId: z.string().min(1),
   /** Where the user asked; absent for a private run (bot menu): the bot then answers them privately. */
   chatId: z.string().min(1).optional(),
-  /** The command that needed sign-in, replayed once the user is signed in. */
-  resume: z.object({ text: z.string(), messageId: z.string().optional() }).optional(),
+  /**
+   * The command that needed sign-in, run again once the user is signed in: its parsed arguments as the handler got
+   * them (never a re-rendered command line, which would let strings such as names become options or recipients),
+   * the text as typed (for a body that spans lines) and the message to answer.
+   */
+  resume: z.object({
+    command: z.string().min(1),
+    args: z.record(z.string(), z.unknown()),
+    text: z.string().optional(),
+    messageId: z.string().optional(),
+  }).optional(),
 });
 export type SignInRequest = z.infer<typeof signInRequestSchema>;
 
-const pendingSchema = signInRequestSchema.extend({ verifier: z.string().min(43), expiresAt: z.number() });
+/** What the card's link names: the request, valid until `expiresAt`, for any number of starts and one completion. */
+const ticketSchema = z.object({ request: signInRequestSchema, expiresAt: z.number() });
+/** One start of a ticket in one browser: `browser` is the SHA-256 of the nonce in that browser's cookie. */
+const pendingSchema = z.object({ ticket: z.string(), verifier: z.string().min(43), browser: z.string(), expiresAt: z.number() });
 
 /** What Feishu appends to redirect_uri: `code` on consent, `error` on refusal, `state` either way. */
 export const callbackQuerySchema = z
@@ -96,7 +111,7 @@ export const callbackQuerySchema = z
   })
   .refine((q) => (q.code === undefined) !== (q.error === undefined), 'exactly one of code and error is expected');
 
-export type RefusalKind = 'bad_request' | 'unknown_state' | 'used_state' | 'expired_state' | 'denied' | 'exchange_failed' | 'wrong_user';
+export type RefusalKind = 'bad_request' | 'unknown_state' | 'used_state' | 'expired_state' | 'wrong_browser' | 'denied' | 'exchange_failed' | 'wrong_user';
 
 export interface SignInRefusal {
   ok: false;
@@ -117,6 +132,7 @@ const REFUSALS: Record<RefusalKind, Pick<SignInRefusal, 'httpStatus' | 'zh' | 'e
   bad_request: { httpStatus: 400, zh: '登录回调缺少参数。请在飞书中重新发送 /login。', en: 'The sign-in callback is missing parameters. Send /login in Feishu again.' },
   unknown_state: { httpStatus: 400, zh: '无法识别此登录链接。请在飞书中重新发送 /login。', en: 'This sign-in link is not one the bot issued. Send /login in Feishu again.' },
   used_state: { httpStatus: 400, zh: '此登录链接已使用过。请在飞书中重新发送 /login。', en: 'This sign-in link was already used. Send /login in Feishu again.' },
+  wrong_browser: { httpStatus: 403, zh: '这次登录是在另一个浏览器中开始的。请在飞书中点击登录卡片上的按钮，在同一个浏览器中完成。', en: 'This sign-in was started in another browser. Open the button on the sign-in card in Feishu and finish in that same browser.' },
   expired_state: { httpStatus: 400, zh: '此登录链接已超过 10 分钟有效期。请在飞书中重新发送 /login。', en: 'This sign-in link expired (valid 10 minutes). Send /login in Feishu again.' },
   denied: { httpStatus: 200, zh: '你已取消授权，机器人不会代表你操作邮箱。', en: 'You declined; the bot will not act on your mailbox.' },
   exchange_failed: { httpStatus: 502, zh: '飞书未能完成登录，请稍后在飞书中重新发送 /login。', en: 'Feishu could not complete the sign-in. Send /login in Feishu again in a moment.' },
@@ -142,19 +158,36 @@ export interface SignInOptions {
   appId: string;
   /** `${PUBLIC_URL}/oauth/callback`; must be the same in the authorize URL and the exchange. */
   redirectUri: string;
+  /** `${PUBLIC_URL}/oauth/start`: the card's link, which binds the sign-in to the browser that opens it. */
+  startUri: string;
   scopes?: readonly string[];
   now?: () => number;
   random?: RandomBytes;
 }
 
 export interface StartedSignIn {
+  /** The bot's start link for the card. */
   url: string;
-  state: string;
+  ticket: string;
   expiresAt: number;
 }
 
+/** A start in one browser: where to send it, and the cookie that binds the state to it. */
+export interface BegunSignIn {
+  ok: true;
+  authorizeUrl: string;
+  state: string;
+  cookie: { name: string; value: string; maxAgeSeconds: number };
+}
+
+const ticketKey = (ticket: string) => `auth:signin-ticket:${ticket}`;
+const ticketDoneKey = (ticket: string) => `auth:signin-ticket-done:${ticket}`;
 const pendingKey = (state: string) => `auth:signin:${state}`;
 const usedKey = (state: string) => `auth:signin-used:${state}`;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+/** One cookie per state, so two sign-ins started in one browser do not overwrite each other. */
+export const browserCookieName = (state: string) => `ops_signin_${sha256(state).slice(0, 16)}`;
+const TICKET = /^[A-Za-z0-9_-]{16,128}$/;
 
 export class SignIn {
   private readonly now: () => number;
@@ -165,39 +198,63 @@ export class SignIn {
     this.random = o.random ?? randomBytes;
   }
 
+  /** Records the request (sealed: it may hold a mail's text) and returns the link for the card. */
   async start(request: SignInRequest): Promise<StartedSignIn> {
     const req = signInRequestSchema.parse(request);
-    const state = this.random(32).toString('base64url');
-    const pkce = createPkce(this.random);
+    const ticket = this.random(32).toString('base64url');
     const expiresAt = this.now() + SIGN_IN_TTL_MS;
-    const sealed = this.o.sealer.seal({ ...req, verifier: pkce.verifier, expiresAt }, pendingKey(state));
-    await this.o.kv.set(pendingKey(state), sealed, RECORD_KEEP_MS);
-    const url = buildAuthorizeUrl({
-      domain: this.o.domain, appId: this.o.appId, redirectUri: this.o.redirectUri, state, codeChallenge: pkce.challenge, scopes: this.o.scopes,
-    });
-    return { url, state, expiresAt };
+    await this.o.kv.set(ticketKey(ticket), this.o.sealer.seal({ request: req, expiresAt }, ticketKey(ticket)), RECORD_KEEP_MS);
+    const url = new URL(this.o.startUri);
+    url.searchParams.set('t', ticket);
+    return { url: url.toString(), ticket, expiresAt };
   }
 
-  /** Handles the query of `GET /oauth/callback`. Nothing is exchanged unless the state is good and unused. */
-  async complete(query: unknown): Promise<CallbackOutcome> {
+  /** `GET /oauth/start?t=…`: a fresh state and PKCE pair for this browser, or why the link no longer works. */
+  async begin(ticket: unknown): Promise<BegunSignIn | SignInRefusal> {
+    if (typeof ticket !== 'string' || !TICKET.test(ticket)) return refuse('bad_request', { detail: 'no ticket' });
+    if (await this.o.kv.get(ticketDoneKey(ticket))) return refuse('used_state');
+    const found = await this.#ticket(ticket);
+    if (!found) return refuse('unknown_state');
+    if (found.expiresAt <= this.now()) return refuse('expired_state');
+    const state = this.random(32).toString('base64url');
+    const nonce = this.random(32).toString('base64url');
+    const pkce = createPkce(this.random);
+    const pending = { ticket, verifier: pkce.verifier, browser: sha256(nonce), expiresAt: found.expiresAt };
+    await this.o.kv.set(pendingKey(state), this.o.sealer.seal(pending, pendingKey(state)), RECORD_KEEP_MS);
+    const authorizeUrl = buildAuthorizeUrl({
+      domain: this.o.domain, appId: this.o.appId, redirectUri: this.o.redirectUri, state, codeChallenge: pkce.challenge, scopes: this.o.scopes,
+    });
+    const maxAgeSeconds = Math.max(1, Math.ceil((found.expiresAt - this.now()) / 1000));
+    return { ok: true, authorizeUrl, state, cookie: { name: browserCookieName(state), value: nonce, maxAgeSeconds } };
+  }
+
+  /**
+   * Handles the query of `GET /oauth/callback` with the browser's cookies. Nothing is consumed unless the callback
+   * comes from the browser that started this state; nothing is exchanged unless the state is also good and unused.
+   */
+  async complete(query: unknown, cookies: Readonly<Record<string, string>> = {}): Promise<CallbackOutcome> {
     const q = callbackQuerySchema.safeParse(query);
     if (!q.success) return refuse('bad_request', { detail: q.error.issues.map((i) => i.message).join('; ') });
     const { state, code } = q.data;
     const { kv } = this.o;
 
-    if (await kv.get(usedKey(state))) return refuse('used_state');
     const raw = await kv.get(pendingKey(state));
     const pending = raw === undefined ? undefined : pendingSchema.safeParse(this.o.sealer.open(raw, pendingKey(state)));
-    if (!pending?.success) return refuse('unknown_state');
+    if (!pending?.success) return refuse((await kv.get(usedKey(state))) ? 'used_state' : 'unknown_state');
+    const nonce = cookies[browserCookieName(state)];
+    if (nonce === undefined || sha256(nonce) !== pending.data.browser) return refuse('wrong_browser');
     if (pending.data.expiresAt <= this.now()) return refuse('expired_state');
+    if (await kv.get(ticketDoneKey(pending.data.ticket))) return refuse('used_state');
     // The atomic claim makes the state single-use even when two callbacks race.
     if (!(await kv.setIfAbsent(usedKey(state), '1', RECORD_KEEP_MS))) return refuse('used_state');
     await kv.delete(pendingKey(state));
-
-    const { verifier, expiresAt: _expiresAt, ...request } = pending.data;
+    const found = await this.#ticket(pending.data.ticket);
+    if (!found) return refuse('expired_state');
+    const { request } = found;
+    // Declining spends this state only: the card's link can be opened again.
     if (code === undefined) return refuse('denied', { request, detail: q.data.error });
 
-    const exchanged = await this.o.http.token({ grant_type: 'authorization_code', code, redirect_uri: this.o.redirectUri, code_verifier: verifier });
+    const exchanged = await this.o.http.token({ grant_type: 'authorization_code', code, redirect_uri: this.o.redirectUri, code_verifier: pending.data.verifier });
     if (!exchanged.ok) return refuse('exchange_failed', { request, detail: `${exchanged.code ?? ''} ${exchanged.description}`.trim() });
 
     let user: UserIdentity;
@@ -208,8 +265,17 @@ export class SignIn {
     }
     // Someone else opening the link would otherwise sign the asker in as themselves; their tokens are dropped.
     if (user.open_id !== request.openId) return refuse('wrong_user', { request, detail: `consented as ${user.open_id}` });
+    // One completion per card link, however many browsers started it: the command it resumes runs once.
+    if (!(await kv.setIfAbsent(ticketDoneKey(pending.data.ticket), '1', RECORD_KEEP_MS))) return refuse('used_state');
+    await kv.delete(ticketKey(pending.data.ticket));
 
     await this.o.tokens.save(user, exchanged.grant);
     return { ok: true, request, user };
+  }
+
+  async #ticket(ticket: string): Promise<z.infer<typeof ticketSchema> | undefined> {
+    const raw = await this.o.kv.get(ticketKey(ticket));
+    const parsed = raw === undefined ? undefined : ticketSchema.safeParse(this.o.sealer.open(raw, ticketKey(ticket)));
+    return parsed?.success ? parsed.data : undefined;
   }
 }

@@ -48,6 +48,9 @@ const messageEventSchema = z.looseObject({ message: z.looseObject({ message_id: 
 const cardEventSchema = z.looseObject({ token: z.string().optional() });
 
 export const CARD_CALLBACK_TYPE = 'card.action.trigger';
+/** Event types the bot enqueues for itself; a transport refuses them, so no push can pose as one. */
+export const INTERNAL_EVENT_PREFIX = 'ops_bot.';
+export const isInternalEvent = (type: string): boolean => type.startsWith(INTERNAL_EVENT_PREFIX);
 const MESSAGE_RECEIVE_TYPE = 'im.message.receive_v1';
 
 type Normalised = Omit<Delivery, 'receivedAt'>;

@@ -8,7 +8,7 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { larkSdk } from '../feishu/sdk.js';
 import type { Logger } from '../log.js';
-import { readEnvelope } from '../protocol/envelope.js';
+import { isInternalEvent, readEnvelope } from '../protocol/envelope.js';
 import type { Intake } from './intake.js';
 
 export interface LongConnectionOptions {
@@ -62,9 +62,11 @@ export function openLongConnection(o: LongConnectionOptions): Promise<LongConnec
       invoke: async (envelope: unknown): Promise<Record<string, unknown> | undefined> => {
         if (!o.accepting()) throw new Error('shutting down: Feishu will re-push');
         const read = readEnvelope(envelope);
-        if (!read.ok || read.envelope.shape === 'challenge') {
+        const internal = read.ok && read.envelope.shape !== 'challenge' && isInternalEvent(read.envelope.delivery.type);
+        if (!read.ok || read.envelope.shape === 'challenge' || internal) {
           // Acked 200 all the same: a frame we cannot read would be re-pushed unchanged, forever.
-          log.warn({ problem: read.ok ? 'url_verification over the long connection' : read.problem }, 'long-connection frame dropped');
+          const problem = !read.ok ? read.problem : internal ? 'not a Feishu event type' : 'url_verification over the long connection';
+          log.warn({ problem }, 'long-connection frame dropped');
           return undefined;
         }
         const d = { ...read.envelope.delivery, receivedAt: now() };

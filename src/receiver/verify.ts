@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Delivery } from '../delivery.js';
 import { decrypt, sameDigest, signEvent, signLegacyCard } from '../protocol/crypto.js';
-import { readEnvelope } from '../protocol/envelope.js';
+import { isInternalEvent, readEnvelope } from '../protocol/envelope.js';
 
 export type RejectReason =
   | 'body_too_large'
@@ -216,6 +216,7 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
     case 'event': {
       // Feishu signs pushes only for an app with an Encrypt Key; the token alone rides in plaintext and proves nothing.
       if (secrets.encryptKey === undefined) return UNPROVEN;
+      if (isInternalEvent(env.delivery.type)) return reject(400, 'bad_envelope', `${env.delivery.type} is not a Feishu event type`);
       const bad = (authenticated ? undefined : sha256()) ?? checkToken(secrets, env.token);
       return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
     }

@@ -19,6 +19,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { control } from './emulator.js';
 
 export const REDIRECT_URI = 'http://127.0.0.1:1/oauth/callback';
+export const START_URI = 'http://127.0.0.1:1/oauth/start';
 
 export interface AuthRig {
   dir: string;
@@ -47,7 +48,7 @@ export async function authRig(emu: Emulator): Promise<AuthRig> {
   const key = randomBytes(32);
   const http = feishuOAuthHttp({ domain: emu.url, appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, client: () => sdkClient(emu) });
   const vault = new TokenVault({ kv: store, key, http, now });
-  const signIn = new SignIn({ kv: store, http, tokens: vault, sealer: new Sealer(key), domain: emu.url, appId: emu.state.app.appId, redirectUri: REDIRECT_URI, now });
+  const signIn = new SignIn({ kv: store, http, tokens: vault, sealer: new Sealer(key), domain: emu.url, appId: emu.state.app.appId, redirectUri: REDIRECT_URI, startUri: START_URI, now });
   const rig = { dir, store, http, vault, signIn, key, clock };
   open.push(rig);
   return rig;
@@ -64,6 +65,38 @@ export async function consent(url: string, user: string, deny = false): Promise<
   const target = new URL(location);
   if (target.origin + target.pathname !== REDIRECT_URI) throw new Error(`redirected to ${location}`);
   return Object.fromEntries(target.searchParams);
+}
+
+/** What one browser holds after opening a card's sign-in link and consenting: the callback query and its cookies. */
+export interface Consented {
+  query: Record<string, string>;
+  cookies: Record<string, string>;
+}
+
+/** Opens the card's link (`start`'s url) in a fresh browser and consents as `user`. */
+export async function consentFrom(signIn: SignIn, startUrl: string, user: string, deny = false): Promise<Consented> {
+  const begun = await signIn.begin(new URL(startUrl).searchParams.get('t'));
+  if (!begun.ok) throw new Error(`the start link was refused: ${begun.kind}`);
+  return { query: await consent(begun.authorizeUrl, user, deny), cookies: { [begun.cookie.name]: begun.cookie.value } };
+}
+
+/**
+ * A browser over HTTP against a running bot: opens the card's link on the bot (keeping the cookie it sets), lets
+ * the emulator's authorize page consent as `openId`, and follows the redirect back to the bot's callback.
+ */
+export async function browserSignIn(startUrl: string, openId: string, o: { deny?: boolean; cookies?: boolean } = {}): Promise<{ status: number; page: string; callback: string }> {
+  const start = await fetch(startUrl, { redirect: 'manual' });
+  const authorize = start.headers.get('location');
+  if (start.status !== 302 || !authorize) throw new Error(`the start link answered ${start.status}: ${await start.text()}`);
+  const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const page = new URL(authorize);
+  page.searchParams.set('emulator_user', openId);
+  if (o.deny) page.searchParams.set('emulator_deny', '1');
+  const consented = await fetch(page, { redirect: 'manual' });
+  const callback = consented.headers.get('location');
+  if (consented.status !== 302 || !callback) throw new Error(`authorize answered ${consented.status}`);
+  const res = await fetch(callback, o.cookies === false ? {} : { headers: { cookie } });
+  return { status: res.status, page: await res.text(), callback };
 }
 
 /** Token endpoint calls of one grant type, from the emulator's call log (/_emulator/calls). */

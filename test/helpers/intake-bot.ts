@@ -2,7 +2,7 @@
  * The real bot in its own process, for crash tests: `node --import tsx test/helpers/intake-bot.ts <dataDir> [--ack-only]`,
  * configured by the FEISHU_* variables (the emulator's app and the sandbox's secrets). `--ack-only` stops the inbox
  * workers once listening, so whatever it acknowledges is persisted and never processed: the window a SIGKILL between
- * the ack and the work hits. Prints its URL.
+ * the ack and the work hits. Listens on BOT_PORT (default: a free port) and prints its URL.
  */
 import { createBot } from '../../src/bot.js';
 import { parseConfig } from '../../src/config.js';
@@ -13,6 +13,7 @@ const config = parseConfig({}, { ...process.env, LOG_LEVEL: 'silent' });
 const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
 if (!appId || !appSecret || !domain) throw new Error('set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_DOMAIN (the emulator)');
 const bot = await createBot({ config, appId, appSecret, domain, dataDir });
-const url = await bot.listen(0);
+// BOT_PORT: a successor takes its predecessor's port, so links it handed out (sign-in) still reach it.
+const url = await bot.listen(Number(process.env.BOT_PORT ?? 0));
 if (mode === '--ack-only') await bot.server.inbox.stop({ drainMs: 0 });
 process.stdout.write(`${url}\n`);
