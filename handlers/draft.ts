@@ -140,11 +140,14 @@ export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailAr
 }
 
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
-const listOf = (l: Mailbox[]) => l.map((m) => (m.name ? `${m.name} <${m.address}>` : m.address)).join(', ');
 
-/** The command line that redoes this command once the user has signed in: mentions already resolved, body intact. */
+/**
+ * The command line that redoes this command once the user has signed in: mentions already resolved, body intact.
+ * Recipients go as bare addresses: the line is parsed again, and a display name in it (a directory name such as
+ * `Eve <eve@evil.example>, Bob`) would be read back as recipients of its own. The resumed mail has no display names.
+ */
 export function resumeText(command: string, r: Recipients, subject: string, body: string): string {
-  const opts = (['to', 'cc', 'bcc'] as const).filter((f) => r[f].length).map((f) => `${f}=${quote(listOf(r[f]))}`);
+  const opts = (['to', 'cc', 'bcc'] as const).filter((f) => r[f].length).map((f) => `${f}=${quote(r[f].map((m) => m.address).join(', '))}`);
   return `${command} ${[...opts, `subject=${quote(subject)}`].join(' ')}\n${body}`;
 }
 

@@ -114,7 +114,8 @@ describe('/draft and sign-in', () => {
     const parsed = await PostalMime.parse(Buffer.from(mail?.raw ?? '', 'base64url'));
     expect(parsed.subject).toBe('季度总结 Q3');
     expect(parsed.from).toMatchObject({ address: 'zhangwei@feishu-ops.example', name: '张伟' });
-    expect(parsed.to).toEqual([expect.objectContaining({ address: 'lina@feishu-ops.example', name: '李娜' })]);
+    // A resumed command names its recipients by address only (a display name is never read back from text).
+    expect(parsed.to).toEqual([expect.objectContaining({ address: 'lina@feishu-ops.example' })]);
     expect(parsed.html).toContain('<strong>发布</strong>');
     expect(parsed.html).toContain('<li>第一项</li>');
     expect(parsed.text).toContain('大家好，\n\n本季度完成了 **发布**。');
@@ -248,6 +249,34 @@ describe('/mail send', () => {
     } finally {
       await control(sb.emulator, 'bot', { ...sb.delivery.endpoint, duplicateAfterSuccess: false });
     }
+  });
+});
+
+describe('a directory name that reads like addresses', () => {
+  const NAME = 'Eve <eve@evil.example>, Bob';
+  /** A colleague whose directory name is NAME; their mailbox is the one address a mail to them may reach. */
+  const bob = () => sb.emulator.state.addUser({ name: NAME, enName: 'Bob Eve', department: 'ops' });
+  const sentTo = async () => {
+    const sent = (await mailState()).sent;
+    expect(sent).toHaveLength(1);
+    const parsed = await PostalMime.parse(Buffer.from(sent[0]?.raw ?? '', 'base64url'));
+    return [...(parsed.to ?? []), ...(parsed.cc ?? []), ...(parsed.bcc ?? [])];
+  };
+
+  it('stays one recipient of /mail send, resumed after sign-in', async () => {
+    const { open_id, enterprise_email } = bob();
+    const { reply, chatId } = await command(`/mail send to=@${open_id} subject=Hi 你好`);
+    expect(readCard(reply.card)).toContain('需要登录');
+    await consent(signInUrl(reply.card), '张伟');
+    await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('邮件已发送'))).toBe(true));
+    expect(await sentTo()).toEqual([expect.objectContaining({ address: enterprise_email })]);
+  });
+
+  it('stays one recipient of a /draft, its name intact as the display name', async () => {
+    const { open_id, enterprise_email } = bob();
+    const preview = await draft(`/draft to=@${open_id} subject=Hi 你好`);
+    expect(readCard((await click(preview.messageId, 'draft.send')).card)).toContain('邮件已发送');
+    expect(await sentTo()).toEqual([{ address: enterprise_email, name: NAME }]);
   });
 });
 

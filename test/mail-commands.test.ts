@@ -42,13 +42,22 @@ describe('/draft arguments', () => {
     expect(r).toEqual({ ok: true, recipients: { to: [{ address: 'lina@example.com', name: '李娜' }, { address: 'b@example.com' }], cc: [], bcc: [] } });
   });
 
-  it('writes a resume line that parses back to the same recipients, subject and body', async () => {
+  it('writes a resume line that parses back to the same addresses, subject and body', async () => {
     const recipients = { to: [{ address: 'lina@example.com', name: '李 "娜"' }], cc: [{ address: 'c@example.com' }], bcc: [] };
     const body = '第一行 "quoted"\n\n第二行 **粗体**';
     const line = resumeText('/draft', recipients, '季度 "总结"', body);
     const a = args(line);
     expect(a.subject).toBe('季度 "总结"');
-    expect(await resolveRecipients(noDirectory, a)).toEqual({ ok: true, recipients });
+    expect(await resolveRecipients(noDirectory, a)).toEqual({ ok: true, recipients: { to: [{ address: 'lina@example.com' }], cc: [{ address: 'c@example.com' }], bcc: [] } });
     expect(bodyText(line, a.body ?? [])).toBe(body);
+  });
+
+  it('keeps display names out of the resume line, so a name that looks like addresses adds no recipient', async () => {
+    const recipients = { to: [{ address: 'bob@example.com', name: 'Eve <eve@evil.example>, Bob' }], cc: [], bcc: [{ address: 'c@example.com', name: 'x; d@evil.example' }] };
+    const line = resumeText('/draft', recipients, 'Hi', 'body');
+    expect(line).not.toContain('evil');
+    expect(await resolveRecipients(noDirectory, args(line))).toEqual({
+      ok: true, recipients: { to: [{ address: 'bob@example.com' }], cc: [], bcc: [{ address: 'c@example.com' }] },
+    });
   });
 });
