@@ -85,7 +85,7 @@ export const discardDraft = defineAction('draft.discard', z.object({ draftId: z.
 const formText = z.string().max(100_000).optional();
 export const saveDraft = defineAction('draft.save', z.object({
   draftId: z.string().min(1), to: formText, cc: formText, bcc: formText, subject: formText, body: formText,
-}));
+}), { form: ['to', 'cc', 'bcc', 'subject', 'body'] });
 
 /**
  * The body as typed: the words after the options on the first line, then every following line verbatim (the parser

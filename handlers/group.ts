@@ -4,7 +4,7 @@
  * "Add members" (a person picker; submitting it runs what /group add runs) and "Create a mailgroup for this chat"
  * (address <slug of the name>@<the clicker's mail domain>, name and sender policy pre-filled; created on submit).
  * The buttons obey the rules of /group add and /mailgroup create. Adding members needs the chat's owner or a manager
- * (as Feishu says, not our records) or an admin.
+ * (as Feishu says, not our records) or an admin; a mail group of the chat needs one of those or a member of it.
  * The chat uuid is derived from the command's message, so a redelivered or resumed command gets the same chat.
  */
 import { z } from 'zod';
@@ -12,9 +12,9 @@ import { errorCard, formCard, successCard, type Bilingual, type Card } from '../
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import type { CommandContext } from '../src/context.js';
+import type { ActionContext, ActionResult, CommandContext } from '../src/context.js';
 import { FeishuError } from '../src/feishu/errors.js';
-import type { ChatMembersResult } from '../src/feishu/ports.js';
+import type { ChatInfo, ChatMembersResult } from '../src/feishu/ports.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import { explainRefusal } from '../src/middleware/authorize.js';
 import { keyspace } from '../src/store/keyspace.js';
@@ -210,6 +210,10 @@ function membersAddedCard(chatId: string, o: AddOutcome): Card {
 
 type Manage = { ok: true; members: Set<string> } | { ok: false; card: Card };
 
+/** The chat's owner or a manager, as Feishu reports them (not our records), or one of the bot's admins. */
+const manages = (ctx: Ctx, info: ChatInfo): boolean =>
+  info.ownerId === ctx.sender.openId || info.managerIds.includes(ctx.sender.openId) || ctx.config.app.admins.includes(ctx.sender.openId);
+
 /**
  * Whether the sender may add people to the chat: its owner or a manager as Feishu reports them, or an admin. Also
  * returns who is in the chat already. A chat the bot is not in (232011) or that does not exist is a failure card.
@@ -217,9 +221,7 @@ type Manage = { ok: true; members: Set<string> } | { ok: false; card: Card };
 async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Manage> {
   try {
     const info = await ctx.gateway.chats.get(chatId);
-    const me = ctx.sender.openId;
-    const allowed = info.ownerId === me || info.managerIds.includes(me) || ctx.config.app.admins.includes(me);
-    if (!allowed) {
+    if (!manages(ctx, info)) {
       const owner = info.ownerId ? await displayName(ctx.gateway.directory, info.ownerId) : undefined;
       const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, `/group add`, ['admins']);
       return {
@@ -240,6 +242,23 @@ async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Ma
   } catch (err) {
     return { ok: false, card: failureCard(title, err, `/group add ${chatId} @成员`) };
   }
+}
+
+/**
+ * Whether the clicker may make a mail group of the chat, whose name and members the form shows: a member, the owner
+ * or a manager as Feishu says (the button's chat id proves nothing about the clicker), or an admin. Undefined when
+ * allowed, else the error toast; a refusal changes nothing.
+ */
+async function mayUseChat(ctx: ActionContext, chatId: string): Promise<ActionResult | undefined> {
+  try {
+    const info = await ctx.gateway.chats.get(chatId);
+    if (manages(ctx, info) || (await ctx.gateway.chats.members(chatId)).some((m) => m.openId === ctx.sender.openId)) return undefined;
+  } catch (err) {
+    if (!(err instanceof FeishuError)) throw err;
+    return { toast: { type: 'error', text: err.explain().problem } };
+  }
+  await ctx.audit('mail.mailgroup.create', chatId, 'refused', 'not in the chat');
+  return { toast: { type: 'error', text: { zh: '只有这个群的成员、群主或群管理员可以为它创建邮件组', en: 'Only the members, owner or managers of this chat may make its mail group' } } };
 }
 
 /** What /group add and the picker's submit share: ownership, who is in already, the add, the honest card. */
@@ -310,6 +329,8 @@ export function registerGroup(app: App): void {
   }, { progress: { zh: '正在添加成员', en: 'Adding the members' } });
 
   app.action(chatMailgroupAction, async (ctx, { chatId }) => {
+    const refused = await mayUseChat(ctx, chatId);
+    if (refused) return refused;
     const chat = await chats.get(ctx.store, chatId);
     const mailbox = await ownMailbox(ctx);
     if (!chat || !mailbox) {
@@ -338,6 +359,9 @@ export function registerGroup(app: App): void {
   });
 
   app.action(chatMailgroupSubmit, async (ctx, { chatId, email, name, who }) => {
+    // Checked again: the form may be submitted by someone other than who opened it, or after they left the chat.
+    const refused = await mayUseChat(ctx, chatId);
+    if (refused) return refused;
     const chat = await chats.get(ctx.store, chatId);
     if (!chat) {
       return { toast: { type: 'error', text: { zh: '这个群的记录已过期，请用 /mailgroup create 创建', en: 'This chat\'s record expired: use /mailgroup create' } } };

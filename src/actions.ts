@@ -30,6 +30,8 @@ export interface ActionRef<S extends z.ZodObject = z.ZodObject, F extends string
   readonly schema: S;
   /** The command whose rule this action obeys, or undefined for its own rule. */
   readonly follows: string | undefined;
+  /** The fields its form fills in: the only ones read from `form_value`; the rest come from the button alone. */
+  readonly form: readonly F[];
   button(args: ButtonArgs<S, F>, look: ButtonLook): CardButton;
 }
 
@@ -37,7 +39,8 @@ const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 
 /**
  * `form`: fields the submit button of a form leaves to the form (they arrive as `form_value`); the button carries
- * the rest, and the whole schema is checked when the click arrives.
+ * the rest, and the whole schema is checked when the click arrives. A submit is read only for these fields: the
+ * user types the form's values, so they never override what the button was bound to.
  */
 export function defineAction<S extends z.ZodObject, F extends string & keyof S['shape'] = never>(
   name: string, schema: S, opts: { follows?: string; form?: readonly F[] } = {},
@@ -48,6 +51,7 @@ export function defineAction<S extends z.ZodObject, F extends string & keyof S['
     name,
     schema,
     follows: opts.follows,
+    form: opts.form ?? [],
     button(args, look) {
       const own = opts.form?.length ? schema.omit(Object.fromEntries(opts.form.map((k) => [k, true])) as never) : schema;
       const checked = own.safeParse(args);

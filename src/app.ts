@@ -90,6 +90,8 @@ type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'mes
 
 interface ActionEntry {
   schema: z.ZodObject;
+  /** The fields its form fills in (ActionRef.form). */
+  form: readonly string[];
   /** What authorization checks: the followed command, or the action itself. */
   target: Target;
   handler: ActionHandler<unknown>;
@@ -108,6 +110,25 @@ const HINT: Card = successCard({
   title: { zh: '发送命令来使用我', en: 'Send me a command' },
   summary: { zh: '我只读懂以 / 开头的文字命令。发送 /help 查看我能做什么。', en: 'I read text commands starting with /. Send /help to see what I can do.' },
 });
+
+const UNEXPECTED_FIELDS: Bilingual = {
+  zh: '提交的内容含有这张表单没有的字段，未处理',
+  en: 'The submit carried fields this form does not have; nothing was done',
+};
+
+/**
+ * A click's args: the form's own fields from `form_value`, everything else from the button's bound value, so a typed
+ * (or hand-made) submit cannot change what the button was made for. A field the form does not have can only come
+ * from a hand-made submit (our forms hold exactly the declared fields), so it refuses the click rather than being
+ * dropped quietly.
+ */
+function actionInput(
+  form: readonly string[], bound: Record<string, unknown>, submitted: Record<string, unknown>,
+): { input: Record<string, unknown> } | { unexpected: string[] } {
+  const unexpected = Object.keys(submitted).filter((k) => !form.includes(k));
+  if (unexpected.length) return { unexpected };
+  return { input: { ...Object.fromEntries(Object.entries(bound).filter(([k]) => !form.includes(k))), ...submitted } };
+}
 
 export class App implements DeliveryHandler {
   readonly #opts: AppOptions;
@@ -147,11 +168,14 @@ export class App implements DeliveryHandler {
     return this;
   }
 
-  /** The ref's buttons carry `{ action: name, ...args }`; args (+ form values) are validated by its schema. */
+  /**
+   * The ref's buttons carry `{ action: name, ...args }`; args (+ the values of the ref's form fields) are validated
+   * by its schema.
+   */
   action<S extends z.ZodObject, F extends string>(ref: ActionRef<S, F>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S, F> {
     if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
     const target: Target = ref.follows ? { kind: 'command', key: ref.follows } : { kind: 'action', key: ref.name };
-    this.#actions.set(ref.name, { schema: ref.schema, target, handler: handler as ActionHandler<unknown>, ...opts });
+    this.#actions.set(ref.name, { schema: ref.schema, form: ref.form, target, handler: handler as ActionHandler<unknown>, ...opts });
     return ref;
   }
 
@@ -319,7 +343,14 @@ export class App implements DeliveryHandler {
           ctx.result = { toast: { type: 'error', text: { zh: '无法确认点击的人', en: 'Could not tell who clicked' } } };
           return;
         }
-        const input = { ...values, ...cb.action.form_value };
+        const read = actionInput(entry.form, values, cb.action.form_value ?? {});
+        if ('unexpected' in read) {
+          ctx.outcome = 'invalid';
+          ctx.logger.warn({ fields: read.unexpected.slice(0, 20) }, 'form submit with fields its form does not have; refused');
+          ctx.result = { toast: { type: 'error', text: UNEXPECTED_FIELDS } };
+          return;
+        }
+        const { input } = read;
         const args = entry.schema.safeParse(input);
         if (!args.success) {
           ctx.outcome = 'invalid';

@@ -406,7 +406,7 @@ function deferred() {
 }
 
 const sendArgs = z.object({ draftId: z.string().min(1), note: z.string().optional() });
-const sendDraft = defineAction('draft.send', sendArgs);
+const sendDraft = defineAction('draft.send', sendArgs, { form: ['note'] });
 
 function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>, opts?: ActionOptions) {
   app.action(sendDraft, handler, opts);
@@ -426,6 +426,19 @@ describe('app: card actions', () => {
     expect(answer.response.toast).toEqual({ type: 'success', content: '已发送', i18n: { zh_cn: '已发送', en_us: 'Sent' } });
     expect(answer.response.card?.type).toBe('raw');
     expect(JSON.stringify(answer.response.card?.data)).toContain('已发送');
+  });
+
+  it('refuses a submit carrying a field its form does not have, so a typed value never replaces a bound one', async () => {
+    const seen: unknown[] = [];
+    const app = withSend(makeApp(), async (_ctx, args) => void seen.push(args));
+    const forged = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_1' }, { formValue: { draftId: 'd_other', note: 'x' } }));
+    expect(seen).toEqual([]);
+    expect(forged.response.card).toBeUndefined();
+    expect(forged.response.toast?.type).toBe('error');
+    expect(forged.response.toast?.i18n?.en_us).toContain('fields this form does not have');
+    // A field of the form is read from the submit only: the button cannot pre-set it either.
+    await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_1', note: 'bound' }));
+    expect(seen).toEqual([{ draftId: 'd_1' }]);
   });
 
   it('reads the legacy callback form too', async () => {

@@ -246,6 +246,35 @@ describe('/mail send', () => {
   });
 });
 
+describe('a directory name that reads like addresses', () => {
+  const NAME = 'Eve <eve@evil.example>, Bob';
+  /** A colleague whose directory name is NAME; their mailbox is the one address a mail to them may reach. */
+  const bob = () => sb.emulator.state.addUser({ name: NAME, enName: 'Bob Eve', department: 'ops' });
+  const sentTo = async () => {
+    const sent = (await mailState()).sent;
+    expect(sent).toHaveLength(1);
+    const parsed = await PostalMime.parse(Buffer.from(sent[0]?.raw ?? '', 'base64url'));
+    return [...(parsed.to ?? []), ...(parsed.cc ?? []), ...(parsed.bcc ?? [])];
+  };
+
+  it('stays one recipient of /mail send, resumed after sign-in', async () => {
+    const { open_id, enterprise_email } = bob();
+    const { reply, chatId } = await command(`/mail send to=@${open_id} subject=Hi 你好`);
+    expect(readCard(reply.card)).toContain('需要登录');
+    await consent(signInUrl(reply.card), '张伟');
+    await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('邮件已发送'))).toBe(true));
+    // The resumed command runs from its recorded arguments: the name stays the display name, quoted by the MIME library.
+    expect(await sentTo()).toEqual([{ address: enterprise_email, name: NAME }]);
+  });
+
+  it('stays one recipient of a /draft, its name intact as the display name', async () => {
+    const { open_id, enterprise_email } = bob();
+    const preview = await draft(`/draft to=@${open_id} subject=Hi 你好`);
+    expect(readCard((await click(preview.messageId, 'draft.send')).card)).toContain('邮件已发送');
+    expect(await sentTo()).toEqual([{ address: enterprise_email, name: NAME }]);
+  });
+});
+
 describe('each mail error code of the two send pages gets its explanatory card', () => {
   const codes = (page: 'mail-message-send' | 'mail-draft-send') => DOC_CODES.filter((c) => c.page === page).map((c) => c.code);
   const MAILBOXES = '/open-apis/mail/v1/user_mailboxes/';

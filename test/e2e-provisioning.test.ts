@@ -157,6 +157,55 @@ describe('the buttons of the /group create card', () => {
   });
 });
 
+describe('who may make a mail group of a chat from its buttons', () => {
+  const botCardCount = (chatId: string) => [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app').length;
+  const toastOf = (r: { response?: Record<string, unknown> }) => r.response?.toast as { type?: string; i18n?: { en_us?: string } } | undefined;
+
+  it('refuses someone outside the chat with an error toast, before the form and again on its submit, and changes nothing', async () => {
+    const reply = await command('/group create 私密群 @李娜');
+    const before = structuredClone(reply.card);
+    const posted = botCardCount(reply.chatId);
+    const open = await sb.delivery.click({ messageId: reply.messageId, by: '刘洋', action: 'group.mailgroup' });
+    expect(toastOf(open)?.type).toBe('error');
+    expect(toastOf(open)?.i18n?.en_us).toContain('Only the members, owner or managers of this chat');
+    expect(open.response?.card).toBeUndefined();
+    expect(sb.emulator.state.messages.get(reply.messageId)?.card).toEqual(before);
+    expect(botCardCount(reply.chatId)).toBe(posted);
+
+    // The owner opens the form; someone outside the chat submits it.
+    const form = await mailgroupForm(reply);
+    const formBefore = structuredClone(form.card);
+    const submit = await sb.delivery.click({
+      messageId: form.messageId, by: '刘洋', action: 'group.mailgroup-submit', formValue: { email: `leak@${DOMAIN}`, name: 'Leak', who: 'members' },
+    });
+    expect(toastOf(submit)?.type).toBe('error');
+    expect(toastOf(submit)?.i18n?.en_us).toContain('Only the members, owner or managers of this chat');
+    expect(sb.emulator.state.messages.get(form.messageId)?.card).toEqual(formBefore);
+    expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
+  });
+
+  it('lets a member who neither owns nor manages the chat open the form', async () => {
+    const reply = await command('/group create 成员群 @李娜');
+    const open = await sb.delivery.click({ messageId: reply.messageId, by: '李娜', action: 'group.mailgroup' });
+    expect(toastOf(open)?.type).toBe('info');
+    expect(JSON.stringify(newestCard(reply.chatId).card)).toContain('group.mailgroup-submit');
+  });
+
+  it('refuses a hand-made submit of one\'s own chat\'s form that adds another chat\'s id, and creates nothing', async () => {
+    await command('/group create 受害群 @李娜');
+    const [victim] = groupChats(sb.emulator);
+    const own = await command('/group create 刘洋的群', '刘洋');
+    const form = await mailgroupForm(own, '刘洋');
+    const submit = await sb.delivery.click({
+      messageId: form.messageId, by: '刘洋', action: 'group.mailgroup-submit',
+      formValue: { chatId: victim!.chatId, email: `victim@${DOMAIN}`, name: 'Victim', who: 'anyone' },
+    });
+    expect(toastOf(submit)?.type).toBe('error');
+    expect(toastOf(submit)?.i18n?.en_us).toContain('fields this form does not have');
+    expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
+  });
+});
+
 describe('clicks racing each other', () => {
   it('lets one of two simultaneous mailgroup form submits act; the other hears it is under way', async () => {
     const reply = await command('/group create 并发群 @李娜');

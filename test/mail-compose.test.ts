@@ -49,6 +49,19 @@ describe('composing a mail', () => {
     expect(parsed.text?.trim()).toBe(base.body);
   });
 
+  it('keeps a display name that reads like addresses one quoted name: no recipient comes from a name', async () => {
+    const mail = await composed({
+      ...base,
+      from: { address: 'zhangwei@feishu-ops.example', name: 'Mallory <m@evil.example>' },
+      to: [{ address: 'bob@feishu-ops.example', name: 'Eve <eve@evil.example>, Bob' }],
+      cc: [{ address: 'lina@feishu-ops.example', name: '"李娜" <x@evil.example>; y@evil.example' }],
+    });
+    const parsed = await PostalMime.parse(Buffer.from(mail.raw, 'base64url'));
+    expect(parsed.from).toEqual({ address: 'zhangwei@feishu-ops.example', name: 'Mallory <m@evil.example>' });
+    expect(parsed.to).toEqual([{ address: 'bob@feishu-ops.example', name: 'Eve <eve@evil.example>, Bob' }]);
+    expect(parsed.cc).toEqual([{ address: 'lina@feishu-ops.example', name: '"李娜" <x@evil.example>; y@evil.example' }]);
+  });
+
   it('derives the same Message-ID from the same seed, and different ones otherwise', async () => {
     const a = await composed(base, { messageIdSeed: 'evt-1' });
     const b = await composed(base, { messageIdSeed: 'evt-1' });

@@ -132,6 +132,8 @@ export async function composeMail(input: ComposeRequest, o: ComposeOptions = {})
   const problems = checkCompose(input, limits);
   if (problems.length) return { ok: false, problems };
   const req = composeRequestSchema.parse(input);
+  // Objects, never "Name <address>" strings: the composer then quotes each name, so a name (a directory name may
+  // read `Eve <eve@evil.example>, Bob`) stays a name and never becomes a recipient.
   const list = (l: Mailbox[]) => l.map((m) => ({ address: m.address, name: m.name ?? '' }));
   const messageId = messageIdFor(req.from.address, o.messageIdSeed);
   const { markdown, MailComposer } = await mailToolkit();
