@@ -97,7 +97,7 @@ const progressShown = keyspace('progress', z.object({ at: z.number() }), 24 * 3_
  * Answers a command with the card `work` makes. Work that outlasts STILL_WORKING_AFTER_MS first shows a "still
  * working" card and then patches it with the result, so the user is never left guessing (and never re-sends a
  * create that is merely slow). The progress card has its own uuid, so a rerun (after a crash, or a failure the
- * inbox retries) finds the same card and replaces it; if `work` throws, the card keeps saying "working" until then.
+ * inbox retries) finds the same card and replaces it; a failure that is not retried replaces it too.
  */
 export async function answerInTime(ctx: CommandContext, title: Bilingual, work: () => Promise<Card>): Promise<void> {
   const { messageId } = ctx;
@@ -116,7 +116,9 @@ export async function answerInTime(ctx: CommandContext, title: Bilingual, work: 
   await progressShown.set(ctx.store, uuid, { at: ctx.now() });
   const progress = progressCard({ title, steps: [{ label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' }, state: 'running' }] });
   const shown = await ctx.gateway.im.replyCard(messageId, progress, { uuid, ...(ctx.chatId ? { chatId: ctx.chatId } : {}) });
-  await ctx.gateway.im.patchCard(shown.messageId, await running);
+  // A failure is answered on this card too (by the error boundary), so it never stays on "working".
+  ctx.showingProgress(shown.messageId);
+  await ctx.answer(await running);
 }
 
 /** What a run that found the same work under way answers. */

@@ -60,7 +60,7 @@ export interface ResumedCommand {
  * What a run belongs to. `dedupeKey` must identify this run: reply uuids and idempotency keys derive from it, so
  * running again with the same origin does nothing twice, and a different origin acts afresh.
  */
-export type RunOrigin = Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
+export type RunOrigin = Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
 
 export interface ActionOptions {
   /** Title of the progress card shown when the handler outlasts the card budget. */
@@ -84,7 +84,7 @@ export interface AppOptions {
 
 export const DEFAULT_CARD_BUDGET_MS = 2_500;
 
-type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
+type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
 /** What a delivery tells about its context; the app adds the rest. */
 type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed'>>;
 
@@ -564,7 +564,7 @@ export class App implements DeliveryHandler {
       // As if the operator typed it in a p2p chat with the bot: answers go to them privately. The run gets its own
       // dedupe key so its reply uuids cannot collide with this context's.
       await this.run(text, { openId: ctx.sender.openId, ...(ctx.sender.name ? { name: ctx.sender.name } : {}) },
-        { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/menu` });
+        { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/menu`, finalAttempt: ctx.finalAttempt });
     });
   }
 }

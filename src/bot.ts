@@ -259,5 +259,5 @@ async function afterSignIn(ctx: EventContext, e: FeishuEvents[typeof SIGN_IN_COM
   const command = resumedCommand.safeParse(d.sealer.open(e.resume, ctx.eventId));
   if (!command.success) return void ctx.logger.error('the command waiting for this sign-in cannot be read (another TOKEN_ENCRYPTION_KEY?)');
   await d.app.resume(command.data, { openId: e.open_id, name: status.name, ...(e.chat_id ? { chatId: e.chat_id } : {}) },
-    { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/resume` });
+    { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/resume`, finalAttempt: ctx.finalAttempt });
 }

@@ -39,7 +39,7 @@ export type HandlerStore = KvPort & IdempotencyPort & AuditPort;
 
 export interface ContextInit {
   kind: ContextKind;
-  delivery: Pick<Delivery, 'id' | 'type' | 'dedupeKey'>;
+  delivery: Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
   /** Feishu, as narrow ports per API family; tests pass recording ones. */
   gateway: FeishuPorts;
   store: HandlerStore;
@@ -97,11 +97,15 @@ export class Context {
   readonly text: string | undefined;
   /** A card action rerun after a crash: its click was answered long ago, so it may wait for a claim the dead run held. */
   readonly resumed: boolean;
+  /** False while the inbox will run this work again after a retryable failure (see the error boundary). */
+  readonly finalAttempt: boolean;
   /** Card actions: the answer, set by the handler or by middleware that stops it. */
   result: ActionResult | undefined;
   outcome: Outcome = 'ok';
   readonly #now: () => number;
   #posts = 0;
+  /** A "still working" card this work showed: the answer replaces it instead of arriving beside it. */
+  #progress: string | undefined;
 
   constructor(init: ContextInit) {
     this.kind = init.kind;
@@ -117,6 +121,8 @@ export class Context {
     this.senderType = init.senderType;
     this.chatId = init.chatId;
     this.resumed = init.resumed ?? false;
+    // A card action answers its click (or its progress card) with whatever happened: nothing retries it.
+    this.finalAttempt = init.kind === 'action' || (init.delivery.finalAttempt ?? true);
     this.messageId = init.messageId;
     this.chatType = init.chatType;
     this.target = init.target;
@@ -142,10 +148,19 @@ export class Context {
     return this.gateway.im.sendCard(to, card, { uuid: this.#nextUuid() });
   }
 
-  /** A card action's answer becomes its result; anything else is answered by a reply. */
+  /**
+   * A card action's answer becomes its result; anything else replaces the "still working" card it showed, or is
+   * answered by a reply.
+   */
   async answer(card: Card, toast?: Toast): Promise<void> {
     if (this.kind === 'action') this.result = { card, ...(toast ? { toast } : {}) };
+    else if (this.#progress) await this.gateway.im.patchCard(this.#progress, card);
     else await this.reply(card);
+  }
+
+  /** Notes the "still working" card this work posted, so whatever answers it (the result, a failure) replaces it. */
+  showingProgress(messageId: string): void {
+    this.#progress = messageId;
   }
 
   /** Replace the card that was clicked (card actions), at any time, by PATCH; the final answer goes via `result`. */

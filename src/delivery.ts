@@ -19,6 +19,11 @@ export interface Delivery {
   /** The decrypted envelope, as received. */
   payload: Record<string, unknown>;
   receivedAt: number;
+  /**
+   * False while the inbox will run this delivery again if its handler fails with a retryable error; absent (final)
+   * for work nothing retries, such as a card callback answered at once.
+   */
+  finalAttempt?: boolean;
 }
 
 /** The JSON a card callback is answered with (platform.md §2.2). `{}` leaves the card unchanged. */

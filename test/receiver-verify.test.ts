@@ -110,6 +110,11 @@ describe('verifyPush: events', () => {
     expect(verify(eventPush(urlVerification(TOKEN)), {}, plainSecrets).ok).toBe(true);
   });
 
+  it('refuses a signed push posing as one of the bot\'s own records (an internal event type)', () => {
+    const forged = v2Event({ token: TOKEN, eventId: 'e-x', type: 'ops_bot.sign_in.completed', event: { open_id: 'ou_1', outcome: { ok: true } } });
+    expect(rejected(verify(eventPush(forged, { encryptKey: KEY, now: NOW })))).toEqual({ status: 400, reason: 'bad_envelope' });
+  });
+
   it('hands on the delivery without the verification token', () => {
     const r = verify(eventPush(message, { encryptKey: KEY, now: NOW }));
     expect(r.ok && r.kind === 'delivery' && JSON.stringify(r.delivery.payload)).not.toContain(TOKEN);

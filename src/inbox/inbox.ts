@@ -235,7 +235,7 @@ export class Inbox {
     const end = metrics.handlerSeconds.startTimer({ kind: 'event', name: delivery.type });
     let failure: unknown;
     try {
-      await runInSlot(this.slot, () => this.deps.handler.handleEvent(delivery));
+      await runInSlot(this.slot, () => this.deps.handler.handleEvent({ ...delivery, finalAttempt: item.attempts >= this.opts.maxAttempts }));
     } catch (err) {
       failure = err ?? new Error('handler rejected without a reason');
     } finally {

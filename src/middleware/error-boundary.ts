@@ -1,16 +1,42 @@
 /**
  * Any error a handler throws becomes an error card with a short reference id, also logged with the stack, so a user
- * can quote it to an admin. A FeishuError is explained in plain words with its next step. Never rethrows.
+ * can quote it to an admin. A FeishuError is explained in plain words with its next step.
+ *
+ * A retryable failure (Feishu busy, no answer, a 5xx: the outcome may be unknown) of work the inbox will run again is
+ * not a card: it goes back to the inbox, whose rerun uses the same idempotency keys. On the last attempt it becomes an
+ * honest card: what may or may not have happened, and how to check before trying again.
  */
 import { randomBytes } from 'node:crypto';
 import { errorCard, type Bilingual, type Card } from '../../cards/index.js';
 import type { Context } from '../context.js';
-import { FeishuError } from '../feishu/errors.js';
+import { FeishuError, mayHaveBeenPerformed } from '../feishu/errors.js';
 import type { Middleware } from './compose.js';
 
 export const newReference = (): string => randomBytes(4).toString('hex');
 
+/** Retried by the inbox rather than answered: rethrown, so the inbox sees the failure. */
+const goesBackToInbox = (ctx: Context, err: unknown): boolean => err instanceof FeishuError && err.retryable && !ctx.finalAttempt;
+
 function failureCard(err: unknown, reference: string): Card {
+  if (err instanceof FeishuError && err.retryable) {
+    const { problem } = err.explain();
+    return mayHaveBeenPerformed(err)
+      ? errorCard({
+        title: { zh: '结果未知', en: 'Outcome unknown' },
+        problems: [problem, { zh: '飞书多次未确认结果：操作可能已经完成，也可能没有。', en: 'Feishu did not confirm the outcome after several tries: it may or may not have happened.' }],
+        nextStep: {
+          zh: '先在飞书中查看（群列表、邮件组、联系人、已发送邮件）是否已经完成，确认没有再重试，避免重复创建。',
+          en: 'Check in Feishu first (your chats, the mail groups, contacts, sent mail) whether it happened; retry only if it did not, so nothing is made twice.',
+        },
+        code: err.code, reference,
+      })
+      : errorCard({
+        title: { zh: '飞书暂时繁忙', en: 'Feishu is busy' },
+        problems: [problem, { zh: '多次重试后仍未成功，什么也没有改变。', en: 'It still failed after several tries; nothing was changed.' }],
+        nextStep: { zh: '过几分钟再发送一次这条命令。', en: 'Send the command again in a few minutes.' },
+        code: err.code, reference,
+      });
+  }
   const title: Bilingual = { zh: '操作失败', en: 'Something went wrong' };
   if (err instanceof FeishuError) {
     const { problem, nextStep } = err.explain();
@@ -29,6 +55,10 @@ export function errorBoundary(reference: () => string = newReference): Middlewar
     try {
       await next();
     } catch (err) {
+      if (goesBackToInbox(ctx, err)) {
+        ctx.logger.warn({ err }, 'retryable failure: back to the inbox, which runs this again');
+        throw err;
+      }
       const ref = reference();
       ctx.outcome = 'error';
       ctx.logger.error({ err, reference: ref }, 'handler failed');
