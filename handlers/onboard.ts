@@ -17,7 +17,7 @@ import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
-import { FeishuError } from '../src/feishu/errors.js';
+import { needsSignIn } from '../src/feishu/errors.js';
 import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/ports.js';
 import { composeMail } from '../src/mail/compose.js';
 import { permission } from '../src/middleware/authorize.js';
@@ -192,7 +192,8 @@ async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: bo
         }, effectKey(run.id, step.id, 'preview'));
         return { status: 'done', detail: `${from.address} draft ${draftId}`, result: { draftId } };
       } catch (err) {
-        if (!(err instanceof FeishuError) || err.kind !== 'needs_sign_in') throw err;
+        // Before the call (the vault has no usable sign-in) or from Feishu (the authorisation is gone): either way, wait.
+        if (!needsSignIn(err)) throw err;
         const why: Bilingual = {
           zh: `${hire.name} 的欢迎邮件需要在你的邮箱里起草。`, en: `The welcome mail for ${hire.name} is to be drafted in your mailbox.`,
         };

@@ -53,17 +53,34 @@ export async function authRig(emu: Emulator): Promise<AuthRig> {
   return rig;
 }
 
-/** Opens the authorize URL as `user` (open_id) would in a browser; returns the callback query Feishu redirects to. */
-export async function consent(url: string, user: string, deny = false): Promise<Record<string, string>> {
+/** Opens the authorize URL as `user` (open_id) would in a browser; returns where Feishu redirects to. */
+async function authorize(url: string, user: string, deny = false): Promise<URL> {
   const page = new URL(url);
   page.searchParams.set('emulator_user', user);
   if (deny) page.searchParams.set('emulator_deny', '1');
   const res = await fetch(page, { redirect: 'manual' });
   const location = res.headers.get('location');
   if (res.status !== 302 || !location) throw new Error(`authorize answered HTTP ${res.status}: ${await res.text()}`);
-  const target = new URL(location);
-  if (target.origin + target.pathname !== REDIRECT_URI) throw new Error(`redirected to ${location}`);
+  return new URL(location);
+}
+
+/** Consents as `user` (open_id) on the authorize page; returns the callback query Feishu redirects to. */
+export async function consent(url: string, user: string, deny = false): Promise<Record<string, string>> {
+  const target = await authorize(url, user, deny);
+  if (target.origin + target.pathname !== REDIRECT_URI) throw new Error(`redirected to ${target.href}`);
   return Object.fromEntries(target.searchParams);
+}
+
+/** Consents as `user` and follows the redirect to the bot's own callback, as a browser would: the callback's answer. */
+export async function consentAtBot(url: string, user: string): Promise<Response> {
+  return fetch(await authorize(url, user));
+}
+
+/** The sign-in link on a sign-in card. */
+export function signInLink(card: unknown): string {
+  const found = JSON.stringify(card).match(/"default_url":"([^"]+)"/);
+  if (!found?.[1]) throw new Error(`no sign-in link on ${JSON.stringify(card)}`);
+  return found[1];
 }
 
 /** Token endpoint calls of one grant type, from the emulator's call log (/_emulator/calls). */
