@@ -1,13 +1,15 @@
 /**
- * How workflow runs are found again: recent runs (/onboard status, start-up resume) and runs waiting for a person's
- * sign-in come from the Store's sorted indexes, so instances starting runs at once lose none, on SQLite and Redis;
- * runs listed by the JSON list of earlier versions are still found after the upgrade.
+ * The workflow engine on real Stores. How runs are found again: recent runs (/onboard status, start-up resume) and
+ * runs waiting for a person's sign-in come from the Store's sorted indexes, so instances starting runs at once lose
+ * none, on SQLite and Redis; runs listed by the JSON list of earlier versions are still found after the upgrade.
+ * And what a step failing unexpectedly leaves for an admin.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NeedsSignIn } from '../src/auth/vault.js';
 import { parseConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { RedisStore } from '../src/store/redis.js';
@@ -24,7 +26,7 @@ const SENDER = 'ou_sender';
 /** Two stores over the same data: two bot instances. */
 const backends: [string, () => Promise<{ stores: [Store, Store]; cleanup: () => void }>][] = [
   ['sqlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'workflow-indexes-'));
+    const dir = mkdtempSync(join(tmpdir(), 'workflow-engine-'));
     const file = join(dir, 'bot.sqlite');
     return { stores: [new SqliteStore(file), new SqliteStore(file)], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   }],
@@ -115,18 +117,18 @@ describe.each(backends)('workflow indexes on %s', (_name, backend) => {
 
 describe('a step that fails unexpectedly', () => {
   it('is logged with its run and step ids, and shown failed as an internal error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'workflow-indexes-'));
+    const dir = mkdtempSync(join(tmpdir(), 'workflow-engine-'));
     const store = new SqliteStore(join(dir, 'bot.sqlite'));
     try {
       const lines: Record<string, unknown>[] = [];
       const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
       const wf = new Workflows({ store, gateway: {} as FeishuPorts, config, logger });
-      // A kind but no explanation, as the token vault's NeedsSignIn has.
-      wf.define('broken', { execute: async () => { throw Object.assign(new Error('no usable sign-in'), { kind: 'needs_sign_in' }); } });
+      // A kind but no explanation: a step that does not wait for the sign-in it needs.
+      wf.define('broken', { execute: async () => { throw new NeedsSignIn('ou_sender', 'not_signed_in'); } });
       await wf.start({ id: 'run-1', workflow: 'broken', subject: 's', subjectName: 's', trigger: 'test', input: {}, steps });
       const { run } = await wf.drive('run-1');
       expect(run?.steps[0]).toMatchObject({ status: 'failed', reason: { en: 'The bot hit an internal error; ask an admin' } });
-      expect(lines).toEqual([expect.objectContaining({ run: 'run-1', step: 'mail', msg: 'step failed with an unexpected error', err: expect.objectContaining({ message: 'no usable sign-in' }) })]);
+      expect(lines).toEqual([expect.objectContaining({ run: 'run-1', step: 'mail', msg: 'step failed with an unexpected error', err: expect.objectContaining({ message: 'ou_sender needs to sign in (not_signed_in)' }) })]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
