@@ -1,8 +1,11 @@
-import { Elements, envelope, escapeMd, type Card } from './kit.js';
+import { Elements, envelope, type Card } from './kit.js';
 
-/** The welcome card a new hire gets; title and body come from the workflow's templates, already filled in. */
+/**
+ * The welcome card a new hire gets; title and body come from the workflow's templates, already filled in. The title
+ * is plain text; the body is card Markdown, the template's own, with the filled-in values escaped (`escapeMd`).
+ */
 export function hireWelcomeCard(o: { title: string; body: string }): Card {
   const els = new Elements();
-  els.markdown(escapeMd(o.body));
+  els.markdown(o.body);
   return envelope({ zh: o.title, en: o.title }, 'green', els);
 }

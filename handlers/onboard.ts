@@ -10,14 +10,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
-  errorCard, hireWelcomeCard, onboardPlanCard, onboardProgressCard, onboardRunsCard, signInNeededCard, successCard,
+  errorCard, escapeMd, hireWelcomeCard, onboardPlanCard, onboardProgressCard, onboardRunsCard, signInNeededCard, successCard,
   type Bilingual, type Card, type CardButton,
 } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
-import { FeishuError } from '../src/feishu/errors.js';
+import { needsSignIn } from '../src/feishu/errors.js';
 import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/ports.js';
 import { composeMail } from '../src/mail/compose.js';
 import { permission } from '../src/middleware/authorize.js';
@@ -81,8 +81,19 @@ export async function resolveHire(directory: DirectoryPort, app: AppConfig, open
   };
 }
 
-export const fill = (template: string, hire: Hire): string =>
-  template.replace(/\{([a-z_]+)\}/g, (_, f: string) => String((hire as Record<string, unknown>)[f] ?? ''));
+/**
+ * The template with each {field} replaced by the hire's value, made literal by `literal` for the text it goes into
+ * (a directory name such as `[Reset](https://…)` must not become a link); the template's own markup stays markup.
+ * Plain text (a chat name, a subject, a card title) takes the value as it is.
+ */
+export const fill = (template: string, hire: Hire, literal: (value: string) => string = (v) => v): string =>
+  template.replace(/\{([a-z_]+)\}/g, (_, f: string) => literal(String((hire as Record<string, unknown>)[f] ?? '')));
+
+/**
+ * A value made literal in a mail body's Markdown, as composeMail renders it (markdown-it, HTML off, linkify on): one
+ * line, with every character that could start markup, an entity or an auto-linked address or URL backslash-escaped.
+ */
+const mailMarkdownLiteral = (value: string): string => value.replace(/\s+/g, ' ').trim().replace(/[\\`*_~[\]()<>#!&|:@.+=-]/g, '\\$&');
 
 /** Why a step does not apply to this hire (its departments), or undefined when it does. */
 function notFor(step: OnboardingStep, hire: Hire, app: AppConfig): Bilingual | undefined {
@@ -181,7 +192,7 @@ async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: bo
     case 'welcome-draft': {
       const from = await senderMailbox(g.directory, step.sender);
       const subject = fill(step.subject, hire);
-      const body = fill(step.body, hire);
+      const body = fill(step.body, hire, mailMarkdownLiteral);
       const composed = await composeMail({ from, to: [{ address: hire.email, name: hire.name }], subject, body }, { messageIdSeed: `${run.id}|${step.id}` });
       if (!composed.ok) throw new StepProblem({ zh: composed.problems.map((p) => p.zh).join('；'), en: composed.problems.map((p) => p.en).join('; ') });
       try {
@@ -192,7 +203,8 @@ async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: bo
         }, effectKey(run.id, step.id, 'preview'));
         return { status: 'done', detail: `${from.address} draft ${draftId}`, result: { draftId } };
       } catch (err) {
-        if (!(err instanceof FeishuError) || err.kind !== 'needs_sign_in') throw err;
+        // Before the call (the vault has no usable sign-in) or from Feishu (the authorisation is gone): either way, wait.
+        if (!needsSignIn(err)) throw err;
         const why: Bilingual = {
           zh: `${hire.name} 的欢迎邮件需要在你的邮箱里起草。`, en: `The welcome mail for ${hire.name} is to be drafted in your mailbox.`,
         };
@@ -202,7 +214,7 @@ async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: bo
       }
     }
     case 'welcome-card': {
-      const { messageId } = await g.im.sendCard({ openId: hire.openId }, hireWelcomeCard({ title: fill(step.title, hire), body: fill(step.body, hire) }),
+      const { messageId } = await g.im.sendCard({ openId: hire.openId }, hireWelcomeCard({ title: fill(step.title, hire), body: fill(step.body, hire, escapeMd) }),
         { uuid: effectKey(run.id, step.id) });
       return { status: 'done', detail: messageId, result: { messageId } };
     }

@@ -5,8 +5,9 @@
 import { signInCard, type Card } from '../cards/index.js';
 import type { SignInRequest, StartedSignIn } from '../src/auth/oauth.js';
 import type { SessionStatus } from '../src/auth/vault.js';
-import { FeishuError } from '../src/feishu/errors.js';
 import type { Ctx } from './provision.js';
+
+export { needsSignIn } from '../src/feishu/errors.js';
 
 /** The sign-in flow and the vault as handlers see them (src/bot.ts assembles the real ones). */
 export interface MailAuth {
@@ -15,12 +16,6 @@ export interface MailAuth {
   forget(openId: string): Promise<void>;
   /** Minutes a sign-in link stays valid. */
   readonly validMinutes: number;
-}
-
-/** The vault's NeedsSignIn, or a call Feishu refused because the user's authorisation is gone (kind needs_sign_in). */
-export function needsSignIn(err: unknown): boolean {
-  if (err instanceof FeishuError) return err.kind === 'needs_sign_in';
-  return err instanceof Error && (err as { kind?: unknown }).kind === 'needs_sign_in';
 }
 
 const REASONS: Record<string, { zh: string; en: string }> = {

@@ -13,7 +13,7 @@ import { ERROR_TABLE } from '../src/feishu/errors.js';
 import type { Message } from '../src/emulator/state.js';
 import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
-import { browserSignIn } from './helpers/auth.js';
+import { browserSignIn, signInLink } from './helpers/auth.js';
 
 let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
@@ -36,11 +36,7 @@ const mailState = async () => ((await (await fetch(`${sb.emulator.url}/_emulator
 const botCards = (chatId: string): Message[] =>
   [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app' && m.card);
 
-const signInUrl = (card: unknown): string => {
-  const found = JSON.stringify(card).match(/"default_url":"([^"]+)"/);
-  if (!found?.[1]) throw new Error(`no sign-in link on ${readCard(card)}`);
-  return found[1];
-};
+const signInUrl = signInLink;
 
 /** Opens the card's link as `who` in a browser would: the bot's start page, Feishu's consent, the bot's callback. */
 const consent = (url: string, who: string, o: { cookies?: boolean } = {}) => browserSignIn(url, userNamed(sb.emulator, who).open_id, o);

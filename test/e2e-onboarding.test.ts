@@ -3,6 +3,7 @@
  * A new directory user pushed by the emulator is onboarded once; repeats create nothing; a failed step is retried by
  * its button without redoing the rest; a draft waits for its sender to sign in; a dry run changes nothing.
  */
+import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STANDING } from '../src/emulator/seed.js';
 import { announce, effectsOf, onboardingSandbox, settledRun } from './helpers/onboarding.js';
@@ -150,6 +151,34 @@ describe('onboarding a new hire', () => {
     expect(await sb.bot.app.workflows.resumeWaiting(sender.open_id)).toEqual([`onboard:${hire.open_id}`]);
     expect(statuses((await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!)).toEqual(ALL_DONE);
     expect(effectsOf(sb.emulator, hire).drafts).toBe(1);
+  });
+
+  it('keeps the hire\'s directory values literal in the welcome mail\'s HTML and the welcome card, and the templates\' own layout', async () => {
+    const { sb, tokens } = world;
+    await tokens.signIn(userNamed(sb.emulator, '陈静'));
+    // The team chat's description holds four of these values: together within its 100 characters.
+    const mentor = sb.emulator.state.addUser({ name: '[M](https://evil.example/m)', department: 'ops' });
+    const hire = await announce(sb.emulator, {
+      name: '[Reset](https://evil.example/x)', enName: '<b>B</b><a>y</a>', department: 'ops', leader: mentor.name, jobTitle: '**S**',
+    });
+    expect(statuses(await run(hire.open_id))).toEqual(ALL_DONE);
+
+    const { drafts } = (sb.emulator.state.snapshot() as { mail: { drafts: { raw: string; summary: { to: { mail_address: string }[] } }[] } }).mail;
+    const draft = drafts.find((d) => d.summary.to.some((t) => t.mail_address === hire.enterprise_email));
+    const html = (await PostalMime.parse(Buffer.from(draft!.raw, 'base64url'))).html ?? '';
+    expect(html).not.toContain('<a href="https://evil.example/x">');
+    expect(html).not.toMatch(/<a\b|<b>|<strong>/);
+    expect(html).toContain('<p>[Reset](https://evil.example/x)，你好！</p>');
+    expect(html).toContain('担任**S**。你的导师是 [M](https://evil.example/m)。');
+    expect(html).toContain('Hi &lt;b&gt;B&lt;/b&gt;&lt;a&gt;y&lt;/a&gt;, welcome');
+    expect(html.match(/<p>/g)).toHaveLength(3);
+
+    const welcome = [...sb.emulator.state.messages.values()].find((m) => m.chatId === sb.emulator.state.p2pChat(hire.open_id).chatId && m.sender.type === 'app');
+    expect(readCard(welcome?.card)).toContain('欢迎加入 Welcome, [Reset](https://evil.example/x)!');
+    const body = (welcome?.card as { body: { elements: { content: string }[] } }).body.elements[0]!.content;
+    // Markdown with the mentor's name escaped (no link syntax left), keeping the template's line break.
+    expect(body).not.toContain('](https://evil.example');
+    expect(readCard(welcome?.card)).toContain('；[M](https://evil.example/m) 是你的导师。\nYou are in the all-hands chat');
   });
 
   it('limits steps to their departments', async () => {

@@ -184,6 +184,48 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
       });
     });
 
+    describe('sorted indexes', () => {
+      const o = { ttlMs: HOUR, keep: 100 };
+
+      it('lists members highest score first (ties by member, descending), limited, moving a member added again', async () => {
+        await store.indexAdd('runs', 'onboard:ou_a', 1, o);
+        await store.indexAdd('runs', 'onboard:ou_b', 3, o);
+        await store.indexAdd('runs', 'onboard:ou_c', 2, o);
+        await store.indexAdd('runs', 'onboard:ou_d', 2, o);
+        expect(await store.indexList('runs', 10)).toEqual(['onboard:ou_b', 'onboard:ou_d', 'onboard:ou_c', 'onboard:ou_a']);
+        await store.indexAdd('runs', 'onboard:ou_a', 4, o);
+        expect(await store.indexList('runs', 2)).toEqual(['onboard:ou_a', 'onboard:ou_b']);
+        expect(await (await open()).indexList('runs', 10)).toEqual(['onboard:ou_a', 'onboard:ou_b', 'onboard:ou_d', 'onboard:ou_c']);
+        expect(await store.indexList('other', 10)).toEqual([]);
+      });
+
+      it('keeps only its highest-scored members up to its bound', async () => {
+        for (const i of [3, 1, 5, 2, 4]) await store.indexAdd('runs', `r${i}`, i, { ttlMs: HOUR, keep: 3 });
+        expect(await store.indexList('runs', 10)).toEqual(['r5', 'r4', 'r3']);
+      });
+
+
+      it('lives its TTL after the last add, then is forgotten, and starts empty when added to again', async () => {
+        await store.indexAdd('runs', 'a', 1, o);
+        time += HOUR - 1;
+        await store.indexAdd('runs', 'b', 2, o);
+        time += HOUR - 1;
+        expect(await store.indexList('runs', 10)).toEqual(['b', 'a']);
+        time += 1;
+        expect(await store.indexList('runs', 10)).toEqual([]);
+        await store.indexAdd('runs', 'c', 3, o);
+        expect(await store.indexList('runs', 10)).toEqual(['c']);
+      });
+
+      it('loses none of many adds made at once from two stores', async () => {
+        const other = await open();
+        const add = (i: number) => (i % 2 ? other : store).indexAdd('runs', `onboard:ou_${i}`, time + i, { ttlMs: HOUR, keep: 200 });
+        await Promise.all(Array.from({ length: 60 }, (_, i) => add(i)));
+        const listed = await store.indexList('runs', 100);
+        expect(listed).toEqual(Array.from({ length: 60 }, (_, i) => `onboard:ou_${59 - i}`));
+      });
+    });
+
     describe('idempotency claims', () => {
       const o = { ttlMs: HOUR, leaseMs: 5_000 };
 

@@ -39,18 +39,20 @@ describe('SqliteStore specifics', () => {
     }
   });
 
-  it('deletes expired dedupe keys and kv rows instead of keeping them forever', async () => {
+  it('deletes expired dedupe keys, kv rows and indexes instead of keeping them forever', async () => {
     const file = join(tempDir(), 'bot.sqlite');
     let time = 1_700_000_000_000;
     const store = new SqliteStore(file, { now: () => time });
     await store.enqueue({ dedupeKey: 'om_old', type: 't', payload: '{}', receivedAt: time }, 60_000);
     await store.set('old', 'v', 60_000);
+    await store.indexAdd('old', 'run', time, { ttlMs: 60_000, keep: 10 });
     time += 2 * 60 * 60_000;
     await store.set('fresh', 'v', 60_000); // any write may sweep
     const db = new Database(file, { readonly: true });
     try {
       expect(db.prepare('SELECT COUNT(*) FROM dedupe').pluck().get()).toBe(0);
       expect(db.prepare('SELECT key FROM kv').pluck().all()).toEqual(['fresh']);
+      expect(db.prepare('SELECT COUNT(*) FROM sorted_index').pluck().get()).toBe(0);
     } finally {
       db.close();
       await store.close();
@@ -79,6 +81,25 @@ describe('SqliteStore specifics', () => {
       expect(await store.enqueue({ dedupeKey: 'om_first', type: 't', payload: '{}', receivedAt: 3 }, 3_600_000)).toBe('duplicate');
       await Promise.all(items.map((i) => store.finish(i.id)));
       expect(await store.pendingCount()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('opens a file of the previous schema (no sorted_index table) with its data, and indexes work on it', async () => {
+    const file = join(tempDir(), 'bot.sqlite');
+    const before = new SqliteStore(file);
+    await before.set('k', 'v', 3_600_000);
+    await before.close();
+    const old = new Database(file);
+    old.exec('DROP TABLE sorted_index; PRAGMA user_version = 1;');
+    old.close();
+
+    const store = new SqliteStore(file);
+    try {
+      expect(await store.get('k')).toBe('v');
+      await store.indexAdd('runs', 'onboard:ou_a', 1, { ttlMs: 3_600_000, keep: 10 });
+      expect(await store.indexList('runs', 10)).toEqual(['onboard:ou_a']);
     } finally {
       await store.close();
     }

@@ -5,6 +5,7 @@
  * at a time behind a keyed lock and re-read the session first: N concurrent callers cause one refresh call.
  */
 import { z } from 'zod';
+import type { SignInNeeded } from '../feishu/errors.js';
 import type { KeyValue, RandomBytes } from './kv.js';
 import type { OAuthHttp, TokenGrant, UserIdentity } from './oauth-http.js';
 import type { TokenSink } from './oauth.js';
@@ -26,9 +27,9 @@ export type NeedsSignInReason = 'not_signed_in' | 'session_expired' | 'refresh_r
 
 /**
  * The user must sign in again (show the sign-in card). An expected outcome, not a fault: thrown by the
- * provider methods because their shape returns a bare token.
+ * provider methods because their shape returns a bare token. Recognised everywhere by `needsSignIn` (feishu/errors).
  */
-export class NeedsSignIn extends Error {
+export class NeedsSignIn extends Error implements SignInNeeded {
   readonly kind = 'needs_sign_in' as const;
 
   constructor(readonly openId: string, readonly reason: NeedsSignInReason, detail?: string) {

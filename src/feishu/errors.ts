@@ -70,6 +70,17 @@ function kindOf(code: number, status: number): ErrorKind {
   return 'unknown';
 }
 
+/**
+ * The user must sign in (again). Raised before a call by the token vault when it holds no usable sign-in (its
+ * NeedsSignIn, which says why), or by a call Feishu refused for the user's authorisation (a FeishuError): handlers and
+ * workflow steps branch on `needsSignIn`, never on either class.
+ */
+export interface SignInNeeded extends Error {
+  readonly kind: 'needs_sign_in';
+}
+
+export const needsSignIn = (err: unknown): err is SignInNeeded => err instanceof Error && (err as { kind?: unknown }).kind === 'needs_sign_in';
+
 // Outcomes that handlers branch on, named here so that no handler compares a raw code.
 const hasCode = (err: unknown, ...codes: number[]): err is FeishuError => err instanceof FeishuError && codes.includes(err.code);
 

@@ -5,10 +5,11 @@
  *   await chats.set(ctx.store, chatId, { name, members });
  *   const chat = await chats.get(ctx.store, chatId);          // parsed, or undefined when absent or expired
  *
+ * Sorted indexes of ids are owned the same way (`sortedIndex`), with their TTL and how many members they keep.
  * Owners register their prefix once, so two modules cannot share one by accident.
  */
 import type { z } from 'zod';
-import type { KvPort } from './store.js';
+import type { IndexPort, KvPort } from './store.js';
 
 export interface Keyspace<S extends z.ZodType> {
   readonly owner: string;
@@ -24,12 +25,17 @@ export interface Keyspace<S extends z.ZodType> {
 
 const owners = new Set<string>();
 
-export function keyspace<S extends z.ZodType>(owner: string, schema: S, ttlMs: number): Keyspace<S> {
+/** Claims `owner` for one module; returns how its ids become keys. */
+function register(owner: string, ttlMs: number): (id: string) => string {
   if (!/^[a-z][a-z0-9-]*$/.test(owner)) throw new Error(`keyspace owner "${owner}" must be lower-case letters, digits and -`);
   if (owners.has(owner)) throw new Error(`keyspace "${owner}" is defined twice: each prefix has one owner module`);
   if (!(ttlMs > 0)) throw new Error(`keyspace "${owner}" needs a positive TTL`);
   owners.add(owner);
-  const key = (id: string) => `${owner}:${id}`;
+  return (id) => `${owner}:${id}`;
+}
+
+export function keyspace<S extends z.ZodType>(owner: string, schema: S, ttlMs: number): Keyspace<S> {
+  const key = register(owner, ttlMs);
   // Validated on the way in, stored as given: `get` parses it again, so transforms run once per read.
   const encode = (value: z.input<S>) => {
     schema.parse(value);
@@ -46,5 +52,20 @@ export function keyspace<S extends z.ZodType>(owner: string, schema: S, ttlMs: n
     set: (kv, id, value, ttl = ttlMs) => kv.set(key(id), encode(value), ttl),
     setIfAbsent: (kv, id, value, ttl = ttlMs) => kv.setIfAbsent(key(id), encode(value), ttl),
     delete: (kv, id) => kv.delete(key(id)),
+  };
+}
+
+/** Indexes `owner:id`, each living `ttlMs` after its last add and keeping its `keep` highest-scored members. */
+export interface SortedIndex {
+  add(port: IndexPort, id: string, member: string, score: number): Promise<void>;
+  /** Highest score first. */
+  list(port: IndexPort, id: string, limit: number): Promise<string[]>;
+}
+
+export function sortedIndex(owner: string, o: { ttlMs: number; keep: number }): SortedIndex {
+  const name = register(owner, o.ttlMs);
+  return {
+    add: (port, id, member, score) => port.indexAdd(name(id), member, score, o),
+    list: (port, id, limit) => port.indexList(name(id), limit),
   };
 }

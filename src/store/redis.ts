@@ -3,7 +3,8 @@
  * inbox and its leases, key/value records, idempotency claims, the audit trail and the rate-limit budgets.
  *
  * Each read-check-write runs as one Lua script, which Redis executes atomically: dedupe + enqueue, lease (attempt
- * count and lease end), claims with holders and take-over, the limiter's reservation. Time comes from the caller's
+ * count and lease end), claims with holders and take-over, an index add with its trim and expiry, the limiter's
+ * reservation. A sorted index is a sorted set (ZADD, score = the caller's score) beside a key holding its expiry. Time comes from the caller's
  * clock (as in SQLite) and expiry is a timestamp compared on read; Redis's own PEXPIRE only removes dead records.
  * A queue library (BullMQ) was weighed for the inbox, but its job locks are per-worker timers outside the
  * caller's clock and it has no dedupe window across finished jobs, which the InboxPort contract needs.
@@ -93,6 +94,18 @@ if tonumber(redis.call('HGET', KEYS[1], 'x') or '0') > now then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'x', now + ttl)
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1`,
+  },
+  // KEYS: index, its expiry. ARGV: now, ttl, member, score, keep
+  indexAdd: {
+    keys: 2,
+    lua: `
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+if tonumber(redis.call('GET', KEYS[2]) or '0') <= now then redis.call('DEL', KEYS[1]) end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -1 - tonumber(ARGV[5]))
+redis.call('SET', KEYS[2], now + ttl, 'PX', ttl)
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 0`,
   },
   // KEYS: claim. ARGV: now, ttl, lease, holder. Returns {state[, result]}.
   claim: {
@@ -233,6 +246,8 @@ export class RedisStore implements Store {
       ready: `${p}ready`,
       seq: `${p}seq`,
       kv: (key: string) => `${p}kv:${key}`,
+      index: (name: string) => `${p}index:${name}`,
+      indexExpiry: (name: string) => `${p}index-expiry:${name}`,
       claim: (key: string) => `${p}claim:${key}`,
       audit: `${p}audit`,
       limit: (key: string) => `${p}limit:${key}`,
@@ -314,6 +329,19 @@ export class RedisStore implements Store {
 
   async delete(key: string): Promise<void> {
     await this.redis.del(this.k.kv(key));
+  }
+
+  async indexAdd(index: string, member: string, score: number, o: { ttlMs: number; keep: number }): Promise<void> {
+    await this.redis.indexAdd(this.k.index(index), this.k.indexExpiry(index), this.now(), Math.max(1, Math.round(o.ttlMs)), member, score, o.keep);
+  }
+
+  async indexList(index: string, limit: number): Promise<string[]> {
+    const replies = await this.redis.multi().get(this.k.indexExpiry(index)).zrevrange(this.k.index(index), 0, limit - 1).exec();
+    const [expiresAt, members] = (replies ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    }) as [string | null, string[]];
+    return Number(expiresAt) > this.now() ? members : [];
   }
 
   async claim(key: string, o: { ttlMs: number; leaseMs: number }): Promise<Claim> {

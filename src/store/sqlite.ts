@@ -5,7 +5,7 @@
  * costs one sync rather than one each. The sync runs off the event loop (see GroupCommit), so pushes keep being read
  * and verified while the disk works.
  * Expiry is by timestamp columns compared on read, plus a sweep at most once a minute to keep tables small:
- * on a timer and on key/value writes, never inside the transaction that acknowledges webhooks.
+ * on a timer and on key/value and index writes, never inside the transaction that acknowledges webhooks.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
@@ -44,6 +44,16 @@ CREATE TABLE IF NOT EXISTS dedupe (key TEXT PRIMARY KEY, expires_at INTEGER NOT 
 CREATE INDEX IF NOT EXISTS dedupe_expiry ON dedupe (expires_at);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER);
 CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sorted_index (
+  name TEXT NOT NULL,
+  member TEXT NOT NULL,
+  score REAL NOT NULL,
+  -- the index's expiry, the same on all of its rows: each add moves it
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (name, member)
+);
+CREATE INDEX IF NOT EXISTS sorted_index_order ON sorted_index (name, score DESC, member DESC);
+CREATE INDEX IF NOT EXISTS sorted_index_expiry ON sorted_index (expires_at);
 CREATE TABLE IF NOT EXISTS claims (
   key TEXT PRIMARY KEY,
   state TEXT NOT NULL, -- running | done
@@ -61,8 +71,8 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 `;
 
-/** `PRAGMA user_version` of the schema above; files of version 0 had TEXT inbox ids. */
-const SCHEMA_VERSION = 1;
+/** `PRAGMA user_version` of the schema above; files of version 0 had TEXT inbox ids, version 1 no sorted_index. */
+const SCHEMA_VERSION = 2;
 
 /** Brings a file written by an older version up to SCHEMA_VERSION in one transaction, keeping every pending item. */
 function migrate(db: Database.Database): void {
@@ -265,6 +275,14 @@ export class SqliteStore implements Store {
       kvSet: db.prepare<[string, string, number | null]>(
         'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at'),
       kvDelete: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
+      indexExpire: db.prepare<[string, number]>('DELETE FROM sorted_index WHERE name = ? AND expires_at <= ?'),
+      indexUpsert: db.prepare<[string, string, number, number]>(
+        'INSERT INTO sorted_index (name, member, score, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (name, member) DO UPDATE SET score = excluded.score'),
+      indexExtend: db.prepare<[number, string]>('UPDATE sorted_index SET expires_at = ? WHERE name = ?'),
+      indexTrim: db.prepare<[string, string, number]>(
+        'DELETE FROM sorted_index WHERE name = ? AND member IN (SELECT member FROM sorted_index WHERE name = ? ORDER BY score DESC, member DESC LIMIT -1 OFFSET ?)'),
+      indexList: db.prepare<[string, number, number], { member: string }>(
+        'SELECT member FROM sorted_index WHERE name = ? AND expires_at > ? ORDER BY score DESC, member DESC LIMIT ?'),
       claimGet: db.prepare<[string, number], ClaimRow>('SELECT state, result, lease_until FROM claims WHERE key = ? AND expires_at > ?'),
       claimSet: db.prepare<[string, string, number, number, number]>(
         "INSERT INTO claims (key, state, holder, result, lease_until, ttl_ms, expires_at) VALUES (?, 'running', ?, NULL, ?, ?, ?) " +
@@ -280,6 +298,7 @@ export class SqliteStore implements Store {
       auditList: db.prepare<[number], AuditRow>('SELECT at, actor, action, target, result, detail, event_id FROM audit ORDER BY seq DESC LIMIT ?'),
       sweepDedupe: db.prepare<[number]>('DELETE FROM dedupe WHERE expires_at <= ?'),
       sweepKv: db.prepare<[number]>('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+      sweepIndexes: db.prepare<[number]>('DELETE FROM sorted_index WHERE expires_at <= ?'),
       sweepClaims: db.prepare<[number]>('DELETE FROM claims WHERE expires_at <= ?'),
     };
   }
@@ -289,6 +308,7 @@ export class SqliteStore implements Store {
     this.lastSweep = now;
     this.q.sweepDedupe.run(now);
     this.q.sweepKv.run(now);
+    this.q.sweepIndexes.run(now);
     this.q.sweepClaims.run(now);
   }
 
@@ -353,6 +373,22 @@ export class SqliteStore implements Store {
 
   async delete(key: string): Promise<void> {
     await this.writes.submitOne(() => this.q.kvDelete.run(key));
+  }
+
+  async indexAdd(index: string, member: string, score: number, o: { ttlMs: number; keep: number }): Promise<void> {
+    const now = this.now();
+    this.sweep(now);
+    // One transaction: an expired index starts empty, the member is upserted, the whole index lives on, the rest trimmed.
+    await this.writes.submit(() => {
+      this.q.indexExpire.run(index, now);
+      this.q.indexUpsert.run(index, member, score, now + o.ttlMs);
+      this.q.indexExtend.run(now + o.ttlMs, index);
+      this.q.indexTrim.run(index, index, o.keep);
+    });
+  }
+
+  async indexList(index: string, limit: number): Promise<string[]> {
+    return this.q.indexList.all(index, this.now(), limit).map((r) => r.member);
   }
 
   async claim(key: string, o: { ttlMs: number; leaseMs: number }): Promise<Claim> {

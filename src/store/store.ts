@@ -1,6 +1,7 @@
 /**
  * Everything stateful lives behind narrow ports: the durable inbox with its dedupe keys, small key/value records
- * with a TTL (tokens, workflow state), run-once claims for idempotency, and the audit trail.
+ * with a TTL (tokens, workflow state), sorted indexes of ids (recent workflow runs), run-once claims for idempotency,
+ * and the audit trail.
  * SQLite is the embedded default; Redis (src/store/redis.ts) is for scale-out, held to the same contract tests.
  */
 
@@ -67,6 +68,19 @@ export interface KvPort {
 }
 
 /**
+ * Sorted sets of ids, newest (highest score) first: each call is one atomic step, so instances adding to one index at
+ * once lose nothing (a list kept as one key/value record, read-modify-written, lost concurrent adds).
+ * An index lives `ttlMs` after its last add and keeps its `keep` highest-scored members. Write through a
+ * `sortedIndex` (src/store/keyspace.ts): it names the owner, the TTL and the bound.
+ */
+export interface IndexPort {
+  /** Adds `member` with `score`, or moves it to `score` if present. */
+  indexAdd(index: string, member: string, score: number, o: { ttlMs: number; keep: number }): Promise<void>;
+  /** Up to `limit` members, highest score first (ties: member descending); none once the index expired. */
+  indexList(index: string, limit: number): Promise<string[]>;
+}
+
+/**
  * What `claim` found, decided in one atomic step:
  * - fresh: nobody has claimed the key; go.
  * - resumed: an earlier claimant's lease lapsed (it died) before it completed; go, knowing its call may have
@@ -99,7 +113,7 @@ export interface AuditPort {
 }
 
 /** Everything stateful behind one object; each user takes only the ports it needs. */
-export interface Store extends InboxPort, KvPort, IdempotencyPort, AuditPort {
+export interface Store extends InboxPort, KvPort, IndexPort, IdempotencyPort, AuditPort {
   /** Which backend, for /healthz. */
   readonly kind: 'sqlite' | 'redis';
   /** For /healthz. */

@@ -12,14 +12,16 @@
  * Steps say what they need (`needs`): a step whose need failed is `blocked`, independent steps go on. A transient
  * failure (error kind `transient`) is retried with backoff, then the step is `failed` with its reason; a step may
  * answer `waiting` (a person must sign in): `resumeWaiting(openId)` continues it.
+ * Runs are found through sorted indexes in the Store (atomic adds, so instances starting runs at once lose none):
+ * recent runs by start time, and runs by whom one of their steps waited for.
  */
 import { z } from 'zod';
 import type { Bilingual } from '../card.js';
 import type { Config } from '../config.js';
 import type { FeishuPorts } from '../feishu/ports.js';
 import { silentLogger, type Logger } from '../log.js';
-import { keyspace } from '../store/keyspace.js';
-import type { IdempotencyPort, KvPort } from '../store/store.js';
+import { keyspace, sortedIndex } from '../store/keyspace.js';
+import type { IdempotencyPort, IndexPort, KvPort } from '../store/store.js';
 
 const DAY = 86_400_000;
 /** How long runs are kept (and listed by /onboard status). */
@@ -65,7 +67,15 @@ const runRecord = z.object({
 export type Run = z.infer<typeof runRecord>;
 
 const runs = keyspace('workflow', runRecord, RUN_TTL_MS);
-const recent = keyspace('workflow-recent', z.array(z.string()), RUN_TTL_MS);
+/** Run ids by start time, under 'all'. */
+const recent = sortedIndex('workflow-runs', { ttlMs: RUN_TTL_MS, keep: RECENT_RUNS });
+/**
+ * Run ids by the open_id a step waited for, added before the wait is saved and never removed (only trimmed and
+ * expired): the runs themselves say which still wait.
+ */
+const waiting = sortedIndex('workflow-waiting', { ttlMs: RUN_TTL_MS, keep: RECENT_RUNS });
+/** Before the indexes: recent run ids as one JSON list, rewritten read-modify-write. Moved into them once. */
+const legacyRecent = keyspace('workflow-recent', z.array(z.string()), RUN_TTL_MS);
 
 export type StepOutcome =
   | { status: 'done'; detail?: string; result?: Record<string, string> }
@@ -94,7 +104,7 @@ export interface WorkflowDefinition {
 }
 
 export interface WorkflowsOptions {
-  store: KvPort & IdempotencyPort;
+  store: KvPort & IndexPort & IdempotencyPort;
   gateway: FeishuPorts;
   config: Config;
   logger?: Logger;
@@ -119,8 +129,7 @@ export class Workflows {
   readonly #env: WorkflowEnv;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
-  /** Writes of the recent-runs index are serialised in this process; the index is a convenience, runs are the truth. */
-  #indexTail: Promise<void> = Promise.resolve();
+  #migration: Promise<void> | undefined;
   #closed = false;
 
   constructor(o: WorkflowsOptions) {
@@ -144,16 +153,16 @@ export class Workflows {
   async start(init: Omit<Run, 'createdAt' | 'updatedAt' | 'meta' | 'steps'> & { steps: Omit<StepState, 'attempts'>[] }): Promise<boolean> {
     const now = this.#now();
     const run: Run = { ...init, steps: init.steps.map((s) => ({ ...s, attempts: 0 })), meta: {}, createdAt: now, updatedAt: now };
-    const created = await runs.setIfAbsent(this.#o.store, run.id, run);
-    if (created) await this.#remember(run.id);
-    return created;
+    // Indexed first: a crash in between leaves an id without a run (skipped when listed), never a run nobody finds.
+    // Only a start racing another for the same id moves the existing run's entry, to about its own start time.
+    await recent.add(this.#o.store, 'all', run.id, now);
+    return runs.setIfAbsent(this.#o.store, run.id, run);
   }
 
   /** Most recent first. */
   async list(limit = 20): Promise<Run[]> {
-    const ids = (await recent.get(this.#o.store, 'all')) ?? [];
-    const found = await Promise.all(ids.slice(0, limit).map((id) => this.get(id)));
-    return found.filter((r): r is Run => r !== undefined);
+    await this.#migrated();
+    return this.#load(await recent.list(this.#o.store, 'all', limit));
   }
 
   /**
@@ -228,9 +237,11 @@ export class Workflows {
    * The hook for sign-in: steps waiting for `openId` run again. Returns the ids of the runs it continued.
    */
   async resumeWaiting(openId: string): Promise<string[]> {
-    const waiting = (await this.list(RECENT_RUNS)).filter((r) => r.steps.some((s) => s.status === 'waiting' && s.waitingFor === openId));
-    for (const r of waiting) await this.#reopen(r.id, (s) => s.status === 'waiting' && s.waitingFor === openId);
-    return waiting.map((r) => r.id);
+    await this.#migrated();
+    const waitsFor = (s: StepState) => s.status === 'waiting' && s.waitingFor === openId;
+    const found = (await this.#load(await waiting.list(this.#o.store, openId, RECENT_RUNS))).filter((r) => r.steps.some(waitsFor));
+    for (const r of found) await this.#reopen(r.id, waitsFor);
+    return found.map((r) => r.id);
   }
 
   /** At start-up: every recent run with unfinished work is driven (runs a crash interrupted finish here). */
@@ -291,6 +302,7 @@ export class Workflows {
       try {
         const current = run.steps.find((s) => s.id === step.id)!;
         const outcome = await def.execute(this.#env, run, current, resumed);
+        if (outcome.status === 'waiting') await waiting.add(this.#o.store, outcome.waitingFor, run.id, this.#now());
         const patch: Partial<StepState> = outcome.status === 'done'
           ? { status: 'done', detail: outcome.detail, result: outcome.result, reason: undefined }
           : outcome.status === 'waiting'
@@ -307,11 +319,12 @@ export class Workflows {
           resumed = true;
           continue;
         }
-        if (typeof kinded.kind !== 'string') this.#log.error({ err, run: run.id, step: step.id }, 'step failed with an unexpected error');
-        const reason = typeof kinded.explain === 'function'
-          ? kinded.explain().problem
-          : { zh: '机器人内部出错，请联系管理员', en: 'The bot hit an internal error; ask an admin' };
-        return this.#save(def, this.#with(run, step.id, { status: 'failed', reason }));
+        const reason = typeof kinded.explain === 'function' ? kinded.explain().problem : undefined;
+        // What cannot explain itself shows as an internal error: this line is where an admin finds out what it was.
+        if (!reason) this.#log.error({ err, run: run.id, step: step.id }, 'step failed with an unexpected error');
+        return this.#save(def, this.#with(run, step.id, {
+          status: 'failed', reason: reason ?? { zh: '机器人内部出错，请联系管理员', en: 'The bot hit an internal error; ask an admin' },
+        }));
       }
     }
   }
@@ -346,12 +359,31 @@ export class Workflows {
     return saved;
   }
 
-  #remember(id: string): Promise<void> {
-    const next = this.#indexTail.then(async () => {
-      const ids = (await recent.get(this.#o.store, 'all')) ?? [];
-      await recent.set(this.#o.store, 'all', [id, ...ids.filter((x) => x !== id)].slice(0, RECENT_RUNS));
+  /** The runs of `ids` that still exist, in that order. */
+  async #load(ids: string[]): Promise<Run[]> {
+    const found = await Promise.all(ids.map((id) => this.get(id)));
+    return found.filter((r): r is Run => r !== undefined);
+  }
+
+  /** Once per process, before the indexes are read: the legacy list's runs (and their waits) go into the indexes. */
+  #migrated(): Promise<void> {
+    this.#migration ??= this.#migrateLegacyList().catch((err: unknown) => {
+      this.#migration = undefined;
+      throw err;
     });
-    this.#indexTail = next.catch(() => undefined);
-    return next;
+    return this.#migration;
+  }
+
+  async #migrateLegacyList(): Promise<void> {
+    const store = this.#o.store;
+    const ids = await legacyRecent.get(store, 'all');
+    if (!ids) return;
+    for (const run of await this.#load(ids)) {
+      await recent.add(store, 'all', run.id, run.createdAt);
+      for (const s of run.steps) if (s.status === 'waiting' && s.waitingFor) await waiting.add(store, s.waitingFor, run.id, run.updatedAt);
+    }
+    // Deleted last: a crash before this migrates again, and adding an entry again changes nothing.
+    await legacyRecent.delete(store, 'all');
+    this.#log.info({ runs: ids.length }, 'moved the recent workflow runs into the store\'s indexes');
   }
 }

@@ -54,16 +54,21 @@ export async function authRig(emu: Emulator): Promise<AuthRig> {
   return rig;
 }
 
-/** Opens the authorize URL as `user` (open_id) would in a browser; returns the callback query Feishu redirects to. */
-export async function consent(url: string, user: string, deny = false): Promise<Record<string, string>> {
+/** Opens the authorize URL as `user` (open_id) would in a browser; returns where Feishu redirects to. */
+async function authorize(url: string, user: string, deny = false): Promise<URL> {
   const page = new URL(url);
   page.searchParams.set('emulator_user', user);
   if (deny) page.searchParams.set('emulator_deny', '1');
   const res = await fetch(page, { redirect: 'manual' });
   const location = res.headers.get('location');
   if (res.status !== 302 || !location) throw new Error(`authorize answered HTTP ${res.status}: ${await res.text()}`);
-  const target = new URL(location);
-  if (target.origin + target.pathname !== REDIRECT_URI) throw new Error(`redirected to ${location}`);
+  return new URL(location);
+}
+
+/** Consents as `user` (open_id) on the authorize page; returns the callback query Feishu redirects to. */
+export async function consent(url: string, user: string, deny = false): Promise<Record<string, string>> {
+  const target = await authorize(url, user, deny);
+  if (target.origin + target.pathname !== REDIRECT_URI) throw new Error(`redirected to ${target.href}`);
   return Object.fromEntries(target.searchParams);
 }
 
@@ -86,17 +91,19 @@ export async function consentFrom(signIn: SignIn, startUrl: string, user: string
  */
 export async function browserSignIn(startUrl: string, openId: string, o: { deny?: boolean; cookies?: boolean } = {}): Promise<{ status: number; page: string; callback: string }> {
   const start = await fetch(startUrl, { redirect: 'manual' });
-  const authorize = start.headers.get('location');
-  if (start.status !== 302 || !authorize) throw new Error(`the start link answered ${start.status}: ${await start.text()}`);
+  const feishu = start.headers.get('location');
+  if (start.status !== 302 || !feishu) throw new Error(`the start link answered ${start.status}: ${await start.text()}`);
   const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const page = new URL(authorize);
-  page.searchParams.set('emulator_user', openId);
-  if (o.deny) page.searchParams.set('emulator_deny', '1');
-  const consented = await fetch(page, { redirect: 'manual' });
-  const callback = consented.headers.get('location');
-  if (consented.status !== 302 || !callback) throw new Error(`authorize answered ${consented.status}`);
+  const callback = (await authorize(feishu, openId, o.deny)).href;
   const res = await fetch(callback, o.cookies === false ? {} : { headers: { cookie } });
   return { status: res.status, page: await res.text(), callback };
+}
+
+/** The sign-in link on a sign-in card. */
+export function signInLink(card: unknown): string {
+  const found = JSON.stringify(card).match(/"default_url":"([^"]+)"/);
+  if (!found?.[1]) throw new Error(`no sign-in link on ${JSON.stringify(card)}`);
+  return found[1];
 }
 
 /** Token endpoint calls of one grant type, from the emulator's call log (/_emulator/calls). */

@@ -6,7 +6,8 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 
 /**
  * User access tokens by open_id (the token vault implements it). `undefined`: the user has not signed in, or the
- * sign-in can no longer be refreshed. Refresh tokens are single-use, so `refresh` gets the token Feishu rejected:
+ * sign-in can no longer be refreshed; a provider may throw a SignInNeeded instead (the vault's, saying why), which
+ * reaches the caller as it is. Refresh tokens are single-use, so `refresh` gets the token Feishu rejected:
  * when the vault already holds a newer one (another call refreshed first) it returns that instead of refreshing.
  */
 export interface UserTokenProvider {
