@@ -13,6 +13,7 @@ import { ERROR_TABLE } from '../src/feishu/errors.js';
 import type { Message } from '../src/emulator/state.js';
 import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
 import { testSandbox } from './helpers/sandbox.js';
+import { consent, signInUrl } from './helpers/sign-in.js';
 
 let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
@@ -35,23 +36,6 @@ const mailState = async () => ((await (await fetch(`${sb.emulator.url}/_emulator
 const botCards = (chatId: string): Message[] =>
   [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app' && m.card);
 
-const signInUrl = (card: unknown): string => {
-  const found = JSON.stringify(card).match(/"default_url":"([^"]+)"/);
-  if (!found?.[1]) throw new Error(`no sign-in link on ${readCard(card)}`);
-  return found[1];
-};
-
-/** Opens the link as `who` in a browser would: the authorize page redirects to the bot's callback, which answers. */
-async function consent(url: string, who: string): Promise<{ status: number; page: string }> {
-  const page = new URL(url);
-  page.searchParams.set('emulator_user', userNamed(sb.emulator, who).open_id);
-  const authorize = await fetch(page, { redirect: 'manual' });
-  const location = authorize.headers.get('location');
-  if (authorize.status !== 302 || !location) throw new Error(`authorize answered ${authorize.status}`);
-  const callback = await fetch(location);
-  return { status: callback.status, page: await callback.text() };
-}
-
 /** `from` sends `text` privately; resolves with the bot's first reply. */
 async function command(text: string, from = '张伟'): Promise<{ reply: Message; chatId: string; messageId: string }> {
   const messageId = await sb.say(from, text);
@@ -63,7 +47,7 @@ async function command(text: string, from = '张伟'): Promise<{ reply: Message;
 /** Signs `who` in through /login and returns their p2p chat id. */
 async function signIn(who = '张伟'): Promise<string> {
   const { reply, chatId } = await command('/login', who);
-  expect((await consent(signInUrl(reply.card), who)).status).toBe(200);
+  expect((await consent(sb.emulator, signInUrl(reply.card), who)).status).toBe(200);
   await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('登录成功'))).toBe(true));
   return chatId;
 }
@@ -89,7 +73,7 @@ describe('/draft and sign-in', () => {
     expect(signInText).toContain('/draft');
     expect((await mailState()).drafts).toHaveLength(0);
 
-    const done = await consent(signInUrl(reply.card), '张伟');
+    const done = await consent(sb.emulator, signInUrl(reply.card), '张伟');
     expect(done.status).toBe(200);
     expect(done.page).toContain('已登录为 张伟');
 
@@ -149,7 +133,7 @@ describe('/draft and sign-in', () => {
 
   it('refuses a consent by someone other than the asker and keeps no token for either', async () => {
     const { reply, chatId } = await command('/login');
-    const done = await consent(signInUrl(reply.card), '李娜');
+    const done = await consent(sb.emulator, signInUrl(reply.card), '李娜');
     expect(done.status).toBe(403);
     await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('登录未完成'))).toBe(true));
     const again = await command('/login');
@@ -287,6 +271,32 @@ describe('a long draft', () => {
   });
 });
 
+describe('draft records stored in clear by an earlier version', () => {
+  it('seals a pending draft\'s record the first time it is read, and drops one whose draft was already sent', async () => {
+    const preview = await draft('/draft to=lina@feishu-ops.example bcc=wangfang@feishu-ops.example subject=旧记录 旧的正文');
+    const draftId = String(cardButtons(preview.card)[0]?.value.draftId);
+    const key = `draft:${draftId}`;
+    const zhang = userNamed(sb.emulator, '张伟');
+    const clear = {
+      author: zhang.open_id, mailbox: 'zhangwei@feishu-ops.example', fromName: '张伟', to: ['lina@feishu-ops.example'], cc: [],
+      bcc: ['wangfang@feishu-ops.example'], subject: '旧记录', body: '旧的正文', size: 100, state: 'draft',
+    };
+    await sb.bot.store.set(key, JSON.stringify(clear), 60_000);
+    const form = await click(preview.messageId, 'draft.edit');
+    expect(readCard(form.card)).toContain('旧的正文');
+    const sealed = await sb.bot.store.get(key);
+    expect(JSON.parse(sealed ?? '""')).toMatch(/^v1\./);
+    expect(sealed).not.toContain('wangfang');
+    await click(preview.messageId, 'draft.preview');
+
+    await sb.bot.store.set(key, JSON.stringify({ ...clear, state: 'sent' }), 60_000);
+    const refused = await click(preview.messageId, 'draft.send');
+    expect(JSON.stringify(refused.response)).toContain('This draft is gone (sent, discarded or expired)');
+    expect(await sb.bot.store.get(key)).toBeUndefined();
+    expect((await mailState()).sent).toHaveLength(0);
+  });
+});
+
 describe('/mail send', () => {
   it('sends one mail when the command is delivered twice', async () => {
     await signIn();
@@ -370,7 +380,7 @@ describe('user tokens at expiry', () => {
     expect(readCard(reply.card)).toContain('需要登录');
     expect(readCard(reply.card)).toContain('/mail send');
     expect((await mailState()).sent).toHaveLength(0);
-    await consent(signInUrl(reply.card), '张伟');
+    await consent(sb.emulator, signInUrl(reply.card), '张伟');
     await eventually(() => expect(botCards(chatId).some((m) => readCard(m.card).includes('邮件已发送'))).toBe(true));
     expect((await mailState()).sent).toHaveLength(1);
   });
