@@ -106,7 +106,8 @@ describe('the control API, against other web pages', () => {
 
   it('refuses another origin or site even with a JSON body: Origin, Sec-Fetch-Site cross-site and same-site', async () => {
     const json = { 'content-type': 'application/json' };
-    for (const headers of [{ origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    const foreign: Record<string, string>[] = [{ origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    for (const headers of foreign) {
       const res = await fetch(at('/_emulator/events/message'), { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(message('csrf-json')) });
       expect([JSON.stringify(headers), res.status]).toEqual([JSON.stringify(headers), 403]);
     }
