@@ -1,4 +1,4 @@
-import { Elements, envelope, grey, type Card, type CardButton } from './kit.js';
+import { Elements, envelope, escapeMd, escapeMdLines, fitting, grey, inline, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
 
 export interface DraftEditInput {
   to: string;
@@ -12,18 +12,62 @@ export interface DraftEditInput {
   cancel: CardButton;
 }
 
-/** A form to change a draft's recipients, subject and body; saving updates the draft and shows its new preview. */
-export function draftEditCard(o: DraftEditInput): Card {
-  const els = new Elements();
-  els.form('draft_edit', (f) => {
-    f.input('to', { zh: '收件人', en: 'To' }, o.to, { maxLength: 5000 });
-    f.input('cc', { zh: '抄送', en: 'Cc' }, o.cc, { maxLength: 5000 });
-    f.input('bcc', { zh: '密送', en: 'Bcc' }, o.bcc, { maxLength: 5000 });
-    f.input('subject', { zh: '主题', en: 'Subject' }, o.subject, { maxLength: 1000 });
-    f.input('body', { zh: '正文（Markdown）', en: 'Body (Markdown)' }, o.body, { multiline: true, maxLength: 100_000 });
-    f.button(o.save, { submit: true });
+type FieldName = 'to' | 'cc' | 'bcc' | 'subject' | 'body';
+
+interface Field {
+  name: FieldName;
+  label: Bilingual;
+  value: string;
+  maxLength: number;
+  multiline?: boolean;
+}
+
+/** How much of a field too long to edit the card shows. */
+const SHOWN_CHARS = 2_000;
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * A field too long for the card is shown, not edited: it stays out of the form, so saving leaves it as it is
+ * (the save action keeps every field the form does not send).
+ */
+function shownOnly(f: Field): string {
+  const chars = [...f.value];
+  const shown = Math.min(chars.length, SHOWN_CHARS);
+  const head = `**${escapeMd(inline(f.label))}**`;
+  const why = twoLines({
+    zh: `共 ${count(chars.length)} 字，太长，无法在卡片里编辑；下面只显示前 ${count(shown)} 字。草稿保留全部内容，保存只修改表单里的其他项。要修改它，请丢弃这份草稿，再发送 /draft 重新写。`,
+    en: `${count(chars.length)} characters, too long to edit on a card; only the first ${count(shown)} are shown below. The draft keeps all of it, and saving changes only the other fields. To change it, discard this draft and send /draft again.`,
   });
-  els.button(o.cancel);
-  els.markdown(grey('多个地址用逗号分隔 · Separate several addresses with commas'));
-  return envelope({ zh: '编辑草稿', en: 'Edit the draft' }, 'blue', els);
+  const text = chars.slice(0, shown).join('');
+  return `${head}\n${why}\n${f.multiline ? escapeMdLines(text) : escapeMd(text)}`;
+}
+
+/**
+ * A form to change a draft's recipients, subject and body; saving updates the draft and shows its new preview.
+ * As many fields as fit 30 KB are editable, shortest first; the others (in practice a very long body) are shown only.
+ */
+export function draftEditCard(o: DraftEditInput): Card {
+  const fields: Field[] = [
+    { name: 'to', label: { zh: '收件人', en: 'To' }, value: o.to, maxLength: 5000 },
+    { name: 'cc', label: { zh: '抄送', en: 'Cc' }, value: o.cc, maxLength: 5000 },
+    { name: 'bcc', label: { zh: '密送', en: 'Bcc' }, value: o.bcc, maxLength: 5000 },
+    { name: 'subject', label: { zh: '主题', en: 'Subject' }, value: o.subject, maxLength: 1000 },
+    { name: 'body', label: { zh: '正文（Markdown）', en: 'Body (Markdown)' }, value: o.body, maxLength: 100_000, multiline: true },
+  ];
+  const bySize = [...fields].sort((a, b) => Buffer.byteLength(a.value) - Buffer.byteLength(b.value));
+  return fitting(fields.length, (editable) => {
+    const edited = new Set(bySize.slice(0, editable).map((f) => f.name));
+    const els = new Elements();
+    els.form('draft_edit', (form) => {
+      for (const f of fields) {
+        if (edited.has(f.name)) form.input(f.name, f.label, f.value, { maxLength: f.maxLength, ...(f.multiline ? { multiline: true } : {}) });
+        else form.markdown(shownOnly(f));
+      }
+      form.button(o.save, { submit: true });
+    });
+    els.button(o.cancel);
+    els.markdown(grey('多个地址用逗号分隔 · Separate several addresses with commas'));
+    return envelope({ zh: '编辑草稿', en: 'Edit the draft' }, 'blue', els);
+  });
 }

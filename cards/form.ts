@@ -2,7 +2,7 @@
  * A card that asks before acting: fields pre-filled with what the bot would do, and a submit button (an action
  * ref's button) that sends them back as form values. Nothing happens until it is submitted.
  */
-import { Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
+import { clip, Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
 
 export type FormField =
   | { kind: 'input'; name: string; label: Bilingual; value?: string; required?: boolean; maxLength?: number }
@@ -20,13 +20,19 @@ export interface FormCardInput {
 
 const plain = (b: Bilingual) => ({ tag: 'plain_text', content: inline(b), i18n_content: { zh_cn: b.zh, en_us: b.en } });
 
+/** An input's max_length when the field sets none: the input component's default (Feishu card JSON 2.0, 输入框组件). */
+const INPUT_MAX_CHARS = 1000;
+
 function fieldElements(f: FormField): Record<string, unknown>[] {
   switch (f.kind) {
-    case 'input':
+    case 'input': {
+      // A suggestion the user checks before submitting: no longer than the input takes.
+      const max = f.maxLength ?? INPUT_MAX_CHARS;
       return [{
         tag: 'input', name: f.name, label: plain(f.label), required: f.required ?? false,
-        ...(f.value !== undefined ? { default_value: f.value } : {}), ...(f.maxLength ? { max_length: f.maxLength } : {}),
+        ...(f.value !== undefined ? { default_value: clip(f.value, max) } : {}), max_length: max,
       }];
+    }
     case 'select':
       return [
         { tag: 'markdown', content: `**${escapeMd(inline(f.label))}**` },

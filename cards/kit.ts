@@ -27,10 +27,16 @@ const MD_SPECIAL = /[\\`*_~[\]()<>#&]/g;
 
 /** Makes user text literal inside a markdown element: one line, no markup, at most MAX_VALUE_CHARS. */
 export function escapeMd(text: string): string {
-  return clip(text.replace(/\s*[\r\n]+\s*/g, ' ')).replace(MD_SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
+  return escapeMdLines(clip(text.replace(/\s*[\r\n]+\s*/g, ' ')));
 }
 
-function clip(text: string, max = MAX_VALUE_CHARS): string {
+/** Makes a block of user text literal, keeping its line breaks; the caller bounds its length. */
+export function escapeMdLines(text: string): string {
+  return text.replace(MD_SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** At most `max` characters, the cut marked with "…". */
+export function clip(text: string, max = MAX_VALUE_CHARS): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -126,33 +132,97 @@ export class Elements {
   }
 }
 
-/** Wraps elements in the 2.0 envelope; every card is shared (`update_multi` is the only value 2.0 allows). */
+/** Set while `fitting` measures candidate cards: those are measured as built, not cut to size. */
+let measuring = 0;
+
+/**
+ * Wraps elements in the 2.0 envelope; every card is shared (`update_multi` is the only value 2.0 allows).
+ * Every builder ends here, so this is where a card is held to Feishu's 30 KB: see `cutToSize`.
+ */
 export function envelope(title: Bilingual, colour: HeaderColour, body: Elements): Card {
-  return {
+  const card: Card = {
     schema: '2.0',
     config: { update_multi: true, width_mode: 'fill', summary: { content: clip(title.zh, 100) } },
     header: { title: { tag: 'plain_text', content: clip(inline(title), 100) }, template: colour },
     body: { elements: body.toArray() },
   };
+  return measuring || cardBytes(card) <= MAX_CARD_BYTES ? card : cutToSize(card, body);
+}
+
+export const CUT_NOTE = '内容太长，卡片只显示了部分文字的开头 · Too long for one card: some text shows only its start';
+
+/**
+ * A card over 30 KB keeps its structure and loses the ends of its longest texts: every markdown and plain_text
+ * longer than a common length is cut to it (the longest length that fits), and a note says so. Values a click
+ * sends back (input defaults, callback values) and links are never cut: a builder whose inputs alone are too big
+ * has to leave them out itself (draft-edit.ts does).
+ */
+function cutToSize(card: Card, body: Elements): Card {
+  const texts: { holder: Record<string, unknown>; key: string; text: string }[] = [];
+  const add = (holder: Record<string, unknown>, key: string) => {
+    const text = holder[key];
+    if (typeof text === 'string') texts.push({ holder, key, text });
+  };
+  const collect = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(collect);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.tag === 'markdown' || o.tag === 'plain_text') {
+      add(o, 'content');
+      const i18n = o.i18n_content;
+      if (i18n && typeof i18n === 'object') for (const lang of Object.keys(i18n)) add(i18n as Record<string, unknown>, lang);
+    }
+    for (const [k, v] of Object.entries(o)) if (k !== 'behaviors') collect(v);
+  };
+  collect(card);
+  // toArray() is the live list, so the note lands on the card, with the next element_id.
+  body.markdown(grey(CUT_NOTE));
+  const cutAll = (max: number) => {
+    for (const t of texts) t.holder[t.key] = cutText(t.text, max);
+    return cardBytes(card) <= MAX_CARD_BYTES;
+  };
+  let lo = 0;
+  let hi = texts.reduce((longest, t) => Math.max(longest, t.text.length), 0);
+  if (!cutAll(lo)) throw new Error(`card is ${cardBytes(card)} bytes with every text cut: its inputs or buttons alone exceed ${MAX_CARD_BYTES}`);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (cutAll(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  cutAll(lo);
+  return card;
+}
+
+/** The first `max` UTF-16 units, never ending inside a surrogate pair, an `&#…;` entity or a `<…>` tag. */
+function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max).replace(/[\uD800-\uDBFF]$/, '').replace(/&#?\d*$|<[^>]*$/, '')}…`;
 }
 
 /**
  * Renders `total` items but shows only as many as fit the size and element limits; `build(shown)` must end
  * the list with `andMore(total - shown)` when shown < total. Binary search: the size grows with `shown`.
+ * When even no item fits, `envelope` cuts the fixed text.
  */
 export function fitting(total: number, build: (shown: number) => Card, maxShown = total): Card {
   const fits = (card: Card) => cardBytes(card) <= MAX_CARD_BYTES && elementCount(card) <= MAX_ELEMENTS;
+  const measure = (shown: number) => {
+    measuring += 1;
+    try {
+      return fits(build(shown));
+    } finally {
+      measuring -= 1;
+    }
+  };
   let lo = 0;
   let hi = Math.min(total, maxShown);
-  if (fits(build(hi))) return build(hi);
+  if (measure(hi)) return build(hi);
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fits(build(mid))) lo = mid;
+    if (measure(mid)) lo = mid;
     else hi = mid - 1;
   }
-  const card = build(lo);
-  if (!fits(card)) throw new Error(`card exceeds ${MAX_CARD_BYTES} bytes even with no list items: shorten the fixed text`);
-  return card;
+  return build(lo);
 }
 
 function elementCount(card: Card): number {

@@ -6,12 +6,16 @@
  * clicks, redelivered callbacks and the new+legacy pair all meet the same record; the first decides, the others
  * see "under way" or the recorded card. After a send whose answer was lost, the draft being gone or Feishu's
  * "already sent" means it went out: the card says sent. Only the author may act on a draft.
+ *
+ * The bot's record of a draft holds its body and Bcc: it is sealed like the sign-in tokens (AES-256-GCM under
+ * TOKEN_ENCRYPTION_KEY) before it reaches the store, and deleted once the draft is sent or discarded.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { draftEditCard, draftPreviewCard, errorCard, feishuErrorCard, mailSentCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
+import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import { FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
@@ -50,7 +54,7 @@ export const draftSpec: CommandSpec<typeof mailArgs> = {
   mentions: 'people',
 };
 
-/** What the bot keeps about a draft it made: who may act on it, and what the preview shows. */
+/** What the bot keeps about a draft it made, until it is sent or discarded: who may act on it, what the preview shows. */
 const draftRecord = z.object({
   author: z.string(),
   mailbox: z.string(),
@@ -61,21 +65,48 @@ const draftRecord = z.object({
   subject: z.string(),
   body: z.string(),
   size: z.number(),
-  state: z.enum(['draft', 'sent', 'discarded']),
 });
 type DraftRecord = z.infer<typeof draftRecord>;
-const drafts = keyspace('draft', draftRecord, 30 * DAY);
+/** A record stored before records were sealed: in clear, kept after its draft was sent or discarded. */
+const clearRecord = draftRecord.extend({ state: z.enum(['draft', 'sent', 'discarded']) });
+/** A DraftRecord sealed with its key as the associated data, so it opens under no other draft's id (or a clear one). */
+const drafts = keyspace('draft', z.union([z.string(), clearRecord]), 30 * DAY);
+
+/** Where draft records are kept: the store, and the sealer that keeps them unreadable there. */
+export interface DraftKeeping {
+  kv: KvPort;
+  sealer: Sealing;
+}
+
+const writeDraft = ({ kv, sealer }: DraftKeeping, draftId: string, r: DraftRecord): Promise<void> =>
+  drafts.set(kv, draftId, sealer.seal(draftRecord.parse(r), drafts.key(draftId)));
+
+/**
+ * The record, or undefined when there is none (never made, sent, discarded, expired) or it cannot be opened. A clear
+ * record is sealed (or, once its draft is settled, deleted) the first time it is read.
+ */
+async function readDraft(keeping: DraftKeeping, draftId: string): Promise<DraftRecord | undefined> {
+  const stored = await drafts.get(keeping.kv, draftId);
+  if (typeof stored === 'string') {
+    const opened = draftRecord.safeParse(keeping.sealer.open(stored, drafts.key(draftId)));
+    return opened.success ? opened.data : undefined;
+  }
+  if (stored === undefined) return undefined;
+  const { state, ...record } = stored;
+  if (state !== 'draft') return void await drafts.delete(keeping.kv, draftId);
+  await writeDraft(keeping, draftId, record);
+  return record;
+}
 
 /**
  * A draft made in `author`'s mailbox outside a command (onboarding's welcome mail): recorded like a /draft, so the
  * preview card it is offered with lets its author Send, Edit or Discard it. `uuid` makes the offer once per effect.
  */
 export async function offerDraft(
-  deps: { kv: KvPort; im: ImPort }, draftId: string, draft: Omit<DraftRecord, 'state'>, uuid: string,
+  deps: DraftKeeping & { im: ImPort }, draftId: string, draft: DraftRecord, uuid: string,
 ): Promise<void> {
-  const record: DraftRecord = { ...draft, state: 'draft' };
-  await drafts.set(deps.kv, draftId, record);
-  await deps.im.sendCard({ openId: draft.author }, previewCard(draftId, record), { uuid });
+  await writeDraft(deps, draftId, draft);
+  await deps.im.sendCard({ openId: draft.author }, previewCard(draftId, draft), { uuid });
 }
 
 export const sendDraft = defineAction('draft.send', z.object({ draftId: z.string().min(1) }));
@@ -171,7 +202,7 @@ export type CreatedDraft =
  * `seed` makes the Message-ID a function of the triggering event.
  */
 export async function createDraftFor(
-  deps: { mailbox: MailboxPort; kv: KvPort; auth: MailAuth }, openId: string, input: DraftInput, seed?: string,
+  deps: DraftKeeping & { mailbox: MailboxPort; auth: MailAuth }, openId: string, input: DraftInput, seed?: string,
 ): Promise<CreatedDraft> {
   const sender = await senderOf(deps.auth, openId);
   if (sender === 'not_signed_in' || sender === 'no_mailbox') return { ok: false, reason: sender };
@@ -181,9 +212,9 @@ export async function createDraftFor(
   const record: DraftRecord = {
     author: openId, mailbox: sender.from.address, fromName: sender.from.name ?? '',
     to: input.to.map((m) => m.address), cc: input.cc.map((m) => m.address), bcc: input.bcc.map((m) => m.address),
-    subject: input.subject.trim(), body: input.body, size: composed.mail.size, state: 'draft',
+    subject: input.subject.trim(), body: input.body, size: composed.mail.size,
   };
-  await drafts.set(deps.kv, draftId, record);
+  await writeDraft(deps, draftId, record);
   return { ok: true, draftId, mail: composed.mail, record };
 }
 
@@ -210,7 +241,13 @@ export async function mailFailure(ctx: Ctx, auth: MailAuth, title: Bilingual, er
   throw err;
 }
 
-async function draftCommand(ctx: Ctx & { kind: 'message' }, auth: MailAuth, a: MailArgs): Promise<void> {
+/** What the draft handlers need beyond the context: the sign-in, and the sealer for their records. */
+interface DraftDeps {
+  auth: MailAuth;
+  sealer: Sealing;
+}
+
+async function draftCommand(ctx: Ctx & { kind: 'message' }, { auth, sealer }: DraftDeps, a: MailArgs): Promise<void> {
   const resolved = await resolveRecipients(ctx.gateway.directory, a);
   if (!resolved.ok) {
     await ctx.reply(errorCard({ title: TITLE_DRAFT_FAILED, problems: resolved.problems, example: draftSpec.examples[0] }));
@@ -219,7 +256,7 @@ async function draftCommand(ctx: Ctx & { kind: 'message' }, auth: MailAuth, a: M
   const input: DraftInput = { ...resolved.recipients, subject: a.subject ?? '', body: bodyText(ctx.text, a.body ?? []) };
   const done = await once(ctx, 'draft', async () => {
     try {
-      const created = await createDraftFor({ mailbox: ctx.gateway.mailbox, kv: ctx.store, auth }, ctx.sender.openId, input, ctx.dedupeKey);
+      const created = await createDraftFor({ mailbox: ctx.gateway.mailbox, kv: ctx.store, sealer, auth }, ctx.sender.openId, input, ctx.dedupeKey);
       if (created.ok) {
         await ctx.audit('mail.draft.create', created.record.mailbox, 'ok', created.draftId);
         return previewCard(created.draftId, created.record);
@@ -231,16 +268,18 @@ async function draftCommand(ctx: Ctx & { kind: 'message' }, auth: MailAuth, a: M
       await ctx.audit('mail.draft.create', ctx.sender.openId, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
       return mailFailure(ctx, auth, TITLE_DRAFT_FAILED, err, a);
     }
-  });
+  }, undefined, sealer);
   await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在保存草稿', en: 'Saving the draft' }) : done.card);
 }
 
 const toast = (type: 'error' | 'info' | 'warning', zh: string, en: string): ActionResult => ({ toast: { type, text: { zh, en } } });
 
 /** The draft, if the clicker may act on it; otherwise the toast that says why not (the card stays as it is). */
-async function authorsDraft(ctx: ActionContext, draftId: string): Promise<{ record: DraftRecord } | { refusal: ActionResult }> {
-  const record = await drafts.get(ctx.store, draftId);
-  if (!record) return { refusal: toast('error', '找不到这份草稿（可能已过期），请重新 /draft', 'This draft is unknown or expired: run /draft again') };
+async function authorsDraft(ctx: ActionContext, sealer: Sealing, draftId: string): Promise<{ record: DraftRecord } | { refusal: ActionResult }> {
+  const record = await readDraft({ kv: ctx.store, sealer }, draftId);
+  if (!record) {
+    return { refusal: toast('error', '找不到这份草稿（已发送、已丢弃或已过期），请重新 /draft', 'This draft is gone (sent, discarded or expired): run /draft again') };
+  }
   if (record.author !== ctx.sender.openId) {
     await ctx.audit('mail.draft.action', draftId, 'refused', `not the author (${ctx.target?.key ?? ''})`);
     return { refusal: toast('error', '只有草稿的作者可以发送、编辑或丢弃它', 'Only the author of this draft can send, edit or discard it') };
@@ -258,6 +297,12 @@ const RECONCILED: Bilingual = {
   en: 'Feishu did not answer the send, but the draft went out (checked); it will not be sent again.',
 };
 
+/**
+ * A sent or discarded draft's record goes: its fate's card is recorded by then (`once`), and a crash before this
+ * line leaves a record whose next click replays that card.
+ */
+const forget = (ctx: ActionContext, draftId: string): Promise<void> => drafts.delete(ctx.store, draftId);
+
 /** After an unanswered send: a draft that no longer exists was sent by that attempt. */
 async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string): Promise<boolean> {
   try {
@@ -269,11 +314,10 @@ async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string):
   }
 }
 
-async function send(ctx: ActionContext, auth: MailAuth, draftId: string): Promise<ActionResult> {
-  const check = await authorsDraft(ctx, draftId);
+async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
+  const check = await authorsDraft(ctx, sealer, draftId);
   if ('refusal' in check) return check.refusal;
   const r = check.record;
-  if (r.state === 'discarded') return { card: successCard({ title: { zh: '草稿已丢弃', en: 'Draft discarded' } }) };
   try {
     const done = await once(ctx, 'draft-fate', async (resumed) => {
       const port = ctx.gateway.mailbox;
@@ -288,11 +332,11 @@ async function send(ctx: ActionContext, auth: MailAuth, draftId: string): Promis
         else if (err instanceof FeishuError && mayHaveBeenPerformed(err) && await draftGone(port, r, draftId)) card = sentCardOf(r, {}, RECONCILED);
         else throw err;
       }
-      await drafts.set(ctx.store, draftId, { ...r, state: 'sent' });
       await ctx.audit('mail.draft.send', r.mailbox, 'ok', draftId);
       return card;
-    }, draftId);
+    }, draftId, sealer);
     if (done.outcome === 'busy') return toast('info', '正在发送，请稍候', 'Already sending; one moment');
+    await forget(ctx, draftId);
     return { card: done.card };
   } catch (err) {
     await ctx.audit('mail.draft.send', r.mailbox, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
@@ -308,8 +352,8 @@ async function signInAside(ctx: ActionContext, auth: MailAuth, err: unknown): Pr
   return toast('warning', '请先重新登录，然后再点一次', 'Sign in again (see the new card), then click again');
 }
 
-async function discard(ctx: ActionContext, auth: MailAuth, draftId: string): Promise<ActionResult> {
-  const check = await authorsDraft(ctx, draftId);
+async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
+  const check = await authorsDraft(ctx, sealer, draftId);
   if ('refusal' in check) return check.refusal;
   const r = check.record;
   try {
@@ -319,27 +363,21 @@ async function discard(ctx: ActionContext, auth: MailAuth, draftId: string): Pro
       } catch (err) {
         if (!isDraftGone(err)) throw err;
       }
-      await drafts.set(ctx.store, draftId, { ...r, state: 'discarded' });
       await ctx.audit('mail.draft.delete', r.mailbox, 'ok', draftId);
       return successCard({ title: { zh: '草稿已丢弃', en: 'Draft discarded' }, fields: [{ label: { zh: '主题', en: 'Subject' }, value: r.subject }] });
-    }, draftId);
+    }, draftId, sealer);
     if (done.outcome === 'busy') return toast('info', '这份草稿正在处理中', 'This draft is being handled right now');
+    await forget(ctx, draftId);
     return { card: done.card };
   } catch (err) {
     return { card: await mailFailure(ctx, auth, { zh: '草稿未能丢弃', en: 'Could not discard the draft' }, err) };
   }
 }
 
-/** Edits apply to drafts nobody has sent or discarded yet. */
-const settled = (r: DraftRecord): ActionResult | undefined =>
-  r.state === 'draft' ? undefined : toast('warning', r.state === 'sent' ? '这封邮件已发送，不能再编辑' : '这份草稿已丢弃', r.state === 'sent' ? 'This mail was sent; it can no longer be edited' : 'This draft was discarded');
-
-async function save(ctx: ActionContext, auth: MailAuth, a: z.infer<typeof saveDraft.schema>): Promise<ActionResult> {
-  const check = await authorsDraft(ctx, a.draftId);
+async function save(ctx: ActionContext, { auth, sealer }: DraftDeps, a: z.infer<typeof saveDraft.schema>): Promise<ActionResult> {
+  const check = await authorsDraft(ctx, sealer, a.draftId);
   if ('refusal' in check) return check.refusal;
   const r = check.record;
-  const refused = settled(r);
-  if (refused) return refused;
   const list = (s: string | undefined, old: string[]) => (s === undefined ? old.map((address) => ({ address })) : parseAddresses(s));
   const input = { to: list(a.to, r.to), cc: list(a.cc, r.cc), bcc: list(a.bcc, r.bcc), subject: a.subject ?? r.subject, body: a.body ?? r.body };
   const bad = [...input.to, ...input.cc, ...input.bcc].filter((m) => !isMailAddress(m.address));
@@ -357,21 +395,21 @@ async function save(ctx: ActionContext, auth: MailAuth, a: z.infer<typeof saveDr
     ...r, to: input.to.map((m) => m.address), cc: input.cc.map((m) => m.address), bcc: input.bcc.map((m) => m.address),
     subject: input.subject.trim(), body: input.body, size: composed.mail.size,
   };
-  await drafts.set(ctx.store, a.draftId, next);
+  await writeDraft({ kv: ctx.store, sealer }, a.draftId, next);
   await ctx.audit('mail.draft.update', r.mailbox, 'ok', a.draftId);
   return { card: previewCard(a.draftId, next, { zh: '草稿已更新', en: 'Draft updated' }), toast: { type: 'success', text: { zh: '草稿已更新', en: 'Draft updated' } } };
 }
 
-export function registerDraft(app: App, auth: MailAuth): void {
-  app.command('draft', draftSpec, (ctx, a) => draftCommand(ctx, auth, a));
-  app.action(sendDraft, (ctx, { draftId }) => send(ctx, auth, draftId), { progress: { zh: '正在发送邮件', en: 'Sending the mail' } });
-  app.action(discardDraft, (ctx, { draftId }) => discard(ctx, auth, draftId));
-  app.action(saveDraft, (ctx, a) => save(ctx, auth, a), { progress: { zh: '正在更新草稿', en: 'Updating the draft' } });
+export function registerDraft(app: App, deps: DraftDeps): void {
+  app.command('draft', draftSpec, (ctx, a) => draftCommand(ctx, deps, a));
+  app.action(sendDraft, (ctx, { draftId }) => send(ctx, deps, draftId), { progress: { zh: '正在发送邮件', en: 'Sending the mail' } });
+  app.action(discardDraft, (ctx, { draftId }) => discard(ctx, deps, draftId));
+  app.action(saveDraft, (ctx, a) => save(ctx, deps, a), { progress: { zh: '正在更新草稿', en: 'Updating the draft' } });
   app.action(editDraft, async (ctx, { draftId }) => {
-    const check = await authorsDraft(ctx, draftId);
+    const check = await authorsDraft(ctx, deps.sealer, draftId);
     if ('refusal' in check) return check.refusal;
     const r = check.record;
-    return settled(r) ?? {
+    return {
       card: draftEditCard({
         to: r.to.join(', '), cc: r.cc.join(', '), bcc: r.bcc.join(', '), subject: r.subject, body: r.body,
         save: saveDraft.button({ draftId }, { label: { zh: '保存并预览', en: 'Save and preview' }, style: 'primary' }),
@@ -380,9 +418,9 @@ export function registerDraft(app: App, auth: MailAuth): void {
     };
   });
   app.action(previewDraft, async (ctx, { draftId }) => {
-    const check = await authorsDraft(ctx, draftId);
+    const check = await authorsDraft(ctx, deps.sealer, draftId);
     if ('refusal' in check) return check.refusal;
-    return settled(check.record) ?? { card: previewCard(draftId, check.record) };
+    return { card: previewCard(draftId, check.record) };
   });
 }
 

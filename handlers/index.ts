@@ -1,5 +1,6 @@
 /** Every command family, registered on the app in one place. */
 import type { App } from '../src/app.js';
+import type { Sealing } from '../src/auth/seal.js';
 import { registerContact } from './contact.js';
 import { registerDraft } from './draft.js';
 import { registerGroup } from './group.js';
@@ -12,15 +13,18 @@ import type { MailAuth } from './sign-in.js';
 export { utcTime, type MailAuth } from './sign-in.js';
 export { createDraftFor, type CreatedDraft, type DraftInput } from './draft.js';
 
-/** `auth`: OAuth sign-in and the token vault; without it the commands that act as a user are not offered. */
-export function registerHandlers(app: App, deps: { auth?: MailAuth } = {}): void {
+/**
+ * `auth`: OAuth sign-in and the token vault; without it the commands that act as a user are not offered.
+ * `sealer`: seals what the mail handlers keep of a mail (draft records, remembered answers) before it is stored.
+ */
+export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Sealing }): void {
   registerGroup(app);
   registerMailgroup(app);
   registerContact(app, deps.auth);
   if (deps.auth) {
     registerLogin(app, deps.auth);
-    registerDraft(app, deps.auth);
-    registerMail(app, deps.auth);
+    registerDraft(app, { auth: deps.auth, sealer: deps.sealer });
+    registerMail(app, deps.auth, deps.sealer);
   }
-  registerOnboard(app);
+  registerOnboard(app, deps.sealer);
 }

@@ -5,6 +5,7 @@
  */
 import { errorCard, mailSentCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
+import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { isAlreadySent } from '../src/feishu/errors.js';
@@ -27,7 +28,7 @@ export const mailSendSpec: CommandSpec<typeof mailArgs> = {
   mentions: 'people',
 };
 
-async function mailSend(ctx: CommandContext, auth: MailAuth, a: MailArgs): Promise<void> {
+async function mailSend(ctx: CommandContext, auth: MailAuth, sealer: Sealing, a: MailArgs): Promise<void> {
   const resolved = await resolveRecipients(ctx.gateway.directory, a);
   if (!resolved.ok) {
     await ctx.reply(errorCard({ title: TITLE_SEND_FAILED, problems: resolved.problems, example: mailSendSpec.examples[0] }));
@@ -56,10 +57,10 @@ async function mailSend(ctx: CommandContext, auth: MailAuth, a: MailArgs): Promi
       await ctx.audit('mail.message.send', sender.from.address, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
       return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, a);
     }
-  });
+  }, undefined, sealer);
   await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在发送邮件', en: 'Sending the mail' }) : done.card);
 }
 
-export function registerMail(app: App, auth: MailAuth): void {
-  app.command('mail send', mailSendSpec, (ctx, a) => mailSend(ctx, auth, a));
+export function registerMail(app: App, auth: MailAuth, sealer: Sealing): void {
+  app.command('mail send', mailSendSpec, (ctx, a) => mailSend(ctx, auth, sealer, a));
 }

@@ -15,6 +15,7 @@ import {
 } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
+import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { needsSignIn } from '../src/feishu/errors.js';
@@ -144,7 +145,7 @@ async function planOf(g: FeishuPorts, app: AppConfig, hire: Hire): Promise<{ lab
   }));
 }
 
-async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: boolean): Promise<StepOutcome> {
+async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: boolean, sealer: Sealing): Promise<StepOutcome> {
   const app = env.config.app;
   const hire = hireSchema.parse(run.input);
   const step = stepOf(app, state.id);
@@ -198,7 +199,7 @@ async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: bo
       try {
         const { draftId } = await g.mailbox.createDraft(from.address, emlOf(composed.mail), { as: asUser(step.sender) });
         // The sender reviews it and sends it from the same preview card a /draft gets.
-        await offerDraft({ kv: env.store, im: g.im }, draftId, {
+        await offerDraft({ kv: env.store, sealer, im: g.im }, draftId, {
           author: step.sender, mailbox: from.address, fromName: from.name, to: [hire.email], cc: [], bcc: [], subject, body, size: composed.mail.size,
         }, effectKey(run.id, step.id, 'preview'));
         return { status: 'done', detail: `${from.address} draft ${draftId}`, result: { draftId } };
@@ -370,9 +371,10 @@ const unknownCard = (unknown: string[]): Card => errorCard({
   nextStep: { zh: '检查地址（用联系邮箱，不是企业邮箱）后再试', en: 'Check the addresses (contact email, not the enterprise mailbox), then try again' },
 });
 
-export function registerOnboard(app: App): void {
+/** `sealer` seals the record of the welcome draft it makes (see draft.ts). */
+export function registerOnboard(app: App, sealer: Sealing): void {
   const wf = app.workflows;
-  wf.define(WORKFLOW, { execute, onChange: showProgress });
+  wf.define(WORKFLOW, { execute: (env, run, state, resumed) => execute(env, run, state, resumed, sealer), onChange: showProgress });
 
   app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf));
   app.command('onboard status', onboardStatusSpec, async (ctx) => {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { feishuErrorCard, inline, progressCard, type Bilingual, type Card } from '../cards/index.js';
+import type { Sealing } from '../src/auth/seal.js';
 import type { ActionContext, CommandContext } from '../src/context.js';
 import { FeishuError, isUserOutOfReach } from '../src/feishu/errors.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';
@@ -46,7 +47,9 @@ const CLAIM_LEASE_MS = 5_000;
 /** How long a command waits for a live claimant (a concurrent run of the same work) before saying so. */
 const BUSY_WAIT_MS = 3 * CLAIM_LEASE_MS;
 
-const doneRecord = z.object({ card: z.record(z.string(), z.unknown()) });
+const cardRecord = z.object({ card: z.record(z.string(), z.unknown()) });
+/** The remembered card, in clear or (for cards that show a mail's recipients or body) sealed under the claim's key. */
+const doneRecord = z.union([cardRecord, z.object({ sealed: z.string() })]);
 
 export type OnceResult = { outcome: 'ran' | 'replayed'; card: Card } | { outcome: 'busy' };
 
@@ -57,8 +60,11 @@ export type OnceResult = { outcome: 'ran' | 'replayed'; card: Card } | { outcome
  * result: its call may or may not have reached Feishu. A failure drops the claim, so retrying runs it again.
  * `busy`: another live run holds it: a card action says so at once; a command first waits for it to finish.
  * `scope` replaces the delivery as the identity when the effect belongs to something else (a chat's mailgroup).
+ * `sealer` keeps the remembered card unreadable in the store.
  */
-export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Promise<Card>, scope = origin(ctx)): Promise<OnceResult> {
+export async function once(
+  ctx: Ctx, op: string, work: (resumed: boolean) => Promise<Card>, scope = origin(ctx), sealer?: Sealing,
+): Promise<OnceResult> {
   const key = `provision:${op}:${scope}`;
   const ttlMs = ctx.config.app.inbox.dedupeHours * 3_600_000;
   // A click waits for nobody (its answer is due in 3 s); a command, or an action rerun after a crash, waits.
@@ -69,7 +75,7 @@ export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Pro
     claim = await ctx.store.claim(key, { ttlMs, leaseMs: CLAIM_LEASE_MS });
   }
   if (claim.state === 'busy') return { outcome: 'busy' };
-  if (claim.state === 'done') return { outcome: 'replayed', card: doneRecord.parse(JSON.parse(claim.result)).card };
+  if (claim.state === 'done') return { outcome: 'replayed', card: recordedCard(claim.result, key, sealer) };
   const { holder } = claim;
   const heartbeat = setInterval(() => {
     ctx.store.renewClaim(key, holder, CLAIM_LEASE_MS).catch((err: unknown) => ctx.logger.warn({ err, key }, 'could not renew a claim'));
@@ -84,8 +90,16 @@ export async function once(ctx: Ctx, op: string, work: (resumed: boolean) => Pro
   } finally {
     clearInterval(heartbeat);
   }
-  await ctx.store.complete(key, holder, JSON.stringify({ card }));
+  await ctx.store.complete(key, holder, JSON.stringify(sealer ? { sealed: sealer.seal({ card }, key) } : { card }));
   return { outcome: 'ran', card };
+}
+
+function recordedCard(result: string, key: string, sealer: Sealing | undefined): Card {
+  const record = doneRecord.parse(JSON.parse(result));
+  if ('card' in record) return record.card;
+  const opened = sealer && cardRecord.safeParse(sealer.open(record.sealed, key));
+  if (!opened?.success) throw new Error(`the recorded result of ${key} cannot be opened: was the encryption key changed?`);
+  return opened.data.card;
 }
 
 /** How long a command runs before its user sees a "still working" card, which the result then replaces. */

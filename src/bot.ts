@@ -86,7 +86,10 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   checkDataDir(o.dataDir);
   const store = await openStore(o.config, o.dataDir, { warn: (m) => logger.warn(m) });
   // Without TOKEN_ENCRYPTION_KEY (the sandbox, tests) one is made in the data directory on first start, owner-only.
-  const key = o.userTokens ? undefined : o.tokenKey ?? (await ensureKeyFile(o.dataDir)).key;
+  // It seals the user tokens, and the drafts the mail handlers keep (also when a test brings its own token provider).
+  const sealKey = o.tokenKey ?? (await ensureKeyFile(o.dataDir)).key;
+  const sealer = new Sealer(sealKey);
+  const key = o.userTokens ? undefined : sealKey;
   const oauth = key && feishuOAuthHttp({ domain: o.domain, appId: o.appId, appSecret: o.appSecret, client: oauthClient(o), timeoutMs: o.timeoutMs });
   const vault = key && oauth ? new TokenVault({ kv: store, key, http: oauth }) : undefined;
   let signIn: SignIn | undefined;
@@ -116,7 +119,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     },
     validMinutes: SIGN_IN_TTL_MS / 60_000,
   };
-  registerHandlers(app, { auth });
+  registerHandlers(app, { auth, sealer });
   try {
     checkConfigNames(o.config.app, { rules: app.rules(), commands: app.commands().map(commandKey) });
   } catch (e) {
@@ -126,7 +129,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   let longConnection: LongConnection | undefined;
   let startSignIn = (_baseUrl: string): void => undefined;
   const server = createServer({
-    config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox,
+    config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox, sealer,
     transport: () => (o.config.env.FEISHU_TRANSPORT === 'websocket' ? { kind: 'websocket', state: longConnection?.state() ?? 'connecting' } : { kind: 'webhook' }),
   });
   if (vault && oauth && key) {

@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express from 'express';
+import type { Sealing } from './auth/seal.js';
 import type { Config } from './config.js';
 import type { DeliveryHandler } from './delivery.js';
 import { Inbox, type InboxOptions } from './inbox/inbox.js';
@@ -31,6 +32,8 @@ export interface ServerDeps {
   drainMs?: number;
   /** How Feishu reaches this instance, for /healthz; webhook unless told otherwise. */
   transport?: () => { kind: 'webhook' | 'websocket'; state?: string };
+  /** Seals the inbox's payloads at rest (InboxDeps.sealer). */
+  sealer?: Sealing;
 }
 
 export interface Listening {
@@ -73,7 +76,7 @@ export function createServer(deps: ServerDeps): BotServer {
   const webhooks = config.env.FEISHU_TRANSPORT === 'webhook';
   if (webhooks && encryptKey === undefined) logger.warn('FEISHU_ENCRYPT_KEY is not set: every push is refused, as none can be proven to come from Feishu');
 
-  const inbox = new Inbox({ store, handler, logger, metrics }, {
+  const inbox = new Inbox({ store, handler, logger, metrics, sealer: deps.sealer }, {
     ...deps.inbox,
     concurrency: config.app.inbox.concurrency,
     dedupeTtlMs: config.app.inbox.dedupeHours * 3_600_000,

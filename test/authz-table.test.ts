@@ -3,12 +3,14 @@
  * new command or action cannot skip it. Each rule allows 李娜 only: 刘洋 must be refused before any handler runs,
  * changing nothing in Feishu (a refused click also leaves its card as it was); 李娜 must get past authorization.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerHandlers, type MailAuth } from '../handlers/index.js';
 import { App } from '../src/app.js';
+import { Sealer } from '../src/auth/seal.js';
 import { commandKey } from '../src/commands/registry.js';
 import { parseConfig } from '../src/config.js';
 import { openIdFor } from '../src/emulator/seed.js';
@@ -34,7 +36,7 @@ function registeredRules(): string[] {
   const store = new SqliteStore(join(dir, 'bot.sqlite'));
   try {
     const app = new App({ config: parseConfig({}, {}), gateway: new RecordingGateway(), store });
-    registerHandlers(app, { auth: unusedAuth });
+    registerHandlers(app, { auth: unusedAuth, sealer: new Sealer(randomBytes(32)) });
     return app.rules();
   } finally {
     void store.close();

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineAction } from '../src/actions.js';
+import type { Bilingual } from '../src/card.js';
 import { checkContent } from '../src/emulator/cards.js';
 import { FeishuError } from '../src/feishu/errors.js';
+import * as cards from '../cards/index.js';
 import { cardBytes, errorCard, feishuErrorCard, escapeMd, helpCard, MAX_CARD_BYTES, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
+import { CUT_NOTE } from '../cards/kit.js';
 
 const TEMPLATES = new Set(['blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red', 'carmine', 'violet', 'purple', 'indigo', 'grey', 'default']);
 
@@ -32,8 +35,9 @@ function violations(card: Card): string[] {
     }
     if (el.tag === 'markdown' && typeof el.content !== 'string') out.push('markdown without content');
     if (el.tag === 'button') {
-      const b = el.behaviors as { type?: string; value?: { action?: unknown } }[] | undefined;
-      if (!b?.length || b[0]?.type !== 'callback' || typeof b[0].value?.action !== 'string') out.push('button without a callback action');
+      const b = el.behaviors as { type?: string; value?: { action?: unknown }; default_url?: unknown }[] | undefined;
+      const link = b?.[0]?.type === 'open_url' && typeof b[0].default_url === 'string';
+      if (!link && (!b?.length || b[0]?.type !== 'callback' || typeof b[0].value?.action !== 'string')) out.push('button without a callback action');
     }
   }
   if (cardBytes(card) > MAX_CARD_BYTES) out.push(`card is ${cardBytes(card)} bytes > 30 KB`);
@@ -197,5 +201,96 @@ describe('status cards', () => {
     expect((card.header as { template: string }).template).toBe('indigo');
     expect(text(card)).toContain("你好，我是运维助手 · Hi, I'm 运维助手");
     expect(text(card)).toContain('Show help');
+  });
+});
+
+describe('cards under Feishu\'s 30 KB', () => {
+  /** 150,000 characters that grow when escaped (`*` and `<` become entities) and in UTF-8 (三 bytes a 长). */
+  const huge = (tag: string) => `${tag} ${'长*<at>'.repeat(25_000)}`;
+  const big: Bilingual = { zh: huge('中'), en: huge('en') };
+  const many = (n: number, size: number) => Array.from({ length: n }, (_, i) => `${i} ${'长*'.repeat(size / 2)}`);
+  /** For the entries of long lists: 2,000 characters each. */
+  const [zh, en] = many(2, 2_000) as [string, string];
+  const item: Bilingual = { zh, en };
+  const button = defineAction('test.huge', z.object({ n: z.number() }))
+    .button({ n: 1 }, { label: big, style: 'primary', confirm: big });
+  const error: cards.ExplainedError = { code: 230025, logId: huge('log'), explain: () => ({ problem: big, nextStep: big }) };
+
+  /** Every card builder, with the largest inputs a user, the directory or a handler could hand it. */
+  const HUGE: Record<string, () => Card> = {
+    successCard: () => successCard({
+      title: big, summary: big, fields: Array.from({ length: 50 }, () => ({ label: item, value: huge('v') })),
+      list: { label: big, items: many(5_000, 2_000) }, actions: [button], note: big,
+    }),
+    errorCard: () => errorCard({ title: big, problems: Array.from({ length: 500 }, () => item), code: 1, nextStep: big, example: huge('/x'), reference: huge('r') }),
+    feishuErrorCard: () => feishuErrorCard(big, error, huge('/draft')),
+    progressCard: () => progressCard({ title: big, steps: many(2_000, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d })), note: big }),
+    helpCard: () => helpCard({
+      commands: many(200, 2_000).map((u) => ({ usage: u, summary: item, examples: many(5, 2_000) })),
+      family: huge('f'), focus: { usage: huge('/u'), summary: big, details: Array.from({ length: 50 }, () => item), examples: many(50, 2_000) },
+    }),
+    welcomeCard: () => welcomeCard({ botName: huge('bot'), commands: many(500, 2_000).map((u) => ({ usage: u, summary: item })), inGroup: true }),
+    formCard: () => cards.formCard({
+      title: big, summary: big, note: big, submit: button,
+      fields: [
+        { kind: 'input', name: 'email', label: big, value: huge('e') },
+        { kind: 'input', name: 'name', label: big, value: huge('n'), maxLength: 100 },
+        { kind: 'select', name: 'who', label: big, value: 'a', options: Array.from({ length: 50 }, (_, i) => ({ value: `o${i}`, label: item })) },
+        { kind: 'people', name: 'members', label: big },
+      ],
+    }),
+    onboardProgressCard: () => cards.onboardProgressCard({
+      hire: huge('h'), trigger: huge('t'), actions: [button],
+      steps: many(100, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d, reason: item })),
+    }),
+    onboardPlanCard: () => cards.onboardPlanCard({ hire: huge('h'), steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000) })) }),
+    onboardRunsCard: () => cards.onboardRunsCard({
+      runs: many(1_000, 2_000).map((h) => ({ hire: h, trigger: zh, done: 1, total: 2, failed: 0, waiting: 0, at: en })),
+    }),
+    hireWelcomeCard: () => cards.hireWelcomeCard({ title: huge('t'), body: huge('b') }),
+    signInNeededCard: () => cards.signInNeededCard({ why: big }),
+    signInCard: () => cards.signInCard({ url: 'https://accounts.feishu.cn/open-apis/authen/v1/authorize?state=s', validMinutes: 10, resume: huge('/draft'), reason: big }),
+    signedInCard: () => cards.signedInCard({ name: huge('n'), mailbox: huge('m'), until: huge('u'), justSignedIn: true }),
+    draftPreviewCard: () => cards.draftPreviewCard({
+      from: huge('f'), to: many(1_000, 200), cc: many(1_000, 200), bcc: many(1_000, 200), subject: huge('s'), excerpt: huge('e'),
+      size: 1e9, actions: [button, button, button], note: big,
+    }),
+    draftEditCard: () => cards.draftEditCard({
+      to: huge('to'), cc: huge('cc'), bcc: huge('bcc'), subject: huge('s'), body: huge('body'), save: button, cancel: button,
+    }),
+    mailSentCard: () => cards.mailSentCard({ from: huge('f'), recipients: many(5_000, 200), subject: huge('s'), messageId: huge('m'), threadId: huge('t'), note: big }),
+  };
+
+  it('has a huge case for every card builder', () => {
+    const builders = Object.entries(cards).filter(([name, v]) => typeof v === 'function' && name.endsWith('Card')).map(([name]) => name);
+    expect(Object.keys(HUGE).sort()).toEqual(builders.sort());
+  });
+
+  it.each(Object.keys(HUGE))('%s stays within 30 KB and valid however large its inputs', (name) => {
+    const card = HUGE[name]!();
+    expect(violations(card)).toEqual([]);
+    expect(cardBytes(card)).toBeLessThanOrEqual(MAX_CARD_BYTES);
+  });
+
+  it('cuts the longest texts of a card over 30 KB, says so, and keeps its buttons whole', () => {
+    const example = `/draft to=a@example.com ${'正文'.repeat(20_000)}`;
+    const card = errorCard({ title: { zh: '太长', en: 'Too long' }, problems: [{ zh: '问题', en: 'Problem' }], example });
+    expect(violations(card)).toEqual([]);
+    const all = text(card);
+    expect(all).toContain(CUT_NOTE);
+    expect(all).toContain('/draft to=a@example.com 正文正文');
+    expect(all).not.toContain(example);
+    expect(all).toContain('问题');
+
+    const withButton = successCard({ title: { zh: '长', en: 'Long' }, summary: { zh: '长'.repeat(40_000), en: 'long' }, actions: [button] });
+    expect(violations(withButton)).toEqual([]);
+    expect(buttons(withButton)[0]?.behaviors[0]?.value).toEqual({ action: 'test.huge', n: 1 });
+    expect(text(withButton)).toContain(CUT_NOTE);
+  });
+
+  it('leaves a card within 30 KB as it was built', () => {
+    const card = successCard({ title: { zh: '短', en: 'Short' }, summary: { zh: '长'.repeat(400), en: 'short enough' } });
+    expect(text(card)).not.toContain(CUT_NOTE);
+    expect(text(card)).toContain('长'.repeat(400));
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { registerHandlers } from '../handlers/index.js';
 import { App } from '../src/app.js';
+import { Sealer } from '../src/auth/seal.js';
 import { commandKey } from '../src/commands/registry.js';
 import { checkConfigNames, ConfigError, loadConfig, parseConfig } from '../src/config.js';
 import { SqliteStore } from '../src/store/sqlite.js';
@@ -139,7 +141,7 @@ function tempDir(): string {
 function registered() {
   const dir = tempDir();
   const app = new App({ config: parseConfig({}, {}), gateway: new RecordingGateway(), store: new SqliteStore(join(dir, 'bot.sqlite')) });
-  registerHandlers(app);
+  registerHandlers(app, { sealer: new Sealer(randomBytes(32)) });
   return { rules: app.rules(), commands: app.commands().map(commandKey), dir };
 }
 

@@ -88,3 +88,68 @@ describe('console server', () => {
     }
   });
 });
+
+describe('the control API, against other web pages', () => {
+  /** What the emulator recorded a user sending with `marker` in it: each accepted request sends one. */
+  const sentWith = (marker: string) => [...sb.emulator.state.messages.values()].filter((m) => m.sender.type === 'user' && m.content.includes(marker));
+  const message = (marker: string) => ({ from: '张伟', text: `/help ${marker}` });
+  const form = (marker: string) => new URLSearchParams(message(marker));
+
+  it('refuses a cross-site form post to the proxy on the bot\'s port with 403, and no one speaks', async () => {
+    const res = await fetch(at('/_emulator/events/message'), {
+      method: 'POST', headers: { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' }, body: form('csrf-form'),
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toContain('http://evil.example');
+    expect(sentWith('csrf-form')).toEqual([]);
+  });
+
+  it('refuses another origin or site even with a JSON body: Origin, Sec-Fetch-Site cross-site and same-site', async () => {
+    const json = { 'content-type': 'application/json' };
+    const foreign: Record<string, string>[] = [{ origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    for (const headers of foreign) {
+      const res = await fetch(at('/_emulator/events/message'), { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(message('csrf-json')) });
+      expect([JSON.stringify(headers), res.status]).toEqual([JSON.stringify(headers), 403]);
+    }
+    const reset = await fetch(at('/_emulator/reset'), { method: 'POST', headers: { origin: 'http://evil.example' } });
+    expect(reset.status).toBe(403);
+    expect(sentWith('csrf-json')).toEqual([]);
+  });
+
+  it('refuses a body that is not JSON with 415, from its own page too: text/plain, form-encoded, multipart', async () => {
+    const own = { origin: new URL(sb.consoleUrl!).origin, 'sec-fetch-site': 'same-origin' };
+    const multipart = new FormData();
+    multipart.set('from', '张伟');
+    multipart.set('text', '/help not-json');
+    const bodies: [string, RequestInit][] = [
+      ['text/plain', { headers: { ...own, 'content-type': 'text/plain' }, body: JSON.stringify(message('not-json')) }],
+      ['form-encoded', { headers: own, body: form('not-json') }],
+      ['multipart', { headers: own, body: multipart }],
+    ];
+    for (const [kind, init] of bodies) {
+      const res = await fetch(at('/_emulator/events/message'), { method: 'POST', ...init });
+      expect([kind, res.status]).toEqual([kind, 415]);
+    }
+    expect(sentWith('not-json')).toEqual([]);
+  });
+
+  it('lets its own page (same origin, JSON, or a DELETE with no body) and tools without an Origin through', async () => {
+    const own = { origin: new URL(sb.consoleUrl!).origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' };
+    const page = await fetch(at('/_emulator/events/message'), { method: 'POST', headers: own, body: JSON.stringify(message('from-page')) });
+    expect(page.status).toBe(200);
+    expect((await post('/_emulator/events/message', message('from-tool'))).status).toBe(200);
+    expect(sentWith('from-page')).toHaveLength(1);
+    expect(sentWith('from-tool')).toHaveLength(1);
+    const cleared = await fetch(at('/_emulator/faults'), { method: 'DELETE', headers: { origin: own.origin, 'sec-fetch-site': 'same-origin' } });
+    expect(cleared.status).toBe(200);
+  });
+
+  it('guards the emulator\'s own port the same way', async () => {
+    const emulatorUrl = `${sb.emulator.url}/_emulator/events/message`;
+    const crossSite = await fetch(emulatorUrl, { method: 'POST', headers: { origin: 'http://evil.example' }, body: form('emulator-port') });
+    expect(crossSite.status).toBe(403);
+    const formPost = await fetch(emulatorUrl, { method: 'POST', body: form('emulator-port') });
+    expect(formPost.status).toBe(415);
+    expect(sentWith('emulator-port')).toEqual([]);
+  });
+});

@@ -30,7 +30,7 @@ beforeEach(async () => {
 
 interface SentView { mailbox: string; raw: string; draftId?: string; message_id: string; thread_id: string }
 const mailState = async () => ((await (await fetch(`${sb.emulator.url}/_emulator/state`)).json()) as {
-  mail: { sent: SentView[]; drafts: { id: string; summary: { subject: string; to: { mail_address: string }[] } }[] };
+  mail: { sent: SentView[]; drafts: { id: string; raw: string; summary: { subject: string; to: { mail_address: string }[] } }[] };
 }).mail;
 
 const botCards = (chatId: string): Message[] =>
@@ -221,6 +221,85 @@ describe('sending a draft exactly once', () => {
     expect(readCard(discarded.card)).toContain('草稿已丢弃');
     expect((await mailState()).drafts).toHaveLength(0);
     await click(preview.messageId, 'draft.send').catch(() => undefined);
+    expect((await mailState()).sent).toHaveLength(0);
+  });
+});
+
+/** What a Feishu client submits for a form left as shown: every input's value, by name. */
+function formValues(card: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    const el = n as { tag?: string; name?: string; default_value?: string };
+    if (el.tag === 'input' && el.name) out[el.name] = el.default_value ?? '';
+    Object.values(n).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
+describe('a long draft', () => {
+  it('Edit on a 100,000-character draft answers with a card under 30 KB that says how much it shows, and saving keeps the whole body', async () => {
+    const lines = Array.from({ length: 2_000 }, (_, i) => `第 ${String(i).padStart(4, '0')} 行 line ${'x'.repeat(32)}`);
+    const body = `${lines.join('\n')}\nTHE END`.padEnd(100_000, '.');
+    expect(body).toHaveLength(100_000);
+    // A command carries at most 10,000 characters; the edit form takes a body of up to 100,000.
+    const preview = await draft('/draft to=lina@feishu-ops.example bcc=wangfang@feishu-ops.example subject=长信 短的开头');
+    await click(preview.messageId, 'draft.edit');
+    const long = await click(preview.messageId, 'draft.save', '张伟', {
+      to: 'lina@feishu-ops.example', cc: '', bcc: 'wangfang@feishu-ops.example', subject: '长信', body,
+    });
+    expect(long.error).toBeUndefined();
+    expect(readCard(long.card)).toContain('草稿：长信');
+
+    const form = await click(preview.messageId, 'draft.edit');
+    expect(form.error).toBeUndefined();
+    const shown = sb.emulator.state.messages.get(preview.messageId)!;
+    expect(Buffer.byteLength(shown.content)).toBeLessThanOrEqual(30 * 1024);
+    const text = readCard(shown.card);
+    expect(text).toContain('编辑草稿');
+    expect(text).toContain('100,000 characters, too long to edit on a card; only the first 2,000 are shown');
+    expect(text).toContain('/draft');
+    expect(text).toContain(lines[0]);
+    expect(text).not.toContain('THE END');
+
+    // Submitted as shown, with a new subject: the body is not a field of the form, so the draft keeps all of it.
+    const values = formValues(shown.card);
+    expect(Object.keys(values).sort()).toEqual(['bcc', 'cc', 'subject', 'to']);
+    const saved = await click(preview.messageId, 'draft.save', '张伟', { ...values, subject: '长信（改）' });
+    expect(saved.error).toBeUndefined();
+    expect(readCard(saved.card)).toContain('草稿：长信（改）');
+    const [d] = (await mailState()).drafts;
+    const parsed = await PostalMime.parse(Buffer.from(d?.raw ?? '', 'base64url'));
+    expect(parsed.subject).toBe('长信（改）');
+    expect(parsed.bcc?.map((a) => a.address)).toEqual(['wangfang@feishu-ops.example']);
+    expect(parsed.text).toContain(`${lines.at(-1)}\nTHE END...`);
+  });
+});
+
+describe('draft records stored in clear by an earlier version', () => {
+  it('seals a pending draft\'s record the first time it is read, and drops one whose draft was already sent', async () => {
+    const preview = await draft('/draft to=lina@feishu-ops.example bcc=wangfang@feishu-ops.example subject=旧记录 旧的正文');
+    const draftId = String(cardButtons(preview.card)[0]?.value.draftId);
+    const key = `draft:${draftId}`;
+    const zhang = userNamed(sb.emulator, '张伟');
+    const clear = {
+      author: zhang.open_id, mailbox: 'zhangwei@feishu-ops.example', fromName: '张伟', to: ['lina@feishu-ops.example'], cc: [],
+      bcc: ['wangfang@feishu-ops.example'], subject: '旧记录', body: '旧的正文', size: 100, state: 'draft',
+    };
+    await sb.bot.store.set(key, JSON.stringify(clear), 60_000);
+    const form = await click(preview.messageId, 'draft.edit');
+    expect(readCard(form.card)).toContain('旧的正文');
+    const sealed = await sb.bot.store.get(key);
+    expect(JSON.parse(sealed ?? '""')).toMatch(/^v1\./);
+    expect(sealed).not.toContain('wangfang');
+    await click(preview.messageId, 'draft.preview');
+
+    await sb.bot.store.set(key, JSON.stringify({ ...clear, state: 'sent' }), 60_000);
+    const refused = await click(preview.messageId, 'draft.send');
+    expect(JSON.stringify(refused.response)).toContain('This draft is gone (sent, discarded or expired)');
+    expect(await sb.bot.store.get(key)).toBeUndefined();
     expect((await mailState()).sent).toHaveLength(0);
   });
 });

@@ -112,6 +112,29 @@ describe('event push without a real bot', () => {
     expect(gapsS(record)[0]).toBeGreaterThanOrEqual(15 * 0.95);
   });
 
+  it('keeps the card when a callback is answered with a card over 30 KB, and says 200673 as the client does', async () => {
+    const user = emu.state.users[0]!;
+    const card = (content: string) => ({
+      schema: '2.0', config: { update_multi: true },
+      body: { elements: [{ tag: 'markdown', content }, { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, behaviors: [{ type: 'callback', value: { action: 'go' } }] }] },
+    });
+    const msg = emu.state.addMessage({
+      chatId: emu.state.p2pChat(user.open_id).chatId, sender: { type: 'app', id: emu.state.app.appId }, msgType: 'interactive',
+      content: JSON.stringify(card('before')), card: card('before'), updateMulti: true,
+    });
+    let answer = card('x'.repeat(31 * 1024));
+    await pushed((_req, res) => void res.json({ card: { type: 'raw', data: answer } }));
+    const refused = await delivery.click({ messageId: msg.messageId, by: user.open_id, action: 'go' });
+    expect(refused.status).toBe(200);
+    expect(refused.error).toMatch(/^200673: the card is \d+ bytes; the limit is 30720/);
+    expect(emu.state.messages.get(msg.messageId)?.card).toEqual(card('before'));
+
+    answer = card('after');
+    const applied = await delivery.click({ messageId: msg.messageId, by: user.open_id, action: 'go' });
+    expect(applied.error).toBeUndefined();
+    expect(emu.state.messages.get(msg.messageId)?.card).toEqual(card('after'));
+  });
+
   it('pushes a delivered event once more when duplicateAfterSuccess is on', async () => {
     const seen: string[] = [];
     await pushed((req, res) => {

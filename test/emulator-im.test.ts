@@ -265,6 +265,27 @@ describe('card updates', () => {
     expect((await update(h.emu.state.issueCardToken(fromUser), JSON.parse(card2('x')))).code).toBe(200310);
   });
 
+  it('refuses a 31 KB card with Feishu\'s code on send, reply, patch and delayed update, and keeps the card it had', async () => {
+    const chat = await newChat();
+    const big = card2('x'.repeat(31 * 1024));
+    const fits = card2('y'.repeat(29 * 1024));
+    const sent = await sendToChat(chat.chat_id!, 'interactive', fits);
+    const tooLong = { status: 400, code: 230025 };
+    expect(await rejection(sendToChat(chat.chat_id!, 'interactive', big))).toMatchObject(tooLong);
+    expect(await rejection(h.client.im.v1.message.reply({ path: { message_id: sent.message_id! }, data: { msg_type: 'interactive', content: big } })))
+      .toMatchObject(tooLong);
+    expect(await rejection(h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: big } }))).toMatchObject(tooLong);
+    // interactive/v1/card/update documents one size error of its own.
+    const update = (card: string) => h.client.request({
+      method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: h.emu.state.issueCardToken(sent.message_id!), card: JSON.parse(card) },
+    });
+    const refused = await rejection(update(big));
+    expect(refused).toMatchObject({ status: 400, code: 100000 });
+    expect(refused.msg).toContain('exceeds the size limit');
+    expect(h.emu.state.messages.get(sent.message_id!)!.content).toBe(fits);
+    expect(await update(card2('z'))).toEqual({ code: 0, msg: 'ok' });
+  });
+
   it('lets a user patch a card the user sent, with a user token', async () => {
     const chat = await newChat();
     const { access_token } = await loginUser(h.emu, zhang().open_id);

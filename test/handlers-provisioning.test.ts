@@ -2,6 +2,7 @@
  * What the emulator cannot show: its directory has 9 users, so chats of more than 50 members run against stand-in
  * chat and directory ports (plain objects, no casts). Plus the pure pieces (addresses, slugs) and that every example runs.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { registerHandlers } from '../handlers/index.js';
 import { chatSlug } from '../handlers/group.js';
 import { nextAddress } from '../handlers/mailgroup.js';
 import { App } from '../src/app.js';
+import { Sealer } from '../src/auth/seal.js';
 import { parseConfig } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { ChatsPort, CreateChatInput, CreateMailgroupInput, DirectoryPort, MailgroupMember, MailgroupsPort } from '../src/feishu/ports.js';
@@ -50,7 +52,7 @@ function appWith(gateway: RecordingGateway) {
   const dir = mkdtempSync(join(tmpdir(), 'handlers-'));
   dirs.push(dir);
   const app = new App({ config: parseConfig({}, {}), gateway, store: new SqliteStore(join(dir, 'bot.sqlite')) });
-  registerHandlers(app);
+  registerHandlers(app, { sealer: new Sealer(randomBytes(32)) });
   return app;
 }
 

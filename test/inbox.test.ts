@@ -1,5 +1,9 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { Sealer } from '../src/auth/seal.js';
 import { silentLogger } from '../src/log.js';
 import { Inbox } from '../src/inbox/inbox.js';
 import { createMetrics } from '../src/metrics.js';
@@ -191,6 +195,38 @@ describe('inbox: acknowledgements first', () => {
     }
     expect(g.peak).toBe(8);
     await inbox.stop();
+    await store.close();
+  });
+});
+
+describe('inbox: at rest', () => {
+  it('stores each payload sealed when given a sealer, so a message\'s text is in no file, and still runs items stored as JSON', async () => {
+    const file = join(h.dir, 'sealed.sqlite');
+    const store = new SqliteStore(file);
+    const handler = new RecordingHandler();
+    const inbox = new Inbox(
+      { store, handler, logger: silentLogger, metrics: createMetrics(), sealer: new Sealer(randomBytes(32)) },
+      { concurrency: 1, dedupeTtlMs: 3_600_000, pollMs: 20 },
+    );
+    const text = `/draft bcc=auditor@example.com ${randomUUID()}`;
+    const event = (messageId: string, t?: string) => messageEvent({ token: 't', eventId: `ev_${messageId}`, messageId, ...(t ? { text: t } : {}) });
+    // Left by a version that stored payloads as JSON.
+    await store.enqueue({ dedupeKey: 'om_json', type: 'im.message.receive_v1', payload: JSON.stringify(event('om_json')), receivedAt: 1 }, 3_600_000);
+    expect(await inbox.accept({ kind: 'event', type: 'im.message.receive_v1', id: 'ev_om_s', dedupeKey: 'om_s', payload: event('om_s', text), receivedAt: 1 }))
+      .toBe('accepted');
+    const db = new Database(file, { readonly: true });
+    const row = db.prepare<[], { payload: string }>("SELECT payload FROM inbox WHERE dedupe_key = 'om_s'").get();
+    db.close();
+    expect(row?.payload).toMatch(/^v1\./);
+    const holding = () => readdirSync(h.dir).filter((f) => f.startsWith('sealed.sqlite') && readFileSync(join(h.dir, f)).includes(text));
+    expect(holding()).toEqual([]);
+
+    inbox.start();
+    await eventually(async () => expect(await store.pendingCount()).toBe(0));
+    await inbox.stop();
+    expect(handler.events.map((d) => d.dedupeKey).sort()).toEqual(['om_json', 'om_s']);
+    expect(JSON.stringify(handler.events.find((d) => d.dedupeKey === 'om_s')?.payload)).toContain(text);
+    expect(holding()).toEqual([]);
     await store.close();
   });
 });

@@ -7,7 +7,15 @@ import type { RandomBytes } from './kv.js';
 
 const VERSION = 'v1';
 
-export class Sealer {
+/** Sealing as its users need it (the draft records, the run-once results of mail commands): a port, Sealer its one maker. */
+export interface Sealing {
+  /** An opaque string that holds `value`, readable only with the key and the same `aad`. */
+  seal(value: unknown, aad: string): string;
+  /** The value, or undefined when it was sealed under another key or associated data, or is not a sealed value. */
+  open(sealed: string, aad: string): unknown;
+}
+
+export class Sealer implements Sealing {
   constructor(private readonly key: Buffer, private readonly random: RandomBytes = randomBytes) {
     if (key.length !== 32) throw new Error(`the encryption key must be 32 bytes, got ${key.length}`);
   }

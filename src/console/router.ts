@@ -7,6 +7,7 @@ import express, { type Response } from 'express';
 import type { RegisteredCommand } from '../commands/registry.js';
 import { commandKey } from '../commands/registry.js';
 import { describeArgs } from '../commands/spec.js';
+import { controlGuard } from '../emulator/control.js';
 import type { ConsoleAssets } from './bundle.js';
 import type { Catalog, Info } from './protocol.js';
 
@@ -69,7 +70,8 @@ export function consoleRouter(o: ConsoleOptions): express.Router {
       <link rel="stylesheet" href="/console/app.css"><main class="callback">${outcome}<p><a href="/">← 返回控制台 · Back to the console</a></p></main>`);
   });
 
-  r.use('/_emulator', express.raw({ type: () => true, limit: PROXY_LIMIT }), async (req, res) => {
+  // Same-origin JSON only (controlGuard): the emulator sees the proxy, not the page, so the check is made here.
+  r.use('/_emulator', controlGuard, express.raw({ type: () => true, limit: PROXY_LIMIT }), async (req, res) => {
     const body = Buffer.isBuffer(req.body) && req.body.length > 0 && req.method !== 'GET' ? req.body : undefined;
     try {
       const answer = await fetch(`${o.emulatorUrl}${req.originalUrl}`, {

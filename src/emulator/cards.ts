@@ -3,9 +3,20 @@
  * the route turns into the documented code.
  */
 
-/** Card and post bodies ≤ 30 KB, text ≤ 150 KB (platform.md §3.3). */
+/**
+ * Card and post bodies ≤ 30 KB, text ≤ 150 KB (platform.md §3.3). The 30 KB holds wherever a card goes: sent,
+ * replied, patched, updated by a callback token ("延时更新消息卡片": 卡片大小需控制在 30KB 以内) or answered to a callback.
+ */
 export const CARD_MAX_BYTES = 30 * 1024;
 export const TEXT_MAX_BYTES = 150 * 1024;
+
+function tooLong(what: string, text: string, max: number): string | undefined {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > max ? `${what} is ${bytes} bytes; the limit is ${max}` : undefined;
+}
+
+/** Why a card's JSON is refused for its size, or undefined when it fits. */
+export const cardTooLarge = (json: string): string | undefined => tooLong('the card', json, CARD_MAX_BYTES);
 const CARD_MAX_ELEMENTS = 200;
 const ELEMENT_ID = /^[A-Za-z][A-Za-z0-9_]{0,19}$/;
 
@@ -30,10 +41,9 @@ export function checkContent(msgType: string, content: string): CheckedContent {
   if (!(msgType in REQUIRED_KEY)) {
     return fail('invalid', `msg_type "${msgType}" is not one of ${Object.keys(REQUIRED_KEY).join(', ')}`);
   }
-  const bytes = Buffer.byteLength(content, 'utf8');
-  const max = msgType === 'text' ? TEXT_MAX_BYTES : CARD_MAX_BYTES;
-  if (bytes > max && (msgType === 'text' || msgType === 'post' || msgType === 'interactive')) {
-    return { ok: false, problem: { kind: 'too_long', detail: `${msgType} content is ${bytes} bytes; the limit is ${max}` } };
+  if (msgType === 'text' || msgType === 'post' || msgType === 'interactive') {
+    const detail = tooLong(`${msgType} content`, content, msgType === 'text' ? TEXT_MAX_BYTES : CARD_MAX_BYTES);
+    if (detail) return { ok: false, problem: { kind: 'too_long', detail } };
   }
   let parsed: unknown;
   try {

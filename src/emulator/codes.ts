@@ -121,7 +121,7 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 300040, 400, 'card token used up'],
   ['platform', 200310, 400, 'card was sent by another app'],
   ['platform', 300090, 400, 'open_ids is required for a per-user card'],
-  ['platform', 100000, 400, 'card content exceeds 100 KB after conversion'],
+  ['platform', 100000, 400, 'card content exceeds the size limit'],
   // chat members (§4.4)
   ['platform', 232006, 400, 'Your request specifies a chat_id which is invalid.'],
   ['platform', 232011, 400, 'Operator can NOT be out of the chat.'],

@@ -2,7 +2,7 @@
  * The control API under /_emulator/: call log, state, reset, fault injection, time scale and rate-limit
  * overrides. Not Open API traffic, so it bypasses the kit's token checks, faults and call log.
  */
-import express, { type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { codeInfo } from './codes.js';
 import type { Kit } from './kit.js';
@@ -58,6 +58,33 @@ function badRequest(res: Response, error: z.ZodError | string): void {
       return `${i.path.join('.') || '(body)'}: ${i.message}${fix}`;
     }).join('; ');
   res.status(400).json({ error: message });
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The control API acts as any user, so no web page may drive it: a request that changes state is refused when the
+ * browser says another site sent it (Origin, Sec-Fetch-Site: 403), and unless any body it has is JSON (415), which a
+ * cross-site form cannot send and a cross-site script cannot send without a CORS preflight, which is never granted.
+ * Tools (curl, the tests, the console's proxy) send neither header and pass. Used on the emulator's own port and by
+ * the console's proxy on the bot's port.
+ */
+export function controlGuard(req: Request, res: Response, next: NextFunction): void {
+  if (READS.has(req.method)) return next();
+  const site = req.get('sec-fetch-site');
+  const origin = req.get('origin');
+  const own = `${req.protocol}://${req.get('host') ?? ''}`;
+  if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== own)) {
+    res.status(403).json({ error: `the control API takes requests from its own page (${own}) and from tools, not from ${origin ?? `a ${site} page`}` });
+    return;
+  }
+  const type = req.get('content-type');
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (type === undefined ? hasBody : type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+    res.status(415).json({ error: `send the body as JSON with content-type: application/json (got ${type ?? 'none'})` });
+    return;
+  }
+  next();
 }
 
 export function controlRoutes(kit: Kit): express.Router {

@@ -6,6 +6,7 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import express, { type Response } from 'express';
 import { z } from 'zod';
+import { cardTooLarge } from './cards.js';
 import { LongConnections } from './long-connection.js';
 import { buildLegacyCardPush, buildPush, type PushSecrets, type WirePush } from './push.js';
 import { randomId, type EmulatorState, type Message, type SeedUser } from './state.js';
@@ -347,10 +348,11 @@ export class EventDelivery {
     if (r.status === 200) {
       try {
         result.response = (r.text ? JSON.parse(r.text) : {}) as Record<string, unknown>;
-        this.applyAnswer(msg, result.response, bot.legacyCardCallbacks);
       } catch {
         result.error = `answer is not JSON: ${r.text?.slice(0, 100)}`;
       }
+      const refused = result.response && this.applyAnswer(msg, result.response, bot.legacyCardCallbacks);
+      if (refused) result.error = refused;
     } else if (!r.error) {
       result.error = `HTTP ${r.status}`;
     }
@@ -362,17 +364,23 @@ export class EventDelivery {
     return result;
   }
 
-  private applyAnswer(msg: Message, answer: Record<string, unknown>, legacy: boolean): void {
+  /** Puts the answer's card on the message; a card the client would refuse stays off it, and the reason is returned. */
+  private applyAnswer(msg: Message, answer: Record<string, unknown>, legacy: boolean): string | undefined {
     const card = legacy
       ? (({ toast: _t, ...rest }) => (Object.keys(rest).length ? rest : undefined))(answer)
       : ((answer.card as { type?: string; data?: Record<string, unknown> } | undefined)?.type === 'raw'
           ? (answer.card as { data: Record<string, unknown> }).data
           : undefined);
-    if (!card) return;
+    if (!card) return undefined;
+    const json = JSON.stringify(card);
+    // The client shows 200673 "bad card in the response" and keeps the old card (platform.md §2.2).
+    const tooLarge = cardTooLarge(json);
+    if (tooLarge) return `200673: ${tooLarge}`;
     msg.card = card;
-    msg.content = JSON.stringify(card);
+    msg.content = json;
     msg.updated = true;
     msg.updatedAt = this.state.now();
+    return undefined;
   }
 
   /** The bot was added to a chat (by a user). */

@@ -3,14 +3,12 @@
  * callback token `c-…` (§3.4).
  */
 import { z } from 'zod';
-import { checkCard, checkContent, type ContentProblem } from './cards.js';
+import { cardTooLarge, checkCard, checkContent, type ContentProblem } from './cards.js';
 import { topLevel, type Kit } from './kit.js';
 import type { Chat, EmulatorState, Message } from './state.js';
 
 const MESSAGE_UUID_TTL_MS = 3600_000;
 const PATCH_MAX_AGE_MS = 14 * 24 * 3600_000;
-/** Delayed updates: the card may be at most 100 KB after conversion (§3.4, 100000). */
-const CARD_UPDATE_MAX_BYTES = 100 * 1024;
 const LIMITS = { perSecond: 50, perMinute: 1000 };
 
 const receiveIdType = z.enum(['open_id', 'union_id', 'user_id', 'email', 'chat_id'], {
@@ -201,7 +199,9 @@ export function messageRoutes(kit: Kit) {
       const m = state.messages.get(t.messageId);
       if (!m || m.sender.id !== state.app.appId) throw kit.error(200310);
       const json = JSON.stringify(body.card);
-      if (Buffer.byteLength(json, 'utf8') > CARD_UPDATE_MAX_BYTES) throw kit.error(100000);
+      // 30 KB like every card; 100000 is the one size error this endpoint documents (§3.4).
+      const tooLarge = cardTooLarge(json);
+      if (tooLarge) throw kit.error(100000, { detail: tooLarge });
       const checked = checkCard(body.card);
       if (!checked.ok) throw kit.error(99992402, { detail: checked.problem.detail });
       if (!checked.updateMulti && !body.open_ids?.length) throw kit.error(300090);

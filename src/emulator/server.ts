@@ -3,6 +3,7 @@
  * kit, the control API, and Feishu-shaped answers for unknown paths and unparsable bodies.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { controlGuard } from './control.js';
 import { ApiError, type Kit } from './kit.js';
 
 /** A route module: `mailRoutes(kit)`, `imRoutes(kit)`, … */
@@ -14,6 +15,7 @@ export function createEmulatorApp(kit: Kit, modules: readonly RouteModule[]): ex
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
+  app.use('/_emulator', controlGuard);
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   for (const m of modules) app.use(m(kit));

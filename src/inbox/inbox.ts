@@ -3,6 +3,7 @@
  * a worker pool drains the store with leases, so work survives a crash at any point: an unclaimed item is
  * picked up on start, a claimed one once its lease lapses. Effects are at-least-once; handlers stay idempotent.
  */
+import type { Sealing } from '../auth/seal.js';
 import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -32,11 +33,18 @@ export interface InboxDeps {
   handler: Pick<DeliveryHandler, 'handleEvent'>;
   logger: Logger;
   metrics: Metrics;
+  /**
+   * Seals each payload before it is stored: a message's text (a /draft body, a Bcc) is never on disk in clear, not
+   * even in the WAL frames a finished item leaves behind. Without it payloads are stored as JSON.
+   */
+  sealer?: Sealing;
 }
 
 export type AcceptOutcome = 'accepted' | 'duplicate';
 
 /** Card clicks seen, by dedupe key; written with the configured dedupe window as TTL (the default is 24 h). */
+const payloadAad = (dedupeKey: string) => `inbox:${dedupeKey}`;
+
 const callbacks = keyspace('callback', z.object({ id: z.string(), type: z.string(), at: z.number() }), 24 * 3_600_000);
 
 /**
@@ -89,13 +97,26 @@ export class Inbox {
     };
   }
 
+  private encode(d: Delivery): string {
+    const { sealer } = this.deps;
+    return sealer ? sealer.seal(d.payload, payloadAad(d.dedupeKey)) : JSON.stringify(d.payload);
+  }
+
+  /** A sealed payload, or a JSON one (stored before sealing, or by an inbox without a sealer). */
+  private decode(item: InboxItem): unknown {
+    if (item.payload.startsWith('{')) return JSON.parse(item.payload);
+    const opened = this.deps.sealer?.open(item.payload, payloadAad(item.dedupeKey));
+    if (opened === undefined) throw new Error('the payload is sealed under another key (was TOKEN_ENCRYPTION_KEY changed?)');
+    return opened;
+  }
+
   /** Persist an event for the workers. Resolves only once it is durable. */
   async accept(d: Delivery): Promise<AcceptOutcome> {
     this.accepting++;
     let outcome: AcceptOutcome;
     try {
       outcome = await this.store.enqueue(
-        { dedupeKey: d.dedupeKey, type: d.type, payload: JSON.stringify(d.payload), receivedAt: d.receivedAt },
+        { dedupeKey: d.dedupeKey, type: d.type, payload: this.encode(d), receivedAt: d.receivedAt },
         this.opts.dedupeTtlMs,
       );
     } finally {
@@ -215,7 +236,7 @@ export class Inbox {
     const log = () => (itemLog ??= logger.child({ inboxId: item.id, type: item.type, attempt: item.attempts }));
     let delivery: Delivery;
     try {
-      delivery = deliveryFromPayload(JSON.parse(item.payload), item.receivedAt);
+      delivery = deliveryFromPayload(this.decode(item), item.receivedAt);
     } catch (err) {
       this.settle(this.giveUp(item, log(), `unreadable payload: ${(err as Error).message}`), log);
       return;
