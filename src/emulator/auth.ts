@@ -99,11 +99,12 @@ export function authRoutes(kit: Kit) {
         res.status(400).type('text/plain').send(`unknown client_id ${client_id}: use ${state.app.appId}`);
         return;
       }
-      const user = emulator_user
-        ? (state.userByOpenId(emulator_user) ?? state.userByEmail(emulator_user))
-        : state.users[0];
+      // Feishu consents as whoever is signed in to Feishu in this browser: the emulator reads that person from the
+      // query, else from the browser's `emulator_user` cookie (the console sets it to the person picked in "I am").
+      const who = emulator_user ?? browserUser(req.headers.cookie);
+      const user = who ? (state.userByOpenId(who) ?? state.userByEmail(who)) : state.users[0];
       if (!user) {
-        res.status(400).type('text/plain').send(`emulator_user ${emulator_user} is not a seeded user (open_id or email)`);
+        res.status(400).type('text/plain').send(`emulator_user ${who} is not a seeded user (open_id or email)`);
         return;
       }
       const target = new URL(redirect_uri);
@@ -222,4 +223,10 @@ function pkceMatches(grant: AuthCode, verifier: string | undefined): boolean {
 
 export function avatarUrl(id: string): string {
   return `https://s1-imfile.feishucdn.com/static-resource/v1/${id}~?image_size=72x72`;
+}
+
+/** The `emulator_user` cookie: cookies are per host, not per port, so the console's page can set it for the emulator. */
+function browserUser(header: string | undefined): string | undefined {
+  const found = header?.split(';').map((c) => c.trim()).find((c) => c.startsWith('emulator_user='));
+  return found ? decodeURIComponent(found.slice('emulator_user='.length)) : undefined;
 }

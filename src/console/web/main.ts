@@ -95,6 +95,7 @@ function layout(): void {
     h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }));
   whoami.addEventListener('change', () => {
     me = whoami.value;
+    signedInToFeishu(me);
     current = P2P;
     drawChats();
     drawMessages(true);
@@ -249,6 +250,14 @@ async function press(m: Message, p: Press): Promise<void> {
 }
 
 /**
+ * Who is signed in to Feishu in this browser, for the emulator's consent page: a sign-in link on a card goes through
+ * the bot's start page first, which keeps no query of ours, so the person rides in a cookie (per host, any port).
+ */
+function signedInToFeishu(openId: string): void {
+  document.cookie = `emulator_user=${encodeURIComponent(openId)}; path=/; SameSite=Lax`;
+}
+
+/**
  * Opens a card's link in a new tab. Feishu's authorize page consents as whoever is signed in to Feishu in that
  * browser; the emulator's takes that person as emulator_user, so the console adds the one picked in "I am".
  */
@@ -314,6 +323,7 @@ function poll(): Promise<void> {
 async function start(): Promise<void> {
   [info, { commands: catalog }, state] = await Promise.all([api.info(), api.catalog(), api.state()]);
   me = state.users.find((u) => !u.resigned && !u.invisible)?.open_id ?? state.users[0]?.open_id ?? '';
+  signedInToFeishu(me);
   layout();
   whoami.append(...state.users.map((u: User) =>
     h('option', { value: u.open_id, selected: u.open_id === me }, `${u.name} ${u.en_name}${u.resigned ? '（已离职）' : ''}`)));
