@@ -12,8 +12,8 @@ export class InProcessLock implements KeyedLock {
 
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
-    const start = () => fn();
-    const result = previous.then(start, start);
+    // Tails never reject (below), so `fn` runs once the previous run has ended, however it ended.
+    const result = previous.then(() => fn());
     const tail = result.catch(() => undefined);
     this.tails.set(key, tail);
     void tail.then(() => {
