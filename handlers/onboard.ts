@@ -7,7 +7,6 @@
  * carries a key derived from the run and the step (chat and message uuids), or looks before it creates when an
  * earlier attempt may have reached Feishu (mail-group members, mail contacts).
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   errorCard, escapeMd, hireWelcomeCard, onboardPlanCard, onboardProgressCard, onboardRunsCard, signInNeededCard, successCard,
@@ -20,6 +19,7 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { needsSignIn } from '../src/feishu/errors.js';
 import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/ports.js';
+import { deriveKey } from '../src/keys.js';
 import { composeMail } from '../src/mail/compose.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, StepOutcome, StepState, WorkflowEnv, Workflows } from '../src/workflows/engine.js';
@@ -105,8 +105,7 @@ function notFor(step: OnboardingStep, hire: Hire, app: AppConfig): Bilingual | u
 }
 
 /** A key for one step's effect in one run: the same on every attempt and after a crash (Feishu uuid ≤ 50 chars). */
-const effectKey = (runId: string, stepId: string, what = ''): string =>
-  createHash('sha256').update(`${runId}|${stepId}|${what}`).digest('hex').slice(0, 32);
+const effectKey = (runId: string, stepId: string, what = ''): string => deriveKey(runId, stepId, what);
 
 const stepOf = (app: AppConfig, id: string): OnboardingStep => {
   const s = app.onboarding.steps.find((x) => x.id === id);

@@ -2,13 +2,13 @@
  * What the provisioning handlers (/group, /mailgroup, /contact) share: idempotency records for calls Feishu gives
  * no idempotency key, member checks that name every unusable member, the requester's mailbox, and error cards.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { feishuErrorCard, inline, progressCard, type Bilingual, type Card } from '../cards/index.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { ActionContext, CommandContext } from '../src/context.js';
 import { FeishuError, isUserOutOfReach } from '../src/feishu/errors.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';
+import { deriveKey } from '../src/keys.js';
 import { keyspace } from '../src/store/keyspace.js';
 
 /** A command or a card action: both know who asked. */
@@ -36,7 +36,7 @@ const origin = (ctx: Ctx): string => (ctx.kind === 'action' ? ctx.messageId ?? c
 
 /** An idempotency key for `op` of this delivery, short enough for Feishu's uuid (≤ 50 chars). */
 export function idempotencyKey(ctx: Ctx, op: string): string {
-  return createHash('sha256').update(`${origin(ctx)}|${op}`).digest('hex').slice(0, 32);
+  return deriveKey(origin(ctx), op);
 }
 
 /**

@@ -2,7 +2,6 @@
  * Assembles one bot: store → gateway → app (with every handler family) → HTTP server.
  * `src/main.ts` uses it for the real process; end-to-end tests use it against the emulator.
  */
-import { createHash } from 'node:crypto';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { errorCard, signedInCard } from '../cards/index.js';
 import { App, type AppOptions } from './app.js';
@@ -21,6 +20,7 @@ import { KvLimiterStore } from './feishu/client/limits.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { larkSdk } from './feishu/sdk.js';
+import { deriveKey } from './keys.js';
 import { registerHandlers, utcTime, type MailAuth } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
 import { commandKey } from './commands/registry.js';
@@ -226,7 +226,7 @@ function signInDelivery(outcome: CallbackOutcome, state: string, sealer: Sealer,
   const request = outcome.request;
   if (!request) return undefined;
   // The state is single-use: one id per sign-in, so a re-run of this item posts and resumes nothing twice.
-  const id = `oauth_${createHash('sha256').update(`oauth|${state}`).digest('hex').slice(0, 32)}`;
+  const id = `oauth_${deriveKey('oauth', state)}`;
   const event: FeishuEvents[typeof SIGN_IN_COMPLETED] = {
     open_id: request.openId,
     ...(request.chatId ? { chat_id: request.chatId } : {}),

@@ -3,11 +3,11 @@
  * Replies carry a uuid derived from the delivery, so a redelivered event cannot post twice (Feishu dedupes a
  * message uuid for an hour; our inbox dedupes for longer, this covers a crash between reply and completion).
  */
-import { createHash } from 'node:crypto';
 import type { Bilingual, Card } from './card.js';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery.js';
 import type { FeishuPorts } from './feishu/ports.js';
+import { deriveKey } from './keys.js';
 import type { Logger } from './log.js';
 import type { AuditPort, AuditResult, IdempotencyPort, KvPort } from './store/store.js';
 
@@ -191,6 +191,6 @@ export class Context {
   /** Deterministic per delivery and per post: the n-th post of a redelivered event reuses the n-th uuid. */
   #nextUuid(): string {
     const n = this.#posts++;
-    return createHash('sha256').update(`${this.dedupeKey}#${n}`).digest('hex').slice(0, 32);
+    return deriveKey(`${this.dedupeKey}#${n}`);
   }
 }

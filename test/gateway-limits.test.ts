@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../src/feishu/endpoints.js';
-import { KeyedSerializer, KvLimiterStore, MemoryLimiterStore, RateLimiter, type KeyedWindows, type LimiterStore } from '../src/feishu/client/limits.js';
+import { KvLimiterStore, MemoryLimiterStore, RateLimiter, type KeyedWindows, type LimiterStore } from '../src/feishu/client/limits.js';
+import { InProcessLock } from '../src/store/lock.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 
 /** Virtual time: sleeps end when `drain` reaches them, in time order, after everything else due has run. */
@@ -187,7 +188,7 @@ describe('limiter stores', () => {
 
 describe('keyed serializer', () => {
   it('runs tasks for one key one at a time, and other keys alongside', async () => {
-    const s = new KeyedSerializer();
+    const s = new InProcessLock();
     const running = new Map<string, number>();
     let maxSame = 0;
     let maxAll = 0;

@@ -4,6 +4,7 @@
  * picked up on start, a claimed one once its lease lapses. Effects are at-least-once; handlers stay idempotent.
  */
 import type { Sealing } from '../auth/seal.js';
+import { backoffMs } from '../backoff.js';
 import type { Delivery, DeliveryHandler } from '../delivery.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -58,7 +59,7 @@ const BURST_ACCEPTS = 4;
 /** Items parked in a rate or retry wait (src/slots.ts) free their slot; at most this many times `concurrency` are held. */
 const PARKED_PER_SLOT = 8;
 
-const exponentialBackoff = (attempt: number): number => Math.min(1000 * 2 ** (attempt - 1), 5 * 60_000);
+const exponentialBackoff = (attempt: number): number => backoffMs(attempt, { baseMs: 1000, maxMs: 5 * 60_000 });
 
 export class Inbox {
   private readonly store: InboxDeps['store'];

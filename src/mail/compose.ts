@@ -4,9 +4,10 @@
  * recipients), Markdown → HTML with the Markdown source as the plain-text alternative, base64url out.
  * Everything Feishu would refuse for a reason we can see beforehand is reported first, in both languages.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
+import { deriveKey } from '../keys.js';
 
 /** mail-message-send.md: 500 recipients (1236003); platform.md §4.5: 37.5 MB decoded EML (1236001). */
 export const MAIL_LIMITS = { maxRecipients: 500, maxRawBytes: 37.5 * 1024 * 1024 } as const;
@@ -123,7 +124,7 @@ export interface ComposeOptions {
 }
 
 export function messageIdFor(from: string, seed?: string): string {
-  const local = seed === undefined ? randomUUID() : createHash('sha256').update(seed).digest('hex').slice(0, 32);
+  const local = seed === undefined ? randomUUID() : deriveKey(seed);
   return `<${local}@${from.slice(from.lastIndexOf('@') + 1).toLowerCase()}>`;
 }
 

@@ -2,9 +2,9 @@
  * Envelope normalisation: every verified push body (schema 2.0, 1.0, url_verification, legacy card callback)
  * becomes one `Envelope`, validated with zod. Pure: no I/O, no clock.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CardCallbackResponse, Delivery } from '../delivery.js';
+import { deriveKey } from '../keys.js';
 
 const nonEmpty = z.string().min(1);
 const jsonObject = z.record(z.string(), z.unknown());
@@ -70,7 +70,7 @@ const issues = (e: z.ZodError): string =>
   e.issues.map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`).join('; ');
 
 /** The update token identifies one click; both subscriptions (new and legacy) carry it, so it dedupes across them. */
-const clickKey = (updateToken: string): string => createHash('sha256').update(updateToken).digest('hex').slice(0, 32);
+const clickKey = (updateToken: string): string => deriveKey(updateToken);
 
 /**
  * The verification token has done its job once checked (it is returned beside the delivery): the delivery, which the

@@ -1,6 +1,6 @@
 /**
- * Per-key serialisation: one user's token refreshes, one user's commands. In process by default; a Redis lock can
- * replace it when several bots share a store.
+ * Per-key serialisation: one user's token refreshes, one user's commands, one mailbox's sends, one rate-limit key's
+ * waiting callers. In process by default; a Redis lock can replace it when several bots share a store.
  */
 /** Runs `fn` after every earlier run of the same key has finished, in call order. */
 export interface KeyedLock {
@@ -8,20 +8,17 @@ export interface KeyedLock {
 }
 
 export class InProcessLock implements KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly tails = new Map<string, Promise<unknown>>();
 
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const tail = previous.then(() => new Promise<void>((r) => (release = r)));
+    // Tails never reject (below), so `fn` runs once the previous run has ended, however it ended.
+    const result = previous.then(() => fn());
+    const tail = result.catch(() => undefined);
     this.tails.set(key, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
+    void tail.then(() => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
+    });
+    return result;
   }
 }
-

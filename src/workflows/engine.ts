@@ -16,6 +16,7 @@
  * recent runs by start time, and runs by whom one of their steps waited for.
  */
 import { z } from 'zod';
+import { backoffMs } from '../backoff.js';
 import type { Bilingual } from '../card.js';
 import type { Config } from '../config.js';
 import type { FeishuPorts } from '../feishu/ports.js';
@@ -314,7 +315,7 @@ export class Workflows {
         const transient = kinded.kind === 'transient';
         if (transient && attempt < max) {
           this.#log.warn({ err, run: run.id, step: step.id, attempt }, 'step failed for now; retrying');
-          await this.#sleep((this.#o.backoffBaseMs ?? 500) * 2 ** (attempt - 1));
+          await this.#sleep(backoffMs(attempt, { baseMs: this.#o.backoffBaseMs ?? 500 }));
           // A transient failure may have been performed (a lost answer): the next attempt looks first.
           resumed = true;
           continue;

@@ -1,18 +1,19 @@
 /**
- * The only code that calls the Feishu Open API. Every call goes: per-key serialisation → rate limiter → token of
- * the principal → SDK Client → one FeishuError for both failure shapes → one token refresh → retry policy (with
- * reconcile of creates whose answer was lost) → metrics → log. Tokens are never logged.
+ * The only code that calls the Feishu Open API. Every call runs through the layers of pipeline.ts: per-key
+ * serialisation → retry policy → reconcile of creates whose answer was lost → token of the principal (refreshed once)
+ * → rate limiter → the SDK Client, whose answers become one FeishuError, counted and logged. Tokens are never logged.
  */
 import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Endpoint } from '../endpoints.js';
-import { FeishuError, MALFORMED_RESPONSE, mayHaveBeenPerformed, NETWORK_ERROR, NOT_SIGNED_IN, TENANT_TOKEN_CODES, USER_TOKEN_CODES } from '../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
-import { KeyedSerializer, RateLimiter, realSleep, type LimiterStore, type RateLimiterOptions } from './limits.js';
+import { RateLimiter, realSleep, type LimiterStore, type RateLimiterOptions } from './limits.js';
+import { limit, reconcile, retry, serialize, token, transport, type Call, type Layer, type Observe, type Reconciler, type RequestOptions, type Send } from './pipeline.js';
 import { TENANT, type Principal } from '../principal.js';
 import { parked } from '../../slots.js';
+import { InProcessLock } from '../../store/lock.js';
 import { singleFlightTenantFetch, TokenCache, UserTokens, type UserTokenProvider } from './tokens.js';
-import { toFeishuError, type SdkBody } from './wire.js';
+import type { SdkBody } from './wire.js';
 import { larkSdk } from '../sdk.js';
 
 export interface ClientOptions {
@@ -60,63 +61,49 @@ export interface CallOptions {
   idempotent?: boolean;
 }
 
-export type RequestOptions = ReturnType<typeof lark.withUserAccessToken>;
-
-/**
- * How a create without an idempotency key learns whether an attempt left unanswered was performed: instead of
- * creating again (a second contact, or "address in use" for our own mail group), the client looks first.
- */
-export interface Reconciler<R> {
-  /** The object the create would have made, as a create answer, or undefined when it does not exist. */
-  find: () => Promise<R | undefined>;
-  /** A code that, after an unanswered attempt, may be that attempt's own object in the way (1234006). */
-  conflictCode?: number;
-  /** An earlier run (that died) may have performed the call: treat the first attempt as following an unanswered one. */
-  mayExist?: boolean;
-}
-
 export class FeishuClient {
   private client: lark.Client | undefined;
   private readonly sdkOptions: Pick<ClientOptions, 'appId' | 'appSecret' | 'domain' | 'logger'>;
   /** Per request; also bounds how long a call in flight can hold its rate-limit slot. */
   private readonly timeoutMs: number;
   private readonly tenantTokens = new TokenCache();
-  private readonly userTokens: UserTokens;
-  private readonly limiter: RateLimiter;
-  private readonly serial = new KeyedSerializer();
-  private readonly log: Logger;
-  private readonly metrics: Metrics | undefined;
-  private readonly maxAttempts: number;
-  private readonly patienceMs: number;
   private readonly settleMs: number;
-  private readonly backoffBaseMs: number;
-  private readonly backoffMaxMs: number;
-  private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  /** What the transport counts and logs with. */
+  private readonly observe: Observe;
+  private readonly serial = serialize(new InProcessLock());
+  private readonly withRetries: ReturnType<typeof retry>;
+  /** The layers around each try, outermost first. */
+  private readonly layers: Layer[];
 
   constructor(o: ClientOptions) {
     this.sdkOptions = o;
     const timeoutMs = this.timeoutMs = o.timeoutMs ?? 10_000;
-    this.userTokens = new UserTokens(o.userTokens);
-    this.log = (o.logger ?? silentLogger).child({ component: 'feishu' });
-    this.metrics = o.metrics;
-    this.now = o.now ?? Date.now;
+    const log = (o.logger ?? silentLogger).child({ component: 'feishu' });
+    const now = o.now ?? Date.now;
+    const record = (endpoint: Endpoint, code: number) => o.metrics?.openApiCalls.inc({ endpoint, code: String(code) });
+    this.observe = { record, log, now };
     // Waiting for a rate window or a retry gives the inbox worker slot back to items that need no such wait.
     const sleep = o.sleep ?? realSleep;
     this.sleep = (ms) => parked(() => sleep(ms));
-    this.random = o.random ?? Math.random;
-    this.limiter = new RateLimiter({
-      overrides: o.rateLimits, store: o.limiterStore, now: this.now, sleep, park: parked,
+    const settleMs = this.settleMs = o.settleMs ?? timeoutMs;
+    this.withRetries = retry({
+      maxAttempts: o.maxAttempts ?? 4,
+      patienceMs: o.idempotentPatienceMs ?? 120_000,
+      backoff: { baseMs: o.backoffBaseMs ?? 250, maxMs: o.backoffMaxMs ?? 10_000, random: o.random ?? Math.random },
+      now, sleep: this.sleep, log,
+    });
+    const limiter = new RateLimiter({
+      overrides: o.rateLimits, store: o.limiterStore, now, sleep, park: parked,
       // A request may fetch a tenant token first: two timeouts, and a second's slack for a busy event loop.
       callBoundMs: 2 * timeoutMs + 1_000,
-      onWait: (endpoint, ms) => this.metrics?.limiterWait.observe({ endpoint }, ms / 1000),
+      onWait: (endpoint, ms) => o.metrics?.limiterWait.observe({ endpoint }, ms / 1000),
     });
-    this.maxAttempts = o.maxAttempts ?? 4;
-    this.patienceMs = o.idempotentPatienceMs ?? 120_000;
-    this.settleMs = o.settleMs ?? timeoutMs;
-    this.backoffBaseMs = o.backoffBaseMs ?? 250;
-    this.backoffMaxMs = o.backoffMaxMs ?? 10_000;
+    this.layers = [
+      reconcile({ settleMs, log }),
+      token({ tenant: this.tenantTokens, users: new UserTokens(o.userTokens), record, log }),
+      limit(limiter),
+    ];
   }
 
   /** The SDK client the API modules call through, built on first use (the SDK loads after the bot listens). */
@@ -158,106 +145,8 @@ export class FeishuClient {
   call<R extends SdkBody>(
     endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>, reconciler?: Reconciler<NoInfer<R>>,
   ): Promise<R> {
-    const run = () => this.attempt(endpoint, opts.key, opts.as ?? TENANT, request, reconciler, opts.idempotent ?? false);
-    return opts.serial ? this.serial.run(opts.serial, run) : run();
-  }
-
-  private async attempt<R extends SdkBody>(
-    endpoint: Endpoint, key: string | undefined, principal: Principal, request: (o?: RequestOptions) => Promise<R>,
-    reconciler: Reconciler<NoInfer<R>> | undefined, idempotent: boolean,
-  ): Promise<R> {
-    const patientUntil = this.now() + this.patienceMs;
-    let userToken = principal.kind === 'user' ? await this.signedIn(endpoint, principal.openId, this.userTokens.current(principal.openId)) : undefined;
-    let refreshed = false;
-    /** An earlier attempt went unanswered: Feishu may have performed it. */
-    let unanswered = reconciler?.mayExist ?? false;
-    const reconcile = async (logLine: object): Promise<R | undefined> => {
-      const found = await reconciler?.find();
-      if (found) this.log.info(logLine, 'an unanswered attempt had been performed: taking its result');
-      return found;
-    };
-    for (let attempt = 1; ; attempt++) {
-      const answered = await this.limiter.acquire(endpoint, key);
-      const started = this.now();
-      let error: FeishuError;
-      try {
-        let body: R;
-        try {
-          // Never withAll: it drops the Symbol-keyed user token (node-sdk.md §2.4).
-          body = await request(userToken === undefined ? undefined : larkSdk().withUserAccessToken(userToken));
-        } finally {
-          // However the call ended, its rate-limit slot counts from now.
-          await answered();
-        }
-        if (body === null || typeof body !== 'object' || typeof body.code !== 'number') {
-          throw new FeishuError({ code: MALFORMED_RESPONSE, msg: 'response has no numeric code', endpoint, httpStatus: 200 });
-        }
-        if (body.code === 0) {
-          this.record(endpoint, 0);
-          this.log.debug({ endpoint, attempt, ms: this.now() - started }, 'open api call ok');
-          return body;
-        }
-        error = new FeishuError({ code: body.code, msg: body.msg ?? '', endpoint, httpStatus: 200, logId: body.error?.log_id });
-      } catch (e) {
-        error = toFeishuError(endpoint, e);
-      }
-      this.record(endpoint, error.code);
-      const logLine = { endpoint, as: principal.kind, attempt, code: error.code, httpStatus: error.httpStatus, logId: error.logId, feishuMsg: error.msg };
-      const tokenCodes = principal.kind === 'user' ? USER_TOKEN_CODES : TENANT_TOKEN_CODES;
-      if (tokenCodes.has(error.code) && !refreshed) {
-        refreshed = true;
-        this.log.info(logLine, `${principal.kind} token rejected; refreshing it once`);
-        if (principal.kind === 'user' && userToken !== undefined) {
-          userToken = await this.signedIn(endpoint, principal.openId, this.userTokens.refresh(principal.openId, userToken));
-        } else {
-          // The SDK never invalidates its cached tenant token (node-sdk.md §2.3): drop it and try once more.
-          this.tenantTokens.clear();
-        }
-        attempt--;
-        continue;
-      }
-      const ambiguous = reconciler !== undefined && mayHaveBeenPerformed(error);
-      // A 5xx answer means Feishu is done with the call; without any answer it may still be working on it.
-      const settle = ambiguous && error.code === NETWORK_ERROR ? this.settleMs : 0;
-      if (unanswered && error.code === reconciler?.conflictCode) {
-        const found = await reconcile(logLine);
-        if (found) return found;
-      }
-      const exhausted = idempotent ? this.now() >= patientUntil : attempt >= this.maxAttempts;
-      if (!error.retryable || exhausted) {
-        if (settle > 0) await this.sleep(settle);
-        const found = ambiguous ? await reconcile(logLine) : undefined;
-        if (found) return found;
-        this.log.warn(logLine, 'open api call failed');
-        throw error;
-      }
-      const delay = Math.max(this.backoff(attempt, error.retryAfterSeconds), settle);
-      this.log.info({ ...logLine, retryInMs: delay }, 'open api call failed; retrying');
-      await this.sleep(delay);
-      if (ambiguous) {
-        unanswered = true;
-        const found = await reconcile(logLine);
-        if (found) return found;
-      }
-    }
-  }
-
-  /** A user's token, or the failure that tells the caller the user must sign in (again). */
-  private async signedIn(endpoint: Endpoint, openId: string, token: Promise<string | undefined>): Promise<string> {
-    const value = await token;
-    if (value) return value;
-    this.record(endpoint, NOT_SIGNED_IN);
-    throw new FeishuError({ code: NOT_SIGNED_IN, msg: `no usable sign-in for ${openId}`, endpoint });
-  }
-
-  /** Exponential backoff, jittered over the upper half; never sooner than Feishu's own reset hint. */
-  private backoff(attempt: number, retryAfterSeconds?: number): number {
-    const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
-    const jittered = ceiling / 2 + (this.random() * ceiling) / 2;
-    return Math.max(jittered, (retryAfterSeconds ?? 0) * 1000);
-  }
-
-  private record(endpoint: Endpoint, code: number): void {
-    this.metrics?.openApiCalls.inc({ endpoint, code: String(code) });
+    const call: Call<R> = { endpoint, key: opts.key, principal: opts.as ?? TENANT, idempotent: opts.idempotent ?? false, reconciler, attempt: 0 };
+    const send = this.layers.reduceRight<Send<R>>((next, layer) => layer(call, next), transport(call, request, this.observe));
+    return this.serial(opts.serial, () => this.withRetries(call, send));
   }
 }

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { keyspace } from '../../store/keyspace.js';
+import { InProcessLock } from '../../store/lock.js';
 import type { KvPort } from '../../store/store.js';
 import { ENDPOINTS, type Endpoint, type EndpointLimit } from '../endpoints.js';
 
@@ -212,7 +213,7 @@ export class RateLimiter {
   private readonly callBoundMs: number;
   private readonly onWait: RateLimiterOptions['onWait'];
   /** Callers waiting for a slot on a key ask the store one at a time, in arrival order. */
-  private readonly turns = new KeyedSerializer();
+  private readonly turns = new InProcessLock();
   private readonly waiting = new Map<string, number>();
   /** Resolved when a slot on the key settles. */
   private readonly freed = new Map<string, { promise: Promise<void>; resolve: () => void }>();
@@ -305,21 +306,5 @@ export class RateLimiter {
       this.freed.set(key, (f = { promise, resolve }));
     }
     return f.promise;
-  }
-}
-
-/** Runs tasks one at a time per key (e.g. per mailbox: Feishu locks mail sending per user). */
-export class KeyedSerializer {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const tail = result.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
   }
 }
