@@ -2,6 +2,7 @@
  * A card that asks before acting: fields pre-filled with what the bot would do, and a submit button (an action
  * ref's button) that sends them back as form values. Nothing happens until it is submitted.
  */
+import type { FieldElement, MarkdownElement, PlainText } from '../src/card.js';
 import { clip, Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
 
 export type FormField =
@@ -18,12 +19,12 @@ export interface FormCardInput {
   note?: Bilingual;
 }
 
-const plain = (b: Bilingual) => ({ tag: 'plain_text', content: inline(b), i18n_content: { zh_cn: b.zh, en_us: b.en } });
+const plain = (b: Bilingual): PlainText => ({ tag: 'plain_text', content: inline(b), i18n_content: { zh_cn: b.zh, en_us: b.en } });
 
 /** An input's max_length when the field sets none: the input component's default (Feishu card JSON 2.0, 输入框组件). */
 const INPUT_MAX_CHARS = 1000;
 
-function fieldElements(f: FormField): Record<string, unknown>[] {
+function fieldElements(f: FormField): (MarkdownElement | FieldElement)[] {
   switch (f.kind) {
     case 'input': {
       // A suggestion the user checks before submitting: no longer than the input takes.

@@ -3,13 +3,14 @@
  * Chinese first, English second: titles read "中文 · English"; body lines put the English beneath the
  * Chinese in grey. User-provided text always goes through `escapeMd`, so names with `*` or `<at>` stay text.
  */
-import type { Bilingual, Card, CardButton } from '../src/card.js';
+import type {
+  Bilingual, ButtonElement, Card, CardButton, FieldElement, FormElement, HrElement, MarkdownElement,
+} from '../src/card.js';
 
 export type { Bilingual, Card, CardButton } from '../src/card.js';
 
 /** green: all done; orange: partly done (what was not is listed); red: failed; blue/wathet/indigo: information. */
 export type HeaderColour = 'green' | 'orange' | 'red' | 'blue' | 'wathet' | 'indigo';
-type Element = Record<string, unknown>;
 
 /** Feishu refuses interactive messages over 30 KB (platform.md §3.3). */
 export const MAX_CARD_BYTES = 30 * 1024;
@@ -59,12 +60,18 @@ export function listBlock(label: Bilingual, lines: string[], shown: number): str
   return [head, ...lines.slice(0, shown), ...(rest > 0 ? [grey(andMore(rest))] : [])].join('\n');
 }
 
-/** Builds elements with unique, valid element_ids (`[A-Za-z][A-Za-z0-9_]*`, ≤ 20 chars). */
-export class Elements {
-  private readonly list: Element[] = [];
+/** What the body and a form both hold. */
+type Anywhere = MarkdownElement | HrElement | ButtonElement;
+
+/**
+ * Builds elements with unique, valid element_ids (`[A-Za-z][A-Za-z0-9_]*`, ≤ 20 chars). `Own` is what only this
+ * level holds besides text, dividers and buttons: the body holds forms, a form holds its fields.
+ */
+abstract class ElementList<Own extends FormElement | FieldElement> {
+  private readonly list: (Anywhere | Own)[] = [];
 
   /** `prefix` keeps ids unique when elements nest (a form's inputs). */
-  constructor(private readonly prefix = 'el') {}
+  constructor(protected readonly prefix = 'el') {}
 
   markdown(content: string): this {
     return this.push({ tag: 'markdown', content });
@@ -82,27 +89,8 @@ export class Elements {
     });
   }
 
-  /** A text input of a form; its value arrives in the submit click's `form_value` under `name`. */
-  input(name: string, label: Bilingual, value: string, o: { multiline?: boolean; maxLength?: number } = {}): this {
-    return this.push({
-      tag: 'input', name, label: { tag: 'plain_text', content: inline(label) }, default_value: value,
-      ...(o.multiline ? { input_type: 'multiline_text', rows: 6, auto_resize: true } : {}),
-      ...(o.maxLength ? { max_length: o.maxLength } : {}),
-    });
-  }
-
-  /**
-   * A form: `build` adds its fields and its submit button (`submit` marks it); the click sends every field's value
-   * back as `form_value` (platform.md §3.2).
-   */
-  form(name: string, build: (f: Elements) => void): this {
-    const inner = new Elements(`${this.prefix}f${this.list.length + 1}`);
-    build(inner);
-    return this.push({ tag: 'form', name, elements: inner.toArray() });
-  }
-
   button(b: CardButton, o: { submit?: boolean } = {}): this {
-    const button: Element = {
+    const button: ButtonElement = {
       tag: 'button',
       type: b.style ?? 'default',
       text: { tag: 'plain_text', content: clip(inline(b.label), 100) },
@@ -122,13 +110,38 @@ export class Elements {
     return this.list.length;
   }
 
-  toArray(): Element[] {
+  toArray(): (Anywhere | Own)[] {
     return this.list;
   }
 
-  push(el: Element): this {
+  push(el: Anywhere | Own): this {
     this.list.push({ ...el, element_id: `${this.prefix}_${this.list.length + 1}` });
     return this;
+  }
+}
+
+/** A card's body. */
+export class Elements extends ElementList<FormElement> {
+  /**
+   * A form: `build` adds its fields and its submit button (`submit` marks it); the click sends every field's value
+   * back as `form_value` (platform.md §3.2).
+   */
+  form(name: string, build: (f: FormElements) => void): this {
+    const inner = new FormElements(`${this.prefix}f${this.size + 1}`);
+    build(inner);
+    return this.push({ tag: 'form', name, elements: inner.toArray() });
+  }
+}
+
+/** A form's elements: its fields besides text and buttons. */
+export class FormElements extends ElementList<FieldElement> {
+  /** A text input; its value arrives in the submit click's `form_value` under `name`. */
+  input(name: string, label: Bilingual, value: string, o: { multiline?: boolean; maxLength?: number } = {}): this {
+    return this.push({
+      tag: 'input', name, label: { tag: 'plain_text', content: inline(label) }, default_value: value,
+      ...(o.multiline ? { input_type: 'multiline_text', rows: 6, auto_resize: true } : {}),
+      ...(o.maxLength ? { max_length: o.maxLength } : {}),
+    });
   }
 }
 
@@ -226,6 +239,5 @@ export function fitting(total: number, build: (shown: number) => Card, maxShown 
 }
 
 function elementCount(card: Card): number {
-  const body = card.body as { elements: unknown[] };
-  return body.elements.length;
+  return card.body.elements.length;
 }

@@ -47,7 +47,7 @@ const CLAIM_LEASE_MS = 5_000;
 /** How long a command waits for a live claimant (a concurrent run of the same work) before saying so. */
 const BUSY_WAIT_MS = 3 * CLAIM_LEASE_MS;
 
-const cardRecord = z.object({ card: z.record(z.string(), z.unknown()) });
+const cardRecord = z.object({ card: z.record(z.string(), z.unknown()).transform((card) => card as Card) });
 /** The remembered card, in clear or (for cards that show a mail's recipients or body) sealed under the claim's key. */
 const doneRecord = z.union([cardRecord, z.object({ sealed: z.string() })]);
 

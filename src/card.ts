@@ -2,7 +2,95 @@
  * The card and text types shared by cards/ (which builds cards) and the framework (which sends them, and whose
  * errors and help speak both languages): a module below both, so neither reaches into the other for a type.
  */
-export type Card = Record<string, unknown>;
+
+/**
+ * A card in Feishu's card JSON 2.0 ("卡片 JSON 2.0 结构", https://open.feishu.cn/document/feishu-cards/card-json-v2-structure),
+ * typed for exactly the components the bot emits. Closed types on purpose: 2.0 refuses a property it does not know
+ * instead of ignoring it, and dropped 1.0's `action` module and `note` component ("卡片 JSON 2.0 版本更新说明",
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-breaking-changes-release-notes), so a tag or field that
+ * is not listed here does not compile. Add a component from its 2.0 page when a card needs one. Types only: building
+ * and sending a card costs nothing more. Aliases, not interfaces, so a Card still fits `Record<string, unknown>`.
+ */
+export type Card = {
+  schema: '2.0';
+  /** 2.0 cards are shared cards only: `update_multi` must be true. */
+  config: { update_multi: true; width_mode?: 'default' | 'compact' | 'fill'; summary?: { content: string } };
+  header?: { title: PlainText; template: HeaderTemplate };
+  body: { elements: BodyElement[] };
+};
+
+type HeaderTemplate =
+  'blue' | 'wathet' | 'turquoise' | 'green' | 'yellow' | 'orange' | 'red' | 'carmine' | 'violet' | 'purple' | 'indigo' | 'grey' | 'default';
+
+/** Literal text; `i18n_content` shows the reader's language (2.0 has per-component i18n only). */
+export type PlainText = { tag: 'plain_text'; content: string; i18n_content?: { zh_cn: string; en_us: string } };
+
+/** Every 2.0 component may carry an id: unique in the card, `[A-Za-z][A-Za-z0-9_]*`, at most 20 characters. */
+type Component = { element_id?: string };
+
+export type MarkdownElement = Component & { tag: 'markdown'; content: string };
+
+export type HrElement = Component & { tag: 'hr' };
+
+/** What a click does: call the bot back with `value` (card.action.trigger), or open a page. */
+type Behavior =
+  | { type: 'callback'; value: Readonly<Record<string, unknown>> }
+  | { type: 'open_url'; default_url: string; pc_url?: string; ios_url?: string; android_url?: string };
+
+export type ButtonElement = Component & {
+  tag: 'button';
+  /** 'default' when unset. */
+  type?: 'default' | 'primary' | 'danger' | 'text' | 'primary_text' | 'danger_text' | 'primary_filled' | 'danger_filled' | 'laser';
+  text: PlainText;
+  /** Required here: every button the bot sends calls it back with an action or opens a page. */
+  behaviors: Behavior[];
+  confirm?: { title: PlainText; text: PlainText };
+  /** In a form: the button submits the form, and then needs a `name`. */
+  form_action_type?: 'submit';
+  name?: string;
+};
+
+type InputElement = Component & {
+  tag: 'input';
+  name: string;
+  label?: PlainText;
+  required?: boolean;
+  default_value?: string;
+  max_length?: number;
+  input_type?: 'text' | 'multiline_text' | 'password';
+  /** Only with `input_type: 'multiline_text'`. */
+  rows?: number;
+  auto_resize?: boolean;
+};
+
+type SelectStaticElement = Component & {
+  tag: 'select_static';
+  name: string;
+  required?: boolean;
+  options: { text: PlainText; value: string }[];
+  /** The `value` of the option chosen at first. */
+  initial_option?: string;
+};
+
+/** Feishu's person picker: it submits the chosen open_ids. */
+type MultiSelectPersonElement = Component & {
+  tag: 'multi_select_person';
+  name: string;
+  required?: boolean;
+  placeholder?: PlainText;
+};
+
+/** What a form submits as `form_value[name]`. */
+export type FieldElement = InputElement | SelectStaticElement | MultiSelectPersonElement;
+
+/** A 2.0 form holds any component but another form (or a table); its submit button sends every field at once. */
+export type FormElement = Component & {
+  tag: 'form';
+  name: string;
+  elements: (MarkdownElement | HrElement | ButtonElement | FieldElement)[];
+};
+
+type BodyElement = MarkdownElement | HrElement | ButtonElement | FormElement;
 
 /** Chinese shown first, English second. */
 export interface Bilingual {

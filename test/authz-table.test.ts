@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerHandlers, type MailAuth } from '../handlers/index.js';
 import { App } from '../src/app.js';
+import type { Card } from '../src/card.js';
 import { Sealer } from '../src/auth/seal.js';
 import { commandKey } from '../src/commands/registry.js';
 import { parseConfig } from '../src/config.js';
@@ -97,7 +98,7 @@ describe('every registered card action × {allowed, refused}', () => {
     it(`${user === ALLOWED ? 'lets' : 'refuses'} ${user.name} click every action`, async () => {
       for (const { name } of sb.bot.app.actions()) {
         // A card carrying the action's button, posted to the user by the bot, as any card with it would be.
-        const card = {
+        const card: Card = {
           schema: '2.0', config: { update_multi: true },
           body: { elements: [{ tag: 'button', text: { tag: 'plain_text', content: name }, behaviors: [{ type: 'callback', value: { action: name } }] }] },
         };

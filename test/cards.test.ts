@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { defineAction } from '../src/actions.js';
 import type { Bilingual } from '../src/card.js';
@@ -58,7 +58,8 @@ describe('status cards', () => {
   it('the validator catches what Feishu would refuse', () => {
     const bad = { schema: '2.0', config: {}, header: { title: { tag: 'plain_text', content: 't' }, template: 'pink' },
       body: { elements: [{ tag: 'action', element_id: '1x' }, { tag: 'button', element_id: 'b' }, { tag: 'button', element_id: 'b' }] } };
-    expect(violations(bad)).toEqual(expect.arrayContaining([
+    // Not a Card, and the types say so (see "card types"): forced past them to show the runtime check on its own.
+    expect(violations(bad as unknown as Card)).toEqual(expect.arrayContaining([
       'config.update_multi must be true', 'bad header template pink', 'tag "action" is not allowed in 2.0', 'bad element_id 1x',
       'duplicate element_id b', 'button without a callback action',
     ]));
@@ -292,5 +293,36 @@ describe('cards under Feishu\'s 30 KB', () => {
     const card = successCard({ title: { zh: '短', en: 'Short' }, summary: { zh: '长'.repeat(400), en: 'short enough' } });
     expect(text(card)).not.toContain(CUT_NOTE);
     expect(text(card)).toContain('长'.repeat(400));
+  });
+});
+
+describe('card types', () => {
+  const header = { title: { tag: 'plain_text', content: '类型 · Types' }, template: 'blue' } as const;
+  const card = (elements: Card['body']['elements']): Card => ({ schema: '2.0', config: { update_multi: true }, header, body: { elements } });
+
+  it('do not compile with a misspelt tag or what card JSON 2.0 dropped or refuses', () => {
+    // The `@ts-expect-error` lines are checked by tsc (npm run lint): if one of them compiled, tsc would fail on it.
+    const _compileOnly = () => [
+      // @ts-expect-error a misspelt tag
+      card([{ tag: 'markdwon', content: '**x**' }]),
+      // @ts-expect-error 1.0's action module: 2.0 puts buttons straight into elements
+      card([{ tag: 'action', actions: [] }]),
+      // @ts-expect-error 1.0's note component, which 2.0 dropped
+      card([{ tag: 'note', elements: [{ tag: 'plain_text', content: '备注 · note' }] }]),
+      // @ts-expect-error 1.0's markdown href links, which 2.0 dropped: 2.0 refuses a property it does not know
+      card([{ tag: 'markdown', content: '[x]($u)', href: { u: { url: 'https://example.com' } } }]),
+      // @ts-expect-error a form inside a form
+      card([{ tag: 'form', name: 'outer', elements: [{ tag: 'form', name: 'inner', elements: [] }] }]),
+      // @ts-expect-error a per-user card: 2.0 cards are shared only
+      { schema: '2.0', config: { update_multi: false }, body: { elements: [] } } satisfies Card,
+      // @ts-expect-error a 1.0 card, its elements outside a body
+      { schema: '2.0', config: { update_multi: true }, elements: [] } satisfies Card,
+    ];
+    expectTypeOf(_compileOnly).toBeFunction();
+    // Still plain JSON where the gateway sends it.
+    expectTypeOf<Card>().toExtend<Record<string, unknown>>();
+    // What the types refuse, Feishu refuses: the emulator answers the action module with Feishu's sub-code.
+    const v1 = { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'action', actions: [] }] } };
+    expect(checkContent('interactive', JSON.stringify(v1))).toMatchObject({ ok: false, problem: { kind: 'card', subCode: 200861 } });
   });
 });
