@@ -15,7 +15,9 @@ import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import { asUser, type MailContact, type Principal } from '../src/feishu/ports.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
-import { busyCard, chars, failureCard, once, ownMailbox, type Ctx } from './provision.js';
+import { once } from '../src/effects/once.js';
+import { busyCard } from '../src/effects/progress.js';
+import { chars, failureCard, ownMailbox, type Ctx } from './provision.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 
 /** Writing into someone else's mailbox: admins only unless app.config.json `commands` names this rule. */

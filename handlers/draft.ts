@@ -23,7 +23,9 @@ import { asUser, type DirectoryPort, type ImPort, type MailboxPort } from '../sr
 import { composeMail, isMailAddress, type ComposedMail, type Mailbox, type MailProblem } from '../src/mail/compose.js';
 import { keyspace } from '../src/store/keyspace.js';
 import type { KvPort } from '../src/store/store.js';
-import { busyCard, once, userRef, type Ctx } from './provision.js';
+import { once } from '../src/effects/once.js';
+import { busyCard } from '../src/effects/progress.js';
+import { userRef, type Ctx } from './provision.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 
 const DAY = 86_400_000;
@@ -109,14 +111,14 @@ export async function offerDraft(
   await deps.im.sendCard({ openId: draft.author }, previewCard(draftId, draft), { uuid });
 }
 
-export const sendDraft = defineAction('draft.send', z.object({ draftId: z.string().min(1) }));
+export const sendDraft = defineAction('draft.send', z.object({ draftId: z.string().min(1) }), { progress: { zh: '正在发送邮件', en: 'Sending the mail' } });
 export const editDraft = defineAction('draft.edit', z.object({ draftId: z.string().min(1) }));
 export const previewDraft = defineAction('draft.preview', z.object({ draftId: z.string().min(1) }));
 export const discardDraft = defineAction('draft.discard', z.object({ draftId: z.string().min(1) }));
 const formText = z.string().max(100_000).optional();
 export const saveDraft = defineAction('draft.save', z.object({
   draftId: z.string().min(1), to: formText, cc: formText, bcc: formText, subject: formText, body: formText,
-}), { form: ['to', 'cc', 'bcc', 'subject', 'body'] });
+}), { form: ['to', 'cc', 'bcc', 'subject', 'body'], progress: { zh: '正在更新草稿', en: 'Updating the draft' } });
 
 /**
  * The body as typed: the words after the options on the first line, then every following line verbatim (the parser
@@ -402,9 +404,9 @@ async function save(ctx: ActionContext, { auth, sealer }: DraftDeps, a: z.infer<
 
 export function registerDraft(app: App, deps: DraftDeps): void {
   app.command('draft', draftSpec, (ctx, a) => draftCommand(ctx, deps, a));
-  app.action(sendDraft, (ctx, { draftId }) => send(ctx, deps, draftId), { progress: { zh: '正在发送邮件', en: 'Sending the mail' } });
+  app.action(sendDraft, (ctx, { draftId }) => send(ctx, deps, draftId));
   app.action(discardDraft, (ctx, { draftId }) => discard(ctx, deps, draftId));
-  app.action(saveDraft, (ctx, a) => save(ctx, deps, a), { progress: { zh: '正在更新草稿', en: 'Updating the draft' } });
+  app.action(saveDraft, (ctx, a) => save(ctx, deps, a));
   app.action(editDraft, async (ctx, { draftId }) => {
     const check = await authorsDraft(ctx, deps.sealer, draftId);
     if ('refusal' in check) return check.refusal;

@@ -20,8 +20,10 @@ import { explainRefusal } from '../src/middleware/authorize.js';
 import { keyspace } from '../src/store/keyspace.js';
 import { BUTTON_WHO, MAILGROUP_FAILED, provisionMailgroup, WHO_TEXT, whoChoices } from './mailgroup.js';
 import {
-  answerInTime, chars, checkUsers, describeUnusable, domainOf, failureCard, idempotencyKey, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
+  chars, checkUsers, describeUnusable, domainOf, failureCard, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
 } from './provision.js';
+import { idempotencyKey } from '../src/effects/once.js';
+import { answerInTime } from '../src/effects/progress.js';
 
 /** Users per chat-create call (im-chat-create.md); the rest are added in batches. */
 const CREATE_BATCH = 50;
@@ -73,7 +75,7 @@ export const addMembersAction = defineAction('group.add-members', chatAction, { 
 /** The picker form's submit: `members` are the picked open_ids. */
 export const addMembersSubmit = defineAction('group.add-members-submit', chatAction.extend({
   members: z.array(z.string().regex(/^ou_[A-Za-z0-9]+$/)).min(1, '至少选择一位成员 / pick at least one person'),
-}), { follows: 'group add', form: ['members'] });
+}), { follows: 'group add', form: ['members'], progress: { zh: '正在添加成员', en: 'Adding the members' } });
 /** "Create a mailgroup for this chat" on the success card: posts the pre-filled form. */
 export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, { follows: 'mailgroup create' });
 /** The mailgroup form's submit. */
@@ -81,7 +83,7 @@ export const chatMailgroupSubmit = defineAction('group.mailgroup-submit', chatAc
   email: z.email('邮件组地址应形如 team@你的企业域名 / the address must look like team@your-domain'),
   name: z.string().trim().min(1, '请填写名称 / give it a name').max(100),
   who: z.enum(whoChoices, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`),
-}), { follows: 'mailgroup create', form: ['email', 'name', 'who'] });
+}), { follows: 'mailgroup create', form: ['email', 'name', 'who'], progress: { zh: '正在创建邮件组', en: 'Creating the mail group' } });
 
 const TITLE_FAILED: Bilingual = { zh: '群聊创建失败', en: 'Could not create the group chat' };
 
@@ -326,7 +328,7 @@ export function registerGroup(app: App): void {
   app.action(addMembersSubmit, async (ctx, { chatId, members }) => {
     const named = await Promise.all(members.map(async (openId) => ({ openId, name: await displayName(ctx.gateway.directory, openId) })));
     return { card: await addToChat(ctx, chatId, named) };
-  }, { progress: { zh: '正在添加成员', en: 'Adding the members' } });
+  });
 
   app.action(chatMailgroupAction, async (ctx, { chatId }) => {
     const refused = await mayUseChat(ctx, chatId);
@@ -378,5 +380,5 @@ export function registerGroup(app: App): void {
     } as const;
     // A busy click leaves the card as it is: the first click's answer replaces it.
     return outcome === 'busy' ? { toast: toasts.busy } : { card, toast: toasts[outcome] };
-  }, { progress: { zh: '正在创建邮件组', en: 'Creating the mail group' } });
+  });
 }

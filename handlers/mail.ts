@@ -15,7 +15,8 @@ import {
   bodyText, dedupeKeyOf, emlOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, senderOf, TITLE_SEND_FAILED,
   type MailArgs,
 } from './draft.js';
-import { busyCard, once } from './provision.js';
+import { once } from '../src/effects/once.js';
+import { busyCard } from '../src/effects/progress.js';
 import { signInFor, type MailAuth } from './sign-in.js';
 
 export const mailSendSpec: CommandSpec<typeof mailArgs> = {

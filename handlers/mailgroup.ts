@@ -12,8 +12,10 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
 import type { CreateMailgroupInput } from '../src/feishu/ports.js';
 import {
-  busyCard, checkUsers, describeUnusable, domainOf, failureCard, once, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
+  checkUsers, describeUnusable, domainOf, failureCard, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
 } from './provision.js';
+import { once } from '../src/effects/once.js';
+import { busyCard } from '../src/effects/progress.js';
 
 export const WHO = {
   anyone: 'ANYONE',

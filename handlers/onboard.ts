@@ -222,8 +222,8 @@ async function execute(env: WorkflowEnv, run: Run, state: StepState, resumed: bo
 }
 
 // The onboard rule guards the buttons too: whoever may not run /onboard may not retry or skip its steps.
-export const retryAction = defineAction('onboard.retry', z.object({ run: z.string().min(1) }), { follows: 'onboard' });
-export const skipAction = defineAction('onboard.skip', z.object({ run: z.string().min(1), step: z.string().min(1) }), { follows: 'onboard' });
+export const retryAction = defineAction('onboard.retry', z.object({ run: z.string().min(1) }), { follows: 'onboard', progress: { zh: '正在重试', en: 'Retrying' } });
+export const skipAction = defineAction('onboard.skip', z.object({ run: z.string().min(1), step: z.string().min(1) }), { follows: 'onboard', progress: { zh: '正在跳过', en: 'Skipping' } });
 
 function progressOf(run: Run): Card {
   const open = run.steps.filter((s) => s.status === 'failed' || s.status === 'blocked' || s.status === 'waiting');
@@ -392,13 +392,13 @@ export function registerOnboard(app: App, sealer: Sealing): void {
   app.action(retryAction, async (_ctx, { run }) => {
     const after = await wf.retry(run);
     return after ? { card: progressOf(after) } : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
-  }, { progress: { zh: '正在重试', en: 'Retrying' } });
+  });
 
   app.action(skipAction, async (ctx, { run, step }) => {
     await ctx.audit('onboard.skip', `${run}/${step}`, 'ok');
     const after = await wf.skip(run, step);
     return after ? { card: progressOf(after) } : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
-  }, { progress: { zh: '正在跳过', en: 'Skipping' } });
+  });
 
   app.event('contact.user.created_v3', async (ctx, e) => {
     const config = ctx.config.app;

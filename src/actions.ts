@@ -30,6 +30,8 @@ export interface ActionRef<S extends z.ZodObject = z.ZodObject, F extends string
   readonly schema: S;
   /** The command whose rule this action obeys, or undefined for its own rule. */
   readonly follows: string | undefined;
+  /** Title of the progress card shown when the handler outlasts the card budget. */
+  readonly progress: Bilingual | undefined;
   /** The fields its form fills in: the only ones read from `form_value`; the rest come from the button alone. */
   readonly form: readonly F[];
   button(args: ButtonArgs<S, F>, look: ButtonLook): CardButton;
@@ -43,7 +45,7 @@ const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
  * user types the form's values, so they never override what the button was bound to.
  */
 export function defineAction<S extends z.ZodObject, F extends string & keyof S['shape'] = never>(
-  name: string, schema: S, opts: { follows?: string; form?: readonly F[] } = {},
+  name: string, schema: S, opts: { follows?: string; form?: readonly F[]; progress?: Bilingual } = {},
 ): ActionRef<S, F> {
   if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
   if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);
@@ -51,6 +53,7 @@ export function defineAction<S extends z.ZodObject, F extends string & keyof S['
     name,
     schema,
     follows: opts.follows,
+    progress: opts.progress,
     form: opts.form ?? [],
     button(args, look) {
       const own = opts.form?.length ? schema.omit(Object.fromEntries(opts.form.map((k) => [k, true])) as never) : schema;

@@ -2,7 +2,8 @@
  * The app core: what the bot does with each verified delivery.
  *
  *   app.command('group create', spec, async (ctx, args) => …)   chat commands, args typed by the spec's zod schema
- *   app.action(sendDraft, async (ctx, args) => ({ card, toast }))  card button callbacks, `sendDraft = defineAction(…)`
+ *   app.action(sendDraft, authorOnly, async (ctx, args) => ({ card, toast }))  card button callbacks: the answer is
+ *                                                         the return value; listener middleware is listed before it
  *   app.event('contact.user.created_v3', async (ctx, event) => …)   other events, typed by their schema in events.ts
  *   app.use(async (ctx, next) => { …; await next(); })            koa-style middleware
  *   app.run('/group create 入职群', { openId }, origin)              a command line run as a user, as if typed
@@ -16,7 +17,7 @@ import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type
 import type { Config } from './config.js';
 import type { ActionRef } from './actions.js';
 import {
-  Context, type ActionContext, type ActionResult, type CommandContext, type ContextInit, type EventContext,
+  Context, isAction, isCommand, type ActionContext, type ActionResult, type CommandContext, type ContextInit, type EventContext,
   type Outcome, type Target, type Toast,
 } from './context.js';
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
@@ -24,7 +25,8 @@ import type { FeishuPorts } from './feishu/ports.js';
 import { helpFor, unknownCommandCard, unresolved } from './commands/help.js';
 import { describeParseError, parseCommand, type ParsedCommand, type ParseOptions, type ParseResult } from './commands/parse.js';
 import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
-import { bindArgs, issueProblems, type CommandSpec } from './commands/spec.js';
+import { bindArgs, eraseSpec, issueProblems, type CommandSpec } from './commands/spec.js';
+import { chain, type Listener, type Listeners } from './middleware/listener.js';
 import { silentLogger, type Logger } from './log.js';
 import { cardCallback, eventSchemas, partiesOf, toSender, type AppEventName, type FeishuEvents } from './events.js';
 import type { Metrics } from './metrics.js';
@@ -35,10 +37,10 @@ import { ignoreBots } from './middleware/ignore-bots.js';
 import type { Store } from './store/store.js';
 import { Workflows, type WorkflowsOptions } from './workflows/engine.js';
 
-export type CommandHandler<A> = (ctx: CommandContext, args: A) => Promise<void>;
-export type ActionHandler<A> = (ctx: ActionContext, args: A) => Promise<ActionResult | void>;
+export type CommandHandler<A> = Listener<CommandContext, A, void>;
+export type ActionHandler<A> = Listener<ActionContext, A, ActionResult | void>;
 /** `event` is the envelope's `event` object, parsed by its schema in events.ts. */
-export type EventHandler<K extends AppEventName> = (ctx: EventContext, event: FeishuEvents[K]) => Promise<void>;
+export type EventHandler<K extends AppEventName> = Listener<EventContext, FeishuEvents[K], void>;
 
 /** Whom `app.run` acts as, and where: no chat means a p2p run, answered to the user privately. */
 export interface RunAs {
@@ -62,11 +64,6 @@ export interface ResumedCommand {
  */
 export type RunOrigin = Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
 
-export interface ActionOptions {
-  /** Title of the progress card shown when the handler outlasts the card budget. */
-  progress?: Bilingual;
-}
-
 export interface AppOptions {
   config: Config;
   gateway: FeishuPorts;
@@ -88,14 +85,26 @@ type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
 /** What a delivery tells about its context; the app adds the rest. */
 type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed'>>;
 
+/**
+ * A registered command's listeners with its argument type sealed inside: each entry point validates what it is given
+ * against the spec's schema, so the app never holds arguments of an unknown type.
+ */
+interface CommandRunner {
+  /** Runs a parsed command line; the problems when it does not bind to the spec. */
+  parsed(ctx: CommandContext, parsed: ParsedCommand): Promise<Bilingual[] | undefined>;
+  /** Runs arguments recorded earlier; false when they no longer satisfy the spec. */
+  recorded(ctx: CommandContext, args: unknown): Promise<boolean>;
+}
+
 interface ActionEntry {
-  schema: z.ZodObject;
   /** The fields its form fills in (ActionRef.form). */
   form: readonly string[];
   /** What authorization checks: the followed command, or the action itself. */
   target: Target;
-  handler: ActionHandler<unknown>;
+  /** Title of the progress card shown when the handler outlasts the card budget. */
   progress?: Bilingual;
+  /** Validates the click's input against the action's schema, then runs its listeners. */
+  run(ctx: ActionContext, input: Record<string, unknown>): Promise<{ ok: true; result: ActionResult | void } | { ok: false; problems: Bilingual[] }>;
 }
 
 type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
@@ -134,7 +143,7 @@ export class App implements DeliveryHandler {
   readonly #opts: AppOptions;
   readonly #logger: Logger;
   readonly #now: () => number;
-  readonly #registry = new CommandRegistry<CommandHandler<unknown>>();
+  readonly #registry = new CommandRegistry<CommandRunner>();
   readonly #actions = new Map<string, ActionEntry>();
   readonly #ownRules = new Set<string>();
   /** Card actions past their budget, still running in this process, by the callback's event id. */
@@ -162,9 +171,25 @@ export class App implements DeliveryHandler {
     return this;
   }
 
-  /** `name` is "group" or "group create"; the handler's args are the spec schema's output type. */
-  command<S extends z.ZodObject>(name: string, spec: CommandSpec<S>, handler: CommandHandler<z.infer<S>>): this {
-    this.#registry.add(name, spec as unknown as CommandSpec, handler as CommandHandler<unknown>);
+  /**
+   * `name` is "group" or "group create"; the handler (last) gets the spec schema's output type, after any listener
+   * middleware listed before it.
+   */
+  command<S extends z.ZodObject>(name: string, spec: CommandSpec<S>, ...listeners: Listeners<CommandContext, z.infer<S>, void>): this {
+    const run = chain(listeners);
+    this.#registry.add(name, eraseSpec(spec), {
+      async parsed(ctx, parsed) {
+        const bound = bindArgs(spec, parsed);
+        if (!bound.ok) return bound.problems;
+        await run(ctx, bound.args);
+        return undefined;
+      },
+      async recorded(ctx, recorded) {
+        const args = spec.args.safeParse(recorded);
+        if (args.success) await run(ctx, args.data);
+        return args.success;
+      },
+    });
     return this;
   }
 
@@ -172,10 +197,18 @@ export class App implements DeliveryHandler {
    * The ref's buttons carry `{ action: name, ...args }`; args (+ the values of the ref's form fields) are validated
    * by its schema.
    */
-  action<S extends z.ZodObject, F extends string>(ref: ActionRef<S, F>, handler: ActionHandler<z.infer<S>>, opts: ActionOptions = {}): ActionRef<S, F> {
+  action<S extends z.ZodObject, F extends string>(ref: ActionRef<S, F>, ...listeners: Listeners<ActionContext, z.infer<S>, ActionResult | void>): ActionRef<S, F> {
     if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
     const target: Target = ref.follows ? { kind: 'command', key: ref.follows } : { kind: 'action', key: ref.name };
-    this.#actions.set(ref.name, { schema: ref.schema, form: ref.form, target, handler: handler as ActionHandler<unknown>, ...opts });
+    const run = chain(listeners);
+    this.#actions.set(ref.name, {
+      form: ref.form, target, ...(ref.progress ? { progress: ref.progress } : {}),
+      async run(ctx, input) {
+        const args = ref.schema.safeParse(input);
+        if (!args.success) return { ok: false, problems: issueProblems(args.error.issues, input, ref.schema) };
+        return { ok: true, result: await run(ctx, args.data) };
+      },
+    });
     return ref;
   }
 
@@ -210,8 +243,9 @@ export class App implements DeliveryHandler {
   }
 
   /** Only events with a schema in events.ts: a payload that fails it is logged and reaches no handler. */
-  event<K extends AppEventName>(type: K, handler: EventHandler<K>): this {
-    this.#events.set(type, [...(this.#events.get(type) ?? []), handler as AnyEventHandler]);
+  event<K extends AppEventName>(type: K, ...listeners: Listeners<EventContext, FeishuEvents[K], void>): this {
+    const run = chain(listeners);
+    this.#events.set(type, [...(this.#events.get(type) ?? []), (ctx, event) => run(ctx, event as FeishuEvents[K])]);
     return this;
   }
 
@@ -239,8 +273,7 @@ export class App implements DeliveryHandler {
       ...(entry ? { target: { kind: 'command', key: commandKey(entry) } } : {}),
     });
     await this.#run(ctx, async () => {
-      const args = entry?.spec.args.safeParse(command.args);
-      if (!entry || !args?.success || !ctx.hasSender()) {
+      if (!entry || !isCommand(ctx) || !(await entry.handler.recorded(ctx, command.args))) {
         ctx.outcome = 'invalid';
         ctx.logger.warn({ command: command.command }, 'a recorded command no longer runs as recorded');
         await ctx.reply(errorCard({
@@ -248,9 +281,7 @@ export class App implements DeliveryHandler {
           problems: [{ zh: `/${command.command} 已无法按记录执行（机器人已更新）`, en: `/${command.command} can no longer run as recorded (the bot was updated)` }],
           nextStep: { zh: '请重新发送这条命令', en: 'Send the command again' },
         }));
-        return;
       }
-      await entry.handler(ctx as CommandContext, args.data);
     });
     return ctx.outcome;
   }
@@ -338,7 +369,7 @@ export class App implements DeliveryHandler {
         sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: entry.target, resumed,
       });
       await this.#run(ctx, async () => {
-        if (!ctx.hasSender()) {
+        if (!isAction(ctx)) {
           ctx.outcome = 'invalid';
           ctx.result = { toast: { type: 'error', text: { zh: '无法确认点击的人', en: 'Could not tell who clicked' } } };
           return;
@@ -350,15 +381,13 @@ export class App implements DeliveryHandler {
           ctx.result = { toast: { type: 'error', text: UNEXPECTED_FIELDS } };
           return;
         }
-        const { input } = read;
-        const args = entry.schema.safeParse(input);
-        if (!args.success) {
+        const ran = await entry.run(ctx, read.input);
+        if (!ran.ok) {
           ctx.outcome = 'invalid';
-          const problems = issueProblems(args.error.issues, input, entry.schema);
-          ctx.result = { toast: { type: 'error', text: { zh: problems.map((p) => p.zh).join('；'), en: problems.map((p) => p.en).join('; ') } } };
+          ctx.result = { toast: { type: 'error', text: { zh: ran.problems.map((p) => p.zh).join('；'), en: ran.problems.map((p) => p.en).join('; ') } } };
           return;
         }
-        ctx.result = (await entry.handler(ctx as ActionContext, args.data)) ?? ctx.result;
+        ctx.result = ran.result ?? ctx.result;
       });
       return ctx.result;
     })().catch((err: unknown): ActionResult => {
@@ -464,7 +493,7 @@ export class App implements DeliveryHandler {
     return ctx.outcome;
   }
 
-  async #dispatch(ctx: Context, resolution: Resolution<CommandHandler<unknown>>, parsed: ParsedCommand): Promise<void> {
+  async #dispatch(ctx: Context, resolution: Resolution<CommandRunner>, parsed: ParsedCommand): Promise<void> {
     if (resolution.kind !== 'found') {
       ctx.outcome = 'invalid';
       if (resolution.kind === 'needs_sub' && resolution.typed === undefined) {
@@ -476,24 +505,22 @@ export class App implements DeliveryHandler {
       return;
     }
     const { spec, handler } = resolution.entry;
-    if (!ctx.hasSender()) {
+    if (!isCommand(ctx)) {
       // Feishu names the sender of every user message; without one nobody could be authorized or answered.
       ctx.outcome = 'invalid';
       ctx.logger.warn('a command without a sender open_id; not run');
       return;
     }
-    const bound = bindArgs(spec, parsed);
-    if (!bound.ok) {
+    const problems = await handler.parsed(ctx, parsed);
+    if (problems) {
       ctx.outcome = 'invalid';
       await ctx.reply(errorCard({
         title: { zh: '命令参数有误', en: 'Invalid command arguments' },
-        problems: bound.problems,
+        problems,
         nextStep: { zh: `用法：${spec.usage}`, en: `Usage: ${spec.usage}` },
         ...(spec.examples[0] ? { example: spec.examples[0] } : {}),
       }));
-      return;
     }
-    await handler(ctx as CommandContext, bound.args);
   }
 
   async #run(ctx: Context, last: () => Promise<void>): Promise<void> {

@@ -77,6 +77,11 @@ export type ActionContext = Context & { readonly kind: 'action'; readonly sender
 /** Other events may have neither a sender nor a chat (a directory event). */
 export type EventContext = Context & { readonly kind: 'event' };
 
+/** A chat command whose sender is known. */
+export const isCommand = (ctx: Context): ctx is CommandContext => ctx.kind === 'message' && ctx.sender !== undefined;
+/** A card click whose clicker is known. */
+export const isAction = (ctx: Context): ctx is ActionContext => ctx.kind === 'action' && ctx.sender !== undefined;
+
 export class Context {
   readonly kind: ContextKind;
   readonly eventId: string;

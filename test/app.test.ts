@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vites
 import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
-import { App, type ActionHandler, type ActionOptions } from '../src/app.js';
+import { App, type ActionHandler } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import type { Sender } from '../src/context.js';
 import type { Delivery } from '../src/delivery.js';
@@ -406,10 +406,10 @@ function deferred() {
 }
 
 const sendArgs = z.object({ draftId: z.string().min(1), note: z.string().optional() });
-const sendDraft = defineAction('draft.send', sendArgs, { form: ['note'] });
+const sendDraft = defineAction('draft.send', sendArgs, { form: ['note'], progress: { zh: '正在发送', en: 'Sending' } });
 
-function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>, opts?: ActionOptions) {
-  app.action(sendDraft, handler, opts);
+function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>) {
+  app.action(sendDraft, handler);
   return app;
 }
 
@@ -453,7 +453,7 @@ describe('app: card actions', () => {
     const app = withSend(makeApp({ cardBudgetMs: 20 }), async () => {
       await gate.promise;
       return { card: successCard({ title: { zh: '邮件已发出', en: 'Mail sent' } }) };
-    }, { progress: { zh: '正在发送', en: 'Sending' } });
+    });
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_3' }));
     expect(answer.response.toast?.type).toBe('info');
     expect(JSON.stringify(answer.response.card?.data)).toContain(sees('正在发送'));

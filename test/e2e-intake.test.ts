@@ -139,10 +139,10 @@ describe('a bot process killed after acknowledging', () => {
 describe('a slow card action', () => {
   it('answers a 10 s action within the 3 s callback deadline and then shows the final card', async () => {
     const sb = await sandbox();
-    const slow = sb.bot.app.action(defineAction('test.slow', z.object({})), async () => {
+    const slow = sb.bot.app.action(defineAction('test.slow', z.object({}), { progress: { zh: '慢操作进行中', en: 'Slow work running' } }), async () => {
       await new Promise((r) => setTimeout(r, 10_000));
       return { card: successCard({ title: { zh: '慢操作完成', en: 'Slow work done' } }) };
-    }, { progress: { zh: '慢操作进行中', en: 'Slow work running' } });
+    });
     const user = sb.emulator.state.users[0]!;
     const { messageId } = await sb.bot.gateway.im.sendCard(
       { openId: user.open_id },

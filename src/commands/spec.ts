@@ -31,6 +31,17 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
   mentions?: FieldOf<S>;
 }
 
+/** The spec as the registry and /help see it, whatever its argument type: each field widens on its own, no cast. */
+export function eraseSpec<S extends z.ZodObject>(s: CommandSpec<S>): CommandSpec {
+  return {
+    summary: s.summary, usage: s.usage, examples: s.examples, args: s.args,
+    ...(s.positionals ? { positionals: s.positionals } : {}),
+    ...(s.rest ? { rest: s.rest } : {}),
+    ...(s.bodyLines ? { bodyLines: s.bodyLines } : {}),
+    ...(s.mentions ? { mentions: s.mentions } : {}),
+  };
+}
+
 export type BindResult<T> = { ok: true; args: T } | { ok: false; problems: Bilingual[] };
 
 export function splitBilingual(text: string): Bilingual {

@@ -23,6 +23,7 @@ import type { FeishuPorts } from '../feishu/ports.js';
 import { silentLogger, type Logger } from '../log.js';
 import { keyspace, sortedIndex } from '../store/keyspace.js';
 import type { IdempotencyPort, IndexPort, KvPort } from '../store/store.js';
+import { withClaim } from '../effects/claim.js';
 
 const DAY = 86_400_000;
 /** How long runs are kept (and listed by /onboard status). */
@@ -171,18 +172,9 @@ export class Workflows {
    * as it stands after this drive.
    */
   async drive(id: string): Promise<{ state: 'driven' | 'busy' | 'missing'; run?: Run }> {
-    const key = `workflow-run:${id}`;
-    const claim = await this.#o.store.claim(key, { ttlMs: RUN_TTL_MS, leaseMs: LEASE_MS });
-    if (claim.state === 'busy') return { state: 'busy' };
-    // Runs are never completed in the claim store: the claim is a lock only, and the run record says what is done.
-    if (claim.state === 'done') return { state: 'busy' };
-    const { holder } = claim;
-    const heartbeat = setInterval(() => {
-      this.#o.store.renewClaim(key, holder, LEASE_MS).catch((err: unknown) => this.#log.warn({ err, id }, 'could not renew a run claim'));
-    }, LEASE_MS / 3);
-    try {
+    const held = await withClaim(this.#o.store, `workflow-run:${id}`, this.#runClaim(id), async () => {
       let run = await this.get(id);
-      if (!run) return { state: 'missing' };
+      if (!run) return { state: 'missing' as const };
       const def = this.#defs.get(run.workflow);
       if (!def) throw new Error(`run ${id} belongs to workflow "${run.workflow}", which is not defined`);
       run = await this.#save(def, run);
@@ -198,11 +190,18 @@ export class Workflows {
         }
         run = await this.#runStep(def, run, step);
       }
-      return { state: 'driven', run };
-    } finally {
-      clearInterval(heartbeat);
-      await this.#o.store.abandon(key, holder);
-    }
+      return { state: 'driven' as const, run };
+    });
+    // Runs are never completed in the claim store (the claim is a lock only): "done" cannot come back.
+    return held.state === 'ran' ? held.value : { state: 'busy' };
+  }
+
+  /** A run's claim is a lock only: the run record says what is done, so the claim is given back after each drive. */
+  #runClaim(id: string, waitMs = 0) {
+    return {
+      ttlMs: RUN_TTL_MS, leaseMs: LEASE_MS, waitMs, then: 'release' as const, sleep: this.#sleep,
+      onRenewFailed: (err: unknown) => this.#log.warn({ err, id }, 'could not renew a run claim'),
+    };
   }
 
   /** Drives a run, and again after a lease when another driver (perhaps a dead one) holds it. */
@@ -271,19 +270,9 @@ export class Workflows {
 
   /** Runs `fn` holding the run's claim, waiting a few leases for a live driver; false when it never got it. */
   async #locked(id: string, fn: () => Promise<boolean>): Promise<boolean> {
-    const key = `workflow-run:${id}`;
-    for (let i = 0; i < 6 && !this.#closed; i++) {
-      const claim = await this.#o.store.claim(key, { ttlMs: RUN_TTL_MS, leaseMs: LEASE_MS });
-      if (claim.state === 'fresh' || claim.state === 'resumed') {
-        try {
-          return await fn();
-        } finally {
-          await this.#o.store.abandon(key, claim.holder);
-        }
-      }
-      await this.#sleep(LEASE_MS / 2);
-    }
-    return false;
+    if (this.#closed) return false;
+    const held = await withClaim(this.#o.store, `workflow-run:${id}`, this.#runClaim(id, 3 * LEASE_MS), fn);
+    return held.state === 'ran' && held.value;
   }
 
   #ready(run: Run, step: StepState): 'go' | 'blocked' | 'wait' {

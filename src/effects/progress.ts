@@ -1,0 +1,48 @@
+/**
+ * The user is never left guessing: a command that outlasts a moment first shows a "still working" card, which its
+ * result (or its failure) then replaces.
+ */
+import { z } from 'zod';
+import { progressCard } from '../../cards/index.js';
+import type { Bilingual, Card } from '../card.js';
+import type { CommandContext } from '../context.js';
+import { keyspace } from '../store/keyspace.js';
+import { idempotencyKey } from './once.js';
+
+/** How long a command runs before its user sees a "still working" card. */
+const STILL_WORKING_AFTER_MS = 2_000;
+/** Work that showed (or was about to show) a "still working" card; a rerun replaces that card instead of adding one. */
+const progressShown = keyspace('progress', z.object({ at: z.number() }), 24 * 3_600_000);
+
+/**
+ * Answers a command with the card `work` makes, through a "still working" card when the work is slow (so nobody
+ * re-sends a create that is merely slow). The progress card has its own uuid, so a rerun (after a crash, or a
+ * failure the inbox retries) finds the same card and replaces it; a failure that is not retried replaces it too.
+ */
+export async function answerInTime(ctx: CommandContext, title: Bilingual, work: () => Promise<Card>): Promise<void> {
+  const { messageId } = ctx;
+  const running = work();
+  const uuid = idempotencyKey(ctx, 'progress');
+  const marked = messageId !== undefined && (await progressShown.get(ctx.store, uuid)) !== undefined;
+  const quick = marked ? undefined : await Promise.race([
+    running.then((card) => ({ card })),
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), STILL_WORKING_AFTER_MS).unref()),
+  ]);
+  if (quick || messageId === undefined) {
+    await ctx.reply(quick?.card ?? await running);
+    return;
+  }
+  // Recorded before the reply: a crash in between leaves a rerun that re-sends the same uuid and so finds the card.
+  await progressShown.set(ctx.store, uuid, { at: ctx.now() });
+  const progress = progressCard({ title, steps: [{ label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' }, state: 'running' }] });
+  const shown = await ctx.gateway.im.replyCard(messageId, progress, { uuid, ...(ctx.chatId ? { chatId: ctx.chatId } : {}) });
+  // A failure is answered on this card too (by the error boundary), so it never stays on "working".
+  ctx.showingProgress(shown.messageId);
+  await ctx.answer(await running);
+}
+
+/** What a run that found the same work under way answers. */
+export const busyCard = (title: Bilingual): Card => progressCard({
+  title,
+  steps: [{ label: { zh: '同一操作正在进行，完成后会有结果', en: 'The same request is already being handled; its result follows' }, state: 'running' }],
+});
