@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { errorCard, successCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
+import { errorCodeOf } from '../src/feishu/errors.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import { asUser, type MailContact, type Principal } from '../src/feishu/ports.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
@@ -99,7 +100,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
     });
     await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在添加联系人', en: 'Adding the contact' }) : done.card);
   } catch (err) {
-    await ctx.audit('mail.contact.create', mailbox, 'error', String((err as { code?: unknown }).code ?? 'unknown'));
+    await ctx.audit('mail.contact.create', mailbox, 'error', errorCodeOf(err));
     if (auth && needsSignIn(err)) return void await ctx.reply(await signInFor(ctx, auth, a, err));
     await ctx.reply(failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`));
   }

@@ -10,38 +10,24 @@
  * The bot's record of a draft holds its body and Bcc: it is sealed like the sign-in tokens (AES-256-GCM under
  * TOKEN_ENCRYPTION_KEY) before it reaches the store, and deleted once the draft is sent or discarded.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { draftEditCard, draftPreviewCard, errorCard, feishuErrorCard, mailSentCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { draftEditCard, draftPreviewCard, errorCard, mailSentCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import type { ActionContext, ActionResult } from '../src/context.js';
-import { FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
-import { asUser, type DirectoryPort, type ImPort, type MailboxPort } from '../src/feishu/ports.js';
-import { composeMail, isMailAddress, type ComposedMail, type Mailbox, type MailProblem } from '../src/mail/compose.js';
-import { keyspace } from '../src/store/keyspace.js';
-import type { KvPort } from '../src/store/store.js';
+import type { ActionContext, ActionResult, CommandContext } from '../src/context.js';
 import { once } from '../src/effects/once.js';
 import { busyCard } from '../src/effects/progress.js';
-import { userRef, type Ctx } from './provision.js';
+import { errorCodeOf, FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
+import { asUser, type ImPort, type MailboxPort } from '../src/feishu/ports.js';
+import { composeMail, isMailAddress } from '../src/mail/compose.js';
+import { ContextSlot, type ListenerMiddleware } from '../src/middleware/listener.js';
+import { createDraftFor, forgetDraft, readDraft, writeDraft, type DraftInput, type DraftKeeping, type DraftRecord } from './draft-records.js';
+import {
+  bodyText, emlOf, mailArgs, mailFailure, NO_MAILBOX, parseAddresses, problemLines, resolveRecipients, TITLE_SEND_FAILED, type MailArgs,
+} from './mail-compose.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
-
-const DAY = 86_400_000;
-
-const recipientList = z.union([userRef, z.string()]);
-
-/** What /draft and /mail send take: recipients as addresses or @mentions, a subject, a body that may span lines. */
-export const mailArgs = z.object({
-  to: recipientList.optional().describe('收件人：邮箱地址（逗号分隔）或 @某人 / recipients: addresses (comma-separated) or an @mention'),
-  cc: recipientList.optional().describe('抄送 / Cc'),
-  bcc: recipientList.optional().describe('密送 / Bcc'),
-  subject: z.string().optional().describe('主题 / subject'),
-  body: z.array(z.string()).optional().describe('正文（Markdown，可换行） / body (Markdown, may span lines)'),
-  people: z.array(userRef).optional().describe('其他被 @ 的人都是收件人 / other @mentioned people are recipients too'),
-});
-export type MailArgs = z.infer<typeof mailArgs>;
 
 export const draftSpec: CommandSpec<typeof mailArgs> = {
   summary: { zh: '以你的身份写一封邮件草稿，预览后再发送', en: 'Write a mail draft as you; preview it, then send' },
@@ -55,50 +41,6 @@ export const draftSpec: CommandSpec<typeof mailArgs> = {
   bodyLines: true,
   mentions: 'people',
 };
-
-/** What the bot keeps about a draft it made, until it is sent or discarded: who may act on it, what the preview shows. */
-const draftRecord = z.object({
-  author: z.string(),
-  mailbox: z.string(),
-  fromName: z.string(),
-  to: z.array(z.string()),
-  cc: z.array(z.string()),
-  bcc: z.array(z.string()),
-  subject: z.string(),
-  body: z.string(),
-  size: z.number(),
-});
-type DraftRecord = z.infer<typeof draftRecord>;
-/** A record stored before records were sealed: in clear, kept after its draft was sent or discarded. */
-const clearRecord = draftRecord.extend({ state: z.enum(['draft', 'sent', 'discarded']) });
-/** A DraftRecord sealed with its key as the associated data, so it opens under no other draft's id (or a clear one). */
-const drafts = keyspace('draft', z.union([z.string(), clearRecord]), 30 * DAY);
-
-/** Where draft records are kept: the store, and the sealer that keeps them unreadable there. */
-export interface DraftKeeping {
-  kv: KvPort;
-  sealer: Sealing;
-}
-
-const writeDraft = ({ kv, sealer }: DraftKeeping, draftId: string, r: DraftRecord): Promise<void> =>
-  drafts.set(kv, draftId, sealer.seal(draftRecord.parse(r), drafts.key(draftId)));
-
-/**
- * The record, or undefined when there is none (never made, sent, discarded, expired) or it cannot be opened. A clear
- * record is sealed (or, once its draft is settled, deleted) the first time it is read.
- */
-async function readDraft(keeping: DraftKeeping, draftId: string): Promise<DraftRecord | undefined> {
-  const stored = await drafts.get(keeping.kv, draftId);
-  if (typeof stored === 'string') {
-    const opened = draftRecord.safeParse(keeping.sealer.open(stored, drafts.key(draftId)));
-    return opened.success ? opened.data : undefined;
-  }
-  if (stored === undefined) return undefined;
-  const { state, ...record } = stored;
-  if (state !== 'draft') return void await drafts.delete(keeping.kv, draftId);
-  await writeDraft(keeping, draftId, record);
-  return record;
-}
 
 /**
  * A draft made in `author`'s mailbox outside a command (onboarding's welcome mail): recorded like a /draft, so the
@@ -120,106 +62,6 @@ export const saveDraft = defineAction('draft.save', z.object({
   draftId: z.string().min(1), to: formText, cc: formText, bcc: formText, subject: formText, body: formText,
 }), { form: ['to', 'cc', 'bcc', 'subject', 'body'], progress: { zh: '正在更新草稿', en: 'Updating the draft' } });
 
-/**
- * The body as typed: the words after the options on the first line, then every following line verbatim (the parser
- * reads only the first line of a command with `bodyLines`), so line breaks and Markdown survive.
- */
-export function bodyText(text: string | undefined, words: readonly string[]): string {
-  const nl = text?.indexOf('\n') ?? -1;
-  const firstLine = words.join(' ');
-  if (text === undefined || nl === -1) return firstLine;
-  const rest = text.slice(nl + 1);
-  return firstLine ? `${firstLine}\n${rest}` : rest;
-}
-
-export interface Recipients {
-  to: Mailbox[];
-  cc: Mailbox[];
-  bcc: Mailbox[];
-}
-
-/** "a@x, 李娜 <lina@y>; b@z": commas or semicolons between entries, a display name before <address>. */
-function parseAddresses(s: string): Mailbox[] {
-  return s.split(/[,，;；]/).flatMap((piece) => {
-    const named = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(piece);
-    if (named) return [{ address: named[2]!.trim(), ...(named[1] ? { name: named[1] } : {}) }];
-    return piece.split(/\s+/).filter(Boolean).map((address) => ({ address }));
-  });
-}
-
-/** Addresses as typed, @mentions as their enterprise mailbox; every unusable entry is named. */
-export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailArgs, 'to' | 'cc' | 'bcc' | 'people'>): Promise<{ ok: true; recipients: Recipients } | { ok: false; problems: Bilingual[] }> {
-  const problems: Bilingual[] = [];
-  const resolveOne = async (field: string, v: z.infer<typeof recipientList> | undefined): Promise<Mailbox[]> => {
-    if (v === undefined) return [];
-    if (typeof v !== 'string') {
-      const user = await directory.getUser(v.openId).catch(() => undefined);
-      if (user?.enterpriseEmail) return [{ address: user.enterpriseEmail, name: user.name }];
-      problems.push({ zh: `${field}: ${v.name} 没有企业邮箱`, en: `${field}: ${v.name} has no organisation mailbox` });
-      return [];
-    }
-    return parseAddresses(v).flatMap((m) => {
-      if (m.address.startsWith('@')) {
-        problems.push({ zh: `${field}: 每个选项只能 @ 一个人；其他 @ 的人会作为收件人`, en: `${field}: an option takes one @mention; mention others anywhere to add them as recipients` });
-        return [];
-      }
-      return [m];
-    });
-  };
-  const to = await resolveOne('to', a.to);
-  for (const p of a.people ?? []) to.push(...await resolveOne('to', p));
-  const recipients = { to, cc: await resolveOne('cc', a.cc), bcc: await resolveOne('bcc', a.bcc) };
-  return problems.length ? { ok: false, problems } : { ok: true, recipients };
-}
-
-/** The ports take the EML itself and encode it for the wire. */
-export const emlOf = (mail: ComposedMail): Buffer => Buffer.from(mail.raw, 'base64url');
-
-export const problemLines = (problems: MailProblem[]): Bilingual[] => problems.map((p) => ({ zh: p.zh, en: p.en }));
-
-/** Who sends: the signed-in user's own enterprise mailbox (Feishu's sender check, 1236017). */
-export async function senderOf(auth: MailAuth, openId: string): Promise<{ from: Mailbox } | 'not_signed_in' | 'no_mailbox'> {
-  const status = await auth.status(openId);
-  if (!status.signedIn) return 'not_signed_in';
-  if (!status.mailbox) return 'no_mailbox';
-  return { from: { address: status.mailbox, name: status.name } };
-}
-
-export const NO_MAILBOX: Bilingual = { zh: '你的账号没有企业邮箱，无法以你的身份发信。', en: 'Your account has no organisation mailbox to send from.' };
-
-export interface DraftInput extends Recipients {
-  subject: string;
-  body: string;
-}
-
-export type CreatedDraft =
-  | { ok: true; draftId: string; mail: ComposedMail; record: DraftRecord }
-  | { ok: false; reason: 'not_signed_in' }
-  | { ok: false; reason: 'no_mailbox' }
-  | { ok: false; reason: 'invalid'; problems: MailProblem[] };
-
-/**
- * Composes a mail as `openId` and saves it as a draft in their mailbox, recording who may send it. Usable outside a
- * chat command (onboarding). Throws FeishuError on a failed call, and NeedsSignIn when the sign-in has lapsed.
- * `seed` makes the Message-ID a function of the triggering event.
- */
-export async function createDraftFor(
-  deps: DraftKeeping & { mailbox: MailboxPort; auth: MailAuth }, openId: string, input: DraftInput, seed?: string,
-): Promise<CreatedDraft> {
-  const sender = await senderOf(deps.auth, openId);
-  if (sender === 'not_signed_in' || sender === 'no_mailbox') return { ok: false, reason: sender };
-  const composed = await composeMail({ from: sender.from, ...input }, seed === undefined ? {} : { messageIdSeed: seed });
-  if (!composed.ok) return { ok: false, reason: 'invalid', problems: composed.problems };
-  const { draftId } = await deps.mailbox.createDraft(sender.from.address, emlOf(composed.mail), { as: asUser(openId) });
-  const record: DraftRecord = {
-    author: openId, mailbox: sender.from.address, fromName: sender.from.name ?? '',
-    to: input.to.map((m) => m.address), cc: input.cc.map((m) => m.address), bcc: input.bcc.map((m) => m.address),
-    subject: input.subject.trim(), body: input.body, size: composed.mail.size,
-  };
-  await writeDraft(deps, draftId, record);
-  return { ok: true, draftId, mail: composed.mail, record };
-}
-
 function previewCard(draftId: string, r: DraftRecord, note?: Bilingual): Card {
   return draftPreviewCard({
     from: r.fromName ? `${r.fromName} <${r.mailbox}>` : r.mailbox, to: r.to, cc: r.cc, bcc: r.bcc, subject: r.subject,
@@ -234,22 +76,13 @@ function previewCard(draftId: string, r: DraftRecord, note?: Bilingual): Card {
 }
 
 const TITLE_DRAFT_FAILED: Bilingual = { zh: '草稿未能保存', en: 'Could not save the draft' };
-export const TITLE_SEND_FAILED: Bilingual = { zh: '邮件未发送', en: 'Mail not sent' };
-
-/** The card for a failed mail call; a lapsed sign-in gets the sign-in card (resuming the command with `resume` when given). */
-export async function mailFailure(ctx: Ctx, auth: MailAuth, title: Bilingual, err: unknown, resume?: MailArgs): Promise<Card> {
-  if (needsSignIn(err)) return signInFor(ctx, auth, resume, err);
-  if (err instanceof FeishuError) return feishuErrorCard(title, err);
-  throw err;
-}
-
 /** What the draft handlers need beyond the context: the sign-in, and the sealer for their records. */
 interface DraftDeps {
   auth: MailAuth;
   sealer: Sealing;
 }
 
-async function draftCommand(ctx: Ctx & { kind: 'message' }, { auth, sealer }: DraftDeps, a: MailArgs): Promise<void> {
+async function draftCommand(ctx: CommandContext, { auth, sealer }: DraftDeps, a: MailArgs): Promise<void> {
   const resolved = await resolveRecipients(ctx.gateway.directory, a);
   if (!resolved.ok) {
     await ctx.reply(errorCard({ title: TITLE_DRAFT_FAILED, problems: resolved.problems, example: draftSpec.examples[0] }));
@@ -267,7 +100,7 @@ async function draftCommand(ctx: Ctx & { kind: 'message' }, { auth, sealer }: Dr
       if (created.reason === 'no_mailbox') return errorCard({ title: TITLE_DRAFT_FAILED, problems: [NO_MAILBOX] });
       return errorCard({ title: TITLE_DRAFT_FAILED, problems: problemLines(created.problems), example: draftSpec.examples[0] });
     } catch (err) {
-      await ctx.audit('mail.draft.create', ctx.sender.openId, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
+      await ctx.audit('mail.draft.create', ctx.sender.openId, 'error', errorCodeOf(err));
       return mailFailure(ctx, auth, TITLE_DRAFT_FAILED, err, a);
     }
   }, undefined, sealer);
@@ -276,18 +109,23 @@ async function draftCommand(ctx: Ctx & { kind: 'message' }, { auth, sealer }: Dr
 
 const toast = (type: 'error' | 'info' | 'warning', zh: string, en: string): ActionResult => ({ toast: { type, text: { zh, en } } });
 
-/** The draft, if the clicker may act on it; otherwise the toast that says why not (the card stays as it is). */
-async function authorsDraft(ctx: ActionContext, sealer: Sealing, draftId: string): Promise<{ record: DraftRecord } | { refusal: ActionResult }> {
+/** The draft the clicked button is about, for the handlers behind `authorOnly`. */
+const theDraft = new ContextSlot<DraftRecord>('the draft');
+
+/**
+ * Only a draft's author may act on it: the draft is loaded for the handler, or the click is answered with the toast
+ * that says why not (the card stays as it is).
+ */
+const authorOnly = (sealer: Sealing): ListenerMiddleware<ActionContext, { draftId: string }, ActionResult | void> => async (ctx, { draftId }, next) => {
   const record = await readDraft({ kv: ctx.store, sealer }, draftId);
-  if (!record) {
-    return { refusal: toast('error', '找不到这份草稿（已发送、已丢弃或已过期），请重新 /draft', 'This draft is gone (sent, discarded or expired): run /draft again') };
-  }
+  if (!record) return toast('error', '找不到这份草稿（已发送、已丢弃或已过期），请重新 /draft', 'This draft is gone (sent, discarded or expired): run /draft again');
   if (record.author !== ctx.sender.openId) {
     await ctx.audit('mail.draft.action', draftId, 'refused', `not the author (${ctx.target?.key ?? ''})`);
-    return { refusal: toast('error', '只有草稿的作者可以发送、编辑或丢弃它', 'Only the author of this draft can send, edit or discard it') };
+    return toast('error', '只有草稿的作者可以发送、编辑或丢弃它', 'Only the author of this draft can send, edit or discard it');
   }
-  return { record };
-}
+  theDraft.set(ctx, record);
+  return next();
+};
 
 const sentCardOf = (r: DraftRecord, sent: { messageId?: string; threadId?: string }, note?: Bilingual): Card => mailSentCard({
   from: r.mailbox, recipients: [...r.to, ...r.cc, ...r.bcc], subject: r.subject,
@@ -298,12 +136,6 @@ const RECONCILED: Bilingual = {
   zh: '飞书没有回复发送请求，但草稿已被发出（已核实），不会重复发送。',
   en: 'Feishu did not answer the send, but the draft went out (checked); it will not be sent again.',
 };
-
-/**
- * A sent or discarded draft's record goes: its fate's card is recorded by then (`once`), and a crash before this
- * line leaves a record whose next click replays that card.
- */
-const forget = (ctx: ActionContext, draftId: string): Promise<void> => drafts.delete(ctx.store, draftId);
 
 /** After an unanswered send: a draft that no longer exists was sent by that attempt. */
 async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string): Promise<boolean> {
@@ -317,9 +149,7 @@ async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string):
 }
 
 async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
-  const check = await authorsDraft(ctx, sealer, draftId);
-  if ('refusal' in check) return check.refusal;
-  const r = check.record;
+  const r = theDraft.get(ctx);
   try {
     const done = await once(ctx, 'draft-fate', async (resumed) => {
       const port = ctx.gateway.mailbox;
@@ -338,10 +168,10 @@ async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: st
       return card;
     }, draftId, sealer);
     if (done.outcome === 'busy') return toast('info', '正在发送，请稍候', 'Already sending; one moment');
-    await forget(ctx, draftId);
+    await forgetDraft(ctx.store, draftId);
     return { card: done.card };
   } catch (err) {
-    await ctx.audit('mail.draft.send', r.mailbox, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
+    await ctx.audit('mail.draft.send', r.mailbox, 'error', errorCodeOf(err));
     if (needsSignIn(err)) return signInAside(ctx, auth, err);
     const card = await mailFailure(ctx, auth, TITLE_SEND_FAILED, err);
     return { card, toast: { type: 'error', text: { zh: '邮件未发送', en: 'The mail was not sent' } } };
@@ -355,9 +185,7 @@ async function signInAside(ctx: ActionContext, auth: MailAuth, err: unknown): Pr
 }
 
 async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
-  const check = await authorsDraft(ctx, sealer, draftId);
-  if ('refusal' in check) return check.refusal;
-  const r = check.record;
+  const r = theDraft.get(ctx);
   try {
     const done = await once(ctx, 'draft-fate', async () => {
       try {
@@ -369,7 +197,7 @@ async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId:
       return successCard({ title: { zh: '草稿已丢弃', en: 'Draft discarded' }, fields: [{ label: { zh: '主题', en: 'Subject' }, value: r.subject }] });
     }, draftId, sealer);
     if (done.outcome === 'busy') return toast('info', '这份草稿正在处理中', 'This draft is being handled right now');
-    await forget(ctx, draftId);
+    await forgetDraft(ctx.store, draftId);
     return { card: done.card };
   } catch (err) {
     return { card: await mailFailure(ctx, auth, { zh: '草稿未能丢弃', en: 'Could not discard the draft' }, err) };
@@ -377,9 +205,7 @@ async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId:
 }
 
 async function save(ctx: ActionContext, { auth, sealer }: DraftDeps, a: z.infer<typeof saveDraft.schema>): Promise<ActionResult> {
-  const check = await authorsDraft(ctx, sealer, a.draftId);
-  if ('refusal' in check) return check.refusal;
-  const r = check.record;
+  const r = theDraft.get(ctx);
   const list = (s: string | undefined, old: string[]) => (s === undefined ? old.map((address) => ({ address })) : parseAddresses(s));
   const input = { to: list(a.to, r.to), cc: list(a.cc, r.cc), bcc: list(a.bcc, r.bcc), subject: a.subject ?? r.subject, body: a.body ?? r.body };
   const bad = [...input.to, ...input.cc, ...input.bcc].filter((m) => !isMailAddress(m.address));
@@ -403,14 +229,13 @@ async function save(ctx: ActionContext, { auth, sealer }: DraftDeps, a: z.infer<
 }
 
 export function registerDraft(app: App, deps: DraftDeps): void {
+  const author = authorOnly(deps.sealer);
   app.command('draft', draftSpec, (ctx, a) => draftCommand(ctx, deps, a));
-  app.action(sendDraft, (ctx, { draftId }) => send(ctx, deps, draftId));
-  app.action(discardDraft, (ctx, { draftId }) => discard(ctx, deps, draftId));
-  app.action(saveDraft, (ctx, a) => save(ctx, deps, a));
-  app.action(editDraft, async (ctx, { draftId }) => {
-    const check = await authorsDraft(ctx, deps.sealer, draftId);
-    if ('refusal' in check) return check.refusal;
-    const r = check.record;
+  app.action(sendDraft, author, (ctx, { draftId }) => send(ctx, deps, draftId));
+  app.action(discardDraft, author, (ctx, { draftId }) => discard(ctx, deps, draftId));
+  app.action(saveDraft, author, (ctx, a) => save(ctx, deps, a));
+  app.action(editDraft, author, async (ctx, { draftId }) => {
+    const r = theDraft.get(ctx);
     return {
       card: draftEditCard({
         to: r.to.join(', '), cc: r.cc.join(', '), bcc: r.bcc.join(', '), subject: r.subject, body: r.body,
@@ -419,12 +244,5 @@ export function registerDraft(app: App, deps: DraftDeps): void {
       }),
     };
   });
-  app.action(previewDraft, async (ctx, { draftId }) => {
-    const check = await authorsDraft(ctx, deps.sealer, draftId);
-    if ('refusal' in check) return check.refusal;
-    return { card: previewCard(draftId, check.record) };
-  });
+  app.action(previewDraft, author, async (ctx, { draftId }) => ({ card: previewCard(draftId, theDraft.get(ctx)) }));
 }
-
-/** A dedupe_key for Feishu from the triggering event: a redelivery carries the same one. */
-export const dedupeKeyOf = (ctx: Ctx): string => createHash('sha256').update(`mail-send|${ctx.dedupeKey}`).digest('hex').slice(0, 32);

@@ -11,7 +11,7 @@ import { registerOnboard } from './onboard.js';
 import type { MailAuth } from './sign-in.js';
 
 export { utcTime, type MailAuth } from './sign-in.js';
-export { createDraftFor, type CreatedDraft, type DraftInput } from './draft.js';
+export { createDraftFor, type CreatedDraft, type DraftInput } from './draft-records.js';
 
 /**
  * `auth`: OAuth sign-in and the token vault; without it the commands that act as a user are not offered.

@@ -8,13 +8,13 @@ import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
-import { isAlreadySent } from '../src/feishu/errors.js';
+import { errorCodeOf, isAlreadySent } from '../src/feishu/errors.js';
 import { asUser } from '../src/feishu/ports.js';
 import { composeMail } from '../src/mail/compose.js';
 import {
   bodyText, dedupeKeyOf, emlOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, senderOf, TITLE_SEND_FAILED,
   type MailArgs,
-} from './draft.js';
+} from './mail-compose.js';
 import { once } from '../src/effects/once.js';
 import { busyCard } from '../src/effects/progress.js';
 import { signInFor, type MailAuth } from './sign-in.js';
@@ -55,7 +55,7 @@ async function mailSend(ctx: CommandContext, auth: MailAuth, sealer: Sealing, a:
     } catch (err) {
       // This command's dedupe_key was sent already: by our own unanswered attempt, or by an earlier delivery.
       if (isAlreadySent(err)) return card({});
-      await ctx.audit('mail.message.send', sender.from.address, 'error', String((err as { code?: unknown }).code ?? (err as Error).name));
+      await ctx.audit('mail.message.send', sender.from.address, 'error', errorCodeOf(err));
       return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, a);
     }
   }, undefined, sealer);

@@ -1,6 +1,7 @@
 /** The pure parts of /draft and /mail send: the body keeps its lines, and a resumed command means the same mail. */
 import { describe, expect, it } from 'vitest';
-import { bodyText, draftSpec, resolveRecipients } from '../handlers/draft.js';
+import { draftSpec } from '../handlers/draft.js';
+import { bodyText, resolveRecipients } from '../handlers/mail-compose.js';
 import { parseCommand } from '../src/commands/parse.js';
 import { bindArgs } from '../src/commands/spec.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';

@@ -94,3 +94,7 @@ export const isUserOutOfReach = (err: unknown): err is FeishuError => hasCode(er
 export const isAlreadySent = (err: unknown): err is FeishuError => hasCode(err, 1236005);
 /** Draft calls: the draft does not exist (1234050): deleted, or consumed by a send. */
 export const isDraftGone = (err: unknown): err is FeishuError => hasCode(err, 1234050);
+
+/** What an audit record says of a failure: the Feishu code, or the error's name when it is not a Feishu failure. */
+export const errorCodeOf = (err: unknown): string =>
+  err instanceof FeishuError ? String(err.code) : err instanceof Error ? err.name : 'unknown';

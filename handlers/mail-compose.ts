@@ -1,0 +1,105 @@
+/**
+ * What /draft and /mail send share: their arguments, the body as typed, recipients resolved from addresses and
+ * @mentions (kept as structured mailboxes for the MIME library), the sender's own mailbox, and their failure cards.
+ */
+import { z } from 'zod';
+import { feishuErrorCard, type Bilingual, type Card } from '../cards/index.js';
+import { FeishuError } from '../src/feishu/errors.js';
+import type { DirectoryPort } from '../src/feishu/ports.js';
+import { deriveKey } from '../src/keys.js';
+import type { ComposedMail, Mailbox, MailProblem } from '../src/mail/compose.js';
+import { userRef, type Ctx } from './provision.js';
+import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
+
+const recipientList = z.union([userRef, z.string()]);
+
+/** What /draft and /mail send take: recipients as addresses or @mentions, a subject, a body that may span lines. */
+export const mailArgs = z.object({
+  to: recipientList.optional().describe('收件人：邮箱地址（逗号分隔）或 @某人 / recipients: addresses (comma-separated) or an @mention'),
+  cc: recipientList.optional().describe('抄送 / Cc'),
+  bcc: recipientList.optional().describe('密送 / Bcc'),
+  subject: z.string().optional().describe('主题 / subject'),
+  body: z.array(z.string()).optional().describe('正文（Markdown，可换行） / body (Markdown, may span lines)'),
+  people: z.array(userRef).optional().describe('其他被 @ 的人都是收件人 / other @mentioned people are recipients too'),
+});
+export type MailArgs = z.infer<typeof mailArgs>;
+
+/**
+ * The body as typed: the words after the options on the first line, then every following line verbatim (the parser
+ * reads only the first line of a command with `bodyLines`), so line breaks and Markdown survive.
+ */
+export function bodyText(text: string | undefined, words: readonly string[]): string {
+  const nl = text?.indexOf('\n') ?? -1;
+  const firstLine = words.join(' ');
+  if (text === undefined || nl === -1) return firstLine;
+  const rest = text.slice(nl + 1);
+  return firstLine ? `${firstLine}\n${rest}` : rest;
+}
+
+export interface Recipients {
+  to: Mailbox[];
+  cc: Mailbox[];
+  bcc: Mailbox[];
+}
+
+/** "a@x, 李娜 <lina@y>; b@z": commas or semicolons between entries, a display name before <address>. */
+export function parseAddresses(s: string): Mailbox[] {
+  return s.split(/[,，;；]/).flatMap((piece) => {
+    const named = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(piece);
+    if (named) return [{ address: named[2]!.trim(), ...(named[1] ? { name: named[1] } : {}) }];
+    return piece.split(/\s+/).filter(Boolean).map((address) => ({ address }));
+  });
+}
+
+/** Addresses as typed, @mentions as their enterprise mailbox; every unusable entry is named. */
+export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailArgs, 'to' | 'cc' | 'bcc' | 'people'>): Promise<{ ok: true; recipients: Recipients } | { ok: false; problems: Bilingual[] }> {
+  const problems: Bilingual[] = [];
+  const resolveOne = async (field: string, v: z.infer<typeof recipientList> | undefined): Promise<Mailbox[]> => {
+    if (v === undefined) return [];
+    if (typeof v !== 'string') {
+      const user = await directory.getUser(v.openId).catch(() => undefined);
+      if (user?.enterpriseEmail) return [{ address: user.enterpriseEmail, name: user.name }];
+      problems.push({ zh: `${field}: ${v.name} 没有企业邮箱`, en: `${field}: ${v.name} has no organisation mailbox` });
+      return [];
+    }
+    return parseAddresses(v).flatMap((m) => {
+      if (m.address.startsWith('@')) {
+        problems.push({ zh: `${field}: 每个选项只能 @ 一个人；其他 @ 的人会作为收件人`, en: `${field}: an option takes one @mention; mention others anywhere to add them as recipients` });
+        return [];
+      }
+      return [m];
+    });
+  };
+  const to = await resolveOne('to', a.to);
+  for (const p of a.people ?? []) to.push(...await resolveOne('to', p));
+  const recipients = { to, cc: await resolveOne('cc', a.cc), bcc: await resolveOne('bcc', a.bcc) };
+  return problems.length ? { ok: false, problems } : { ok: true, recipients };
+}
+
+/** The ports take the EML itself and encode it for the wire. */
+export const emlOf = (mail: ComposedMail): Buffer => Buffer.from(mail.raw, 'base64url');
+
+export const problemLines = (problems: MailProblem[]): Bilingual[] => problems.map((p) => ({ zh: p.zh, en: p.en }));
+
+/** Who sends: the signed-in user's own enterprise mailbox (Feishu's sender check, 1236017). */
+export async function senderOf(auth: MailAuth, openId: string): Promise<{ from: Mailbox } | 'not_signed_in' | 'no_mailbox'> {
+  const status = await auth.status(openId);
+  if (!status.signedIn) return 'not_signed_in';
+  if (!status.mailbox) return 'no_mailbox';
+  return { from: { address: status.mailbox, name: status.name } };
+}
+
+export const NO_MAILBOX: Bilingual = { zh: '你的账号没有企业邮箱，无法以你的身份发信。', en: 'Your account has no organisation mailbox to send from.' };
+
+export const TITLE_SEND_FAILED: Bilingual = { zh: '邮件未发送', en: 'Mail not sent' };
+
+/** The card for a failed mail call; a lapsed sign-in gets the sign-in card (resuming the command with `resume` when given). */
+export async function mailFailure(ctx: Ctx, auth: MailAuth, title: Bilingual, err: unknown, resume?: MailArgs): Promise<Card> {
+  if (needsSignIn(err)) return signInFor(ctx, auth, resume, err);
+  if (err instanceof FeishuError) return feishuErrorCard(title, err);
+  throw err;
+}
+
+
+/** A dedupe_key for Feishu from the triggering event: a redelivery carries the same one. */
+export const dedupeKeyOf = (ctx: Ctx): string => deriveKey(`mail-send|${ctx.dedupeKey}`);
