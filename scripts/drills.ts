@@ -233,7 +233,10 @@ async function sigtermDrill(): Promise<Row> {
 }
 
 function secretScan(): Row {
-  const needles = [secrets.encryptKey, secrets.verificationToken, tokenKey, ...issuedTokens, 'app_secret_', 'Bearer t-', 'Bearer u-'];
+  const needles: [string, string][] = [
+    ['encrypt key', secrets.encryptKey], ['verification token', secrets.verificationToken], ['token encryption key', tokenKey],
+    ...issuedTokens.map((t): [string, string] => ['a user token', t]), ['app secret', 'app_secret_'], ['a bearer token', 'Bearer t-'], ['a bearer token', 'Bearer u-'],
+  ];
   const work = workDir();
   const files: string[] = [logFile()];
   const walk = (dir: string) => {
@@ -247,7 +250,7 @@ function secretScan(): Row {
   const found: string[] = [];
   for (const f of files) {
     const content = readFileSync(f).toString('latin1');
-    for (const needle of needles) if (content.includes(needle)) found.push(`${f.slice(work.length)}: ${needle.slice(0, 6)}…`);
+    for (const [what, needle] of needles) if (content.includes(needle)) found.push(`${f.slice(work.length)}: ${what}`);
     if (/"(tenant_access_token|app_secret|encrypt_key)":"[^[]/.test(content)) found.push(`${f.slice(work.length)}: token field`);
   }
   return row({ drill: 'secret scan: logs and data dirs', tried: files.length, completed: files.length - new Set(found.map((f) => f.split(':')[0])).size, problems: found.length, note: found.slice(0, 3).join('; ') });
