@@ -95,7 +95,7 @@ describe('the drills runner', () => {
     const r = await run.ended;
     expect(r.code).toBe(1);
     expect(line(r.stdout, 'throws')).toMatch(/^\| ✗ \| throws \| DRILLS=throws \|( 0 \|){6} 1 \|$/);
-    expect(r.stdout).toContain('drill crashed: Error: the drill broke');
+    expect(r.stdout).toContain('drill crashed: the drill broke');
     await eventually(() => expect(started.filter(alive)).toEqual([]));
   }, PROCESS_TEST_MS);
 

@@ -96,7 +96,7 @@ export async function endDrill(): Promise<string[]> {
   killChildren();
   const problems: string[] = [];
   for (const fn of cleanups.splice(0).reverse()) {
-    const late = pause(CLEANUP_MS).then(() => { throw new Error(`a clean-up did not finish within ${CLEANUP_MS / 1000} s`); });
+    const late = pause(CLEANUP_MS, undefined, { ref: false }).then(() => { throw new Error(`a clean-up did not finish within ${CLEANUP_MS / 1000} s`); });
     await Promise.race([fn(), late]).catch((e: unknown) => problems.push(String((e as Error).message ?? e)));
   }
   return problems;

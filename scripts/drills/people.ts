@@ -88,11 +88,9 @@ export async function signIn(emu: Emulator, who: SeedUser): Promise<string | und
 }
 
 export interface SentView {
-  subject: string;
   /** Every address the mail goes to (To, Cc, Bcc), lower case. */
   recipients: string[];
   html: string;
-  text: string;
 }
 
 type EmulatedMail = { mailbox: string; raw: string; summary: EmlSummary };
@@ -111,12 +109,7 @@ export function mail(emu: Emulator, box: 'sent' | 'drafts', match: MailMatch): E
 export async function read(mail: EmulatedMail): Promise<SentView> {
   const m = await PostalMime.parse(Buffer.from(mail.raw, 'base64url'));
   const addresses = [...m.to ?? [], ...m.cc ?? [], ...m.bcc ?? []].flatMap((a) => a.group ?? [a]);
-  return {
-    subject: m.subject ?? '',
-    recipients: addresses.map((a) => a.address.toLowerCase()),
-    html: m.html ?? '',
-    text: m.text ?? '',
-  };
+  return { recipients: addresses.map((a) => a.address.toLowerCase()), html: m.html ?? '' };
 }
 
 /** Effects that must happen exactly once, and the problems met on the way, counted into a table row. */

@@ -47,8 +47,13 @@ export async function runDrills(drills: Drill[], only = process.env.DRILLS): Pro
   };
   process.on('exit', killChildren);
   for (const [signal, code] of Object.entries(SIGNALS)) process.once(signal, () => abort(`interrupted by ${signal}`, code));
-  process.once('uncaughtException', (err) => abort(`uncaught error: ${err.stack ?? err.message}`, 1));
-  process.once('unhandledRejection', (err) => abort(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`, 1));
+  // The stack goes to stderr; the table's note keeps to the message.
+  const crash = (what: string) => (err: unknown) => {
+    process.stderr.write(`\n${(err as Error)?.stack ?? String(err)}\n`);
+    abort(`${what}: ${(err as Error)?.message ?? String(err)}`, 1);
+  };
+  process.once('uncaughtException', crash('uncaught error'));
+  process.once('unhandledRejection', crash('unhandled rejection'));
 
   for (const d of drills) {
     if (wanted && !wanted.includes(d.name)) continue;
@@ -59,7 +64,8 @@ export async function runDrills(drills: Drill[], only = process.env.DRILLS): Pro
     try {
       rows = [await d.run()].flat();
     } catch (err) {
-      rows = [row({ drill: d.name, problems: 1, note: `drill crashed: ${(err as Error).stack ?? String(err)}` })];
+      process.stderr.write(`\n${(err as Error).stack ?? String(err)}\n`);
+      rows = [row({ drill: d.name, problems: 1, note: `drill crashed: ${(err as Error).message ?? String(err)}` })];
     }
     const leftovers = await endDrill();
     if (leftovers.length) rows.push(row({ drill: `${d.name}: clean-up`, problems: leftovers.length, note: leftovers.join('; ') }));
