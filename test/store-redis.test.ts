@@ -6,6 +6,8 @@ import { openStore } from '../src/store/index.js';
 import { RedisStore } from '../src/store/redis.js';
 import { describeStoreContract } from './store-contract.js';
 import { useRedis } from './helpers/redis.js';
+import { startRedis } from './helpers/redis-server.js';
+import { isStoreUnavailable } from '../src/store/store.js';
 
 const redis = useRedis();
 
@@ -50,6 +52,22 @@ describe('RedisStore specifics', () => {
     const message = await failure;
     expect(message).toMatch(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1.*REDIS_URL/);
     expect(message).not.toContain('s3cret');
+  });
+
+  it('reports a Redis that is down for a moment as unavailable, so the work goes back to the inbox instead of failing', async () => {
+    const own = await startRedis();
+    const store = await RedisStore.open(own.url, { prefix: own.prefix() });
+    try {
+      await store.set('k', 'v', 60_000);
+      const restarting = own.restart(2_000);
+      const failure = await store.get('k').then(() => undefined, (e: unknown) => e);
+      expect(isStoreUnavailable(failure)).toBe(true);
+      expect(isStoreUnavailable(new Error('a bug'))).toBe(false);
+      await restarting;
+    } finally {
+      await store.close().catch(() => {});
+      await own.stop();
+    }
   });
 
   it('warns when Redis does not fsync every write, and not when it does', async () => {

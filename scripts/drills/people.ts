@@ -64,16 +64,21 @@ export async function draftAndSend(emu: Emulator, who: string, args: string, cli
 export const signInLink = (card: unknown): string | undefined => /"default_url":"([^"]+)"/.exec(text(card))?.[1];
 
 /**
- * `who` opens the sign-in link and consents on the emulator's authorize page; resolves with the address of the
- * bot's /oauth/callback that Feishu's redirect sends the browser to (the caller opens it).
+ * `who` opens the sign-in link in a browser: the bot's start page (which binds the sign-in to this browser with a
+ * cookie), then the emulator's authorize page, where they consent. Resolves with the request the browser then makes:
+ * Feishu's redirect to the bot's /oauth/callback, carrying the cookie (the caller sends it).
  */
-export async function consent(link: string, who: SeedUser): Promise<string> {
-  const page = new URL(link);
+export async function consent(link: string, who: SeedUser): Promise<Request> {
+  const start = await fetch(link, { redirect: 'manual' });
+  const authorize = start.headers.get('location');
+  if (start.status !== 302 || !authorize) throw new Error(`the sign-in link answered HTTP ${start.status}: ${await start.text()}`);
+  const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const page = new URL(authorize);
   page.searchParams.set('emulator_user', who.open_id);
   const res = await fetch(page, { redirect: 'manual' });
   const location = res.headers.get('location');
   if (res.status !== 302 || !location) throw new Error(`the authorize page answered HTTP ${res.status}: ${await res.text()}`);
-  return location;
+  return new Request(location, { headers: { cookie } });
 }
 
 /** `who` signs in with /login: the sign-in card, consent, the bot's callback page, then the signed-in card. */

@@ -2,20 +2,23 @@
  * Any error a handler throws becomes an error card with a short reference id, also logged with the stack, so a user
  * can quote it to an admin. A FeishuError is explained in plain words with its next step.
  *
- * A retryable failure (Feishu busy, no answer, a 5xx: the outcome may be unknown) of work the inbox will run again is
- * not a card: it goes back to the inbox, whose rerun uses the same idempotency keys. On the last attempt it becomes an
- * honest card: what may or may not have happened, and how to check before trying again.
+ * A retryable failure (Feishu busy, no answer, a 5xx: the outcome may be unknown; the store out of reach for a
+ * moment) of work the inbox will run again is not a card: it goes back to the inbox, whose rerun uses the same
+ * idempotency keys. On the last attempt it becomes an honest card: what may or may not have happened, and how to
+ * check before trying again.
  */
 import { randomBytes } from 'node:crypto';
 import { errorCard, type Bilingual, type Card } from '../../cards/index.js';
 import type { Context } from '../context.js';
 import { FeishuError, mayHaveBeenPerformed } from '../feishu/errors.js';
+import { isStoreUnavailable } from '../store/store.js';
 import type { Middleware } from './compose.js';
 
 export const newReference = (): string => randomBytes(4).toString('hex');
 
 /** Retried by the inbox rather than answered: rethrown, so the inbox sees the failure. */
-const goesBackToInbox = (ctx: Context, err: unknown): boolean => err instanceof FeishuError && err.retryable && !ctx.finalAttempt;
+const goesBackToInbox = (ctx: Context, err: unknown): boolean =>
+  ((err instanceof FeishuError && err.retryable) || isStoreUnavailable(err)) && !ctx.finalAttempt;
 
 function failureCard(err: unknown, reference: string): Card {
   if (err instanceof FeishuError && err.retryable) {

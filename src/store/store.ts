@@ -120,3 +120,14 @@ export interface Store extends InboxPort, KvPort, IndexPort, IdempotencyPort, Au
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The store could not be reached for a moment (Redis restarting or failing over, its connection reset): work that met
+ * this is worth running again, like a Feishu call that got no answer. ioredis reports it as these errors.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return err.name === 'MaxRetriesPerRequestError' || /^Connection is closed/.test(err.message)
+    || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE';
+}
