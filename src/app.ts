@@ -17,7 +17,7 @@ import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type
 import type { Config } from './config.js';
 import type { ActionRef } from './actions.js';
 import {
-  Context, isAction, isCommand, type ActionContext, type ActionResult, type CommandContext, type ContextInit, type EventContext,
+  Context, isAction, isCommand, isEvent, type ActionContext, type ActionResult, type CommandContext, type ContextInit, type EventContext,
   type Outcome, type Target, type Toast,
 } from './context.js';
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
@@ -317,7 +317,8 @@ export class App implements DeliveryHandler {
       return;
     }
     const parties = (partiesOf[type] as (e: unknown) => ReturnType<(typeof partiesOf)[AppEventName]>)(parsed.data);
-    const ctx = await this.#context(delivery, 'event', parties) as EventContext;
+    const ctx = await this.#context(delivery, 'event', parties);
+    if (!isEvent(ctx)) return;
     await this.#run(ctx, async () => {
       for (const handler of handlers) await handler(ctx, parsed.data);
     });

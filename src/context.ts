@@ -79,6 +79,8 @@ export type EventContext = Context & { readonly kind: 'event' };
 
 /** A chat command whose sender is known. */
 export const isCommand = (ctx: Context): ctx is CommandContext => ctx.kind === 'message' && ctx.sender !== undefined;
+/** Any other event. */
+export const isEvent = (ctx: Context): ctx is EventContext => ctx.kind === 'event';
 /** A card click whose clicker is known. */
 export const isAction = (ctx: Context): ctx is ActionContext => ctx.kind === 'action' && ctx.sender !== undefined;
 
