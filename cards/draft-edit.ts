@@ -1,4 +1,4 @@
-import { Elements, envelope, escapeMd, escapeMdLines, fitting, grey, inline, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
+import { Elements, envelope, escapeMd, escapeMdLines, fitting, grey, inline, INPUT_MAX_CHARS, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
 
 export interface DraftEditInput {
   to: string;
@@ -18,7 +18,6 @@ interface Field {
   name: FieldName;
   label: Bilingual;
   value: string;
-  maxLength: number;
   multiline?: boolean;
 }
 
@@ -36,8 +35,8 @@ function shownOnly(f: Field): string {
   const shown = Math.min(chars.length, SHOWN_CHARS);
   const head = `**${escapeMd(inline(f.label))}**`;
   const why = twoLines({
-    zh: `共 ${count(chars.length)} 字，太长，无法在卡片里编辑；下面只显示前 ${count(shown)} 字。草稿保留全部内容，保存只修改表单里的其他项。要修改它，请丢弃这份草稿，再发送 /draft 重新写。`,
-    en: `${count(chars.length)} characters, too long to edit on a card; only the first ${count(shown)} are shown below. The draft keeps all of it, and saving changes only the other fields. To change it, discard this draft and send /draft again.`,
+    zh: `共 ${count(chars.length)} 字，太长，无法在卡片里编辑（卡片输入框最多 ${count(INPUT_MAX_CHARS)} 字）；下面只显示前 ${count(shown)} 字。草稿保留全部内容，保存只修改表单里的其他项。要修改它，请丢弃这份草稿，再发送 /draft 重新写。`,
+    en: `${count(chars.length)} characters, too long to edit on a card (a card's input takes ${count(INPUT_MAX_CHARS)}); only the first ${count(shown)} are shown below. The draft keeps all of it, and saving changes only the other fields. To change it, discard this draft and send /draft again.`,
   });
   const text = chars.slice(0, shown).join('');
   return `${head}\n${why}\n${f.multiline ? escapeMdLines(text) : escapeMd(text)}`;
@@ -49,19 +48,20 @@ function shownOnly(f: Field): string {
  */
 export function draftEditCard(o: DraftEditInput): Card {
   const fields: Field[] = [
-    { name: 'to', label: { zh: '收件人', en: 'To' }, value: o.to, maxLength: 5000 },
-    { name: 'cc', label: { zh: '抄送', en: 'Cc' }, value: o.cc, maxLength: 5000 },
-    { name: 'bcc', label: { zh: '密送', en: 'Bcc' }, value: o.bcc, maxLength: 5000 },
-    { name: 'subject', label: { zh: '主题', en: 'Subject' }, value: o.subject, maxLength: 1000 },
-    { name: 'body', label: { zh: '正文（Markdown）', en: 'Body (Markdown)' }, value: o.body, maxLength: 100_000, multiline: true },
+    { name: 'to', label: { zh: '收件人', en: 'To' }, value: o.to },
+    { name: 'cc', label: { zh: '抄送', en: 'Cc' }, value: o.cc },
+    { name: 'bcc', label: { zh: '密送', en: 'Bcc' }, value: o.bcc },
+    { name: 'subject', label: { zh: '主题', en: 'Subject' }, value: o.subject },
+    { name: 'body', label: { zh: '正文（Markdown）', en: 'Body (Markdown)' }, value: o.body, multiline: true },
   ];
-  const bySize = [...fields].sort((a, b) => Buffer.byteLength(a.value) - Buffer.byteLength(b.value));
-  return fitting(fields.length, (editable) => {
+  // A value longer than an input takes can only be shown; of the rest, as many as fit 30 KB, shortest first.
+  const bySize = fields.filter((f) => [...f.value].length <= INPUT_MAX_CHARS).sort((a, b) => Buffer.byteLength(a.value) - Buffer.byteLength(b.value));
+  return fitting(bySize.length, (editable) => {
     const edited = new Set(bySize.slice(0, editable).map((f) => f.name));
     const els = new Elements();
     els.form('draft_edit', (form) => {
       for (const f of fields) {
-        if (edited.has(f.name)) form.input(f.name, f.label, f.value, { maxLength: f.maxLength, ...(f.multiline ? { multiline: true } : {}) });
+        if (edited.has(f.name)) form.input(f.name, f.label, f.value, { maxLength: INPUT_MAX_CHARS, ...(f.multiline ? { multiline: true } : {}) });
         else form.markdown(shownOnly(f));
       }
       form.button(o.save, { submit: true });

@@ -3,7 +3,7 @@
  * ref's button) that sends them back as form values. Nothing happens until it is submitted.
  */
 import type { FieldElement, MarkdownElement, PlainText } from '../src/card.js';
-import { clip, Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
+import { clip, Elements, envelope, escapeMd, grey, inline, INPUT_MAX_CHARS, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
 
 export type FormField =
   | { kind: 'input'; name: string; label: Bilingual; value?: string; required?: boolean; maxLength?: number }
@@ -21,14 +21,12 @@ export interface FormCardInput {
 
 const plain = (b: Bilingual): PlainText => ({ tag: 'plain_text', content: inline(b), i18n_content: { zh_cn: b.zh, en_us: b.en } });
 
-/** An input's max_length when the field sets none: the input component's default (Feishu card JSON 2.0, 输入框组件). */
-const INPUT_MAX_CHARS = 1000;
 
 function fieldElements(f: FormField): (MarkdownElement | FieldElement)[] {
   switch (f.kind) {
     case 'input': {
       // A suggestion the user checks before submitting: no longer than the input takes.
-      const max = f.maxLength ?? INPUT_MAX_CHARS;
+      const max = Math.min(f.maxLength ?? INPUT_MAX_CHARS, INPUT_MAX_CHARS);
       return [{
         tag: 'input', name: f.name, label: plain(f.label), required: f.required ?? false,
         ...(f.value !== undefined ? { default_value: clip(f.value, max) } : {}), max_length: max,

@@ -16,6 +16,8 @@ export type HeaderColour = 'green' | 'orange' | 'red' | 'blue' | 'wathet' | 'ind
 export const MAX_CARD_BYTES = 30 * 1024;
 /** A 2.0 card holds at most 200 elements (platform.md §3.2). */
 export const MAX_ELEMENTS = 200;
+/** The most an input takes (max_length 1–1,000: Feishu card JSON 2.0, 输入框组件 / input component). */
+export const INPUT_MAX_CHARS = 1000;
 /** Longest single user-provided value we show; longer ones are cut with "…". */
 const MAX_VALUE_CHARS = 500;
 

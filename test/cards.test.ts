@@ -273,6 +273,18 @@ describe('cards under Feishu\'s 30 KB', () => {
     expect(cardBytes(card)).toBeLessThanOrEqual(MAX_CARD_BYTES);
   });
 
+  it('edits a draft with inputs Feishu accepts (at most 1,000 characters), showing a longer body instead', () => {
+    const small = defineAction('test.small', z.object({})).button({}, { label: { zh: '保存', en: 'Save' } });
+    const card = cards.draftEditCard({ to: 'a@example.com', cc: '', bcc: '', subject: 'Hi', body: '长'.repeat(1_500), save: small, cancel: small });
+    expect(violations(card)).toEqual([]);
+    const inputs = JSON.stringify(card).match(/"max_length":\d+/g) ?? [];
+    expect(inputs).toEqual(Array(4).fill('"max_length":1000'));
+    expect(JSON.stringify(card)).toMatch(/1,500 characters, too long to edit on a card/);
+    // The emulator refuses an input that takes more, as Feishu does.
+    const wider = JSON.stringify(card).replace(/"max_length":1000/, '"max_length":5000');
+    expect(checkContent('interactive', wider)).toMatchObject({ ok: false });
+  });
+
   it('cuts the longest texts of a card over 30 KB, says so, and keeps its buttons whole', () => {
     const example = `/draft to=a@example.com ${'正文'.repeat(20_000)}`;
     const card = errorCard({ title: { zh: '太长', en: 'Too long' }, problems: [{ zh: '问题', en: 'Problem' }], example });

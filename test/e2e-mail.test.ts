@@ -259,7 +259,7 @@ describe('a long draft', () => {
     expect(Buffer.byteLength(shown.content)).toBeLessThanOrEqual(30 * 1024);
     const text = readCard(shown.card);
     expect(text).toContain('编辑草稿');
-    expect(text).toContain('100,000 characters, too long to edit on a card; only the first 2,000 are shown');
+    expect(text).toContain('100,000 characters, too long to edit on a card (a card\'s input takes 1,000); only the first 2,000 are shown');
     expect(text).toContain('/draft');
     expect(text).toContain(lines[0]);
     expect(text).not.toContain('THE END');

@@ -93,6 +93,10 @@ function walkElements(elements: unknown[]): { problem?: ContentProblem } {
     if (!isObject(el)) return { problem: { kind: 'card', subCode: 200621, detail: 'every element must be an object with a tag' } };
     count += 1;
     if (el.tag === 'action') return { problem: { kind: 'card', subCode: 200861, detail: 'tag "action" is not supported in schema 2.0: put buttons directly in elements' } };
+    // The input component's max_length is 1–1,000 (卡片 JSON 2.0 输入框组件); its default value counts against it.
+    if (el.tag === 'input' && (typeof el.max_length === 'number' && (el.max_length < 1 || el.max_length > 1000))) {
+      return { problem: { kind: 'card', subCode: 200621, detail: `input "${String(el.name)}" max_length ${el.max_length} is outside 1–1000` } };
+    }
     if (typeof el.element_id === 'string') {
       if (!ELEMENT_ID.test(el.element_id)) return { problem: { kind: 'card', subCode: 200621, detail: `element_id "${el.element_id}" must match [A-Za-z][A-Za-z0-9_]* and be ≤ 20 chars` } };
       if (ids.has(el.element_id)) return { problem: { kind: 'card', subCode: 200621, detail: `element_id "${el.element_id}" is used twice` } };
