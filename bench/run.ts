@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark, in order, in one run, then each target of issue 12 with met / MISSED; the exit
+ * `npm run bench`: every benchmark, in order, in one run, then each performance target with met / MISSED; the exit
  * code is 1 when any is missed. Adding a benchmark is one entry: its name and how to run it (it prints its own
  * figures) and the targets it is judged by.
  */

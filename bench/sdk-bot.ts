@@ -1,5 +1,5 @@
 /**
- * The baseline for start-up and memory: the bot the official SDK recommends (node-sdk.md), a Client plus
+ * The baseline for start-up and memory: the bot the official SDK (@larksuiteoapi/node-sdk) recommends, a Client plus
  * adaptExpress + EventDispatcher that replies to each message, with GET /healthz so readiness is measured the same
  * way as ours. Credentials and port come from the same environment variables ours reads.
  *

@@ -1,5 +1,5 @@
 /**
- * Shared look of every status card (card JSON 2.0, platform.md §3.2).
+ * Shared look of every status card (Feishu "卡片 JSON 2.0 结构").
  * Chinese first, English second: titles read "中文 · English"; body lines put the English beneath the
  * Chinese in grey. User-provided text always goes through `escapeMd`, so names with `*` or `<at>` stay text.
  */
@@ -12,9 +12,9 @@ export type { Bilingual, Card, CardButton } from '../src/card.js';
 /** green: all done; orange: partly done (what was not is listed); red: failed; blue/wathet/indigo: information. */
 export type HeaderColour = 'green' | 'orange' | 'red' | 'blue' | 'wathet' | 'indigo';
 
-/** Feishu refuses interactive messages over 30 KB (platform.md §3.3). */
+/** Feishu refuses interactive messages over 30 KB (Feishu "发送消息"). */
 export const MAX_CARD_BYTES = 30 * 1024;
-/** A 2.0 card holds at most 200 elements (platform.md §3.2). */
+/** A 2.0 card holds at most 200 elements ("卡片 JSON 2.0 结构"). */
 export const MAX_ELEMENTS = 200;
 /** The most an input takes (max_length 1–1,000: Feishu card JSON 2.0, 输入框组件 / input component). */
 export const INPUT_MAX_CHARS = 1000;
@@ -126,7 +126,7 @@ abstract class ElementList<Own extends FormElement | FieldElement> {
 export class Elements extends ElementList<FormElement> {
   /**
    * A form: `build` adds its fields and its submit button (`submit` marks it); the click sends every field's value
-   * back as `form_value` (platform.md §3.2).
+   * back as `form_value` (Feishu "卡片回传交互回调").
    */
   form(name: string, build: (f: FormElements) => void): this {
     const inner = new FormElements(`${this.prefix}f${this.size + 1}`);

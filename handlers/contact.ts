@@ -1,6 +1,6 @@
 /**
  * /contact add <name> [email=…] [phone=…] [company=…] [position=…] [tag=…] [remark=…] [mailbox=me|address]
- * Every length rule of mail-contact-create.md is checked before the call. For "me" (the default) a signed-in
+ * Every length rule of Feishu "创建邮箱联系人" is checked before the call. For "me" (the default) a signed-in
  * requester's own token is used with mailbox "me"; otherwise the tenant token, which cannot say "me", so "me"
  * becomes the requester's own address.
  * The API has no idempotency key: `once` records the result per command, so a redelivery answers with the first

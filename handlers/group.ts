@@ -23,7 +23,7 @@ import {
 import { idempotencyKey } from '../src/effects/once.js';
 import { answerInTime } from '../src/effects/progress.js';
 
-/** Users per chat-create call (im-chat-create.md); the rest are added in batches. */
+/** Users per chat-create call (Feishu "创建群": at most 50); the rest are added in batches. */
 const CREATE_BATCH = 50;
 
 const createArgs = z.object({

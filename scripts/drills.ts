@@ -1,10 +1,10 @@
 /**
- * `npm run drills`: the reliability drills of issue 8, against real bot processes (scripts/drill-bot.ts) and the
+ * `npm run drills`: the reliability drills, against real bot processes (scripts/drill-bot.ts) and the
  * emulator. Prints one table, each row marked ✓ or ✗, and exits 1 on any loss, duplicate, false failure or problem
  * (a hostile request not refused, a connection reset, a fuzz input that throws, a secret found at rest or in the
  * logs, a recipient or link injected by a name), 2 on an unknown name in DRILLS (scripts/drills/runner.ts).
  * `DRILLS=name,… npm run drills` runs some. Sizes are scaled to finish in a few minutes on 2 cores (README "Drills");
- * DRILL_SCALE=5 runs the issue's sizes.
+ * DRILL_SCALE=5 runs them at full size.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';

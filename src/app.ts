@@ -422,7 +422,7 @@ export class App implements DeliveryHandler {
     this.#late.delete(delivery.id);
   }
 
-  /** The delayed-update token works only after the callback is answered; PATCH is the fallback (platform.md §3.4). */
+  /** The delayed-update token works only after the callback is answered; PATCH is the fallback (Feishu "延时更新消息卡片"). */
   async #finishLate(eventId: string, token: string | undefined, messageId: string | undefined, card: Card): Promise<void> {
     const log = this.#logger.child({ eventId });
     if (token) {

@@ -26,7 +26,7 @@ export interface Delivery {
   finalAttempt?: boolean;
 }
 
-/** The JSON a card callback is answered with (platform.md §2.2). `{}` leaves the card unchanged. */
+/** The JSON a card callback is answered with (Feishu "卡片回传交互回调"). `{}` leaves the card unchanged. */
 export interface CardCallbackResponse {
   toast?: { type: 'info' | 'success' | 'error' | 'warning'; content: string; i18n?: Record<string, string> };
   card?: { type: 'raw'; data: Record<string, unknown> };
@@ -37,7 +37,7 @@ export interface CardAnswer {
   response: CardCallbackResponse;
   /**
    * Runs after the HTTP response has been sent: the delayed-update token only works after the callback
-   * is answered (platform.md §3.4), so a slow handler finishes here.
+   * is answered (Feishu "延时更新消息卡片"), so a slow handler finishes here.
    */
   afterAck?: () => Promise<void>;
   /**

@@ -1,6 +1,6 @@
 /**
  * The events the app understands, each defined once as a zod schema of the envelope's `event` object
- * (platform.md §2); handler types are inferred from them:
+ * (each cites its Feishu event page); handler types are inferred from them:
  *
  *   app.event('contact.user.created_v3', async (ctx, e) => e.object.open_id)   // e: FeishuEvents['contact.user.created_v3']
  *
@@ -17,7 +17,7 @@ export const userIds = z.looseObject({ open_id: z.string(), union_id: z.string()
 
 const mention = z.looseObject({ key: z.string(), id: userIds.optional(), name: z.string().optional() });
 
-/** §2.1: a message to the bot; text content is JSON in `content`. */
+/** Feishu "接收消息": a message to the bot; text content is JSON in `content`. */
 const messageReceive = z.looseObject({
   sender: z.looseObject({ sender_id: userIds.optional(), sender_type: z.string().optional() }),
   message: z.looseObject({
@@ -30,7 +30,7 @@ const messageReceive = z.looseObject({
   }),
 });
 
-/** §2.5: the bot was added to a chat. */
+/** Feishu "机器人进群": the bot was added to a chat. */
 const botAdded = z.looseObject({
   chat_id: z.string(),
   operator_id: userIds.optional(),
@@ -38,14 +38,14 @@ const botAdded = z.looseObject({
   external: z.boolean().optional(),
 });
 
-/** §2.6: a bot menu item of type "event" was clicked. */
+/** Feishu "机器人自定义菜单事件": a bot menu item of type "event" was clicked. */
 const botMenu = z.looseObject({
   operator: z.looseObject({ operator_id: userIds.optional(), operator_name: z.string().optional() }),
   event_key: z.string(),
   timestamp: z.number().optional(),
 });
 
-/** §2.4: a user joined the directory. Every field but the ids depends on the app's field scopes. */
+/** Feishu "员工入职": a user joined the directory. Every field but the ids depends on the app's field scopes. */
 const userCreated = z.looseObject({
   object: z.looseObject({
     open_id: z.string(),
@@ -87,8 +87,9 @@ const cardActionValue = z.looseObject({
 });
 
 /**
- * §2.2, the whole envelope, in both wire forms: schema 2.0 and the flat legacy form (§2.3). The receiver rewrites
- * legacy callbacks into the 2.0 form; the flat one is still read for deliveries built elsewhere.
+ * Feishu "卡片回传交互回调", the whole envelope, in both wire forms: schema 2.0 and the flat legacy form
+ * ("消息卡片回传交互（旧）"). The receiver rewrites legacy callbacks into the 2.0 form; the flat one is still read for
+ * deliveries built elsewhere.
  */
 export const cardCallback = z.union([
   z.object({

@@ -10,7 +10,7 @@ import { CUT_NOTE } from '../cards/kit.js';
 
 const TEMPLATES = new Set(['blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red', 'carmine', 'violet', 'purple', 'indigo', 'grey', 'default']);
 
-/** The card JSON 2.0 rules of platform.md §3.2–3.3; returns every violation found. */
+/** The rules of Feishu "卡片 JSON 2.0 结构"; returns every violation found. */
 function violations(card: Card): string[] {
   const out: string[] = [];
   const c = card as {

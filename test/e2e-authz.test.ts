@@ -1,5 +1,5 @@
 /**
- * Who may do what, and cards that tell the truth (issue 9), end to end: the emulator pushes what users type and
+ * Who may do what, and cards that tell the truth, end to end: the emulator pushes what users type and
  * click, the bot checks rules and ownership against Feishu, and the cards say what happened.
  * 王芳 is the bot's admin; /mailgroup is admin-only; everyone else may use /group and /contact.
  */

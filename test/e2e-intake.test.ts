@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 /**
- * Issue 3 "done when", end to end: the emulator pushes encrypted, signed events to the real bot over loopback,
+ * Intake end to end: the emulator pushes encrypted, signed events to the real bot over loopback,
  * and the bot answers through the official SDK client against the emulator's Open API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * The emulator's event push behaves as Feishu's does (platform.md §1–2): URL verification, the retry ladder in
+ * The emulator's event push behaves as Feishu's does (pages "事件概述", "回调概述"): URL verification, the retry ladder in
  * emulator time, the 3 s deadline, legacy card callbacks, and the pushes that user actions cause, against the real bot.
  */
 import type { AddressInfo } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * Every error code of im-chat-create.md, reached through the SDK: by the input that triggers it where the
+ * Every error code of Feishu "创建群", reached through the SDK: by the input that triggers it where the
  * emulator models the rule, otherwise by fault injection. Each must carry the documented HTTP status and message.
  */
 import type * as lark from '@larksuiteoapi/node-sdk';

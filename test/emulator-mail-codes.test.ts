@@ -61,7 +61,7 @@ const DS: Page = 'mail-draft-send';
 const SEND_PATH = '/open-apis/mail/v1/user_mailboxes/me/messages/send';
 
 const cases: Case[] = [
-  // mail-mailgroup-create.md
+  // Feishu "创建邮件组"
   { page: MG, code: 1234019, how: 'real', title: 'an address outside the tenant mail domain', run: () => mail().mailgroup.create({ data: { email: 'ops@elsewhere.example' } }) },
   { page: MG, code: 1234006, how: 'real', title: 'an address another mail group uses', run: async () => {
     await mail().mailgroup.create({ data: { email: `ops@${DOMAIN}` } });
@@ -74,14 +74,14 @@ const cases: Case[] = [
     return mail().mailgroup.create({ data: { email: `b@${DOMAIN}` } });
   } },
   { page: MG, code: 1234033, how: 'real', title: "a user's login mailbox", run: () => mail().mailgroup.create({ data: { email: ZHANGWEI } }) },
-  // mail-contact-create.md
+  // Feishu "创建邮箱联系人"
   { page: MC, code: 1230001, how: 'real', title: 'a 65-character name', run: () => mail().userMailboxMailContact.create({ path: { user_mailbox_id: 'me' }, data: { name: 'x'.repeat(65) } }, zw) },
   { page: MC, code: 1230002, how: 'real', title: "a tenant token on a mailbox outside the app's data scope", run: () => mail().userMailboxMailContact.create({ path: { user_mailbox_id: `huangqiang@${DOMAIN}` }, data: { name: '张三' } }) },
   { page: MC, code: 1230003, how: 'fault', title: 'an internal error', run: async () => {
     await fault(1230003, MC, '/open-apis/mail/v1/user_mailboxes/');
     return mail().userMailboxMailContact.create({ path: { user_mailbox_id: 'me' }, data: { name: '张三' } }, zw);
   } },
-  // mail-message-send.md
+  // Feishu "发送邮件"
   { page: MS, code: 1234013, how: 'real', title: 'a mailbox that does not exist', run: () => send({ to: [{ mail_address: LINA }] }, zw, `nobody@${DOMAIN}`) },
   { page: MS, code: 1234017, how: 'real', title: "another user's mailbox", run: () => send({ to: [{ mail_address: ZHANGWEI }] }, zw, LINA) },
   { page: MS, code: 1234008, how: 'real', title: 'a recipient that is not an address', run: () => send({ to: [{ mail_address: 'not-an-address' }] }) },
@@ -138,7 +138,7 @@ const cases: Case[] = [
     await fault(1236019, MS, SEND_PATH);
     return send({ to: [{ mail_address: LINA }] });
   } },
-  // mail-draft-send.md
+  // Feishu "发送草稿"
   { page: DS, code: 1234008, how: 'real', title: 'a send_time that is not Unix seconds', run: async () => sendDraft(await draft(rawMail(ZHANGWEI, LINA)), zw, 'me', { send_time: 'tomorrow' }) },
   { page: DS, code: 1236003, how: 'real', title: 'a draft with 501 recipients', run: async () => sendDraft(await draft(rawMail(ZHANGWEI, many(501)))) },
   { page: DS, code: 1236004, how: 'real', title: 'a draft with 501 attachments', run: async () => sendDraft(await draft(rawMail(ZHANGWEI, LINA, { attachments: attachments(501) }))) },

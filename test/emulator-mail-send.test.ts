@@ -105,7 +105,7 @@ describe('drafts', () => {
 
     const get = (format?: 'raw' | 'metadata' | 'full') =>
       mail().userMailboxDraft.get({ path: { ...box, draft_id: id }, params: format ? { format } : {} }, zw).then((r) => r.data?.draft?.message);
-    // message.raw is not in the SDK typings; the CLI reads it (platform.md §4.5).
+    // message.raw is not in the SDK typings; the official CLI (larksuite/cli) reads it.
     const asRaw = (await get('raw')) as { raw?: string } | undefined;
     expect(decodeBase64Url(asRaw?.raw ?? '').equals(decodeBase64Url(raw))).toBe(true);
     const meta = await get('metadata');

@@ -1,5 +1,5 @@
 /**
- * Defect 5 of issue 8: work that goes on after a card answer. "Create a mailgroup for this chat" is slowed past the
+ * Work that goes on after a card answer. "Create a mailgroup for this chat" is slowed past the
  * 2.5 s card budget, so the click is answered with a progress card; the bot is then SIGKILLed while the create still
  * hangs. The continuation was put in the durable inbox before the answer: the next bot on the same data dir reruns
  * the action, finds the mail group the dead run made (no second one), and replaces the progress card.

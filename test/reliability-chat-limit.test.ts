@@ -1,5 +1,5 @@
 /**
- * Defect 2 of issue 8: Feishu limits messages to 5 per second per chat (230020). A burst of commands in one chat
+ * Feishu limits messages to 5 per second per chat (230020, "发送消息"). A burst of commands in one chat
  * must get every answer: the client spends the chat's budget instead of collecting 230020s, and a reply that still
  * meets the limit is repeated (with its uuid) until delivered. Runs on a 10× clock shared by the emulator and the
  * bot's gateway, so 200 answers at 5 per second take seconds, not 40.

@@ -1,5 +1,5 @@
 /**
- * Defect 4 of issue 8: the client's rate budget survives a restart. A bot spends a minute's quota of chat creates,
+ * The client's rate budget survives a restart. A bot spends a minute's quota of chat creates,
  * restarts on the same data dir, and the next creates wait for the window instead of meeting Feishu's limit.
  * On a 10× clock shared by the emulator and the bot's gateway.
  */

@@ -1,5 +1,5 @@
 /**
- * Defect 8 of issue 8: SIGTERM with requests in flight. Every request already sent gets an answer (200 for those
+ * SIGTERM with requests in flight. Every request already sent gets an answer (200 for those
  * accepted before the signal, 503 for those after, so Feishu re-pushes them); none meets a reset connection, and
  * the process exits 0 once it has answered.
  */

@@ -1,5 +1,5 @@
 /**
- * Defect 1 of issue 8: a chat create whose answer comes after the request timeout. The client repeats it with its
+ * A chat create whose answer comes after the request timeout. The client repeats it with its
  * uuid (Feishu says 232068 "being created" meanwhile, then answers with the same chat), the user first sees a
  * "still working" card that is then replaced by the truth, and no card invites a re-send.
  * Scaled down: a 4 s create against a 1 s request timeout stands for the 12 s create against the 10 s default.

@@ -1,5 +1,5 @@
 /**
- * Defect 3 of issue 8: one throttled endpoint must not stall unrelated work. Chat creates are held to 2 a minute
+ * One throttled endpoint must not stall unrelated work. Chat creates are held to 2 a minute
  * with two workers; four creates wait on that window, and /help (no throttled call) is still answered at once,
  * because an item waiting for a rate window gives its worker slot back. On a 10× clock.
  */

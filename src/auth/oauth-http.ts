@@ -1,9 +1,9 @@
 /**
- * The two OAuth calls sign-in and the vault make (platform.md §4.2): the v2 token endpoint (code exchange and
- * refresh) and user_info.
+ * The two OAuth calls sign-in and the vault make (Feishu "获取 user_access_token" and "刷新 user_access_token"):
+ * the v2 token endpoint (code exchange and refresh) and user_info.
  *
  * user_info goes through the official SDK's generated `authen.v1.userInfo.get` with the user's token. The v2 token
- * endpoint has no generated method (node-sdk.md §2.4, SDK issue #132; `client.accessToken.*` posts to a different
+ * endpoint has no generated method (larksuite/node-sdk#132; `client.accessToken.*` posts to a different
  * `/oauth/v3/token`), and `client.request` does not fit it: it first fetches and attaches a tenant token the
  * endpoint does not use (sign-in would fail whenever the tenant token does), and on the HTTP 400 every OAuth error
  * comes with it logs the whole AxiosError, request body included: client_secret, code_verifier, refresh_token.

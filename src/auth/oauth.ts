@@ -20,7 +20,7 @@ const RECORD_KEEP_MS = 2 * SIGN_IN_TTL_MS;
 
 /**
  * offline_access, or Feishu returns no refresh token; then the scopes the mail pages name: drafts
- * (`mail:user_mailbox.message:modify`, §4.5), sending (`mail:user_mailbox.message:send`, both send pages), and
+ * (`mail:user_mailbox.message:modify`, "创建草稿"), sending (`mail:user_mailbox.message:send`, both send pages), and
  * mail contacts for `/contact add` as the user (`mail:user_mailbox.mail_contact:write`).
  */
 export const SIGN_IN_SCOPES = [

@@ -1,8 +1,9 @@
 /**
  * The token vault: each signed-in user's tokens, sealed with AES-256-GCM under TOKEN_ENCRYPTION_KEY before they
  * reach the key/value store, so the store never holds a token in clear. It hands out access tokens, refreshing
- * them ahead of expiry. Feishu's refresh tokens are single-use (D-uat-refresh), so one user's refreshes run one
- * at a time behind a keyed lock and re-read the session first: N concurrent callers cause one refresh call.
+ * them ahead of expiry. Feishu's refresh tokens are single-use (page "刷新 user_access_token"), so one user's
+ * refreshes run one at a time behind a keyed lock and re-read the session first: N concurrent callers cause one
+ * refresh call.
  */
 import { z } from 'zod';
 import type { SignInNeeded } from '../feishu/errors.js';

@@ -1,6 +1,6 @@
 /**
- * Tokens and identity: the tenant token (platform.md §4.1), the OAuth 2.0 authorize page and token endpoint
- * (§4.2), user_info and bot info.
+ * Tokens and identity: the tenant token (Feishu "自建应用获取 tenant_access_token"), the OAuth 2.0 authorize page
+ * and token endpoint ("获取授权码", "获取 user_access_token"), user_info and bot info.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -9,9 +9,9 @@ import { TENANT_TOKEN_REUSE_MIN_S, TENANT_TOKEN_TTL_S, makeTenantToken } from '.
 import { REFRESH_TOKEN_TTL_S, USER_TOKEN_TTL_S, type AuthCode } from './state.js';
 
 const AUTH_CODE_TTL_MS = 5 * 60_000;
-/** After a refresh the old access token keeps working for 1 minute (D-uat-refresh). */
+/** After a refresh the old access token keeps working for 1 minute (Feishu "刷新 user_access_token"). */
 const REFRESH_GRACE_MS = 60_000;
-/** Token endpoint: 1000/min, 50/s (§4.2). */
+/** Token endpoint: 1000/min, 50/s ("获取 user_access_token"). */
 const OAUTH_LIMITS = { perSecond: 50, perMinute: 1000 };
 
 const tenantTokenBody = z.object({ app_id: z.string().min(1), app_secret: z.string().min(1) });

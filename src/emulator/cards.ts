@@ -1,10 +1,10 @@
 /**
- * Message content checks (platform.md §3, §4.3): pure functions that return the stored form or a problem
- * the route turns into the documented code.
+ * Message content checks (Feishu "发送消息", "发送消息内容结构", "卡片 JSON 2.0 结构"): pure functions that return
+ * the stored form or a problem the route turns into the documented code.
  */
 
 /**
- * Card and post bodies ≤ 30 KB, text ≤ 150 KB (platform.md §3.3). The 30 KB holds wherever a card goes: sent,
+ * Card and post bodies ≤ 30 KB, text ≤ 150 KB (Feishu "发送消息"). The 30 KB holds wherever a card goes: sent,
  * replied, patched, updated by a callback token ("延时更新消息卡片": 卡片大小需控制在 30KB 以内) or answered to a callback.
  */
 export const CARD_MAX_BYTES = 30 * 1024;

@@ -1,5 +1,6 @@
 /**
- * Group chats: create (im-chat-create.md, every documented rule) and add members (platform.md §4.4).
+ * Group chats: create (Feishu "创建群", open.feishu.cn/document/server-docs/group/chat/create, every documented
+ * rule) and add members ("将用户或机器人拉入群聊", open.feishu.cn/document/server-docs/group/chat-member/create).
  */
 import { z } from 'zod';
 import type { Kit } from './kit.js';
@@ -9,7 +10,7 @@ import { randomId, type Chat, type EmulatorState, type SeedUser, type UserIdType
 
 const PAGE = 'im-chat-create' as const;
 const CHAT_UUID_TTL_MS = 10 * 3600_000;
-/** ≤ 15 bots per chat (im-chat-create.md bot_id_list). */
+/** ≤ 15 bots per chat ("创建群", bot_id_list). */
 const MAX_BOTS_PER_CHAT = 15;
 const LIMITS = { perSecond: 50, perMinute: 1000 };
 
@@ -269,7 +270,7 @@ function resolveBots(state: EmulatorState, ids: string[], fail: Fail): string[] 
     });
 }
 
-/** The create response's data (im-chat-create.md "响应体"): owner fields only when a user owns the chat. */
+/** The create response's data ("创建群" "响应体"): owner fields only when a user owns the chat. */
 export function chatView(state: EmulatorState, chat: Chat, idType: UserIdType): Record<string, unknown> {
   const s = chat.settings;
   const owner = chat.ownerIdType === 'open_id' ? state.userByOpenId(chat.ownerId) : undefined;

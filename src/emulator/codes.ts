@@ -1,8 +1,8 @@
 /**
  * Error codes with their HTTP status and message. DOC_CODES are the 66 rows of the five API pages'
  * error tables (the contract: fault injection by code must reproduce exactly these); PLATFORM_CODES are
- * the codes platform.md lists for the other endpoints. A code may appear on several pages with different
- * messages (e.g. 1236006), so lookups can name the page.
+ * the codes Feishu's other pages list ("通用错误码" and the other endpoints' pages). A code may appear on several
+ * pages with different messages (e.g. 1236006), so lookups can name the page.
  */
 
 export type DocPage =
@@ -87,7 +87,7 @@ const DOC_ROWS: Row[] = [
   ['mail-draft-send', 1236019, 500, 'internal server error'],
 ];
 
-/** Codes from platform.md (§3.4, §4.0–4.7): status 400 unless the doc says otherwise. */
+/** Codes from Feishu's other pages ("通用错误码", then as noted): status 400 unless the page says otherwise. */
 const PLATFORM_ROWS: Row[] = [
   ['platform', 99991400, 429, 'request trigger frequency limit'],
   ['platform', 99991661, 400, 'Missing access token for authorization. Please make a request with token attached.'],
@@ -95,14 +95,14 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 99991668, 400, 'Invalid access token for authorization. Please make a request with token attached.'],
   ['platform', 99991671, 400, 'Invalid token format, token must start with "t-" or "u-".'],
   ['platform', 99991677, 400, 'user access token expired'],
-  // §4.0: "99991679 user has not granted the scope"; the exact msg text is not in the pages.
+  // "通用错误码": 99991679, the user has not granted the scope; the exact msg text is not in the pages.
   ['platform', 99991679, 400, 'Unauthorized. The user has not granted the scope this API needs; ask the user to authorize again.'],
   ['platform', 99992402, 400, 'field validation failed'],
   ['platform', 99991201, 404, 'path not found'],
   ['platform', 10003, 400, 'invalid param'],
   ['platform', 10014, 400, 'app secret invalid'],
   ['platform', 10015, 400, 'app_id or app_secret is wrong'],
-  // messages (§4.3)
+  // messages ("发送消息")
   ['platform', 230001, 400, 'Your request contains an invalid request parameter.'],
   ['platform', 230002, 400, 'The bot can not be outside the group.'],
   ['platform', 230006, 400, 'Bot ability is not activated.'],
@@ -115,21 +115,21 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 230038, 400, 'Cross tenant p2p chat operate forbid.'],
   ['platform', 230099, 400, 'Failed to create card content.'],
   ['platform', 232009, 400, 'Your request specifies a chat which has already been dissolved.'],
-  // card delayed update (§3.4)
+  // card delayed update ("延时更新消息卡片")
   ['platform', 300020, 400, 'card token format invalid'],
   ['platform', 300030, 400, 'card token expired'],
   ['platform', 300040, 400, 'card token used up'],
   ['platform', 200310, 400, 'card was sent by another app'],
   ['platform', 300090, 400, 'open_ids is required for a per-user card'],
   ['platform', 100000, 400, 'card content exceeds the size limit'],
-  // chat members (§4.4)
+  // chat members ("将用户或机器人拉入群聊")
   ['platform', 232006, 400, 'Your request specifies a chat_id which is invalid.'],
   ['platform', 232011, 400, 'Operator can NOT be out of the chat.'],
   ['platform', 232013, 400, 'The number of members in the chat reaches its limit.'],
   ['platform', 232027, 400, 'No valid members to add.'],
-  // contact (§4.7)
+  // contact ("获取单个用户信息")
   ['platform', 41050, 400, 'no user authority error'],
-  // OAuth token (§4.2); these bodies use error/error_description instead of msg
+  // OAuth token ("获取 user_access_token"); these bodies use error/error_description instead of msg
   ['platform', 20001, 400, 'The request is missing a required parameter.'],
   ['platform', 20002, 400, 'The client secret is invalid.'],
   ['platform', 20003, 400, 'The authorization code is not found.'],

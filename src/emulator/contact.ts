@@ -1,5 +1,5 @@
 /**
- * Contact: user get and users/batch_get_id (platform.md §4.7).
+ * Contact: user get and users/batch_get_id (Feishu "获取单个用户信息", "通过手机号或邮箱获取用户 ID").
  */
 import { z } from 'zod';
 import { avatarUrl } from './auth.js';
@@ -33,7 +33,7 @@ function userView(u: SeedUser): Record<string, unknown> {
   };
 }
 
-/** Chinese mobiles may be given without +86; others need their +cc (§4.7). */
+/** Chinese mobiles may be given without +86; others need their +cc ("通过手机号或邮箱获取用户 ID"). */
 function byMobile(state: EmulatorState, mobile: string): SeedUser | undefined {
   const normalized = mobile.startsWith('+') ? mobile : `+86${mobile}`;
   return state.users.find((u) => u.mobile === normalized);

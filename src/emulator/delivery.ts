@@ -1,6 +1,6 @@
 /**
- * Event delivery: the emulator pushes events and card callbacks to the bot the way Feishu does
- * (platform.md §1–2). Events get HTTP 200 within 3 s or are re-pushed after 15 s, 5 min, 1 h and 6 h
+ * Event delivery: the emulator pushes events and card callbacks to the bot the way Feishu does (pages "事件概述",
+ * "回调概述", "将事件发送至开发者服务器"). Events get HTTP 200 within 3 s or are re-pushed after 15 s, 5 min, 1 h and 6 h
  * (emulator time); callbacks are answered within 3 s or fail, with no re-push; url_verification within 1 s.
  */
 import { setTimeout as pause } from 'node:timers/promises';
@@ -373,7 +373,7 @@ export class EventDelivery {
           : undefined);
     if (!card) return undefined;
     const json = JSON.stringify(card);
-    // The client shows 200673 "bad card in the response" and keeps the old card (platform.md §2.2).
+    // The client shows 200673 "bad card in the response" and keeps the old card (Feishu "卡片回传交互回调").
     const tooLarge = cardTooLarge(json);
     if (tooLarge) return `200673: ${tooLarge}`;
     msg.card = card;

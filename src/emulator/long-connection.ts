@@ -1,5 +1,5 @@
 /**
- * Feishu's side of long-connection mode (platform.md §5), so the official SDK's WSClient connects to the emulator
+ * Feishu's side of long-connection mode (page "使用长连接接收事件"), so the official SDK's WSClient connects to the emulator
  * unmodified: endpoint discovery (`POST /callback/ws/endpoint`), a WebSocket on `/ws/v2` that accepts a one-time
  * ticket, pbbp2 protobuf frames, ping → pong with the client config, events and card callbacks pushed as data
  * frames (split into fragments past `fragmentBytes`) to one random open connection (cluster mode), and the acks
@@ -63,7 +63,7 @@ const header = (f: WireFrame, key: string) => f.headers.find((h) => h.key === ke
 /** The ack's payload (GO `ws/model.go` Response): `data` is base64 of the callback's JSON answer. */
 const ackSchema = z.object({ code: z.number(), data: z.string().nullish() }).passthrough();
 
-/** The SDK defaults (platform.md §5.1), in seconds: what Feishu answers unless told otherwise. */
+/** The SDK WSClient's defaults, in seconds: what Feishu answers unless told otherwise. */
 const CLIENT_CONFIG = { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 120, ReconnectNonce: 30 };
 
 export interface PushResult {
@@ -96,7 +96,7 @@ export class LongConnections {
       const body = z.object({ AppID: z.string(), AppSecret: z.string() }).safeParse(req.body ?? {});
       if (!body.success) return res.json({ code: 10003, msg: 'invalid param: the body must be {"AppID": "cli_…", "AppSecret": "…"}', data: {} });
       const { appId, appSecret } = this.state.app;
-      // A client error: the SDK stops rather than retrying (platform.md §5.1).
+      // A client error: the SDK's WSClient stops rather than retrying.
       if (body.data.AppID !== appId || body.data.AppSecret !== appSecret) return res.json({ code: 10014, msg: 'app secret invalid', data: {} });
       const ticket = randomBytes(16).toString('hex');
       this.tickets.add(ticket);

@@ -24,7 +24,7 @@ const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
 export const isEmail = (s: string) => EMAIL.test(s);
 export const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
-// ---- mail groups (§4.6, mail-mailgroup-create.md) ----
+// ---- mail groups (Feishu "创建邮件组", "创建邮件组成员") ----
 
 export const mailgroupCreateSchema = z.object({
   email: z.string().refine(isEmail, 'must be an address such as ops-team@<tenant mail domain>').optional(),
@@ -57,7 +57,7 @@ export const memberBatchSchema = z.object({
   items: z.array(memberSchema).min(1, 'needs 1-200 members').max(200, 'needs 1-200 members (split larger lists)'),
 });
 
-// ---- mail contacts (mail-contact-create.md: every length rule) ----
+// ---- mail contacts (Feishu "创建邮箱联系人": every length rule) ----
 
 export const contactCreateSchema = z.object({
   name: text(64, 1),
@@ -69,7 +69,7 @@ export const contactCreateSchema = z.object({
   position: text(64).optional(),
 });
 
-// ---- send mail (mail-message-send.md) ----
+// ---- send mail (Feishu "发送邮件") ----
 
 const mailAddressSchema = z.object({
   mail_address: z.string().refine(isEmail, 'must be a valid address'),
@@ -99,7 +99,7 @@ export const sendSchema = z.object({
 });
 export type SendInput = z.infer<typeof sendSchema>;
 
-// ---- drafts (platform.md §4.5) ----
+// ---- drafts (Feishu "创建草稿") ----
 
 export const draftBodySchema = z.object({ raw: z.string({ message: 'required: a base64url-encoded EML' }).min(1, 'must not be empty') });
 export const draftFormatSchema = z.enum(['metadata', 'raw', 'full'], { message: 'must be metadata, raw or full' }).default('metadata');

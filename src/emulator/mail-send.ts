@@ -1,7 +1,7 @@
 /**
- * messages/send (mail-message-send.md) and drafts (platform.md §4.5, mail-draft-send.md). Both sends lock per
- * mailbox through the kit's `serial` (concurrent → 1236006) and share `deliver`, which applies the send checks
- * and quotas in the order the send pages list them, then records the mail as sent.
+ * messages/send (Feishu "发送邮件") and drafts ("创建草稿", "发送草稿"; update, get, list and delete as the SDK
+ * types them). Both sends lock per mailbox through the kit's `serial` (concurrent → 1236006) and share `deliver`,
+ * which applies the send checks and quotas in the order the send pages list them, then records the mail as sent.
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
@@ -19,7 +19,7 @@ import { decodeBase64Url, EmlError, encodeBase64Url, parseEml, type EmlSummary }
 const BOX = '/open-apis/mail/v1/user_mailboxes/:user_mailbox_id';
 const SEND_PAGE = 'mail-message-send' as const;
 const DRAFT_PAGE = 'mail-draft-send' as const;
-/** Scopes the pages name: sending (both send pages) and drafts (platform.md §4.5). */
+/** Scopes the pages name: sending (both send pages) and drafts ("创建草稿"). */
 const SEND_SCOPES = ['mail:user_mailbox.message:send'];
 const DRAFT_SCOPES = ['mail:user_mailbox.message:modify'];
 const BOX_CODES = { me_needs_user: 1234008, not_found: 1234013, inactive: 1234013, forbidden: 1234017 };
@@ -154,14 +154,14 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
       attachments: s.attachments.map((a, i) => ({
         id: `${d.id}-${i}`, filename: a.filename, is_inline: a.isInline, cid: a.contentId ?? '', attachment_type: 1,
       })),
-      // The Feishu message resource carries bodies base64url-encoded (not stated in platform.md).
+      // The Feishu message resource carries bodies base64url-encoded (Feishu "获取邮件详情": 正文(base64url)).
       ...(format === 'full' ? { body_html: encodeBase64Url(s.html), body_plain_text: encodeBase64Url(s.text) } : {}),
       ...(format === 'raw' ? { raw: encodeBase64Url(d.raw) } : {}),
     };
     return { draft: { id: d.id, message } };
   };
 
-  // Rate limits for draft update/get/list/delete are undocumented (platform.md §4.5): 50/s like the other mail reads.
+  // Rate limits for draft update/get/list/delete are undocumented: 50/s like the other mail reads.
   const draftLimits = { perSecond: 50 };
   const draftWrite = async (address: string, raw: string, existing?: Draft) => {
     const eml = await readEml(raw, SEND_PAGE);

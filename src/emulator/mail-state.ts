@@ -33,13 +33,13 @@ export type MailLimits = z.infer<typeof mailLimitsSchema>;
  * can be lowered at run time (`POST /_emulator/mail/limits`) so tests reach them cheaply.
  */
 export const DEFAULT_MAIL_LIMITS: Readonly<MailLimits> = {
-  /** mail-mailgroup-create.md 1234030. */
+  /** Feishu "创建邮件组": 1234030. */
   maxMailgroups: 1000,
-  /** §4.6 1234030 for members. */
+  /** "创建邮件组成员": 1234030 for members. */
   maxMembersPerMailgroup: 10_000,
-  /** Decoded EML size (platform.md §4.5: 37.5 MB) → 1236001. */
+  /** Decoded EML size ("创建草稿": 37.5 MB) → 1236001. */
   maxRawBytes: 37.5 * 1024 * 1024,
-  /** mail-message-send.md: 500 each → 1236003 / 1236004. */
+  /** "发送邮件": 500 each → 1236003 / 1236004. */
   maxRecipients: 500,
   maxAttachments: 500,
   /** Per user per day → 1236007. */

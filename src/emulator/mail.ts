@@ -1,6 +1,6 @@
 /**
- * The emulated mail Open API: mail groups and their members (platform.md §4.6, mail-mailgroup-create.md),
- * mail contacts (mail-contact-create.md), and, from mail-send.ts, messages/send and drafts.
+ * The emulated mail Open API: mail groups and their members (Feishu "创建邮件组", "创建邮件组成员" and their
+ * siblings), mail contacts ("创建邮箱联系人"), and, from mail-send.ts, messages/send and drafts.
  * Also `GET|POST /_emulator/mail/limits` to read or lower the tenant's mail quotas at run time.
  */
 import type express from 'express';
@@ -204,7 +204,7 @@ export function mailRoutes(kit: Kit): express.Router {
 
   r.add({
     method: 'post', path: CONTACTS, token: 'tenant_or_user', limits: { perMinute: 20 },
-    // mail-contact-create.md; the page names no scope for the list, so it is not checked there.
+    // Feishu "创建邮箱联系人"; no page names a scope for the list, so it is not checked there.
     userScopes: ['mail:user_mailbox.mail_contact:write'],
     handler: (ctx) => {
       const body = parseWith(kit, contactCreateSchema, ctx.req.body, 1230001, CONTACT_PAGE);

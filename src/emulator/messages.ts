@@ -1,6 +1,6 @@
 /**
- * Messages: create, reply, PATCH a card (platform.md §4.3, §3.4) and the delayed card update with a
- * callback token `c-…` (§3.4).
+ * Messages: create, reply, PATCH a card (Feishu "发送消息", "回复消息", "更新已发送的消息卡片") and the delayed card
+ * update with a callback token `c-…` ("延时更新消息卡片").
  */
 import { z } from 'zod';
 import { cardTooLarge, checkCard, checkContent, type ContentProblem } from './cards.js';
@@ -75,7 +75,7 @@ export function messageView(state: EmulatorState, m: Message): Record<string, un
   };
 }
 
-/** Text `<at user_id="ou_x">Tom</at>` becomes `@_user_1` in the body plus a mentions entry (D-content). */
+/** Text `<at user_id="ou_x">Tom</at>` becomes `@_user_1` in the body plus a mentions entry (Feishu "发送消息内容结构"). */
 function withMentions(state: EmulatorState, m: Message): { content: string; mentions: Record<string, unknown>[] } {
   if (m.msgType !== 'text') return { content: m.content, mentions: [] };
   const parsed = JSON.parse(m.content) as { text: string };
@@ -166,7 +166,7 @@ export function messageRoutes(kit: Kit) {
     method: 'patch',
     path: '/open-apis/im/v1/messages/:message_id',
     token: 'tenant_or_user',
-    // 5 QPS per message (§3.4).
+    // 5 QPS per message ("更新已发送的消息卡片").
     limits: { ...LIMITS, code: 230020, perKey: { perSecond: 5, key: ({ params }) => params.message_id } },
     body: patchBody,
     invalidCode: 230001,
@@ -199,7 +199,7 @@ export function messageRoutes(kit: Kit) {
       const m = state.messages.get(t.messageId);
       if (!m || m.sender.id !== state.app.appId) throw kit.error(200310);
       const json = JSON.stringify(body.card);
-      // 30 KB like every card; 100000 is the one size error this endpoint documents (§3.4).
+      // 30 KB like every card; 100000 is the one size error this endpoint documents ("延时更新消息卡片").
       const tooLarge = cardTooLarge(json);
       if (tooLarge) throw kit.error(100000, { detail: tooLarge });
       const checked = checkCard(body.card);

@@ -2,7 +2,7 @@
  * Raw EML handling for the emulated mail API: base64url decoding and MIME validation.
  *
  * Decoding accepts base64url with or without padding, and standard base64 with or without padding, as the
- * official CLI does (platform.md §4.5: it decodes URL/RawURL/Std/RawStd); CR/LF inside the text are ignored.
+ * official CLI does (larksuite/cli's draft parser decodes URL/RawURL/Std/RawStd); CR/LF inside the text are ignored.
  * One string must stick to one alphabet: mixing `-_` with `+/` is refused, like Go's decoders do.
  *
  * "Valid MIME" here means, in order:

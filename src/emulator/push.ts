@@ -1,7 +1,7 @@
 /**
- * How Feishu puts an event or callback on the wire (platform.md §1): compact JSON, `{"encrypt": …}` when an
- * Encrypt Key is set, and the X-Lark-* headers. Used by the emulator's delivery, by tests and by benchmarks,
- * so every sender of pushes builds them the same way.
+ * How Feishu puts an event or callback on the wire (pages "将事件发送至开发者服务器", "步骤三：接收事件"): compact
+ * JSON, `{"encrypt": …}` when an Encrypt Key is set, and the X-Lark-* headers. Used by the emulator's delivery, by
+ * tests and by benchmarks, so every sender of pushes builds them the same way.
  */
 import { randomBytes } from 'node:crypto';
 import { encrypt, signEvent, signLegacyCard } from '../protocol/crypto.js';

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 
 export const TENANT_TOKEN_TTL_S = 7200;
-/** Doc (platform.md §4.1): with ≥ 30 min left the same token is returned again. */
+/** Feishu "自建应用获取 tenant_access_token": with ≥ 30 min left the same token is returned again. */
 export const TENANT_TOKEN_REUSE_MIN_S = 30 * 60;
 
 function mac(appId: string, appSecret: string, expiresAtS: number): string {

@@ -1,7 +1,8 @@
 /**
  * The table that explains each documented code to a chat user, and the kind of each failure.
- * Sources: the five API pages in shared/feishu-docs, platform.md §3.4 (card update), §4.0 (platform codes),
- * §4.2 (OAuth), §4.3 (messages), §4.4 (chat members), §4.6–4.7 (mail groups, contact).
+ * Sources: Feishu's pages "创建群", "创建邮件组", "创建邮箱联系人", "发送邮件", "发送草稿", "通用错误码" (platform
+ * codes), OAuth ("获取 user_access_token"), messages ("发送消息"), card update ("更新已发送的消息卡片", "延时更新消息卡片"),
+ * chat members ("将用户或机器人拉入群聊"), mail groups ("创建邮件组成员") and contact ("获取单个用户信息").
  * The wording says what to do in plain terms; a card may add a command only when its handler knows it exists.
  */
 import type { Bilingual } from '../card.js';
@@ -110,7 +111,7 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   [NOT_SIGNED_IN]: info('needs_sign_in', '你还没有授权机器人以你的身份操作。', 'You have not authorised the bot to act as you.',
     '先授权机器人访问你的账号，然后再试。', 'Authorise the bot for your account first, then try again.'),
 
-  // Platform (platform.md §4.0, §4.1).
+  // Platform ("通用错误码", "自建应用获取 tenant_access_token").
   99991400: rateLimited,
   99991401: info('permission', '服务器的 IP 不在应用的白名单中。', 'The server\'s IP address is not on the app\'s allowlist.',
     '请管理员在开发者后台把机器人服务器 IP 加入白名单。', 'Ask an admin to add the bot server\'s IP to the allowlist in the developer console.'),
@@ -143,7 +144,7 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   10014: appCredentials,
   10015: appCredentials,
 
-  // OAuth (platform.md §4.2).
+  // OAuth ("获取 user_access_token", "刷新 user_access_token").
   20001: oauthConfig,
   20002: oauthConfig,
   20003: loginCodeBad,
@@ -169,7 +170,7 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   20073: refreshBad,
   20074: oauthConfig,
 
-  // Chat create (im-chat-create.md) and chat members (platform.md §4.4).
+  // Chat create ("创建群") and chat members ("将用户或机器人拉入群聊").
   232001: badParam,
   232004: appCredentials,
   232006: info('invalid', '群 ID 无效。', 'The chat ID is not valid.', '在目标群里运行命令，或检查群 ID。', 'Run the command in the target chat, or check the chat ID.'),
@@ -202,7 +203,7 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   232091: info('permission', '企业管理员不允许创建公开群。', 'Your admin does not allow public chats.', '改为创建私有群。', 'Create a private chat instead.'),
   232095: info('permission', '没有权限操作这种类型的群。', 'No permission to manage this type of chat.', '联系管理员开通权限。', 'Ask an admin for the permission.'),
 
-  // Messages and cards (platform.md §3.4, §4.3).
+  // Messages and cards ("发送消息", "更新已发送的消息卡片", "延时更新消息卡片").
   230001: badParam,
   230002: info('permission', '机器人不在这个群里。', 'The bot is not in this chat.', '先把机器人加入群。', 'Add the bot to the chat first.'),
   230006: botDisabled,
@@ -234,17 +235,17 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   300090: cardInvalid,
   100000: info('internal', '卡片转换后超过 100 KB。', 'The card is larger than 100 KB after conversion.', '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.'),
 
-  // Contact (platform.md §4.7).
+  // Contact ("获取单个用户信息").
   40001: info('not_found', '找不到这个用户。', 'This user could not be found.', '检查 @的成员或邮箱是否正确。', 'Check the mentioned member or email address.'),
   41050: info('permission', '这个用户不在应用的通讯录权限范围内。', 'This user is outside the app\'s contact data scope.',
     '请管理员扩大应用的通讯录数据范围。', 'Ask an admin to widen the app\'s contact data scope.'),
 
-  // Mail contacts (mail-contact-create.md).
+  // Mail contacts ("创建邮箱联系人").
   1230001: badParam,
   1230002: noMailPermission,
   1230003: serverError,
 
-  // Mail groups (mail-mailgroup-create.md, platform.md §4.6).
+  // Mail groups ("创建邮件组", "创建邮件组成员").
   1234006: info('conflict', '该邮箱地址已被占用。', 'This address is already in use.', '换一个地址，例如 team-2@你的域名。', 'Pick another address, e.g. team-2@your-domain.'),
   1234008: badParam,
   1234013: mailboxNotFound,
@@ -255,7 +256,7 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   1234033: info('conflict', '该地址已被他人用作登录邮箱。', 'Someone already uses this address to sign in.', '换一个地址。', 'Pick another address.'),
   1234050: info('not_found', '找不到这封草稿。', 'The draft does not exist.', '重新创建这封草稿。', 'Create the draft again.'),
 
-  // Mail send and draft send (mail-message-send.md, mail-draft-send.md).
+  // Mail send and draft send ("发送邮件", "发送草稿").
   1236001: info('invalid', '邮件太大，超过了大小限制。', 'The mail is larger than allowed.', '压缩或去掉部分附件后再发送。', 'Shrink or remove some attachments and send again.'),
   1236002: info('internal', '邮件格式不正确。', 'The mail is not valid MIME.', '这是机器人的问题，请把参考编号发给管理员。', 'This is a bot problem; send the reference to an admin.'),
   1236003: tooManyRecipients,

@@ -1,5 +1,5 @@
 /**
- * Builds the EML that drafts and /mail send hand to Feishu (platform.md §4.5, mail-message-send.md): nodemailer's
+ * Builds the EML that drafts and /mail send hand to Feishu (pages "创建草稿", "发送邮件"): nodemailer's
  * MailComposer for MIME (UTF-8 subject and display names, Message-ID, Bcc kept so the draft knows its blind
  * recipients), Markdown → HTML with the Markdown source as the plain-text alternative, base64url out.
  * Everything Feishu would refuse for a reason we can see beforehand is reported first, in both languages.
@@ -9,7 +9,7 @@ import type MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
 import { deriveKey } from '../keys.js';
 
-/** mail-message-send.md: 500 recipients (1236003); platform.md §4.5: 37.5 MB decoded EML (1236001). */
+/** Feishu "发送邮件": 500 recipients (1236003); "创建草稿": 37.5 MB decoded EML (1236001). */
 export const MAIL_LIMITS = { maxRecipients: 500, maxRawBytes: 37.5 * 1024 * 1024 } as const;
 export type MailLimits = { maxRecipients: number; maxRawBytes: number };
 

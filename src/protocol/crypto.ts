@@ -1,6 +1,7 @@
 /**
- * Feishu push cryptography (platform.md §1.3–1.4). Pure functions shared by the receiver
- * (verify, decrypt) and the emulator (encrypt, sign), so both sides speak one implementation.
+ * Feishu push cryptography (pages "将事件发送至开发者服务器" and "步骤三：接收事件"; the legacy card callback's
+ * sha1: "配置回调请求地址"). Pure functions shared by the receiver (verify, decrypt) and the emulator (encrypt,
+ * sign), so both sides speak one implementation.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 

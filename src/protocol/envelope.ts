@@ -33,7 +33,10 @@ const v1Schema = z.looseObject({
   event: z.looseObject({ type: nonEmpty }),
 });
 
-/** platform.md §2.3: flat, no schema/header; the top-level `token` is the card-update token, not the verification token. */
+/**
+ * Feishu "消息卡片回传交互（旧）": flat, no schema/header; the top-level `token` is the card-update token, not the
+ * verification token.
+ */
 const legacyCardSchema = z.looseObject({
   token: nonEmpty,
   action: z.looseObject({ tag: z.string().optional() }),
@@ -100,7 +103,7 @@ export function readEnvelope(body: unknown): EnvelopeResult {
     const type = header.event_type;
     let dedupeKey = header.event_id;
     if (type === MESSAGE_RECEIVE_TYPE) {
-      // D-msg-recv: dedupe messages on message_id, not event_id.
+      // Feishu "接收消息": dedupe messages on message_id, not event_id.
       const m = messageEventSchema.safeParse(event);
       if (!m.success) return { ok: false, problem: `${type} event: ${issues(m.error)}` };
       dedupeKey = m.data.message.message_id;
@@ -173,12 +176,12 @@ export function deliveryFromPayload(payload: unknown, receivedAt: number): Deliv
   return { ...r.envelope.delivery, receivedAt };
 }
 
-/** Legacy callbacks are answered with the card JSON at top level plus an optional toast (platform.md §2.3). */
+/** Legacy callbacks are answered with the card JSON at top level plus an optional toast (Feishu "消息卡片回传交互（旧）"). */
 export function legacyCardResponse(r: CardCallbackResponse): Record<string, unknown> {
   return { ...(r.card?.data ?? {}), ...(r.toast ? { toast: r.toast } : {}) };
 }
 
-/** `create_time` is ms for events and µs for card callbacks (platform.md §1.1); seconds are accepted too. */
+/** `create_time` is ms for events and µs for card callbacks (Feishu "接收消息", "卡片回传交互回调"); seconds are accepted too. */
 export function createTimeMs(raw: unknown): number | undefined {
   if (typeof raw !== 'string' || !/^\d{10,16}$/.test(raw)) return undefined;
   const n = Number(raw);

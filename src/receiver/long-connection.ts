@@ -1,5 +1,5 @@
 /**
- * Long-connection mode (FEISHU_TRANSPORT=websocket, platform.md §5): the official SDK's WSClient opens the
+ * Long-connection mode (FEISHU_TRANSPORT=websocket; Feishu "使用长连接接收事件"): the official SDK's WSClient opens the
  * WebSocket, answers pings, merges fragments and acks each frame with what we return; each envelope goes into the
  * same intake as a webhook push. An event is acked only once the inbox has persisted it: a failure to persist
  * throws, the SDK acks 500, and Feishu re-pushes. A card callback is acked with the app's answer (2.5 s budget).

@@ -1,7 +1,7 @@
 /**
  * The verification pipeline for one push, with no express in sight: raw bytes + headers + clock in,
  * a challenge answer, a Delivery, or a rejection with its HTTP status and a metric-friendly reason out.
- * Rules: platform.md §1.2–1.4.
+ * Rules: Feishu "将事件发送至开发者服务器", "步骤三：接收事件"; for legacy card callbacks "配置回调请求地址".
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -108,7 +108,7 @@ function nestedDeeperThan(root: unknown, limit: number): boolean {
   return false;
 }
 
-/** Timestamp unit is undocumented (platform.md §1.4): seconds, but a 13-digit value is taken as ms. */
+/** Timestamp unit is undocumented (Feishu "步骤三：接收事件" does not say): seconds, but a 13-digit value is taken as ms. */
 function timestampMs(raw: string): number | undefined {
   if (!/^\d{1,16}$/.test(raw)) return undefined;
   const n = Number(raw);
@@ -205,8 +205,8 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
 
   switch (env.shape) {
     case 'challenge': {
-      // URL verification is not signed (D-recv), but signed headers that are present must be right; on the card
-      // route they may follow the legacy sha1 scheme.
+      // URL verification is not signed ("步骤三：接收事件": 不包括请求网址校验), but signed headers that are present
+      // must be right; on the card route they may follow the legacy sha1 scheme.
       const bySha256 = signed && !authenticated ? sha256() : undefined;
       const legacyToken = input.endpoint === 'card' ? secrets.verificationToken : undefined;
       const badSignature = bySha256 && legacyToken !== undefined && sha1(legacyToken) === undefined ? undefined : bySha256;

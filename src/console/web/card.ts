@@ -174,8 +174,9 @@ function select(el: Obj, ctx: Ctx): HTMLElement {
 }
 
 /**
- * Person pickers (platform.md §3.2): the options' open_ids, or with none the people the console knows (Feishu
- * offers the chat's members; the sandbox stands in its directory). Multi → an array of open_ids in form_value.
+ * Person pickers (Feishu "人员选择-单选", "人员选择-多选"): the options' open_ids, or with none the people the console
+ * knows (Feishu offers the chat's members; the sandbox stands in its directory). Multi → an array of open_ids in
+ * form_value.
  */
 function personPicker(el: Obj, ctx: Ctx): HTMLElement {
   const multi = el.tag === 'multi_select_person';

@@ -54,7 +54,7 @@ export class ImApi {
   }
 
   async botInfo(): Promise<{ openId: string; name: string }> {
-    // `bot` is top-level here, not under data (platform.md §2.1).
+    // `bot` is top-level here, not under data (Feishu "获取机器人信息").
     const res = await this.c.call('bot.info', {}, (o) =>
       this.c.sdk.request<SdkBody & { bot?: { open_id?: string; app_name?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }, o),
     );

@@ -1,6 +1,6 @@
 /**
  * A user's mailbox (mail/v1/user_mailboxes/:mailbox): contacts, drafts and sending. Contacts take the tenant token
- * or the user's; drafts and sending need the user's own token (platform.md §4.5).
+ * or the user's; drafts and sending need the user's own token (Feishu "创建邮箱联系人", "创建草稿", "发送邮件").
  */
 import { z } from 'zod';
 import type { FeishuClient } from '../client/client.js';
@@ -53,7 +53,7 @@ export interface DraftInfo {
   raw?: string;
 }
 
-/** Mail APIs take EML as base64url (+/ → -_), platform.md §4.5. */
+/** Mail APIs take EML as base64url (+/ → -_), Feishu "发送邮件" and "创建草稿". */
 const base64url = (eml: string | Buffer): string => Buffer.from(eml).toString('base64url');
 
 const CONTACT_FIELDS = ['name', 'mailAddress', 'company', 'phone', 'position', 'tag', 'remark'] as const;
@@ -143,7 +143,7 @@ export class MailboxApi {
       ),
     );
     const draft = res.data?.draft;
-    // `raw` (format=raw) is missing from the SDK typings (platform.md §4.5).
+    // `raw` (format=raw) is missing from the SDK typings; the official CLI (larksuite/cli) reads it.
     const message = draft?.message as { subject?: string; raw?: string } | undefined;
     return { id: need(draft?.id, 'mail.draft.get', 'data.draft.id'), subject: message?.subject, raw: message?.raw };
   }

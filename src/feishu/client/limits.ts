@@ -161,7 +161,7 @@ function insertSorted(list: number[], value: number): void {
   list.splice(i, 0, value);
 }
 
-/** Documented quotas (API pages; platform.md §3.4, §4.3–4.7). Endpoints not listed have no documented quota. */
+/** Documented quotas (the "接口频率限制" row of each Feishu API page). Endpoints not listed have no documented quota. */
 export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
   'chat.create': { perSecond: 50, perMinute: 1000 },
   'chat.members.create': { perSecond: 50, perMinute: 1000 },

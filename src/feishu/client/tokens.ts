@@ -37,8 +37,8 @@ export class TokenCache implements lark.Cache {
 }
 
 /**
- * The SDK fetches a tenant token per call while its cache is cold (node-sdk.md §2.3: 5 concurrent calls made
- * 5 token requests); concurrent callers share one fetch instead.
+ * The SDK's TokenManager fetches a tenant token per call while its cache is cold (no in-flight de-duplication:
+ * 5 concurrent calls make 5 token requests); concurrent callers share one fetch instead.
  */
 export function singleFlightTenantFetch(client: lark.Client): void {
   const manager = client.tokenManager;

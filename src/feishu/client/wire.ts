@@ -37,7 +37,7 @@ export function toFeishuError(endpoint: string, e: unknown): FeishuError {
       retryAfterSeconds: Number.isFinite(reset) && reset > 0 ? reset : undefined,
     });
   }
-  // The SDK's token fetch throws a plain Error carrying the platform code (node-sdk.md §2.6).
+  // The SDK's token fetch throws a plain Error carrying the platform code, not an AxiosError.
   const tokenFailure = e instanceof Error ? /failed to get tenant_access_token, code: (-?\d+)/.exec(e.message) : null;
   if (tokenFailure) return new FeishuError({ code: Number(tokenFailure[1]), msg: (e as Error).message, endpoint });
   throw e;
