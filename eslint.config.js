@@ -7,8 +7,14 @@ import tseslint from 'typescript-eslint';
  */
 const ban = (...patterns) => ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }];
 
-const EMULATOR = ['(^|/)emulator/', 'the bot never imports the emulator: only the sandbox (src/sandbox.ts, src/console/) hosts it'];
-const HANDLERS = ['^(\\.\\./)+handlers/', 'the framework never imports handlers/: they are registered by the composition root (src/bot.ts)'];
+const EMULATOR = [
+  '(^|/)emulator/',
+  'the bot never imports the emulator: only the sandbox (src/sandbox.ts, src/console/) hosts it',
+];
+const HANDLERS = [
+  '^(\\.\\./)+handlers/',
+  'the framework never imports handlers/: they are registered by the composition root (src/bot.ts)',
+];
 
 export const layers = [
   {
@@ -19,7 +25,10 @@ export const layers = [
         EMULATOR,
         ['/src/feishu/client/', 'handlers use the Feishu ports on the context, not the client behind them'],
         ['/src/store/(sqlite|redis)', 'handlers use the Store ports on the context, not a backend'],
-        ['/src/(inbox|receiver)/|/src/(server|bot|main|sandbox)\\.js$', 'handlers see the app and the context, not the transport or the start-up'],
+        [
+          '/src/(inbox|receiver)/|/src/(server|bot|main|sandbox)\\.js$',
+          'handlers see the app and the context, not the transport or the start-up',
+        ],
       ),
     },
   },
@@ -28,7 +37,10 @@ export const layers = [
     files: ['cards/**/*.ts'],
     rules: {
       'no-restricted-imports': ban(
-        ['^\\.\\./(?!src/card\\.js$)', 'cards are pure builders: they import other cards and the shared card and text types (src/card.ts) only'],
+        [
+          '^\\.\\./(?!src/card\\.js$)',
+          'cards are pure builders: they import other cards and the shared card and text types (src/card.ts) only',
+        ],
         ['^node:', 'cards are pure builders: no I/O, no clocks, no crypto'],
       ),
     },
@@ -37,9 +49,10 @@ export const layers = [
     name: 'layers/emulator',
     files: ['src/emulator/**/*.ts'],
     rules: {
-      'no-restricted-imports': ban(
-        ['^\\.\\./(?!protocol/)|^\\.\\./\\.\\./', 'the emulator stands alone: it may share the push cryptography (src/protocol/) and nothing else of the bot'],
-      ),
+      'no-restricted-imports': ban([
+        '^\\.\\./(?!protocol/)|^\\.\\./\\.\\./',
+        'the emulator stands alone: it may share the push cryptography (src/protocol/) and nothing else of the bot',
+      ]),
     },
   },
   {

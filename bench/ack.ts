@@ -28,19 +28,36 @@ export interface AckOptions {
   fixedSeconds?: number;
 }
 
-interface Sample { reqPerSec: number; p50: number; p99: number; ok: number; bad: number; drainSeconds: number }
+interface Sample {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  bad: number;
+  drainSeconds: number;
+}
 type Row = { kind: Kind; reqPerSec: number; p50: number; p99: number };
 
 // ---- load (parent side) ----
 
-interface Server { kind: Kind; url: string; proc: ChildProcess; count(): Promise<Counts> }
+interface Server {
+  kind: Kind;
+  url: string;
+  proc: ChildProcess;
+  count(): Promise<Counts>;
+}
 
 // Each server in its own process, started the way this file was (compiled: plain node; under tsx: tsx's loader).
-const SERVER_ENTRY = fileURLToPath(new URL(`./ack-server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+const SERVER_ENTRY = fileURLToPath(
+  new URL(`./ack-server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 
 async function spawnServer(kind: Kind, dataDir: string): Promise<Server> {
   // Ours with the node flags `npm start` uses, as deployed.
-  const proc = fork(SERVER_ENTRY, [kind, dataDir], { ...(kind === 'ours' ? { execArgv: forkFlags() } : {}), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(SERVER_ENTRY, [kind, dataDir], {
+    ...(kind === 'ours' ? { execArgv: forkFlags() } : {}),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const [msg] = (await once(proc, 'message')) as [{ url: string }];
   const count = async () => {
     proc.send('count');
@@ -56,29 +73,47 @@ function makeEvents(n: number): WirePush[] {
   const now = Date.now();
   return Array.from({ length: n }, () => {
     const id = `${process.pid}_${++seq}`;
-    return buildPush({
-      schema: '2.0',
-      header: {
-        event_id: `ev_${id}`, token: VERIFICATION_TOKEN, create_time: String(now), event_type: 'im.message.receive_v1',
-        tenant_key: 'bench_tenant', app_id: 'cli_a1b2c3d4e5f6a7b8',
-      },
-      event: {
-        sender: { sender_id: { open_id: 'ou_bench' }, sender_type: 'user', tenant_key: 'bench_tenant' },
-        message: {
-          message_id: `om_${id}`, create_time: String(now), chat_id: 'oc_bench', chat_type: 'p2p', message_type: 'text',
-          content: JSON.stringify({ text: '/help' }),
+    return buildPush(
+      {
+        schema: '2.0',
+        header: {
+          event_id: `ev_${id}`,
+          token: VERIFICATION_TOKEN,
+          create_time: String(now),
+          event_type: 'im.message.receive_v1',
+          tenant_key: 'bench_tenant',
+          app_id: 'cli_a1b2c3d4e5f6a7b8',
+        },
+        event: {
+          sender: { sender_id: { open_id: 'ou_bench' }, sender_type: 'user', tenant_key: 'bench_tenant' },
+          message: {
+            message_id: `om_${id}`,
+            create_time: String(now),
+            chat_id: 'oc_bench',
+            chat_type: 'p2p',
+            message_type: 'text',
+            content: JSON.stringify({ text: '/help' }),
+          },
         },
       },
-    }, { encryptKey: ENCRYPT_KEY }, now);
+      { encryptKey: ENCRYPT_KEY },
+      now,
+    );
   });
 }
 
-async function load(server: Server, o: { seconds: number; connections: number; rate?: number; expected: number }): Promise<Sample> {
+async function load(
+  server: Server,
+  o: { seconds: number; connections: number; rate?: number; expected: number },
+): Promise<Sample> {
   // Generated before the clock starts, with headroom; past it events are made on the fly (and counted in the run).
   let pool = makeEvents(Math.ceil(o.expected * 1.3));
   let i = 0;
   const next = () => {
-    if (i >= pool.length) { pool = makeEvents(1000); i = 0; }
+    if (i >= pool.length) {
+      pool = makeEvents(1000);
+      i = 0;
+    }
     return pool[i++]!;
   };
   const before = (await server.count()).count;
@@ -88,7 +123,14 @@ async function load(server: Server, o: { seconds: number; connections: number; r
     connections: o.connections,
     duration: o.seconds,
     ...(o.rate ? { overallRate: o.rate } : {}),
-    requests: [{ setupRequest: (req) => { const p = next(); return { ...req, method: 'POST', path: PATH, headers: p.headers, body: p.body }; } }],
+    requests: [
+      {
+        setupRequest: (req) => {
+          const p = next();
+          return { ...req, method: 'POST', path: PATH, headers: p.headers, body: p.body };
+        },
+      },
+    ],
   });
   const counted = (await server.count()).count - before;
   const ok = result['2xx'];
@@ -130,9 +172,15 @@ export async function run(o: AckOptions = {}): Promise<AckResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-ack-'));
   const servers = await Promise.all(KINDS.map((k) => spawnServer(k, dataDir)));
   try {
-    console.log(`ack path: ${rounds} rounds × ${seconds} s per server, ${connections} connections, loopback; SQLite in ${dataDir}`);
-    console.log('  the same unique encrypted, signed im.message.receive_v1 pushes to each; req/s counts verified 2xx answers:');
-    console.log('  ours    = the whole bot: verify + persist (SQLite, WAL fdatasynced) before the 200; 8 inbox workers run a no-op handler');
+    console.log(
+      `ack path: ${rounds} rounds × ${seconds} s per server, ${connections} connections, loopback; SQLite in ${dataDir}`,
+    );
+    console.log(
+      '  the same unique encrypted, signed im.message.receive_v1 pushes to each; req/s counts verified 2xx answers:',
+    );
+    console.log(
+      '  ours    = the whole bot: verify + persist (SQLite, WAL fdatasynced) before the 200; 8 inbox workers run a no-op handler',
+    );
     console.log('  sdk     = adaptExpress + EventDispatcher: verify, no-op handler before the 200, nothing persisted');
     console.log('  express = JSON echo, nothing verified or persisted (ceiling of the HTTP stack)');
     const samples = new Map<Kind, Sample[]>(KINDS.map((k) => [k, []]));
@@ -144,15 +192,23 @@ export async function run(o: AckOptions = {}): Promise<AckResult> {
         const sample = await load(s, { seconds, connections, expected: guess.get(s.kind)! * seconds });
         guess.set(s.kind, sample.reqPerSec);
         samples.get(s.kind)!.push(sample);
-        const drain = sample.drainSeconds >= 0.1
-          ? `  backlog drained in ${sample.drainSeconds.toFixed(1)} s (${(sample.ok / (seconds + sample.drainSeconds)).toFixed(0)} events/s acked and handled)`
-          : '';
-        console.log(`  round ${r} ${s.kind.padEnd(8)} ${fmt(sample.reqPerSec)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms${drain}${sample.bad ? `  ${sample.bad} NOT VALID` : ''}`);
+        const drain =
+          sample.drainSeconds >= 0.1
+            ? `  backlog drained in ${sample.drainSeconds.toFixed(1)} s (${(sample.ok / (seconds + sample.drainSeconds)).toFixed(0)} events/s acked and handled)`
+            : '';
+        console.log(
+          `  round ${r} ${s.kind.padEnd(8)} ${fmt(sample.reqPerSec)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms${drain}${sample.bad ? `  ${sample.bad} NOT VALID` : ''}`,
+        );
       }
     }
     const rows: Row[] = KINDS.map((kind) => {
       const s = samples.get(kind)!;
-      return { kind, reqPerSec: median(s.map((x) => x.reqPerSec)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)) };
+      return {
+        kind,
+        reqPerSec: median(s.map((x) => x.reqPerSec)),
+        p50: median(s.map((x) => x.p50)),
+        p99: median(s.map((x) => x.p99)),
+      };
     });
     const by = (k: Kind) => rows.find((r) => r.kind === k)!;
     console.log('\n  server        req/s   p50 ms   p99 ms   (median of rounds)');
@@ -166,10 +222,18 @@ export async function run(o: AckOptions = {}): Promise<AckResult> {
     const peakRssMb = Object.fromEntries(peaks) as Record<Kind, number>;
     console.log(`  peak RSS over the rounds: ${peaks.map(([k, mb]) => `${k} ${mb.toFixed(0)} MB`).join(', ')}`);
     const invalid = [...samples.values()].flat().reduce((n, s) => n + s.bad, 0);
-    if (invalid) console.log(`  WARNING: ${invalid} answers were not valid acknowledged events: the figures above overstate`);
+    if (invalid)
+      console.log(`  WARNING: ${invalid} answers were not valid acknowledged events: the figures above overstate`);
 
-    const fixed = await load(servers[0]!, { seconds: fixedSeconds, connections: 10, rate: fixedRate, expected: fixedRate * fixedSeconds });
-    console.log(`\n  ours at a fixed ${fixedRate} events/s for ${fixedSeconds} s: ${fmt(fixed.reqPerSec).trim()} req/s, p50 ${fixed.p50} ms, p99 ${fixed.p99} ms${fixed.bad ? `, ${fixed.bad} NOT VALID` : ''}`);
+    const fixed = await load(servers[0]!, {
+      seconds: fixedSeconds,
+      connections: 10,
+      rate: fixedRate,
+      expected: fixedRate * fixedSeconds,
+    });
+    console.log(
+      `\n  ours at a fixed ${fixedRate} events/s for ${fixedSeconds} s: ${fmt(fixed.reqPerSec).trim()} req/s, p50 ${fixed.p50} ms, p99 ${fixed.p99} ms${fixed.bad ? `, ${fixed.bad} NOT VALID` : ''}`,
+    );
     return { rows, oursPerSdk, oursPerExpress, peakRssMb, fixedP99: fixed.p99, invalid: invalid + fixed.bad };
   } finally {
     for (const s of servers) {
@@ -180,4 +244,3 @@ export async function run(o: AckOptions = {}): Promise<AckResult> {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
-

@@ -63,14 +63,23 @@ const SCENARIOS: Scenario[] = [
 
 async function scenario(s: Scenario, count: number): Promise<ContactsBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-contacts-'));
-  const config = parseConfig({ rateLimits: { 'mail.contact.create': { perSecond: s.clientPerSecond } } }, { LOG_LEVEL: 'silent' });
+  const config = parseConfig(
+    { rateLimits: { 'mail.contact.create': { perSecond: s.clientPerSecond } } },
+    { LOG_LEVEL: 'silent' },
+  );
   const gateway = s.scaledSleep ? { sleep: (ms: number) => realSleep(ms / SCALE) } : {};
   const sb = await startSandbox(config, { dataDir, timeScale: SCALE, bot: { gateway } });
   try {
     const startReal = performance.now();
     const startEmu = sb.emulator.state.now();
-    const ids = await Promise.all(Array.from({ length: count }, (_, i) =>
-      sb.say(USERS[i % USERS.length] ?? '张伟', `/contact add 客户${i} email=customer${i}@example.com company="Bench Co"`)));
+    const ids = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        sb.say(
+          USERS[i % USERS.length] ?? '张伟',
+          `/contact add 客户${i} email=customer${i}@example.com company="Bench Co"`,
+        ),
+      ),
+    );
     const replies = await Promise.all(ids.map(async (id) => (await sb.replies(id, 1, 120_000))[0]));
     const realSeconds = (performance.now() - startReal) / 1000;
 

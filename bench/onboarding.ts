@@ -45,7 +45,10 @@ export async function run(count = 50): Promise<OnboardingBenchResult> {
   const root = new URL(import.meta.url.includes('/dist/bench/') ? '../../' : '../', import.meta.url);
   const shipped = JSON.parse(readFileSync(new URL('app.config.json', root), 'utf8')) as Record<string, unknown>;
   // One lane per hire: each run is driven by its event's inbox worker.
-  const config = parseConfig({ ...shipped, admins: [openIdFor('zhangwei')], inbox: { concurrency: count } }, { LOG_LEVEL: 'silent' });
+  const config = parseConfig(
+    { ...shipped, admins: [openIdFor('zhangwei')], inbox: { concurrency: count } },
+    { LOG_LEVEL: 'silent' },
+  );
   const clock = new EmulatorClock(SCALE);
   const gateway = { now: clock.now, sleep: (ms: number) => realSleep(clock.toRealMs(ms)) };
   // Tokens are asked for only once the sandbox runs.
@@ -53,17 +56,32 @@ export async function run(count = 50): Promise<OnboardingBenchResult> {
   const tokens = new Map<string, Promise<string>>();
   const token = async (openId: string) => {
     if (!world.emulator) return undefined;
-    if (!tokens.has(openId)) tokens.set(openId, loginUser(world.emulator, openId).then((t) => t.access_token));
+    if (!tokens.has(openId))
+      tokens.set(
+        openId,
+        loginUser(world.emulator, openId).then((t) => t.access_token),
+      );
     return tokens.get(openId);
   };
-  const sb = await startSandbox(config, { dataDir, timeScale: SCALE, demo: true, bot: { gateway, userTokens: { accessToken: token, refresh: token } } });
+  const sb = await startSandbox(config, {
+    dataDir,
+    timeScale: SCALE,
+    demo: true,
+    bot: { gateway, userTokens: { accessToken: token, refresh: token } },
+  });
   world.emulator = sb.emulator;
   try {
     const startReal = performance.now();
     const startEmu = sb.emulator.state.now();
     const hires = Array.from({ length: count }, (_, i) => {
       const department = DEPARTMENTS[i % DEPARTMENTS.length]!;
-      const user = sb.emulator.state.addUser({ name: `新人${i}`, enName: `Hire ${i}`, department, leader: LEADERS[department], jobTitle: 'Engineer' });
+      const user = sb.emulator.state.addUser({
+        name: `新人${i}`,
+        enName: `Hire ${i}`,
+        department,
+        leader: LEADERS[department],
+        jobTitle: 'Engineer',
+      });
       sb.delivery.userEvent('contact.user.created_v3', user);
       return user;
     });
@@ -74,7 +92,9 @@ export async function run(count = 50): Promise<OnboardingBenchResult> {
     const deadline = Date.now() + 300_000;
     while ((await finished()) < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const realSeconds = (performance.now() - startReal) / 1000;
-    const calls = sb.emulator.kit.calls.filter((c) => c.path.startsWith('/open-apis/') && c.seq > 0 && c.at >= startEmu);
+    const calls = sb.emulator.kit.calls.filter(
+      (c) => c.path.startsWith('/open-apis/') && c.seq > 0 && c.at >= startEmu,
+    );
     const contacts = calls.filter((c) => c.method === 'POST' && c.path.endsWith('/mail_contacts') && c.status === 200);
     const lastContact = Math.max(...contacts.map((c) => c.at));
     const done = await finished();

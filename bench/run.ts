@@ -9,67 +9,102 @@ import { run as onboarding } from './onboarding.js';
 import { run as scaleout } from './scaleout.js';
 import { run as startup } from './startup.js';
 
-interface Target { what: string; figure: string; goal: string; met: boolean }
+interface Target {
+  what: string;
+  figure: string;
+  goal: string;
+  met: boolean;
+}
 
 const ratio = (n: number) => `${n.toFixed(2)}×`;
 
 const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
-  ['startup', async () => {
-    const { readyRatio: ready, rssRatio: rss } = await startup();
-    return [
-      { what: 'start to ready / SDK bot', figure: ratio(ready), goal: '≤ 1.60×', met: ready <= 1.6 },
-      { what: 'idle RSS / SDK bot', figure: ratio(rss), goal: '≤ 1.15×', met: rss <= 1.15 },
-    ];
-  }],
-  ['ack', async () => {
-    const r = await ack();
-    const valid = r.invalid === 0;
-    const peak = r.peakRssMb.ours / r.peakRssMb.sdk;
-    return [
-      { what: 'peak RSS under ack / SDK path', figure: ratio(peak), goal: '≤ 1.00×', met: peak <= 1 },
-      { what: 'ack throughput / SDK path', figure: ratio(r.oursPerSdk), goal: '≥ 1.20×', met: valid && r.oursPerSdk >= 1.2 },
-      { what: 'ack throughput / bare express', figure: ratio(r.oursPerExpress), goal: '≥ 0.75×', met: valid && r.oursPerExpress >= 0.75 },
-      { what: 'p99 at 1,000 events/s', figure: `${r.fixedP99} ms`, goal: '≤ 20 ms', met: valid && r.fixedP99 <= 20 },
-    ];
-  }],
-  ['contacts', async () => {
-    const results = await contacts();
-    console.table(results);
-    const limited = results[0]!;
-    return [{
-      what: 'bulk provisioning: rate of the documented bound, 429s',
-      figure: `${(limited.ofLimit * 100).toFixed(0)} %, ${limited.http429} × 429, ${limited.failed} failed`,
-      goal: '≥ 95 %, 0 × 429',
-      met: limited.ofLimit >= 0.95 && limited.http429 === 0 && limited.failed === 0,
-    }];
-  }],
-  ['onboarding', async () => {
-    const r = await onboarding();
-    console.table([r]);
-    return [{
-      what: 'onboarding 50 hires: all finished, 429s',
-      figure: `${r.finished}/${r.hires} finished, ${(r.ofBound * 100).toFixed(0)} % of ${r.bound}, ${r.http429} × 429`,
-      goal: 'all finished, 0 × 429',
-      met: r.finished === r.hires && r.http429 === 0,
-    }];
-  }],
-  ['scaleout', async () => {
-    await scaleout();
-    return [];
-  }],
+  [
+    'startup',
+    async () => {
+      const { readyRatio: ready, rssRatio: rss } = await startup();
+      return [
+        { what: 'start to ready / SDK bot', figure: ratio(ready), goal: '≤ 1.60×', met: ready <= 1.6 },
+        { what: 'idle RSS / SDK bot', figure: ratio(rss), goal: '≤ 1.15×', met: rss <= 1.15 },
+      ];
+    },
+  ],
+  [
+    'ack',
+    async () => {
+      const r = await ack();
+      const valid = r.invalid === 0;
+      const peak = r.peakRssMb.ours / r.peakRssMb.sdk;
+      return [
+        { what: 'peak RSS under ack / SDK path', figure: ratio(peak), goal: '≤ 1.00×', met: peak <= 1 },
+        {
+          what: 'ack throughput / SDK path',
+          figure: ratio(r.oursPerSdk),
+          goal: '≥ 1.20×',
+          met: valid && r.oursPerSdk >= 1.2,
+        },
+        {
+          what: 'ack throughput / bare express',
+          figure: ratio(r.oursPerExpress),
+          goal: '≥ 0.75×',
+          met: valid && r.oursPerExpress >= 0.75,
+        },
+        { what: 'p99 at 1,000 events/s', figure: `${r.fixedP99} ms`, goal: '≤ 20 ms', met: valid && r.fixedP99 <= 20 },
+      ];
+    },
+  ],
+  [
+    'contacts',
+    async () => {
+      const results = await contacts();
+      console.table(results);
+      const limited = results[0]!;
+      return [
+        {
+          what: 'bulk provisioning: rate of the documented bound, 429s',
+          figure: `${(limited.ofLimit * 100).toFixed(0)} %, ${limited.http429} × 429, ${limited.failed} failed`,
+          goal: '≥ 95 %, 0 × 429',
+          met: limited.ofLimit >= 0.95 && limited.http429 === 0 && limited.failed === 0,
+        },
+      ];
+    },
+  ],
+  [
+    'onboarding',
+    async () => {
+      const r = await onboarding();
+      console.table([r]);
+      return [
+        {
+          what: 'onboarding 50 hires: all finished, 429s',
+          figure: `${r.finished}/${r.hires} finished, ${(r.ofBound * 100).toFixed(0)} % of ${r.bound}, ${r.http429} × 429`,
+          goal: 'all finished, 0 × 429',
+          met: r.finished === r.hires && r.http429 === 0,
+        },
+      ];
+    },
+  ],
+  [
+    'scaleout',
+    async () => {
+      await scaleout();
+      return [];
+    },
+  ],
 ];
 
 const targets: Target[] = [];
 for (const [name, run] of benchmarks) {
   console.log(`\n== ${name} ==`);
   const started = performance.now();
-  targets.push(...await run());
+  targets.push(...(await run()));
   console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 console.log('\n== targets ==');
 const width = Math.max(...targets.map((t) => t.what.length));
-for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.what.padEnd(width)}  ${t.figure.padStart(12)}   target ${t.goal}`);
+for (const t of targets)
+  console.log(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.what.padEnd(width)}  ${t.figure.padStart(12)}   target ${t.goal}`);
 const missed = targets.filter((t) => !t.met).length;
 console.log(missed ? `\n${missed} of ${targets.length} targets missed` : `\nall ${targets.length} targets met`);
 process.exitCode = missed ? 1 : 0;

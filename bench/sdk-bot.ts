@@ -14,7 +14,12 @@ const env = (name: string): string => {
   return v;
 };
 
-const client = new lark.Client({ appId: env('FEISHU_APP_ID'), appSecret: env('FEISHU_APP_SECRET'), domain: env('FEISHU_DOMAIN'), loggerLevel: lark.LoggerLevel.error });
+const client = new lark.Client({
+  appId: env('FEISHU_APP_ID'),
+  appSecret: env('FEISHU_APP_SECRET'),
+  domain: env('FEISHU_DOMAIN'),
+  loggerLevel: lark.LoggerLevel.error,
+});
 const dispatcher = new lark.EventDispatcher({
   encryptKey: env('FEISHU_ENCRYPT_KEY'),
   verificationToken: env('FEISHU_VERIFICATION_TOKEN'),

@@ -30,42 +30,67 @@ export interface StartOptions {
   idleMs?: number;
 }
 
-export interface StartSample { readyMs: number; idleRssMb: number }
+export interface StartSample {
+  readyMs: number;
+  idleRssMb: number;
+}
 
 const freePort = () =>
   new Promise<number>((res, rej) => {
-    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => res(port));
-    });
+    const s = createServer()
+      .once('error', rej)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => res(port));
+      });
   });
 
 /** Resident set of a process and its descendants, in MB (ps works on Linux and macOS). */
 function treeRssMb(root: number): number {
   const rows = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' })
-    .trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
   const pids = new Set([root]);
   for (let grew = true; grew;) {
     grew = false;
-    for (const [pid, ppid] of rows) if (pids.has(ppid) && !pids.has(pid)) { pids.add(pid); grew = true; }
+    for (const [pid, ppid] of rows)
+      if (pids.has(ppid) && !pids.has(pid)) {
+        pids.add(pid);
+        grew = true;
+      }
   }
   return rows.filter(([pid]) => pids.has(pid)).reduce((kb, [, , rss]) => kb + rss, 0) / 1024;
 }
 
 /** One start: spawn, poll /healthz until 200, idle, read RSS, SIGTERM. */
-export async function measureStart(args: readonly string[], env: NodeJS.ProcessEnv, idleMs: number): Promise<StartSample> {
+export async function measureStart(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  idleMs: number,
+): Promise<StartSample> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-start-'));
   const started = performance.now();
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'error', PATH: process.env.PATH },
+    env: {
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      PATH: process.env.PATH,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${proc.exitCode} before it was ready`);
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (performance.now() - started > 30_000) throw new Error(`${args.join(' ')} not ready after 30 s`);
       await pause(5);
@@ -109,13 +134,20 @@ export interface StartResult {
 export async function run(o: StartOptions = {}): Promise<StartResult> {
   const runs = o.runs ?? 5;
   const idleMs = o.idleMs ?? 3000;
-  const samples = new Map<Kind, StartSample[]>([['ours', []], ['sdk', []]]);
-  console.log(`start-up: ${runs} alternating starts each, with credentials; ready = first 200 from /healthz; RSS after ${idleMs / 1000} s idle`);
+  const samples = new Map<Kind, StartSample[]>([
+    ['ours', []],
+    ['sdk', []],
+  ]);
+  console.log(
+    `start-up: ${runs} alternating starts each, with credentials; ready = first 200 from /healthz; RSS after ${idleMs / 1000} s idle`,
+  );
   for (let r = 1; r <= runs; r++) {
     for (const kind of (r % 2 ? ['ours', 'sdk'] : ['sdk', 'ours']) as Kind[]) {
       const s = await measureStart(KINDS[kind], CREDENTIALS, idleMs);
       samples.get(kind)!.push(s);
-      console.log(`  run ${r} ${kind.padEnd(5)} ready ${s.readyMs.toFixed(0).padStart(5)} ms   idle RSS ${s.idleRssMb.toFixed(1).padStart(6)} MB`);
+      console.log(
+        `  run ${r} ${kind.padEnd(5)} ready ${s.readyMs.toFixed(0).padStart(5)} ms   idle RSS ${s.idleRssMb.toFixed(1).padStart(6)} MB`,
+      );
     }
   }
   const of = (kind: Kind): StartSample => {
@@ -123,11 +155,15 @@ export async function run(o: StartOptions = {}): Promise<StartResult> {
     return { readyMs: median(s.map((x) => x.readyMs)), idleRssMb: median(s.map((x) => x.idleRssMb)) };
   };
   const medians = { ours: of('ours'), sdk: of('sdk') };
-  const ratio = (field: keyof StartSample) => median(samples.get('ours')!.map((s, i) => s[field] / samples.get('sdk')![i]![field]));
+  const ratio = (field: keyof StartSample) =>
+    median(samples.get('ours')!.map((s, i) => s[field] / samples.get('sdk')![i]![field]));
   const results = { ...medians, readyRatio: ratio('readyMs'), rssRatio: ratio('idleRssMb') };
   console.log('\n  bot    ready ms   idle RSS MB   (median)');
-  for (const [kind, r] of Object.entries(medians)) console.log(`  ${kind.padEnd(5)}${r.readyMs.toFixed(0).padStart(10)}${r.idleRssMb.toFixed(1).padStart(14)}`);
-  console.log(`  ours / sdk, median of the runs' ratios: ready ${results.readyRatio.toFixed(2)}×, idle RSS ${results.rssRatio.toFixed(2)}×`);
+  for (const [kind, r] of Object.entries(medians))
+    console.log(`  ${kind.padEnd(5)}${r.readyMs.toFixed(0).padStart(10)}${r.idleRssMb.toFixed(1).padStart(14)}`);
+  console.log(
+    `  ours / sdk, median of the runs' ratios: ready ${results.readyRatio.toFixed(2)}×, idle RSS ${results.rssRatio.toFixed(2)}×`,
+  );
   return results;
 }
 

@@ -1,4 +1,17 @@
-import { Elements, envelope, escapeMd, escapeMdLines, fitting, grey, inline, INPUT_MAX_CHARS, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
+import {
+  Elements,
+  envelope,
+  escapeMd,
+  escapeMdLines,
+  fitting,
+  grey,
+  inline,
+  INPUT_MAX_CHARS,
+  twoLines,
+  type Bilingual,
+  type Card,
+  type CardButton,
+} from './kit.js';
 
 export interface DraftEditInput {
   to: string;
@@ -55,13 +68,19 @@ export function draftEditCard(o: DraftEditInput): Card {
     { name: 'body', label: { zh: '正文（Markdown）', en: 'Body (Markdown)' }, value: o.body, multiline: true },
   ];
   // A value longer than an input takes can only be shown; of the rest, as many as fit 30 KB, shortest first.
-  const bySize = fields.filter((f) => [...f.value].length <= INPUT_MAX_CHARS).sort((a, b) => Buffer.byteLength(a.value) - Buffer.byteLength(b.value));
+  const bySize = fields
+    .filter((f) => [...f.value].length <= INPUT_MAX_CHARS)
+    .sort((a, b) => Buffer.byteLength(a.value) - Buffer.byteLength(b.value));
   return fitting(bySize.length, (editable) => {
     const edited = new Set(bySize.slice(0, editable).map((f) => f.name));
     const els = new Elements();
     els.form('draft_edit', (form) => {
       for (const f of fields) {
-        if (edited.has(f.name)) form.input(f.name, f.label, f.value, { maxLength: INPUT_MAX_CHARS, ...(f.multiline ? { multiline: true } : {}) });
+        if (edited.has(f.name))
+          form.input(f.name, f.label, f.value, {
+            maxLength: INPUT_MAX_CHARS,
+            ...(f.multiline ? { multiline: true } : {}),
+          });
         else form.markdown(shownOnly(f));
       }
       form.button(o.save, { submit: true });

@@ -1,4 +1,14 @@
-import { Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
+import {
+  Elements,
+  envelope,
+  escapeMd,
+  grey,
+  inline,
+  twoLines,
+  type Bilingual,
+  type Card,
+  type CardButton,
+} from './kit.js';
 
 export interface DraftPreviewInput {
   from: string;
@@ -18,25 +28,34 @@ export interface DraftPreviewInput {
 const EXCERPT_CHARS = 300;
 
 export const formatSize = (bytes: number): string =>
-  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 * 1024
+      ? `${(bytes / 1024).toFixed(1)} KB`
+      : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 /** A saved draft, before anything is sent: who it goes to, what it says, and what the author can do with it. */
 export function draftPreviewCard(o: DraftPreviewInput): Card {
   const els = new Elements();
   const line = (label: Bilingual, value: string) => `**${escapeMd(inline(label))}**：${escapeMd(value)}`;
-  els.markdown([
-    line({ zh: '发件人', en: 'From' }, o.from),
-    line({ zh: '收件人', en: 'To' }, o.to.join(', ') || '—'),
-    ...(o.cc.length ? [line({ zh: '抄送', en: 'Cc' }, o.cc.join(', '))] : []),
-    ...(o.bcc.length ? [line({ zh: '密送', en: 'Bcc' }, o.bcc.join(', '))] : []),
-    line({ zh: '主题', en: 'Subject' }, o.subject),
-    line({ zh: '大小', en: 'Size' }, formatSize(o.size)),
-  ].join('\n'));
+  els.markdown(
+    [
+      line({ zh: '发件人', en: 'From' }, o.from),
+      line({ zh: '收件人', en: 'To' }, o.to.join(', ') || '—'),
+      ...(o.cc.length ? [line({ zh: '抄送', en: 'Cc' }, o.cc.join(', '))] : []),
+      ...(o.bcc.length ? [line({ zh: '密送', en: 'Bcc' }, o.bcc.join(', '))] : []),
+      line({ zh: '主题', en: 'Subject' }, o.subject),
+      line({ zh: '大小', en: 'Size' }, formatSize(o.size)),
+    ].join('\n'),
+  );
   els.divider();
-  const excerpt = [...o.excerpt].length > EXCERPT_CHARS ? `${[...o.excerpt].slice(0, EXCERPT_CHARS - 1).join('')}…` : o.excerpt;
+  const excerpt =
+    [...o.excerpt].length > EXCERPT_CHARS ? `${[...o.excerpt].slice(0, EXCERPT_CHARS - 1).join('')}…` : o.excerpt;
   els.markdown(escapeMd(excerpt));
   for (const action of o.actions) els.button(action);
   if (o.note) els.markdown(twoLines(o.note));
-  els.markdown(grey('草稿已保存，只有作者本人可以发送、编辑或丢弃 · Draft saved; only its author can send, edit or discard it'));
+  els.markdown(
+    grey('草稿已保存，只有作者本人可以发送、编辑或丢弃 · Draft saved; only its author can send, edit or discard it'),
+  );
   return envelope({ zh: `草稿：${o.subject}`, en: `Draft: ${o.subject}` }, 'blue', els);
 }

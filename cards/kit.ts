@@ -4,7 +4,14 @@
  * Chinese in grey. User-provided text always goes through `escapeMd`, so names with `*` or `<at>` stay text.
  */
 import type {
-  Bilingual, ButtonElement, Card, CardButton, FieldElement, FormElement, HrElement, MarkdownElement,
+  Bilingual,
+  ButtonElement,
+  Card,
+  CardButton,
+  FieldElement,
+  FormElement,
+  HrElement,
+  MarkdownElement,
 } from '../src/card.js';
 
 export type { Bilingual, Card, CardButton } from '../src/card.js';
@@ -86,7 +93,9 @@ abstract class ElementList<Own extends FormElement | FieldElement> {
   /** A button that opens a page (no callback): sign-in links. */
   link(label: Bilingual, url: string, style: 'primary' | 'default' = 'primary'): this {
     return this.push({
-      tag: 'button', type: style, text: { tag: 'plain_text', content: clip(inline(label), 100) },
+      tag: 'button',
+      type: style,
+      text: { tag: 'plain_text', content: clip(inline(label), 100) },
       behaviors: [{ type: 'open_url', default_url: url, pc_url: url, ios_url: url, android_url: url }],
     });
   }
@@ -140,7 +149,10 @@ export class FormElements extends ElementList<FieldElement> {
   /** A text input; its value arrives in the submit click's `form_value` under `name`. */
   input(name: string, label: Bilingual, value: string, o: { multiline?: boolean; maxLength?: number } = {}): this {
     return this.push({
-      tag: 'input', name, label: { tag: 'plain_text', content: inline(label) }, default_value: value,
+      tag: 'input',
+      name,
+      label: { tag: 'plain_text', content: inline(label) },
+      default_value: value,
       ...(o.multiline ? { input_type: 'multiline_text', rows: 6, auto_resize: true } : {}),
       ...(o.maxLength ? { max_length: o.maxLength } : {}),
     });
@@ -185,7 +197,8 @@ function cutToSize(card: Card, body: Elements): Card {
     if (o.tag === 'markdown' || o.tag === 'plain_text') {
       add(o, 'content');
       const i18n = o.i18n_content;
-      if (i18n && typeof i18n === 'object') for (const lang of Object.keys(i18n)) add(i18n as Record<string, unknown>, lang);
+      if (i18n && typeof i18n === 'object')
+        for (const lang of Object.keys(i18n)) add(i18n as Record<string, unknown>, lang);
     }
     for (const [k, v] of Object.entries(o)) if (k !== 'behaviors') collect(v);
   };
@@ -198,7 +211,10 @@ function cutToSize(card: Card, body: Elements): Card {
   };
   let lo = 0;
   let hi = texts.reduce((longest, t) => Math.max(longest, t.text.length), 0);
-  if (!cutAll(lo)) throw new Error(`card is ${cardBytes(card)} bytes with every text cut: its inputs or buttons alone exceed ${MAX_CARD_BYTES}`);
+  if (!cutAll(lo))
+    throw new Error(
+      `card is ${cardBytes(card)} bytes with every text cut: its inputs or buttons alone exceed ${MAX_CARD_BYTES}`,
+    );
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
     if (cutAll(mid)) lo = mid;
@@ -211,7 +227,10 @@ function cutToSize(card: Card, body: Elements): Card {
 /** The first `max` UTF-16 units, never ending inside a surrogate pair, an `&#…;` entity or a `<…>` tag. */
 function cutText(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, max).replace(/[\uD800-\uDBFF]$/, '').replace(/&#?\d*$|<[^>]*$/, '')}…`;
+  return `${text
+    .slice(0, max)
+    .replace(/[\uD800-\uDBFF]$/, '')
+    .replace(/&#?\d*$|<[^>]*$/, '')}…`;
 }
 
 /**

@@ -10,7 +10,9 @@ export function onboardPlanCard(o: OnboardPlanInput): Card {
   const els = new Elements();
   els.markdown(`**新员工 · New hire**：${escapeMd(o.hire)}`);
   o.steps.forEach((s, i) => {
-    const body = s.skipped ? grey(escapeMd(`不执行 · not run: ${inline(s.skipped)}`)) : s.values.map((v) => `- ${escapeMd(v)}`).join('\n');
+    const body = s.skipped
+      ? grey(escapeMd(`不执行 · not run: ${inline(s.skipped)}`))
+      : s.values.map((v) => `- ${escapeMd(v)}`).join('\n');
     els.markdown(`**${i + 1}. ${twoLines(s.label)}**\n${body}`);
   });
   els.markdown(grey('演练：没有执行任何操作 · Dry run: nothing was changed'));

@@ -1,6 +1,18 @@
-import { Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card, type CardButton, type HeaderColour } from './kit.js';
+import {
+  Elements,
+  envelope,
+  escapeMd,
+  grey,
+  inline,
+  twoLines,
+  type Bilingual,
+  type Card,
+  type CardButton,
+  type HeaderColour,
+} from './kit.js';
 
-export type OnboardStepState = 'pending' | 'running' | 'done' | 'failed' | 'waiting' | 'blocked' | 'skipped' | 'not_applicable';
+export type OnboardStepState =
+  'pending' | 'running' | 'done' | 'failed' | 'waiting' | 'blocked' | 'skipped' | 'not_applicable';
 
 export interface OnboardProgressInput {
   hire: string;
@@ -11,7 +23,14 @@ export interface OnboardProgressInput {
 }
 
 const ICON: Record<OnboardStepState, string> = {
-  pending: '⚪', running: '🔄', done: '✓', failed: '✗', waiting: '⏳', blocked: '⛔', skipped: '⏭️', not_applicable: '➖',
+  pending: '⚪',
+  running: '🔄',
+  done: '✓',
+  failed: '✗',
+  waiting: '⏳',
+  blocked: '⛔',
+  skipped: '⏭️',
+  not_applicable: '➖',
 };
 const WORD: Record<OnboardStepState, Bilingual> = {
   pending: { zh: '等待中', en: 'pending' },
@@ -33,12 +52,18 @@ function colour(states: OnboardStepState[]): HeaderColour {
 export function onboardProgressCard(o: OnboardProgressInput): Card {
   const els = new Elements();
   const done = o.steps.filter((s) => s.state === 'done').length;
-  els.markdown(`**新员工 · New hire**：${escapeMd(o.hire)}\n**触发 · Trigger**：${escapeMd(o.trigger)}\n**进度 · Progress**：${done}/${o.steps.length}`);
-  els.markdown(o.steps.map((s) => {
-    const why = s.reason ? `\n${grey(escapeMd(inline(s.reason)))}` : '';
-    const detail = s.detail ? `\n${grey(escapeMd(s.detail))}` : '';
-    return `${ICON[s.state]} ${twoLines(s.label)} · ${escapeMd(inline(WORD[s.state]))}${detail}${why}`;
-  }).join('\n'));
+  els.markdown(
+    `**新员工 · New hire**：${escapeMd(o.hire)}\n**触发 · Trigger**：${escapeMd(o.trigger)}\n**进度 · Progress**：${done}/${o.steps.length}`,
+  );
+  els.markdown(
+    o.steps
+      .map((s) => {
+        const why = s.reason ? `\n${grey(escapeMd(inline(s.reason)))}` : '';
+        const detail = s.detail ? `\n${grey(escapeMd(s.detail))}` : '';
+        return `${ICON[s.state]} ${twoLines(s.label)} · ${escapeMd(inline(WORD[s.state]))}${detail}${why}`;
+      })
+      .join('\n'),
+  );
   for (const a of o.actions) els.button(a);
   return envelope({ zh: `入职流程：${o.hire}`, en: `Onboarding: ${o.hire}` }, colour(o.steps.map((s) => s.state)), els);
 }

@@ -9,10 +9,14 @@ export function onboardRunsCard(o: OnboardRunsInput): Card {
   const els = new Elements();
   if (!o.runs.length) els.markdown('还没有入职流程 · No onboarding runs yet');
   else {
-    els.markdown(o.runs.map((r) => {
-      const state = r.failed ? `✗ ${r.failed}` : r.waiting ? `⏳ ${r.waiting}` : r.done === r.total ? '✓' : '🔄';
-      return `${state} **${escapeMd(r.hire)}** ${r.done}/${r.total} ${grey(escapeMd(`${r.trigger} · ${r.at}`))}`;
-    }).join('\n'));
+    els.markdown(
+      o.runs
+        .map((r) => {
+          const state = r.failed ? `✗ ${r.failed}` : r.waiting ? `⏳ ${r.waiting}` : r.done === r.total ? '✓' : '🔄';
+          return `${state} **${escapeMd(r.hire)}** ${r.done}/${r.total} ${grey(escapeMd(`${r.trigger} · ${r.at}`))}`;
+        })
+        .join('\n'),
+    );
   }
   return envelope({ zh: '最近的入职流程', en: 'Recent onboarding runs' }, 'blue', els);
 }

@@ -1,4 +1,16 @@
-import { andMore, Elements, envelope, escapeMd, fitting, grey, inline, twoLines, type Bilingual, type Card, type HeaderColour } from './kit.js';
+import {
+  andMore,
+  Elements,
+  envelope,
+  escapeMd,
+  fitting,
+  grey,
+  inline,
+  twoLines,
+  type Bilingual,
+  type Card,
+  type HeaderColour,
+} from './kit.js';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 

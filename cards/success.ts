@@ -1,4 +1,16 @@
-import { Elements, envelope, escapeMd, fitting, grey, inline, listBlock, twoLines, type Bilingual, type Card, type CardButton } from './kit.js';
+import {
+  Elements,
+  envelope,
+  escapeMd,
+  fitting,
+  grey,
+  inline,
+  listBlock,
+  twoLines,
+  type Bilingual,
+  type Card,
+  type CardButton,
+} from './kit.js';
 
 export interface SuccessCardInput {
   title: Bilingual;

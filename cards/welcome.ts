@@ -19,9 +19,16 @@ export function welcomeCard(o: WelcomeCardInput): Card {
       }),
     );
     if (entries.length) els.markdown(listBlock({ zh: '常用命令', en: 'Commands' }, entries, shown));
-    els.markdown(twoLines(o.inGroup
-      ? { zh: '在群里请先 @我 再写命令，例如 @我 /help 查看每个命令的详细用法。', en: 'In a group, @mention me before the command, e.g. @me /help for the details of each command.' }
-      : { zh: '发送 /help 查看每个命令的详细用法。', en: 'Send /help for the details of each command.' }));
+    els.markdown(
+      twoLines(
+        o.inGroup
+          ? {
+              zh: '在群里请先 @我 再写命令，例如 @我 /help 查看每个命令的详细用法。',
+              en: 'In a group, @mention me before the command, e.g. @me /help for the details of each command.',
+            }
+          : { zh: '发送 /help 查看每个命令的详细用法。', en: 'Send /help for the details of each command.' },
+      ),
+    );
     return envelope({ zh: `你好，我是${o.botName}`, en: `Hi, I'm ${o.botName}` }, 'indigo', els);
   });
 }

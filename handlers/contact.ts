@@ -27,16 +27,31 @@ const OTHER_MAILBOX_DEFAULT = ['admins'] as const;
 
 const args = z.object({
   name: chars(64, 1).describe('联系人姓名 / contact name'),
-  email: chars(319).pipe(z.email('应为邮箱地址，如 zhangsan@example.com / must be an address such as zhangsan@example.com'))
-    .optional().describe('联系人邮箱 / contact address'),
-  phone: chars(40).pipe(z.string().regex(/^\+?[0-9][0-9 -]*[0-9]$/, '应为电话号码，只含数字、空格、- 和开头的 +，如 +86 13800138000 / must be a phone number: digits, spaces, - and a leading +, such as +86 13800138000'))
-    .optional().describe('手机号 / phone'),
+  email: chars(319)
+    .pipe(z.email('应为邮箱地址，如 zhangsan@example.com / must be an address such as zhangsan@example.com'))
+    .optional()
+    .describe('联系人邮箱 / contact address'),
+  phone: chars(40)
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^\+?[0-9][0-9 -]*[0-9]$/,
+          '应为电话号码，只含数字、空格、- 和开头的 +，如 +86 13800138000 / must be a phone number: digits, spaces, - and a leading +, such as +86 13800138000',
+        ),
+    )
+    .optional()
+    .describe('手机号 / phone'),
   company: chars(64).optional().describe('公司 / company'),
   position: chars(64).optional().describe('职位 / position'),
   tag: chars(64).optional().describe('标签 / tag'),
   remark: chars(1000).optional().describe('备注 / remark'),
-  mailbox: z.union([z.literal('me'), z.email('应为 me 或邮箱地址 / must be "me" or a mailbox address')]).default('me')
-    .describe('存到谁的邮箱（默认你自己的；别人的邮箱仅限管理员） / whose mailbox gets it (default: yours; another\'s: admins only)'),
+  mailbox: z
+    .union([z.literal('me'), z.email('应为 me 或邮箱地址 / must be "me" or a mailbox address')])
+    .default('me')
+    .describe(
+      "存到谁的邮箱（默认你自己的；别人的邮箱仅限管理员） / whose mailbox gets it (default: yours; another's: admins only)",
+    ),
 });
 
 export const contactAddSpec: CommandSpec<typeof args> = {
@@ -53,10 +68,20 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
   const own = await ownMailbox(ctx);
   const target = a.mailbox === 'me' ? own : a.mailbox;
   if (target && target.toLowerCase() !== own?.toLowerCase()) {
-    const verdict = permission(ctx.config.app, { kind: 'action', key: OTHER_MAILBOX_RULE }, ctx.sender.openId, OTHER_MAILBOX_DEFAULT);
+    const verdict = permission(
+      ctx.config.app,
+      { kind: 'action', key: OTHER_MAILBOX_RULE },
+      ctx.sender.openId,
+      OTHER_MAILBOX_DEFAULT,
+    );
     if (!verdict.ok) {
-      await ctx.audit('mail.contact.create', target, 'refused', 'another person\'s mailbox');
-      const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, 'mailbox=<别人的邮箱 another person\'s mailbox>', verdict.allow);
+      await ctx.audit('mail.contact.create', target, 'refused', "another person's mailbox");
+      const refusal = await explainRefusal(
+        ctx.config.app,
+        ctx.gateway.directory,
+        "mailbox=<别人的邮箱 another person's mailbox>",
+        verdict.allow,
+      );
       await ctx.reply(refusalCard(refusal));
       return;
     }
@@ -66,12 +91,19 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
   const mailbox = asSelf ? 'me' : target;
   const as: Principal | undefined = asSelf ? asUser(ctx.sender.openId) : undefined;
   if (!mailbox) {
-    await ctx.reply(errorCard({
-      title: TITLE_FAILED,
-      problems: [{ zh: '你没有企业邮箱，无法默认存到你的邮箱。', en: 'You have no organisation mailbox to store the contact in.' }],
-      nextStep: { zh: '用 mailbox= 指定一个邮箱地址。', en: 'Name a mailbox with mailbox=.' },
-      example: `/contact add ${a.name} mailbox=someone@your-domain`,
-    }));
+    await ctx.reply(
+      errorCard({
+        title: TITLE_FAILED,
+        problems: [
+          {
+            zh: '你没有企业邮箱，无法默认存到你的邮箱。',
+            en: 'You have no organisation mailbox to store the contact in.',
+          },
+        ],
+        nextStep: { zh: '用 mailbox= 指定一个邮箱地址。', en: 'Name a mailbox with mailbox=.' },
+        example: `/contact add ${a.name} mailbox=someone@your-domain`,
+      }),
+    );
     return;
   }
   try {
@@ -79,13 +111,27 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
       // A resumed run may find the contact its dead predecessor made: that one the gateway adopts instead.
       const existing = a.email && !resumed ? await findByAddress(ctx, mailbox, a.email, as) : undefined;
       if (existing) return existingContactCard(mailbox, existing);
-      const { contactId } = await ctx.gateway.mailbox.createContact(mailbox, {
-        name: a.name, mailAddress: a.email, phone: a.phone, company: a.company, position: a.position, tag: a.tag, remark: a.remark,
-      }, { mayExist: resumed, ...(as ? { as } : {}) });
+      const { contactId } = await ctx.gateway.mailbox.createContact(
+        mailbox,
+        {
+          name: a.name,
+          mailAddress: a.email,
+          phone: a.phone,
+          company: a.company,
+          position: a.position,
+          tag: a.tag,
+          remark: a.remark,
+        },
+        { mayExist: resumed, ...(as ? { as } : {}) },
+      );
       await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
       const optional = [
-        ['邮箱', 'Email', a.email], ['电话', 'Phone', a.phone], ['公司', 'Company', a.company],
-        ['职位', 'Position', a.position], ['标签', 'Tag', a.tag], ['备注', 'Remark', a.remark],
+        ['邮箱', 'Email', a.email],
+        ['电话', 'Phone', a.phone],
+        ['公司', 'Company', a.company],
+        ['职位', 'Position', a.position],
+        ['标签', 'Tag', a.tag],
+        ['备注', 'Remark', a.remark],
       ] as const;
       return successCard({
         title: { zh: '联系人已添加', en: 'Contact added' },
@@ -101,22 +147,37 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
     await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在添加联系人', en: 'Adding the contact' }) : done.card);
   } catch (err) {
     await ctx.audit('mail.contact.create', mailbox, 'error', errorCodeOf(err));
-    if (auth && needsSignIn(err)) return void await ctx.reply(await signInFor(ctx, auth, a, err));
-    await ctx.reply(failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`));
+    if (auth && needsSignIn(err)) return void (await ctx.reply(await signInFor(ctx, auth, a, err)));
+    await ctx.reply(
+      failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`),
+    );
   }
 }
 
-async function findByAddress(ctx: Ctx, mailbox: string, address: string, as?: Principal): Promise<MailContact | undefined> {
+async function findByAddress(
+  ctx: Ctx,
+  mailbox: string,
+  address: string,
+  as?: Principal,
+): Promise<MailContact | undefined> {
   const contacts = await ctx.gateway.mailbox.listContacts(mailbox, as ? { as } : {});
   return contacts.find((c) => c.mailAddress?.toLowerCase() === address.toLowerCase());
 }
 
 function existingContactCard(mailbox: string, c: MailContact): Card {
-  const optional = [['公司', 'Company', c.company], ['电话', 'Phone', c.phone], ['职位', 'Position', c.position], ['标签', 'Tag', c.tag]] as const;
+  const optional = [
+    ['公司', 'Company', c.company],
+    ['电话', 'Phone', c.phone],
+    ['职位', 'Position', c.position],
+    ['标签', 'Tag', c.tag],
+  ] as const;
   return successCard({
     title: { zh: '联系人已存在，未重复添加', en: 'Contact already there; not added again' },
     tone: 'info',
-    summary: { zh: `邮箱 ${mailbox} 里已有地址为 ${c.mailAddress ?? ''} 的联系人。`, en: `Mailbox ${mailbox} already has a contact with the address ${c.mailAddress ?? ''}.` },
+    summary: {
+      zh: `邮箱 ${mailbox} 里已有地址为 ${c.mailAddress ?? ''} 的联系人。`,
+      en: `Mailbox ${mailbox} already has a contact with the address ${c.mailAddress ?? ''}.`,
+    },
     fields: [
       { label: { zh: '姓名', en: 'Name' }, value: c.name },
       { label: { zh: '邮箱', en: 'Email' }, value: c.mailAddress ?? '' },

@@ -53,7 +53,7 @@ export async function readDraft(keeping: DraftKeeping, draftId: string): Promise
   }
   if (stored === undefined) return undefined;
   const { state, ...record } = stored;
-  if (state !== 'draft') return void await drafts.delete(keeping.kv, draftId);
+  if (state !== 'draft') return void (await drafts.delete(keeping.kv, draftId));
   await writeDraft(keeping, draftId, record);
   return record;
 }
@@ -81,19 +81,30 @@ export type CreatedDraft =
  * `seed` makes the Message-ID a function of the triggering event.
  */
 export async function createDraftFor(
-  deps: DraftKeeping & { mailbox: MailboxPort; auth: MailAuth }, openId: string, input: DraftInput, seed?: string,
+  deps: DraftKeeping & { mailbox: MailboxPort; auth: MailAuth },
+  openId: string,
+  input: DraftInput,
+  seed?: string,
 ): Promise<CreatedDraft> {
   const sender = await senderOf(deps.auth, openId);
   if (sender === 'not_signed_in' || sender === 'no_mailbox') return { ok: false, reason: sender };
-  const composed = await composeMail({ from: sender.from, ...input }, seed === undefined ? {} : { messageIdSeed: seed });
+  const composed = await composeMail(
+    { from: sender.from, ...input },
+    seed === undefined ? {} : { messageIdSeed: seed },
+  );
   if (!composed.ok) return { ok: false, reason: 'invalid', problems: composed.problems };
   const { draftId } = await deps.mailbox.createDraft(sender.from.address, emlOf(composed.mail), { as: asUser(openId) });
   const record: DraftRecord = {
-    author: openId, mailbox: sender.from.address, fromName: sender.from.name ?? '',
-    to: input.to.map((m) => m.address), cc: input.cc.map((m) => m.address), bcc: input.bcc.map((m) => m.address),
-    subject: input.subject.trim(), body: input.body, size: composed.mail.size,
+    author: openId,
+    mailbox: sender.from.address,
+    fromName: sender.from.name ?? '',
+    to: input.to.map((m) => m.address),
+    cc: input.cc.map((m) => m.address),
+    bcc: input.bcc.map((m) => m.address),
+    subject: input.subject.trim(),
+    body: input.body,
+    size: composed.mail.size,
   };
   await writeDraft(deps, draftId, record);
   return { ok: true, draftId, mail: composed.mail, record };
 }
-

@@ -11,7 +11,15 @@ import { FeishuError } from '../src/feishu/errors.js';
 import type { ChatInfo, ChatMembersResult } from '../src/feishu/ports.js';
 import { explainRefusal } from '../src/middleware/authorize.js';
 import { keyspace } from '../src/store/keyspace.js';
-import { checkUsers, describeUnusable, failureCard, userRef, type Ctx, type Unusable, type UserRef } from './provision.js';
+import {
+  checkUsers,
+  describeUnusable,
+  failureCard,
+  userRef,
+  type Ctx,
+  type Unusable,
+  type UserRef,
+} from './provision.js';
 
 const chatRecord = z.object({ name: z.string(), members: z.array(userRef) });
 export const chats = keyspace('group', chatRecord, 30 * 24 * 3_600_000);
@@ -24,9 +32,15 @@ export interface AddOutcome {
 }
 
 /** Names every id Feishu did not add, with why. */
-export function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMembersResult, already: UserRef[] = []): AddOutcome {
+export function outcomeOf(
+  tried: UserRef[],
+  unusable: Unusable[],
+  result: ChatMembersResult,
+  already: UserRef[] = [],
+): AddOutcome {
   const byId = new Map(tried.map((u) => [u.openId, u.name]));
-  const named = (ids: string[], reason: Bilingual) => ids.map((id) => describeUnusable({ openId: id, name: byId.get(id) ?? id, reason }));
+  const named = (ids: string[], reason: Bilingual) =>
+    ids.map((id) => describeUnusable({ openId: id, name: byId.get(id) ?? id, reason }));
   const skipped = new Set([...result.invalidIds, ...result.notExistedIds, ...result.pendingApprovalIds]);
   return {
     added: tried.filter((u) => !skipped.has(u.openId)),
@@ -35,7 +49,7 @@ export function outcomeOf(tried: UserRef[], unusable: Unusable[], result: ChatMe
       ...unusable.map(describeUnusable),
       ...named(result.invalidIds, { zh: 'ID 无效或已离职', en: 'invalid id or has left' }),
       ...named(result.notExistedIds, { zh: '不存在或不可见', en: 'does not exist or is not visible' }),
-      ...named(result.pendingApprovalIds, { zh: '等待群主审批', en: 'waiting for the owner\'s approval' }),
+      ...named(result.pendingApprovalIds, { zh: '等待群主审批', en: "waiting for the owner's approval" }),
     ],
   };
 }
@@ -44,13 +58,16 @@ export const noMembersResult: ChatMembersResult = { invalidIds: [], notExistedId
 
 export const namesOf = (users: UserRef[]) => users.map((u) => u.name).join('、');
 
-
 /** The outcome of adding members, told as it is: green only when everyone asked for is in. */
 function membersAddedCard(chatId: string, o: AddOutcome): Card {
   const fields = [
     { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
-    ...(o.added.length ? [{ label: { zh: '已添加', en: 'Added' }, value: `${o.added.length}：${namesOf(o.added)}` }] : []),
-    ...(o.already.length ? [{ label: { zh: '本来就在群里', en: 'Already members' }, value: `${o.already.length}：${namesOf(o.already)}` }] : []),
+    ...(o.added.length
+      ? [{ label: { zh: '已添加', en: 'Added' }, value: `${o.added.length}：${namesOf(o.added)}` }]
+      : []),
+    ...(o.already.length
+      ? [{ label: { zh: '本来就在群里', en: 'Already members' }, value: `${o.already.length}：${namesOf(o.already)}` }]
+      : []),
   ];
   const notAdded = o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {};
   if (o.added.length === 0 && o.problems.length) {
@@ -62,11 +79,17 @@ function membersAddedCard(chatId: string, o: AddOutcome): Card {
     });
   }
   if (o.added.length === 0) {
-    return successCard({ title: { zh: '无需添加', en: 'Nothing to add' }, tone: 'info',
-      summary: { zh: '要添加的人都已经在群里了。', en: 'Everyone you named is already in the chat.' }, fields });
+    return successCard({
+      title: { zh: '无需添加', en: 'Nothing to add' },
+      tone: 'info',
+      summary: { zh: '要添加的人都已经在群里了。', en: 'Everyone you named is already in the chat.' },
+      fields,
+    });
   }
   return successCard({
-    title: o.problems.length ? { zh: '部分成员已添加', en: 'Some members added' } : { zh: '成员已添加', en: 'Members added' },
+    title: o.problems.length
+      ? { zh: '部分成员已添加', en: 'Some members added' }
+      : { zh: '成员已添加', en: 'Members added' },
     tone: o.problems.length ? 'partial' : 'done',
     fields,
     ...notAdded,
@@ -77,7 +100,9 @@ type Manage = { ok: true; members: Set<string> } | { ok: false; card: Card };
 
 /** The chat's owner or a manager, as Feishu reports them (not our records), or one of the bot's admins. */
 const manages = (ctx: Ctx, info: ChatInfo): boolean =>
-  info.ownerId === ctx.sender.openId || info.managerIds.includes(ctx.sender.openId) || ctx.config.app.admins.includes(ctx.sender.openId);
+  info.ownerId === ctx.sender.openId ||
+  info.managerIds.includes(ctx.sender.openId) ||
+  ctx.config.app.admins.includes(ctx.sender.openId);
 
 /**
  * Whether the sender may add people to the chat: its owner or a manager as Feishu reports them, or an admin. Also
@@ -93,12 +118,17 @@ async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Ma
         ok: false,
         card: errorCard({
           title: { zh: '不能向这个群添加成员', en: 'You cannot add members to this chat' },
-          problems: [{
-            zh: `只有群主${owner ? `（${owner}）` : ''}、群管理员或机器人管理员可以向群“${info.name}”添加成员。`,
-            en: `Only the chat's owner${owner ? ` (${owner})` : ''}, its managers or the bot's admins may add members to "${info.name}".`,
-          }],
+          problems: [
+            {
+              zh: `只有群主${owner ? `（${owner}）` : ''}、群管理员或机器人管理员可以向群“${info.name}”添加成员。`,
+              en: `Only the chat's owner${owner ? ` (${owner})` : ''}, its managers or the bot's admins may add members to "${info.name}".`,
+            },
+          ],
           nextStep: owner
-            ? { zh: `请群主 ${owner} 添加，或请他把你设为群管理员。`, en: `Ask the owner, ${owner}, to add them or to make you a manager.` }
+            ? {
+                zh: `请群主 ${owner} 添加，或请他把你设为群管理员。`,
+                en: `Ask the owner, ${owner}, to add them or to make you a manager.`,
+              }
             : refusal.nextStep,
         }),
       };
@@ -117,13 +147,22 @@ async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Ma
 export async function mayUseChat(ctx: ActionContext, chatId: string): Promise<ActionResult | undefined> {
   try {
     const info = await ctx.gateway.chats.get(chatId);
-    if (manages(ctx, info) || (await ctx.gateway.chats.members(chatId)).some((m) => m.openId === ctx.sender.openId)) return undefined;
+    if (manages(ctx, info) || (await ctx.gateway.chats.members(chatId)).some((m) => m.openId === ctx.sender.openId))
+      return undefined;
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
     return { toast: { type: 'error', text: err.explain().problem } };
   }
   await ctx.audit('mail.mailgroup.create', chatId, 'refused', 'not in the chat');
-  return { toast: { type: 'error', text: { zh: '只有这个群的成员、群主或群管理员可以为它创建邮件组', en: 'Only the members, owner or managers of this chat may make its mail group' } } };
+  return {
+    toast: {
+      type: 'error',
+      text: {
+        zh: '只有这个群的成员、群主或群管理员可以为它创建邮件组',
+        en: 'Only the members, owner or managers of this chat may make its mail group',
+      },
+    },
+  };
 }
 
 /** What /group add and the picker's submit share: ownership, who is in already, the add, the honest card. */
@@ -137,18 +176,30 @@ export async function addToChat(ctx: Ctx, chatId: string, wanted: UserRef[]): Pr
   try {
     const unique = [...new Map(wanted.map((u) => [u.openId, u])).values()];
     const already = unique.filter((u) => manage.members.has(u.openId));
-    const { usable, unusable } = await checkUsers(ctx.gateway.directory, unique.filter((u) => !manage.members.has(u.openId)));
-    const result = usable.length ? await ctx.gateway.chats.addMembers(chatId, usable.map((u) => u.openId)) : noMembersResult;
+    const { usable, unusable } = await checkUsers(
+      ctx.gateway.directory,
+      unique.filter((u) => !manage.members.has(u.openId)),
+    );
+    const result = usable.length
+      ? await ctx.gateway.chats.addMembers(
+          chatId,
+          usable.map((u) => u.openId),
+        )
+      : noMembersResult;
     const o = outcomeOf(usable, unusable, result, already);
     const known = await chats.get(ctx.store, chatId);
     if (known) {
       const members = [...new Map([...known.members, ...o.added].map((u) => [u.openId, u])).values()];
       await chats.set(ctx.store, chatId, { ...known, members });
     }
-    await ctx.audit('im.chat.members.create', chatId, 'ok', `${o.added.length} added, ${o.already.length} already in, ${o.problems.length} not added`);
+    await ctx.audit(
+      'im.chat.members.create',
+      chatId,
+      'ok',
+      `${o.added.length} added, ${o.already.length} already in, ${o.problems.length} not added`,
+    );
     return membersAddedCard(chatId, o);
   } catch (err) {
     return failureCard(title, err, `/group add ${chatId} @成员`);
   }
 }
-

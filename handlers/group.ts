@@ -8,18 +8,15 @@
  * The chat uuid is derived from the command's message, so a redelivered or resumed command gets the same chat.
  */
 import { z } from 'zod';
-import { errorCard, formCard, successCard, type Bilingual, type Card } from '../cards/index.js';
-import { defineAction } from '../src/actions.js';
+import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { errorCodeOf, FeishuError } from '../src/feishu/errors.js';
 import { displayName } from '../src/feishu/directory-cache.js';
-import { addToChat, chats, mayUseChat, namesOf, noMembersResult, outcomeOf, type AddOutcome } from './group-members.js';
-import { BUTTON_WHO, MAILGROUP_FAILED, provisionMailgroup, WHO_TEXT, whoChoices } from './mailgroup.js';
-import {
-  chars, checkUsers, describeUnusable, domainOf, failureCard, ownMailbox, userRef, type Ctx, type UserRef,
-} from './provision.js';
+import { addMembersAction, chatMailgroupAction, registerGroupButtons } from './group-buttons.js';
+import { addToChat, chats, namesOf, noMembersResult, outcomeOf, type AddOutcome } from './group-members.js';
+import { chars, checkUsers, describeUnusable, failureCard, userRef, type Ctx, type UserRef } from './provision.js';
 import { idempotencyKey } from '../src/effects/once.js';
 import { answerInTime } from '../src/effects/progress.js';
 
@@ -47,7 +44,10 @@ export const groupCreateSpec: CommandSpec<typeof createArgs> = {
 const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, '应为群 ID，如 oc_1a2b3c / must be a chat id such as oc_1a2b3c');
 const addArgs = z.object({
   chat: chatId.optional().describe('群 ID（在群里发送时默认是这个群） / chat id (default: the chat you send it in)'),
-  members: z.array(userRef).min(1, '至少 @ 一位成员 / mention at least one member').describe('要添加的成员 / members to add'),
+  members: z
+    .array(userRef)
+    .min(1, '至少 @ 一位成员 / mention at least one member')
+    .describe('要添加的成员 / members to add'),
 });
 
 export const groupAddSpec: CommandSpec<typeof addArgs> = {
@@ -60,57 +60,58 @@ export const groupAddSpec: CommandSpec<typeof addArgs> = {
   mentions: 'members',
 };
 
-/**
- * What the buttons of a created chat need later; kept per chat so the buttons carry only the chat id. Kept for
- * 30 days: a click after that is told the record expired and shown the command instead.
- */
-const chatAction = z.object({ chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, '按钮缺少群 ID / the button lacks a chat id') });
-/** "Add members" on the success card: posts a person-picker form for the chat. */
-export const addMembersAction = defineAction('group.add-members', chatAction, { follows: 'group add' });
-/** The picker form's submit: `members` are the picked open_ids. */
-export const addMembersSubmit = defineAction('group.add-members-submit', chatAction.extend({
-  members: z.array(z.string().regex(/^ou_[A-Za-z0-9]+$/)).min(1, '至少选择一位成员 / pick at least one person'),
-}), { follows: 'group add', form: ['members'], progress: { zh: '正在添加成员', en: 'Adding the members' } });
-/** "Create a mailgroup for this chat" on the success card: posts the pre-filled form. */
-export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, { follows: 'mailgroup create' });
-/** The mailgroup form's submit. */
-export const chatMailgroupSubmit = defineAction('group.mailgroup-submit', chatAction.extend({
-  email: z.email('邮件组地址应形如 team@你的企业域名 / the address must look like team@your-domain'),
-  name: z.string().trim().min(1, '请填写名称 / give it a name').max(100),
-  who: z.enum(whoChoices, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`),
-}), { follows: 'mailgroup create', form: ['email', 'name', 'who'], progress: { zh: '正在创建邮件组', en: 'Creating the mail group' } });
-
 const TITLE_FAILED: Bilingual = { zh: '群聊创建失败', en: 'Could not create the group chat' };
 
 function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<void> {
-  return answerInTime(ctx, { zh: `正在创建群聊“${a.name}”`, en: `Creating the group chat "${a.name}"` }, () => createdOrFailed(ctx, a));
+  return answerInTime(ctx, { zh: `正在创建群聊“${a.name}”`, en: `Creating the group chat "${a.name}"` }, () =>
+    createdOrFailed(ctx, a),
+  );
 }
 
 async function createdOrFailed(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<Card> {
-  const owner: UserRef = a.owner ?? { openId: ctx.sender.openId, name: ctx.sender.name ?? await displayName(ctx.gateway.directory, ctx.sender.openId) };
+  const owner: UserRef = a.owner ?? {
+    openId: ctx.sender.openId,
+    name: ctx.sender.name ?? (await displayName(ctx.gateway.directory, ctx.sender.openId)),
+  };
   const wanted = a.members.filter((m) => m.openId !== owner.openId);
   const { usable, unusable } = await checkUsers(ctx.gateway.directory, [owner, ...wanted]);
   const ownerProblem = unusable.find((u) => u.openId === owner.openId);
   if (ownerProblem) {
     return errorCard({
       title: TITLE_FAILED,
-      problems: [{ zh: `群主 ${describeUnusable(ownerProblem)}`, en: `The owner ${ownerProblem.name} ${ownerProblem.reason.en}` }],
-      nextStep: { zh: '换一位群主，或去掉 owner= 由你自己当群主。', en: 'Pick another owner, or drop owner= to own the chat yourself.' },
+      problems: [
+        {
+          zh: `群主 ${describeUnusable(ownerProblem)}`,
+          en: `The owner ${ownerProblem.name} ${ownerProblem.reason.en}`,
+        },
+      ],
+      nextStep: {
+        zh: '换一位群主，或去掉 owner= 由你自己当群主。',
+        en: 'Pick another owner, or drop owner= to own the chat yourself.',
+      },
       example: `/group create ${a.name}`,
     });
   }
   const members = usable.filter((u) => u.openId !== owner.openId);
   const [first, rest] = [members.slice(0, CREATE_BATCH), members.slice(CREATE_BATCH)];
   try {
-    const chat = await ctx.gateway.chats.create({
-      name: a.name,
-      description: a.desc,
-      ownerId: owner.openId,
-      userIds: first.map((u) => u.openId),
-      chatType: a.public ? 'public' : 'private',
-      groupMessageType: a.thread ? 'thread' : undefined,
-    }, { uuid: idempotencyKey(ctx, 'chat.create') });
-    const later = rest.length ? await ctx.gateway.chats.addMembers(chat.chatId, rest.map((u) => u.openId)) : noMembersResult;
+    const chat = await ctx.gateway.chats.create(
+      {
+        name: a.name,
+        description: a.desc,
+        ownerId: owner.openId,
+        userIds: first.map((u) => u.openId),
+        chatType: a.public ? 'public' : 'private',
+        groupMessageType: a.thread ? 'thread' : undefined,
+      },
+      { uuid: idempotencyKey(ctx, 'chat.create') },
+    );
+    const later = rest.length
+      ? await ctx.gateway.chats.addMembers(
+          chat.chatId,
+          rest.map((u) => u.openId),
+        )
+      : noMembersResult;
     const outcome = outcomeOf(members, unusable, later);
     await chats.set(ctx.store, chat.chatId, { name: chat.name, members: [owner, ...outcome.added] });
     await ctx.audit('im.chat.create', chat.chatId, 'ok', `${outcome.added.length} members`);
@@ -124,14 +125,30 @@ async function createdOrFailed(ctx: CommandContext, a: z.infer<typeof createArgs
   }
 }
 
-function groupCreatedCard(chatId: string, name: string, owner: UserRef, o: AddOutcome, a: z.infer<typeof createArgs>): Card {
-  const kind = [a.public ? '公开群 · public' : '私有群 · private', ...(a.thread ? ['话题群 · topic chat'] : [])].join('，');
+function groupCreatedCard(
+  chatId: string,
+  name: string,
+  owner: UserRef,
+  o: AddOutcome,
+  a: z.infer<typeof createArgs>,
+): Card {
+  const kind = [a.public ? '公开群 · public' : '私有群 · private', ...(a.thread ? ['话题群 · topic chat'] : [])].join(
+    '，',
+  );
   const asked = o.added.length + o.problems.length;
   const summary: Bilingual = o.problems.length
-    ? { zh: `群“${name}”已建好，但只加入了 ${o.added.length}/${asked} 位成员：未加入的见下方。`, en: `The chat "${name}" is ready, but only ${o.added.length} of ${asked} members are in: see who is not, below.` }
-    : { zh: `群“${name}”已建好，${o.added.length ? '成员都已加入。' : '目前只有群主。'}`, en: `The chat "${name}" is ready${o.added.length ? ' and every member is in.' : ', with only its owner so far.'}` };
+    ? {
+        zh: `群“${name}”已建好，但只加入了 ${o.added.length}/${asked} 位成员：未加入的见下方。`,
+        en: `The chat "${name}" is ready, but only ${o.added.length} of ${asked} members are in: see who is not, below.`,
+      }
+    : {
+        zh: `群“${name}”已建好，${o.added.length ? '成员都已加入。' : '目前只有群主。'}`,
+        en: `The chat "${name}" is ready${o.added.length ? ' and every member is in.' : ', with only its owner so far.'}`,
+      };
   return successCard({
-    title: o.problems.length ? { zh: '群聊已创建，部分成员未加入', en: 'Group chat created; some members not added' } : { zh: '群聊已创建', en: 'Group chat created' },
+    title: o.problems.length
+      ? { zh: '群聊已创建，部分成员未加入', en: 'Group chat created; some members not added' }
+      : { zh: '群聊已创建', en: 'Group chat created' },
     tone: o.problems.length ? 'partial' : 'done',
     summary,
     fields: [
@@ -139,12 +156,17 @@ function groupCreatedCard(chatId: string, name: string, owner: UserRef, o: AddOu
       { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
       { label: { zh: '群主', en: 'Owner' }, value: owner.name },
       { label: { zh: '类型', en: 'Type' }, value: kind },
-      ...(o.added.length ? [{ label: { zh: '已添加成员', en: 'Members added' }, value: `${o.added.length}：${namesOf(o.added)}` }] : []),
+      ...(o.added.length
+        ? [{ label: { zh: '已添加成员', en: 'Members added' }, value: `${o.added.length}：${namesOf(o.added)}` }]
+        : []),
     ],
     ...(o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {}),
     actions: [
       addMembersAction.button({ chatId }, { label: { zh: '添加成员', en: 'Add members' } }),
-      chatMailgroupAction.button({ chatId }, { label: { zh: '为这个群创建邮件组', en: 'Create a mailgroup for this chat' }, style: 'primary' }),
+      chatMailgroupAction.button(
+        { chatId },
+        { label: { zh: '为这个群创建邮件组', en: 'Create a mailgroup for this chat' }, style: 'primary' },
+      ),
     ],
   });
 }
@@ -153,92 +175,23 @@ async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<void> {
   // Inside a group chat the chat defaults to that one (the 232006 card tells people to run it there).
   const chat = a.chat ?? (ctx.chatType === 'group' ? ctx.chatId : undefined);
   if (!chat) {
-    await ctx.reply(errorCard({
-      title: { zh: '要添加到哪个群？', en: 'Which chat?' },
-      problems: [{ zh: '私聊里需要写明群 ID。', en: 'In a private chat, name the chat by its id.' }],
-      nextStep: { zh: '写上群 ID，或在目标群里 @我 发送这条命令。', en: 'Add the chat id, or send this command in the chat itself, mentioning me.' },
-      example: '/group add oc_1a2b3c @成员',
-    }));
+    await ctx.reply(
+      errorCard({
+        title: { zh: '要添加到哪个群？', en: 'Which chat?' },
+        problems: [{ zh: '私聊里需要写明群 ID。', en: 'In a private chat, name the chat by its id.' }],
+        nextStep: {
+          zh: '写上群 ID，或在目标群里 @我 发送这条命令。',
+          en: 'Add the chat id, or send this command in the chat itself, mentioning me.',
+        },
+        example: '/group add oc_1a2b3c @成员',
+      }),
+    );
     return;
   }
   await ctx.reply(await addToChat(ctx, chat, a.members));
 }
-/** The mailgroup address for a chat: its name as an ASCII slug, or the chat id's tail for names without one. */
-export function chatSlug(name: string, chatId: string): string {
-  const slug = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
-  return slug.length >= 3 ? slug : `chat-${chatId.slice(-8).toLowerCase()}`;
-}
-
 export function registerGroup(app: App): void {
   app.command('group create', groupCreateSpec, createGroup);
   app.command('group add', groupAddSpec, addMembers);
-
-  // The buttons post a form card of their own: the card recording the created chat stays as it is.
-  app.action(addMembersAction, async (ctx, { chatId }) => {
-    await ctx.send(formCard({
-      title: { zh: '添加群成员', en: 'Add members' },
-      summary: { zh: '选择要加入这个群的人，然后提交。', en: 'Pick the people to add to this chat, then submit.' },
-      fields: [{ kind: 'people', name: 'members', label: { zh: '成员', en: 'Members' }, required: true }],
-      submit: addMembersSubmit.button({ chatId }, { label: { zh: '添加', en: 'Add' }, style: 'primary' }),
-      note: { zh: `群 ID：${chatId}`, en: `Chat ID: ${chatId}` },
-    }));
-    return { toast: { type: 'info', text: { zh: '请在新卡片里选择成员', en: 'Pick the members on the new card' } } };
-  });
-
-  app.action(addMembersSubmit, async (ctx, { chatId, members }) => {
-    const named = await Promise.all(members.map(async (openId) => ({ openId, name: await displayName(ctx.gateway.directory, openId) })));
-    return { card: await addToChat(ctx, chatId, named) };
-  });
-
-  app.action(chatMailgroupAction, async (ctx, { chatId }) => {
-    const refused = await mayUseChat(ctx, chatId);
-    if (refused) return refused;
-    const chat = await chats.get(ctx.store, chatId);
-    const mailbox = await ownMailbox(ctx);
-    if (!chat || !mailbox) {
-      const why: Bilingual = !chat
-        ? { zh: '我不记得这个群的成员了（不是我创建的，或记录已过期）。用 /mailgroup create 创建。', en: 'I no longer know this chat\'s members (I did not create it, or the record expired). Use /mailgroup create.' }
-        : { zh: '你没有企业邮箱，无法确定邮件域名。用 /mailgroup create 写明地址。', en: 'You have no organisation mailbox, so the mail domain is unknown. Use /mailgroup create with an address.' };
-      return { toast: { type: 'error', text: why } };
-    }
-    await ctx.send(formCard({
-      title: { zh: '为这个群创建邮件组', en: 'Create a mail group for this chat' },
-      summary: {
-        zh: `确认下面的设置后提交；提交前不会创建任何东西。成员：${namesOf(chat.members)}。`,
-        en: `Check the settings below and submit; nothing is created until you do. Members: ${namesOf(chat.members)}.`,
-      },
-      fields: [
-        { kind: 'input', name: 'email', label: { zh: '邮件组地址', en: 'Address' }, value: `${chatSlug(chat.name, chatId)}@${domainOf(mailbox)}`, required: true },
-        { kind: 'input', name: 'name', label: { zh: '名称', en: 'Name' }, value: chat.name, required: true, maxLength: 100 },
-        {
-          kind: 'select', name: 'who', label: { zh: '谁可以发信', en: 'Who can send' }, value: BUTTON_WHO,
-          options: whoChoices.map((w) => ({ value: w, label: WHO_TEXT[w] })),
-        },
-      ],
-      submit: chatMailgroupSubmit.button({ chatId }, { label: { zh: '创建邮件组', en: 'Create the mail group' }, style: 'primary' }),
-    }));
-    return { toast: { type: 'info', text: { zh: '请确认新卡片上的设置', en: 'Check the settings on the new card' } } };
-  });
-
-  app.action(chatMailgroupSubmit, async (ctx, { chatId, email, name, who }) => {
-    // Checked again: the form may be submitted by someone other than who opened it, or after they left the chat.
-    const refused = await mayUseChat(ctx, chatId);
-    if (refused) return refused;
-    const chat = await chats.get(ctx.store, chatId);
-    if (!chat) {
-      return { toast: { type: 'error', text: { zh: '这个群的记录已过期，请用 /mailgroup create 创建', en: 'This chat\'s record expired: use /mailgroup create' } } };
-    }
-    // Scoped to the chat: a second submit (by anyone, from any copy of the form) answers with the group the first made.
-    const { card, outcome } = await provisionMailgroup(ctx, {
-      email, name, who, members: chat.members, description: `群 ${chat.name} 的邮件组 · mail group of chat ${chat.name}`,
-    }, `chat:${chatId}`);
-    const toasts = {
-      failed: { type: 'error', text: MAILGROUP_FAILED },
-      busy: { type: 'info', text: { zh: '邮件组正在创建中', en: 'The mail group is already being created' } },
-      replayed: { type: 'info', text: { zh: '这个群已经有邮件组了', en: 'This chat already has a mail group' } },
-      ran: { type: 'success', text: { zh: '邮件组已创建', en: 'Mail group created' } },
-    } as const;
-    // A busy click leaves the card as it is: the first click's answer replaces it.
-    return outcome === 'busy' ? { toast: toasts.busy } : { card, toast: toasts[outcome] };
-  });
+  registerGroupButtons(app);
 }

@@ -11,7 +11,10 @@ import { signInFor, utcTime, type MailAuth } from './sign-in.js';
 const none = z.object({});
 
 export const loginSpec: CommandSpec<typeof none> = {
-  summary: { zh: '登录，允许机器人以你的身份保存草稿和发送邮件', en: 'Sign in so the bot can save drafts and send mail as you' },
+  summary: {
+    zh: '登录，允许机器人以你的身份保存草稿和发送邮件',
+    en: 'Sign in so the bot can save drafts and send mail as you',
+  },
   usage: '/login',
   examples: ['/login'],
   args: none,
@@ -27,17 +30,28 @@ export const logoutSpec: CommandSpec<typeof none> = {
 export function registerLogin(app: App, auth: MailAuth): void {
   app.command('login', loginSpec, async (ctx) => {
     const status = await auth.status(ctx.sender.openId);
-    await ctx.reply(status.signedIn
-      ? signedInCard({ name: status.name, ...(status.mailbox ? { mailbox: status.mailbox } : {}), until: utcTime(status.until) })
-      : await signInFor(ctx, auth));
+    await ctx.reply(
+      status.signedIn
+        ? signedInCard({
+            name: status.name,
+            ...(status.mailbox ? { mailbox: status.mailbox } : {}),
+            until: utcTime(status.until),
+          })
+        : await signInFor(ctx, auth),
+    );
   });
 
   app.command('logout', logoutSpec, async (ctx) => {
     await auth.forget(ctx.sender.openId);
     await ctx.audit('auth.logout', ctx.sender.openId, 'ok');
-    await ctx.reply(successCard({
-      title: { zh: '已退出登录', en: 'Signed out' },
-      summary: { zh: '机器人已删除你的授权，不会再以你的身份操作邮箱。', en: 'The bot deleted your authorisation and will no longer act on your mailbox.' },
-    }));
+    await ctx.reply(
+      successCard({
+        title: { zh: '已退出登录', en: 'Signed out' },
+        summary: {
+          zh: '机器人已删除你的授权，不会再以你的身份操作邮箱。',
+          en: 'The bot deleted your authorisation and will no longer act on your mailbox.',
+        },
+      }),
+    );
   });
 }

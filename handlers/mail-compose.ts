@@ -15,7 +15,9 @@ const recipientList = z.union([userRef, z.string()]);
 
 /** What /draft and /mail send take: recipients as addresses or @mentions, a subject, a body that may span lines. */
 export const mailArgs = z.object({
-  to: recipientList.optional().describe('收件人：邮箱地址（逗号分隔）或 @某人 / recipients: addresses (comma-separated) or an @mention'),
+  to: recipientList
+    .optional()
+    .describe('收件人：邮箱地址（逗号分隔）或 @某人 / recipients: addresses (comma-separated) or an @mention'),
   cc: recipientList.optional().describe('抄送 / Cc'),
   bcc: recipientList.optional().describe('密送 / Bcc'),
   subject: z.string().optional().describe('主题 / subject'),
@@ -47,12 +49,18 @@ export function parseAddresses(s: string): Mailbox[] {
   return s.split(/[,，;；]/).flatMap((piece) => {
     const named = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(piece);
     if (named) return [{ address: named[2]!.trim(), ...(named[1] ? { name: named[1] } : {}) }];
-    return piece.split(/\s+/).filter(Boolean).map((address) => ({ address }));
+    return piece
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((address) => ({ address }));
   });
 }
 
 /** Addresses as typed, @mentions as their enterprise mailbox; every unusable entry is named. */
-export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailArgs, 'to' | 'cc' | 'bcc' | 'people'>): Promise<{ ok: true; recipients: Recipients } | { ok: false; problems: Bilingual[] }> {
+export async function resolveRecipients(
+  directory: DirectoryPort,
+  a: Pick<MailArgs, 'to' | 'cc' | 'bcc' | 'people'>,
+): Promise<{ ok: true; recipients: Recipients } | { ok: false; problems: Bilingual[] }> {
   const problems: Bilingual[] = [];
   const resolveOne = async (field: string, v: z.infer<typeof recipientList> | undefined): Promise<Mailbox[]> => {
     if (v === undefined) return [];
@@ -64,14 +72,17 @@ export async function resolveRecipients(directory: DirectoryPort, a: Pick<MailAr
     }
     return parseAddresses(v).flatMap((m) => {
       if (m.address.startsWith('@')) {
-        problems.push({ zh: `${field}: 每个选项只能 @ 一个人；其他 @ 的人会作为收件人`, en: `${field}: an option takes one @mention; mention others anywhere to add them as recipients` });
+        problems.push({
+          zh: `${field}: 每个选项只能 @ 一个人；其他 @ 的人会作为收件人`,
+          en: `${field}: an option takes one @mention; mention others anywhere to add them as recipients`,
+        });
         return [];
       }
       return [m];
     });
   };
   const to = await resolveOne('to', a.to);
-  for (const p of a.people ?? []) to.push(...await resolveOne('to', p));
+  for (const p of a.people ?? []) to.push(...(await resolveOne('to', p)));
   const recipients = { to, cc: await resolveOne('cc', a.cc), bcc: await resolveOne('bcc', a.bcc) };
   return problems.length ? { ok: false, problems } : { ok: true, recipients };
 }
@@ -82,24 +93,35 @@ export const emlOf = (mail: ComposedMail): Buffer => Buffer.from(mail.raw, 'base
 export const problemLines = (problems: MailProblem[]): Bilingual[] => problems.map((p) => ({ zh: p.zh, en: p.en }));
 
 /** Who sends: the signed-in user's own enterprise mailbox (Feishu's sender check, 1236017). */
-export async function senderOf(auth: MailAuth, openId: string): Promise<{ from: Mailbox } | 'not_signed_in' | 'no_mailbox'> {
+export async function senderOf(
+  auth: MailAuth,
+  openId: string,
+): Promise<{ from: Mailbox } | 'not_signed_in' | 'no_mailbox'> {
   const status = await auth.status(openId);
   if (!status.signedIn) return 'not_signed_in';
   if (!status.mailbox) return 'no_mailbox';
   return { from: { address: status.mailbox, name: status.name } };
 }
 
-export const NO_MAILBOX: Bilingual = { zh: '你的账号没有企业邮箱，无法以你的身份发信。', en: 'Your account has no organisation mailbox to send from.' };
+export const NO_MAILBOX: Bilingual = {
+  zh: '你的账号没有企业邮箱，无法以你的身份发信。',
+  en: 'Your account has no organisation mailbox to send from.',
+};
 
 export const TITLE_SEND_FAILED: Bilingual = { zh: '邮件未发送', en: 'Mail not sent' };
 
 /** The card for a failed mail call; a lapsed sign-in gets the sign-in card (resuming the command with `resume` when given). */
-export async function mailFailure(ctx: Ctx, auth: MailAuth, title: Bilingual, err: unknown, resume?: MailArgs): Promise<Card> {
+export async function mailFailure(
+  ctx: Ctx,
+  auth: MailAuth,
+  title: Bilingual,
+  err: unknown,
+  resume?: MailArgs,
+): Promise<Card> {
   if (needsSignIn(err)) return signInFor(ctx, auth, resume, err);
   if (err instanceof FeishuError) return feishuErrorCard(title, err);
   throw err;
 }
-
 
 /** A dedupe_key for Feishu from the triggering event: a redelivery carries the same one. */
 export const dedupeKeyOf = (ctx: Ctx): string => deriveKey(`mail-send|${ctx.dedupeKey}`);

@@ -12,7 +12,16 @@ import { errorCodeOf, isAlreadySent } from '../src/feishu/errors.js';
 import { asUser } from '../src/feishu/ports.js';
 import { composeMail } from '../src/mail/compose.js';
 import {
-  bodyText, dedupeKeyOf, emlOf, mailArgs, mailFailure, NO_MAILBOX, problemLines, resolveRecipients, senderOf, TITLE_SEND_FAILED,
+  bodyText,
+  dedupeKeyOf,
+  emlOf,
+  mailArgs,
+  mailFailure,
+  NO_MAILBOX,
+  problemLines,
+  resolveRecipients,
+  senderOf,
+  TITLE_SEND_FAILED,
   type MailArgs,
 } from './mail-compose.js';
 import { once } from '../src/effects/once.js';
@@ -32,33 +41,52 @@ export const mailSendSpec: CommandSpec<typeof mailArgs> = {
 async function mailSend(ctx: CommandContext, auth: MailAuth, sealer: Sealing, a: MailArgs): Promise<void> {
   const resolved = await resolveRecipients(ctx.gateway.directory, a);
   if (!resolved.ok) {
-    await ctx.reply(errorCard({ title: TITLE_SEND_FAILED, problems: resolved.problems, example: mailSendSpec.examples[0] }));
+    await ctx.reply(
+      errorCard({ title: TITLE_SEND_FAILED, problems: resolved.problems, example: mailSendSpec.examples[0] }),
+    );
     return;
   }
   const r = resolved.recipients;
   const subject = a.subject ?? '';
   const body = bodyText(ctx.text, a.body ?? []);
-  const done = await once(ctx, 'mail-send', async () => {
-    const sender = await senderOf(auth, ctx.sender.openId);
-    if (sender === 'not_signed_in') return signInFor(ctx, auth, a);
-    if (sender === 'no_mailbox') return errorCard({ title: TITLE_SEND_FAILED, problems: [NO_MAILBOX] });
-    const composed = await composeMail({ from: sender.from, ...r, subject, body }, { messageIdSeed: ctx.dedupeKey });
-    if (!composed.ok) return errorCard({ title: TITLE_SEND_FAILED, problems: problemLines(composed.problems), example: mailSendSpec.examples[0] });
-    const recipients = [...r.to, ...r.cc, ...r.bcc].map((m) => m.address);
-    const card = (sent: { messageId?: string; threadId?: string }) => mailSentCard({ from: sender.from.address, recipients, subject: subject.trim(), ...sent });
-    try {
-      const sent = await ctx.gateway.mailbox.sendMail(sender.from.address, {
-        raw: emlOf(composed.mail).toString('utf8'), dedupe_key: dedupeKeyOf(ctx),
-      }, { as: asUser(ctx.sender.openId) });
-      await ctx.audit('mail.message.send', sender.from.address, 'ok', sent.messageId);
-      return card({ messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) });
-    } catch (err) {
-      // This command's dedupe_key was sent already: by our own unanswered attempt, or by an earlier delivery.
-      if (isAlreadySent(err)) return card({});
-      await ctx.audit('mail.message.send', sender.from.address, 'error', errorCodeOf(err));
-      return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, a);
-    }
-  }, undefined, sealer);
+  const done = await once(
+    ctx,
+    'mail-send',
+    async () => {
+      const sender = await senderOf(auth, ctx.sender.openId);
+      if (sender === 'not_signed_in') return signInFor(ctx, auth, a);
+      if (sender === 'no_mailbox') return errorCard({ title: TITLE_SEND_FAILED, problems: [NO_MAILBOX] });
+      const composed = await composeMail({ from: sender.from, ...r, subject, body }, { messageIdSeed: ctx.dedupeKey });
+      if (!composed.ok)
+        return errorCard({
+          title: TITLE_SEND_FAILED,
+          problems: problemLines(composed.problems),
+          example: mailSendSpec.examples[0],
+        });
+      const recipients = [...r.to, ...r.cc, ...r.bcc].map((m) => m.address);
+      const card = (sent: { messageId?: string; threadId?: string }) =>
+        mailSentCard({ from: sender.from.address, recipients, subject: subject.trim(), ...sent });
+      try {
+        const sent = await ctx.gateway.mailbox.sendMail(
+          sender.from.address,
+          {
+            raw: emlOf(composed.mail).toString('utf8'),
+            dedupe_key: dedupeKeyOf(ctx),
+          },
+          { as: asUser(ctx.sender.openId) },
+        );
+        await ctx.audit('mail.message.send', sender.from.address, 'ok', sent.messageId);
+        return card({ messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) });
+      } catch (err) {
+        // This command's dedupe_key was sent already: by our own unanswered attempt, or by an earlier delivery.
+        if (isAlreadySent(err)) return card({});
+        await ctx.audit('mail.message.send', sender.from.address, 'error', errorCodeOf(err));
+        return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, a);
+      }
+    },
+    undefined,
+    sealer,
+  );
   await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在发送邮件', en: 'Sending the mail' }) : done.card);
 }
 

@@ -12,7 +12,15 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
 import type { CreateMailgroupInput } from '../src/feishu/ports.js';
 import {
-  checkUsers, describeUnusable, domainOf, failureCard, ownMailbox, userRef, type Ctx, type Unusable, type UserRef,
+  checkUsers,
+  describeUnusable,
+  domainOf,
+  failureCard,
+  ownMailbox,
+  userRef,
+  type Ctx,
+  type Unusable,
+  type UserRef,
 } from './provision.js';
 import { once } from '../src/effects/once.js';
 import { busyCard } from '../src/effects/progress.js';
@@ -40,16 +48,22 @@ export const COMMAND_WHO: Who = 'anyone';
 export const BUTTON_WHO: Who = 'members';
 
 const args = z.object({
-  email: z.email('邮件组地址应形如 ops-team@你的企业域名 / must be an address such as ops-team@your-domain').describe('邮件组地址 / mail group address'),
+  email: z
+    .email('邮件组地址应形如 ops-team@你的企业域名 / must be an address such as ops-team@your-domain')
+    .describe('邮件组地址 / mail group address'),
   name: z.string().min(1).max(100).optional().describe('邮件组名称 / display name'),
   desc: z.string().max(500).optional().describe('描述 / description'),
-  who: z.enum(whoValues, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`)
+  who: z
+    .enum(whoValues, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`)
     .refine((w) => w !== 'custom', {
-      message: 'who=custom 需要指定允许发信的人，机器人还不能设置：请用 members、internal 或 anyone / '
-        + 'who=custom needs a list of allowed senders, which the bot cannot set yet: use members, internal or anyone',
+      message:
+        'who=custom 需要指定允许发信的人，机器人还不能设置：请用 members、internal 或 anyone / ' +
+        'who=custom needs a list of allowed senders, which the bot cannot set yet: use members, internal or anyone',
     })
     .default(COMMAND_WHO)
-    .describe('谁可以发信：anyone 任何人（默认）、internal 组织内、members 仅成员 / who may send: anyone (default), internal, members'),
+    .describe(
+      '谁可以发信：anyone 任何人（默认）、internal 组织内、members 仅成员 / who may send: anyone (default), internal, members',
+    ),
   members: z.array(userRef).default([]).describe('成员 / members'),
 });
 
@@ -94,7 +108,9 @@ function retryExample(req: MailgroupRequest, err: FeishuError, domain: string | 
  * the "create a mailgroup for this chat" button of /group create.
  */
 export async function provisionMailgroup(
-  ctx: Ctx, req: MailgroupRequest, scope?: string,
+  ctx: Ctx,
+  req: MailgroupRequest,
+  scope?: string,
 ): Promise<{ card: Card; outcome: 'ran' | 'replayed' | 'busy' | 'failed' }> {
   const input: CreateMailgroupInput = {
     email: req.email,
@@ -103,44 +119,72 @@ export async function provisionMailgroup(
     whoCanSendMail: req.who ? WHO[req.who] : undefined,
   };
   try {
-    const done = await once(ctx, 'mailgroup', async (resumed) => {
-      const { usable, unusable } = await checkUsers(ctx.gateway.directory, req.members);
-      const { mailgroupId, email, adopted } = await ctx.gateway.mailgroups.create(input, { mayExist: resumed });
-      // Adopted without a crash: this run's own unanswered create, not an earlier run's.
-      const reused = resumed && adopted;
-      // The group exists from here on: a member failure is reported on the success card, not as a failed command.
-      let memberFailure: Bilingual | undefined;
-      if (usable.length) {
-        try {
-          // Resumed after a crash past batch_create: the members may be in already, which the gateway checks.
-          await ctx.gateway.mailgroups.addMembers(mailgroupId, usable.map((u) => ({ type: 'USER' as const, userId: u.openId })), { mayExist: reused });
-        } catch (err) {
-          if (!(err instanceof FeishuError)) throw err;
-          memberFailure = err.explain().problem;
+    const done = await once(
+      ctx,
+      'mailgroup',
+      async (resumed) => {
+        const { usable, unusable } = await checkUsers(ctx.gateway.directory, req.members);
+        const { mailgroupId, email, adopted } = await ctx.gateway.mailgroups.create(input, { mayExist: resumed });
+        // Adopted without a crash: this run's own unanswered create, not an earlier run's.
+        const reused = resumed && adopted;
+        // The group exists from here on: a member failure is reported on the success card, not as a failed command.
+        let memberFailure: Bilingual | undefined;
+        if (usable.length) {
+          try {
+            // Resumed after a crash past batch_create: the members may be in already, which the gateway checks.
+            await ctx.gateway.mailgroups.addMembers(
+              mailgroupId,
+              usable.map((u) => ({ type: 'USER' as const, userId: u.openId })),
+              { mayExist: reused },
+            );
+          } catch (err) {
+            if (!(err instanceof FeishuError)) throw err;
+            memberFailure = err.explain().problem;
+          }
         }
-      }
-      const added = memberFailure ? [] : usable;
-      const notAdded = [...unusable, ...(memberFailure ? usable.map((u) => ({ ...u, reason: memberFailure })) : [])];
-      await ctx.audit('mail.mailgroup.create', email, 'ok', `${added.length} members`);
-      return mailgroupCard(req, email, mailgroupId, added, notAdded, reused);
-    }, scope);
-    return done.outcome === 'busy' ? { card: busyCard({ zh: '正在创建邮件组', en: 'Creating the mail group' }), outcome: 'busy' } : done;
+        const added = memberFailure ? [] : usable;
+        const notAdded = [...unusable, ...(memberFailure ? usable.map((u) => ({ ...u, reason: memberFailure })) : [])];
+        await ctx.audit('mail.mailgroup.create', email, 'ok', `${added.length} members`);
+        return mailgroupCard(req, email, mailgroupId, added, notAdded, reused);
+      },
+      scope,
+    );
+    return done.outcome === 'busy'
+      ? { card: busyCard({ zh: '正在创建邮件组', en: 'Creating the mail group' }), outcome: 'busy' }
+      : done;
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
     await ctx.audit('mail.mailgroup.create', req.email, 'error', `code ${err.code}`);
-    const domain = isUnknownMailDomain(err) ? await ownMailbox(ctx).then((m) => (m ? domainOf(m) : undefined), () => undefined) : undefined;
+    const domain = isUnknownMailDomain(err)
+      ? await ownMailbox(ctx).then(
+          (m) => (m ? domainOf(m) : undefined),
+          () => undefined,
+        )
+      : undefined;
     return { card: failureCard(MAILGROUP_FAILED, err, retryExample(req, err, domain)), outcome: 'failed' };
   }
 }
 
-function mailgroupCard(req: MailgroupRequest, email: string, mailgroupId: string, added: UserRef[], unusable: Unusable[], reused: boolean): Card {
+function mailgroupCard(
+  req: MailgroupRequest,
+  email: string,
+  mailgroupId: string,
+  added: UserRef[],
+  unusable: Unusable[],
+  reused: boolean,
+): Card {
   const who = req.who ?? 'anyone';
   const partial = unusable.length > 0;
   return successCard({
-    title: partial ? { zh: '邮件组已创建，部分成员未加入', en: 'Mail group created; some members not added' } : { zh: '邮件组已创建', en: 'Mail group created' },
+    title: partial
+      ? { zh: '邮件组已创建，部分成员未加入', en: 'Mail group created; some members not added' }
+      : { zh: '邮件组已创建', en: 'Mail group created' },
     tone: partial ? 'partial' : 'done',
     summary: partial
-      ? { zh: `邮件组 ${email} 已建好，但只加入了 ${added.length}/${added.length + unusable.length} 位成员：未加入的见下方。`, en: `The group ${email} exists, but only ${added.length} of ${added.length + unusable.length} members are in: see who is not, below.` }
+      ? {
+          zh: `邮件组 ${email} 已建好，但只加入了 ${added.length}/${added.length + unusable.length} 位成员：未加入的见下方。`,
+          en: `The group ${email} exists, but only ${added.length} of ${added.length + unusable.length} members are in: see who is not, below.`,
+        }
       : { zh: `发往 ${email} 的邮件会送达每位成员。`, en: `Mail to ${email} reaches every member.` },
     fields: [
       { label: { zh: '地址', en: 'Address' }, value: email },
@@ -149,7 +193,9 @@ function mailgroupCard(req: MailgroupRequest, email: string, mailgroupId: string
       { label: { zh: '谁可以发信', en: 'Who can send' }, value: inline(WHO_TEXT[who]) },
       { label: { zh: '已添加成员', en: 'Members added' }, value: added.map((u) => u.name).join('、') || '—' },
     ],
-    ...(unusable.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: unusable.map(describeUnusable) } } : {}),
+    ...(unusable.length
+      ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: unusable.map(describeUnusable) } }
+      : {}),
     ...(reused
       ? { note: { zh: '上次处理中断，这个邮件组是那次创建的。', en: 'An interrupted earlier run created this group.' } }
       : {}),
@@ -158,7 +204,13 @@ function mailgroupCard(req: MailgroupRequest, email: string, mailgroupId: string
 
 export function registerMailgroup(app: App): void {
   app.command('mailgroup create', mailgroupCreateSpec, async (ctx, a) => {
-    const { card } = await provisionMailgroup(ctx, { email: a.email, name: a.name, description: a.desc, who: a.who, members: a.members });
+    const { card } = await provisionMailgroup(ctx, {
+      email: a.email,
+      name: a.name,
+      description: a.desc,
+      who: a.who,
+      members: a.members,
+    });
     await ctx.reply(card);
   });
 }

@@ -8,76 +8,62 @@
  * earlier attempt may have reached Feishu (mail-group members, mail contacts).
  */
 import { z } from 'zod';
-import { errorCard, onboardPlanCard, onboardProgressCard, onboardRunsCard, successCard, type Card, type CardButton } from '../cards/index.js';
-import { defineAction } from '../src/actions.js';
+import { errorCard, onboardPlanCard, onboardRunsCard, successCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
-import type { Run, WorkflowEnv, Workflows } from '../src/workflows/engine.js';
-import { effectKey, execute, labelOf, planOf, resolveHire } from './onboard-steps.js';
+import type { Run, Workflows } from '../src/workflows/engine.js';
+import { progressOf, retryAction, showProgress, skipAction } from './onboard-progress.js';
+import { execute, labelOf, planOf, resolveHire } from './onboard-steps.js';
 import { userRef, type Ctx } from './provision.js';
 
 const WORKFLOW = 'onboard';
 const ONBOARD = { kind: 'command', key: 'onboard' } as const;
 
-// The onboard rule guards the buttons too: whoever may not run /onboard may not retry or skip its steps.
-export const retryAction = defineAction('onboard.retry', z.object({ run: z.string().min(1) }), { follows: 'onboard', progress: { zh: '正在重试', en: 'Retrying' } });
-export const skipAction = defineAction('onboard.skip', z.object({ run: z.string().min(1), step: z.string().min(1) }), { follows: 'onboard', progress: { zh: '正在跳过', en: 'Skipping' } });
-
-function progressOf(run: Run): Card {
-  const open = run.steps.filter((s) => s.status === 'failed' || s.status === 'blocked' || s.status === 'waiting');
-  const actions: CardButton[] = [
-    ...(run.steps.some((s) => s.status === 'failed' || s.status === 'blocked')
-      ? [retryAction.button({ run: run.id }, { label: { zh: '重试失败的步骤', en: 'Retry failed steps' }, style: 'primary' })]
-      : []),
-    ...open.map((s) => skipAction.button({ run: run.id, step: s.id }, {
-      label: { zh: `跳过 ${s.id}`, en: `Skip ${s.id}` }, confirm: { zh: `跳过步骤 ${s.id}？`, en: `Skip step ${s.id}?` },
-    })),
-  ];
-  return onboardProgressCard({
-    hire: run.subjectName,
-    trigger: run.trigger,
-    steps: run.steps.map((s) => ({ label: s.label, state: s.status, ...(s.detail ? { detail: s.detail } : {}), ...(s.reason ? { reason: s.reason } : {}) })),
-    actions,
-  });
-}
-
-async function showProgress(env: WorkflowEnv, run: Run): Promise<Record<string, string> | void> {
-  const chat = env.config.app.onboarding.adminChat;
-  if (!chat) return;
-  const card = progressOf(run);
-  const existing = run.meta.progress;
-  if (existing) return void await env.gateway.im.patchCard(existing, card);
-  // The uuid makes the first post once-only even if the run record lost the message id in a crash.
-  const { messageId } = await env.gateway.im.sendCard({ chatId: chat }, card, { uuid: effectKey(run.id, 'progress') });
-  return { progress: messageId };
-}
-
 type StartResult = { state: 'started' | 'exists'; run: Run };
 
 /** Starts (or finds) the hire's run; driving it is separate, so a command can answer first. */
-async function startRun(wf: Workflows, g: FeishuPorts, app: AppConfig, openId: string, trigger: string): Promise<StartResult> {
+async function startRun(
+  wf: Workflows,
+  g: FeishuPorts,
+  app: AppConfig,
+  openId: string,
+  trigger: string,
+): Promise<StartResult> {
   const id = `onboard:${openId}`;
   const existing = await wf.get(id);
   if (existing) return { state: 'exists', run: existing };
   const hire = await resolveHire(g.directory, app, openId);
   const created = await wf.start({
-    id, workflow: WORKFLOW, subject: openId, subjectName: hire.name, trigger, input: hire,
-    steps: app.onboarding.steps.map((s) => ({ id: s.id, label: labelOf(s), needs: s.needs, status: 'pending' as const })),
+    id,
+    workflow: WORKFLOW,
+    subject: openId,
+    subjectName: hire.name,
+    trigger,
+    input: hire,
+    steps: app.onboarding.steps.map((s) => ({
+      id: s.id,
+      label: labelOf(s),
+      needs: s.needs,
+      status: 'pending' as const,
+    })),
   });
   return { state: created ? 'started' : 'exists', run: (await wf.get(id))! };
 }
 
-const args = z.object({
-  users: z.array(userRef).default([]).describe('新员工 / new hires'),
-  email: z.string().optional().describe('新员工邮箱，逗号分隔 / new hires\' addresses, comma-separated'),
-  'dry-run': z.boolean().default(false).describe('只显示计划，不做任何改动 / show the plan, change nothing'),
-}).refine((a) => a.users.length > 0 || a.email !== undefined, {
-  path: ['users'], message: '请 @ 新员工或写 email=… / mention the new hire or give email=…',
-});
+const args = z
+  .object({
+    users: z.array(userRef).default([]).describe('新员工 / new hires'),
+    email: z.string().optional().describe("新员工邮箱，逗号分隔 / new hires' addresses, comma-separated"),
+    'dry-run': z.boolean().default(false).describe('只显示计划，不做任何改动 / show the plan, change nothing'),
+  })
+  .refine((a) => a.users.length > 0 || a.email !== undefined, {
+    path: ['users'],
+    message: '请 @ 新员工或写 email=… / mention the new hire or give email=…',
+  });
 
 /** The summary lists the configured steps, so `/help onboard` shows the workflow that would run. */
 export const onboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
@@ -102,20 +88,29 @@ export const onboardStatusSpec: CommandSpec<typeof statusArgs> = {
 const emailList = z.array(z.email()).min(1).max(200);
 
 function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
-  if (!app.onboarding.enabled || !app.onboarding.steps.length) return lang === 'zh' ? '（未配置）' : '(none configured)';
+  if (!app.onboarding.enabled || !app.onboarding.steps.length)
+    return lang === 'zh' ? '（未配置）' : '(none configured)';
   const only = lang === 'zh' ? '仅限部门' : 'only for';
   return app.onboarding.steps
-    .map((s, i) => `${i + 1}. ${labelOf(s)[lang]}${s.departments ? ` (${only} ${s.departments.join(', ')})` : ''}`).join('\n');
+    .map((s, i) => `${i + 1}. ${labelOf(s)[lang]}${s.departments ? ` (${only} ${s.departments.join(', ')})` : ''}`)
+    .join('\n');
 }
 
 async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows): Promise<void> {
   const app = ctx.config.app;
   if (!app.onboarding.enabled || !app.onboarding.steps.length) {
-    await ctx.reply(errorCard({
-      title: { zh: '入职流程未启用', en: 'Onboarding is not set up' },
-      problems: [{ zh: 'app.config.json 的 onboarding 没有启用或没有步骤', en: 'onboarding in app.config.json is disabled or has no steps' }],
-      nextStep: { zh: '请管理员在 onboarding.steps 中配置步骤', en: 'Ask an admin to configure onboarding.steps' },
-    }));
+    await ctx.reply(
+      errorCard({
+        title: { zh: '入职流程未启用', en: 'Onboarding is not set up' },
+        problems: [
+          {
+            zh: 'app.config.json 的 onboarding 没有启用或没有步骤',
+            en: 'onboarding in app.config.json is disabled or has no steps',
+          },
+        ],
+        nextStep: { zh: '请管理员在 onboarding.steps 中配置步骤', en: 'Ask an admin to configure onboarding.steps' },
+      }),
+    );
     return;
   }
   const unknown: string[] = [];
@@ -123,11 +118,18 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows):
   if (a.email !== undefined) {
     const parsed = emailList.safeParse(a.email.split(/[,，\s]+/).filter(Boolean));
     if (!parsed.success) {
-      await ctx.reply(errorCard({
-        title: { zh: '邮箱列表有误', en: 'Invalid address list' },
-        problems: [{ zh: 'email= 应为逗号分隔的邮箱地址（最多 200 个）', en: 'email= must be comma-separated addresses (at most 200)' }],
-        example: '/onboard email=liuyang@example.com,yanglei@example.com',
-      }));
+      await ctx.reply(
+        errorCard({
+          title: { zh: '邮箱列表有误', en: 'Invalid address list' },
+          problems: [
+            {
+              zh: 'email= 应为逗号分隔的邮箱地址（最多 200 个）',
+              en: 'email= must be comma-separated addresses (at most 200)',
+            },
+          ],
+          example: '/onboard email=liuyang@example.com,yanglei@example.com',
+        }),
+      );
       return;
     }
     const found = await ctx.gateway.directory.openIdsByEmail(parsed.data);
@@ -147,59 +149,91 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows):
   }
   const trigger = `/onboard · ${ctx.sender.name ?? ctx.sender.openId}`;
   const started = await Promise.all(unique.map((openId) => startRun(wf, ctx.gateway, app, openId, trigger)));
-  await ctx.audit('onboard.start', unique.join(','), 'ok', `${started.filter((s) => s.state === 'started').length} started`);
-  await ctx.reply(successCard({
-    title: { zh: '入职流程', en: 'Onboarding' },
-    summary: app.onboarding.adminChat
-      ? { zh: '进度会在管理群的进度卡片上更新。', en: 'Progress shows on the progress card in the admin chat.' }
-      : { zh: '用 /onboard status 查看进度。', en: 'See progress with /onboard status.' },
-    fields: [
-      { label: { zh: '已开始', en: 'Started' }, value: names(started, 'started') },
-      { label: { zh: '已有流程（不会重复）', en: 'Already onboarded (nothing repeated)' }, value: names(started, 'exists') },
-    ],
-    ...(unknown.length ? { list: { label: { zh: '找不到的邮箱', en: 'Unknown addresses' }, items: unknown } } : {}),
-  }));
+  await ctx.audit(
+    'onboard.start',
+    unique.join(','),
+    'ok',
+    `${started.filter((s) => s.state === 'started').length} started`,
+  );
+  await ctx.reply(
+    successCard({
+      title: { zh: '入职流程', en: 'Onboarding' },
+      summary: app.onboarding.adminChat
+        ? { zh: '进度会在管理群的进度卡片上更新。', en: 'Progress shows on the progress card in the admin chat.' }
+        : { zh: '用 /onboard status 查看进度。', en: 'See progress with /onboard status.' },
+      fields: [
+        { label: { zh: '已开始', en: 'Started' }, value: names(started, 'started') },
+        {
+          label: { zh: '已有流程（不会重复）', en: 'Already onboarded (nothing repeated)' },
+          value: names(started, 'exists'),
+        },
+      ],
+      ...(unknown.length ? { list: { label: { zh: '找不到的邮箱', en: 'Unknown addresses' }, items: unknown } } : {}),
+    }),
+  );
   // Existing runs are driven too: one a crash interrupted finishes; a finished one has nothing left to do.
   await Promise.all(started.map((s) => wf.driveEventually(s.run.id)));
 }
 
 const names = (list: StartResult[], state: StartResult['state']): string =>
-  list.filter((s) => s.state === state).map((s) => s.run.subjectName).join('、') || '—';
+  list
+    .filter((s) => s.state === state)
+    .map((s) => s.run.subjectName)
+    .join('、') || '—';
 
-const unknownCard = (unknown: string[]): Card => errorCard({
-  title: { zh: '有邮箱找不到对应的人', en: 'Some addresses match nobody' },
-  problems: unknown.map((u) => ({ zh: `${u}：通讯录里没有，或不在应用可见范围`, en: `${u}: not in the directory, or not visible to the app` })),
-  nextStep: { zh: '检查地址（用联系邮箱，不是企业邮箱）后再试', en: 'Check the addresses (contact email, not the enterprise mailbox), then try again' },
-});
+const unknownCard = (unknown: string[]): Card =>
+  errorCard({
+    title: { zh: '有邮箱找不到对应的人', en: 'Some addresses match nobody' },
+    problems: unknown.map((u) => ({
+      zh: `${u}：通讯录里没有，或不在应用可见范围`,
+      en: `${u}: not in the directory, or not visible to the app`,
+    })),
+    nextStep: {
+      zh: '检查地址（用联系邮箱，不是企业邮箱）后再试',
+      en: 'Check the addresses (contact email, not the enterprise mailbox), then try again',
+    },
+  });
 
 /** `sealer` seals the record of the welcome draft it makes (see draft.ts). */
 export function registerOnboard(app: App, sealer: Sealing): void {
   const wf = app.workflows;
-  wf.define(WORKFLOW, { execute: (env, run, state, resumed) => execute(env, run, state, resumed, sealer), onChange: showProgress });
+  wf.define(WORKFLOW, {
+    execute: (env, run, state, resumed) => execute(env, run, state, resumed, sealer),
+    onChange: showProgress,
+  });
 
   app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf));
   app.command('onboard status', onboardStatusSpec, async (ctx) => {
     const runs = await wf.list(20);
-    await ctx.reply(onboardRunsCard({
-      runs: runs.map((r) => ({
-        hire: r.subjectName, trigger: r.trigger, total: r.steps.length,
-        done: r.steps.filter((s) => s.status === 'done' || s.status === 'skipped' || s.status === 'not_applicable').length,
-        failed: r.steps.filter((s) => s.status === 'failed' || s.status === 'blocked').length,
-        waiting: r.steps.filter((s) => s.status === 'waiting').length,
-        at: new Date(r.createdAt).toISOString().slice(0, 16).replace('T', ' '),
-      })),
-    }));
+    await ctx.reply(
+      onboardRunsCard({
+        runs: runs.map((r) => ({
+          hire: r.subjectName,
+          trigger: r.trigger,
+          total: r.steps.length,
+          done: r.steps.filter((s) => s.status === 'done' || s.status === 'skipped' || s.status === 'not_applicable')
+            .length,
+          failed: r.steps.filter((s) => s.status === 'failed' || s.status === 'blocked').length,
+          waiting: r.steps.filter((s) => s.status === 'waiting').length,
+          at: new Date(r.createdAt).toISOString().slice(0, 16).replace('T', ' '),
+        })),
+      }),
+    );
   });
 
   app.action(retryAction, async (_ctx, { run }) => {
     const after = await wf.retry(run);
-    return after ? { card: progressOf(after) } : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
+    return after
+      ? { card: progressOf(after) }
+      : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
   });
 
   app.action(skipAction, async (ctx, { run, step }) => {
     await ctx.audit('onboard.skip', `${run}/${step}`, 'ok');
     const after = await wf.skip(run, step);
-    return after ? { card: progressOf(after) } : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
+    return after
+      ? { card: progressOf(after) }
+      : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
   });
 
   app.event('contact.user.created_v3', async (ctx, e) => {
@@ -209,7 +243,10 @@ export function registerOnboard(app: App, sealer: Sealing): void {
     const verdict = permission(config, ONBOARD, actor);
     if (!verdict.ok) {
       ctx.outcome = 'refused';
-      ctx.logger.warn({ actor, allow: verdict.allow }, 'onboarding automation refused by commands.onboard.allow: set onboarding.runAs or admins');
+      ctx.logger.warn(
+        { actor, allow: verdict.allow },
+        'onboarding automation refused by commands.onboard.allow: set onboarding.runAs or admins',
+      );
       await ctx.audit('onboard.refused', e.object.open_id, 'refused');
       return;
     }

@@ -22,7 +22,10 @@ export function chars(max: number, min = 0) {
     const n = [...s].length;
     if (n >= min && n <= max) return;
     const range = min > 0 ? `${min}–${max}` : `≤ ${max}`;
-    issue.addIssue({ code: 'custom', message: `长度须为 ${range} 个字符（现在 ${n} 个） / must be ${range} characters long (it is ${n})` });
+    issue.addIssue({
+      code: 'custom',
+      message: `长度须为 ${range} 个字符（现在 ${n} 个） / must be ${range} characters long (it is ${n})`,
+    });
   });
 }
 
@@ -42,19 +45,24 @@ export interface Unusable {
  * Looks every user up before any create call, so one resigned or out-of-scope member does not fail the whole
  * call (Feishu rejects the entire chat create for one such id) and each is reported by name.
  */
-export async function checkUsers(directory: DirectoryPort, users: readonly UserRef[]): Promise<{ usable: UserRef[]; unusable: Unusable[] }> {
+export async function checkUsers(
+  directory: DirectoryPort,
+  users: readonly UserRef[],
+): Promise<{ usable: UserRef[]; unusable: Unusable[] }> {
   const unique = [...new Map(users.map((u) => [u.openId, u])).values()];
-  const verdicts = await Promise.all(unique.map(async (u): Promise<Unusable | undefined> => {
-    try {
-      const found = await directory.getUser(u.openId);
-      return found.isResigned ? { ...u, reason: { zh: '已离职', en: 'has left the organisation' } } : undefined;
-    } catch (err) {
-      if (isUserOutOfReach(err)) {
-        return { ...u, reason: { zh: '不在应用的通讯录范围内', en: 'is outside the app\'s contact scope' } };
+  const verdicts = await Promise.all(
+    unique.map(async (u): Promise<Unusable | undefined> => {
+      try {
+        const found = await directory.getUser(u.openId);
+        return found.isResigned ? { ...u, reason: { zh: '已离职', en: 'has left the organisation' } } : undefined;
+      } catch (err) {
+        if (isUserOutOfReach(err)) {
+          return { ...u, reason: { zh: '不在应用的通讯录范围内', en: "is outside the app's contact scope" } };
+        }
+        throw err;
       }
-      throw err;
-    }
-  }));
+    }),
+  );
   return {
     usable: unique.filter((_, i) => verdicts[i] === undefined),
     unusable: verdicts.filter((v): v is Unusable => v !== undefined),

@@ -20,7 +20,10 @@ export interface MailAuth {
 
 const REASONS: Record<string, { zh: string; en: string }> = {
   session_expired: { zh: '你的登录已过期。', en: 'Your sign-in has expired.' },
-  refresh_rejected: { zh: '你的登录已失效（授权被撤销或已在别处使用）。', en: 'Your sign-in is no longer valid (revoked or used elsewhere).' },
+  refresh_rejected: {
+    zh: '你的登录已失效（授权被撤销或已在别处使用）。',
+    en: 'Your sign-in is no longer valid (revoked or used elsewhere).',
+  },
   unreadable: { zh: '保存的登录无法读取，请重新登录。', en: 'The saved sign-in cannot be read: sign in again.' },
 };
 
@@ -33,15 +36,27 @@ export async function signInFor(ctx: Ctx, auth: MailAuth, resume?: object, err?:
   const started = await auth.start({
     openId: ctx.sender.openId,
     ...(ctx.chatId ? { chatId: ctx.chatId } : {}),
-    ...(command ? {
-      resume: { command, args: { ...resume }, ...(ctx.text !== undefined ? { text: ctx.text } : {}), ...(ctx.messageId ? { messageId: ctx.messageId } : {}) },
-    } : {}),
+    ...(command
+      ? {
+          resume: {
+            command,
+            args: { ...resume },
+            ...(ctx.text !== undefined ? { text: ctx.text } : {}),
+            ...(ctx.messageId ? { messageId: ctx.messageId } : {}),
+          },
+        }
+      : {}),
   });
   const reason = REASONS[String((err as { reason?: unknown } | undefined)?.reason)];
   // What the person typed, shown (escaped) so they know what will run; it is not what runs.
   const line = ctx.text?.split('\n')[0]?.trim();
   const shown = command ? (line ? clip(line, 200) : `/${command}`) : undefined;
-  return signInCard({ url: started.url, validMinutes: auth.validMinutes, ...(shown ? { resume: shown } : {}), ...(reason ? { reason } : {}) });
+  return signInCard({
+    url: started.url,
+    validMinutes: auth.validMinutes,
+    ...(shown ? { resume: shown } : {}),
+    ...(reason ? { reason } : {}),
+  });
 }
 
 const clip = (s: string, max: number) => ([...s].length > max ? `${[...s].slice(0, max).join('')} …` : s);

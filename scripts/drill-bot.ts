@@ -15,12 +15,32 @@ import { shutdownOnSignals } from '../src/server.js';
 
 const [dataDir, domain, appConfig = '{"inbox":{"concurrency":8}}'] = process.argv.slice(2);
 if (!dataDir || !domain) throw new Error('usage: drill-bot.ts <dataDir> <emulatorUrl> [appConfigJson]');
-const { FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN, FEISHU_TRANSPORT, REDIS_URL, REDIS_PREFIX, TOKEN_ENCRYPTION_KEY } = process.env;
-const config = parseConfig(JSON.parse(appConfig), { FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN, FEISHU_TRANSPORT, REDIS_URL, REDIS_PREFIX, LOG_LEVEL: 'info' });
+const {
+  FEISHU_ENCRYPT_KEY,
+  FEISHU_VERIFICATION_TOKEN,
+  FEISHU_TRANSPORT,
+  REDIS_URL,
+  REDIS_PREFIX,
+  TOKEN_ENCRYPTION_KEY,
+} = process.env;
+const config = parseConfig(JSON.parse(appConfig), {
+  FEISHU_ENCRYPT_KEY,
+  FEISHU_VERIFICATION_TOKEN,
+  FEISHU_TRANSPORT,
+  REDIS_URL,
+  REDIS_PREFIX,
+  LOG_LEVEL: 'info',
+});
 const logger = createLogger('info');
 process.stdin.on('end', () => process.exit(1)).resume();
 const bot = await createBot({
-  config, appId: DEFAULT_APP_ID, appSecret: DEFAULT_APP_SECRET, domain, dataDir, logger, timeoutMs: 2_000,
+  config,
+  appId: DEFAULT_APP_ID,
+  appSecret: DEFAULT_APP_SECRET,
+  domain,
+  dataDir,
+  logger,
+  timeoutMs: 2_000,
   inbox: { leaseMs: 2_000, retryDelayMs: (n) => Math.min(500 * 2 ** (n - 1), 5_000), maxAttempts: 8 },
   ...(TOKEN_ENCRYPTION_KEY ? { tokenKey: parseEncryptionKey(TOKEN_ENCRYPTION_KEY) } : {}),
 });

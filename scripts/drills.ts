@@ -17,8 +17,23 @@ import { encrypt } from '../src/protocol/crypto.js';
 import { verifyPush } from '../src/receiver/verify.js';
 import { hostileStringsDrill } from './drills/hostile-strings.js';
 import {
-  BotProcess, commandRow, commands, freshWorld, issuedTokens, logFile, n, post, replies, row, secrets, settle, streamOf, tokenKey, workDir,
-  type BotSpec, type Row,
+  BotProcess,
+  commandRow,
+  commands,
+  freshWorld,
+  issuedTokens,
+  logFile,
+  n,
+  post,
+  replies,
+  row,
+  secrets,
+  settle,
+  streamOf,
+  tokenKey,
+  workDir,
+  type BotSpec,
+  type Row,
 } from './drills/kit.js';
 import { mailDrill } from './drills/mail.js';
 import { onboardingDrill } from './drills/onboarding.js';
@@ -45,7 +60,12 @@ async function crashDrill(o: { total: number; kills: number; bot?: BotSpec; labe
 
 async function redeliveryDrill(): Promise<Row> {
   const { emu, dataDir, bot } = await freshWorld();
-  emu.delivery.configure({ eventUrl: `${bot.url}/webhook/event`, cardUrl: `${bot.url}/webhook/card`, ...secrets, duplicateAfterSuccess: true });
+  emu.delivery.configure({
+    eventUrl: `${bot.url}/webhook/event`,
+    cardUrl: `${bot.url}/webhook/card`,
+    ...secrets,
+    duplicateAfterSuccess: true,
+  });
   const total = n(60);
   const sent = await commands(emu, 'thrice', total, () => pause(10));
   await settle(emu, sent, 60_000);
@@ -69,7 +89,11 @@ async function faultDrill(rate: number): Promise<Row> {
     { dropAfter: true, errorRate: each },
   ];
   for (const f of faults) {
-    await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pathPrefix: '/open-apis/', ...f }) });
+    await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pathPrefix: '/open-apis/', ...f }),
+    });
   }
   const total = n(60);
   const sent = await commands(emu, `faults${Math.round(rate * 100)}`, total, () => pause(30));
@@ -79,13 +103,27 @@ async function faultDrill(rate: number): Promise<Row> {
 
 async function hostileDrill(): Promise<Row> {
   const { emu, bot } = await freshWorld();
-  const push = (path: string, body: Parameters<typeof post>[1], headers: Record<string, string>) => post(`${bot.url}${path}`, body, headers);
+  const push = (path: string, body: Parameters<typeof post>[1], headers: Record<string, string>) =>
+    post(`${bot.url}${path}`, body, headers);
   const envelope = (i: number, token = secrets.verificationToken) => ({
     schema: '2.0',
-    header: { event_id: `hostile_${i}_${randomBytes(4).toString('hex')}`, event_type: 'im.message.receive_v1', create_time: String(Date.now()), token, app_id: emu.state.app.appId, tenant_key: emu.state.app.tenantKey },
+    header: {
+      event_id: `hostile_${i}_${randomBytes(4).toString('hex')}`,
+      event_type: 'im.message.receive_v1',
+      create_time: String(Date.now()),
+      token,
+      app_id: emu.state.app.appId,
+      tenant_key: emu.state.app.tenantKey,
+    },
     event: {
       sender: { sender_id: { open_id: emu.state.users[0]!.open_id }, sender_type: 'user' },
-      message: { message_id: `om_hostile${i}${randomBytes(4).toString('hex')}`, chat_id: 'oc_hostile', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '/group create hostile' }) },
+      message: {
+        message_id: `om_hostile${i}${randomBytes(4).toString('hex')}`,
+        chat_id: 'oc_hostile',
+        chat_type: 'p2p',
+        message_type: 'text',
+        content: JSON.stringify({ text: '/group create hostile' }),
+      },
     },
   });
   // Built as text: JSON.stringify itself overflows the stack on it.
@@ -118,11 +156,20 @@ async function hostileDrill(): Promise<Row> {
       return push('/webhook/event', p.body, p.headers);
     },
     'legacy forged callback': () => {
-      const p = buildLegacyCardPush({ open_id: emu.state.users[1]!.open_id, open_message_id: 'om_x', token: `c-${randomBytes(20).toString('hex')}`, action: { value: { action: 'group.mailgroup', chatId: 'oc_x' } } }, secrets.verificationToken);
+      const p = buildLegacyCardPush(
+        {
+          open_id: emu.state.users[1]!.open_id,
+          open_message_id: 'om_x',
+          token: `c-${randomBytes(20).toString('hex')}`,
+          action: { value: { action: 'group.mailgroup', chatId: 'oc_x' } },
+        },
+        secrets.verificationToken,
+      );
       return push('/webhook/card', p.body, p.headers);
     },
     garbage: () => push('/webhook/event', randomBytes(512), { 'content-type': 'application/json' }),
-    'unsigned plaintext': (i) => push('/webhook/event', JSON.stringify(envelope(i)), { 'content-type': 'application/json' }),
+    'unsigned plaintext': (i) =>
+      push('/webhook/event', JSON.stringify(envelope(i)), { 'content-type': 'application/json' }),
   };
   const per = n(10);
   let tried = 0;
@@ -142,43 +189,80 @@ async function hostileDrill(): Promise<Row> {
     }
   }
   await pause(1_000);
-  const acted = [...emu.state.messages.values()].filter((m) => m.sender.type === 'app').length + [...emu.state.chats.values()].filter((c) => c.chatMode === 'group').length;
-  const note = [...notRefused.slice(0, 3), ...(closedMidBody ? [`oversize: ${closedMidBody} of ${2 * per} connections closed mid-body before the 413 could be read`] : [])];
-  return row({ drill: `hostile requests (${Object.keys(classes).length} classes × ${per})`, tried, rejected, problems: notRefused.length + acted, note: note.join('; ') });
+  const acted =
+    [...emu.state.messages.values()].filter((m) => m.sender.type === 'app').length +
+    [...emu.state.chats.values()].filter((c) => c.chatMode === 'group').length;
+  const note = [
+    ...notRefused.slice(0, 3),
+    ...(closedMidBody
+      ? [`oversize: ${closedMidBody} of ${2 * per} connections closed mid-body before the 413 could be read`]
+      : []),
+  ];
+  return row({
+    drill: `hostile requests (${Object.keys(classes).length} classes × ${per})`,
+    tried,
+    rejected,
+    problems: notRefused.length + acted,
+    note: note.join('; '),
+  });
 }
 
 function fuzzDrill(): Row[] {
   const runs = n(10_000);
   let throws = 0;
   let tried = 0;
-  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (s) => {
-    tried++;
-    try {
-      parseCommand(s, { chatType: 'p2p', subcommands: () => ['create', 'add'] });
-    } catch {
-      throws++;
-    }
-  }), { numRuns: runs });
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (s) => {
+      tried++;
+      try {
+        parseCommand(s, { chatType: 'p2p', subcommands: () => ['create', 'add'] });
+      } catch {
+        throws++;
+      }
+    }),
+    { numRuns: runs },
+  );
   const parser = row({ drill: 'fuzz: command parser', tried, completed: tried - throws, problems: throws });
 
   let accepted = 0;
   throws = 0;
   tried = 0;
   const header = fc.option(fc.string({ maxLength: 80 }), { nil: undefined });
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), header, header, header, fc.constantFrom<'event' | 'card'>('event', 'card'), (bytes, ts, nonce, sig, endpoint) => {
-    tried++;
-    const headers: Record<string, string> = {};
-    if (ts !== undefined) headers['x-lark-request-timestamp'] = ts;
-    if (nonce !== undefined) headers['x-lark-request-nonce'] = nonce;
-    if (sig !== undefined) headers['x-lark-signature'] = sig;
-    try {
-      const r = verifyPush({ rawBody: Buffer.from(bytes), headers, now: Date.now(), endpoint }, { ...secrets, replayWindowSeconds: 300, legacyCardCallbacks: false });
-      if (r.ok) accepted++;
-    } catch {
-      throws++;
-    }
-  }), { numRuns: runs });
-  return [parser, row({ drill: 'fuzz: receiver verification', tried, rejected: tried - accepted - throws, problems: throws + accepted })];
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 600 }),
+      header,
+      header,
+      header,
+      fc.constantFrom<'event' | 'card'>('event', 'card'),
+      (bytes, ts, nonce, sig, endpoint) => {
+        tried++;
+        const headers: Record<string, string> = {};
+        if (ts !== undefined) headers['x-lark-request-timestamp'] = ts;
+        if (nonce !== undefined) headers['x-lark-request-nonce'] = nonce;
+        if (sig !== undefined) headers['x-lark-signature'] = sig;
+        try {
+          const r = verifyPush(
+            { rawBody: Buffer.from(bytes), headers, now: Date.now(), endpoint },
+            { ...secrets, replayWindowSeconds: 300, legacyCardCallbacks: false },
+          );
+          if (r.ok) accepted++;
+        } catch {
+          throws++;
+        }
+      },
+    ),
+    { numRuns: runs },
+  );
+  return [
+    parser,
+    row({
+      drill: 'fuzz: receiver verification',
+      tried,
+      rejected: tried - accepted - throws,
+      problems: throws + accepted,
+    }),
+  ];
 }
 
 async function sigtermDrill(): Promise<Row> {
@@ -190,13 +274,32 @@ async function sigtermDrill(): Promise<Row> {
   const results: { status: number | string; before: boolean; messageId: string }[] = [];
   const push = async (i: number) => {
     // A real message in the emulator, so the bot's reply has something to answer; pushed by the drill to see each status.
-    const msg = emu.state.addMessage({ chatId, sender: { type: 'user', id: user.open_id }, msgType: 'text', content: JSON.stringify({ text: '/help' }), updateMulti: false });
+    const msg = emu.state.addMessage({
+      chatId,
+      sender: { type: 'user', id: user.open_id },
+      msgType: 'text',
+      content: JSON.stringify({ text: '/help' }),
+      updateMulti: false,
+    });
     const env = {
       schema: '2.0',
-      header: { event_id: `term_${i}_${randomBytes(4).toString('hex')}`, event_type: 'im.message.receive_v1', create_time: String(Date.now()), token: secrets.verificationToken, app_id: emu.state.app.appId, tenant_key: emu.state.app.tenantKey },
+      header: {
+        event_id: `term_${i}_${randomBytes(4).toString('hex')}`,
+        event_type: 'im.message.receive_v1',
+        create_time: String(Date.now()),
+        token: secrets.verificationToken,
+        app_id: emu.state.app.appId,
+        tenant_key: emu.state.app.tenantKey,
+      },
       event: {
         sender: { sender_id: { open_id: user.open_id }, sender_type: 'user' },
-        message: { message_id: msg.messageId, chat_id: chatId, chat_type: 'p2p', message_type: 'text', content: msg.content },
+        message: {
+          message_id: msg.messageId,
+          chat_id: chatId,
+          chat_type: 'p2p',
+          message_type: 'text',
+          content: msg.content,
+        },
       },
     };
     const p = buildPush(env, secrets);
@@ -226,7 +329,11 @@ async function sigtermDrill(): Promise<Row> {
   const cut = results.filter((r) => typeof r.status === 'string' && r.before);
   const lateErrors = results.filter((r) => typeof r.status === 'string' && r.status !== 'ECONNREFUSED' && !r.before);
   return row({
-    drill: `SIGTERM under load (${results.length} pushes)`, tried: results.length, completed: answered(), lost: acked.length - answered(), rejected: refused,
+    drill: `SIGTERM under load (${results.length} pushes)`,
+    tried: results.length,
+    completed: answered(),
+    lost: acked.length - answered(),
+    rejected: refused,
     problems: cut.length + (code === 0 ? 0 : 1),
     note: `exit ${code}; ${acked.length} acknowledged, ${refused} refused (503 or closed port: Feishu re-pushes); ${cut.length} requests sent before SIGTERM got no answer; ${lateErrors.length} sent after it met a closing connection (${[...new Set(lateErrors.map((r) => r.status))].join(', ')})`,
   });
@@ -234,8 +341,13 @@ async function sigtermDrill(): Promise<Row> {
 
 function secretScan(): Row {
   const needles: [string, string][] = [
-    ['encrypt key', secrets.encryptKey], ['verification token', secrets.verificationToken], ['token encryption key', tokenKey],
-    ...issuedTokens.map((t): [string, string] => ['a user token', t]), ['app secret', 'app_secret_'], ['a bearer token', 'Bearer t-'], ['a bearer token', 'Bearer u-'],
+    ['encrypt key', secrets.encryptKey],
+    ['verification token', secrets.verificationToken],
+    ['token encryption key', tokenKey],
+    ...issuedTokens.map((t): [string, string] => ['a user token', t]),
+    ['app secret', 'app_secret_'],
+    ['a bearer token', 'Bearer t-'],
+    ['a bearer token', 'Bearer u-'],
   ];
   const work = workDir();
   const files: string[] = [logFile()];
@@ -251,24 +363,42 @@ function secretScan(): Row {
   for (const f of files) {
     const content = readFileSync(f).toString('latin1');
     for (const [what, needle] of needles) if (content.includes(needle)) found.push(`${f.slice(work.length)}: ${what}`);
-    if (/"(tenant_access_token|app_secret|encrypt_key)":"[^[]/.test(content)) found.push(`${f.slice(work.length)}: token field`);
+    if (/"(tenant_access_token|app_secret|encrypt_key)":"[^[]/.test(content))
+      found.push(`${f.slice(work.length)}: token field`);
   }
-  return row({ drill: 'secret scan: logs and data dirs', tried: files.length, completed: files.length - new Set(found.map((f) => f.split(':')[0])).size, problems: found.length, note: found.slice(0, 3).join('; ') });
+  return row({
+    drill: 'secret scan: logs and data dirs',
+    tried: files.length,
+    completed: files.length - new Set(found.map((f) => f.split(':')[0])).size,
+    problems: found.length,
+    note: found.slice(0, 3).join('; '),
+  });
 }
 
-process.exit(await runDrills([
-  { name: 'fuzz', run: fuzzDrill },
-  { name: 'hostile', run: hostileDrill },
-  { name: 'crash', run: () => crashDrill({ total: n(200), kills: 5 }) },
-  { name: 'redelivery', run: redeliveryDrill },
-  { name: 'faults 10 %', run: () => faultDrill(0.1) },
-  { name: 'faults 30 %', run: () => faultDrill(0.3) },
-  { name: 'sigterm', run: sigtermDrill },
-  { name: 'signin-mail', run: mailDrill },
-  { name: 'onboarding', run: onboardingDrill },
-  { name: 'websocket', run: () => crashDrill({ total: n(60), kills: 2, bot: { env: { FEISHU_TRANSPORT: 'websocket' } }, label: 'long connection: ' }) },
-  { name: 'redis', run: redisDrill },
-  { name: 'hostile-strings', run: hostileStringsDrill },
-  // Last: it reads what every other drill left in the logs and data directories.
-  { name: 'secrets', run: secretScan },
-]));
+process.exit(
+  await runDrills([
+    { name: 'fuzz', run: fuzzDrill },
+    { name: 'hostile', run: hostileDrill },
+    { name: 'crash', run: () => crashDrill({ total: n(200), kills: 5 }) },
+    { name: 'redelivery', run: redeliveryDrill },
+    { name: 'faults 10 %', run: () => faultDrill(0.1) },
+    { name: 'faults 30 %', run: () => faultDrill(0.3) },
+    { name: 'sigterm', run: sigtermDrill },
+    { name: 'signin-mail', run: mailDrill },
+    { name: 'onboarding', run: onboardingDrill },
+    {
+      name: 'websocket',
+      run: () =>
+        crashDrill({
+          total: n(60),
+          kills: 2,
+          bot: { env: { FEISHU_TRANSPORT: 'websocket' } },
+          label: 'long connection: ',
+        }),
+    },
+    { name: 'redis', run: redisDrill },
+    { name: 'hostile-strings', run: hostileStringsDrill },
+    // Last: it reads what every other drill left in the logs and data directories.
+    { name: 'secrets', run: secretScan },
+  ]),
+);

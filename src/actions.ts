@@ -45,7 +45,9 @@ const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
  * user types the form's values, so they never override what the button was bound to.
  */
 export function defineAction<S extends z.ZodObject, F extends string & keyof S['shape'] = never>(
-  name: string, schema: S, opts: { follows?: string; form?: readonly F[]; progress?: Bilingual } = {},
+  name: string,
+  schema: S,
+  opts: { follows?: string; form?: readonly F[]; progress?: Bilingual } = {},
 ): ActionRef<S, F> {
   if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
   if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);
@@ -56,7 +58,9 @@ export function defineAction<S extends z.ZodObject, F extends string & keyof S['
     progress: opts.progress,
     form: opts.form ?? [],
     button(args, look) {
-      const own = opts.form?.length ? schema.omit(Object.fromEntries(opts.form.map((k) => [k, true])) as never) : schema;
+      const own = opts.form?.length
+        ? schema.omit(Object.fromEntries(opts.form.map((k) => [k, true])) as never)
+        : schema;
       const checked = own.safeParse(args);
       if (!checked.success) throw new Error(`button for ${name} has invalid args: ${checked.error.message}`);
       // The brand is type-level only: refs are the one place that makes buttons.

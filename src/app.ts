@@ -17,13 +17,29 @@ import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type
 import type { Config } from './config.js';
 import type { ActionRef } from './actions.js';
 import {
-  Context, isAction, isCommand, isEvent, type ActionContext, type ActionResult, type CommandContext, type ContextInit, type EventContext,
-  type Outcome, type Target, type Toast,
+  Context,
+  isAction,
+  isCommand,
+  isEvent,
+  type ActionContext,
+  type ActionResult,
+  type CommandContext,
+  type ContextInit,
+  type EventContext,
+  type Outcome,
+  type Target,
+  type Toast,
 } from './context.js';
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { helpFor, unknownCommandCard, unresolved } from './commands/help.js';
-import { describeParseError, parseCommand, type ParsedCommand, type ParseOptions, type ParseResult } from './commands/parse.js';
+import {
+  describeParseError,
+  parseCommand,
+  type ParsedCommand,
+  type ParseOptions,
+  type ParseResult,
+} from './commands/parse.js';
 import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
 import { bindArgs, eraseSpec, issueProblems, type CommandSpec } from './commands/spec.js';
 import { chain, type Listener, type Listeners } from './middleware/listener.js';
@@ -83,7 +99,9 @@ export const DEFAULT_CARD_BUDGET_MS = 2_500;
 
 type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
 /** What a delivery tells about its context; the app adds the rest. */
-type Parts = Partial<Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed'>>;
+type Parts = Partial<
+  Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed'>
+>;
 
 /**
  * A registered command's listeners with its argument type sealed inside: each entry point validates what it is given
@@ -104,7 +122,10 @@ interface ActionEntry {
   /** Title of the progress card shown when the handler outlasts the card budget. */
   progress?: Bilingual;
   /** Validates the click's input against the action's schema, then runs its listeners. */
-  run(ctx: ActionContext, input: Record<string, unknown>): Promise<{ ok: true; result: ActionResult | void } | { ok: false; problems: Bilingual[] }>;
+  run(
+    ctx: ActionContext,
+    input: Record<string, unknown>,
+  ): Promise<{ ok: true; result: ActionResult | void } | { ok: false; problems: Bilingual[] }>;
 }
 
 type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
@@ -117,7 +138,10 @@ const toastBody = (t: Toast): NonNullable<CardCallbackResponse['toast']> => ({
 
 const HINT: Card = successCard({
   title: { zh: '发送命令来使用我', en: 'Send me a command' },
-  summary: { zh: '我只读懂以 / 开头的文字命令。发送 /help 查看我能做什么。', en: 'I read text commands starting with /. Send /help to see what I can do.' },
+  summary: {
+    zh: '我只读懂以 / 开头的文字命令。发送 /help 查看我能做什么。',
+    en: 'I read text commands starting with /. Send /help to see what I can do.',
+  },
 });
 
 const UNEXPECTED_FIELDS: Bilingual = {
@@ -132,7 +156,9 @@ const UNEXPECTED_FIELDS: Bilingual = {
  * dropped quietly.
  */
 function actionInput(
-  form: readonly string[], bound: Record<string, unknown>, submitted: Record<string, unknown>,
+  form: readonly string[],
+  bound: Record<string, unknown>,
+  submitted: Record<string, unknown>,
 ): { input: Record<string, unknown> } | { unexpected: string[] } {
   const unexpected = Object.keys(submitted).filter((k) => !form.includes(k));
   if (unexpected.length) return { unexpected };
@@ -161,7 +187,14 @@ export class App implements DeliveryHandler {
     this.config = opts.config;
     this.#logger = opts.logger ?? silentLogger;
     this.#now = opts.now ?? Date.now;
-    this.workflows = new Workflows({ store: opts.store, gateway: opts.gateway, config: opts.config, logger: this.#logger, now: this.#now, ...opts.workflows });
+    this.workflows = new Workflows({
+      store: opts.store,
+      gateway: opts.gateway,
+      config: opts.config,
+      logger: this.#logger,
+      now: this.#now,
+      ...opts.workflows,
+    });
     this.#middleware = [errorBoundary(opts.reference), ignoreBots, authorize];
     this.#registerBuiltins();
   }
@@ -175,7 +208,11 @@ export class App implements DeliveryHandler {
    * `name` is "group" or "group create"; the handler (last) gets the spec schema's output type, after any listener
    * middleware listed before it.
    */
-  command<S extends z.ZodObject>(name: string, spec: CommandSpec<S>, ...listeners: Listeners<CommandContext, z.infer<S>, void>): this {
+  command<S extends z.ZodObject>(
+    name: string,
+    spec: CommandSpec<S>,
+    ...listeners: Listeners<CommandContext, z.infer<S>, void>
+  ): this {
     const run = chain(listeners);
     this.#registry.add(name, eraseSpec(spec), {
       async parsed(ctx, parsed) {
@@ -197,12 +234,17 @@ export class App implements DeliveryHandler {
    * The ref's buttons carry `{ action: name, ...args }`; args (+ the values of the ref's form fields) are validated
    * by its schema.
    */
-  action<S extends z.ZodObject, F extends string>(ref: ActionRef<S, F>, ...listeners: Listeners<ActionContext, z.infer<S>, ActionResult | void>): ActionRef<S, F> {
+  action<S extends z.ZodObject, F extends string>(
+    ref: ActionRef<S, F>,
+    ...listeners: Listeners<ActionContext, z.infer<S>, ActionResult | void>
+  ): ActionRef<S, F> {
     if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
     const target: Target = ref.follows ? { kind: 'command', key: ref.follows } : { kind: 'action', key: ref.name };
     const run = chain(listeners);
     this.#actions.set(ref.name, {
-      form: ref.form, target, ...(ref.progress ? { progress: ref.progress } : {}),
+      form: ref.form,
+      target,
+      ...(ref.progress ? { progress: ref.progress } : {}),
       async run(ctx, input) {
         const args = ref.schema.safeParse(input);
         if (!args.success) return { ok: false, problems: issueProblems(args.error.issues, input, ref.schema) };
@@ -257,7 +299,12 @@ export class App implements DeliveryHandler {
     const chatType = as.chatType ?? (as.chatId ? 'group' : 'p2p');
     const sender = { openId: as.openId, ...(as.name ? { name: as.name } : {}) };
     // Addressed: whoever calls run means the bot, so chatter gets the hint rather than silence.
-    return this.#runParsed(origin, { sender, senderType: 'user', chatId: as.chatId, chatType, text }, this.parse(text, { chatType }), true);
+    return this.#runParsed(
+      origin,
+      { sender, senderType: 'user', chatId: as.chatId, chatType, text },
+      this.parse(text, { chatType }),
+      true,
+    );
   }
 
   /**
@@ -268,19 +315,30 @@ export class App implements DeliveryHandler {
   async resume(command: ResumedCommand, as: RunAs, origin: RunOrigin): Promise<Outcome> {
     const entry = this.#registry.all().find((e) => commandKey(e) === command.command);
     const ctx = await this.#context(origin, 'message', {
-      sender: { openId: as.openId, ...(as.name ? { name: as.name } : {}) }, senderType: 'user',
-      chatId: as.chatId, chatType: as.chatType ?? (as.chatId ? 'group' : 'p2p'), messageId: command.messageId, text: command.text,
+      sender: { openId: as.openId, ...(as.name ? { name: as.name } : {}) },
+      senderType: 'user',
+      chatId: as.chatId,
+      chatType: as.chatType ?? (as.chatId ? 'group' : 'p2p'),
+      messageId: command.messageId,
+      text: command.text,
       ...(entry ? { target: { kind: 'command', key: commandKey(entry) } } : {}),
     });
     await this.#run(ctx, async () => {
       if (!entry || !isCommand(ctx) || !(await entry.handler.recorded(ctx, command.args))) {
         ctx.outcome = 'invalid';
         ctx.logger.warn({ command: command.command }, 'a recorded command no longer runs as recorded');
-        await ctx.reply(errorCard({
-          title: { zh: '无法继续执行命令', en: 'Could not resume the command' },
-          problems: [{ zh: `/${command.command} 已无法按记录执行（机器人已更新）`, en: `/${command.command} can no longer run as recorded (the bot was updated)` }],
-          nextStep: { zh: '请重新发送这条命令', en: 'Send the command again' },
-        }));
+        await ctx.reply(
+          errorCard({
+            title: { zh: '无法继续执行命令', en: 'Could not resume the command' },
+            problems: [
+              {
+                zh: `/${command.command} 已无法按记录执行（机器人已更新）`,
+                en: `/${command.command} can no longer run as recorded (the bot was updated)`,
+              },
+            ],
+            nextStep: { zh: '请重新发送这条命令', en: 'Send the command again' },
+          }),
+        );
       }
     });
     return ctx.outcome;
@@ -298,7 +356,11 @@ export class App implements DeliveryHandler {
 
   /** The parser as the app runs it: with the registered subcommands. */
   parse(text: string, opts: Omit<ParseOptions, 'subcommands'> = {}): ParseResult {
-    return parseCommand(text, { ...opts, subcommands: this.#registry.subcommands, bodyLines: this.#registry.bodyLines });
+    return parseCommand(text, {
+      ...opts,
+      subcommands: this.#registry.subcommands,
+      bodyLines: this.#registry.bodyLines,
+    });
   }
 
   async handleEvent(delivery: Delivery): Promise<void> {
@@ -313,7 +375,10 @@ export class App implements DeliveryHandler {
     }
     const parsed = eventSchemas[type].safeParse(event);
     if (!parsed.success) {
-      this.#logger.warn({ eventId: delivery.id, type, issues: parsed.error.issues }, 'event does not match its schema; not handled');
+      this.#logger.warn(
+        { eventId: delivery.id, type, issues: parsed.error.issues },
+        'event does not match its schema; not handled',
+      );
       return;
     }
     const parties = (partiesOf[type] as (e: unknown) => ReturnType<(typeof partiesOf)[AppEventName]>)(parsed.data);
@@ -328,14 +393,22 @@ export class App implements DeliveryHandler {
     const parsed = cardCallback.safeParse(delivery.payload);
     if (!parsed.success) {
       this.#logger.warn({ eventId: delivery.id, issues: parsed.error.issues }, 'unreadable card callback');
-      return { response: { toast: toastBody({ type: 'error', text: { zh: '无法读取这次点击', en: 'Could not read this click' } }) } };
+      return {
+        response: {
+          toast: toastBody({ type: 'error', text: { zh: '无法读取这次点击', en: 'Could not read this click' } }),
+        },
+      };
     }
     const cb = parsed.data;
     const { action: name, ...values } = cb.action.value ?? {};
     const entry = typeof name === 'string' ? this.#actions.get(name) : undefined;
     if (!entry || typeof name !== 'string') {
       this.#logger.warn({ eventId: delivery.id, action: name }, 'card action with no handler');
-      return { response: { toast: toastBody({ type: 'warning', text: { zh: '这个按钮已失效', en: 'This button no longer works' } }) } };
+      return {
+        response: {
+          toast: toastBody({ type: 'warning', text: { zh: '这个按钮已失效', en: 'This button no longer works' } }),
+        },
+      };
     }
 
     const work = this.#runAction(delivery, cb, name, entry, values);
@@ -354,20 +427,36 @@ export class App implements DeliveryHandler {
     const { token: _updateToken, ...event } = (delivery.payload.event ?? {}) as Record<string, unknown>;
     return {
       response: {
-        toast: toastBody({ type: 'info', text: { zh: '正在处理，完成后卡片会更新', en: 'Working on it; the card will update when done' } }),
+        toast: toastBody({
+          type: 'info',
+          text: { zh: '正在处理，完成后卡片会更新', en: 'Working on it; the card will update when done' },
+        }),
         card: { type: 'raw', data: progressCard({ title, steps: [{ label: title, state: 'running' }] }) },
       },
       // The update token (a credential) stays in memory: a rerun after a crash updates the card by PATCH.
-      continuation: { ...delivery, dedupeKey: `continue:${delivery.dedupeKey}`, payload: { ...delivery.payload, event } },
+      continuation: {
+        ...delivery,
+        dedupeKey: `continue:${delivery.dedupeKey}`,
+        payload: { ...delivery.payload, event },
+      },
     };
   }
 
   #runAction(
-    delivery: Delivery, cb: z.output<typeof cardCallback>, name: string, entry: ActionEntry, values: Record<string, unknown>, resumed = false,
+    delivery: Delivery,
+    cb: z.output<typeof cardCallback>,
+    name: string,
+    entry: ActionEntry,
+    values: Record<string, unknown>,
+    resumed = false,
   ): Promise<ActionResult | undefined> {
     return (async (): Promise<ActionResult | undefined> => {
       const ctx = await this.#context(delivery, 'action', {
-        sender: toSender(cb.operator), chatId: cb.chatId, messageId: cb.messageId, target: entry.target, resumed,
+        sender: toSender(cb.operator),
+        chatId: cb.chatId,
+        messageId: cb.messageId,
+        target: entry.target,
+        resumed,
       });
       await this.#run(ctx, async () => {
         if (!isAction(ctx)) {
@@ -378,14 +467,22 @@ export class App implements DeliveryHandler {
         const read = actionInput(entry.form, values, cb.action.form_value ?? {});
         if ('unexpected' in read) {
           ctx.outcome = 'invalid';
-          ctx.logger.warn({ fields: read.unexpected.slice(0, 20) }, 'form submit with fields its form does not have; refused');
+          ctx.logger.warn(
+            { fields: read.unexpected.slice(0, 20) },
+            'form submit with fields its form does not have; refused',
+          );
           ctx.result = { toast: { type: 'error', text: UNEXPECTED_FIELDS } };
           return;
         }
         const ran = await entry.run(ctx, read.input);
         if (!ran.ok) {
           ctx.outcome = 'invalid';
-          ctx.result = { toast: { type: 'error', text: { zh: ran.problems.map((p) => p.zh).join('；'), en: ran.problems.map((p) => p.en).join('; ') } } };
+          ctx.result = {
+            toast: {
+              type: 'error',
+              text: { zh: ran.problems.map((p) => p.zh).join('；'), en: ran.problems.map((p) => p.en).join('; ') },
+            },
+          };
           return;
         }
         ctx.result = ran.result ?? ctx.result;
@@ -394,7 +491,12 @@ export class App implements DeliveryHandler {
     })().catch((err: unknown): ActionResult => {
       // Only reachable when the context cannot be built (bot info unavailable): the boundary catches the rest.
       this.#logger.error({ err, eventId: delivery.id }, 'card action failed before its handler ran');
-      return { toast: { type: 'error', text: { zh: '暂时无法处理，请稍后重试', en: 'Cannot handle this right now, try again later' } } };
+      return {
+        toast: {
+          type: 'error',
+          text: { zh: '暂时无法处理，请稍后重试', en: 'Cannot handle this right now, try again later' },
+        },
+      };
     });
   }
 
@@ -405,7 +507,8 @@ export class App implements DeliveryHandler {
    */
   async #continueLate(delivery: Delivery): Promise<void> {
     const parsed = cardCallback.safeParse(delivery.payload);
-    if (!parsed.success) return void this.#logger.warn({ eventId: delivery.id }, 'unreadable card continuation; dropped');
+    if (!parsed.success)
+      return void this.#logger.warn({ eventId: delivery.id }, 'unreadable card continuation; dropped');
     const cb = parsed.data;
     const running = this.#late.get(delivery.id);
     let result: ActionResult | undefined;
@@ -414,8 +517,12 @@ export class App implements DeliveryHandler {
     } else {
       const { action: name, ...values } = cb.action.value ?? {};
       const entry = typeof name === 'string' ? this.#actions.get(name) : undefined;
-      if (!entry || typeof name !== 'string') return void this.#logger.warn({ eventId: delivery.id, action: name }, 'card continuation with no handler');
-      this.#logger.info({ eventId: delivery.id, action: name }, 'resuming a card action interrupted after its progress card');
+      if (!entry || typeof name !== 'string')
+        return void this.#logger.warn({ eventId: delivery.id, action: name }, 'card continuation with no handler');
+      this.#logger.info(
+        { eventId: delivery.id, action: name },
+        'resuming a card action interrupted after its progress card',
+      );
       result = await this.#runAction(delivery, cb, name, entry, values, true);
     }
     await this.#finishLate(delivery.id, running?.token, cb.messageId, finalCard(result));
@@ -423,7 +530,12 @@ export class App implements DeliveryHandler {
   }
 
   /** The delayed-update token works only after the callback is answered; PATCH is the fallback (Feishu "延时更新消息卡片"). */
-  async #finishLate(eventId: string, token: string | undefined, messageId: string | undefined, card: Card): Promise<void> {
+  async #finishLate(
+    eventId: string,
+    token: string | undefined,
+    messageId: string | undefined,
+    card: Card,
+  ): Promise<void> {
     const log = this.#logger.child({ eventId });
     if (token) {
       try {
@@ -451,7 +563,8 @@ export class App implements DeliveryHandler {
       chatType: message.chat_type,
     };
     const bot = await this.#botInfo();
-    const addressed = message.chat_type === 'p2p' || (message.mentions?.some((m) => m.id?.open_id === bot.openId) ?? false);
+    const addressed =
+      message.chat_type === 'p2p' || (message.mentions?.some((m) => m.id?.open_id === bot.openId) ?? false);
     if (message.message_type !== 'text') {
       const ctx = await this.#context(delivery, 'message', base);
       return this.#run(ctx, async () => {
@@ -460,7 +573,11 @@ export class App implements DeliveryHandler {
       });
     }
     const text = textOf(message.content);
-    const result = this.parse(text, { mentions: message.mentions ?? [], botOpenId: bot.openId, chatType: message.chat_type });
+    const result = this.parse(text, {
+      mentions: message.mentions ?? [],
+      botOpenId: bot.openId,
+      chatType: message.chat_type,
+    });
     await this.#runParsed(delivery, { ...base, text }, result, addressed);
   }
 
@@ -471,7 +588,8 @@ export class App implements DeliveryHandler {
    */
   async #runParsed(delivery: DeliveryRef, base: Parts, result: ParseResult, addressed: boolean): Promise<Outcome> {
     const resolution = result.ok ? this.#registry.resolve(result.command) : undefined;
-    const target: Target | undefined = resolution?.kind === 'found' ? { kind: 'command', key: commandKey(resolution.entry) } : undefined;
+    const target: Target | undefined =
+      resolution?.kind === 'found' ? { kind: 'command', key: commandKey(resolution.entry) } : undefined;
     const ctx = await this.#context(delivery, 'message', { ...base, ...(target ? { target } : {}) });
     await this.#run(ctx, async () => {
       if (!result.ok) {
@@ -482,7 +600,13 @@ export class App implements DeliveryHandler {
           return;
         }
         ctx.outcome = 'invalid';
-        await ctx.reply(errorCard({ title: { zh: '看不懂这条命令', en: 'Could not read the command' }, problems: [describeParseError(error)], example: '/help' }));
+        await ctx.reply(
+          errorCard({
+            title: { zh: '看不懂这条命令', en: 'Could not read the command' },
+            problems: [describeParseError(error)],
+            example: '/help',
+          }),
+        );
         return;
       }
       if (resolution?.kind === 'unknown' && !addressed) {
@@ -515,12 +639,14 @@ export class App implements DeliveryHandler {
     const problems = await handler.parsed(ctx, parsed);
     if (problems) {
       ctx.outcome = 'invalid';
-      await ctx.reply(errorCard({
-        title: { zh: '命令参数有误', en: 'Invalid command arguments' },
-        problems,
-        nextStep: { zh: `用法：${spec.usage}`, en: `Usage: ${spec.usage}` },
-        ...(spec.examples[0] ? { example: spec.examples[0] } : {}),
-      }));
+      await ctx.reply(
+        errorCard({
+          title: { zh: '命令参数有误', en: 'Invalid command arguments' },
+          problems,
+          nextStep: { zh: `用法：${spec.usage}`, en: `Usage: ${spec.usage}` },
+          ...(spec.examples[0] ? { example: spec.examples[0] } : {}),
+        }),
+      );
     }
   }
 
@@ -558,15 +684,19 @@ export class App implements DeliveryHandler {
   }
 
   #registerBuiltins(): void {
-    this.command('help', {
-      summary: { zh: '查看所有命令，或某个命令的用法', en: 'List every command, or explain one' },
-      usage: '/help [命令 command] [子命令 sub]',
-      examples: ['/help', '/help help'],
-      args: z.object({ topic: z.array(z.string()).optional().describe('要查看的命令 / the command to explain') }),
-      rest: 'topic',
-    }, async (ctx, { topic }) => {
-      await ctx.reply(helpFor(this.#registry, topic ?? []));
-    });
+    this.command(
+      'help',
+      {
+        summary: { zh: '查看所有命令，或某个命令的用法', en: 'List every command, or explain one' },
+        usage: '/help [命令 command] [子命令 sub]',
+        examples: ['/help', '/help help'],
+        args: z.object({ topic: z.array(z.string()).optional().describe('要查看的命令 / the command to explain') }),
+        rest: 'topic',
+      },
+      async (ctx, { topic }) => {
+        await ctx.reply(helpFor(this.#registry, topic ?? []));
+      },
+    );
 
     this.event('im.chat.member.bot.added_v1', async (ctx) => {
       const bot = await this.#botInfo();
@@ -578,11 +708,16 @@ export class App implements DeliveryHandler {
       const text = this.#opts.config.app.menu[key];
       if (text === undefined) {
         ctx.logger.warn({ eventKey: key }, 'bot menu item has no command in app.config.json menu');
-        await ctx.send(errorCard({
-          title: { zh: '菜单项未配置', en: 'Menu item not configured' },
-          problems: [{ zh: `菜单项 ${key} 没有对应的命令`, en: `Menu item ${key} has no command` }],
-          nextStep: { zh: `请管理员在 app.config.json 的 menu 中添加 "${key}"`, en: `Ask an admin to add "${key}" to menu in app.config.json` },
-        }));
+        await ctx.send(
+          errorCard({
+            title: { zh: '菜单项未配置', en: 'Menu item not configured' },
+            problems: [{ zh: `菜单项 ${key} 没有对应的命令`, en: `Menu item ${key} has no command` }],
+            nextStep: {
+              zh: `请管理员在 app.config.json 的 menu 中添加 "${key}"`,
+              en: `Ask an admin to add "${key}" to menu in app.config.json`,
+            },
+          }),
+        );
         return;
       }
       if (!ctx.sender) {
@@ -591,8 +726,11 @@ export class App implements DeliveryHandler {
       }
       // As if the operator typed it in a p2p chat with the bot: answers go to them privately. The run gets its own
       // dedupe key so its reply uuids cannot collide with this context's.
-      await this.run(text, { openId: ctx.sender.openId, ...(ctx.sender.name ? { name: ctx.sender.name } : {}) },
-        { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/menu`, finalAttempt: ctx.finalAttempt });
+      await this.run(
+        text,
+        { openId: ctx.sender.openId, ...(ctx.sender.name ? { name: ctx.sender.name } : {}) },
+        { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/menu`, finalAttempt: ctx.finalAttempt },
+      );
     });
   }
 }
@@ -621,9 +759,12 @@ function finalCard(result: ActionResult | undefined): Card {
   const text = result?.toast?.text ?? { zh: '已完成', en: 'Done' };
   return result?.toast?.type === 'error'
     ? errorCard({
-      title: { zh: '操作失败', en: 'Failed' },
-      problems: [text],
-      nextStep: { zh: '重新发送命令获取新的卡片；仍然失败请联系管理员', en: 'Send the command again for a fresh card; if it still fails, ask an admin' },
-    })
+        title: { zh: '操作失败', en: 'Failed' },
+        problems: [text],
+        nextStep: {
+          zh: '重新发送命令获取新的卡片；仍然失败请联系管理员',
+          en: 'Send the command again for a fresh card; if it still fails, ask an admin',
+        },
+      })
     : successCard({ title: text });
 }

@@ -57,7 +57,10 @@ export interface BotOptions {
   /** Base URL of the OAuth redirect (`${publicUrl}/oauth/callback`); default: the address the bot listens on. */
   publicUrl?: string;
   /** Gateway retry tuning (fault tests, benchmarks). */
-  gateway?: Pick<ClientOptions, 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep' | 'now' | 'idempotentPatienceMs'>;
+  gateway?: Pick<
+    ClientOptions,
+    'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'sleep' | 'now' | 'idempotentPatienceMs'
+  >;
   /** Runs accepted deliveries instead of the app (the ack benchmark measures the whole bot with a no-op). */
   handler?: DeliveryHandler;
   /** Workflow step retry tuning. */
@@ -90,7 +93,15 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   const sealKey = o.tokenKey ?? (await ensureKeyFile(o.dataDir)).key;
   const sealer = new Sealer(sealKey);
   const key = o.userTokens ? undefined : sealKey;
-  const oauth = key && feishuOAuthHttp({ domain: o.domain, appId: o.appId, appSecret: o.appSecret, client: oauthClient(o), timeoutMs: o.timeoutMs });
+  const oauth =
+    key &&
+    feishuOAuthHttp({
+      domain: o.domain,
+      appId: o.appId,
+      appSecret: o.appSecret,
+      client: oauthClient(o),
+      timeoutMs: o.timeoutMs,
+    });
   const vault = key && oauth ? new TokenVault({ kv: store, key, http: oauth }) : undefined;
   let signIn: SignIn | undefined;
   const gateway = createFeishu({
@@ -107,7 +118,15 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     userTokens: o.userTokens ?? vault,
     ...o.gateway,
   });
-  const app = new App({ config: o.config, gateway, store, logger, metrics, cardBudgetMs: o.cardBudgetMs, workflows: o.workflows });
+  const app = new App({
+    config: o.config,
+    gateway,
+    store,
+    logger,
+    metrics,
+    cardBudgetMs: o.cardBudgetMs,
+    workflows: o.workflows,
+  });
   // Commands of one user run one at a time, in order (a Redis lock can replace the in-process one).
   app.use(serializeUserCommands(new InProcessLock()));
   const auth: MailAuth | undefined = vault && {
@@ -129,28 +148,45 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   let longConnection: LongConnection | undefined;
   let startSignIn = (_baseUrl: string): void => undefined;
   const server = createServer({
-    config: o.config, store, handler: o.handler ?? app, logger, metrics, inbox: o.inbox, sealer,
-    transport: () => (o.config.env.FEISHU_TRANSPORT === 'websocket' ? { kind: 'websocket', state: longConnection?.state() ?? 'connecting' } : { kind: 'webhook' }),
+    config: o.config,
+    store,
+    handler: o.handler ?? app,
+    logger,
+    metrics,
+    inbox: o.inbox,
+    sealer,
+    transport: () =>
+      o.config.env.FEISHU_TRANSPORT === 'websocket'
+        ? { kind: 'websocket', state: longConnection?.state() ?? 'connecting' }
+        : { kind: 'webhook' },
   });
   if (vault && oauth && key) {
     const sealer = new Sealer(key);
     app.event(SIGN_IN_COMPLETED, (ctx, e) => afterSignIn(ctx, e, { app, vault, sealer }));
     const notListening = () => Promise.reject(new Error('not listening yet'));
-    server.app.use(oauthCallbackRouter({
-      logger,
-      secure: o.publicUrl?.startsWith('https:') ?? false,
-      begin: (ticket) => signIn ? signIn.begin(ticket) : notListening(),
-      complete: (query, cookies) => signIn ? signIn.complete(query, cookies) : notListening(),
-      record: async (outcome, state) => {
-        const delivery = signInDelivery(outcome, state, sealer, Date.now());
-        if (delivery) await server.inbox.accept(delivery);
-      },
-    }));
+    server.app.use(
+      oauthCallbackRouter({
+        logger,
+        secure: o.publicUrl?.startsWith('https:') ?? false,
+        begin: (ticket) => (signIn ? signIn.begin(ticket) : notListening()),
+        complete: (query, cookies) => (signIn ? signIn.complete(query, cookies) : notListening()),
+        record: async (outcome, state) => {
+          const delivery = signInDelivery(outcome, state, sealer, Date.now());
+          if (delivery) await server.inbox.accept(delivery);
+        },
+      }),
+    );
     startSignIn = (baseUrl: string) => {
       const base = (o.publicUrl ?? baseUrl).replace(/\/+$/, '');
       signIn = new SignIn({
-        kv: store, http: oauth, tokens: vault, sealer, domain: o.domain, appId: o.appId,
-        redirectUri: `${base}${CALLBACK_PATH}`, startUri: `${base}${START_PATH}`,
+        kv: store,
+        http: oauth,
+        tokens: vault,
+        sealer,
+        domain: o.domain,
+        appId: o.appId,
+        redirectUri: `${base}${CALLBACK_PATH}`,
+        startUri: `${base}${START_PATH}`,
       });
     };
   }
@@ -180,7 +216,12 @@ export async function createBot(o: BotOptions): Promise<Bot> {
       if (o.config.env.FEISHU_TRANSPORT === 'websocket') {
         const { openLongConnection } = await import('./receiver/long-connection.js');
         longConnection = await openLongConnection({
-          appId: o.appId, appSecret: o.appSecret, domain: o.domain, intake: server.intake, logger, accepting: () => !stopping,
+          appId: o.appId,
+          appSecret: o.appSecret,
+          domain: o.domain,
+          intake: server.intake,
+          logger,
+          accepting: () => !stopping,
         });
       }
       // Runs a crash interrupted finish now, in the background: nothing waits for them to start serving.
@@ -203,7 +244,10 @@ export async function createBot(o: BotOptions): Promise<Bot> {
 /** A DATA_DIR that exists but is no directory (or cannot be read) is a configuration problem, not a crash. */
 function checkDataDir(dir: string): void {
   try {
-    if (!statSync(dir).isDirectory()) throw new ConfigError([`env DATA_DIR: ${dir} is a file, not a directory: point DATA_DIR at a directory (it is created if missing)`]);
+    if (!statSync(dir).isDirectory())
+      throw new ConfigError([
+        `env DATA_DIR: ${dir} is a file, not a directory: point DATA_DIR at a directory (it is created if missing)`,
+      ]);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -215,10 +259,13 @@ function checkDataDir(dir: string): void {
 function oauthClient(o: BotOptions): () => lark.Client {
   const quiet = () => undefined;
   let client: lark.Client | undefined;
-  return () => client ??= new (larkSdk().Client)({
-    appId: o.appId, appSecret: o.appSecret, domain: o.domain.replace(/\/+$/, ''),
-    logger: { error: quiet, warn: quiet, info: quiet, debug: quiet, trace: quiet },
-  });
+  return () =>
+    (client ??= new (larkSdk().Client)({
+      appId: o.appId,
+      appSecret: o.appSecret,
+      domain: o.domain.replace(/\/+$/, ''),
+      logger: { error: quiet, warn: quiet, info: quiet, debug: quiet, trace: quiet },
+    }));
 }
 
 /** What the callback leaves for the inbox: who, where, how it ended, and the waiting command (sealed). */
@@ -234,8 +281,16 @@ function signInDelivery(outcome: CallbackOutcome, state: string, sealer: Sealer,
     ...(outcome.ok && request.resume ? { resume: sealer.seal(request.resume, id) } : {}),
   };
   return {
-    kind: 'event', type: SIGN_IN_COMPLETED, id, dedupeKey: id, receivedAt: now,
-    payload: { schema: '2.0', header: { event_id: id, event_type: SIGN_IN_COMPLETED, create_time: String(now) }, event },
+    kind: 'event',
+    type: SIGN_IN_COMPLETED,
+    id,
+    dedupeKey: id,
+    receivedAt: now,
+    payload: {
+      schema: '2.0',
+      header: { event_id: id, event_type: SIGN_IN_COMPLETED, create_time: String(now) },
+      event,
+    },
   };
 }
 
@@ -246,21 +301,37 @@ const resumedCommand = signInRequestSchema.shape.resume.unwrap();
  * the command that needed it) as the user. Reply uuids and the command's own claims derive from the item's id, so a
  * re-run after a crash does nothing twice.
  */
-async function afterSignIn(ctx: EventContext, e: FeishuEvents[typeof SIGN_IN_COMPLETED], d: { app: App; vault: TokenVault; sealer: Sealer }): Promise<void> {
+async function afterSignIn(
+  ctx: EventContext,
+  e: FeishuEvents[typeof SIGN_IN_COMPLETED],
+  d: { app: App; vault: TokenVault; sealer: Sealer },
+): Promise<void> {
   if (!e.outcome.ok) {
-    await ctx.send(errorCard({ title: { zh: '登录未完成', en: 'Sign-in not completed' }, problems: [e.outcome.problem] }));
+    await ctx.send(
+      errorCard({ title: { zh: '登录未完成', en: 'Sign-in not completed' }, problems: [e.outcome.problem] }),
+    );
     return;
   }
   const status = await d.vault.status(e.open_id);
-  if (!status.signedIn) return void ctx.logger.info('signed out again before the sign-in was confirmed; nothing resumed');
-  await ctx.send(signedInCard({
-    name: status.name, ...(status.mailbox ? { mailbox: status.mailbox } : {}), until: utcTime(status.until), justSignedIn: true,
-  }));
+  if (!status.signedIn)
+    return void ctx.logger.info('signed out again before the sign-in was confirmed; nothing resumed');
+  await ctx.send(
+    signedInCard({
+      name: status.name,
+      ...(status.mailbox ? { mailbox: status.mailbox } : {}),
+      until: utcTime(status.until),
+      justSignedIn: true,
+    }),
+  );
   // Onboarding steps that waited for this person's sign-in (a welcome draft in their mailbox) go on now.
   await d.app.workflows.resumeWaiting(e.open_id);
   if (e.resume === undefined) return;
   const command = resumedCommand.safeParse(d.sealer.open(e.resume, ctx.eventId));
-  if (!command.success) return void ctx.logger.error('the command waiting for this sign-in cannot be read (another TOKEN_ENCRYPTION_KEY?)');
-  await d.app.resume(command.data, { openId: e.open_id, name: status.name, ...(e.chat_id ? { chatId: e.chat_id } : {}) },
-    { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/resume`, finalAttempt: ctx.finalAttempt });
+  if (!command.success)
+    return void ctx.logger.error('the command waiting for this sign-in cannot be read (another TOKEN_ENCRYPTION_KEY?)');
+  await d.app.resume(
+    command.data,
+    { openId: e.open_id, name: status.name, ...(e.chat_id ? { chatId: e.chat_id } : {}) },
+    { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/resume`, finalAttempt: ctx.finalAttempt },
+  );
 }

@@ -5,7 +5,11 @@
 export class TtlCache<V> {
   readonly #entries = new Map<string, { at: number; value: Promise<V> }>();
 
-  constructor(private readonly ttlMs: number, private readonly max = 10_000, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {
     if (!(ttlMs > 0) || !(max > 0)) throw new Error('TtlCache needs a positive ttlMs and max');
   }
 

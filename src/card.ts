@@ -20,7 +20,19 @@ export type Card = {
 };
 
 type HeaderTemplate =
-  'blue' | 'wathet' | 'turquoise' | 'green' | 'yellow' | 'orange' | 'red' | 'carmine' | 'violet' | 'purple' | 'indigo' | 'grey' | 'default';
+  | 'blue'
+  | 'wathet'
+  | 'turquoise'
+  | 'green'
+  | 'yellow'
+  | 'orange'
+  | 'red'
+  | 'carmine'
+  | 'violet'
+  | 'purple'
+  | 'indigo'
+  | 'grey'
+  | 'default';
 
 /** Literal text; `i18n_content` shows the reader's language (2.0 has per-component i18n only). */
 export type PlainText = { tag: 'plain_text'; content: string; i18n_content?: { zh_cn: string; en_us: string } };
@@ -40,7 +52,16 @@ type Behavior =
 export type ButtonElement = Component & {
   tag: 'button';
   /** 'default' when unset. */
-  type?: 'default' | 'primary' | 'danger' | 'text' | 'primary_text' | 'danger_text' | 'primary_filled' | 'danger_filled' | 'laser';
+  type?:
+    | 'default'
+    | 'primary'
+    | 'danger'
+    | 'text'
+    | 'primary_text'
+    | 'danger_text'
+    | 'primary_filled'
+    | 'danger_filled'
+    | 'laser';
   text: PlainText;
   /** Required here: every button the bot sends calls it back with an action or opens a page. */
   behaviors: Behavior[];

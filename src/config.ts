@@ -12,12 +12,10 @@ import { ENDPOINTS } from './feishu/endpoints.js';
 const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as ou_1a2b3c');
 
 /** Who may run a command: "everyone", "admins", "role:<name>" or an open_id. */
-const principal = z.union([
-  z.literal('everyone'),
-  z.literal('admins'),
-  z.string().regex(/^role:[a-z][a-z0-9_-]*$/),
-  openId,
-], { error: 'must be "everyone", "admins", "role:<name>" (a key of roles) or an open_id such as ou_1a2b3c' });
+const principal = z.union(
+  [z.literal('everyone'), z.literal('admins'), z.string().regex(/^role:[a-z][a-z0-9_-]*$/), openId],
+  { error: 'must be "everyone", "admins", "role:<name>" (a key of roles) or an open_id such as ou_1a2b3c' },
+);
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
 const NAME_RULE = 'must be lower-case letters, digits, - or _, starting with a letter';
@@ -25,7 +23,11 @@ const NAME_RULE = 'must be lower-case letters, digits, - or _, starting with a l
 const rateLimit = z
   .object({
     // A window holds whole calls: 3.5 per second would let 4 through.
-    perSecond: z.number().int('must be a whole number of calls; for fewer than one a second, use perMinute').positive().optional(),
+    perSecond: z
+      .number()
+      .int('must be a whole number of calls; for fewer than one a second, use perMinute')
+      .positive()
+      .optional(),
     perMinute: z.number().int('must be a whole number of calls').positive().optional(),
   })
   .strict()
@@ -35,8 +37,12 @@ const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, 'must be a chat id such as 
 const address = z.email('must be a mail address such as hr@your-domain');
 export const TEMPLATE_FIELDS: readonly string[] = ['name', 'en_name', 'email', 'department', 'leader', 'job_title'];
 /** Templates may use {name}, {en_name}, {email}, {department}, {leader}, {job_title} of the new hire. */
-const template = z.string().min(1).refine((t) => [...t.matchAll(/\{([a-z_]+)\}/g)].every((m) => TEMPLATE_FIELDS.includes(m[1]!)),
-  { message: 'unknown {field}: use {name}, {en_name}, {email}, {department}, {leader} or {job_title}' });
+const template = z
+  .string()
+  .min(1)
+  .refine((t) => [...t.matchAll(/\{([a-z_]+)\}/g)].every((m) => TEMPLATE_FIELDS.includes(m[1]!)), {
+    message: 'unknown {field}: use {name}, {en_name}, {email}, {department}, {leader} or {job_title}',
+  });
 
 /** What every step has: its id (for progress, Retry and Skip), the steps it needs done first, the departments it is for. */
 const stepBase = {
@@ -47,14 +53,20 @@ const stepBase = {
   departments: z.array(z.string().min(1)).optional(),
 };
 
-const onboardingStep = z.discriminatedUnion('kind', [
-  z.object({ ...stepBase, kind: z.literal('add-to-chats'), chats: z.array(chatId).min(1) }).strict(),
-  z.object({ ...stepBase, kind: z.literal('team-chat'), name: template, description: template.optional() }).strict(),
-  z.object({ ...stepBase, kind: z.literal('mailgroups'), mailgroups: z.array(address).min(1) }).strict(),
-  z.object({ ...stepBase, kind: z.literal('mail-contact'), mailbox: address }).strict(),
-  z.object({ ...stepBase, kind: z.literal('welcome-draft'), sender: openId, subject: template, body: template }).strict(),
-  z.object({ ...stepBase, kind: z.literal('welcome-card'), title: template, body: template }).strict(),
-], { error: 'kind must be one of add-to-chats, team-chat, mailgroups, mail-contact, welcome-draft, welcome-card' });
+const onboardingStep = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ ...stepBase, kind: z.literal('add-to-chats'), chats: z.array(chatId).min(1) }).strict(),
+    z.object({ ...stepBase, kind: z.literal('team-chat'), name: template, description: template.optional() }).strict(),
+    z.object({ ...stepBase, kind: z.literal('mailgroups'), mailgroups: z.array(address).min(1) }).strict(),
+    z.object({ ...stepBase, kind: z.literal('mail-contact'), mailbox: address }).strict(),
+    z
+      .object({ ...stepBase, kind: z.literal('welcome-draft'), sender: openId, subject: template, body: template })
+      .strict(),
+    z.object({ ...stepBase, kind: z.literal('welcome-card'), title: template, body: template }).strict(),
+  ],
+  { error: 'kind must be one of add-to-chats, team-chat, mailgroups, mail-contact, welcome-draft, welcome-card' },
+);
 export type OnboardingStep = z.infer<typeof onboardingStep>;
 
 const onboarding = z
@@ -75,9 +87,15 @@ const onboarding = z
   .superRefine((o, ctx) => {
     const seen = new Set<string>();
     o.steps.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
+      if (seen.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
       for (const n of s.needs) {
-        if (!seen.has(n)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'needs'], message: `"${n}" must be the id of an earlier step` });
+        if (!seen.has(n))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'needs'],
+            message: `"${n}" must be the id of an earlier step`,
+          });
       }
       seen.add(s.id);
     });
@@ -86,24 +104,33 @@ const onboarding = z
 export const appConfigSchema = z
   .object({
     admins: z.array(openId).default([]),
-    roles: z.record(z.string(), z.array(openId))
+    roles: z
+      .record(z.string(), z.array(openId))
       .superRefine((roles, ctx) => {
-        for (const name of Object.keys(roles)) if (!NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `role name ${NAME_RULE}` });
+        for (const name of Object.keys(roles))
+          if (!NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `role name ${NAME_RULE}` });
       })
       .default({}),
     commands: z.record(z.string(), z.object({ allow: z.array(principal).min(1) }).strict()).default({}),
     onboarding: onboarding.default({ enabled: true, departments: {}, steps: [] }),
-    rateLimits: z.record(z.string(), rateLimit)
+    rateLimits: z
+      .record(z.string(), rateLimit)
       .superRefine((limits, ctx) => {
         for (const name of Object.keys(limits)) {
           if (!(ENDPOINTS as readonly string[]).includes(name)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `unknown endpoint: use one of ${ENDPOINTS.join(', ')}` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `unknown endpoint: use one of ${ENDPOINTS.join(', ')}`,
+            });
           }
         }
       })
       .default({}),
     /** Bot menu event_key → command text, e.g. {"help": "/help"}. */
-    menu: z.record(z.string().min(1).max(30), z.string().startsWith('/', 'must be a command such as "/help"')).default({}),
+    menu: z
+      .record(z.string().min(1).max(30), z.string().startsWith('/', 'must be a command such as "/help"'))
+      .default({}),
     receiver: z
       .object({
         replayWindowSeconds: z.number().int().positive().default(300),
@@ -123,7 +150,17 @@ export const appConfigSchema = z
       .discriminatedUnion('kind', [
         z.object({ kind: z.literal('sqlite'), file: z.string().default('bot.sqlite') }).strict(),
         // A URL without credentials; one with a password belongs in REDIS_URL (secrets come from the environment).
-        z.object({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\/[^:@/]*(:\d+)?(\/\d+)?$/, 'must be redis://host:port[/db] without credentials; put a URL with a password in REDIS_URL') }).strict(),
+        z
+          .object({
+            kind: z.literal('redis'),
+            url: z
+              .string()
+              .regex(
+                /^rediss?:\/\/[^:@/]*(:\d+)?(\/\d+)?$/,
+                'must be redis://host:port[/db] without credentials; put a URL with a password in REDIS_URL',
+              ),
+          })
+          .strict(),
       ])
       .default({ kind: 'sqlite', file: 'bot.sqlite' }),
   })
@@ -134,7 +171,10 @@ export type AppConfig = z.infer<typeof appConfigSchema>;
 const port = z.coerce.number().int().min(0).max(65535);
 
 export const envSchema = z.object({
-  FEISHU_APP_ID: z.string().regex(/^cli_[0-9a-zA-Z]+$/, 'must look like cli_a1b2c3d4e5f6a7b8').optional(),
+  FEISHU_APP_ID: z
+    .string()
+    .regex(/^cli_[0-9a-zA-Z]+$/, 'must look like cli_a1b2c3d4e5f6a7b8')
+    .optional(),
   FEISHU_APP_SECRET: z.string().min(1).optional(),
   FEISHU_ENCRYPT_KEY: z.string().min(1).optional(),
   FEISHU_VERIFICATION_TOKEN: z.string().min(1).optional(),
@@ -148,7 +188,10 @@ export const envSchema = z.object({
   /** Bind address; unset: all interfaces with credentials (Feishu must reach the webhooks), loopback in the sandbox. */
   HOST: z
     .string()
-    .refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(h), 'must be an IP address (0.0.0.0, 127.0.0.1, ::) or a host name')
+    .refine(
+      (h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(h),
+      'must be an IP address (0.0.0.0, 127.0.0.1, ::) or a host name',
+    )
     .optional(),
   /** Scrapers send it as `Authorization: Bearer <token>`; unset: /metrics answers anyone who can reach it. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 16)').optional(),
@@ -162,14 +205,24 @@ export const envSchema = z.object({
   /** How Feishu reaches the bot: webhook pushes to our HTTP routes, or the long connection (WebSocket) the bot opens. */
   FEISHU_TRANSPORT: z.enum(['webhook', 'websocket']).default('webhook'),
   /** Selects the Redis store (scale-out): every instance given the same URL and prefix shares one state. */
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a URL such as redis://127.0.0.1:6379 or rediss://user:password@host:6380/0').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a URL such as redis://127.0.0.1:6379 or rediss://user:password@host:6380/0')
+    .optional(),
   /** Key namespace in Redis: two different bots on one Redis need two. */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('feishu-ops-bot'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+    .default('feishu-ops-bot'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** 32 bytes (hex or base64) sealing users' tokens at rest; required with credentials (the sandbox keeps one in DATA_DIR). */
   TOKEN_ENCRYPTION_KEY: z.string().min(1).optional(),
   /** The bot's public base URL: OAuth redirects to `${PUBLIC_URL}/oauth/callback`. Required with credentials; the sandbox uses its own address. */
-  PUBLIC_URL: z.string().url('must be a URL such as https://bot.example.com').transform((s) => s.replace(/\/+$/, '')).optional(),
+  PUBLIC_URL: z
+    .string()
+    .url('must be a URL such as https://bot.example.com')
+    .transform((s) => s.replace(/\/+$/, ''))
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -203,18 +256,24 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.
   const parsedEnv = envSchema.safeParse(cleanEnv);
   if (!parsedEnv.success) problems.push(...formatIssues('env', parsedEnv.error));
   if (parsedEnv.success && Boolean(parsedEnv.data.FEISHU_APP_ID) !== Boolean(parsedEnv.data.FEISHU_APP_SECRET)) {
-    problems.push('env FEISHU_APP_ID / FEISHU_APP_SECRET: set both to run against Feishu, or neither for the local sandbox');
+    problems.push(
+      'env FEISHU_APP_ID / FEISHU_APP_SECRET: set both to run against Feishu, or neither for the local sandbox',
+    );
   }
   if (parsedEnv.success && parsedEnv.data.FEISHU_APP_ID) {
     // Without the Encrypt Key no push can be proven to come from Feishu: anyone reaching the webhook could run commands.
     if (parsedEnv.data.FEISHU_TRANSPORT === 'webhook' && !parsedEnv.data.FEISHU_ENCRYPT_KEY) {
-      problems.push('env FEISHU_ENCRYPT_KEY: required with webhooks (pushes are accepted only when signed with it): copy the Encrypt Key ' +
-        'from the developer console, 开发者后台 → 事件与回调 → 加密策略 / Events & Callbacks → Encryption strategy; ' +
-        'or set FEISHU_TRANSPORT=websocket (the long connection is authenticated by the app secret)');
+      problems.push(
+        'env FEISHU_ENCRYPT_KEY: required with webhooks (pushes are accepted only when signed with it): copy the Encrypt Key ' +
+          'from the developer console, 开发者后台 → 事件与回调 → 加密策略 / Events & Callbacks → Encryption strategy; ' +
+          'or set FEISHU_TRANSPORT=websocket (the long connection is authenticated by the app secret)',
+      );
     }
     if (!parsedEnv.data.PUBLIC_URL) {
-      problems.push('env PUBLIC_URL: required with credentials: the https address at which users\' browsers reach this bot ' +
-        '(sign-in returns to ${PUBLIC_URL}/oauth/callback; register that URL as a redirect URL under 安全设置 / Security settings)');
+      problems.push(
+        "env PUBLIC_URL: required with credentials: the https address at which users' browsers reach this bot " +
+          '(sign-in returns to ${PUBLIC_URL}/oauth/callback; register that URL as a redirect URL under 安全设置 / Security settings)',
+      );
     }
     try {
       parseEncryptionKey(parsedEnv.data.TOKEN_ENCRYPTION_KEY);
@@ -222,7 +281,12 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, source = 'app.
       problems.push(`env ${(e as Error).message}`);
     }
   }
-  if (parsedEnv.success && parsedEnv.data.METRICS_PORT !== undefined && parsedEnv.data.METRICS_PORT === parsedEnv.data.PORT && parsedEnv.data.PORT !== 0) {
+  if (
+    parsedEnv.success &&
+    parsedEnv.data.METRICS_PORT !== undefined &&
+    parsedEnv.data.METRICS_PORT === parsedEnv.data.PORT &&
+    parsedEnv.data.PORT !== 0
+  ) {
     problems.push('env METRICS_PORT: must differ from PORT (unset it to serve /metrics on the webhook port)');
   }
   if (problems.length || !app.success || !parsedEnv.success) throw new ConfigError(problems);
@@ -241,7 +305,8 @@ export function loadConfig(env = process.env, cwd = process.cwd()): Config {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code !== 'ENOENT' || named) throw new ConfigError([`${named ? 'env APP_CONFIG ' : ''}${path}: ${err.message}`]);
+    if (err.code !== 'ENOENT' || named)
+      throw new ConfigError([`${named ? 'env APP_CONFIG ' : ''}${path}: ${err.message}`]);
   }
   return parseConfig(raw, env, path);
 }
@@ -250,15 +315,25 @@ export function loadConfig(env = process.env, cwd = process.cwd()): Config {
  * What only the assembled app knows: every `commands` key must name a registered command, command family or card
  * action rule, and every `menu` entry a registered command. `rules` and `commands` come from the app's registry.
  */
-export function checkConfigNames(app: AppConfig, known: { rules: readonly string[]; commands: readonly string[] }, source = 'app.config.json'): void {
+export function checkConfigNames(
+  app: AppConfig,
+  known: { rules: readonly string[]; commands: readonly string[] },
+  source = 'app.config.json',
+): void {
   const problems: string[] = [];
   for (const key of Object.keys(app.commands)) {
-    if (!known.rules.includes(key)) problems.push(`${source} commands.${key}: unknown command or action: use one of ${known.rules.join(', ')}`);
+    if (!known.rules.includes(key))
+      problems.push(`${source} commands.${key}: unknown command or action: use one of ${known.rules.join(', ')}`);
   }
   for (const [item, text] of Object.entries(app.menu)) {
     const words = text.slice(1).trim().toLowerCase().split(/\s+/);
-    const found = known.commands.some((c) => c.split(' ').every((w, i) => words[i] === w)) || known.commands.includes(words[0] ?? '');
-    if (!found) problems.push(`${source} menu.${item}: "${text}" runs no known command: use one of ${known.commands.map((c) => `/${c}`).join(', ')}`);
+    const found =
+      known.commands.some((c) => c.split(' ').every((w, i) => words[i] === w)) ||
+      known.commands.includes(words[0] ?? '');
+    if (!found)
+      problems.push(
+        `${source} menu.${item}: "${text}" runs no known command: use one of ${known.commands.map((c) => `/${c}`).join(', ')}`,
+      );
   }
   if (problems.length) throw new ConfigError(problems);
 }

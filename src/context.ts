@@ -134,7 +134,11 @@ export class Context {
     this.chatType = init.chatType;
     this.target = init.target;
     this.text = init.text;
-    this.logger = init.logger.child({ eventId: init.delivery.id, eventType: init.delivery.type, ...(init.target ? { target: init.target.key } : {}) });
+    this.logger = init.logger.child({
+      eventId: init.delivery.id,
+      eventType: init.delivery.type,
+      ...(init.target ? { target: init.target.key } : {}),
+    });
   }
 
   /** The bot's clock (epoch ms): the store's, so records a handler stamps agree with the TTLs they are read under. */
@@ -145,7 +149,10 @@ export class Context {
   /** Reply to the originating message; with none (menu clicks, events) post where `send` would. */
   reply(card: Card): Promise<{ messageId: string }> {
     if (!this.messageId) return this.send(card);
-    return this.gateway.im.replyCard(this.messageId, card, { uuid: this.#nextUuid(), ...(this.chatId ? { chatId: this.chatId } : {}) });
+    return this.gateway.im.replyCard(this.messageId, card, {
+      uuid: this.#nextUuid(),
+      ...(this.chatId ? { chatId: this.chatId } : {}),
+    });
   }
 
   /** Post to the chat of the delivery, or to the sender privately when there is no chat. */

@@ -92,28 +92,38 @@ const cardActionValue = z.looseObject({
  * deliveries built elsewhere.
  */
 export const cardCallback = z.union([
-  z.object({
-    event: z.looseObject({
-      operator: userIds.optional(),
+  z
+    .object({
+      event: z.looseObject({
+        operator: userIds.optional(),
+        token: z.string().optional(),
+        action: cardActionValue,
+        context: z.looseObject({ open_message_id: z.string(), open_chat_id: z.string() }).partial().optional(),
+      }),
+    })
+    .transform(({ event: e }) => ({
+      operator: e.operator,
+      token: e.token,
+      action: e.action,
+      messageId: e.context?.open_message_id,
+      chatId: e.context?.open_chat_id,
+    })),
+  z
+    .object({
+      open_id: z.string().optional(),
+      user_id: z.string().optional(),
+      open_message_id: z.string().optional(),
+      open_chat_id: z.string().optional(),
       token: z.string().optional(),
       action: cardActionValue,
-      context: z.looseObject({ open_message_id: z.string(), open_chat_id: z.string() }).partial().optional(),
-    }),
-  }).transform(({ event: e }) => ({
-    operator: e.operator, token: e.token, action: e.action,
-    messageId: e.context?.open_message_id, chatId: e.context?.open_chat_id,
-  })),
-  z.object({
-    open_id: z.string().optional(),
-    user_id: z.string().optional(),
-    open_message_id: z.string().optional(),
-    open_chat_id: z.string().optional(),
-    token: z.string().optional(),
-    action: cardActionValue,
-  }).transform((l) => ({
-    operator: { open_id: l.open_id, user_id: l.user_id }, token: l.token, action: l.action,
-    messageId: l.open_message_id, chatId: l.open_chat_id,
-  })),
+    })
+    .transform((l) => ({
+      operator: { open_id: l.open_id, user_id: l.user_id },
+      token: l.token,
+      action: l.action,
+      messageId: l.open_message_id,
+      chatId: l.open_chat_id,
+    })),
 ]);
 
 export const eventSchemas = {
@@ -144,7 +154,9 @@ export function toSender(id: z.infer<typeof userIds> | undefined, name?: string)
 }
 
 /** Who acted and where, for the context of each app event. */
-export const partiesOf: { [K in AppEventName]: (e: FeishuEvents[K]) => { sender?: Sender | undefined; chatId?: string } } = {
+export const partiesOf: {
+  [K in AppEventName]: (e: FeishuEvents[K]) => { sender?: Sender | undefined; chatId?: string };
+} = {
   'im.chat.member.bot.added_v1': (e) => ({ sender: toSender(e.operator_id), chatId: e.chat_id }),
   'application.bot.menu_v6': (e) => ({ sender: toSender(e.operator.operator_id, e.operator.operator_name) }),
   'contact.user.created_v3': () => ({}),

@@ -7,8 +7,19 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 const SECRET_PATHS = [
-  'app_secret', 'appSecret', 'encryptKey', 'encrypt_key', 'verificationToken', 'verification_token',
-  'access_token', 'refresh_token', 'tenant_access_token', 'authorization', 'Authorization', 'token', 'client_secret',
+  'app_secret',
+  'appSecret',
+  'encryptKey',
+  'encrypt_key',
+  'verificationToken',
+  'verification_token',
+  'access_token',
+  'refresh_token',
+  'tenant_access_token',
+  'authorization',
+  'Authorization',
+  'token',
+  'client_secret',
 ].flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers.${k}`, `config.headers.${k}`]);
 
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {

@@ -37,20 +37,28 @@ async function runSandbox(config: Config, logger: Logger): Promise<void> {
 
 async function runBot(config: Config, logger: Logger): Promise<void> {
   const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
-  if (!appId || !appSecret) throw new Error('unreachable: config validation requires both credentials outside the sandbox');
+  if (!appId || !appSecret)
+    throw new Error('unreachable: config validation requires both credentials outside the sandbox');
   const bot = await createBot({
-    config, appId, appSecret, domain, dataDir: config.env.DATA_DIR, logger,
-    tokenKey: parseEncryptionKey(config.env.TOKEN_ENCRYPTION_KEY), publicUrl: config.env.PUBLIC_URL,
+    config,
+    appId,
+    appSecret,
+    domain,
+    dataDir: config.env.DATA_DIR,
+    logger,
+    tokenKey: parseEncryptionKey(config.env.TOKEN_ENCRYPTION_KEY),
+    publicUrl: config.env.PUBLIC_URL,
   });
   const url = await bot.listen(config.env.PORT, config.env.HOST ?? '0.0.0.0');
   if (!config.env.METRICS_TOKEN && config.env.METRICS_PORT === undefined) {
     logger.warn('/metrics answers anyone who can reach the webhook port: set METRICS_TOKEN, METRICS_PORT or both');
   }
   const publicUrl = config.env.PUBLIC_URL ?? url;
-  const wiring = config.env.FEISHU_TRANSPORT === 'websocket'
-    ? `Connected over Feishu's long connection: in the developer console choose 使用长连接接收事件 / Receive events through persistent
+  const wiring =
+    config.env.FEISHU_TRANSPORT === 'websocket'
+      ? `Connected over Feishu's long connection: in the developer console choose 使用长连接接收事件 / Receive events through persistent
 connection, for events and for callbacks. No webhook URL is needed.`
-    : `Paste these into the Feishu developer console (事件与回调 / Events & Callbacks):
+      : `Paste these into the Feishu developer console (事件与回调 / Events & Callbacks):
   事件请求网址 / Event request URL          ${publicUrl}/webhook/event
   卡片回调地址 / Card callback request URL   ${publicUrl}/webhook/card`;
   process.stdout.write(`

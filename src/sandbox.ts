@@ -81,7 +81,9 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     ...o.bot,
   });
   if (consoleAssets) {
-    bot.server.app.use(consoleRouter({ emulatorUrl: emulator.url, commands: () => bot.app.commands(), assets: consoleAssets }));
+    bot.server.app.use(
+      consoleRouter({ emulatorUrl: emulator.url, commands: () => bot.app.commands(), assets: consoleAssets }),
+    );
   }
   const { delivery } = emulator;
   const botUrl = await bot.listen(o.botPort ?? 0, host);
@@ -89,7 +91,12 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     // The bot has opened its long connection to the emulator (in listen): pushes go over it.
     delivery.configure({ transport: 'websocket', encryptKey, verificationToken });
   } else {
-    delivery.configure({ eventUrl: `${botUrl}/webhook/event`, cardUrl: `${botUrl}/webhook/card`, encryptKey, verificationToken });
+    delivery.configure({
+      eventUrl: `${botUrl}/webhook/event`,
+      cardUrl: `${botUrl}/webhook/card`,
+      encryptKey,
+      verificationToken,
+    });
     const check = await delivery.verifyUrl();
     if (!check.ok) throw new Error(`the bot failed the emulator's URL verification: ${check.reason}`);
   }
@@ -97,7 +104,9 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
   const replies = async (messageId: string, count = 1, timeoutMs = 10_000): Promise<Message[]> => {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const found = [...emulator.state.messages.values()].filter((m) => m.parentId === messageId && m.sender.type === 'app');
+      const found = [...emulator.state.messages.values()].filter(
+        (m) => m.parentId === messageId && m.sender.type === 'app',
+      );
       if (found.length >= count || Date.now() > until) return found;
       await pause(20);
     }

@@ -74,26 +74,39 @@ export function createServer(deps: ServerDeps): BotServer {
   const { FEISHU_ENCRYPT_KEY: encryptKey, FEISHU_VERIFICATION_TOKEN: verificationToken } = config.env;
   // Over the long connection nothing arrives by HTTP: the push routes are not served at all.
   const webhooks = config.env.FEISHU_TRANSPORT === 'webhook';
-  if (webhooks && encryptKey === undefined) logger.warn('FEISHU_ENCRYPT_KEY is not set: every push is refused, as none can be proven to come from Feishu');
+  if (webhooks && encryptKey === undefined)
+    logger.warn('FEISHU_ENCRYPT_KEY is not set: every push is refused, as none can be proven to come from Feishu');
 
-  const inbox = new Inbox({ store, handler, logger, metrics, sealer: deps.sealer }, {
-    ...deps.inbox,
-    concurrency: config.app.inbox.concurrency,
-    dedupeTtlMs: config.app.inbox.dedupeHours * 3_600_000,
-    now,
-  });
+  const inbox = new Inbox(
+    { store, handler, logger, metrics, sealer: deps.sealer },
+    {
+      ...deps.inbox,
+      concurrency: config.app.inbox.concurrency,
+      dedupeTtlMs: config.app.inbox.dedupeHours * 3_600_000,
+      now,
+    },
+  );
 
   const intake = createIntake({ inbox, handler, logger, metrics });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const webhook = webhooks && receiverRoutes({
-    secrets: { encryptKey, verificationToken, replayWindowSeconds: config.app.receiver.replayWindowSeconds,
-      legacyCardCallbacks: config.app.receiver.legacyCardCallbacks },
-    bodyLimitBytes: config.app.receiver.bodyLimitBytes,
-    intake, logger, metrics, now,
-    accepting: () => accepting,
-  });
+  const webhook =
+    webhooks &&
+    receiverRoutes({
+      secrets: {
+        encryptKey,
+        verificationToken,
+        replayWindowSeconds: config.app.receiver.replayWindowSeconds,
+        legacyCardCallbacks: config.app.receiver.legacyCardCallbacks,
+      },
+      bodyLimitBytes: config.app.receiver.bodyLimitBytes,
+      intake,
+      logger,
+      metrics,
+      now,
+      accepting: () => accepting,
+    });
   // Requests not yet answered: shutdown answers them before it closes a connection. A set and one listener per
   // request (no promise each): this runs on the ack path; only shutdown waits for the set to empty.
   const open = new Set<ServerResponse>();
@@ -119,16 +132,22 @@ export function createServer(deps: ServerDeps): BotServer {
       return res.status(503).json({ ok: false, problem: 'store unreachable', store: store.kind, transport });
     }
     // A long connection the SDK gave up on delivers nothing: this instance must be restarted.
-    if (transport.state === 'failed') return res.status(503).json({ ok: false, problem: 'long connection failed', store: store.kind, transport });
+    if (transport.state === 'failed')
+      return res.status(503).json({ ok: false, problem: 'long connection failed', store: store.kind, transport });
     return res.json({ ok: true, store: store.kind, transport });
   });
 
   const { METRICS_TOKEN: metricsToken, METRICS_PORT: metricsPort } = config.env;
   const metricsRoute: express.RequestHandler = async (req, res) => {
     if (metricsToken !== undefined && !sameToken(metricsToken, req.headers.authorization)) {
-      logger.warn({ ip: req.ip, sent: req.headers.authorization !== undefined }, 'metrics refused: no bearer token or not METRICS_TOKEN');
-      return res.status(401).set('www-authenticate', 'Bearer realm="metrics"')
-        .json({ error: 'unauthorized', message: 'this endpoint needs the metrics bearer token: Authorization: Bearer <token>' });
+      logger.warn(
+        { ip: req.ip, sent: req.headers.authorization !== undefined },
+        'metrics refused: no bearer token or not METRICS_TOKEN',
+      );
+      return res.status(401).set('www-authenticate', 'Bearer realm="metrics"').json({
+        error: 'unauthorized',
+        message: 'this endpoint needs the metrics bearer token: Authorization: Bearer <token>',
+      });
     }
     try {
       metrics.queueDepth.set(await inbox.depth());
@@ -154,7 +173,12 @@ export function createServer(deps: ServerDeps): BotServer {
       logger.info('shutting down: no new pushes, answering those in flight, draining running work');
       const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
       for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
-      const allAnswered = open.size === 0 ? Promise.resolve() : new Promise<void>((r) => { drained = r; });
+      const allAnswered =
+        open.size === 0
+          ? Promise.resolve()
+          : new Promise<void>((r) => {
+              drained = r;
+            });
       const inFlight = Promise.race([allAnswered, deadline(drainMs)]);
       // Lingering answers a request already on its way over an idle keep-alive connection with 503 (and closes that
       // connection) rather than closing it under the request, which the sender would see as a reset.
@@ -170,7 +194,11 @@ export function createServer(deps: ServerDeps): BotServer {
     return stopping;
   };
 
-  const bind = (listener: (req: IncomingMessage, res: ServerResponse) => void, port: number, host: string | undefined) =>
+  const bind = (
+    listener: (req: IncomingMessage, res: ServerResponse) => void,
+    port: number,
+    host: string | undefined,
+  ) =>
     new Promise<Server>((resolve, reject) => {
       const server = createHttpServer(listener);
       server.once('error', reject);

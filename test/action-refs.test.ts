@@ -6,7 +6,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { successCard, type CardButton } from '../cards/index.js';
-import { addMembersAction, chatMailgroupAction } from '../handlers/group.js';
+import { addMembersAction, chatMailgroupAction } from '../handlers/group-buttons.js';
 import { defineAction, type ActionRef } from '../src/actions.js';
 import { App } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
@@ -14,7 +14,10 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 
 const look = { label: { zh: '发送', en: 'Send' } };
-const sendDraft = defineAction('draft.send', z.object({ draftId: z.string().min(1), copies: z.number().int().default(1) }));
+const sendDraft = defineAction(
+  'draft.send',
+  z.object({ draftId: z.string().min(1), copies: z.number().int().default(1) }),
+);
 
 describe('action references', () => {
   it('build buttons whose value is { action: name, ...args } and whose args follow the schema input', () => {
@@ -47,8 +50,15 @@ describe('action references', () => {
       expect(ref).toBe(sendDraft);
       const { value } = sendDraft.button({ draftId: 'd_9' }, look);
       await app.handleCard({
-        kind: 'card', type: 'card.action.trigger', id: 'cb_1', dedupeKey: 'cb_1', receivedAt: 0,
-        payload: { schema: '2.0', event: { operator: { open_id: 'ou_a' }, token: 'c-1', action: { value, tag: 'button' } } },
+        kind: 'card',
+        type: 'card.action.trigger',
+        id: 'cb_1',
+        dedupeKey: 'cb_1',
+        receivedAt: 0,
+        payload: {
+          schema: '2.0',
+          event: { operator: { open_id: 'ou_a' }, token: 'c-1', action: { value, tag: 'button' } },
+        },
       });
       expect(seen).toEqual([{ draftId: 'd_9', copies: 1 }]);
       expect(() => app.action(sendDraft, async () => {})).toThrow(/registered twice/);
@@ -65,15 +75,21 @@ describe('action references', () => {
       sendDraft.button({ draftId: 1 }, look);
       // @ts-expect-error a missing required arg
       addMembersAction.button({}, look);
-      // @ts-expect-error a button written as a string action and args, as before refs: no handler is bound to it
-      successCard({ title: look.label, actions: [{ label: look.label, action: 'group.add-members', args: { chatId: 'oc_1' } }] });
+      successCard({
+        title: look.label,
+        // @ts-expect-error a button written as a string action and args, as before refs: no handler is bound to it
+        actions: [{ label: look.label, action: 'group.add-members', args: { chatId: 'oc_1' } }],
+      });
       // @ts-expect-error a hand-made value without a ref is not a CardButton
       const _forged: CardButton = { label: look.label, value: { action: 'group.add-members', chatId: 'oc_1' } };
       // @ts-expect-error a handler written for another action's args
       app.action(sendDraft, async (_ctx, { chatId }: { chatId: string }) => void chatId);
       // @ts-expect-error registering by name: a renamed action would no longer match its buttons
       app.action('draft.send', sendDraft.schema, async () => {});
-      const renamed: ActionRef<z.ZodObject<{ id: z.ZodString }>> = defineAction('draft.send', z.object({ id: z.string() }));
+      const renamed: ActionRef<z.ZodObject<{ id: z.ZodString }>> = defineAction(
+        'draft.send',
+        z.object({ id: z.string() }),
+      );
       // @ts-expect-error the old args against a ref whose schema was changed
       renamed.button({ draftId: 'd_1' }, look);
     };

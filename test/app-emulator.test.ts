@@ -37,16 +37,30 @@ const user = () => emu.state.users.find((u) => !u.resigned && !u.invisible)!;
 function userMessage(text: string): Delivery {
   const u = user();
   const chat = emu.state.p2pChat(u.open_id);
-  const messageId = emu.state.recordUserMessage({ chatId: chat.chatId, openId: u.open_id, content: JSON.stringify({ text }) });
+  const messageId = emu.state.recordUserMessage({
+    chatId: chat.chatId,
+    openId: u.open_id,
+    content: JSON.stringify({ text }),
+  });
   const id = `ev_${messageId}`;
   return {
-    kind: 'event', type: 'im.message.receive_v1', id, dedupeKey: messageId, receivedAt: 0,
+    kind: 'event',
+    type: 'im.message.receive_v1',
+    id,
+    dedupeKey: messageId,
+    receivedAt: 0,
     payload: {
       schema: '2.0',
       header: { event_id: id, event_type: 'im.message.receive_v1' },
       event: {
         sender: { sender_id: { open_id: u.open_id }, sender_type: 'user' },
-        message: { message_id: messageId, chat_id: chat.chatId, chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text }) },
+        message: {
+          message_id: messageId,
+          chat_id: chat.chatId,
+          chat_type: 'p2p',
+          message_type: 'text',
+          content: JSON.stringify({ text }),
+        },
       },
     },
   };
@@ -78,12 +92,17 @@ describe('app core against the emulator', () => {
       return { card: successCard({ title: { zh: `已发送 ${draftId}`, en: `Sent ${draftId}` } }) };
     });
     const answer = await app.handleCard({
-      kind: 'card', type: 'card.action.trigger', id: 'cb_1', dedupeKey: 'cb_1', receivedAt: 0,
+      kind: 'card',
+      type: 'card.action.trigger',
+      id: 'cb_1',
+      dedupeKey: 'cb_1',
+      receivedAt: 0,
       payload: {
         schema: '2.0',
         header: { event_id: 'cb_1', event_type: 'card.action.trigger' },
         event: {
-          operator: { open_id: u.open_id }, token,
+          operator: { open_id: u.open_id },
+          token,
           action: { value: { action: 'draft.send', draftId: 'd_42' }, tag: 'button' },
           context: { open_message_id: sent.messageId, open_chat_id: emu.state.p2pChat(u.open_id).chatId },
         },

@@ -19,12 +19,15 @@ const OPS = 'ou_ops0001';
 const STRANGER = 'ou_stranger01';
 const ZHANG = 'ou_zhangwei01';
 
-const config = parseConfig({
-  admins: [ADMIN],
-  roles: { ops: [OPS] },
-  commands: { 'group create': { allow: ['role:ops'] } },
-  menu: { help: '/help', mk: '/group create 菜单群' },
-}, {});
+const config = parseConfig(
+  {
+    admins: [ADMIN],
+    roles: { ops: [OPS] },
+    commands: { 'group create': { allow: ['role:ops'] } },
+    menu: { help: '/help', mk: '/group create 菜单群' },
+  },
+  {},
+);
 
 let dir: string;
 let store: SqliteStore;
@@ -49,14 +52,33 @@ function makeApp(opts: { cardBudgetMs?: number } = {}) {
 
 function delivery(type: string, event: Record<string, unknown>): Delivery {
   const id = `ev_${++seq}`;
-  return { kind: 'event', type, id, dedupeKey: id, payload: { schema: '2.0', header: { event_id: id, event_type: type }, event }, receivedAt: 0 };
+  return {
+    kind: 'event',
+    type,
+    id,
+    dedupeKey: id,
+    payload: { schema: '2.0', header: { event_id: id, event_type: type }, event },
+    receivedAt: 0,
+  };
 }
 
-function message(text: string, o: { from?: string; senderType?: string; chatType?: 'p2p' | 'group'; messageType?: string; mentions?: unknown[] } = {}) {
+function message(
+  text: string,
+  o: {
+    from?: string;
+    senderType?: string;
+    chatType?: 'p2p' | 'group';
+    messageType?: string;
+    mentions?: unknown[];
+  } = {},
+) {
   return delivery('im.message.receive_v1', {
     sender: { sender_id: { open_id: o.from ?? OPS, union_id: 'on_x' }, sender_type: o.senderType ?? 'user' },
     message: {
-      message_id: `om_${seq + 1}`, chat_id: 'oc_chat1', chat_type: o.chatType ?? 'group', message_type: o.messageType ?? 'text',
+      message_id: `om_${seq + 1}`,
+      chat_id: 'oc_chat1',
+      chat_type: o.chatType ?? 'group',
+      message_type: o.messageType ?? 'text',
       content: JSON.stringify(o.messageType && o.messageType !== 'text' ? { image_key: 'img_1' } : { text }),
       mentions: o.mentions ?? [
         { key: '@_user_1', id: { open_id: gw.bot.openId }, name: 'Ops Bot' },
@@ -74,17 +96,21 @@ const groupArgs = z.object({
 });
 
 function withGroupCommand(app: App, handler: (args: z.infer<typeof groupArgs>) => Promise<void> = async () => {}) {
-  return app.command('group create', {
-    summary: { zh: '创建群聊', en: 'Create a group chat' },
-    usage: '/group create <name> [@成员…] [size=N] [--public]',
-    examples: ['/group create 项目群 --public'],
-    args: groupArgs,
-    positionals: ['name'],
-    mentions: 'members',
-  }, async (ctx, args) => {
-    await handler(args);
-    await ctx.reply(successCard({ title: { zh: `已创建 ${args.name}`, en: `Created ${args.name}` } }));
-  });
+  return app.command(
+    'group create',
+    {
+      summary: { zh: '创建群聊', en: 'Create a group chat' },
+      usage: '/group create <name> [@成员…] [size=N] [--public]',
+      examples: ['/group create 项目群 --public'],
+      args: groupArgs,
+      positionals: ['name'],
+      mentions: 'members',
+    },
+    async (ctx, args) => {
+      await handler(args);
+      await ctx.reply(successCard({ title: { zh: `已创建 ${args.name}`, en: `Created ${args.name}` } }));
+    },
+  );
 }
 
 describe('app: commands', () => {
@@ -95,7 +121,10 @@ describe('app: commands', () => {
     await app.handleEvent(d);
     expect(seen).toEqual([{ name: 'Q3 规划', members: [{ openId: ZHANG, name: '张伟' }], size: 8, public: true }]);
     expect(gw.calls).toHaveLength(1);
-    expect(gw.calls[0]).toMatchObject({ method: 'replyCard', messageId: (d.payload.event as { message: { message_id: string } }).message.message_id });
+    expect(gw.calls[0]).toMatchObject({
+      method: 'replyCard',
+      messageId: (d.payload.event as { message: { message_id: string } }).message.message_id,
+    });
     expect(gw.cardText()).toContain(sees('已创建 Q3 规划'));
   });
 
@@ -136,7 +165,9 @@ describe('app: commands', () => {
     const app = withGroupCommand(makeApp());
     await app.handleEvent(message('@_user_1 /gruop create "Ops 值班" @_user_2 size=3 --public'));
     // cardText is the card's JSON: quotes in it are escaped.
-    expect(gw.cardText()).toContain(JSON.stringify(sees('Did you mean: /group create "Ops 值班" @张伟 size=3 --public')).slice(1, -1));
+    expect(gw.cardText()).toContain(
+      JSON.stringify(sees('Did you mean: /group create "Ops 值班" @张伟 size=3 --public')).slice(1, -1),
+    );
     await app.handleEvent(message('/group crate 项目群 @_user_2'));
     const card = gw.cardText();
     expect(card).toContain(sees('你是不是想输入：/group create 项目群 @张伟'));
@@ -152,7 +183,9 @@ describe('app: commands', () => {
     const card = gw.cardText();
     expect(card).toContain(sees('只有角色 ops 的成员可以运行 /group create'));
     expect(card).toContain(sees(`ask an admin: ${ADMIN}`));
-    expect(await store.auditLog()).toMatchObject([{ actor: STRANGER, action: 'command.refused', target: 'group create', result: 'refused' }]);
+    expect(await store.auditLog()).toMatchObject([
+      { actor: STRANGER, action: 'command.refused', target: 'group create', result: 'refused' },
+    ]);
   });
 
   it('lets admins run role-restricted commands', async () => {
@@ -163,11 +196,15 @@ describe('app: commands', () => {
   });
 
   it('turns a throwing handler into an error card with a reference id, without rejecting', async () => {
-    const app = withGroupCommand(makeApp(), async () => { throw new Error('boom'); });
+    const app = withGroupCommand(makeApp(), async () => {
+      throw new Error('boom');
+    });
     await expect(app.handleEvent(message('/group create 项目群'))).resolves.toBeUndefined();
     expect(gw.calls).toHaveLength(1);
     expect(gw.cardText()).toContain('ref0c0ffee');
-    expect(await store.auditLog()).toMatchObject([{ action: 'group create', result: 'error', detail: 'reference ref0c0ffee' }]);
+    expect(await store.auditLog()).toMatchObject([
+      { action: 'group create', result: 'error', detail: 'reference ref0c0ffee' },
+    ]);
   });
 
   it('explains a FeishuError with its next step', async () => {
@@ -211,7 +248,7 @@ describe('app: commands', () => {
     expect(gw.cardText()).toContain('/help');
   });
 
-  it('answers a command given without its subcommand with that command\'s help', async () => {
+  it("answers a command given without its subcommand with that command's help", async () => {
     const app = withGroupCommand(makeApp());
     await app.handleEvent(message('/group'));
     expect(gw.cardText()).toContain(sees('/group create <name>'));
@@ -234,7 +271,9 @@ describe('app: commands', () => {
 describe('app: other events', () => {
   it('posts a welcome card listing the commands when added to a chat', async () => {
     const app = withGroupCommand(makeApp());
-    await app.handleEvent(delivery('im.chat.member.bot.added_v1', { chat_id: 'oc_new', operator_id: { open_id: OPS }, name: '新群' }));
+    await app.handleEvent(
+      delivery('im.chat.member.bot.added_v1', { chat_id: 'oc_new', operator_id: { open_id: OPS }, name: '新群' }),
+    );
     expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { chatId: 'oc_new' } }]);
     expect(gw.cardText()).toContain(sees(gw.bot.name));
     expect(gw.cardText()).toContain(sees('/group create <name>'));
@@ -243,31 +282,47 @@ describe('app: other events', () => {
   it('runs the menu command as the operator typing it, answering privately', async () => {
     const seen: unknown[] = [];
     const app = withGroupCommand(makeApp(), async (args) => void seen.push(args));
-    await app.handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS }, operator_name: '运维' }, event_key: 'mk' }));
+    await app.handleEvent(
+      delivery('application.bot.menu_v6', {
+        operator: { operator_id: { open_id: OPS }, operator_name: '运维' },
+        event_key: 'mk',
+      }),
+    );
     expect(seen).toEqual([{ name: '菜单群' }]);
     expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: OPS } }]);
     // authorization applies to menu commands too
-    await app.handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: STRANGER } }, event_key: 'mk' }));
+    await app.handleEvent(
+      delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: STRANGER } }, event_key: 'mk' }),
+    );
     expect(seen).toHaveLength(1);
     expect(gw.cardText()).toContain(sees('Not allowed'));
   });
 
   it('tells the operator when a menu item has no command', async () => {
-    await makeApp().handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS } }, event_key: 'nope' }));
+    await makeApp().handleEvent(
+      delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS } }, event_key: 'nope' }),
+    );
     expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: OPS } }]);
     expect(gw.cardText()).toContain(sees('Menu item nope has no command'));
   });
 
   it('routes other events to app.event handlers with the event body', async () => {
     const seen: unknown[] = [];
-    const app = makeApp().event('contact.user.created_v3', async (ctx, event) => void seen.push([ctx.eventType, event]));
+    const app = makeApp().event(
+      'contact.user.created_v3',
+      async (ctx, event) => void seen.push([ctx.eventType, event]),
+    );
     await app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new', name: '张三' } }));
     expect(seen).toEqual([['contact.user.created_v3', { object: { open_id: 'ou_new', name: '张三' } }]]);
   });
 
   it('tells the admins, with a reference, when an event handler with nobody to answer fails', async () => {
-    const app = makeApp().event('contact.user.created_v3', async () => { throw new Error('directory down'); });
-    await expect(app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new' } }))).resolves.toBeUndefined();
+    const app = makeApp().event('contact.user.created_v3', async () => {
+      throw new Error('directory down');
+    });
+    await expect(
+      app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new' } })),
+    ).resolves.toBeUndefined();
     expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: ADMIN } }]);
     expect(gw.cardText()).toContain('ref0c0ffee');
   });
@@ -275,7 +330,11 @@ describe('app: other events', () => {
   it('runs app.use middleware around handlers, koa-style', async () => {
     const order: string[] = [];
     const app = makeApp()
-      .use(async (ctx, next) => { order.push(`before ${ctx.eventType}`); await next(); order.push('after'); })
+      .use(async (ctx, next) => {
+        order.push(`before ${ctx.eventType}`);
+        await next();
+        order.push('after');
+      })
       .event('contact.user.created_v3', async () => void order.push('handler'));
     await app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new' } }));
     expect(order).toEqual(['before contact.user.created_v3', 'handler', 'after']);
@@ -292,16 +351,27 @@ describe('app.run: a command line run as a user', () => {
     expect(ran).toBe(false);
     expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { openId: STRANGER } }]);
     expect(gw.cardText()).toContain(sees('Only members of role ops may run /group create'));
-    expect(await store.auditLog()).toMatchObject([{ actor: STRANGER, action: 'command.refused', target: 'group create' }]);
+    expect(await store.auditLog()).toMatchObject([
+      { actor: STRANGER, action: 'command.refused', target: 'group create' },
+    ]);
   });
 
   it('runs an allowed command with typed args and answers in the chat it names, or privately without one', async () => {
     const seen: unknown[] = [];
     const app = withGroupCommand(makeApp(), async (args) => void seen.push(args));
-    expect(await app.run('/group create 入职群 --public', { openId: OPS, name: '运维', chatId: 'oc_team' }, origin('wf_1/s1'))).toBe('ok');
+    expect(
+      await app.run(
+        '/group create 入职群 --public',
+        { openId: OPS, name: '运维', chatId: 'oc_team' },
+        origin('wf_1/s1'),
+      ),
+    ).toBe('ok');
     expect(await app.run('/group create 私聊群', { openId: OPS }, origin('wf_1/s2'))).toBe('ok');
     expect(seen).toEqual([{ name: '入职群', public: true }, { name: '私聊群' }]);
-    expect(gw.calls).toMatchObject([{ method: 'sendCard', to: { chatId: 'oc_team' } }, { method: 'sendCard', to: { openId: OPS } }]);
+    expect(gw.calls).toMatchObject([
+      { method: 'sendCard', to: { chatId: 'oc_team' } },
+      { method: 'sendCard', to: { openId: OPS } },
+    ]);
   });
 
   it('answers an invalid line with the problems, as a typed message would be', async () => {
@@ -321,9 +391,11 @@ describe('app.run: a command line run as a user', () => {
     expect(uuids[2]).not.toBe(uuids[0]);
   });
 
-  it('gives the menu\'s run its own uuids, apart from the menu event\'s', async () => {
+  it("gives the menu's run its own uuids, apart from the menu event's", async () => {
     const app = withGroupCommand(makeApp());
-    await app.handleEvent(delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS } }, event_key: 'mk' }));
+    await app.handleEvent(
+      delivery('application.bot.menu_v6', { operator: { operator_id: { open_id: OPS } }, event_key: 'mk' }),
+    );
     await app.run('/group create 菜单群', { openId: OPS }, origin('ev_other'));
     const [menu, other] = gw.calls.map((c) => ('uuid' in c ? c.uuid : undefined));
     expect(menu).toMatch(/^[0-9a-f]{32}$/);
@@ -339,28 +411,38 @@ describe('app: typed events', () => {
       expectTypeOf(e.object.enterprise_email).toEqualTypeOf<string | undefined>();
       seen.push(`${e.object.open_id} ${e.object.name} ${String(e.object.custom_field)}`);
     });
-    await app.handleEvent(delivery('contact.user.created_v3', { object: { open_id: 'ou_new', name: '张三', custom_field: 1 } }));
+    await app.handleEvent(
+      delivery('contact.user.created_v3', { object: { open_id: 'ou_new', name: '张三', custom_field: 1 } }),
+    );
     expect(seen).toEqual(['ou_new 张三 1']);
   });
 
-  it('does not hand a payload that fails the event\'s schema to the handler, and logs what is wrong', async () => {
+  it("does not hand a payload that fails the event's schema to the handler, and logs what is wrong", async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
     let ran = false;
-    const app = new App({ config, gateway: gw, store, logger })
-      .event('contact.user.created_v3', async () => void (ran = true));
+    const app = new App({ config, gateway: gw, store, logger }).event(
+      'contact.user.created_v3',
+      async () => void (ran = true),
+    );
     await app.handleEvent(delivery('contact.user.created_v3', { object: { name: '没有 open_id' } }));
     expect(ran).toBe(false);
     expect(gw.calls).toEqual([]);
-    expect(lines).toMatchObject([{ msg: 'event does not match its schema; not handled', type: 'contact.user.created_v3' }]);
+    expect(lines).toMatchObject([
+      { msg: 'event does not match its schema; not handled', type: 'contact.user.created_v3' },
+    ]);
     expect(JSON.stringify(lines[0]?.issues)).toContain('open_id');
   });
 
   it('gives command and action handlers a sender that is not optional', () => {
     const app = makeApp();
-    app.command('who', { summary: { zh: '我是谁', en: 'Who am I' }, usage: '/who', examples: ['/who'], args: z.object({}) }, async (ctx) => {
-      expectTypeOf(ctx.sender).toEqualTypeOf<Sender>();
-    });
+    app.command(
+      'who',
+      { summary: { zh: '我是谁', en: 'Who am I' }, usage: '/who', examples: ['/who'], args: z.object({}) },
+      async (ctx) => {
+        expectTypeOf(ctx.sender).toEqualTypeOf<Sender>();
+      },
+    );
     app.action(sendDraft, async (ctx) => {
       expectTypeOf(ctx.sender).toEqualTypeOf<Sender>();
     });
@@ -386,7 +468,10 @@ describe('app: typed events', () => {
   });
 });
 
-function cardCallback(value: Record<string, unknown>, o: { from?: string; formValue?: Record<string, unknown>; legacy?: boolean } = {}): Delivery {
+function cardCallback(
+  value: Record<string, unknown>,
+  o: { from?: string; formValue?: Record<string, unknown>; legacy?: boolean } = {},
+): Delivery {
   const id = `cb_${++seq}`;
   const action = { value, tag: 'button', ...(o.formValue ? { form_value: o.formValue } : {}) };
   const payload = o.legacy
@@ -394,7 +479,13 @@ function cardCallback(value: Record<string, unknown>, o: { from?: string; formVa
     : {
         schema: '2.0',
         header: { event_id: id, event_type: 'card.action.trigger' },
-        event: { operator: { open_id: o.from ?? OPS }, token: 'c-token1', action, host: 'im_message', context: { open_message_id: 'om_card1', open_chat_id: 'oc_chat1' } },
+        event: {
+          operator: { open_id: o.from ?? OPS },
+          token: 'c-token1',
+          action,
+          host: 'im_message',
+          context: { open_message_id: 'om_card1', open_chat_id: 'oc_chat1' },
+        },
       };
   return { kind: 'card', type: 'card.action.trigger', id, dedupeKey: id, payload, receivedAt: 0 };
 }
@@ -418,12 +509,21 @@ describe('app: card actions', () => {
     const seen: unknown[] = [];
     const app = withSend(makeApp(), async (_ctx, args) => {
       seen.push(args);
-      return { card: successCard({ title: { zh: '已发送', en: 'Sent' } }), toast: { type: 'success', text: { zh: '已发送', en: 'Sent' } } };
+      return {
+        card: successCard({ title: { zh: '已发送', en: 'Sent' } }),
+        toast: { type: 'success', text: { zh: '已发送', en: 'Sent' } },
+      };
     });
-    const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_1' }, { formValue: { note: '请查收' } }));
+    const answer = await app.handleCard(
+      cardCallback({ action: 'draft.send', draftId: 'd_1' }, { formValue: { note: '请查收' } }),
+    );
     expect(seen).toEqual([{ draftId: 'd_1', note: '请查收' }]);
     expect(answer.afterAck).toBeUndefined();
-    expect(answer.response.toast).toEqual({ type: 'success', content: '已发送', i18n: { zh_cn: '已发送', en_us: 'Sent' } });
+    expect(answer.response.toast).toEqual({
+      type: 'success',
+      content: '已发送',
+      i18n: { zh_cn: '已发送', en_us: 'Sent' },
+    });
     expect(answer.response.card?.type).toBe('raw');
     expect(JSON.stringify(answer.response.card?.data)).toContain('已发送');
   });
@@ -431,7 +531,9 @@ describe('app: card actions', () => {
   it('refuses a submit carrying a field its form does not have, so a typed value never replaces a bound one', async () => {
     const seen: unknown[] = [];
     const app = withSend(makeApp(), async (_ctx, args) => void seen.push(args));
-    const forged = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_1' }, { formValue: { draftId: 'd_other', note: 'x' } }));
+    const forged = await app.handleCard(
+      cardCallback({ action: 'draft.send', draftId: 'd_1' }, { formValue: { draftId: 'd_other', note: 'x' } }),
+    );
     expect(seen).toEqual([]);
     expect(forged.response.card).toBeUndefined();
     expect(forged.response.toast?.type).toBe('error');
@@ -488,7 +590,9 @@ describe('app: card actions', () => {
   });
 
   it('answers an error card and toast with a reference when an action throws', async () => {
-    const app = withSend(makeApp(), async () => { throw new Error('boom'); });
+    const app = withSend(makeApp(), async () => {
+      throw new Error('boom');
+    });
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_5' }));
     expect(answer.response.toast?.type).toBe('error');
     expect(JSON.stringify(answer.response.card?.data)).toContain('ref0c0ffee');
@@ -507,6 +611,12 @@ describe('app: card actions', () => {
 
   it('says the button no longer works for an unknown action', async () => {
     const answer = await makeApp().handleCard(cardCallback({ action: 'gone.away' }));
-    expect(answer.response).toEqual({ toast: { type: 'warning', content: '这个按钮已失效', i18n: { zh_cn: '这个按钮已失效', en_us: 'This button no longer works' } } });
+    expect(answer.response).toEqual({
+      toast: {
+        type: 'warning',
+        content: '这个按钮已失效',
+        i18n: { zh_cn: '这个按钮已失效', en_us: 'This button no longer works' },
+      },
+    });
   });
 });

@@ -10,8 +10,14 @@ const h = useEmulator();
 const asker = () => h.emu.state.users[1]!;
 const other = () => h.emu.state.users[2]!;
 const request = () => ({
-  openId: asker().open_id, chatId: 'oc_ops',
-  resume: { command: 'draft', args: { to: 'a@b.cn', subject: 'Hi', body: ['body'] }, text: '/draft to=a@b.cn subject=Hi body', messageId: 'om_1' },
+  openId: asker().open_id,
+  chatId: 'oc_ops',
+  resume: {
+    command: 'draft',
+    args: { to: 'a@b.cn', subject: 'Hi', body: ['body'] },
+    text: '/draft to=a@b.cn subject=Hi body',
+    messageId: 'om_1',
+  },
 });
 
 describe('authorize URL', () => {
@@ -24,19 +30,38 @@ describe('authorize URL', () => {
   it('asks for offline_access and the mail scopes with an S256 challenge', () => {
     const pkce = createPkce();
     expect(pkce.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const url = new URL(buildAuthorizeUrl({ domain: 'https://open.feishu.cn', appId: 'cli_x', redirectUri: REDIRECT_URI, state: 's'.repeat(20), codeChallenge: pkce.challenge }));
+    const url = new URL(
+      buildAuthorizeUrl({
+        domain: 'https://open.feishu.cn',
+        appId: 'cli_x',
+        redirectUri: REDIRECT_URI,
+        state: 's'.repeat(20),
+        codeChallenge: pkce.challenge,
+      }),
+    );
     expect(url.origin + url.pathname).toBe('https://accounts.feishu.cn/open-apis/authen/v1/authorize');
     expect(Object.fromEntries(url.searchParams)).toEqual({
-      client_id: 'cli_x', response_type: 'code', redirect_uri: REDIRECT_URI, state: 's'.repeat(20),
-      scope: SIGN_IN_SCOPES.join(' '), code_challenge: pkce.challenge, code_challenge_method: 'S256',
+      client_id: 'cli_x',
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      state: 's'.repeat(20),
+      scope: SIGN_IN_SCOPES.join(' '),
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
     });
-    expect(SIGN_IN_SCOPES).toEqual(expect.arrayContaining(['offline_access', 'mail:user_mailbox.message:modify', 'mail:user_mailbox.message:send']));
+    expect(SIGN_IN_SCOPES).toEqual(
+      expect.arrayContaining(['offline_access', 'mail:user_mailbox.message:modify', 'mail:user_mailbox.message:send']),
+    );
   });
 });
 
 describe('callback page', () => {
   it('escapes the user name', () => {
-    const page = callbackPage({ ok: true, request: request(), user: { open_id: 'ou_x', name: '<img src=x onerror=alert(1)>' } });
+    const page = callbackPage({
+      ok: true,
+      request: request(),
+      user: { open_id: 'ou_x', name: '<img src=x onerror=alert(1)>' },
+    });
     expect(page.html).not.toContain('<img');
     expect(page.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
@@ -58,7 +83,11 @@ describe('sign-in through the emulator', () => {
     expect(new URL(begun.authorizeUrl).searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
     const query = await consent(begun.authorizeUrl, asker().open_id);
     const outcome = await rig.signIn.complete(query, { [begun.cookie.name]: begun.cookie.value });
-    expect(outcome).toMatchObject({ ok: true, request: request(), user: { open_id: asker().open_id, enterprise_email: asker().enterprise_email } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      request: request(),
+      user: { open_id: asker().open_id, enterprise_email: asker().enterprise_email },
+    });
 
     const [exchange, ...more] = await tokenCalls(h.emu, 'authorization_code');
     expect(more).toEqual([]);
@@ -67,7 +96,10 @@ describe('sign-in through the emulator', () => {
     expect(exchange?.status).toBe(200);
 
     expect(await rig.vault.status(asker().open_id)).toMatchObject({
-      signedIn: true, name: asker().name, mailbox: asker().enterprise_email, scopes: [...SIGN_IN_SCOPES],
+      signedIn: true,
+      name: asker().name,
+      mailbox: asker().enterprise_email,
+      scopes: [...SIGN_IN_SCOPES],
     });
     const page = callbackPage(outcome);
     expect(page.status).toBe(200);
@@ -103,12 +135,19 @@ describe('sign-in through the emulator', () => {
     const started = await rig.signIn.start(request());
     const { query, cookies } = await consentFrom(rig.signIn, started.url, asker().open_id);
     // A bystander who saw the callback URL (or forged a refusal for its state) has no cookie for it.
-    expect(await rig.signIn.complete({ state: query.state, error: 'access_denied' })).toMatchObject({ ok: false, kind: 'wrong_browser', httpStatus: 403 });
+    expect(await rig.signIn.complete({ state: query.state, error: 'access_denied' })).toMatchObject({
+      ok: false,
+      kind: 'wrong_browser',
+      httpStatus: 403,
+    });
     expect(await rig.signIn.complete(query)).toMatchObject({ ok: false, kind: 'wrong_browser' });
     // A cookie from the bystander's own start of the same link does not fit this state either.
     const theirs = await rig.signIn.begin(started.ticket);
     if (!theirs.ok) throw new Error(theirs.kind);
-    expect(await rig.signIn.complete(query, { [theirs.cookie.name]: theirs.cookie.value })).toMatchObject({ ok: false, kind: 'wrong_browser' });
+    expect(await rig.signIn.complete(query, { [theirs.cookie.name]: theirs.cookie.value })).toMatchObject({
+      ok: false,
+      kind: 'wrong_browser',
+    });
     expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(0);
     // The asker's browser still completes it.
     expect(await rig.signIn.complete(query, cookies)).toMatchObject({ ok: true, request: request() });
@@ -129,7 +168,11 @@ describe('sign-in through the emulator', () => {
     const started = await rig.signIn.start(request());
     const { query, cookies } = await consentFrom(rig.signIn, started.url, asker().open_id);
     rig.clock.now += SIGN_IN_TTL_MS;
-    expect(await rig.signIn.complete(query, cookies)).toMatchObject({ ok: false, kind: 'expired_state', httpStatus: 400 });
+    expect(await rig.signIn.complete(query, cookies)).toMatchObject({
+      ok: false,
+      kind: 'expired_state',
+      httpStatus: 400,
+    });
     expect(await rig.signIn.begin(started.ticket)).toMatchObject({ ok: false, kind: 'expired_state' });
     expect(await tokenCalls(h.emu, 'authorization_code')).toHaveLength(0);
   });
@@ -176,11 +219,22 @@ describe('the emulator token endpoint with PKCE', () => {
     const rig = await authRig(h.emu);
     const pkce = createPkce();
     const code = async () => {
-      const url = buildAuthorizeUrl({ domain: h.emu.url, appId: h.emu.state.app.appId, redirectUri: REDIRECT_URI, state: 'x'.repeat(20), codeChallenge: pkce.challenge });
+      const url = buildAuthorizeUrl({
+        domain: h.emu.url,
+        appId: h.emu.state.app.appId,
+        redirectUri: REDIRECT_URI,
+        state: 'x'.repeat(20),
+        codeChallenge: pkce.challenge,
+      });
       return (await consent(url, asker().open_id)).code!;
     };
     const exchange = async (verifier: string) =>
-      rig.http.token({ grant_type: 'authorization_code', code: await code(), redirect_uri: REDIRECT_URI, code_verifier: verifier });
+      rig.http.token({
+        grant_type: 'authorization_code',
+        code: await code(),
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+      });
     expect(await exchange(createPkce().verifier)).toMatchObject({ ok: false, kind: 'rejected', code: 20049 });
     expect(await exchange('')).toMatchObject({ ok: false, kind: 'rejected', code: 20049 });
     expect(await exchange(pkce.verifier)).toMatchObject({ ok: true });

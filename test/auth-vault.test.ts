@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureKeyFile, KEY_FILE } from '../src/auth/key-file.js';
 import type { TokenGrant, UserIdentity } from '../src/auth/oauth-http.js';
-import { InProcessLock, NeedsSignIn, parseEncryptionKey, REFRESH_AHEAD_MS, TokenServiceUnavailable, TokenVault } from '../src/auth/vault.js';
+import {
+  InProcessLock,
+  NeedsSignIn,
+  parseEncryptionKey,
+  REFRESH_AHEAD_MS,
+  TokenServiceUnavailable,
+  TokenVault,
+} from '../src/auth/vault.js';
 import { parseConfig } from '../src/config.js';
 import { loginUser } from '../src/emulator/testing.js';
 import { openStore } from '../src/store/index.js';
@@ -15,7 +22,11 @@ import { control, useEmulator } from './helpers/emulator.js';
 
 const h = useEmulator({ clientPerTest: true });
 const user = () => h.emu.state.users[1]!;
-const identity = (): UserIdentity => ({ open_id: user().open_id, name: user().name, enterprise_email: user().enterprise_email });
+const identity = (): UserIdentity => ({
+  open_id: user().open_id,
+  name: user().name,
+  enterprise_email: user().enterprise_email,
+});
 
 /** A real grant from the emulator (offline_access unless told otherwise). */
 async function grant(scope = 'offline_access mail:user_mailbox.message:send'): Promise<TokenGrant> {
@@ -24,7 +35,10 @@ async function grant(scope = 'offline_access mail:user_mailbox.message:send'): P
 }
 
 async function needsSignIn(call: Promise<unknown>): Promise<NeedsSignIn> {
-  const e = await call.then(() => undefined, (err: unknown) => err);
+  const e = await call.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(NeedsSignIn);
   return e as NeedsSignIn;
 }
@@ -119,7 +133,10 @@ describe('token vault', () => {
     const rig = await authRig(h.emu);
     const g = await grant();
     await rig.vault.save(identity(), g);
-    const [a, b] = await Promise.all([rig.vault.refresh(user().open_id, g.access_token), rig.vault.refresh(user().open_id, g.access_token)]);
+    const [a, b] = await Promise.all([
+      rig.vault.refresh(user().open_id, g.access_token),
+      rig.vault.refresh(user().open_id, g.access_token),
+    ]);
     expect(a).toBe(b);
     expect(a).not.toBe(g.access_token);
     expect(await tokenCalls(h.emu, 'refresh_token')).toHaveLength(1);
@@ -130,7 +147,9 @@ describe('token vault', () => {
     const g = await grant();
     await rig.vault.save(identity(), g);
     // Someone else (a stale copy, another process) spends the single-use refresh token first.
-    expect(await rig.http.token({ grant_type: 'refresh_token', refresh_token: g.refresh_token! })).toMatchObject({ ok: true });
+    expect(await rig.http.token({ grant_type: 'refresh_token', refresh_token: g.refresh_token! })).toMatchObject({
+      ok: true,
+    });
     const e = await needsSignIn(rig.vault.refresh(user().open_id));
     expect(e).toMatchObject({ reason: 'refresh_rejected', openId: user().open_id });
     expect(e.message).toContain('20073');
@@ -164,8 +183,12 @@ describe('token vault', () => {
     const g = await grant();
     await rig.vault.save(identity(), g);
     expect(await rig.vault.status(user().open_id)).toEqual({
-      signedIn: true, openId: user().open_id, name: user().name, mailbox: user().enterprise_email,
-      scopes: ['offline_access', 'mail:user_mailbox.message:send'], signedInAt: rig.clock.now,
+      signedIn: true,
+      openId: user().open_id,
+      name: user().name,
+      mailbox: user().enterprise_email,
+      scopes: ['offline_access', 'mail:user_mailbox.message:send'],
+      signedInAt: rig.clock.now,
       until: rig.clock.now + g.refresh_token_expires_in! * 1000,
     });
     await rig.vault.forget(user().open_id);

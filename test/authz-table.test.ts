@@ -99,8 +99,17 @@ describe('every registered card action × {allowed, refused}', () => {
       for (const { name } of sb.bot.app.actions()) {
         // A card carrying the action's button, posted to the user by the bot, as any card with it would be.
         const card: Card = {
-          schema: '2.0', config: { update_multi: true },
-          body: { elements: [{ tag: 'button', text: { tag: 'plain_text', content: name }, behaviors: [{ type: 'callback', value: { action: name } }] }] },
+          schema: '2.0',
+          config: { update_multi: true },
+          body: {
+            elements: [
+              {
+                tag: 'button',
+                text: { tag: 'plain_text', content: name },
+                behaviors: [{ type: 'callback', value: { action: name } }],
+              },
+            ],
+          },
         };
         const { messageId } = await sb.bot.gateway.im.sendCard({ openId: user.openId }, card);
         const before = effects();

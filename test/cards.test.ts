@@ -5,21 +5,49 @@ import type { Bilingual } from '../src/card.js';
 import { checkContent } from '../src/emulator/cards.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import * as cards from '../cards/index.js';
-import { cardBytes, errorCard, feishuErrorCard, escapeMd, helpCard, MAX_CARD_BYTES, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
+import {
+  cardBytes,
+  errorCard,
+  feishuErrorCard,
+  escapeMd,
+  helpCard,
+  MAX_CARD_BYTES,
+  progressCard,
+  successCard,
+  welcomeCard,
+  type Card,
+} from '../cards/index.js';
 import { CUT_NOTE } from '../cards/kit.js';
 
-const TEMPLATES = new Set(['blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red', 'carmine', 'violet', 'purple', 'indigo', 'grey', 'default']);
+const TEMPLATES = new Set([
+  'blue',
+  'wathet',
+  'turquoise',
+  'green',
+  'yellow',
+  'orange',
+  'red',
+  'carmine',
+  'violet',
+  'purple',
+  'indigo',
+  'grey',
+  'default',
+]);
 
 /** The rules of Feishu "卡片 JSON 2.0 结构"; returns every violation found. */
 function violations(card: Card): string[] {
   const out: string[] = [];
   const c = card as {
-    schema?: unknown; config?: { update_multi?: unknown }; header?: { title?: { tag?: unknown; content?: unknown }; template?: unknown };
+    schema?: unknown;
+    config?: { update_multi?: unknown };
+    header?: { title?: { tag?: unknown; content?: unknown }; template?: unknown };
     body?: { elements?: unknown };
   };
   if (c.schema !== '2.0') out.push('schema must be "2.0"');
   if (c.config?.update_multi !== true) out.push('config.update_multi must be true');
-  if (c.header?.title?.tag !== 'plain_text' || typeof c.header.title.content !== 'string') out.push('header.title must be plain_text');
+  if (c.header?.title?.tag !== 'plain_text' || typeof c.header.title.content !== 'string')
+    out.push('header.title must be plain_text');
   if (!TEMPLATES.has(String(c.header?.template))) out.push(`bad header template ${String(c.header?.template)}`);
   if (!Array.isArray(c.body?.elements)) return [...out, 'body.elements must be an array'];
   const elements = c.body.elements as Record<string, unknown>[];
@@ -37,7 +65,8 @@ function violations(card: Card): string[] {
     if (el.tag === 'button') {
       const b = el.behaviors as { type?: string; value?: { action?: unknown }; default_url?: unknown }[] | undefined;
       const link = b?.[0]?.type === 'open_url' && typeof b[0].default_url === 'string';
-      if (!link && (!b?.length || b[0]?.type !== 'callback' || typeof b[0].value?.action !== 'string')) out.push('button without a callback action');
+      if (!link && (!b?.length || b[0]?.type !== 'callback' || typeof b[0].value?.action !== 'string'))
+        out.push('button without a callback action');
     }
   }
   if (cardBytes(card) > MAX_CARD_BYTES) out.push(`card is ${cardBytes(card)} bytes > 30 KB`);
@@ -48,21 +77,43 @@ function violations(card: Card): string[] {
 }
 
 const text = (card: Card): string =>
-  [(card.header as { title: { content: string } }).title.content, ...(card.body as { elements: { content?: string }[] }).elements.map((e) => e.content ?? '')].join('\n');
+  [
+    (card.header as { title: { content: string } }).title.content,
+    ...(card.body as { elements: { content?: string }[] }).elements.map((e) => e.content ?? ''),
+  ].join('\n');
 const buttons = (card: Card) =>
   (card.body as { elements: Record<string, unknown>[] }).elements.filter((e) => e.tag === 'button') as {
-    text: { content: string }; type: string; confirm?: unknown; behaviors: { value: Record<string, unknown> }[];
+    text: { content: string };
+    type: string;
+    confirm?: unknown;
+    behaviors: { value: Record<string, unknown> }[];
   }[];
 
 describe('status cards', () => {
   it('the validator catches what Feishu would refuse', () => {
-    const bad = { schema: '2.0', config: {}, header: { title: { tag: 'plain_text', content: 't' }, template: 'pink' },
-      body: { elements: [{ tag: 'action', element_id: '1x' }, { tag: 'button', element_id: 'b' }, { tag: 'button', element_id: 'b' }] } };
+    const bad = {
+      schema: '2.0',
+      config: {},
+      header: { title: { tag: 'plain_text', content: 't' }, template: 'pink' },
+      body: {
+        elements: [
+          { tag: 'action', element_id: '1x' },
+          { tag: 'button', element_id: 'b' },
+          { tag: 'button', element_id: 'b' },
+        ],
+      },
+    };
     // Not a Card, and the types say so (see "card types"): forced past them to show the runtime check on its own.
-    expect(violations(bad as unknown as Card)).toEqual(expect.arrayContaining([
-      'config.update_multi must be true', 'bad header template pink', 'tag "action" is not allowed in 2.0', 'bad element_id 1x',
-      'duplicate element_id b', 'button without a callback action',
-    ]));
+    expect(violations(bad as unknown as Card)).toEqual(
+      expect.arrayContaining([
+        'config.update_multi must be true',
+        'bad header template pink',
+        'tag "action" is not allowed in 2.0',
+        'bad element_id 1x',
+        'duplicate element_id b',
+        'button without a callback action',
+      ]),
+    );
   });
 
   const title = { zh: '群聊已创建', en: 'Group chat created' };
@@ -86,10 +137,14 @@ describe('status cards', () => {
     const card = successCard({
       title,
       actions: [
-        defineAction('draft.send', z.object({ draftId: z.string(), count: z.number(), urgent: z.boolean() }))
-          .button({ draftId: 'd1', count: 2, urgent: false }, { label: { zh: '发送', en: 'Send' }, style: 'primary' }),
-        defineAction('draft.delete', z.object({}))
-          .button({}, { label: { zh: '删除', en: 'Delete' }, style: 'danger', confirm: { zh: '确定删除？', en: 'Delete it?' } }),
+        defineAction('draft.send', z.object({ draftId: z.string(), count: z.number(), urgent: z.boolean() })).button(
+          { draftId: 'd1', count: 2, urgent: false },
+          { label: { zh: '发送', en: 'Send' }, style: 'primary' },
+        ),
+        defineAction('draft.delete', z.object({})).button(
+          {},
+          { label: { zh: '删除', en: 'Delete' }, style: 'danger', confirm: { zh: '确定删除？', en: 'Delete it?' } },
+        ),
       ],
     });
     expect(violations(card)).toEqual([]);
@@ -120,7 +175,10 @@ describe('status cards', () => {
   });
 
   it('escapes user text so markdown and <at> tags stay literal', () => {
-    const card = successCard({ title, fields: [{ label: { zh: '名称', en: 'Name' }, value: '**boss** <at id="all"></at> [x](http://e)' }] });
+    const card = successCard({
+      title,
+      fields: [{ label: { zh: '名称', en: 'Name' }, value: '**boss** <at id="all"></at> [x](http://e)' }],
+    });
     const all = text(card);
     expect(all).not.toContain('**boss**');
     expect(all).not.toContain('<at');
@@ -140,17 +198,31 @@ describe('status cards', () => {
     expect(violations(card)).toEqual([]);
     expect((card.header as { template: string }).template).toBe('red');
     const all = text(card);
-    for (const part of ['该邮箱地址已被占用', 'This address is already in use', '1234006', '下一步 · Next step', '/mailgroup create team-2@feishu-ops.example', '20261121ABC']) {
+    for (const part of [
+      '该邮箱地址已被占用',
+      'This address is already in use',
+      '1234006',
+      '下一步 · Next step',
+      '/mailgroup create team-2@feishu-ops.example',
+      '20261121ABC',
+    ]) {
       expect(all).toContain(part);
     }
   });
 
   it('explains a FeishuError from the error table, with its code and log id', () => {
-    const e = new FeishuError({ code: 1234006, msg: 'email address has been used', endpoint: 'mailgroup.create', httpStatus: 409, logId: 'LOG1' });
+    const e = new FeishuError({
+      code: 1234006,
+      msg: 'email address has been used',
+      endpoint: 'mailgroup.create',
+      httpStatus: 409,
+      logId: 'LOG1',
+    });
     const card = feishuErrorCard({ zh: '邮件组创建失败', en: 'Mail group not created' }, e);
     expect(violations(card)).toEqual([]);
     const all = text(card);
-    for (const part of ['该邮箱地址已被占用', 'already in use', '换一个地址', '1234006', 'LOG1']) expect(all).toContain(part);
+    for (const part of ['该邮箱地址已被占用', 'already in use', '换一个地址', '1234006', 'LOG1'])
+      expect(all).toContain(part);
   });
 
   it('lists many problems with a count and "and N more"', () => {
@@ -173,15 +245,25 @@ describe('status cards', () => {
     expect(text(running)).toContain('✅ 创建群聊');
     expect(text(running)).toContain('🔄 添加成员');
     expect(text(running)).toContain('1/3');
-    const failed = progressCard({ title: { zh: '入职中', en: 'Onboarding' }, steps: [...steps.slice(0, 1), { ...steps[1]!, state: 'failed' }] });
+    const failed = progressCard({
+      title: { zh: '入职中', en: 'Onboarding' },
+      steps: [...steps.slice(0, 1), { ...steps[1]!, state: 'failed' }],
+    });
     expect((failed.header as { template: string }).template).toBe('red');
-    const finished = progressCard({ title: { zh: '入职完成', en: 'Onboarded' }, steps: steps.map((s) => ({ ...s, state: 'done' as const })) });
+    const finished = progressCard({
+      title: { zh: '入职完成', en: 'Onboarded' },
+      steps: steps.map((s) => ({ ...s, state: 'done' as const })),
+    });
     expect((finished.header as { template: string }).template).toBe('green');
   });
 
   it('builds an indigo help card listing commands, and a focused one', () => {
     const commands = [
-      { usage: '/group create <name> [@members…]', summary: { zh: '创建群聊', en: 'Create a group chat' }, examples: ['/group create 运维 @张伟'] },
+      {
+        usage: '/group create <name> [@members…]',
+        summary: { zh: '创建群聊', en: 'Create a group chat' },
+        examples: ['/group create 运维 @张伟'],
+      },
       { usage: '/mailgroup create <email>', summary: { zh: '创建邮件组', en: 'Create a mail group' }, examples: [] },
     ];
     const card = helpCard({ commands });
@@ -190,14 +272,20 @@ describe('status cards', () => {
     expect(text(card)).toContain('创建群聊\n');
     expect(text(card)).toContain('Create a group chat');
     expect(text(card)).toContain('&#60;name&#62;');
-    const focused = helpCard({ commands, focus: { ...commands[0]!, details: [{ zh: '最多 50 人', en: 'Up to 50 people' }] } });
+    const focused = helpCard({
+      commands,
+      focus: { ...commands[0]!, details: [{ zh: '最多 50 人', en: 'Up to 50 people' }] },
+    });
     expect(violations(focused)).toEqual([]);
     expect(text(focused)).toContain('帮助：/group · Help: /group');
     expect(text(focused)).toContain('最多 50 人');
   });
 
   it('builds an indigo welcome card naming the bot', () => {
-    const card = welcomeCard({ botName: '运维助手', commands: [{ usage: '/help', summary: { zh: '查看帮助', en: 'Show help' } }] });
+    const card = welcomeCard({
+      botName: '运维助手',
+      commands: [{ usage: '/help', summary: { zh: '查看帮助', en: 'Show help' } }],
+    });
     expect(violations(card)).toEqual([]);
     expect((card.header as { template: string }).template).toBe('indigo');
     expect(text(card)).toContain("你好，我是运维助手 · Hi, I'm 运维助手");
@@ -205,7 +293,7 @@ describe('status cards', () => {
   });
 });
 
-describe('cards under Feishu\'s 30 KB', () => {
+describe("cards under Feishu's 30 KB", () => {
   /** 150,000 characters that grow when escaped (`*` and `<` become entities) and in UTF-8 (三 bytes a 长). */
   const huge = (tag: string) => `${tag} ${'长*<at>'.repeat(25_000)}`;
   const big: Bilingual = { zh: huge('中'), en: huge('en') };
@@ -213,57 +301,151 @@ describe('cards under Feishu\'s 30 KB', () => {
   /** For the entries of long lists: 2,000 characters each. */
   const [zh, en] = many(2, 2_000) as [string, string];
   const item: Bilingual = { zh, en };
-  const button = defineAction('test.huge', z.object({ n: z.number() }))
-    .button({ n: 1 }, { label: big, style: 'primary', confirm: big });
-  const error: cards.ExplainedError = { code: 230025, logId: huge('log'), explain: () => ({ problem: big, nextStep: big }) };
+  const button = defineAction('test.huge', z.object({ n: z.number() })).button(
+    { n: 1 },
+    { label: big, style: 'primary', confirm: big },
+  );
+  const error: cards.ExplainedError = {
+    code: 230025,
+    logId: huge('log'),
+    explain: () => ({ problem: big, nextStep: big }),
+  };
 
   /** Every card builder, with the largest inputs a user, the directory or a handler could hand it. */
   const HUGE: Record<string, () => Card> = {
-    successCard: () => successCard({
-      title: big, summary: big, fields: Array.from({ length: 50 }, () => ({ label: item, value: huge('v') })),
-      list: { label: big, items: many(5_000, 2_000) }, actions: [button], note: big,
-    }),
-    errorCard: () => errorCard({ title: big, problems: Array.from({ length: 500 }, () => item), code: 1, nextStep: big, example: huge('/x'), reference: huge('r') }),
+    successCard: () =>
+      successCard({
+        title: big,
+        summary: big,
+        fields: Array.from({ length: 50 }, () => ({ label: item, value: huge('v') })),
+        list: { label: big, items: many(5_000, 2_000) },
+        actions: [button],
+        note: big,
+      }),
+    errorCard: () =>
+      errorCard({
+        title: big,
+        problems: Array.from({ length: 500 }, () => item),
+        code: 1,
+        nextStep: big,
+        example: huge('/x'),
+        reference: huge('r'),
+      }),
     feishuErrorCard: () => feishuErrorCard(big, error, huge('/draft')),
-    progressCard: () => progressCard({ title: big, steps: many(2_000, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d })), note: big }),
-    helpCard: () => helpCard({
-      commands: many(200, 2_000).map((u) => ({ usage: u, summary: item, examples: many(5, 2_000) })),
-      family: huge('f'), focus: { usage: huge('/u'), summary: big, details: Array.from({ length: 50 }, () => item), examples: many(50, 2_000) },
-    }),
-    welcomeCard: () => welcomeCard({ botName: huge('bot'), commands: many(500, 2_000).map((u) => ({ usage: u, summary: item })), inGroup: true }),
-    formCard: () => cards.formCard({
-      title: big, summary: big, note: big, submit: button,
-      fields: [
-        { kind: 'input', name: 'email', label: big, value: huge('e') },
-        { kind: 'input', name: 'name', label: big, value: huge('n'), maxLength: 100 },
-        { kind: 'select', name: 'who', label: big, value: 'a', options: Array.from({ length: 50 }, (_, i) => ({ value: `o${i}`, label: item })) },
-        { kind: 'people', name: 'members', label: big },
-      ],
-    }),
-    onboardProgressCard: () => cards.onboardProgressCard({
-      hire: huge('h'), trigger: huge('t'), actions: [button],
-      steps: many(100, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d, reason: item })),
-    }),
-    onboardPlanCard: () => cards.onboardPlanCard({ hire: huge('h'), steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000) })) }),
-    onboardRunsCard: () => cards.onboardRunsCard({
-      runs: many(1_000, 2_000).map((h) => ({ hire: h, trigger: zh, done: 1, total: 2, failed: 0, waiting: 0, at: en })),
-    }),
+    progressCard: () =>
+      progressCard({
+        title: big,
+        steps: many(2_000, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d })),
+        note: big,
+      }),
+    helpCard: () =>
+      helpCard({
+        commands: many(200, 2_000).map((u) => ({ usage: u, summary: item, examples: many(5, 2_000) })),
+        family: huge('f'),
+        focus: {
+          usage: huge('/u'),
+          summary: big,
+          details: Array.from({ length: 50 }, () => item),
+          examples: many(50, 2_000),
+        },
+      }),
+    welcomeCard: () =>
+      welcomeCard({
+        botName: huge('bot'),
+        commands: many(500, 2_000).map((u) => ({ usage: u, summary: item })),
+        inGroup: true,
+      }),
+    formCard: () =>
+      cards.formCard({
+        title: big,
+        summary: big,
+        note: big,
+        submit: button,
+        fields: [
+          { kind: 'input', name: 'email', label: big, value: huge('e') },
+          { kind: 'input', name: 'name', label: big, value: huge('n'), maxLength: 100 },
+          {
+            kind: 'select',
+            name: 'who',
+            label: big,
+            value: 'a',
+            options: Array.from({ length: 50 }, (_, i) => ({ value: `o${i}`, label: item })),
+          },
+          { kind: 'people', name: 'members', label: big },
+        ],
+      }),
+    onboardProgressCard: () =>
+      cards.onboardProgressCard({
+        hire: huge('h'),
+        trigger: huge('t'),
+        actions: [button],
+        steps: many(100, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d, reason: item })),
+      }),
+    onboardPlanCard: () =>
+      cards.onboardPlanCard({
+        hire: huge('h'),
+        steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000) })),
+      }),
+    onboardRunsCard: () =>
+      cards.onboardRunsCard({
+        runs: many(1_000, 2_000).map((h) => ({
+          hire: h,
+          trigger: zh,
+          done: 1,
+          total: 2,
+          failed: 0,
+          waiting: 0,
+          at: en,
+        })),
+      }),
     hireWelcomeCard: () => cards.hireWelcomeCard({ title: huge('t'), body: huge('b') }),
     signInNeededCard: () => cards.signInNeededCard({ why: big }),
-    signInCard: () => cards.signInCard({ url: 'https://accounts.feishu.cn/open-apis/authen/v1/authorize?state=s', validMinutes: 10, resume: huge('/draft'), reason: big }),
-    signedInCard: () => cards.signedInCard({ name: huge('n'), mailbox: huge('m'), until: huge('u'), justSignedIn: true }),
-    draftPreviewCard: () => cards.draftPreviewCard({
-      from: huge('f'), to: many(1_000, 200), cc: many(1_000, 200), bcc: many(1_000, 200), subject: huge('s'), excerpt: huge('e'),
-      size: 1e9, actions: [button, button, button], note: big,
-    }),
-    draftEditCard: () => cards.draftEditCard({
-      to: huge('to'), cc: huge('cc'), bcc: huge('bcc'), subject: huge('s'), body: huge('body'), save: button, cancel: button,
-    }),
-    mailSentCard: () => cards.mailSentCard({ from: huge('f'), recipients: many(5_000, 200), subject: huge('s'), messageId: huge('m'), threadId: huge('t'), note: big }),
+    signInCard: () =>
+      cards.signInCard({
+        url: 'https://accounts.feishu.cn/open-apis/authen/v1/authorize?state=s',
+        validMinutes: 10,
+        resume: huge('/draft'),
+        reason: big,
+      }),
+    signedInCard: () =>
+      cards.signedInCard({ name: huge('n'), mailbox: huge('m'), until: huge('u'), justSignedIn: true }),
+    draftPreviewCard: () =>
+      cards.draftPreviewCard({
+        from: huge('f'),
+        to: many(1_000, 200),
+        cc: many(1_000, 200),
+        bcc: many(1_000, 200),
+        subject: huge('s'),
+        excerpt: huge('e'),
+        size: 1e9,
+        actions: [button, button, button],
+        note: big,
+      }),
+    draftEditCard: () =>
+      cards.draftEditCard({
+        to: huge('to'),
+        cc: huge('cc'),
+        bcc: huge('bcc'),
+        subject: huge('s'),
+        body: huge('body'),
+        save: button,
+        cancel: button,
+      }),
+    mailSentCard: () =>
+      cards.mailSentCard({
+        from: huge('f'),
+        recipients: many(5_000, 200),
+        subject: huge('s'),
+        messageId: huge('m'),
+        threadId: huge('t'),
+        note: big,
+      }),
   };
 
   it('has a huge case for every card builder', () => {
-    const builders = Object.entries(cards).filter(([name, v]) => typeof v === 'function' && name.endsWith('Card')).map(([name]) => name);
+    const builders = Object.entries(cards)
+      .filter(([name, v]) => typeof v === 'function' && name.endsWith('Card'))
+      .map(([name]) => name);
     expect(Object.keys(HUGE).sort()).toEqual(builders.sort());
   });
 
@@ -275,7 +457,15 @@ describe('cards under Feishu\'s 30 KB', () => {
 
   it('edits a draft with inputs Feishu accepts (at most 1,000 characters), showing a longer body instead', () => {
     const small = defineAction('test.small', z.object({})).button({}, { label: { zh: '保存', en: 'Save' } });
-    const card = cards.draftEditCard({ to: 'a@example.com', cc: '', bcc: '', subject: 'Hi', body: '长'.repeat(1_500), save: small, cancel: small });
+    const card = cards.draftEditCard({
+      to: 'a@example.com',
+      cc: '',
+      bcc: '',
+      subject: 'Hi',
+      body: '长'.repeat(1_500),
+      save: small,
+      cancel: small,
+    });
     expect(violations(card)).toEqual([]);
     const inputs = JSON.stringify(card).match(/"max_length":\d+/g) ?? [];
     expect(inputs).toEqual(Array(4).fill('"max_length":1000'));
@@ -287,7 +477,11 @@ describe('cards under Feishu\'s 30 KB', () => {
 
   it('cuts the longest texts of a card over 30 KB, says so, and keeps its buttons whole', () => {
     const example = `/draft to=a@example.com ${'正文'.repeat(20_000)}`;
-    const card = errorCard({ title: { zh: '太长', en: 'Too long' }, problems: [{ zh: '问题', en: 'Problem' }], example });
+    const card = errorCard({
+      title: { zh: '太长', en: 'Too long' },
+      problems: [{ zh: '问题', en: 'Problem' }],
+      example,
+    });
     expect(violations(card)).toEqual([]);
     const all = text(card);
     expect(all).toContain(CUT_NOTE);
@@ -295,14 +489,21 @@ describe('cards under Feishu\'s 30 KB', () => {
     expect(all).not.toContain(example);
     expect(all).toContain('问题');
 
-    const withButton = successCard({ title: { zh: '长', en: 'Long' }, summary: { zh: '长'.repeat(40_000), en: 'long' }, actions: [button] });
+    const withButton = successCard({
+      title: { zh: '长', en: 'Long' },
+      summary: { zh: '长'.repeat(40_000), en: 'long' },
+      actions: [button],
+    });
     expect(violations(withButton)).toEqual([]);
     expect(buttons(withButton)[0]?.behaviors[0]?.value).toEqual({ action: 'test.huge', n: 1 });
     expect(text(withButton)).toContain(CUT_NOTE);
   });
 
   it('leaves a card within 30 KB as it was built', () => {
-    const card = successCard({ title: { zh: '短', en: 'Short' }, summary: { zh: '长'.repeat(400), en: 'short enough' } });
+    const card = successCard({
+      title: { zh: '短', en: 'Short' },
+      summary: { zh: '长'.repeat(400), en: 'short enough' },
+    });
     expect(text(card)).not.toContain(CUT_NOTE);
     expect(text(card)).toContain('长'.repeat(400));
   });
@@ -310,7 +511,12 @@ describe('cards under Feishu\'s 30 KB', () => {
 
 describe('card types', () => {
   const header = { title: { tag: 'plain_text', content: '类型 · Types' }, template: 'blue' } as const;
-  const card = (elements: Card['body']['elements']): Card => ({ schema: '2.0', config: { update_multi: true }, header, body: { elements } });
+  const card = (elements: Card['body']['elements']): Card => ({
+    schema: '2.0',
+    config: { update_multi: true },
+    header,
+    body: { elements },
+  });
 
   it('do not compile with a misspelt tag or what card JSON 2.0 dropped or refuses', () => {
     // The `@ts-expect-error` lines are checked by tsc (npm run lint): if one of them compiled, tsc would fail on it.
@@ -335,6 +541,9 @@ describe('card types', () => {
     expectTypeOf<Card>().toExtend<Record<string, unknown>>();
     // What the types refuse, Feishu refuses: the emulator answers the action module with Feishu's sub-code.
     const v1 = { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'action', actions: [] }] } };
-    expect(checkContent('interactive', JSON.stringify(v1))).toMatchObject({ ok: false, problem: { kind: 'card', subCode: 200861 } });
+    expect(checkContent('interactive', JSON.stringify(v1))).toMatchObject({
+      ok: false,
+      problem: { kind: 'card', subCode: 200861 },
+    });
   });
 });

@@ -8,7 +8,17 @@ import { describe, expect, it } from 'vitest';
 import { FeishuError, MALFORMED_RESPONSE, NETWORK_ERROR, NOT_SIGNED_IN } from '../src/feishu/errors.js';
 import { MemoryLimiterStore, RateLimiter, type KeyedWindows } from '../src/feishu/client/limits.js';
 import {
-  limit, reconcile, retry, serialize, token, transport, type Call, type Outcome, type Reconciler, type RequestOptions, type Send,
+  limit,
+  reconcile,
+  retry,
+  serialize,
+  token,
+  transport,
+  type Call,
+  type Outcome,
+  type Reconciler,
+  type RequestOptions,
+  type Send,
 } from '../src/feishu/client/pipeline.js';
 import { TokenCache, UserTokens } from '../src/feishu/client/tokens.js';
 import { asUser, type Principal } from '../src/feishu/principal.js';
@@ -16,14 +26,26 @@ import { larkSdk } from '../src/feishu/sdk.js';
 import { InProcessLock } from '../src/store/lock.js';
 import type { SdkBody } from '../src/feishu/client/wire.js';
 
-interface Body extends SdkBody { data?: { id: string } }
+interface Body extends SdkBody {
+  data?: { id: string };
+}
 
 const ENDPOINT = 'mailgroup.create';
-const callOf = (extra: Partial<Call<Body>> = {}): Call<Body> => ({ endpoint: ENDPOINT, principal: { kind: 'tenant' }, idempotent: false, attempt: 1, ...extra });
+const callOf = (extra: Partial<Call<Body>> = {}): Call<Body> => ({
+  endpoint: ENDPOINT,
+  principal: { kind: 'tenant' },
+  idempotent: false,
+  attempt: 1,
+  ...extra,
+});
 const failure = (code: number, httpStatus?: number, retryAfterSeconds?: number) =>
   new FeishuError({ code, msg: `failure ${code}`, endpoint: ENDPOINT, httpStatus, retryAfterSeconds });
 const ok = (id: string): Outcome<Body> => ({ ok: true, body: { code: 0, data: { id } } });
-const failed = (error: FeishuError, more: Partial<Extract<Outcome<Body>, { ok: false }>> = {}): Outcome<Body> => ({ ok: false, error, ...more });
+const failed = (error: FeishuError, more: Partial<Extract<Outcome<Body>, { ok: false }>> = {}): Outcome<Body> => ({
+  ok: false,
+  error,
+  ...more,
+});
 
 /** A `next` that answers with the scripted outcomes in turn and records the request options of each send. */
 function scripted(...outcomes: Outcome<Body>[]) {
@@ -40,7 +62,18 @@ function scripted(...outcomes: Outcome<Body>[]) {
 /** A logger whose lines the test reads back. */
 function capture() {
   const lines: { msg: string; code?: number; retryInMs?: number }[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l))); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      );
+      done();
+    },
+  });
   return { log: pino({ level: 'debug' }, sink), lines };
 }
 
@@ -52,10 +85,26 @@ describe('serialize', () => {
     const run = serialize(new InProcessLock());
     const order: string[] = [];
     let release = () => {};
-    const first = run('mailbox:a', () => new Promise<void>((r) => { order.push('a1 start'); release = () => { order.push('a1 end'); r(); }; }));
-    const second = run('mailbox:a', async () => { order.push('a2'); });
-    const other = run('mailbox:b', async () => { order.push('b'); });
-    const unkeyed = run(undefined, async () => { order.push('none'); });
+    const first = run(
+      'mailbox:a',
+      () =>
+        new Promise<void>((r) => {
+          order.push('a1 start');
+          release = () => {
+            order.push('a1 end');
+            r();
+          };
+        }),
+    );
+    const second = run('mailbox:a', async () => {
+      order.push('a2');
+    });
+    const other = run('mailbox:b', async () => {
+      order.push('b');
+    });
+    const unkeyed = run(undefined, async () => {
+      order.push('none');
+    });
     await Promise.all([other, unkeyed]);
     expect(order).toEqual(['none', 'a1 start', 'b']);
     release();
@@ -70,8 +119,16 @@ describe('retry', () => {
     let now = 0;
     const { log, lines } = capture();
     const run = retry({
-      maxAttempts: 3, patienceMs: 10_000, backoff: { baseMs: 100, maxMs: 1_000, random: () => 1 },
-      now: () => now, sleep: async (ms) => { slept.push(ms); now += ms; }, log, ...extra,
+      maxAttempts: 3,
+      patienceMs: 10_000,
+      backoff: { baseMs: 100, maxMs: 1_000, random: () => 1 },
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+      log,
+      ...extra,
     });
     return { run, slept, lines };
   }
@@ -98,9 +155,13 @@ describe('retry', () => {
   it('keeps an idempotent call going past maxAttempts until its patience is spent', async () => {
     const { run, slept } = policy({ patienceMs: 2_500 });
     const lost = (n: number) => Array.from({ length: n }, () => failed(failure(NETWORK_ERROR)));
-    await expect(run(callOf({ idempotent: true }), scripted(...lost(4), ok('late')).send)).resolves.toMatchObject({ data: { id: 'late' } });
+    await expect(run(callOf({ idempotent: true }), scripted(...lost(4), ok('late')).send)).resolves.toMatchObject({
+      data: { id: 'late' },
+    });
     expect(slept).toEqual([100, 200, 400, 800]);
-    await expect(run(callOf({ idempotent: true }), scripted(...lost(9)).send)).rejects.toMatchObject({ code: NETWORK_ERROR });
+    await expect(run(callOf({ idempotent: true }), scripted(...lost(9)).send)).rejects.toMatchObject({
+      code: NETWORK_ERROR,
+    });
     // 100 + 200 + 400 + 800 + 1000 = 2500: the sixth failure comes when the patience is spent.
     expect(slept.slice(4)).toEqual([100, 200, 400, 800, 1000]);
   });
@@ -112,9 +173,13 @@ describe('retry', () => {
     expect(slept).toEqual([]);
   });
 
-  it('waits no less than Feishu\'s reset hint, nor than the failure\'s settle time', async () => {
+  it("waits no less than Feishu's reset hint, nor than the failure's settle time", async () => {
     const { run, slept } = policy();
-    const { send } = scripted(failed(failure(RATE_LIMITED, 429, 3)), failed(failure(NETWORK_ERROR), { settleMs: 700 }), ok('g'));
+    const { send } = scripted(
+      failed(failure(RATE_LIMITED, 429, 3)),
+      failed(failure(NETWORK_ERROR), { settleMs: 700 }),
+      ok('g'),
+    );
     await run(callOf(), send);
     expect(slept).toEqual([3_000, 700]);
   });
@@ -126,7 +191,10 @@ describe('retry', () => {
       asked.push(slept.length);
       return found;
     };
-    const { send } = scripted(failed(failure(NETWORK_ERROR), { settleMs: 50, recover: recoverAs(undefined) }), failed(failure(NETWORK_ERROR), { settleMs: 500, recover: recoverAs({ code: 0, data: { id: 'found' } }) }));
+    const { send } = scripted(
+      failed(failure(NETWORK_ERROR), { settleMs: 50, recover: recoverAs(undefined) }),
+      failed(failure(NETWORK_ERROR), { settleMs: 500, recover: recoverAs({ code: 0, data: { id: 'found' } }) }),
+    );
     await expect(run(callOf(), send)).resolves.toEqual({ code: 0, data: { id: 'found' } });
     // Retry: the backoff (above the settle time), then the question; last try: the settle time, then the question.
     expect(slept).toEqual([100, 500]);
@@ -136,7 +204,11 @@ describe('retry', () => {
   it('lets a thrown error through untouched: no try could be made', async () => {
     const { run, slept, lines } = policy();
     const bug = new TypeError('bad input');
-    await expect(run(callOf(), async () => { throw bug; })).rejects.toBe(bug);
+    await expect(
+      run(callOf(), async () => {
+        throw bug;
+      }),
+    ).rejects.toBe(bug);
     expect(slept).toEqual([]);
     expect(lines).toEqual([]);
   });
@@ -147,7 +219,13 @@ describe('reconcile', () => {
   const layer = reconcile({ settleMs: 900, log });
   const finder = (...answers: (Body | undefined)[]) => {
     let asked = 0;
-    const reconciler: Reconciler<Body> = { find: async () => { asked++; return answers.shift(); }, conflictCode: ADDRESS_IN_USE };
+    const reconciler: Reconciler<Body> = {
+      find: async () => {
+        asked++;
+        return answers.shift();
+      },
+      conflictCode: ADDRESS_IN_USE,
+    };
     return { reconciler, asked: () => asked };
   };
 
@@ -158,18 +236,28 @@ describe('reconcile', () => {
 
   it('gives a failure without an answer a settle time and a lookup, a 5xx a lookup only, and a 4xx neither', async () => {
     const { reconciler } = finder({ code: 0, data: { id: 'found' } });
-    const { send } = scripted(failed(failure(NETWORK_ERROR)), failed(failure(1236019, 500)), failed(failure(RATE_LIMITED, 429)));
+    const { send } = scripted(
+      failed(failure(NETWORK_ERROR)),
+      failed(failure(1236019, 500)),
+      failed(failure(RATE_LIMITED, 429)),
+    );
     const attempt = layer(callOf({ reconciler }), send);
     const lost = await attempt();
     expect(lost).toMatchObject({ ok: false, settleMs: 900, recover: expect.any(Function) });
-    await expect((lost as { recover: () => Promise<unknown> }).recover()).resolves.toEqual({ code: 0, data: { id: 'found' } });
+    await expect((lost as { recover: () => Promise<unknown> }).recover()).resolves.toEqual({
+      code: 0,
+      data: { id: 'found' },
+    });
     expect(await attempt()).toMatchObject({ ok: false, settleMs: 0, recover: expect.any(Function) });
     expect(await attempt()).not.toHaveProperty('recover');
   });
 
   it('after an unanswered try, looks a conflict up at once and takes the object found as the answer', async () => {
     const { reconciler, asked } = finder({ code: 0, data: { id: 'ours' } });
-    const attempt = layer(callOf({ reconciler }), scripted(failed(failure(NETWORK_ERROR)), failed(failure(ADDRESS_IN_USE, 409))).send);
+    const attempt = layer(
+      callOf({ reconciler }),
+      scripted(failed(failure(NETWORK_ERROR)), failed(failure(ADDRESS_IN_USE, 409))).send,
+    );
     await attempt();
     expect(await attempt()).toEqual({ ok: true, body: { code: 0, data: { id: 'ours' } } });
     expect(asked()).toBe(1);
@@ -178,7 +266,10 @@ describe('reconcile', () => {
   it('takes a conflict at face value when no try went unanswered, unless an earlier run may have made the object', async () => {
     const conflictOnly = () => scripted(failed(failure(ADDRESS_IN_USE, 409))).send;
     const fresh = finder({ code: 0, data: { id: 'someone else' } });
-    expect(await layer(callOf({ reconciler: fresh.reconciler }), conflictOnly())()).toMatchObject({ ok: false, error: { code: ADDRESS_IN_USE } });
+    expect(await layer(callOf({ reconciler: fresh.reconciler }), conflictOnly())()).toMatchObject({
+      ok: false,
+      error: { code: ADDRESS_IN_USE },
+    });
     expect(fresh.asked()).toBe(0);
     const resumed = finder({ code: 0, data: { id: 'ours' } });
     const call = callOf({ reconciler: { ...resumed.reconciler, mayExist: true } });
@@ -191,7 +282,13 @@ describe('token', () => {
     const refreshes: string[] = [];
     return {
       refreshes,
-      users: new UserTokens({ accessToken: async () => tokens.shift(), refresh: async (_id, rejected) => { refreshes.push(rejected); return tokens.shift(); } }),
+      users: new UserTokens({
+        accessToken: async () => tokens.shift(),
+        refresh: async (_id, rejected) => {
+          refreshes.push(rejected);
+          return tokens.shift();
+        },
+      }),
     };
   };
   const withUser = (t: string) => larkSdk().withUserAccessToken(t);
@@ -199,7 +296,7 @@ describe('token', () => {
     token({ tenant, users, record: (_e, code) => recorded.push(code), log: capture().log });
   const lina: Principal = asUser('ou_lina');
 
-  it('sends a user\'s call with that user\'s token, fetched once for all its tries', async () => {
+  it("sends a user's call with that user's token, fetched once for all its tries", async () => {
     const { users } = provider('u1', 'unused');
     const { send, sent } = scripted(failed(failure(NETWORK_ERROR)), ok('x'));
     const attempt = layerWith(users)(callOf({ principal: lina }), send);
@@ -228,11 +325,12 @@ describe('token', () => {
     expect(sent).toEqual([undefined, undefined]);
   });
 
-  it('fails a user\'s call as not signed in, counted, before anything is sent', async () => {
+  it("fails a user's call as not signed in, counted, before anything is sent", async () => {
     const recorded: number[] = [];
     const { send, sent } = scripted(ok('x'));
-    await expect(layerWith(provider(undefined).users, new TokenCache(), recorded)(callOf({ principal: lina }), send)())
-      .rejects.toMatchObject({ code: NOT_SIGNED_IN, kind: 'needs_sign_in' });
+    await expect(
+      layerWith(provider(undefined).users, new TokenCache(), recorded)(callOf({ principal: lina }), send)(),
+    ).rejects.toMatchObject({ code: NOT_SIGNED_IN, kind: 'needs_sign_in' });
     expect(recorded).toEqual([NOT_SIGNED_IN]);
     expect(sent).toEqual([]);
   });
@@ -268,7 +366,11 @@ describe('limit', () => {
 
   it('settles the slot of a send that threw, too', async () => {
     const { events, limiter: l } = limiter();
-    await expect(limit(l)(callOf(), async () => { throw new Error('bug'); })()).rejects.toThrow('bug');
+    await expect(
+      limit(l)(callOf(), async () => {
+        throw new Error('bug');
+      })(),
+    ).rejects.toThrow('bug');
     expect(events).toEqual(['reserve mailgroup.create', 'settle']);
   });
 });
@@ -276,17 +378,34 @@ describe('limit', () => {
 describe('transport', () => {
   const observe = () => {
     const recorded: number[] = [];
-    return { recorded, o: { record: (_e: string, code: number) => recorded.push(code), log: capture().log, now: () => 0 } };
+    return {
+      recorded,
+      o: { record: (_e: string, code: number) => recorded.push(code), log: capture().log, now: () => 0 },
+    };
   };
 
   it('turns an answer with code 0 into the body, and any other code into a FeishuError, each counted by code', async () => {
     const { recorded, o } = observe();
     const options = larkSdk().withUserAccessToken('u');
     const seen: unknown[] = [];
-    const answers: unknown[] = [{ code: 0, data: { id: 'g' } }, { code: 1234006, msg: 'in use', error: { log_id: 'L1' } }, { data: {} }];
-    const send = transport<Body>(callOf(), async (opt) => { seen.push(opt); return answers.shift() as Body; }, o);
+    const answers: unknown[] = [
+      { code: 0, data: { id: 'g' } },
+      { code: 1234006, msg: 'in use', error: { log_id: 'L1' } },
+      { data: {} },
+    ];
+    const send = transport<Body>(
+      callOf(),
+      async (opt) => {
+        seen.push(opt);
+        return answers.shift() as Body;
+      },
+      o,
+    );
     expect(await send(options)).toEqual({ ok: true, body: { code: 0, data: { id: 'g' } } });
-    expect(await send()).toMatchObject({ ok: false, error: { code: 1234006, msg: 'in use', logId: 'L1', httpStatus: 200 } });
+    expect(await send()).toMatchObject({
+      ok: false,
+      error: { code: 1234006, msg: 'in use', logId: 'L1', httpStatus: 200 },
+    });
     expect(await send()).toMatchObject({ ok: false, error: { code: MALFORMED_RESPONSE, httpStatus: 200 } });
     expect(recorded).toEqual([0, 1234006, MALFORMED_RESPONSE]);
     expect(seen[0]).toBe(options);
@@ -294,7 +413,15 @@ describe('transport', () => {
 
   it('lets an error that is no Feishu failure through as a throw (a bug, not a failed call)', async () => {
     const { recorded, o } = observe();
-    await expect(transport<Body>(callOf(), async () => { throw new RangeError('bug'); }, o)()).rejects.toThrow(RangeError);
+    await expect(
+      transport<Body>(
+        callOf(),
+        async () => {
+          throw new RangeError('bug');
+        },
+        o,
+      )(),
+    ).rejects.toThrow(RangeError);
     expect(recorded).toEqual([]);
   });
 });

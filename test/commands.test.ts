@@ -7,7 +7,10 @@ import { bindArgs, describeArgs, type CommandSpec } from '../src/commands/spec.j
 
 const userRef = z.object({ openId: z.string().startsWith('ou_'), name: z.string() });
 const groupCreateArgs = z.object({
-  name: z.string().min(1, '请提供群名称 / give the chat a name').max(60, '群名称最多 60 个字 / name is at most 60 characters')
+  name: z
+    .string()
+    .min(1, '请提供群名称 / give the chat a name')
+    .max(60, '群名称最多 60 个字 / name is at most 60 characters')
     .describe('群名称 / the chat name'),
   members: z.array(userRef).max(50).optional().describe('要拉进群的人 / people to add'),
   public: z.boolean().optional().describe('公开群 / make the chat public'),
@@ -37,7 +40,10 @@ function registry(): CommandRegistry {
   return r;
 }
 
-function parsed(text: string, mentions = [{ key: '@_user_2', id: { open_id: 'ou_3f9a' }, name: '张伟' }]): ParsedCommand {
+function parsed(
+  text: string,
+  mentions = [{ key: '@_user_2', id: { open_id: 'ou_3f9a' }, name: '张伟' }],
+): ParsedCommand {
   const r = parseCommand(text, { mentions, subcommands: registry().subcommands });
   if (!r.ok) throw new Error(`fixture does not parse: ${text}`);
   return r.command;
@@ -59,12 +65,14 @@ describe('command arguments', () => {
     const zh = result.problems.map((p) => p.zh);
     expect(en).toContain('name: is required (the chat name)');
     expect(zh).toContain('name: 必填（群名称）');
-    expect(en.some((p) => p.startsWith('unknown option "colour"') && p.includes('valid: name, members, public, size'))).toBe(true);
+    expect(
+      en.some((p) => p.startsWith('unknown option "colour"') && p.includes('valid: name, members, public, size')),
+    ).toBe(true);
     expect(en.some((p) => p.startsWith('size:'))).toBe(true);
     expect(result.problems).toHaveLength(3);
   });
 
-  it('uses a schema\'s own bilingual message', () => {
+  it("uses a schema's own bilingual message", () => {
     expect(bindArgs(groupCreate, parsed('/group create ""'))).toEqual({
       ok: false,
       problems: [{ zh: 'name: 请提供群名称', en: 'name: give the chat a name' }],
@@ -100,7 +108,11 @@ describe('command registry and help', () => {
 
   it('catches an example that does not validate', () => {
     const r = registry();
-    r.add('mailgroup create', { ...contactAdd, examples: ['/mailgroup create 运维组'] } as unknown as CommandSpec, null);
+    r.add(
+      'mailgroup create',
+      { ...contactAdd, examples: ['/mailgroup create 运维组'] } as unknown as CommandSpec,
+      null,
+    );
     expect(r.exampleProblems()).toEqual([
       { command: 'mailgroup create', example: '/mailgroup create 运维组', problems: ['email: is required'] },
     ]);
@@ -108,7 +120,12 @@ describe('command registry and help', () => {
 
   it('resolves a missing or misspelt subcommand with suggestions', () => {
     const r = registry();
-    expect(r.resolve(parsed('/group crate 项目群'))).toMatchObject({ kind: 'needs_sub', name: 'group', typed: 'crate', suggestions: ['create'] });
+    expect(r.resolve(parsed('/group crate 项目群'))).toMatchObject({
+      kind: 'needs_sub',
+      name: 'group',
+      typed: 'crate',
+      suggestions: ['create'],
+    });
     expect(r.resolve(parsed('/group'))).toMatchObject({ kind: 'needs_sub', subs: ['create'] });
     expect(r.resolve(parsed('/gruop create'))).toMatchObject({ kind: 'unknown', suggestions: ['group'] });
   });
@@ -116,12 +133,20 @@ describe('command registry and help', () => {
   it('generates /help from the specs, and /help <command> with argument details', () => {
     const r = registry();
     const all = helpContent(r, []);
-    expect(all).toEqual({ ok: true, help: { commands: [
-      { usage: groupCreate.usage, summary: groupCreate.summary, examples: [...groupCreate.examples] },
-      { usage: contactAdd.usage, summary: contactAdd.summary, examples: [...contactAdd.examples] },
-    ] } });
+    expect(all).toEqual({
+      ok: true,
+      help: {
+        commands: [
+          { usage: groupCreate.usage, summary: groupCreate.summary, examples: [...groupCreate.examples] },
+          { usage: contactAdd.usage, summary: contactAdd.summary, examples: [...contactAdd.examples] },
+        ],
+      },
+    });
     const focus = helpContent(r, ['/Group', 'create']);
-    expect(focus.ok && focus.help.focus?.details[0]).toEqual({ zh: '<name>（必填）：群名称', en: '<name> (required): the chat name' });
+    expect(focus.ok && focus.help.focus?.details[0]).toEqual({
+      zh: '<name>（必填）：群名称',
+      en: '<name> (required): the chat name',
+    });
     expect(helpContent(r, ['group'])).toMatchObject({ ok: true, help: { commands: [{ usage: groupCreate.usage }] } });
     expect(helpContent(r, ['contcat'])).toEqual({ ok: false, typed: 'contcat', suggestions: ['contact'] });
   });

@@ -36,16 +36,28 @@ describe('configuration', () => {
   });
 
   it('accepts an emulator domain with a port and drops a trailing slash', () => {
-    const c = parseConfig({}, {
-      FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_DOMAIN: 'http://127.0.0.1:9000/', TOKEN_ENCRYPTION_KEY: KEY,
-      FEISHU_ENCRYPT_KEY: 'k', PUBLIC_URL: 'https://bot.example.com',
-    });
+    const c = parseConfig(
+      {},
+      {
+        FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718',
+        FEISHU_APP_SECRET: 's',
+        FEISHU_DOMAIN: 'http://127.0.0.1:9000/',
+        TOKEN_ENCRYPTION_KEY: KEY,
+        FEISHU_ENCRYPT_KEY: 'k',
+        PUBLIC_URL: 'https://bot.example.com',
+      },
+    );
     expect(c.sandbox).toBe(false);
     expect(c.env.FEISHU_DOMAIN).toBe('http://127.0.0.1:9000');
   });
 
   it('requires a 32-byte TOKEN_ENCRYPTION_KEY with credentials and says how to make one, without echoing it', () => {
-    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', FEISHU_ENCRYPT_KEY: 'k', PUBLIC_URL: 'https://bot.example.com' };
+    const creds = {
+      FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718',
+      FEISHU_APP_SECRET: 's',
+      FEISHU_ENCRYPT_KEY: 'k',
+      PUBLIC_URL: 'https://bot.example.com',
+    };
     expect(problemsOf({}, creds).join()).toMatch(/TOKEN_ENCRYPTION_KEY is not set.*randomBytes\(32\)/);
     const short = problemsOf({}, { ...creds, TOKEN_ENCRYPTION_KEY: 'abcdef0123' }).join();
     expect(short).toMatch(/TOKEN_ENCRYPTION_KEY must be 32 bytes/);
@@ -55,16 +67,30 @@ describe('configuration', () => {
   });
 
   it('refuses credentials with webhooks but no FEISHU_ENCRYPT_KEY, naming it and where the console shows it', () => {
-    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', TOKEN_ENCRYPTION_KEY: KEY, PUBLIC_URL: 'https://bot.example.com' };
-    expect(problemsOf({}, creds)).toEqual([expect.stringMatching(/^env FEISHU_ENCRYPT_KEY: required with webhooks.*Encryption strategy/)]);
+    const creds = {
+      FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718',
+      FEISHU_APP_SECRET: 's',
+      TOKEN_ENCRYPTION_KEY: KEY,
+      PUBLIC_URL: 'https://bot.example.com',
+    };
+    expect(problemsOf({}, creds)).toEqual([
+      expect.stringMatching(/^env FEISHU_ENCRYPT_KEY: required with webhooks.*Encryption strategy/),
+    ]);
     expect(problemsOf({}, { ...creds, FEISHU_ENCRYPT_KEY: 'k' })).toEqual([]);
     // The long connection is authenticated by the app secret: no key needed there.
     expect(problemsOf({}, { ...creds, FEISHU_TRANSPORT: 'websocket' })).toEqual([]);
   });
 
   it('requires PUBLIC_URL with credentials (the sign-in redirect must reach this bot), and only then', () => {
-    const creds = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's', TOKEN_ENCRYPTION_KEY: KEY, FEISHU_ENCRYPT_KEY: 'k' };
-    expect(problemsOf({}, creds)).toEqual([expect.stringMatching(/^env PUBLIC_URL: required with credentials.*\/oauth\/callback/)]);
+    const creds = {
+      FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718',
+      FEISHU_APP_SECRET: 's',
+      TOKEN_ENCRYPTION_KEY: KEY,
+      FEISHU_ENCRYPT_KEY: 'k',
+    };
+    expect(problemsOf({}, creds)).toEqual([
+      expect.stringMatching(/^env PUBLIC_URL: required with credentials.*\/oauth\/callback/),
+    ]);
     expect(problemsOf({}, {})).toEqual([]);
   });
 
@@ -88,14 +114,18 @@ describe('configuration', () => {
   });
 
   it('names an unknown rate-limit endpoint and lists the valid ones', () => {
-    const joined = problemsOf({ rateLimits: { 'chat.craete': { perSecond: 10 }, 'chat.create': { perSecond: 10 } } }).join('\n');
+    const joined = problemsOf({
+      rateLimits: { 'chat.craete': { perSecond: 10 }, 'chat.create': { perSecond: 10 } },
+    }).join('\n');
     expect(joined).toMatch(/rateLimits\.chat\.craete: unknown endpoint: use one of .*chat\.create/);
     expect(problemsOf({ rateLimits: { 'chat.create': { perMinute: 600 } } })).toEqual([]);
   });
 
   it('refuses a rate limit that is not a whole number of calls, and says what to use instead', () => {
     const joined = problemsOf({ rateLimits: { 'mail.contact.create': { perSecond: 3.33 } } }).join('\n');
-    expect(joined).toMatch(/rateLimits\.mail\.contact\.create\.perSecond: must be a whole number of calls; for fewer than one a second, use perMinute/);
+    expect(joined).toMatch(
+      /rateLimits\.mail\.contact\.create\.perSecond: must be a whole number of calls; for fewer than one a second, use perMinute/,
+    );
   });
 
   it('refuses half a set of credentials', () => {
@@ -111,7 +141,10 @@ describe('configuration', () => {
         cwd: dir,
         env: { PATH: process.env.PATH, FEISHU_APP_SECRET: 'secret-value-123' },
       });
-      const err = (await run.then(() => undefined, (e: unknown) => e)) as { code: number; stderr: string } | undefined;
+      const err = (await run.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code: number; stderr: string } | undefined;
       expect(err?.code).toBe(2);
       expect(err?.stderr).toMatch(/admins\.0/);
       expect(err?.stderr).toMatch(/store/);
@@ -127,9 +160,14 @@ describe('configuration', () => {
 /** Runs src/main.ts in `cwd` with `env` (no credentials: the sandbox); resolves with its exit code and stderr. */
 async function startMain(cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   const run = promisify(execFile)(resolve('node_modules/.bin/tsx'), [resolve('src/main.ts')], {
-    cwd, env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent', ...env }, timeout: 60_000,
+    cwd,
+    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent', ...env },
+    timeout: 60_000,
   });
-  const err = (await run.then(() => undefined, (e: unknown) => e)) as { code: number; stderr: string } | undefined;
+  const err = (await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as { code: number; stderr: string } | undefined;
   return err ?? { code: 0, stderr: '' };
 }
 
@@ -140,7 +178,11 @@ function tempDir(): string {
 /** The names the assembled app knows, from its registry (as src/bot.ts checks them). */
 function registered() {
   const dir = tempDir();
-  const app = new App({ config: parseConfig({}, {}), gateway: new RecordingGateway(), store: new SqliteStore(join(dir, 'bot.sqlite')) });
+  const app = new App({
+    config: parseConfig({}, {}),
+    gateway: new RecordingGateway(),
+    store: new SqliteStore(join(dir, 'bot.sqlite')),
+  });
   registerHandlers(app, { sealer: new Sealer(randomBytes(32)) });
   return { rules: app.rules(), commands: app.commands().map(commandKey), dir };
 }
@@ -149,7 +191,13 @@ describe('configuration checked against the registered commands', () => {
   it('refuses unknown names in commands and menu, listing the valid ones', () => {
     const known = registered();
     try {
-      const app = parseConfig({ commands: { gruop: { allow: ['admins'] }, group: { allow: ['admins'] } }, menu: { x: '/nope', help: '/help' } }, {}).app;
+      const app = parseConfig(
+        {
+          commands: { gruop: { allow: ['admins'] }, group: { allow: ['admins'] } },
+          menu: { x: '/nope', help: '/help' },
+        },
+        {},
+      ).app;
       const problems = (() => {
         try {
           checkConfigNames(app, known);
@@ -159,7 +207,9 @@ describe('configuration checked against the registered commands', () => {
         }
         return '';
       })();
-      expect(problems).toMatch(/commands\.gruop: unknown command or action: use one of .*group create.*contact\.other-mailbox/);
+      expect(problems).toMatch(
+        /commands\.gruop: unknown command or action: use one of .*group create.*contact\.other-mailbox/,
+      );
       // Actions that follow a command obey its rule: a key of their own would be ignored, so it is refused.
       expect(problems).not.toMatch(/use one of [^\n]*group\.add-members/);
       expect(problems).not.toMatch(/commands\.group:/);

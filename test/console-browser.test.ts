@@ -25,10 +25,12 @@ const input = () => page.locator('#composer-input');
 /** The bot's last card in the open chat. */
 const lastCard = () => page.locator('.msg.bot .card').last();
 /** The mails the emulator's mailboxes have sent, as the wire carried them. */
-const sentMail = () => (sb.emulator.state.snapshot() as { mail: { sent: { raw: string; message_id: string }[] } }).mail.sent;
+const sentMail = () =>
+  (sb.emulator.state.snapshot() as { mail: { sent: { raw: string; message_id: string }[] } }).mail.sent;
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium fonts-noto-cjk (scripts/ci-test.sh does it)');
+  if (!CHROMIUM)
+    throw new Error('chromium is not installed: apt-get install chromium fonts-noto-cjk (scripts/ci-test.sh does it)');
   mkdirSync(ARTIFACTS, { recursive: true });
   sb = await testSandbox({}, { console: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
@@ -47,7 +49,9 @@ describe('sandbox console in a browser', () => {
 
     // Command completion from the bot's own registry.
     await input().pressSequentially('/he');
-    await expect.poll(() => page.locator('#suggestions li').allTextContents()).toEqual([expect.stringContaining('/help')]);
+    await expect
+      .poll(() => page.locator('#suggestions li').allTextContents())
+      .toEqual([expect.stringContaining('/help')]);
     await input().press('Enter');
     expect(await input().inputValue()).toBe('/help ');
     await input().press('Enter');
@@ -57,7 +61,9 @@ describe('sandbox console in a browser', () => {
 
     // /group create 项目X @李娜: the command by Tab, the member by clicking the @mention suggestion.
     await input().pressSequentially('/group cr');
-    await expect.poll(() => page.locator('#suggestions li').allTextContents()).toEqual([expect.stringContaining('/group create <name>')]);
+    await expect
+      .poll(() => page.locator('#suggestions li').allTextContents())
+      .toEqual([expect.stringContaining('/group create <name>')]);
     await input().press('Tab');
     await input().pressSequentially('项目X @李');
     const lina = page.locator('#suggestions li', { hasText: '@李娜' });
@@ -77,12 +83,16 @@ describe('sandbox console in a browser', () => {
     await shot('03-group-created');
 
     // "Add members" posts a person-picker form of its own; submitting it replaces only that form with the outcome.
-    const createdId = await created.locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const createdId = await created
+      .locator('xpath=ancestor::div[contains(@class,"msg")]')
+      .getAttribute('data-message-id');
     const createdCard = page.locator(`.msg[data-message-id="${createdId}"] .card`);
     const createdText = await createdCard.textContent();
     await createdCard.getByRole('button', { name: '添加成员 · Add members' }).click();
     await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('添加群成员 · Add members');
-    const formId = await lastCard().locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const formId = await lastCard()
+      .locator('xpath=ancestor::div[contains(@class,"msg")]')
+      .getAttribute('data-message-id');
     const form = page.locator(`.msg[data-message-id="${formId}"] .card`);
     await form.locator('select[multiple]').selectOption({ label: '杨磊' });
     await form.getByRole('button', { name: '添加 · Add' }).click();
@@ -107,12 +117,18 @@ describe('sandbox console in a browser', () => {
     await input().pressSequentially('/group create 值班群 @李娜 ');
     await input().press('Enter');
     await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('值班群');
-    await lastCard().getByRole('button', { name: /为这个群创建邮件组/ }).click();
+    await lastCard()
+      .getByRole('button', { name: /为这个群创建邮件组/ })
+      .click();
     // The form comes pre-filled; nothing exists until it is submitted.
-    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('为这个群创建邮件组 · Create a mail group for this chat');
+    await expect
+      .poll(() => lastCard().textContent(), { timeout: 10_000 })
+      .toContain('为这个群创建邮件组 · Create a mail group for this chat');
     expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
     await lastCard().getByRole('button', { name: '创建邮件组 · Create the mail group' }).click();
-    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('邮件组已创建'));
+    await expect
+      .poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 })
+      .toContainEqual(expect.stringContaining('邮件组已创建'));
     await shot('06-mailgroup-toast');
     expect(mailState(sb.emulator).mailgroups.map((g) => g.name)).toContain('值班群');
     await page.getByRole('tab', { name: '模拟器对象 · Objects' }).click();
@@ -139,27 +155,57 @@ describe('sandbox console in a browser', () => {
       header: { title: { tag: 'plain_text', content: '表单 · Form' }, template: 'orange' },
       body: {
         elements: [
-          { tag: 'column_set', columns: [
-            { tag: 'column', elements: [{ tag: 'markdown', content: '**左栏** left' }] },
-            { tag: 'column', elements: [{ tag: 'markdown', content: '右栏 <font color=\'red\'>right</font>' }] },
-          ] },
-          { tag: 'form', name: 'f', elements: [
-            { tag: 'input', name: 'subject', placeholder: { tag: 'plain_text', content: '主题 subject' } },
-            { tag: 'select_static', name: 'level', options: [{ text: { tag: 'plain_text', content: '高 high' }, value: 'high' }] },
-            { tag: 'button', text: { tag: 'plain_text', content: '提交 · Submit' }, form_action_type: 'submit', name: 'go',
-              behaviors: [{ type: 'callback', value: { action: 'demo.submit' } }] },
-          ] },
+          {
+            tag: 'column_set',
+            columns: [
+              { tag: 'column', elements: [{ tag: 'markdown', content: '**左栏** left' }] },
+              { tag: 'column', elements: [{ tag: 'markdown', content: "右栏 <font color='red'>right</font>" }] },
+            ],
+          },
+          {
+            tag: 'form',
+            name: 'f',
+            elements: [
+              { tag: 'input', name: 'subject', placeholder: { tag: 'plain_text', content: '主题 subject' } },
+              {
+                tag: 'select_static',
+                name: 'level',
+                options: [{ text: { tag: 'plain_text', content: '高 high' }, value: 'high' }],
+              },
+              {
+                tag: 'button',
+                text: { tag: 'plain_text', content: '提交 · Submit' },
+                form_action_type: 'submit',
+                name: 'go',
+                behaviors: [{ type: 'callback', value: { action: 'demo.submit' } }],
+              },
+            ],
+          },
           { tag: 'note', elements: [{ tag: 'plain_text', content: '备注 · a note' }] },
-          { tag: 'markdown', content: '**安全** safe <img src=x onerror="window.pwned = 2"><script>window.pwned = 1</script>\n\n<script>window.pwned = 3</script>' },
-          { tag: 'button', text: { tag: 'plain_text', content: '删除 · Delete' }, type: 'danger',
-            confirm: { title: { tag: 'plain_text', content: '请确认 · Please confirm' }, text: { tag: 'plain_text', content: '真的删除？ Really delete?' } },
-            behaviors: [{ type: 'callback', value: { action: 'demo.delete' } }] },
+          {
+            tag: 'markdown',
+            content:
+              '**安全** safe <img src=x onerror="window.pwned = 2"><script>window.pwned = 1</script>\n\n<script>window.pwned = 3</script>',
+          },
+          {
+            tag: 'button',
+            text: { tag: 'plain_text', content: '删除 · Delete' },
+            type: 'danger',
+            confirm: {
+              title: { tag: 'plain_text', content: '请确认 · Please confirm' },
+              text: { tag: 'plain_text', content: '真的删除？ Really delete?' },
+            },
+            behaviors: [{ type: 'callback', value: { action: 'demo.delete' } }],
+          },
           { tag: 'chart', chart_spec: {} },
         ],
       },
     };
     const client = sdkClient(sb.emulator);
-    await client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(card) } });
+    await client.im.v1.message.create({
+      params: { receive_id_type: 'chat_id' },
+      data: { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(card) },
+    });
     await page.locator('#chats li').first().click();
     const shown = page.locator('.card', { hasText: '表单 · Form' });
     await expect.poll(() => shown.count(), { timeout: 10_000 }).toBe(1);
@@ -176,9 +222,14 @@ describe('sandbox console in a browser', () => {
     await shot('08-form-card');
     await shown.getByRole('button', { name: '提交 · Submit' }).click();
     // The bot has no demo.submit action: it says so in a toast, and the callback carried the form's values.
-    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('这个按钮已失效'));
+    await expect
+      .poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 })
+      .toContainEqual(expect.stringContaining('这个按钮已失效'));
     const last = sb.delivery.callbacks.at(-1);
-    expect((last?.payload.event as { action: { form_value: unknown } }).action.form_value).toEqual({ subject: '周报', level: 'high' });
+    expect((last?.payload.event as { action: { form_value: unknown } }).action.form_value).toEqual({
+      subject: '周报',
+      level: 'high',
+    });
 
     // A button with a confirm dialog: cancelling sends nothing, confirming sends the callback.
     const callbacks = sb.delivery.callbacks.length;
@@ -191,14 +242,18 @@ describe('sandbox console in a browser', () => {
     await shown.getByRole('button', { name: '删除 · Delete' }).click();
     await page.locator('dialog.confirm').getByRole('button', { name: '确定 · OK' }).click();
     await expect.poll(() => sb.delivery.callbacks.length, { timeout: 10_000 }).toBe(callbacks + 1);
-    expect((sb.delivery.callbacks.at(-1)?.payload.event as { action: { value: unknown } }).action.value).toEqual({ action: 'demo.delete' });
+    expect((sb.delivery.callbacks.at(-1)?.payload.event as { action: { value: unknown } }).action.value).toEqual({
+      action: 'demo.delete',
+    });
   });
 
   it('fires a new-hire event, injects a fault the next command meets, and links the OAuth consent page', async () => {
     await page.locator('#hire-who').selectOption({ label: '刘洋 Liu Yang' });
     await page.locator('#new-hire').click();
     await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
-    await expect.poll(() => page.locator('#panel-events').textContent(), { timeout: 10_000 }).toContain('contact.user.created_v3');
+    await expect
+      .poll(() => page.locator('#panel-events').textContent(), { timeout: 10_000 })
+      .toContain('contact.user.created_v3');
 
     await page.locator('#fault-pick').selectOption({ index: 1 });
     await page.locator('#fault-toggle').check();
@@ -223,17 +278,25 @@ describe('sandbox console in a browser', () => {
     await input().pressSequentially('/group create 慢群 @李娜 ');
     await input().press('Enter');
     await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('慢群');
-    await lastCard().getByRole('button', { name: /为这个群创建邮件组/ }).click();
-    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('Create a mail group for this chat');
+    await lastCard()
+      .getByRole('button', { name: /为这个群创建邮件组/ })
+      .click();
+    await expect
+      .poll(() => lastCard().textContent(), { timeout: 10_000 })
+      .toContain('Create a mail group for this chat');
     // The form the button posted is the card that shows the progress and then the result.
-    const messageId = await lastCard().locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const messageId = await lastCard()
+      .locator('xpath=ancestor::div[contains(@class,"msg")]')
+      .getAttribute('data-message-id');
     const card = page.locator(`.msg[data-message-id="${messageId}"] .card`);
     await page.locator('#fault-pick').selectOption({ index: 2 });
     await page.locator('#fault-toggle').check();
     await expect.poll(() => sb.emulator.kit.faults.length).toBe(1);
     await card.getByRole('button', { name: '创建邮件组 · Create the mail group' }).click();
     // The action outlives the 2.5 s budget: a toast and a progress card now, the result through the delayed update.
-    await expect.poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('完成后卡片会更新'));
+    await expect
+      .poll(() => page.locator('.toast').allTextContents(), { timeout: 10_000 })
+      .toContainEqual(expect.stringContaining('完成后卡片会更新'));
     await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('正在创建邮件组');
     await shot('11-progress-card');
     await expect.poll(() => card.textContent(), { timeout: 15_000 }).toContain('邮件组已创建');
@@ -254,7 +317,10 @@ describe('sandbox console in a browser', () => {
     await shot('13-sign-in-card');
 
     // The card's link button opens the authorize page in a new tab; it consents and lands on the bot's callback.
-    const [tab] = await Promise.all([page.context().waitForEvent('page'), signInCard.getByRole('button', { name: /登录飞书/ }).click()]);
+    const [tab] = await Promise.all([
+      page.context().waitForEvent('page'),
+      signInCard.getByRole('button', { name: /登录飞书/ }).click(),
+    ]);
     await tab.waitForLoadState();
     expect(new URL(tab.url()).pathname).toBe('/oauth/callback');
     expect(await tab.textContent('body')).toContain('已登录为 张伟');
@@ -272,7 +338,9 @@ describe('sandbox console in a browser', () => {
     expect(sentMail()).toHaveLength(0);
 
     // Send asks first: cancelling sends nothing, confirming sends, and the preview becomes the Sent card.
-    const messageId = await preview.locator('xpath=ancestor::div[contains(@class,"msg")]').getAttribute('data-message-id');
+    const messageId = await preview
+      .locator('xpath=ancestor::div[contains(@class,"msg")]')
+      .getAttribute('data-message-id');
     const card = page.locator(`.msg[data-message-id="${messageId}"] .card`);
     await card.getByRole('button', { name: /^发送/ }).click();
     const dialog = page.locator('dialog.confirm');
@@ -300,11 +368,16 @@ describe('sandbox console in a browser', () => {
     await input().press('Enter');
     const linaSignIn = page.locator('.msg.bot .card', { hasText: '需要登录' });
     await expect.poll(() => linaSignIn.count(), { timeout: 15_000 }).toBe(1);
-    const [linaTab] = await Promise.all([page.context().waitForEvent('page'), linaSignIn.getByRole('button', { name: /登录飞书/ }).click()]);
+    const [linaTab] = await Promise.all([
+      page.context().waitForEvent('page'),
+      linaSignIn.getByRole('button', { name: /登录飞书/ }).click(),
+    ]);
     await linaTab.waitForLoadState();
     expect(await linaTab.textContent('body')).toContain('已登录为 李娜');
     await linaTab.close();
-    await expect.poll(() => page.locator('.msg.bot .card', { hasText: lina.enterprise_email }).count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator('.msg.bot .card', { hasText: lina.enterprise_email }).count(), { timeout: 15_000 })
+      .toBe(1);
     await page.locator('#whoami').selectOption({ value: zhang.open_id });
   });
 });

@@ -22,7 +22,10 @@ describe('console server', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await page.text();
-    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])).toEqual(['/console/app.css', '/console/app.js']);
+    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      '/console/app.css',
+      '/console/app.js',
+    ]);
     const js = await fetch(at('/console/app.js'));
     expect(js.headers.get('content-type')).toContain('javascript');
     expect((await js.text()).length).toBeGreaterThan(10_000);
@@ -30,8 +33,12 @@ describe('console server', () => {
   });
 
   it('lists the registered commands with usage, bilingual summary, examples and arguments', async () => {
-    const { commands } = (await (await fetch(at('/console/api/commands'))).json()) as { commands: { command: string; usage: string; args: unknown[] }[] };
-    expect(commands.map((c) => c.command)).toEqual(sb.bot.app.commands().map((e) => (e.sub ? `${e.name} ${e.sub}` : e.name)));
+    const { commands } = (await (await fetch(at('/console/api/commands'))).json()) as {
+      commands: { command: string; usage: string; args: unknown[] }[];
+    };
+    expect(commands.map((c) => c.command)).toEqual(
+      sb.bot.app.commands().map((e) => (e.sub ? `${e.name} ${e.sub}` : e.name)),
+    );
     expect(commands.find((c) => c.command === 'group create')).toMatchObject({
       usage: expect.stringContaining('/group create <name>'),
       args: expect.arrayContaining([expect.objectContaining({ en: expect.stringContaining('<name> (required)') })]),
@@ -49,11 +56,23 @@ describe('console server', () => {
   it('shows pushed events and card callbacks with their payloads, the verification token redacted, newest after since', async () => {
     const messageId = await sb.say('张伟', '/group create 推送群 @李娜');
     const [card] = await sb.replies(messageId);
-    const clicked = await post('/_emulator/events/click', { messageId: card?.messageId, by: '张伟', action: 'group.add-members' });
+    const clicked = await post('/_emulator/events/click', {
+      messageId: card?.messageId,
+      by: '张伟',
+      action: 'group.add-members',
+    });
     expect(clicked.status).toBe(200);
     const all = (await (await fetch(at('/_emulator/deliveries'))).json()) as {
-      events: { seq: number; type: string; payload: { header: { token: string }; event: { message: { content: string; mentions: unknown[] } } } }[];
-      callbacks: { seq: number; payload: { header: { token: string }; event: { action: { value: { action: string } } } }; response: unknown }[];
+      events: {
+        seq: number;
+        type: string;
+        payload: { header: { token: string }; event: { message: { content: string; mentions: unknown[] } } };
+      }[];
+      callbacks: {
+        seq: number;
+        payload: { header: { token: string }; event: { action: { value: { action: string } } } };
+        response: unknown;
+      }[];
     };
     const event = all.events.find((e) => e.payload.event.message.content.includes('推送群'));
     expect(event?.type).toBe('im.message.receive_v1');
@@ -63,10 +82,15 @@ describe('console server', () => {
     expect(callback?.payload.event.action.value.action).toBe('group.add-members');
     expect(callback?.payload.header.token).toBe('[redacted]');
     expect(JSON.stringify(all)).not.toContain(sb.config.env.FEISHU_VERIFICATION_TOKEN);
-    const later = (await (await fetch(at(`/_emulator/deliveries?since=${callback?.seq}`))).json()) as { events: unknown[]; callbacks: unknown[] };
+    const later = (await (await fetch(at(`/_emulator/deliveries?since=${callback?.seq}`))).json()) as {
+      events: unknown[];
+      callbacks: unknown[];
+    };
     expect(later).toEqual({ events: [], callbacks: [] });
     // The user's message keeps who its @_user_N placeholders stand for, so the chat can show names.
-    expect(sb.emulator.state.messages.get(messageId)?.mentions).toEqual([{ key: '@_user_1', id: expect.stringMatching(/^ou_/), name: '李娜' }]);
+    expect(sb.emulator.state.messages.get(messageId)?.mentions).toEqual([
+      { key: '@_user_1', id: expect.stringMatching(/^ou_/), name: '李娜' },
+    ]);
   });
 
   it('answers the OAuth callback with the consent outcome, escaping what the query carries', async () => {
@@ -91,13 +115,16 @@ describe('console server', () => {
 
 describe('the control API, against other web pages', () => {
   /** What the emulator recorded a user sending with `marker` in it: each accepted request sends one. */
-  const sentWith = (marker: string) => [...sb.emulator.state.messages.values()].filter((m) => m.sender.type === 'user' && m.content.includes(marker));
+  const sentWith = (marker: string) =>
+    [...sb.emulator.state.messages.values()].filter((m) => m.sender.type === 'user' && m.content.includes(marker));
   const message = (marker: string) => ({ from: '张伟', text: `/help ${marker}` });
   const form = (marker: string) => new URLSearchParams(message(marker));
 
-  it('refuses a cross-site form post to the proxy on the bot\'s port with 403, and no one speaks', async () => {
+  it("refuses a cross-site form post to the proxy on the bot's port with 403, and no one speaks", async () => {
     const res = await fetch(at('/_emulator/events/message'), {
-      method: 'POST', headers: { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' }, body: form('csrf-form'),
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
+      body: form('csrf-form'),
     });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: string }).error).toContain('http://evil.example');
@@ -106,9 +133,18 @@ describe('the control API, against other web pages', () => {
 
   it('refuses another origin or site even with a JSON body: Origin, Sec-Fetch-Site cross-site and same-site', async () => {
     const json = { 'content-type': 'application/json' };
-    const foreign: Record<string, string>[] = [{ origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    const foreign: Record<string, string>[] = [
+      { origin: 'http://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
     for (const headers of foreign) {
-      const res = await fetch(at('/_emulator/events/message'), { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(message('csrf-json')) });
+      const res = await fetch(at('/_emulator/events/message'), {
+        method: 'POST',
+        headers: { ...json, ...headers },
+        body: JSON.stringify(message('csrf-json')),
+      });
       expect([JSON.stringify(headers), res.status]).toEqual([JSON.stringify(headers), 403]);
     }
     const reset = await fetch(at('/_emulator/reset'), { method: 'POST', headers: { origin: 'http://evil.example' } });
@@ -134,19 +170,34 @@ describe('the control API, against other web pages', () => {
   });
 
   it('lets its own page (same origin, JSON, or a DELETE with no body) and tools without an Origin through', async () => {
-    const own = { origin: new URL(sb.consoleUrl!).origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' };
-    const page = await fetch(at('/_emulator/events/message'), { method: 'POST', headers: own, body: JSON.stringify(message('from-page')) });
+    const own = {
+      origin: new URL(sb.consoleUrl!).origin,
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/json',
+    };
+    const page = await fetch(at('/_emulator/events/message'), {
+      method: 'POST',
+      headers: own,
+      body: JSON.stringify(message('from-page')),
+    });
     expect(page.status).toBe(200);
     expect((await post('/_emulator/events/message', message('from-tool'))).status).toBe(200);
     expect(sentWith('from-page')).toHaveLength(1);
     expect(sentWith('from-tool')).toHaveLength(1);
-    const cleared = await fetch(at('/_emulator/faults'), { method: 'DELETE', headers: { origin: own.origin, 'sec-fetch-site': 'same-origin' } });
+    const cleared = await fetch(at('/_emulator/faults'), {
+      method: 'DELETE',
+      headers: { origin: own.origin, 'sec-fetch-site': 'same-origin' },
+    });
     expect(cleared.status).toBe(200);
   });
 
-  it('guards the emulator\'s own port the same way', async () => {
+  it("guards the emulator's own port the same way", async () => {
     const emulatorUrl = `${sb.emulator.url}/_emulator/events/message`;
-    const crossSite = await fetch(emulatorUrl, { method: 'POST', headers: { origin: 'http://evil.example' }, body: form('emulator-port') });
+    const crossSite = await fetch(emulatorUrl, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+      body: form('emulator-port'),
+    });
     expect(crossSite.status).toBe(403);
     const formPost = await fetch(emulatorUrl, { method: 'POST', body: form('emulator-port') });
     expect(formPost.status).toBe(415);

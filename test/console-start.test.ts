@@ -14,7 +14,9 @@ const dirs: string[] = [];
 
 /** The start command of the README's Quick start table. */
 function readmeStartCommand(): string {
-  const row = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').find((l) => l.startsWith('| start the bot'));
+  const row = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('| start the bot'));
   const command = row?.match(/`([^`]+)`/)?.[1];
   if (!command) throw new Error('README.md has no "| start the bot … | `command` |" row in its Quick start table');
   return command;
@@ -24,9 +26,15 @@ function readmeStartCommand(): string {
 function startSandbox(command: string): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ops-bot-start-'));
   dirs.push(dataDir);
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FEISHU_') && k !== 'EMULATOR_PORT'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('FEISHU_') && k !== 'EMULATOR_PORT'),
+  );
   // Its own process group, so the npm → tsx → node chain is stopped as one.
-  const child = spawn('sh', ['-c', command], { cwd: ROOT, env: { ...env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, detached: true });
+  const child = spawn('sh', ['-c', command], {
+    cwd: ROOT,
+    env: { ...env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    detached: true,
+  });
   started.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -69,7 +77,9 @@ describe("the README's start command", () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('/console/app.js');
       expect((await fetch(new URL('/console/app.js', url))).status).toBe(200);
-      const catalog = (await (await fetch(new URL('/console/api/commands', url))).json()) as { commands: { command: string }[] };
+      const catalog = (await (await fetch(new URL('/console/api/commands', url))).json()) as {
+        commands: { command: string }[];
+      };
       expect(catalog.commands.map((c) => c.command)).toContain('group create');
     }
   }, 120_000);

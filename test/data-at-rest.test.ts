@@ -27,7 +27,9 @@ describe('data at rest', () => {
       const files = readdirSync(sb.dataDir);
       expect(files).toEqual(expect.arrayContaining(['bot.sqlite', 'bot.sqlite-wal']));
       for (const f of files) expect([f, mode(join(sb.dataDir, f)).toString(8)]).toEqual([f, '600']);
-      const secrets = [env.FEISHU_VERIFICATION_TOKEN, env.FEISHU_ENCRYPT_KEY, env.FEISHU_APP_SECRET].filter((s): s is string => !!s);
+      const secrets = [env.FEISHU_VERIFICATION_TOKEN, env.FEISHU_ENCRYPT_KEY, env.FEISHU_APP_SECRET].filter(
+        (s): s is string => !!s,
+      );
       expect(secrets).toHaveLength(3);
       for (const f of files) {
         const bytes = readFileSync(join(sb.dataDir, f));
@@ -38,21 +40,27 @@ describe('data at rest', () => {
     }
   });
 
-  it('keeps a draft\'s body and Bcc sealed in the SQLite files, and deletes its record once the draft is sent', async () => {
+  it("keeps a draft's body and Bcc sealed in the SQLite files, and deletes its record once the draft is sent", async () => {
     const sb = await testSandbox();
-    const holds = (text: string) => readdirSync(sb.dataDir).filter((f) => readFileSync(join(sb.dataDir, f)).includes(text));
+    const holds = (text: string) =>
+      readdirSync(sb.dataDir).filter((f) => readFileSync(join(sb.dataDir, f)).includes(text));
     try {
       const [login] = await sb.replies(await sb.say('张伟', '/login'));
       expect((await browserSignIn(signInLink(login?.card), userNamed(sb.emulator, '张伟').open_id)).status).toBe(200);
       const body = `季度数字 ${randomUUID()}`;
       const bcc = `auditor-${randomUUID().slice(0, 8)}@example.com`;
-      const [preview] = await sb.replies(await sb.say('张伟', `/draft to=lina@feishu-ops.example bcc=${bcc} subject=存储 ${body}`));
+      const [preview] = await sb.replies(
+        await sb.say('张伟', `/draft to=lina@feishu-ops.example bcc=${bcc} subject=存储 ${body}`),
+      );
       expect(readCard(preview?.card)).toContain('草稿：存储');
       expect(readCard(preview?.card)).toContain(bcc);
       const draftKeys = () => {
         const db = new Database(join(sb.dataDir, 'bot.sqlite'), { readonly: true });
         try {
-          return db.prepare<[], { key: string }>("SELECT key FROM kv WHERE key LIKE 'draft:%'").all().map((r) => r.key);
+          return db
+            .prepare<[], { key: string }>("SELECT key FROM kv WHERE key LIKE 'draft:%'")
+            .all()
+            .map((r) => r.key);
         } finally {
           db.close();
         }

@@ -37,7 +37,7 @@ describe('TtlCache', () => {
     expect(await cache.get('a', async () => 'reloaded')).toBe('reloaded');
   });
 
-  it('caches the directory\'s users per open_id for the TTL', async () => {
+  it("caches the directory's users per open_id for the TTL", async () => {
     let now = 0;
     const seen: string[] = [];
     const port: DirectoryPort = {
@@ -55,16 +55,36 @@ describe('TtlCache', () => {
 describe('log lines of a failed Open API call', () => {
   const h = useEmulator();
 
-  it('carry one msg (ours) and Feishu\'s message as feishuMsg', async () => {
+  it("carry one msg (ours) and Feishu's message as feishuMsg", async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     const logger = pino({ level: 'info' }, sink);
-    const gw = createFeishu({ appId: h.emu.state.app.appId, appSecret: h.emu.state.app.appSecret, domain: h.emu.url, logger, maxAttempts: 1 });
-    await control(h.emu, 'faults', { pathPrefix: '/open-apis/im/v1/chats', code: 232023, page: 'im-chat-create', count: 1 });
+    const gw = createFeishu({
+      appId: h.emu.state.app.appId,
+      appSecret: h.emu.state.app.appSecret,
+      domain: h.emu.url,
+      logger,
+      maxAttempts: 1,
+    });
+    await control(h.emu, 'faults', {
+      pathPrefix: '/open-apis/im/v1/chats',
+      code: 232023,
+      page: 'im-chat-create',
+      count: 1,
+    });
     await expect(gw.chats.create({ name: '审核群' })).rejects.toThrow();
     const failed = lines.find((l) => l.includes('open api call failed'));
     expect(failed).toBeDefined();
     expect(failed!.match(/"msg":/g)).toHaveLength(1);
-    expect(JSON.parse(failed!)).toMatchObject({ msg: 'open api call failed', code: 232023, feishuMsg: expect.any(String) });
+    expect(JSON.parse(failed!)).toMatchObject({
+      msg: 'open api call failed',
+      code: 232023,
+      feishuMsg: expect.any(String),
+    });
   });
 });

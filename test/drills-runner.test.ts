@@ -15,11 +15,18 @@ import { eventually } from './helpers/provisioning.js';
 /** A runner and a bot process, each loading TypeScript through tsx, on a shared two-core machine. */
 const PROCESS_TEST_MS = 90_000;
 
-interface Ended { code: number | null; stdout: string; stderr: string }
+interface Ended {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs `script` with DRILLS=`drills`; `started` resolves with the pid a fixture drill prints once its bot is up. */
 function runner(script: string, drills: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, DRILLS: drills, DRILLS_KEEP: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, DRILLS: drills, DRILLS_KEEP: '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let onStarted: (pid: number) => void;
@@ -30,12 +37,14 @@ function runner(script: string, drills: string) {
     const pid = /STARTED (\d+)/.exec(stderr)?.[1];
     if (pid) onStarted(Number(pid));
   });
-  const ended = new Promise<Ended>((resolve) => child.once('close', (code) => {
-    // A failed run keeps its logs and data for inspection: not these.
-    const kept = /logs and data in (\S+)/.exec(stdout)?.[1];
-    if (kept) rmSync(kept, { recursive: true, force: true });
-    resolve({ code, stdout, stderr });
-  }));
+  const ended = new Promise<Ended>((resolve) =>
+    child.once('close', (code) => {
+      // A failed run keeps its logs and data for inspection: not these.
+      const kept = /logs and data in (\S+)/.exec(stdout)?.[1];
+      if (kept) rmSync(kept, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    }),
+  );
   return { child, started, ended };
 }
 
@@ -56,7 +65,9 @@ const alive = (pid: number) => (stat(pid)?.state ?? 'Z') !== 'Z';
 
 /** Every process below `pid`: children, their children… */
 function descendants(pid: number): number[] {
-  const parents = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map((e) => [Number(e), stat(Number(e))?.ppid] as const);
+  const parents = readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map((e) => [Number(e), stat(Number(e))?.ppid] as const);
   const found: number[] = [];
   for (let level = [pid]; level.length;) {
     level = parents.filter(([, ppid]) => ppid !== undefined && level.includes(ppid)).map(([p]) => p);
@@ -69,69 +80,96 @@ function descendants(pid: number): number[] {
 const line = (stdout: string, drill: string) => stdout.split('\n').find((l) => l.includes(`| ${drill} |`)) ?? '';
 
 describe('the drills runner', () => {
-  it('refuses an unknown drill name with exit 2, naming the known ones, and runs nothing', async () => {
-    const { ended } = runner(join(import.meta.dirname, '../scripts/drills.ts'), 'crash,no-such-drill');
-    const r = await ended;
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('unknown drill "no-such-drill"');
-    expect(r.stderr).toMatch(/fuzz, hostile, crash, .*signin-mail, onboarding, websocket, redis, hostile-strings/);
-    expect(r.stderr).not.toContain('drill: crash');
-    expect(r.stdout).toBe('');
-  }, PROCESS_TEST_MS);
+  it(
+    'refuses an unknown drill name with exit 2, naming the known ones, and runs nothing',
+    async () => {
+      const { ended } = runner(join(import.meta.dirname, '../scripts/drills.ts'), 'crash,no-such-drill');
+      const r = await ended;
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('unknown drill "no-such-drill"');
+      expect(r.stderr).toMatch(/fuzz, hostile, crash, .*signin-mail, onboarding, websocket, redis, hostile-strings/);
+      expect(r.stderr).not.toContain('drill: crash');
+      expect(r.stdout).toBe('');
+    },
+    PROCESS_TEST_MS,
+  );
 
-  it('exits 1 when a drill loses work, marking its row and not the passing one', async () => {
-    const r = await runner(FIXTURE, 'passes,loses').ended;
-    expect(r.code).toBe(1);
-    expect(line(r.stdout, 'passes')).toMatch(/^\| ✓ \|/);
-    expect(line(r.stdout, 'loses a command')).toMatch(/^\| ✗ \|/);
-  }, PROCESS_TEST_MS);
+  it(
+    'exits 1 when a drill loses work, marking its row and not the passing one',
+    async () => {
+      const r = await runner(FIXTURE, 'passes,loses').ended;
+      expect(r.code).toBe(1);
+      expect(line(r.stdout, 'passes')).toMatch(/^\| ✓ \|/);
+      expect(line(r.stdout, 'loses a command')).toMatch(/^\| ✗ \|/);
+    },
+    PROCESS_TEST_MS,
+  );
 
-  it('marks a drill that throws, exits 1, and leaves none of the processes it started running', async () => {
-    const run = runner(FIXTURE, 'throws');
-    const bot = await run.started;
-    const started = descendants(run.child.pid!);
-    expect(started).toContain(bot);
-    run.child.stdin.write('go\n');
-    const r = await run.ended;
-    expect(r.code).toBe(1);
-    expect(line(r.stdout, 'throws')).toMatch(/^\| ✗ \| throws \| DRILLS=throws \|( 0 \|){6} 1 \|$/);
-    expect(r.stdout).toContain('drill crashed: the drill broke');
-    await eventually(() => expect(started.filter(alive)).toEqual([]));
-  }, PROCESS_TEST_MS);
+  it(
+    'marks a drill that throws, exits 1, and leaves none of the processes it started running',
+    async () => {
+      const run = runner(FIXTURE, 'throws');
+      const bot = await run.started;
+      const started = descendants(run.child.pid!);
+      expect(started).toContain(bot);
+      run.child.stdin.write('go\n');
+      const r = await run.ended;
+      expect(r.code).toBe(1);
+      expect(line(r.stdout, 'throws')).toMatch(/^\| ✗ \| throws \| DRILLS=throws \|( 0 \|){6} 1 \|$/);
+      expect(r.stdout).toContain('drill crashed: the drill broke');
+      await eventually(() => expect(started.filter(alive)).toEqual([]));
+    },
+    PROCESS_TEST_MS,
+  );
 
-  it('on SIGINT kills the processes of the drill under way, marks it, prints the rows so far and exits 130', async () => {
-    const run = runner(FIXTURE, 'passes,hangs');
-    const bot = await run.started;
-    const started = descendants(run.child.pid!);
-    expect(started).toContain(bot);
-    run.child.kill('SIGINT');
-    const r = await run.ended;
-    expect(r.code).toBe(130);
-    expect(line(r.stdout, 'passes')).toMatch(/^\| ✓ \|/);
-    expect(line(r.stdout, 'hangs')).toMatch(/^\| ✗ \| hangs \|/);
-    expect(r.stdout).toContain('interrupted by SIGINT');
-    await eventually(() => expect(started.filter(alive)).toEqual([]));
-  }, PROCESS_TEST_MS);
+  it(
+    'on SIGINT kills the processes of the drill under way, marks it, prints the rows so far and exits 130',
+    async () => {
+      const run = runner(FIXTURE, 'passes,hangs');
+      const bot = await run.started;
+      const started = descendants(run.child.pid!);
+      expect(started).toContain(bot);
+      run.child.kill('SIGINT');
+      const r = await run.ended;
+      expect(r.code).toBe(130);
+      expect(line(r.stdout, 'passes')).toMatch(/^\| ✓ \|/);
+      expect(line(r.stdout, 'hangs')).toMatch(/^\| ✗ \| hangs \|/);
+      expect(r.stdout).toContain('interrupted by SIGINT');
+      await eventually(() => expect(started.filter(alive)).toEqual([]));
+    },
+    PROCESS_TEST_MS,
+  );
 });
 
 describe('the hostile-requests drill', () => {
-  it('takes a bot\'s answer to an oversized body still being sent, 413 or a closed connection, as an answer: POST never rejects', async () => {
-    const { bot } = await freshWorld();
-    try {
-      const { headers } = signPush('{}', secrets.encryptKey);
-      const answers = new Set<number | string>();
-      for (let i = 0; i < 20; i++) answers.add(await post(`${bot.url}/webhook/event`, streamOf(8 * 1024 * 1024), headers));
-      expect([...answers].filter((a) => a !== 413 && a !== 'EPIPE' && a !== 'ECONNRESET')).toEqual([]);
-    } finally {
-      await endDrill();
-      rmSync(workDir(), { recursive: true, force: true });
-    }
-  }, PROCESS_TEST_MS);
+  it(
+    "takes a bot's answer to an oversized body still being sent, 413 or a closed connection, as an answer: POST never rejects",
+    async () => {
+      const { bot } = await freshWorld();
+      try {
+        const { headers } = signPush('{}', secrets.encryptKey);
+        const answers = new Set<number | string>();
+        for (let i = 0; i < 20; i++)
+          answers.add(await post(`${bot.url}/webhook/event`, streamOf(8 * 1024 * 1024), headers));
+        expect([...answers].filter((a) => a !== 413 && a !== 'EPIPE' && a !== 'ECONNRESET')).toEqual([]);
+      } finally {
+        await endDrill();
+        rmSync(workDir(), { recursive: true, force: true });
+      }
+    },
+    PROCESS_TEST_MS,
+  );
 
-  it('counts an oversized body refused by a closed connection as refused, instead of crashing on "fetch failed"', async () => {
-    const r = await runner(join(import.meta.dirname, '../scripts/drills.ts'), 'hostile').ended;
-    expect(r.stdout).not.toContain('drill crashed');
-    expect(line(r.stdout, 'hostile requests (9 classes × 10)')).toMatch(/^\| ✓ \| hostile requests \(9 classes × 10\) \| DRILLS=hostile \| 90 \|( 0 \|){4} 90 \| 0 \|$/);
-    expect(r.code).toBe(0);
-  }, PROCESS_TEST_MS);
+  it(
+    'counts an oversized body refused by a closed connection as refused, instead of crashing on "fetch failed"',
+    async () => {
+      const r = await runner(join(import.meta.dirname, '../scripts/drills.ts'), 'hostile').ended;
+      expect(r.stdout).not.toContain('drill crashed');
+      expect(line(r.stdout, 'hostile requests (9 classes × 10)')).toMatch(
+        /^\| ✓ \| hostile requests \(9 classes × 10\) \| DRILLS=hostile \| 90 \|( 0 \|){4} 90 \| 0 \|$/,
+      );
+      expect(r.code).toBe(0);
+    },
+    PROCESS_TEST_MS,
+  );
 });

@@ -24,13 +24,15 @@ async function command(text: string, from = '张伟', chatId?: string): Promise<
   return reply;
 }
 
-const botCards = (chatId: string) => [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app');
-const toastOf = (r: { response?: Record<string, unknown> }) => r.response?.toast as { type?: string; content?: string; i18n?: { en_us?: string } } | undefined;
+const botCards = (chatId: string) =>
+  [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app');
+const toastOf = (r: { response?: Record<string, unknown> }) =>
+  r.response?.toast as { type?: string; content?: string; i18n?: { en_us?: string } } | undefined;
 const colour = (card: unknown) => (card as { header?: { template?: string } }).header?.template;
 const id = (name: string) => userNamed(sb.emulator, name).open_id;
 
 describe('actions obey the rules of their commands', () => {
-  it('a non-admin\'s click on Create mailgroup is refused when /mailgroup is admin-only, and changes nothing', async () => {
+  it("a non-admin's click on Create mailgroup is refused when /mailgroup is admin-only, and changes nothing", async () => {
     const reply = await command('/group create 值班群 @李娜');
     const before = structuredClone(reply.card);
     const posted = botCards(reply.chatId).length;
@@ -43,7 +45,7 @@ describe('actions obey the rules of their commands', () => {
     expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
   });
 
-  it('an admin\'s click on the same button opens the form', async () => {
+  it("an admin's click on the same button opens the form", async () => {
     const reply = await command('/group create 值班群 @李娜', '王芳');
     const click = await sb.delivery.click({ messageId: reply.messageId, by: '王芳', action: 'group.mailgroup' });
     expect(toastOf(click)?.type).toBe('info');
@@ -98,7 +100,7 @@ describe('resource ownership', () => {
     expect(readCard(reply.card)).toContain('Which chat?');
   });
 
-  it('writing a contact into another person\'s mailbox is refused for a non-admin, naming who can', async () => {
+  it("writing a contact into another person's mailbox is refused for a non-admin, naming who can", async () => {
     const reply = await command(`/contact add 王五 mailbox=lina@${DOMAIN}`, '张伟');
     const text = readCard(reply.card);
     expect(text).toContain('Not allowed');
@@ -106,7 +108,7 @@ describe('resource ownership', () => {
     expect(mailState(sb.emulator).contacts).toEqual({});
   });
 
-  it('an admin may write a contact into another person\'s mailbox', async () => {
+  it("an admin may write a contact into another person's mailbox", async () => {
     await command(`/contact add 王五 mailbox=lina@${DOMAIN}`, '王芳');
     expect(Object.keys(mailState(sb.emulator).contacts)).toEqual([`lina@${DOMAIN}`]);
   });

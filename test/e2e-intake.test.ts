@@ -33,7 +33,8 @@ async function sandbox(): Promise<TestSandbox> {
 }
 
 /** Waits for a condition on shared state; generous because the machine is shared, never a speed check. */
-const eventually = <T>(check: () => T | Promise<T>, timeout = 10_000): Promise<T> => vi.waitFor(check, { timeout, interval: 20 });
+const eventually = <T>(check: () => T | Promise<T>, timeout = 10_000): Promise<T> =>
+  vi.waitFor(check, { timeout, interval: 20 });
 
 const botReplies = (sb: TestSandbox, messageId: string): Message[] =>
   [...sb.emulator.state.messages.values()].filter((m) => m.parentId === messageId && m.sender.type === 'app');
@@ -83,7 +84,12 @@ describe('at-least-once delivery', () => {
     const calls = sb.emulator.kit.calls.filter((c) => c.path === `/open-apis/im/v1/messages/${messageId}/reply`);
     expect(calls).toHaveLength(1);
     // The emulator logs "app:<appId>" only for a valid t- (tenant) token on the Authorization header.
-    expect(calls[0]).toMatchObject({ method: 'POST', caller: `app:${sb.emulator.state.app.appId}`, status: 200, code: 0 });
+    expect(calls[0]).toMatchObject({
+      method: 'POST',
+      caller: `app:${sb.emulator.state.app.appId}`,
+      status: 200,
+      code: 0,
+    });
     expect(sb.emulator.kit.calls.some((c) => c.path === '/open-apis/auth/v3/tenant_access_token/internal')).toBe(true);
   });
 });
@@ -92,13 +98,23 @@ describe('a bot process killed after acknowledging', () => {
   const children: ChildProcess[] = [];
   afterEach(() => children.splice(0).forEach((c) => c.kill('SIGKILL')));
 
-  async function botProcess(sb: TestSandbox, dataDir: string, ackOnly: boolean): Promise<{ child: ChildProcess; url: string }> {
+  async function botProcess(
+    sb: TestSandbox,
+    dataDir: string,
+    ackOnly: boolean,
+  ): Promise<{ child: ChildProcess; url: string }> {
     const script = join(import.meta.dirname, 'helpers/intake-bot.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(ackOnly ? ['--ack-only'] : [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
-        ...process.env, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), PUBLIC_URL: 'http://127.0.0.1:9',
-        ...Object.fromEntries(Object.entries(sb.config.env).filter(([k]) => k.startsWith('FEISHU_')).map(([k, v]) => [k, String(v)])),
+        ...process.env,
+        TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        PUBLIC_URL: 'http://127.0.0.1:9',
+        ...Object.fromEntries(
+          Object.entries(sb.config.env)
+            .filter(([k]) => k.startsWith('FEISHU_'))
+            .map(([k, v]) => [k, String(v)]),
+        ),
       },
     });
     children.push(child);
@@ -115,7 +131,9 @@ describe('a bot process killed after acknowledging', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
 
     const first = await botProcess(sb, dataDir, true);
-    const sent = ['/help', '/help group', '/help mail', '/help contact', '/help draft'].map((text) => sb.delivery.sendMessage({ from: '张伟', text }));
+    const sent = ['/help', '/help group', '/help mail', '/help contact', '/help draft'].map((text) =>
+      sb.delivery.sendMessage({ from: '张伟', text }),
+    );
     const records = sent.map((s) => s.event as EventRecord);
     for (const r of records) expect((await sb.delivery.settled(r)).attempts.map((a) => a.status)).toEqual([200]);
     expect(sent.flatMap((s) => botReplies(sb, s.messageId))).toEqual([]);
@@ -139,14 +157,20 @@ describe('a bot process killed after acknowledging', () => {
 describe('a slow card action', () => {
   it('answers a 10 s action within the 3 s callback deadline and then shows the final card', async () => {
     const sb = await sandbox();
-    const slow = sb.bot.app.action(defineAction('test.slow', z.object({}), { progress: { zh: '慢操作进行中', en: 'Slow work running' } }), async () => {
-      await new Promise((r) => setTimeout(r, 10_000));
-      return { card: successCard({ title: { zh: '慢操作完成', en: 'Slow work done' } }) };
-    });
+    const slow = sb.bot.app.action(
+      defineAction('test.slow', z.object({}), { progress: { zh: '慢操作进行中', en: 'Slow work running' } }),
+      async () => {
+        await new Promise((r) => setTimeout(r, 10_000));
+        return { card: successCard({ title: { zh: '慢操作完成', en: 'Slow work done' } }) };
+      },
+    );
     const user = sb.emulator.state.users[0]!;
     const { messageId } = await sb.bot.gateway.im.sendCard(
       { openId: user.open_id },
-      successCard({ title: { zh: '开始', en: 'Start' }, actions: [slow.button({}, { label: { zh: '开始', en: 'Start' } })] }),
+      successCard({
+        title: { zh: '开始', en: 'Start' },
+        actions: [slow.button({}, { label: { zh: '开始', en: 'Start' } })],
+      }),
     );
 
     const answer = await sb.delivery.click({ messageId, by: user.open_id, action: 'test.slow' });
@@ -161,6 +185,8 @@ describe('a slow card action', () => {
     const stored = () => sb.emulator.state.messages.get(messageId)!;
     await eventually(() => expect(cardText(stored().card)).toContain('Slow work done'), 15_000);
     expect(stored().updated).toBe(true);
-    expect(sb.emulator.kit.calls.filter((c) => c.path === '/open-apis/interactive/v1/card/update')).toMatchObject([{ status: 200, code: 0 }]);
+    expect(sb.emulator.kit.calls.filter((c) => c.path === '/open-apis/interactive/v1/card/update')).toMatchObject([
+      { status: 200, code: 0 },
+    ]);
   }, 20_000);
 });

@@ -19,7 +19,10 @@ let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
   // Dozens of draft sends in one file: above the documented 20/min, which the emulator's reset forgets but the
   // bot's own limiter (rightly) would make wait for.
-  sb = await testSandbox({ rateLimits: { 'mail.draft.send': { perMinute: 6000 } } }, { bot: { gateway: { backoffBaseMs: 10, backoffMaxMs: 50 }, timeoutMs: 2_000 } });
+  sb = await testSandbox(
+    { rateLimits: { 'mail.draft.send': { perMinute: 6000 } } },
+    { bot: { gateway: { backoffBaseMs: 10, backoffMaxMs: 50 }, timeoutMs: 2_000 } },
+  );
 });
 afterAll(async () => sb?.close());
 beforeEach(async () => {
@@ -28,10 +31,22 @@ beforeEach(async () => {
   for (const who of ['张伟', '李娜']) await command('/logout', who);
 });
 
-interface SentView { mailbox: string; raw: string; draftId?: string; message_id: string; thread_id: string }
-const mailState = async () => ((await (await fetch(`${sb.emulator.url}/_emulator/state`)).json()) as {
-  mail: { sent: SentView[]; drafts: { id: string; raw: string; summary: { subject: string; to: { mail_address: string }[] } }[] };
-}).mail;
+interface SentView {
+  mailbox: string;
+  raw: string;
+  draftId?: string;
+  message_id: string;
+  thread_id: string;
+}
+const mailState = async () =>
+  (
+    (await (await fetch(`${sb.emulator.url}/_emulator/state`)).json()) as {
+      mail: {
+        sent: SentView[];
+        drafts: { id: string; raw: string; summary: { subject: string; to: { mail_address: string }[] } }[];
+      };
+    }
+  ).mail;
 
 const botCards = (chatId: string): Message[] =>
   [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app' && m.card);
@@ -39,7 +54,8 @@ const botCards = (chatId: string): Message[] =>
 const signInUrl = signInLink;
 
 /** Opens the card's link as `who` in a browser would: the bot's start page, Feishu's consent, the bot's callback. */
-const consent = (url: string, who: string, o: { cookies?: boolean } = {}) => browserSignIn(url, userNamed(sb.emulator, who).open_id, o);
+const consent = (url: string, who: string, o: { cookies?: boolean } = {}) =>
+  browserSignIn(url, userNamed(sb.emulator, who).open_id, o);
 
 /** `from` sends `text` privately; resolves with the bot's first reply. */
 async function command(text: string, from = '张伟'): Promise<{ reply: Message; chatId: string; messageId: string }> {
@@ -71,7 +87,8 @@ const click = (messageId: string, action: string, by = '张伟', formValue?: Rec
 describe('/draft and sign-in', () => {
   it('answers a /draft before sign-in with a sign-in card, resumes it after consent, and Send delivers one well-formed mail', async () => {
     // The last body line looks like an option and has a lone quote: it stays body text (the cc is the first line's).
-    const text = '/draft to=@李娜 cc=wangfang@feishu-ops.example subject="季度总结 Q3" 大家好，\n\n本季度完成了 **发布**。\n- 第一项\n\ncc=finance@feishu-ops.example, it\'s "final';
+    const text =
+      '/draft to=@李娜 cc=wangfang@feishu-ops.example subject="季度总结 Q3" 大家好，\n\n本季度完成了 **发布**。\n- 第一项\n\ncc=finance@feishu-ops.example, it\'s "final';
     const { reply, chatId } = await command(text);
     const signInText = readCard(reply.card);
     expect(signInText).toContain('需要登录');
@@ -84,7 +101,12 @@ describe('/draft and sign-in', () => {
 
     const preview = await eventually(() => {
       const p = botCards(chatId).find((m) => readCard(m.card).includes('草稿：季度总结 Q3'));
-      if (!p) throw new Error(`no preview yet: ${botCards(chatId).map((m) => readCard(m.card)).join('\n---\n')}`);
+      if (!p)
+        throw new Error(
+          `no preview yet: ${botCards(chatId)
+            .map((m) => readCard(m.card))
+            .join('\n---\n')}`,
+        );
       return p;
     });
     expect(botCards(chatId).some((m) => readCard(m.card).includes('登录成功'))).toBe(true);
@@ -126,7 +148,10 @@ describe('/draft and sign-in', () => {
     expect(forged.status).toBe(400);
     const { reply } = await command('/login');
     const start = await fetch(signInUrl(reply.card), { redirect: 'manual' });
-    const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = start.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const page = new URL(start.headers.get('location') ?? '');
     page.searchParams.set('emulator_user', userNamed(sb.emulator, '张伟').open_id);
     const location = (await fetch(page, { redirect: 'manual' })).headers.get('location') ?? '';
@@ -165,7 +190,9 @@ describe('sending a draft exactly once', () => {
     const preview = await draft(DRAFT);
     const [a, b] = await Promise.all([click(preview.messageId, 'draft.send'), click(preview.messageId, 'draft.send')]);
     expect([a.status, b.status]).toEqual([200, 200]);
-    await eventually(async () => expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('邮件已发送'));
+    await eventually(async () =>
+      expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('邮件已发送'),
+    );
     // The Sent card has no button left to click again.
     expect(cardButtons(sb.emulator.state.messages.get(preview.messageId)?.card)).toEqual([]);
     expect((await mailState()).sent).toHaveLength(1);
@@ -196,10 +223,19 @@ describe('sending a draft exactly once', () => {
 
   it('reports a send whose answer was lost as sent, and still sends one mail', async () => {
     const preview = await draft(DRAFT);
-    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/user_mailboxes/', dropAfter: true, count: 1 });
+    await control(sb.emulator, 'faults', {
+      pathPrefix: '/open-apis/mail/v1/user_mailboxes/',
+      dropAfter: true,
+      count: 1,
+    });
     const r = await click(preview.messageId, 'draft.send');
-    await eventually(() => expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('邮件已发送'), 15_000);
-    expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('飞书没有回复发送请求，但草稿已被发出');
+    await eventually(
+      () => expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain('邮件已发送'),
+      15_000,
+    );
+    expect(readCard(sb.emulator.state.messages.get(preview.messageId)?.card)).toContain(
+      '飞书没有回复发送请求，但草稿已被发出',
+    );
     expect(r.status).toBe(200);
     expect((await mailState()).sent).toHaveLength(1);
   });
@@ -209,7 +245,11 @@ describe('sending a draft exactly once', () => {
     const form = await click(preview.messageId, 'draft.edit');
     expect(readCard(form.card)).toContain('编辑草稿');
     const saved = await click(preview.messageId, 'draft.save', '张伟', {
-      to: 'wangfang@feishu-ops.example', cc: '', bcc: '', subject: '改过的主题', body: '新的正文',
+      to: 'wangfang@feishu-ops.example',
+      cc: '',
+      bcc: '',
+      subject: '改过的主题',
+      body: '新的正文',
     });
     expect(readCard(saved.card)).toContain('草稿：改过的主题');
     expect(readCard(saved.card)).toContain('wangfang@feishu-ops.example');
@@ -245,10 +285,16 @@ describe('a long draft', () => {
     const body = `${lines.join('\n')}\nTHE END`.padEnd(100_000, '.');
     expect(body).toHaveLength(100_000);
     // A command carries at most 10,000 characters; the edit form takes a body of up to 100,000.
-    const preview = await draft('/draft to=lina@feishu-ops.example bcc=wangfang@feishu-ops.example subject=长信 短的开头');
+    const preview = await draft(
+      '/draft to=lina@feishu-ops.example bcc=wangfang@feishu-ops.example subject=长信 短的开头',
+    );
     await click(preview.messageId, 'draft.edit');
     const long = await click(preview.messageId, 'draft.save', '张伟', {
-      to: 'lina@feishu-ops.example', cc: '', bcc: 'wangfang@feishu-ops.example', subject: '长信', body,
+      to: 'lina@feishu-ops.example',
+      cc: '',
+      bcc: 'wangfang@feishu-ops.example',
+      subject: '长信',
+      body,
     });
     expect(long.error).toBeUndefined();
     expect(readCard(long.card)).toContain('草稿：长信');
@@ -259,7 +305,9 @@ describe('a long draft', () => {
     expect(Buffer.byteLength(shown.content)).toBeLessThanOrEqual(30 * 1024);
     const text = readCard(shown.card);
     expect(text).toContain('编辑草稿');
-    expect(text).toContain('100,000 characters, too long to edit on a card (a card\'s input takes 1,000); only the first 2,000 are shown');
+    expect(text).toContain(
+      "100,000 characters, too long to edit on a card (a card's input takes 1,000); only the first 2,000 are shown",
+    );
     expect(text).toContain('/draft');
     expect(text).toContain(lines[0]);
     expect(text).not.toContain('THE END');
@@ -279,14 +327,24 @@ describe('a long draft', () => {
 });
 
 describe('draft records stored in clear by an earlier version', () => {
-  it('seals a pending draft\'s record the first time it is read, and drops one whose draft was already sent', async () => {
-    const preview = await draft('/draft to=lina@feishu-ops.example bcc=wangfang@feishu-ops.example subject=旧记录 旧的正文');
+  it("seals a pending draft's record the first time it is read, and drops one whose draft was already sent", async () => {
+    const preview = await draft(
+      '/draft to=lina@feishu-ops.example bcc=wangfang@feishu-ops.example subject=旧记录 旧的正文',
+    );
     const draftId = String(cardButtons(preview.card)[0]?.value.draftId);
     const key = `draft:${draftId}`;
     const zhang = userNamed(sb.emulator, '张伟');
     const clear = {
-      author: zhang.open_id, mailbox: 'zhangwei@feishu-ops.example', fromName: '张伟', to: ['lina@feishu-ops.example'], cc: [],
-      bcc: ['wangfang@feishu-ops.example'], subject: '旧记录', body: '旧的正文', size: 100, state: 'draft',
+      author: zhang.open_id,
+      mailbox: 'zhangwei@feishu-ops.example',
+      fromName: '张伟',
+      to: ['lina@feishu-ops.example'],
+      cc: [],
+      bcc: ['wangfang@feishu-ops.example'],
+      subject: '旧记录',
+      body: '旧的正文',
+      size: 100,
+      state: 'draft',
     };
     await sb.bot.store.set(key, JSON.stringify(clear), 60_000);
     const form = await click(preview.messageId, 'draft.edit');
@@ -351,7 +409,8 @@ describe('a directory name that reads like addresses', () => {
 });
 
 describe('each mail error code of the two send pages gets its explanatory card', () => {
-  const codes = (page: 'mail-message-send' | 'mail-draft-send') => DOC_CODES.filter((c) => c.page === page).map((c) => c.code);
+  const codes = (page: 'mail-message-send' | 'mail-draft-send') =>
+    DOC_CODES.filter((c) => c.page === page).map((c) => c.code);
   const MAILBOXES = '/open-apis/mail/v1/user_mailboxes/';
 
   /** What the card must say for `code`: sent for "already sent" (that is what 1236005 means after our attempt). */
@@ -388,7 +447,10 @@ describe('each mail error code of the two send pages gets its explanatory card',
 
 describe('user tokens at expiry', () => {
   const TOKEN = '/open-apis/authen/v2/oauth/token';
-  const refreshCalls = () => sb.emulator.kit.calls.filter((c) => c.path === TOKEN && (c.body as { grant_type?: string }).grant_type === 'refresh_token');
+  const refreshCalls = () =>
+    sb.emulator.kit.calls.filter(
+      (c) => c.path === TOKEN && (c.body as { grant_type?: string }).grant_type === 'refresh_token',
+    );
 
   it('refreshes once for two commands that meet an expired access token', async () => {
     await signIn();
@@ -407,8 +469,14 @@ describe('user tokens at expiry', () => {
     await signIn();
     const [refresh] = [...sb.emulator.state.refreshTokens.keys()];
     const spent = await fetch(new URL(TOKEN, sb.emulator.url), {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: refresh, client_id: sb.emulator.state.app.appId, client_secret: sb.emulator.state.app.appSecret }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'refresh_token',
+        refresh_token: refresh,
+        client_id: sb.emulator.state.app.appId,
+        client_secret: sb.emulator.state.app.appSecret,
+      }),
     });
     expect(spent.status).toBe(200);
     await control(sb.emulator, 'time', { advanceSeconds: 3 * 3600 });
@@ -426,9 +494,12 @@ describe('commands of one user', () => {
   it('run one at a time, in the order they were sent', async () => {
     await signIn();
     const ids = [];
-    for (const n of [1, 2, 3]) ids.push(await sb.say('张伟', `/mail send to=lina@feishu-ops.example subject=顺序${n} 正文`));
+    for (const n of [1, 2, 3])
+      ids.push(await sb.say('张伟', `/mail send to=lina@feishu-ops.example subject=顺序${n} 正文`));
     for (const id of ids) await sb.replies(id);
-    const subjects = await Promise.all((await mailState()).sent.map(async (m) => (await PostalMime.parse(Buffer.from(m.raw, 'base64url'))).subject));
+    const subjects = await Promise.all(
+      (await mailState()).sent.map(async (m) => (await PostalMime.parse(Buffer.from(m.raw, 'base64url'))).subject),
+    );
     expect(subjects).toEqual(['顺序1', '顺序2', '顺序3']);
   });
 });

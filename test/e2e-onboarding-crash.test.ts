@@ -26,13 +26,19 @@ afterEach(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('finishes a run after the bot is SIGKILLed mid-step, with no step\'s effect twice', async () => {
+it("finishes a run after the bot is SIGKILLed mid-step, with no step's effect twice", async () => {
   const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
   const env = { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken };
-  const pointAt = (url: string) => emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers/onboarding-bot.ts'), dataDir, emulator.url], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const pointAt = (url: string) =>
+    emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'helpers/onboarding-bot.ts'), dataDir, emulator.url],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
     const [childUrl] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
@@ -40,7 +46,13 @@ it('finishes a run after the bot is SIGKILLed mid-step, with no step\'s effect t
     const contacts = '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts';
     const hangMs = 1500;
     await control(emulator, 'faults', { pathPrefix: contacts, latencyMs: hangMs, count: 1 });
-    const hire = await announce(emulator, { name: '孙悦', enName: 'Sun Yue', department: 'ops', leader: '张伟', jobTitle: 'SRE' });
+    const hire = await announce(emulator, {
+      name: '孙悦',
+      enName: 'Sun Yue',
+      department: 'ops',
+      leader: '张伟',
+      jobTitle: 'SRE',
+    });
     await eventually(() => expect(callsTo(emulator, contacts)).toHaveLength(1), 15_000);
     const hungUntil = Date.now() + hangMs;
     child.kill('SIGKILL');
@@ -49,8 +61,13 @@ it('finishes a run after the bot is SIGKILLed mid-step, with no step\'s effect t
     expect(effectsOf(emulator, hire).inAllHands).toBe(true);
 
     bot = await createBot({
-      config: withAdmin(env), appId: emulator.state.app.appId, appSecret: emulator.state.app.appSecret, domain: emulator.url, dataDir,
-      timeoutMs: hangMs + 500, userTokens: emulatorSignIns(emulator.url),
+      config: withAdmin(env),
+      appId: emulator.state.app.appId,
+      appSecret: emulator.state.app.appSecret,
+      domain: emulator.url,
+      dataDir,
+      timeoutMs: hangMs + 500,
+      userTokens: emulatorSignIns(emulator.url),
     });
     pointAt(await bot.listen(0));
     const run = await eventually(async () => {
@@ -65,7 +82,9 @@ it('finishes a run after the bot is SIGKILLed mid-step, with no step\'s effect t
     expect(e.teamChats).toHaveLength(1);
     expect([e.allStaffMembers, e.contacts, e.drafts, e.welcomeCards]).toEqual([1, 1, 1, 1]);
     expect(e.progressCards).toHaveLength(1);
-    await eventually(() => expect(readCard(emulator.state.messages.get(run.meta.progress!)?.card).match(/✓/g)).toHaveLength(6));
+    await eventually(() =>
+      expect(readCard(emulator.state.messages.get(run.meta.progress!)?.card).match(/✓/g)).toHaveLength(6),
+    );
   } finally {
     child.kill('SIGKILL');
     await bot?.stop();

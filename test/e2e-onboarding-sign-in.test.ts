@@ -15,8 +15,16 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.sb.close());
 
-const statuses = (r: { steps: { id: string; status: string }[] }) => Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
-const ALL_DONE = { 'all-hands': 'done', 'team-chat': 'done', 'all-staff': 'done', 'hr-contact': 'done', 'welcome-mail': 'done', 'welcome-card': 'done' };
+const statuses = (r: { steps: { id: string; status: string }[] }) =>
+  Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
+const ALL_DONE = {
+  'all-hands': 'done',
+  'team-chat': 'done',
+  'all-staff': 'done',
+  'hr-contact': 'done',
+  'welcome-mail': 'done',
+  'welcome-card': 'done',
+};
 
 describe('the welcome draft of a sender who has not signed in', () => {
   it('waits for the sender, and is drafted once they sign in through the consent page', async () => {
@@ -25,7 +33,10 @@ describe('the welcome draft of a sender who has not signed in', () => {
     const hire = await announce(sb.emulator, { name: '韩信', enName: 'Han Xin', department: 'ops', leader: '张伟' });
     const waiting = await settledRun((id) => sb.bot.app.workflows.get(id), hire.open_id);
     expect(statuses(waiting)).toEqual({ ...ALL_DONE, 'welcome-mail': 'waiting' });
-    expect(waiting.steps.find((s) => s.id === 'welcome-mail')).toMatchObject({ waitingFor: sender.open_id, reason: { en: `waiting for ${sender.name} to sign in` } });
+    expect(waiting.steps.find((s) => s.id === 'welcome-mail')).toMatchObject({
+      waitingFor: sender.open_id,
+      reason: { en: `waiting for ${sender.name} to sign in` },
+    });
     expect(effectsOf(sb.emulator, hire).drafts).toBe(0);
 
     // The sender does what the card sent to them says: /login, then consent in the browser.
@@ -40,6 +51,8 @@ describe('the welcome draft of a sender who has not signed in', () => {
     expect(run.steps.find((s) => s.id === 'welcome-mail')?.detail).toContain('chenjing@feishu-ops.example draft');
     expect(effectsOf(sb.emulator, hire).drafts).toBe(1);
     const [progress] = effectsOf(sb.emulator, hire).progressCards;
-    await eventually(() => expect(readCard(sb.emulator.state.messages.get(progress!.messageId)?.card)).toContain('6/6'));
+    await eventually(() =>
+      expect(readCard(sb.emulator.state.messages.get(progress!.messageId)?.card)).toContain('6/6'),
+    );
   });
 });

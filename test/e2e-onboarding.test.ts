@@ -20,14 +20,28 @@ beforeEach(async () => {
 });
 
 const run = (openId: string) => settledRun((id) => world.sb.bot.app.workflows.get(id), openId);
-const statuses = (r: { steps: { id: string; status: string }[] }) => Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
-const ALL_DONE = { 'all-hands': 'done', 'team-chat': 'done', 'all-staff': 'done', 'hr-contact': 'done', 'welcome-mail': 'done', 'welcome-card': 'done' };
+const statuses = (r: { steps: { id: string; status: string }[] }) =>
+  Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
+const ALL_DONE = {
+  'all-hands': 'done',
+  'team-chat': 'done',
+  'all-staff': 'done',
+  'hr-contact': 'done',
+  'welcome-mail': 'done',
+  'welcome-card': 'done',
+};
 
 describe('onboarding a new hire', () => {
   it('produces exactly the configured chats, memberships, contact, draft and welcome card, and a progress card ending all ✓', async () => {
     const { sb, tokens } = world;
     await tokens.signIn(userNamed(sb.emulator, '陈静'));
-    const hire = await announce(sb.emulator, { name: '孙悦', enName: 'Sun Yue', department: 'ops', leader: '张伟', jobTitle: 'SRE' });
+    const hire = await announce(sb.emulator, {
+      name: '孙悦',
+      enName: 'Sun Yue',
+      department: 'ops',
+      leader: '张伟',
+      jobTitle: 'SRE',
+    });
     expect(statuses(await run(hire.open_id))).toEqual(ALL_DONE);
 
     const e = effectsOf(sb.emulator, hire);
@@ -52,8 +66,9 @@ describe('onboarding a new hire', () => {
     // The sender is offered the draft with the preview card a /draft gets, to review and Send.
     const sender = userNamed(sb.emulator, '陈静');
     const p2p = sb.emulator.state.p2pChat(sender.open_id).chatId;
-    const offers = [...sb.emulator.state.messages.values()]
-      .filter((m) => m.chatId === p2p && m.sender.type === 'app' && JSON.stringify(m.card ?? {}).includes('draft.send'));
+    const offers = [...sb.emulator.state.messages.values()].filter(
+      (m) => m.chatId === p2p && m.sender.type === 'app' && JSON.stringify(m.card ?? {}).includes('draft.send'),
+    );
     expect(offers).toHaveLength(1);
     expect(readCard(offers[0]?.card)).toContain('欢迎加入 Welcome aboard, 孙悦');
   });
@@ -61,10 +76,19 @@ describe('onboarding a new hire', () => {
   it('starts nothing new when the same hire is announced again or onboarded by /onboard', async () => {
     const { sb, tokens } = world;
     await tokens.signIn(userNamed(sb.emulator, '陈静'));
-    const hire = await announce(sb.emulator, { name: '钱多', enName: 'Qian Duo', department: 'eng', leader: '王芳', jobTitle: 'Backend' });
+    const hire = await announce(sb.emulator, {
+      name: '钱多',
+      enName: 'Qian Duo',
+      department: 'eng',
+      leader: '王芳',
+      jobTitle: 'Backend',
+    });
     await run(hire.open_id);
     const before = effectsOf(sb.emulator, hire);
-    const creates = () => sb.emulator.kit.calls.filter((c) => c.method === 'POST' && /chats$|mail_contacts$|drafts$|batch_create$|\/members$/.test(c.path)).length;
+    const creates = () =>
+      sb.emulator.kit.calls.filter(
+        (c) => c.method === 'POST' && /chats$|mail_contacts$|drafts$|batch_create$|\/members$/.test(c.path),
+      ).length;
     const mutating = creates();
 
     const again = sb.delivery.userEvent('contact.user.created_v3', hire);
@@ -75,15 +99,21 @@ describe('onboarding a new hire', () => {
     await eventually(async () => expect(await sb.bot.store.pendingCount()).toBe(0));
 
     const after = effectsOf(sb.emulator, hire);
-    expect({ ...after, teamChats: after.teamChats.length, progressCards: after.progressCards.length })
-      .toEqual({ ...before, teamChats: before.teamChats.length, progressCards: before.progressCards.length });
+    expect({ ...after, teamChats: after.teamChats.length, progressCards: after.progressCards.length }).toEqual({
+      ...before,
+      teamChats: before.teamChats.length,
+      progressCards: before.progressCards.length,
+    });
     expect(creates()).toBe(mutating);
   });
 
   it('shows a failed step as ✗ with the reason, and Retry finishes it without redoing the finished steps', async () => {
     const { sb, tokens } = world;
     await tokens.signIn(userNamed(sb.emulator, '陈静'));
-    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts', code: 1230002 });
+    await control(sb.emulator, 'faults', {
+      pathPrefix: '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts',
+      code: 1230002,
+    });
     const hire = await announce(sb.emulator, { name: '周密', enName: 'Zhou Mi', department: 'ops', leader: '张伟' });
     const failed = await run(hire.open_id);
     expect(statuses(failed)).toEqual({ ...ALL_DONE, 'hr-contact': 'failed' });
@@ -99,12 +129,16 @@ describe('onboarding a new hire', () => {
     await fetch(`${sb.emulator.url}/_emulator/faults`, { method: 'DELETE' });
     const before = effectsOf(sb.emulator, hire);
     await control(sb.emulator, 'events/click', { messageId: card!.messageId, by: '张伟', action: 'onboard.retry' });
-    await eventually(async () => expect(statuses((await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!)).toEqual(ALL_DONE));
+    await eventually(async () =>
+      expect(statuses((await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!)).toEqual(ALL_DONE),
+    );
     const after = effectsOf(sb.emulator, hire);
     expect(after.contacts).toBe(1);
     expect(after.teamChats).toHaveLength(before.teamChats.length);
     expect([after.drafts, after.welcomeCards, after.allStaffMembers]).toEqual([1, 1, 1]);
-    await eventually(() => expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card).match(/✓/g)).toHaveLength(6));
+    await eventually(() =>
+      expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card).match(/✓/g)).toHaveLength(6),
+    );
   });
 
   it('Skip step marks a failed step skipped and the run finished, calling nothing again', async () => {
@@ -117,7 +151,12 @@ describe('onboarding a new hire', () => {
     const [card] = effectsOf(sb.emulator, hire).progressCards;
     const tried = sb.emulator.kit.calls.filter((c) => c.path === contacts).length;
     await control(sb.emulator, 'events/click', { messageId: card!.messageId, by: '张伟', action: 'onboard.skip' });
-    await eventually(async () => expect(statuses((await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!)).toEqual({ ...ALL_DONE, 'hr-contact': 'skipped' }));
+    await eventually(async () =>
+      expect(statuses((await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!)).toEqual({
+        ...ALL_DONE,
+        'hr-contact': 'skipped',
+      }),
+    );
     expect(sb.emulator.kit.calls.filter((c) => c.path === contacts)).toHaveLength(tried);
     await eventually(() => expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card)).toContain('5/6'));
   });
@@ -125,12 +164,19 @@ describe('onboarding a new hire', () => {
   it('refuses Retry to someone who may not run /onboard', async () => {
     const { sb, tokens } = world;
     await tokens.signIn(userNamed(sb.emulator, '陈静'));
-    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts', code: 1230002 });
+    await control(sb.emulator, 'faults', {
+      pathPrefix: '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts',
+      code: 1230002,
+    });
     const hire = await announce(sb.emulator, { name: '吴用', department: 'hr' });
     await run(hire.open_id);
     const [card] = effectsOf(sb.emulator, hire).progressCards;
     await fetch(`${sb.emulator.url}/_emulator/faults`, { method: 'DELETE' });
-    const answer = await control(sb.emulator, 'events/click', { messageId: card!.messageId, by: '陈静', action: 'onboard.retry' }) as { response?: { toast?: { content?: string } } };
+    const answer = (await control(sb.emulator, 'events/click', {
+      messageId: card!.messageId,
+      by: '陈静',
+      action: 'onboard.retry',
+    })) as { response?: { toast?: { content?: string } } };
     expect(JSON.stringify(answer)).toContain('没有权限');
     expect(statuses((await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!)['hr-contact']).toBe('failed');
   });
@@ -141,11 +187,17 @@ describe('onboarding a new hire', () => {
     const hire = await announce(sb.emulator, { name: '郑和', enName: 'Zheng He', department: 'eng', leader: '王芳' });
     const waiting = await run(hire.open_id);
     expect(statuses(waiting)).toEqual({ ...ALL_DONE, 'welcome-mail': 'waiting' });
-    const senderChat = [...sb.emulator.state.chats.values()].find((c) => c.chatMode === 'p2p' && c.members.has(sender.open_id));
-    const signInCards = [...sb.emulator.state.messages.values()].filter((m) => m.chatId === senderChat?.chatId && readCard(m.card).includes('/login'));
+    const senderChat = [...sb.emulator.state.chats.values()].find(
+      (c) => c.chatMode === 'p2p' && c.members.has(sender.open_id),
+    );
+    const signInCards = [...sb.emulator.state.messages.values()].filter(
+      (m) => m.chatId === senderChat?.chatId && readCard(m.card).includes('/login'),
+    );
     expect(signInCards).toHaveLength(1);
     const [card] = effectsOf(sb.emulator, hire).progressCards;
-    await eventually(() => expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card)).toContain('waiting for sign-in'));
+    await eventually(() =>
+      expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card)).toContain('waiting for sign-in'),
+    );
 
     await tokens.signIn(sender);
     expect(await sb.bot.app.workflows.resumeWaiting(sender.open_id)).toEqual([`onboard:${hire.open_id}`]);
@@ -153,17 +205,25 @@ describe('onboarding a new hire', () => {
     expect(effectsOf(sb.emulator, hire).drafts).toBe(1);
   });
 
-  it('keeps the hire\'s directory values literal in the welcome mail\'s HTML and the welcome card, and the templates\' own layout', async () => {
+  it("keeps the hire's directory values literal in the welcome mail's HTML and the welcome card, and the templates' own layout", async () => {
     const { sb, tokens } = world;
     await tokens.signIn(userNamed(sb.emulator, '陈静'));
     // The team chat's description holds four of these values: together within its 100 characters.
     const mentor = sb.emulator.state.addUser({ name: '[M](https://evil.example/m)', department: 'ops' });
     const hire = await announce(sb.emulator, {
-      name: '[Reset](https://evil.example/x)', enName: '<b>B</b><a>y</a>', department: 'ops', leader: mentor.name, jobTitle: '**S**',
+      name: '[Reset](https://evil.example/x)',
+      enName: '<b>B</b><a>y</a>',
+      department: 'ops',
+      leader: mentor.name,
+      jobTitle: '**S**',
     });
     expect(statuses(await run(hire.open_id))).toEqual(ALL_DONE);
 
-    const { drafts } = (sb.emulator.state.snapshot() as { mail: { drafts: { raw: string; summary: { to: { mail_address: string }[] } }[] } }).mail;
+    const { drafts } = (
+      sb.emulator.state.snapshot() as {
+        mail: { drafts: { raw: string; summary: { to: { mail_address: string }[] } }[] };
+      }
+    ).mail;
     const draft = drafts.find((d) => d.summary.to.some((t) => t.mail_address === hire.enterprise_email));
     const html = (await PostalMime.parse(Buffer.from(draft!.raw, 'base64url'))).html ?? '';
     expect(html).not.toContain('<a href="https://evil.example/x">');
@@ -173,12 +233,16 @@ describe('onboarding a new hire', () => {
     expect(html).toContain('Hi &lt;b&gt;B&lt;/b&gt;&lt;a&gt;y&lt;/a&gt;, welcome');
     expect(html.match(/<p>/g)).toHaveLength(3);
 
-    const welcome = [...sb.emulator.state.messages.values()].find((m) => m.chatId === sb.emulator.state.p2pChat(hire.open_id).chatId && m.sender.type === 'app');
+    const welcome = [...sb.emulator.state.messages.values()].find(
+      (m) => m.chatId === sb.emulator.state.p2pChat(hire.open_id).chatId && m.sender.type === 'app',
+    );
     expect(readCard(welcome?.card)).toContain('欢迎加入 Welcome, [Reset](https://evil.example/x)!');
     const body = (welcome?.card as { body: { elements: { content: string }[] } }).body.elements[0]!.content;
     // Markdown with the mentor's name escaped (no link syntax left), keeping the template's line break.
     expect(body).not.toContain('](https://evil.example');
-    expect(readCard(welcome?.card)).toContain('；[M](https://evil.example/m) 是你的导师。\nYou are in the all-hands chat');
+    expect(readCard(welcome?.card)).toContain(
+      '；[M](https://evil.example/m) 是你的导师。\nYou are in the all-hands chat',
+    );
   });
 
   it('limits steps to their departments', async () => {
@@ -193,25 +257,49 @@ describe('onboarding a new hire', () => {
 describe('/onboard', () => {
   it('--dry-run replies with the plan and its resolved values, and makes no mutating Open API call', async () => {
     const { sb } = world;
-    const hire = sb.emulator.state.addUser({ name: '褚明', enName: 'Chu Ming', department: 'eng', leader: '王芳', jobTitle: 'QA' });
+    const hire = sb.emulator.state.addUser({
+      name: '褚明',
+      enName: 'Chu Ming',
+      department: 'eng',
+      leader: '王芳',
+      jobTitle: 'QA',
+    });
     // Earlier tests' progress cards may still be updating: count calls from a moment the emulator has seen none.
     let since = -1;
-    for (let last = sb.emulator.kit.calls.at(-1)?.seq ?? 0; last !== since; last = sb.emulator.kit.calls.at(-1)?.seq ?? 0) {
+    for (
+      let last = sb.emulator.kit.calls.at(-1)?.seq ?? 0;
+      last !== since;
+      last = sb.emulator.kit.calls.at(-1)?.seq ?? 0
+    ) {
       since = last;
       await new Promise((r) => setTimeout(r, 300));
     }
     // An earlier run's progress card can still be updated late: changes to messages that existed before are theirs.
     const earlier = new Set(sb.emulator.state.messages.keys());
-    const [reply, unknown] = await sb.replies(await sb.say('张伟', `/onboard email=${hire.email},nobody@example.com --dry-run`), 2);
+    const [reply, unknown] = await sb.replies(
+      await sb.say('张伟', `/onboard email=${hire.email},nobody@example.com --dry-run`),
+      2,
+    );
     const plan = readCard(reply?.card);
     expect(plan).toContain('研发 Engineering · 褚明 入职 Onboarding');
     expect(plan).toContain(STANDING.allHands.chatId);
     expect(plan).toContain('chenjing@feishu-ops.example');
     expect(plan).toContain('欢迎加入 Welcome aboard, 褚明!');
     expect(readCard(unknown?.card)).toContain('nobody@example.com');
-    const calls = sb.emulator.kit.calls.filter((c) => c.seq > since && c.method !== 'GET' && !earlier.has(c.path.split('/')[5] ?? ''));
+    const calls = sb.emulator.kit.calls.filter(
+      (c) => c.seq > since && c.method !== 'GET' && !earlier.has(c.path.split('/')[5] ?? ''),
+    );
     // Reads that are POSTs (batch_get_id) and the bot's own replies; nothing else.
-    expect(calls.map((c) => c.path).filter((p) => !p.endsWith('/users/batch_get_id') && !/\/im\/v1\/messages\/om_\w+\/reply$/.test(p) && p !== '/open-apis/auth/v3/tenant_access_token/internal')).toEqual([]);
+    expect(
+      calls
+        .map((c) => c.path)
+        .filter(
+          (p) =>
+            !p.endsWith('/users/batch_get_id') &&
+            !/\/im\/v1\/messages\/om_\w+\/reply$/.test(p) &&
+            p !== '/open-apis/auth/v3/tenant_access_token/internal',
+        ),
+    ).toEqual([]);
     expect(await sb.bot.app.workflows.get(`onboard:${hire.open_id}`)).toBeUndefined();
   });
 

@@ -30,10 +30,16 @@ const botReplies = (emulator: Emulator, messageId: string) =>
 async function killedDuring(emulator: Emulator, dataDir: string, hangPath: string, text: string) {
   const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
   const env = { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken };
-  const pointAt = (url: string) => emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers/provisioning-bot.ts'), dataDir, emulator.url], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const pointAt = (url: string) =>
+    emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'helpers/provisioning-bot.ts'), dataDir, emulator.url],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
     const [childUrl] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
@@ -49,8 +55,12 @@ async function killedDuring(emulator: Emulator, dataDir: string, hangPath: strin
 
     // The timeout is also how long a resumed create waits for the dead run's call to land before looking for it.
     bot = await createBot({
-      config: parseConfig({}, { ...env, LOG_LEVEL: 'silent' }), appId: emulator.state.app.appId, appSecret: emulator.state.app.appSecret,
-      domain: emulator.url, dataDir, timeoutMs: hangMs + 500,
+      config: parseConfig({}, { ...env, LOG_LEVEL: 'silent' }),
+      appId: emulator.state.app.appId,
+      appSecret: emulator.state.app.appSecret,
+      domain: emulator.url,
+      dataDir,
+      timeoutMs: hangMs + 500,
     });
     pointAt(await bot.listen(0));
     await eventually(() => expect(botReplies(emulator, messageId)).toHaveLength(1), 15_000);
@@ -88,18 +98,30 @@ describe('a bot killed in the middle of a command', () => {
   });
 
   it('creates one mail group with its members when killed while adding them, adopting the group on restart', async () => {
-    const reply = await killedDuring(emulator, dataDir, '/open-apis/mail/v1/mailgroups/', '/mailgroup create crash@feishu-ops.example @李娜');
+    const reply = await killedDuring(
+      emulator,
+      dataDir,
+      '/open-apis/mail/v1/mailgroups/',
+      '/mailgroup create crash@feishu-ops.example @李娜',
+    );
     const { mailgroups } = mailState(emulator);
     expect(mailgroups.map((g) => g.email)).toEqual(['crash@feishu-ops.example']);
-    expect(mailgroups[0]?.members.map((m) => m.openId)).toEqual([emulator.state.users.find((u) => u.name === '李娜')?.open_id]);
+    expect(mailgroups[0]?.members.map((m) => m.openId)).toEqual([
+      emulator.state.users.find((u) => u.name === '李娜')?.open_id,
+    ]);
     const text = readCard(reply?.card);
     expect(text).toContain('邮件组已创建');
     expect(text).toContain('上次处理中断，这个邮件组是那次创建的');
     expect(text).toContain('李娜');
   });
 
-  it('adds one contact when killed while adding it, finding the dead run\'s contact on restart', async () => {
-    const reply = await killedDuring(emulator, dataDir, '/open-apis/mail/v1/user_mailboxes/', '/contact add 崩溃联系人 email=crash@example.com');
+  it("adds one contact when killed while adding it, finding the dead run's contact on restart", async () => {
+    const reply = await killedDuring(
+      emulator,
+      dataDir,
+      '/open-apis/mail/v1/user_mailboxes/',
+      '/contact add 崩溃联系人 email=crash@example.com',
+    );
     const all = Object.values(mailState(emulator).contacts).flat();
     expect(all.map((c) => [c.name, c.mail_address])).toEqual([['崩溃联系人', 'crash@example.com']]);
     const text = readCard(reply?.card);
@@ -109,7 +131,10 @@ describe('a bot killed in the middle of a command', () => {
 });
 
 it('completes every command exactly once with 10% injected 5xx answers, dropped connections and timeouts', async () => {
-  const sb = await testSandbox({}, { bot: { timeoutMs: 400, gateway: { maxAttempts: 8, backoffBaseMs: 20, backoffMaxMs: 200 } } });
+  const sb = await testSandbox(
+    {},
+    { bot: { timeoutMs: 400, gateway: { maxAttempts: 8, backoffBaseMs: 20, backoffMaxMs: 200 } } },
+  );
   try {
     const faults = [
       { pathPrefix: '/open-apis/im/', errorRate: 0.1, code: 20050 },
@@ -133,11 +158,15 @@ it('completes every command exactly once with 10% injected 5xx answers, dropped 
       `/contact add 联系人${i} email=c${i}@example.com`,
     ]).flat();
     const sent = await Promise.all(commands.map((text, i) => sb.say(users[i % users.length] ?? '张伟', text)));
-    const replies = await Promise.all(sent.map((id) => eventually(() => {
-      const r = botReplies(sb.emulator, id);
-      expect(r.length).toBeGreaterThan(0);
-      return r;
-    }, 20_000)));
+    const replies = await Promise.all(
+      sent.map((id) =>
+        eventually(() => {
+          const r = botReplies(sb.emulator, id);
+          expect(r.length).toBeGreaterThan(0);
+          return r;
+        }, 20_000),
+      ),
+    );
     for (const r of replies) {
       expect(r).toHaveLength(1);
       expect(readCard(r[0]?.card)).toMatch(/群聊已创建|邮件组已创建|联系人已添加/);
@@ -154,12 +183,23 @@ it('completes every command exactly once with 10% injected 5xx answers, dropped 
 });
 
 it('adds each contact and mail group once when Feishu performs the create but its answer is lost or late', async () => {
-  const sb = await testSandbox({}, { bot: { timeoutMs: 400, gateway: { maxAttempts: 8, backoffBaseMs: 20, backoffMaxMs: 200 } } });
+  const sb = await testSandbox(
+    {},
+    { bot: { timeoutMs: 400, gateway: { maxAttempts: 8, backoffBaseMs: 20, backoffMaxMs: 200 } } },
+  );
   try {
     const lose = [{ dropAfter: true }, { latencyAfterMs: 600 }];
     const runs = [
-      ...lose.map((f, i) => ({ f, pathPrefix: '/open-apis/mail/v1/user_mailboxes/', text: `/contact add 丢失${i} email=lost${i}@example.com` })),
-      ...lose.map((f, i) => ({ f, pathPrefix: '/open-apis/mail/v1/mailgroups', text: `/mailgroup create lost-${i}@feishu-ops.example @刘洋` })),
+      ...lose.map((f, i) => ({
+        f,
+        pathPrefix: '/open-apis/mail/v1/user_mailboxes/',
+        text: `/contact add 丢失${i} email=lost${i}@example.com`,
+      })),
+      ...lose.map((f, i) => ({
+        f,
+        pathPrefix: '/open-apis/mail/v1/mailgroups',
+        text: `/mailgroup create lost-${i}@feishu-ops.example @刘洋`,
+      })),
     ];
     for (const { f, pathPrefix, text } of runs) {
       // POST only: the contact create shares its path with the contacts list the duplicate check reads first.
@@ -174,10 +214,21 @@ it('adds each contact and mail group once when Feishu performs the create but it
       expect(readCard(replies[0]?.card)).toMatch(/联系人已添加|邮件组已创建/);
     }
     const { mailgroups, contacts } = mailState(sb.emulator);
-    expect(Object.values(contacts).flat().map((c) => c.name)).toEqual(['丢失0', '丢失1']);
-    expect(mailgroups.map((g) => [g.email, g.members.length])).toEqual([['lost-0@feishu-ops.example', 1], ['lost-1@feishu-ops.example', 1]]);
+    expect(
+      Object.values(contacts)
+        .flat()
+        .map((c) => c.name),
+    ).toEqual(['丢失0', '丢失1']);
+    expect(mailgroups.map((g) => [g.email, g.members.length])).toEqual([
+      ['lost-0@feishu-ops.example', 1],
+      ['lost-1@feishu-ops.example', 1],
+    ]);
     // Each create was sent once and hit by its fault: the gateway found the result instead of creating again.
-    const creates = sb.emulator.kit.calls.filter((c) => c.method === 'POST' && /^\/open-apis\/mail\/v1\/(mailgroups|user_mailboxes\/[^/]+\/mail_contacts)$/.test(c.path));
+    const creates = sb.emulator.kit.calls.filter(
+      (c) =>
+        c.method === 'POST' &&
+        /^\/open-apis\/mail\/v1\/(mailgroups|user_mailboxes\/[^/]+\/mail_contacts)$/.test(c.path),
+    );
     expect(creates.map((c) => c.fault)).toEqual([true, true, true, true]);
   } finally {
     await sb.close();

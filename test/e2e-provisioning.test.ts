@@ -12,7 +12,10 @@ import { openIdFor } from '../src/emulator/seed.js';
 let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
   // 张伟 may write into other people's mailboxes through a role, as a deployment would configure it.
-  sb = await testSandbox({ roles: { hr: [openIdFor('zhangwei')] }, commands: { 'contact.other-mailbox': { allow: ['role:hr'] } } });
+  sb = await testSandbox({
+    roles: { hr: [openIdFor('zhangwei')] },
+    commands: { 'contact.other-mailbox': { allow: ['role:hr'] } },
+  });
 });
 afterAll(async () => sb?.close());
 // Reset keeps the bot endpoint configured; it clears chats, mail, faults and the call log.
@@ -51,7 +54,9 @@ describe('/group create', () => {
     expect(chat?.description).toBe('夜间值班');
     expect(chat?.ownerId).toBe(userNamed(sb.emulator, '张伟').open_id);
     expect(chat?.settings.group_message_type).toBe('thread');
-    expect([...(chat?.members ?? [])].sort()).toEqual(['张伟', '李娜', '王芳'].map((n) => userNamed(sb.emulator, n).open_id).sort());
+    expect([...(chat?.members ?? [])].sort()).toEqual(
+      ['张伟', '李娜', '王芳'].map((n) => userNamed(sb.emulator, n).open_id).sort(),
+    );
     const text = readCard(reply.card);
     expect(text).toContain(chat?.chatId);
     expect(text).toMatch(/赵敏：已离职/);
@@ -112,7 +117,12 @@ describe('the buttons of the /group create card', () => {
     expect(sb.emulator.state.messages.get(reply.messageId)?.card).toEqual(before);
 
     const picked = ['杨磊', '赵敏'].map((n) => userNamed(sb.emulator, n).open_id);
-    const submit = await sb.delivery.click({ messageId: form.messageId, by: '张伟', action: 'group.add-members-submit', formValue: { members: picked } });
+    const submit = await sb.delivery.click({
+      messageId: form.messageId,
+      by: '张伟',
+      action: 'group.add-members-submit',
+      formValue: { members: picked },
+    });
     expect(chat?.members.has(userNamed(sb.emulator, '杨磊').open_id)).toBe(true);
     expect(readCard(submit.card)).toMatch(/赵敏：已离职/);
     expect((submit.card as { header: { template: string } }).header.template).toBe('orange');
@@ -129,14 +139,18 @@ describe('the buttons of the /group create card', () => {
     expect(sb.emulator.state.messages.get(reply.messageId)?.card).toEqual(before);
 
     const first = await sb.delivery.click({
-      messageId: form.messageId, by: '张伟', action: 'group.mailgroup-submit', formValue: { email: `sre-weekly@${DOMAIN}`, name: 'SRE Weekly', who: 'members' },
+      messageId: form.messageId,
+      by: '张伟',
+      action: 'group.mailgroup-submit',
+      formValue: { email: `sre-weekly@${DOMAIN}`, name: 'SRE Weekly', who: 'members' },
     });
     expect(readCard(first.card)).toContain(`sre-weekly@${DOMAIN}`);
     const { mailgroups } = mailState(sb.emulator);
     expect(mailgroups.map((g) => g.email)).toEqual([`sre-weekly@${DOMAIN}`]);
     expect(mailgroups[0]?.who_can_send_mail).toBe('ALL_GROUP_MEMBERS');
     expect(mailgroups[0]?.members.map((m) => m.openId).sort()).toEqual(
-      ['张伟', '李娜', '刘洋'].map((n) => userNamed(sb.emulator, n).open_id).sort());
+      ['张伟', '李娜', '刘洋'].map((n) => userNamed(sb.emulator, n).open_id).sort(),
+    );
     expect((first.response?.toast as { content?: string } | undefined)?.content).toBe('邮件组已创建');
   });
 
@@ -147,19 +161,31 @@ describe('the buttons of the /group create card', () => {
     const form = await mailgroupForm(reply);
     // Both submits come from the same form (a second device still shows it).
     const card = structuredClone(form.card);
-    await sb.delivery.click({ messageId: form.messageId, by: '张伟', action: 'group.mailgroup-submit', formValue: { email, name: '日报群', who: 'members' } });
+    await sb.delivery.click({
+      messageId: form.messageId,
+      by: '张伟',
+      action: 'group.mailgroup-submit',
+      formValue: { email, name: '日报群', who: 'members' },
+    });
     const msg = sb.emulator.state.messages.get(form.messageId);
     if (!msg) throw new Error('form vanished');
     msg.card = card;
-    const second = await sb.delivery.click({ messageId: form.messageId, by: '李娜', action: 'group.mailgroup-submit', formValue: { email, name: '日报群', who: 'members' } });
+    const second = await sb.delivery.click({
+      messageId: form.messageId,
+      by: '李娜',
+      action: 'group.mailgroup-submit',
+      formValue: { email, name: '日报群', who: 'members' },
+    });
     expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([email]);
     expect((second.response?.toast as { content?: string } | undefined)?.content).toBe('这个群已经有邮件组了');
   });
 });
 
 describe('who may make a mail group of a chat from its buttons', () => {
-  const botCardCount = (chatId: string) => [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app').length;
-  const toastOf = (r: { response?: Record<string, unknown> }) => r.response?.toast as { type?: string; i18n?: { en_us?: string } } | undefined;
+  const botCardCount = (chatId: string) =>
+    [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app').length;
+  const toastOf = (r: { response?: Record<string, unknown> }) =>
+    r.response?.toast as { type?: string; i18n?: { en_us?: string } } | undefined;
 
   it('refuses someone outside the chat with an error toast, before the form and again on its submit, and changes nothing', async () => {
     const reply = await command('/group create 私密群 @李娜');
@@ -176,7 +202,10 @@ describe('who may make a mail group of a chat from its buttons', () => {
     const form = await mailgroupForm(reply);
     const formBefore = structuredClone(form.card);
     const submit = await sb.delivery.click({
-      messageId: form.messageId, by: '刘洋', action: 'group.mailgroup-submit', formValue: { email: `leak@${DOMAIN}`, name: 'Leak', who: 'members' },
+      messageId: form.messageId,
+      by: '刘洋',
+      action: 'group.mailgroup-submit',
+      formValue: { email: `leak@${DOMAIN}`, name: 'Leak', who: 'members' },
     });
     expect(toastOf(submit)?.type).toBe('error');
     expect(toastOf(submit)?.i18n?.en_us).toContain('Only the members, owner or managers of this chat');
@@ -191,13 +220,15 @@ describe('who may make a mail group of a chat from its buttons', () => {
     expect(JSON.stringify(newestCard(reply.chatId).card)).toContain('group.mailgroup-submit');
   });
 
-  it('refuses a hand-made submit of one\'s own chat\'s form that adds another chat\'s id, and creates nothing', async () => {
+  it("refuses a hand-made submit of one's own chat's form that adds another chat's id, and creates nothing", async () => {
     await command('/group create 受害群 @李娜');
     const [victim] = groupChats(sb.emulator);
     const own = await command('/group create 刘洋的群', '刘洋');
     const form = await mailgroupForm(own, '刘洋');
     const submit = await sb.delivery.click({
-      messageId: form.messageId, by: '刘洋', action: 'group.mailgroup-submit',
+      messageId: form.messageId,
+      by: '刘洋',
+      action: 'group.mailgroup-submit',
       formValue: { chatId: victim!.chatId, email: `victim@${DOMAIN}`, name: 'Victim', who: 'anyone' },
     });
     expect(toastOf(submit)?.type).toBe('error');
@@ -213,14 +244,23 @@ describe('clicks racing each other', () => {
     const email = `chat-${chat?.chatId.slice(-8)}@${DOMAIN}`;
     const form = await mailgroupForm(reply);
     await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', latencyMs: 800, count: 1 });
-    const clicks = await Promise.all(['张伟', '李娜'].map((by) => sb.delivery.click({
-      messageId: form.messageId, by, action: 'group.mailgroup-submit', formValue: { email, name: '并发群', who: 'members' },
-    })));
+    const clicks = await Promise.all(
+      ['张伟', '李娜'].map((by) =>
+        sb.delivery.click({
+          messageId: form.messageId,
+          by,
+          action: 'group.mailgroup-submit',
+          formValue: { email, name: '并发群', who: 'members' },
+        }),
+      ),
+    );
     const toasts = clicks.map((c) => (c.response?.toast as { content?: string } | undefined)?.content);
     expect(toasts).toContain('邮件组正在创建中');
     expect(toasts).toContain('邮件组已创建');
     expect(mailState(sb.emulator).mailgroups.map((g) => g.email)).toEqual([email]);
-    expect(callsTo(sb.emulator, '/open-apis/mail/v1/mailgroups').filter((c) => c.path === '/open-apis/mail/v1/mailgroups')).toHaveLength(1);
+    expect(
+      callsTo(sb.emulator, '/open-apis/mail/v1/mailgroups').filter((c) => c.path === '/open-apis/mail/v1/mailgroups'),
+    ).toHaveLength(1);
   });
 });
 
@@ -245,21 +285,39 @@ describe('app.run (the command runner other features use)', () => {
 
   it('answers in the chat it is given', async () => {
     const zhang = userNamed(sb.emulator, '张伟');
-    await sb.bot.app.run('/group create 目标群', { openId: zhang.open_id }, { id: 'wf_3', type: 'onboarding.step', dedupeKey: 'wf_3/a' });
+    await sb.bot.app.run(
+      '/group create 目标群',
+      { openId: zhang.open_id },
+      { id: 'wf_3', type: 'onboarding.step', dedupeKey: 'wf_3/a' },
+    );
     const [chat] = groupChats(sb.emulator);
-    await sb.bot.app.run('/help', { openId: zhang.open_id, chatId: chat!.chatId }, { id: 'wf_3', type: 'onboarding.step', dedupeKey: 'wf_3/b' });
-    const inChat = [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chat!.chatId && m.sender.type === 'app');
+    await sb.bot.app.run(
+      '/help',
+      { openId: zhang.open_id, chatId: chat!.chatId },
+      { id: 'wf_3', type: 'onboarding.step', dedupeKey: 'wf_3/b' },
+    );
+    const inChat = [...sb.emulator.state.messages.values()].filter(
+      (m) => m.chatId === chat!.chatId && m.sender.type === 'app',
+    );
     expect(inChat.map((m) => readCard(m.card)).join()).toContain('/group create');
   });
 });
 
 describe('/mailgroup create', () => {
   it('creates the group with its settings and the mentioned members', async () => {
-    const reply = await command(`/mailgroup create ops@${DOMAIN} name="运维组" desc="值班通知" who=internal @李娜 @王芳`);
+    const reply = await command(
+      `/mailgroup create ops@${DOMAIN} name="运维组" desc="值班通知" who=internal @李娜 @王芳`,
+    );
     const { mailgroups } = mailState(sb.emulator);
     expect(mailgroups).toHaveLength(1);
-    expect(mailgroups[0]).toMatchObject({ email: `ops@${DOMAIN}`, name: '运维组', who_can_send_mail: 'ALL_INTERNAL_USERS' });
-    expect(mailgroups[0]?.members.map((m) => m.openId).sort()).toEqual(['李娜', '王芳'].map((n) => userNamed(sb.emulator, n).open_id).sort());
+    expect(mailgroups[0]).toMatchObject({
+      email: `ops@${DOMAIN}`,
+      name: '运维组',
+      who_can_send_mail: 'ALL_INTERNAL_USERS',
+    });
+    expect(mailgroups[0]?.members.map((m) => m.openId).sort()).toEqual(
+      ['李娜', '王芳'].map((n) => userNamed(sb.emulator, n).open_id).sort(),
+    );
     expect(readCard(reply.card)).toContain(mailgroups[0]?.mailgroup_id);
   });
 
@@ -272,7 +330,7 @@ describe('/mailgroup create', () => {
     expect(mailState(sb.emulator).mailgroups).toHaveLength(1);
   });
 
-  it('answers an unknown domain (1234019) with the tenant\'s domain', async () => {
+  it("answers an unknown domain (1234019) with the tenant's domain", async () => {
     const reply = await command('/mailgroup create team@elsewhere.example');
     const text = readCard(reply.card);
     expect(text).toContain('邮箱地址的域名不存在');
@@ -283,14 +341,18 @@ describe('/mailgroup create', () => {
   it('explains the other documented errors: a login address (1234033) and an injected group limit (1234030)', async () => {
     expect(readCard((await command(`/mailgroup create lina@${DOMAIN}`)).card)).toContain('该地址已被他人用作登录邮箱');
     await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups', code: 1234030, count: 1 });
-    expect(readCard((await command(`/mailgroup create full@${DOMAIN}`)).card)).toContain('邮件组数量或成员数量已达上限');
+    expect(readCard((await command(`/mailgroup create full@${DOMAIN}`)).card)).toContain(
+      '邮件组数量或成员数量已达上限',
+    );
     expect(mailState(sb.emulator).mailgroups).toHaveLength(0);
   });
 
   it('reports the group as created and names the members a failed batch_create left out', async () => {
     await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/mail/v1/mailgroups/', code: 1234030, count: 1 });
     const reply = await command(`/mailgroup create partial@${DOMAIN} @李娜`);
-    expect(mailState(sb.emulator).mailgroups.map((g) => [g.email, g.members.length])).toEqual([[`partial@${DOMAIN}`, 0]]);
+    expect(mailState(sb.emulator).mailgroups.map((g) => [g.email, g.members.length])).toEqual([
+      [`partial@${DOMAIN}`, 0],
+    ]);
     const text = readCard(reply.card);
     expect(text).toContain('邮件组已创建');
     expect(text).toContain('李娜：邮件组数量或成员数量已达上限');
@@ -304,11 +366,15 @@ describe('/mailgroup create', () => {
 });
 
 describe('/contact add', () => {
-  it('adds the contact to the requester\'s own mailbox and says which mailbox', async () => {
-    const reply = await command('/contact add 张三 email=zhangsan@example.com company="张三科技" phone=19912341234 tag=客户');
+  it("adds the contact to the requester's own mailbox and says which mailbox", async () => {
+    const reply = await command(
+      '/contact add 张三 email=zhangsan@example.com company="张三科技" phone=19912341234 tag=客户',
+    );
     const { contacts } = mailState(sb.emulator);
     expect(Object.keys(contacts)).toEqual([`zhangwei@${DOMAIN}`]);
-    expect(contacts[`zhangwei@${DOMAIN}`]).toMatchObject([{ name: '张三', mail_address: 'zhangsan@example.com', company: '张三科技' }]);
+    expect(contacts[`zhangwei@${DOMAIN}`]).toMatchObject([
+      { name: '张三', mail_address: 'zhangsan@example.com', company: '张三科技' },
+    ]);
     expect(readCard(reply.card)).toContain(`zhangwei@${DOMAIN}`);
   });
 
@@ -318,7 +384,9 @@ describe('/contact add', () => {
   });
 
   it('checks every documented length before the call, naming each field and its limit', async () => {
-    const reply = await command(`/contact add ${'名'.repeat(65)} company=${'c'.repeat(65)} phone=${'1'.repeat(41)} remark=${'r'.repeat(1001)}`);
+    const reply = await command(
+      `/contact add ${'名'.repeat(65)} company=${'c'.repeat(65)} phone=${'1'.repeat(41)} remark=${'r'.repeat(1001)}`,
+    );
     const text = readCard(reply.card);
     expect(text).toContain('name: 长度须为 1–64 个字符（现在 65 个）');
     expect(text).toContain('company: 长度须为 ≤ 64 个字符（现在 65 个）');
@@ -327,7 +395,7 @@ describe('/contact add', () => {
     expect(callsTo(sb.emulator, '/open-apis/mail/v1/user_mailboxes')).toHaveLength(0);
   });
 
-  it('explains a mailbox outside the app\'s data scope (1230002)', async () => {
+  it("explains a mailbox outside the app's data scope (1230002)", async () => {
     const reply = await command(`/contact add 王五 mailbox=huangqiang@${DOMAIN}`);
     expect(readCard(reply.card)).toContain('没有权限访问这个邮箱');
     expect(mailState(sb.emulator).contacts).toEqual({});

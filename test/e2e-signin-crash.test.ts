@@ -25,31 +25,58 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  }).on('error', reject);
-});
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      })
+      .on('error', reject);
+  });
 
 /** The real bot in a child process on `port`; `ackOnly`: its inbox takes items and runs none (the crash window). */
 const TOKEN_KEY = randomBytes(32).toString('hex');
 
 async function botProcess(sb: TestSandbox, dataDir: string, port: number, ackOnly: boolean): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers/intake-bot.ts'), dataDir, ...(ackOnly ? ['--ack-only'] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env, BOT_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
-      ...Object.fromEntries(Object.entries(sb.config.env).filter(([k]) => k.startsWith('FEISHU_')).map(([k, v]) => [k, String(v)])),
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'helpers/intake-bot.ts'),
+      dataDir,
+      ...(ackOnly ? ['--ack-only'] : []),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        BOT_PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
+        ...Object.fromEntries(
+          Object.entries(sb.config.env)
+            .filter(([k]) => k.startsWith('FEISHU_'))
+            .map(([k, v]) => [k, String(v)]),
+        ),
+      },
     },
-  });
+  );
   cleanups.push(() => void child.kill('SIGKILL'));
   const [url] = await Promise.race([
     once(createInterface({ input: child.stdout! }), 'line') as Promise<[string]>,
-    once(child, 'exit').then(([code]) => Promise.reject(new Error(`the bot process exited with ${String(code)} before listening`))),
+    once(child, 'exit').then(([code]) =>
+      Promise.reject(new Error(`the bot process exited with ${String(code)} before listening`)),
+    ),
   ]);
   const { encryptKey, verificationToken } = sb.delivery.endpoint!;
-  sb.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, encryptKey, verificationToken });
+  sb.delivery.configure({
+    eventUrl: `${url}/webhook/event`,
+    cardUrl: `${url}/webhook/card`,
+    encryptKey,
+    verificationToken,
+  });
   return child;
 }
 
@@ -59,7 +86,8 @@ const kill = async (child: ChildProcess) => {
 };
 
 const sentMail = async (sb: TestSandbox): Promise<{ raw: string }[]> =>
-  ((await (await fetch(`${sb.emulator.url}/_emulator/state`)).json()) as { mail: { sent: { raw: string }[] } }).mail.sent;
+  ((await (await fetch(`${sb.emulator.url}/_emulator/state`)).json()) as { mail: { sent: { raw: string }[] } }).mail
+    .sent;
 
 const botCards = (sb: TestSandbox, chatId: string): Message[] =>
   [...sb.emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app' && m.card);
@@ -92,8 +120,13 @@ describe('a command waiting for sign-in', () => {
 
     await botProcess(sb, dataDir, port, false);
     const chatId = signIn!.chatId;
-    await eventually(() => expect(botCards(sb, chatId).some((m) => readCard(m.card).includes('邮件已发送'))).toBe(true), 20_000);
-    await eventually(() => expect(botCards(sb, chatId).filter((m) => readCard(m.card).includes('登录成功'))).toHaveLength(1));
+    await eventually(
+      () => expect(botCards(sb, chatId).some((m) => readCard(m.card).includes('邮件已发送'))).toBe(true),
+      20_000,
+    );
+    await eventually(() =>
+      expect(botCards(sb, chatId).filter((m) => readCard(m.card).includes('登录成功'))).toHaveLength(1),
+    );
     const [mail, ...more] = await sentMail(sb);
     expect(more).toEqual([]);
     const parsed = await PostalMime.parse(Buffer.from(mail!.raw, 'base64url'));

@@ -16,19 +16,41 @@ const user = () => h.emu.state.users[1]!;
 
 /** With the token cache off the SDK sends exactly the token given by lark.withTenantToken (or none). */
 const explicitToken = () =>
-  new lark.Client({ appId: h.emu.state.app.appId, appSecret: h.emu.state.app.appSecret, domain: h.emu.url, disableTokenCache: true, logger: quiet });
-const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, trace: () => undefined };
+  new lark.Client({
+    appId: h.emu.state.app.appId,
+    appSecret: h.emu.state.app.appSecret,
+    domain: h.emu.url,
+    disableTokenCache: true,
+    logger: quiet,
+  });
+const quiet = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  trace: () => undefined,
+};
 
 async function authorize(query: Record<string, string>): Promise<URL> {
   const url = new URL('/open-apis/authen/v1/authorize', h.emu.url);
-  url.search = new URLSearchParams({ client_id: h.emu.state.app.appId, redirect_uri: 'http://127.0.0.1/cb', ...query }).toString();
+  url.search = new URLSearchParams({
+    client_id: h.emu.state.app.appId,
+    redirect_uri: 'http://127.0.0.1/cb',
+    ...query,
+  }).toString();
   const res = await fetch(url, { redirect: 'manual' });
   expect(res.status).toBe(302);
   return new URL(res.headers.get('location')!);
 }
 
 const exchange = (code: string, extra: Record<string, unknown> = {}) =>
-  tokenCall({ grant_type: 'authorization_code', client_id: h.emu.state.app.appId, client_secret: h.emu.state.app.appSecret, code, ...extra });
+  tokenCall({
+    grant_type: 'authorization_code',
+    client_id: h.emu.state.app.appId,
+    client_secret: h.emu.state.app.appSecret,
+    code,
+    ...extra,
+  });
 
 describe('tenant access token', () => {
   it('is fetched by the SDK once and reused for later calls', async () => {
@@ -38,14 +60,16 @@ describe('tenant access token', () => {
     const tokenCalls = h.emu.kit.calls.filter((c) => c.path === '/open-apis/auth/v3/tenant_access_token/internal');
     expect(tokenCalls).toHaveLength(1);
     expect(h.emu.kit.calls.filter((c) => c.path.startsWith('/open-apis/contact/')).map((c) => c.caller)).toEqual([
-      `app:${h.emu.state.app.appId}`, `app:${h.emu.state.app.appId}`,
+      `app:${h.emu.state.app.appId}`,
+      `app:${h.emu.state.app.appId}`,
     ]);
   });
 
   it('returns the same token while 30 minutes remain and a new one after, both valid', async () => {
     const get = async () => {
       const res = await fetch(`${h.emu.url}/open-apis/auth/v3/tenant_access_token/internal`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ app_id: h.emu.state.app.appId, app_secret: h.emu.state.app.appSecret }),
       });
       return (await res.json()) as { code: number; tenant_access_token: string; expire: number };
@@ -59,7 +83,10 @@ describe('tenant access token', () => {
     expect(second.tenant_access_token).not.toBe(first.tenant_access_token);
     expect(second.expire).toBe(7200);
     for (const t of [first.tenant_access_token, second.tenant_access_token]) {
-      const res = await explicitToken().contact.v3.user.get({ path: { user_id: user().open_id } }, lark.withTenantToken(t));
+      const res = await explicitToken().contact.v3.user.get(
+        { path: { user_id: user().open_id } },
+        lark.withTenantToken(t),
+      );
       expect(res.code).toBe(0);
     }
   });
@@ -67,10 +94,18 @@ describe('tenant access token', () => {
   it('rejects a wrong app secret with 10014 and an unknown app_id with 10003', async () => {
     const post = (body: unknown) =>
       fetch(`${h.emu.url}/open-apis/auth/v3/tenant_access_token/internal`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: number } }));
-    expect(await post({ app_id: h.emu.state.app.appId, app_secret: 'nope' })).toMatchObject({ status: 400, body: { code: 10014 } });
-    expect(await post({ app_id: 'cli_0000000000000000', app_secret: 'x' })).toMatchObject({ status: 400, body: { code: 10003 } });
+    expect(await post({ app_id: h.emu.state.app.appId, app_secret: 'nope' })).toMatchObject({
+      status: 400,
+      body: { code: 10014 },
+    });
+    expect(await post({ app_id: 'cli_0000000000000000', app_secret: 'x' })).toMatchObject({
+      status: 400,
+      body: { code: 10003 },
+    });
     expect(await post({})).toMatchObject({ status: 400, body: { code: 10003 } });
   });
 
@@ -80,9 +115,16 @@ describe('tenant access token', () => {
     const body = (await bare.json()) as { code: number; msg: string; error: { log_id: string } };
     expect(body.code).toBe(99991661);
     expect(body.error.log_id).toBe(bare.headers.get('x-tt-logid'));
-    const forged = await rejection(explicitToken().contact.v3.user.get({ path: { user_id: user().open_id } }, lark.withTenantToken(`t-${'0'.repeat(42)}`)));
+    const forged = await rejection(
+      explicitToken().contact.v3.user.get(
+        { path: { user_id: user().open_id } },
+        lark.withTenantToken(`t-${'0'.repeat(42)}`),
+      ),
+    );
     expect(forged).toMatchObject({ status: 400, data: { code: 99991663 } });
-    const odd = await rejection(explicitToken().contact.v3.user.get({ path: { user_id: user().open_id } }, lark.withTenantToken('x-123')));
+    const odd = await rejection(
+      explicitToken().contact.v3.user.get({ path: { user_id: user().open_id } }, lark.withTenantToken('x-123')),
+    );
     expect(odd.data.code).toBe(99991671);
   });
 
@@ -120,9 +162,20 @@ describe('OAuth user access token', () => {
     const code = target.searchParams.get('code')!;
     expect(code).toMatch(/^[A-Za-z0-9_-]{64,}$/);
     const tokens = (await exchange(code, { redirect_uri: 'http://127.0.0.1/cb' })) as Record<string, unknown>;
-    expect(tokens).toMatchObject({ code: 0, expires_in: 7200, refresh_token_expires_in: 604800, token_type: 'Bearer', scope: 'offline_access' });
+    expect(tokens).toMatchObject({
+      code: 0,
+      expires_in: 7200,
+      refresh_token_expires_in: 604800,
+      token_type: 'Bearer',
+      scope: 'offline_access',
+    });
     const info = await h.client.authen.v1.userInfo.get({}, lark.withUserAccessToken(tokens.access_token as string));
-    expect(info.data).toMatchObject({ open_id: user().open_id, name: user().name, en_name: user().en_name, enterprise_email: user().enterprise_email });
+    expect(info.data).toMatchObject({
+      open_id: user().open_id,
+      name: user().name,
+      en_name: user().en_name,
+      enterprise_email: user().enterprise_email,
+    });
   });
 
   it('consents as the first seeded user by default and omits the refresh token without offline_access', async () => {
@@ -142,7 +195,10 @@ describe('OAuth user access token', () => {
   it('accepts a code only once and only within 5 minutes', async () => {
     const code = (await authorize({})).searchParams.get('code')!;
     await exchange(code);
-    expect(await rejection(exchange(code))).toMatchObject({ status: 400, data: { code: 20065, error: 'invalid_grant' } });
+    expect(await rejection(exchange(code))).toMatchObject({
+      status: 400,
+      data: { code: 20065, error: 'invalid_grant' },
+    });
     const late = (await authorize({})).searchParams.get('code')!;
     await advance(301);
     expect((await rejection(exchange(late))).data.code).toBe(20004);
@@ -151,7 +207,10 @@ describe('OAuth user access token', () => {
 
   it('rejects a bad secret, a missing parameter, another redirect_uri and an unknown grant type', async () => {
     const code = (await authorize({})).searchParams.get('code')!;
-    expect((await rejection(exchange(code, { client_secret: 'wrong' }))).data).toMatchObject({ code: 20002, error: 'invalid_client' });
+    expect((await rejection(exchange(code, { client_secret: 'wrong' }))).data).toMatchObject({
+      code: 20002,
+      error: 'invalid_client',
+    });
     expect((await rejection(tokenCall({ grant_type: 'authorization_code' }))).data.code).toBe(20001);
     expect((await rejection(exchange(code, { redirect_uri: 'http://127.0.0.1/other' }))).data.code).toBe(20071);
     expect((await rejection(exchange(code, { grant_type: 'password' }))).data.code).toBe(20036);
@@ -162,22 +221,34 @@ describe('OAuth user access token', () => {
     const verifier = 'v'.repeat(50);
     const { createHash } = await import('node:crypto');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
-    const code = (await authorize({ code_challenge: challenge, code_challenge_method: 'S256' })).searchParams.get('code')!;
+    const code = (await authorize({ code_challenge: challenge, code_challenge_method: 'S256' })).searchParams.get(
+      'code',
+    )!;
     expect((await rejection(exchange(code, { code_verifier: 'w'.repeat(50) }))).data.code).toBe(20049);
-    const code2 = (await authorize({ code_challenge: challenge, code_challenge_method: 'S256' })).searchParams.get('code')!;
+    const code2 = (await authorize({ code_challenge: challenge, code_challenge_method: 'S256' })).searchParams.get(
+      'code',
+    )!;
     expect(await exchange(code2, { code_verifier: verifier })).toMatchObject({ code: 0 });
   });
 
   it('uses a refresh token once; the old access token works for one more minute', async () => {
     const first = await loginUser(h.emu, user().open_id);
     const refreshed = (await tokenCall({
-      grant_type: 'refresh_token', client_id: h.emu.state.app.appId, client_secret: h.emu.state.app.appSecret, refresh_token: first.refresh_token,
+      grant_type: 'refresh_token',
+      client_id: h.emu.state.app.appId,
+      client_secret: h.emu.state.app.appSecret,
+      refresh_token: first.refresh_token,
     })) as Record<string, unknown>;
     expect(refreshed.code).toBe(0);
     expect(refreshed.refresh_token).not.toBe(first.refresh_token);
-    const again = await rejection(tokenCall({
-      grant_type: 'refresh_token', client_id: h.emu.state.app.appId, client_secret: h.emu.state.app.appSecret, refresh_token: first.refresh_token,
-    }));
+    const again = await rejection(
+      tokenCall({
+        grant_type: 'refresh_token',
+        client_id: h.emu.state.app.appId,
+        client_secret: h.emu.state.app.appSecret,
+        refresh_token: first.refresh_token,
+      }),
+    );
     expect(again.data).toMatchObject({ code: 20073, error: 'invalid_grant' });
     const info = () => h.client.authen.v1.userInfo.get({}, lark.withUserAccessToken(first.access_token));
     expect((await info()).code).toBe(0);
@@ -195,13 +266,23 @@ describe('OAuth user access token', () => {
   });
 
   it('refuses tenant tokens on user-only endpoints (99991668) and user tokens on tenant-only ones (99991663)', async () => {
-    expect(await rejection(h.client.authen.v1.userInfo.get({}))).toMatchObject({ status: 400, data: { code: 99991668 } });
-    expect((await rejection(h.client.authen.v1.userInfo.get({}, lark.withUserAccessToken('u-unknown')))).data.code).toBe(99991668);
+    expect(await rejection(h.client.authen.v1.userInfo.get({}))).toMatchObject({
+      status: 400,
+      data: { code: 99991668 },
+    });
+    expect(
+      (await rejection(h.client.authen.v1.userInfo.get({}, lark.withUserAccessToken('u-unknown')))).data.code,
+    ).toBe(99991668);
     const { access_token } = await loginUser(h.emu, user().open_id);
-    const asUser = await rejection(h.client.im.v1.chat.create({ data: { name: 'x' } }, lark.withUserAccessToken(access_token)));
+    const asUser = await rejection(
+      h.client.im.v1.chat.create({ data: { name: 'x' } }, lark.withUserAccessToken(access_token)),
+    );
     expect(asUser.data.code).toBe(99991663);
     // tenant_or_user endpoints take both
-    const contact = await h.client.contact.v3.user.get({ path: { user_id: user().open_id } }, lark.withUserAccessToken(access_token));
+    const contact = await h.client.contact.v3.user.get(
+      { path: { user_id: user().open_id } },
+      lark.withUserAccessToken(access_token),
+    );
     expect(contact.data?.user?.open_id).toBe(user().open_id);
   });
 });

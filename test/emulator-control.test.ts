@@ -18,8 +18,14 @@ describe('call log', () => {
     const calls = body.calls as CallRecord[];
     expect(calls).toHaveLength(2);
     expect(calls[0]).toMatchObject({
-      method: 'POST', path: '/open-apis/im/v1/chats', query: { user_id_type: 'open_id' }, body: { name: '日志 Log' },
-      caller: `app:${h.emu.state.app.appId}`, status: 200, code: 0, fault: false,
+      method: 'POST',
+      path: '/open-apis/im/v1/chats',
+      query: { user_id_type: 'open_id' },
+      body: { name: '日志 Log' },
+      caller: `app:${h.emu.state.app.appId}`,
+      status: 200,
+      code: 0,
+      fault: false,
     });
     expect(calls[1]).toMatchObject({ status: 400, code: 232020 });
     const later = await send('GET', `/_emulator/calls?since=${calls[0]!.seq}`);
@@ -42,7 +48,10 @@ describe('call log', () => {
 describe('state and reset', () => {
   it('shows chats and messages but not the app secret, and reset clears them with the call log', async () => {
     const chat = await h.client.im.v1.chat.create({ data: { name: '状态 State' } });
-    await h.client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chat.data!.chat_id!, msg_type: 'text', content: '{"text":"x"}' } });
+    await h.client.im.v1.message.create({
+      params: { receive_id_type: 'chat_id' },
+      data: { receive_id: chat.data!.chat_id!, msg_type: 'text', content: '{"text":"x"}' },
+    });
     const { body } = await send('GET', '/_emulator/state');
     expect((body.chats as unknown[]).length).toBe(1);
     expect((body.messages as unknown[]).length).toBe(1);
@@ -58,7 +67,11 @@ describe('fault injection', () => {
   it('forces a code for the next N calls, then lets calls through', async () => {
     await getUser(); // token cached before the fault
     await send('POST', '/_emulator/faults', { code: 99991400, count: 2 });
-    expect(await rejection(getUser())).toMatchObject({ status: 429, code: 99991400, msg: 'request trigger frequency limit' });
+    expect(await rejection(getUser())).toMatchObject({
+      status: 429,
+      code: 99991400,
+      msg: 'request trigger frequency limit',
+    });
     expect((await rejection(getUser())).code).toBe(99991400);
     expect((await getUser()).code).toBe(0);
     expect((await send('GET', '/_emulator/state')).body.faults).toEqual([]);
@@ -97,7 +110,10 @@ describe('fault injection', () => {
   it('drops the connection without an answer', async () => {
     await getUser();
     await send('POST', '/_emulator/faults', { drop: true, count: 1 });
-    const err = (await getUser().then(() => undefined, (e: unknown) => e)) as { response?: unknown; code?: string } | undefined;
+    const err = (await getUser().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { response?: unknown; code?: string } | undefined;
     expect(err).toBeDefined();
     expect(err!.response).toBeUndefined();
     expect(err!.code).toBe('ECONNRESET');
@@ -105,8 +121,11 @@ describe('fault injection', () => {
   });
 
   it('performs the call before latencyAfterMs and dropAfter, but only after latencyMs', async () => {
-    const groups = () => [...(h.emu.state.snapshot() as { mail: { mailgroups: { email: string }[] } }).mail.mailgroups.map((g) => g.email)];
-    const create = (email: string) => h.client.mail.v1.mailgroup.create({ data: { email: `${email}@feishu-ops.example` } });
+    const groups = () => [
+      ...(h.emu.state.snapshot() as { mail: { mailgroups: { email: string }[] } }).mail.mailgroups.map((g) => g.email),
+    ];
+    const create = (email: string) =>
+      h.client.mail.v1.mailgroup.create({ data: { email: `${email}@feishu-ops.example` } });
     await getUser();
     await send('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/', latencyMs: 300, count: 1 });
     const before = create('before');
@@ -119,7 +138,10 @@ describe('fault injection', () => {
     expect(groups()).toEqual(['before@feishu-ops.example', 'after@feishu-ops.example']);
     expect((await after).code).toBe(0);
     await send('POST', '/_emulator/faults', { pathPrefix: '/open-apis/mail/', dropAfter: true, count: 1 });
-    const lost = (await create('lost').then(() => undefined, (e: unknown) => e)) as { response?: unknown; code?: string } | undefined;
+    const lost = (await create('lost').then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { response?: unknown; code?: string } | undefined;
     expect(lost?.response).toBeUndefined();
     expect(lost?.code).toBe('ECONNRESET');
     expect(groups()).toContain('lost@feishu-ops.example');
@@ -171,8 +193,14 @@ describe('rate limits', () => {
   it('applies a lowered per-minute limit set through the control API', async () => {
     await getUser();
     await send('POST', '/_emulator/time', { scale: 0.0001, advanceSeconds: 61 }); // the warm-up call leaves the minute window
-    const set = await send('POST', '/_emulator/limits', { route: 'GET /open-apis/contact/v3/users/:user_id', perMinute: 3 });
-    expect((set.body.limits as Record<string, unknown>)['GET /open-apis/contact/v3/users/:user_id']).toMatchObject({ perMinute: 3, perSecond: 50 });
+    const set = await send('POST', '/_emulator/limits', {
+      route: 'GET /open-apis/contact/v3/users/:user_id',
+      perMinute: 3,
+    });
+    expect((set.body.limits as Record<string, unknown>)['GET /open-apis/contact/v3/users/:user_id']).toMatchObject({
+      perMinute: 3,
+      perSecond: 50,
+    });
     for (let i = 0; i < 3; i++) await getUser();
     const over = await rejection(getUser());
     expect(over.status).toBe(429);
@@ -181,7 +209,9 @@ describe('rate limits', () => {
     expect((await rejection(getUser())).code).toBe(99991400);
     await send('POST', '/_emulator/time', { advanceSeconds: 31 });
     expect((await getUser()).code).toBe(0);
-    expect((await send('POST', '/_emulator/limits', { route: 'GET /open-apis/nothing', perSecond: 1 })).status).toBe(400);
+    expect((await send('POST', '/_emulator/limits', { route: 'GET /open-apis/nothing', perSecond: 1 })).status).toBe(
+      400,
+    );
   });
 });
 
@@ -190,7 +220,9 @@ describe('protocol edges', () => {
     const missing = await send('GET', '/open-apis/nothing/v1/here');
     expect(missing).toMatchObject({ status: 404, body: { code: 99991201 } });
     const res = await fetch(`${h.emu.url}/open-apis/auth/v3/tenant_access_token/internal`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"app_id":',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"app_id":',
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: number }).code).toBe(99992402);

@@ -13,11 +13,14 @@ import { deliveryFor, RETRY_LADDER_S, type EventDelivery, type EventRecord } fro
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { cardText, testSandbox } from './helpers/sandbox.js';
 
-const eventually = <T>(check: () => T | Promise<T>, timeout = 10_000): Promise<T> => vi.waitFor(check, { timeout, interval: 10 });
+const eventually = <T>(check: () => T | Promise<T>, timeout = 10_000): Promise<T> =>
+  vi.waitFor(check, { timeout, interval: 10 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A stand-in bot on loopback whose answer each test scripts; records the pushes it saw. */
-async function fakeBot(answer: (req: Request, res: Response, n: number) => void | Promise<void>): Promise<{ url: string; hits: number; close(): Promise<void> }> {
+async function fakeBot(
+  answer: (req: Request, res: Response, n: number) => void | Promise<void>,
+): Promise<{ url: string; hits: number; close(): Promise<void> }> {
   const app = express();
   const state = { url: '', hits: 0 };
   app.post('/webhook/event', express.json(), (req, res) => answer(req, res, state.hits++));
@@ -26,10 +29,11 @@ async function fakeBot(answer: (req: Request, res: Response, n: number) => void 
   });
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook/event`;
   return Object.assign(state, {
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   });
 }
 
@@ -67,7 +71,9 @@ describe('event push without a real bot', () => {
     expect(await delivery.verifyUrl()).toMatchObject({ ok: false, reason: 'no answer within 1000 ms' });
 
     await pushed((_req, res) => void res.json({ challenge: 'something else' }));
-    expect((await delivery.verifyUrl()).reason).toMatch(/^answer was \{"challenge":"something else"\}, expected \{"challenge":"[0-9a-f]{32}"\}$/);
+    expect((await delivery.verifyUrl()).reason).toMatch(
+      /^answer was \{"challenge":"something else"\}, expected \{"challenge":"[0-9a-f]{32}"\}$/,
+    );
   });
 
   it('re-pushes an event answered with 500 after 15 s, 5 min, 1 h and 6 h of emulator time, then gives up', async () => {
@@ -115,12 +121,26 @@ describe('event push without a real bot', () => {
   it('keeps the card when a callback is answered with a card over 30 KB, and says 200673 as the client does', async () => {
     const user = emu.state.users[0]!;
     const card = (content: string) => ({
-      schema: '2.0', config: { update_multi: true },
-      body: { elements: [{ tag: 'markdown', content }, { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, behaviors: [{ type: 'callback', value: { action: 'go' } }] }] },
+      schema: '2.0',
+      config: { update_multi: true },
+      body: {
+        elements: [
+          { tag: 'markdown', content },
+          {
+            tag: 'button',
+            text: { tag: 'plain_text', content: 'Go' },
+            behaviors: [{ type: 'callback', value: { action: 'go' } }],
+          },
+        ],
+      },
     });
     const msg = emu.state.addMessage({
-      chatId: emu.state.p2pChat(user.open_id).chatId, sender: { type: 'app', id: emu.state.app.appId }, msgType: 'interactive',
-      content: JSON.stringify(card('before')), card: card('before'), updateMulti: true,
+      chatId: emu.state.p2pChat(user.open_id).chatId,
+      sender: { type: 'app', id: emu.state.app.appId },
+      msgType: 'interactive',
+      content: JSON.stringify(card('before')),
+      card: card('before'),
+      updateMulti: true,
     });
     let answer = card('x'.repeat(31 * 1024));
     await pushed((_req, res) => void res.json({ card: { type: 'raw', data: answer } }));
@@ -175,7 +195,10 @@ describe('pushes from user actions to the real bot', () => {
       sb.delivery.configure({ ...endpoint, eventUrl: 'http://127.0.0.1:9/webhook/event', legacyCardCallbacks: true });
       const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user().open_id },
-        successCard({ title: { zh: '开始', en: 'Start' }, actions: [done.button({ n: 7 }, { label: { zh: '完成', en: 'Finish' } })] }),
+        successCard({
+          title: { zh: '开始', en: 'Start' },
+          actions: [done.button({ n: 7 }, { label: { zh: '完成', en: 'Finish' } })],
+        }),
       );
       const answer = await sb.delivery.click({ messageId, by: user().open_id, label: 'Finish' });
       expect(answer).toMatchObject({ status: 200 });
@@ -214,7 +237,7 @@ describe('pushes from user actions to the real bot', () => {
 });
 
 describe('a bot with default settings', () => {
-  it('refuses a legacy callback signed with the token alone, so a click cannot be forged in another user\'s name', async () => {
+  it("refuses a legacy callback signed with the token alone, so a click cannot be forged in another user's name", async () => {
     const sb = await testSandbox();
     try {
       let ran = 0;
@@ -222,11 +245,18 @@ describe('a bot with default settings', () => {
         ran++;
         return { toast: { type: 'success', text: { zh: '已执行', en: 'Done' } } };
       });
-      sb.delivery.configure({ ...sb.delivery.endpoint!, eventUrl: 'http://127.0.0.1:9/webhook/event', legacyCardCallbacks: true });
+      sb.delivery.configure({
+        ...sb.delivery.endpoint!,
+        eventUrl: 'http://127.0.0.1:9/webhook/event',
+        legacyCardCallbacks: true,
+      });
       const user = sb.emulator.state.users[0]!;
       const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user.open_id },
-        successCard({ title: { zh: '开始', en: 'Start' }, actions: [forgeable.button({}, { label: { zh: '执行', en: 'Run' } })] }),
+        successCard({
+          title: { zh: '开始', en: 'Start' },
+          actions: [forgeable.button({}, { label: { zh: '执行', en: 'Run' } })],
+        }),
       );
       const answer = await sb.delivery.click({ messageId, by: user.open_id, label: 'Run' });
       expect(answer).toMatchObject({ status: 403 });

@@ -10,15 +10,26 @@ const zhang = () => users()[0]!;
 const li = () => users()[1]!;
 const text = (t: string) => JSON.stringify({ text: t });
 const card2 = (content: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content }] }, ...extra });
+  JSON.stringify({
+    schema: '2.0',
+    config: { update_multi: true },
+    body: { elements: [{ tag: 'markdown', content }] },
+    ...extra,
+  });
 
 async function newChat(data: Record<string, unknown> = {}, params: Record<string, unknown> = {}) {
-  const res = await h.client.im.v1.chat.create({ params: { user_id_type: 'open_id', ...params }, data: { user_id_list: [zhang().open_id, li().open_id], ...data } });
+  const res = await h.client.im.v1.chat.create({
+    params: { user_id_type: 'open_id', ...params },
+    data: { user_id_list: [zhang().open_id, li().open_id], ...data },
+  });
   return res.data!;
 }
 
 async function sendToChat(chatId: string, msg_type: string, content: string, uuid?: string) {
-  const res = await h.client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: chatId, msg_type, content, uuid } });
+  const res = await h.client.im.v1.message.create({
+    params: { receive_id_type: 'chat_id' },
+    data: { receive_id: chatId, msg_type, content, uuid },
+  });
   return res.data!;
 }
 
@@ -27,9 +38,18 @@ describe('chat create', () => {
     const chat = await newChat({ name: '运维值班 Ops on-call', description: '值班群', owner_id: zhang().open_id });
     expect(chat.chat_id).toMatch(/^oc_/);
     expect(chat).toMatchObject({
-      name: '运维值班 Ops on-call', description: '值班群', owner_id: zhang().open_id, owner_id_type: 'open_id',
-      chat_mode: 'group', chat_type: 'private', group_message_type: 'chat', external: false, tenant_key: h.emu.state.app.tenantKey,
-      join_message_visibility: 'all_members', membership_approval: 'no_approval_required', hide_member_count_setting: 'all_members',
+      name: '运维值班 Ops on-call',
+      description: '值班群',
+      owner_id: zhang().open_id,
+      owner_id_type: 'open_id',
+      chat_mode: 'group',
+      chat_type: 'private',
+      group_message_type: 'chat',
+      external: false,
+      tenant_key: h.emu.state.app.tenantKey,
+      join_message_visibility: 'all_members',
+      membership_approval: 'no_approval_required',
+      hide_member_count_setting: 'all_members',
     });
     const stored = h.emu.state.chats.get(chat.chat_id!)!;
     expect([...stored.members].sort()).toEqual([zhang().open_id, li().open_id].sort());
@@ -66,7 +86,10 @@ describe('chat create', () => {
   });
 
   it('takes ids of the requested user_id_type and returns the owner in it', async () => {
-    const chat = await newChat({ owner_id: li().union_id, user_id_list: [zhang().union_id] }, { user_id_type: 'union_id' });
+    const chat = await newChat(
+      { owner_id: li().union_id, user_id_list: [zhang().union_id] },
+      { user_id_type: 'union_id' },
+    );
     expect(chat).toMatchObject({ owner_id: li().union_id, owner_id_type: 'union_id' });
     expect(h.emu.state.chats.get(chat.chat_id!)!.members.has(zhang().open_id)).toBe(true);
   });
@@ -74,13 +97,21 @@ describe('chat create', () => {
 
 describe('chat members', () => {
   const add = (chatId: string, ids: string[], params: Record<string, unknown> = {}) =>
-    h.client.im.v1.chatMembers.create({ path: { chat_id: chatId }, params: { member_id_type: 'open_id', ...params }, data: { id_list: ids } });
+    h.client.im.v1.chatMembers.create({
+      path: { chat_id: chatId },
+      params: { member_id_type: 'open_id', ...params },
+      data: { id_list: ids },
+    });
 
   it('adds users and lists resigned and unknown ids when succeed_type is 1', async () => {
     const chat = await newChat({ user_id_list: [] });
     const resigned = users().find((u) => u.resigned)!;
     const res = await add(chat.chat_id!, [li().open_id, resigned.open_id, 'ou_nobody'], { succeed_type: 1 });
-    expect(res.data).toEqual({ invalid_id_list: [resigned.open_id], not_existed_id_list: ['ou_nobody'], pending_approval_id_list: [] });
+    expect(res.data).toEqual({
+      invalid_id_list: [resigned.open_id],
+      not_existed_id_list: ['ou_nobody'],
+      pending_approval_id_list: [],
+    });
     expect(h.emu.state.chats.get(chat.chat_id!)!.members.has(li().open_id)).toBe(true);
   });
 
@@ -88,7 +119,9 @@ describe('chat members', () => {
     const chat = await newChat({ user_id_list: [] });
     expect((await rejection(add(chat.chat_id!, [li().open_id, 'ou_nobody']))).code).toBe(232043);
     const resigned = users().find((u) => u.resigned)!;
-    expect((await rejection(add(chat.chat_id!, [li().open_id, resigned.open_id], { succeed_type: 2 }))).code).toBe(232043);
+    expect((await rejection(add(chat.chat_id!, [li().open_id, resigned.open_id], { succeed_type: 2 }))).code).toBe(
+      232043,
+    );
     expect(h.emu.state.chats.get(chat.chat_id!)!.members.size).toBe(0);
   });
 
@@ -98,12 +131,24 @@ describe('chat members', () => {
     expect(res.code).toBe(0);
     expect(h.emu.state.chats.get(chat.chat_id!)!.bots.has('cli_9f427eec54ae901b')).toBe(true);
     expect((await rejection(add('oc_missing', [li().open_id]))).code).toBe(232006);
-    expect((await rejection(add(chat.chat_id!, Array.from({ length: 51 }, (_, i) => `ou_${i}`)))).code).toBe(232001);
+    expect(
+      (
+        await rejection(
+          add(
+            chat.chat_id!,
+            Array.from({ length: 51 }, (_, i) => `ou_${i}`),
+          ),
+        )
+      ).code,
+    ).toBe(232001);
   });
 
   it('answers concurrent adds to one chat with 232019', async () => {
     const chat = await newChat({ user_id_list: [] });
-    const results = await Promise.allSettled([add(chat.chat_id!, [zhang().open_id]), add(chat.chat_id!, [li().open_id])]);
+    const results = await Promise.allSettled([
+      add(chat.chat_id!, [zhang().open_id]),
+      add(chat.chat_id!, [li().open_id]),
+    ]);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected).toHaveLength(1);
     expect((await rejection(Promise.reject(rejected[0]!.reason))).code).toBe(232019);
@@ -114,11 +159,23 @@ describe('messages', () => {
   it('sends to a chat and to users by open_id, union_id, user_id and email', async () => {
     const chat = await newChat();
     const inChat = await sendToChat(chat.chat_id!, 'text', text('hello'));
-    expect(inChat).toMatchObject({ chat_id: chat.chat_id, msg_type: 'text', sender: { id: h.emu.state.app.appId, sender_type: 'app', id_type: 'app_id' } });
+    expect(inChat).toMatchObject({
+      chat_id: chat.chat_id,
+      msg_type: 'text',
+      sender: { id: h.emu.state.app.appId, sender_type: 'app', id_type: 'app_id' },
+    });
     expect(inChat.message_id).toMatch(/^om_/);
     const chatIds = new Set<string>();
-    for (const [type, id] of [['open_id', li().open_id], ['union_id', li().union_id], ['user_id', li().user_id], ['email', li().email]] as const) {
-      const res = await h.client.im.v1.message.create({ params: { receive_id_type: type }, data: { receive_id: id, msg_type: 'text', content: text(type) } });
+    for (const [type, id] of [
+      ['open_id', li().open_id],
+      ['union_id', li().union_id],
+      ['user_id', li().user_id],
+      ['email', li().email],
+    ] as const) {
+      const res = await h.client.im.v1.message.create({
+        params: { receive_id_type: type },
+        data: { receive_id: id, msg_type: 'text', content: text(type) },
+      });
       chatIds.add(res.data!.chat_id!);
     }
     expect(chatIds.size).toBe(1); // one p2p chat with the user
@@ -144,14 +201,25 @@ describe('messages', () => {
 
   it('rejects bad receivers with their documented codes', async () => {
     const send = (type: 'open_id' | 'chat_id', id: string) =>
-      rejection(h.client.im.v1.message.create({ params: { receive_id_type: type }, data: { receive_id: id, msg_type: 'text', content: text('x') } }));
-    const find = (pred: (u: (typeof users extends () => readonly (infer U)[] ? U : never)) => boolean) => users().find(pred)!;
+      rejection(
+        h.client.im.v1.message.create({
+          params: { receive_id_type: type },
+          data: { receive_id: id, msg_type: 'text', content: text('x') },
+        }),
+      );
+    const find = (pred: (u: typeof users extends () => readonly (infer U)[] ? U : never) => boolean) =>
+      users().find(pred)!;
     expect(await send('open_id', find((u) => u.resigned).open_id)).toMatchObject({ status: 400, code: 230029 });
     expect((await send('open_id', find((u) => u.invisible).open_id)).code).toBe(230013);
     expect((await send('open_id', find((u) => u.tenant_key !== h.emu.state.app.tenantKey).open_id)).code).toBe(230038);
     expect((await send('open_id', 'ou_nobody')).code).toBe(230034);
     expect((await send('chat_id', 'oc_nowhere')).code).toBe(230034);
-    const missingType = await rejection(h.client.im.v1.message.create({ params: {} as never, data: { receive_id: 'x', msg_type: 'text', content: text('x') } }));
+    const missingType = await rejection(
+      h.client.im.v1.message.create({
+        params: {} as never,
+        data: { receive_id: 'x', msg_type: 'text', content: text('x') },
+      }),
+    );
     expect(missingType.code).toBe(230001);
   });
 
@@ -167,27 +235,63 @@ describe('messages', () => {
     const broken = await send('interactive', '{"schema":"2.0",');
     expect(broken.code).toBe(230099);
     expect(broken.msg).toContain('200621');
-    const withAction = await send('interactive', JSON.stringify({ schema: '2.0', body: { elements: [{ tag: 'action', actions: [] }] } }));
+    const withAction = await send(
+      'interactive',
+      JSON.stringify({ schema: '2.0', body: { elements: [{ tag: 'action', actions: [] }] } }),
+    );
     expect(withAction.msg).toContain('200861');
-    const tooMany = await send('interactive', JSON.stringify({ schema: '2.0', body: { elements: Array.from({ length: 201 }, () => ({ tag: 'hr' })) } }));
+    const tooMany = await send(
+      'interactive',
+      JSON.stringify({ schema: '2.0', body: { elements: Array.from({ length: 201 }, () => ({ tag: 'hr' })) } }),
+    );
     expect(tooMany.msg).toContain('11310');
-    const dupIds = await send('interactive', JSON.stringify({ schema: '2.0', body: { elements: [{ tag: 'hr', element_id: 'a' }, { tag: 'hr', element_id: 'a' }] } }));
+    const dupIds = await send(
+      'interactive',
+      JSON.stringify({
+        schema: '2.0',
+        body: {
+          elements: [
+            { tag: 'hr', element_id: 'a' },
+            { tag: 'hr', element_id: 'a' },
+          ],
+        },
+      }),
+    );
     expect(dupIds.code).toBe(230099);
     expect((await send('interactive', JSON.stringify({ schema: '2.0' }))).code).toBe(230099);
     // 1.0 cards and blank cards are fine
-    const v1 = await sendToChat(chat.chat_id!, 'interactive', JSON.stringify({ elements: [{ tag: 'div', text: { tag: 'plain_text', content: 'v1' } }] }));
+    const v1 = await sendToChat(
+      chat.chat_id!,
+      'interactive',
+      JSON.stringify({ elements: [{ tag: 'div', text: { tag: 'plain_text', content: 'v1' } }] }),
+    );
     expect(v1.msg_type).toBe('interactive');
   });
 
   it('replies with root and parent ids, in a thread when asked', async () => {
     const chat = await newChat();
     const root = await sendToChat(chat.chat_id!, 'text', text('root'));
-    const reply = await h.client.im.v1.message.reply({ path: { message_id: root.message_id! }, data: { msg_type: 'text', content: text('re') } });
+    const reply = await h.client.im.v1.message.reply({
+      path: { message_id: root.message_id! },
+      data: { msg_type: 'text', content: text('re') },
+    });
     expect(reply.data).toMatchObject({ root_id: root.message_id, parent_id: root.message_id, chat_id: chat.chat_id });
-    const threaded = await h.client.im.v1.message.reply({ path: { message_id: reply.data!.message_id! }, data: { msg_type: 'text', content: text('t'), reply_in_thread: true } });
+    const threaded = await h.client.im.v1.message.reply({
+      path: { message_id: reply.data!.message_id! },
+      data: { msg_type: 'text', content: text('t'), reply_in_thread: true },
+    });
     expect(threaded.data).toMatchObject({ root_id: root.message_id, parent_id: reply.data!.message_id });
     expect(threaded.data!.thread_id).toMatch(/^omt_/);
-    expect((await rejection(h.client.im.v1.message.reply({ path: { message_id: 'om_none' }, data: { msg_type: 'text', content: text('x') } }))).code).toBe(230001);
+    expect(
+      (
+        await rejection(
+          h.client.im.v1.message.reply({
+            path: { message_id: 'om_none' },
+            data: { msg_type: 'text', content: text('x') },
+          }),
+        )
+      ).code,
+    ).toBe(230001);
   });
 
   it('limits one chat to 5 messages a second (230020) while other chats are unaffected', async () => {
@@ -215,15 +319,37 @@ describe('card updates', () => {
     expect(stored.updated).toBe(true);
 
     const v1NotShared = JSON.stringify({ elements: [{ tag: 'hr' }] });
-    expect((await rejection(h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: v1NotShared } }))).code).toBe(230001);
+    expect(
+      (
+        await rejection(
+          h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: v1NotShared } }),
+        )
+      ).code,
+    ).toBe(230001);
     const perUser = await sendToChat(chat.chat_id!, 'interactive', v1NotShared);
-    expect((await rejection(h.client.im.v1.message.patch({ path: { message_id: perUser.message_id! }, data: { content: card2('x') } }))).code).toBe(230001);
+    expect(
+      (
+        await rejection(
+          h.client.im.v1.message.patch({ path: { message_id: perUser.message_id! }, data: { content: card2('x') } }),
+        )
+      ).code,
+    ).toBe(230001);
 
-    const userMsg = h.emu.state.recordUserMessage({ chatId: chat.chat_id!, openId: zhang().open_id, msgType: 'interactive', content: card2('u') });
-    expect((await rejection(h.client.im.v1.message.patch({ path: { message_id: userMsg }, data: { content: card2('x') } }))).code).toBe(230001);
+    const userMsg = h.emu.state.recordUserMessage({
+      chatId: chat.chat_id!,
+      openId: zhang().open_id,
+      msgType: 'interactive',
+      content: card2('u'),
+    });
+    expect(
+      (await rejection(h.client.im.v1.message.patch({ path: { message_id: userMsg }, data: { content: card2('x') } })))
+        .code,
+    ).toBe(230001);
 
     await control(h.emu, 'time', { advanceSeconds: 14 * 86400 + 1 });
-    const late = await rejection(sdkClient(h.emu).im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: card2('v3') } }));
+    const late = await rejection(
+      sdkClient(h.emu).im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: card2('v3') } }),
+    );
     expect(late.code).toBe(230001);
   });
 
@@ -231,8 +357,15 @@ describe('card updates', () => {
     await control(h.emu, 'time', { scale: 0.001 });
     const chat = await newChat();
     const sent = await sendToChat(chat.chat_id!, 'interactive', card2('v'));
-    for (let i = 0; i < 5; i++) await h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: card2(`v${i}`) } });
-    expect((await rejection(h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: card2('v6') } }))).code).toBe(230020);
+    for (let i = 0; i < 5; i++)
+      await h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: card2(`v${i}`) } });
+    expect(
+      (
+        await rejection(
+          h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: card2('v6') } }),
+        )
+      ).code,
+    ).toBe(230020);
   });
 
   it('updates a card with a callback token twice within 30 minutes, then refuses', async () => {
@@ -240,7 +373,8 @@ describe('card updates', () => {
     const sent = await sendToChat(chat.chat_id!, 'interactive', card2('v1'));
     const token = h.emu.state.issueCardToken(sent.message_id!);
     expect(token).toMatch(/^c-/);
-    const update = (card: unknown, t = token) => h.client.request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: t, card } });
+    const update = (card: unknown, t = token) =>
+      h.client.request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: t, card } });
     expect(await update(JSON.parse(card2('v2')))).toEqual({ code: 0, msg: 'ok' });
     expect(h.emu.state.messages.get(sent.message_id!)!.card).toMatchObject({ body: { elements: [{ content: 'v2' }] } });
     await update(JSON.parse(card2('v3')));
@@ -248,37 +382,70 @@ describe('card updates', () => {
 
     const expiring = h.emu.state.issueCardToken(sent.message_id!);
     await control(h.emu, 'time', { advanceSeconds: 30 * 60 + 1 });
-    expect((await rejection(sdkClient(h.emu).request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: expiring, card: JSON.parse(card2('x')) } }))).code).toBe(300030);
+    expect(
+      (
+        await rejection(
+          sdkClient(h.emu).request({
+            method: 'POST',
+            url: '/open-apis/interactive/v1/card/update',
+            data: { token: expiring, card: JSON.parse(card2('x')) },
+          }),
+        )
+      ).code,
+    ).toBe(300030);
   });
 
   it('rejects malformed tokens, per-user cards without open_ids, oversized cards and cards of other senders', async () => {
     const chat = await newChat();
     const update = (token: string, card: unknown, extra: Record<string, unknown> = {}) =>
-      rejection(h.client.request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token, card, ...extra } }));
+      rejection(
+        h.client.request({
+          method: 'POST',
+          url: '/open-apis/interactive/v1/card/update',
+          data: { token, card, ...extra },
+        }),
+      );
     expect((await update('nope', {})).code).toBe(300020);
     const perUser = await sendToChat(chat.chat_id!, 'interactive', JSON.stringify({ elements: [] }));
-    expect((await update(h.emu.state.issueCardToken(perUser.message_id!), { elements: [{ tag: 'hr' }] })).code).toBe(300090);
+    expect((await update(h.emu.state.issueCardToken(perUser.message_id!), { elements: [{ tag: 'hr' }] })).code).toBe(
+      300090,
+    );
     const big = { schema: '2.0', body: { elements: [{ tag: 'markdown', content: 'x'.repeat(101 * 1024) }] } };
     const shared = await sendToChat(chat.chat_id!, 'interactive', card2('s'));
     expect((await update(h.emu.state.issueCardToken(shared.message_id!), big)).code).toBe(100000);
-    const fromUser = h.emu.state.recordUserMessage({ chatId: chat.chat_id!, openId: zhang().open_id, content: text('hi') });
+    const fromUser = h.emu.state.recordUserMessage({
+      chatId: chat.chat_id!,
+      openId: zhang().open_id,
+      content: text('hi'),
+    });
     expect((await update(h.emu.state.issueCardToken(fromUser), JSON.parse(card2('x')))).code).toBe(200310);
   });
 
-  it('refuses a 31 KB card with Feishu\'s code on send, reply, patch and delayed update, and keeps the card it had', async () => {
+  it("refuses a 31 KB card with Feishu's code on send, reply, patch and delayed update, and keeps the card it had", async () => {
     const chat = await newChat();
     const big = card2('x'.repeat(31 * 1024));
     const fits = card2('y'.repeat(29 * 1024));
     const sent = await sendToChat(chat.chat_id!, 'interactive', fits);
     const tooLong = { status: 400, code: 230025 };
     expect(await rejection(sendToChat(chat.chat_id!, 'interactive', big))).toMatchObject(tooLong);
-    expect(await rejection(h.client.im.v1.message.reply({ path: { message_id: sent.message_id! }, data: { msg_type: 'interactive', content: big } })))
-      .toMatchObject(tooLong);
-    expect(await rejection(h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: big } }))).toMatchObject(tooLong);
+    expect(
+      await rejection(
+        h.client.im.v1.message.reply({
+          path: { message_id: sent.message_id! },
+          data: { msg_type: 'interactive', content: big },
+        }),
+      ),
+    ).toMatchObject(tooLong);
+    expect(
+      await rejection(h.client.im.v1.message.patch({ path: { message_id: sent.message_id! }, data: { content: big } })),
+    ).toMatchObject(tooLong);
     // interactive/v1/card/update documents one size error of its own.
-    const update = (card: string) => h.client.request({
-      method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: h.emu.state.issueCardToken(sent.message_id!), card: JSON.parse(card) },
-    });
+    const update = (card: string) =>
+      h.client.request({
+        method: 'POST',
+        url: '/open-apis/interactive/v1/card/update',
+        data: { token: h.emu.state.issueCardToken(sent.message_id!), card: JSON.parse(card) },
+      });
     const refused = await rejection(update(big));
     expect(refused).toMatchObject({ status: 400, code: 100000 });
     expect(refused.msg).toContain('exceeds the size limit');
@@ -289,9 +456,17 @@ describe('card updates', () => {
   it('lets a user patch a card the user sent, with a user token', async () => {
     const chat = await newChat();
     const { access_token } = await loginUser(h.emu, zhang().open_id);
-    const mine = h.emu.state.recordUserMessage({ chatId: chat.chat_id!, openId: zhang().open_id, msgType: 'interactive', content: card2('u1') });
+    const mine = h.emu.state.recordUserMessage({
+      chatId: chat.chat_id!,
+      openId: zhang().open_id,
+      msgType: 'interactive',
+      content: card2('u1'),
+    });
     h.emu.state.messages.get(mine)!.updateMulti = true;
-    await h.client.im.v1.message.patch({ path: { message_id: mine }, data: { content: card2('u2') } }, lark.withUserAccessToken(access_token));
+    await h.client.im.v1.message.patch(
+      { path: { message_id: mine }, data: { content: card2('u2') } },
+      lark.withUserAccessToken(access_token),
+    );
     expect(h.emu.state.messages.get(mine)!.content).toBe(card2('u2'));
   });
 });

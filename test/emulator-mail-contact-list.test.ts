@@ -14,11 +14,14 @@ const create = (box: string, data: { name: string; mail_address?: string }, toke
   contacts().create({ path: { user_mailbox_id: box }, data }, asUser(token));
 
 describe('mail contact list', () => {
-  it('lists a mailbox\'s contacts in creation order, page by page, with the fields they were created with', async () => {
+  it("lists a mailbox's contacts in creation order, page by page, with the fields they were created with", async () => {
     for (const n of [1, 2, 3]) await create(LINA, { name: `联系人${n}`, mail_address: `c${n}@example.com` });
-    await create(ZHANGWEI, { name: 'someone else\'s' });
+    await create(ZHANGWEI, { name: "someone else's" });
     const first = await list(LINA, { page_size: 2 });
-    expect(first.data?.items?.map((c) => [c.name, c.mail_address])).toEqual([['联系人1', 'c1@example.com'], ['联系人2', 'c2@example.com']]);
+    expect(first.data?.items?.map((c) => [c.name, c.mail_address])).toEqual([
+      ['联系人1', 'c1@example.com'],
+      ['联系人2', 'c2@example.com'],
+    ]);
     expect(first.data?.items?.[0]?.id).toMatch(/^\d+$/);
     expect(first.data?.has_more).toBe(true);
     const second = await list(LINA, { page_size: 2, page_token: first.data?.page_token });
@@ -42,7 +45,9 @@ describe('mail contact list', () => {
 
   it('refuses a page size over 50 or a missing one, and a forged page token, naming the parameter', async () => {
     for (const query of ['page_size=51', '']) {
-      const got = await rejection(h.client.request({ method: 'GET', url: `/open-apis/mail/v1/user_mailboxes/${LINA}/mail_contacts?${query}` }));
+      const got = await rejection(
+        h.client.request({ method: 'GET', url: `/open-apis/mail/v1/user_mailboxes/${LINA}/mail_contacts?${query}` }),
+      );
       expect([got.status, got.code]).toEqual([400, 1230001]);
       expect(got.msg).toContain('page_size');
     }

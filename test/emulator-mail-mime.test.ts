@@ -19,7 +19,12 @@ describe('base64url decoding of raw EML', () => {
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 200 }), (arr) => {
         const bytes = Buffer.from(arr);
         const std = bytes.toString('base64');
-        for (const form of [std, std.replace(/=+$/, ''), encodeBase64Url(bytes), std.replace(/\+/g, '-').replace(/\//g, '_')]) {
+        for (const form of [
+          std,
+          std.replace(/=+$/, ''),
+          encodeBase64Url(bytes),
+          std.replace(/\+/g, '-').replace(/\//g, '_'),
+        ]) {
           expect(decodeBase64Url(form).equals(bytes)).toBe(true);
         }
       }),
@@ -28,7 +33,9 @@ describe('base64url decoding of raw EML', () => {
 
   it('ignores line breaks inside the encoded text', () => {
     const encoded = encodeBase64Url('From: a@b.example\r\n\r\nhi');
-    expect(decodeBase64Url(`${encoded.slice(0, 8)}\r\n${encoded.slice(8)}`).toString()).toBe('From: a@b.example\r\n\r\nhi');
+    expect(decodeBase64Url(`${encoded.slice(0, 8)}\r\n${encoded.slice(8)}`).toString()).toBe(
+      'From: a@b.example\r\n\r\nhi',
+    );
   });
 
   it('rejects characters outside base64', () => {
@@ -92,7 +99,11 @@ describe('MIME validation and summary', () => {
     ['a broken header line', 'From: a@b.example\nthis is not a header\n\nbody', /line 2/],
     ['neither From nor To', 'Subject: hi\n\nbody', /no From or To/],
     ['multipart without boundary', 'From: a@b.example\nContent-Type: multipart/mixed\n\nbody', /no boundary/],
-    ['multipart whose boundary never appears', 'From: a@b.example\nContent-Type: multipart/mixed; boundary="xyz"\n\nbody', /--xyz/],
+    [
+      'multipart whose boundary never appears',
+      'From: a@b.example\nContent-Type: multipart/mixed; boundary="xyz"\n\nbody',
+      /--xyz/,
+    ],
   ])('rejects %s', async (_name, eml, message) => {
     const error = await parseEml(Buffer.from(eml)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmlError);

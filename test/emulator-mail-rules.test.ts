@@ -3,10 +3,23 @@ import { checkCounts, checkParties, externalCount, paginate, RuleError } from '.
 import type { EmlSummary } from '../src/emulator/mime.js';
 
 const summary = (over: Partial<EmlSummary>): EmlSummary => ({
-  messageId: undefined, subject: '', from: undefined, to: [], cc: [], bcc: [], attachments: [], text: '', html: '', size: 0, ...over,
+  messageId: undefined,
+  subject: '',
+  from: undefined,
+  to: [],
+  cc: [],
+  bcc: [],
+  attachments: [],
+  text: '',
+  html: '',
+  size: 0,
+  ...over,
 });
 const addr = (mail_address: string) => ({ mail_address, name: '' });
-const dir = { mailDomain: 'corp.example', deliverable: (a: string) => a === 'li@corp.example' || a === 'ops@corp.example' };
+const dir = {
+  mailDomain: 'corp.example',
+  deliverable: (a: string) => a === 'li@corp.example' || a === 'ops@corp.example',
+};
 
 function ruleCode(fn: () => unknown): number | undefined {
   try {
@@ -42,16 +55,34 @@ describe('send checks', () => {
   });
 
   it('accepts the sender in any letter case and internal recipients that exist, including mail groups', () => {
-    const s = summary({ from: addr('Zhang@Corp.example'), to: [addr('LI@corp.example'), addr('ops@corp.example'), addr('x@vendor.example')] });
+    const s = summary({
+      from: addr('Zhang@Corp.example'),
+      to: [addr('LI@corp.example'), addr('ops@corp.example'), addr('x@vendor.example')],
+    });
     expect(() => checkParties(s, 'zhang@corp.example', dir)).not.toThrow();
   });
 
   it('refuses a foreign From (1236017) and an unknown internal recipient (1236018)', () => {
-    expect(ruleCode(() => checkParties(summary({ from: addr('li@corp.example'), to: [addr('x@vendor.example')] }), 'zhang@corp.example', dir))).toBe(1236017);
-    expect(ruleCode(() => checkParties(summary({ to: [addr('ghost@corp.example')] }), 'zhang@corp.example', dir))).toBe(1236018);
+    expect(
+      ruleCode(() =>
+        checkParties(
+          summary({ from: addr('li@corp.example'), to: [addr('x@vendor.example')] }),
+          'zhang@corp.example',
+          dir,
+        ),
+      ),
+    ).toBe(1236017);
+    expect(ruleCode(() => checkParties(summary({ to: [addr('ghost@corp.example')] }), 'zhang@corp.example', dir))).toBe(
+      1236018,
+    );
   });
 
   it('counts only recipients outside the tenant domain as external', () => {
-    expect(externalCount(summary({ to: [addr('li@corp.example'), addr('x@vendor.example')], bcc: [addr('y@other.example')] }), 'corp.example')).toBe(2);
+    expect(
+      externalCount(
+        summary({ to: [addr('li@corp.example'), addr('x@vendor.example')], bcc: [addr('y@other.example')] }),
+        'corp.example',
+      ),
+    ).toBe(2);
   });
 });

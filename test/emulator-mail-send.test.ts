@@ -10,7 +10,13 @@ interface SentView {
   smtpMessageId: string;
   draftId?: string;
   raw: string;
-  summary: { subject: string; to: { mail_address: string }[]; bcc: { mail_address: string }[]; attachments: { filename: string }[]; text: string };
+  summary: {
+    subject: string;
+    to: { mail_address: string }[];
+    bcc: { mail_address: string }[];
+    attachments: { filename: string }[];
+    text: string;
+  };
 }
 
 const h = useEmulator();
@@ -26,8 +32,11 @@ const send = (data: object, box = 'me') => mail().userMailboxMessage.send({ path
 describe('send mail', () => {
   it('sends structured fields and records the composed message', async () => {
     const res = await send({
-      subject: '上线通知 Release', to: [{ mail_address: LINA, name: '李娜' }], bcc: [{ mail_address: 'audit@vendor.example' }],
-      body_plain_text: '今晚发布 Tonight', body_html: '<p>今晚发布</p>',
+      subject: '上线通知 Release',
+      to: [{ mail_address: LINA, name: '李娜' }],
+      bcc: [{ mail_address: 'audit@vendor.example' }],
+      body_plain_text: '今晚发布 Tonight',
+      body_html: '<p>今晚发布</p>',
       attachments: [{ filename: 'notes.txt', body: Buffer.from('release notes').toString('base64url') }],
       head_from: { name: '运维 Ops' },
     });
@@ -37,7 +46,10 @@ describe('send mail', () => {
     const [sent] = await sentMail();
     expect(sent?.mailbox).toBe(ZHANGWEI);
     expect(sent?.summary).toMatchObject({
-      subject: '上线通知 Release', to: [{ mail_address: LINA }], bcc: [{ mail_address: 'audit@vendor.example' }], attachments: [{ filename: 'notes.txt' }],
+      subject: '上线通知 Release',
+      to: [{ mail_address: LINA }],
+      bcc: [{ mail_address: 'audit@vendor.example' }],
+      attachments: [{ filename: 'notes.txt' }],
     });
     const raw = decodeBase64Url(sent?.raw ?? '').toString();
     expect(raw).toContain(`Message-ID: ${sent?.smtpMessageId}`);
@@ -70,7 +82,9 @@ describe('send mail', () => {
   });
 
   it('refuses the tenant token: sending needs a user token', async () => {
-    const got = await rejection(mail().userMailboxMessage.send({ path: { user_mailbox_id: ZHANGWEI }, data: { to: [{ mail_address: LINA }] } }));
+    const got = await rejection(
+      mail().userMailboxMessage.send({ path: { user_mailbox_id: ZHANGWEI }, data: { to: [{ mail_address: LINA }] } }),
+    );
     expect([got.status, got.code]).toEqual([400, 99991668]);
   });
 
@@ -78,7 +92,10 @@ describe('send mail', () => {
     const ln = lark.withUserAccessToken(await userToken(h.emu, LINA));
     const both = await Promise.all([
       send({ to: [{ mail_address: LINA }] }),
-      mail().userMailboxMessage.send({ path: { user_mailbox_id: 'me' }, data: { to: [{ mail_address: ZHANGWEI }] } }, ln),
+      mail().userMailboxMessage.send(
+        { path: { user_mailbox_id: 'me' }, data: { to: [{ mail_address: ZHANGWEI }] } },
+        ln,
+      ),
     ]);
     expect(both.map((r) => r.code)).toEqual([0, 0]);
   });
@@ -94,17 +111,25 @@ describe('send mail', () => {
 
 describe('drafts', () => {
   const box = { user_mailbox_id: 'me' };
-  const create = async (raw: string) => (await mail().userMailboxDraft.create({ path: box, data: { raw } }, zw)).data?.draft;
+  const create = async (raw: string) =>
+    (await mail().userMailboxDraft.create({ path: box, data: { raw } }, zw)).data?.draft;
 
   it('creates, reads in every format, updates, lists and deletes a draft', async () => {
-    const raw = await rawMail(ZHANGWEI, [LINA, 'partner@vendor.example'], { attachments: [{ filename: 'plan.txt', content: 'plan' }] });
+    const raw = await rawMail(ZHANGWEI, [LINA, 'partner@vendor.example'], {
+      attachments: [{ filename: 'plan.txt', content: 'plan' }],
+    });
     const created = await create(raw);
     expect(created?.id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created?.message).toMatchObject({ subject: '周报 Weekly report', to: [{ mail_address: LINA }, { mail_address: 'partner@vendor.example' }] });
+    expect(created?.message).toMatchObject({
+      subject: '周报 Weekly report',
+      to: [{ mail_address: LINA }, { mail_address: 'partner@vendor.example' }],
+    });
     const id = created?.id ?? '';
 
     const get = (format?: 'raw' | 'metadata' | 'full') =>
-      mail().userMailboxDraft.get({ path: { ...box, draft_id: id }, params: format ? { format } : {} }, zw).then((r) => r.data?.draft?.message);
+      mail()
+        .userMailboxDraft.get({ path: { ...box, draft_id: id }, params: format ? { format } : {} }, zw)
+        .then((r) => r.data?.draft?.message);
     // message.raw is not in the SDK typings; the official CLI (larksuite/cli) reads it.
     const asRaw = (await get('raw')) as { raw?: string } | undefined;
     expect(decodeBase64Url(asRaw?.raw ?? '').equals(decodeBase64Url(raw))).toBe(true);
@@ -114,7 +139,10 @@ describe('drafts', () => {
     const full = await get('full');
     expect(Buffer.from(full?.body_plain_text ?? '', 'base64url').toString()).toContain('No incidents');
 
-    const updated = await mail().userMailboxDraft.update({ path: { ...box, draft_id: id }, data: { raw: await rawMail(ZHANGWEI, LINA, { subject: '改 Revised' }) } }, zw);
+    const updated = await mail().userMailboxDraft.update(
+      { path: { ...box, draft_id: id }, data: { raw: await rawMail(ZHANGWEI, LINA, { subject: '改 Revised' }) } },
+      zw,
+    );
     expect(updated.data?.draft?.message?.subject).toBe('改 Revised');
     expect((await get())?.subject).toBe('改 Revised');
 
@@ -122,7 +150,10 @@ describe('drafts', () => {
     const page1 = await mail().userMailboxDraft.list({ path: box, params: { page_size: 1 } }, zw);
     expect(page1.data?.items).toEqual([{ id }]);
     expect(page1.data?.has_more).toBe(true);
-    const page2 = await mail().userMailboxDraft.list({ path: box, params: { page_size: 1, page_token: page1.data?.page_token } }, zw);
+    const page2 = await mail().userMailboxDraft.list(
+      { path: box, params: { page_size: 1, page_token: page1.data?.page_token } },
+      zw,
+    );
     expect(page2.data?.has_more).toBe(false);
 
     expect((await mail().userMailboxDraft.delete({ path: { ...box, draft_id: id } }, zw)).code).toBe(0);
@@ -136,7 +167,9 @@ describe('drafts', () => {
     const bad = await rejection(mail().userMailboxDraft.create({ path: box, data: { raw: 'not base64!' } }, zw));
     expect([bad.status, bad.code]).toEqual([400, 1236002]);
     const id = (await create(await rawMail(ZHANGWEI, LINA)))?.id ?? '';
-    const format = await rejection(mail().userMailboxDraft.get({ path: { ...box, draft_id: id }, params: { format: 'html' as 'raw' } }, zw));
+    const format = await rejection(
+      mail().userMailboxDraft.get({ path: { ...box, draft_id: id }, params: { format: 'html' as 'raw' } }, zw),
+    );
     expect([format.status, format.code, format.msg.includes('format')]).toEqual([400, 1234008, true]);
   });
 
@@ -169,7 +202,8 @@ describe('drafts', () => {
       ids.push((await create(await rawMail(ZHANGWEI, LINA)))?.id ?? '');
       await control(h.emu, 'time', { advanceSeconds: 0.25 }); // draft creation allows 5/s
     }
-    for (const id of ids.slice(0, 20)) expect((await mail().userMailboxDraft.send({ path: { ...box, draft_id: id } }, zw)).code).toBe(0);
+    for (const id of ids.slice(0, 20))
+      expect((await mail().userMailboxDraft.send({ path: { ...box, draft_id: id } }, zw)).code).toBe(0);
     const got = await rejection(mail().userMailboxDraft.send({ path: { ...box, draft_id: ids[20] ?? '' } }, zw));
     expect([got.status, got.code, got.headers['x-ogw-ratelimit-limit']]).toEqual([429, 99991400, '20']);
   });
@@ -178,7 +212,8 @@ describe('drafts', () => {
     const raw = await rawMail(ZHANGWEI, LINA);
     await control(h.emu, 'time', { scale: 0.001 }); // emulator time nearly stands still: one window however slow the machine
     try {
-      for (let i = 0; i < 5; i++) expect((await mail().userMailboxDraft.create({ path: box, data: { raw } }, zw)).code).toBe(0);
+      for (let i = 0; i < 5; i++)
+        expect((await mail().userMailboxDraft.create({ path: box, data: { raw } }, zw)).code).toBe(0);
       const got = await rejection(mail().userMailboxDraft.create({ path: box, data: { raw } }, zw));
       expect([got.status, got.code, got.headers['x-ogw-ratelimit-limit']]).toEqual([429, 99991400, '5']);
     } finally {

@@ -22,5 +22,7 @@ export async function eml(options: SendMailOptions): Promise<Buffer> {
 
 /** A base64url EML from `from` to `to`, with the given extra options. */
 export async function rawMail(from: string, to: string | string[], extra: SendMailOptions = {}): Promise<string> {
-  return (await eml({ from, to, subject: '周报 Weekly report', text: '本周无事故 No incidents this week.', ...extra })).toString('base64url');
+  return (
+    await eml({ from, to, subject: '周报 Weekly report', text: '本周无事故 No incidents this week.', ...extra })
+  ).toString('base64url');
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DOC_CODES, PLATFORM_CODES } from '../src/emulator/codes.js';
-import { ERROR_TABLE, explainCode, FeishuError, isAddressTaken, isUnknownMailDomain, isUserOutOfReach, NETWORK_ERROR } from '../src/feishu/errors.js';
+import {
+  ERROR_TABLE,
+  explainCode,
+  FeishuError,
+  isAddressTaken,
+  isUnknownMailDomain,
+  isUserOutOfReach,
+  NETWORK_ERROR,
+} from '../src/feishu/errors.js';
 
 const CJK = /[\u4e00-\u9fff]/;
 
@@ -17,8 +25,10 @@ describe('error table', () => {
   });
 
   it('marks rate limits, send conflicts and server errors retryable, and quotas or bad input not', () => {
-    for (const code of [99991400, 1236006, 1236010, 1230003, 1236019, 232019, 230020]) expect(ERROR_TABLE[code]?.retryable, String(code)).toBe(true);
-    for (const code of [1234006, 1234008, 1236007, 1236005, 232001, 99991672]) expect(ERROR_TABLE[code]?.retryable, String(code)).toBe(false);
+    for (const code of [99991400, 1236006, 1236010, 1230003, 1236019, 232019, 230020])
+      expect(ERROR_TABLE[code]?.retryable, String(code)).toBe(true);
+    for (const code of [1234006, 1234008, 1236007, 1236005, 232001, 99991672])
+      expect(ERROR_TABLE[code]?.retryable, String(code)).toBe(false);
   });
 
   it('treats an unknown code as retryable only when the HTTP status says so', () => {
@@ -40,7 +50,8 @@ describe('error table', () => {
   });
 
   it('gives each failure a kind a caller can act on', () => {
-    const kind = (code: number, httpStatus = 400) => new FeishuError({ code, msg: 'x', endpoint: 'e', httpStatus }).kind;
+    const kind = (code: number, httpStatus = 400) =>
+      new FeishuError({ code, msg: 'x', endpoint: 'e', httpStatus }).kind;
     expect(kind(1234006, 409)).toBe('conflict');
     expect(kind(1234033, 409)).toBe('conflict');
     expect(kind(1234013, 404)).toBe('not_found');
@@ -62,7 +73,8 @@ describe('error table', () => {
     expect(kind(777, 404)).toBe('not_found');
     expect(kind(777, 429)).toBe('transient');
     expect(kind(1234008, 500)).toBe('transient');
-    for (const [code, info] of Object.entries(ERROR_TABLE)) expect(info.retryable, code).toBe(info.kind === 'transient');
+    for (const [code, info] of Object.entries(ERROR_TABLE))
+      expect(info.retryable, code).toBe(info.kind === 'transient');
   });
 
   it('names the outcomes handlers branch on, so that no handler compares a code', () => {
@@ -75,7 +87,10 @@ describe('error table', () => {
 
   it('says what to do in plain terms, naming no command (a card adds one when its handler knows it exists)', () => {
     const commands = Object.entries(ERROR_TABLE).flatMap(([code, info]) =>
-      [info.problem.zh, info.problem.en, info.nextStep.zh, info.nextStep.en].filter((t) => /(^|[\s（(“"])\/[a-z]/i.test(t)).map((t) => `${code}: ${t}`));
+      [info.problem.zh, info.problem.en, info.nextStep.zh, info.nextStep.en]
+        .filter((t) => /(^|[\s（(“"])\/[a-z]/i.test(t))
+        .map((t) => `${code}: ${t}`),
+    );
     expect(commands).toEqual([]);
   });
 });

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../src/feishu/endpoints.js';
-import { KvLimiterStore, MemoryLimiterStore, RateLimiter, type KeyedWindows, type LimiterStore } from '../src/feishu/client/limits.js';
+import {
+  KvLimiterStore,
+  MemoryLimiterStore,
+  RateLimiter,
+  type KeyedWindows,
+  type LimiterStore,
+} from '../src/feishu/client/limits.js';
 import { InProcessLock } from '../src/store/lock.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 
@@ -68,41 +74,56 @@ describe('rate limiter', () => {
   });
 
   it('limits messages per chat without slowing other chats', async () => {
-    const sent = await simulate([...calls(6, { endpoint: 'message.create', key: 'oc_a' }), { endpoint: 'message.create', key: 'oc_b' }]);
+    const sent = await simulate([
+      ...calls(6, { endpoint: 'message.create', key: 'oc_a' }),
+      { endpoint: 'message.create', key: 'oc_b' },
+    ]);
     expect(sent).toEqual([0, 0, 0, 0, 0, 1000, 0]);
   });
 
   it('takes overrides from app.config.json rateLimits', async () => {
-    const sent = await simulate(calls(3, { endpoint: 'mail.draft.send' }), { overrides: { 'mail.draft.send': { perSecond: 1 } } });
+    const sent = await simulate(calls(3, { endpoint: 'mail.draft.send' }), {
+      overrides: { 'mail.draft.send': { perSecond: 1 } },
+    });
     expect(sent).toEqual([0, 1000, 2000]);
   });
 
   it('rejects an unknown endpoint name in rateLimits with the list of valid names', () => {
-    expect(() => new RateLimiter({ overrides: { 'chat.creat': { perSecond: 1 } } })).toThrow(/unknown endpoint "chat.creat".*chat\.create/);
+    expect(() => new RateLimiter({ overrides: { 'chat.creat': { perSecond: 1 } } })).toThrow(
+      /unknown endpoint "chat.creat".*chat\.create/,
+    );
   });
 
   it("starts the next window slot from the previous call's answer, not its send", async () => {
-    const sent = await simulate(calls(3, { endpoint: 'mail.draft.send', latency: 300 }), { overrides: { 'mail.draft.send': { perSecond: 1 } } });
+    const sent = await simulate(calls(3, { endpoint: 'mail.draft.send', latency: 300 }), {
+      overrides: { 'mail.draft.send': { perSecond: 1 } },
+    });
     expect(sent).toEqual([0, 1300, 2600]);
   });
 
   it('a call that never answers (error/timeout) still frees its slot when it fails, one window later', async () => {
-    const sent = await simulate([
-      { endpoint: 'mail.draft.send', latency: 10_000, fails: true },
-      { endpoint: 'mail.draft.send', arrival: 1 },
-    ], { overrides: { 'mail.draft.send': { perSecond: 1 } } });
+    const sent = await simulate(
+      [
+        { endpoint: 'mail.draft.send', latency: 10_000, fails: true },
+        { endpoint: 'mail.draft.send', arrival: 1 },
+      ],
+      { overrides: { 'mail.draft.send': { perSecond: 1 } } },
+    );
     expect(sent).toEqual([0, 11_000]);
   });
 
   it('counts a call still in flight in every window, and lets the next caller go once an answer times it', async () => {
     // 2/s: the slow call holds its place throughout; the third caller waits for the fast call's answer, the fourth
     // for the third's (the slow one is still out).
-    const sent = await simulate([
-      { endpoint: 'mail.draft.send', latency: 5_000 },
-      { endpoint: 'mail.draft.send', latency: 100 },
-      { endpoint: 'mail.draft.send', arrival: 1, latency: 100 },
-      { endpoint: 'mail.draft.send', arrival: 2, latency: 100 },
-    ], { overrides: { 'mail.draft.send': { perSecond: 2 } } });
+    const sent = await simulate(
+      [
+        { endpoint: 'mail.draft.send', latency: 5_000 },
+        { endpoint: 'mail.draft.send', latency: 100 },
+        { endpoint: 'mail.draft.send', arrival: 1, latency: 100 },
+        { endpoint: 'mail.draft.send', arrival: 2, latency: 100 },
+      ],
+      { overrides: { 'mail.draft.send': { perSecond: 2 } } },
+    );
     expect(sent).toEqual([0, 0, 1100, 2200]);
   });
 
@@ -114,7 +135,12 @@ describe('rate limiter', () => {
       reserve: async (...args) => (await t.sleep(5), memory.reserve(...args)),
       settle: async (...args) => (await t.sleep(5), memory.settle(...args)),
     };
-    const limiter = new RateLimiter({ now: t.now, sleep: t.sleep, store, overrides: { 'mail.draft.send': { perSecond: 1 } } });
+    const limiter = new RateLimiter({
+      now: t.now,
+      sleep: t.sleep,
+      store,
+      overrides: { 'mail.draft.send': { perSecond: 1 } },
+    });
     const order: string[] = [];
     const caller = async (name: string, arrival: number) => {
       await t.sleep(arrival);
@@ -133,13 +159,24 @@ describe('rate limiter', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
-        fc.array(fc.record({ arrival: fc.integer({ min: 0, max: 3000 }), latency: fc.integer({ min: 0, max: 800 }), receivedAt: fc.double({ min: 0, max: 1, noNaN: true }), fails: fc.boolean() }),
-          { minLength: 1, maxLength: 30 }),
+        fc.array(
+          fc.record({
+            arrival: fc.integer({ min: 0, max: 3000 }),
+            latency: fc.integer({ min: 0, max: 800 }),
+            receivedAt: fc.double({ min: 0, max: 1, noNaN: true }),
+            fails: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
         async (limit, specs) => {
-          const sent = await simulate(specs.map((s) => ({ endpoint: 'mail.draft.send', ...s })), { overrides: { 'mail.draft.send': { perSecond: limit } } });
+          const sent = await simulate(
+            specs.map((s) => ({ endpoint: 'mail.draft.send', ...s })),
+            { overrides: { 'mail.draft.send': { perSecond: limit } } },
+          );
           // The server counts a call somewhere between its send and its answer, in windows (t − 1 s, t].
           const received = sent.map((at, i) => at + Math.floor(specs[i]!.latency * specs[i]!.receivedAt));
-          for (const r of received) expect(received.filter((x) => x > r - 1000 && x <= r).length).toBeLessThanOrEqual(limit);
+          for (const r of received)
+            expect(received.filter((x) => x > r - 1000 && x <= r).length).toBeLessThanOrEqual(limit);
         },
       ),
       { numRuns: 60 },
@@ -195,13 +232,20 @@ describe('keyed serializer', () => {
     const task = (key: string) => async () => {
       running.set(key, (running.get(key) ?? 0) + 1);
       maxSame = Math.max(maxSame, running.get(key) ?? 0);
-      maxAll = Math.max(maxAll, [...running.values()].reduce((a, b) => a + b, 0));
+      maxAll = Math.max(
+        maxAll,
+        [...running.values()].reduce((a, b) => a + b, 0),
+      );
       await new Promise((r) => setImmediate(r));
       running.set(key, (running.get(key) ?? 1) - 1);
       if (key === 'a:fail') throw new Error('boom');
     };
     const results = await Promise.allSettled([
-      s.run('a', task('a')), s.run('a', task('a')), s.run('b', task('b')), s.run('a:fail', task('a:fail')), s.run('a:fail', task('a:fail')),
+      s.run('a', task('a')),
+      s.run('a', task('a')),
+      s.run('b', task('b')),
+      s.run('a:fail', task('a:fail')),
+      s.run('a:fail', task('a:fail')),
     ]);
     expect(maxSame).toBe(1);
     expect(maxAll).toBeGreaterThan(1);

@@ -11,9 +11,16 @@ import { EmulatorUserTokens } from './helpers/user-tokens.js';
 
 const h = useEmulator();
 
-interface LoggedCall { method: string; path: string; code?: number; status: number }
-const calls = async (path: string) => ((await control(h.emu, `calls?path=${encodeURIComponent(path)}`)).calls as LoggedCall[])
-  .map((c) => `${c.method} ${c.status} ${c.code ?? '-'}`);
+interface LoggedCall {
+  method: string;
+  path: string;
+  code?: number;
+  status: number;
+}
+const calls = async (path: string) =>
+  ((await control(h.emu, `calls?path=${encodeURIComponent(path)}`)).calls as LoggedCall[]).map(
+    (c) => `${c.method} ${c.status} ${c.code ?? '-'}`,
+  );
 
 const MG = '/open-apis/mail/v1/mailgroups';
 const domain = () => h.emu.state.app.mailDomain;
@@ -26,7 +33,10 @@ function gateway(extra: Partial<ClientOptions> = {}) {
   const slept: number[] = [];
   const gw = createFeishu({
     userTokens: new EmulatorUserTokens(h.emu),
-    appId: h.emu.state.app.appId, appSecret: h.emu.state.app.appSecret, domain: h.emu.url, timeoutMs: 150,
+    appId: h.emu.state.app.appId,
+    appSecret: h.emu.state.app.appSecret,
+    domain: h.emu.url,
+    timeoutMs: 150,
     sleep: async (ms) => {
       slept.push(ms);
     },
@@ -72,7 +82,13 @@ describe('mail group create with a lost answer', () => {
     await gw.mailgroups.create({ email: `five@${domain()}` });
     await fault({ pathPrefix: MG, code: 99991400 });
     await gw.mailgroups.create({ email: `four@${domain()}` });
-    expect(await calls(MG)).toEqual(['POST 500 1236019', 'GET 404 1234013', 'POST 200 0', 'POST 429 99991400', 'POST 200 0']);
+    expect(await calls(MG)).toEqual([
+      'POST 500 1236019',
+      'GET 404 1234013',
+      'POST 200 0',
+      'POST 429 99991400',
+      'POST 200 0',
+    ]);
     expect(slept).toHaveLength(2);
     expect(slept.every((ms) => ms < 1000)).toBe(true);
   });
@@ -109,9 +125,12 @@ describe('mail group create with a lost answer', () => {
   it('with mayExist (a resumed run) adopts a matching group without calling create, and creates a missing one', async () => {
     const { gw } = gateway();
     const first = await gw.mailgroups.create({ email: `resume@${domain()}`, name: '续跑' });
-    await expect(gw.mailgroups.create({ email: `resume@${domain()}`, name: '续跑' }, { mayExist: true }))
-      .resolves.toEqual({ ...first, adopted: true });
-    await expect(gw.mailgroups.create({ email: `fresh@${domain()}` }, { mayExist: true })).resolves.toMatchObject({ adopted: false });
+    await expect(
+      gw.mailgroups.create({ email: `resume@${domain()}`, name: '续跑' }, { mayExist: true }),
+    ).resolves.toEqual({ ...first, adopted: true });
+    await expect(gw.mailgroups.create({ email: `fresh@${domain()}` }, { mayExist: true })).resolves.toMatchObject({
+      adopted: false,
+    });
     expect((await calls(MG)).filter((c) => c.startsWith('POST'))).toHaveLength(2);
   });
 });
@@ -122,7 +141,10 @@ describe('mail group members with a lost answer', () => {
     const { mailgroupId } = await gw.mailgroups.create({ email: `members@${domain()}` });
     const users = h.emu.state.users.filter((u) => !u.resigned && !u.invisible).slice(0, 2);
     await fault({ pathPrefix: `${MG}/${mailgroupId}/members/batch_create`, dropAfter: true });
-    const { memberIds } = await gw.mailgroups.addMembers(mailgroupId, users.map((u) => ({ type: 'USER' as const, userId: u.open_id })));
+    const { memberIds } = await gw.mailgroups.addMembers(
+      mailgroupId,
+      users.map((u) => ({ type: 'USER' as const, userId: u.open_id })),
+    );
     const group = mailState(h.emu).mailgroups[0];
     expect(group?.members.map((m) => m.openId)).toEqual(users.map((u) => u.open_id));
     expect(memberIds).toEqual((group?.members as unknown as { member_id: string }[]).map((m) => m.member_id));
@@ -131,7 +153,8 @@ describe('mail group members with a lost answer', () => {
 });
 
 describe('a create still running on Feishu when the client gives up', () => {
-  const realGateway = (settleMs: number) => gateway({ sleep: (ms) => new Promise((r) => setTimeout(r, ms)), backoffBaseMs: 10, settleMs });
+  const realGateway = (settleMs: number) =>
+    gateway({ sleep: (ms) => new Promise((r) => setTimeout(r, ms)), backoffBaseMs: 10, settleMs });
 
   it('waits settleMs before looking, so the late create is found and not repeated', async () => {
     const { gw } = realGateway(300);
@@ -157,25 +180,46 @@ describe('mail contact create with a lost answer', () => {
     const { gw } = gateway();
     await gw.mailbox.createContact(mailbox(), { name: '王五', mailAddress: 'other@example.com' });
     await fault({ pathPrefix: CONTACTS(), dropAfter: true });
-    const made = await gw.mailbox.createContact(mailbox(), { name: '王五', mailAddress: 'Wangwu@Example.com', company: '五金' });
+    const made = await gw.mailbox.createContact(mailbox(), {
+      name: '王五',
+      mailAddress: 'Wangwu@Example.com',
+      company: '五金',
+    });
     expect(made.adopted).toBe(true);
-    expect(contacts().map((c) => [c.id, c.mail_address])).toEqual([[expect.any(String), 'other@example.com'], [made.contactId, 'Wangwu@Example.com']]);
+    expect(contacts().map((c) => [c.id, c.mail_address])).toEqual([
+      [expect.any(String), 'other@example.com'],
+      [made.contactId, 'Wangwu@Example.com'],
+    ]);
     expect(await calls(CONTACTS())).toEqual(['POST 200 0', 'POST 0 -', 'GET 200 0']);
   });
 
   it('finds it with the user token the create used, across pages', async () => {
     const lina = h.emu.state.users.find((u) => u.enterprise_email === mailbox())!;
     const { gw } = gateway({ rateLimits: { 'mail.contact.create': { perMinute: 100 } } });
-    await control(h.emu, 'limits', { route: 'POST /open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts', perMinute: 100 });
+    await control(h.emu, 'limits', {
+      route: 'POST /open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts',
+      perMinute: 100,
+    });
     for (let i = 0; i < 55; i++) await gw.mailbox.createContact(mailbox(), { name: `c${i}` });
     await fault({ pathPrefix: CONTACTS(), latencyAfterMs: 400 });
-    const made = await gw.mailbox.createContact(mailbox(), { name: '赵六', phone: '13800000000' }, { as: asUser(lina.open_id) });
+    const made = await gw.mailbox.createContact(
+      mailbox(),
+      { name: '赵六', phone: '13800000000' },
+      { as: asUser(lina.open_id) },
+    );
     expect(made.adopted).toBe(true);
     expect(contacts()).toHaveLength(56);
     expect(contacts().at(-1)?.id).toBe(made.contactId);
-    const lists = (await control(h.emu, `calls?path=${encodeURIComponent(CONTACTS())}`)).calls as { method: string; caller: string; query: { page_size?: string } }[];
+    const lists = (await control(h.emu, `calls?path=${encodeURIComponent(CONTACTS())}`)).calls as {
+      method: string;
+      caller: string;
+      query: { page_size?: string };
+    }[];
     const gets = lists.filter((c) => c.method === 'GET');
-    expect(gets.map((c) => [c.caller, c.query.page_size])).toEqual([[`user:${lina.open_id}`, '50'], [`user:${lina.open_id}`, '50']]);
+    expect(gets.map((c) => [c.caller, c.query.page_size])).toEqual([
+      [`user:${lina.open_id}`, '50'],
+      [`user:${lina.open_id}`, '50'],
+    ]);
   });
 
   it('creates again when no contact with exactly those fields exists', async () => {
@@ -191,7 +235,10 @@ describe('mail contact create with a lost answer', () => {
   it('with mayExist (a resumed run) adopts the matching contact without calling create', async () => {
     const { gw } = gateway();
     const first = await gw.mailbox.createContact(mailbox(), { name: '周八' });
-    await expect(gw.mailbox.createContact(mailbox(), { name: '周八' }, { mayExist: true })).resolves.toEqual({ contactId: first.contactId, adopted: true });
+    await expect(gw.mailbox.createContact(mailbox(), { name: '周八' }, { mayExist: true })).resolves.toEqual({
+      contactId: first.contactId,
+      adopted: true,
+    });
     expect(contacts()).toHaveLength(1);
   });
 });

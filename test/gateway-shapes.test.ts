@@ -49,13 +49,26 @@ afterAll(
 
 function gateway(lines: string[] = []) {
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
-  return createFeishu({ appId: 'cli_a1b2c3d4e5f60718', appSecret: SECRET, domain: url, logger, sleep: async () => {}, maxAttempts: 2 });
+  return createFeishu({
+    appId: 'cli_a1b2c3d4e5f60718',
+    appSecret: SECRET,
+    domain: url,
+    logger,
+    sleep: async () => {},
+    maxAttempts: 2,
+  });
 }
 
 describe('gateway: answer shapes', () => {
   it('turns HTTP 200 with a non-zero code into a FeishuError with that code', async () => {
     const e = await rejection(gateway().mailgroups.create({ email: 'a@feishu-ops.example' }));
-    expect(e).toMatchObject({ code: 1234030, httpStatus: 200, logId: 'LOG-200', endpoint: 'mailgroup.create', retryable: false });
+    expect(e).toMatchObject({
+      code: 1234030,
+      httpStatus: 200,
+      logId: 'LOG-200',
+      endpoint: 'mailgroup.create',
+      retryable: false,
+    });
   });
 
   it('turns a non-Feishu 5xx page into a retryable error and retries it', async () => {
@@ -99,7 +112,9 @@ describe('gateway: answer shapes', () => {
   });
 
   it('refuses bad input before calling Feishu, saying what is wrong', async () => {
-    await expect(gateway().mailgroups.create({ email: 'not-an-address' })).rejects.toThrow(/mailgroups.create: email must be an email address/);
+    await expect(gateway().mailgroups.create({ email: 'not-an-address' })).rejects.toThrow(
+      /mailgroups.create: email must be an email address/,
+    );
     await expect(gateway().chats.addMembers('oc_1', ['bob'])).rejects.toThrow(/must be an open_id/);
   });
 });

@@ -15,19 +15,26 @@ const h = useEmulator();
 
 const lina = () => h.emu.state.users.find((u) => u.enterprise_email.startsWith('lina@'))!;
 const contactsPath = () => `/open-apis/mail/v1/user_mailboxes/${lina().enterprise_email}/mail_contacts`;
-const calls = async () => ((await control(h.emu, `calls?path=${encodeURIComponent(contactsPath())}`)).calls as { caller: string; code?: number }[]);
+const calls = async () =>
+  (await control(h.emu, `calls?path=${encodeURIComponent(contactsPath())}`)).calls as {
+    caller: string;
+    code?: number;
+  }[];
 
 function setup(withProvider = true) {
   const tokens = new EmulatorUserTokens(h.emu);
   const gw = createFeishu({
-    appId: h.emu.state.app.appId, appSecret: h.emu.state.app.appSecret, domain: h.emu.url,
-    sleep: async () => {}, ...(withProvider ? { userTokens: tokens } : {}),
+    appId: h.emu.state.app.appId,
+    appSecret: h.emu.state.app.appSecret,
+    domain: h.emu.url,
+    sleep: async () => {},
+    ...(withProvider ? { userTokens: tokens } : {}),
   });
   return { gw, tokens, list: () => gw.mailbox.listContacts(lina().enterprise_email, { as: asUser(lina().open_id) }) };
 }
 
 describe('calls as a user', () => {
-  it('carries the user\'s own token', async () => {
+  it("carries the user's own token", async () => {
     const { list, tokens } = setup();
     await expect(list()).resolves.toEqual([]);
     expect((await calls()).map((c) => [c.caller, c.code])).toEqual([[`user:${lina().open_id}`, 0]]);

@@ -9,7 +9,13 @@ import { EmulatorUserTokens } from './helpers/user-tokens.js';
 
 const h = useEmulator();
 
-const calls = async (path: string) => ((await control(h.emu, `calls?path=${encodeURIComponent(path)}`)).calls as { path: string; code?: number; status: number; body: unknown }[]);
+const calls = async (path: string) =>
+  (await control(h.emu, `calls?path=${encodeURIComponent(path)}`)).calls as {
+    path: string;
+    code?: number;
+    status: number;
+    body: unknown;
+  }[];
 
 /** A gateway on the emulator whose backoff sleeps are recorded, not waited for. */
 function gateway(extra: Partial<ClientOptions> = {}) {
@@ -39,7 +45,16 @@ const user = (key: string) => {
 const as = (key: string) => asUser(user(key).open_id);
 
 const eml = (from: string, to: string, subject: string) =>
-  [`From: ${from}`, `To: ${to}`, `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', 'Hello from the gateway test.', ''].join('\r\n');
+  [
+    `From: ${from}`,
+    `To: ${to}`,
+    `Subject: ${subject}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Hello from the gateway test.',
+    '',
+  ].join('\r\n');
 
 const counted = async (metrics: ReturnType<typeof createMetrics>, endpoint: string, code: number) => {
   const m = await metrics.openApiCalls.get();
@@ -49,14 +64,23 @@ const counted = async (metrics: ReturnType<typeof createMetrics>, endpoint: stri
 describe('gateway: success paths over the emulator', () => {
   it('reads the bot identity', async () => {
     const { gw } = gateway();
-    await expect(gw.im.botInfo()).resolves.toEqual({ openId: h.emu.state.app.botOpenId, name: h.emu.state.app.appName });
+    await expect(gw.im.botInfo()).resolves.toEqual({
+      openId: h.emu.state.app.botOpenId,
+      name: h.emu.state.app.appName,
+    });
   });
 
   it('creates a mail group and adds 250 members in batches of at most 200', async () => {
     const { gw } = gateway();
-    const { mailgroupId, email } = await gw.mailgroups.create({ email: `ops-team@${h.emu.state.app.mailDomain}`, name: '运维组' });
+    const { mailgroupId, email } = await gw.mailgroups.create({
+      email: `ops-team@${h.emu.state.app.mailDomain}`,
+      name: '运维组',
+    });
     expect(email).toBe(`ops-team@${h.emu.state.app.mailDomain}`);
-    const members = Array.from({ length: 250 }, (_, i) => ({ type: 'EXTERNAL_USER' as const, email: `guest${i}@partner.example` }));
+    const members = Array.from({ length: 250 }, (_, i) => ({
+      type: 'EXTERNAL_USER' as const,
+      email: `guest${i}@partner.example`,
+    }));
     const { memberIds } = await gw.mailgroups.addMembers(mailgroupId, members);
     expect(memberIds).toHaveLength(250);
     const batches = await calls(`/open-apis/mail/v1/mailgroups/${mailgroupId}/members/batch_create`);
@@ -83,7 +107,11 @@ describe('gateway: success paths over the emulator', () => {
     expect(draft).toMatchObject({ id: draftId, subject: 'Second' });
     const sent = await gw.mailbox.sendDraft(me, draftId, { as: author });
     expect(sent.messageId).toBeTruthy();
-    const mail = await gw.mailbox.sendMail(me, { subject: 'Direct', to: [{ mail_address: to }], body_plain_text: 'hi' }, { as: author });
+    const mail = await gw.mailbox.sendMail(
+      me,
+      { subject: 'Direct', to: [{ mail_address: to }], body_plain_text: 'hi' },
+      { as: author },
+    );
     expect(mail.messageId).toBeTruthy();
   });
 });
@@ -202,16 +230,25 @@ describe('gateway: limits and serialisation', () => {
     const body = { subject: 'x', to: [{ mail_address: user('zhangwei').enterprise_email }], body_plain_text: 'x' };
     // Without serialisation (two gateways) the emulator refuses the overlap with 1236006.
     const [a, b] = [gateway({ maxAttempts: 1 }).gw, gateway({ maxAttempts: 1 }).gw];
-    const unserialised = await Promise.allSettled([a.mailbox.sendMail(me, body, { as: author }), b.mailbox.sendMail(me, body, { as: author })]);
+    const unserialised = await Promise.allSettled([
+      a.mailbox.sendMail(me, body, { as: author }),
+      b.mailbox.sendMail(me, body, { as: author }),
+    ]);
     expect(unserialised.some((r) => r.status === 'rejected' && (r.reason as FeishuError).code === 1236006)).toBe(true);
     const { gw } = gateway({ maxAttempts: 1 });
-    const results = await Promise.all([gw.mailbox.sendMail(me, body, { as: author }), gw.mailbox.sendMail(me, body, { as: author })]);
+    const results = await Promise.all([
+      gw.mailbox.sendMail(me, body, { as: author }),
+      gw.mailbox.sendMail(me, body, { as: author }),
+    ]);
     expect(new Set(results.map((r) => r.messageId)).size).toBe(2);
   });
 
   it('keeps a burst under the emulator limit by waiting', async () => {
     // 5 mail contacts a minute on both sides, and both clocks 60× faster: a minute of quota is one real second.
-    await control(h.emu, 'limits', { route: 'POST /open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts', perMinute: 5 });
+    await control(h.emu, 'limits', {
+      route: 'POST /open-apis/mail/v1/user_mailboxes/:user_mailbox_id/mail_contacts',
+      perMinute: 5,
+    });
     await control(h.emu, 'time', { scale: 60 });
     try {
       const { gw } = gateway({
@@ -222,7 +259,9 @@ describe('gateway: limits and serialisation', () => {
       });
       const mailbox = user('wangfang').enterprise_email;
       await gw.im.botInfo(); // fetch the tenant token first, so every contact call has the same latency
-      const made = await Promise.all(Array.from({ length: 7 }, (_, i) => gw.mailbox.createContact(mailbox, { name: `c${i}` })));
+      const made = await Promise.all(
+        Array.from({ length: 7 }, (_, i) => gw.mailbox.createContact(mailbox, { name: `c${i}` })),
+      );
       expect(made).toHaveLength(7);
       const log = await calls('/open-apis/mail/v1/user_mailboxes/');
       expect(log.filter((c) => c.status === 429)).toEqual([]);

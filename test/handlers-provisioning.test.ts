@@ -8,13 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerHandlers } from '../handlers/index.js';
-import { chatSlug } from '../handlers/group.js';
+import { chatSlug } from '../handlers/group-buttons.js';
 import { nextAddress } from '../handlers/mailgroup.js';
 import { App } from '../src/app.js';
 import { Sealer } from '../src/auth/seal.js';
 import { parseConfig } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
-import type { ChatsPort, CreateChatInput, CreateMailgroupInput, DirectoryPort, MailgroupMember, MailgroupsPort } from '../src/feishu/ports.js';
+import type {
+  ChatsPort,
+  CreateChatInput,
+  CreateMailgroupInput,
+  DirectoryPort,
+  MailgroupMember,
+  MailgroupsPort,
+} from '../src/feishu/ports.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 import { readCard } from './helpers/provisioning.js';
@@ -35,7 +42,14 @@ function chatPorts(gone: Set<string>) {
       adds.push(openIds);
       return { invalidIds: [], notExistedIds: openIds.filter((id) => gone.has(id)), pendingApprovalIds: [] };
     },
-    get: async (chatId) => ({ chatId, name: '', chatMode: 'group', chatType: 'private', ownerId: REQUESTER, managerIds: [] }),
+    get: async (chatId) => ({
+      chatId,
+      name: '',
+      chatMode: 'group',
+      chatType: 'private',
+      ownerId: REQUESTER,
+      managerIds: [],
+    }),
     members: async () => [],
   };
   const directory: DirectoryPort = {
@@ -58,11 +72,22 @@ function appWith(gateway: RecordingGateway) {
 
 function command(text: string, mentions: { key: string; id: { open_id: string }; name: string }[]) {
   return {
-    kind: 'event' as const, type: 'im.message.receive_v1', id: 'ev_1', dedupeKey: 'om_1', receivedAt: Date.now(),
+    kind: 'event' as const,
+    type: 'im.message.receive_v1',
+    id: 'ev_1',
+    dedupeKey: 'om_1',
+    receivedAt: Date.now(),
     payload: {
       event: {
         sender: { sender_id: { open_id: REQUESTER }, sender_type: 'user' },
-        message: { message_id: 'om_1', chat_id: 'oc_p2p', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text }), mentions },
+        message: {
+          message_id: 'om_1',
+          chat_id: 'oc_p2p',
+          chat_type: 'p2p',
+          message_type: 'text',
+          content: JSON.stringify({ text }),
+          mentions,
+        },
       },
     },
   };
@@ -73,7 +98,11 @@ describe('/group create with more than 50 members', () => {
     const gone = new Set([member(55), member(58)]);
     const { gw, creates, adds } = chatPorts(gone);
     const app = appWith(gw);
-    const mentions = Array.from({ length: 60 }, (_, i) => ({ key: `@_user_${i + 1}`, id: { open_id: member(i) }, name: `成员${i}` }));
+    const mentions = Array.from({ length: 60 }, (_, i) => ({
+      key: `@_user_${i + 1}`,
+      id: { open_id: member(i) },
+      name: `成员${i}`,
+    }));
     await app.handleEvent(command(`/group create 大群 ${mentions.map((m) => m.key).join(' ')}`, mentions));
 
     expect(creates).toHaveLength(1);
@@ -92,7 +121,11 @@ describe('/group create with more than 50 members', () => {
       throw new FeishuError({ code: 232013, msg: 'member limit', endpoint: 'chat.members.create' });
     };
     const app = appWith(gw);
-    const mentions = Array.from({ length: 51 }, (_, i) => ({ key: `@_user_${i + 1}`, id: { open_id: member(i) }, name: `成员${i}` }));
+    const mentions = Array.from({ length: 51 }, (_, i) => ({
+      key: `@_user_${i + 1}`,
+      id: { open_id: member(i) },
+      name: `成员${i}`,
+    }));
     await app.handleEvent(command(`/group create 大群 ${mentions.map((m) => m.key).join(' ')}`, mentions));
     expect(readCard(gw.calls.at(-1)?.card)).toContain('群成员数量已达上限');
   });
@@ -105,7 +138,8 @@ function mailgroupPorts(o: { refuseWith?: number; outOfScope?: string[] } = {}) 
   const mailgroups: MailgroupsPort = {
     async create(input) {
       creates.push(input);
-      if (o.refuseWith) throw new FeishuError({ code: o.refuseWith, msg: 'refused', endpoint: 'mailgroup.create', httpStatus: 409 });
+      if (o.refuseWith)
+        throw new FeishuError({ code: o.refuseWith, msg: 'refused', endpoint: 'mailgroup.create', httpStatus: 409 });
       return { mailgroupId: 'mg_1', email: input.email, adopted: false };
     },
     get: async () => undefined,
@@ -116,8 +150,14 @@ function mailgroupPorts(o: { refuseWith?: number; outOfScope?: string[] } = {}) 
   };
   const directory: DirectoryPort = {
     async getUser(openId) {
-      if (o.outOfScope?.includes(openId)) throw new FeishuError({ code: 41050, msg: 'no authority', endpoint: 'user.get', httpStatus: 400 });
-      return { openId, name: openId, isResigned: false, enterpriseEmail: openId === REQUESTER ? 'me@corp.example' : undefined };
+      if (o.outOfScope?.includes(openId))
+        throw new FeishuError({ code: 41050, msg: 'no authority', endpoint: 'user.get', httpStatus: 400 });
+      return {
+        openId,
+        name: openId,
+        isResigned: false,
+        enterpriseEmail: openId === REQUESTER ? 'me@corp.example' : undefined,
+      };
     },
     openIdsByEmail: async (emails) => new Map(emails.map((e) => [e, undefined])),
   };
@@ -134,7 +174,7 @@ describe('/mailgroup create against recording ports', () => {
     expect(card).toContain('/mailgroup create team-2@corp.example');
   });
 
-  it('answers an unknown domain with the requester\'s own mail domain', async () => {
+  it("answers an unknown domain with the requester's own mail domain", async () => {
     const { gw } = mailgroupPorts({ refuseWith: 1234019 });
     await appWith(gw).handleEvent(command('/mailgroup create team@wrong.example', []));
     expect(readCard(gw.calls.at(-1)?.card)).toContain('/mailgroup create team@corp.example');

@@ -29,7 +29,8 @@ describe('inbox: exactly one handler run per event', () => {
 
     h.clock.advance(60 * 60_000); // Feishu's 1 h re-push
     bot = await start(handler);
-    for (let i = 0; i < 2; i++) expect(await (await bot.post('/webhook/event', push(1))).json()).toEqual({ msg: 'success' });
+    for (let i = 0; i < 2; i++)
+      expect(await (await bot.post('/webhook/event', push(1))).json()).toEqual({ msg: 'success' });
     await settled(bot);
     expect(handler.events.map((d) => d.dedupeKey)).toEqual(['om_1']);
     expect(await bot.metrics.eventsDuplicate.get()).toMatchObject({ values: [{ value: 2 }] });
@@ -73,9 +74,18 @@ describe('inbox: failures', () => {
   it('retries a failing handler with backoff until it succeeds', async () => {
     const handler = new RecordingHandler();
     let failures = 2;
-    handler.onEvent = async () => { if (failures-- > 0) throw new Error('Open API 429'); };
+    handler.onEvent = async () => {
+      if (failures-- > 0) throw new Error('Open API 429');
+    };
     const delays: number[] = [];
-    const bot = await start(handler, { inbox: { retryDelayMs: (attempt) => { delays.push(attempt); return 0; } } });
+    const bot = await start(handler, {
+      inbox: {
+        retryDelayMs: (attempt) => {
+          delays.push(attempt);
+          return 0;
+        },
+      },
+    });
     await bot.post('/webhook/event', push(1));
     await settled(bot);
     expect(handler.events).toHaveLength(3);
@@ -85,13 +95,20 @@ describe('inbox: failures', () => {
 
   it('gives up after the last attempt with an error log and an audit record, never silently', async () => {
     const handler = new RecordingHandler();
-    handler.onEvent = async () => { throw new Error('mailbox not found'); };
+    handler.onEvent = async () => {
+      throw new Error('mailbox not found');
+    };
     const bot = await start(handler, { inbox: { maxAttempts: 3 } });
     await bot.post('/webhook/event', push(7));
     await settled(bot);
     expect(handler.events).toHaveLength(3);
     const [record] = await bot.store.auditLog();
-    expect(record).toMatchObject({ actor: 'system', action: 'inbox.give_up', result: 'error', eventId: handler.events[0]!.id });
+    expect(record).toMatchObject({
+      actor: 'system',
+      action: 'inbox.give_up',
+      result: 'error',
+      eventId: handler.events[0]!.id,
+    });
     expect(record!.detail).toContain('mailbox not found');
     expect(bot.logs.some((l) => l.includes('giving up on an event'))).toBe(true);
   });
@@ -101,8 +118,18 @@ describe('inbox: failures', () => {
     const store = new SqliteStore(file, { now: h.clock.now });
     const handler = new RecordingHandler();
     const metrics = createMetrics();
-    const inbox = new Inbox({ store, handler, logger: silentLogger, metrics }, { concurrency: 1, dedupeTtlMs: 8 * 3_600_000, maxAttempts: 2, leaseMs: 1_000, now: h.clock.now, pollMs: 20 });
-    const d = { kind: 'event' as const, type: 'im.message.receive_v1', id: 'ev_p', dedupeKey: 'om_p', payload: messageEvent({ token: 't', eventId: 'ev_p', messageId: 'om_p' }), receivedAt: h.clock.now() };
+    const inbox = new Inbox(
+      { store, handler, logger: silentLogger, metrics },
+      { concurrency: 1, dedupeTtlMs: 8 * 3_600_000, maxAttempts: 2, leaseMs: 1_000, now: h.clock.now, pollMs: 20 },
+    );
+    const d = {
+      kind: 'event' as const,
+      type: 'im.message.receive_v1',
+      id: 'ev_p',
+      dedupeKey: 'om_p',
+      payload: messageEvent({ token: 't', eventId: 'ev_p', messageId: 'om_p' }),
+      receivedAt: h.clock.now(),
+    };
     expect(await inbox.accept(d)).toBe('accepted');
     // Two claims by workers that died mid-run.
     for (let i = 0; i < 2; i++) {
@@ -124,7 +151,12 @@ function gatedHandler() {
   g.handler.onEvent = () => {
     g.active++;
     g.peak = Math.max(g.peak, g.active);
-    return new Promise<void>((r) => g.gates.push(() => { g.active--; r(); }));
+    return new Promise<void>((r) =>
+      g.gates.push(() => {
+        g.active--;
+        r();
+      }),
+    );
   };
   return g;
 }
@@ -149,11 +181,23 @@ describe('inbox: workers', () => {
     const stores = [new SqliteStore(file), new SqliteStore(file)];
     const handler = new RecordingHandler();
     let finish!: () => void;
-    handler.onEvent = () => new Promise((r) => { finish = r; });
+    handler.onEvent = () =>
+      new Promise((r) => {
+        finish = r;
+      });
     const opts = { concurrency: 1, dedupeTtlMs: 3_600_000, leaseMs: 150, pollMs: 20 };
-    const inboxes = stores.map((store) => new Inbox({ store, handler, logger: silentLogger, metrics: createMetrics() }, opts));
+    const inboxes = stores.map(
+      (store) => new Inbox({ store, handler, logger: silentLogger, metrics: createMetrics() }, opts),
+    );
     inboxes[0]!.start();
-    await inboxes[0]!.accept({ kind: 'event', type: 'x.y', id: 'ev_l', dedupeKey: 'ev_l', payload: { schema: '2.0', header: { event_id: 'ev_l', event_type: 'x.y' }, event: {} }, receivedAt: Date.now() });
+    await inboxes[0]!.accept({
+      kind: 'event',
+      type: 'x.y',
+      id: 'ev_l',
+      dedupeKey: 'ev_l',
+      payload: { schema: '2.0', header: { event_id: 'ev_l', event_type: 'x.y' }, event: {} },
+      receivedAt: Date.now(),
+    });
     await eventually(() => expect(handler.events).toHaveLength(1));
     inboxes[1]!.start();
     await new Promise((r) => setTimeout(r, 500)); // more than three lease lengths
@@ -169,18 +213,39 @@ describe('inbox: acknowledgements first', () => {
   it('starts at most a quarter of the workers while a burst of pushes waits for its write, and all once it is answered', async () => {
     const store = new SqliteStore(join(h.dir, 'burst.sqlite'));
     const delivery = (n: number) => ({
-      kind: 'event' as const, type: 'im.message.receive_v1', id: `ev_b${n}`, dedupeKey: `om_b${n}`,
-      payload: messageEvent({ token: 't', eventId: `ev_b${n}`, messageId: `om_b${n}` }), receivedAt: 1,
+      kind: 'event' as const,
+      type: 'im.message.receive_v1',
+      id: `ev_b${n}`,
+      dedupeKey: `om_b${n}`,
+      payload: messageEvent({ token: 't', eventId: `ev_b${n}`, messageId: `om_b${n}` }),
+      receivedAt: 1,
     });
     // A backlog the workers could run at once...
-    for (let n = 0; n < 12; n++) await store.enqueue({ dedupeKey: `om_old${n}`, type: 'im.message.receive_v1', payload: JSON.stringify(delivery(100 + n).payload), receivedAt: 1 }, 3_600_000);
+    for (let n = 0; n < 12; n++)
+      await store.enqueue(
+        {
+          dedupeKey: `om_old${n}`,
+          type: 'im.message.receive_v1',
+          payload: JSON.stringify(delivery(100 + n).payload),
+          receivedAt: 1,
+        },
+        3_600_000,
+      );
     // ...while five pushes wait for their write (held here as a slow disk would).
     let release!: () => void;
-    const disk = new Promise<void>((r) => { release = r; });
+    const disk = new Promise<void>((r) => {
+      release = r;
+    });
     const held = Object.create(store) as SqliteStore;
-    held.enqueue = async (item, ttl) => { await disk; return store.enqueue(item, ttl); };
+    held.enqueue = async (item, ttl) => {
+      await disk;
+      return store.enqueue(item, ttl);
+    };
     const g = gatedHandler();
-    const inbox = new Inbox({ store: held, handler: g.handler, logger: silentLogger, metrics: createMetrics() }, { concurrency: 8, dedupeTtlMs: 3_600_000, pollMs: 20 });
+    const inbox = new Inbox(
+      { store: held, handler: g.handler, logger: silentLogger, metrics: createMetrics() },
+      { concurrency: 8, dedupeTtlMs: 3_600_000, pollMs: 20 },
+    );
     const acks = Array.from({ length: 5 }, (_, n) => inbox.accept(delivery(n)));
     inbox.start();
     await new Promise((r) => setTimeout(r, 100));
@@ -200,7 +265,7 @@ describe('inbox: acknowledgements first', () => {
 });
 
 describe('inbox: at rest', () => {
-  it('stores each payload sealed when given a sealer, so a message\'s text is in no file, and still runs items stored as JSON', async () => {
+  it("stores each payload sealed when given a sealer, so a message's text is in no file, and still runs items stored as JSON", async () => {
     const file = join(h.dir, 'sealed.sqlite');
     const store = new SqliteStore(file);
     const handler = new RecordingHandler();
@@ -209,16 +274,29 @@ describe('inbox: at rest', () => {
       { concurrency: 1, dedupeTtlMs: 3_600_000, pollMs: 20 },
     );
     const text = `/draft bcc=auditor@example.com ${randomUUID()}`;
-    const event = (messageId: string, t?: string) => messageEvent({ token: 't', eventId: `ev_${messageId}`, messageId, ...(t ? { text: t } : {}) });
+    const event = (messageId: string, t?: string) =>
+      messageEvent({ token: 't', eventId: `ev_${messageId}`, messageId, ...(t ? { text: t } : {}) });
     // Left by a version that stored payloads as JSON.
-    await store.enqueue({ dedupeKey: 'om_json', type: 'im.message.receive_v1', payload: JSON.stringify(event('om_json')), receivedAt: 1 }, 3_600_000);
-    expect(await inbox.accept({ kind: 'event', type: 'im.message.receive_v1', id: 'ev_om_s', dedupeKey: 'om_s', payload: event('om_s', text), receivedAt: 1 }))
-      .toBe('accepted');
+    await store.enqueue(
+      { dedupeKey: 'om_json', type: 'im.message.receive_v1', payload: JSON.stringify(event('om_json')), receivedAt: 1 },
+      3_600_000,
+    );
+    expect(
+      await inbox.accept({
+        kind: 'event',
+        type: 'im.message.receive_v1',
+        id: 'ev_om_s',
+        dedupeKey: 'om_s',
+        payload: event('om_s', text),
+        receivedAt: 1,
+      }),
+    ).toBe('accepted');
     const db = new Database(file, { readonly: true });
     const row = db.prepare<[], { payload: string }>("SELECT payload FROM inbox WHERE dedupe_key = 'om_s'").get();
     db.close();
     expect(row?.payload).toMatch(/^v1\./);
-    const holding = () => readdirSync(h.dir).filter((f) => f.startsWith('sealed.sqlite') && readFileSync(join(h.dir, f)).includes(text));
+    const holding = () =>
+      readdirSync(h.dir).filter((f) => f.startsWith('sealed.sqlite') && readFileSync(join(h.dir, f)).includes(text));
     expect(holding()).toEqual([]);
 
     inbox.start();

@@ -22,7 +22,9 @@ describe('deriveKey', () => {
 
 describe('backoffMs', () => {
   it('doubles from the base with each attempt, up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((a) => backoffMs(a, { baseMs: 1000, maxMs: 10_000 }))).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
+    expect([1, 2, 3, 4, 5, 6].map((a) => backoffMs(a, { baseMs: 1000, maxMs: 10_000 }))).toEqual([
+      1000, 2000, 4000, 8000, 10_000, 10_000,
+    ]);
   });
 
   it('has no cap unless given one', () => {

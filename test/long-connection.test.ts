@@ -25,8 +25,12 @@ describe('long connection: the emulator as Feishu, the official WSClient as the 
   const connect = (invoke: (data: unknown) => Promise<unknown>, secret = emulator.state.app.appSecret) =>
     new Promise<lark.WSClient>((resolve, reject) => {
       const client = new lark.WSClient({
-        appId: emulator.state.app.appId, appSecret: secret, domain: emulator.url, logger: quiet,
-        onReady: () => resolve(client), onError: reject,
+        appId: emulator.state.app.appId,
+        appSecret: secret,
+        domain: emulator.url,
+        logger: quiet,
+        onReady: () => resolve(client),
+        onError: reject,
       });
       clients.push(client);
       void client.start({ eventDispatcher: { invoke } as unknown as lark.EventDispatcher });
@@ -44,8 +48,17 @@ describe('long connection: the emulator as Feishu, the official WSClient as the 
 
   it('encodes every required pbbp2 field, zeros included, as the SDK decoder demands', () => {
     // SeqID, LogID, service and method: tag and a zero each, where a proto3-style encoder would write nothing.
-    expect([...encodeFrame({ SeqID: 0, LogID: 0, service: 0, method: 0, headers: [] })]).toEqual([0x08, 0, 0x10, 0, 0x18, 0, 0x20, 0]);
-    const frame = { SeqID: 7, LogID: 7, service: 1, method: 1, headers: [{ key: 'type', value: 'event' }], payload: Buffer.from('{}') };
+    expect([...encodeFrame({ SeqID: 0, LogID: 0, service: 0, method: 0, headers: [] })]).toEqual([
+      0x08, 0, 0x10, 0, 0x18, 0, 0x20, 0,
+    ]);
+    const frame = {
+      SeqID: 7,
+      LogID: 7,
+      service: 1,
+      method: 1,
+      headers: [{ key: 'type', value: 'event' }],
+      payload: Buffer.from('{}'),
+    };
     expect(decodeFrame(encodeFrame(frame))).toMatchObject(frame);
   });
 
@@ -104,10 +117,12 @@ describe('long connection: the emulator as Feishu, the official WSClient as the 
   it('says so when an event is pushed while no bot is connected', async () => {
     emulator.delivery.configure({ transport: 'websocket' });
     const { event } = emulator.delivery.sendMessage({ from: '张伟', text: '/help' });
-    await eventually(() => expect(event!.attempts[0]?.error).toMatch(/no long connection open.*FEISHU_TRANSPORT=websocket/));
+    await eventually(() =>
+      expect(event!.attempts[0]?.error).toMatch(/no long connection open.*FEISHU_TRANSPORT=websocket/),
+    );
   });
 
-  it('refuses a WebSocket without a ticket from endpoint discovery, with Feishu\'s handshake headers', async () => {
+  it("refuses a WebSocket without a ticket from endpoint discovery, with Feishu's handshake headers", async () => {
     const ws = new WebSocket(`${emulator.url.replace('http', 'ws')}/ws/v2?device_id=1&service_id=1`);
     const [, res] = (await once(ws, 'unexpected-response')) as [unknown, IncomingMessage];
     expect(res.statusCode).toBe(403);
@@ -118,11 +133,14 @@ describe('long connection: the emulator as Feishu, the official WSClient as the 
 });
 
 describe('long connection: the bot', () => {
-
   it('reports its transport and store in /healthz and answers commands over it', async () => {
     const sb = await testSandbox({}, { timeScale: 1000 }, { FEISHU_TRANSPORT: 'websocket' });
     try {
-      expect(await (await fetch(`${sb.botUrl}/healthz`)).json()).toEqual({ ok: true, store: 'sqlite', transport: { kind: 'websocket', state: 'connected' } });
+      expect(await (await fetch(`${sb.botUrl}/healthz`)).json()).toEqual({
+        ok: true,
+        store: 'sqlite',
+        transport: { kind: 'websocket', state: 'connected' },
+      });
       const messageId = await sb.say('张伟', '/help');
       expect(await sb.replies(messageId)).toHaveLength(1);
       expect(sb.delivery.events.every((e) => e.attempts.every((a) => a.status === 200))).toBe(true);
@@ -135,8 +153,10 @@ describe('long connection: the bot', () => {
     const sb = await testSandbox({}, { timeScale: 1000 }, { FEISHU_TRANSPORT: 'websocket' });
     try {
       // Correctly signed and encrypted, as Feishu would send it: refused all the same, since nothing should come by HTTP.
-      const push = eventPush(messageEvent({ token: sb.config.env.FEISHU_VERIFICATION_TOKEN!, eventId: 'e-http', messageId: 'om_http' }),
-        { encryptKey: sb.config.env.FEISHU_ENCRYPT_KEY!, now: Date.now() });
+      const push = eventPush(
+        messageEvent({ token: sb.config.env.FEISHU_VERIFICATION_TOKEN!, eventId: 'e-http', messageId: 'om_http' }),
+        { encryptKey: sb.config.env.FEISHU_ENCRYPT_KEY!, now: Date.now() },
+      );
       for (const path of ['/webhook/event', '/webhook/card']) {
         const res = await fetch(`${sb.botUrl}${path}`, { method: 'POST', headers: push.headers, body: push.body });
         expect(res.status).toBe(404);
@@ -155,7 +175,9 @@ describe('long connection: the bot', () => {
       // The emulator pushed it with the token, as Feishu does.
       expect(JSON.stringify(sb.delivery.events.at(-1)!.payload)).toContain(token);
       await sb.bot.store.close();
-      const files = readdirSync(sb.dataDir, { recursive: true, encoding: 'utf8' }).map((f) => join(sb.dataDir, f)).filter((f) => statSync(f).isFile());
+      const files = readdirSync(sb.dataDir, { recursive: true, encoding: 'utf8' })
+        .map((f) => join(sb.dataDir, f))
+        .filter((f) => statSync(f).isFile());
       expect(files.some((f) => f.endsWith('.sqlite'))).toBe(true);
       for (const f of files) expect(readFileSync(f).includes(Buffer.from(token)), f).toBe(false);
     } finally {

@@ -7,8 +7,12 @@ import { bindArgs } from '../src/commands/spec.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';
 
 const noDirectory: DirectoryPort = {
-  getUser: async () => { throw new Error('not expected'); },
-  openIdsByEmail: async () => { throw new Error('not expected'); },
+  getUser: async () => {
+    throw new Error('not expected');
+  },
+  openIdsByEmail: async () => {
+    throw new Error('not expected');
+  },
 };
 
 function args(text: string) {
@@ -20,7 +24,7 @@ function args(text: string) {
 }
 
 describe('/draft arguments', () => {
-  it('keeps the body\'s line breaks and Markdown after the options on the first line', () => {
+  it("keeps the body's line breaks and Markdown after the options on the first line", () => {
     const text = '/draft to=a@example.com subject=Hi 你好，\n\n- 第一 “引号”\n  **粗体**';
     expect(bodyText(text, args(text).body ?? [])).toBe('你好，\n\n- 第一 “引号”\n  **粗体**');
     expect(bodyText('/draft to=a@example.com subject=Hi one  line', ['one', 'line'])).toBe('one line');
@@ -39,8 +43,17 @@ describe('/draft arguments', () => {
   });
 
   it('reads named addresses and several entries separated by commas', async () => {
-    const r = await resolveRecipients(noDirectory, args('/draft to="李娜 <lina@example.com>, b@example.com" subject=x y'));
-    expect(r).toEqual({ ok: true, recipients: { to: [{ address: 'lina@example.com', name: '李娜' }, { address: 'b@example.com' }], cc: [], bcc: [] } });
+    const r = await resolveRecipients(
+      noDirectory,
+      args('/draft to="李娜 <lina@example.com>, b@example.com" subject=x y'),
+    );
+    expect(r).toEqual({
+      ok: true,
+      recipients: {
+        to: [{ address: 'lina@example.com', name: '李娜' }, { address: 'b@example.com' }],
+        cc: [],
+        bcc: [],
+      },
+    });
   });
-
 });

@@ -59,7 +59,9 @@ describe('composing a mail', () => {
     const parsed = await PostalMime.parse(Buffer.from(mail.raw, 'base64url'));
     expect(parsed.from).toEqual({ address: 'zhangwei@feishu-ops.example', name: 'Mallory <m@evil.example>' });
     expect(parsed.to).toEqual([{ address: 'bob@feishu-ops.example', name: 'Eve <eve@evil.example>, Bob' }]);
-    expect(parsed.cc).toEqual([{ address: 'lina@feishu-ops.example', name: '"李娜" <x@evil.example>; y@evil.example' }]);
+    expect(parsed.cc).toEqual([
+      { address: 'lina@feishu-ops.example', name: '"李娜" <x@evil.example>; y@evil.example' },
+    ]);
   });
 
   it('derives the same Message-ID from the same seed, and different ones otherwise', async () => {
@@ -73,7 +75,11 @@ describe('composing a mail', () => {
 
   it('reports bad addresses, duplicates, missing recipients and empty or multi-line subjects and bodies in both languages', async () => {
     expect(checkCompose(base)).toEqual([]);
-    expect(fields({ to: [{ address: 'lina@' }, { address: 'not an address' }, { address: 'a@b' }] })).toEqual([['to', undefined], ['to', undefined], ['to', undefined]]);
+    expect(fields({ to: [{ address: 'lina@' }, { address: 'not an address' }, { address: 'a@b' }] })).toEqual([
+      ['to', undefined],
+      ['to', undefined],
+      ['to', undefined],
+    ]);
     expect(fields({ cc: [{ address: 'LINA@feishu-ops.example' }] })).toEqual([['cc', undefined]]);
     expect(fields({ to: [], cc: [], bcc: [] })).toEqual([['recipients', undefined]]);
     expect(fields({ subject: '   ' })).toEqual([['subject', undefined]]);
@@ -83,7 +89,10 @@ describe('composing a mail', () => {
     const [problem] = checkCompose({ ...base, subject: '' });
     expect(problem?.zh).toMatch(/主题/);
     expect(problem?.en).toMatch(/subject/i);
-    expect(await composeMail({ ...base, to: [{ address: 'x@' }] })).toMatchObject({ ok: false, problems: [{ field: 'to' }] });
+    expect(await composeMail({ ...base, to: [{ address: 'x@' }] })).toMatchObject({
+      ok: false,
+      problems: [{ field: 'to' }],
+    });
   });
 
   it('refuses more than 500 recipients (1236003) and a mail over the size limit (1236001) before any call', async () => {
@@ -91,7 +100,10 @@ describe('composing a mail', () => {
     const many = Array.from({ length: 498 }, (_, i) => ({ address: `user${i}@example.com` }));
     expect(fields({ to: many })).toEqual([]);
     expect(fields({ to: [...many, { address: 'one-more@example.com' }] })).toEqual([['recipients', 1236003]]);
-    const big = await composeMail({ ...base, body: 'x'.repeat(20_000) }, { limits: { maxRecipients: 500, maxRawBytes: 10_000 } });
+    const big = await composeMail(
+      { ...base, body: 'x'.repeat(20_000) },
+      { limits: { maxRecipients: 500, maxRawBytes: 10_000 } },
+    );
     expect(big).toMatchObject({ ok: false, problems: [{ field: 'size', code: 1236001 }] });
   });
 });
@@ -105,17 +117,28 @@ describe('a composed mail in the emulator', () => {
     const { access_token } = await loginUser(h.emu, sender.open_id, SIGN_IN_SCOPES.join(' '));
     const mail = await composed({ ...base, from: { address: sender.enterprise_email, name: sender.name } });
     const asUser = lark.withUserAccessToken(access_token);
-    const draft = await h.client.mail.v1.userMailboxDraft.create({ path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } }, asUser);
+    const draft = await h.client.mail.v1.userMailboxDraft.create(
+      { path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } },
+      asUser,
+    );
     const draftId = draft.data?.draft?.id;
     expect(draft.data?.draft?.message?.subject).toBe(base.subject);
-    const sent = await h.client.mail.v1.userMailboxDraft.send({ path: { user_mailbox_id: 'me', draft_id: draftId ?? '' } }, asUser);
+    const sent = await h.client.mail.v1.userMailboxDraft.send(
+      { path: { user_mailbox_id: 'me', draft_id: draftId ?? '' } },
+      asUser,
+    );
     expect(sent.code).toBe(0);
 
-    const { mail: world } = (await control(h.emu, 'state')) as { mail: { sent: { raw: string; smtpMessageId: string }[] } };
+    const { mail: world } = (await control(h.emu, 'state')) as {
+      mail: { sent: { raw: string; smtpMessageId: string }[] };
+    };
     expect(world.sent).toHaveLength(1);
     expect(world.sent[0]!.smtpMessageId).toBe(mail.messageId);
     const parsed = await PostalMime.parse(Buffer.from(world.sent[0]!.raw, 'base64url'));
-    expect(parsed).toMatchObject({ subject: base.subject, from: { address: sender.enterprise_email, name: sender.name } });
+    expect(parsed).toMatchObject({
+      subject: base.subject,
+      from: { address: sender.enterprise_email, name: sender.name },
+    });
     expect(parsed.html).toContain('<strong>值班表</strong>');
     expect(parsed.text?.trim()).toBe(base.body);
   });
@@ -124,10 +147,16 @@ describe('a composed mail in the emulator', () => {
     const sender = h.emu.state.users[0]!;
     const mail = await composed({ ...base, from: { address: sender.enterprise_email, name: sender.name } });
     const sendOnly = await loginUser(h.emu, sender.open_id, 'mail:user_mailbox.message:send');
-    const draft = h.client.mail.v1.userMailboxDraft.create({ path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } }, lark.withUserAccessToken(sendOnly.access_token));
+    const draft = h.client.mail.v1.userMailboxDraft.create(
+      { path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } },
+      lark.withUserAccessToken(sendOnly.access_token),
+    );
     expect(await rejection(draft)).toMatchObject({ status: 400, code: 99991679 });
     const draftOnly = await loginUser(h.emu, sender.open_id, 'mail:user_mailbox.message:modify');
-    const send = h.client.mail.v1.userMailboxMessage.send({ path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } }, lark.withUserAccessToken(draftOnly.access_token));
+    const send = h.client.mail.v1.userMailboxMessage.send(
+      { path: { user_mailbox_id: 'me' }, data: { raw: mail.raw } },
+      lark.withUserAccessToken(draftOnly.access_token),
+    );
     expect(await rejection(send)).toMatchObject({ status: 400, code: 99991679 });
   });
 });

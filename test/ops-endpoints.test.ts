@@ -64,7 +64,8 @@ describe('ops endpoints: settings', () => {
   };
 
   it('accepts IP addresses and host names for HOST and refuses anything else', () => {
-    for (const host of ['0.0.0.0', '127.0.0.1', '::', '::1', 'localhost', 'bot.internal']) expect(problems({ HOST: host })).toEqual([]);
+    for (const host of ['0.0.0.0', '127.0.0.1', '::', '::1', 'localhost', 'bot.internal'])
+      expect(problems({ HOST: host })).toEqual([]);
     expect(problems({ HOST: 'http://0.0.0.0' }).join()).toMatch(/env HOST: must be an IP address/);
   });
 
@@ -78,7 +79,7 @@ describe('ops endpoints: rejections', () => {
   it('tells a caller what is wrong without naming secret settings, and logs which one to set', async () => {
     const bot = await h.start(new RecordingHandler(), { env: { FEISHU_ENCRYPT_KEY: undefined } });
     const res = await bot.post('/webhook/event', h.push(1));
-    const body = await res.json() as { error: string; message: string };
+    const body = (await res.json()) as { error: string; message: string };
     expect([res.status, body.error]).toEqual([400, 'no_encrypt_key']);
     expect(body.message).toMatch(/encrypted/);
     expect(JSON.stringify(body)).not.toMatch(/FEISHU_|SECRET|_KEY|_TOKEN/);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { describeParseError, MAX_COMMAND_LENGTH, parseCommand, type Mention, type ParsedCommand, type ParseError } from '../src/commands/parse.js';
+import {
+  describeParseError,
+  MAX_COMMAND_LENGTH,
+  parseCommand,
+  type Mention,
+  type ParsedCommand,
+  type ParseError,
+} from '../src/commands/parse.js';
 import { suggest } from '../src/commands/suggest.js';
 
 const BOT = 'ou_bot7a1c3e5f';
@@ -12,7 +19,10 @@ const mentions: Mention[] = [
   { key: '@_all', id: {}, name: '所有人' },
 ];
 const SUBS: Record<string, string[]> = {
-  group: ['create', 'add'], mailgroup: ['create', 'add'], contact: ['add'], draft: ['new', 'send'],
+  group: ['create', 'add'],
+  mailgroup: ['create', 'add'],
+  contact: ['add'],
+  draft: ['new', 'send'],
 };
 const NAMES = ['help', 'group', 'mailgroup', 'contact', 'draft', 'mail', 'onboard', 'login'];
 
@@ -44,52 +54,196 @@ const rows: [string, Row][] = [
   ['bare help in a group is chat', { text: 'help', chatType: 'group', error: 'not_command' }],
   ['help sentence in p2p is chat', { text: 'help me please', chatType: 'p2p', error: 'not_command' }],
   ['slash alone', { text: '/', error: 'missing_name' }],
-  ['Chinese group name', { text: '/group create 项目群', command: { name: 'group', sub: 'create', positionals: ['项目群'] } }],
-  ['Chinese quotes and user mentions', {
-    text: '@_user_1 /group create “Q3 产品 规划” @_user_2 @_user_3',
-    command: { name: 'group', sub: 'create', positionals: ['Q3 产品 规划'], mentions: [ZHANG, LI] },
-  }],
-  ['corner brackets', { text: '/group create 「运维 值班群」', command: { name: 'group', sub: 'create', positionals: ['运维 值班群'] } }],
-  ['white corner brackets', { text: '/group create 『年会 筹备』', command: { name: 'group', sub: 'create', positionals: ['年会 筹备'] } }],
-  ['single quotes', { text: "/group create 'ops team'", command: { name: 'group', sub: 'create', positionals: ['ops team'] } }],
-  ['curly single quotes', { text: '/group create ‘ops team’', command: { name: 'group', sub: 'create', positionals: ['ops team'] } }],
-  ['escaped double quote', { text: '/group create "ops \\"core\\" team"', command: { name: 'group', sub: 'create', positionals: ['ops "core" team'] } }],
-  ['full-width spaces between words', { text: '/group\u3000create\u3000项目群', command: { name: 'group', sub: 'create', positionals: ['项目群'] } }],
-  ['newline before a mention', { text: '/group create 项目群\n@_user_2', command: { name: 'group', sub: 'create', positionals: ['项目群'], mentions: [ZHANG] } }],
-  ['flag', { text: '/group create 项目群 --public', command: { name: 'group', sub: 'create', positionals: ['项目群'], flags: ['public'] } }],
-  ['IME em-dash flag', { text: '/group create 项目群 ——public', command: { name: 'group', sub: 'create', positionals: ['项目群'], flags: ['public'] } }],
-  ['quoted flag is a word', { text: '/group create "--public"', command: { name: 'group', sub: 'create', positionals: ['--public'] } }],
-  ['option with a mention value', { text: '/group create 项目群 owner=@_user_2', command: { name: 'group', sub: 'create', positionals: ['项目群'], options: { owner: ZHANG } } }],
-  ['quoted mention placeholder stays text', { text: '/group create 项目群 owner="@_user_2"', command: { name: 'group', sub: 'create', positionals: ['项目群'], options: { owner: '@_user_2' } } }],
-  ['quoted option values, ASCII and Chinese', {
-    text: '/group create name="研发 一组" desc=“负责 核心 服务”',
-    command: { name: 'group', sub: 'create', options: { name: '研发 一组', desc: '负责 核心 服务' } },
-  }],
-  ['full-width equals', { text: '/group create 项目群 description＝测试群', command: { name: 'group', sub: 'create', positionals: ['项目群'], options: { description: '测试群' } } }],
-  ['--key=value option', { text: '/draft send --draft-id=d_8f2k', command: { name: 'draft', sub: 'send', options: { 'draft-id': 'd_8f2k' } } }],
-  ['mail group address and option', {
-    text: '/mailgroup create team-ops@feishu-ops.example name=运维组',
-    command: { name: 'mailgroup', sub: 'create', positionals: ['team-ops@feishu-ops.example'], options: { name: '运维组' } },
-  }],
-  ['hyphenated flag', { text: '/contact add 王芳 email=wangfang@example.com --dry-run', command: { name: 'contact', sub: 'add', positionals: ['王芳'], options: { email: 'wangfang@example.com' }, flags: ['dry-run'] } }],
-  ['repeated mention kept once', { text: '/group add oc_1 @_user_2 @_user_2', command: { name: 'group', sub: 'add', positionals: ['oc_1'], mentions: [ZHANG] } }],
-  ['@all stays text', { text: '/group create 项目群 @_all', command: { name: 'group', sub: 'create', positionals: ['项目群', '@_all'] } }],
-  ['unknown placeholder stays text', { text: '/group create 项目群 @_user_9', command: { name: 'group', sub: 'create', positionals: ['项目群', '@_user_9'] } }],
-  ['apostrophe inside a name', { text: "/contact add O'Brien", command: { name: 'contact', sub: 'add', positionals: ["O'Brien"] } }],
-  ['URL as option value', { text: '/mail link=https://x.example/a?b=c', command: { name: 'mail', options: { link: 'https://x.example/a?b=c' } } }],
-  ['URL as positional', { text: '/mail https://x.example/a?b=c', command: { name: 'mail', positionals: ['https://x.example/a?b=c'] } }],
-  ['upper-case subcommand', { text: '/GROUP CREATE 项目群', command: { name: 'group', sub: 'create', positionals: ['项目群'] } }],
+  [
+    'Chinese group name',
+    { text: '/group create 项目群', command: { name: 'group', sub: 'create', positionals: ['项目群'] } },
+  ],
+  [
+    'Chinese quotes and user mentions',
+    {
+      text: '@_user_1 /group create “Q3 产品 规划” @_user_2 @_user_3',
+      command: { name: 'group', sub: 'create', positionals: ['Q3 产品 规划'], mentions: [ZHANG, LI] },
+    },
+  ],
+  [
+    'corner brackets',
+    { text: '/group create 「运维 值班群」', command: { name: 'group', sub: 'create', positionals: ['运维 值班群'] } },
+  ],
+  [
+    'white corner brackets',
+    { text: '/group create 『年会 筹备』', command: { name: 'group', sub: 'create', positionals: ['年会 筹备'] } },
+  ],
+  [
+    'single quotes',
+    { text: "/group create 'ops team'", command: { name: 'group', sub: 'create', positionals: ['ops team'] } },
+  ],
+  [
+    'curly single quotes',
+    { text: '/group create ‘ops team’', command: { name: 'group', sub: 'create', positionals: ['ops team'] } },
+  ],
+  [
+    'escaped double quote',
+    {
+      text: '/group create "ops \\"core\\" team"',
+      command: { name: 'group', sub: 'create', positionals: ['ops "core" team'] },
+    },
+  ],
+  [
+    'full-width spaces between words',
+    { text: '/group\u3000create\u3000项目群', command: { name: 'group', sub: 'create', positionals: ['项目群'] } },
+  ],
+  [
+    'newline before a mention',
+    {
+      text: '/group create 项目群\n@_user_2',
+      command: { name: 'group', sub: 'create', positionals: ['项目群'], mentions: [ZHANG] },
+    },
+  ],
+  [
+    'flag',
+    {
+      text: '/group create 项目群 --public',
+      command: { name: 'group', sub: 'create', positionals: ['项目群'], flags: ['public'] },
+    },
+  ],
+  [
+    'IME em-dash flag',
+    {
+      text: '/group create 项目群 ——public',
+      command: { name: 'group', sub: 'create', positionals: ['项目群'], flags: ['public'] },
+    },
+  ],
+  [
+    'quoted flag is a word',
+    { text: '/group create "--public"', command: { name: 'group', sub: 'create', positionals: ['--public'] } },
+  ],
+  [
+    'option with a mention value',
+    {
+      text: '/group create 项目群 owner=@_user_2',
+      command: { name: 'group', sub: 'create', positionals: ['项目群'], options: { owner: ZHANG } },
+    },
+  ],
+  [
+    'quoted mention placeholder stays text',
+    {
+      text: '/group create 项目群 owner="@_user_2"',
+      command: { name: 'group', sub: 'create', positionals: ['项目群'], options: { owner: '@_user_2' } },
+    },
+  ],
+  [
+    'quoted option values, ASCII and Chinese',
+    {
+      text: '/group create name="研发 一组" desc=“负责 核心 服务”',
+      command: { name: 'group', sub: 'create', options: { name: '研发 一组', desc: '负责 核心 服务' } },
+    },
+  ],
+  [
+    'full-width equals',
+    {
+      text: '/group create 项目群 description＝测试群',
+      command: { name: 'group', sub: 'create', positionals: ['项目群'], options: { description: '测试群' } },
+    },
+  ],
+  [
+    '--key=value option',
+    {
+      text: '/draft send --draft-id=d_8f2k',
+      command: { name: 'draft', sub: 'send', options: { 'draft-id': 'd_8f2k' } },
+    },
+  ],
+  [
+    'mail group address and option',
+    {
+      text: '/mailgroup create team-ops@feishu-ops.example name=运维组',
+      command: {
+        name: 'mailgroup',
+        sub: 'create',
+        positionals: ['team-ops@feishu-ops.example'],
+        options: { name: '运维组' },
+      },
+    },
+  ],
+  [
+    'hyphenated flag',
+    {
+      text: '/contact add 王芳 email=wangfang@example.com --dry-run',
+      command: {
+        name: 'contact',
+        sub: 'add',
+        positionals: ['王芳'],
+        options: { email: 'wangfang@example.com' },
+        flags: ['dry-run'],
+      },
+    },
+  ],
+  [
+    'repeated mention kept once',
+    {
+      text: '/group add oc_1 @_user_2 @_user_2',
+      command: { name: 'group', sub: 'add', positionals: ['oc_1'], mentions: [ZHANG] },
+    },
+  ],
+  [
+    '@all stays text',
+    { text: '/group create 项目群 @_all', command: { name: 'group', sub: 'create', positionals: ['项目群', '@_all'] } },
+  ],
+  [
+    'unknown placeholder stays text',
+    {
+      text: '/group create 项目群 @_user_9',
+      command: { name: 'group', sub: 'create', positionals: ['项目群', '@_user_9'] },
+    },
+  ],
+  [
+    'apostrophe inside a name',
+    { text: "/contact add O'Brien", command: { name: 'contact', sub: 'add', positionals: ["O'Brien"] } },
+  ],
+  [
+    'URL as option value',
+    {
+      text: '/mail link=https://x.example/a?b=c',
+      command: { name: 'mail', options: { link: 'https://x.example/a?b=c' } },
+    },
+  ],
+  [
+    'URL as positional',
+    { text: '/mail https://x.example/a?b=c', command: { name: 'mail', positionals: ['https://x.example/a?b=c'] } },
+  ],
+  [
+    'upper-case subcommand',
+    { text: '/GROUP CREATE 项目群', command: { name: 'group', sub: 'create', positionals: ['项目群'] } },
+  ],
   ['mentioned but chatting', { text: '@_user_1 @_user_2 你好', error: 'not_command' }],
   ['unclosed ASCII quote', { text: '/group create "未闭合', error: 'unterminated_quote' }],
   ['unclosed Chinese quote', { text: '/group create “未闭合', error: 'unterminated_quote' }],
   ['unclosed corner bracket', { text: '/group create 「未闭合', error: 'unterminated_quote' }],
   ['option given twice', { text: '/mail to=a@x.example to=b@x.example', error: 'duplicate_option' }],
   ['very long input', { text: `/group create ${'很长'.repeat(MAX_COMMAND_LENGTH)}`, error: 'too_long' }],
-  ['long but fine name', { text: `/group create ${'群'.repeat(200)}`, command: { name: 'group', sub: 'create', positionals: ['群'.repeat(200)] } }],
-  ['typo: transposed letters', { text: '/gorup create 项目群', command: { name: 'gorup', positionals: ['create', '项目群'] }, suggestions: ['group'] }],
-  ['typo: missing letter', { text: '/mailgrop create', command: { name: 'mailgrop', positionals: ['create'] }, suggestions: ['mailgroup'] }],
+  [
+    'long but fine name',
+    {
+      text: `/group create ${'群'.repeat(200)}`,
+      command: { name: 'group', sub: 'create', positionals: ['群'.repeat(200)] },
+    },
+  ],
+  [
+    'typo: transposed letters',
+    {
+      text: '/gorup create 项目群',
+      command: { name: 'gorup', positionals: ['create', '项目群'] },
+      suggestions: ['group'],
+    },
+  ],
+  [
+    'typo: missing letter',
+    { text: '/mailgrop create', command: { name: 'mailgrop', positionals: ['create'] }, suggestions: ['mailgroup'] },
+  ],
   ['typo: swapped in help', { text: '/hlep', command: { name: 'hlep' }, suggestions: ['help'] }],
-  ['typo: contact', { text: '/contcat add 王芳', command: { name: 'contcat', positionals: ['add', '王芳'] }, suggestions: ['contact'] }],
+  [
+    'typo: contact',
+    { text: '/contcat add 王芳', command: { name: 'contcat', positionals: ['add', '王芳'] }, suggestions: ['contact'] },
+  ],
   ['typo: abbreviation', { text: '/grp', command: { name: 'grp' }, suggestions: ['group'] }],
   ['prefix: mailg, closest first', { text: '/mailg', command: { name: 'mailg' }, suggestions: ['mail', 'mailgroup'] }],
   ['nonsense has no suggestion', { text: '/xyzzy', command: { name: 'xyzzy' }, suggestions: [] }],
@@ -99,7 +253,12 @@ describe('command parser table', () => {
   it('has at least 40 rows', () => expect(rows.length).toBeGreaterThanOrEqual(40));
 
   it.each(rows)('%s', (_label, row) => {
-    const result = parseCommand(row.text, { mentions, botOpenId: BOT, chatType: row.chatType ?? 'group', subcommands: (n) => SUBS[n] ?? [] });
+    const result = parseCommand(row.text, {
+      mentions,
+      botOpenId: BOT,
+      chatType: row.chatType ?? 'group',
+      subcommands: (n) => SUBS[n] ?? [],
+    });
     if (row.error) {
       expect(result).toMatchObject({ ok: false, error: { kind: row.error } });
       if (!result.ok) {
@@ -109,7 +268,10 @@ describe('command parser table', () => {
       }
       return;
     }
-    expect(result).toEqual({ ok: true, command: { positionals: [], options: {}, flags: [], mentions: [], ...row.command } });
+    expect(result).toEqual({
+      ok: true,
+      command: { positionals: [], options: {}, flags: [], mentions: [], ...row.command },
+    });
     if (row.suggestions && result.ok) expect(suggest(result.command.name, NAMES)).toEqual(row.suggestions);
   });
 

@@ -33,17 +33,26 @@ const running: ChildProcess[] = [];
 
 beforeAll(() => {
   // The same build `npm start` runs first (incremental: quick when dist/ is current).
-  execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   dir = mkdtempSync(join(tmpdir(), 'prod-start-'));
-  writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
   appendFileSync(process.env.MODULE_LOG, r.url + '\\n');
   return r;
 }
-`);
+`,
+  );
   hook = join(dir, 'register.mjs');
-  writeFileSync(hook, `import { appendFileSync } from 'node:fs';
+  writeFileSync(
+    hook,
+    `import { appendFileSync } from 'node:fs';
 import Module, { register } from 'node:module';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -60,7 +69,8 @@ net.Server.prototype.listen = function (...args) {
   this.once('listening', () => appendFileSync(process.env.MODULE_LOG, LISTENING + '\\n'));
   return listen.apply(this, args);
 };
-`);
+`,
+  );
 }, 180_000);
 
 afterEach(async () => {
@@ -73,7 +83,11 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Started { proc: ChildProcess; output: () => string; modules: () => string[] }
+interface Started {
+  proc: ChildProcess;
+  output: () => string;
+  modules: () => string[];
+}
 
 function start(name: string, env: Record<string, string>): Started {
   const moduleLog = join(dir, `${name}.modules`);
@@ -81,28 +95,45 @@ function start(name: string, env: Record<string, string>): Started {
   let out = '';
   const proc = spawn(process.execPath, [...startFlags(), '--import', hook, MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, DATA_DIR: join(dir, name), PORT: '0', LOG_LEVEL: 'info', MODULE_LOG: moduleLog, ...env },
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: join(dir, name),
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      MODULE_LOG: moduleLog,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.push(proc);
-  proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-  proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
+  proc.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  proc.stderr!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
   return { proc, output: () => out, modules: () => readFileSync(moduleLog, 'utf8').split('\n').filter(Boolean) };
 }
 
 const printed = (s: Started, pattern: RegExp): Promise<string> =>
-  vi.waitFor(() => {
-    const m = pattern.exec(s.output());
-    if (!m?.[1]) throw new Error(`not printed yet: ${pattern}\n${s.output()}`);
-    return m[1];
-  }, { timeout: 30_000, interval: 50 });
+  vi.waitFor(
+    () => {
+      const m = pattern.exec(s.output());
+      if (!m?.[1]) throw new Error(`not printed yet: ${pattern}\n${s.output()}`);
+      return m[1];
+    },
+    { timeout: 30_000, interval: 50 },
+  );
 
 describe('production start (compiled)', () => {
   it('starts with credentials on HOST, answers /healthz, stops on SIGTERM, and loads neither the emulator nor tsx', async () => {
     const bot = start('prod', { ...CREDENTIALS, HOST: '127.0.0.1', METRICS_TOKEN: 'metrics-token-0123456789' });
     const base = await printed(bot, /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/);
     const res = await fetch(`${base}/healthz`);
-    expect([res.status, await res.json()]).toEqual([200, { ok: true, store: 'sqlite', transport: { kind: 'webhook' } }]);
+    expect([res.status, await res.json()]).toEqual([
+      200,
+      { ok: true, store: 'sqlite', transport: { kind: 'webhook' } },
+    ]);
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
 
     const modules = bot.modules();
@@ -119,16 +150,23 @@ describe('production start (compiled)', () => {
     await printed(bot, /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/);
     const sdk = (u: string) => u.includes('/node_modules/@larksuiteoapi/node-sdk/');
     // A moment after listening, before any Open API call, the SDK is loaded so the first call does not wait for it.
-    const log = await vi.waitFor(() => {
-      const m = bot.modules();
-      if (!m.some(sdk)) throw new Error('the SDK is not loaded yet');
-      return m;
-    }, { timeout: 15_000, interval: 100 });
+    const log = await vi.waitFor(
+      () => {
+        const m = bot.modules();
+        if (!m.some(sdk)) throw new Error('the SDK is not loaded yet');
+        return m;
+      },
+      { timeout: 15_000, interval: 100 },
+    );
     const listening = log.indexOf(LISTENING);
     expect(listening).toBeGreaterThan(0);
-    expect(log.slice(0, listening).filter((u) => /\/node_modules\/(@larksuiteoapi|ws|protobufjs|axios)\//.test(u))).toEqual([]);
+    expect(
+      log.slice(0, listening).filter((u) => /\/node_modules\/(@larksuiteoapi|ws|protobufjs|axios)\//.test(u)),
+    ).toEqual([]);
     expect(log.findIndex(sdk)).toBeGreaterThan(listening);
-    expect(log.filter((u) => /\/node_modules\/(ioredis|nodemailer|markdown-it|postal-mime|esbuild)\//.test(u))).toEqual([]);
+    expect(log.filter((u) => /\/node_modules\/(ioredis|nodemailer|markdown-it|postal-mime|esbuild)\//.test(u))).toEqual(
+      [],
+    );
   });
 
   it('starts the sandbox without credentials, loading the emulator only then', async () => {

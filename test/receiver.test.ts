@@ -3,10 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  cardAction, eventPush, legacyCardAction, legacyCardPush, messageEvent, urlVerification, type Push,
+  cardAction,
+  eventPush,
+  legacyCardAction,
+  legacyCardPush,
+  messageEvent,
+  urlVerification,
+  type Push,
 } from './helpers/feishu-push.js';
 import { signPush } from '../src/emulator/push.js';
-import { ENCRYPT_KEY, eventually, fakeClock, RecordingHandler, startBot, VERIFICATION_TOKEN, type Clock, type RunningBot } from './helpers/intake-harness.js';
+import {
+  ENCRYPT_KEY,
+  eventually,
+  fakeClock,
+  RecordingHandler,
+  startBot,
+  VERIFICATION_TOKEN,
+  type Clock,
+  type RunningBot,
+} from './helpers/intake-harness.js';
 
 let dir: string;
 let clock: Clock;
@@ -17,7 +32,12 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'receiver-'));
   clock = fakeClock();
   handler = new RecordingHandler();
-  bot = await startBot({ dir, handler, clock, app: { receiver: { replayWindowSeconds: 300, bodyLimitBytes: 4096, legacyCardCallbacks: true } } });
+  bot = await startBot({
+    dir,
+    handler,
+    clock,
+    app: { receiver: { replayWindowSeconds: 300, bodyLimitBytes: 4096, legacyCardCallbacks: true } },
+  });
 });
 
 afterEach(async () => {
@@ -27,21 +47,74 @@ afterEach(async () => {
 
 const signed = (envelope: object) => eventPush(envelope, { encryptKey: ENCRYPT_KEY, now: clock.now() });
 const signedRaw = (body: string) => signPush(body, ENCRYPT_KEY, clock.now());
-const message = (n: number) => messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_${n}`, messageId: `om_${n}`, text: '/help' });
+const message = (n: number) =>
+  messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_${n}`, messageId: `om_${n}`, text: '/help' });
 
 describe('webhook receiver: rejections', () => {
   const good = () => signed(message(1));
   const cases: [string, () => Push, number, string][] = [
-    ['malformed JSON', () => ({ body: '{"encrypt": "abc"', headers: { 'content-type': 'application/json' } }), 400, 'bad_json'],
-    ['malformed ciphertext', () => eventPush({ encrypt: 'AAAA' }, { signOnlyKey: ENCRYPT_KEY, now: clock.now() }), 400, 'bad_ciphertext'],
-    ['a missing signature', () => ({ body: good().body, headers: { 'content-type': 'application/json' } }), 401, 'missing_signature'],
-    ['a forged signature', () => ({ ...good(), headers: { ...good().headers, 'x-lark-signature': '0'.repeat(64) } }), 401, 'bad_signature'],
-    ['a replayed timestamp', () => eventPush(message(1), { encryptKey: ENCRYPT_KEY, now: clock.now() - 301_000 }), 401, 'stale_timestamp'],
-    ['a wrong verification token', () => signed(messageEvent({ token: 'guessed', eventId: 'e', messageId: 'm' })), 403, 'bad_token'],
+    [
+      'malformed JSON',
+      () => ({ body: '{"encrypt": "abc"', headers: { 'content-type': 'application/json' } }),
+      400,
+      'bad_json',
+    ],
+    [
+      'malformed ciphertext',
+      () => eventPush({ encrypt: 'AAAA' }, { signOnlyKey: ENCRYPT_KEY, now: clock.now() }),
+      400,
+      'bad_ciphertext',
+    ],
+    [
+      'a missing signature',
+      () => ({ body: good().body, headers: { 'content-type': 'application/json' } }),
+      401,
+      'missing_signature',
+    ],
+    [
+      'a forged signature',
+      () => ({ ...good(), headers: { ...good().headers, 'x-lark-signature': '0'.repeat(64) } }),
+      401,
+      'bad_signature',
+    ],
+    [
+      'a replayed timestamp',
+      () => eventPush(message(1), { encryptKey: ENCRYPT_KEY, now: clock.now() - 301_000 }),
+      401,
+      'stale_timestamp',
+    ],
+    [
+      'a wrong verification token',
+      () => signed(messageEvent({ token: 'guessed', eventId: 'e', messageId: 'm' })),
+      403,
+      'bad_token',
+    ],
     ['an oversized body', () => signed({ ...message(1), padding: 'x'.repeat(5000) }), 413, 'body_too_large'],
-    ['a compressed body', () => ({ ...good(), headers: { ...good().headers, 'content-encoding': 'gzip' } }), 415, 'unsupported_encoding'],
-    ['a push nested 1,000 deep', () => signedRaw(`{"schema":"2.0","header":{"event_id":"e","event_type":"x"},"event":{"a":${'['.repeat(1000)}${']'.repeat(1000)}}}`), 400, 'too_deep'],
-    ['a legacy card callback on the event route', () => legacyCardPush(legacyCardAction({ updateToken: 'c-1', value: {} }), { verificationToken: VERIFICATION_TOKEN, now: clock.now() }), 400, 'wrong_endpoint'],
+    [
+      'a compressed body',
+      () => ({ ...good(), headers: { ...good().headers, 'content-encoding': 'gzip' } }),
+      415,
+      'unsupported_encoding',
+    ],
+    [
+      'a push nested 1,000 deep',
+      () =>
+        signedRaw(
+          `{"schema":"2.0","header":{"event_id":"e","event_type":"x"},"event":{"a":${'['.repeat(1000)}${']'.repeat(1000)}}}`,
+        ),
+      400,
+      'too_deep',
+    ],
+    [
+      'a legacy card callback on the event route',
+      () =>
+        legacyCardPush(legacyCardAction({ updateToken: 'c-1', value: {} }), {
+          verificationToken: VERIFICATION_TOKEN,
+          now: clock.now(),
+        }),
+      400,
+      'wrong_endpoint',
+    ],
   ];
 
   it.each(cases)('rejects %s without running a handler', async (_what, make, status, reason) => {
@@ -57,7 +130,13 @@ describe('webhook receiver: rejections', () => {
   });
 
   it('rejects a forged legacy card callback without calling the card handler', async () => {
-    const res = await bot.post('/webhook/card', legacyCardPush(legacyCardAction({ updateToken: 'c-1', value: {} }), { verificationToken: 'guess', now: clock.now() }));
+    const res = await bot.post(
+      '/webhook/card',
+      legacyCardPush(legacyCardAction({ updateToken: 'c-1', value: {} }), {
+        verificationToken: 'guess',
+        now: clock.now(),
+      }),
+    );
     expect(res.status).toBe(401);
     expect(handler.cards).toEqual([]);
   });
@@ -92,7 +171,13 @@ describe('webhook receiver: events', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ msg: 'success' });
     await eventually(() => expect(handler.events).toHaveLength(1));
-    expect(handler.events[0]).toMatchObject({ kind: 'event', type: 'im.message.receive_v1', id: 'ev_1', dedupeKey: 'om_1', receivedAt: clock.now() });
+    expect(handler.events[0]).toMatchObject({
+      kind: 'event',
+      type: 'im.message.receive_v1',
+      id: 'ev_1',
+      dedupeKey: 'om_1',
+      receivedAt: clock.now(),
+    });
     const { token: _token, ...header } = message(1).header;
     expect(handler.events[0]!.payload).toEqual({ ...message(1), header });
     expect(bot.logs.some((l) => l.includes('"eventId":"ev_1"') && l.includes('event accepted'))).toBe(true);
@@ -108,7 +193,12 @@ describe('webhook receiver: events', () => {
         else c.enqueue(new TextEncoder().encode(next));
       },
     });
-    const res = await fetch(bot.url + '/webhook/event', { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit);
+    const res = await fetch(bot.url + '/webhook/event', {
+      method: 'POST',
+      headers,
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ error: 'body_too_large' });
     expect(await bot.store.pendingCount()).toBe(0);
@@ -127,7 +217,10 @@ describe('webhook receiver: events', () => {
 
   it('acknowledges before the handler finishes', async () => {
     let release!: () => void;
-    handler.onEvent = () => new Promise((r) => { release = r; });
+    handler.onEvent = () =>
+      new Promise((r) => {
+        release = r;
+      });
     const res = await bot.post('/webhook/event', signed(message(2)));
     expect(res.status).toBe(200);
     await eventually(() => expect(handler.events).toHaveLength(1));
@@ -139,7 +232,11 @@ describe('webhook receiver: events', () => {
 
 describe('webhook receiver: card callbacks', () => {
   const value = { action: 'draft.send', draft: 'd1' };
-  const card = { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '已发送 · Sent' }] } };
+  const card = {
+    schema: '2.0',
+    config: { update_multi: true },
+    body: { elements: [{ tag: 'markdown', content: '已发送 · Sent' }] },
+  };
 
   it("answers with the handler's response and runs afterAck only after the response is out", async () => {
     let afterAckCalls = 0;
@@ -148,12 +245,20 @@ describe('webhook receiver: card callbacks', () => {
       response: { toast: { type: 'success', content: '已发送 · Sent' }, card: { type: 'raw', data: card } },
       afterAck: () => {
         afterAckCalls++;
-        return new Promise<void>((r) => { finishAfterAck = r; });
+        return new Promise<void>((r) => {
+          finishAfterAck = r;
+        });
       },
     });
-    const res = await bot.post('/webhook/event', signed(cardAction({ token: VERIFICATION_TOKEN, eventId: 'ev_c1', updateToken: 'c-1', value })));
+    const res = await bot.post(
+      '/webhook/event',
+      signed(cardAction({ token: VERIFICATION_TOKEN, eventId: 'ev_c1', updateToken: 'c-1', value })),
+    );
     // The answer arrives while afterAck is still running: the response never waits for it.
-    expect(await res.json()).toEqual({ toast: { type: 'success', content: '已发送 · Sent' }, card: { type: 'raw', data: card } });
+    expect(await res.json()).toEqual({
+      toast: { type: 'success', content: '已发送 · Sent' },
+      card: { type: 'raw', data: card },
+    });
     await eventually(() => expect(afterAckCalls).toBe(1));
     finishAfterAck();
     expect(handler.cards.map((d) => [d.kind, d.id])).toEqual([['card', 'ev_c1']]);
@@ -162,8 +267,16 @@ describe('webhook receiver: card callbacks', () => {
   });
 
   it('answers a sha1-verified legacy callback with the card at top level', async () => {
-    handler.onCard = async () => ({ response: { toast: { type: 'info', content: 'ok' }, card: { type: 'raw', data: card } } });
-    const res = await bot.post('/webhook/card', legacyCardPush(legacyCardAction({ updateToken: 'c-legacy', value }), { verificationToken: VERIFICATION_TOKEN, now: clock.now() }));
+    handler.onCard = async () => ({
+      response: { toast: { type: 'info', content: 'ok' }, card: { type: 'raw', data: card } },
+    });
+    const res = await bot.post(
+      '/webhook/card',
+      legacyCardPush(legacyCardAction({ updateToken: 'c-legacy', value }), {
+        verificationToken: VERIFICATION_TOKEN,
+        now: clock.now(),
+      }),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ...card, toast: { type: 'info', content: 'ok' } });
     expect(handler.cards[0]!.payload).toMatchObject({ legacy: true, event: { token: 'c-legacy', action: { value } } });
@@ -171,16 +284,30 @@ describe('webhook receiver: card callbacks', () => {
 
   it('runs the handler once when the same click arrives as both a new and a legacy callback', async () => {
     handler.onCard = async () => ({ response: { toast: { type: 'success', content: 'done' } } });
-    const fresh = await bot.post('/webhook/card', signed(cardAction({ token: VERIFICATION_TOKEN, eventId: 'ev_c2', updateToken: 'c-same', value })));
-    const legacy = await bot.post('/webhook/card', legacyCardPush(legacyCardAction({ updateToken: 'c-same', value }), { verificationToken: VERIFICATION_TOKEN, now: clock.now() }));
+    const fresh = await bot.post(
+      '/webhook/card',
+      signed(cardAction({ token: VERIFICATION_TOKEN, eventId: 'ev_c2', updateToken: 'c-same', value })),
+    );
+    const legacy = await bot.post(
+      '/webhook/card',
+      legacyCardPush(legacyCardAction({ updateToken: 'c-same', value }), {
+        verificationToken: VERIFICATION_TOKEN,
+        now: clock.now(),
+      }),
+    );
     expect(await fresh.json()).toEqual({ toast: { type: 'success', content: 'done' } });
     expect(await legacy.json()).toEqual({});
     expect(handler.cards).toHaveLength(1);
   });
 
   it('answers with an error toast and keeps serving when the card handler throws', async () => {
-    handler.onCard = async () => { throw new Error('boom'); };
-    const res = await bot.post('/webhook/event', signed(cardAction({ token: VERIFICATION_TOKEN, eventId: 'ev_c3', updateToken: 'c-3', value })));
+    handler.onCard = async () => {
+      throw new Error('boom');
+    };
+    const res = await bot.post(
+      '/webhook/event',
+      signed(cardAction({ token: VERIFICATION_TOKEN, eventId: 'ev_c3', updateToken: 'c-3', value })),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ toast: { type: 'error' } });
     const next = await bot.post('/webhook/event', signed(message(3)));

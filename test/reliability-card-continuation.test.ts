@@ -34,10 +34,16 @@ describe('a card action interrupted after its progress card', () => {
     const emu = emulator;
     const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
     const env = { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken };
-    const pointAt = (url: string) => emu.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers/provisioning-bot.ts'), dataDir, emu.url], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const pointAt = (url: string) =>
+      emu.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'helpers/provisioning-bot.ts'), dataDir, emu.url],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       const [childUrl] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
       pointAt(childUrl);
@@ -51,14 +57,22 @@ describe('a card action interrupted after its progress card', () => {
       // The button opens a pre-filled form; the mail group is created when the form is submitted.
       await emu.delivery.click({ messageId: reply.messageId, by: '张伟', action: 'group.mailgroup' });
       const form = await eventually(() => {
-        const f = [...emu.state.messages.values()].find((m) => m.chatId === reply.chatId && m.sender.type === 'app' && JSON.stringify(m.card ?? {}).includes('group.mailgroup-submit'));
+        const f = [...emu.state.messages.values()].find(
+          (m) =>
+            m.chatId === reply.chatId &&
+            m.sender.type === 'app' &&
+            JSON.stringify(m.card ?? {}).includes('group.mailgroup-submit'),
+        );
         expect(f).toBeDefined();
         return f!;
       });
       const domain = emu.state.users.find((u) => u.name === '张伟')?.enterprise_email?.split('@')[1];
       await control(emu, 'faults', { pathPrefix: MAILGROUPS, latencyMs: 4_000, count: 1 });
       const click = await emu.delivery.click({
-        messageId: form.messageId, by: '张伟', action: 'group.mailgroup-submit', formValue: { email: `night-shift@${domain}`, name: 'Night Shift', who: 'members' },
+        messageId: form.messageId,
+        by: '张伟',
+        action: 'group.mailgroup-submit',
+        formValue: { email: `night-shift@${domain}`, name: 'Night Shift', who: 'members' },
       });
       expect(click.status).toBe(200);
       expect(readCard(click.card)).toMatch(/正在创建邮件组/);
@@ -71,11 +85,18 @@ describe('a card action interrupted after its progress card', () => {
 
     // The dead run's create lands at 4 s; the resumed run waits for its claim, then looks before creating.
     bot = await createBot({
-      config: parseConfig({}, { ...env, LOG_LEVEL: 'silent' }), appId: emu.state.app.appId, appSecret: emu.state.app.appSecret,
-      domain: emu.url, dataDir, timeoutMs: 4_500,
+      config: parseConfig({}, { ...env, LOG_LEVEL: 'silent' }),
+      appId: emu.state.app.appId,
+      appSecret: emu.state.app.appSecret,
+      domain: emu.url,
+      dataDir,
+      timeoutMs: 4_500,
     });
     pointAt(await bot.listen(0));
-    const card = () => readCard([...emu.state.messages.values()].find((m) => m.card && readCard(m.card).includes('night-shift@'))?.card ?? {});
+    const card = () =>
+      readCard(
+        [...emu.state.messages.values()].find((m) => m.card && readCard(m.card).includes('night-shift@'))?.card ?? {},
+      );
     await eventually(() => expect(card()).toMatch(/night-shift@/), 30_000);
     expect(card()).not.toMatch(/正在创建邮件组/);
     expect(mailState(emu).mailgroups.filter((g) => g.email.startsWith('night-shift@'))).toHaveLength(1);

@@ -22,7 +22,10 @@ describe('replies under the per-chat message limit', () => {
     const emulator = sb.emulator;
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) ids.push(await sb.say('张伟', '/help'));
-    const answered = () => ids.filter((id) => [...emulator.state.messages.values()].some((m) => m.parentId === id && m.sender.type === 'app'));
+    const answered = () =>
+      ids.filter((id) =>
+        [...emulator.state.messages.values()].some((m) => m.parentId === id && m.sender.type === 'app'),
+      );
     await eventually(() => expect(answered()).toHaveLength(200), 60_000);
     for (const id of ids) {
       const replies = [...emulator.state.messages.values()].filter((m) => m.parentId === id && m.sender.type === 'app');

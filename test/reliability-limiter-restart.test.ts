@@ -32,11 +32,22 @@ describe('the client rate limiter across a restart', () => {
     const emu = emulator;
     await control(emu, 'limits', { route: `POST ${CREATE}`, perMinute: 3 });
     const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
-    const config = parseConfig({ rateLimits: { 'chat.create': { perMinute: 3 } } },
-      { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken, LOG_LEVEL: 'silent' });
+    const config = parseConfig(
+      { rateLimits: { 'chat.create': { perMinute: 3 } } },
+      {
+        FEISHU_ENCRYPT_KEY: secrets.encryptKey,
+        FEISHU_VERIFICATION_TOKEN: secrets.verificationToken,
+        LOG_LEVEL: 'silent',
+      },
+    );
     const start = async () => {
       bot = await createBot({
-        config, appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, domain: emu.url, dataDir, gateway: scaledClock(SCALE),
+        config,
+        appId: emu.state.app.appId,
+        appSecret: emu.state.app.appSecret,
+        domain: emu.url,
+        dataDir,
+        gateway: scaledClock(SCALE),
       });
       const url = await bot.listen(0);
       emu.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });

@@ -18,18 +18,33 @@ describe('SIGTERM under load', () => {
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('answers every request in flight (no connection reset), refuses new pushes with 503, then exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers/shutdown-bot.ts'), dataDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'helpers/shutdown-bot.ts'), dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
     const post = (i: number) => {
       const card = i % 2 === 0;
       const envelope = card
-        ? cardAction({ token: VERIFICATION_TOKEN, eventId: `ev_c${i}`, updateToken: `c-${'a'.repeat(40)}`, value: { n: i } })
+        ? cardAction({
+            token: VERIFICATION_TOKEN,
+            eventId: `ev_c${i}`,
+            updateToken: `c-${'a'.repeat(40)}`,
+            value: { n: i },
+          })
         : messageEvent({ token: VERIFICATION_TOKEN, eventId: `ev_m${i}`, messageId: `om_m${i}` });
       const p = eventPush(envelope, { encryptKey: ENCRYPT_KEY });
-      return fetch(`${url}/webhook/${card ? 'card' : 'event'}`, { method: 'POST', headers: p.headers, body: p.body })
-        .then((r) => r.status, (e: Error) => `${e.message} ${String((e.cause as { code?: string } | undefined)?.code)}`);
+      return fetch(`${url}/webhook/${card ? 'card' : 'event'}`, {
+        method: 'POST',
+        headers: p.headers,
+        body: p.body,
+      }).then(
+        (r) => r.status,
+        (e: Error) => `${e.message} ${String((e.cause as { code?: string } | undefined)?.code)}`,
+      );
     };
     expect(await post(1_000)).toBe(200);
     const before = Array.from({ length: 40 }, (_, i) => post(i));

@@ -27,7 +27,10 @@ describe('a chat create that outlasts the request timeout', () => {
     expect(readCard(progress!.card)).toMatch(/Still working/);
     expect(readCard(progress!.card)).not.toMatch(/Could not create/);
 
-    await eventually(() => expect(readCard(emulator.state.messages.get(progress!.messageId)!.card)).toMatch(/Group chat created/), 20_000);
+    await eventually(
+      () => expect(readCard(emulator.state.messages.get(progress!.messageId)!.card)).toMatch(/Group chat created/),
+      20_000,
+    );
     expect(groupChats(emulator).filter((c) => c.name === '慢慢建的群')).toHaveLength(1);
     // Every try carried the same uuid, and one of them met the create still running.
     const creates = callsTo(emulator, '/open-apis/im/v1/chats').filter((c) => c.path === '/open-apis/im/v1/chats');
@@ -48,13 +51,24 @@ describe('a retryable failure of a command', () => {
     sb = undefined;
   });
   // One try per call in the client, so the handler meets the failure; quick inbox retries.
-  const bot = (maxAttempts: number) => ({ gateway: { maxAttempts: 1, idempotentPatienceMs: 0 }, inbox: { maxAttempts, retryDelayMs: () => 50, pollMs: 50 } });
+  const bot = (maxAttempts: number) => ({
+    gateway: { maxAttempts: 1, idempotentPatienceMs: 0 },
+    inbox: { maxAttempts, retryDelayMs: () => 50, pollMs: 50 },
+  });
 
   it('goes back to the inbox, and the rerun ends in one chat and one success card', async () => {
     sb = await testSandbox({}, { bot: bot(5) });
-    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/im/v1/chats', method: 'POST', drop: true, count: 1 });
+    await control(sb.emulator, 'faults', {
+      pathPrefix: '/open-apis/im/v1/chats',
+      method: 'POST',
+      drop: true,
+      count: 1,
+    });
     const messageId = await sb.say('张伟', '/group create 重试后建成的群');
-    await eventually(() => expect(groupChats(sb!.emulator).filter((c) => c.name === '重试后建成的群')).toHaveLength(1), 15_000);
+    await eventually(
+      () => expect(groupChats(sb!.emulator).filter((c) => c.name === '重试后建成的群')).toHaveLength(1),
+      15_000,
+    );
     const [reply, ...more] = await sb.replies(messageId);
     expect(more).toEqual([]);
     expect(readCard(reply!.card)).toMatch(/Group chat created/);
@@ -64,11 +78,22 @@ describe('a retryable failure of a command', () => {
   it('ends, when Feishu never answers, in an honest "outcome unknown" card that replaces the "still working" one', async () => {
     sb = await testSandbox({}, { bot: bot(2) });
     // Past the 2 s mark a "still working" card shows, then the answer is lost: twice, on both attempts.
-    await control(sb.emulator, 'faults', { pathPrefix: '/open-apis/im/v1/chats', method: 'POST', drop: true, latencyMs: 2_500 });
+    await control(sb.emulator, 'faults', {
+      pathPrefix: '/open-apis/im/v1/chats',
+      method: 'POST',
+      drop: true,
+      latencyMs: 2_500,
+    });
     const messageId = await sb.say('张伟', '/group create 不知道建没建的群');
     const [progress] = await sb.replies(messageId, 1, 5_000);
     expect(readCard(progress!.card)).toMatch(/Still working/);
-    await eventually(() => expect(readCard(sb!.emulator.state.messages.get(progress!.messageId)!.card)).toMatch(/结果未知.*Outcome unknown/s), 20_000);
+    await eventually(
+      () =>
+        expect(readCard(sb!.emulator.state.messages.get(progress!.messageId)!.card)).toMatch(
+          /结果未知.*Outcome unknown/s,
+        ),
+      20_000,
+    );
     const card = readCard(sb.emulator.state.messages.get(progress!.messageId)!.card);
     expect(card).toMatch(/Check in Feishu first/);
     expect(await sb.replies(messageId)).toHaveLength(1);

@@ -11,7 +11,10 @@ describe('server: operations endpoints', () => {
     expect([ok.status, await ok.json()]).toEqual([200, { ok: true, store: 'sqlite', transport: { kind: 'webhook' } }]);
     await bot.store.close();
     const down = await fetch(`${bot.url}/healthz`);
-    expect([down.status, await down.json()]).toEqual([503, { ok: false, problem: 'store unreachable', store: 'sqlite', transport: { kind: 'webhook' } }]);
+    expect([down.status, await down.json()]).toEqual([
+      503,
+      { ok: false, problem: 'store unreachable', store: 'sqlite', transport: { kind: 'webhook' } },
+    ]);
   });
 
   it('exposes accepted, duplicate and rejected counts and the queue depth in Prometheus format', async () => {
@@ -39,7 +42,9 @@ describe('server: operations endpoints', () => {
     await bot.post('/webhook/event', push(1));
     await eventually(async () => expect(await bot.store.pendingCount()).toBe(0));
     const text = await (await fetch(`${bot.url}/metrics`)).text();
-    expect(text).toMatch(/feishu_handler_duration_seconds_count\{kind="event",name="im.message.receive_v1",outcome="ok"\} 1/);
+    expect(text).toMatch(
+      /feishu_handler_duration_seconds_count\{kind="event",name="im.message.receive_v1",outcome="ok"\} 1/,
+    );
   });
 });
 
@@ -48,13 +53,23 @@ describe('server: graceful shutdown', () => {
     const handler = new RecordingHandler();
     let finish!: () => void;
     let finished = false;
-    handler.onEvent = () => new Promise<void>((r) => { finish = () => { finished = true; r(); }; });
+    handler.onEvent = () =>
+      new Promise<void>((r) => {
+        finish = () => {
+          finished = true;
+          r();
+        };
+      });
     const bot = await start(handler, { drainMs: 5_000 });
     await bot.post('/webhook/event', push(1));
     await eventually(() => expect(handler.events).toHaveLength(1));
 
     const stopping = bot.server.shutdown();
-    const refused = await fetch(`${bot.url}/webhook/event`, { method: 'POST', headers: push(2).headers, body: push(2).body }).catch((e: Error) => e);
+    const refused = await fetch(`${bot.url}/webhook/event`, {
+      method: 'POST',
+      headers: push(2).headers,
+      body: push(2).body,
+    }).catch((e: Error) => e);
     // Either refused at the door (503) or the listener is already closed.
     if (refused instanceof Response) expect(refused.status).toBe(503);
     else expect(refused).toBeInstanceOf(Error);

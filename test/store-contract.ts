@@ -28,8 +28,11 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
     };
     let store: Store;
     const item = (dedupeKey: string, extra: Partial<NewInboxItem> = {}): NewInboxItem => ({
-      dedupeKey, type: 'im.message.receive_v1', payload: JSON.stringify({ key: dedupeKey, text: '新员工群 “产品”' }),
-      receivedAt: time, ...extra,
+      dedupeKey,
+      type: 'im.message.receive_v1',
+      payload: JSON.stringify({ key: dedupeKey, text: '新员工群 “产品”' }),
+      receivedAt: time,
+      ...extra,
     });
 
     beforeEach(async () => {
@@ -133,7 +136,12 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
       it('never gives one item to two stores claiming at the same time', async () => {
         const other = await open();
         for (let i = 0; i < 20; i++) await store.enqueue(item(`k${i}`), HOUR);
-        const batches = await Promise.all([store.lease(7, 30_000), other.lease(7, 30_000), store.lease(7, 30_000), other.lease(7, 30_000)]);
+        const batches = await Promise.all([
+          store.lease(7, 30_000),
+          other.lease(7, 30_000),
+          store.lease(7, 30_000),
+          other.lease(7, 30_000),
+        ]);
         const ids = batches.flat().map((c) => c.id);
         expect(ids).toHaveLength(20);
         expect(new Set(ids).size).toBe(20);
@@ -179,7 +187,9 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
 
       it('setIfAbsent lets exactly one of many concurrent callers win', async () => {
         const other = await open();
-        const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).setIfAbsent('once', `v${i}`, HOUR)));
+        const wins = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).setIfAbsent('once', `v${i}`, HOUR)),
+        );
         expect(wins.filter(Boolean)).toHaveLength(1);
       });
     });
@@ -192,10 +202,20 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
         await store.indexAdd('runs', 'onboard:ou_b', 3, o);
         await store.indexAdd('runs', 'onboard:ou_c', 2, o);
         await store.indexAdd('runs', 'onboard:ou_d', 2, o);
-        expect(await store.indexList('runs', 10)).toEqual(['onboard:ou_b', 'onboard:ou_d', 'onboard:ou_c', 'onboard:ou_a']);
+        expect(await store.indexList('runs', 10)).toEqual([
+          'onboard:ou_b',
+          'onboard:ou_d',
+          'onboard:ou_c',
+          'onboard:ou_a',
+        ]);
         await store.indexAdd('runs', 'onboard:ou_a', 4, o);
         expect(await store.indexList('runs', 2)).toEqual(['onboard:ou_a', 'onboard:ou_b']);
-        expect(await (await open()).indexList('runs', 10)).toEqual(['onboard:ou_a', 'onboard:ou_b', 'onboard:ou_d', 'onboard:ou_c']);
+        expect(await (await open()).indexList('runs', 10)).toEqual([
+          'onboard:ou_a',
+          'onboard:ou_b',
+          'onboard:ou_d',
+          'onboard:ou_c',
+        ]);
         expect(await store.indexList('other', 10)).toEqual([]);
       });
 
@@ -203,7 +223,6 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
         for (const i of [3, 1, 5, 2, 4]) await store.indexAdd('runs', `r${i}`, i, { ttlMs: HOUR, keep: 3 });
         expect(await store.indexList('runs', 10)).toEqual(['r5', 'r4', 'r3']);
       });
-
 
       it('lives its TTL after the last add, then is forgotten, and starts empty when added to again', async () => {
         await store.indexAdd('runs', 'a', 1, o);
@@ -219,7 +238,8 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
 
       it('loses none of many adds made at once from two stores', async () => {
         const other = await open();
-        const add = (i: number) => (i % 2 ? other : store).indexAdd('runs', `onboard:ou_${i}`, time + i, { ttlMs: HOUR, keep: 200 });
+        const add = (i: number) =>
+          (i % 2 ? other : store).indexAdd('runs', `onboard:ou_${i}`, time + i, { ttlMs: HOUR, keep: 200 });
         await Promise.all(Array.from({ length: 60 }, (_, i) => add(i)));
         const listed = await store.indexList('runs', 100);
         expect(listed).toEqual(Array.from({ length: 60 }, (_, i) => `onboard:ou_${59 - i}`));
@@ -289,7 +309,9 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
 
       it('lets exactly one of many concurrent callers on two stores go, the rest see busy', async () => {
         const other = await open();
-        const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? other : store).claim('click:oc_1', o)));
+        const claims = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 ? other : store).claim('click:oc_1', o)),
+        );
         expect(claims.filter((c) => c.state === 'fresh')).toHaveLength(1);
         expect(claims.filter((c) => c.state === 'busy')).toHaveLength(11);
       });
@@ -298,7 +320,12 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
         const other = await open();
         await store.claim('k', o);
         time += 5_000;
-        const claims = await Promise.all([store.claim('k', o), other.claim('k', o), store.claim('k', o), other.claim('k', o)]);
+        const claims = await Promise.all([
+          store.claim('k', o),
+          other.claim('k', o),
+          store.claim('k', o),
+          other.claim('k', o),
+        ]);
         expect(claims.map((c) => c.state).sort()).toEqual(['busy', 'busy', 'busy', 'resumed']);
       });
 
@@ -313,12 +340,28 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
     describe('audit', () => {
       it('returns records newest first, limited, with optional fields only when set', async () => {
         await store.audit({ at: 1, actor: 'ou_a', action: 'im.chat.create', target: 'oc_1', result: 'ok' });
-        await store.audit({ at: 2, actor: 'system', action: 'inbox.give_up', target: 'x', result: 'error', detail: '失败', eventId: 'ev1' });
+        await store.audit({
+          at: 2,
+          actor: 'system',
+          action: 'inbox.give_up',
+          target: 'x',
+          result: 'error',
+          detail: '失败',
+          eventId: 'ev1',
+        });
         await store.audit({ at: 3, actor: 'ou_b', action: 'mail.send', target: 'd1', result: 'refused' });
         const log = await store.auditLog(2);
         expect(log).toEqual([
           { at: 3, actor: 'ou_b', action: 'mail.send', target: 'd1', result: 'refused' },
-          { at: 2, actor: 'system', action: 'inbox.give_up', target: 'x', result: 'error', detail: '失败', eventId: 'ev1' },
+          {
+            at: 2,
+            actor: 'system',
+            action: 'inbox.give_up',
+            target: 'x',
+            result: 'error',
+            detail: '失败',
+            eventId: 'ev1',
+          },
         ]);
         expect(await store.auditLog()).toHaveLength(3);
       });

@@ -33,7 +33,10 @@ describe('RedisStore specifics', () => {
   });
 
   it('is chosen by store.kind "redis" in app.config.json', async () => {
-    const store = await openStore(parseConfig({ store: { kind: 'redis', url: redis.server.url } }, {}), '/nonexistent-data-dir');
+    const store = await openStore(
+      parseConfig({ store: { kind: 'redis', url: redis.server.url } }, {}),
+      '/nonexistent-data-dir',
+    );
     try {
       expect(store).toBeInstanceOf(RedisStore);
     } finally {
@@ -42,8 +45,12 @@ describe('RedisStore specifics', () => {
   });
 
   it('refuses a REDIS_URL that is not redis://, and a password in app.config.json, saying where it belongs', () => {
-    expect(() => parseConfig({}, { REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/env REDIS_URL: must be a URL such as redis:\/\//);
-    expect(() => parseConfig({ store: { kind: 'redis', url: 'redis://:pw@127.0.0.1:6379' } }, {})).toThrow(/store.url: .*put a URL with a password in REDIS_URL/);
+    expect(() => parseConfig({}, { REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(
+      /env REDIS_URL: must be a URL such as redis:\/\//,
+    );
+    expect(() => parseConfig({ store: { kind: 'redis', url: 'redis://:pw@127.0.0.1:6379' } }, {})).toThrow(
+      /store.url: .*put a URL with a password in REDIS_URL/,
+    );
   });
 
   it('says which Redis it could not reach, without the password, and what to check', async () => {
@@ -60,7 +67,10 @@ describe('RedisStore specifics', () => {
     try {
       await store.set('k', 'v', 60_000);
       const restarting = own.restart(2_000);
-      const failure = await store.get('k').then(() => undefined, (e: unknown) => e);
+      const failure = await store.get('k').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isStoreUnavailable(failure)).toBe(true);
       expect(isStoreUnavailable(new Error('a bug'))).toBe(false);
       await restarting;
@@ -73,13 +83,18 @@ describe('RedisStore specifics', () => {
   it('warns when Redis does not fsync every write, and not when it does', async () => {
     const warnings: string[] = [];
     const admin = new Redis(redis.server.url);
-    const open = async () => (await RedisStore.open(redis.server.url, { prefix: redis.server.prefix(), warn: (m) => warnings.push(m) })).close();
+    const open = async () =>
+      (
+        await RedisStore.open(redis.server.url, { prefix: redis.server.prefix(), warn: (m) => warnings.push(m) })
+      ).close();
     try {
       await open();
       expect(warnings).toEqual([]);
       await admin.config('SET', 'appendfsync', 'everysec');
       await open();
-      expect(warnings).toEqual([expect.stringMatching(/appendfsync everysec.*set appendonly yes and appendfsync always/)]);
+      expect(warnings).toEqual([
+        expect.stringMatching(/appendfsync everysec.*set appendonly yes and appendfsync always/),
+      ]);
     } finally {
       await admin.config('SET', 'appendfsync', 'always');
       await admin.quit();
@@ -88,7 +103,9 @@ describe('RedisStore specifics', () => {
 
   describe('shared rate-limit budget (LimiterStore)', () => {
     const T0 = 1_700_000_000_000;
-    const windows = (limit: number, ms: number): KeyedWindows[] => [{ key: 'mail.draft.create', windows: [{ limit, ms }] }];
+    const windows = (limit: number, ms: number): KeyedWindows[] => [
+      { key: 'mail.draft.create', windows: [{ limit, ms }] },
+    ];
     const outcome = (r: Reservation) => ('at' in r ? { at: r.at } : { blockedOn: r.blockedOn });
 
     it('keeps the same slots as the in-memory limiter for any sequence of reservations and answers', async () => {
@@ -97,14 +114,41 @@ describe('RedisStore specifics', () => {
       try {
         // Bursts and gaps, answers early and late, two chats so the per-key and endpoint windows interact.
         const keys = (i: number): KeyedWindows[] => [
-          { key: 'message.create', windows: [{ limit: 5, ms: 1_000 }, { limit: 12, ms: 60_000 }] },
+          {
+            key: 'message.create',
+            windows: [
+              { limit: 5, ms: 1_000 },
+              { limit: 12, ms: 60_000 },
+            ],
+          },
           { key: `message.create:oc_${i % 2}`, windows: [{ limit: 3, ms: 1_000 }] },
         ];
         const steps: ([number, 'reserve'] | [number, 'settle', number])[] = [
-          [0, 'reserve'], [0, 'reserve'], [0, 'reserve'], [10, 'reserve'], [10, 'reserve'], [40, 'settle', 0], [40, 'settle', 1],
-          [50, 'reserve'], [60, 'reserve'], [60, 'settle', 3], [400, 'reserve'], [900, 'settle', 2], [900, 'settle', 4], [900, 'reserve'],
-          [1_050, 'reserve'], [1_100, 'settle', 5], [1_100, 'settle', 6], [2_500, 'reserve'], [2_500, 'reserve'], [2_600, 'settle', 7],
-          [2_600, 'reserve'], [4_000, 'reserve'], [4_000, 'reserve'], [4_100, 'settle', 9], [4_100, 'reserve'],
+          [0, 'reserve'],
+          [0, 'reserve'],
+          [0, 'reserve'],
+          [10, 'reserve'],
+          [10, 'reserve'],
+          [40, 'settle', 0],
+          [40, 'settle', 1],
+          [50, 'reserve'],
+          [60, 'reserve'],
+          [60, 'settle', 3],
+          [400, 'reserve'],
+          [900, 'settle', 2],
+          [900, 'settle', 4],
+          [900, 'reserve'],
+          [1_050, 'reserve'],
+          [1_100, 'settle', 5],
+          [1_100, 'settle', 6],
+          [2_500, 'reserve'],
+          [2_500, 'reserve'],
+          [2_600, 'settle', 7],
+          [2_600, 'reserve'],
+          [4_000, 'reserve'],
+          [4_000, 'reserve'],
+          [4_100, 'settle', 9],
+          [4_100, 'reserve'],
         ];
         let n = 0;
         let blocked = 0;
@@ -128,16 +172,29 @@ describe('RedisStore specifics', () => {
 
     it('shares one budget between two connections (two instances)', async () => {
       const prefix = redis.server.prefix();
-      const [a, b] = await Promise.all([RedisStore.open(redis.server.url, { prefix }), RedisStore.open(redis.server.url, { prefix })]);
+      const [a, b] = await Promise.all([
+        RedisStore.open(redis.server.url, { prefix }),
+        RedisStore.open(redis.server.url, { prefix }),
+      ]);
       try {
-        const first = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).limiter.reserve(windows(5, 1_000), T0, `s${i}`, 30_000)));
+        const first = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).limiter.reserve(windows(5, 1_000), T0, `s${i}`, 30_000)),
+        );
         expect(first.filter((r) => 'at' in r)).toEqual(Array(5).fill({ at: T0 }));
         // The rest wait on calls the other instance may hold: they are told to look again shortly.
-        expect(first.filter((r) => 'blockedOn' in r)).toEqual(Array(7).fill({ blockedOn: 'mail.draft.create', retryAt: T0 + 25 }));
+        expect(first.filter((r) => 'blockedOn' in r)).toEqual(
+          Array(7).fill({ blockedOn: 'mail.draft.create', retryAt: T0 + 25 }),
+        );
         const granted = first.flatMap((r, i) => ('at' in r ? [i] : []));
         await Promise.all(granted.map((i) => (i % 2 ? b : a).limiter.settle(windows(5, 1_000), `s${i}`, T0 + 100 + i)));
-        const next = await Promise.all(Array.from({ length: 7 }, (_, i) => (i % 2 ? a : b).limiter.reserve(windows(5, 1_000), T0 + 200, `t${i}`, 30_000)));
-        expect(next.flatMap((r) => ('at' in r ? [r.at] : [])).sort()).toEqual(granted.map((i) => T0 + 1_100 + i).sort());
+        const next = await Promise.all(
+          Array.from({ length: 7 }, (_, i) =>
+            (i % 2 ? a : b).limiter.reserve(windows(5, 1_000), T0 + 200, `t${i}`, 30_000),
+          ),
+        );
+        expect(next.flatMap((r) => ('at' in r ? [r.at] : [])).sort()).toEqual(
+          granted.map((i) => T0 + 1_100 + i).sort(),
+        );
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
@@ -147,7 +204,10 @@ describe('RedisStore specifics', () => {
       const store = await RedisStore.open(redis.server.url, { prefix: redis.server.prefix() });
       try {
         expect(await store.limiter.reserve(windows(1, 1_000), T0, 'dead', 2_000)).toEqual({ at: T0 });
-        expect(await store.limiter.reserve(windows(1, 1_000), T0 + 1_500, 'x', 2_000)).toEqual({ blockedOn: 'mail.draft.create', retryAt: T0 + 1_525 });
+        expect(await store.limiter.reserve(windows(1, 1_000), T0 + 1_500, 'x', 2_000)).toEqual({
+          blockedOn: 'mail.draft.create',
+          retryAt: T0 + 1_525,
+        });
         expect(await store.limiter.reserve(windows(1, 1_000), T0 + 2_000, 'x', 2_000)).toEqual({ at: T0 + 3_000 });
       } finally {
         await store.close();

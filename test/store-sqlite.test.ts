@@ -76,9 +76,14 @@ describe('SqliteStore specifics', () => {
     const store = new SqliteStore(file);
     try {
       const items = await store.lease(10, 30_000);
-      expect(items.map((i) => [i.dedupeKey, i.payload, i.attempts])).toEqual([['om_first', '{"n":1}', 1], ['om_second', '{"n":2}', 2]]);
+      expect(items.map((i) => [i.dedupeKey, i.payload, i.attempts])).toEqual([
+        ['om_first', '{"n":1}', 1],
+        ['om_second', '{"n":2}', 2],
+      ]);
       expect(items.every((i) => /^\d+$/.test(i.id))).toBe(true);
-      expect(await store.enqueue({ dedupeKey: 'om_first', type: 't', payload: '{}', receivedAt: 3 }, 3_600_000)).toBe('duplicate');
+      expect(await store.enqueue({ dedupeKey: 'om_first', type: 't', payload: '{}', receivedAt: 3 }, 3_600_000)).toBe(
+        'duplicate',
+      );
       await Promise.all(items.map((i) => store.finish(i.id)));
       expect(await store.pendingCount()).toBe(0);
     } finally {
@@ -122,17 +127,27 @@ describe('SqliteStore specifics', () => {
   });
 
   it('says which file it could not open and what to check', () => {
-    expect(() => new SqliteStore(join(tempDir(), 'missing-dir', 'bot.sqlite'))).toThrow(/cannot open the SQLite store at .*missing-dir.*DATA_DIR/);
+    expect(() => new SqliteStore(join(tempDir(), 'missing-dir', 'bot.sqlite'))).toThrow(
+      /cannot open the SQLite store at .*missing-dir.*DATA_DIR/,
+    );
   });
 
   describe('group commit (writes asked for in one turn share a transaction)', () => {
     const HOUR = 3_600_000;
-    const item = (name: string, dedupeKey: string) => ({ dedupeKey, type: 'im.message.receive_v1', payload: JSON.stringify({ name }), receivedAt: 1 });
+    const item = (name: string, dedupeKey: string) => ({
+      dedupeKey,
+      type: 'im.message.receive_v1',
+      payload: JSON.stringify({ name }),
+      receivedAt: 1,
+    });
 
     it('accepts a dedupe key once when it is repeated within one batch', async () => {
       const store = new SqliteStore(join(tempDir(), 'bot.sqlite'));
       try {
-        const outcomes = await Promise.all([store.enqueue(item('i1', 'om_same'), HOUR), store.enqueue(item('i2', 'om_same'), HOUR)]);
+        const outcomes = await Promise.all([
+          store.enqueue(item('i1', 'om_same'), HOUR),
+          store.enqueue(item('i2', 'om_same'), HOUR),
+        ]);
         expect(outcomes).toEqual(['accepted', 'duplicate']);
         expect(await store.pendingCount()).toBe(1);
       } finally {
@@ -162,11 +177,16 @@ describe('SqliteStore specifics', () => {
     it('answers no write before the WAL holding it is synced, and shares one sync among the batches that wait', async () => {
       const held: (() => void)[] = [];
       const store = new SqliteStore(join(tempDir(), 'bot.sqlite'), {
-        fdatasync: (fd, done) => { held.push(() => fdatasync(fd, done)); },
+        fdatasync: (fd, done) => {
+          held.push(() => fdatasync(fd, done));
+        },
       });
       try {
         let answered = 0;
-        const first = store.enqueue(item('i1', 'om_1'), HOUR).then((o) => { answered++; return o; });
+        const first = store.enqueue(item('i1', 'om_1'), HOUR).then((o) => {
+          answered++;
+          return o;
+        });
         await new Promise((r) => setTimeout(r, 20));
         // Committed (another connection could read it) but not yet synced: not answered.
         expect(held).toHaveLength(1);
@@ -242,7 +262,9 @@ describe('SqliteStore specifics', () => {
       const file = join(tempDir(), 'bot.sqlite');
       const store = new SqliteStore(file);
       // Several batches, completes and claims mixed in, as the inbox issues them.
-      const first = await Promise.all(Array.from({ length: 50 }, (_, i) => store.enqueue(item(`a${i}`, `om_a${i}`), HOUR)));
+      const first = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.enqueue(item(`a${i}`, `om_a${i}`), HOUR)),
+      );
       const [claimed] = await Promise.all([store.lease(5, 30_000), store.enqueue(item('b0', 'om_b0'), HOUR)]);
       await Promise.all(claimed.map((c) => store.finish(c.id)));
       expect(first.every((o) => o === 'accepted')).toBe(true);
@@ -252,7 +274,10 @@ describe('SqliteStore specifics', () => {
       try {
         const left = await reopened.lease(100, 30_000);
         expect(left).toHaveLength(46);
-        expect(left.map((c) => c.dedupeKey)).toEqual([...Array.from({ length: 45 }, (_, i) => `om_a${i + 5}`), 'om_b0']);
+        expect(left.map((c) => c.dedupeKey)).toEqual([
+          ...Array.from({ length: 45 }, (_, i) => `om_a${i + 5}`),
+          'om_b0',
+        ]);
         expect(await reopened.enqueue(item('a0-again', 'om_a0'), HOUR)).toBe('duplicate');
       } finally {
         await reopened.close();

@@ -25,16 +25,28 @@ const SENDER = 'ou_sender';
 
 /** Two stores over the same data: two bot instances. */
 const backends: [string, () => Promise<{ stores: [Store, Store]; cleanup: () => void }>][] = [
-  ['sqlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'workflow-engine-'));
-    const file = join(dir, 'bot.sqlite');
-    return { stores: [new SqliteStore(file), new SqliteStore(file)], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  }],
-  ['redis', async () => {
-    const prefix = redis.server.prefix();
-    const stores = await Promise.all([RedisStore.open(redis.server.url, { prefix }), RedisStore.open(redis.server.url, { prefix })]);
-    return { stores: stores as [Store, Store], cleanup: () => {} };
-  }],
+  [
+    'sqlite',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'workflow-engine-'));
+      const file = join(dir, 'bot.sqlite');
+      return {
+        stores: [new SqliteStore(file), new SqliteStore(file)],
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+  [
+    'redis',
+    async () => {
+      const prefix = redis.server.prefix();
+      const stores = await Promise.all([
+        RedisStore.open(redis.server.url, { prefix }),
+        RedisStore.open(redis.server.url, { prefix }),
+      ]);
+      return { stores: stores as [Store, Store], cleanup: () => {} };
+    },
+  ],
 ];
 
 const steps = [{ id: 'mail', label: { zh: '邮件', en: 'Mail' }, needs: [], status: 'pending' as const }];
@@ -43,14 +55,16 @@ const steps = [{ id: 'mail', label: { zh: '邮件', en: 'Mail' }, needs: [], sta
 function engine(store: Store, signedIn: Set<string>, o: Partial<WorkflowsOptions> = {}): Workflows {
   const wf = new Workflows({ store, gateway: {} as FeishuPorts, config, ...o });
   wf.define('welcome', {
-    execute: async () => (signedIn.has(SENDER)
-      ? { status: 'done' }
-      : { status: 'waiting', waitingFor: SENDER, reason: { zh: '等待登录', en: 'waiting for sign-in' } }),
+    execute: async () =>
+      signedIn.has(SENDER)
+        ? { status: 'done' }
+        : { status: 'waiting', waitingFor: SENDER, reason: { zh: '等待登录', en: 'waiting for sign-in' } },
   });
   return wf;
 }
 
-const start = (wf: Workflows, id: string) => wf.start({ id, workflow: 'welcome', subject: id, subjectName: id, trigger: 'test', input: {}, steps });
+const start = (wf: Workflows, id: string) =>
+  wf.start({ id, workflow: 'welcome', subject: id, subjectName: id, trigger: 'test', input: {}, steps });
 
 describe.each(backends)('workflow indexes on %s', (_name, backend) => {
   let opened: Awaited<ReturnType<typeof backend>> | undefined;
@@ -92,20 +106,41 @@ describe.each(backends)('workflow indexes on %s', (_name, backend) => {
   it('finds the runs of the list kept before the upgrade, in order, and resumes the one waiting', async () => {
     const [store, other] = await open();
     const run = (id: string, createdAt: number, status: 'done' | 'waiting'): Run => ({
-      id, workflow: 'welcome', subject: id, subjectName: id, trigger: 'test', input: {}, meta: {}, createdAt, updatedAt: createdAt,
+      id,
+      workflow: 'welcome',
+      subject: id,
+      subjectName: id,
+      trigger: 'test',
+      input: {},
+      meta: {},
+      createdAt,
+      updatedAt: createdAt,
       steps: [{ ...steps[0]!, status, attempts: 1, ...(status === 'waiting' ? { waitingFor: SENDER } : {}) }],
     });
     // As the previous version left them: run records, and one JSON list of ids, most recent first.
-    const legacy = [run('onboard:ou_new', T0 + 2, 'waiting'), run('onboard:ou_mid', T0 + 1, 'done'), run('onboard:ou_old', T0, 'done')];
+    const legacy = [
+      run('onboard:ou_new', T0 + 2, 'waiting'),
+      run('onboard:ou_mid', T0 + 1, 'done'),
+      run('onboard:ou_old', T0, 'done'),
+    ];
     for (const r of legacy) await store.set(`workflow:${r.id}`, JSON.stringify(r), 3_600_000);
-    await store.set('workflow-recent:all', JSON.stringify([...legacy.map((r) => r.id), 'onboard:ou_expired']), 3_600_000);
+    await store.set(
+      'workflow-recent:all',
+      JSON.stringify([...legacy.map((r) => r.id), 'onboard:ou_expired']),
+      3_600_000,
+    );
 
     const lines: { msg: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
     const signedIn = new Set([SENDER]);
     const wf = engine(store, signedIn, { logger });
     await start(wf, 'onboard:ou_after');
-    expect((await wf.list()).map((r) => r.id)).toEqual(['onboard:ou_after', 'onboard:ou_new', 'onboard:ou_mid', 'onboard:ou_old']);
+    expect((await wf.list()).map((r) => r.id)).toEqual([
+      'onboard:ou_after',
+      'onboard:ou_new',
+      'onboard:ou_mid',
+      'onboard:ou_old',
+    ]);
     expect(lines.filter((l) => l.msg.includes('moved the recent workflow runs'))).toHaveLength(1);
     expect(await store.get('workflow-recent:all')).toBeUndefined();
 
@@ -124,11 +159,33 @@ describe('a step that fails unexpectedly', () => {
       const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
       const wf = new Workflows({ store, gateway: {} as FeishuPorts, config, logger });
       // A kind but no explanation: a step that does not wait for the sign-in it needs.
-      wf.define('broken', { execute: async () => { throw new NeedsSignIn('ou_sender', 'not_signed_in'); } });
-      await wf.start({ id: 'run-1', workflow: 'broken', subject: 's', subjectName: 's', trigger: 'test', input: {}, steps });
+      wf.define('broken', {
+        execute: async () => {
+          throw new NeedsSignIn('ou_sender', 'not_signed_in');
+        },
+      });
+      await wf.start({
+        id: 'run-1',
+        workflow: 'broken',
+        subject: 's',
+        subjectName: 's',
+        trigger: 'test',
+        input: {},
+        steps,
+      });
       const { run } = await wf.drive('run-1');
-      expect(run?.steps[0]).toMatchObject({ status: 'failed', reason: { en: 'The bot hit an internal error; ask an admin' } });
-      expect(lines).toEqual([expect.objectContaining({ run: 'run-1', step: 'mail', msg: 'step failed with an unexpected error', err: expect.objectContaining({ message: 'ou_sender needs to sign in (not_signed_in)' }) })]);
+      expect(run?.steps[0]).toMatchObject({
+        status: 'failed',
+        reason: { en: 'The bot hit an internal error; ask an admin' },
+      });
+      expect(lines).toEqual([
+        expect.objectContaining({
+          run: 'run-1',
+          step: 'mail',
+          msg: 'step failed with an unexpected error',
+          err: expect.objectContaining({ message: 'ou_sender needs to sign in (not_signed_in)' }),
+        }),
+      ]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -30,7 +30,16 @@ export interface Row {
   problems: number;
   note?: string;
 }
-export const row = (r: Partial<Row> & { drill: string }): Row => ({ tried: 0, completed: 0, reportedFailed: 0, lost: 0, duplicated: 0, rejected: 0, problems: 0, ...r });
+export const row = (r: Partial<Row> & { drill: string }): Row => ({
+  tried: 0,
+  completed: 0,
+  reportedFailed: 0,
+  lost: 0,
+  duplicated: 0,
+  rejected: 0,
+  problems: 0,
+  ...r,
+});
 export const failed = (r: Row): boolean => r.lost > 0 || r.duplicated > 0 || r.problems > 0;
 
 let dir: string | undefined;
@@ -40,7 +49,10 @@ export const workDir = (): string => (dir ??= mkdtempSync(join(tmpdir(), 'drills
 export const logFile = (): string => join(workDir(), 'bot.log');
 export const log = (): WriteStream => (logStream ??= createWriteStream(logFile(), { flags: 'a' }));
 
-export const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
+export const secrets = {
+  encryptKey: randomBytes(16).toString('hex'),
+  verificationToken: randomBytes(16).toString('hex'),
+};
 /** Every bot's TOKEN_ENCRYPTION_KEY: instances sharing a Redis read each other's sealed tokens. */
 export const tokenKey = randomBytes(32).toString('hex');
 /** User tokens the drills' emulators issued: the secret scan looks for them in the logs and data directories. */
@@ -96,7 +108,9 @@ export async function endDrill(): Promise<string[]> {
   killChildren();
   const problems: string[] = [];
   for (const fn of cleanups.splice(0).reverse()) {
-    const late = pause(CLEANUP_MS, undefined, { ref: false }).then(() => { throw new Error(`a clean-up did not finish within ${CLEANUP_MS / 1000} s`); });
+    const late = pause(CLEANUP_MS, undefined, { ref: false }).then(() => {
+      throw new Error(`a clean-up did not finish within ${CLEANUP_MS / 1000} s`);
+    });
     await Promise.race([fn(), late]).catch((e: unknown) => problems.push(String((e as Error).message ?? e)));
   }
   return problems;
@@ -125,9 +139,11 @@ export const dataDir = (): string => mkdtempSync(join(workDir(), 'data-'));
 
 /** Where the emulator pushes events and card callbacks: a bot's (or a fan-out's) webhooks, or the long connection. */
 export function pointAt(emu: Emulator, url: string | 'websocket'): void {
-  emu.delivery.configure(url === 'websocket'
-    ? { transport: 'websocket', ...secrets }
-    : { eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
+  emu.delivery.configure(
+    url === 'websocket'
+      ? { transport: 'websocket', ...secrets }
+      : { eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets },
+  );
 }
 
 export interface BotSpec {
@@ -143,13 +159,28 @@ export interface BotSpec {
 export class BotProcess {
   child!: ChildProcess;
   url!: string;
-  constructor(private readonly emu: Emulator, private readonly dataDir: string, private readonly spec: BotSpec = {}) {}
+  constructor(
+    private readonly emu: Emulator,
+    private readonly dataDir: string,
+    private readonly spec: BotSpec = {},
+  ) {}
 
   async start(): Promise<this> {
     const { REDIS_URL: _u, REDIS_PREFIX: _p, FEISHU_TRANSPORT: _t, ...env } = process.env;
-    const args = [join(import.meta.dirname, '../drill-bot.ts'), this.dataDir, this.emu.url, ...(this.spec.app ? [JSON.stringify(this.spec.app)] : [])];
+    const args = [
+      join(import.meta.dirname, '../drill-bot.ts'),
+      this.dataDir,
+      this.emu.url,
+      ...(this.spec.app ? [JSON.stringify(this.spec.app)] : []),
+    ];
     this.child = spawnTracked(process.execPath, ['--import', 'tsx', ...args], {
-      env: { ...env, ...this.spec.env, FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken, TOKEN_ENCRYPTION_KEY: tokenKey },
+      env: {
+        ...env,
+        ...this.spec.env,
+        FEISHU_ENCRYPT_KEY: secrets.encryptKey,
+        FEISHU_VERIFICATION_TOKEN: secrets.verificationToken,
+        TOKEN_ENCRYPTION_KEY: tokenKey,
+      },
       // stdin stays open: the bot exits when it closes, i.e. when the runner died in a way no handler sees (SIGKILL).
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -192,7 +223,11 @@ export async function redisPair(prefix: string) {
   const fan = await startFanOut([]);
   afterDrill(() => fan.close());
   const dir = dataDir();
-  const bots = await Promise.all([0, 1].map(() => new BotProcess(emu, dir, { env: { REDIS_URL: server.url, REDIS_PREFIX: prefix }, route: false }).start()));
+  const bots = await Promise.all(
+    [0, 1].map(() =>
+      new BotProcess(emu, dir, { env: { REDIS_URL: server.url, REDIS_PREFIX: prefix }, route: false }).start(),
+    ),
+  );
   fan.targets.push(...bots.map((b) => b.url));
   pointAt(emu, fan.url);
   return { redis: server, emu, bots };
@@ -202,8 +237,15 @@ export async function redisPair(prefix: string) {
  * POSTs; resolves with the HTTP status, or with the error's code (ECONNREFUSED, EPIPE…) when no answer could be
  * read. Never rejects: a refused request, even one whose connection the bot closed mid-body, is an answer.
  */
-export const post = (url: string, body: string | Buffer | ReadableStream<Uint8Array>, headers: Record<string, string>): Promise<number | string> =>
-  fetch(url, { method: 'POST', headers, body, duplex: 'half' }).then((r) => r.status, (e: Error) => (e.cause as { code?: string } | undefined)?.code ?? e.message);
+export const post = (
+  url: string,
+  body: string | Buffer | ReadableStream<Uint8Array>,
+  headers: Record<string, string>,
+): Promise<number | string> =>
+  fetch(url, { method: 'POST', headers, body, duplex: 'half' }).then(
+    (r) => r.status,
+    (e: Error) => (e.cause as { code?: string } | undefined)?.code ?? e.message,
+  );
 
 /** A body of `bytes` sent in 64 KiB chunks with no length announced: a receiver learns its size only by reading it. */
 export function streamOf(bytes: number): ReadableStream<Uint8Array> {
@@ -229,7 +271,8 @@ export const SENDERS = ['张伟', '李娜', '王芳', '刘洋', '陈静', '杨�
 
 export type Sent = { name: string; messageId: string; record?: EventRecord };
 
-const headerOf = (card: unknown) => (card as { header?: { template?: string; title?: { content?: string } } } | undefined)?.header;
+const headerOf = (card: unknown) =>
+  (card as { header?: { template?: string; title?: { content?: string } } } | undefined)?.header;
 
 /**
  * How the `/group create <name>` commands ended: one chat and one success card each, an error card (a false
@@ -237,8 +280,17 @@ const headerOf = (card: unknown) => (card as { header?: { template?: string; tit
  */
 export function tally(emu: Emulator, sent: Sent[]) {
   const byName = new Map<string, number>();
-  for (const c of emu.state.chats.values()) if (c.chatMode === 'group') byName.set(c.name, (byName.get(c.name) ?? 0) + 1);
-  const t = { completed: 0, reportedFailed: 0, lost: 0, duplicated: 0, falseFailures: 0, pending: 0, failures: new Set<string>() };
+  for (const c of emu.state.chats.values())
+    if (c.chatMode === 'group') byName.set(c.name, (byName.get(c.name) ?? 0) + 1);
+  const t = {
+    completed: 0,
+    reportedFailed: 0,
+    lost: 0,
+    duplicated: 0,
+    falseFailures: 0,
+    pending: 0,
+    failures: new Set<string>(),
+  };
   for (const s of sent) {
     const r = replies(emu, s.messageId);
     const chats = byName.get(s.name) ?? 0;
@@ -256,15 +308,26 @@ export function tally(emu: Emulator, sent: Sent[]) {
 }
 
 /** The table row of a batch of commands once settled: one still working at the deadline never got its answer. */
-export function commandRow(drill: string, tried: number, t: ReturnType<typeof tally>, more: { problems?: number; note?: string[] } = {}): Row {
+export function commandRow(
+  drill: string,
+  tried: number,
+  t: ReturnType<typeof tally>,
+  more: { problems?: number; note?: string[] } = {},
+): Row {
   const note = [
     ...(t.pending ? [`${t.pending} answered "still working" and never finished`] : []),
     ...(t.reportedFailed ? [`failure cards: ${[...t.failures].join(', ')}`] : []),
-    ...more.note ?? [],
+    ...(more.note ?? []),
   ];
   return row({
-    drill, tried, completed: t.completed, reportedFailed: t.reportedFailed, lost: t.lost + t.pending, duplicated: t.duplicated,
-    problems: t.falseFailures + (more.problems ?? 0), ...(note.length ? { note: note.join('; ') } : {}),
+    drill,
+    tried,
+    completed: t.completed,
+    reportedFailed: t.reportedFailed,
+    lost: t.lost + t.pending,
+    duplicated: t.duplicated,
+    problems: t.falseFailures + (more.problems ?? 0),
+    ...(note.length ? { note: note.join('; ') } : {}),
   });
 }
 
@@ -276,7 +339,10 @@ export async function commands(emu: Emulator, prefix: string, count: number, dur
   const sent: Sent[] = [];
   for (let i = 0; i < count; i++) {
     const name = `${prefix}-${i}`;
-    const { messageId, event } = emu.delivery.sendMessage({ from: SENDERS[i % SENDERS.length]!, text: `/group create ${name}` });
+    const { messageId, event } = emu.delivery.sendMessage({
+      from: SENDERS[i % SENDERS.length]!,
+      text: `/group create ${name}`,
+    });
     sent.push({ name, messageId, ...(event ? { record: event } : {}) });
     await during?.(i);
   }
@@ -295,7 +361,11 @@ export async function settle(emu: Emulator, sent: Sent[], deadlineMs: number) {
     await pause(250);
     if (Date.now() > nextPush) {
       nextPush = Date.now() + 3_000;
-      for (const s of sent) if (s.record && s.record.state !== 'delivered') void emu.delivery.redeliver(s.record).then((a) => { if (a.status === 200) s.record!.state = 'delivered'; });
+      for (const s of sent)
+        if (s.record && s.record.state !== 'delivered')
+          void emu.delivery.redeliver(s.record).then((a) => {
+            if (a.status === 200) s.record!.state = 'delivered';
+          });
     }
     t = tally(emu, sent);
   }

@@ -19,12 +19,21 @@ async function signedInMail(emu: Emulator): Promise<Row> {
   const out = new Outcomes();
   const who = user(emu, '张伟');
   const failedSignIn = await signIn(emu, who);
-  if (failedSignIn) return row({ drill: 'sign-in, /mail send, /draft + Send', tried: 1, problems: 1, note: `sign-in: ${failedSignIn}` });
+  if (failedSignIn)
+    return row({
+      drill: 'sign-in, /mail send, /draft + Send',
+      tried: 1,
+      problems: 1,
+      note: `sign-in: ${failedSignIn}`,
+    });
   const sent = await command(emu, who.name, `/mail send to=${TO} subject=drill-send 演练 drill`);
   if (!text(sent?.card).includes('邮件已发送')) out.problem(`/mail send answered ${text(sent?.card).slice(0, 200)}`);
-  await draftAndSend(emu, who.name, `to=${TO} subject=drill-draft 演练 drill`).then((card) => {
-    if (!card.includes('邮件已发送')) out.problem(`Send answered ${card.slice(0, 200)}`);
-  }, (err: Error) => out.problem(err.message));
+  await draftAndSend(emu, who.name, `to=${TO} subject=drill-draft 演练 drill`).then(
+    (card) => {
+      if (!card.includes('邮件已发送')) out.problem(`Send answered ${card.slice(0, 200)}`);
+    },
+    (err: Error) => out.problem(err.message),
+  );
   await out.exactlyOnce({
     '/mail send': () => mail(emu, 'sent', { subject: 'drill-send' }).length,
     '/draft + Send': () => mail(emu, 'sent', { subject: 'drill-draft' }).length,
@@ -48,7 +57,11 @@ async function crashAfterCallback(world: Awaited<ReturnType<typeof freshWorld>>)
     if (i >= people.length) await command(emu, who.name, '/logout');
     const subject = `drill-resume-${i}`;
     const sends = i % 2 === 0;
-    const card = await command(emu, who.name, `${sends ? '/mail send' : '/draft'} to=${TO} subject=${subject} 登录后发送 sent after sign-in`);
+    const card = await command(
+      emu,
+      who.name,
+      `${sends ? '/mail send' : '/draft'} to=${TO} subject=${subject} 登录后发送 sent after sign-in`,
+    );
     const link = signInLink(card?.card);
     if (!link) {
       out.problem(`${subject}: no sign-in card (${text(card?.card).slice(0, 120)})`);
@@ -61,7 +74,10 @@ async function crashAfterCallback(world: Awaited<ReturnType<typeof freshWorld>>)
     waiting[subject] = () => mail(emu, sends ? 'sent' : 'drafts', { subject }).length;
   }
   await out.exactlyOnce(waiting);
-  return out.row(`SIGKILL right after the OAuth callback ×${total}, restart: the waiting command runs once`, total - Object.keys(waiting).length);
+  return out.row(
+    `SIGKILL right after the OAuth callback ×${total}, restart: the waiting command runs once`,
+    total - Object.keys(waiting).length,
+  );
 }
 
 /** Two instances on one Redis behind a fan-out: every push and every click reaches both. */
@@ -70,11 +86,19 @@ async function doubleSendOnTwoInstances(): Promise<Row> {
   const out = new Outcomes();
   const total = n(3);
   const failedSignIn = await signIn(emu, user(emu, '张伟'));
-  if (failedSignIn) return row({ drill: 'Send clicked twice on two instances (Redis)', tried: total, problems: 1, note: `sign-in: ${failedSignIn}` });
+  if (failedSignIn)
+    return row({
+      drill: 'Send clicked twice on two instances (Redis)',
+      tried: total,
+      problems: 1,
+      note: `sign-in: ${failedSignIn}`,
+    });
   const sends: Record<string, () => number> = {};
   for (let i = 0; i < total; i++) {
     const subject = `drill-twice-${i}`;
-    await draftAndSend(emu, '张伟', `to=${TO} subject=${subject} 演练 drill`, 2).catch((err: Error) => out.problem(err.message));
+    await draftAndSend(emu, '张伟', `to=${TO} subject=${subject} 演练 drill`, 2).catch((err: Error) =>
+      out.problem(err.message),
+    );
     sends[subject] = () => mail(emu, 'sent', { subject }).length;
   }
   await out.exactlyOnce(sends);

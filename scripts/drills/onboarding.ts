@@ -10,8 +10,14 @@ import type { NewUserInput, SeedUser } from '../../src/emulator/state.js';
 import { freshWorld, n, text, type Row } from './kit.js';
 import { decoded, mail, markdownOf, Outcomes, signIn, waitFor } from './people.js';
 
-interface Step { id: string; kind: string; sender?: string }
-const shipped = JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as { onboarding: { steps: Step[] } };
+interface Step {
+  id: string;
+  kind: string;
+  sender?: string;
+}
+const shipped = JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as {
+  onboarding: { steps: Step[] };
+};
 const steps = shipped.onboarding.steps;
 export const WELCOME_DRAFT = steps.find((s) => s.kind === 'welcome-draft')!;
 
@@ -28,7 +34,12 @@ export function announce(emu: Emulator, hire: NewUserInput): SeedUser {
 
 /** The hire's progress card in the admin chat, as it stands. */
 export const progressCard = (emu: Emulator, hire: SeedUser) =>
-  [...emu.state.messages.values()].find((m) => m.chatId === STANDING.admins.chatId && m.sender.type === 'app' && text(m.card).includes(`入职流程：${JSON.stringify(hire.name).slice(1, -1)}`));
+  [...emu.state.messages.values()].find(
+    (m) =>
+      m.chatId === STANDING.admins.chatId &&
+      m.sender.type === 'app' &&
+      text(m.card).includes(`入职流程：${JSON.stringify(hire.name).slice(1, -1)}`),
+  );
 
 /**
  * Each step's state as the progress card says it ("done", "waiting for sign-in", "failed"…), once none is pending
@@ -37,25 +48,43 @@ export const progressCard = (emu: Emulator, hire: SeedUser) =>
 export function settledSteps(emu: Emulator, hire: SeedUser): Record<string, string> | undefined {
   const card = decoded(markdownOf(progressCard(emu, hire)?.card).join('\n'));
   // A step reads "⏳ 起草欢迎邮件（welcome-mail）\n<font color='grey'>Draft the welcome mail (welcome-mail)</font> · 等待登录 · waiting for sign-in".
-  const states = Object.fromEntries(steps.map((s) => [s.id, new RegExp(`\\(${s.id}\\)</font> · .* · ([^<\\n]+)`).exec(card)?.[1]?.trim()]));
-  return Object.values(states).every((s) => s !== undefined && s !== 'pending' && s !== 'running') ? states as Record<string, string> : undefined;
+  const states = Object.fromEntries(
+    steps.map((s) => [s.id, new RegExp(`\\(${s.id}\\)</font> · .* · ([^<\\n]+)`).exec(card)?.[1]?.trim()]),
+  );
+  return Object.values(states).every((s) => s !== undefined && s !== 'pending' && s !== 'running')
+    ? (states as Record<string, string>)
+    : undefined;
 }
 
 export async function onboardingDrill(): Promise<Row> {
   const { emu } = await onboardingWorld();
   const sender = emu.state.userByOpenId(WELCOME_DRAFT.sender!)!;
   const total = n(3);
-  const hires = Array.from({ length: total }, (_, i) => announce(emu, { name: `演练新人${i}`, enName: `Drill Hire ${i}`, department: 'eng', leader: '王芳', jobTitle: 'Engineer' }));
+  const hires = Array.from({ length: total }, (_, i) =>
+    announce(emu, {
+      name: `演练新人${i}`,
+      enName: `Drill Hire ${i}`,
+      department: 'eng',
+      leader: '王芳',
+      jobTitle: 'Engineer',
+    }),
+  );
   const out = new Outcomes();
   for (const hire of hires) {
     const states = await waitFor(() => settledSteps(emu, hire), 30_000);
     const state = states?.[WELCOME_DRAFT.id];
     if (state === 'waiting for sign-in') continue;
     if (state === 'failed') out.reportedFailed++;
-    out.problem(`${hire.name}: ${WELCOME_DRAFT.id} ${state ?? 'never settled'}, not waiting for ${sender.name}'s sign-in`);
+    out.problem(
+      `${hire.name}: ${WELCOME_DRAFT.id} ${state ?? 'never settled'}, not waiting for ${sender.name}'s sign-in`,
+    );
   }
   const failedSignIn = await signIn(emu, sender);
   if (failedSignIn) out.problem(`${sender.name}'s sign-in: ${failedSignIn}`);
-  await out.exactlyOnce(Object.fromEntries(hires.map((h) => [`${h.name}'s welcome draft`, () => mail(emu, 'drafts', { to: h.enterprise_email }).length])));
+  await out.exactlyOnce(
+    Object.fromEntries(
+      hires.map((h) => [`${h.name}'s welcome draft`, () => mail(emu, 'drafts', { to: h.enterprise_email }).length]),
+    ),
+  );
   return out.row(`onboarding ×${total}, welcome-mail sender not signed in: waiting, one draft after sign-in`);
 }

@@ -28,7 +28,9 @@ export async function waitFor<T>(check: () => T | undefined, ms: number): Promis
 
 /** Cards the bot sent into `who`'s p2p chat. */
 export const cardsTo = (emu: Emulator, who: SeedUser): Message[] =>
-  [...emu.state.messages.values()].filter((m) => m.chatId === emu.state.p2pChat(who.open_id).chatId && m.sender.type === 'app' && m.card);
+  [...emu.state.messages.values()].filter(
+    (m) => m.chatId === emu.state.p2pChat(who.open_id).chatId && m.sender.type === 'app' && m.card,
+  );
 
 /** `from` sends `command` in their p2p chat; resolves with the bot's first reply (undefined after `ms`). */
 export async function command(emu: Emulator, from: string, command: string, ms = 15_000): Promise<Message | undefined> {
@@ -51,13 +53,19 @@ export function markdownOf(card: unknown): string[] {
 }
 
 /** What a person reads: numeric entities decoded. */
-export const decoded = (s: string): string => s.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+export const decoded = (s: string): string =>
+  s.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 
 /** `who` runs `/draft <args>` and clicks Send on its preview `clicks` times at once: the card the first click got. */
 export async function draftAndSend(emu: Emulator, who: string, args: string, clicks = 1): Promise<string> {
   const preview = await command(emu, who, `/draft ${args}`);
-  if (!preview || !text(preview.card).includes('草稿：')) throw new Error(`/draft answered ${text(preview?.card).slice(0, 200)}`);
-  const answers = await Promise.all(Array.from({ length: clicks }, () => emu.delivery.click({ messageId: preview.messageId, by: who, action: 'draft.send' })));
+  if (!preview || !text(preview.card).includes('草稿：'))
+    throw new Error(`/draft answered ${text(preview?.card).slice(0, 200)}`);
+  const answers = await Promise.all(
+    Array.from({ length: clicks }, () =>
+      emu.delivery.click({ messageId: preview.messageId, by: who, action: 'draft.send' }),
+    ),
+  );
   return text(answers[0]?.card);
 }
 
@@ -71,13 +79,18 @@ export const signInLink = (card: unknown): string | undefined => /"default_url":
 export async function consent(link: string, who: SeedUser): Promise<Request> {
   const start = await fetch(link, { redirect: 'manual' });
   const authorize = start.headers.get('location');
-  if (start.status !== 302 || !authorize) throw new Error(`the sign-in link answered HTTP ${start.status}: ${await start.text()}`);
-  const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  if (start.status !== 302 || !authorize)
+    throw new Error(`the sign-in link answered HTTP ${start.status}: ${await start.text()}`);
+  const cookie = start.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const page = new URL(authorize);
   page.searchParams.set('emulator_user', who.open_id);
   const res = await fetch(page, { redirect: 'manual' });
   const location = res.headers.get('location');
-  if (res.status !== 302 || !location) throw new Error(`the authorize page answered HTTP ${res.status}: ${await res.text()}`);
+  if (res.status !== 302 || !location)
+    throw new Error(`the authorize page answered HTTP ${res.status}: ${await res.text()}`);
   return new Request(location, { headers: { cookie } });
 }
 
@@ -105,15 +118,19 @@ export type MailMatch = { subject: string } | { to: string };
 /** Sent mail (or drafts) in the emulator that match. */
 export function mail(emu: Emulator, box: 'sent' | 'drafts', match: MailMatch): EmulatedMail[] {
   const all = (emu.state.snapshot() as { mail: Record<'sent' | 'drafts', EmulatedMail[]> }).mail[box];
-  return all.filter((m) => ('subject' in match
-    ? m.summary.subject.includes(match.subject)
-    : [...m.summary.to, ...m.summary.cc, ...m.summary.bcc].some((a) => a.mail_address.toLowerCase() === match.to.toLowerCase())));
+  return all.filter((m) =>
+    'subject' in match
+      ? m.summary.subject.includes(match.subject)
+      : [...m.summary.to, ...m.summary.cc, ...m.summary.bcc].some(
+          (a) => a.mail_address.toLowerCase() === match.to.toLowerCase(),
+        ),
+  );
 }
 
 /** A sent mail as its recipients' mail clients read it: the MIME parsed. */
 export async function read(mail: EmulatedMail): Promise<SentView> {
   const m = await PostalMime.parse(Buffer.from(mail.raw, 'base64url'));
-  const addresses = [...m.to ?? [], ...m.cc ?? [], ...m.bcc ?? []].flatMap((a) => a.group ?? [a]);
+  const addresses = [...(m.to ?? []), ...(m.cc ?? []), ...(m.bcc ?? [])].flatMap((a) => a.group ?? [a]);
   return { recipients: addresses.map((a) => a.address.toLowerCase()), html: m.html ?? '' };
 }
 
@@ -156,8 +173,14 @@ export class Outcomes {
   /** `moreTried`: attempts that failed before their effect could be waited for. */
   row(drill: string, moreTried = 0): Row {
     return row({
-      drill, tried: this.tried + moreTried, completed: this.completed, reportedFailed: this.reportedFailed, lost: this.lost,
-      duplicated: this.duplicated, problems: this.problems.length, note: [...this.notes, ...this.problems].join('; '),
+      drill,
+      tried: this.tried + moreTried,
+      completed: this.completed,
+      reportedFailed: this.reportedFailed,
+      lost: this.lost,
+      duplicated: this.duplicated,
+      problems: this.problems.length,
+      note: [...this.notes, ...this.problems].join('; '),
     });
   }
 }

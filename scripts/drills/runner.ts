@@ -16,10 +16,38 @@ export interface Drill {
 type Result = Row & { name: string };
 
 function print(results: Result[]): void {
-  const head = ['', 'drill', 'run alone', 'tried', 'completed', 'reported failed', 'lost', 'duplicated', 'rejected', 'problems'];
+  const head = [
+    '',
+    'drill',
+    'run alone',
+    'tried',
+    'completed',
+    'reported failed',
+    'lost',
+    'duplicated',
+    'rejected',
+    'problems',
+  ];
   const alone = (name: string) => `DRILLS=${name.includes(' ') ? `'${name}'` : name}`;
-  const lines = results.map((r) => [failed(r) ? '✗' : '✓', r.drill, alone(r.name), r.tried, r.completed, r.reportedFailed, r.lost, r.duplicated, r.rejected, r.problems].map(String));
-  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)];
+  const lines = results.map((r) =>
+    [
+      failed(r) ? '✗' : '✓',
+      r.drill,
+      alone(r.name),
+      r.tried,
+      r.completed,
+      r.reportedFailed,
+      r.lost,
+      r.duplicated,
+      r.rejected,
+      r.problems,
+    ].map(String),
+  );
+  const out = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...lines.map((l) => `| ${l.join(' | ')} |`),
+  ];
   process.stdout.write(`\n${out.join('\n')}\n`);
   for (const r of results) if (r.note) process.stdout.write(`  ${r.drill}: ${r.note}\n`);
 }
@@ -28,10 +56,15 @@ const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /** `only`: DRILLS, comma-separated names; unset runs them all. */
 export async function runDrills(drills: Drill[], only = process.env.DRILLS): Promise<number> {
-  const wanted = only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = wanted?.filter((w) => !drills.some((d) => d.name === w)) ?? [];
   if (unknown.length) {
-    process.stderr.write(`unknown drill ${unknown.map((u) => `"${u}"`).join(', ')}; the drills are: ${drills.map((d) => d.name).join(', ')}\n`);
+    process.stderr.write(
+      `unknown drill ${unknown.map((u) => `"${u}"`).join(', ')}; the drills are: ${drills.map((d) => d.name).join(', ')}\n`,
+    );
     return 2;
   }
   const started = Date.now();
@@ -46,7 +79,8 @@ export async function runDrills(drills: Drill[], only = process.env.DRILLS): Pro
     process.exit(code);
   };
   process.on('exit', killChildren);
-  for (const [signal, code] of Object.entries(SIGNALS)) process.once(signal, () => abort(`interrupted by ${signal}`, code));
+  for (const [signal, code] of Object.entries(SIGNALS))
+    process.once(signal, () => abort(`interrupted by ${signal}`, code));
   // The stack goes to stderr; the table's note keeps to the message.
   const crash = (what: string) => (err: unknown) => {
     process.stderr.write(`\n${(err as Error)?.stack ?? String(err)}\n`);
@@ -68,7 +102,8 @@ export async function runDrills(drills: Drill[], only = process.env.DRILLS): Pro
       rows = [row({ drill: d.name, problems: 1, note: `drill crashed: ${(err as Error).message ?? String(err)}` })];
     }
     const leftovers = await endDrill();
-    if (leftovers.length) rows.push(row({ drill: `${d.name}: clean-up`, problems: leftovers.length, note: leftovers.join('; ') }));
+    if (leftovers.length)
+      rows.push(row({ drill: `${d.name}: clean-up`, problems: leftovers.length, note: leftovers.join('; ') }));
     results.push(...rows.map((r) => ({ ...r, name: d.name })));
     current = undefined;
     process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

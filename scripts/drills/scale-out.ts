@@ -17,7 +17,12 @@ export async function redisDrill(): Promise<Row> {
   });
   const restartProblem = await restart;
   const t = await settle(emu, sent, 60_000);
-  const exits = bots.filter((b) => !b.running).map((b) => `an instance exited (${b.child.exitCode ?? b.child.signalCode})`);
-  const problems = [...exits, ...restartProblem ? [String(restartProblem)] : []];
-  return commandRow(`Redis, 2 instances, redis-server SIGKILLed and restarted mid-way, ${total} commands`, total, t, { problems: problems.length, note: problems });
+  const exits = bots
+    .filter((b) => !b.running)
+    .map((b) => `an instance exited (${b.child.exitCode ?? b.child.signalCode})`);
+  const problems = [...exits, ...(restartProblem ? [String(restartProblem)] : [])];
+  return commandRow(`Redis, 2 instances, redis-server SIGKILLed and restarted mid-way, ${total} commands`, total, t, {
+    problems: problems.length,
+    note: problems,
+  });
 }

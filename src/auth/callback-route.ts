@@ -56,7 +56,11 @@ export function oauthCallbackRouter(o: CallbackRouteOptions): express.Router {
     }
     // Lax: sent on the top-level redirect back from Feishu's consent page, never on a cross-site subrequest.
     res.cookie(begun.cookie.name, begun.cookie.value, {
-      httpOnly: true, sameSite: 'lax', secure: o.secure, path: CALLBACK_PATH, maxAge: begun.cookie.maxAgeSeconds * 1000,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: o.secure,
+      path: CALLBACK_PATH,
+      maxAge: begun.cookie.maxAgeSeconds * 1000,
     });
     res.set(PRIVATE).redirect(302, begun.authorizeUrl);
   });

@@ -92,13 +92,27 @@ export function feishuOAuthHttp(o: FeishuOAuthOptions): OAuthHttp {
       if (res.ok && failure.success && failure.data.code === 0) {
         const grant = tokenGrantSchema.safeParse(body);
         if (grant.success) return { ok: true, grant: grant.data };
-        return { ok: false, kind: 'unavailable', description: 'token endpoint answered code 0 without a usable token', logId };
+        return {
+          ok: false,
+          kind: 'unavailable',
+          description: 'token endpoint answered code 0 without a usable token',
+          logId,
+        };
       }
-      if (!failure.success) return { ok: false, kind: 'unavailable', description: `token endpoint answered HTTP ${res.status} without a code`, logId };
+      if (!failure.success)
+        return {
+          ok: false,
+          kind: 'unavailable',
+          description: `token endpoint answered HTTP ${res.status} without a code`,
+          logId,
+        };
       const { code, error, error_description } = failure.data;
       const retriable = res.status >= 500 || res.status === 429 || RETRIABLE_CODES.has(code);
       return {
-        ok: false, kind: retriable ? 'unavailable' : 'rejected', code, logId,
+        ok: false,
+        kind: retriable ? 'unavailable' : 'rejected',
+        code,
+        logId,
         description: [error, error_description].filter(Boolean).join(': ') || `code ${code}`,
       };
     },

@@ -36,7 +36,10 @@ export const SIGN_IN_SCOPES = [
  */
 export function authorizeBase(domain: string): string {
   const url = new URL(domain);
-  const accounts: Record<string, string> = { 'open.feishu.cn': 'accounts.feishu.cn', 'open.larksuite.com': 'accounts.larksuite.com' };
+  const accounts: Record<string, string> = {
+    'open.feishu.cn': 'accounts.feishu.cn',
+    'open.larksuite.com': 'accounts.larksuite.com',
+  };
   const host = accounts[url.hostname];
   return host ? `https://${host}` : url.origin;
 }
@@ -88,19 +91,26 @@ export const signInRequestSchema = z.object({
    * them (never a re-rendered command line, which would let strings such as names become options or recipients),
    * the text as typed (for a body that spans lines) and the message to answer.
    */
-  resume: z.object({
-    command: z.string().min(1),
-    args: z.record(z.string(), z.unknown()),
-    text: z.string().optional(),
-    messageId: z.string().optional(),
-  }).optional(),
+  resume: z
+    .object({
+      command: z.string().min(1),
+      args: z.record(z.string(), z.unknown()),
+      text: z.string().optional(),
+      messageId: z.string().optional(),
+    })
+    .optional(),
 });
 export type SignInRequest = z.infer<typeof signInRequestSchema>;
 
 /** What the card's link names: the request, valid until `expiresAt`, for any number of starts and one completion. */
 const ticketSchema = z.object({ request: signInRequestSchema, expiresAt: z.number() });
 /** One start of a ticket in one browser: `browser` is the SHA-256 of the nonce in that browser's cookie. */
-const pendingSchema = z.object({ ticket: z.string(), verifier: z.string().min(43), browser: z.string(), expiresAt: z.number() });
+const pendingSchema = z.object({
+  ticket: z.string(),
+  verifier: z.string().min(43),
+  browser: z.string(),
+  expiresAt: z.number(),
+});
 
 /** What Feishu appends to redirect_uri: `code` on consent, `error` on refusal, `state` either way. */
 export const callbackQuerySchema = z
@@ -111,7 +121,15 @@ export const callbackQuerySchema = z
   })
   .refine((q) => (q.code === undefined) !== (q.error === undefined), 'exactly one of code and error is expected');
 
-export type RefusalKind = 'bad_request' | 'unknown_state' | 'used_state' | 'expired_state' | 'wrong_browser' | 'denied' | 'exchange_failed' | 'wrong_user';
+export type RefusalKind =
+  | 'bad_request'
+  | 'unknown_state'
+  | 'used_state'
+  | 'expired_state'
+  | 'wrong_browser'
+  | 'denied'
+  | 'exchange_failed'
+  | 'wrong_user';
 
 export interface SignInRefusal {
   ok: false;
@@ -129,14 +147,46 @@ export interface SignInRefusal {
 export type CallbackOutcome = { ok: true; request: SignInRequest; user: UserIdentity } | SignInRefusal;
 
 const REFUSALS: Record<RefusalKind, Pick<SignInRefusal, 'httpStatus' | 'zh' | 'en'>> = {
-  bad_request: { httpStatus: 400, zh: '登录回调缺少参数。请在飞书中重新发送 /login。', en: 'The sign-in callback is missing parameters. Send /login in Feishu again.' },
-  unknown_state: { httpStatus: 400, zh: '无法识别此登录链接。请在飞书中重新发送 /login。', en: 'This sign-in link is not one the bot issued. Send /login in Feishu again.' },
-  used_state: { httpStatus: 400, zh: '此登录链接已使用过。请在飞书中重新发送 /login。', en: 'This sign-in link was already used. Send /login in Feishu again.' },
-  wrong_browser: { httpStatus: 403, zh: '这次登录是在另一个浏览器中开始的。请在飞书中点击登录卡片上的按钮，在同一个浏览器中完成。', en: 'This sign-in was started in another browser. Open the button on the sign-in card in Feishu and finish in that same browser.' },
-  expired_state: { httpStatus: 400, zh: '此登录链接已超过 10 分钟有效期。请在飞书中重新发送 /login。', en: 'This sign-in link expired (valid 10 minutes). Send /login in Feishu again.' },
-  denied: { httpStatus: 200, zh: '你已取消授权，机器人不会代表你操作邮箱。', en: 'You declined; the bot will not act on your mailbox.' },
-  exchange_failed: { httpStatus: 502, zh: '飞书未能完成登录，请稍后在飞书中重新发送 /login。', en: 'Feishu could not complete the sign-in. Send /login in Feishu again in a moment.' },
-  wrong_user: { httpStatus: 403, zh: '授权的账号与发起登录的人不一致，已忽略。请由发起者本人完成授权。', en: 'The account that consented is not the one that asked to sign in; ignored. The person who sent /login must consent.' },
+  bad_request: {
+    httpStatus: 400,
+    zh: '登录回调缺少参数。请在飞书中重新发送 /login。',
+    en: 'The sign-in callback is missing parameters. Send /login in Feishu again.',
+  },
+  unknown_state: {
+    httpStatus: 400,
+    zh: '无法识别此登录链接。请在飞书中重新发送 /login。',
+    en: 'This sign-in link is not one the bot issued. Send /login in Feishu again.',
+  },
+  used_state: {
+    httpStatus: 400,
+    zh: '此登录链接已使用过。请在飞书中重新发送 /login。',
+    en: 'This sign-in link was already used. Send /login in Feishu again.',
+  },
+  wrong_browser: {
+    httpStatus: 403,
+    zh: '这次登录是在另一个浏览器中开始的。请在飞书中点击登录卡片上的按钮，在同一个浏览器中完成。',
+    en: 'This sign-in was started in another browser. Open the button on the sign-in card in Feishu and finish in that same browser.',
+  },
+  expired_state: {
+    httpStatus: 400,
+    zh: '此登录链接已超过 10 分钟有效期。请在飞书中重新发送 /login。',
+    en: 'This sign-in link expired (valid 10 minutes). Send /login in Feishu again.',
+  },
+  denied: {
+    httpStatus: 200,
+    zh: '你已取消授权，机器人不会代表你操作邮箱。',
+    en: 'You declined; the bot will not act on your mailbox.',
+  },
+  exchange_failed: {
+    httpStatus: 502,
+    zh: '飞书未能完成登录，请稍后在飞书中重新发送 /login。',
+    en: 'Feishu could not complete the sign-in. Send /login in Feishu again in a moment.',
+  },
+  wrong_user: {
+    httpStatus: 403,
+    zh: '授权的账号与发起登录的人不一致，已忽略。请由发起者本人完成授权。',
+    en: 'The account that consented is not the one that asked to sign in; ignored. The person who sent /login must consent.',
+  },
 };
 
 function refuse(kind: RefusalKind, extra: Pick<SignInRefusal, 'request' | 'detail'> = {}): SignInRefusal {
@@ -203,7 +253,11 @@ export class SignIn {
     const req = signInRequestSchema.parse(request);
     const ticket = this.random(32).toString('base64url');
     const expiresAt = this.now() + SIGN_IN_TTL_MS;
-    await this.o.kv.set(ticketKey(ticket), this.o.sealer.seal({ request: req, expiresAt }, ticketKey(ticket)), RECORD_KEEP_MS);
+    await this.o.kv.set(
+      ticketKey(ticket),
+      this.o.sealer.seal({ request: req, expiresAt }, ticketKey(ticket)),
+      RECORD_KEEP_MS,
+    );
     const url = new URL(this.o.startUri);
     url.searchParams.set('t', ticket);
     return { url: url.toString(), ticket, expiresAt };
@@ -222,7 +276,12 @@ export class SignIn {
     const pending = { ticket, verifier: pkce.verifier, browser: sha256(nonce), expiresAt: found.expiresAt };
     await this.o.kv.set(pendingKey(state), this.o.sealer.seal(pending, pendingKey(state)), RECORD_KEEP_MS);
     const authorizeUrl = buildAuthorizeUrl({
-      domain: this.o.domain, appId: this.o.appId, redirectUri: this.o.redirectUri, state, codeChallenge: pkce.challenge, scopes: this.o.scopes,
+      domain: this.o.domain,
+      appId: this.o.appId,
+      redirectUri: this.o.redirectUri,
+      state,
+      codeChallenge: pkce.challenge,
+      scopes: this.o.scopes,
     });
     const maxAgeSeconds = Math.max(1, Math.ceil((found.expiresAt - this.now()) / 1000));
     return { ok: true, authorizeUrl, state, cookie: { name: browserCookieName(state), value: nonce, maxAgeSeconds } };
@@ -254,8 +313,14 @@ export class SignIn {
     // Declining spends this state only: the card's link can be opened again.
     if (code === undefined) return refuse('denied', { request, detail: q.data.error });
 
-    const exchanged = await this.o.http.token({ grant_type: 'authorization_code', code, redirect_uri: this.o.redirectUri, code_verifier: pending.data.verifier });
-    if (!exchanged.ok) return refuse('exchange_failed', { request, detail: `${exchanged.code ?? ''} ${exchanged.description}`.trim() });
+    const exchanged = await this.o.http.token({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: this.o.redirectUri,
+      code_verifier: pending.data.verifier,
+    });
+    if (!exchanged.ok)
+      return refuse('exchange_failed', { request, detail: `${exchanged.code ?? ''} ${exchanged.description}`.trim() });
 
     let user: UserIdentity;
     try {
@@ -264,7 +329,8 @@ export class SignIn {
       return refuse('exchange_failed', { request, detail: `user_info: ${(e as Error).message}` });
     }
     // Someone else opening the link would otherwise sign the asker in as themselves; their tokens are dropped.
-    if (user.open_id !== request.openId) return refuse('wrong_user', { request, detail: `consented as ${user.open_id}` });
+    if (user.open_id !== request.openId)
+      return refuse('wrong_user', { request, detail: `consented as ${user.open_id}` });
     // One completion per card link, however many browsers started it: the command it resumes runs once.
     if (!(await kv.setIfAbsent(ticketDoneKey(pending.data.ticket), '1', RECORD_KEEP_MS))) return refuse('used_state');
     await kv.delete(ticketKey(pending.data.ticket));

@@ -16,7 +16,10 @@ export interface Sealing {
 }
 
 export class Sealer implements Sealing {
-  constructor(private readonly key: Buffer, private readonly random: RandomBytes = randomBytes) {
+  constructor(
+    private readonly key: Buffer,
+    private readonly random: RandomBytes = randomBytes,
+  ) {
     if (key.length !== 32) throw new Error(`the encryption key must be 32 bytes, got ${key.length}`);
   }
 
@@ -37,7 +40,9 @@ export class Sealer implements Sealing {
       const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(aad));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return JSON.parse(Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8'));
+      return JSON.parse(
+        Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8'),
+      );
     } catch {
       return undefined;
     }

@@ -33,7 +33,11 @@ export type NeedsSignInReason = 'not_signed_in' | 'session_expired' | 'refresh_r
 export class NeedsSignIn extends Error implements SignInNeeded {
   readonly kind = 'needs_sign_in' as const;
 
-  constructor(readonly openId: string, readonly reason: NeedsSignInReason, detail?: string) {
+  constructor(
+    readonly openId: string,
+    readonly reason: NeedsSignInReason,
+    detail?: string,
+  ) {
     super(`${openId} needs to sign in (${reason}${detail ? `: ${detail}` : ''})`);
     this.name = 'NeedsSignIn';
   }
@@ -43,13 +47,16 @@ export class NeedsSignIn extends Error implements SignInNeeded {
 export class TokenServiceUnavailable extends Error {
   readonly kind = 'token_service_unavailable' as const;
 
-  constructor(readonly openId: string, detail: string) {
+  constructor(
+    readonly openId: string,
+    detail: string,
+  ) {
     super(`refreshing the token of ${openId} failed: ${detail}`);
     this.name = 'TokenServiceUnavailable';
   }
 }
 
-const KEY_HELP = 'generate one with: node -e "console.log(require(\'node:crypto\').randomBytes(32).toString(\'hex\'))"';
+const KEY_HELP = "generate one with: node -e \"console.log(require('node:crypto').randomBytes(32).toString('hex'))\"";
 
 /** TOKEN_ENCRYPTION_KEY: exactly 32 bytes, as 64 hex characters or base64 (standard or url-safe). */
 export function parseEncryptionKey(text: string | undefined, name = 'TOKEN_ENCRYPTION_KEY'): Buffer {
@@ -60,7 +67,11 @@ export function parseEncryptionKey(text: string | undefined, name = 'TOKEN_ENCRY
   const base64 = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value);
   const bytes = base64 ? Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : Buffer.alloc(0);
   if (bytes.length !== 32) {
-    const got = hex ? `${value.length} hex characters (64 needed)` : base64 ? `base64 of ${bytes.length} bytes (32 needed)` : 'neither hex nor base64';
+    const got = hex
+      ? `${value.length} hex characters (64 needed)`
+      : base64
+        ? `base64 of ${bytes.length} bytes (32 needed)`
+        : 'neither hex nor base64';
     throw new Error(`${name} must be 32 bytes as hex or base64, got ${got}; ${KEY_HELP}`);
   }
   return bytes;
@@ -120,10 +131,15 @@ export class TokenVault implements UserTokenProvider, TokenSink {
 
   async save(user: UserIdentity, grant: TokenGrant): Promise<void> {
     const now = this.now();
-    await this.write(this.session(now, grant, {
-      // Only the enterprise mailbox can be a sender (1236017); a contact email cannot.
-      openId: user.open_id, name: user.name, mailbox: user.enterprise_email || undefined, signedInAt: now,
-    }));
+    await this.write(
+      this.session(now, grant, {
+        // Only the enterprise mailbox can be a sender (1236017); a contact email cannot.
+        openId: user.open_id,
+        name: user.name,
+        mailbox: user.enterprise_email || undefined,
+        signedInAt: now,
+      }),
+    );
   }
 
   async accessToken(openId: string): Promise<string> {
@@ -157,7 +173,13 @@ export class TokenVault implements UserTokenProvider, TokenSink {
     if (!s.ok || this.ended(s.session)) return { signedIn: false };
     const { name, mailbox, scope, signedInAt } = s.session;
     return {
-      signedIn: true, openId, name, ...(mailbox ? { mailbox } : {}), scopes: scope.split(' ').filter(Boolean), signedInAt, until: this.until(s.session),
+      signedIn: true,
+      openId,
+      name,
+      ...(mailbox ? { mailbox } : {}),
+      scopes: scope.split(' ').filter(Boolean),
+      signedInAt,
+      until: this.until(s.session),
     };
   }
 
@@ -173,14 +195,21 @@ export class TokenVault implements UserTokenProvider, TokenSink {
     return this.until(s) <= this.now();
   }
 
-  private session(now: number, grant: TokenGrant, who: Pick<Session, 'openId' | 'name' | 'mailbox' | 'signedInAt'>): Session {
+  private session(
+    now: number,
+    grant: TokenGrant,
+    who: Pick<Session, 'openId' | 'name' | 'mailbox' | 'signedInAt'>,
+  ): Session {
     return {
       ...who,
       scope: grant.scope,
       accessToken: grant.access_token,
       accessExpiresAt: now + grant.expires_in * 1000,
       ...(grant.refresh_token
-        ? { refreshToken: grant.refresh_token, refreshExpiresAt: now + (grant.refresh_token_expires_in ?? grant.expires_in) * 1000 }
+        ? {
+            refreshToken: grant.refresh_token,
+            refreshExpiresAt: now + (grant.refresh_token_expires_in ?? grant.expires_in) * 1000,
+          }
         : {}),
     };
   }
@@ -204,7 +233,8 @@ export class TokenVault implements UserTokenProvider, TokenSink {
     }
     // Another process sharing the store may have refreshed meanwhile: its session stands.
     const latest = await this.load(s.openId);
-    if (latest.ok && latest.session.refreshToken !== s.refreshToken && this.fresh(latest.session)) return latest.session.accessToken;
+    if (latest.ok && latest.session.refreshToken !== s.refreshToken && this.fresh(latest.session))
+      return latest.session.accessToken;
     await this.o.kv.delete(keyOf(s.openId));
     throw new NeedsSignIn(s.openId, 'refresh_rejected', `${r.code ?? ''} ${r.description}`.trim());
   }
@@ -215,7 +245,9 @@ export class TokenVault implements UserTokenProvider, TokenSink {
     throw new NeedsSignIn(openId, s.reason);
   }
 
-  private async load(openId: string): Promise<{ ok: true; session: Session } | { ok: false; reason: NeedsSignInReason }> {
+  private async load(
+    openId: string,
+  ): Promise<{ ok: true; session: Session } | { ok: false; reason: NeedsSignInReason }> {
     const sealed = await this.o.kv.get(keyOf(openId));
     if (sealed === undefined) return { ok: false, reason: 'not_signed_in' };
     const plain = this.sealer.open(sealed, keyOf(openId));

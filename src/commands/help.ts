@@ -11,7 +11,12 @@ const listing = (entries: RegisteredCommand[]): HelpCardInput['commands'] =>
 
 export function helpContent(registry: CommandRegistry, topic: readonly string[]): HelpContent {
   const all = registry.all();
-  const words = topic.map((w) => w.normalize('NFKC').toLowerCase().replace(/^[/／]/, ''));
+  const words = topic.map((w) =>
+    w
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/^[/／]/, ''),
+  );
   if (words.length === 0) return { ok: true, help: { commands: listing(all) } };
 
   const [name = '', sub] = words;
@@ -37,13 +42,20 @@ export function helpContent(registry: CommandRegistry, topic: readonly string[])
  * What was typed for a command that did not resolve, the closest registered ones as full command keys, and (given
  * the parsed command) the rest of the line after the command words, so a suggestion can be the whole corrected line.
  */
-export function unresolved<H>(r: Exclude<Resolution<H>, { kind: 'found' }>, parsed?: ParsedCommand): { typed: string; suggestions: string[]; rest: string } {
+export function unresolved<H>(
+  r: Exclude<Resolution<H>, { kind: 'found' }>,
+  parsed?: ParsedCommand,
+): { typed: string; suggestions: string[]; rest: string } {
   // A mistyped subcommand is the first positional: the suggestion replaces it.
   const rest = parsed ? restOfLine(parsed, r.kind === 'needs_sub' && r.typed !== undefined ? 1 : 0) : '';
   if (r.kind === 'unknown') return { typed: r.typed, suggestions: r.suggestions, rest };
   // Nothing close to the typed subcommand: every valid one is the better answer than "send /help".
   const subs = r.suggestions.length ? r.suggestions : r.subs;
-  return { typed: commandKey({ name: r.name, ...(r.typed ? { sub: r.typed } : {}) }), suggestions: subs.map((s) => `${r.name} ${s}`), rest: r.suggestions.length ? rest : '' };
+  return {
+    typed: commandKey({ name: r.name, ...(r.typed ? { sub: r.typed } : {}) }),
+    suggestions: subs.map((s) => `${r.name} ${s}`),
+    rest: r.suggestions.length ? rest : '',
+  };
 }
 
 /** The arguments of a parsed command written back as a user would type them. */

@@ -63,7 +63,8 @@ const P2P_HELP = new Set(['help', '帮助', '?', '？']);
 const SLASH = /^[/／]/;
 
 export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult {
-  if (text.length > MAX_COMMAND_LENGTH) return fail({ kind: 'too_long', length: text.length, limit: MAX_COMMAND_LENGTH });
+  if (text.length > MAX_COMMAND_LENGTH)
+    return fail({ kind: 'too_long', length: text.length, limit: MAX_COMMAND_LENGTH });
   const nl = text.indexOf('\n');
   if (nl !== -1 && opts.bodyLines) {
     const { bodyLines, ...rest } = opts;
@@ -84,7 +85,12 @@ export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult
   if (first.kind === 'word' && !first.quoted && SLASH.test(first.text)) {
     name = first.text.slice(1).normalize('NFKC').toLowerCase();
     if (name === '') return fail({ kind: 'missing_name' });
-  } else if (opts.chatType === 'p2p' && tokens.length === 1 && first.kind === 'word' && P2P_HELP.has(first.text.toLowerCase())) {
+  } else if (
+    opts.chatType === 'p2p' &&
+    tokens.length === 1 &&
+    first.kind === 'word' &&
+    P2P_HELP.has(first.text.toLowerCase())
+  ) {
     name = 'help';
   } else {
     return fail({ kind: 'not_command' });
@@ -108,7 +114,11 @@ export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult
   return { ok: true, command };
 }
 
-function addToken(command: ParsedCommand, token: Token, userRef: (key: string) => UserRef | undefined): ParseError | undefined {
+function addToken(
+  command: ParsedCommand,
+  token: Token,
+  userRef: (key: string) => UserRef | undefined,
+): ParseError | undefined {
   switch (token.kind) {
     case 'word':
       command.positionals.push(token.text);

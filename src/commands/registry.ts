@@ -44,8 +44,7 @@ export class CommandRegistry<H = unknown> {
   /** Whether a command's lines after the first are a verbatim body (see CommandSpec.bodyLines). */
   bodyLines = (name: string): boolean => this.all().some((e) => e.name === name && e.spec.bodyLines === true);
 
-  subcommands = (name: string): string[] =>
-    this.all().flatMap((e) => (e.name === name && e.sub ? [e.sub] : []));
+  subcommands = (name: string): string[] => this.all().flatMap((e) => (e.name === name && e.sub ? [e.sub] : []));
 
   resolve(parsed: Pick<ParsedCommand, 'name' | 'sub' | 'positionals'>): Resolution<H> {
     const exact = this.#entries.get(commandKey(parsed));
@@ -56,7 +55,13 @@ export class CommandRegistry<H = unknown> {
       return { kind: 'unknown', typed: parsed.name, suggestions: suggest(parsed.name, names) };
     }
     const typed = parsed.positionals[0];
-    return { kind: 'needs_sub', name: parsed.name, subs, suggestions: typed ? suggest(typed, subs) : [], ...(typed ? { typed } : {}) };
+    return {
+      kind: 'needs_sub',
+      name: parsed.name,
+      subs,
+      suggestions: typed ? suggest(typed, subs) : [],
+      ...(typed ? { typed } : {}),
+    };
   }
 
   /** Every spec example that does not parse, names another command, or fails its schema: should be none. */
@@ -65,7 +70,8 @@ export class CommandRegistry<H = unknown> {
       entry.spec.examples.flatMap((example) => {
         const problems = this.#checkExample(entry, example);
         return problems.length ? [{ command: commandKey(entry), example, problems }] : [];
-      }));
+      }),
+    );
   }
 
   #checkExample(entry: RegisteredCommand<H>, example: string): string[] {

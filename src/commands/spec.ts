@@ -34,7 +34,10 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
 /** The spec as the registry and /help see it, whatever its argument type: each field widens on its own, no cast. */
 export function eraseSpec<S extends z.ZodObject>(s: CommandSpec<S>): CommandSpec {
   return {
-    summary: s.summary, usage: s.usage, examples: s.examples, args: s.args,
+    summary: s.summary,
+    usage: s.usage,
+    examples: s.examples,
+    args: s.args,
     ...(s.positionals ? { positionals: s.positionals } : {}),
     ...(s.rest ? { rest: s.rest } : {}),
     ...(s.bodyLines ? { bodyLines: s.bodyLines } : {}),
@@ -91,7 +94,11 @@ export function bindArgs<S extends z.ZodObject>(spec: CommandSpec<S>, parsed: Pa
  * A missing field always reads "is required" (zod reports it with the field's custom message, which may be about
  * its format), followed by the field's description when it has one.
  */
-export function issueProblems(issues: readonly z.core.$ZodIssue[], input: Record<string, unknown>, schema: z.ZodObject): Bilingual[] {
+export function issueProblems(
+  issues: readonly z.core.$ZodIssue[],
+  input: Record<string, unknown>,
+  schema: z.ZodObject,
+): Bilingual[] {
   return issues.map((issue) => {
     const field = issue.path.map(String).join('.');
     const top = String(issue.path[0]);
@@ -131,12 +138,15 @@ function describeIssue(issue: z.core.$ZodIssue): Bilingual {
 export function describeArgs(spec: CommandSpec): Bilingual[] {
   return Object.entries(spec.args.shape).map(([key, schema]) => {
     const optional = schema.safeParse(undefined).success;
-    const how =
-      spec.positionals?.includes(key) ? `<${key}>`
-      : spec.rest === key ? `[${key}…]`
-      : spec.mentions === key ? `@${key}…`
-      : isFlag(schema) ? `--${key}`
-      : `${key}=…`;
+    const how = spec.positionals?.includes(key)
+      ? `<${key}>`
+      : spec.rest === key
+        ? `[${key}…]`
+        : spec.mentions === key
+          ? `@${key}…`
+          : isFlag(schema)
+            ? `--${key}`
+            : `${key}=…`;
     const text = splitBilingual(schema.description ?? '');
     return {
       zh: `${how}（${optional ? '可选' : '必填'}）${text.zh ? `：${text.zh}` : ''}`,

@@ -18,7 +18,8 @@ function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find package.json above src/console: run the sandbox from the project folder');
+    if (up === dir)
+      throw new Error('cannot find package.json above src/console: run the sandbox from the project folder');
     dir = up;
   }
   return dir;
@@ -30,7 +31,9 @@ export async function bundleConsole(): Promise<ConsoleAssets> {
   try {
     esbuild = await import('esbuild');
   } catch {
-    throw new Error('the sandbox console is built with esbuild, a dev dependency: run `npm install` (without --omit=dev)');
+    throw new Error(
+      'the sandbox console is built with esbuild, a dev dependency: run `npm install` (without --omit=dev)',
+    );
   }
   const result = await esbuild.build({
     entryPoints: [join(web, 'main.ts')],

@@ -40,7 +40,10 @@ export function consoleRouter(o: ConsoleOptions): express.Router {
   const r = express.Router();
   const hasLogin = () => o.commands().some((e) => e.name === 'login');
   const send = (res: Response, type: string, body: string) =>
-    res.set({ 'content-security-policy': CSP, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).type(type).send(body);
+    res
+      .set({ 'content-security-policy': CSP, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' })
+      .type(type)
+      .send(body);
 
   r.get('/', (_req, res) => send(res, 'html', o.assets.html));
   r.get('/console/app.js', (_req, res) => send(res, 'js', o.assets.js));
@@ -66,8 +69,12 @@ export function consoleRouter(o: ConsoleOptions): express.Router {
       ? `<p>同意被拒绝 · Consent was denied: <code>${escapeHtml(str('error'))}</code></p>`
       : `<p>已同意授权 · Consent given for <b>${escapeHtml(str('state'))}</b>.</p>
          <p>模拟器签发了授权码 · The emulator issued an authorization code (${str('code').length} characters).</p>${next}`;
-    send(res, 'html', `<!doctype html><meta charset="utf-8"><title>Sign-in · 登录</title>
-      <link rel="stylesheet" href="/console/app.css"><main class="callback">${outcome}<p><a href="/">← 返回控制台 · Back to the console</a></p></main>`);
+    send(
+      res,
+      'html',
+      `<!doctype html><meta charset="utf-8"><title>Sign-in · 登录</title>
+      <link rel="stylesheet" href="/console/app.css"><main class="callback">${outcome}<p><a href="/">← 返回控制台 · Back to the console</a></p></main>`,
+    );
   });
 
   // Same-origin JSON only (controlGuard): the emulator sees the proxy, not the page, so the check is made here.
@@ -80,7 +87,10 @@ export function consoleRouter(o: ConsoleOptions): express.Router {
         body,
         signal: AbortSignal.timeout(15_000),
       });
-      res.status(answer.status).type(answer.headers.get('content-type') ?? 'application/json').send(Buffer.from(await answer.arrayBuffer()));
+      res
+        .status(answer.status)
+        .type(answer.headers.get('content-type') ?? 'application/json')
+        .send(Buffer.from(await answer.arrayBuffer()));
     } catch (err) {
       res.status(502).json({ error: `the emulator at ${o.emulatorUrl} did not answer: ${(err as Error).message}` });
     }

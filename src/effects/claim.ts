@@ -26,14 +26,15 @@ export interface ClaimOptions<T> {
 }
 
 export type Held<T> =
-  | { state: 'ran'; value: T; resumed: boolean }
-  | { state: 'busy' }
-  | { state: 'done'; result: string };
+  { state: 'ran'; value: T; resumed: boolean } | { state: 'busy' } | { state: 'done'; result: string };
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function withClaim<T>(
-  store: IdempotencyPort, key: string, o: ClaimOptions<T>, work: (resumed: boolean) => Promise<T>,
+  store: IdempotencyPort,
+  key: string,
+  o: ClaimOptions<T>,
+  work: (resumed: boolean) => Promise<T>,
 ): Promise<Held<T>> {
   const sleep = o.sleep ?? pause;
   // Counted, not timed, so a test clock that stands still cannot make it wait forever.

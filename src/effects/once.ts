@@ -17,7 +17,7 @@ export type Ctx = CommandContext | ActionContext;
  * The work's stable identity: for a command its dedupe key (the message id Feishu re-pushes under, or an
  * `app.run` origin's own key); for a card action the clicked card, so every click on one card is the same work.
  */
-const origin = (ctx: Ctx): string => (ctx.kind === 'action' ? ctx.messageId ?? ctx.dedupeKey : ctx.dedupeKey);
+const origin = (ctx: Ctx): string => (ctx.kind === 'action' ? (ctx.messageId ?? ctx.dedupeKey) : ctx.dedupeKey);
 
 /** An idempotency key for `op` of this delivery, short enough for Feishu's uuid (≤ 50 chars). */
 export function idempotencyKey(ctx: Ctx, op: string): string {
@@ -47,17 +47,26 @@ export type OnceResult = { outcome: 'ran' | 'replayed'; card: Card } | { outcome
  * `sealer` keeps the remembered card unreadable in the store.
  */
 export async function once(
-  ctx: Ctx, op: string, work: (resumed: boolean) => Promise<Card>, scope = origin(ctx), sealer?: Sealing,
+  ctx: Ctx,
+  op: string,
+  work: (resumed: boolean) => Promise<Card>,
+  scope = origin(ctx),
+  sealer?: Sealing,
 ): Promise<OnceResult> {
   const key = `provision:${op}:${scope}`;
-  const held = await withClaim(ctx.store, key, {
-    ttlMs: ctx.config.app.inbox.dedupeHours * 3_600_000,
-    leaseMs: CLAIM_LEASE_MS,
-    // A click waits for nobody (its answer is due in 3 s); a command, or an action rerun after a crash, waits.
-    waitMs: ctx.kind === 'action' && !ctx.resumed ? 0 : BUSY_WAIT_MS,
-    then: { complete: (card) => JSON.stringify(sealer ? { sealed: sealer.seal({ card }, key) } : { card }) },
-    onRenewFailed: (err) => ctx.logger.warn({ err, key }, 'could not renew a claim'),
-  }, work);
+  const held = await withClaim(
+    ctx.store,
+    key,
+    {
+      ttlMs: ctx.config.app.inbox.dedupeHours * 3_600_000,
+      leaseMs: CLAIM_LEASE_MS,
+      // A click waits for nobody (its answer is due in 3 s); a command, or an action rerun after a crash, waits.
+      waitMs: ctx.kind === 'action' && !ctx.resumed ? 0 : BUSY_WAIT_MS,
+      then: { complete: (card) => JSON.stringify(sealer ? { sealed: sealer.seal({ card }, key) } : { card }) },
+      onRenewFailed: (err) => ctx.logger.warn({ err, key }, 'could not renew a claim'),
+    },
+    work,
+  );
   if (held.state === 'busy') return { outcome: 'busy' };
   if (held.state === 'done') return { outcome: 'replayed', card: recordedCard(held.result, key, sealer) };
   return { outcome: 'ran', card: held.value };
@@ -67,6 +76,7 @@ function recordedCard(result: string, key: string, sealer: Sealing | undefined):
   const record = doneRecord.parse(JSON.parse(result));
   if ('card' in record) return record.card;
   const opened = sealer && cardRecord.safeParse(sealer.open(record.sealed, key));
-  if (!opened?.success) throw new Error(`the recorded result of ${key} cannot be opened: was the encryption key changed?`);
+  if (!opened?.success)
+    throw new Error(`the recorded result of ${key} cannot be opened: was the encryption key changed?`);
   return opened.data.card;
 }

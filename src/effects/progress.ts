@@ -24,25 +24,47 @@ export async function answerInTime(ctx: CommandContext, title: Bilingual, work: 
   const running = work();
   const uuid = idempotencyKey(ctx, 'progress');
   const marked = messageId !== undefined && (await progressShown.get(ctx.store, uuid)) !== undefined;
-  const quick = marked ? undefined : await Promise.race([
-    running.then((card) => ({ card })),
-    new Promise<undefined>((r) => setTimeout(() => r(undefined), STILL_WORKING_AFTER_MS).unref()),
-  ]);
+  const quick = marked
+    ? undefined
+    : await Promise.race([
+        running.then((card) => ({ card })),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), STILL_WORKING_AFTER_MS).unref()),
+      ]);
   if (quick || messageId === undefined) {
-    await ctx.reply(quick?.card ?? await running);
+    await ctx.reply(quick?.card ?? (await running));
     return;
   }
   // Recorded before the reply: a crash in between leaves a rerun that re-sends the same uuid and so finds the card.
   await progressShown.set(ctx.store, uuid, { at: ctx.now() });
-  const progress = progressCard({ title, steps: [{ label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' }, state: 'running' }] });
-  const shown = await ctx.gateway.im.replyCard(messageId, progress, { uuid, ...(ctx.chatId ? { chatId: ctx.chatId } : {}) });
+  const progress = progressCard({
+    title,
+    steps: [
+      {
+        label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' },
+        state: 'running',
+      },
+    ],
+  });
+  const shown = await ctx.gateway.im.replyCard(messageId, progress, {
+    uuid,
+    ...(ctx.chatId ? { chatId: ctx.chatId } : {}),
+  });
   // A failure is answered on this card too (by the error boundary), so it never stays on "working".
   ctx.showingProgress(shown.messageId);
   await ctx.answer(await running);
 }
 
 /** What a run that found the same work under way answers. */
-export const busyCard = (title: Bilingual): Card => progressCard({
-  title,
-  steps: [{ label: { zh: '同一操作正在进行，完成后会有结果', en: 'The same request is already being handled; its result follows' }, state: 'running' }],
-});
+export const busyCard = (title: Bilingual): Card =>
+  progressCard({
+    title,
+    steps: [
+      {
+        label: {
+          zh: '同一操作正在进行，完成后会有结果',
+          en: 'The same request is already being handled; its result follows',
+        },
+        state: 'running',
+      },
+    ],
+  });

@@ -43,10 +43,22 @@ const tokenBody = z.object({
 
 /** OAuth token errors use the RFC 6749 body shape {code, error, error_description}. */
 const OAUTH_ERROR_NAMES: Record<number, string> = {
-  20001: 'invalid_request', 20002: 'invalid_client', 20003: 'invalid_grant', 20004: 'invalid_grant',
-  20008: 'invalid_grant', 20010: 'invalid_grant', 20024: 'invalid_grant', 20026: 'invalid_grant',
-  20036: 'unsupported_grant_type', 20037: 'invalid_grant', 20049: 'invalid_grant', 20063: 'invalid_request',
-  20065: 'invalid_grant', 20067: 'invalid_scope', 20071: 'invalid_grant', 20073: 'invalid_grant',
+  20001: 'invalid_request',
+  20002: 'invalid_client',
+  20003: 'invalid_grant',
+  20004: 'invalid_grant',
+  20008: 'invalid_grant',
+  20010: 'invalid_grant',
+  20024: 'invalid_grant',
+  20026: 'invalid_grant',
+  20036: 'unsupported_grant_type',
+  20037: 'invalid_grant',
+  20049: 'invalid_grant',
+  20063: 'invalid_request',
+  20065: 'invalid_grant',
+  20067: 'invalid_scope',
+  20071: 'invalid_grant',
+  20073: 'invalid_grant',
 };
 
 export function authRoutes(kit: Kit) {
@@ -61,7 +73,11 @@ export function authRoutes(kit: Kit) {
   const oauthError = (code: number, detail?: string) => {
     const base = kit.error(code);
     return kit.error(code, {
-      body: { code, error: OAUTH_ERROR_NAMES[code] ?? 'server_error', error_description: detail ? `${base.message} ${detail}` : base.message },
+      body: {
+        code,
+        error: OAUTH_ERROR_NAMES[code] ?? 'server_error',
+        error_description: detail ? `${base.message} ${detail}` : base.message,
+      },
     });
   };
 
@@ -80,7 +96,12 @@ export function authRoutes(kit: Kit) {
         const expiresAtS = nowS + TENANT_TOKEN_TTL_S;
         lastTenantToken = { token: makeTenantToken(state.app.appId, state.app.appSecret, expiresAtS), expiresAtS };
       }
-      return topLevel({ code: 0, msg: 'ok', tenant_access_token: lastTenantToken.token, expire: lastTenantToken.expiresAtS - nowS });
+      return topLevel({
+        code: 0,
+        msg: 'ok',
+        tenant_access_token: lastTenantToken.token,
+        expire: lastTenantToken.expiresAtS - nowS,
+      });
     },
   });
 
@@ -91,7 +112,12 @@ export function authRoutes(kit: Kit) {
     handler: ({ req, res }) => {
       const q = authorizeQuery.safeParse(req.query);
       if (!q.success) {
-        res.status(400).type('text/plain').send(`invalid authorize request: ${q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        res
+          .status(400)
+          .type('text/plain')
+          .send(
+            `invalid authorize request: ${q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          );
         return;
       }
       const { client_id, redirect_uri, emulator_user, emulator_deny } = q.data;
@@ -115,9 +141,15 @@ export function authRoutes(kit: Kit) {
         return;
       }
       const grant: AuthCode = {
-        code: randomBytes(48).toString('base64url'), clientId: client_id, redirectUri: redirect_uri, openId: user.open_id,
-        scope: q.data.scope ?? '', codeChallenge: q.data.code_challenge, codeChallengeMethod: q.data.code_challenge_method,
-        expiresAt: state.now() + AUTH_CODE_TTL_MS, used: false,
+        code: randomBytes(48).toString('base64url'),
+        clientId: client_id,
+        redirectUri: redirect_uri,
+        openId: user.open_id,
+        scope: q.data.scope ?? '',
+        codeChallenge: q.data.code_challenge,
+        codeChallengeMethod: q.data.code_challenge_method,
+        expiresAt: state.now() + AUTH_CODE_TTL_MS,
+        used: false,
       };
       state.authCodes.set(grant.code, grant);
       target.searchParams.set('code', grant.code);
@@ -133,7 +165,8 @@ export function authRoutes(kit: Kit) {
     body: tokenBody,
     handler: ({ body }) => {
       const { grant_type, client_id, client_secret } = body;
-      if (!grant_type || !client_id || !client_secret) throw oauthError(20001, 'grant_type, client_id and client_secret are required.');
+      if (!grant_type || !client_id || !client_secret)
+        throw oauthError(20001, 'grant_type, client_id and client_secret are required.');
       if (client_id !== state.app.appId || client_secret !== state.app.appSecret) throw oauthError(20002);
       if (grant_type === 'authorization_code') return exchangeCode(body);
       if (grant_type === 'refresh_token') return refresh(body);
@@ -170,7 +203,8 @@ export function authRoutes(kit: Kit) {
     if (asked === undefined) return granted;
     const have = new Set(granted.split(' ').filter(Boolean));
     const extra = asked.split(' ').filter((s) => s && !have.has(s));
-    if (extra.length) throw oauthError(20067, `scope may only narrow the granted set; not granted: ${extra.join(' ')}.`);
+    if (extra.length)
+      throw oauthError(20067, `scope may only narrow the granted set; not granted: ${extra.join(' ')}.`);
     return asked;
   }
 
@@ -180,9 +214,12 @@ export function authRoutes(kit: Kit) {
     if (!state.isReachable(user)) throw oauthError(20010);
     const { access, refresh } = state.issueUserTokens(openId, scope);
     return topLevel({
-      code: 0, access_token: access.token, expires_in: USER_TOKEN_TTL_S,
+      code: 0,
+      access_token: access.token,
+      expires_in: USER_TOKEN_TTL_S,
       ...(refresh ? { refresh_token: refresh.token, refresh_token_expires_in: REFRESH_TOKEN_TTL_S } : {}),
-      scope, token_type: 'Bearer',
+      scope,
+      token_type: 'Bearer',
     });
   }
 
@@ -194,9 +231,17 @@ export function authRoutes(kit: Kit) {
       if (caller.kind !== 'user') throw kit.error(99991668);
       const u = caller.user;
       return {
-        name: u.name, en_name: u.en_name, avatar_url: avatarUrl(u.open_id), open_id: u.open_id, union_id: u.union_id,
-        email: u.email, enterprise_email: u.enterprise_email, user_id: u.user_id, mobile: u.mobile,
-        tenant_key: u.tenant_key, employee_no: u.employee_no,
+        name: u.name,
+        en_name: u.en_name,
+        avatar_url: avatarUrl(u.open_id),
+        open_id: u.open_id,
+        union_id: u.union_id,
+        email: u.email,
+        enterprise_email: u.enterprise_email,
+        user_id: u.user_id,
+        mobile: u.mobile,
+        tenant_key: u.tenant_key,
+        employee_no: u.employee_no,
       };
     },
   });
@@ -207,8 +252,15 @@ export function authRoutes(kit: Kit) {
     token: 'tenant',
     handler: () =>
       topLevel({
-        code: 0, msg: 'ok',
-        bot: { activate_status: 2, app_name: state.app.appName, avatar_url: avatarUrl(state.app.botOpenId), ip_white_list: [], open_id: state.app.botOpenId },
+        code: 0,
+        msg: 'ok',
+        bot: {
+          activate_status: 2,
+          app_name: state.app.appName,
+          avatar_url: avatarUrl(state.app.botOpenId),
+          ip_white_list: [],
+          open_id: state.app.botOpenId,
+        },
       }),
   });
 
@@ -217,7 +269,8 @@ export function authRoutes(kit: Kit) {
 
 function pkceMatches(grant: AuthCode, verifier: string | undefined): boolean {
   if (!verifier) return false;
-  const expected = grant.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+  const expected =
+    grant.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
   return expected === grant.codeChallenge;
 }
 
@@ -227,6 +280,9 @@ export function avatarUrl(id: string): string {
 
 /** The `emulator_user` cookie: cookies are per host, not per port, so the console's page can set it for the emulator. */
 function browserUser(header: string | undefined): string | undefined {
-  const found = header?.split(';').map((c) => c.trim()).find((c) => c.startsWith('emulator_user='));
+  const found = header
+    ?.split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith('emulator_user='));
   return found ? decodeURIComponent(found.slice('emulator_user='.length)) : undefined;
 }

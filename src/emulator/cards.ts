@@ -26,15 +26,23 @@ export type ContentProblem =
   | { kind: 'card'; subCode: number; detail: string }; // → 230099
 
 export type CheckedContent =
-  | { ok: true; card?: Record<string, unknown>; updateMulti: boolean }
-  | { ok: false; problem: ContentProblem };
+  { ok: true; card?: Record<string, unknown>; updateMulti: boolean } | { ok: false; problem: ContentProblem };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** What each msg_type's content object must hold (beyond being a JSON object). */
 const REQUIRED_KEY: Record<string, string | undefined> = {
-  text: 'text', image: 'image_key', file: 'file_key', audio: 'file_key', media: 'file_key', sticker: 'file_key',
-  share_chat: 'chat_id', share_user: 'user_id', post: undefined, interactive: undefined, system: undefined,
+  text: 'text',
+  image: 'image_key',
+  file: 'file_key',
+  audio: 'file_key',
+  media: 'file_key',
+  sticker: 'file_key',
+  share_chat: 'chat_id',
+  share_user: 'user_id',
+  post: undefined,
+  interactive: undefined,
+  system: undefined,
 };
 
 export function checkContent(msgType: string, content: string): CheckedContent {
@@ -53,7 +61,9 @@ export function checkContent(msgType: string, content: string): CheckedContent {
     return fail('invalid', 'content must be a JSON string, e.g. "{\\"text\\":\\"hi\\"}"');
   }
   if (!isObject(parsed)) {
-    return msgType === 'interactive' ? cardFail(200621, 'card content must be a JSON object') : fail('invalid', 'content must be a JSON object');
+    return msgType === 'interactive'
+      ? cardFail(200621, 'card content must be a JSON object')
+      : fail('invalid', 'content must be a JSON object');
   }
   if (msgType === 'interactive') return checkCard(parsed);
   const key = REQUIRED_KEY[msgType];
@@ -73,14 +83,17 @@ export function checkCard(card: Record<string, unknown>): CheckedContent {
   }
   const config = isObject(card.config) ? card.config : {};
   if (card.schema === '2.0') {
-    if (!isObject(card.body) || !Array.isArray(card.body.elements)) return cardFail(200621, 'a schema 2.0 card needs body.elements');
+    if (!isObject(card.body) || !Array.isArray(card.body.elements))
+      return cardFail(200621, 'a schema 2.0 card needs body.elements');
     if (config.update_multi === false) return cardFail(200621, 'schema 2.0 cards support only update_multi: true');
     const walk = walkElements(card.body.elements);
     if (walk.problem) return { ok: false, problem: walk.problem };
     return { ok: true, card, updateMulti: true };
   }
-  if (card.schema !== undefined) return cardFail(200621, `unknown card schema ${JSON.stringify(card.schema)}: use "2.0" or omit it for 1.0`);
-  if (card.elements !== undefined && !Array.isArray(card.elements)) return cardFail(200621, 'elements must be an array');
+  if (card.schema !== undefined)
+    return cardFail(200621, `unknown card schema ${JSON.stringify(card.schema)}: use "2.0" or omit it for 1.0`);
+  if (card.elements !== undefined && !Array.isArray(card.elements))
+    return cardFail(200621, 'elements must be an array');
   return { ok: true, card, updateMulti: config.update_multi === true };
 }
 
@@ -90,16 +103,38 @@ function walkElements(elements: unknown[]): { problem?: ContentProblem } {
   const stack: unknown[] = [...elements];
   while (stack.length) {
     const el = stack.pop();
-    if (!isObject(el)) return { problem: { kind: 'card', subCode: 200621, detail: 'every element must be an object with a tag' } };
+    if (!isObject(el))
+      return { problem: { kind: 'card', subCode: 200621, detail: 'every element must be an object with a tag' } };
     count += 1;
-    if (el.tag === 'action') return { problem: { kind: 'card', subCode: 200861, detail: 'tag "action" is not supported in schema 2.0: put buttons directly in elements' } };
+    if (el.tag === 'action')
+      return {
+        problem: {
+          kind: 'card',
+          subCode: 200861,
+          detail: 'tag "action" is not supported in schema 2.0: put buttons directly in elements',
+        },
+      };
     // The input component's max_length is 1–1,000 (卡片 JSON 2.0 输入框组件); its default value counts against it.
-    if (el.tag === 'input' && (typeof el.max_length === 'number' && (el.max_length < 1 || el.max_length > 1000))) {
-      return { problem: { kind: 'card', subCode: 200621, detail: `input "${String(el.name)}" max_length ${el.max_length} is outside 1–1000` } };
+    if (el.tag === 'input' && typeof el.max_length === 'number' && (el.max_length < 1 || el.max_length > 1000)) {
+      return {
+        problem: {
+          kind: 'card',
+          subCode: 200621,
+          detail: `input "${String(el.name)}" max_length ${el.max_length} is outside 1–1000`,
+        },
+      };
     }
     if (typeof el.element_id === 'string') {
-      if (!ELEMENT_ID.test(el.element_id)) return { problem: { kind: 'card', subCode: 200621, detail: `element_id "${el.element_id}" must match [A-Za-z][A-Za-z0-9_]* and be ≤ 20 chars` } };
-      if (ids.has(el.element_id)) return { problem: { kind: 'card', subCode: 200621, detail: `element_id "${el.element_id}" is used twice` } };
+      if (!ELEMENT_ID.test(el.element_id))
+        return {
+          problem: {
+            kind: 'card',
+            subCode: 200621,
+            detail: `element_id "${el.element_id}" must match [A-Za-z][A-Za-z0-9_]* and be ≤ 20 chars`,
+          },
+        };
+      if (ids.has(el.element_id))
+        return { problem: { kind: 'card', subCode: 200621, detail: `element_id "${el.element_id}" is used twice` } };
       ids.add(el.element_id);
     }
     for (const k of ['elements', 'columns', 'actions']) {
@@ -107,7 +142,14 @@ function walkElements(elements: unknown[]): { problem?: ContentProblem } {
       if (Array.isArray(children)) stack.push(...children);
     }
   }
-  if (count > CARD_MAX_ELEMENTS) return { problem: { kind: 'card', subCode: 11310, detail: `the card has ${count} elements; the limit is ${CARD_MAX_ELEMENTS}` } };
+  if (count > CARD_MAX_ELEMENTS)
+    return {
+      problem: {
+        kind: 'card',
+        subCode: 11310,
+        detail: `the card has ${count} elements; the limit is ${CARD_MAX_ELEMENTS}`,
+      },
+    };
   return {};
 }
 

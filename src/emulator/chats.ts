@@ -28,7 +28,9 @@ const createBody = z.object({
   avatar: z.string().optional(),
   name: z.string().optional(),
   description: z.string().optional(),
-  i18n_names: z.object({ zh_cn: z.string().optional(), en_us: z.string().optional(), ja_jp: z.string().optional() }).optional(),
+  i18n_names: z
+    .object({ zh_cn: z.string().optional(), en_us: z.string().optional(), ja_jp: z.string().optional() })
+    .optional(),
   owner_id: z.string().optional(),
   user_id_list: z.array(z.string()).max(50, 'at most 50 users per call').optional(),
   bot_id_list: z.array(z.string()).max(5, 'at most 5 bots per call').optional(),
@@ -87,7 +89,11 @@ export function chatRoutes(kit: Kit) {
 
       const err = (code: number, detail: string) => kit.error(code, { page: PAGE, detail });
       const rm = body.restricted_mode_setting;
-      if (rm?.status) throw err(232057, 'the emulated tenant has no restricted-mode licence: set restricted_mode_setting.status false');
+      if (rm?.status)
+        throw err(
+          232057,
+          'the emulated tenant has no restricted-mode licence: set restricted_mode_setting.status false',
+        );
       if (rm && Object.values(rm).includes('not_anyone')) {
         throw err(232001, 'with restricted_mode_setting.status false no *_has_permission_setting may be not_anyone');
       }
@@ -110,7 +116,8 @@ export function chatRoutes(kit: Kit) {
       const users = resolveUsers(state, idType, body.user_id_list ?? [], (code, detail) => err(code, detail));
       const external = users.some((u) => u.tenant_key !== state.app.tenantKey);
       if (external && body.chat_type === 'public') throw err(232069, 'external users cannot join a public chat');
-      if (external) throw err(232033, 'user_id_list names users of another tenant and the app cannot create external chats');
+      if (external)
+        throw err(232033, 'user_id_list names users of another tenant and the app cannot create external chats');
       const bots = resolveBots(state, body.bot_id_list ?? [], (code, detail) => err(code, detail));
       if (body.hide_member_count_setting === 'only_owner') {
         if (body.chat_type === 'public') throw err(232079, 'public chats cannot hide the member count');
@@ -119,10 +126,13 @@ export function chatRoutes(kit: Kit) {
 
       const { owner_id: _o, user_id_list: _u, bot_id_list: _b, name, description, chat_type, ...settings } = body;
       const chat: Chat = {
-        chatId: randomId('oc_'), chatMode: 'group', chatType: chat_type,
+        chatId: randomId('oc_'),
+        chatMode: 'group',
+        chatType: chat_type,
         name: name?.trim() ? name : chat_type === 'private' ? '(无主题)' : (name ?? ''),
         description: description ?? '',
-        ownerId: owner?.open_id ?? state.app.appId, ownerIdType: owner ? 'open_id' : 'app_id',
+        ownerId: owner?.open_id ?? state.app.appId,
+        ownerIdType: owner ? 'open_id' : 'app_id',
         members: new Set([...(owner ? [owner.open_id] : []), ...users.map((u) => u.open_id)]),
         managers: new Set(),
         bots: new Set([state.app.appId, ...bots]),
@@ -150,13 +160,18 @@ export function chatRoutes(kit: Kit) {
       const operatorIn = caller.kind === 'user' ? chat.members.has(caller.openId) : chat.bots.has(state.app.appId);
       if (!operatorIn) throw kit.error(232011);
       const ids = body.id_list;
-      const result = { invalid_id_list: [] as string[], not_existed_id_list: [] as string[], pending_approval_id_list: [] as string[] };
+      const result = {
+        invalid_id_list: [] as string[],
+        not_existed_id_list: [] as string[],
+        pending_approval_id_list: [] as string[],
+      };
       const toAdd: string[] = [];
       if (query.member_id_type === 'app_id') {
         if (ids.length > 5) throw kit.error(232001, { detail: 'at most 5 bots per call' });
         const known = new Set<string>([state.app.appId, ...OTHER_BOTS.map((b) => b.app_id)]);
         for (const id of ids) (known.has(id) ? toAdd : result.not_existed_id_list).push(id);
-        if (new Set([...chat.bots, ...toAdd]).size > MAX_BOTS_PER_CHAT) throw kit.error(232001, { detail: `a chat holds at most ${MAX_BOTS_PER_CHAT} bots` });
+        if (new Set([...chat.bots, ...toAdd]).size > MAX_BOTS_PER_CHAT)
+          throw kit.error(232001, { detail: `a chat holds at most ${MAX_BOTS_PER_CHAT} bots` });
       } else {
         if (ids.length > 50) throw kit.error(232001, { detail: 'at most 50 users per call' });
         for (const id of ids) {
@@ -167,10 +182,17 @@ export function chatRoutes(kit: Kit) {
         }
       }
       // succeed_type 0: unknown ids fail the call, resigned ones are skipped; 1: add what can be added; 2: all or nothing.
-      const unavailable = [...result.not_existed_id_list, ...(query.succeed_type === '2' ? result.invalid_id_list : [])];
-      if (query.succeed_type !== '1' && unavailable.length) throw kit.error(232043, { detail: `unavailable ids: ${unavailable.join(', ')}` });
+      const unavailable = [
+        ...result.not_existed_id_list,
+        ...(query.succeed_type === '2' ? result.invalid_id_list : []),
+      ];
+      if (query.succeed_type !== '1' && unavailable.length)
+        throw kit.error(232043, { detail: `unavailable ids: ${unavailable.join(', ')}` });
       if (toAdd.length === 0) throw kit.error(232027, { detail: 'none of id_list can be added' });
-      const approval = chat.settings.membership_approval === 'approval_required' && chat.ownerId !== state.app.appId && caller.kind === 'app';
+      const approval =
+        chat.settings.membership_approval === 'approval_required' &&
+        chat.ownerId !== state.app.appId &&
+        caller.kind === 'app';
       for (const id of toAdd) {
         if (approval) result.pending_approval_id_list.push(id);
         else if (query.member_id_type === 'app_id') chat.bots.add(id);
@@ -233,7 +255,12 @@ export function chatRoutes(kit: Kit) {
         throw e;
       }
       return {
-        items: listed.page.map((u) => ({ member_id_type: query.member_id_type, member_id: u[query.member_id_type], name: u.name, tenant_key: u.tenant_key })),
+        items: listed.page.map((u) => ({
+          member_id_type: query.member_id_type,
+          member_id: u[query.member_id_type],
+          name: u.name,
+          tenant_key: u.tenant_key,
+        })),
         page_token: listed.page_token,
         has_more: listed.has_more,
         member_total: users.length,
@@ -299,8 +326,10 @@ export function chatView(state: EmulatorState, chat: Chat, idType: UserIdType): 
     membership_approval: s.membership_approval,
     moderation_permission: 'all_members',
     restricted_mode_setting: s.restricted_mode_setting ?? {
-      status: false, screenshot_has_permission_setting: 'all_members',
-      download_has_permission_setting: 'all_members', message_has_permission_setting: 'all_members',
+      status: false,
+      screenshot_has_permission_setting: 'all_members',
+      download_has_permission_setting: 'all_members',
+      message_has_permission_setting: 'all_members',
     },
     hide_member_count_setting: s.hide_member_count_setting,
   };

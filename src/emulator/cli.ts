@@ -35,7 +35,11 @@ async function main(): Promise<void> {
     '',
     '  users (log in with GET /open-apis/authen/v1/authorize?...&emulator_user=<open_id or email>):',
     ...emu.state.users.map((u) => {
-      const flags = [u.resigned && 'resigned', u.invisible && 'outside app scope', u.tenant_key !== app.tenantKey && 'other tenant'].filter(Boolean);
+      const flags = [
+        u.resigned && 'resigned',
+        u.invisible && 'outside app scope',
+        u.tenant_key !== app.tenantKey && 'other tenant',
+      ].filter(Boolean);
       return `    ${u.name} ${u.en_name.padEnd(12)} ${u.open_id}  ${u.enterprise_email}${flags.length ? `  [${flags.join(', ')}]` : ''}`;
     }),
     '',
@@ -44,10 +48,13 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
   const stop = (signal: string) => {
     console.log(`\n${signal}: stopping the emulator`);
-    emu.close().then(() => process.exit(0), (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
+    emu.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

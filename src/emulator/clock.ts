@@ -7,7 +7,10 @@ export class EmulatorClock {
   private anchorEmu: number;
   private currentScale: number;
 
-  constructor(scale = 1, private readonly realNow: () => number = Date.now) {
+  constructor(
+    scale = 1,
+    private readonly realNow: () => number = Date.now,
+  ) {
     if (!(scale > 0)) throw new Error(`time scale must be a positive number, got ${scale}`);
     this.anchorReal = realNow();
     this.anchorEmu = this.anchorReal;

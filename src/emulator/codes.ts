@@ -6,7 +6,7 @@
  */
 
 export type DocPage =
-  | 'im-chat-create' | 'mail-mailgroup-create' | 'mail-contact-create' | 'mail-message-send' | 'mail-draft-send';
+  'im-chat-create' | 'mail-mailgroup-create' | 'mail-contact-create' | 'mail-message-send' | 'mail-draft-send';
 
 export interface CodeInfo {
   code: number;
@@ -28,20 +28,45 @@ const DOC_ROWS: Row[] = [
   ['im-chat-create', 232023, 400, 'Chat information review failed while updating the chat.'],
   ['im-chat-create', 232025, 400, 'Bot ability is not activated.'],
   ['im-chat-create', 232030, 400, 'Your request specifies a user_id which is invalid.'],
-  ['im-chat-create', 232032, 400, 'The operator who will create the chat and the designated chat owner must be in the same tenant.'],
-  ['im-chat-create', 232033, 400, 'The operator or invited bots does NOT have the authority to manage external chats without the scope.'],
+  [
+    'im-chat-create',
+    232032,
+    400,
+    'The operator who will create the chat and the designated chat owner must be in the same tenant.',
+  ],
+  [
+    'im-chat-create',
+    232033,
+    400,
+    'The operator or invited bots does NOT have the authority to manage external chats without the scope.',
+  ],
   ['im-chat-create', 232034, 400, 'The app is unavailable or inactivated by the tenant.'],
-  ['im-chat-create', 232037, 400, 'The operator or invited bots does NOT have the authority to manage chat labels without the scope.'],
-  ['im-chat-create', 232042, 400, 'Public group chat\'s name should not be empty.'],
+  [
+    'im-chat-create',
+    232037,
+    400,
+    'The operator or invited bots does NOT have the authority to manage chat labels without the scope.',
+  ],
+  ['im-chat-create', 232042, 400, "Public group chat's name should not be empty."],
   ['im-chat-create', 232043, 400, 'Your request contains unavailable ids.'],
-  ['im-chat-create', 232057, 400, 'The operator tenant doesn\'t have the permission to use restricted mode.'],
+  ['im-chat-create', 232057, 400, "The operator tenant doesn't have the permission to use restricted mode."],
   ['im-chat-create', 232068, 400, 'The group is being created, please wait a moment.'],
   ['im-chat-create', 232069, 400, 'current chat type unsupported to set public.'],
-  ['im-chat-create', 232091, 400, 'Due to the security control requirements of this tenant, this tenant does not allow public group.'],
-  ['im-chat-create', 232095, 400, 'The operator does NOT have the authority to manage ocic type tag without the scope.'],
-  ['im-chat-create', 232078, 400, 'The operator tenant doesn\'t have the permission to use hide_member_count_setting.'],
+  [
+    'im-chat-create',
+    232091,
+    400,
+    'Due to the security control requirements of this tenant, this tenant does not allow public group.',
+  ],
+  [
+    'im-chat-create',
+    232095,
+    400,
+    'The operator does NOT have the authority to manage ocic type tag without the scope.',
+  ],
+  ['im-chat-create', 232078, 400, "The operator tenant doesn't have the permission to use hide_member_count_setting."],
   ['im-chat-create', 232079, 400, 'Chat type not supported by hide_member_count_setting.'],
-  ['mail-mailgroup-create', 1234019, 400, 'mail address\'s domain not found'],
+  ['mail-mailgroup-create', 1234019, 400, "mail address's domain not found"],
   ['mail-mailgroup-create', 1234006, 409, 'email address has been used'],
   ['mail-mailgroup-create', 1234008, 400, 'request parameter error'],
   ['mail-mailgroup-create', 1234030, 400, 'mailing group count is over max limit'],
@@ -59,8 +84,18 @@ const DOC_ROWS: Row[] = [
   ['mail-message-send', 1236004, 400, 'the number of attachments exceeds the limit'],
   ['mail-message-send', 1236005, 409, 'send mail repeatedly'],
   ['mail-message-send', 1236007, 429, 'the daily number of emails sent by the user exceeds the limit'],
-  ['mail-message-send', 1236008, 429, 'the number of external recipients the user sends messages to each day exceeds the limit'],
-  ['mail-message-send', 1236009, 429, 'the number of external recipients the tenant sends messages to each day exceeds the limit'],
+  [
+    'mail-message-send',
+    1236008,
+    429,
+    'the number of external recipients the user sends messages to each day exceeds the limit',
+  ],
+  [
+    'mail-message-send',
+    1236009,
+    429,
+    'the number of external recipients the tenant sends messages to each day exceeds the limit',
+  ],
   ['mail-message-send', 1236010, 429, 'mail quota limit'],
   ['mail-message-send', 1236012, 429, 'reach send mail restriction'],
   ['mail-message-send', 1236013, 429, 'tenant storage limit'],
@@ -80,8 +115,18 @@ const DOC_ROWS: Row[] = [
   ['mail-draft-send', 1236005, 409, 'send mail repeatedly'],
   ['mail-draft-send', 1236006, 429, 'Concurrent write conflict. Please retry later'],
   ['mail-draft-send', 1236007, 429, 'the daily number of emails sent by the user exceeds the limit'],
-  ['mail-draft-send', 1236008, 429, 'the number of external recipients the user sends messages to each day exceeds the limit'],
-  ['mail-draft-send', 1236009, 429, 'the number of external recipients the tenant sends messages to each day exceeds the limit'],
+  [
+    'mail-draft-send',
+    1236008,
+    429,
+    'the number of external recipients the user sends messages to each day exceeds the limit',
+  ],
+  [
+    'mail-draft-send',
+    1236009,
+    429,
+    'the number of external recipients the tenant sends messages to each day exceeds the limit',
+  ],
   ['mail-draft-send', 1236010, 429, 'mail quota limit'],
   ['mail-draft-send', 1236013, 429, 'tenant storage limit'],
   ['mail-draft-send', 1236019, 500, 'internal server error'],
@@ -96,7 +141,12 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 99991671, 400, 'Invalid token format, token must start with "t-" or "u-".'],
   ['platform', 99991677, 400, 'user access token expired'],
   // "通用错误码": 99991679, the user has not granted the scope; the exact msg text is not in the pages.
-  ['platform', 99991679, 400, 'Unauthorized. The user has not granted the scope this API needs; ask the user to authorize again.'],
+  [
+    'platform',
+    99991679,
+    400,
+    'Unauthorized. The user has not granted the scope this API needs; ask the user to authorize again.',
+  ],
   ['platform', 99992402, 400, 'field validation failed'],
   ['platform', 99991201, 404, 'path not found'],
   ['platform', 10003, 400, 'invalid param'],

@@ -9,7 +9,10 @@ import type { EmulatorState, SeedUser } from './state.js';
 const LIMITS = { perSecond: 50, perMinute: 1000 };
 const userIdType = z.enum(['open_id', 'union_id', 'user_id']).default('open_id');
 
-const getQuery = z.object({ user_id_type: userIdType, department_id_type: z.enum(['department_id', 'open_department_id']).optional() });
+const getQuery = z.object({
+  user_id_type: userIdType,
+  department_id_type: z.enum(['department_id', 'open_department_id']).optional(),
+});
 const batchQuery = z.object({ user_id_type: userIdType });
 const batchBody = z.object({
   emails: z.array(z.string()).max(50, 'at most 50 emails').default([]),
@@ -18,18 +21,41 @@ const batchBody = z.object({
 });
 
 function status(u: SeedUser) {
-  return { is_frozen: false, is_resigned: u.resigned, is_activated: !u.resigned, is_exited: u.resigned, is_unjoin: false };
+  return {
+    is_frozen: false,
+    is_resigned: u.resigned,
+    is_activated: !u.resigned,
+    is_exited: u.resigned,
+    is_unjoin: false,
+  };
 }
 
 function userView(u: SeedUser): Record<string, unknown> {
   const avatar = avatarUrl(u.open_id);
   return {
-    union_id: u.union_id, user_id: u.user_id, open_id: u.open_id, name: u.name, en_name: u.en_name, nickname: '',
-    email: u.email, enterprise_email: u.enterprise_email, mobile: u.mobile, mobile_visible: true, gender: 0,
+    union_id: u.union_id,
+    user_id: u.user_id,
+    open_id: u.open_id,
+    name: u.name,
+    en_name: u.en_name,
+    nickname: '',
+    email: u.email,
+    enterprise_email: u.enterprise_email,
+    mobile: u.mobile,
+    mobile_visible: true,
+    gender: 0,
     avatar: { avatar_72: avatar, avatar_240: avatar, avatar_640: avatar, avatar_origin: avatar },
-    status: status(u), department_ids: u.department_ids, leader_user_id: u.leader_user_id, city: '上海 Shanghai',
-    country: 'CN', work_station: '', join_time: 1_640_995_200, is_tenant_manager: false, employee_no: u.employee_no,
-    employee_type: 1, job_title: u.job_title,
+    status: status(u),
+    department_ids: u.department_ids,
+    leader_user_id: u.leader_user_id,
+    city: '上海 Shanghai',
+    country: 'CN',
+    work_station: '',
+    join_time: 1_640_995_200,
+    is_tenant_manager: false,
+    employee_no: u.employee_no,
+    employee_type: 1,
+    job_title: u.job_title,
   };
 }
 
@@ -69,11 +95,16 @@ export function contactRoutes(kit: Kit) {
     handler: ({ query, body }) => {
       // Enterprise mail addresses are not supported by this API: only the contact email matches.
       const visible = (u: SeedUser | undefined) =>
-        u && !u.invisible && u.tenant_key === state.app.tenantKey && (body.include_resigned || !u.resigned) ? u : undefined;
+        u && !u.invisible && u.tenant_key === state.app.tenantKey && (body.include_resigned || !u.resigned)
+          ? u
+          : undefined;
       const entry = (u: SeedUser | undefined) => (u ? { user_id: u[query.user_id_type], status: status(u) } : {});
       return {
         user_list: [
-          ...body.emails.map((email) => ({ ...entry(visible(state.users.find((x) => x.email.toLowerCase() === email.toLowerCase()))), email })),
+          ...body.emails.map((email) => ({
+            ...entry(visible(state.users.find((x) => x.email.toLowerCase() === email.toLowerCase()))),
+            email,
+          })),
           ...body.mobiles.map((mobile) => ({ ...entry(visible(byMobile(state, mobile))), mobile })),
         ],
       };

@@ -11,8 +11,14 @@ const faultSchema = z
   .object({
     pathPrefix: z.string().startsWith('/open-apis/', 'must start with /open-apis/').optional(),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
-    code: z.number().int().refine((c) => codeInfo(c) !== undefined, 'must be a code listed in src/emulator/codes.ts').optional(),
-    page: z.enum(['im-chat-create', 'mail-mailgroup-create', 'mail-contact-create', 'mail-message-send', 'mail-draft-send']).optional(),
+    code: z
+      .number()
+      .int()
+      .refine((c) => codeInfo(c) !== undefined, 'must be a code listed in src/emulator/codes.ts')
+      .optional(),
+    page: z
+      .enum(['im-chat-create', 'mail-mailgroup-create', 'mail-contact-create', 'mail-message-send', 'mail-draft-send'])
+      .optional(),
     errorRate: z.number().min(0).max(1).optional(),
     count: z.number().int().positive().optional(),
     latencyMs: z.number().int().min(0).max(60_000).optional(),
@@ -22,7 +28,12 @@ const faultSchema = z
   })
   .strict()
   .refine(
-    (f) => f.code !== undefined || f.latencyMs !== undefined || f.drop === true || f.latencyAfterMs !== undefined || f.dropAfter === true,
+    (f) =>
+      f.code !== undefined ||
+      f.latencyMs !== undefined ||
+      f.drop === true ||
+      f.latencyAfterMs !== undefined ||
+      f.dropAfter === true,
     'set at least one of code, latencyMs, drop, latencyAfterMs, dropAfter',
   )
   .refine(
@@ -37,7 +48,9 @@ const timeSchema = z
 
 const limitSchema = z
   .object({
-    route: z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/open-apis\//, 'must look like "POST /open-apis/im/v1/chats"'),
+    route: z
+      .string()
+      .regex(/^(GET|POST|PUT|PATCH|DELETE) \/open-apis\//, 'must look like "POST /open-apis/im/v1/chats"'),
     perSecond: z.number().int().positive().optional(),
     perMinute: z.number().int().positive().optional(),
     perKeyPerSecond: z.number().int().positive().optional(),
@@ -51,12 +64,15 @@ const callsQuery = z.object({
 });
 
 function badRequest(res: Response, error: z.ZodError | string): void {
-  const message = typeof error === 'string'
-    ? error
-    : error.issues.map((i) => {
-      const fix = i.code === 'unrecognized_keys' ? ' (remove it or correct its spelling)' : '';
-      return `${i.path.join('.') || '(body)'}: ${i.message}${fix}`;
-    }).join('; ');
+  const message =
+    typeof error === 'string'
+      ? error
+      : error.issues
+          .map((i) => {
+            const fix = i.code === 'unrecognized_keys' ? ' (remove it or correct its spelling)' : '';
+            return `${i.path.join('.') || '(body)'}: ${i.message}${fix}`;
+          })
+          .join('; ');
   res.status(400).json({ error: message });
 }
 
@@ -75,13 +91,17 @@ export function controlGuard(req: Request, res: Response, next: NextFunction): v
   const origin = req.get('origin');
   const own = `${req.protocol}://${req.get('host') ?? ''}`;
   if ((site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== own)) {
-    res.status(403).json({ error: `the control API takes requests from its own page (${own}) and from tools, not from ${origin ?? `a ${site} page`}` });
+    res.status(403).json({
+      error: `the control API takes requests from its own page (${own}) and from tools, not from ${origin ?? `a ${site} page`}`,
+    });
     return;
   }
   const type = req.get('content-type');
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
   if (type === undefined ? hasBody : type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
-    res.status(415).json({ error: `send the body as JSON with content-type: application/json (got ${type ?? 'none'})` });
+    res
+      .status(415)
+      .json({ error: `send the body as JSON with content-type: application/json (got ${type ?? 'none'})` });
     return;
   }
   next();
@@ -96,7 +116,9 @@ export function controlRoutes(kit: Kit): express.Router {
     const q = callsQuery.safeParse(req.query);
     if (!q.success) return badRequest(res, q.error);
     const { path, since } = q.data;
-    res.json({ calls: kit.calls.filter((c) => (!path || c.path.startsWith(path)) && (since === undefined || c.seq > since)) });
+    res.json({
+      calls: kit.calls.filter((c) => (!path || c.path.startsWith(path)) && (since === undefined || c.seq > since)),
+    });
   });
 
   r.get('/_emulator/state', (_req, res) => {
@@ -151,10 +173,15 @@ export function controlRoutes(kit: Kit): express.Router {
 
   /** Issues a c-… card token for a message, as a card callback would (for manual runs; tests may use state). */
   r.post('/_emulator/card-token', (req, res) => {
-    const id = z.object({ message_id: z.string().startsWith('om_', 'must be a message id such as om_1a2b3c') }).safeParse(req.body ?? {});
+    const id = z
+      .object({ message_id: z.string().startsWith('om_', 'must be a message id such as om_1a2b3c') })
+      .safeParse(req.body ?? {});
     if (!id.success) return badRequest(res, id.error);
     if (!state.messages.has(id.data.message_id)) {
-      return badRequest(res, `no message ${id.data.message_id}: GET /_emulator/state lists the messages the bot has sent`);
+      return badRequest(
+        res,
+        `no message ${id.data.message_id}: GET /_emulator/state lists the messages the bot has sent`,
+      );
     }
     res.json({ token: state.issueCardToken(id.data.message_id) });
   });
@@ -166,8 +193,10 @@ function limitsView(kit: Kit): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [route, limits] of kit.routeTable) {
     out[route] = {
-      perSecond: limits?.perSecond, perMinute: limits?.perMinute,
-      perKeyPerSecond: limits?.perKey?.perSecond, perKeyPerMinute: limits?.perKey?.perMinute,
+      perSecond: limits?.perSecond,
+      perMinute: limits?.perMinute,
+      perKeyPerSecond: limits?.perKey?.perSecond,
+      perKeyPerMinute: limits?.perKey?.perMinute,
       ...kit.limitOverrides.get(route),
     };
   }

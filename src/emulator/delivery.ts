@@ -38,7 +38,8 @@ export const botEndpointSchema = z
   .strict()
   .refine((b) => b.transport === 'websocket' || b.eventUrl !== undefined, {
     path: ['eventUrl'],
-    message: 'the webhook transport needs the bot\'s request URL, e.g. http://127.0.0.1:3000/webhook/event (or set transport "websocket")',
+    message:
+      'the webhook transport needs the bot\'s request URL, e.g. http://127.0.0.1:3000/webhook/event (or set transport "websocket")',
   })
   .refine((b) => b.transport === 'webhook' || !b.legacyCardCallbacks, {
     path: ['legacyCardCallbacks'],
@@ -136,7 +137,10 @@ export class EventDelivery {
   }
 
   private requireBot(): BotEndpoint {
-    if (!this.bot) throw new DeliveryError('no bot configured: POST /_emulator/bot {"eventUrl": "http://127.0.0.1:PORT/webhook/event"} first');
+    if (!this.bot)
+      throw new DeliveryError(
+        'no bot configured: POST /_emulator/bot {"eventUrl": "http://127.0.0.1:PORT/webhook/event"} first',
+      );
     return this.bot;
   }
 
@@ -145,26 +149,41 @@ export class EventDelivery {
     return { encryptKey, verificationToken };
   }
 
-  private async post(url: string, wire: WirePush, deadlineMs: number): Promise<{ status?: number; text?: string; error?: string; ms: number }> {
+  private async post(
+    url: string,
+    wire: WirePush,
+    deadlineMs: number,
+  ): Promise<{ status?: number; text?: string; error?: string; ms: number }> {
     const started = performance.now();
     try {
       // A fresh connection per push, as from Feishu's many senders: a pooled socket to a bot that restarted would
       // fail the push for a reason Feishu never has.
       const headers = { ...wire.headers, connection: 'close' };
-      const res = await fetch(url, { method: 'POST', headers, body: wire.body, signal: AbortSignal.timeout(deadlineMs) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: wire.body,
+        signal: AbortSignal.timeout(deadlineMs),
+      });
       const text = await res.text();
       return { status: res.status, text, ms: performance.now() - started };
     } catch (e) {
       const err = e as Error;
       const cause = (err.cause as Error | undefined)?.message;
-      const error = err.name === 'TimeoutError' ? `no answer within ${deadlineMs} ms` : cause ? `${err.message}: ${cause}` : err.message;
+      const error =
+        err.name === 'TimeoutError'
+          ? `no answer within ${deadlineMs} ms`
+          : cause
+            ? `${err.message}: ${cause}`
+            : err.message;
       return { error, ms: performance.now() - started };
     }
   }
 
   /** The console's "save request URL" check: answered with exactly {"challenge": …} within 1 s. */
   async verifyUrl(url = this.requireBot().eventUrl): Promise<{ ok: boolean; reason?: string; ms: number }> {
-    if (url === undefined) return { ok: false, reason: 'the bot uses the long connection: there is no request URL to verify', ms: 0 };
+    if (url === undefined)
+      return { ok: false, reason: 'the bot uses the long connection: there is no request URL to verify', ms: 0 };
     const challenge = randomId('', 32);
     const payload = { challenge, token: this.bot?.verificationToken ?? '', type: 'url_verification' };
     const r = await this.post(url, buildPush(payload, this.secrets()), CHALLENGE_DEADLINE_MS);
@@ -173,7 +192,9 @@ export class EventDelivery {
     try {
       const body = JSON.parse(r.text ?? '') as unknown;
       const ok = JSON.stringify(body) === JSON.stringify({ challenge });
-      return ok ? { ok, ms: r.ms } : { ok, reason: `answer was ${r.text}, expected {"challenge":"${challenge}"}`, ms: r.ms };
+      return ok
+        ? { ok, ms: r.ms }
+        : { ok, reason: `answer was ${r.text}, expected {"challenge":"${challenge}"}`, ms: r.ms };
     } catch {
       return { ok: false, reason: `answer is not JSON: ${r.text?.slice(0, 100)}`, ms: r.ms };
     }
@@ -194,7 +215,14 @@ export class EventDelivery {
       },
       event,
     };
-    const record: EventRecord = { seq: ++this.seq, eventId: payload.header.event_id, type, payload, attempts: [], state: 'pending' };
+    const record: EventRecord = {
+      seq: ++this.seq,
+      eventId: payload.header.event_id,
+      type,
+      payload,
+      attempts: [],
+      state: 'pending',
+    };
     this.events.push(record);
     void this.attempt(record, 0);
     return record;
@@ -212,10 +240,11 @@ export class EventDelivery {
     const bot = this.requireBot();
     const at = this.state.now();
     // Signed with the real clock: the bot checks the timestamp against its own clock, which no time scale speeds up.
-    const r = bot.transport === 'websocket'
-      // Plaintext over the long connection: it was authenticated when it was opened.
-      ? await this.longConnections.push(record.payload, EVENT_DEADLINE_MS, bot.fragmentBytes)
-      : await this.post(bot.eventUrl!, buildPush(record.payload, this.secrets()), EVENT_DEADLINE_MS);
+    const r =
+      bot.transport === 'websocket'
+        ? // Plaintext over the long connection: it was authenticated when it was opened.
+          await this.longConnections.push(record.payload, EVENT_DEADLINE_MS, bot.fragmentBytes)
+        : await this.post(bot.eventUrl!, buildPush(record.payload, this.secrets()), EVENT_DEADLINE_MS);
     const attempt: Attempt = { at, status: r.status, error: r.error, ms: r.ms };
     record.attempts.push(attempt);
     return attempt;
@@ -233,10 +262,13 @@ export class EventDelivery {
       record.state = 'failed';
       return;
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.attempt(record, retry + 1);
-    }, this.state.clock.toRealMs(delayS * 1000));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void this.attempt(record, retry + 1);
+      },
+      this.state.clock.toRealMs(delayS * 1000),
+    );
     this.timers.add(timer);
   }
 
@@ -252,7 +284,10 @@ export class EventDelivery {
   }
 
   private findUser(ref: string): SeedUser {
-    const u = this.state.userByOpenId(ref) ?? this.state.userByEmail(ref) ?? this.state.users.find((x) => x.name === ref || x.en_name === ref);
+    const u =
+      this.state.userByOpenId(ref) ??
+      this.state.userByEmail(ref) ??
+      this.state.users.find((x) => x.name === ref || x.en_name === ref);
     if (!u) throw new DeliveryError(`no user "${ref}": use an open_id, email or name from GET /_emulator/state`);
     return u;
   }
@@ -261,7 +296,14 @@ export class EventDelivery {
    * A user sends a text message. `@name` (a seeded user's Chinese name or email) and `@bot` become mentions,
    * written on the wire as `@_user_N` placeholders with a `mentions` list, as Feishu does.
    */
-  sendMessage(input: { from: string; text: string; chatId?: string; parentId?: string; msgType?: string; content?: string }): { messageId: string; event?: EventRecord } {
+  sendMessage(input: {
+    from: string;
+    text: string;
+    chatId?: string;
+    parentId?: string;
+    msgType?: string;
+    content?: string;
+  }): { messageId: string; event?: EventRecord } {
     const sender = this.findUser(input.from);
     const chat = input.chatId ? this.state.chats.get(input.chatId) : this.state.p2pChat(sender.open_id);
     if (!chat) throw new DeliveryError(`no chat ${input.chatId}`);
@@ -271,7 +313,12 @@ export class EventDelivery {
       const key = `@_user_${mentions.length + 1}`;
       if (ref === 'bot' || ref === this.state.app.appName) {
         botMentioned = true;
-        mentions.push({ key, id: { open_id: this.state.app.botOpenId }, name: this.state.app.appName, tenant_key: this.state.app.tenantKey });
+        mentions.push({
+          key,
+          id: { open_id: this.state.app.botOpenId },
+          name: this.state.app.appName,
+          tenant_key: this.state.app.tenantKey,
+        });
         return key;
       }
       const u = this.state.userByEmail(ref) ?? this.state.users.find((x) => x.name === ref || x.open_id === ref);
@@ -283,7 +330,11 @@ export class EventDelivery {
     const content = input.content ?? JSON.stringify({ text });
     if (!chat.members.has(sender.open_id)) chat.members.add(sender.open_id);
     const messageId = this.state.recordUserMessage({
-      chatId: chat.chatId, openId: sender.open_id, msgType, content, parentId: input.parentId,
+      chatId: chat.chatId,
+      openId: sender.open_id,
+      msgType,
+      content,
+      parentId: input.parentId,
       mentions: mentions.map((m) => ({ key: m.key, id: m.id.open_id, name: m.name })),
     });
     const stored = this.state.messages.get(messageId) as Message;
@@ -307,7 +358,13 @@ export class EventDelivery {
   }
 
   /** A user clicks a button on a card the bot sent; the answer's card replaces the stored one. */
-  async click(input: { messageId: string; by: string; action?: string; label?: string; formValue?: Record<string, unknown> }): Promise<CallbackResult> {
+  async click(input: {
+    messageId: string;
+    by: string;
+    action?: string;
+    label?: string;
+    formValue?: Record<string, unknown>;
+  }): Promise<CallbackResult> {
     const bot = this.requireBot();
     const msg = this.state.messages.get(input.messageId);
     if (!msg || msg.msgType !== 'interactive' || msg.sender.type !== 'app') {
@@ -315,7 +372,11 @@ export class EventDelivery {
     }
     const user = this.findUser(input.by);
     const buttons = cardButtons(msg.card);
-    const button = buttons.find((b) => (input.action === undefined || b.value.action === input.action) && (input.label === undefined || b.label.includes(input.label)));
+    const button = buttons.find(
+      (b) =>
+        (input.action === undefined || b.value.action === input.action) &&
+        (input.label === undefined || b.label.includes(input.label)),
+    );
     if (!button) {
       const have = buttons.map((b) => `${String(b.value.action ?? '?')} "${b.label}"`).join(', ') || 'none';
       throw new DeliveryError(`no such button on ${input.messageId}; buttons: ${have}`);
@@ -323,13 +384,23 @@ export class EventDelivery {
     const token = this.state.issueCardToken(msg.messageId);
     const action = { value: button.value, tag: 'button', ...(input.formValue ? { form_value: input.formValue } : {}) };
     const legacyPayload = {
-      open_id: user.open_id, user_id: user.user_id, open_message_id: msg.messageId, open_chat_id: msg.chatId, tenant_key: user.tenant_key, token, action,
+      open_id: user.open_id,
+      user_id: user.user_id,
+      open_message_id: msg.messageId,
+      open_chat_id: msg.chatId,
+      tenant_key: user.tenant_key,
+      token,
+      action,
     };
     const payload = {
       schema: '2.0',
       header: {
-        event_id: randomId('', 32), token: bot.verificationToken ?? '', create_time: String(this.state.now() * 1000),
-        event_type: 'card.action.trigger', tenant_key: this.state.app.tenantKey, app_id: this.state.app.appId,
+        event_id: randomId('', 32),
+        token: bot.verificationToken ?? '',
+        create_time: String(this.state.now() * 1000),
+        event_type: 'card.action.trigger',
+        tenant_key: this.state.app.tenantKey,
+        app_id: this.state.app.appId,
       },
       event: {
         operator: { tenant_key: user.tenant_key, ...this.userRef(user) },
@@ -339,11 +410,16 @@ export class EventDelivery {
         context: { open_message_id: msg.messageId, open_chat_id: msg.chatId },
       },
     };
-    const r = bot.transport === 'websocket'
-      ? await this.longConnections.push(payload, CALLBACK_DEADLINE_MS, bot.fragmentBytes)
-      : await this.post((bot.cardUrl ?? bot.eventUrl)!, bot.legacyCardCallbacks
-        ? buildLegacyCardPush(legacyPayload, bot.verificationToken ?? '')
-        : buildPush(payload, this.secrets()), CALLBACK_DEADLINE_MS);
+    const r =
+      bot.transport === 'websocket'
+        ? await this.longConnections.push(payload, CALLBACK_DEADLINE_MS, bot.fragmentBytes)
+        : await this.post(
+            (bot.cardUrl ?? bot.eventUrl)!,
+            bot.legacyCardCallbacks
+              ? buildLegacyCardPush(legacyPayload, bot.verificationToken ?? '')
+              : buildPush(payload, this.secrets()),
+            CALLBACK_DEADLINE_MS,
+          );
     const result: CallbackResult = { status: r.status, error: r.error, ms: r.ms };
     if (r.status === 200) {
       try {
@@ -358,7 +434,10 @@ export class EventDelivery {
     }
     result.card = msg.card;
     this.callbacks.push({
-      ...result, seq: ++this.seq, messageId: msg.messageId, at: this.state.now(),
+      ...result,
+      seq: ++this.seq,
+      messageId: msg.messageId,
+      at: this.state.now(),
       payload: bot.legacyCardCallbacks ? legacyPayload : payload,
     });
     return result;
@@ -368,9 +447,9 @@ export class EventDelivery {
   private applyAnswer(msg: Message, answer: Record<string, unknown>, legacy: boolean): string | undefined {
     const card = legacy
       ? (({ toast: _t, ...rest }) => (Object.keys(rest).length ? rest : undefined))(answer)
-      : ((answer.card as { type?: string; data?: Record<string, unknown> } | undefined)?.type === 'raw'
-          ? (answer.card as { data: Record<string, unknown> }).data
-          : undefined);
+      : (answer.card as { type?: string; data?: Record<string, unknown> } | undefined)?.type === 'raw'
+        ? (answer.card as { data: Record<string, unknown> }).data
+        : undefined;
     if (!card) return undefined;
     const json = JSON.stringify(card);
     // The client shows 200673 "bad card in the response" and keeps the old card (Feishu "卡片回传交互回调").
@@ -390,8 +469,12 @@ export class EventDelivery {
     const user = this.findUser(input.by);
     chat.bots.add(this.state.app.appId);
     return this.pushEvent('im.chat.member.bot.added_v1', {
-      chat_id: chat.chatId, operator_id: this.userRef(user), external: false,
-      operator_tenant_key: user.tenant_key, name: chat.name, i18n_names: { zh_cn: chat.name },
+      chat_id: chat.chatId,
+      operator_id: this.userRef(user),
+      external: false,
+      operator_tenant_key: user.tenant_key,
+      name: chat.name,
+      i18n_names: { zh_cn: chat.name },
     });
   }
 
@@ -409,10 +492,23 @@ export class EventDelivery {
   userEvent(type: string, user: SeedUser): EventRecord {
     return this.pushEvent(type, {
       object: {
-        ...this.userRef(user), name: user.name, en_name: user.en_name, email: user.email,
-        enterprise_email: user.enterprise_email, mobile: user.mobile, job_title: user.job_title,
-        department_ids: user.department_ids, leader_user_id: user.leader_user_id, employee_no: user.employee_no,
-        status: { is_frozen: false, is_resigned: user.resigned, is_activated: true, is_exited: false, is_unjoin: false },
+        ...this.userRef(user),
+        name: user.name,
+        en_name: user.en_name,
+        email: user.email,
+        enterprise_email: user.enterprise_email,
+        mobile: user.mobile,
+        job_title: user.job_title,
+        department_ids: user.department_ids,
+        leader_user_id: user.leader_user_id,
+        employee_no: user.employee_no,
+        status: {
+          is_frozen: false,
+          is_resigned: user.resigned,
+          is_activated: true,
+          is_exited: false,
+          is_unjoin: false,
+        },
       },
     });
   }
@@ -444,23 +540,34 @@ const messageSchema = z
   .strict();
 const clickSchema = z
   .object({
-    messageId: z.string(), by: z.string(), action: z.string().optional(), label: z.string().optional(),
+    messageId: z.string(),
+    by: z.string(),
+    action: z.string().optional(),
+    label: z.string().optional(),
     formValue: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 const botAddedSchema = z.object({ chatId: z.string(), by: z.string() }).strict();
 const menuSchema = z.object({ by: z.string(), eventKey: z.string().min(1).max(30) }).strict();
 /** An existing user (`user`: open_id or email), or a new one added to the directory first (`name`, `department`…). */
-const userCreatedSchema = z.union([
-  z.object({ user: z.string() }).strict(),
-  z.object({
-    name: z.string().min(1).max(64),
-    enName: z.string().min(1).max(64).optional(),
-    department: z.string().min(1),
-    leader: z.string().min(1).optional(),
-    jobTitle: z.string().max(64).optional(),
-  }).strict(),
-], { error: 'give {"user": open_id or email} for a user in the directory, or {"name", "department", "leader"?, "enName"?, "jobTitle"?} for a new one' });
+const userCreatedSchema = z.union(
+  [
+    z.object({ user: z.string() }).strict(),
+    z
+      .object({
+        name: z.string().min(1).max(64),
+        enName: z.string().min(1).max(64).optional(),
+        department: z.string().min(1),
+        leader: z.string().min(1).optional(),
+        jobTitle: z.string().max(64).optional(),
+      })
+      .strict(),
+  ],
+  {
+    error:
+      'give {"user": open_id or email} for a user in the directory, or {"name", "department", "leader"?, "enName"?, "jobTitle"?} for a new one',
+  },
+);
 
 /** Control routes for delivery: configure the bot, then inject what users do. */
 export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): express.Router {
@@ -468,7 +575,9 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
   const run = async (res: Response, schema: z.ZodType, body: unknown, act: (input: never) => unknown) => {
     const parsed = schema.safeParse(body ?? {});
     if (!parsed.success) {
-      res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
+      res
+        .status(400)
+        .json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
       return;
     }
     try {
@@ -481,7 +590,13 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
 
   r.get('/_emulator/bot', (_req, res) => {
     const bot = delivery.endpoint;
-    res.json({ bot: bot && { ...bot, encryptKey: bot.encryptKey ? '[set]' : undefined, verificationToken: bot.verificationToken ? '[set]' : undefined } });
+    res.json({
+      bot: bot && {
+        ...bot,
+        encryptKey: bot.encryptKey ? '[set]' : undefined,
+        verificationToken: bot.verificationToken ? '[set]' : undefined,
+      },
+    });
   });
   r.post('/_emulator/bot', (req, res) =>
     run(res, botEndpointSchema, req.body, async (input: BotEndpointInput) => {
@@ -494,7 +609,10 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
   /** Events and callbacks with their payloads as pushed (before encryption), after `since` (a `seq`). */
   r.get('/_emulator/deliveries', (req, res) => {
     const q = z.object({ since: z.coerce.number().int().min(0).default(0) }).safeParse(req.query);
-    if (!q.success) return void res.status(400).json({ error: `since: ${q.error.issues[0]?.message ?? 'invalid'} (a seq from an earlier answer)` });
+    if (!q.success)
+      return void res
+        .status(400)
+        .json({ error: `since: ${q.error.issues[0]?.message ?? 'invalid'} (a seq from an earlier answer)` });
     // The verification token in each header is the bot's secret: shown as present, never as its value.
     const after = <T extends { seq: number; payload: Record<string, unknown> }>(list: readonly T[]) =>
       list.filter((x) => x.seq > q.data.since).map((x) => ({ ...x, payload: withoutToken(x.payload) }));
@@ -506,11 +624,15 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
       return { messageId, event: summary(event) };
     }),
   );
-  r.post('/_emulator/events/click', (req, res) => run(res, clickSchema, req.body, (i: z.infer<typeof clickSchema>) => delivery.click(i)));
+  r.post('/_emulator/events/click', (req, res) =>
+    run(res, clickSchema, req.body, (i: z.infer<typeof clickSchema>) => delivery.click(i)),
+  );
   r.post('/_emulator/events/bot-added', (req, res) =>
     run(res, botAddedSchema, req.body, (i: z.infer<typeof botAddedSchema>) => summary(delivery.botAdded(i))),
   );
-  r.post('/_emulator/events/menu', (req, res) => run(res, menuSchema, req.body, (i: z.infer<typeof menuSchema>) => summary(delivery.menu(i))));
+  r.post('/_emulator/events/menu', (req, res) =>
+    run(res, menuSchema, req.body, (i: z.infer<typeof menuSchema>) => summary(delivery.menu(i))),
+  );
   r.post('/_emulator/events/user-created', (req, res) =>
     run(res, userCreatedSchema, req.body, (i: z.infer<typeof userCreatedSchema>) => {
       if (!('user' in i)) {
@@ -545,7 +667,10 @@ export function deliveryFor(state: EmulatorState): EventDelivery {
     const created = new EventDelivery(state);
     state.registerSection('deliveries', {
       reset: () => created.reset(),
-      snapshot: () => ({ events: created.events.map(({ payload: _p, ...e }) => e), callbacks: created.callbacks.map(({ payload: _p, ...c }) => c) }),
+      snapshot: () => ({
+        events: created.events.map(({ payload: _p, ...e }) => e),
+        callbacks: created.callbacks.map(({ payload: _p, ...c }) => c),
+      }),
     });
     deliveries.set(state, created);
     d = created;

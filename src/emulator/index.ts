@@ -24,7 +24,13 @@ export { Kit } from './kit.js';
 
 /** The Open API modules every emulator serves, in mount order. */
 export const DEFAULT_MODULES: readonly RouteModule[] = [
-  controlRoutes, authRoutes, chatRoutes, messageRoutes, contactRoutes, mailRoutes, deliveryModule,
+  controlRoutes,
+  authRoutes,
+  chatRoutes,
+  messageRoutes,
+  contactRoutes,
+  mailRoutes,
+  deliveryModule,
 ];
 
 export interface EmulatorOptions {
@@ -55,7 +61,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   if (!/^cli_[0-9a-fA-F]{16}$/.test(appId)) {
     throw new Error(`appId "${appId}" must look like cli_ followed by 16 hex digits (the SDK's WSClient checks it)`);
   }
-  const state = new EmulatorState({ appId, appSecret: opts.appSecret ?? DEFAULT_APP_SECRET, clock: new EmulatorClock(opts.timeScale ?? 1), standing: opts.standing });
+  const state = new EmulatorState({
+    appId,
+    appSecret: opts.appSecret ?? DEFAULT_APP_SECRET,
+    clock: new EmulatorClock(opts.timeScale ?? 1),
+    standing: opts.standing,
+  });
   const kit = new Kit(state);
   const app = createEmulatorApp(kit, opts.modules ?? DEFAULT_MODULES);
   const host = opts.host ?? DEFAULT_HOST;

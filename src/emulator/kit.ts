@@ -94,7 +94,10 @@ export interface ErrorOptions {
 
 /** A response body sent as-is instead of being wrapped in {code,msg,data}. */
 export class TopLevel {
-  constructor(readonly body: Record<string, unknown>, readonly httpStatus = 200) {}
+  constructor(
+    readonly body: Record<string, unknown>,
+    readonly httpStatus = 200,
+  ) {}
 }
 export const topLevel = (body: Record<string, unknown>, httpStatus = 200): TopLevel => new TopLevel(body, httpStatus);
 
@@ -205,7 +208,9 @@ export interface LimitOverride {
 
 export interface RouteBuilder {
   router: express.Router;
-  add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(spec: RouteSpec<B, Q>): void;
+  add<B extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec<B, Q>,
+  ): void;
 }
 
 /** The call log keeps the latest calls only, so a long standalone run does not grow without bound. */
@@ -221,7 +226,11 @@ class Windows {
   private readonly hits = new Map<string, number[]>();
 
   /** Returns the limit and seconds-to-reset of the first exceeded window, or records the hit. */
-  take(bucket: string, limits: { perSecond?: number; perMinute?: number }, now: number): { limit: number; resetS: number } | undefined {
+  take(
+    bucket: string,
+    limits: { perSecond?: number; perMinute?: number },
+    now: number,
+  ): { limit: number; resetS: number } | undefined {
     const times = (this.hits.get(bucket) ?? []).filter((t) => t > now - 60_000);
     for (const w of WINDOWS) {
       const limit = limits[w.name];
@@ -326,9 +335,22 @@ export class Kit {
       const routeId = routeIdOf(spec);
       const override = this.limitOverrides.get(routeId) ?? {};
       // Counted at the time the call arrived (its logged time): Feishu counts a call when it receives it.
-      if (spec.limits) this.checkRate(routeId, { perSecond: override.perSecond ?? spec.limits.perSecond, perMinute: override.perMinute ?? spec.limits.perMinute }, spec.limits, record.at);
+      if (spec.limits)
+        this.checkRate(
+          routeId,
+          {
+            perSecond: override.perSecond ?? spec.limits.perSecond,
+            perMinute: override.perMinute ?? spec.limits.perMinute,
+          },
+          spec.limits,
+          record.at,
+        );
       const ctx: AnyContext = {
-        req, res, caller, state: this.state, kit: this,
+        req,
+        res,
+        caller,
+        state: this.state,
+        kit: this,
         params: req.params as Record<string, string>,
         body: this.parse(spec.body, req.body ?? {}, spec, 'body'),
         query: this.parse(spec.query, req.query, spec, 'query'),
@@ -336,7 +358,15 @@ export class Kit {
       const perKey = spec.limits?.perKey;
       const key = perKey?.key(ctx);
       if (perKey && key !== undefined && spec.limits) {
-        this.checkRate(`${routeId}#${key}`, { perSecond: override.perKeyPerSecond ?? perKey.perSecond, perMinute: override.perKeyPerMinute ?? perKey.perMinute }, spec.limits, record.at);
+        this.checkRate(
+          `${routeId}#${key}`,
+          {
+            perSecond: override.perKeyPerSecond ?? perKey.perSecond,
+            perMinute: override.perKeyPerMinute ?? perKey.perMinute,
+          },
+          spec.limits,
+          record.at,
+        );
       }
       // A slow call stays slow while it holds its per-key lock, as a slow server would.
       const invoke = async () => {
@@ -366,8 +396,16 @@ export class Kit {
 
   private startRecord(req: Request): CallRecord {
     const record: CallRecord = {
-      seq: ++this.seq, at: this.clock.now(), method: req.method, path: req.path, query: { ...req.query },
-      body: withoutSecrets(req.body ?? {}), caller: 'anonymous', status: 0, code: undefined, fault: false,
+      seq: ++this.seq,
+      at: this.clock.now(),
+      method: req.method,
+      path: req.path,
+      query: { ...req.query },
+      body: withoutSecrets(req.body ?? {}),
+      caller: 'anonymous',
+      status: 0,
+      code: undefined,
+      fault: false,
     };
     // Control calls (/_emulator/…) are not Open API traffic: keep them out of the log.
     if (req.path.startsWith('/open-apis/')) this.calls.push(record);
@@ -381,8 +419,12 @@ export class Kit {
    */
   private async applyFaults(req: Request, res: Response, record: CallRecord): Promise<'answered' | FaultEffects> {
     if (!req.path.startsWith('/open-apis/')) return NO_FAULT;
-    const hits = this.faults.filter((f) => req.path.startsWith(f.pathPrefix ?? '/open-apis/') && (f.method === undefined || f.method === req.method)
-      && Math.random() < (f.errorRate ?? 1));
+    const hits = this.faults.filter(
+      (f) =>
+        req.path.startsWith(f.pathPrefix ?? '/open-apis/') &&
+        (f.method === undefined || f.method === req.method) &&
+        Math.random() < (f.errorRate ?? 1),
+    );
     if (hits.length === 0) return NO_FAULT;
     record.fault = true;
     for (const f of hits) if (f.count !== undefined) f.count -= 1;
@@ -391,7 +433,11 @@ export class Kit {
     const coded = hits.find((f) => f.code !== undefined);
     const drop = hits.some((f) => f.drop);
     if (!drop && coded?.code === undefined) {
-      return { latencyMs: latency, latencyAfterMs: Math.max(0, ...hits.map((f) => f.latencyAfterMs ?? 0)), dropAfter: hits.some((f) => f.dropAfter) };
+      return {
+        latencyMs: latency,
+        latencyAfterMs: Math.max(0, ...hits.map((f) => f.latencyAfterMs ?? 0)),
+        dropAfter: hits.some((f) => f.dropAfter),
+      };
     }
     if (latency > 0) await pause(latency);
     if (drop) req.socket.destroy();
@@ -405,24 +451,38 @@ export class Kit {
     if (!token) throw this.error(99991661, { detail: 'send "Authorization: Bearer <token>"' });
     const { appId, appSecret } = this.state.app;
     if (token.startsWith('t-')) {
-      if (need === 'user') throw this.error(99991668, { detail: 'this endpoint needs a user_access_token (u-…), not a tenant token' });
+      if (need === 'user')
+        throw this.error(99991668, { detail: 'this endpoint needs a user_access_token (u-…), not a tenant token' });
       const check = checkTenantToken(token, appId, appSecret, this.clock.now());
       if (!check.ok) throw this.error(99991663, { detail: `tenant_access_token is ${check.reason}: fetch a new one` });
       return { kind: 'app', appId };
     }
     if (token.startsWith('u-')) {
-      if (need === 'tenant') throw this.error(99991663, { detail: 'this endpoint needs a tenant_access_token (t-…), not a user token' });
+      if (need === 'tenant')
+        throw this.error(99991663, { detail: 'this endpoint needs a tenant_access_token (t-…), not a user token' });
       const ut = this.state.userTokens.get(token);
       if (!ut) throw this.error(99991668, { detail: 'unknown user_access_token' });
       if (ut.expiresAt <= this.clock.now()) throw this.error(99991677, { detail: 'refresh it with the refresh_token' });
       const user = this.state.userByOpenId(ut.openId);
       if (!user) throw this.error(99991668, { detail: 'the token belongs to no user' });
-      return { kind: 'user', appId, openId: user.open_id, user, mailbox: user.enterprise_email, scopes: ut.scope.split(' ').filter(Boolean) };
+      return {
+        kind: 'user',
+        appId,
+        openId: user.open_id,
+        user,
+        mailbox: user.enterprise_email,
+        scopes: ut.scope.split(' ').filter(Boolean),
+      };
     }
     throw this.error(99991671);
   }
 
-  private checkRate(bucket: string, limits: { perSecond?: number; perMinute?: number }, spec: RateLimit<never>, at: number): void {
+  private checkRate(
+    bucket: string,
+    limits: { perSecond?: number; perMinute?: number },
+    spec: RateLimit<never>,
+    at: number,
+  ): void {
     const hit = this.windows.take(bucket, limits, at);
     if (!hit) return;
     const base = this.error(spec.code ?? 99991400, { page: spec.page });
@@ -431,7 +491,12 @@ export class Kit {
     });
   }
 
-  private parse(schema: z.ZodType | undefined, input: unknown, spec: RouteSpec<z.ZodType, z.ZodType>, where: string): unknown {
+  private parse(
+    schema: z.ZodType | undefined,
+    input: unknown,
+    spec: RouteSpec<z.ZodType, z.ZodType>,
+    where: string,
+  ): unknown {
     if (!schema) return input;
     const r = schema.safeParse(input);
     if (r.success) return r.data;
@@ -443,7 +508,11 @@ export class Kit {
     const key = serial.key(ctx);
     if (key === undefined) return handler();
     const busyKey = `${ctx.req.method} ${ctx.req.route?.path ?? ctx.req.path}#${key}`;
-    if (this.busy.has(busyKey)) throw this.error(serial.code, { page: serial.page, detail: `another call for ${key} is still in progress: serialize them` });
+    if (this.busy.has(busyKey))
+      throw this.error(serial.code, {
+        page: serial.page,
+        detail: `another call for ${key} is still in progress: serialize them`,
+      });
     this.busy.add(busyKey);
     try {
       const result = await handler();

@@ -26,7 +26,12 @@ const Frame = protobuf.Root.fromJSON({
   nested: {
     pbbp2: {
       nested: {
-        Header: { fields: { key: { rule: 'required', type: 'string', id: 1 }, value: { rule: 'required', type: 'string', id: 2 } } },
+        Header: {
+          fields: {
+            key: { rule: 'required', type: 'string', id: 1 },
+            value: { rule: 'required', type: 'string', id: 2 },
+          },
+        },
         Frame: {
           fields: {
             SeqID: { rule: 'required', type: 'uint64', id: 1 },
@@ -94,14 +99,31 @@ export class LongConnections {
     const r = express.Router();
     r.post(ENDPOINT_PATH, (req, res) => {
       const body = z.object({ AppID: z.string(), AppSecret: z.string() }).safeParse(req.body ?? {});
-      if (!body.success) return res.json({ code: 10003, msg: 'invalid param: the body must be {"AppID": "cli_…", "AppSecret": "…"}', data: {} });
+      if (!body.success)
+        return res.json({
+          code: 10003,
+          msg: 'invalid param: the body must be {"AppID": "cli_…", "AppSecret": "…"}',
+          data: {},
+        });
       const { appId, appSecret } = this.state.app;
       // A client error: the SDK's WSClient stops rather than retrying.
-      if (body.data.AppID !== appId || body.data.AppSecret !== appSecret) return res.json({ code: 10014, msg: 'app secret invalid', data: {} });
+      if (body.data.AppID !== appId || body.data.AppSecret !== appSecret)
+        return res.json({ code: 10014, msg: 'app secret invalid', data: {} });
       const ticket = randomBytes(16).toString('hex');
       this.tickets.add(ticket);
-      const query = new URLSearchParams({ fpid: '1', aid: '1', device_id: String(++this.seq), access_key: randomBytes(8).toString('hex'), service_id: String(SERVICE_ID), ticket });
-      return res.json({ code: 0, msg: 'ok', data: { URL: `ws://${req.headers.host}${WS_PATH}?${query}`, ClientConfig: CLIENT_CONFIG } });
+      const query = new URLSearchParams({
+        fpid: '1',
+        aid: '1',
+        device_id: String(++this.seq),
+        access_key: randomBytes(8).toString('hex'),
+        service_id: String(SERVICE_ID),
+        ticket,
+      });
+      return res.json({
+        code: 0,
+        msg: 'ok',
+        data: { URL: `ws://${req.headers.host}${WS_PATH}?${query}`, ClientConfig: CLIENT_CONFIG },
+      });
     });
     return r;
   }
@@ -112,7 +134,9 @@ export class LongConnections {
       const url = new URL(req.url ?? '/', 'http://emulator');
       const ticket = url.searchParams.get('ticket') ?? '';
       if (url.pathname !== WS_PATH || !this.tickets.delete(ticket)) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nHandshake-Status: 403\r\nHandshake-Msg: invalid or used ticket: call /callback/ws/endpoint first\r\n\r\n');
+        socket.end(
+          'HTTP/1.1 403 Forbidden\r\nHandshake-Status: 403\r\nHandshake-Msg: invalid or used ticket: call /callback/ws/endpoint first\r\n\r\n',
+        );
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
@@ -132,10 +156,16 @@ export class LongConnections {
       }
       if (frame.method === FRAME_CONTROL && header(frame, 'type') === 'ping') {
         this.pongs++;
-        ws.send(encodeFrame({
-          SeqID: 0, LogID: 0, service: frame.service, method: FRAME_CONTROL, headers: [{ key: 'type', value: 'pong' }],
-          payload: Buffer.from(JSON.stringify(CLIENT_CONFIG)),
-        }));
+        ws.send(
+          encodeFrame({
+            SeqID: 0,
+            LogID: 0,
+            service: frame.service,
+            method: FRAME_CONTROL,
+            headers: [{ key: 'type', value: 'pong' }],
+            payload: Buffer.from(JSON.stringify(CLIENT_CONFIG)),
+          }),
+        );
         return;
       }
       if (frame.method === FRAME_DATA) {
@@ -158,7 +188,8 @@ export class LongConnections {
     const messageId = randomBytes(12).toString('hex');
     const bytes = Buffer.from(JSON.stringify(payload));
     const parts: Buffer[] = [];
-    for (let at = 0; at < bytes.length || parts.length === 0; at += fragmentBytes) parts.push(bytes.subarray(at, at + fragmentBytes));
+    for (let at = 0; at < bytes.length || parts.length === 0; at += fragmentBytes)
+      parts.push(bytes.subarray(at, at + fragmentBytes));
     const acked = new Promise<z.infer<typeof ackSchema> | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), deadlineMs);
       this.acks.set(messageId, (ack) => {
@@ -170,14 +201,23 @@ export class LongConnections {
     parts.forEach((part, i) => {
       const seq = ++this.seq;
       this.framesSent++;
-      ws.send(encodeFrame({
-        SeqID: seq, LogID: seq, service: SERVICE_ID, method: FRAME_DATA,
-        headers: [
-          { key: 'type', value: 'event' }, { key: 'message_id', value: messageId }, { key: 'sum', value: String(parts.length) },
-          { key: 'seq', value: String(i) }, { key: 'trace_id', value: traceId }, { key: 'timestamp', value: String(Date.now()) },
-        ],
-        payload: part,
-      }));
+      ws.send(
+        encodeFrame({
+          SeqID: seq,
+          LogID: seq,
+          service: SERVICE_ID,
+          method: FRAME_DATA,
+          headers: [
+            { key: 'type', value: 'event' },
+            { key: 'message_id', value: messageId },
+            { key: 'sum', value: String(parts.length) },
+            { key: 'seq', value: String(i) },
+            { key: 'trace_id', value: traceId },
+            { key: 'timestamp', value: String(Date.now()) },
+          ],
+          payload: part,
+        }),
+      );
     });
     const ack = await acked;
     this.acks.delete(messageId);

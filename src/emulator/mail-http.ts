@@ -14,7 +14,13 @@ export function fail(kit: Kit, code: number, page: DocPage, detail: string): Api
   return kit.error(code, { page, msg: `${documented.message}: ${detail}`, detail });
 }
 
-export function parseWith<S extends z.ZodType>(kit: Kit, schema: S, input: unknown, code: number, page: DocPage): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  kit: Kit,
+  schema: S,
+  input: unknown,
+  code: number,
+  page: DocPage,
+): z.output<S> {
   const r = schema.safeParse(input ?? {});
   if (!r.success) throw fail(kit, code, page, describeIssues(r.error));
   return r.data;
@@ -31,7 +37,8 @@ export function rule<T>(kit: Kit, page: DocPage, fallback: number, fn: () => T):
 }
 
 type MailboxProblem = 'me_needs_user' | 'not_found' | 'inactive' | 'forbidden';
-type MailboxResolution = { ok: true; address: string; user: SeedUser } | { ok: false; problem: MailboxProblem; detail: string };
+type MailboxResolution =
+  { ok: true; address: string; user: SeedUser } | { ok: false; problem: MailboxProblem; detail: string };
 
 /**
  * `me` (user token only) or an address of an active user of the tenant. A user token may only reach its own
@@ -40,16 +47,30 @@ type MailboxResolution = { ok: true; address: string; user: SeedUser } | { ok: f
 function resolveMailbox(kit: Kit, caller: Caller, id: string): MailboxResolution {
   const { state } = kit;
   if (id === 'me') {
-    if (caller.kind !== 'user') return { ok: false, problem: 'me_needs_user', detail: 'user_mailbox_id "me" needs a user_access_token: pass the mailbox address' };
+    if (caller.kind !== 'user')
+      return {
+        ok: false,
+        problem: 'me_needs_user',
+        detail: 'user_mailbox_id "me" needs a user_access_token: pass the mailbox address',
+      };
     return { ok: true, address: caller.mailbox.toLowerCase(), user: caller.user };
   }
   const user = state.userByMailbox(id);
   if (!user || user.tenant_key !== state.app.tenantKey) {
-    return { ok: false, problem: 'not_found', detail: `no mailbox ${id} in this tenant (mail domain ${state.app.mailDomain})` };
+    return {
+      ok: false,
+      problem: 'not_found',
+      detail: `no mailbox ${id} in this tenant (mail domain ${state.app.mailDomain})`,
+    };
   }
-  if (user.resigned) return { ok: false, problem: 'inactive', detail: `mailbox ${id} belongs to a resigned user and is not active` };
+  if (user.resigned)
+    return { ok: false, problem: 'inactive', detail: `mailbox ${id} belongs to a resigned user and is not active` };
   if (caller.kind === 'user' && caller.openId !== user.open_id) {
-    return { ok: false, problem: 'forbidden', detail: `a user token can only use its own mailbox (${caller.mailbox}) or "me"` };
+    return {
+      ok: false,
+      problem: 'forbidden',
+      detail: `a user token can only use its own mailbox (${caller.mailbox}) or "me"`,
+    };
   }
   if (caller.kind === 'app' && user.invisible) {
     return { ok: false, problem: 'forbidden', detail: `mailbox ${id} is outside the app's data scope` };
@@ -59,7 +80,11 @@ function resolveMailbox(kit: Kit, caller: Caller, id: string): MailboxResolution
 
 /** Resolves a mailbox or throws the endpoint's code for each problem. */
 export function requireMailbox(
-  kit: Kit, caller: Caller, id: string, page: DocPage, codes: Record<MailboxProblem, number>,
+  kit: Kit,
+  caller: Caller,
+  id: string,
+  page: DocPage,
+  codes: Record<MailboxProblem, number>,
 ): { address: string; user: SeedUser } {
   const r = resolveMailbox(kit, caller, id);
   if (!r.ok) throw fail(kit, codes[r.problem], page, r.detail);

@@ -101,25 +101,41 @@ export type SendInput = z.infer<typeof sendSchema>;
 
 // ---- drafts (Feishu "创建草稿") ----
 
-export const draftBodySchema = z.object({ raw: z.string({ message: 'required: a base64url-encoded EML' }).min(1, 'must not be empty') });
-export const draftFormatSchema = z.enum(['metadata', 'raw', 'full'], { message: 'must be metadata, raw or full' }).default('metadata');
+export const draftBodySchema = z.object({
+  raw: z.string({ message: 'required: a base64url-encoded EML' }).min(1, 'must not be empty'),
+});
+export const draftFormatSchema = z
+  .enum(['metadata', 'raw', 'full'], { message: 'must be metadata, raw or full' })
+  .default('metadata');
 export const draftSendSchema = z.object({
-  send_time: z.string().regex(/^\d{10}$/, 'must be a Unix time in seconds, e.g. "1767225600"').optional(),
+  send_time: z
+    .string()
+    .regex(/^\d{10}$/, 'must be a Unix time in seconds, e.g. "1767225600"')
+    .optional(),
 });
 
 // ---- paging ----
 
 /** Opaque page tokens: the offset, base64url-encoded. */
-export function paginate<T>(items: T[], pageSize: number, pageToken: string | undefined): { page: T[]; has_more: boolean; page_token: string } {
+export function paginate<T>(
+  items: T[],
+  pageSize: number,
+  pageToken: string | undefined,
+): { page: T[]; has_more: boolean; page_token: string } {
   let offset = 0;
   if (pageToken) {
     const n = Number(Buffer.from(pageToken, 'base64url').toString());
-    if (!Number.isInteger(n) || n < 0) throw new RuleError('page_token is invalid: pass the page_token of the previous page');
+    if (!Number.isInteger(n) || n < 0)
+      throw new RuleError('page_token is invalid: pass the page_token of the previous page');
     offset = n;
   }
   const end = offset + pageSize;
   const has_more = end < items.length;
-  return { page: items.slice(offset, end), has_more, page_token: has_more ? Buffer.from(String(end)).toString('base64url') : '' };
+  return {
+    page: items.slice(offset, end),
+    has_more,
+    page_token: has_more ? Buffer.from(String(end)).toString('base64url') : '',
+  };
 }
 
 export function pageSizeSchema(defaultSize: number, max: number) {
@@ -129,7 +145,10 @@ export function pageSizeSchema(defaultSize: number, max: number) {
 // ---- send checks on a parsed message ----
 
 export class RuleError extends Error {
-  constructor(message: string, readonly code?: number) {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
     super(message);
   }
 }
@@ -139,12 +158,19 @@ export const recipientsOf = (s: Pick<EmlSummary, 'to' | 'cc' | 'bcc'>): MailAddr
 /** Recipient and attachment counts (1236003, 1236004) and the need for at least one recipient (1234008). */
 export function checkCounts(summary: EmlSummary, limits: Pick<MailLimits, 'maxRecipients' | 'maxAttachments'>): void {
   const recipients = recipientsOf(summary).length;
-  if (recipients === 0) throw new RuleError('the mail has no recipient: add one in to, cc or bcc (or To/Cc/Bcc in the EML)', 1234008);
+  if (recipients === 0)
+    throw new RuleError('the mail has no recipient: add one in to, cc or bcc (or To/Cc/Bcc in the EML)', 1234008);
   if (recipients > limits.maxRecipients) {
-    throw new RuleError(`${recipients} recipients: at most ${limits.maxRecipients} are allowed (to + cc + bcc)`, 1236003);
+    throw new RuleError(
+      `${recipients} recipients: at most ${limits.maxRecipients} are allowed (to + cc + bcc)`,
+      1236003,
+    );
   }
   if (summary.attachments.length > limits.maxAttachments) {
-    throw new RuleError(`${summary.attachments.length} attachments: at most ${limits.maxAttachments} are allowed`, 1236004);
+    throw new RuleError(
+      `${summary.attachments.length} attachments: at most ${limits.maxAttachments} are allowed`,
+      1236004,
+    );
   }
 }
 
@@ -161,11 +187,15 @@ export interface Directory {
  */
 export function checkParties(summary: EmlSummary, mailbox: string, dir: Directory): void {
   if (summary.from && summary.from.mail_address.toLowerCase() !== mailbox) {
-    throw new RuleError(`From ${summary.from.mail_address} is not the sending mailbox ${mailbox}: send from your own address`, 1236017);
+    throw new RuleError(
+      `From ${summary.from.mail_address} is not the sending mailbox ${mailbox}: send from your own address`,
+      1236017,
+    );
   }
   for (const r of recipientsOf(summary)) {
     const address = r.mail_address.toLowerCase();
-    if (!isEmail(address)) throw new RuleError(`recipient ${JSON.stringify(r.mail_address)} is not a valid address`, 1236018);
+    if (!isEmail(address))
+      throw new RuleError(`recipient ${JSON.stringify(r.mail_address)} is not a valid address`, 1236018);
     if (domainOf(address) === dir.mailDomain && !dir.deliverable(address)) {
       throw new RuleError(`recipient ${address} does not exist or is not active in ${dir.mailDomain}`, 1236018);
     }

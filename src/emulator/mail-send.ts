@@ -10,8 +10,16 @@ import type { DocPage } from './codes.js';
 import type { Caller, Kit, RouteBuilder } from './kit.js';
 import { fail, mailboxKey, parseWith, requireMailbox, rule } from './mail-http.js';
 import {
-  checkCounts, checkParties, draftBodySchema, draftFormatSchema, draftSendSchema, externalCount, pageSizeSchema, paginate,
-  sendSchema, type SendInput,
+  checkCounts,
+  checkParties,
+  draftBodySchema,
+  draftFormatSchema,
+  draftSendSchema,
+  externalCount,
+  pageSizeSchema,
+  paginate,
+  sendSchema,
+  type SendInput,
 } from './mail-rules.js';
 import type { Draft, MailState } from './mail-state.js';
 import { decodeBase64Url, EmlError, encodeBase64Url, parseEml, type EmlSummary } from './mime.js';
@@ -29,10 +37,17 @@ async function compose(input: SendInput, from: { name: string; address: string }
   const list = (a: SendInput['to']) => (a ?? []).map((x) => ({ name: x.name ?? '', address: x.mail_address }));
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true });
   const info = await transport.sendMail({
-    from, to: list(input.to), cc: list(input.cc), bcc: list(input.bcc), subject: input.subject ?? '',
-    text: input.body_plain_text, html: input.body_html,
+    from,
+    to: list(input.to),
+    cc: list(input.cc),
+    bcc: list(input.bcc),
+    subject: input.subject ?? '',
+    text: input.body_plain_text,
+    html: input.body_html,
     attachments: (input.attachments ?? []).map((a) => ({
-      filename: a.filename, content: decodeBase64Url(a.body), ...(a.is_inline && a.cid ? { cid: a.cid, contentDisposition: 'inline' as const } : {}),
+      filename: a.filename,
+      content: decodeBase64Url(a.body),
+      ...(a.is_inline && a.cid ? { cid: a.cid, contentDisposition: 'inline' as const } : {}),
     })),
   });
   return info.message as Buffer;
@@ -48,7 +63,8 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
       return (user !== undefined && !user.resigned) || mail.mailgroup(address) !== undefined;
     },
   };
-  const mailbox = (caller: Caller, id: string | undefined, page: DocPage) => requireMailbox(kit, caller, id ?? '', page, BOX_CODES);
+  const mailbox = (caller: Caller, id: string | undefined, page: DocPage) =>
+    requireMailbox(kit, caller, id ?? '', page, BOX_CODES);
 
   /** Decodes, size-checks and parses a base64url EML (1236002 / 1236001 on `page`). */
   const readEml = async (raw: string, page: DocPage): Promise<{ bytes: Buffer; summary: EmlSummary }> => {
@@ -63,12 +79,19 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   };
   const checkSize = (bytes: Buffer, page: DocPage) => {
     if (bytes.length > mail.limits.maxRawBytes) {
-      throw fail(kit, 1236001, page, `the message is ${bytes.length} bytes, over the limit of ${mail.limits.maxRawBytes}`);
+      throw fail(
+        kit,
+        1236001,
+        page,
+        `the message is ${bytes.length} bytes, over the limit of ${mail.limits.maxRawBytes}`,
+      );
     }
   };
 
   const deliver = (
-    page: DocPage, address: string, eml: { bytes: Buffer; summary: EmlSummary },
+    page: DocPage,
+    address: string,
+    eml: { bytes: Buffer; summary: EmlSummary },
     extra: { draftId?: string; dedupeKey?: string; scheduledAt?: number },
   ) => {
     const { summary } = eml;
@@ -76,37 +99,68 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
     rule(kit, page, 1234008, () => checkCounts(summary, limits));
     rule(kit, page, 1234008, () => checkParties(summary, address, directory));
     const smtpMessageId = summary.messageId ?? `<${randomUUID()}@${domain}>`;
-    if (mail.hasSentMessageId(address, smtpMessageId)) throw fail(kit, 1236005, page, `Message-ID ${smtpMessageId} was already sent from ${address}`);
-    if (extra.dedupeKey !== undefined && mail.sent.some((m) => m.mailbox === address && m.dedupeKey === extra.dedupeKey)) {
+    if (mail.hasSentMessageId(address, smtpMessageId))
+      throw fail(kit, 1236005, page, `Message-ID ${smtpMessageId} was already sent from ${address}`);
+    if (
+      extra.dedupeKey !== undefined &&
+      mail.sent.some((m) => m.mailbox === address && m.dedupeKey === extra.dedupeKey)
+    ) {
       throw fail(kit, 1236005, page, `dedupe_key ${extra.dedupeKey} was already sent from ${address}`);
     }
     if (mail.sentInLastMinute(address) >= limits.sendsPerMinutePerUser) {
-      throw fail(kit, 1236010, page, `${address} sent ${limits.sendsPerMinutePerUser} mails in the last minute: wait and retry`);
+      throw fail(
+        kit,
+        1236010,
+        page,
+        `${address} sent ${limits.sendsPerMinutePerUser} mails in the last minute: wait and retry`,
+      );
     }
     const mineToday = mail.sentToday(address);
-    if (mineToday.length >= limits.dailySendsPerUser) throw fail(kit, 1236007, page, `${address} reached ${limits.dailySendsPerUser} mails today`);
+    if (mineToday.length >= limits.dailySendsPerUser)
+      throw fail(kit, 1236007, page, `${address} reached ${limits.dailySendsPerUser} mails today`);
     const external = externalCount(summary, domain);
     const sum = (list: { externalRecipients: number }[]) => list.reduce((n, m) => n + m.externalRecipients, 0);
     if (external > 0 && sum(mineToday) + external > limits.dailyExternalRecipientsPerUser) {
-      throw fail(kit, 1236008, page, `${address} would exceed ${limits.dailyExternalRecipientsPerUser} external recipients today`);
+      throw fail(
+        kit,
+        1236008,
+        page,
+        `${address} would exceed ${limits.dailyExternalRecipientsPerUser} external recipients today`,
+      );
     }
     if (external > 0 && sum(mail.sentToday()) + external > limits.dailyExternalRecipientsPerTenant) {
-      throw fail(kit, 1236009, page, `the tenant would exceed ${limits.dailyExternalRecipientsPerTenant} external recipients today`);
+      throw fail(
+        kit,
+        1236009,
+        page,
+        `the tenant would exceed ${limits.dailyExternalRecipientsPerTenant} external recipients today`,
+      );
     }
     // A draft's bytes are already stored; sending it only moves them.
     const added = extra.draftId ? 0 : eml.bytes.length;
     if (mail.storageUsed() + added > limits.tenantStorageBytes) {
       throw fail(kit, 1236013, page, `the tenant's ${limits.tenantStorageBytes} bytes of mail storage are full`);
     }
-    const raw = summary.messageId ? eml.bytes : Buffer.concat([Buffer.from(`Message-ID: ${smtpMessageId}\r\n`), eml.bytes]);
+    const raw = summary.messageId
+      ? eml.bytes
+      : Buffer.concat([Buffer.from(`Message-ID: ${smtpMessageId}\r\n`), eml.bytes]);
     const sent = mail.recordSent({
-      mailbox: address, smtpMessageId, summary: { ...summary, messageId: smtpMessageId }, raw, externalRecipients: external, ...extra,
+      mailbox: address,
+      smtpMessageId,
+      summary: { ...summary, messageId: smtpMessageId },
+      raw,
+      externalRecipients: external,
+      ...extra,
     });
     return { message_id: sent.message_id, thread_id: sent.thread_id };
   };
 
   r.add({
-    method: 'post', path: `${BOX}/messages/send`, token: 'user', userScopes: SEND_SCOPES, limits: { perMinute: 100 },
+    method: 'post',
+    path: `${BOX}/messages/send`,
+    token: 'user',
+    userScopes: SEND_SCOPES,
+    limits: { perMinute: 100 },
     serial: { key: (ctx) => mailboxKey(ctx.caller, ctx.params.user_mailbox_id ?? ''), code: 1236006, page: SEND_PAGE },
     handler: async (ctx) => {
       const { address, user } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
@@ -117,13 +171,17 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
         eml = await readEml(input.raw, SEND_PAGE);
       } else {
         const recipients = (input.to?.length ?? 0) + (input.cc?.length ?? 0) + (input.bcc?.length ?? 0);
-        if (recipients > mail.limits.maxRecipients) throw fail(kit, 1236003, SEND_PAGE, `${recipients} recipients: at most ${mail.limits.maxRecipients}`);
+        if (recipients > mail.limits.maxRecipients)
+          throw fail(kit, 1236003, SEND_PAGE, `${recipients} recipients: at most ${mail.limits.maxRecipients}`);
         const attachments = input.attachments?.length ?? 0;
-        if (attachments > mail.limits.maxAttachments) throw fail(kit, 1236004, SEND_PAGE, `${attachments} attachments: at most ${mail.limits.maxAttachments}`);
-        const bytes = await compose(input, { name: input.head_from?.name ?? user.name, address }).catch((e: unknown) => {
-          if (e instanceof EmlError) throw fail(kit, 1234008, SEND_PAGE, `attachments: ${e.message}`);
-          throw e;
-        });
+        if (attachments > mail.limits.maxAttachments)
+          throw fail(kit, 1236004, SEND_PAGE, `${attachments} attachments: at most ${mail.limits.maxAttachments}`);
+        const bytes = await compose(input, { name: input.head_from?.name ?? user.name, address }).catch(
+          (e: unknown) => {
+            if (e instanceof EmlError) throw fail(kit, 1234008, SEND_PAGE, `attachments: ${e.message}`);
+            throw e;
+          },
+        );
         checkSize(bytes, SEND_PAGE);
         eml = { bytes, summary: await parseEml(bytes) };
       }
@@ -135,14 +193,18 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
 
   const draftOf = (address: string, id: string, page: DocPage): Draft => {
     const draft = mail.drafts.get(id);
-    if (!draft || draft.mailbox !== address) throw fail(kit, 1234050, page, `no draft ${id} in ${address}: create it first or list the drafts`);
+    if (!draft || draft.mailbox !== address)
+      throw fail(kit, 1234050, page, `no draft ${id} in ${address}: create it first or list the drafts`);
     return draft;
   };
 
   const draftView = (d: Draft, format: 'metadata' | 'raw' | 'full') => {
     const s = d.summary;
     const message = {
-      subject: s.subject, to: s.to, cc: s.cc, bcc: s.bcc,
+      subject: s.subject,
+      to: s.to,
+      cc: s.cc,
+      bcc: s.bcc,
       head_from: s.from ?? { mail_address: d.mailbox, name: '' },
       body_preview: s.text.replace(/\s+/g, ' ').trim().slice(0, 100),
       internal_date: String(d.updatedAt),
@@ -152,7 +214,11 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
       thread_id: '',
       folder_id: 'DRAFT',
       attachments: s.attachments.map((a, i) => ({
-        id: `${d.id}-${i}`, filename: a.filename, is_inline: a.isInline, cid: a.contentId ?? '', attachment_type: 1,
+        id: `${d.id}-${i}`,
+        filename: a.filename,
+        is_inline: a.isInline,
+        cid: a.contentId ?? '',
+        attachment_type: 1,
       })),
       // The Feishu message resource carries bodies base64url-encoded (Feishu "获取邮件详情": 正文(base64url)).
       ...(format === 'full' ? { body_html: encodeBase64Url(s.html), body_plain_text: encodeBase64Url(s.text) } : {}),
@@ -174,7 +240,11 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   };
 
   r.add({
-    method: 'post', path: `${BOX}/drafts`, token: 'user', userScopes: DRAFT_SCOPES, limits: { perSecond: 5 },
+    method: 'post',
+    path: `${BOX}/drafts`,
+    token: 'user',
+    userScopes: DRAFT_SCOPES,
+    limits: { perSecond: 5 },
     handler: async (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       const { raw } = parseWith(kit, draftBodySchema, ctx.req.body, 1234008, SEND_PAGE);
@@ -183,7 +253,11 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'put', path: `${BOX}/drafts/:draft_id`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
+    method: 'put',
+    path: `${BOX}/drafts/:draft_id`,
+    token: 'user',
+    userScopes: DRAFT_SCOPES,
+    limits: draftLimits,
     handler: async (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       const draft = draftOf(address, ctx.params.draft_id ?? '', DRAFT_PAGE);
@@ -193,7 +267,11 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'get', path: `${BOX}/drafts/:draft_id`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
+    method: 'get',
+    path: `${BOX}/drafts/:draft_id`,
+    token: 'user',
+    userScopes: DRAFT_SCOPES,
+    limits: draftLimits,
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       const { format } = parseWith(kit, z.object({ format: draftFormatSchema }), ctx.req.query, 1234008, SEND_PAGE);
@@ -202,18 +280,34 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'get', path: `${BOX}/drafts`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
+    method: 'get',
+    path: `${BOX}/drafts`,
+    token: 'user',
+    userScopes: DRAFT_SCOPES,
+    limits: draftLimits,
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
-      const q = parseWith(kit, z.object({ page_size: pageSizeSchema(20, 100), page_token: z.string().optional() }), ctx.req.query, 1234008, SEND_PAGE);
+      const q = parseWith(
+        kit,
+        z.object({ page_size: pageSizeSchema(20, 100), page_token: z.string().optional() }),
+        ctx.req.query,
+        1234008,
+        SEND_PAGE,
+      );
       const mine = [...mail.drafts.values()].filter((d) => d.mailbox === address);
-      const { page, has_more, page_token } = rule(kit, SEND_PAGE, 1234008, () => paginate(mine, q.page_size, q.page_token));
+      const { page, has_more, page_token } = rule(kit, SEND_PAGE, 1234008, () =>
+        paginate(mine, q.page_size, q.page_token),
+      );
       return { items: page.map((d) => ({ id: d.id })), page_token, has_more };
     },
   });
 
   r.add({
-    method: 'delete', path: `${BOX}/drafts/:draft_id`, token: 'user', userScopes: DRAFT_SCOPES, limits: draftLimits,
+    method: 'delete',
+    path: `${BOX}/drafts/:draft_id`,
+    token: 'user',
+    userScopes: DRAFT_SCOPES,
+    limits: draftLimits,
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, SEND_PAGE);
       mail.drafts.delete(draftOf(address, ctx.params.draft_id ?? '', DRAFT_PAGE).id);
@@ -222,20 +316,30 @@ export function sendRoutes(kit: Kit, r: RouteBuilder, mail: MailState): void {
   });
 
   r.add({
-    method: 'post', path: `${BOX}/drafts/:draft_id/send`, token: 'user', userScopes: SEND_SCOPES, limits: { perMinute: 20 },
+    method: 'post',
+    path: `${BOX}/drafts/:draft_id/send`,
+    token: 'user',
+    userScopes: SEND_SCOPES,
+    limits: { perMinute: 20 },
     serial: { key: (ctx) => mailboxKey(ctx.caller, ctx.params.user_mailbox_id ?? ''), code: 1236006, page: DRAFT_PAGE },
     handler: (ctx) => {
       const { address } = mailbox(ctx.caller, ctx.params.user_mailbox_id, DRAFT_PAGE);
       const input = parseWith(kit, draftSendSchema, ctx.req.body, 1234008, DRAFT_PAGE);
       const draftId = ctx.params.draft_id ?? '';
       const already = mail.sentFromDraft(draftId);
-      if (already && already.mailbox === address) throw fail(kit, 1236005, DRAFT_PAGE, `draft ${draftId} was already sent as ${already.message_id}`);
+      if (already && already.mailbox === address)
+        throw fail(kit, 1236005, DRAFT_PAGE, `draft ${draftId} was already sent as ${already.message_id}`);
       const scheduledAt = input.send_time === undefined ? undefined : Number(input.send_time) * 1000;
       if (scheduledAt !== undefined && scheduledAt < kit.clock.now()) {
         throw fail(kit, 1234008, DRAFT_PAGE, 'send_time is in the past: omit it to send now');
       }
       const draft = draftOf(address, draftId, DRAFT_PAGE);
-      const sent = deliver(DRAFT_PAGE, address, { bytes: draft.raw, summary: draft.summary }, { draftId, ...(scheduledAt ? { scheduledAt } : {}) });
+      const sent = deliver(
+        DRAFT_PAGE,
+        address,
+        { bytes: draft.raw, summary: draft.summary },
+        { draftId, ...(scheduledAt ? { scheduledAt } : {}) },
+      );
       return { ...sent, recall_status: 'available' };
     },
   });

@@ -53,7 +53,15 @@ export const DEFAULT_MAIL_LIMITS: Readonly<MailLimits> = {
   tenantStorageBytes: 10 * 1024 ** 3,
 };
 
-export const MEMBER_TYPES = ['USER', 'DEPARTMENT', 'COMPANY', 'EXTERNAL_USER', 'MAIL_GROUP', 'PUBLIC_MAILBOX', 'OTHER_MEMBER'] as const;
+export const MEMBER_TYPES = [
+  'USER',
+  'DEPARTMENT',
+  'COMPANY',
+  'EXTERNAL_USER',
+  'MAIL_GROUP',
+  'PUBLIC_MAILBOX',
+  'OTHER_MEMBER',
+] as const;
 export type MemberType = (typeof MEMBER_TYPES)[number];
 
 export const WHO_CAN_SEND = ['ANYONE', 'ALL_INTERNAL_USERS', 'ALL_GROUP_MEMBERS', 'CUSTOM_MEMBERS'] as const;
@@ -128,7 +136,10 @@ export class MailState implements StateSection {
   private nextContactId = 7_256_274_576_546_463_000n;
 
   /** `standing`: seed the demo's all-staff mail group (seed.ts STANDING), again after every reset. */
-  constructor(private readonly now: () => number, private readonly standing = false) {
+  constructor(
+    private readonly now: () => number,
+    private readonly standing = false,
+  ) {
     this.seedStanding();
   }
 
@@ -136,8 +147,13 @@ export class MailState implements StateSection {
     if (!this.standing) return;
     const g = STANDING.allStaff;
     this.mailgroups.set(g.mailgroupId, {
-      mailgroup_id: g.mailgroupId, email: g.email, name: g.name, description: '', who_can_send_mail: 'ALL_INTERNAL_USERS',
-      members: new Map(), createdAt: this.now(),
+      mailgroup_id: g.mailgroupId,
+      email: g.email,
+      name: g.name,
+      description: '',
+      who_can_send_mail: 'ALL_INTERNAL_USERS',
+      members: new Map(),
+      createdAt: this.now(),
     });
   }
 

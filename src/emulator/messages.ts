@@ -41,7 +41,8 @@ function resolveTarget(state: EmulatorState, type: z.output<typeof receiveIdType
   }
   const user = type === 'email' ? state.userByEmail(id) : state.userById(type, id);
   if (!user) return { ok: false, code: 230034, detail: `no user with ${type} ${id}` };
-  if (user.tenant_key !== state.app.tenantKey) return { ok: false, code: 230038, detail: `${id} belongs to another tenant` };
+  if (user.tenant_key !== state.app.tenantKey)
+    return { ok: false, code: 230038, detail: `${id} belongs to another tenant` };
   if (user.resigned) return { ok: false, code: 230029, detail: `${id} has resigned` };
   if (user.invisible) return { ok: false, code: 230013, detail: `${id} is outside the app's availability` };
   return { ok: true, chat: state.p2pChat(user.open_id) };
@@ -54,9 +55,10 @@ function contentError(kit: Kit, p: ContentProblem) {
 }
 
 export function messageView(state: EmulatorState, m: Message): Record<string, unknown> {
-  const sender = m.sender.type === 'app'
-    ? { id: m.sender.id, id_type: 'app_id', sender_type: 'app', tenant_key: state.app.tenantKey }
-    : { id: m.sender.id, id_type: 'open_id', sender_type: 'user', tenant_key: state.app.tenantKey };
+  const sender =
+    m.sender.type === 'app'
+      ? { id: m.sender.id, id_type: 'app_id', sender_type: 'app', tenant_key: state.app.tenantKey }
+      : { id: m.sender.id, id_type: 'open_id', sender_type: 'user', tenant_key: state.app.tenantKey };
   const { content, mentions } = withMentions(state, m);
   return {
     message_id: m.messageId,
@@ -94,10 +96,16 @@ export function messageRoutes(kit: Kit) {
   const { state } = kit;
 
   /** Validates content, dedupes by uuid (1 h) and stores the message. */
-  function send(chat: Chat, body: { msg_type: string; content: string; uuid?: string }, parent?: Message, inThread = false) {
+  function send(
+    chat: Chat,
+    body: { msg_type: string; content: string; uuid?: string },
+    parent?: Message,
+    inThread = false,
+  ) {
     const dedupeKey = body.uuid ? `${state.app.appId}|${body.uuid}` : undefined;
     const seen = dedupeKey ? state.messageUuids.get(dedupeKey) : undefined;
-    const earlier = seen && seen.at > state.now() - MESSAGE_UUID_TTL_MS ? state.messages.get(seen.messageId) : undefined;
+    const earlier =
+      seen && seen.at > state.now() - MESSAGE_UUID_TTL_MS ? state.messages.get(seen.messageId) : undefined;
     if (earlier) return messageView(state, earlier);
     const checked = checkContent(body.msg_type, body.content);
     if (!checked.ok) throw contentError(kit, checked.problem);
@@ -110,7 +118,9 @@ export function messageRoutes(kit: Kit) {
       ...(checked.card ? { card: checked.card } : {}),
       updateMulti: checked.updateMulti,
       ...(parent ? { parentId: parent.messageId, rootId } : {}),
-      ...(parent && (inThread || parent.threadId) ? { threadId: parent.threadId ?? `omt_${(rootId ?? '').slice(3)}` } : {}),
+      ...(parent && (inThread || parent.threadId)
+        ? { threadId: parent.threadId ?? `omt_${(rootId ?? '').slice(3)}` }
+        : {}),
     });
     if (dedupeKey) state.messageUuids.set(dedupeKey, { messageId: msg.messageId, at: state.now() });
     return messageView(state, msg);
@@ -151,7 +161,11 @@ export function messageRoutes(kit: Kit) {
     method: 'post',
     path: '/open-apis/im/v1/messages/:message_id/reply',
     token: 'tenant',
-    limits: { ...LIMITS, code: 230020, perKey: { perSecond: 5, key: ({ params }) => state.messages.get(params.message_id ?? '')?.chatId } },
+    limits: {
+      ...LIMITS,
+      code: 230020,
+      perKey: { perSecond: 5, key: ({ params }) => state.messages.get(params.message_id ?? '')?.chatId },
+    },
     body: replyBody,
     invalidCode: 230001,
     handler: ({ params, body }) => {
@@ -174,12 +188,15 @@ export function messageRoutes(kit: Kit) {
       const m = parentOf(params.message_id);
       const me = caller.kind === 'user' ? caller.openId : state.app.appId;
       if (m.sender.id !== me) throw kit.error(230001, { detail: 'only the sender can update a message' });
-      if (m.msgType !== 'interactive') throw kit.error(230001, { detail: 'only interactive (card) messages can be patched' });
+      if (m.msgType !== 'interactive')
+        throw kit.error(230001, { detail: 'only interactive (card) messages can be patched' });
       if (!m.updateMulti) throw kit.error(230001, { detail: 'the sent card must have config.update_multi true' });
-      if (m.createdAt < state.now() - PATCH_MAX_AGE_MS) throw kit.error(230001, { detail: 'messages older than 14 days cannot be updated' });
+      if (m.createdAt < state.now() - PATCH_MAX_AGE_MS)
+        throw kit.error(230001, { detail: 'messages older than 14 days cannot be updated' });
       const checked = checkContent('interactive', body.content);
       if (!checked.ok) throw contentError(kit, checked.problem);
-      if (!checked.updateMulti) throw kit.error(230001, { detail: 'the new card must also have config.update_multi true' });
+      if (!checked.updateMulti)
+        throw kit.error(230001, { detail: 'the new card must also have config.update_multi true' });
       updateCard(state, m, body.content, checked.card);
       return {};
     },
@@ -191,7 +208,8 @@ export function messageRoutes(kit: Kit) {
     token: 'tenant',
     body: cardUpdateBody,
     handler: ({ body }) => {
-      if (!/^c-[0-9a-f]{40}$/.test(body.token)) throw kit.error(300020, { detail: 'use the token of a card callback (c-…)' });
+      if (!/^c-[0-9a-f]{40}$/.test(body.token))
+        throw kit.error(300020, { detail: 'use the token of a card callback (c-…)' });
       const t = state.cardTokens.get(body.token);
       if (!t) throw kit.error(300020, { detail: 'this token was never issued' });
       if (t.expiresAt <= state.now()) throw kit.error(300030);
@@ -214,7 +232,12 @@ export function messageRoutes(kit: Kit) {
   return r.router;
 }
 
-function updateCard(state: EmulatorState, m: Message, content: string, card: Record<string, unknown> | undefined): void {
+function updateCard(
+  state: EmulatorState,
+  m: Message,
+  content: string,
+  card: Record<string, unknown> | undefined,
+): void {
   m.content = content;
   if (card) m.card = card;
   m.updated = true;

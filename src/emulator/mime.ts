@@ -29,7 +29,9 @@ export function decodeBase64Url(text: string): Buffer {
     throw new EmlError('raw is not base64url: use only A-Z a-z 0-9 - _ (optionally = padding at the end)');
   }
   if (URL_ONLY.test(compact) && STD_ONLY.test(compact)) {
-    throw new EmlError('raw mixes the base64url alphabet (-_) with standard base64 (+/): encode it with base64url only');
+    throw new EmlError(
+      'raw mixes the base64url alphabet (-_) with standard base64 (+/): encode it with base64url only',
+    );
   }
   const body = compact.replace(/=+$/, '');
   const padded = body.length !== compact.length;
@@ -76,7 +78,9 @@ function headerBlock(eml: string): string[] {
 function checkStructure(eml: string): Map<string, string> {
   const lines = headerBlock(eml);
   if (lines.length === 0 || !HEADER_FIELD.test(lines[0] ?? '')) {
-    throw new EmlError('raw does not start with a header block: an EML begins with lines like "From: a@b.c", then an empty line, then the body');
+    throw new EmlError(
+      'raw does not start with a header block: an EML begins with lines like "From: a@b.c", then an empty line, then the body',
+    );
   }
   const headers = new Map<string, string>();
   let last = '';

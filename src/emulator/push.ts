@@ -25,29 +25,54 @@ export interface PushStamp {
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
 
 /** The X-Lark-* headers over exactly these body bytes, with `sign` choosing the algorithm. */
-function signed(body: string, sign: (timestamp: string, nonce: string) => string, nowMs: number, stamp: PushStamp): WirePush {
+function signed(
+  body: string,
+  sign: (timestamp: string, nonce: string) => string,
+  nowMs: number,
+  stamp: PushStamp,
+): WirePush {
   const timestamp = stamp.timestamp ?? String(Math.floor(nowMs / 1000));
   const nonce = stamp.nonce ?? randomBytes(8).toString('hex');
   return {
     body,
-    headers: { ...JSON_HEADERS, 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': sign(timestamp, nonce) },
+    headers: {
+      ...JSON_HEADERS,
+      'x-lark-request-timestamp': timestamp,
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': sign(timestamp, nonce),
+    },
   };
 }
 
 /** Events and new callbacks: sha256-signed with the Encrypt Key. */
-export function signPush(body: string, encryptKey: string, nowMs: number = Date.now(), stamp: PushStamp = {}): WirePush {
+export function signPush(
+  body: string,
+  encryptKey: string,
+  nowMs: number = Date.now(),
+  stamp: PushStamp = {},
+): WirePush {
   return signed(body, (ts, nonce) => signEvent(ts, nonce, encryptKey, body), nowMs, stamp);
 }
 
 /** An event or new-style callback (schema 2.0 / 1.0 / url_verification): encrypted and sha256-signed when a key is set. */
-export function buildPush(payload: unknown, secrets: PushSecrets, nowMs: number = Date.now(), stamp: PushStamp = {}): WirePush {
+export function buildPush(
+  payload: unknown,
+  secrets: PushSecrets,
+  nowMs: number = Date.now(),
+  stamp: PushStamp = {},
+): WirePush {
   const plain = JSON.stringify(payload);
   if (!secrets.encryptKey) return { body: plain, headers: { ...JSON_HEADERS } };
   return signPush(JSON.stringify({ encrypt: encrypt(plain, secrets.encryptKey) }), secrets.encryptKey, nowMs, stamp);
 }
 
 /** A legacy card callback: never encrypted, sha1-signed with the verification token. */
-export function buildLegacyCardPush(payload: unknown, verificationToken: string, nowMs: number = Date.now(), stamp: PushStamp = {}): WirePush {
+export function buildLegacyCardPush(
+  payload: unknown,
+  verificationToken: string,
+  nowMs: number = Date.now(),
+  stamp: PushStamp = {},
+): WirePush {
   const body = JSON.stringify(payload);
   return signed(body, (ts, nonce) => signLegacyCard(ts, nonce, verificationToken, body), nowMs, stamp);
 }

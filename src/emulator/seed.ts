@@ -39,8 +39,15 @@ export function openIdFor(key: string): string {
 }
 
 interface UserSpec {
-  key: string; name: string; en: string; dept: string; leader?: string; title: string;
-  resigned?: boolean; invisible?: boolean; otherTenant?: boolean;
+  key: string;
+  name: string;
+  en: string;
+  dept: string;
+  leader?: string;
+  title: string;
+  resigned?: boolean;
+  invisible?: boolean;
+  otherTenant?: boolean;
 }
 
 export const DEPARTMENTS = {
@@ -51,14 +58,57 @@ export const DEPARTMENTS = {
 
 const SPECS: UserSpec[] = [
   { key: 'zhangwei', name: '张伟', en: 'Zhang Wei', dept: DEPARTMENTS.ops, title: '运维主管 Ops Lead' },
-  { key: 'lina', name: '李娜', en: 'Li Na', dept: DEPARTMENTS.ops, leader: 'zhangwei', title: '运维工程师 Ops Engineer' },
+  {
+    key: 'lina',
+    name: '李娜',
+    en: 'Li Na',
+    dept: DEPARTMENTS.ops,
+    leader: 'zhangwei',
+    title: '运维工程师 Ops Engineer',
+  },
   { key: 'wangfang', name: '王芳', en: 'Wang Fang', dept: DEPARTMENTS.eng, title: '研发经理 Engineering Manager' },
-  { key: 'liuyang', name: '刘洋', en: 'Liu Yang', dept: DEPARTMENTS.eng, leader: 'wangfang', title: '后端工程师 Backend Engineer' },
+  {
+    key: 'liuyang',
+    name: '刘洋',
+    en: 'Liu Yang',
+    dept: DEPARTMENTS.eng,
+    leader: 'wangfang',
+    title: '后端工程师 Backend Engineer',
+  },
   { key: 'chenjing', name: '陈静', en: 'Chen Jing', dept: DEPARTMENTS.hr, title: '人事专员 HR Specialist' },
-  { key: 'yanglei', name: '杨磊', en: 'Yang Lei', dept: DEPARTMENTS.eng, leader: 'wangfang', title: '前端工程师 Frontend Engineer' },
-  { key: 'zhaomin', name: '赵敏', en: 'Zhao Min', dept: DEPARTMENTS.hr, leader: 'chenjing', title: '前人事 Former HR', resigned: true },
-  { key: 'huangqiang', name: '黄强', en: 'Huang Qiang', dept: DEPARTMENTS.eng, title: '外包 Contractor', invisible: true },
-  { key: 'zhoujie', name: '周杰', en: 'Zhou Jie', dept: `od-${hex('dept:partner', 32)}`, title: '合作方 Partner', otherTenant: true },
+  {
+    key: 'yanglei',
+    name: '杨磊',
+    en: 'Yang Lei',
+    dept: DEPARTMENTS.eng,
+    leader: 'wangfang',
+    title: '前端工程师 Frontend Engineer',
+  },
+  {
+    key: 'zhaomin',
+    name: '赵敏',
+    en: 'Zhao Min',
+    dept: DEPARTMENTS.hr,
+    leader: 'chenjing',
+    title: '前人事 Former HR',
+    resigned: true,
+  },
+  {
+    key: 'huangqiang',
+    name: '黄强',
+    en: 'Huang Qiang',
+    dept: DEPARTMENTS.eng,
+    title: '外包 Contractor',
+    invisible: true,
+  },
+  {
+    key: 'zhoujie',
+    name: '周杰',
+    en: 'Zhou Jie',
+    dept: `od-${hex('dept:partner', 32)}`,
+    title: '合作方 Partner',
+    otherTenant: true,
+  },
 ];
 
 export function seedUsers(): SeedUser[] {
@@ -67,12 +117,26 @@ export function seedUsers(): SeedUser[] {
 
 /** Department key (ops, eng, hr) or id → id; undefined when it names none. */
 export function departmentId(ref: string): string | undefined {
-  return (DEPARTMENTS as Record<string, string>)[ref] ?? (Object.values(DEPARTMENTS).includes(ref as never) ? ref : undefined);
+  return (
+    (DEPARTMENTS as Record<string, string>)[ref] ??
+    (Object.values(DEPARTMENTS).includes(ref as never) ? ref : undefined)
+  );
 }
 
 /** A user joining the directory later (the new-hire control): ids derived from `key` like the seeded ones. */
-export function newUser(o: { key: string; name: string; en: string; dept: string; leaderUserId: string; title: string; n: number }): SeedUser {
-  return { ...userOf({ key: o.key, name: o.name, en: o.en, dept: o.dept, title: o.title }, o.n), leader_user_id: o.leaderUserId };
+export function newUser(o: {
+  key: string;
+  name: string;
+  en: string;
+  dept: string;
+  leaderUserId: string;
+  title: string;
+  n: number;
+}): SeedUser {
+  return {
+    ...userOf({ key: o.key, name: o.name, en: o.en, dept: o.dept, title: o.title }, o.n),
+    leader_user_id: o.leaderUserId,
+  };
 }
 
 function userOf(s: UserSpec, i: number): SeedUser {
@@ -100,8 +164,18 @@ function userOf(s: UserSpec, i: number): SeedUser {
  * admin chat and an all-staff mail group with fixed ids, so app.config.json's default workflow can name them.
  */
 export const STANDING = {
-  allHands: { chatId: `oc_${hex('chat:all-hands', 32)}`, name: '全员群 All hands', owner: 'zhangwei', members: ['lina', 'wangfang', 'liuyang', 'chenjing', 'yanglei'] },
-  admins: { chatId: `oc_${hex('chat:onboarding-admins', 32)}`, name: '入职管理 Onboarding admins', owner: 'chenjing', members: ['zhangwei'] },
+  allHands: {
+    chatId: `oc_${hex('chat:all-hands', 32)}`,
+    name: '全员群 All hands',
+    owner: 'zhangwei',
+    members: ['lina', 'wangfang', 'liuyang', 'chenjing', 'yanglei'],
+  },
+  admins: {
+    chatId: `oc_${hex('chat:onboarding-admins', 32)}`,
+    name: '入职管理 Onboarding admins',
+    owner: 'chenjing',
+    members: ['zhangwei'],
+  },
   allStaff: { mailgroupId: hex('mailgroup:all-staff', 16), email: `all-staff@${MAIL_DOMAIN}`, name: '全员 All staff' },
 } as const;
 

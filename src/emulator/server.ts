@@ -32,7 +32,10 @@ export function createEmulatorApp(kit: Kit, modules: readonly RouteModule[]): ex
     if (err instanceof ApiError) return kit.sendError(res, err);
     const type = (err as { type?: string }).type;
     if (type === 'entity.parse.failed' || type === 'entity.too.large') {
-      const detail = type === 'entity.too.large' ? `request body is over the emulator's ${BODY_LIMIT} limit` : 'request body is not valid JSON';
+      const detail =
+        type === 'entity.too.large'
+          ? `request body is over the emulator's ${BODY_LIMIT} limit`
+          : 'request body is not valid JSON';
       return kit.sendError(res, kit.error(99992402, { detail }));
     }
     return next(err);

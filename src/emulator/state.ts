@@ -6,7 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import { EmulatorClock } from './clock.js';
 import {
-  APP_NAME, DEFAULT_APP_ID, DEFAULT_APP_SECRET, MAIL_DOMAIN, STANDING, TENANT_KEY, botOpenId, departmentId, newUser, openIdFor, seedUsers,
+  APP_NAME,
+  DEFAULT_APP_ID,
+  DEFAULT_APP_SECRET,
+  MAIL_DOMAIN,
+  STANDING,
+  TENANT_KEY,
+  botOpenId,
+  departmentId,
+  newUser,
+  openIdFor,
+  seedUsers,
   type SeedUser,
 } from './seed.js';
 
@@ -118,12 +128,21 @@ export interface StateSection {
 export const CARD_TOKEN_TTL_MS = 30 * 60_000;
 export const USER_TOKEN_TTL_S = 7200;
 /** The user scopes emulator routes check (RouteSpec.userScopes): mail send, drafts, mail contacts. */
-export const USER_SCOPES = ['mail:user_mailbox.message:send', 'mail:user_mailbox.message:modify', 'mail:user_mailbox.mail_contact:write'] as const;
+export const USER_SCOPES = [
+  'mail:user_mailbox.message:send',
+  'mail:user_mailbox.message:modify',
+  'mail:user_mailbox.mail_contact:write',
+] as const;
 export const REFRESH_TOKEN_TTL_S = 604_800;
 export const CARD_TOKEN_USES = 2;
 
 export function randomId(prefix: string, hexLength = 32): string {
-  return prefix + randomBytes(Math.ceil(hexLength / 2)).toString('hex').slice(0, hexLength);
+  return (
+    prefix +
+    randomBytes(Math.ceil(hexLength / 2))
+      .toString('hex')
+      .slice(0, hexLength)
+  );
 }
 
 export interface StateOptions {
@@ -182,15 +201,28 @@ export class EmulatorState {
   addUser(input: NewUserInput): SeedUser {
     const dept = departmentId(input.department);
     if (!dept) throw new Error(`unknown department "${input.department}": use ops, eng, hr or a department id`);
-    const leader = input.leader === undefined
-      ? undefined
-      : this.userByOpenId(input.leader) ?? this.userByEmail(input.leader) ?? this.users.find((u) => u.name === input.leader || u.en_name === input.leader);
+    const leader =
+      input.leader === undefined
+        ? undefined
+        : (this.userByOpenId(input.leader) ??
+          this.userByEmail(input.leader) ??
+          this.users.find((u) => u.name === input.leader || u.en_name === input.leader));
     if (input.leader !== undefined && !leader) throw new Error(`no leader ${input.leader} in the directory`);
     const n = this.users.length;
     const key = `hire:${n}:${input.name}`;
-    const slug = (input.enName ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '.').replace(/^\.+|\.+$/g, '') || `hire${n}`;
+    const slug =
+      (input.enName ?? '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '.')
+        .replace(/^\.+|\.+$/g, '') || `hire${n}`;
     const user = newUser({
-      key, name: input.name, en: input.enName ?? input.name, dept, leaderUserId: leader?.user_id ?? '', title: input.jobTitle ?? '', n,
+      key,
+      name: input.name,
+      en: input.enName ?? input.name,
+      dept,
+      leaderUserId: leader?.user_id ?? '',
+      title: input.jobTitle ?? '',
+      n,
     });
     // Readable, unique addresses (the key-derived ones would be hashes).
     const local = this.users.some((u) => u.email.startsWith(`${slug}@`)) ? `${slug}${n}` : slug;
@@ -238,9 +270,18 @@ export class EmulatorState {
       if (c.chatMode === 'p2p' && c.members.has(openId)) return c;
     }
     const chat: Chat = {
-      chatId: randomId('oc_'), chatMode: 'p2p', chatType: 'private', name: '', description: '',
-      ownerId: this.app.appId, ownerIdType: 'app_id', members: new Set([openId]), managers: new Set(), bots: new Set([this.app.appId]),
-      createdAt: this.now(), settings: {},
+      chatId: randomId('oc_'),
+      chatMode: 'p2p',
+      chatType: 'private',
+      name: '',
+      description: '',
+      ownerId: this.app.appId,
+      ownerIdType: 'app_id',
+      members: new Set([openId]),
+      managers: new Set(),
+      bots: new Set([this.app.appId]),
+      createdAt: this.now(),
+      settings: {},
     };
     this.chats.set(chat.chatId, chat);
     return chat;
@@ -248,7 +289,14 @@ export class EmulatorState {
 
   addMessage(m: Omit<Message, 'messageId' | 'createdAt' | 'updatedAt' | 'updated' | 'deleted'>): Message {
     const now = this.now();
-    const msg: Message = { ...m, messageId: randomId('om_'), createdAt: now, updatedAt: now, updated: false, deleted: false };
+    const msg: Message = {
+      ...m,
+      messageId: randomId('om_'),
+      createdAt: now,
+      updatedAt: now,
+      updated: false,
+      deleted: false,
+    };
     this.messages.set(msg.messageId, msg);
     return msg;
   }
@@ -258,11 +306,17 @@ export class EmulatorState {
    * Returns the new `om_` id.
    */
   recordUserMessage(input: {
-    chatId: string; openId: string; msgType?: string; content: string; parentId?: string; mentions?: Message['mentions'];
+    chatId: string;
+    openId: string;
+    msgType?: string;
+    content: string;
+    parentId?: string;
+    mentions?: Message['mentions'];
   }): string {
     const chat = this.chats.get(input.chatId);
     if (!chat) throw new Error(`no chat ${input.chatId}: create it first or use p2pChat(openId)`);
-    if (!chat.members.has(input.openId)) throw new Error(`user ${input.openId} is not a member of chat ${input.chatId}`);
+    if (!chat.members.has(input.openId))
+      throw new Error(`user ${input.openId} is not a member of chat ${input.chatId}`);
     const parent = input.parentId ? this.messages.get(input.parentId) : undefined;
     if (input.parentId && !parent) throw new Error(`no parent message ${input.parentId}`);
     return this.addMessage({
@@ -280,7 +334,12 @@ export class EmulatorState {
   issueCardToken(messageId: string): string {
     if (!this.messages.has(messageId)) throw new Error(`no message ${messageId}`);
     const token = randomId('c-', 40);
-    this.cardTokens.set(token, { token, messageId, expiresAt: this.now() + CARD_TOKEN_TTL_MS, usesLeft: CARD_TOKEN_USES });
+    this.cardTokens.set(token, {
+      token,
+      messageId,
+      expiresAt: this.now() + CARD_TOKEN_TTL_MS,
+      usesLeft: CARD_TOKEN_USES,
+    });
     return token;
   }
 
@@ -296,7 +355,12 @@ export class EmulatorState {
     this.userTokens.set(access.token, access);
     if (!scope.split(' ').includes('offline_access')) return { access };
     const refresh: RefreshToken = {
-      token: randomId('ur-', 48), openId, scope, expiresAt: now + REFRESH_TOKEN_TTL_S * 1000, used: false, accessToken: access.token,
+      token: randomId('ur-', 48),
+      openId,
+      scope,
+      expiresAt: now + REFRESH_TOKEN_TTL_S * 1000,
+      used: false,
+      accessToken: access.token,
     };
     this.refreshTokens.set(refresh.token, refresh);
     return { access, refresh };
@@ -328,9 +392,18 @@ export class EmulatorState {
     if (!this.standing) return;
     for (const c of [STANDING.allHands, STANDING.admins]) {
       this.chats.set(c.chatId, {
-        chatId: c.chatId, chatMode: 'group', chatType: 'private', name: c.name, description: '',
-        ownerId: openIdFor(c.owner), ownerIdType: 'open_id', members: new Set([c.owner, ...c.members].map(openIdFor)), managers: new Set(),
-        bots: new Set([this.app.appId]), createdAt: this.now(), settings: {},
+        chatId: c.chatId,
+        chatMode: 'group',
+        chatType: 'private',
+        name: c.name,
+        description: '',
+        ownerId: openIdFor(c.owner),
+        ownerIdType: 'open_id',
+        members: new Set([c.owner, ...c.members].map(openIdFor)),
+        managers: new Set(),
+        bots: new Set([this.app.appId]),
+        createdAt: this.now(),
+        settings: {},
       });
     }
   }
@@ -346,7 +419,11 @@ export class EmulatorState {
       users: this.users,
       chats: [...this.chats.values()].map((c) => ({ ...c, members: [...c.members], bots: [...c.bots] })),
       messages: [...this.messages.values()],
-      cardTokens: [...this.cardTokens.values()].map(({ messageId, expiresAt, usesLeft }) => ({ messageId, expiresAt, usesLeft })),
+      cardTokens: [...this.cardTokens.values()].map(({ messageId, expiresAt, usesLeft }) => ({
+        messageId,
+        expiresAt,
+        usesLeft,
+      })),
       ...sections,
     };
   }

@@ -44,11 +44,20 @@ export interface UserTokens {
  * `user` is an open_id or email; `scope` defaults to offline_access (so a refresh token comes back) and every
  * user scope the emulator checks.
  */
-export async function loginUser(emu: Pick<Emulator, 'url' | 'state'>, user: string, scope = ['offline_access', ...USER_SCOPES].join(' ')): Promise<UserTokens> {
+export async function loginUser(
+  emu: Pick<Emulator, 'url' | 'state'>,
+  user: string,
+  scope = ['offline_access', ...USER_SCOPES].join(' '),
+): Promise<UserTokens> {
   const redirect = 'http://127.0.0.1/callback';
   const authorize = new URL('/open-apis/authen/v1/authorize', emu.url);
   authorize.search = new URLSearchParams({
-    client_id: emu.state.app.appId, redirect_uri: redirect, response_type: 'code', state: 'login', scope, emulator_user: user,
+    client_id: emu.state.app.appId,
+    redirect_uri: redirect,
+    response_type: 'code',
+    state: 'login',
+    scope,
+    emulator_user: user,
   }).toString();
   const res = await fetch(authorize, { redirect: 'manual' });
   const location = res.headers.get('location');
@@ -58,7 +67,11 @@ export async function loginUser(emu: Pick<Emulator, 'url' | 'state'>, user: stri
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      grant_type: 'authorization_code', client_id: emu.state.app.appId, client_secret: emu.state.app.appSecret, code, redirect_uri: redirect,
+      grant_type: 'authorization_code',
+      client_id: emu.state.app.appId,
+      client_secret: emu.state.app.appSecret,
+      code,
+      redirect_uri: redirect,
     }),
   });
   const body = (await token.json()) as UserTokens & { code: number };

@@ -18,7 +18,8 @@ export function makeTenantToken(appId: string, appSecret: string, expiresAtS: nu
   return `t-${expiresAtS.toString(16).padStart(10, '0')}${mac(appId, appSecret, expiresAtS)}`;
 }
 
-export type TenantTokenCheck = { ok: true; expiresAtS: number } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
+export type TenantTokenCheck =
+  { ok: true; expiresAtS: number } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 export function checkTenantToken(token: string, appId: string, appSecret: string, nowMs: number): TenantTokenCheck {
   const m = /^t-([0-9a-f]{10})([0-9a-f]{32})$/.exec(token);

@@ -3,12 +3,30 @@
  * A leaf module, so that the config schema can name them without importing the client.
  */
 export const ENDPOINTS = [
-  'auth.tenantToken', 'bot.info',
-  'chat.create', 'chat.get', 'chat.members.create', 'chat.members.list',
-  'message.create', 'message.reply', 'message.patch', 'card.update',
-  'user.get', 'user.batchGetId',
-  'mailgroup.create', 'mailgroup.get', 'mailgroup.members.batchCreate', 'mailgroup.members.list',
-  'mail.contact.create', 'mail.contact.list', 'mail.draft.create', 'mail.draft.update', 'mail.draft.get', 'mail.draft.delete', 'mail.draft.send', 'mail.message.send',
+  'auth.tenantToken',
+  'bot.info',
+  'chat.create',
+  'chat.get',
+  'chat.members.create',
+  'chat.members.list',
+  'message.create',
+  'message.reply',
+  'message.patch',
+  'card.update',
+  'user.get',
+  'user.batchGetId',
+  'mailgroup.create',
+  'mailgroup.get',
+  'mailgroup.members.batchCreate',
+  'mailgroup.members.list',
+  'mail.contact.create',
+  'mail.contact.list',
+  'mail.draft.create',
+  'mail.draft.update',
+  'mail.draft.get',
+  'mail.draft.delete',
+  'mail.draft.send',
+  'mail.message.send',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

@@ -5,7 +5,16 @@
 import type { Bilingual } from '../card.js';
 import { ERROR_TABLE, explainCode, NETWORK_ERROR, type ErrorKind } from './error-table.js';
 
-export { ERROR_KINDS, ERROR_TABLE, explainCode, MALFORMED_RESPONSE, NETWORK_ERROR, NOT_SIGNED_IN, type ErrorInfo, type ErrorKind } from './error-table.js';
+export {
+  ERROR_KINDS,
+  ERROR_TABLE,
+  explainCode,
+  MALFORMED_RESPONSE,
+  NETWORK_ERROR,
+  NOT_SIGNED_IN,
+  type ErrorInfo,
+  type ErrorKind,
+} from './error-table.js';
 
 /** The tenant token is missing, invalid or expired: the client drops its cached token and tries once more. */
 export const TENANT_TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991663]);
@@ -43,7 +52,9 @@ export class FeishuError extends Error {
   readonly retryable: boolean;
 
   constructor(init: FeishuErrorInit) {
-    super(`${init.endpoint}: Feishu error ${init.code}${init.httpStatus ? ` (HTTP ${init.httpStatus})` : ''}: ${init.msg}${init.logId ? ` [log_id ${init.logId}]` : ''}`);
+    super(
+      `${init.endpoint}: Feishu error ${init.code}${init.httpStatus ? ` (HTTP ${init.httpStatus})` : ''}: ${init.msg}${init.logId ? ` [log_id ${init.logId}]` : ''}`,
+    );
     this.code = init.code;
     this.msg = init.msg;
     this.endpoint = init.endpoint;
@@ -79,10 +90,12 @@ export interface SignInNeeded extends Error {
   readonly kind: 'needs_sign_in';
 }
 
-export const needsSignIn = (err: unknown): err is SignInNeeded => err instanceof Error && (err as { kind?: unknown }).kind === 'needs_sign_in';
+export const needsSignIn = (err: unknown): err is SignInNeeded =>
+  err instanceof Error && (err as { kind?: unknown }).kind === 'needs_sign_in';
 
 // Outcomes that handlers branch on, named here so that no handler compares a raw code.
-const hasCode = (err: unknown, ...codes: number[]): err is FeishuError => err instanceof FeishuError && codes.includes(err.code);
+const hasCode = (err: unknown, ...codes: number[]): err is FeishuError =>
+  err instanceof FeishuError && codes.includes(err.code);
 
 /** Mail group create: the address is taken, by a group, a mailbox or someone's login (1234006, 1234033). */
 export const isAddressTaken = (err: unknown): err is FeishuError => hasCode(err, 1234006, 1234033);

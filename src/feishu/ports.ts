@@ -11,8 +11,23 @@ import type { DraftInfo, MailContact, MailContactInput, SendMailInput } from './
 import type { CreateMailgroupInput, MailgroupInfo, MailgroupMember } from './api/mailgroups.js';
 import type { Principal, UserPrincipal } from './principal.js';
 
-export type { ChatInfo, ChatMember, ChatMembersResult, CreateChatInput, CreateMailgroupInput, DraftInfo, FeishuUser, MailContact, MailContactInput, MailgroupInfo,
-  MailgroupMember, Principal, Recipient, SendMailInput, UserPrincipal };
+export type {
+  ChatInfo,
+  ChatMember,
+  ChatMembersResult,
+  CreateChatInput,
+  CreateMailgroupInput,
+  DraftInfo,
+  FeishuUser,
+  MailContact,
+  MailContactInput,
+  MailgroupInfo,
+  MailgroupMember,
+  Principal,
+  Recipient,
+  SendMailInput,
+  UserPrincipal,
+};
 export { asUser, TENANT } from './principal.js';
 
 /** Messages and cards. `uuid`: Feishu answers a repeated one with the first message. */
@@ -38,21 +53,44 @@ export interface ChatsPort {
 
 /** `mayExist`: a run resumed after a crash, whose earlier attempt may have been performed; `adopted` says it was. */
 export interface MailgroupsPort {
-  create(input: CreateMailgroupInput, opts?: { mayExist?: boolean }): Promise<{ mailgroupId: string; email: string; adopted: boolean }>;
+  create(
+    input: CreateMailgroupInput,
+    opts?: { mayExist?: boolean },
+  ): Promise<{ mailgroupId: string; email: string; adopted: boolean }>;
   get(idOrEmail: string): Promise<MailgroupInfo | undefined>;
-  addMembers(mailgroupId: string, members: MailgroupMember[], opts?: { mayExist?: boolean }): Promise<{ memberIds: string[] }>;
+  addMembers(
+    mailgroupId: string,
+    members: MailgroupMember[],
+    opts?: { mayExist?: boolean },
+  ): Promise<{ memberIds: string[] }>;
 }
 
 /** A mailbox, as the tenant or as a user (`as`); drafts and sending need the user. */
 export interface MailboxPort {
-  createContact(mailbox: string, contact: MailContactInput, opts?: { as?: Principal; mayExist?: boolean }): Promise<{ contactId: string; adopted: boolean }>;
+  createContact(
+    mailbox: string,
+    contact: MailContactInput,
+    opts?: { as?: Principal; mayExist?: boolean },
+  ): Promise<{ contactId: string; adopted: boolean }>;
   listContacts(mailbox: string, opts?: { as?: Principal }): Promise<MailContact[]>;
   createDraft(mailbox: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<{ draftId: string }>;
   updateDraft(mailbox: string, draftId: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<void>;
-  getDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal; format?: 'metadata' | 'raw' | 'full' }): Promise<DraftInfo>;
+  getDraft(
+    mailbox: string,
+    draftId: string,
+    opts: { as: UserPrincipal; format?: 'metadata' | 'raw' | 'full' },
+  ): Promise<DraftInfo>;
   deleteDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<void>;
-  sendDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }>;
-  sendMail(mailbox: string, body: SendMailInput, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }>;
+  sendDraft(
+    mailbox: string,
+    draftId: string,
+    opts: { as: UserPrincipal },
+  ): Promise<{ messageId: string; threadId?: string }>;
+  sendMail(
+    mailbox: string,
+    body: SendMailInput,
+    opts: { as: UserPrincipal },
+  ): Promise<{ messageId: string; threadId?: string }>;
 }
 
 export interface DirectoryPort {

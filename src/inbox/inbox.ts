@@ -86,7 +86,10 @@ export class Inbox {
   private poller: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly deps: InboxDeps, opts: InboxOptions) {
+  constructor(
+    private readonly deps: InboxDeps,
+    opts: InboxOptions,
+  ) {
     this.store = deps.store;
     this.opts = {
       leaseMs: 30_000,
@@ -107,7 +110,8 @@ export class Inbox {
   private decode(item: InboxItem): unknown {
     if (item.payload.startsWith('{')) return JSON.parse(item.payload);
     const opened = this.deps.sealer?.open(item.payload, payloadAad(item.dedupeKey));
-    if (opened === undefined) throw new Error('the payload is sealed under another key (was TOKEN_ENCRYPTION_KEY changed?)');
+    if (opened === undefined)
+      throw new Error('the payload is sealed under another key (was TOKEN_ENCRYPTION_KEY changed?)');
     return opened;
   }
 
@@ -133,7 +137,12 @@ export class Inbox {
    * (new and legacy subscriptions both deliver) runs no handler.
    */
   async recordCallback(d: Delivery): Promise<AcceptOutcome> {
-    const first = await callbacks.setIfAbsent(this.store, d.dedupeKey, { id: d.id, type: d.type, at: d.receivedAt }, this.opts.dedupeTtlMs);
+    const first = await callbacks.setIfAbsent(
+      this.store,
+      d.dedupeKey,
+      { id: d.id, type: d.type, at: d.receivedAt },
+      this.opts.dedupeTtlMs,
+    );
     return first ? 'accepted' : 'duplicate';
   }
 
@@ -164,12 +173,18 @@ export class Inbox {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((r) => { timer = setTimeout(r, drainMs); });
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, drainMs);
+    });
     await Promise.race([Promise.allSettled([...this.running.values()]), deadline]);
     clearTimeout(timer);
     await Promise.allSettled([...this.settling]);
     const unfinished = this.running.size;
-    if (unfinished) this.deps.logger.warn({ unfinished }, 'inbox stopped with handlers still running; they resume after their lease lapses');
+    if (unfinished)
+      this.deps.logger.warn(
+        { unfinished },
+        'inbox stopped with handlers still running; they resume after their lease lapses',
+      );
     return { unfinished };
   }
 
@@ -182,13 +197,16 @@ export class Inbox {
     this.pumping = true;
     // Deferred to the end of the turn, so the accepts and completions of one turn cost one claim for every free slot
     // rather than one claim each.
-    setImmediate(() => void this.pump().finally(() => {
-      this.pumping = false;
-      if (this.pumpAgain) {
-        this.pumpAgain = false;
-        this.wake();
-      }
-    }));
+    setImmediate(
+      () =>
+        void this.pump().finally(() => {
+          this.pumping = false;
+          if (this.pumpAgain) {
+            this.pumpAgain = false;
+            this.wake();
+          }
+        }),
+    );
   }
 
   private async pump(): Promise<void> {
@@ -204,16 +222,25 @@ export class Inbox {
       if (!this.started) {
         // stop() came while claiming: hand the items straight back rather than leaving them leased.
         await Promise.all(items.map((i) => this.store.release(i.id, this.opts.now()))).catch((err: unknown) =>
-          this.deps.logger.warn({ err }, 'could not release items claimed during stop; they resume after their lease lapses'));
+          this.deps.logger.warn(
+            { err },
+            'could not release items claimed during stop; they resume after their lease lapses',
+          ),
+        );
         return;
       }
       for (const item of items) {
-        const run = this.run(item).catch((err: unknown) => {
-          this.deps.logger.error({ err, inboxId: item.id }, 'inbox worker failed; the item runs again after its lease lapses');
-        }).finally(() => {
-          this.running.delete(item.id);
-          this.wake();
-        });
+        const run = this.run(item)
+          .catch((err: unknown) => {
+            this.deps.logger.error(
+              { err, inboxId: item.id },
+              'inbox worker failed; the item runs again after its lease lapses',
+            );
+          })
+          .finally(() => {
+            this.running.delete(item.id);
+            this.wake();
+          });
         this.running.set(item.id, run);
       }
     }
@@ -250,41 +277,59 @@ export class Inbox {
       return;
     }
 
-    const renew = setInterval(() => {
-      this.store.renew(item.id, this.opts.leaseMs).catch((err: unknown) => elog().warn({ err }, 'lease renewal failed'));
-    }, Math.max(1, Math.floor(this.opts.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        this.store
+          .renew(item.id, this.opts.leaseMs)
+          .catch((err: unknown) => elog().warn({ err }, 'lease renewal failed'));
+      },
+      Math.max(1, Math.floor(this.opts.leaseMs / 3)),
+    );
     renew.unref();
     const end = metrics.handlerSeconds.startTimer({ kind: 'event', name: delivery.type });
     let failure: unknown;
     try {
-      await runInSlot(this.slot, () => this.deps.handler.handleEvent({ ...delivery, finalAttempt: item.attempts >= this.opts.maxAttempts }));
+      await runInSlot(this.slot, () =>
+        this.deps.handler.handleEvent({ ...delivery, finalAttempt: item.attempts >= this.opts.maxAttempts }),
+      );
     } catch (err) {
       failure = err ?? new Error('handler rejected without a reason');
     } finally {
       clearInterval(renew);
     }
 
-    this.settle((async () => {
-      if (failure === undefined) {
-        end({ outcome: 'ok' });
-        await this.store.finish(item.id);
-        if (logger.isLevelEnabled('debug')) elog().debug('event handled');
-      } else if (item.attempts >= this.opts.maxAttempts) {
-        end({ outcome: 'error' });
-        await this.giveUp(item, elog(), `handler failed ${item.attempts} times, last: ${errorText(failure)}`, delivery.id, failure);
-      } else {
-        end({ outcome: 'retry' });
-        const delay = this.opts.retryDelayMs(item.attempts);
-        await this.store.release(item.id, this.opts.now() + delay);
-        elog().warn({ err: failure, retryInMs: delay }, 'event handler failed; will retry');
-        this.wakeAfter(delay);
-      }
-    })(), elog);
+    this.settle(
+      (async () => {
+        if (failure === undefined) {
+          end({ outcome: 'ok' });
+          await this.store.finish(item.id);
+          if (logger.isLevelEnabled('debug')) elog().debug('event handled');
+        } else if (item.attempts >= this.opts.maxAttempts) {
+          end({ outcome: 'error' });
+          await this.giveUp(
+            item,
+            elog(),
+            `handler failed ${item.attempts} times, last: ${errorText(failure)}`,
+            delivery.id,
+            failure,
+          );
+        } else {
+          end({ outcome: 'retry' });
+          const delay = this.opts.retryDelayMs(item.attempts);
+          await this.store.release(item.id, this.opts.now() + delay);
+          elog().warn({ err: failure, retryInMs: delay }, 'event handler failed; will retry');
+          this.wakeAfter(delay);
+        }
+      })(),
+      elog,
+    );
   }
 
   private settle(outcome: Promise<void>, log: () => Logger): void {
     const p = outcome
-      .catch((err: unknown) => log().error({ err }, 'could not record the outcome of an event; it will run again after its lease lapses'))
+      .catch((err: unknown) =>
+        log().error({ err }, 'could not record the outcome of an event; it will run again after its lease lapses'),
+      )
       .finally(() => this.settling.delete(p));
     this.settling.add(p);
   }
@@ -293,8 +338,13 @@ export class Inbox {
   private async giveUp(item: InboxItem, log: Logger, detail: string, eventId?: string, err?: unknown): Promise<void> {
     log.error({ err, dedupeKey: item.dedupeKey }, `giving up on an event: ${detail}`);
     await this.store.audit({
-      at: this.opts.now(), actor: 'system', action: 'inbox.give_up', target: item.type, result: 'error',
-      detail, ...(eventId ? { eventId } : {}),
+      at: this.opts.now(),
+      actor: 'system',
+      action: 'inbox.give_up',
+      target: item.type,
+      result: 'error',
+      detail,
+      ...(eventId ? { eventId } : {}),
     });
     await this.store.finish(item.id);
   }

@@ -14,7 +14,8 @@ export const MAIL_LIMITS = { maxRecipients: 500, maxRawBytes: 37.5 * 1024 * 1024
 export type MailLimits = { maxRecipients: number; maxRawBytes: number };
 
 // Pragmatic RFC 5321 shape: dot-atom local part, dotted ASCII domain with a 2+ letter top level.
-const ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
+const ADDRESS =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
 
 export function isMailAddress(s: string): boolean {
   return s.length <= 254 && s.indexOf('@') <= 64 && ADDRESS.test(s);
@@ -56,49 +57,85 @@ export function checkCompose(input: ComposeRequest, limits: MailLimits = MAIL_LI
   const req = composeRequestSchema.parse(input);
   const problems: MailProblem[] = [];
   if (!isMailAddress(req.from.address)) {
-    problems.push({ field: 'from', zh: `发件人 "${req.from.address}" 不是有效的邮箱地址，请重新登录。`, en: `The sender "${req.from.address}" is not a valid address: sign in again.` });
+    problems.push({
+      field: 'from',
+      zh: `发件人 "${req.from.address}" 不是有效的邮箱地址，请重新登录。`,
+      en: `The sender "${req.from.address}" is not a valid address: sign in again.`,
+    });
   }
   const seen = new Set<string>();
   for (const field of ['to', 'cc', 'bcc'] as const) {
     for (const m of req[field]) {
       if (!isMailAddress(m.address)) {
-        problems.push({ field, zh: `${field}: "${m.address}" 不是有效的邮箱地址（例如 name@example.com）。`, en: `${field}: "${m.address}" is not a valid address (like name@example.com).` });
+        problems.push({
+          field,
+          zh: `${field}: "${m.address}" 不是有效的邮箱地址（例如 name@example.com）。`,
+          en: `${field}: "${m.address}" is not a valid address (like name@example.com).`,
+        });
         continue;
       }
       const key = m.address.toLowerCase();
-      if (seen.has(key)) problems.push({ field, zh: `${m.address} 重复出现，请只写一次。`, en: `${m.address} is listed more than once: list it once.` });
+      if (seen.has(key))
+        problems.push({
+          field,
+          zh: `${m.address} 重复出现，请只写一次。`,
+          en: `${m.address} is listed more than once: list it once.`,
+        });
       seen.add(key);
     }
     if (req[field].some((m) => m.name !== undefined && hasControl(m.name))) {
-      problems.push({ field, zh: `${field}: 名称中不能有换行或控制字符。`, en: `${field}: names cannot contain line breaks or control characters.` });
+      problems.push({
+        field,
+        zh: `${field}: 名称中不能有换行或控制字符。`,
+        en: `${field}: names cannot contain line breaks or control characters.`,
+      });
     }
   }
   const recipients = req.to.length + req.cc.length + req.bcc.length;
   if (recipients === 0) {
-    problems.push({ field: 'recipients', zh: '至少需要一个收件人，例如 to=name@example.com。', en: 'Add at least one recipient, e.g. to=name@example.com.' });
+    problems.push({
+      field: 'recipients',
+      zh: '至少需要一个收件人，例如 to=name@example.com。',
+      en: 'Add at least one recipient, e.g. to=name@example.com.',
+    });
   }
   if (recipients > limits.maxRecipients) {
     problems.push({
-      field: 'recipients', code: 1236003,
+      field: 'recipients',
+      code: 1236003,
       zh: `收件人共 ${recipients} 个，超过上限 ${limits.maxRecipients}，请减少收件人或分批发送。`,
       en: `${recipients} recipients exceed the limit of ${limits.maxRecipients}: remove some or send in batches.`,
     });
   }
-  if (!req.subject.trim()) problems.push({ field: 'subject', zh: '主题不能为空，请写 subject=…。', en: 'The subject is empty: add subject=….' });
-  else if (hasControl(req.subject)) problems.push({ field: 'subject', zh: '主题只能有一行。', en: 'The subject must be a single line.' });
-  if (!req.body.trim()) problems.push({ field: 'body', zh: '正文不能为空，请在命令后写正文。', en: 'The body is empty: write it after the command.' });
+  if (!req.subject.trim())
+    problems.push({
+      field: 'subject',
+      zh: '主题不能为空，请写 subject=…。',
+      en: 'The subject is empty: add subject=….',
+    });
+  else if (hasControl(req.subject))
+    problems.push({ field: 'subject', zh: '主题只能有一行。', en: 'The subject must be a single line.' });
+  if (!req.body.trim())
+    problems.push({
+      field: 'body',
+      zh: '正文不能为空，请在命令后写正文。',
+      en: 'The body is empty: write it after the command.',
+    });
   return problems;
 }
 
-interface Toolkit { markdown: { render(markdown: string): string }; MailComposer: typeof MailComposer }
+interface Toolkit {
+  markdown: { render(markdown: string): string };
+  MailComposer: typeof MailComposer;
+}
 let toolkit: Promise<Toolkit> | undefined;
 /** markdown-it and nodemailer load with the first mail composed, not at start: most deliveries never compose one. */
 const mailToolkit = (): Promise<Toolkit> =>
-  toolkit ??= Promise.all([import('markdown-it'), import('nodemailer/lib/mail-composer')]).then(([md, mc]) => ({
+  (toolkit ??= Promise.all([import('markdown-it'), import('nodemailer/lib/mail-composer')]).then(([md, mc]) => ({
     // Raw HTML in the body is shown as text, never passed through; links are made clickable; chat line breaks stay.
     markdown: new md.default({ html: false, linkify: true, breaks: true }),
     MailComposer: mc.default,
-  }));
+  })));
 
 export interface ComposedMail {
   /** base64url (no padding), ready for `raw`. */
@@ -141,7 +178,9 @@ export async function composeMail(input: ComposeRequest, o: ComposeOptions = {})
   const html = `<!doctype html><html><head><meta charset="utf-8"></head><body>${markdown.render(req.body)}</body></html>`;
   const node = new MailComposer({
     from: { address: req.from.address, name: req.from.name ?? '' },
-    to: list(req.to), cc: list(req.cc), bcc: list(req.bcc),
+    to: list(req.to),
+    cc: list(req.cc),
+    bcc: list(req.bcc),
     subject: req.subject.trim(),
     text: req.body,
     html,
@@ -155,11 +194,14 @@ export async function composeMail(input: ComposeRequest, o: ComposeOptions = {})
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
     return {
       ok: false,
-      problems: [{
-        field: 'size', code: 1236001,
-        zh: `邮件大小 ${mb(eml.length)} MB 超过上限 ${mb(limits.maxRawBytes)} MB，请缩短正文。`,
-        en: `The mail is ${mb(eml.length)} MB, over the ${mb(limits.maxRawBytes)} MB limit: shorten the body.`,
-      }],
+      problems: [
+        {
+          field: 'size',
+          code: 1236001,
+          zh: `邮件大小 ${mb(eml.length)} MB 超过上限 ${mb(limits.maxRawBytes)} MB，请缩短正文。`,
+          en: `The mail is ${mb(eml.length)} MB, over the ${mb(limits.maxRawBytes)} MB limit: shorten the body.`,
+        },
+      ],
     };
   }
   return { ok: true, mail: { raw: eml.toString('base64url'), size: eml.length, messageId, html, text: req.body } };

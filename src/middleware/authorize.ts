@@ -13,14 +13,22 @@ import type { Middleware } from './compose.js';
 
 export type Permission = { ok: true } | { ok: false; allow: readonly string[] };
 
-export function permission(app: AppConfig, target: Target, openId: string | undefined, fallback: readonly string[] = ['everyone']): Permission {
-  const rule = app.commands[target.key] ?? (target.kind === 'command' ? app.commands[target.key.split(' ')[0]!] : undefined)
-    ?? { allow: fallback };
+export function permission(
+  app: AppConfig,
+  target: Target,
+  openId: string | undefined,
+  fallback: readonly string[] = ['everyone'],
+): Permission {
+  const rule = app.commands[target.key] ??
+    (target.kind === 'command' ? app.commands[target.key.split(' ')[0]!] : undefined) ?? { allow: fallback };
   if (rule.allow.includes('everyone')) return { ok: true };
   if (openId === undefined) return { ok: false, allow: rule.allow };
   const admin = app.admins.includes(openId);
-  const ok = admin || rule.allow.some((p) =>
-    p === 'admins' ? admin : p.startsWith('role:') ? (app.roles[p.slice(5)] ?? []).includes(openId) : p === openId);
+  const ok =
+    admin ||
+    rule.allow.some((p) =>
+      p === 'admins' ? admin : p.startsWith('role:') ? (app.roles[p.slice(5)] ?? []).includes(openId) : p === openId,
+    );
   return ok ? { ok: true } : { ok: false, allow: rule.allow };
 }
 
@@ -44,7 +52,12 @@ export interface Refusal {
  * Why a rule refuses, and who can help, with people by name. `what`: the refused thing as a person reads it
  * ("/group add", "mailbox=someone else's").
  */
-export async function explainRefusal(app: AppConfig, directory: DirectoryPort, what: string, allow: readonly string[]): Promise<Refusal> {
+export async function explainRefusal(
+  app: AppConfig,
+  directory: DirectoryPort,
+  what: string,
+  allow: readonly string[],
+): Promise<Refusal> {
   const who = await Promise.all(allow.map((p) => describePrincipal(p, directory)));
   const admins = (await Promise.all(app.admins.map((a) => displayName(directory, a)))).join('、');
   const whoZh = who.map((w) => w.zh).join('、');
@@ -54,11 +67,15 @@ export async function explainRefusal(app: AppConfig, directory: DirectoryPort, w
     toast: { zh: `没有权限：只有${whoZh}可以运行 ${what}`, en: `Not allowed: only ${whoEn} may run ${what}` },
     nextStep: admins
       ? { zh: `需要权限请联系管理员：${admins}`, en: `To get access, ask an admin: ${admins}` }
-      : { zh: '还没有配置管理员：请在 app.config.json 的 admins 中添加', en: 'No admins are configured yet: add them to admins in app.config.json' },
+      : {
+          zh: '还没有配置管理员：请在 app.config.json 的 admins 中添加',
+          en: 'No admins are configured yet: add them to admins in app.config.json',
+        },
   };
 }
 
-export const refusalCard = (r: Refusal) => errorCard({ title: { zh: '没有权限', en: 'Not allowed' }, problems: [r.problem], nextStep: r.nextStep });
+export const refusalCard = (r: Refusal) =>
+  errorCard({ title: { zh: '没有权限', en: 'Not allowed' }, problems: [r.problem], nextStep: r.nextStep });
 
 /**
  * Commands and card actions alike, before any handler runs. A refused click is answered with a toast only: the

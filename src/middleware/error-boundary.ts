@@ -25,20 +25,34 @@ function failureCard(err: unknown, reference: string): Card {
     const { problem } = err.explain();
     return mayHaveBeenPerformed(err)
       ? errorCard({
-        title: { zh: '结果未知', en: 'Outcome unknown' },
-        problems: [problem, { zh: '飞书多次未确认结果：操作可能已经完成，也可能没有。', en: 'Feishu did not confirm the outcome after several tries: it may or may not have happened.' }],
-        nextStep: {
-          zh: '先在飞书中查看（群列表、邮件组、联系人、已发送邮件）是否已经完成，确认没有再重试，避免重复创建。',
-          en: 'Check in Feishu first (your chats, the mail groups, contacts, sent mail) whether it happened; retry only if it did not, so nothing is made twice.',
-        },
-        code: err.code, reference,
-      })
+          title: { zh: '结果未知', en: 'Outcome unknown' },
+          problems: [
+            problem,
+            {
+              zh: '飞书多次未确认结果：操作可能已经完成，也可能没有。',
+              en: 'Feishu did not confirm the outcome after several tries: it may or may not have happened.',
+            },
+          ],
+          nextStep: {
+            zh: '先在飞书中查看（群列表、邮件组、联系人、已发送邮件）是否已经完成，确认没有再重试，避免重复创建。',
+            en: 'Check in Feishu first (your chats, the mail groups, contacts, sent mail) whether it happened; retry only if it did not, so nothing is made twice.',
+          },
+          code: err.code,
+          reference,
+        })
       : errorCard({
-        title: { zh: '飞书暂时繁忙', en: 'Feishu is busy' },
-        problems: [problem, { zh: '多次重试后仍未成功，什么也没有改变。', en: 'It still failed after several tries; nothing was changed.' }],
-        nextStep: { zh: '过几分钟再发送一次这条命令。', en: 'Send the command again in a few minutes.' },
-        code: err.code, reference,
-      });
+          title: { zh: '飞书暂时繁忙', en: 'Feishu is busy' },
+          problems: [
+            problem,
+            {
+              zh: '多次重试后仍未成功，什么也没有改变。',
+              en: 'It still failed after several tries; nothing was changed.',
+            },
+          ],
+          nextStep: { zh: '过几分钟再发送一次这条命令。', en: 'Send the command again in a few minutes.' },
+          code: err.code,
+          reference,
+        });
   }
   const title: Bilingual = { zh: '操作失败', en: 'Something went wrong' };
   if (err instanceof FeishuError) {
@@ -48,7 +62,10 @@ function failureCard(err: unknown, reference: string): Card {
   return errorCard({
     title,
     problems: [{ zh: '处理时出现了意外错误', en: 'An unexpected error happened while handling this' }],
-    nextStep: { zh: '请稍后重试；如果仍然失败，把参考编号发给管理员', en: 'Try again later; if it keeps failing, send the reference to an admin' },
+    nextStep: {
+      zh: '请稍后重试；如果仍然失败，把参考编号发给管理员',
+      en: 'Try again later; if it keeps failing, send the reference to an admin',
+    },
     reference,
   });
 }
@@ -66,11 +83,13 @@ export function errorBoundary(reference: () => string = newReference): Middlewar
       ctx.outcome = 'error';
       ctx.logger.error({ err, reference: ref }, 'handler failed');
       if (ctx.target) {
-        await ctx.audit(ctx.target.key, ctx.chatId ?? ctx.messageId ?? '-', 'error', `reference ${ref}`).catch((e: unknown) =>
-          ctx.logger.error({ err: e }, 'could not write the audit record'));
+        await ctx
+          .audit(ctx.target.key, ctx.chatId ?? ctx.messageId ?? '-', 'error', `reference ${ref}`)
+          .catch((e: unknown) => ctx.logger.error({ err: e }, 'could not write the audit record'));
       }
       await report(ctx, failureCard(err, ref), ref).catch((e: unknown) =>
-        ctx.logger.error({ err: e, reference: ref }, 'could not post the error card'));
+        ctx.logger.error({ err: e, reference: ref }, 'could not post the error card'),
+      );
     }
   };
 }
@@ -78,7 +97,10 @@ export function errorBoundary(reference: () => string = newReference): Middlewar
 /** Tell whoever can act: the person who asked, else the chat, else the admins. */
 async function report(ctx: Context, card: Card, ref: string): Promise<void> {
   if (ctx.kind === 'action' || ctx.messageId || ctx.chatId || ctx.sender) {
-    await ctx.answer(card, { type: 'error', text: { zh: `操作失败（参考编号 ${ref}）`, en: `Failed (reference ${ref})` } });
+    await ctx.answer(card, {
+      type: 'error',
+      text: { zh: `操作失败（参考编号 ${ref}）`, en: `Failed (reference ${ref})` },
+    });
     return;
   }
   await Promise.all(ctx.config.app.admins.map((openId) => ctx.gateway.im.sendCard({ openId }, card)));

@@ -48,7 +48,8 @@ export class ContextSlot<T> {
   }
 
   get(ctx: Context): T {
-    if (!this.#values.has(ctx)) throw new Error(`${this.name} is set by a listener middleware that did not run before this handler`);
+    if (!this.#values.has(ctx))
+      throw new Error(`${this.name} is set by a listener middleware that did not run before this handler`);
     return this.#values.get(ctx)!;
   }
 }

@@ -12,7 +12,8 @@ export class DecryptError extends Error {
 /** The last key derived: a bot has one encrypt key, and deriving it again for every push is wasted work. */
 let derived: { from: string; key: Buffer } | undefined;
 const aesKey = (encryptKey: string): Buffer => {
-  if (derived?.from !== encryptKey) derived = { from: encryptKey, key: createHash('sha256').update(encryptKey, 'utf8').digest() };
+  if (derived?.from !== encryptKey)
+    derived = { from: encryptKey, key: createHash('sha256').update(encryptKey, 'utf8').digest() };
   return derived.key;
 };
 
@@ -36,12 +37,23 @@ export function decrypt(encrypted: string, encryptKey: string): string {
 
 /** Events and new card callbacks: hex(sha256(timestamp + nonce + encryptKey + rawBody)). */
 export function signEvent(timestamp: string, nonce: string, encryptKey: string, rawBody: Buffer | string): string {
-  return createHash('sha256').update(timestamp + nonce + encryptKey, 'utf8').update(rawBody).digest('hex');
+  return createHash('sha256')
+    .update(timestamp + nonce + encryptKey, 'utf8')
+    .update(rawBody)
+    .digest('hex');
 }
 
 /** Legacy card callbacks: hex(sha1(timestamp + nonce + verificationToken + rawBody)). */
-export function signLegacyCard(timestamp: string, nonce: string, verificationToken: string, rawBody: Buffer | string): string {
-  return createHash('sha1').update(timestamp + nonce + verificationToken, 'utf8').update(rawBody).digest('hex');
+export function signLegacyCard(
+  timestamp: string,
+  nonce: string,
+  verificationToken: string,
+  rawBody: Buffer | string,
+): string {
+  return createHash('sha1')
+    .update(timestamp + nonce + verificationToken, 'utf8')
+    .update(rawBody)
+    .digest('hex');
 }
 
 /** Constant-time comparison of two hex digests of any length. */

@@ -112,7 +112,14 @@ export function readEnvelope(body: unknown): EnvelopeResult {
       if (token.success && token.data.token) dedupeKey = `card:${clickKey(token.data.token)}`;
     }
     const kind = type === CARD_CALLBACK_TYPE ? 'card' : 'event';
-    return { ok: true, envelope: { shape: 'event', token: header.token, delivery: { kind, type, id: header.event_id, dedupeKey, payload: withoutToken(body) } } };
+    return {
+      ok: true,
+      envelope: {
+        shape: 'event',
+        token: header.token,
+        delivery: { kind, type, id: header.event_id, dedupeKey, payload: withoutToken(body) },
+      },
+    };
   }
 
   if (body.type === 'event_callback' || 'uuid' in body) {
@@ -123,7 +130,13 @@ export function readEnvelope(body: unknown): EnvelopeResult {
       envelope: {
         shape: 'event',
         token: p.data.token,
-        delivery: { kind: 'event', type: p.data.event.type, id: p.data.uuid, dedupeKey: p.data.uuid, payload: withoutToken(body) },
+        delivery: {
+          kind: 'event',
+          type: p.data.event.type,
+          id: p.data.uuid,
+          dedupeKey: p.data.uuid,
+          payload: withoutToken(body),
+        },
       },
     };
   }
@@ -136,7 +149,8 @@ export function readEnvelope(body: unknown): EnvelopeResult {
 
   return {
     ok: false,
-    problem: 'not a Feishu push: expected a schema 2.0 event ({schema, header, event}), a 1.0 event ({uuid, event}), ' +
+    problem:
+      'not a Feishu push: expected a schema 2.0 event ({schema, header, event}), a 1.0 event ({uuid, event}), ' +
       'a url_verification or a card callback',
   };
 }

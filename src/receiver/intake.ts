@@ -25,7 +25,13 @@ export interface Intake {
 
 /** Shown to the user when the app broke its promise to always answer (handleCard threw). */
 const FAILED_ACTION_TOAST: CardAnswer = {
-  response: { toast: { type: 'error', content: '操作失败，请稍后重试 · The action failed, please try again', i18n: { zh_cn: '操作失败，请稍后重试', en_us: 'The action failed, please try again' } } },
+  response: {
+    toast: {
+      type: 'error',
+      content: '操作失败，请稍后重试 · The action failed, please try again',
+      i18n: { zh_cn: '操作失败，请稍后重试', en_us: 'The action failed, please try again' },
+    },
+  },
 };
 
 export function createIntake({ inbox, handler, logger, metrics }: IntakeDeps): Intake {
@@ -75,12 +81,20 @@ export function createIntake({ inbox, handler, logger, metrics }: IntakeDeps): I
         end({ outcome: 'ok' });
         if (answer.continuation) {
           // Durable before the answer: once Feishu shows the progress card, a crash must not leave it there.
-          await inbox.accept(answer.continuation).catch((err: unknown) =>
-            log.error({ err }, 'could not persist a card continuation; it finishes only if this process lives'));
+          await inbox
+            .accept(answer.continuation)
+            .catch((err: unknown) =>
+              log.error({ err }, 'could not persist a card continuation; it finishes only if this process lives'),
+            );
         }
         const { afterAck } = answer;
         // afterAck failures are logged here, so a transport only has to start it once the answer is out.
-        return afterAck ? { ...answer, afterAck: () => afterAck().catch((err: unknown) => log.error({ err }, 'card afterAck failed')) } : answer;
+        return afterAck
+          ? {
+              ...answer,
+              afterAck: () => afterAck().catch((err: unknown) => log.error({ err }, 'card afterAck failed')),
+            }
+          : answer;
       } catch (err) {
         end({ outcome: 'error' });
         log.error({ err }, 'card handler threw; answering with an error toast');

@@ -34,10 +34,15 @@ export function openLongConnection(o: LongConnectionOptions): Promise<LongConnec
   const log = o.logger.child({ component: 'long-connection' });
   const now = o.now ?? Date.now;
   // The SDK logs whole objects at times: pass on strings only, as for the HTTP client.
-  const strings = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
-    const text = msg.flat().filter((m): m is string => typeof m === 'string').join(' ');
-    if (text) log[level](text);
-  };
+  const strings =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...msg: unknown[]) => {
+      const text = msg
+        .flat()
+        .filter((m): m is string => typeof m === 'string')
+        .join(' ');
+      if (text) log[level](text);
+    };
   return new Promise((resolve, reject) => {
     const sdk = larkSdk();
     const client = new sdk.WSClient({
@@ -45,7 +50,13 @@ export function openLongConnection(o: LongConnectionOptions): Promise<LongConnec
       appSecret: o.appSecret,
       domain: o.domain,
       loggerLevel: sdk.LoggerLevel.info,
-      logger: { error: strings('error'), warn: strings('warn'), info: strings('info'), debug: strings('debug'), trace: strings('debug') },
+      logger: {
+        error: strings('error'),
+        warn: strings('warn'),
+        info: strings('info'),
+        debug: strings('debug'),
+        trace: strings('debug'),
+      },
       onReady: () => {
         log.info('long connection open');
         resolve({ state: () => client.getConnectionStatus().state, close: () => client.close({ force: true }) });
@@ -53,7 +64,11 @@ export function openLongConnection(o: LongConnectionOptions): Promise<LongConnec
       onError: (err: Error) => {
         log.error({ err }, 'long connection failed');
         client.close({ force: true });
-        reject(new Error(`Feishu refused the long connection: ${err.message} (check FEISHU_APP_ID / FEISHU_APP_SECRET and that the app subscribes by long connection)`));
+        reject(
+          new Error(
+            `Feishu refused the long connection: ${err.message} (check FEISHU_APP_ID / FEISHU_APP_SECRET and that the app subscribes by long connection)`,
+          ),
+        );
       },
     });
     // The SDK hands the merged envelope to `eventDispatcher.invoke` and acks with its result. An EventDispatcher
@@ -65,7 +80,11 @@ export function openLongConnection(o: LongConnectionOptions): Promise<LongConnec
         const internal = read.ok && read.envelope.shape !== 'challenge' && isInternalEvent(read.envelope.delivery.type);
         if (!read.ok || read.envelope.shape === 'challenge' || internal) {
           // Acked 200 all the same: a frame we cannot read would be re-pushed unchanged, forever.
-          const problem = !read.ok ? read.problem : internal ? 'not a Feishu event type' : 'url_verification over the long connection';
+          const problem = !read.ok
+            ? read.problem
+            : internal
+              ? 'not a Feishu event type'
+              : 'url_verification over the long connection';
           log.warn({ problem }, 'long-connection frame dropped');
           return undefined;
         }

@@ -35,7 +35,10 @@ type Refusal = RejectReason | 'shutting_down' | 'store_unavailable' | 'unsupport
 const SUCCESS = Buffer.from(JSON.stringify({ msg: 'success' }));
 
 function send(res: ServerResponse, status: number, body: Buffer | string): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -47,11 +50,12 @@ const sendJson = (res: ServerResponse, status: number, value: unknown) => send(r
  */
 const pathOf = (url: string | undefined): string => {
   const q = url?.indexOf('?') ?? -1;
-  const path = (q === -1 ? url ?? '' : url!.slice(0, q)).toLowerCase();
+  const path = (q === -1 ? (url ?? '') : url!.slice(0, q)).toLowerCase();
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 };
 
-type Body = { ok: true; bytes: Buffer } | { ok: false; status: 400 | 413 | 415; reason: Refusal; detail: string; hint?: string };
+type Body =
+  { ok: true; bytes: Buffer } | { ok: false; status: 400 | 413 | 415; reason: Refusal; detail: string; hint?: string };
 
 /**
  * The raw body, up to `limit` bytes. Feishu sends it uncompressed; a compressed one is refused rather than inflated,
@@ -61,9 +65,20 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Body) => voi
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
     req.resume();
-    return done({ ok: false, status: 415, reason: 'unsupported_encoding', detail: `content-encoding "${encoding}" is not supported: send the body uncompressed` });
+    return done({
+      ok: false,
+      status: 415,
+      reason: 'unsupported_encoding',
+      detail: `content-encoding "${encoding}" is not supported: send the body uncompressed`,
+    });
   }
-  const tooLarge: Body = { ok: false, status: 413, reason: 'body_too_large', detail: `the body is larger than ${limit} bytes`, hint: 'receiver.bodyLimitBytes in app.config.json sets the limit' };
+  const tooLarge: Body = {
+    ok: false,
+    status: 413,
+    reason: 'body_too_large',
+    detail: `the body is larger than ${limit} bytes`,
+    hint: 'receiver.bodyLimitBytes in app.config.json sets the limit',
+  };
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     req.resume();
@@ -87,13 +102,22 @@ function readBody(req: IncomingMessage, limit: number, done: (body: Body) => voi
     if (!settled) chunks.push(chunk);
   });
   req.once('end', () => settle({ ok: true, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
-  req.once('error', (err) => settle({ ok: false, status: 400, reason: 'bad_body', detail: `the body could not be read: ${err.message}` }));
+  req.once('error', (err) =>
+    settle({ ok: false, status: 400, reason: 'bad_body', detail: `the body could not be read: ${err.message}` }),
+  );
 }
 
 export function receiverRoutes(deps: ReceiverDeps): Route {
   const { logger, metrics, intake } = deps;
 
-  const refuse = (req: IncomingMessage, res: ServerResponse, status: RejectStatus | 415 | 500 | 503, reason: Refusal, detail: string, hint?: string) => {
+  const refuse = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: RejectStatus | 415 | 500 | 503,
+    reason: Refusal,
+    detail: string,
+    hint?: string,
+  ) => {
     metrics.eventsRejected.inc({ reason });
     // Path, reason and peer only: the body and headers may carry tokens. The hint names settings, so it stays here.
     logger.warn({ path: pathOf(req.url), status, reason, detail, hint, ip: req.socket.remoteAddress }, 'push rejected');
@@ -112,7 +136,8 @@ export function receiverRoutes(deps: ReceiverDeps): Route {
       // 'close' follows 'finish'; without 'finish' the client went away, but the work it asked for still runs.
       if (afterAck) {
         res.once('close', () => {
-          if (!res.writableFinished) logger.warn({ eventId: d.id }, 'card callback connection closed before the answer was sent');
+          if (!res.writableFinished)
+            logger.warn({ eventId: d.id }, 'card callback connection closed before the answer was sent');
           void afterAck();
         });
       }
@@ -146,7 +171,8 @@ export function receiverRoutes(deps: ReceiverDeps): Route {
       }
       receive(req, res, endpoint, body.bytes).catch((err: unknown) => {
         logger.error({ err, path }, 'push handling failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'the push could not be handled; Feishu will re-push' });
+        if (!res.headersSent)
+          sendJson(res, 500, { error: 'internal', message: 'the push could not be handled; Feishu will re-push' });
       });
     });
     return true;

@@ -38,9 +38,7 @@ export interface Rejection {
 }
 
 export type VerifyResult =
-  | { ok: true; kind: 'challenge'; challenge: string }
-  | { ok: true; kind: 'delivery'; delivery: Delivery }
-  | Rejection;
+  { ok: true; kind: 'challenge'; challenge: string } | { ok: true; kind: 'delivery'; delivery: Delivery } | Rejection;
 
 export interface VerifySecrets {
   encryptKey?: string;
@@ -62,8 +60,13 @@ export interface VerifyInput {
   endpoint: 'event' | 'card';
 }
 
-const reject = (status: RejectStatus, reason: RejectReason, detail: string, hint?: string): Rejection =>
-  ({ ok: false, status, reason, detail, hint });
+const reject = (status: RejectStatus, reason: RejectReason, detail: string, hint?: string): Rejection => ({
+  ok: false,
+  status,
+  reason,
+  detail,
+  hint,
+});
 
 const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   const v = h[name];
@@ -118,19 +121,37 @@ function timestampMs(raw: string): number | undefined {
 type Digest = (ts: string, nonce: string, secret: string, raw: Buffer) => string;
 
 /** Checks the three X-Lark headers: present, signature matching over the exact raw bytes, timestamp fresh. */
-function checkSignature(input: VerifyInput, secret: string, digest: Digest, scheme: string, windowSeconds: number): Rejection | undefined {
+function checkSignature(
+  input: VerifyInput,
+  secret: string,
+  digest: Digest,
+  scheme: string,
+  windowSeconds: number,
+): Rejection | undefined {
   const [ts, nonce, signature] = SIGNATURE_HEADERS.map((n) => header(input.headers, n));
   if (ts === undefined || nonce === undefined || signature === undefined) {
     const missing = SIGNATURE_HEADERS.filter((n) => header(input.headers, n) === undefined);
-    return reject(401, 'missing_signature', `missing header(s) ${missing.join(', ')}: pushes must be signed (${scheme})`);
+    return reject(
+      401,
+      'missing_signature',
+      `missing header(s) ${missing.join(', ')}: pushes must be signed (${scheme})`,
+    );
   }
   if (!sameDigest(digest(ts, nonce, secret, input.rawBody), signature)) {
-    return reject(401, 'bad_signature', `X-Lark-Signature does not match ${scheme} over the raw body: check the configured secret`);
+    return reject(
+      401,
+      'bad_signature',
+      `X-Lark-Signature does not match ${scheme} over the raw body: check the configured secret`,
+    );
   }
   const at = timestampMs(ts);
   if (at === undefined) return reject(401, 'stale_timestamp', 'X-Lark-Request-Timestamp is not a Unix timestamp');
   if (Math.abs(input.now - at) > windowSeconds * 1000) {
-    return reject(401, 'stale_timestamp', `X-Lark-Request-Timestamp is more than ${windowSeconds} s away from now: replayed or clock skew`);
+    return reject(
+      401,
+      'stale_timestamp',
+      `X-Lark-Request-Timestamp is more than ${windowSeconds} s away from now: replayed or clock skew`,
+    );
   }
   return undefined;
 }
@@ -144,21 +165,30 @@ const sameSecret = (expected: string, actual: string | undefined): boolean => {
 
 function checkToken(secrets: VerifySecrets, token: string | undefined): Rejection | undefined {
   if (secrets.verificationToken === undefined || sameSecret(secrets.verificationToken, token)) return undefined;
-  return reject(403, 'bad_token', token === undefined
-    ? 'the push carries no verification token'
-    : 'the verification token does not match', 'compare FEISHU_VERIFICATION_TOKEN with the Verification Token in the developer console');
+  return reject(
+    403,
+    'bad_token',
+    token === undefined ? 'the push carries no verification token' : 'the verification token does not match',
+    'compare FEISHU_VERIFICATION_TOKEN with the Verification Token in the developer console',
+  );
 }
 
 /**
  * Unsigned ciphertext gets one answer whatever goes wrong with it: a different answer for bad padding than for a
  * bad plaintext would make the receiver a CBC padding oracle.
  */
-const UNSIGNED_CIPHERTEXT = reject(401, 'missing_signature',
-  'an encrypted push without X-Lark-* signature headers is accepted only as url_verification: events must be signed');
+const UNSIGNED_CIPHERTEXT = reject(
+  401,
+  'missing_signature',
+  'an encrypted push without X-Lark-* signature headers is accepted only as url_verification: events must be signed',
+);
 
-const UNPROVEN = reject(401, 'no_encrypt_key',
+const UNPROVEN = reject(
+  401,
+  'no_encrypt_key',
   'this bot accepts only pushes signed with its Encrypt Key, and it has none configured',
-  'set FEISHU_ENCRYPT_KEY: copy the Encrypt Key from the developer console (Events & Callbacks → Encryption strategy)');
+  'set FEISHU_ENCRYPT_KEY: copy the Encrypt Key from the developer console (Events & Callbacks → Encryption strategy)',
+);
 
 export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyResult {
   const outer = parseJson(input.rawBody.toString('utf8'), 'the body');
@@ -168,16 +198,32 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
   const sha256 = (): Rejection | undefined =>
     secrets.encryptKey === undefined
       ? undefined
-      : checkSignature(input, secrets.encryptKey, signEvent, 'sha256(timestamp + nonce + encrypt key + body)', secrets.replayWindowSeconds);
+      : checkSignature(
+          input,
+          secrets.encryptKey,
+          signEvent,
+          'sha256(timestamp + nonce + encrypt key + body)',
+          secrets.replayWindowSeconds,
+        );
   const sha1 = (token: string): Rejection | undefined =>
-    checkSignature(input, token, signLegacyCard, 'sha1(timestamp + nonce + verification token + body)', secrets.replayWindowSeconds);
+    checkSignature(
+      input,
+      token,
+      signLegacyCard,
+      'sha1(timestamp + nonce + verification token + body)',
+      secrets.replayWindowSeconds,
+    );
 
   let encrypted = false;
   let authenticated = false;
   if (typeof body === 'object' && body !== null && typeof (body as { encrypt?: unknown }).encrypt === 'string') {
     if (secrets.encryptKey === undefined) {
-      return reject(400, 'no_encrypt_key', 'the push is encrypted but this bot has no Encrypt Key configured',
-        'set FEISHU_ENCRYPT_KEY: copy the Encrypt Key from the developer console');
+      return reject(
+        400,
+        'no_encrypt_key',
+        'the push is encrypted but this bot has no Encrypt Key configured',
+        'set FEISHU_ENCRYPT_KEY: copy the Encrypt Key from the developer console',
+      );
     }
     encrypted = true;
     // Signed ciphertext is authenticated before it reaches the decrypter.
@@ -190,7 +236,9 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
     try {
       plain = decrypt((body as { encrypt: string }).encrypt, secrets.encryptKey);
     } catch (e) {
-      return signed ? reject(400, 'bad_ciphertext', `"encrypt" cannot be decrypted: ${(e as Error).message}`) : UNSIGNED_CIPHERTEXT;
+      return signed
+        ? reject(400, 'bad_ciphertext', `"encrypt" cannot be decrypted: ${(e as Error).message}`)
+        : UNSIGNED_CIPHERTEXT;
     }
     const inner = parseJson(plain, 'the decrypted body');
     if (!inner.ok) return signed ? inner : UNSIGNED_CIPHERTEXT;
@@ -209,30 +257,43 @@ export function verifyPush(input: VerifyInput, secrets: VerifySecrets): VerifyRe
       // must be right; on the card route they may follow the legacy sha1 scheme.
       const bySha256 = signed && !authenticated ? sha256() : undefined;
       const legacyToken = input.endpoint === 'card' ? secrets.verificationToken : undefined;
-      const badSignature = bySha256 && legacyToken !== undefined && sha1(legacyToken) === undefined ? undefined : bySha256;
+      const badSignature =
+        bySha256 && legacyToken !== undefined && sha1(legacyToken) === undefined ? undefined : bySha256;
       const bad = badSignature ?? checkToken(secrets, env.token);
       return bad ?? { ok: true, kind: 'challenge', challenge: env.challenge };
     }
     case 'event': {
       // Feishu signs pushes only for an app with an Encrypt Key; the token alone rides in plaintext and proves nothing.
       if (secrets.encryptKey === undefined) return UNPROVEN;
-      if (isInternalEvent(env.delivery.type)) return reject(400, 'bad_envelope', `${env.delivery.type} is not a Feishu event type`);
+      if (isInternalEvent(env.delivery.type))
+        return reject(400, 'bad_envelope', `${env.delivery.type} is not a Feishu event type`);
       const bad = (authenticated ? undefined : sha256()) ?? checkToken(secrets, env.token);
       return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };
     }
     case 'legacy_card': {
       if (input.endpoint !== 'card') {
-        return reject(400, 'wrong_endpoint', 'legacy card callbacks belong on /webhook/card: set that as the card request URL');
+        return reject(
+          400,
+          'wrong_endpoint',
+          'legacy card callbacks belong on /webhook/card: set that as the card request URL',
+        );
       }
       if (encrypted) return reject(400, 'bad_envelope', 'legacy card callbacks are never encrypted');
       if (!secrets.legacyCardCallbacks) {
-        return reject(403, 'legacy_callbacks_off',
-          'legacy card callbacks are off: the bot\'s cards are JSON 2.0, whose clicks arrive as card.action.trigger; ' +
-          'set receiver.legacyCardCallbacks to true in app.config.json only if the app is subscribed to the old callback');
+        return reject(
+          403,
+          'legacy_callbacks_off',
+          "legacy card callbacks are off: the bot's cards are JSON 2.0, whose clicks arrive as card.action.trigger; " +
+            'set receiver.legacyCardCallbacks to true in app.config.json only if the app is subscribed to the old callback',
+        );
       }
       if (secrets.verificationToken === undefined) {
-        return reject(401, 'no_verification_token', 'legacy card callbacks are signed with the Verification Token, which this bot has not been given',
-          'set FEISHU_VERIFICATION_TOKEN: copy the Verification Token from the developer console');
+        return reject(
+          401,
+          'no_verification_token',
+          'legacy card callbacks are signed with the Verification Token, which this bot has not been given',
+          'set FEISHU_VERIFICATION_TOKEN: copy the Verification Token from the developer console',
+        );
       }
       const bad = sha1(secrets.verificationToken);
       return bad ?? { ok: true, kind: 'delivery', delivery: { ...env.delivery, receivedAt: input.now } };

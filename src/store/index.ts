@@ -36,7 +36,8 @@ export interface OpenStoreOptions {
 export async function openStore(config: Config, dataDir: string, o: OpenStoreOptions = {}): Promise<Store> {
   const s = config.app.store;
   const redisUrl = config.env.REDIS_URL ?? (s.kind === 'redis' ? s.url : undefined);
-  if (redisUrl !== undefined) return RedisStore.open(redisUrl, { now: o.now, warn: o.warn, prefix: config.env.REDIS_PREFIX });
+  if (redisUrl !== undefined)
+    return RedisStore.open(redisUrl, { now: o.now, warn: o.warn, prefix: config.env.REDIS_PREFIX });
   privateDataDir(dataDir);
   return new SqliteStore(privateFile(join(dataDir, s.kind === 'sqlite' ? s.file : 'bot.sqlite')), { now: o.now });
 }

@@ -27,7 +27,8 @@ const owners = new Set<string>();
 
 /** Claims `owner` for one module; returns how its ids become keys. */
 function register(owner: string, ttlMs: number): (id: string) => string {
-  if (!/^[a-z][a-z0-9-]*$/.test(owner)) throw new Error(`keyspace owner "${owner}" must be lower-case letters, digits and -`);
+  if (!/^[a-z][a-z0-9-]*$/.test(owner))
+    throw new Error(`keyspace owner "${owner}" must be lower-case letters, digits and -`);
   if (owners.has(owner)) throw new Error(`keyspace "${owner}" is defined twice: each prefix has one owner module`);
   if (!(ttlMs > 0)) throw new Error(`keyspace "${owner}" needs a positive TTL`);
   owners.add(owner);

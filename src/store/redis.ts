@@ -236,7 +236,10 @@ export class RedisStore implements Store {
   /** The shared rate-limit budgets (`RateLimiter`'s store), on the same connection. */
   readonly limiter: LimiterStore;
 
-  private constructor(private readonly redis: Redis & Scripted, opts: RedisStoreOptions) {
+  private constructor(
+    private readonly redis: Redis & Scripted,
+    opts: RedisStoreOptions,
+  ) {
     this.now = opts.now ?? Date.now;
     const p = `{${opts.prefix ?? 'feishu-ops-bot'}}:`;
     this.k = {
@@ -252,16 +255,24 @@ export class RedisStore implements Store {
       audit: `${p}audit`,
       limit: (key: string) => `${p}limit:${key}`,
     };
-    const limitKeys = (keys: KeyedWindows[]) => keys.flatMap(({ key }) => [this.k.limit(key), this.k.limit(`${key}#inflight`)]);
+    const limitKeys = (keys: KeyedWindows[]) =>
+      keys.flatMap(({ key }) => [this.k.limit(key), this.k.limit(`${key}#inflight`)]);
     this.limiter = {
       reserve: async (keys, now, id, boundMs) => {
         const args = keys.flatMap(({ windows }) => [windows.length, ...windows.flatMap((w) => [w.limit, w.ms])]);
-        const r = await this.redis.reserve(2 * keys.length, ...limitKeys(keys), now, id, boundMs, ...args) as [string] | [0, number, string];
+        const r = (await this.redis.reserve(2 * keys.length, ...limitKeys(keys), now, id, boundMs, ...args)) as
+          [string] | [0, number, string];
         if (r.length === 1) return { at: Number(r[0]) };
         return { blockedOn: keys[r[1] - 1]!.key, retryAt: Math.min(Number(r[2]), now + SHARED_RETRY_MS) };
       },
       settle: async (keys, id, at) => {
-        await this.redis.settle(2 * keys.length, ...limitKeys(keys), id, at, ...keys.map(({ windows }) => Math.max(...windows.map((w) => w.ms))));
+        await this.redis.settle(
+          2 * keys.length,
+          ...limitKeys(keys),
+          id,
+          at,
+          ...keys.map(({ windows }) => Math.max(...windows.map((w) => w.ms))),
+        );
       },
     };
   }
@@ -277,9 +288,13 @@ export class RedisStore implements Store {
       await redis.connect();
     } catch (e) {
       redis.disconnect();
-      throw new Error(`cannot reach Redis at ${redactRedisUrl(url)}: ${(e as Error).message} (check REDIS_URL and that redis-server is running)`, { cause: e });
+      throw new Error(
+        `cannot reach Redis at ${redactRedisUrl(url)}: ${(e as Error).message} (check REDIS_URL and that redis-server is running)`,
+        { cause: e },
+      );
     }
-    for (const [name, s] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: s.keys === -1 ? undefined : s.keys, lua: s.lua });
+    for (const [name, s] of Object.entries(SCRIPTS))
+      redis.defineCommand(name, { numberOfKeys: s.keys === -1 ? undefined : s.keys, lua: s.lua });
     if (opts.warn) await checkPersistence(redis, opts.warn);
     return new RedisStore(redis as Redis & Scripted, opts);
   }
@@ -287,14 +302,39 @@ export class RedisStore implements Store {
   async enqueue(item: NewInboxItem, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
     const k = this.k;
     const id = randomUUID();
-    const added = await this.redis.enqueue(k.dedupe(item.dedupeKey), k.item(id), k.ready, k.seq,
-      this.now(), Math.max(1, Math.round(dedupeTtlMs)), id, item.dedupeKey, item.type, item.payload, item.receivedAt);
+    const added = await this.redis.enqueue(
+      k.dedupe(item.dedupeKey),
+      k.item(id),
+      k.ready,
+      k.seq,
+      this.now(),
+      Math.max(1, Math.round(dedupeTtlMs)),
+      id,
+      item.dedupeKey,
+      item.type,
+      item.payload,
+      item.receivedAt,
+    );
     return added === 1 ? 'accepted' : 'duplicate';
   }
 
   async lease(limit: number, leaseMs: number): Promise<InboxItem[]> {
-    const rows = (await this.redis.lease(this.k.ready, this.now(), limit, leaseMs, this.k.itemPrefix)) as [string, string, string, string, string, number][];
-    return rows.map(([id, dedupeKey, type, payload, receivedAt, attempts]) => ({ id, dedupeKey, type, payload, receivedAt: Number(receivedAt), attempts }));
+    const rows = (await this.redis.lease(this.k.ready, this.now(), limit, leaseMs, this.k.itemPrefix)) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      number,
+    ][];
+    return rows.map(([id, dedupeKey, type, payload, receivedAt, attempts]) => ({
+      id,
+      dedupeKey,
+      type,
+      payload,
+      receivedAt: Number(receivedAt),
+      attempts,
+    }));
   }
 
   async renew(id: string, leaseMs: number): Promise<void> {
@@ -320,7 +360,11 @@ export class RedisStore implements Store {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     const k = this.k.kv(key);
-    await this.redis.multi().hset(k, 'v', value, 'x', this.now() + ttlMs).pexpire(k, Math.max(1, Math.round(ttlMs))).exec();
+    await this.redis
+      .multi()
+      .hset(k, 'v', value, 'x', this.now() + ttlMs)
+      .pexpire(k, Math.max(1, Math.round(ttlMs)))
+      .exec();
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -332,11 +376,23 @@ export class RedisStore implements Store {
   }
 
   async indexAdd(index: string, member: string, score: number, o: { ttlMs: number; keep: number }): Promise<void> {
-    await this.redis.indexAdd(this.k.index(index), this.k.indexExpiry(index), this.now(), Math.max(1, Math.round(o.ttlMs)), member, score, o.keep);
+    await this.redis.indexAdd(
+      this.k.index(index),
+      this.k.indexExpiry(index),
+      this.now(),
+      Math.max(1, Math.round(o.ttlMs)),
+      member,
+      score,
+      o.keep,
+    );
   }
 
   async indexList(index: string, limit: number): Promise<string[]> {
-    const replies = await this.redis.multi().get(this.k.indexExpiry(index)).zrevrange(this.k.index(index), 0, limit - 1).exec();
+    const replies = await this.redis
+      .multi()
+      .get(this.k.indexExpiry(index))
+      .zrevrange(this.k.index(index), 0, limit - 1)
+      .exec();
     const [expiresAt, members] = (replies ?? []).map(([err, value]) => {
       if (err) throw err;
       return value;
@@ -346,7 +402,13 @@ export class RedisStore implements Store {
 
   async claim(key: string, o: { ttlMs: number; leaseMs: number }): Promise<Claim> {
     const holder = randomUUID();
-    const [state, result] = (await this.redis.claim(this.k.claim(key), this.now(), Math.max(1, Math.round(o.ttlMs)), o.leaseMs, holder)) as [string, string?];
+    const [state, result] = (await this.redis.claim(
+      this.k.claim(key),
+      this.now(),
+      Math.max(1, Math.round(o.ttlMs)),
+      o.leaseMs,
+      holder,
+    )) as [string, string?];
     if (state === 'done') return { state, result: result ?? '' };
     if (state === 'busy') return { state };
     return { state: state as 'fresh' | 'resumed', holder };
@@ -390,7 +452,9 @@ async function checkPersistence(redis: Redis, warn: (message: string) => void): 
     const [, aof] = (await redis.config('GET', 'appendonly')) as [string, string];
     const [, fsync] = (await redis.config('GET', 'appendfsync')) as [string, string];
     if (aof !== 'yes' || fsync !== 'always') {
-      warn(`Redis runs with appendonly ${aof}, appendfsync ${fsync}: an acknowledged event can be lost if Redis crashes; set appendonly yes and appendfsync always`);
+      warn(
+        `Redis runs with appendonly ${aof}, appendfsync ${fsync}: an acknowledged event can be lost if Redis crashes; set appendonly yes and appendfsync always`,
+      );
     }
   } catch {
     // CONFIG not allowed

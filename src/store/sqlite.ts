@@ -145,7 +145,8 @@ class GroupCommit {
 
   private enqueue<T>(write: () => T, single: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.push({ write, single, resolve: resolve as (v: never) => void, reject }) === 1) setImmediate(() => this.flush());
+      if (this.queue.push({ write, single, resolve: resolve as (v: never) => void, reject }) === 1)
+        setImmediate(() => this.flush());
     });
   }
 
@@ -179,18 +180,21 @@ class GroupCommit {
       for (const w of batch) w.reject(error);
       return;
     }
-    this.unsynced.push((syncError) => batch.forEach((w, i) => {
-      const o = outcomes[i]!;
-      // Committed but maybe not on disk: the caller must not take it as durable (a push then gets no 200).
-      if (syncError !== undefined) w.reject(syncError);
-      else if (o.ok) w.resolve(o.value as never);
-      else w.reject(o.error);
-    }));
+    this.unsynced.push((syncError) =>
+      batch.forEach((w, i) => {
+        const o = outcomes[i]!;
+        // Committed but maybe not on disk: the caller must not take it as durable (a push then gets no 200).
+        if (syncError !== undefined) w.reject(syncError);
+        else if (o.ok) w.resolve(o.value as never);
+        else w.reject(o.error);
+      }),
+    );
     this.sync();
   }
 
   private fd(): number | undefined {
-    if (this.walFd === undefined && this.walFile !== undefined && existsSync(this.walFile)) this.walFd = openSync(this.walFile, 'r');
+    if (this.walFd === undefined && this.walFile !== undefined && existsSync(this.walFile))
+      this.walFd = openSync(this.walFile, 'r');
     return this.walFd;
   }
 
@@ -224,9 +228,28 @@ class GroupCommit {
   }
 }
 
-interface InboxRow { id: number; dedupe_key: string; type: string; payload: string; received_at: number; attempts: number }
-interface ClaimRow { state: 'running' | 'done'; result: string | null; lease_until: number }
-interface AuditRow { at: number; actor: string; action: string; target: string; result: AuditResult; detail: string | null; event_id: string | null }
+interface InboxRow {
+  id: number;
+  dedupe_key: string;
+  type: string;
+  payload: string;
+  received_at: number;
+  attempts: number;
+}
+interface ClaimRow {
+  state: 'running' | 'done';
+  result: string | null;
+  lease_until: number;
+}
+interface AuditRow {
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  result: AuditResult;
+  detail: string | null;
+  event_id: string | null;
+}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -237,12 +260,18 @@ export class SqliteStore implements Store {
   private readonly q;
   private readonly writes: GroupCommit;
 
-  constructor(readonly file: string, opts: SqliteStoreOptions = {}) {
+  constructor(
+    readonly file: string,
+    opts: SqliteStoreOptions = {},
+  ) {
     this.now = opts.now ?? Date.now;
     try {
       this.db = new Database(file);
     } catch (e) {
-      throw new Error(`cannot open the SQLite store at ${file}: ${(e as Error).message} (check DATA_DIR exists and is writable)`, { cause: e });
+      throw new Error(
+        `cannot open the SQLite store at ${file}: ${(e as Error).message} (check DATA_DIR exists and is writable)`,
+        { cause: e },
+      );
     }
     const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     // The group commit syncs the WAL itself, off the event loop (see GroupCommit).
@@ -260,42 +289,61 @@ export class SqliteStore implements Store {
     this.q = {
       // One statement: a new or expired key is (re)written and counts as a change; a live one is left alone.
       dedupeClaim: db.prepare<[string, number, number]>(
-        'INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE expires_at <= ?'),
+        'INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE expires_at <= ?',
+      ),
       insertItem: db.prepare<[string, string, string, number, number]>(
-        'INSERT INTO inbox (dedupe_key, type, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?)'),
+        'INSERT INTO inbox (dedupe_key, type, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?)',
+      ),
       claimable: db.prepare<[number, number], InboxRow>(
         // Oldest available first, in index order: sorting every pending row by received_at made each lease
         // cost O(backlog) just when a burst had built one up.
-        'SELECT id, dedupe_key, type, payload, received_at, attempts FROM inbox WHERE available_at <= ? ORDER BY available_at, received_at, rowid LIMIT ?'),
+        'SELECT id, dedupe_key, type, payload, received_at, attempts FROM inbox WHERE available_at <= ? ORDER BY available_at, received_at, rowid LIMIT ?',
+      ),
       lease: db.prepare<[number, number]>('UPDATE inbox SET available_at = ?, attempts = attempts + 1 WHERE id = ?'),
       setAvailable: db.prepare<[number, number]>('UPDATE inbox SET available_at = ? WHERE id = ?'),
       deleteItem: db.prepare<[number]>('DELETE FROM inbox WHERE id = ?'),
       pending: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM inbox'),
-      kvGet: db.prepare<[string, number], { value: string }>('SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      kvGet: db.prepare<[string, number], { value: string }>(
+        'SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
+      ),
       kvSet: db.prepare<[string, string, number | null]>(
-        'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at'),
+        'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+      ),
       kvDelete: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
       indexExpire: db.prepare<[string, number]>('DELETE FROM sorted_index WHERE name = ? AND expires_at <= ?'),
       indexUpsert: db.prepare<[string, string, number, number]>(
-        'INSERT INTO sorted_index (name, member, score, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (name, member) DO UPDATE SET score = excluded.score'),
+        'INSERT INTO sorted_index (name, member, score, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (name, member) DO UPDATE SET score = excluded.score',
+      ),
       indexExtend: db.prepare<[number, string]>('UPDATE sorted_index SET expires_at = ? WHERE name = ?'),
       indexTrim: db.prepare<[string, string, number]>(
-        'DELETE FROM sorted_index WHERE name = ? AND member IN (SELECT member FROM sorted_index WHERE name = ? ORDER BY score DESC, member DESC LIMIT -1 OFFSET ?)'),
+        'DELETE FROM sorted_index WHERE name = ? AND member IN (SELECT member FROM sorted_index WHERE name = ? ORDER BY score DESC, member DESC LIMIT -1 OFFSET ?)',
+      ),
       indexList: db.prepare<[string, number, number], { member: string }>(
-        'SELECT member FROM sorted_index WHERE name = ? AND expires_at > ? ORDER BY score DESC, member DESC LIMIT ?'),
-      claimGet: db.prepare<[string, number], ClaimRow>('SELECT state, result, lease_until FROM claims WHERE key = ? AND expires_at > ?'),
+        'SELECT member FROM sorted_index WHERE name = ? AND expires_at > ? ORDER BY score DESC, member DESC LIMIT ?',
+      ),
+      claimGet: db.prepare<[string, number], ClaimRow>(
+        'SELECT state, result, lease_until FROM claims WHERE key = ? AND expires_at > ?',
+      ),
       claimSet: db.prepare<[string, string, number, number, number]>(
         "INSERT INTO claims (key, state, holder, result, lease_until, ttl_ms, expires_at) VALUES (?, 'running', ?, NULL, ?, ?, ?) " +
-        "ON CONFLICT (key) DO UPDATE SET state = 'running', holder = excluded.holder, result = NULL, lease_until = excluded.lease_until, " +
-        'ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at'),
+          "ON CONFLICT (key) DO UPDATE SET state = 'running', holder = excluded.holder, result = NULL, lease_until = excluded.lease_until, " +
+          'ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at',
+      ),
       claimRenew: db.prepare<[number, string, string, number]>(
-        "UPDATE claims SET lease_until = ? WHERE key = ? AND holder = ? AND state = 'running' AND expires_at > ?"),
+        "UPDATE claims SET lease_until = ? WHERE key = ? AND holder = ? AND state = 'running' AND expires_at > ?",
+      ),
       claimComplete: db.prepare<[string, number, string, string]>(
-        "UPDATE claims SET state = 'done', result = ?, holder = NULL, expires_at = ? + ttl_ms WHERE key = ? AND holder = ? AND state = 'running'"),
-      claimAbandon: db.prepare<[string, string]>("DELETE FROM claims WHERE key = ? AND holder = ? AND state = 'running'"),
+        "UPDATE claims SET state = 'done', result = ?, holder = NULL, expires_at = ? + ttl_ms WHERE key = ? AND holder = ? AND state = 'running'",
+      ),
+      claimAbandon: db.prepare<[string, string]>(
+        "DELETE FROM claims WHERE key = ? AND holder = ? AND state = 'running'",
+      ),
       auditInsert: db.prepare<[number, string, string, string, string, string | null, string | null]>(
-        'INSERT INTO audit (at, actor, action, target, result, detail, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      auditList: db.prepare<[number], AuditRow>('SELECT at, actor, action, target, result, detail, event_id FROM audit ORDER BY seq DESC LIMIT ?'),
+        'INSERT INTO audit (at, actor, action, target, result, detail, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      auditList: db.prepare<[number], AuditRow>(
+        'SELECT at, actor, action, target, result, detail, event_id FROM audit ORDER BY seq DESC LIMIT ?',
+      ),
       sweepDedupe: db.prepare<[number]>('DELETE FROM dedupe WHERE expires_at <= ?'),
       sweepKv: db.prepare<[number]>('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       sweepIndexes: db.prepare<[number]>('DELETE FROM sorted_index WHERE expires_at <= ?'),
@@ -330,7 +378,12 @@ export class SqliteStore implements Store {
       const rows = this.q.claimable.all(now, limit);
       for (const r of rows) this.q.lease.run(now + leaseMs, r.id);
       return rows.map((r) => ({
-        id: String(r.id), dedupeKey: r.dedupe_key, type: r.type, payload: r.payload, receivedAt: r.received_at, attempts: r.attempts + 1,
+        id: String(r.id),
+        dedupeKey: r.dedupe_key,
+        type: r.type,
+        payload: r.payload,
+        receivedAt: r.received_at,
+        attempts: r.attempts + 1,
       }));
     });
   }
@@ -419,12 +472,18 @@ export class SqliteStore implements Store {
   }
 
   async audit(r: AuditRecord): Promise<void> {
-    await this.writes.submitOne(() => this.q.auditInsert.run(r.at, r.actor, r.action, r.target, r.result, r.detail ?? null, r.eventId ?? null));
+    await this.writes.submitOne(() =>
+      this.q.auditInsert.run(r.at, r.actor, r.action, r.target, r.result, r.detail ?? null, r.eventId ?? null),
+    );
   }
 
   async auditLog(limit = 100): Promise<AuditRecord[]> {
     return this.q.auditList.all(limit).map((r) => ({
-      at: r.at, actor: r.actor, action: r.action, target: r.target, result: r.result,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      result: r.result,
       ...(r.detail === null ? {} : { detail: r.detail }),
       ...(r.event_id === null ? {} : { eventId: r.event_id }),
     }));

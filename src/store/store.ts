@@ -91,9 +91,7 @@ export interface IndexPort {
  * successor's claim.
  */
 export type Claim =
-  | { state: 'fresh' | 'resumed'; holder: string }
-  | { state: 'busy' }
-  | { state: 'done'; result: string };
+  { state: 'fresh' | 'resumed'; holder: string } | { state: 'busy' } | { state: 'done'; result: string };
 
 /** Run-once records for effects Feishu gives no idempotency key (SQLite: one transaction; Redis: SET NX + Lua). */
 export interface IdempotencyPort {
@@ -128,6 +126,11 @@ export interface Store extends InboxPort, KvPort, IndexPort, IdempotencyPort, Au
 export function isStoreUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
-  return err.name === 'MaxRetriesPerRequestError' || /^Connection is closed/.test(err.message)
-    || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE';
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /^Connection is closed/.test(err.message) ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE'
+  );
 }

@@ -31,7 +31,16 @@ export const RUN_TTL_MS = 30 * DAY;
 const RECENT_RUNS = 200;
 const LEASE_MS = 5_000;
 
-export const STEP_STATUSES = ['pending', 'running', 'done', 'failed', 'waiting', 'blocked', 'skipped', 'not_applicable'] as const;
+export const STEP_STATUSES = [
+  'pending',
+  'running',
+  'done',
+  'failed',
+  'waiting',
+  'blocked',
+  'skipped',
+  'not_applicable',
+] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 const bilingual = z.object({ zh: z.string(), en: z.string() });
@@ -152,9 +161,17 @@ export class Workflows {
   }
 
   /** Creates the run unless one with this id exists (atomic): false means it was started before. */
-  async start(init: Omit<Run, 'createdAt' | 'updatedAt' | 'meta' | 'steps'> & { steps: Omit<StepState, 'attempts'>[] }): Promise<boolean> {
+  async start(
+    init: Omit<Run, 'createdAt' | 'updatedAt' | 'meta' | 'steps'> & { steps: Omit<StepState, 'attempts'>[] },
+  ): Promise<boolean> {
     const now = this.#now();
-    const run: Run = { ...init, steps: init.steps.map((s) => ({ ...s, attempts: 0 })), meta: {}, createdAt: now, updatedAt: now };
+    const run: Run = {
+      ...init,
+      steps: init.steps.map((s) => ({ ...s, attempts: 0 })),
+      meta: {},
+      createdAt: now,
+      updatedAt: now,
+    };
     // Indexed first: a crash in between leaves an id without a run (skipped when listed), never a run nobody finds.
     // Only a start racing another for the same id moves the existing run's entry, to about its own start time.
     await recent.add(this.#o.store, 'all', run.id, now);
@@ -182,10 +199,16 @@ export class Workflows {
         const step = actionable(run).find((s) => this.#ready(run!, s) !== 'wait');
         if (!step) break;
         if (this.#ready(run, step) === 'blocked') {
-          const failed = step.needs.filter((n) => !SATISFIED.has(run!.steps.find((s) => s.id === n)?.status ?? 'failed'));
-          run = await this.#save(def, this.#with(run, step.id, {
-            status: 'blocked', reason: { zh: `需要先完成：${failed.join('、')}`, en: `needs ${failed.join(', ')} first` },
-          }));
+          const failed = step.needs.filter(
+            (n) => !SATISFIED.has(run!.steps.find((s) => s.id === n)?.status ?? 'failed'),
+          );
+          run = await this.#save(
+            def,
+            this.#with(run, step.id, {
+              status: 'blocked',
+              reason: { zh: `需要先完成：${failed.join('、')}`, en: `needs ${failed.join(', ')} first` },
+            }),
+          );
           continue;
         }
         run = await this.#runStep(def, run, step);
@@ -199,7 +222,11 @@ export class Workflows {
   /** A run's claim is a lock only: the run record says what is done, so the claim is given back after each drive. */
   #runClaim(id: string, waitMs = 0) {
     return {
-      ttlMs: RUN_TTL_MS, leaseMs: LEASE_MS, waitMs, then: 'release' as const, sleep: this.#sleep,
+      ttlMs: RUN_TTL_MS,
+      leaseMs: LEASE_MS,
+      waitMs,
+      then: 'release' as const,
+      sleep: this.#sleep,
       onRenewFailed: (err: unknown) => this.#log.warn({ err, id }, 'could not renew a run claim'),
     };
   }
@@ -239,7 +266,9 @@ export class Workflows {
   async resumeWaiting(openId: string): Promise<string[]> {
     await this.#migrated();
     const waitsFor = (s: StepState) => s.status === 'waiting' && s.waitingFor === openId;
-    const found = (await this.#load(await waiting.list(this.#o.store, openId, RECENT_RUNS))).filter((r) => r.steps.some(waitsFor));
+    const found = (await this.#load(await waiting.list(this.#o.store, openId, RECENT_RUNS))).filter((r) =>
+      r.steps.some(waitsFor),
+    );
     for (const r of found) await this.#reopen(r.id, waitsFor);
     return found.map((r) => r.id);
   }
@@ -247,7 +276,13 @@ export class Workflows {
   /** At start-up: every recent run with unfinished work is driven (runs a crash interrupted finish here). */
   async resumeAll(): Promise<void> {
     const open = (await this.list(RECENT_RUNS)).filter((r) => actionable(r).length > 0);
-    await Promise.all(open.map((r) => this.driveEventually(r.id).catch((err: unknown) => this.#log.error({ err, run: r.id }, 'could not resume a run'))));
+    await Promise.all(
+      open.map((r) =>
+        this.driveEventually(r.id).catch((err: unknown) =>
+          this.#log.error({ err, run: r.id }, 'could not resume a run'),
+        ),
+      ),
+    );
   }
 
   /** Stops waiting for busy runs (shutdown); a drive under way finishes its step. */
@@ -261,7 +296,9 @@ export class Workflows {
       const run = await this.get(id);
       const def = run && this.#defs.get(run.workflow);
       if (!run || !def) return false;
-      const steps = run.steps.map((s): StepState => (which(s) ? { id: s.id, label: s.label, needs: s.needs, status: 'pending', attempts: 0 } : s));
+      const steps = run.steps.map((s): StepState =>
+        which(s) ? { id: s.id, label: s.label, needs: s.needs, status: 'pending', attempts: 0 } : s,
+      );
       await this.#save(def, { ...run, steps });
       return true;
     });
@@ -288,16 +325,24 @@ export class Workflows {
     let resumed = step.status === 'running';
     for (let attempt = 1; ; attempt++) {
       // Not shown: a card update per start would double the calls, and the outcome follows at once.
-      run = await this.#save(def, this.#with(run, step.id, { status: 'running', attempts: (run.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1 }), false);
+      run = await this.#save(
+        def,
+        this.#with(run, step.id, {
+          status: 'running',
+          attempts: (run.steps.find((s) => s.id === step.id)?.attempts ?? 0) + 1,
+        }),
+        false,
+      );
       try {
         const current = run.steps.find((s) => s.id === step.id)!;
         const outcome = await def.execute(this.#env, run, current, resumed);
         if (outcome.status === 'waiting') await waiting.add(this.#o.store, outcome.waitingFor, run.id, this.#now());
-        const patch: Partial<StepState> = outcome.status === 'done'
-          ? { status: 'done', detail: outcome.detail, result: outcome.result, reason: undefined }
-          : outcome.status === 'waiting'
-            ? { status: 'waiting', waitingFor: outcome.waitingFor, reason: outcome.reason }
-            : { status: 'not_applicable', reason: outcome.reason };
+        const patch: Partial<StepState> =
+          outcome.status === 'done'
+            ? { status: 'done', detail: outcome.detail, result: outcome.result, reason: undefined }
+            : outcome.status === 'waiting'
+              ? { status: 'waiting', waitingFor: outcome.waitingFor, reason: outcome.reason }
+              : { status: 'not_applicable', reason: outcome.reason };
         return await this.#save(def, this.#with(run, step.id, patch));
       } catch (err) {
         const kinded = err as Partial<KindedError>;
@@ -312,9 +357,13 @@ export class Workflows {
         const reason = typeof kinded.explain === 'function' ? kinded.explain().problem : undefined;
         // What cannot explain itself shows as an internal error: this line is where an admin finds out what it was.
         if (!reason) this.#log.error({ err, run: run.id, step: step.id }, 'step failed with an unexpected error');
-        return this.#save(def, this.#with(run, step.id, {
-          status: 'failed', reason: reason ?? { zh: '机器人内部出错，请联系管理员', en: 'The bot hit an internal error; ask an admin' },
-        }));
+        return this.#save(
+          def,
+          this.#with(run, step.id, {
+            status: 'failed',
+            reason: reason ?? { zh: '机器人内部出错，请联系管理员', en: 'The bot hit an internal error; ask an admin' },
+          }),
+        );
       }
     }
   }
@@ -370,10 +419,11 @@ export class Workflows {
     if (!ids) return;
     for (const run of await this.#load(ids)) {
       await recent.add(store, 'all', run.id, run.createdAt);
-      for (const s of run.steps) if (s.status === 'waiting' && s.waitingFor) await waiting.add(store, s.waitingFor, run.id, run.updatedAt);
+      for (const s of run.steps)
+        if (s.status === 'waiting' && s.waitingFor) await waiting.add(store, s.waitingFor, run.id, run.updatedAt);
     }
     // Deleted last: a crash before this migrates again, and adding an entry again changes nothing.
     await legacyRecent.delete(store, 'all');
-    this.#log.info({ runs: ids.length }, 'moved the recent workflow runs into the store\'s indexes');
+    this.#log.info({ runs: ids.length }, "moved the recent workflow runs into the store's indexes");
   }
 }

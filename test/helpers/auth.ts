@@ -46,9 +46,24 @@ export async function authRig(emu: Emulator): Promise<AuthRig> {
   const clock = { now: Date.now() };
   const now = () => clock.now;
   const key = randomBytes(32);
-  const http = feishuOAuthHttp({ domain: emu.url, appId: emu.state.app.appId, appSecret: emu.state.app.appSecret, client: () => sdkClient(emu) });
+  const http = feishuOAuthHttp({
+    domain: emu.url,
+    appId: emu.state.app.appId,
+    appSecret: emu.state.app.appSecret,
+    client: () => sdkClient(emu),
+  });
   const vault = new TokenVault({ kv: store, key, http, now });
-  const signIn = new SignIn({ kv: store, http, tokens: vault, sealer: new Sealer(key), domain: emu.url, appId: emu.state.app.appId, redirectUri: REDIRECT_URI, startUri: START_URI, now });
+  const signIn = new SignIn({
+    kv: store,
+    http,
+    tokens: vault,
+    sealer: new Sealer(key),
+    domain: emu.url,
+    appId: emu.state.app.appId,
+    redirectUri: REDIRECT_URI,
+    startUri: START_URI,
+    now,
+  });
   const rig = { dir, store, http, vault, signIn, key, clock };
   open.push(rig);
   return rig;
@@ -89,11 +104,19 @@ export async function consentFrom(signIn: SignIn, startUrl: string, user: string
  * A browser over HTTP against a running bot: opens the card's link on the bot (keeping the cookie it sets), lets
  * the emulator's authorize page consent as `openId`, and follows the redirect back to the bot's callback.
  */
-export async function browserSignIn(startUrl: string, openId: string, o: { deny?: boolean; cookies?: boolean } = {}): Promise<{ status: number; page: string; callback: string }> {
+export async function browserSignIn(
+  startUrl: string,
+  openId: string,
+  o: { deny?: boolean; cookies?: boolean } = {},
+): Promise<{ status: number; page: string; callback: string }> {
   const start = await fetch(startUrl, { redirect: 'manual' });
   const feishu = start.headers.get('location');
-  if (start.status !== 302 || !feishu) throw new Error(`the start link answered ${start.status}: ${await start.text()}`);
-  const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  if (start.status !== 302 || !feishu)
+    throw new Error(`the start link answered ${start.status}: ${await start.text()}`);
+  const cookie = start.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const callback = (await authorize(feishu, openId, o.deny)).href;
   const res = await fetch(callback, o.cookies === false ? {} : { headers: { cookie } });
   return { status: res.status, page: await res.text(), callback };
@@ -107,7 +130,10 @@ export function signInLink(card: unknown): string {
 }
 
 /** Token endpoint calls of one grant type, from the emulator's call log (/_emulator/calls). */
-export async function tokenCalls(emu: Emulator, grantType: 'authorization_code' | 'refresh_token'): Promise<CallRecord[]> {
+export async function tokenCalls(
+  emu: Emulator,
+  grantType: 'authorization_code' | 'refresh_token',
+): Promise<CallRecord[]> {
   const { calls } = (await control(emu, `calls?path=${TOKEN_PATH}`)) as { calls: CallRecord[] };
   return calls.filter((c) => (c.body as { grant_type?: string }).grant_type === grantType);
 }

@@ -16,15 +16,23 @@ const startBot = async () => {
   await once(go, 'line');
 };
 
-process.exit(await runDrills([
-  { name: 'passes', run: () => row({ drill: 'passes', tried: 1, completed: 1 }) },
-  { name: 'loses', run: () => row({ drill: 'loses a command', tried: 1, lost: 1 }) },
-  { name: 'throws', run: async () => {
-    await startBot();
-    throw new Error('the drill broke');
-  } },
-  { name: 'hangs', run: async () => {
-    await startBot();
-    return new Promise<never>(() => undefined);
-  } },
-]));
+process.exit(
+  await runDrills([
+    { name: 'passes', run: () => row({ drill: 'passes', tried: 1, completed: 1 }) },
+    { name: 'loses', run: () => row({ drill: 'loses a command', tried: 1, lost: 1 }) },
+    {
+      name: 'throws',
+      run: async () => {
+        await startBot();
+        throw new Error('the drill broke');
+      },
+    },
+    {
+      name: 'hangs',
+      run: async () => {
+        await startBot();
+        return new Promise<never>(() => undefined);
+      },
+    },
+  ]),
+);

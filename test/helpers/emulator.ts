@@ -47,10 +47,15 @@ export function useEmulator(o: UseEmulatorOptions = {}): EmulatorContext {
 
 /** One JSON request to the emulator (any path, any method); never throws on an HTTP error status. */
 export async function emulatorRequest(
-  emu: Pick<Emulator, 'url'>, method: string, path: string, body?: unknown,
+  emu: Pick<Emulator, 'url'>,
+  method: string,
+  path: string,
+  body?: unknown,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${emu.url}${path}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -59,10 +64,15 @@ export async function emulatorRequest(
  * The control API: `path` is relative to /_emulator/ ('reset', 'time', 'mail/limits', 'calls?path=…').
  * GET without a body, POST with one (`{}` for a bare POST). Throws with the emulator's answer unless 2xx.
  */
-export async function control(emu: Pick<Emulator, 'url'>, path: string, body?: unknown): Promise<Record<string, unknown>> {
+export async function control(
+  emu: Pick<Emulator, 'url'>,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const method = body === undefined ? 'GET' : 'POST';
   const res = await emulatorRequest(emu, method, `/_emulator/${path}`, body);
-  if (res.status < 200 || res.status > 299) throw new Error(`${method} /_emulator/${path}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status < 200 || res.status > 299)
+    throw new Error(`${method} /_emulator/${path}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
@@ -84,16 +94,27 @@ export async function rejection<D = Record<string, unknown>>(call: Promise<unkno
   try {
     result = await call;
   } catch (e) {
-    const response = (e as { response?: { status: number; data: D & { code: number; msg: string }; headers: Record<string, string> } }).response;
+    const response = (
+      e as { response?: { status: number; data: D & { code: number; msg: string }; headers: Record<string, string> } }
+    ).response;
     if (!response) throw new Error(`expected an HTTP error, got ${String(e)}`, { cause: e });
-    return { status: response.status, code: response.data.code, msg: response.data.msg, headers: response.headers, data: response.data };
+    return {
+      status: response.status,
+      code: response.data.code,
+      msg: response.data.msg,
+      headers: response.headers,
+      data: response.data,
+    };
   }
   throw new Error(`expected the call to fail, it returned ${JSON.stringify(result)?.slice(0, 300)}`);
 }
 
 /** The FeishuError a Feishu port call rejects with; fails the test if it rejects with anything else. */
 export async function feishuRejection(call: Promise<unknown>): Promise<FeishuError> {
-  const e = await call.then(() => undefined, (err: unknown) => err);
+  const e = await call.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(FeishuError);
   return e as FeishuError;
 }

@@ -20,7 +20,11 @@ export async function startFanOut(targets: string[]): Promise<FanOut> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>;
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(
+          ([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k),
+        ),
+      ) as Record<string, string>;
       const forwards = fan.targets.map(async (t) => {
         const r = await fetch(t + (req.url ?? '/'), { method: req.method, headers, body });
         return { status: r.status, type: r.headers.get('content-type') ?? 'application/json', text: await r.text() };
@@ -30,15 +34,25 @@ export async function startFanOut(targets: string[]): Promise<FanOut> {
         res.writeHead(a.status, { 'content-type': a.type });
         res.end(a.text);
       };
-      Promise.any(forwards.map((f) => f.then((a) => (a.status < 300 ? a : Promise.reject(a))))).then(answer, async () => {
-        const settled = await Promise.allSettled(forwards);
-        const last = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined)).filter((a) => a !== undefined).pop();
-        answer(last ?? { status: 502, type: 'application/json', text: '{"error":"no instance answered"}' });
-      });
+      Promise.any(forwards.map((f) => f.then((a) => (a.status < 300 ? a : Promise.reject(a))))).then(
+        answer,
+        async () => {
+          const settled = await Promise.allSettled(forwards);
+          const last = settled
+            .map((s) => (s.status === 'fulfilled' ? s.value : undefined))
+            .filter((a) => a !== undefined)
+            .pop();
+          answer(last ?? { status: 502, type: 'application/json', text: '{"error":"no instance answered"}' });
+        },
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   fan.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fan.close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  fan.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return fan;
 }

@@ -11,7 +11,8 @@ const [dataDir, mode] = process.argv.slice(2);
 if (!dataDir) throw new Error('usage: intake-bot.ts <dataDir> [--ack-only]');
 const config = parseConfig({}, { ...process.env, LOG_LEVEL: 'silent' });
 const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
-if (!appId || !appSecret || !domain) throw new Error('set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_DOMAIN (the emulator)');
+if (!appId || !appSecret || !domain)
+  throw new Error('set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_DOMAIN (the emulator)');
 const bot = await createBot({ config, appId, appSecret, domain, dataDir });
 // BOT_PORT: a successor takes its predecessor's port, so links it handed out (sign-in) still reach it.
 const url = await bot.listen(Number(process.env.BOT_PORT ?? 0));

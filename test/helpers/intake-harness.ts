@@ -18,8 +18,8 @@ import { ENCRYPT_KEY, eventPush, messageEvent, VERIFICATION_TOKEN, type Push } f
 export { ENCRYPT_KEY, VERIFICATION_TOKEN };
 
 /** Waits for an assertion to hold; generous because the machine is shared, never a speed check. */
-export const eventually = <T>(check: () => T | Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 10_000, interval: 10 });
-
+export const eventually = <T>(check: () => T | Promise<T>): Promise<T> =>
+  vi.waitFor(check, { timeout: 10_000, interval: 10 });
 
 /** Records every delivery; behaviour is swappable per test. */
 export class RecordingHandler implements DeliveryHandler {
@@ -46,7 +46,12 @@ export interface Clock {
 
 export function fakeClock(start = 1_700_000_000_000): Clock {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 export interface BotOptions {
@@ -79,17 +84,35 @@ export async function startBot(o: BotOptions): Promise<RunningBot> {
   const env = { FEISHU_ENCRYPT_KEY: ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN: VERIFICATION_TOKEN, ...o.env };
   const config = parseConfig({ ...o.app }, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)));
   const logs: string[] = [];
-  const logger = pino({ level: 'debug' }, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  );
   const store = new SqliteStore(join(o.dir, 'bot.sqlite'), { now: o.clock.now });
   const metrics = createMetrics();
   const server = createServer({
-    config, store, handler: o.handler, logger, metrics, now: o.clock.now, drainMs: o.drainMs ?? 2_000,
+    config,
+    store,
+    handler: o.handler,
+    logger,
+    metrics,
+    now: o.clock.now,
+    drainMs: o.drainMs ?? 2_000,
     inbox: { pollMs: 20, retryDelayMs: () => 0, ...o.inbox },
   });
   const { url } = await server.listen(0, '127.0.0.1');
   if (o.workersStopped) await server.inbox.stop({ drainMs: 0 });
   return {
-    url, server, store, metrics, logs,
+    url,
+    server,
+    store,
+    metrics,
+    logs,
     post: (path, push) => fetch(url + path, { method: 'POST', headers: push.headers, body: push.body }),
     stop: async () => {
       await server.shutdown();
@@ -131,7 +154,10 @@ export function useBots(prefix: string): BotsContext {
       return bot;
     },
     push: (n, eventId = `ev_${n}`) =>
-      eventPush(messageEvent({ token: VERIFICATION_TOKEN, eventId, messageId: `om_${n}` }), { encryptKey: ENCRYPT_KEY, now: ctx.clock.now() }),
+      eventPush(messageEvent({ token: VERIFICATION_TOKEN, eventId, messageId: `om_${n}` }), {
+        encryptKey: ENCRYPT_KEY,
+        now: ctx.clock.now(),
+      }),
   };
   beforeEach(() => {
     ctx.dir = mkdtempSync(join(tmpdir(), prefix));

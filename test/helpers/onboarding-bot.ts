@@ -12,7 +12,12 @@ const [dataDir, domain] = process.argv.slice(2);
 if (!dataDir || !domain) throw new Error('usage: onboarding-bot.ts <dataDir> <emulatorUrl>');
 const { FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN } = process.env;
 const bot = await createBot({
-  config: withAdmin({ FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN }), appId: DEFAULT_APP_ID, appSecret: DEFAULT_APP_SECRET, domain, dataDir, inbox: { leaseMs: 1_000 },
+  config: withAdmin({ FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN }),
+  appId: DEFAULT_APP_ID,
+  appSecret: DEFAULT_APP_SECRET,
+  domain,
+  dataDir,
+  inbox: { leaseMs: 1_000 },
   userTokens: emulatorSignIns(domain),
 });
 process.stdout.write(`${await bot.listen(0)}\n`);

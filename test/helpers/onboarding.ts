@@ -10,7 +10,8 @@ import type { Run } from '../../src/workflows/engine.js';
 import { control, eventually, mailState } from './provisioning.js';
 import { testSandbox } from './sandbox.js';
 
-export const shippedConfig = (): Record<string, unknown> => JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+export const shippedConfig = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL('../../app.config.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 /**
  * User tokens as the vault would hand them out: only for users who signed in, through the emulator's authorize page
@@ -44,7 +45,11 @@ export function emulatorSignIns(url: string): UserTokenProvider {
   const emu = { url, state: { app } } as unknown as Emulator;
   const tokens = new Map<string, Promise<string>>();
   const token = (openId: string) => {
-    if (!tokens.has(openId)) tokens.set(openId, loginUser(emu, openId).then((t) => t.access_token));
+    if (!tokens.has(openId))
+      tokens.set(
+        openId,
+        loginUser(emu, openId).then((t) => t.access_token),
+      );
     return tokens.get(openId)!;
   };
   return { accessToken: token, refresh: token };
@@ -56,7 +61,12 @@ export async function onboardingSandbox(o: { admins?: string[]; sandbox?: Parame
   const sb = await testSandbox(app, {
     demo: true,
     ...o.sandbox,
-    bot: { userTokens: tokens, workflows: { backoffBaseMs: 20, maxAttempts: 2 }, gateway: { maxAttempts: 2, backoffBaseMs: 10 }, ...o.sandbox?.bot },
+    bot: {
+      userTokens: tokens,
+      workflows: { backoffBaseMs: 20, maxAttempts: 2 },
+      gateway: { maxAttempts: 2, backoffBaseMs: 10 },
+      ...o.sandbox?.bot,
+    },
   });
   tokens.emulator = sb.emulator;
   return { sb, tokens };
@@ -72,17 +82,22 @@ export interface NewHire {
 
 /** Adds the hire to the directory and pushes contact.user.created_v3, as the console's new-hire control does. */
 export async function announce(emulator: Emulator, hire: NewHire): Promise<SeedUser> {
-  const answer = await control(emulator, 'events/user-created', hire) as { user: SeedUser };
+  const answer = (await control(emulator, 'events/user-created', hire)) as { user: SeedUser };
   return answer.user;
 }
 
 const SETTLED = new Set(['done', 'skipped', 'not_applicable', 'failed', 'waiting', 'blocked']);
 
 /** Waits until every step of the hire's run has settled (done, failed, waiting…). */
-export async function settledRun(getRun: (id: string) => Promise<Run | undefined>, openId: string, timeoutMs = 20_000): Promise<Run> {
+export async function settledRun(
+  getRun: (id: string) => Promise<Run | undefined>,
+  openId: string,
+  timeoutMs = 20_000,
+): Promise<Run> {
   return eventually(async () => {
     const run = await getRun(`onboard:${openId}`);
-    if (!run || !run.steps.every((s) => SETTLED.has(s.status))) throw new Error(`run of ${openId} not settled: ${JSON.stringify(run?.steps.map((s) => [s.id, s.status]))}`);
+    if (!run || !run.steps.every((s) => SETTLED.has(s.status)))
+      throw new Error(`run of ${openId} not settled: ${JSON.stringify(run?.steps.map((s) => [s.id, s.status]))}`);
     return run;
   }, timeoutMs);
 }
@@ -91,14 +106,23 @@ export async function settledRun(getRun: (id: string) => Promise<Run | undefined
 export function effectsOf(emulator: Emulator, hire: SeedUser) {
   const chats = [...emulator.state.chats.values()];
   const mail = mailState(emulator);
-  const drafts = (emulator.state.snapshot() as { mail: { drafts: { mailbox: string; summary: { to: { mail_address: string }[] } }[] } }).mail.drafts;
+  const drafts = (
+    emulator.state.snapshot() as {
+      mail: { drafts: { mailbox: string; summary: { to: { mail_address: string }[] } }[] };
+    }
+  ).mail.drafts;
   const p2p = chats.find((c) => c.chatMode === 'p2p' && c.members.has(hire.open_id));
-  const messagesIn = (chatId: string | undefined) => [...emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app');
+  const messagesIn = (chatId: string | undefined) =>
+    [...emulator.state.messages.values()].filter((m) => m.chatId === chatId && m.sender.type === 'app');
   return {
     inAllHands: emulator.state.chats.get(STANDING.allHands.chatId)?.members.has(hire.open_id) ?? false,
     teamChats: chats.filter((c) => c.chatMode === 'group' && c.name.includes(hire.name)),
-    allStaffMembers: mail.mailgroups.find((g) => g.email === STANDING.allStaff.email)?.members.filter((m) => m.openId === hire.open_id).length ?? 0,
-    contacts: (mail.contacts['chenjing@feishu-ops.example'] ?? []).filter((c) => c.mail_address === hire.enterprise_email).length,
+    allStaffMembers:
+      mail.mailgroups.find((g) => g.email === STANDING.allStaff.email)?.members.filter((m) => m.openId === hire.open_id)
+        .length ?? 0,
+    contacts: (mail.contacts['chenjing@feishu-ops.example'] ?? []).filter(
+      (c) => c.mail_address === hire.enterprise_email,
+    ).length,
     drafts: drafts.filter((d) => d.summary.to.some((t) => t.mail_address === hire.enterprise_email)).length,
     welcomeCards: messagesIn(p2p?.chatId).length,
     progressCards: messagesIn(STANDING.admins.chatId).filter((m) => JSON.stringify(m.card).includes(hire.name)),

@@ -14,6 +14,11 @@ if (!dataDir || !domain) throw new Error('usage: provisioning-bot.ts <dataDir> <
 const { FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN } = process.env;
 const config = parseConfig({}, { FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN, LOG_LEVEL: 'silent' });
 const bot = await createBot({
-  config, appId: DEFAULT_APP_ID, appSecret: DEFAULT_APP_SECRET, domain, dataDir, inbox: { leaseMs: CRASH_LEASE_MS },
+  config,
+  appId: DEFAULT_APP_ID,
+  appSecret: DEFAULT_APP_SECRET,
+  domain,
+  dataDir,
+  inbox: { leaseMs: CRASH_LEASE_MS },
 });
 process.stdout.write(`${await bot.listen(0)}\n`);

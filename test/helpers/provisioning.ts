@@ -17,11 +17,19 @@ export interface EmulatedContact {
   company?: string;
 }
 
-export function mailState(emulator: Emulator): { mailgroups: EmulatedMailgroup[]; contacts: Record<string, EmulatedContact[]> } {
-  return (emulator.state.snapshot() as { mail: { mailgroups: EmulatedMailgroup[]; contacts: Record<string, EmulatedContact[]> } }).mail;
+export function mailState(emulator: Emulator): {
+  mailgroups: EmulatedMailgroup[];
+  contacts: Record<string, EmulatedContact[]>;
+} {
+  return (
+    emulator.state.snapshot() as {
+      mail: { mailgroups: EmulatedMailgroup[]; contacts: Record<string, EmulatedContact[]> };
+    }
+  ).mail;
 }
 
-export const groupChats = (emulator: Emulator) => [...emulator.state.chats.values()].filter((c) => c.chatMode === 'group');
+export const groupChats = (emulator: Emulator) =>
+  [...emulator.state.chats.values()].filter((c) => c.chatMode === 'group');
 
 export const userNamed = (emulator: Emulator, name: string) => {
   const u = emulator.state.users.find((x) => x.name === name);
@@ -32,7 +40,9 @@ export const userNamed = (emulator: Emulator, name: string) => {
 /** POST /_emulator/<path> with a JSON body; throws with the emulator's message on 4xx. */
 export async function control(emulator: Emulator, path: string, body: unknown): Promise<unknown> {
   const res = await fetch(`${emulator.url}/_emulator/${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
   });
   const json: unknown = await res.json();
   if (!res.ok) throw new Error(`/_emulator/${path}: ${JSON.stringify(json)}`);
@@ -57,4 +67,5 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
 }
 
 /** What a person reads on a card: its text with the markdown escapes (`&#95;` for `_`) decoded. */
-export const readCard = (card: unknown): string => cardText(card).replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
+export const readCard = (card: unknown): string =>
+  cardText(card).replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));

@@ -4,7 +4,15 @@
  * Not a product path: the gateway tests run the real client and API modules against the emulator.
  */
 import type { Card } from '../../cards/index.js';
-import type { ChatsPort, DirectoryPort, FeishuPorts, ImPort, MailboxPort, MailgroupsPort, Recipient } from '../../src/feishu/ports.js';
+import type {
+  ChatsPort,
+  DirectoryPort,
+  FeishuPorts,
+  ImPort,
+  MailboxPort,
+  MailgroupsPort,
+  Recipient,
+} from '../../src/feishu/ports.js';
 
 export type RecordedCall =
   | { method: 'replyCard'; messageId: string; card: Card; uuid?: string; chatId?: string }
@@ -18,18 +26,30 @@ const unexpected = (name: string) => async (): Promise<never> => {
 
 const refusing = {
   chats: (): ChatsPort => ({
-    create: unexpected('chats.create'), addMembers: unexpected('chats.addMembers'), get: unexpected('chats.get'), members: unexpected('chats.members'),
+    create: unexpected('chats.create'),
+    addMembers: unexpected('chats.addMembers'),
+    get: unexpected('chats.get'),
+    members: unexpected('chats.members'),
   }),
   mailgroups: (): MailgroupsPort => ({
-    create: unexpected('mailgroups.create'), get: unexpected('mailgroups.get'), addMembers: unexpected('mailgroups.addMembers'),
+    create: unexpected('mailgroups.create'),
+    get: unexpected('mailgroups.get'),
+    addMembers: unexpected('mailgroups.addMembers'),
   }),
   mailbox: (): MailboxPort => ({
-    createContact: unexpected('mailbox.createContact'), listContacts: unexpected('mailbox.listContacts'),
-    createDraft: unexpected('mailbox.createDraft'), updateDraft: unexpected('mailbox.updateDraft'), getDraft: unexpected('mailbox.getDraft'),
+    createContact: unexpected('mailbox.createContact'),
+    listContacts: unexpected('mailbox.listContacts'),
+    createDraft: unexpected('mailbox.createDraft'),
+    updateDraft: unexpected('mailbox.updateDraft'),
+    getDraft: unexpected('mailbox.getDraft'),
     deleteDraft: unexpected('mailbox.deleteDraft'),
-    sendDraft: unexpected('mailbox.sendDraft'), sendMail: unexpected('mailbox.sendMail'),
+    sendDraft: unexpected('mailbox.sendDraft'),
+    sendMail: unexpected('mailbox.sendMail'),
   }),
-  directory: (): DirectoryPort => ({ getUser: unexpected('directory.getUser'), openIdsByEmail: unexpected('directory.openIdsByEmail') }),
+  directory: (): DirectoryPort => ({
+    getUser: unexpected('directory.getUser'),
+    openIdsByEmail: unexpected('directory.openIdsByEmail'),
+  }),
 };
 
 export class RecordingGateway implements FeishuPorts {

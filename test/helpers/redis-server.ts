@@ -43,14 +43,32 @@ let namespaces = 0;
 export async function startRedis(o: RedisOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
   const launch = async (port: number): Promise<{ child?: ChildProcess; output: string[] }> => {
-    const child: ChildProcess = (o.spawn ?? spawn)('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = (o.spawn ?? spawn)(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--daemonize',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const output: string[] = [];
     child.stdout!.on('data', (b: Buffer) => output.push(String(b)));
     child.stderr!.on('data', (b: Buffer) => output.push(String(b)));
-    return { ...(await waitForPort(port, child) ? { child } : {}), output };
+    return { ...((await waitForPort(port, child)) ? { child } : {}), output };
   };
   for (let tries = 0; ; tries++) {
     const port = await freePort();
@@ -70,7 +88,8 @@ export async function startRedis(o: RedisOptions = {}): Promise<RedisServer> {
           await end(child, 'SIGKILL');
           await new Promise((r) => setTimeout(r, downMs));
           const again = await launch(port);
-          if (!again.child) throw new Error(`redis-server did not start again on port ${port}: ${again.output.join('')}`);
+          if (!again.child)
+            throw new Error(`redis-server did not start again on port ${port}: ${again.output.join('')}`);
           child = again.child;
         },
         stop: async () => {
@@ -80,7 +99,8 @@ export async function startRedis(o: RedisOptions = {}): Promise<RedisServer> {
       };
     }
     // Another process took the port between our probe and redis's bind: try another one.
-    if (tries >= 3) throw new Error(`redis-server did not start (is the redis-server package installed?): ${first.output.join('')}`);
+    if (tries >= 3)
+      throw new Error(`redis-server did not start (is the redis-server package installed?): ${first.output.join('')}`);
   }
 }
 
@@ -91,7 +111,10 @@ async function waitForPort(port: number, child: ChildProcess): Promise<boolean> 
     if (child.exitCode !== null) return false;
     const ok = await new Promise<boolean>((resolve) => {
       const sock = connect(port, '127.0.0.1');
-      sock.once('connect', () => { sock.end(); resolve(true); });
+      sock.once('connect', () => {
+        sock.end();
+        resolve(true);
+      });
       sock.once('error', () => resolve(false));
     });
     if (ok) return true;
@@ -100,4 +123,3 @@ async function waitForPort(port: number, child: ChildProcess): Promise<boolean> 
   child.kill('SIGKILL');
   return false;
 }
-

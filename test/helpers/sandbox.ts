@@ -9,10 +9,15 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandb
  * FEISHU_TRANSPORT=websocket in the test run's environment runs it over the long connection (npm run test:websocket).
  */
 export async function testSandbox(
-  app: unknown = {}, o: Partial<SandboxOptions> = {}, env: Record<string, string> = {},
+  app: unknown = {},
+  o: Partial<SandboxOptions> = {},
+  env: Record<string, string> = {},
 ): Promise<Sandbox & { dataDir: string }> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'ops-bot-e2e-'));
-  const sandbox = await startSandbox(parseConfig(app, { LOG_LEVEL: 'silent', FEISHU_TRANSPORT: process.env.FEISHU_TRANSPORT, ...env }), { ...o, dataDir });
+  const sandbox = await startSandbox(
+    parseConfig(app, { LOG_LEVEL: 'silent', FEISHU_TRANSPORT: process.env.FEISHU_TRANSPORT, ...env }),
+    { ...o, dataDir },
+  );
   return {
     ...sandbox,
     dataDir,

@@ -12,8 +12,19 @@ const [domain, appConfig = '{}'] = process.argv.slice(2);
 if (!domain) throw new Error('usage: scaleout-bot.ts <emulatorUrl> [appConfigJson]');
 const { REDIS_URL, REDIS_PREFIX, FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN } = process.env;
 if (!REDIS_URL) throw new Error('set REDIS_URL: scaled-out instances share one Redis');
-const config = parseConfig(JSON.parse(appConfig), { REDIS_URL, REDIS_PREFIX, FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN, LOG_LEVEL: 'silent' });
+const config = parseConfig(JSON.parse(appConfig), {
+  REDIS_URL,
+  REDIS_PREFIX,
+  FEISHU_ENCRYPT_KEY,
+  FEISHU_VERIFICATION_TOKEN,
+  LOG_LEVEL: 'silent',
+});
 const bot = await createBot({
-  config, appId: DEFAULT_APP_ID, appSecret: DEFAULT_APP_SECRET, domain, dataDir: '/nonexistent', inbox: { leaseMs: 1_000 },
+  config,
+  appId: DEFAULT_APP_ID,
+  appSecret: DEFAULT_APP_SECRET,
+  domain,
+  dataDir: '/nonexistent',
+  inbox: { leaseMs: 1_000 },
 });
 process.stdout.write(`${await bot.listen(0)}\n`);

@@ -52,28 +52,56 @@ function textNode(t: unknown, ctx: Ctx): Node {
 }
 
 export function unsupported(value: unknown, reason: string): HTMLElement {
-  return h('div', { class: 'unsupported' }, h('p', {}, `⚠ 控制台无法显示 · Cannot show this: ${reason}`), jsonBlock('JSON', value, true));
+  return h(
+    'div',
+    { class: 'unsupported' },
+    h('p', {}, `⚠ 控制台无法显示 · Cannot show this: ${reason}`),
+    jsonBlock('JSON', value, true),
+  );
 }
 
 export function renderCard(card: unknown, hooks: CardHooks): HTMLElement {
   if (!isObj(card)) return unsupported(card, 'a card must be a JSON object');
-  if (card.type === 'template') return unsupported(card, 'template cards live in the Feishu card builder; the emulator has no template store');
+  if (card.type === 'template')
+    return unsupported(card, 'template cards live in the Feishu card builder; the emulator has no template store');
   const v2 = card.schema === '2.0';
   const elements = v2 ? (isObj(card.body) ? card.body.elements : undefined) : card.elements;
   if (!Array.isArray(elements)) {
-    return unsupported(card, v2 ? 'a 2.0 card needs body.elements (an array)' : 'this card has no elements array (i18n_elements are not rendered)');
+    return unsupported(
+      card,
+      v2
+        ? 'a 2.0 card needs body.elements (an array)'
+        : 'this card has no elements array (i18n_elements are not rendered)',
+    );
   }
   const ctx: Ctx = { hooks };
   const header = isObj(card.header) ? renderHeader(card.header) : null;
-  return h('div', { class: 'card' }, header, h('div', { class: 'card-body' }, elements.map((e) => element(e, ctx))));
+  return h(
+    'div',
+    { class: 'card' },
+    header,
+    h(
+      'div',
+      { class: 'card-body' },
+      elements.map((e) => element(e, ctx)),
+    ),
+  );
 }
 
 function renderHeader(header: Obj): HTMLElement {
   const template = str(header.template) || 'default';
   const tags = Array.isArray(header.text_tag_list) ? header.text_tag_list.filter(isObj) : [];
-  const el = h('div', { class: `card-header hdr-${/^[a-z]+$/.test(template) ? template : 'default'}` },
-    h('div', { class: 'card-title' }, textOf(header.title), ...tags.map((t) => h('span', { class: 'text-tag' }, textOf(t.text)))),
-    header.subtitle ? h('div', { class: 'card-subtitle' }, textOf(header.subtitle)) : null);
+  const el = h(
+    'div',
+    { class: `card-header hdr-${/^[a-z]+$/.test(template) ? template : 'default'}` },
+    h(
+      'div',
+      { class: 'card-title' },
+      textOf(header.title),
+      ...tags.map((t) => h('span', { class: 'text-tag' }, textOf(t.text))),
+    ),
+    header.subtitle ? h('div', { class: 'card-subtitle' }, textOf(header.subtitle)) : null,
+  );
   return el;
 }
 
@@ -90,14 +118,27 @@ function element(el: unknown, ctx: Ctx): Node {
     case 'hr':
       return h('hr', { class: 'card-hr' });
     case 'note':
-      return h('div', { class: 'note' }, (Array.isArray(el.elements) ? el.elements : []).map((e) =>
-        isObj(e) && (e.tag === 'plain_text' || e.tag === 'lark_md') ? textNode(e, ctx) : element(e, ctx)));
+      return h(
+        'div',
+        { class: 'note' },
+        (Array.isArray(el.elements) ? el.elements : []).map((e) =>
+          isObj(e) && (e.tag === 'plain_text' || e.tag === 'lark_md') ? textNode(e, ctx) : element(e, ctx),
+        ),
+      );
     case 'button':
       return button(el, ctx);
     case 'action':
-      return h('div', { class: 'actions' }, (Array.isArray(el.actions) ? el.actions : []).map((a) => element(a, ctx)));
+      return h(
+        'div',
+        { class: 'actions' },
+        (Array.isArray(el.actions) ? el.actions : []).map((a) => element(a, ctx)),
+      );
     case 'column_set':
-      return h('div', { class: 'columns' }, (Array.isArray(el.columns) ? el.columns : []).map((c) => column(c, ctx)));
+      return h(
+        'div',
+        { class: 'columns' },
+        (Array.isArray(el.columns) ? el.columns : []).map((c) => column(c, ctx)),
+      );
     case 'form':
       return form(el, ctx);
     case 'input':
@@ -108,12 +149,15 @@ function element(el: unknown, ctx: Ctx): Node {
     case 'multi_select_person':
       return personPicker(el, ctx);
     case 'collapsible_panel':
-      return h('details', { class: 'panel', open: el.expanded === true },
+      return h(
+        'details',
+        { class: 'panel', open: el.expanded === true },
         h('summary', {}, isObj(el.header) ? textOf(el.header.title) : ''),
-        (Array.isArray(el.elements) ? el.elements : []).map((e) => element(e, ctx)));
+        (Array.isArray(el.elements) ? el.elements : []).map((e) => element(e, ctx)),
+      );
     case 'img':
     case 'img_combination':
-      return unsupported(el, 'images live in Feishu\'s image store (img_key); the emulator keeps no image bytes');
+      return unsupported(el, "images live in Feishu's image store (img_key); the emulator keeps no image bytes");
     default:
       return unsupported(el, `the console does not render "${el.tag}" elements yet`);
   }
@@ -127,15 +171,28 @@ function aligned(node: HTMLElement, el: Obj): HTMLElement {
 
 function div(el: Obj, ctx: Ctx): HTMLElement {
   const fields = Array.isArray(el.fields) ? el.fields.filter(isObj) : [];
-  return h('div', { class: 'div' },
+  return h(
+    'div',
+    { class: 'div' },
     el.text ? textNode(el.text, ctx) : null,
-    fields.length ? h('div', { class: 'fields' }, fields.map((f) => h('div', { class: f.is_short ? 'field short' : 'field' }, textNode(f.text, ctx)))) : null,
-    isObj(el.extra) ? element(el.extra, ctx) : null);
+    fields.length
+      ? h(
+          'div',
+          { class: 'fields' },
+          fields.map((f) => h('div', { class: f.is_short ? 'field short' : 'field' }, textNode(f.text, ctx))),
+        )
+      : null,
+    isObj(el.extra) ? element(el.extra, ctx) : null,
+  );
 }
 
 function column(c: unknown, ctx: Ctx): Node {
   if (!isObj(c) || c.tag !== 'column') return unsupported(c, 'a column_set holds elements with tag "column"');
-  const col = h('div', { class: 'column' }, (Array.isArray(c.elements) ? c.elements : []).map((e) => element(e, ctx)));
+  const col = h(
+    'div',
+    { class: 'column' },
+    (Array.isArray(c.elements) ? c.elements : []).map((e) => element(e, ctx)),
+  );
   const weight = typeof c.weight === 'number' ? c.weight : 1;
   col.style.flex = c.width === 'auto' ? '0 0 auto' : `${weight} 1 0`;
   return col;
@@ -158,15 +215,26 @@ function input(el: Obj, ctx: Ctx): HTMLElement {
   field.value = str(el.default_value);
   if (typeof el.max_length === 'number') field.maxLength = el.max_length;
   if (ctx.form && name) ctx.form.fields.set(name, () => field.value);
-  const label = el.label ? h('span', { class: 'label' }, textOf(el.label), el.required ? h('span', { class: 'required' }, ' *') : null) : null;
-  return h('label', { class: 'card-input' }, label, field, !ctx.form ? h('small', { class: 'hint' }, '（表单外的输入框只在表单中提交 · only submitted inside a form）') : null);
+  const label = el.label
+    ? h('span', { class: 'label' }, textOf(el.label), el.required ? h('span', { class: 'required' }, ' *') : null)
+    : null;
+  return h(
+    'label',
+    { class: 'card-input' },
+    label,
+    field,
+    !ctx.form ? h('small', { class: 'hint' }, '（表单外的输入框只在表单中提交 · only submitted inside a form）') : null,
+  );
 }
 
 function select(el: Obj, ctx: Ctx): HTMLElement {
   const options = (Array.isArray(el.options) ? el.options : []).filter(isObj);
-  const node = h('select', {},
+  const node = h(
+    'select',
+    {},
     h('option', { value: '' }, textOf(el.placeholder) || '请选择 · Choose'),
-    options.map((o) => h('option', { value: str(o.value) }, textOf(o.text))));
+    options.map((o) => h('option', { value: str(o.value) }, textOf(o.text))),
+  );
   node.value = str(el.initial_option);
   const name = str(el.name);
   if (ctx.form && name) ctx.form.fields.set(name, () => node.value);
@@ -180,15 +248,22 @@ function select(el: Obj, ctx: Ctx): HTMLElement {
  */
 function personPicker(el: Obj, ctx: Ctx): HTMLElement {
   const multi = el.tag === 'multi_select_person';
-  const listed = (Array.isArray(el.options) ? el.options : []).filter(isObj).map((o) => str(o.value)).filter(Boolean);
+  const listed = (Array.isArray(el.options) ? el.options : [])
+    .filter(isObj)
+    .map((o) => str(o.value))
+    .filter(Boolean);
   const ids = listed.length ? listed : [...ctx.hooks.users.keys()];
-  const node = h('select', multi ? { multiple: true, size: Math.min(6, ids.length) } : {},
+  const node = h(
+    'select',
+    multi ? { multiple: true, size: Math.min(6, ids.length) } : {},
     multi ? null : h('option', { value: '' }, textOf(el.placeholder) || '选择成员 · Choose a person'),
-    ids.map((id) => h('option', { value: id }, ctx.hooks.users.get(id) ?? id)));
+    ids.map((id) => h('option', { value: id }, ctx.hooks.users.get(id) ?? id)),
+  );
   const preset = new Set(Array.isArray(el.selected_values) ? el.selected_values.map(str) : [str(el.initial_option)]);
   for (const o of node.options) o.selected = preset.has(o.value);
   const name = str(el.name);
-  if (ctx.form && name) ctx.form.fields.set(name, () => (multi ? [...node.selectedOptions].map((o) => o.value) : node.value));
+  if (ctx.form && name)
+    ctx.form.fields.set(name, () => (multi ? [...node.selectedOptions].map((o) => o.value) : node.value));
   return h('label', { class: 'card-input' }, node);
 }
 
@@ -202,18 +277,27 @@ function button(el: Obj, ctx: Ctx): HTMLElement {
   const url = str(openUrl?.default_url) || str(el.url) || (isObj(el.multi_url) ? str(el.multi_url.url) : '');
   const submit = el.form_action_type === 'submit' || el.action_type === 'form_submit';
   const reset = el.form_action_type === 'reset' || el.action_type === 'form_reset';
-  const node = h('button', { type: 'button', class: `btn btn-${/^[a-z_]+$/.test(type) ? type : 'default'}`, disabled: el.disabled === true }, label);
+  const node = h(
+    'button',
+    { type: 'button', class: `btn btn-${/^[a-z_]+$/.test(type) ? type : 'default'}`, disabled: el.disabled === true },
+    label,
+  );
   const scope = ctx.form;
   node.addEventListener('click', async () => {
     if (reset && scope) return (scope.form as HTMLFormElement).reset();
     if (isObj(el.confirm) && !(await confirmDialog(textOf(el.confirm.title), textOf(el.confirm.text)))) return;
     if (url) ctx.hooks.open(url);
     if (!value && !submit) return;
-    const formValue = submit && scope ? Object.fromEntries([...scope.fields].map(([k, read]) => [k, read()])) : undefined;
+    const formValue =
+      submit && scope ? Object.fromEntries([...scope.fields].map(([k, read]) => [k, read()])) : undefined;
     node.disabled = true;
     node.classList.add('pending');
     try {
-      await ctx.hooks.press({ ...(typeof value?.action === 'string' ? { action: value.action } : {}), label, ...(formValue ? { formValue } : {}) });
+      await ctx.hooks.press({
+        ...(typeof value?.action === 'string' ? { action: value.action } : {}),
+        label,
+        ...(formValue ? { formValue } : {}),
+      });
     } finally {
       node.disabled = false;
       node.classList.remove('pending');

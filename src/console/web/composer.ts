@@ -30,9 +30,18 @@ export class Composer {
   private active = 0;
 
   constructor(private readonly hooks: ComposerHooks) {
-    this.input = h('textarea', { id: 'composer-input', rows: 2, placeholder: '输入 / 查看命令，@ 提及同事，回车发送 · Type / for commands, @ to mention, Enter to send', 'aria-autocomplete': 'list' });
+    this.input = h('textarea', {
+      id: 'composer-input',
+      rows: 2,
+      placeholder: '输入 / 查看命令，@ 提及同事，回车发送 · Type / for commands, @ to mention, Enter to send',
+      'aria-autocomplete': 'list',
+    });
     this.list = h('ul', { id: 'suggestions', role: 'listbox', hidden: true });
-    const sendButton = h('button', { class: 'btn btn-primary', id: 'send', onclick: () => void this.submit() }, '发送 · Send');
+    const sendButton = h(
+      'button',
+      { class: 'btn btn-primary', id: 'send', onclick: () => void this.submit() },
+      '发送 · Send',
+    );
     this.root = h('div', { class: 'composer' }, this.list, h('div', { class: 'composer-row' }, this.input, sendButton));
     this.input.addEventListener('input', () => this.refresh());
     this.input.addEventListener('click', () => this.refresh());
@@ -45,12 +54,16 @@ export class Composer {
     const open = this.suggestions.length > 0;
     if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
       e.preventDefault();
-      this.active = (this.active + (e.key === 'ArrowDown' ? 1 : -1) + this.suggestions.length) % this.suggestions.length;
+      this.active =
+        (this.active + (e.key === 'ArrowDown' ? 1 : -1) + this.suggestions.length) % this.suggestions.length;
       this.render();
     } else if (open && e.key === 'Escape') {
       e.preventDefault();
       this.close();
-    } else if (open && (e.key === 'Tab' || (e.key === 'Enter' && !e.shiftKey && !this.suggestions[this.active]?.complete))) {
+    } else if (
+      open &&
+      (e.key === 'Tab' || (e.key === 'Enter' && !e.shiftKey && !this.suggestions[this.active]?.complete))
+    ) {
       e.preventDefault();
       this.take(this.active);
     } else if (e.key === 'Enter' && !e.shiftKey) {
@@ -78,7 +91,11 @@ export class Composer {
     const command = /^(\s*(?:@bot\s+)?)[/／]([^\s]*(?:\s[^\s]*)?)$/.exec(before);
     const mention = /(^|\s)@([^\s@]*)$/.exec(before);
     if (command) this.suggestions = this.commandSuggestions(command[1]?.length ?? 0, (command[2] ?? '').toLowerCase());
-    else if (mention) this.suggestions = this.mentionSuggestions(caret - (mention[2]?.length ?? 0) - 1, (mention[2] ?? '').toLowerCase());
+    else if (mention)
+      this.suggestions = this.mentionSuggestions(
+        caret - (mention[2]?.length ?? 0) - 1,
+        (mention[2] ?? '').toLowerCase(),
+      );
     else this.suggestions = [];
     this.active = 0;
     this.render();
@@ -86,20 +103,30 @@ export class Composer {
 
   private commandSuggestions(from: number, typed: string): Suggestion[] {
     const words = typed.replace(/\s+/g, ' ');
-    return this.hooks.commands()
+    return this.hooks
+      .commands()
       .filter((c) => c.command.startsWith(words))
       .map((c) => ({
-        insert: `/${c.command} `, from, title: c.usage, detail: `${c.summary.zh} · ${c.summary.en}`,
+        insert: `/${c.command} `,
+        from,
+        title: c.usage,
+        detail: `${c.summary.zh} · ${c.summary.en}`,
         complete: words === c.command,
       }));
   }
 
   private mentionSuggestions(from: number, typed: string): Suggestion[] {
-    const bot: Suggestion[] = 'bot'.startsWith(typed) ? [{ insert: '@bot ', from, title: '@bot', detail: '机器人 · the bot', complete: false }] : [];
-    const people = this.hooks.users()
+    const bot: Suggestion[] = 'bot'.startsWith(typed)
+      ? [{ insert: '@bot ', from, title: '@bot', detail: '机器人 · the bot', complete: false }]
+      : [];
+    const people = this.hooks
+      .users()
       .filter((u) => [u.name, u.en_name.toLowerCase(), u.email.toLowerCase()].some((s) => s.includes(typed)))
       .map((u) => ({
-        insert: `@${u.name} `, from, title: `@${u.name}`, complete: false,
+        insert: `@${u.name} `,
+        from,
+        title: `@${u.name}`,
+        complete: false,
         detail: `${u.en_name} · ${u.job_title}${u.resigned ? ' · 已离职 resigned' : ''}${u.invisible ? ' · 不可见 not visible to the app' : ''}`,
       }));
     return [...people, ...bot];
@@ -126,14 +153,21 @@ export class Composer {
 
   private render(): void {
     this.list.hidden = this.suggestions.length === 0;
-    fill(this.list, this.suggestions.map((s, i) => {
-      const item = h('li', { role: 'option', class: i === this.active ? 'active' : '', 'aria-selected': String(i === this.active) },
-        h('b', {}, s.title), h('span', {}, s.detail));
-      item.addEventListener('mousedown', (e) => {
-        e.preventDefault();
-        this.take(i);
-      });
-      return item;
-    }));
+    fill(
+      this.list,
+      this.suggestions.map((s, i) => {
+        const item = h(
+          'li',
+          { role: 'option', class: i === this.active ? 'active' : '', 'aria-selected': String(i === this.active) },
+          h('b', {}, s.title),
+          h('span', {}, s.detail),
+        );
+        item.addEventListener('mousedown', (e) => {
+          e.preventDefault();
+          this.take(i);
+        });
+        return item;
+      }),
+    );
   }
 }

@@ -18,10 +18,22 @@ const P2P = 'p2p';
 
 /** Fault presets: each shows one path of the bot's error handling. */
 const FAULTS: { label: string; fault: Record<string, unknown> }[] = [
-  { label: '建群接口限流两次 · chat create rate-limited twice (99991400, retried)', fault: { pathPrefix: '/open-apis/im/v1/chats', code: 99991400, count: 2 } },
-  { label: '建群审核失败 · chat create refused by review (232023)', fault: { pathPrefix: '/open-apis/im/v1/chats', code: 232023, page: 'im-chat-create' } },
-  { label: '邮件组接口慢 3 秒 · mail group API 3 s slow (late card update)', fault: { pathPrefix: '/open-apis/mail/v1/mailgroups', latencyMs: 3000 } },
-  { label: '建群应答丢失 · chat created, answer lost (reconciled)', fault: { pathPrefix: '/open-apis/im/v1/chats', dropAfter: true, count: 1 } },
+  {
+    label: '建群接口限流两次 · chat create rate-limited twice (99991400, retried)',
+    fault: { pathPrefix: '/open-apis/im/v1/chats', code: 99991400, count: 2 },
+  },
+  {
+    label: '建群审核失败 · chat create refused by review (232023)',
+    fault: { pathPrefix: '/open-apis/im/v1/chats', code: 232023, page: 'im-chat-create' },
+  },
+  {
+    label: '邮件组接口慢 3 秒 · mail group API 3 s slow (late card update)',
+    fault: { pathPrefix: '/open-apis/mail/v1/mailgroups', latencyMs: 3000 },
+  },
+  {
+    label: '建群应答丢失 · chat created, answer lost (reconciled)',
+    fault: { pathPrefix: '/open-apis/im/v1/chats', dropAfter: true, count: 1 },
+  },
 ];
 
 let info: Info;
@@ -38,7 +50,11 @@ const whoami = h('select', { id: 'whoami', 'aria-label': '我是 · I am' });
 const chatList = h('ul', { class: 'chat-list', id: 'chats' });
 const chatTitle = h('div', { class: 'chat-title', id: 'chat-title' });
 const messages = h('div', { class: 'messages', id: 'messages' });
-const groupHint = h('div', { class: 'hint', id: 'group-hint', hidden: true }, '群聊中机器人只收到 @它 的消息：发送时自动加上 @bot · In group chats the bot hears only messages that mention it: @bot is added for you');
+const groupHint = h(
+  'div',
+  { class: 'hint', id: 'group-hint', hidden: true },
+  '群聊中机器人只收到 @它 的消息：发送时自动加上 @bot · In group chats the bot hears only messages that mention it: @bot is added for you',
+);
 const composer = new Composer({
   commands: () => catalog,
   users: () => state?.users ?? [],
@@ -46,12 +62,28 @@ const composer = new Composer({
 });
 const signIn = h('a', { id: 'sign-in', class: 'btn btn-default', target: '_blank', rel: 'noopener' }, '');
 const signInNote = h('p', { class: 'hint' });
-const hireName = h('input', { id: 'hire-name', 'aria-label': '新员工姓名 · new hire\'s name', value: '孙悦', size: '8' });
-const hireDept = h('select', { id: 'hire-dept', 'aria-label': '部门 · department' },
-  [['ops', '运维 Ops'], ['eng', '研发 Eng'], ['hr', '人事 HR']].map(([v, label]) => h('option', { value: v! }, label!)));
+const hireName = h('input', {
+  id: 'hire-name',
+  'aria-label': "新员工姓名 · new hire's name",
+  value: '孙悦',
+  size: '8',
+});
+const hireDept = h(
+  'select',
+  { id: 'hire-dept', 'aria-label': '部门 · department' },
+  [
+    ['ops', '运维 Ops'],
+    ['eng', '研发 Eng'],
+    ['hr', '人事 HR'],
+  ].map(([v, label]) => h('option', { value: v! }, label!)),
+);
 /** The new hire's leader (mentor). */
 const hireWho = h('select', { id: 'hire-who', 'aria-label': '导师 · leader' });
-const faultPick = h('select', { id: 'fault-pick', 'aria-label': '故障 · fault' }, FAULTS.map((f, i) => h('option', { value: String(i) }, f.label)));
+const faultPick = h(
+  'select',
+  { id: 'fault-pick', 'aria-label': '故障 · fault' },
+  FAULTS.map((f, i) => h('option', { value: String(i) }, f.label)),
+);
 const faultToggle = h('input', { type: 'checkbox', id: 'fault-toggle' });
 const faultList = h('pre', { class: 'faults', id: 'faults' });
 
@@ -74,25 +106,56 @@ function layout(): void {
   select('events');
 
   hireWho.append(...(state?.users ?? []).map((u) => h('option', { value: u.open_id }, `${u.name} ${u.en_name}`)));
-  const controls = h('section', { class: 'controls' },
+  const controls = h(
+    'section',
+    { class: 'controls' },
     h('h3', {}, '控制 · Controls'),
     h('div', { class: 'control' }, signIn, signInNote),
-    h('div', { class: 'control' }, hireName, hireDept, hireWho,
-      h('button', { class: 'btn btn-default', id: 'new-hire', onclick: () => void newHire() }, '新员工入职 · Add new hire'),
-      h('p', { class: 'hint' }, '加入通讯录并推送 contact.user.created_v3，入职流程的进度卡片发到“入职管理”群 · Adds the user to the directory and pushes contact.user.created_v3; onboarding progress shows in the Onboarding admins chat')),
-    h('div', { class: 'control' }, faultPick,
-      h('label', { class: 'toggle' }, faultToggle, ' 注入故障 · Inject fault'), faultList));
+    h(
+      'div',
+      { class: 'control' },
+      hireName,
+      hireDept,
+      hireWho,
+      h(
+        'button',
+        { class: 'btn btn-default', id: 'new-hire', onclick: () => void newHire() },
+        '新员工入职 · Add new hire',
+      ),
+      h(
+        'p',
+        { class: 'hint' },
+        '加入通讯录并推送 contact.user.created_v3，入职流程的进度卡片发到“入职管理”群 · Adds the user to the directory and pushes contact.user.created_v3; onboarding progress shows in the Onboarding admins chat',
+      ),
+    ),
+    h(
+      'div',
+      { class: 'control' },
+      faultPick,
+      h('label', { class: 'toggle' }, faultToggle, ' 注入故障 · Inject fault'),
+      faultList,
+    ),
+  );
   faultToggle.addEventListener('change', () => void toggleFault());
 
   document.body.append(
-    h('div', { class: 'app' },
-      h('aside', { class: 'left' },
+    h(
+      'div',
+      { class: 'app' },
+      h(
+        'aside',
+        { class: 'left' },
         h('h1', {}, '飞书运维机器人 · Sandbox'),
         h('label', { class: 'who' }, '我是 · I am ', whoami),
-        h('h3', {}, '会话 · Chats'), chatList, controls),
+        h('h3', {}, '会话 · Chats'),
+        chatList,
+        controls,
+      ),
       h('main', { class: 'chat' }, chatTitle, messages, groupHint, composer.root),
-      h('aside', { class: 'right' }, tabBar, bodies)),
-    h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }));
+      h('aside', { class: 'right' }, tabBar, bodies),
+    ),
+    h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }),
+  );
   whoami.addEventListener('change', () => {
     me = whoami.value;
     signedInToFeishu(me);
@@ -103,7 +166,9 @@ function layout(): void {
   });
 }
 
-const userName = (id: string) => state?.users.find((u) => u.open_id === id)?.name ?? (id === state?.app.botOpenId || id === state?.app.appId ? state?.app.appName ?? 'bot' : id);
+const userName = (id: string) =>
+  state?.users.find((u) => u.open_id === id)?.name ??
+  (id === state?.app.botOpenId || id === state?.app.appId ? (state?.app.appName ?? 'bot') : id);
 
 function myP2p(): Chat | undefined {
   return state?.chats.find((c) => c.chatMode === 'p2p' && c.members.includes(me));
@@ -119,20 +184,34 @@ function currentChat(): Chat | undefined {
 
 function drawChats(): void {
   const entry = (id: string, label: string, sub: string) =>
-    h('li', { class: id === current ? 'active' : '', 'data-chat': id, onclick: () => {
-      current = id;
-      drawChats();
-      drawMessages(true);
-    } }, h('b', {}, label), h('small', {}, sub));
-  fill(chatList,
+    h(
+      'li',
+      {
+        class: id === current ? 'active' : '',
+        'data-chat': id,
+        onclick: () => {
+          current = id;
+          drawChats();
+          drawMessages(true);
+        },
+      },
+      h('b', {}, label),
+      h('small', {}, sub),
+    );
+  fill(
+    chatList,
     entry(P2P, state?.app.appName ?? 'Bot', '单聊 · direct chat'),
-    myGroups().map((c) => entry(c.chatId, c.name, `群聊 · group · ${c.members.length} 人`)));
+    myGroups().map((c) => entry(c.chatId, c.name, `群聊 · group · ${c.members.length} 人`)),
+  );
   const chat = currentChat();
   const group = chat?.chatMode === 'group';
   groupHint.hidden = !group;
-  fill(chatTitle, group && chat
-    ? [h('b', {}, chat.name), h('small', {}, ` ${chat.chatId} · ${chat.members.map(userName).join('、')}`)]
-    : [h('b', {}, state?.app.appName ?? ''), h('small', {}, ` 与 ${userName(me)} 的单聊 · direct chat`)]);
+  fill(
+    chatTitle,
+    group && chat
+      ? [h('b', {}, chat.name), h('small', {}, ` ${chat.chatId} · ${chat.members.map(userName).join('、')}`)]
+      : [h('b', {}, state?.app.appName ?? ''), h('small', {}, ` 与 ${userName(me)} 的单聊 · direct chat`)],
+  );
 }
 
 /** A user message's text split around its @_user_N placeholders, each shown as the name it stands for. */
@@ -153,7 +232,11 @@ function textParts(m: Message): (string | { at: string })[] | undefined {
 function userText(m: Message): HTMLElement {
   const parts = textParts(m);
   if (!parts) return unsupported(m.content, 'the message content is not JSON');
-  return h('div', { class: 'text' }, parts.map((p) => (typeof p === 'string' ? p : h('span', { class: 'at' }, `@${p.at}`))));
+  return h(
+    'div',
+    { class: 'text' },
+    parts.map((p) => (typeof p === 'string' ? p : h('span', { class: 'at' }, `@${p.at}`))),
+  );
 }
 
 /** "张伟: /group create 项目X @李娜", cut short, for the reply marker above a bot's answer. */
@@ -165,16 +248,34 @@ function quote(m: Message): string {
 function drawMessage(m: Message): HTMLElement {
   const mine = m.sender.type === 'user' && m.sender.id === me;
   const bot = m.sender.type === 'app';
-  const body = m.deleted ? h('div', { class: 'text muted' }, '消息已撤回 · message recalled')
-    : m.msgType === 'text' ? userText(m)
-    : m.msgType === 'interactive' ? renderCard(m.card, { users: new Map(state?.users.map((u) => [u.open_id, u.name])), press: (p) => press(m, p), open })
-    : unsupported({ msg_type: m.msgType, content: m.content }, `the console shows text and card messages, not "${m.msgType}"`);
+  const body = m.deleted
+    ? h('div', { class: 'text muted' }, '消息已撤回 · message recalled')
+    : m.msgType === 'text'
+      ? userText(m)
+      : m.msgType === 'interactive'
+        ? renderCard(m.card, {
+            users: new Map(state?.users.map((u) => [u.open_id, u.name])),
+            press: (p) => press(m, p),
+            open,
+          })
+        : unsupported(
+            { msg_type: m.msgType, content: m.content },
+            `the console shows text and card messages, not "${m.msgType}"`,
+          );
   const parent = m.parentId ? state?.messages.find((x) => x.messageId === m.parentId) : undefined;
-  return h('div', { class: `msg ${mine ? 'mine' : ''} ${bot ? 'bot' : ''}`, 'data-message-id': m.messageId },
-    h('div', { class: 'meta' }, h('b', {}, bot ? state?.app.appName ?? 'bot' : userName(m.sender.id)), ` ${time(m.createdAt)}`,
+  return h(
+    'div',
+    { class: `msg ${mine ? 'mine' : ''} ${bot ? 'bot' : ''}`, 'data-message-id': m.messageId },
+    h(
+      'div',
+      { class: 'meta' },
+      h('b', {}, bot ? (state?.app.appName ?? 'bot') : userName(m.sender.id)),
+      ` ${time(m.createdAt)}`,
       m.updated ? h('span', { class: 'badge' }, ` 已更新 updated ${time(m.updatedAt)}`) : null,
-      parent && parent.msgType === 'text' ? h('span', { class: 'reply-to' }, ` ↩ 回复 reply ${quote(parent)}`) : null),
-    body);
+      parent && parent.msgType === 'text' ? h('span', { class: 'reply-to' }, ` ↩ 回复 reply ${quote(parent)}`) : null,
+    ),
+    body,
+  );
 }
 
 /** Redraws the chat, reusing unchanged messages so an open dialog or a typed form field survives a poll. */
@@ -193,7 +294,14 @@ function drawMessages(jump = false): void {
     return el;
   });
   if (nodes.length === 0) {
-    fill(messages, h('p', { class: 'empty' }, chat?.chatMode === 'group' ? '还没有消息 · No messages yet' : '发送 /help 开始 · Send /help to start'));
+    fill(
+      messages,
+      h(
+        'p',
+        { class: 'empty' },
+        chat?.chatMode === 'group' ? '还没有消息 · No messages yet' : '发送 /help 开始 · Send /help to start',
+      ),
+    );
   } else if (nodes.length !== before || nodes.some((n, i) => messages.children[i] !== n)) {
     fill(messages, nodes);
   }
@@ -204,14 +312,18 @@ function drawSignIn(): void {
   if (!state) return;
   const url = new URL(AUTHORIZE_PATH, info.emulatorUrl);
   url.search = new URLSearchParams({
-    client_id: state.app.appId, redirect_uri: `${location.origin}/console/oauth/callback`, response_type: 'code',
-    scope: 'offline_access', state: userName(me), emulator_user: me,
+    client_id: state.app.appId,
+    redirect_uri: `${location.origin}/console/oauth/callback`,
+    response_type: 'code',
+    scope: 'offline_access',
+    state: userName(me),
+    emulator_user: me,
   }).toString();
   signIn.href = url.toString();
   signIn.textContent = `以 ${userName(me)} 登录 · Sign in (OAuth consent)`;
   signInNote.textContent = info.botHasLogin
-    ? '这里只演示授权页，不会登录机器人；要让机器人以你的身份发信，发送 /login 或 /draft，再点卡片上的“登录飞书” · This only shows the consent page and does not sign the bot in: to let it mail as you, send /login or /draft and follow the card\'s Sign in button'
-    : '机器人还没有 /login：这里打开模拟器的授权页，演示同意这一步 · The bot has no /login yet: this opens the emulator\'s authorize page to show the consent step';
+    ? "这里只演示授权页，不会登录机器人；要让机器人以你的身份发信，发送 /login 或 /draft，再点卡片上的“登录飞书” · This only shows the consent page and does not sign the bot in: to let it mail as you, send /login or /draft and follow the card's Sign in button"
+    : "机器人还没有 /login：这里打开模拟器的授权页，演示同意这一步 · The bot has no /login yet: this opens the emulator's authorize page to show the consent step";
 }
 
 /** While a toggle is on its way, a look taken before it landed must not flip the box back. */
@@ -264,7 +376,11 @@ function signedInToFeishu(openId: string): void {
 function open(link: string): void {
   const url = new URL(link, location.href);
   const authorize = new URL(AUTHORIZE_PATH, info.emulatorUrl);
-  if (url.origin === authorize.origin && url.pathname === authorize.pathname && !url.searchParams.has('emulator_user')) {
+  if (
+    url.origin === authorize.origin &&
+    url.pathname === authorize.pathname &&
+    !url.searchParams.has('emulator_user')
+  ) {
     url.searchParams.set('emulator_user', me);
   }
   window.open(url.toString(), '_blank', 'noopener');
@@ -325,8 +441,15 @@ async function start(): Promise<void> {
   me = state.users.find((u) => !u.resigned && !u.invisible)?.open_id ?? state.users[0]?.open_id ?? '';
   signedInToFeishu(me);
   layout();
-  whoami.append(...state.users.map((u: User) =>
-    h('option', { value: u.open_id, selected: u.open_id === me }, `${u.name} ${u.en_name}${u.resigned ? '（已离职）' : ''}`)));
+  whoami.append(
+    ...state.users.map((u: User) =>
+      h(
+        'option',
+        { value: u.open_id, selected: u.open_id === me },
+        `${u.name} ${u.en_name}${u.resigned ? '（已离职）' : ''}`,
+      ),
+    ),
+  );
   drawSignIn();
   await poll();
   drawMessages(true);
@@ -335,5 +458,7 @@ async function start(): Promise<void> {
 }
 
 start().catch((err: unknown) => {
-  document.body.append(h('p', { class: 'fatal' }, `控制台无法启动 · The console could not start: ${(err as Error).message}`));
+  document.body.append(
+    h('p', { class: 'fatal' }, `控制台无法启动 · The console could not start: ${(err as Error).message}`),
+  );
 });

@@ -7,10 +7,21 @@ import DOMPurify from 'dompurify';
 import MarkdownIt from 'markdown-it';
 
 const COLOURS: Record<string, string> = {
-  grey: 'var(--grey)', gray: 'var(--grey)', red: 'var(--red)', green: 'var(--green)', blue: 'var(--blue)',
-  orange: 'var(--orange)', yellow: 'var(--yellow)', purple: 'var(--purple)', violet: 'var(--purple)',
-  indigo: 'var(--indigo)', wathet: 'var(--wathet)', turquoise: 'var(--turquoise)', carmine: 'var(--red)',
-  neutral: 'var(--grey)', default: 'inherit',
+  grey: 'var(--grey)',
+  gray: 'var(--grey)',
+  red: 'var(--red)',
+  green: 'var(--green)',
+  blue: 'var(--blue)',
+  orange: 'var(--orange)',
+  yellow: 'var(--yellow)',
+  purple: 'var(--purple)',
+  violet: 'var(--purple)',
+  indigo: 'var(--indigo)',
+  wathet: 'var(--wathet)',
+  turquoise: 'var(--turquoise)',
+  carmine: 'var(--red)',
+  neutral: 'var(--grey)',
+  default: 'inherit',
 };
 
 const md = new MarkdownIt({ html: true, breaks: true });
@@ -33,7 +44,12 @@ export function renderMarkdown(content: string, users: ReadonlyMap<string, strin
     font.replaceWith(span);
   }
   for (const at of fragment.querySelectorAll('at')) {
-    const id = at.getAttribute('id') ?? at.getAttribute('open_id') ?? at.getAttribute('user_id') ?? at.getAttribute('email') ?? '';
+    const id =
+      at.getAttribute('id') ??
+      at.getAttribute('open_id') ??
+      at.getAttribute('user_id') ??
+      at.getAttribute('email') ??
+      '';
     const span = document.createElement('span');
     span.className = 'at';
     span.textContent = id === 'all' ? '@所有人' : `@${users.get(id) ?? (at.textContent || id)}`;

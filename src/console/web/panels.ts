@@ -22,7 +22,8 @@ class Rows {
     const seqs = [...this.rows.keys()].sort((a, b) => b - a);
     for (const old of seqs.splice(MAX_ROWS)) this.rows.delete(old);
     const els = seqs.map((seq) => this.rows.get(seq)?.el);
-    if (els.length !== this.root.childElementCount || els.some((el, i) => this.root.children[i] !== el)) fill(this.root, els);
+    if (els.length !== this.root.childElementCount || els.some((el, i) => this.root.children[i] !== el))
+      fill(this.root, els);
   }
 }
 
@@ -65,23 +66,41 @@ export class TrafficPanel {
     for (const e of events) this.list.upsert(e.seq, e, () => eventRow(e));
     for (const c of callbacks) this.list.upsert(c.seq, c, () => callbackRow(c));
     this.list.render();
-    this.since.next([...events, ...callbacks].map((x) => x.seq), events.filter((e) => e.state === 'pending').map((e) => e.seq));
+    this.since.next(
+      [...events, ...callbacks].map((x) => x.seq),
+      events.filter((e) => e.state === 'pending').map((e) => e.seq),
+    );
   }
 }
 
 function eventRow(e: PushedEvent): HTMLElement {
   const last = e.attempts.at(-1);
-  const outcome = last ? (last.status !== undefined ? `HTTP ${last.status}` : last.error ?? '') : '…';
-  return h('div', { class: `row ev-${e.state}` },
-    jsonBlock(h('span', {}, h('b', {}, `#${e.seq} 事件 event `), e.type, ` → ${outcome} · ${e.state} · ${e.attempts.length}×`),
-      { attempts: e.attempts, payload: e.payload }));
+  const outcome = last ? (last.status !== undefined ? `HTTP ${last.status}` : (last.error ?? '')) : '…';
+  return h(
+    'div',
+    { class: `row ev-${e.state}` },
+    jsonBlock(
+      h('span', {}, h('b', {}, `#${e.seq} 事件 event `), e.type, ` → ${outcome} · ${e.state} · ${e.attempts.length}×`),
+      { attempts: e.attempts, payload: e.payload },
+    ),
+  );
 }
 
 function callbackRow(c: Callback): HTMLElement {
   const outcome = c.error ? `失败 failed: ${c.error}` : `HTTP ${c.status ?? '?'} in ${Math.round(c.ms)} ms`;
-  return h('div', { class: `row cb ${c.error ? 'bad' : ''}` },
-    jsonBlock(h('span', {}, h('b', {}, `#${c.seq} 回调 callback `), `card.action.trigger ${c.messageId.slice(0, 12)}… → ${outcome}`),
-      { payload: c.payload, answer: c.response }));
+  return h(
+    'div',
+    { class: `row cb ${c.error ? 'bad' : ''}` },
+    jsonBlock(
+      h(
+        'span',
+        {},
+        h('b', {}, `#${c.seq} 回调 callback `),
+        `card.action.trigger ${c.messageId.slice(0, 12)}… → ${outcome}`,
+      ),
+      { payload: c.payload, answer: c.response },
+    ),
+  );
 }
 
 /** The bot's Open API calls with the emulator's answers; a call still running (status 0) is asked for again. */
@@ -97,16 +116,32 @@ export class CallsPanel {
   add(calls: readonly Call[]): void {
     for (const c of calls) this.list.upsert(c.seq, c, () => callRow(c));
     this.list.render();
-    this.since.next(calls.map((c) => c.seq), calls.filter((c) => c.status === 0).map((c) => c.seq));
+    this.since.next(
+      calls.map((c) => c.seq),
+      calls.filter((c) => c.status === 0).map((c) => c.seq),
+    );
   }
 }
 
 function callRow(c: Call): HTMLElement {
   const ok = c.status === 200 && (c.code === 0 || c.code === undefined);
   const outcome = c.status === 0 ? '…' : `${c.status}${c.code !== undefined ? ` · code ${c.code}` : ''}`;
-  return h('div', { class: `row call ${ok ? '' : 'bad'} ${c.fault ? 'fault' : ''}` },
-    jsonBlock(h('span', {}, h('b', {}, `${c.method} `), c.path, ` → ${outcome}`, c.fault ? ' ⚡ 注入故障 injected' : '', h('small', {}, ` ${time(c.at)} ${c.caller}`)),
-      { query: c.query, body: c.body, answer: c.answer ?? '(no answer: lost or still running)' }));
+  return h(
+    'div',
+    { class: `row call ${ok ? '' : 'bad'} ${c.fault ? 'fault' : ''}` },
+    jsonBlock(
+      h(
+        'span',
+        {},
+        h('b', {}, `${c.method} `),
+        c.path,
+        ` → ${outcome}`,
+        c.fault ? ' ⚡ 注入故障 injected' : '',
+        h('small', {}, ` ${time(c.at)} ${c.caller}`),
+      ),
+      { query: c.query, body: c.body, answer: c.answer ?? '(no answer: lost or still running)' },
+    ),
+  );
 }
 
 /** Chats, mail groups, contacts, drafts and sent mail, re-drawn only when they change. */
@@ -118,41 +153,96 @@ export class ObjectsPanel {
     const key = JSON.stringify([s.chats, s.mail]);
     if (key === this.shown) return;
     this.shown = key;
-    const name = (id: string) => s.users.find((u) => u.open_id === id)?.name ?? (id === s.app.appId ? s.app.appName : id);
+    const name = (id: string) =>
+      s.users.find((u) => u.open_id === id)?.name ?? (id === s.app.appId ? s.app.appName : id);
     const mail = s.mail;
-    fill(this.root,
-      section('群聊 · Chats', s.chats.filter((c) => c.chatMode === 'group').map((c) =>
-        jsonBlock(`${c.name} · ${c.chatId} · 群主 owner ${name(c.ownerId)} · ${c.members.length} 人 members`, { ...c, memberNames: c.members.map(name) }))),
-      section('邮件组 · Mail groups', (mail?.mailgroups ?? []).map((g) =>
-        jsonBlock(`${g.email} · ${g.name} · ${g.members.length} 成员 members · ${g.who_can_send_mail}`, g))),
-      section('邮箱联系人 · Mail contacts', Object.entries(mail?.contacts ?? {}).flatMap(([box, list]) =>
-        list.map((c) => jsonBlock(`${c.name} ${c.mail_address ?? ''} · 属于 in ${box}`, c)))),
-      section('草稿 · Drafts', (mail?.drafts ?? []).map((d) => mailItem(`${d.mailbox}`, d.summary, d))),
-      section('已发送 · Sent mail', (mail?.sent ?? []).map((m) => mailItem(`${m.mailbox} · ${time(m.sentAt)}`, m.summary, m))),
-      section('用户 · Directory', s.users.map((u) => userLine(u))));
+    fill(
+      this.root,
+      section(
+        '群聊 · Chats',
+        s.chats
+          .filter((c) => c.chatMode === 'group')
+          .map((c) =>
+            jsonBlock(`${c.name} · ${c.chatId} · 群主 owner ${name(c.ownerId)} · ${c.members.length} 人 members`, {
+              ...c,
+              memberNames: c.members.map(name),
+            }),
+          ),
+      ),
+      section(
+        '邮件组 · Mail groups',
+        (mail?.mailgroups ?? []).map((g) =>
+          jsonBlock(`${g.email} · ${g.name} · ${g.members.length} 成员 members · ${g.who_can_send_mail}`, g),
+        ),
+      ),
+      section(
+        '邮箱联系人 · Mail contacts',
+        Object.entries(mail?.contacts ?? {}).flatMap(([box, list]) =>
+          list.map((c) => jsonBlock(`${c.name} ${c.mail_address ?? ''} · 属于 in ${box}`, c)),
+        ),
+      ),
+      section(
+        '草稿 · Drafts',
+        (mail?.drafts ?? []).map((d) => mailItem(`${d.mailbox}`, d.summary, d)),
+      ),
+      section(
+        '已发送 · Sent mail',
+        (mail?.sent ?? []).map((m) => mailItem(`${m.mailbox} · ${time(m.sentAt)}`, m.summary, m)),
+      ),
+      section(
+        '用户 · Directory',
+        s.users.map((u) => userLine(u)),
+      ),
+    );
   }
 }
 
 function section(title: string, items: HTMLElement[]): HTMLElement {
-  return h('section', {}, h('h4', {}, `${title}（${items.length}）`), items.length ? items : h('p', { class: 'empty' }, '暂无 · none yet'));
+  return h(
+    'section',
+    {},
+    h('h4', {}, `${title}（${items.length}）`),
+    items.length ? items : h('p', { class: 'empty' }, '暂无 · none yet'),
+  );
 }
 
-const addr = (a: { mail_address: string; name: string } | undefined) => (a ? (a.name ? `${a.name} <${a.mail_address}>` : a.mail_address) : '—');
+const addr = (a: { mail_address: string; name: string } | undefined) =>
+  a ? (a.name ? `${a.name} <${a.mail_address}>` : a.mail_address) : '—';
 
 /** A mail as its parsed MIME says: headers, text body, attachments; the full record under JSON. */
 function mailItem(where: string, m: Eml, record: unknown): HTMLElement {
-  return h('details', { class: 'mail' },
+  return h(
+    'details',
+    { class: 'mail' },
     h('summary', {}, `${m.subject || '(无主题 no subject)'} · ${where}`),
-    h('dl', {},
-      h('dt', {}, 'From'), h('dd', {}, addr(m.from)),
-      h('dt', {}, 'To'), h('dd', {}, m.to.map(addr).join(', ') || '—'),
+    h(
+      'dl',
+      {},
+      h('dt', {}, 'From'),
+      h('dd', {}, addr(m.from)),
+      h('dt', {}, 'To'),
+      h('dd', {}, m.to.map(addr).join(', ') || '—'),
       m.cc.length ? [h('dt', {}, 'Cc'), h('dd', {}, m.cc.map(addr).join(', '))] : null,
-      m.attachments.length ? [h('dt', {}, '附件 Files'), h('dd', {}, m.attachments.map((a) => `${a.filename} (${a.mimeType}, ${a.size} B)`).join(', '))] : null),
+      m.attachments.length
+        ? [
+            h('dt', {}, '附件 Files'),
+            h('dd', {}, m.attachments.map((a) => `${a.filename} (${a.mimeType}, ${a.size} B)`).join(', ')),
+          ]
+        : null,
+    ),
     h('pre', { class: 'mail-text' }, m.text || '(no text part)'),
-    jsonBlock('JSON', record));
+    jsonBlock('JSON', record),
+  );
 }
 
 function userLine(u: User): HTMLElement {
-  const flags = [u.resigned ? '已离职 resigned' : '', u.invisible ? '不可见 invisible' : ''].filter(Boolean).join(' · ');
-  return h('div', { class: 'user-line' }, h('b', {}, u.name), ` ${u.en_name} · ${u.job_title} · ${u.enterprise_email}${flags ? ` · ${flags}` : ''}`);
+  const flags = [u.resigned ? '已离职 resigned' : '', u.invisible ? '不可见 invisible' : '']
+    .filter(Boolean)
+    .join(' · ');
+  return h(
+    'div',
+    { class: 'user-line' },
+    h('b', {}, u.name),
+    ` ${u.en_name} · ${u.job_title} · ${u.enterprise_email}${flags ? ` · ${flags}` : ''}`,
+  );
 }

@@ -15,12 +15,18 @@ export function toast(text: string, kind: ToastKind | string = 'info'): void {
 /** Resolves true when the user confirms; the dialog is modal, as Feishu's is. */
 export function confirmDialog(title: string, text: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const dialog = h('dialog', { class: 'confirm' },
+    const dialog = h(
+      'dialog',
+      { class: 'confirm' },
       h('h3', {}, title),
       h('p', {}, text),
-      h('form', { method: 'dialog' },
+      h(
+        'form',
+        { method: 'dialog' },
         h('button', { value: 'cancel', class: 'btn btn-default' }, '取消 · Cancel'),
-        h('button', { value: 'ok', class: 'btn btn-primary' }, '确定 · OK')));
+        h('button', { value: 'ok', class: 'btn btn-primary' }, '确定 · OK'),
+      ),
+    );
     dialog.addEventListener('close', () => {
       resolve(dialog.returnValue === 'ok');
       dialog.remove();

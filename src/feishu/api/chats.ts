@@ -8,7 +8,10 @@ export const createChatSchema = z.object({
   name: z.string().min(1).max(60).optional(),
   description: z.string().max(100).optional(),
   ownerId: openIdSchema.optional(),
-  userIds: z.array(openIdSchema).max(50, 'at most 50 users per chat create; add the rest with chats.addMembers').default([]),
+  userIds: z
+    .array(openIdSchema)
+    .max(50, 'at most 50 users per chat create; add the rest with chats.addMembers')
+    .default([]),
   botIds: z.array(z.string()).max(5, 'at most 5 bots per chat create').default([]),
   chatType: z.enum(['private', 'public']).default('private'),
   /** 'thread': a topic chat, where every message starts a thread. */
@@ -92,11 +95,20 @@ export class ChatsApi {
     let pageToken: string | undefined;
     do {
       const res = await this.c.call('chat.members.list', {}, (o) =>
-        this.c.sdk.im.v1.chatMembers.get({
-          path: { chat_id: chatId }, params: { member_id_type: 'open_id', page_size: MEMBERS_PAGE, ...(pageToken ? { page_token: pageToken } : {}) },
-        }, o),
+        this.c.sdk.im.v1.chatMembers.get(
+          {
+            path: { chat_id: chatId },
+            params: {
+              member_id_type: 'open_id',
+              page_size: MEMBERS_PAGE,
+              ...(pageToken ? { page_token: pageToken } : {}),
+            },
+          },
+          o,
+        ),
       );
-      for (const m of res.data?.items ?? []) if (m.member_id) out.push({ openId: m.member_id, name: m.name ?? m.member_id });
+      for (const m of res.data?.items ?? [])
+        if (m.member_id) out.push({ openId: m.member_id, name: m.name ?? m.member_id });
       pageToken = res.data?.has_more ? res.data.page_token : undefined;
     } while (pageToken);
     return out;

@@ -49,14 +49,20 @@ export class ImApi {
   /** Delayed update with the callback's c- token: valid 30 min, 2 uses, only after the callback was answered. */
   async updateCardByToken(token: string, card: Card): Promise<void> {
     await this.c.call('card.update', {}, (o) =>
-      this.c.sdk.request<SdkBody>({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token, card } }, o),
+      this.c.sdk.request<SdkBody>(
+        { method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token, card } },
+        o,
+      ),
     );
   }
 
   async botInfo(): Promise<{ openId: string; name: string }> {
     // `bot` is top-level here, not under data (Feishu "获取机器人信息").
     const res = await this.c.call('bot.info', {}, (o) =>
-      this.c.sdk.request<SdkBody & { bot?: { open_id?: string; app_name?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }, o),
+      this.c.sdk.request<SdkBody & { bot?: { open_id?: string; app_name?: string } }>(
+        { method: 'GET', url: '/open-apis/bot/v3/info' },
+        o,
+      ),
     );
     return { openId: need(res.bot?.open_id, 'bot.info', 'bot.open_id'), name: res.bot?.app_name ?? '' };
   }
@@ -65,7 +71,10 @@ export class ImApi {
     const uuid = parse(uuidSchema, opts.uuid, 'reply') ?? retrySafeId();
     // Feishu's 5 QPS is per chat: without the chat, the parent message stands in as the key.
     const res = await this.c.call('message.reply', { key: opts.chatId ?? messageId, idempotent: true }, (o) =>
-      this.c.sdk.im.v1.message.reply({ path: { message_id: messageId }, data: { msg_type: msgType, content, uuid } }, o),
+      this.c.sdk.im.v1.message.reply(
+        { path: { message_id: messageId }, data: { msg_type: msgType, content, uuid } },
+        o,
+      ),
     );
     return { messageId: need(res.data?.message_id, 'message.reply', 'data.message_id') };
   }
@@ -75,7 +84,10 @@ export class ImApi {
     parse(recipientSchema, to, 'send');
     const [idType, id] = 'chatId' in to ? (['chat_id', to.chatId] as const) : (['open_id', to.openId] as const);
     const res = await this.c.call('message.create', { key: id, idempotent: true }, (o) =>
-      this.c.sdk.im.v1.message.create({ params: { receive_id_type: idType }, data: { receive_id: id, msg_type: msgType, content, uuid } }, o),
+      this.c.sdk.im.v1.message.create(
+        { params: { receive_id_type: idType }, data: { receive_id: id, msg_type: msgType, content, uuid } },
+        o,
+      ),
     );
     return { messageId: need(res.data?.message_id, 'message.create', 'data.message_id') };
   }

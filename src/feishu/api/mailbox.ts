@@ -33,7 +33,10 @@ export const sendMailSchema = z
     /** Idempotency key for mail send. */
     dedupe_key: z.string().optional(),
   })
-  .refine((b) => b.raw !== undefined || (b.to?.length ?? 0) > 0, 'give either raw (a whole EML) or at least one "to" address');
+  .refine(
+    (b) => b.raw !== undefined || (b.to?.length ?? 0) > 0,
+    'give either raw (a whole EML) or at least one "to" address',
+  );
 export type SendMailInput = z.input<typeof sendMailSchema>;
 
 export interface MailContact {
@@ -68,31 +71,47 @@ export class MailboxApi {
    * crash) looks before the first attempt too (see lookFirst). `adopted`: found rather than created by this call.
    */
   async createContact(
-    mailbox: string, contact: MailContactInput, opts: { as?: Principal; mayExist?: boolean } = {},
+    mailbox: string,
+    contact: MailContactInput,
+    opts: { as?: Principal; mayExist?: boolean } = {},
   ): Promise<{ contactId: string; adopted: boolean }> {
     const c = parse(mailContactSchema, contact, 'mailbox.createContact');
     const find = async () => {
-      const norm = (f: (typeof CONTACT_FIELDS)[number], v: string | undefined) => (f === 'mailAddress' ? (v ?? '').toLowerCase() : (v ?? ''));
+      const norm = (f: (typeof CONTACT_FIELDS)[number], v: string | undefined) =>
+        f === 'mailAddress' ? (v ?? '').toLowerCase() : (v ?? '');
       const same = (x: MailContact) => CONTACT_FIELDS.every((f) => norm(f, x[f]) === norm(f, c[f]));
       return (await this.listContacts(mailbox, { as: opts.as })).findLast(same);
     };
     const existing = opts.mayExist ? await this.c.lookFirst(find) : undefined;
     if (existing) return { contactId: existing.id, adopted: true };
     let adopted = false;
-    const res = await this.c.call('mail.contact.create', { as: opts.as }, (o) =>
-      this.c.sdk.mail.v1.userMailboxMailContact.create(
-        {
-          path: { user_mailbox_id: mailbox },
-          data: { name: c.name, mail_address: c.mailAddress, company: c.company, phone: c.phone, position: c.position, tag: c.tag, remark: c.remark },
+    const res = await this.c.call(
+      'mail.contact.create',
+      { as: opts.as },
+      (o) =>
+        this.c.sdk.mail.v1.userMailboxMailContact.create(
+          {
+            path: { user_mailbox_id: mailbox },
+            data: {
+              name: c.name,
+              mail_address: c.mailAddress,
+              company: c.company,
+              phone: c.phone,
+              position: c.position,
+              tag: c.tag,
+              remark: c.remark,
+            },
+          },
+          o,
+        ),
+      {
+        find: async () => {
+          const found = await find();
+          adopted = found !== undefined;
+          return found && { code: 0, data: { mail_contact: { id: found.id, name: found.name } } };
         },
-        o,
-      ), {
-      find: async () => {
-        const found = await find();
-        adopted = found !== undefined;
-        return found && { code: 0, data: { mail_contact: { id: found.id, name: found.name } } };
       },
-    });
+    );
     return { contactId: need(res.data?.mail_contact?.id, 'mail.contact.create', 'data.mail_contact.id'), adopted };
   }
 
@@ -110,8 +129,14 @@ export class MailboxApi {
       for (const x of res.data?.items ?? []) {
         if (!x.id) continue;
         out.push({
-          id: x.id, name: x.name, mailAddress: x.mail_address || undefined, company: x.company || undefined, phone: x.phone || undefined,
-          position: x.position || undefined, tag: x.tag || undefined, remark: x.remark || undefined,
+          id: x.id,
+          name: x.name,
+          mailAddress: x.mail_address || undefined,
+          company: x.company || undefined,
+          phone: x.phone || undefined,
+          position: x.position || undefined,
+          tag: x.tag || undefined,
+          remark: x.remark || undefined,
         });
       }
       pageToken = res.data?.has_more ? res.data.page_token : undefined;
@@ -119,14 +144,26 @@ export class MailboxApi {
     return out;
   }
 
-  async createDraft(mailbox: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<{ draftId: string }> {
+  async createDraft(
+    mailbox: string,
+    rawEml: string | Buffer,
+    opts: { as: UserPrincipal },
+  ): Promise<{ draftId: string }> {
     const res = await this.c.call('mail.draft.create', { as: opts.as }, (o) =>
-      this.c.sdk.mail.v1.userMailboxDraft.create({ path: { user_mailbox_id: mailbox }, data: { raw: base64url(rawEml) } }, o),
+      this.c.sdk.mail.v1.userMailboxDraft.create(
+        { path: { user_mailbox_id: mailbox }, data: { raw: base64url(rawEml) } },
+        o,
+      ),
     );
     return { draftId: need(res.data?.draft?.id, 'mail.draft.create', 'data.draft.id') };
   }
 
-  async updateDraft(mailbox: string, draftId: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<void> {
+  async updateDraft(
+    mailbox: string,
+    draftId: string,
+    rawEml: string | Buffer,
+    opts: { as: UserPrincipal },
+  ): Promise<void> {
     await this.c.call('mail.draft.update', { as: opts.as }, (o) =>
       this.c.sdk.mail.v1.userMailboxDraft.update(
         { path: { user_mailbox_id: mailbox, draft_id: draftId }, data: { raw: base64url(rawEml) } },
@@ -135,7 +172,11 @@ export class MailboxApi {
     );
   }
 
-  async getDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal; format?: 'metadata' | 'raw' | 'full' }): Promise<DraftInfo> {
+  async getDraft(
+    mailbox: string,
+    draftId: string,
+    opts: { as: UserPrincipal; format?: 'metadata' | 'raw' | 'full' },
+  ): Promise<DraftInfo> {
     const res = await this.c.call('mail.draft.get', { as: opts.as }, (o) =>
       this.c.sdk.mail.v1.userMailboxDraft.get(
         { path: { user_mailbox_id: mailbox, draft_id: draftId }, params: { format: opts.format ?? 'metadata' } },
@@ -155,19 +196,37 @@ export class MailboxApi {
   }
 
   /** Serialised per mailbox: Feishu locks sending per user and answers 1236006 to concurrent sends. */
-  async sendDraft(mailbox: string, draftId: string, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }> {
+  async sendDraft(
+    mailbox: string,
+    draftId: string,
+    opts: { as: UserPrincipal },
+  ): Promise<{ messageId: string; threadId?: string }> {
     const res = await this.c.call('mail.draft.send', { as: opts.as, serial: `mailbox:${mailbox}` }, (o) =>
       this.c.sdk.mail.v1.userMailboxDraft.send({ path: { user_mailbox_id: mailbox, draft_id: draftId }, data: {} }, o),
     );
-    return { messageId: need(res.data?.message_id, 'mail.draft.send', 'data.message_id'), threadId: res.data?.thread_id };
+    return {
+      messageId: need(res.data?.message_id, 'mail.draft.send', 'data.message_id'),
+      threadId: res.data?.thread_id,
+    };
   }
 
-  async sendMail(mailbox: string, body: SendMailInput, opts: { as: UserPrincipal }): Promise<{ messageId: string; threadId?: string }> {
+  async sendMail(
+    mailbox: string,
+    body: SendMailInput,
+    opts: { as: UserPrincipal },
+  ): Promise<{ messageId: string; threadId?: string }> {
     const b = parse(sendMailSchema, body, 'mailbox.sendMail');
-    const data = { ...b, raw: b.raw === undefined ? undefined : base64url(b.raw), dedupe_key: b.dedupe_key ?? retrySafeId() };
+    const data = {
+      ...b,
+      raw: b.raw === undefined ? undefined : base64url(b.raw),
+      dedupe_key: b.dedupe_key ?? retrySafeId(),
+    };
     const res = await this.c.call('mail.message.send', { as: opts.as, serial: `mailbox:${mailbox}` }, (o) =>
       this.c.sdk.mail.v1.userMailboxMessage.send({ path: { user_mailbox_id: mailbox }, data }, o),
     );
-    return { messageId: need(res.data?.message_id, 'mail.message.send', 'data.message_id'), threadId: res.data?.thread_id };
+    return {
+      messageId: need(res.data?.message_id, 'mail.message.send', 'data.message_id'),
+      threadId: res.data?.thread_id,
+    };
   }
 }

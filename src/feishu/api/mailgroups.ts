@@ -44,36 +44,53 @@ export class MailgroupsApi {
    * as ours when it has the name, description and sender policy we asked for. `mayExist` (a run resumed after a
    * crash) looks before the first attempt too (see lookFirst). `adopted`: found rather than created by this call.
    */
-  async create(input: CreateMailgroupInput, opts: { mayExist?: boolean } = {}): Promise<{ mailgroupId: string; email: string; adopted: boolean }> {
+  async create(
+    input: CreateMailgroupInput,
+    opts: { mayExist?: boolean } = {},
+  ): Promise<{ mailgroupId: string; email: string; adopted: boolean }> {
     const p = parse(createMailgroupSchema, input, 'mailgroups.create');
     const find = async () => {
       const g = await this.get(p.email);
-      const ours = g && (p.name === undefined || g.name === p.name) && (p.description === undefined || g.description === p.description)
-        && (p.whoCanSendMail === undefined || g.whoCanSendMail === p.whoCanSendMail);
+      const ours =
+        g &&
+        (p.name === undefined || g.name === p.name) &&
+        (p.description === undefined || g.description === p.description) &&
+        (p.whoCanSendMail === undefined || g.whoCanSendMail === p.whoCanSendMail);
       return ours ? g : undefined;
     };
     const existing = opts.mayExist ? await this.c.lookFirst(find) : undefined;
     if (existing) return { mailgroupId: existing.mailgroupId, email: existing.email, adopted: true };
     let adopted = false;
-    const res = await this.c.call('mailgroup.create', {}, (o) =>
-      this.c.sdk.mail.v1.mailgroup.create(
-        { data: { email: p.email, name: p.name, description: p.description, who_can_send_mail: p.whoCanSendMail } },
-        o,
-      ), {
-      conflictCode: ADDRESS_IN_USE,
-      find: async () => {
-        const g = await find();
-        adopted = g !== undefined;
-        return g && { code: 0, data: { mailgroup_id: g.mailgroupId, email: g.email } };
+    const res = await this.c.call(
+      'mailgroup.create',
+      {},
+      (o) =>
+        this.c.sdk.mail.v1.mailgroup.create(
+          { data: { email: p.email, name: p.name, description: p.description, who_can_send_mail: p.whoCanSendMail } },
+          o,
+        ),
+      {
+        conflictCode: ADDRESS_IN_USE,
+        find: async () => {
+          const g = await find();
+          adopted = g !== undefined;
+          return g && { code: 0, data: { mailgroup_id: g.mailgroupId, email: g.email } };
+        },
       },
-    });
-    return { mailgroupId: need(res.data?.mailgroup_id, 'mailgroup.create', 'data.mailgroup_id'), email: res.data?.email ?? p.email, adopted };
+    );
+    return {
+      mailgroupId: need(res.data?.mailgroup_id, 'mailgroup.create', 'data.mailgroup_id'),
+      email: res.data?.email ?? p.email,
+      adopted,
+    };
   }
 
   /** A mail group by id or address (the API takes either); undefined when there is none. */
   async get(idOrEmail: string): Promise<MailgroupInfo | undefined> {
     try {
-      const res = await this.c.call('mailgroup.get', {}, (o) => this.c.sdk.mail.v1.mailgroup.get({ path: { mailgroup_id: idOrEmail } }, o));
+      const res = await this.c.call('mailgroup.get', {}, (o) =>
+        this.c.sdk.mail.v1.mailgroup.get({ path: { mailgroup_id: idOrEmail } }, o),
+      );
       const g = res.data;
       return {
         mailgroupId: need(g?.mailgroup_id, 'mailgroup.get', 'data.mailgroup_id'),
@@ -94,7 +111,11 @@ export class MailgroupsApi {
    * `mayExist` (a run resumed after a crash past this call): Feishu refuses members that are already in, so that
    * refusal is checked against the member list too.
    */
-  async addMembers(mailgroupId: string, members: MailgroupMember[], opts: { mayExist?: boolean } = {}): Promise<{ memberIds: string[] }> {
+  async addMembers(
+    mailgroupId: string,
+    members: MailgroupMember[],
+    opts: { mayExist?: boolean } = {},
+  ): Promise<{ memberIds: string[] }> {
     const list = parse(mailgroupMembersSchema, members, 'mailgroups.addMembers');
     const memberIds: string[] = [];
     for (const batch of chunks(list, 200)) {
@@ -106,16 +127,31 @@ export class MailgroupsApi {
       }));
       const find = async () => {
         const present = await this.listMembers(mailgroupId);
-        const ids = items.map((i) => present.find((p) => p.type === i.type && p.user_id === i.user_id && p.department_id === i.department_id
-          && p.email?.toLowerCase() === i.email?.toLowerCase())?.member_id);
-        return ids.every((id) => id !== undefined) ? { code: 0, data: { items: ids.map((member_id) => ({ member_id })) } } : undefined;
+        const ids = items.map(
+          (i) =>
+            present.find(
+              (p) =>
+                p.type === i.type &&
+                p.user_id === i.user_id &&
+                p.department_id === i.department_id &&
+                p.email?.toLowerCase() === i.email?.toLowerCase(),
+            )?.member_id,
+        );
+        return ids.every((id) => id !== undefined)
+          ? { code: 0, data: { items: ids.map((member_id) => ({ member_id })) } }
+          : undefined;
       };
       // The lookup takes no serial key: it runs inside this batch's turn on the group's key.
-      const res = await this.c.call('mailgroup.members.batchCreate', { serial: `mailgroup:${mailgroupId}` }, (o) =>
-        this.c.sdk.mail.v1.mailgroupMember.batchCreate(
-          { path: { mailgroup_id: mailgroupId }, params: { user_id_type: 'open_id' }, data: { items } },
-          o,
-        ), { find, conflictCode: PARAMETER_ERROR, mayExist: opts.mayExist });
+      const res = await this.c.call(
+        'mailgroup.members.batchCreate',
+        { serial: `mailgroup:${mailgroupId}` },
+        (o) =>
+          this.c.sdk.mail.v1.mailgroupMember.batchCreate(
+            { path: { mailgroup_id: mailgroupId }, params: { user_id_type: 'open_id' }, data: { items } },
+            o,
+          ),
+        { find, conflictCode: PARAMETER_ERROR, mayExist: opts.mayExist },
+      );
       memberIds.push(...(res.data?.items ?? []).flatMap((i) => (i.member_id ? [i.member_id] : [])));
     }
     return { memberIds };
@@ -128,7 +164,10 @@ export class MailgroupsApi {
     do {
       const res = await this.c.call('mailgroup.members.list', {}, (o) =>
         this.c.sdk.mail.v1.mailgroupMember.list(
-          { path: { mailgroup_id: mailgroupId }, params: { user_id_type: 'open_id', page_size: 200, page_token: pageToken } },
+          {
+            path: { mailgroup_id: mailgroupId },
+            params: { user_id_type: 'open_id', page_size: 200, page_token: pageToken },
+          },
           o,
         ),
       );

@@ -8,7 +8,20 @@ import type { Endpoint } from '../endpoints.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Metrics } from '../../metrics.js';
 import { RateLimiter, realSleep, type LimiterStore, type RateLimiterOptions } from './limits.js';
-import { limit, reconcile, retry, serialize, token, transport, type Call, type Layer, type Observe, type Reconciler, type RequestOptions, type Send } from './pipeline.js';
+import {
+  limit,
+  reconcile,
+  retry,
+  serialize,
+  token,
+  transport,
+  type Call,
+  type Layer,
+  type Observe,
+  type Reconciler,
+  type RequestOptions,
+  type Send,
+} from './pipeline.js';
 import { TENANT, type Principal } from '../principal.js';
 import { parked } from '../../slots.js';
 import { InProcessLock } from '../../store/lock.js';
@@ -78,7 +91,7 @@ export class FeishuClient {
 
   constructor(o: ClientOptions) {
     this.sdkOptions = o;
-    const timeoutMs = this.timeoutMs = o.timeoutMs ?? 10_000;
+    const timeoutMs = (this.timeoutMs = o.timeoutMs ?? 10_000);
     const log = (o.logger ?? silentLogger).child({ component: 'feishu' });
     const now = o.now ?? Date.now;
     const record = (endpoint: Endpoint, code: number) => o.metrics?.openApiCalls.inc({ endpoint, code: String(code) });
@@ -86,15 +99,21 @@ export class FeishuClient {
     // Waiting for a rate window or a retry gives the inbox worker slot back to items that need no such wait.
     const sleep = o.sleep ?? realSleep;
     this.sleep = (ms) => parked(() => sleep(ms));
-    const settleMs = this.settleMs = o.settleMs ?? timeoutMs;
+    const settleMs = (this.settleMs = o.settleMs ?? timeoutMs);
     this.withRetries = retry({
       maxAttempts: o.maxAttempts ?? 4,
       patienceMs: o.idempotentPatienceMs ?? 120_000,
       backoff: { baseMs: o.backoffBaseMs ?? 250, maxMs: o.backoffMaxMs ?? 10_000, random: o.random ?? Math.random },
-      now, sleep: this.sleep, log,
+      now,
+      sleep: this.sleep,
+      log,
     });
     const limiter = new RateLimiter({
-      overrides: o.rateLimits, store: o.limiterStore, now, sleep, park: parked,
+      overrides: o.rateLimits,
+      store: o.limiterStore,
+      now,
+      sleep,
+      park: parked,
       // A request may fetch a tenant token first: two timeouts, and a second's slack for a busy event loop.
       callBoundMs: 2 * timeoutMs + 1_000,
       onWait: (endpoint, ms) => o.metrics?.limiterWait.observe({ endpoint }, ms / 1000),
@@ -119,10 +138,12 @@ export class FeishuClient {
     http.interceptors.response.use((r) => r.data);
     const sdkLog = (o.logger ?? silentLogger).child({ component: 'lark-sdk' });
     // The SDK logs whole AxiosErrors (with the Authorization header): pass on strings only.
-    const strings = (level: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
-      const text = msg.filter((m): m is string => typeof m === 'string').join(' ');
-      if (text) sdkLog[level](text);
-    };
+    const strings =
+      (level: 'debug' | 'info' | 'warn' | 'error') =>
+      (...msg: unknown[]) => {
+        const text = msg.filter((m): m is string => typeof m === 'string').join(' ');
+        if (text) sdkLog[level](text);
+      };
     const client = new sdk.Client({
       appId: o.appId,
       appSecret: o.appSecret,
@@ -130,7 +151,13 @@ export class FeishuClient {
       // Same object the SDK's own default is built from; its typing just predates the data interceptor.
       httpInstance: http as unknown as lark.HttpInstance,
       cache: this.tenantTokens,
-      logger: { error: strings('error'), warn: strings('warn'), info: strings('info'), debug: strings('debug'), trace: strings('debug') },
+      logger: {
+        error: strings('error'),
+        warn: strings('warn'),
+        info: strings('info'),
+        debug: strings('debug'),
+        trace: strings('debug'),
+      },
     });
     singleFlightTenantFetch(client);
     return client;
@@ -143,10 +170,23 @@ export class FeishuClient {
   }
 
   call<R extends SdkBody>(
-    endpoint: Endpoint, opts: CallOptions, request: (o?: RequestOptions) => Promise<R>, reconciler?: Reconciler<NoInfer<R>>,
+    endpoint: Endpoint,
+    opts: CallOptions,
+    request: (o?: RequestOptions) => Promise<R>,
+    reconciler?: Reconciler<NoInfer<R>>,
   ): Promise<R> {
-    const call: Call<R> = { endpoint, key: opts.key, principal: opts.as ?? TENANT, idempotent: opts.idempotent ?? false, reconciler, attempt: 0 };
-    const send = this.layers.reduceRight<Send<R>>((next, layer) => layer(call, next), transport(call, request, this.observe));
+    const call: Call<R> = {
+      endpoint,
+      key: opts.key,
+      principal: opts.as ?? TENANT,
+      idempotent: opts.idempotent ?? false,
+      reconciler,
+      attempt: 0,
+    };
+    const send = this.layers.reduceRight<Send<R>>(
+      (next, layer) => layer(call, next),
+      transport(call, request, this.observe),
+    );
     return this.serial(opts.serial, () => this.withRetries(call, send));
   }
 }

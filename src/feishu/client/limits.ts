@@ -139,10 +139,12 @@ export class KvLimiterStore implements LimiterStore {
   }
 
   private save(keys: KeyedWindows[], now: number): Promise<unknown> {
-    return Promise.all(keys.map(({ key, windows }) => {
-      const times = this.memory.persisted(key);
-      return limiterSlots.set(this.kv, key, times, Math.max(1, Math.max(now, ...times) - now + longestOf(windows)));
-    }));
+    return Promise.all(
+      keys.map(({ key, windows }) => {
+        const times = this.memory.persisted(key);
+        return limiterSlots.set(this.kv, key, times, Math.max(1, Math.max(now, ...times) - now + longestOf(windows)));
+      }),
+    );
   }
 
   private load(key: string): Promise<void> {
@@ -221,12 +223,18 @@ export class RateLimiter {
   constructor(o: RateLimiterOptions = {}) {
     const unknown = Object.keys(o.overrides ?? {}).filter((k) => !(ENDPOINTS as readonly string[]).includes(k));
     if (unknown.length) {
-      throw new Error(`app.config.json rateLimits: unknown endpoint ${unknown.map((k) => `"${k}"`).join(', ')}; use one of ${ENDPOINTS.join(', ')}`);
+      throw new Error(
+        `app.config.json rateLimits: unknown endpoint ${unknown.map((k) => `"${k}"`).join(', ')}; use one of ${ENDPOINTS.join(', ')}`,
+      );
     }
     this.limits = { ...DEFAULT_LIMITS };
     for (const [name, limit] of Object.entries(o.overrides ?? {})) {
       const endpoint = name as Endpoint;
-      this.limits[endpoint] = { perKeyPerSecond: this.limits[endpoint]?.perKeyPerSecond, perKeyScope: this.limits[endpoint]?.perKeyScope, ...limit };
+      this.limits[endpoint] = {
+        perKeyPerSecond: this.limits[endpoint]?.perKeyPerSecond,
+        perKeyScope: this.limits[endpoint]?.perKeyScope,
+        ...limit,
+      };
     }
     this.store = o.store ?? new MemoryLimiterStore();
     this.now = o.now ?? Date.now;
@@ -243,7 +251,11 @@ export class RateLimiter {
   async acquire(endpoint: Endpoint, key?: string): Promise<() => Promise<void>> {
     const limit = this.limits[endpoint];
     const keys: KeyedWindows[] = limit ? [{ key: endpoint, windows: windowsOf(limit) }] : [];
-    if (key && limit?.perKeyPerSecond) keys.push({ key: `${limit.perKeyScope ?? endpoint}:${key}`, windows: windowsOf({ perSecond: limit.perKeyPerSecond }) });
+    if (key && limit?.perKeyPerSecond)
+      keys.push({
+        key: `${limit.perKeyScope ?? endpoint}:${key}`,
+        windows: windowsOf({ perSecond: limit.perKeyPerSecond }),
+      });
     const live = keys.filter((k) => k.windows.length);
     if (!live.length) return async () => {};
     const id = randomUUID();
@@ -252,7 +264,10 @@ export class RateLimiter {
     let blockedOn = live.find((k) => this.waiting.has(k.key))?.key;
     for (;;) {
       const on = blockedOn;
-      const r = on === undefined ? await this.store.reserve(live, start, id, this.callBoundMs) : await this.park(() => this.waitOn(on, live, id));
+      const r =
+        on === undefined
+          ? await this.store.reserve(live, start, id, this.callBoundMs)
+          : await this.park(() => this.waitOn(on, live, id));
       if ('blockedOn' in r) {
         blockedOn = r.blockedOn;
         continue;
@@ -274,7 +289,9 @@ export class RateLimiter {
           const freed = this.freedSignal(key);
           const r = await this.store.reserve(keys, this.now(), id, this.callBoundMs);
           if (!('blockedOn' in r) || r.blockedOn !== key) return r;
-          await (r.retryAt === undefined ? freed : Promise.race([freed, this.sleep(Math.max(0, r.retryAt - this.now()))]));
+          await (r.retryAt === undefined
+            ? freed
+            : Promise.race([freed, this.sleep(Math.max(0, r.retryAt - this.now()))]));
         }
       });
     } finally {

@@ -21,7 +21,8 @@ export function toFeishuError(endpoint: string, e: unknown): FeishuError {
   const err = e as AxiosLike;
   if (err && typeof err === 'object' && 'isAxiosError' in err) {
     const res = err.response;
-    if (!res) return new FeishuError({ code: NETWORK_ERROR, msg: `${err.code ?? 'network error'}: ${err.message}`, endpoint });
+    if (!res)
+      return new FeishuError({ code: NETWORK_ERROR, msg: `${err.code ?? 'network error'}: ${err.message}`, endpoint });
     const body = (res.data ?? {}) as SdkBody;
     const header = (name: string) => {
       const v = res.headers?.[name];
@@ -54,7 +55,10 @@ export function need<T>(value: T | undefined | null, endpoint: string, field: st
 /** Checks a caller's input against an API family's schema; a bad input is a bug of the caller, not a Feishu failure. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new TypeError(`${what}: ${r.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new TypeError(
+      `${what}: ${r.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }
 

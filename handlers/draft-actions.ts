@@ -1,0 +1,203 @@
+/**
+ * What the buttons on a draft's preview do. Only the draft's author passes `authorOnly`. Exactly once: the draft's
+ * fate (sent or discarded) is one Store claim per draft, so double clicks, concurrent clicks, redelivered callbacks
+ * and the new+legacy pair all meet the same record; the first decides, the others see "under way" or the recorded
+ * card. After a send whose answer was lost, the draft being gone or Feishu's "already sent" means it went out.
+ */
+import { z } from 'zod';
+import { mailSentCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import type { Sealing } from '../src/auth/seal.js';
+import type { ActionContext, ActionResult } from '../src/context.js';
+import { once } from '../src/effects/once.js';
+import { errorCodeOf, FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
+import { asUser, type MailboxPort } from '../src/feishu/ports.js';
+import { composeMail, isMailAddress } from '../src/mail/compose.js';
+import { ContextSlot, type ListenerMiddleware } from '../src/middleware/listener.js';
+import { forgetDraft, readDraft, writeDraft, type DraftRecord } from './draft-records.js';
+import { emlOf, mailFailure, parseAddresses, problemLines, TITLE_SEND_FAILED } from './mail-compose.js';
+import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
+import type { DraftDeps } from './draft.js';
+
+import { previewCard, saveDraft } from './draft-preview.js';
+
+const toast = (type: 'error' | 'info' | 'warning', zh: string, en: string): ActionResult => ({
+  toast: { type, text: { zh, en } },
+});
+
+/** The draft the clicked button is about, for the handlers behind `authorOnly`. */
+export const theDraft = new ContextSlot<DraftRecord>('the draft');
+
+/**
+ * Only a draft's author may act on it: the draft is loaded for the handler, or the click is answered with the toast
+ * that says why not (the card stays as it is).
+ */
+export const authorOnly =
+  (sealer: Sealing): ListenerMiddleware<ActionContext, { draftId: string }, ActionResult | void> =>
+  async (ctx, { draftId }, next) => {
+    const record = await readDraft({ kv: ctx.store, sealer }, draftId);
+    if (!record)
+      return toast(
+        'error',
+        '找不到这份草稿（已发送、已丢弃或已过期），请重新 /draft',
+        'This draft is gone (sent, discarded or expired): run /draft again',
+      );
+    if (record.author !== ctx.sender.openId) {
+      await ctx.audit('mail.draft.action', draftId, 'refused', `not the author (${ctx.target?.key ?? ''})`);
+      return toast(
+        'error',
+        '只有草稿的作者可以发送、编辑或丢弃它',
+        'Only the author of this draft can send, edit or discard it',
+      );
+    }
+    theDraft.set(ctx, record);
+    return next();
+  };
+
+const sentCardOf = (r: DraftRecord, sent: { messageId?: string; threadId?: string }, note?: Bilingual): Card =>
+  mailSentCard({
+    from: r.mailbox,
+    recipients: [...r.to, ...r.cc, ...r.bcc],
+    subject: r.subject,
+    ...(sent.messageId ? { messageId: sent.messageId } : {}),
+    ...(sent.threadId ? { threadId: sent.threadId } : {}),
+    ...(note ? { note } : {}),
+  });
+
+const RECONCILED: Bilingual = {
+  zh: '飞书没有回复发送请求，但草稿已被发出（已核实），不会重复发送。',
+  en: 'Feishu did not answer the send, but the draft went out (checked); it will not be sent again.',
+};
+
+/** After an unanswered send: a draft that no longer exists was sent by that attempt. */
+async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string): Promise<boolean> {
+  try {
+    await mailbox.getDraft(r.mailbox, draftId, { as: asUser(r.author) });
+    return false;
+  } catch (err) {
+    if (isDraftGone(err)) return true;
+    throw err;
+  }
+}
+
+export async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
+  const r = theDraft.get(ctx);
+  try {
+    const done = await once(
+      ctx,
+      'draft-fate',
+      async (resumed) => {
+        const port = ctx.gateway.mailbox;
+        // A send claimed before and never recorded (its process died mid-call) may have gone out.
+        if (resumed && (await draftGone(port, r, draftId))) return sentCardOf(r, {}, RECONCILED);
+        let card: Card;
+        try {
+          card = sentCardOf(r, await port.sendDraft(r.mailbox, draftId, { as: asUser(r.author) }));
+        } catch (err) {
+          // 1236005 after our own attempt (the client retried a lost answer), or a draft consumed by it: sent.
+          if (isAlreadySent(err)) card = sentCardOf(r, {}, RECONCILED);
+          else if (err instanceof FeishuError && mayHaveBeenPerformed(err) && (await draftGone(port, r, draftId)))
+            card = sentCardOf(r, {}, RECONCILED);
+          else throw err;
+        }
+        await ctx.audit('mail.draft.send', r.mailbox, 'ok', draftId);
+        return card;
+      },
+      draftId,
+      sealer,
+    );
+    if (done.outcome === 'busy') return toast('info', '正在发送，请稍候', 'Already sending; one moment');
+    await forgetDraft(ctx.store, draftId);
+    return { card: done.card };
+  } catch (err) {
+    await ctx.audit('mail.draft.send', r.mailbox, 'error', errorCodeOf(err));
+    if (needsSignIn(err)) return signInAside(ctx, auth, err);
+    const card = await mailFailure(ctx, auth, TITLE_SEND_FAILED, err);
+    return { card, toast: { type: 'error', text: { zh: '邮件未发送', en: 'The mail was not sent' } } };
+  }
+}
+
+/** A lapsed sign-in on a click: the sign-in card comes as a new message, and the preview stays to click again. */
+async function signInAside(ctx: ActionContext, auth: MailAuth, err: unknown): Promise<ActionResult> {
+  await ctx.send(await signInFor(ctx, auth, undefined, err));
+  return toast('warning', '请先重新登录，然后再点一次', 'Sign in again (see the new card), then click again');
+}
+
+export async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
+  const r = theDraft.get(ctx);
+  try {
+    const done = await once(
+      ctx,
+      'draft-fate',
+      async () => {
+        try {
+          await ctx.gateway.mailbox.deleteDraft(r.mailbox, draftId, { as: asUser(r.author) });
+        } catch (err) {
+          if (!isDraftGone(err)) throw err;
+        }
+        await ctx.audit('mail.draft.delete', r.mailbox, 'ok', draftId);
+        return successCard({
+          title: { zh: '草稿已丢弃', en: 'Draft discarded' },
+          fields: [{ label: { zh: '主题', en: 'Subject' }, value: r.subject }],
+        });
+      },
+      draftId,
+      sealer,
+    );
+    if (done.outcome === 'busy') return toast('info', '这份草稿正在处理中', 'This draft is being handled right now');
+    await forgetDraft(ctx.store, draftId);
+    return { card: done.card };
+  } catch (err) {
+    return { card: await mailFailure(ctx, auth, { zh: '草稿未能丢弃', en: 'Could not discard the draft' }, err) };
+  }
+}
+
+export async function save(
+  ctx: ActionContext,
+  { auth, sealer }: DraftDeps,
+  a: z.infer<typeof saveDraft.schema>,
+): Promise<ActionResult> {
+  const r = theDraft.get(ctx);
+  const list = (s: string | undefined, old: string[]) =>
+    s === undefined ? old.map((address) => ({ address })) : parseAddresses(s);
+  const input = {
+    to: list(a.to, r.to),
+    cc: list(a.cc, r.cc),
+    bcc: list(a.bcc, r.bcc),
+    subject: a.subject ?? r.subject,
+    body: a.body ?? r.body,
+  };
+  const bad = [...input.to, ...input.cc, ...input.bcc].filter((m) => !isMailAddress(m.address));
+  const composed = await composeMail({ from: { address: r.mailbox, name: r.fromName }, ...input });
+  if (!composed.ok || bad.length) {
+    const problems = composed.ok ? [] : problemLines(composed.problems);
+    return {
+      toast: {
+        type: 'error',
+        text: {
+          zh: problems.map((p) => p.zh).join('；') || '地址无效',
+          en: problems.map((p) => p.en).join('; ') || 'Invalid address',
+        },
+      },
+    };
+  }
+  try {
+    await ctx.gateway.mailbox.updateDraft(r.mailbox, a.draftId, emlOf(composed.mail), { as: asUser(r.author) });
+  } catch (err) {
+    return { card: await mailFailure(ctx, auth, { zh: '草稿未能更新', en: 'Could not update the draft' }, err) };
+  }
+  const next: DraftRecord = {
+    ...r,
+    to: input.to.map((m) => m.address),
+    cc: input.cc.map((m) => m.address),
+    bcc: input.bcc.map((m) => m.address),
+    subject: input.subject.trim(),
+    body: input.body,
+    size: composed.mail.size,
+  };
+  await writeDraft({ kv: ctx.store, sealer }, a.draftId, next);
+  await ctx.audit('mail.draft.update', r.mailbox, 'ok', a.draftId);
+  return {
+    card: previewCard(a.draftId, next, { zh: '草稿已更新', en: 'Draft updated' }),
+    toast: { type: 'success', text: { zh: '草稿已更新', en: 'Draft updated' } },
+  };
+}
