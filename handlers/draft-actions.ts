@@ -12,7 +12,8 @@ import { once } from '../src/effects/once.js';
 import { errorCodeOf, FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
 import { asUser, type MailboxPort } from '../src/feishu/ports.js';
 import { composeMail, isMailAddress } from '../src/mail/compose.js';
-import { ContextSlot, type ListenerMiddleware } from '../src/middleware/listener.js';
+import { authorOnly } from '../src/middleware/author-only.js';
+import { ContextSlot } from '../src/middleware/listener.js';
 import { forgetDraft, readDraft, writeDraft, type DraftRecord } from './draft-records.js';
 import { emlOf, mailFailure, parseAddresses, problemLines, TITLE_SEND_FAILED } from './mail-compose.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
@@ -27,31 +28,22 @@ const toast = (type: 'error' | 'info' | 'warning', zh: string, en: string): Acti
 /** The draft the clicked button is about, for the handlers behind `authorOnly`. */
 export const theDraft = new ContextSlot<DraftRecord>('the draft');
 
-/**
- * Only a draft's author may act on it: the draft is loaded for the handler, or the click is answered with the toast
- * that says why not (the card stays as it is).
- */
-export const authorOnly =
-  (sealer: Sealing): ListenerMiddleware<ActionContext, { draftId: string }, ActionResult | void> =>
-  async (ctx, { draftId }, next) => {
-    const record = await readDraft({ kv: ctx.store, sealer }, draftId);
-    if (!record)
-      return toast(
-        'error',
-        '找不到这份草稿（已发送、已丢弃或已过期），请重新 /draft',
-        'This draft is gone (sent, discarded or expired): run /draft again',
-      );
-    if (record.author !== ctx.sender.openId) {
-      await ctx.audit('mail.draft.action', draftId, 'refused', `not the author (${ctx.target?.key ?? ''})`);
-      return toast(
-        'error',
-        '只有草稿的作者可以发送、编辑或丢弃它',
-        'Only the author of this draft can send, edit or discard it',
-      );
-    }
-    theDraft.set(ctx, record);
-    return next();
-  };
+/** Only a draft's author may send, edit or discard it; the draft is loaded for the handler behind it. */
+export const draftAuthorOnly = (sealer: Sealing) =>
+  authorOnly<{ draftId: string }, DraftRecord>({
+    slot: theDraft,
+    load: (ctx, { draftId }) => readDraft({ kv: ctx.store, sealer }, draftId),
+    author: (d) => d.author,
+    audit: { action: 'mail.draft.action', target: ({ draftId }) => draftId },
+    gone: {
+      zh: '找不到这份草稿（已发送、已丢弃或已过期），请重新 /draft',
+      en: 'This draft is gone (sent, discarded or expired): run /draft again',
+    },
+    notAuthor: {
+      zh: '只有草稿的作者可以发送、编辑或丢弃它',
+      en: 'Only the author of this draft can send, edit or discard it',
+    },
+  });
 
 const sentCardOf = (r: DraftRecord, sent: { messageId?: string; threadId?: string }, note?: Bilingual): Card =>
   mailSentCard({

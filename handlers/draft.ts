@@ -24,7 +24,7 @@ import {
   type MailArgs,
 } from './mail-compose.js';
 import { signInFor, type MailAuth } from './sign-in.js';
-import { authorOnly, discard, save, send, theDraft } from './draft-actions.js';
+import { discard, draftAuthorOnly, save, send, theDraft } from './draft-actions.js';
 import { editDraft, previewCard, previewDraft, saveDraft, sendDraft, discardDraft } from './draft-preview.js';
 
 export const draftSpec: CommandSpec<typeof mailArgs> = {
@@ -94,7 +94,7 @@ async function draftCommand(ctx: CommandContext, { auth, sealer }: DraftDeps, a:
 }
 
 export function registerDraft(app: App, deps: DraftDeps): void {
-  const author = authorOnly(deps.sealer);
+  const author = draftAuthorOnly(deps.sealer);
   app.command('draft', draftSpec, (ctx, a) => draftCommand(ctx, deps, a));
   app.action(sendDraft, author, (ctx, { draftId }) => send(ctx, deps, draftId));
   app.action(discardDraft, author, (ctx, { draftId }) => discard(ctx, deps, draftId));
