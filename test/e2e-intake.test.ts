@@ -115,6 +115,8 @@ describe('a bot process killed after acknowledging', () => {
             .filter(([k]) => k.startsWith('FEISHU_'))
             .map(([k, v]) => [k, String(v)]),
         ),
+        // This test points the emulator at the child's webhook routes, which only webhook mode serves.
+        FEISHU_TRANSPORT: 'webhook',
       },
     });
     children.push(child);

@@ -60,6 +60,8 @@ async function botProcess(sb: TestSandbox, dataDir: string, port: number, ackOnl
             .filter(([k]) => k.startsWith('FEISHU_'))
             .map(([k, v]) => [k, String(v)]),
         ),
+        // The emulator is pointed at the child's webhook routes, which only webhook mode serves.
+        FEISHU_TRANSPORT: 'webhook',
       },
     },
   );
