@@ -14,7 +14,7 @@ import { asUser, type MailboxPort } from '../src/feishu/ports.js';
 import { composeMail, isMailAddress } from '../src/mail/compose.js';
 import { authorOnly } from '../src/middleware/author-only.js';
 import { ContextSlot } from '../src/middleware/listener.js';
-import { forgetDraft, readDraft, writeDraft, type DraftRecord } from './draft-records.js';
+import { forgetDraft, readDraft, writeDraft, type DraftRecord, recordedMail } from './draft-records.js';
 import { emlOf, mailFailure, parseAddresses, problemLines, TITLE_SEND_FAILED } from './mail-compose.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 import type { DraftDeps } from './draft.js';
@@ -177,15 +177,7 @@ export async function save(
   } catch (err) {
     return { card: await mailFailure(ctx, auth, { zh: '草稿未能更新', en: 'Could not update the draft' }, err) };
   }
-  const next: DraftRecord = {
-    ...r,
-    to: input.to.map((m) => m.address),
-    cc: input.cc.map((m) => m.address),
-    bcc: input.bcc.map((m) => m.address),
-    subject: input.subject.trim(),
-    body: input.body,
-    size: composed.mail.size,
-  };
+  const next: DraftRecord = { ...r, ...recordedMail(input, composed.mail) };
   await writeDraft({ kv: ctx.store, sealer }, a.draftId, next);
   await ctx.audit('mail.draft.update', r.mailbox, 'ok', a.draftId);
   return {

@@ -75,6 +75,16 @@ export type CreatedDraft =
   | { ok: false; reason: 'no_mailbox' }
   | { ok: false; reason: 'invalid'; problems: MailProblem[] };
 
+/** What a draft record keeps of the mail it was made (or last saved) from. */
+export const recordedMail = (input: DraftInput, mail: ComposedMail) => ({
+  to: input.to.map((m) => m.address),
+  cc: input.cc.map((m) => m.address),
+  bcc: input.bcc.map((m) => m.address),
+  subject: input.subject.trim(),
+  body: input.body,
+  size: mail.size,
+});
+
 /**
  * Composes a mail as `openId` and saves it as a draft in their mailbox, recording who may send it. Usable outside a
  * chat command (onboarding). Throws FeishuError on a failed call, and NeedsSignIn when the sign-in has lapsed.
@@ -98,12 +108,7 @@ export async function createDraftFor(
     author: openId,
     mailbox: sender.from.address,
     fromName: sender.from.name ?? '',
-    to: input.to.map((m) => m.address),
-    cc: input.cc.map((m) => m.address),
-    bcc: input.bcc.map((m) => m.address),
-    subject: input.subject.trim(),
-    body: input.body,
-    size: composed.mail.size,
+    ...recordedMail(input, composed.mail),
   };
   await writeDraft(deps, draftId, record);
   return { ok: true, draftId, mail: composed.mail, record };
