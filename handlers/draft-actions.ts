@@ -71,12 +71,31 @@ async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string):
   }
 }
 
+/**
+ * A draft's fate (sent or discarded) is decided once per draft, whoever clicks and however often; once decided, its
+ * record goes (a crash before that leaves a record whose next click replays the recorded card).
+ */
+async function decideFate(
+  ctx: ActionContext,
+  sealer: Sealing,
+  draftId: string,
+  busy: Bilingual,
+  work: (resumed: boolean) => Promise<Card>,
+): Promise<ActionResult> {
+  const done = await once(ctx, 'draft-fate', work, draftId, sealer);
+  if (done.outcome === 'busy') return { toast: { type: 'info', text: busy } };
+  await forgetDraft(ctx.store, draftId);
+  return { card: done.card };
+}
+
 export async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
   const r = theDraft.get(ctx);
   try {
-    const done = await once(
+    return await decideFate(
       ctx,
-      'draft-fate',
+      sealer,
+      draftId,
+      { zh: '正在发送，请稍候', en: 'Already sending; one moment' },
       async (resumed) => {
         const port = ctx.gateway.mailbox;
         // A send claimed before and never recorded (its process died mid-call) may have gone out.
@@ -94,12 +113,7 @@ export async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draf
         await ctx.audit('mail.draft.send', r.mailbox, 'ok', draftId);
         return card;
       },
-      draftId,
-      sealer,
     );
-    if (done.outcome === 'busy') return toast('info', '正在发送，请稍候', 'Already sending; one moment');
-    await forgetDraft(ctx.store, draftId);
-    return { card: done.card };
   } catch (err) {
     await ctx.audit('mail.draft.send', r.mailbox, 'error', errorCodeOf(err));
     if (needsSignIn(err)) return signInAside(ctx, auth, err);
@@ -117,9 +131,11 @@ async function signInAside(ctx: ActionContext, auth: MailAuth, err: unknown): Pr
 export async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
   const r = theDraft.get(ctx);
   try {
-    const done = await once(
+    return await decideFate(
       ctx,
-      'draft-fate',
+      sealer,
+      draftId,
+      { zh: '这份草稿正在处理中', en: 'This draft is being handled right now' },
       async () => {
         try {
           await ctx.gateway.mailbox.deleteDraft(r.mailbox, draftId, { as: asUser(r.author) });
@@ -132,12 +148,7 @@ export async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, d
           fields: [{ label: { zh: '主题', en: 'Subject' }, value: r.subject }],
         });
       },
-      draftId,
-      sealer,
     );
-    if (done.outcome === 'busy') return toast('info', '这份草稿正在处理中', 'This draft is being handled right now');
-    await forgetDraft(ctx.store, draftId);
-    return { card: done.card };
   } catch (err) {
     return { card: await mailFailure(ctx, auth, { zh: '草稿未能丢弃', en: 'Could not discard the draft' }, err) };
   }

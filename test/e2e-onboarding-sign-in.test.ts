@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSignIn, signInLink } from './helpers/auth.js';
-import { announce, effectsOf, onboardingSandbox, settledRun } from './helpers/onboarding.js';
+import { ALL_DONE, announce, effectsOf, onboardingSandbox, settledRun, statuses } from './helpers/onboarding.js';
 import { eventually, readCard, userNamed } from './helpers/provisioning.js';
 
 let world: Awaited<ReturnType<typeof onboardingSandbox>>;
@@ -14,17 +14,6 @@ beforeAll(async () => {
   world = await onboardingSandbox({ sandbox: { bot: { userTokens: undefined } } });
 });
 afterAll(async () => world?.sb.close());
-
-const statuses = (r: { steps: { id: string; status: string }[] }) =>
-  Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
-const ALL_DONE = {
-  'all-hands': 'done',
-  'team-chat': 'done',
-  'all-staff': 'done',
-  'hr-contact': 'done',
-  'welcome-mail': 'done',
-  'welcome-card': 'done',
-};
 
 describe('the welcome draft of a sender who has not signed in', () => {
   it('waits for the sender, and is drafted once they sign in through the consent page', async () => {

@@ -6,7 +6,7 @@
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STANDING } from '../src/emulator/seed.js';
-import { announce, effectsOf, onboardingSandbox, settledRun } from './helpers/onboarding.js';
+import { ALL_DONE, announce, effectsOf, onboardingSandbox, settledRun, statuses } from './helpers/onboarding.js';
 import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
 
 let world: Awaited<ReturnType<typeof onboardingSandbox>>;
@@ -20,16 +20,6 @@ beforeEach(async () => {
 });
 
 const run = (openId: string) => settledRun((id) => world.sb.bot.app.workflows.get(id), openId);
-const statuses = (r: { steps: { id: string; status: string }[] }) =>
-  Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
-const ALL_DONE = {
-  'all-hands': 'done',
-  'team-chat': 'done',
-  'all-staff': 'done',
-  'hr-contact': 'done',
-  'welcome-mail': 'done',
-  'welcome-card': 'done',
-};
 
 describe('onboarding a new hire', () => {
   it('produces exactly the configured chats, memberships, contact, draft and welcome card, and a progress card ending all ✓', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encrypt } from '../src/protocol/crypto.js';
-import { createTimeMs, legacyCardResponse } from '../src/protocol/envelope.js';
+import { createTimeMs, legacyCardResponse, readEnvelope } from '../src/protocol/envelope.js';
 import { verifyPush, type VerifyInput, type VerifyResult, type VerifySecrets } from '../src/receiver/verify.js';
 import {
   cardAction,
@@ -179,6 +179,14 @@ describe('verifyPush: events', () => {
       status: 400,
       reason: 'bad_envelope',
     });
+  });
+
+  it('reads an envelope (as the long connection does) into a delivery without the verification token', () => {
+    const read = readEnvelope(v2Event({ token: TOKEN, eventId: 'e-ws', type: 'contact.user.created_v3' }));
+    expect(read.ok && read.envelope.shape === 'event' && read.envelope.token).toBe(TOKEN);
+    expect(
+      read.ok && read.envelope.shape !== 'challenge' && JSON.stringify(read.envelope.delivery.payload),
+    ).not.toContain(TOKEN);
   });
 
   it('hands on the delivery without the verification token', () => {

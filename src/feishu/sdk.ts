@@ -6,8 +6,34 @@
  */
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { createRequire } from 'node:module';
+import type { Logger } from '../log.js';
 
 const require = createRequire(import.meta.url);
 let sdk: typeof lark | undefined;
 
 export const larkSdk = (): typeof lark => (sdk ??= require('@larksuiteoapi/node-sdk') as typeof lark);
+
+/**
+ * A logger for the SDK that passes on its strings only: it logs whole objects at times (AxiosErrors with the
+ * Authorization header), which must not reach our logs.
+ */
+export function sdkLogger(
+  log: Logger,
+): Record<'error' | 'warn' | 'info' | 'debug' | 'trace', (...msg: unknown[]) => void> {
+  const strings =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...msg: unknown[]) => {
+      const text = msg
+        .flat()
+        .filter((m): m is string => typeof m === 'string')
+        .join(' ');
+      if (text) log[level](text);
+    };
+  return {
+    error: strings('error'),
+    warn: strings('warn'),
+    info: strings('info'),
+    debug: strings('debug'),
+    trace: strings('debug'),
+  };
+}

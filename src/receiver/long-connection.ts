@@ -6,7 +6,7 @@
  * Payloads arrive in plaintext: the connection was authenticated with the app secret when it was opened.
  */
 import type * as lark from '@larksuiteoapi/node-sdk';
-import { larkSdk } from '../feishu/sdk.js';
+import { larkSdk, sdkLogger } from '../feishu/sdk.js';
 import type { Logger } from '../log.js';
 import { isInternalEvent, readEnvelope } from '../protocol/envelope.js';
 import type { Intake } from './intake.js';
@@ -33,16 +33,6 @@ export interface LongConnection {
 export function openLongConnection(o: LongConnectionOptions): Promise<LongConnection> {
   const log = o.logger.child({ component: 'long-connection' });
   const now = o.now ?? Date.now;
-  // The SDK logs whole objects at times: pass on strings only, as for the HTTP client.
-  const strings =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (...msg: unknown[]) => {
-      const text = msg
-        .flat()
-        .filter((m): m is string => typeof m === 'string')
-        .join(' ');
-      if (text) log[level](text);
-    };
   return new Promise((resolve, reject) => {
     const sdk = larkSdk();
     const client = new sdk.WSClient({
@@ -50,13 +40,7 @@ export function openLongConnection(o: LongConnectionOptions): Promise<LongConnec
       appSecret: o.appSecret,
       domain: o.domain,
       loggerLevel: sdk.LoggerLevel.info,
-      logger: {
-        error: strings('error'),
-        warn: strings('warn'),
-        info: strings('info'),
-        debug: strings('debug'),
-        trace: strings('debug'),
-      },
+      logger: sdkLogger(log),
       onReady: () => {
         log.info('long connection open');
         resolve({ state: () => client.getConnectionStatus().state, close: () => client.close({ force: true }) });

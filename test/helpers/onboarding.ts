@@ -128,3 +128,17 @@ export function effectsOf(emulator: Emulator, hire: SeedUser) {
     progressCards: messagesIn(STANDING.admins.chatId).filter((m) => JSON.stringify(m.card).includes(hire.name)),
   };
 }
+
+/** A run's step statuses by step id. */
+export const statuses = (r: { steps: { id: string; status: string }[] }) =>
+  Object.fromEntries(r.steps.map((s) => [s.id, s.status]));
+
+/** Every step of the shipped workflow done. */
+export const ALL_DONE = {
+  'all-hands': 'done',
+  'team-chat': 'done',
+  'all-staff': 'done',
+  'hr-contact': 'done',
+  'welcome-mail': 'done',
+  'welcome-card': 'done',
+};

@@ -27,7 +27,7 @@ import { parked } from '../../slots.js';
 import { InProcessLock } from '../../store/lock.js';
 import { singleFlightTenantFetch, TokenCache, UserTokens, type UserTokenProvider } from './tokens.js';
 import type { SdkBody } from './wire.js';
-import { larkSdk } from '../sdk.js';
+import { larkSdk, sdkLogger } from '../sdk.js';
 
 export interface ClientOptions {
   appId: string;
@@ -136,14 +136,6 @@ export class FeishuClient {
     const http = sdk.defaultHttpInstance.create({ timeout: this.timeoutMs });
     // The SDK expects bodies, not axios responses; error responses keep their headers on the AxiosError.
     http.interceptors.response.use((r) => r.data);
-    const sdkLog = (o.logger ?? silentLogger).child({ component: 'lark-sdk' });
-    // The SDK logs whole AxiosErrors (with the Authorization header): pass on strings only.
-    const strings =
-      (level: 'debug' | 'info' | 'warn' | 'error') =>
-      (...msg: unknown[]) => {
-        const text = msg.filter((m): m is string => typeof m === 'string').join(' ');
-        if (text) sdkLog[level](text);
-      };
     const client = new sdk.Client({
       appId: o.appId,
       appSecret: o.appSecret,
@@ -151,13 +143,7 @@ export class FeishuClient {
       // Same object the SDK's own default is built from; its typing just predates the data interceptor.
       httpInstance: http as unknown as lark.HttpInstance,
       cache: this.tenantTokens,
-      logger: {
-        error: strings('error'),
-        warn: strings('warn'),
-        info: strings('info'),
-        debug: strings('debug'),
-        trace: strings('debug'),
-      },
+      logger: sdkLogger((o.logger ?? silentLogger).child({ component: 'lark-sdk' })),
     });
     singleFlightTenantFetch(client);
     return client;
