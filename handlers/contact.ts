@@ -16,7 +16,8 @@ import { errorCodeOf } from '../src/feishu/errors.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import { asUser, type MailContact, type Principal } from '../src/feishu/ports.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
-import { once } from '../src/effects/once.js';
+import { claimResumed, once } from '../src/effects/once.js';
+import { recover } from '../src/middleware/error-boundary.js';
 import { busyCard } from '../src/effects/progress.js';
 import { chars, failureCard, ownMailbox, type Ctx } from './provision.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
@@ -64,7 +65,7 @@ export const contactAddSpec: CommandSpec<typeof args> = {
 
 const TITLE_FAILED = { zh: '联系人添加失败', en: 'Could not add the contact' };
 
-async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): Promise<void> {
+async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): Promise<Card> {
   const own = await ownMailbox(ctx);
   const target = a.mailbox === 'me' ? own : a.mailbox;
   if (target && target.toLowerCase() !== own?.toLowerCase()) {
@@ -82,8 +83,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
         "mailbox=<别人的邮箱 another person's mailbox>",
         verdict.allow,
       );
-      await ctx.reply(refusalCard(refusal));
-      return;
+      return refusalCard(refusal);
     }
   }
   // Signed in: the user's own token and mailbox "me"; otherwise the tenant token on their address.
@@ -91,67 +91,61 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
   const mailbox = asSelf ? 'me' : target;
   const as: Principal | undefined = asSelf ? asUser(ctx.sender.openId) : undefined;
   if (!mailbox) {
-    await ctx.reply(
-      errorCard({
-        title: TITLE_FAILED,
-        problems: [
-          {
-            zh: '你没有企业邮箱，无法默认存到你的邮箱。',
-            en: 'You have no organisation mailbox to store the contact in.',
-          },
-        ],
-        nextStep: { zh: '用 mailbox= 指定一个邮箱地址。', en: 'Name a mailbox with mailbox=.' },
-        example: `/contact add ${a.name} mailbox=someone@your-domain`,
-      }),
-    );
-    return;
-  }
-  try {
-    const done = await once(ctx, 'contact', async (resumed) => {
-      // A resumed run may find the contact its dead predecessor made: that one the gateway adopts instead.
-      const existing = a.email && !resumed ? await findByAddress(ctx, mailbox, a.email, as) : undefined;
-      if (existing) return existingContactCard(mailbox, existing);
-      const { contactId } = await ctx.gateway.mailbox.createContact(
-        mailbox,
+    return errorCard({
+      title: TITLE_FAILED,
+      problems: [
         {
-          name: a.name,
-          mailAddress: a.email,
-          phone: a.phone,
-          company: a.company,
-          position: a.position,
-          tag: a.tag,
-          remark: a.remark,
+          zh: '你没有企业邮箱，无法默认存到你的邮箱。',
+          en: 'You have no organisation mailbox to store the contact in.',
         },
-        { mayExist: resumed, ...(as ? { as } : {}) },
-      );
-      await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
-      const optional = [
-        ['邮箱', 'Email', a.email],
-        ['电话', 'Phone', a.phone],
-        ['公司', 'Company', a.company],
-        ['职位', 'Position', a.position],
-        ['标签', 'Tag', a.tag],
-        ['备注', 'Remark', a.remark],
-      ] as const;
-      return successCard({
-        title: { zh: '联系人已添加', en: 'Contact added' },
-        summary: { zh: `已存入邮箱 ${mailbox} 的联系人。`, en: `Saved to the contacts of mailbox ${mailbox}.` },
-        fields: [
-          { label: { zh: '姓名', en: 'Name' }, value: a.name },
-          ...optional.flatMap(([zh, en, value]) => (value ? [{ label: { zh, en }, value }] : [])),
-          { label: { zh: '邮箱账户', en: 'Mailbox' }, value: mailbox },
-          { label: { zh: '联系人 ID', en: 'Contact ID' }, value: contactId },
-        ],
-      });
+      ],
+      nextStep: { zh: '用 mailbox= 指定一个邮箱地址。', en: 'Name a mailbox with mailbox=.' },
+      example: `/contact add ${a.name} mailbox=someone@your-domain`,
     });
-    await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在添加联系人', en: 'Adding the contact' }) : done.card);
-  } catch (err) {
-    await ctx.audit('mail.contact.create', mailbox, 'error', errorCodeOf(err));
-    if (auth && needsSignIn(err)) return void (await ctx.reply(await signInFor(ctx, auth, a, err)));
-    await ctx.reply(
-      failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`),
-    );
   }
+  const resumed = claimResumed.get(ctx);
+  // A resumed run may find the contact its dead predecessor made: that one the gateway adopts instead.
+  const existing = a.email && !resumed ? await findByAddress(ctx, mailbox, a.email, as) : undefined;
+  if (existing) return existingContactCard(mailbox, existing);
+  const { contactId } = await ctx.gateway.mailbox.createContact(
+    mailbox,
+    {
+      name: a.name,
+      mailAddress: a.email,
+      phone: a.phone,
+      company: a.company,
+      position: a.position,
+      tag: a.tag,
+      remark: a.remark,
+    },
+    { mayExist: resumed, ...(as ? { as } : {}) },
+  );
+  await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
+  const optional = [
+    ['邮箱', 'Email', a.email],
+    ['电话', 'Phone', a.phone],
+    ['公司', 'Company', a.company],
+    ['职位', 'Position', a.position],
+    ['标签', 'Tag', a.tag],
+    ['备注', 'Remark', a.remark],
+  ] as const;
+  return successCard({
+    title: { zh: '联系人已添加', en: 'Contact added' },
+    summary: { zh: `已存入邮箱 ${mailbox} 的联系人。`, en: `Saved to the contacts of mailbox ${mailbox}.` },
+    fields: [
+      { label: { zh: '姓名', en: 'Name' }, value: a.name },
+      ...optional.flatMap(([zh, en, value]) => (value ? [{ label: { zh, en }, value }] : [])),
+      { label: { zh: '邮箱账户', en: 'Mailbox' }, value: mailbox },
+      { label: { zh: '联系人 ID', en: 'Contact ID' }, value: contactId },
+    ],
+  });
+}
+
+/** A Feishu failure as the command's own card; a lapsed sign-in as the sign-in card that resumes it. */
+async function contactFailed(ctx: Ctx, a: z.infer<typeof args>, err: unknown, auth?: MailAuth): Promise<Card> {
+  await ctx.audit('mail.contact.create', a.mailbox, 'error', errorCodeOf(err));
+  if (auth && needsSignIn(err)) return signInFor(ctx, auth, a, err);
+  return failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`);
 }
 
 async function findByAddress(
@@ -189,5 +183,12 @@ function existingContactCard(mailbox: string, c: MailContact): Card {
 
 export function registerContact(app: App, auth?: MailAuth): void {
   app.declareRule(OTHER_MAILBOX_RULE);
-  app.command('contact add', contactAddSpec, (ctx, a) => addContact(ctx, a, auth));
+  const busy = () => busyCard({ zh: '正在添加联系人', en: 'Adding the contact' });
+  app.command(
+    'contact add',
+    contactAddSpec,
+    recover((ctx, a, err) => contactFailed(ctx, a, err, auth)),
+    once('contact', { busy }),
+    (ctx, a) => addContact(ctx, a, auth),
+  );
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { mailSentCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
-import { once } from '../src/effects/once.js';
+import { runOnce } from '../src/effects/once.js';
 import { errorCodeOf, FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
 import { asUser, type MailboxPort } from '../src/feishu/ports.js';
 import { composeMail, isMailAddress } from '../src/mail/compose.js';
@@ -82,10 +82,10 @@ async function decideFate(
   busy: Bilingual,
   work: (resumed: boolean) => Promise<Card>,
 ): Promise<ActionResult> {
-  const done = await once(ctx, 'draft-fate', work, draftId, sealer);
+  const done = await runOnce(ctx, 'draft-fate', work, { scope: draftId, sealer });
   if (done.outcome === 'busy') return { toast: { type: 'info', text: busy } };
   await forgetDraft(ctx.store, draftId);
-  return { card: done.card };
+  return { card: done.value };
 }
 
 export async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {

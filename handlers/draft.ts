@@ -5,7 +5,7 @@
  * The buttons are in draft-preview.ts and what they do in draft-actions.ts. The bot's record of a draft holds its body and Bcc: it is sealed like the sign-in tokens (AES-256-GCM under
  * TOKEN_ENCRYPTION_KEY) before it reaches the store, and deleted once the draft is sent or discarded.
  */
-import { draftEditCard, errorCard, type Bilingual } from '../cards/index.js';
+import { draftEditCard, errorCard, type Bilingual, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
@@ -47,55 +47,44 @@ export interface DraftDeps {
   sealer: Sealing;
 }
 
-async function draftCommand(ctx: CommandContext, { auth, sealer }: DraftDeps, a: MailArgs): Promise<void> {
+async function draftCommand(ctx: CommandContext, { auth, sealer }: DraftDeps, a: MailArgs): Promise<Card> {
   const resolved = await resolveRecipients(ctx.gateway.directory, a);
-  if (!resolved.ok) {
-    await ctx.reply(
-      errorCard({ title: TITLE_DRAFT_FAILED, problems: resolved.problems, example: draftSpec.examples[0] }),
-    );
-    return;
-  }
+  if (!resolved.ok)
+    return errorCard({ title: TITLE_DRAFT_FAILED, problems: resolved.problems, example: draftSpec.examples[0] });
   const input: DraftInput = {
     ...resolved.recipients,
     subject: a.subject ?? '',
     body: bodyText(ctx.text, a.body ?? []),
   };
-  const done = await once(
-    ctx,
-    'draft',
-    async () => {
-      try {
-        const created = await createDraftFor(
-          { mailbox: ctx.gateway.mailbox, kv: ctx.store, sealer, auth },
-          ctx.sender.openId,
-          input,
-          ctx.dedupeKey,
-        );
-        if (created.ok) {
-          await ctx.audit('mail.draft.create', created.record.mailbox, 'ok', created.draftId);
-          return previewCard(created.draftId, created.record);
-        }
-        if (created.reason === 'not_signed_in') return signInFor(ctx, auth, a);
-        if (created.reason === 'no_mailbox') return errorCard({ title: TITLE_DRAFT_FAILED, problems: [NO_MAILBOX] });
-        return errorCard({
-          title: TITLE_DRAFT_FAILED,
-          problems: problemLines(created.problems),
-          example: draftSpec.examples[0],
-        });
-      } catch (err) {
-        await ctx.audit('mail.draft.create', ctx.sender.openId, 'error', errorCodeOf(err));
-        return mailFailure(ctx, auth, TITLE_DRAFT_FAILED, err, a);
-      }
-    },
-    undefined,
-    sealer,
-  );
-  await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在保存草稿', en: 'Saving the draft' }) : done.card);
+  try {
+    const created = await createDraftFor(
+      { mailbox: ctx.gateway.mailbox, kv: ctx.store, sealer, auth },
+      ctx.sender.openId,
+      input,
+      ctx.dedupeKey,
+    );
+    if (created.ok) {
+      await ctx.audit('mail.draft.create', created.record.mailbox, 'ok', created.draftId);
+      return previewCard(created.draftId, created.record);
+    }
+    if (created.reason === 'not_signed_in') return signInFor(ctx, auth, a);
+    if (created.reason === 'no_mailbox') return errorCard({ title: TITLE_DRAFT_FAILED, problems: [NO_MAILBOX] });
+    return errorCard({
+      title: TITLE_DRAFT_FAILED,
+      problems: problemLines(created.problems),
+      example: draftSpec.examples[0],
+    });
+  } catch (err) {
+    await ctx.audit('mail.draft.create', ctx.sender.openId, 'error', errorCodeOf(err));
+    return mailFailure(ctx, auth, TITLE_DRAFT_FAILED, err, a);
+  }
 }
 
 export function registerDraft(app: App, deps: DraftDeps): void {
   const author = draftAuthorOnly(deps.sealer);
-  app.command('draft', draftSpec, (ctx, a) => draftCommand(ctx, deps, a));
+  // The preview shows the mail: its remembered copy is sealed.
+  const busy = () => busyCard({ zh: '正在保存草稿', en: 'Saving the draft' });
+  app.command('draft', draftSpec, once('draft', { busy, sealer: deps.sealer }), (ctx, a) => draftCommand(ctx, deps, a));
   app.action(sendDraft, author, (ctx, { draftId }) => send(ctx, deps, draftId));
   app.action(discardDraft, author, (ctx, { draftId }) => discard(ctx, deps, draftId));
   app.action(saveDraft, author, (ctx, a) => save(ctx, deps, a));

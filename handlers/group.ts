@@ -18,7 +18,7 @@ import { addMembersAction, chatMailgroupAction, registerGroupButtons } from './g
 import { addToChat, chats, namesOf, noMembersResult, outcomeOf, type AddOutcome } from './group-members.js';
 import { chars, checkUsers, describeUnusable, failureCard, userRef, type Ctx, type UserRef } from './provision.js';
 import { idempotencyKey } from '../src/effects/once.js';
-import { answerInTime } from '../src/effects/progress.js';
+import { progressAfter } from '../src/effects/progress.js';
 
 /** Users per chat-create call (Feishu "创建群": at most 50); the rest are added in batches. */
 const CREATE_BATCH = 50;
@@ -62,13 +62,7 @@ export const groupAddSpec: CommandSpec<typeof addArgs> = {
 
 const TITLE_FAILED: Bilingual = { zh: '群聊创建失败', en: 'Could not create the group chat' };
 
-function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<void> {
-  return answerInTime(ctx, { zh: `正在创建群聊“${a.name}”`, en: `Creating the group chat "${a.name}"` }, () =>
-    createdOrFailed(ctx, a),
-  );
-}
-
-async function createdOrFailed(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<Card> {
+async function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<Card> {
   const owner: UserRef = a.owner ?? {
     openId: ctx.sender.openId,
     name: ctx.sender.name ?? (await displayName(ctx.gateway.directory, ctx.sender.openId)),
@@ -191,7 +185,12 @@ async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<void> {
   await ctx.reply(await addToChat(ctx, chat, a.members));
 }
 export function registerGroup(app: App): void {
-  app.command('group create', groupCreateSpec, createGroup);
+  app.command(
+    'group create',
+    groupCreateSpec,
+    progressAfter((a) => ({ zh: `正在创建群聊“${a.name}”`, en: `Creating the group chat "${a.name}"` })),
+    createGroup,
+  );
   app.command('group add', groupAddSpec, addMembers);
   registerGroupButtons(app);
 }

@@ -3,7 +3,7 @@
  * and the Message-ID derive from the triggering event, and the result is recorded per command, so a redelivered
  * command never sends twice; the gateway sends one mail at a time per mailbox (1236006).
  */
-import { errorCard, mailSentCard } from '../cards/index.js';
+import { errorCard, mailSentCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
@@ -38,58 +38,47 @@ export const mailSendSpec: CommandSpec<typeof mailArgs> = {
   mentions: 'people',
 };
 
-async function mailSend(ctx: CommandContext, auth: MailAuth, sealer: Sealing, a: MailArgs): Promise<void> {
+async function mailSend(ctx: CommandContext, auth: MailAuth, a: MailArgs): Promise<Card> {
   const resolved = await resolveRecipients(ctx.gateway.directory, a);
-  if (!resolved.ok) {
-    await ctx.reply(
-      errorCard({ title: TITLE_SEND_FAILED, problems: resolved.problems, example: mailSendSpec.examples[0] }),
-    );
-    return;
-  }
+  if (!resolved.ok)
+    return errorCard({ title: TITLE_SEND_FAILED, problems: resolved.problems, example: mailSendSpec.examples[0] });
   const r = resolved.recipients;
   const subject = a.subject ?? '';
   const body = bodyText(ctx.text, a.body ?? []);
-  const done = await once(
-    ctx,
-    'mail-send',
-    async () => {
-      const sender = await senderOf(auth, ctx.sender.openId);
-      if (sender === 'not_signed_in') return signInFor(ctx, auth, a);
-      if (sender === 'no_mailbox') return errorCard({ title: TITLE_SEND_FAILED, problems: [NO_MAILBOX] });
-      const composed = await composeMail({ from: sender.from, ...r, subject, body }, { messageIdSeed: ctx.dedupeKey });
-      if (!composed.ok)
-        return errorCard({
-          title: TITLE_SEND_FAILED,
-          problems: problemLines(composed.problems),
-          example: mailSendSpec.examples[0],
-        });
-      const recipients = [...r.to, ...r.cc, ...r.bcc].map((m) => m.address);
-      const card = (sent: { messageId?: string; threadId?: string }) =>
-        mailSentCard({ from: sender.from.address, recipients, subject: subject.trim(), ...sent });
-      try {
-        const sent = await ctx.gateway.mailbox.sendMail(
-          sender.from.address,
-          {
-            raw: emlOf(composed.mail).toString('utf8'),
-            dedupe_key: dedupeKeyOf(ctx),
-          },
-          { as: asUser(ctx.sender.openId) },
-        );
-        await ctx.audit('mail.message.send', sender.from.address, 'ok', sent.messageId);
-        return card({ messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) });
-      } catch (err) {
-        // This command's dedupe_key was sent already: by our own unanswered attempt, or by an earlier delivery.
-        if (isAlreadySent(err)) return card({});
-        await ctx.audit('mail.message.send', sender.from.address, 'error', errorCodeOf(err));
-        return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, a);
-      }
-    },
-    undefined,
-    sealer,
-  );
-  await ctx.reply(done.outcome === 'busy' ? busyCard({ zh: '正在发送邮件', en: 'Sending the mail' }) : done.card);
+  const sender = await senderOf(auth, ctx.sender.openId);
+  if (sender === 'not_signed_in') return signInFor(ctx, auth, a);
+  if (sender === 'no_mailbox') return errorCard({ title: TITLE_SEND_FAILED, problems: [NO_MAILBOX] });
+  const composed = await composeMail({ from: sender.from, ...r, subject, body }, { messageIdSeed: ctx.dedupeKey });
+  if (!composed.ok)
+    return errorCard({
+      title: TITLE_SEND_FAILED,
+      problems: problemLines(composed.problems),
+      example: mailSendSpec.examples[0],
+    });
+  const recipients = [...r.to, ...r.cc, ...r.bcc].map((m) => m.address);
+  const card = (sent: { messageId?: string; threadId?: string }) =>
+    mailSentCard({ from: sender.from.address, recipients, subject: subject.trim(), ...sent });
+  try {
+    const sent = await ctx.gateway.mailbox.sendMail(
+      sender.from.address,
+      {
+        raw: emlOf(composed.mail).toString('utf8'),
+        dedupe_key: dedupeKeyOf(ctx),
+      },
+      { as: asUser(ctx.sender.openId) },
+    );
+    await ctx.audit('mail.message.send', sender.from.address, 'ok', sent.messageId);
+    return card({ messageId: sent.messageId, ...(sent.threadId ? { threadId: sent.threadId } : {}) });
+  } catch (err) {
+    // This command's dedupe_key was sent already: by our own unanswered attempt, or by an earlier delivery.
+    if (isAlreadySent(err)) return card({});
+    await ctx.audit('mail.message.send', sender.from.address, 'error', errorCodeOf(err));
+    return mailFailure(ctx, auth, TITLE_SEND_FAILED, err, a);
+  }
 }
 
 export function registerMail(app: App, auth: MailAuth, sealer: Sealing): void {
-  app.command('mail send', mailSendSpec, (ctx, a) => mailSend(ctx, auth, sealer, a));
+  // The answer shows the recipients: sealed in the store.
+  const busy = () => busyCard({ zh: '正在发送邮件', en: 'Sending the mail' });
+  app.command('mail send', mailSendSpec, once('mail-send', { busy, sealer }), (ctx, a) => mailSend(ctx, auth, a));
 }

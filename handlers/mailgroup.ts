@@ -22,7 +22,7 @@ import {
   type Unusable,
   type UserRef,
 } from './provision.js';
-import { once } from '../src/effects/once.js';
+import { runOnce } from '../src/effects/once.js';
 import { busyCard } from '../src/effects/progress.js';
 
 export const WHO = {
@@ -119,7 +119,7 @@ export async function provisionMailgroup(
     whoCanSendMail: req.who ? WHO[req.who] : undefined,
   };
   try {
-    const done = await once(
+    const done = await runOnce(
       ctx,
       'mailgroup',
       async (resumed) => {
@@ -147,11 +147,11 @@ export async function provisionMailgroup(
         await ctx.audit('mail.mailgroup.create', email, 'ok', `${added.length} members`);
         return mailgroupCard(req, email, mailgroupId, added, notAdded, reused);
       },
-      scope,
+      scope === undefined ? {} : { scope },
     );
     return done.outcome === 'busy'
       ? { card: busyCard({ zh: '正在创建邮件组', en: 'Creating the mail group' }), outcome: 'busy' }
-      : done;
+      : { card: done.value, outcome: done.outcome };
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
     await ctx.audit('mail.mailgroup.create', req.email, 'error', `code ${err.code}`);

@@ -91,6 +91,8 @@ export interface AppOptions {
   now?: () => number;
   /** Reference ids on error cards. */
   reference?: () => string;
+  /** Replaces the default outermost boundary (an error card with a reference; retryable failures to the inbox). */
+  errorBoundary?: Middleware;
   /** Workflow retry tuning (tests shorten the backoff). */
   workflows?: Pick<WorkflowsOptions, 'maxAttempts' | 'backoffBaseMs'>;
 }
@@ -195,7 +197,7 @@ export class App implements DeliveryHandler {
       now: this.#now,
       ...opts.workflows,
     });
-    this.#middleware = [errorBoundary(opts.reference), ignoreBots, authorize];
+    this.#middleware = [opts.errorBoundary ?? errorBoundary(opts.reference), ignoreBots, authorize];
     this.#registerBuiltins();
   }
 
@@ -211,9 +213,14 @@ export class App implements DeliveryHandler {
   command<S extends z.ZodObject>(
     name: string,
     spec: CommandSpec<S>,
-    ...listeners: Listeners<CommandContext, z.infer<S>, void>
+    ...listeners: Listeners<CommandContext, z.infer<S>, Card | void>
   ): this {
-    const run = chain(listeners);
+    const chained = chain(listeners);
+    // A handler's card is its answer: it replaces a "still working" card the command showed, else is a reply.
+    const run = async (ctx: CommandContext, args: z.infer<S>) => {
+      const card = await chained(ctx, args);
+      if (card) await ctx.answer(card);
+    };
     this.#registry.add(name, eraseSpec(spec), {
       async parsed(ctx, parsed) {
         const bound = bindArgs(spec, parsed);

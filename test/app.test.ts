@@ -7,10 +7,13 @@ import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import { App, type ActionHandler } from '../src/app.js';
+import type { CommandSpec } from '../src/commands/spec.js';
 import { parseConfig } from '../src/config.js';
 import type { Sender } from '../src/context.js';
 import type { Delivery } from '../src/delivery.js';
 import { explainCode, FeishuError } from '../src/feishu/errors.js';
+import { once } from '../src/effects/once.js';
+import { recover } from '../src/middleware/error-boundary.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 
@@ -503,6 +506,77 @@ function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>) {
   app.action(sendDraft, handler);
   return app;
 }
+
+describe('app: listener middleware', () => {
+  const probeArgs = z.object({ name: z.string() });
+  const spec: CommandSpec<typeof probeArgs> = {
+    summary: { zh: '测试', en: 'Test' },
+    usage: '/probe <name>',
+    examples: ['/probe x'],
+    args: probeArgs,
+    positionals: ['name'],
+  };
+  const done = (name: string) => successCard({ title: { zh: `完成 ${name}`, en: `Done ${name}` } });
+
+  it('answers a command with the card its handler returns, as a reply to the message', async () => {
+    const app = makeApp().command('probe', spec, async (_ctx, a) => done(a.name));
+    await app.handleEvent(message('/probe 甲'));
+    expect(gw.calls).toHaveLength(1);
+    expect(gw.calls[0]).toMatchObject({ method: 'replyCard' });
+    expect(gw.cardText()).toContain(sees('完成 甲'));
+  });
+
+  it('runs a command behind once a single time for a redelivered message, answering both with the first card', async () => {
+    let runs = 0;
+    const app = makeApp().command('probe', spec, once('probe', { busy: () => done('busy') }), async (_ctx, a) =>
+      done(`${a.name} ${++runs}`),
+    );
+    const d = message('/probe 乙');
+    await app.handleEvent(d);
+    await app.handleEvent(d);
+    expect(runs).toBe(1);
+    const texts = gw.calls.map((c) => JSON.stringify('card' in c ? c.card : ''));
+    expect(texts).toHaveLength(2);
+    for (const t of texts) expect(t).toContain(sees('完成 乙 1'));
+  });
+
+  it("answers a listener's failure with its own boundary's card, and sends a retryable one back to the inbox", async () => {
+    let fail: Error = new FeishuError({ code: 232010, msg: 'no permission', endpoint: 'im.chat.create' });
+    const app = makeApp().command(
+      'probe',
+      spec,
+      recover(async (_ctx, a, err) =>
+        successCard({ title: { zh: `${a.name} 未完成`, en: `${a.name} not done: ${(err as FeishuError).code}` } }),
+      ),
+      async () => {
+        throw fail;
+      },
+    );
+    await app.handleEvent(message('/probe 丙'));
+    expect(gw.cardText()).toContain(sees('丙 not done: 232010'));
+    fail = new FeishuError({ code: 99991400, msg: 'too many requests', endpoint: 'im.chat.create', httpStatus: 429 });
+    const retried = { ...message('/probe 丁'), finalAttempt: false };
+    await expect(app.handleEvent(retried)).rejects.toBe(fail);
+    expect(gw.calls).toHaveLength(1);
+  });
+
+  it('uses an error boundary given to the app instead of the default one', async () => {
+    const caught: unknown[] = [];
+    const app = new App({
+      config,
+      gateway: gw,
+      store,
+      errorBoundary: async (_ctx, next) => {
+        await next().catch((err: unknown) => void caught.push(err));
+      },
+    }).command('probe', spec, async () => {
+      throw new Error('boom');
+    });
+    await app.handleEvent(message('/probe 戊'));
+    expect(caught).toEqual([new Error('boom')]);
+    expect(gw.calls).toHaveLength(0);
+  });
+});
 
 describe('app: card actions', () => {
   it('answers within the budget with the handler card and toast, args from value and form', async () => {

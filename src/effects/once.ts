@@ -1,13 +1,15 @@
 /**
- * Exactly-once effects keyed to the delivery: `once` runs a piece of work at most once per operation and delivery
- * (or per `scope`), remembering the card it answered with, so a redelivered command or a repeated click answers with
- * the first result instead of acting twice. `idempotencyKey` is the same identity as a key for Feishu's own `uuid`.
+ * Exactly-once effects keyed to the delivery: work runs at most once per operation and delivery (or per `scope`),
+ * and its answer is remembered, so a redelivered command or a repeated click answers with the first result instead
+ * of acting twice. Two forms over one claim: the listener middleware `once(op, …)`, which wraps a whole handler,
+ * and `runOnce(ctx, op, work)` for a part of one (shared by a command and a button, or followed by cleanup).
+ * `idempotencyKey` is the same identity as a key for Feishu's own `uuid`.
  */
 import { z } from 'zod';
 import type { Sealing } from '../auth/seal.js';
-import type { Card } from '../card.js';
 import type { ActionContext, CommandContext } from '../context.js';
 import { deriveKey } from '../keys.js';
+import { ContextSlot, type ListenerMiddleware } from '../middleware/listener.js';
 import { withClaim } from './claim.js';
 
 /** A command or a card action: both know who asked. */
@@ -32,27 +34,34 @@ const CLAIM_LEASE_MS = 5_000;
 /** How long a command waits for a live claimant (a concurrent run of the same work) before saying so. */
 const BUSY_WAIT_MS = 3 * CLAIM_LEASE_MS;
 
-const cardRecord = z.object({ card: z.record(z.string(), z.unknown()).transform((card) => card as Card) });
-/** The remembered card, in clear or (for cards that show a mail's recipients or body) sealed under the claim's key. */
-const doneRecord = z.union([cardRecord, z.object({ sealed: z.string() })]);
+/** `card` is how records written before answers were generic held theirs; they live for the dedupe window. */
+const clearRecord = z.union([z.object({ value: z.unknown() }), z.object({ card: z.unknown() })]);
+const valueOf = (r: z.infer<typeof clearRecord>): unknown => ('value' in r ? r.value : r.card);
+/** The remembered answer, in clear or (for answers that show a mail's recipients or body) sealed under the key. */
+const doneRecord = z.union([clearRecord, z.object({ sealed: z.string() })]);
 
-export type OnceResult = { outcome: 'ran' | 'replayed'; card: Card } | { outcome: 'busy' };
+export type OnceResult<T> = { outcome: 'ran' | 'replayed'; value: T } | { outcome: 'busy' };
+
+export interface OnceOptions {
+  /** Replaces the delivery as the identity when the effect belongs to something else (a draft, a chat's mailgroup). */
+  scope?: string;
+  /** Keeps the remembered answer unreadable in the store. */
+  sealer?: Sealing;
+}
 
 /**
- * Runs `work` at most once per `op` and delivery. The claim is one atomic Store step, so two processes (or two
+ * Runs `work` at most once per `op` and identity. The claim is one atomic Store step, so two processes (or two
  * clicks) cannot both start. `resumed` tells `work` that an earlier run claimed it and died before recording its
  * result: its call may or may not have reached Feishu. A failure drops the claim, so retrying runs it again.
  * `busy`: another live run holds it: a card action says so at once; a command first waits for it to finish.
- * `scope` replaces the delivery as the identity when the effect belongs to something else (a chat's mailgroup).
- * `sealer` keeps the remembered card unreadable in the store.
+ * The answer must survive JSON (cards and toasts do).
  */
-export async function once(
+export async function runOnce<T>(
   ctx: Ctx,
   op: string,
-  work: (resumed: boolean) => Promise<Card>,
-  scope = origin(ctx),
-  sealer?: Sealing,
-): Promise<OnceResult> {
+  work: (resumed: boolean) => Promise<T>,
+  { scope = origin(ctx), sealer }: OnceOptions = {},
+): Promise<OnceResult<T>> {
   const key = `provision:${op}:${scope}`;
   const held = await withClaim(
     ctx.store,
@@ -62,21 +71,47 @@ export async function once(
       leaseMs: CLAIM_LEASE_MS,
       // A click waits for nobody (its answer is due in 3 s); a command, or an action rerun after a crash, waits.
       waitMs: ctx.kind === 'action' && !ctx.resumed ? 0 : BUSY_WAIT_MS,
-      then: { complete: (card) => JSON.stringify(sealer ? { sealed: sealer.seal({ card }, key) } : { card }) },
+      then: { complete: (value) => JSON.stringify(sealer ? { sealed: sealer.seal({ value }, key) } : { value }) },
       onRenewFailed: (err) => ctx.logger.warn({ err, key }, 'could not renew a claim'),
     },
     work,
   );
   if (held.state === 'busy') return { outcome: 'busy' };
-  if (held.state === 'done') return { outcome: 'replayed', card: recordedCard(held.result, key, sealer) };
-  return { outcome: 'ran', card: held.value };
+  if (held.state === 'done') return { outcome: 'replayed', value: recorded(held.result, key, sealer) as T };
+  return { outcome: 'ran', value: held.value };
 }
 
-function recordedCard(result: string, key: string, sealer: Sealing | undefined): Card {
+function recorded(result: string, key: string, sealer: Sealing | undefined): unknown {
   const record = doneRecord.parse(JSON.parse(result));
-  if ('card' in record) return record.card;
-  const opened = sealer && cardRecord.safeParse(sealer.open(record.sealed, key));
+  if (!('sealed' in record)) return valueOf(record);
+  const opened = sealer && clearRecord.safeParse(sealer.open(record.sealed, key));
   if (!opened?.success)
     throw new Error(`the recorded result of ${key} cannot be opened: was the encryption key changed?`);
-  return opened.data.card;
+  return valueOf(opened.data);
+}
+
+/** Whether the listener behind `once` was claimed after a run that died before recording its answer. */
+export const claimResumed = new ContextSlot<boolean>('once: the claim');
+
+/**
+ * Listener middleware: the handler behind it runs at most once per `op` and delivery (or `scope`), and a repeat is
+ * answered with its first answer; `busy` answers while another live run holds it. The handler reads
+ * `claimResumed.get(ctx)` to adopt what a crashed predecessor may have made.
+ */
+export function once<C extends Ctx, A, R>(
+  op: string,
+  o: { busy: (args: A) => NoInfer<R>; scope?: (args: A) => string; sealer?: Sealing },
+): ListenerMiddleware<C, A, R> {
+  return async (ctx, args, next) => {
+    const done = await runOnce(
+      ctx,
+      op,
+      (resumed) => {
+        claimResumed.set(ctx, resumed);
+        return next();
+      },
+      { ...(o.scope ? { scope: o.scope(args) } : {}), ...(o.sealer ? { sealer: o.sealer } : {}) },
+    );
+    return done.outcome === 'busy' ? o.busy(args) : done.value;
+  };
 }

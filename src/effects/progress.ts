@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { progressCard } from '../../cards/index.js';
 import type { Bilingual, Card } from '../card.js';
 import type { CommandContext } from '../context.js';
+import type { ListenerMiddleware } from '../middleware/listener.js';
 import { keyspace } from '../store/keyspace.js';
 import { idempotencyKey } from './once.js';
 
@@ -15,43 +16,52 @@ const STILL_WORKING_AFTER_MS = 2_000;
 const progressShown = keyspace('progress', z.object({ at: z.number() }), 24 * 3_600_000);
 
 /**
- * Answers a command with the card `work` makes, through a "still working" card when the work is slow (so nobody
- * re-sends a create that is merely slow). The progress card has its own uuid, so a rerun (after a crash, or a
- * failure the inbox retries) finds the same card and replaces it; a failure that is not retried replaces it too.
+ * Listener middleware for a command whose handler returns its card: when the handler is slow, a "still working"
+ * card titled `title(args)` shows first (so nobody re-sends a create that is merely slow), and the handler's card
+ * replaces it. The progress card has its own uuid, so a rerun (after a crash, or a failure the inbox retries) finds
+ * the same card and replaces it; a failure that is not retried replaces it too (the error boundary answers on it).
  */
-export async function answerInTime(ctx: CommandContext, title: Bilingual, work: () => Promise<Card>): Promise<void> {
-  const { messageId } = ctx;
-  const running = work();
-  const uuid = idempotencyKey(ctx, 'progress');
-  const marked = messageId !== undefined && (await progressShown.get(ctx.store, uuid)) !== undefined;
-  const quick = marked
-    ? undefined
-    : await Promise.race([
-        running.then((card) => ({ card })),
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), STILL_WORKING_AFTER_MS).unref()),
-      ]);
-  if (quick || messageId === undefined) {
-    await ctx.reply(quick?.card ?? (await running));
-    return;
-  }
-  // Recorded before the reply: a crash in between leaves a rerun that re-sends the same uuid and so finds the card.
-  await progressShown.set(ctx.store, uuid, { at: ctx.now() });
-  const progress = progressCard({
-    title,
-    steps: [
-      {
-        label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' },
-        state: 'running',
-      },
-    ],
-  });
-  const shown = await ctx.gateway.im.replyCard(messageId, progress, {
-    uuid,
-    ...(ctx.chatId ? { chatId: ctx.chatId } : {}),
-  });
-  // A failure is answered on this card too (by the error boundary), so it never stays on "working".
-  ctx.showingProgress(shown.messageId);
-  await ctx.answer(await running);
+export function progressAfter<A>(
+  title: (args: A) => Bilingual,
+  ms = STILL_WORKING_AFTER_MS,
+): ListenerMiddleware<CommandContext, A, Card | void> {
+  return async (ctx, args, next) => {
+    const { messageId } = ctx;
+    const running = next().then((card) => {
+      if (!card) throw new Error('a handler behind progressAfter must return its card');
+      return card;
+    });
+    // Settled later (returned below); until then a failure must not count as unhandled.
+    running.catch(() => undefined);
+    if (messageId === undefined) return running;
+    const uuid = idempotencyKey(ctx, 'progress');
+    const marked = (await progressShown.get(ctx.store, uuid)) !== undefined;
+    const quick = marked
+      ? undefined
+      : await Promise.race([
+          running.then((card) => ({ card })),
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref()),
+        ]);
+    if (quick) return quick.card;
+    // Recorded before the reply: a crash in between leaves a rerun that re-sends the same uuid and so finds the card.
+    await progressShown.set(ctx.store, uuid, { at: ctx.now() });
+    const progress = progressCard({
+      title: title(args),
+      steps: [
+        {
+          label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' },
+          state: 'running',
+        },
+      ],
+    });
+    const shown = await ctx.gateway.im.replyCard(messageId, progress, {
+      uuid,
+      ...(ctx.chatId ? { chatId: ctx.chatId } : {}),
+    });
+    // The app answers with the handler's card (or the boundary with its failure) on this card, not beside it.
+    ctx.showingProgress(shown.messageId);
+    return running;
+  };
 }
 
 /** What a run that found the same work under way answers. */

@@ -13,6 +13,7 @@ import type { Context } from '../context.js';
 import { FeishuError, mayHaveBeenPerformed } from '../feishu/errors.js';
 import { isStoreUnavailable } from '../store/store.js';
 import type { Middleware } from './compose.js';
+import type { ListenerMiddleware } from './listener.js';
 
 export const newReference = (): string => randomBytes(4).toString('hex');
 
@@ -104,4 +105,24 @@ async function report(ctx: Context, card: Card, ref: string): Promise<void> {
     return;
   }
   await Promise.all(ctx.config.app.admins.map((openId) => ctx.gateway.im.sendCard({ openId }, card)));
+}
+
+/**
+ * A boundary scoped to one listener (grammY's `errorBoundary`): what the listeners after it throw becomes the answer
+ * `onError` makes (a card naming the command's own failure and its next step), while a retryable failure still goes
+ * back to the inbox. What `onError` throws in turn reaches the app's boundary.
+ *
+ *   app.command('contact add', spec, recover(contactFailed), once('contact', …), addContact);
+ */
+export function recover<C extends Context, A, R>(
+  onError: (ctx: C, args: A, err: unknown) => Promise<NoInfer<R>>,
+): ListenerMiddleware<C, A, R> {
+  return async (ctx, args, next) => {
+    try {
+      return await next();
+    } catch (err) {
+      if (goesBackToInbox(ctx, err)) throw err;
+      return onError(ctx, args, err);
+    }
+  };
 }
