@@ -41,6 +41,8 @@ export interface ImPort {
   /** Delayed update with a card callback's token (30 min, 2 uses). */
   updateCardByToken(token: string, card: Card): Promise<void>;
   botInfo(): Promise<{ openId: string; name: string }>;
+  /** Recall (delete) a message the bot sent; one already gone counts as recalled. */
+  recall(messageId: string): Promise<void>;
 }
 
 export interface ChatsPort {
@@ -49,6 +51,15 @@ export interface ChatsPort {
   /** Owner and managers, as Feishu holds them (not our records). */
   get(chatId: string): Promise<ChatInfo>;
   members(chatId: string): Promise<ChatMember[]>;
+  /**
+   * Remove members (batches of 50, one change per chat at a time). `notRemoved` names ids Feishu refused (the owner,
+   * 232076) or did not hold as members; a member already gone counts as removed.
+   */
+  removeMembers(chatId: string, openIds: string[]): Promise<{ removed: string[]; notRemoved: string[] }>;
+  /** Dissolve a chat the bot owns; a chat already dissolved (232009) or gone counts as dissolved. */
+  dissolve(chatId: string): Promise<void>;
+  /** Hand the chat to a new owner (chat update `owner_id`). */
+  transferOwner(chatId: string, ownerOpenId: string): Promise<void>;
 }
 
 /** `mayExist`: a run resumed after a crash, whose earlier attempt may have been performed; `adopted` says it was. */
@@ -63,6 +74,12 @@ export interface MailgroupsPort {
     members: MailgroupMember[],
     opts?: { mayExist?: boolean },
   ): Promise<{ memberIds: string[] }>;
+  /** The group's members (all pages). */
+  members(mailgroupId: string): Promise<(MailgroupMember & { memberId: string })[]>;
+  /** Remove members by their member ids (batch_delete); ids already gone count as removed. */
+  removeMembers(mailgroupId: string, memberIds: string[]): Promise<void>;
+  /** Delete the group; one already gone counts as deleted. */
+  delete(mailgroupId: string): Promise<void>;
 }
 
 /** A mailbox, as the tenant or as a user (`as`); drafts and sending need the user. */
@@ -73,6 +90,8 @@ export interface MailboxPort {
     opts?: { as?: Principal; mayExist?: boolean },
   ): Promise<{ contactId: string; adopted: boolean }>;
   listContacts(mailbox: string, opts?: { as?: Principal }): Promise<MailContact[]>;
+  /** Delete a contact (20/min); one already gone counts as deleted. */
+  deleteContact(mailbox: string, contactId: string, opts?: { as?: Principal }): Promise<void>;
   createDraft(mailbox: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<{ draftId: string }>;
   updateDraft(mailbox: string, draftId: string, rawEml: string | Buffer, opts: { as: UserPrincipal }): Promise<void>;
   getDraft(
