@@ -51,6 +51,9 @@ function chatPorts(gone: Set<string>) {
       managerIds: [],
     }),
     members: async () => [],
+    removeMembers: async (_chatId, openIds) => ({ removed: openIds, notRemoved: [] }),
+    dissolve: async () => undefined,
+    transferOwner: async () => undefined,
   };
   const directory: DirectoryPort = {
     getUser: async (openId) => ({ openId, name: openId, isResigned: false }),
@@ -147,6 +150,9 @@ function mailgroupPorts(o: { refuseWith?: number; outOfScope?: string[] } = {}) 
       added.push(members);
       return { memberIds: members.map((_, i) => `m_${i}`) };
     },
+    members: async () => [],
+    removeMembers: async () => undefined,
+    delete: async () => undefined,
   };
   const directory: DirectoryPort = {
     async getUser(openId) {

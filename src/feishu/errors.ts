@@ -108,6 +108,14 @@ export const isAlreadySent = (err: unknown): err is FeishuError => hasCode(err, 
 /** Draft calls: the draft does not exist (1234050): deleted, or consumed by a send. */
 export const isDraftGone = (err: unknown): err is FeishuError => hasCode(err, 1234050);
 
+/**
+ * An inverse met an object that is no longer there: a dissolved or unknown chat (232009, 232006), a mail group not
+ * found (1234013), a recalled message (230011), or anything Feishu answers with HTTP 404. Taking something back
+ * that is already gone is done, not failed.
+ */
+export const isAlreadyGone = (err: unknown): err is FeishuError =>
+  hasCode(err, 232009, 232006, 1234013, 230011) || (err instanceof FeishuError && err.httpStatus === 404);
+
 /** What an audit record says of a failure: the Feishu code, or the error's name when it is not a Feishu failure. */
 export const errorCodeOf = (err: unknown): string =>
   err instanceof FeishuError ? String(err.code) : err instanceof Error ? err.name : 'unknown';

@@ -30,15 +30,22 @@ const refusing = {
     addMembers: unexpected('chats.addMembers'),
     get: unexpected('chats.get'),
     members: unexpected('chats.members'),
+    removeMembers: unexpected('chats.removeMembers'),
+    dissolve: unexpected('chats.dissolve'),
+    transferOwner: unexpected('chats.transferOwner'),
   }),
   mailgroups: (): MailgroupsPort => ({
     create: unexpected('mailgroups.create'),
     get: unexpected('mailgroups.get'),
     addMembers: unexpected('mailgroups.addMembers'),
+    members: unexpected('mailgroups.members'),
+    removeMembers: unexpected('mailgroups.removeMembers'),
+    delete: unexpected('mailgroups.delete'),
   }),
   mailbox: (): MailboxPort => ({
     createContact: unexpected('mailbox.createContact'),
     listContacts: unexpected('mailbox.listContacts'),
+    deleteContact: unexpected('mailbox.deleteContact'),
     createDraft: unexpected('mailbox.createDraft'),
     updateDraft: unexpected('mailbox.updateDraft'),
     getDraft: unexpected('mailbox.getDraft'),
@@ -87,6 +94,7 @@ export class RecordingGateway implements FeishuPorts {
         this.calls.push({ method: 'updateCardByToken', token, card });
       },
       botInfo: async () => this.bot,
+      recall: unexpected('im.recall'),
     };
     this.chats = others.chats ?? refusing.chats();
     this.mailgroups = others.mailgroups ?? refusing.mailgroups();

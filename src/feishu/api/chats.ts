@@ -1,7 +1,8 @@
-/** Group chats: create (im/v1/chats) and add members (im/v1/chats/:chat_id/members). */
+/** Group chats: create, update and dissolve (im/v1/chats), add and remove members (im/v1/chats/:chat_id/members). */
 import { z } from 'zod';
 import type { FeishuClient } from '../client/client.js';
 import { chunks, need, parse, retrySafeId } from '../client/wire.js';
+import { isAlreadyGone } from '../errors.js';
 import { openIdSchema } from './shared.js';
 
 export const createChatSchema = z.object({
@@ -130,5 +131,47 @@ export class ChatsApi {
       out.pendingApprovalIds.push(...(res.data?.pending_approval_id_list ?? []));
     }
     return out;
+  }
+
+  /**
+   * Removes users in chunks of 50, one change per chat at a time (232019 otherwise). Feishu names the ids it did not
+   * remove (the owner, 232076, or ids that were not members) in `invalid_id_list`.
+   */
+  async removeMembers(chatId: string, openIds: string[]): Promise<{ removed: string[]; notRemoved: string[] }> {
+    parse(chatMemberIdsSchema, openIds, 'chats.removeMembers');
+    const notRemoved: string[] = [];
+    for (const ids of chunks(openIds, 50)) {
+      // Removing a member twice changes nothing, so an unanswered removal is simply repeated.
+      const res = await this.c.call('chat.members.delete', { serial: `chat:${chatId}`, idempotent: true }, (o) =>
+        this.c.sdk.im.v1.chatMembers.delete(
+          { path: { chat_id: chatId }, params: { member_id_type: 'open_id' }, data: { id_list: ids } },
+          o,
+        ),
+      );
+      notRemoved.push(...(res.data?.invalid_id_list ?? []));
+    }
+    return { removed: openIds.filter((id) => !notRemoved.includes(id)), notRemoved };
+  }
+
+  /** Dissolves the chat (the bot must own it); one already dissolved is done. */
+  async dissolve(chatId: string): Promise<void> {
+    try {
+      await this.c.call('chat.delete', { serial: `chat:${chatId}`, idempotent: true }, (o) =>
+        this.c.sdk.im.v1.chat.delete({ path: { chat_id: chatId } }, o),
+      );
+    } catch (err) {
+      if (!isAlreadyGone(err)) throw err;
+    }
+  }
+
+  /** Gives the chat a new owner (chat update with `owner_id`). */
+  async transferOwner(chatId: string, ownerOpenId: string): Promise<void> {
+    parse(openIdSchema, ownerOpenId, 'chats.transferOwner');
+    await this.c.call('chat.update', { serial: `chat:${chatId}`, idempotent: true }, (o) =>
+      this.c.sdk.im.v1.chat.update(
+        { path: { chat_id: chatId }, params: { user_id_type: 'open_id' }, data: { owner_id: ownerOpenId } },
+        o,
+      ),
+    );
   }
 }

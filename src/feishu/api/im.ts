@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Card } from '../../../cards/kit.js';
 import type { FeishuClient } from '../client/client.js';
 import { need, parse, retrySafeId, type SdkBody } from '../client/wire.js';
+import { isAlreadyGone } from '../errors.js';
 import { openIdSchema } from './shared.js';
 
 export const recipientSchema = z.union([
@@ -54,6 +55,17 @@ export class ImApi {
         o,
       ),
     );
+  }
+
+  /** Recalls a message the bot sent; one already recalled (230011) or gone is done. */
+  async recall(messageId: string): Promise<void> {
+    try {
+      await this.c.call('message.delete', { key: messageId, idempotent: true }, (o) =>
+        this.c.sdk.im.v1.message.delete({ path: { message_id: messageId } }, o),
+      );
+    } catch (err) {
+      if (!isAlreadyGone(err)) throw err;
+    }
   }
 
   async botInfo(): Promise<{ openId: string; name: string }> {

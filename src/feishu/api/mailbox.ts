@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { FeishuClient } from '../client/client.js';
 import { need, parse, retrySafeId } from '../client/wire.js';
+import { isAlreadyGone } from '../errors.js';
 import type { Principal, UserPrincipal } from '../principal.js';
 import { emailSchema } from './shared.js';
 
@@ -142,6 +143,20 @@ export class MailboxApi {
       pageToken = res.data?.has_more ? res.data.page_token : undefined;
     } while (pageToken);
     return out;
+  }
+
+  /** Deletes a contact; one already gone is done. Deleting twice changes nothing, so a lost answer is repeated. */
+  async deleteContact(mailbox: string, contactId: string, opts: { as?: Principal } = {}): Promise<void> {
+    try {
+      await this.c.call('mail.contact.delete', { as: opts.as, idempotent: true }, (o) =>
+        this.c.sdk.mail.v1.userMailboxMailContact.delete(
+          { path: { user_mailbox_id: mailbox, mail_contact_id: contactId } },
+          o,
+        ),
+      );
+    } catch (err) {
+      if (!isAlreadyGone(err)) throw err;
+    }
   }
 
   async createDraft(

@@ -1,8 +1,8 @@
-/** Mail groups: create, get, and members (mail/v1/mailgroups). Tenant token only. */
+/** Mail groups: create, get, delete, and members (mail/v1/mailgroups). Tenant token only. */
 import { z } from 'zod';
 import type { FeishuClient } from '../client/client.js';
 import { chunks, need, parse } from '../client/wire.js';
-import { FeishuError } from '../errors.js';
+import { FeishuError, isAlreadyGone } from '../errors.js';
 import { emailSchema, openIdSchema } from './shared.js';
 
 export const createMailgroupSchema = z.object({
@@ -155,6 +155,46 @@ export class MailgroupsApi {
       memberIds.push(...(res.data?.items ?? []).flatMap((i) => (i.member_id ? [i.member_id] : [])));
     }
     return { memberIds };
+  }
+
+  /** The group's members as the ports describe them (users by open_id), with the ids removal takes. */
+  async members(mailgroupId: string): Promise<(MailgroupMember & { memberId: string })[]> {
+    return (await this.listMembers(mailgroupId)).flatMap((m): (MailgroupMember & { memberId: string })[] => {
+      if (!m.member_id) return [];
+      const memberId = m.member_id;
+      if (m.type === 'USER' && m.user_id) return [{ type: 'USER' as const, userId: m.user_id, memberId }];
+      if (m.type === 'DEPARTMENT' && m.department_id)
+        return [{ type: 'DEPARTMENT' as const, departmentId: m.department_id, memberId }];
+      const kinds = ['EXTERNAL_USER', 'MAIL_GROUP', 'OTHER_MEMBER'] as const;
+      const type = kinds.find((k) => k === m.type);
+      return type && m.email ? [{ type, email: m.email, memberId }] : [];
+    });
+  }
+
+  /** Removes members by member id (batch_delete); removing one twice changes nothing, so a lost answer repeats it. */
+  async removeMembers(mailgroupId: string, memberIds: string[]): Promise<void> {
+    for (const batch of chunks(memberIds, 200)) {
+      await this.c.call(
+        'mailgroup.members.batchDelete',
+        { serial: `mailgroup:${mailgroupId}`, idempotent: true },
+        (o) =>
+          this.c.sdk.mail.v1.mailgroupMember.batchDelete(
+            { path: { mailgroup_id: mailgroupId }, data: { member_id_list: batch } },
+            o,
+          ),
+      );
+    }
+  }
+
+  /** Deletes the group (by id or address); one already gone (1234013) is done. */
+  async delete(mailgroupId: string): Promise<void> {
+    try {
+      await this.c.call('mailgroup.delete', { serial: `mailgroup:${mailgroupId}`, idempotent: true }, (o) =>
+        this.c.sdk.mail.v1.mailgroup.delete({ path: { mailgroup_id: mailgroupId } }, o),
+      );
+    } catch (err) {
+      if (!isAlreadyGone(err)) throw err;
+    }
   }
 
   /** Every member of a mail group, users by open_id, 200 per page (the API's maximum). */
