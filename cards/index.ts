@@ -15,3 +15,5 @@ export { signedInCard, type SignedInCardInput } from './signed-in.js';
 export { draftPreviewCard, formatSize, type DraftPreviewInput } from './draft-preview.js';
 export { draftEditCard, type DraftEditInput } from './draft-edit.js';
 export { mailSentCard, type MailSentInput } from './mail-sent.js';
+export { undoOfferCard, undoResultCard, type UndoOfferInput, type UndoResultInput } from './undo.js';
+export { auditCard, type AuditCardInput, type AuditRow } from './audit.js';

@@ -18,6 +18,8 @@ import { asUser, type MailContact, type Principal } from '../src/feishu/ports.js
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
 import { claimResumed, once } from '../src/effects/once.js';
 import { recover } from '../src/middleware/error-boundary.js';
+import { recordChange } from '../src/changes/journal.js';
+import { undoButton } from './undo.js';
 import { busyCard } from '../src/effects/progress.js';
 import { chars, failureCard, ownMailbox, type Ctx } from './provision.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
@@ -121,6 +123,17 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
     { mayExist: resumed, ...(as ? { as } : {}) },
   );
   await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
+  const change = await recordChange(ctx, {
+    kind: 'mail.contact.create',
+    rule: 'contact add',
+    title: {
+      zh: `在 ${target ?? mailbox} 添加了联系人 ${a.name}`,
+      en: `Added the contact ${a.name} to ${target ?? mailbox}`,
+    },
+    inverse: [
+      { op: 'contact.delete', mailbox, contactId, name: a.name, ...(asSelf ? { asUser: ctx.sender.openId } : {}) },
+    ],
+  });
   const optional = [
     ['邮箱', 'Email', a.email],
     ['电话', 'Phone', a.phone],
@@ -138,6 +151,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
       { label: { zh: '邮箱账户', en: 'Mailbox' }, value: mailbox },
       { label: { zh: '联系人 ID', en: 'Contact ID' }, value: contactId },
     ],
+    actions: undoButton(change),
   });
 }
 

@@ -4,7 +4,8 @@
  * group. Every id Feishu did not add is named with why, and the card is green only when everyone asked for is in.
  */
 import { z } from 'zod';
-import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { errorCard, successCard, type Bilingual, type Card, type CardButton } from '../cards/index.js';
+import { recordChange } from '../src/changes/journal.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import { FeishuError } from '../src/feishu/errors.js';
@@ -20,6 +21,7 @@ import {
   type Unusable,
   type UserRef,
 } from './provision.js';
+import { undoButton } from './undo.js';
 
 const chatRecord = z.object({ name: z.string(), members: z.array(userRef) });
 export const chats = keyspace('group', chatRecord, 30 * 24 * 3_600_000);
@@ -59,7 +61,7 @@ export const noMembersResult: ChatMembersResult = { invalidIds: [], notExistedId
 export const namesOf = (users: UserRef[]) => users.map((u) => u.name).join('、');
 
 /** The outcome of adding members, told as it is: green only when everyone asked for is in. */
-function membersAddedCard(chatId: string, o: AddOutcome): Card {
+function membersAddedCard(chatId: string, o: AddOutcome, undo: CardButton[]): Card {
   const fields = [
     { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
     ...(o.added.length
@@ -93,10 +95,11 @@ function membersAddedCard(chatId: string, o: AddOutcome): Card {
     tone: o.problems.length ? 'partial' : 'done',
     fields,
     ...notAdded,
+    actions: undo,
   });
 }
 
-type Manage = { ok: true; members: Set<string> } | { ok: false; card: Card };
+type Manage = { ok: true; name: string; members: Set<string> } | { ok: false; card: Card };
 
 /** The chat's owner or a manager, as Feishu reports them (not our records), or one of the bot's admins. */
 const manages = (ctx: Ctx, info: ChatInfo): boolean =>
@@ -133,7 +136,8 @@ async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Ma
         }),
       };
     }
-    return { ok: true, members: new Set((await ctx.gateway.chats.members(chatId)).map((m) => m.openId)) };
+    const members = new Set((await ctx.gateway.chats.members(chatId)).map((m) => m.openId));
+    return { ok: true, name: info.name, members };
   } catch (err) {
     return { ok: false, card: failureCard(title, err, `/group add ${chatId} @成员`) };
   }
@@ -198,7 +202,17 @@ export async function addToChat(ctx: Ctx, chatId: string, wanted: UserRef[]): Pr
       'ok',
       `${o.added.length} added, ${o.already.length} already in, ${o.problems.length} not added`,
     );
-    return membersAddedCard(chatId, o);
+    // Only those this command added: who was in before stays in on Undo.
+    const change = await recordChange(ctx, {
+      kind: 'im.chat.members.create',
+      rule: 'group add',
+      title: {
+        zh: `向群“${manage.name}”添加了 ${namesOf(o.added)}`,
+        en: `Added ${namesOf(o.added)} to "${manage.name}"`,
+      },
+      inverse: o.added.length ? [{ op: 'chat.members.remove', chatId, chatName: manage.name, users: o.added }] : [],
+    });
+    return membersAddedCard(chatId, o, undoButton(change));
   } catch (err) {
     return failureCard(title, err, `/group add ${chatId} @成员`);
   }

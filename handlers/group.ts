@@ -8,7 +8,7 @@
  * The chat uuid is derived from the command's message, so a redelivered or resumed command gets the same chat.
  */
 import { z } from 'zod';
-import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { errorCard, successCard, type Bilingual, type Card, type CardButton } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
@@ -19,6 +19,8 @@ import { addToChat, chats, namesOf, noMembersResult, outcomeOf, type AddOutcome 
 import { chars, checkUsers, describeUnusable, failureCard, userRef, type Ctx, type UserRef } from './provision.js';
 import { idempotencyKey } from '../src/effects/once.js';
 import { progressAfter } from '../src/effects/progress.js';
+import { recordChange } from '../src/changes/journal.js';
+import { undoButton } from './undo.js';
 
 /** Users per chat-create call (Feishu "创建群": at most 50); the rest are added in batches. */
 const CREATE_BATCH = 50;
@@ -109,7 +111,13 @@ async function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): 
     const outcome = outcomeOf(members, unusable, later);
     await chats.set(ctx.store, chat.chatId, { name: chat.name, members: [owner, ...outcome.added] });
     await ctx.audit('im.chat.create', chat.chatId, 'ok', `${outcome.added.length} members`);
-    return groupCreatedCard(chat.chatId, chat.name, owner, outcome, a);
+    const change = await recordChange(ctx, {
+      kind: 'im.chat.create',
+      rule: 'group create',
+      title: { zh: `创建了群聊“${chat.name}”`, en: `Created the chat "${chat.name}"` },
+      inverse: [{ op: 'chat.dissolve', chatId: chat.chatId, name: chat.name }],
+    });
+    return groupCreatedCard(chat.chatId, chat.name, owner, outcome, a, undoButton(change));
   } catch (err) {
     // Still unknown after the client's patience (no answer, 5xx, "being created"): the chat may exist. A card now
     // would be a guess and its example a duplicate; the inbox runs the command again (same uuid) until it is known.
@@ -125,6 +133,7 @@ function groupCreatedCard(
   owner: UserRef,
   o: AddOutcome,
   a: z.infer<typeof createArgs>,
+  undo: CardButton[],
 ): Card {
   const kind = [a.public ? '公开群 · public' : '私有群 · private', ...(a.thread ? ['话题群 · topic chat'] : [])].join(
     '，',
@@ -161,28 +170,26 @@ function groupCreatedCard(
         { chatId },
         { label: { zh: '为这个群创建邮件组', en: 'Create a mailgroup for this chat' }, style: 'primary' },
       ),
+      ...undo,
     ],
   });
 }
 
-async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<void> {
+async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<Card> {
   // Inside a group chat the chat defaults to that one (the 232006 card tells people to run it there).
   const chat = a.chat ?? (ctx.chatType === 'group' ? ctx.chatId : undefined);
   if (!chat) {
-    await ctx.reply(
-      errorCard({
-        title: { zh: '要添加到哪个群？', en: 'Which chat?' },
-        problems: [{ zh: '私聊里需要写明群 ID。', en: 'In a private chat, name the chat by its id.' }],
-        nextStep: {
-          zh: '写上群 ID，或在目标群里 @我 发送这条命令。',
-          en: 'Add the chat id, or send this command in the chat itself, mentioning me.',
-        },
-        example: '/group add oc_1a2b3c @成员',
-      }),
-    );
-    return;
+    return errorCard({
+      title: { zh: '要添加到哪个群？', en: 'Which chat?' },
+      problems: [{ zh: '私聊里需要写明群 ID。', en: 'In a private chat, name the chat by its id.' }],
+      nextStep: {
+        zh: '写上群 ID，或在目标群里 @我 发送这条命令。',
+        en: 'Add the chat id, or send this command in the chat itself, mentioning me.',
+      },
+      example: '/group add oc_1a2b3c @成员',
+    });
   }
-  await ctx.reply(await addToChat(ctx, chat, a.members));
+  return addToChat(ctx, chat, a.members);
 }
 export function registerGroup(app: App): void {
   app.command(

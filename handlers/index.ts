@@ -8,6 +8,7 @@ import { registerLogin } from './login.js';
 import { registerMail } from './mail.js';
 import { registerMailgroup } from './mailgroup.js';
 import { registerOnboard } from './onboard.js';
+import { registerUndo } from './undo.js';
 import type { MailAuth } from './sign-in.js';
 
 export { utcTime, type MailAuth } from './sign-in.js';
@@ -27,4 +28,5 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
     registerMail(app, deps.auth, deps.sealer);
   }
   registerOnboard(app, deps.sealer);
+  registerUndo(app);
 }

@@ -6,7 +6,7 @@
  * asks the gateway to look before creating, so it adopts the group the dead run made instead of meeting 1234006.
  */
 import { z } from 'zod';
-import { inline, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { inline, successCard, type Bilingual, type Card, type CardButton } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
@@ -23,6 +23,8 @@ import {
   type UserRef,
 } from './provision.js';
 import { runOnce } from '../src/effects/once.js';
+import { recordChange } from '../src/changes/journal.js';
+import { undoButton } from './undo.js';
 import { busyCard } from '../src/effects/progress.js';
 
 export const WHO = {
@@ -145,7 +147,14 @@ export async function provisionMailgroup(
         const added = memberFailure ? [] : usable;
         const notAdded = [...unusable, ...(memberFailure ? usable.map((u) => ({ ...u, reason: memberFailure })) : [])];
         await ctx.audit('mail.mailgroup.create', email, 'ok', `${added.length} members`);
-        return mailgroupCard(req, email, mailgroupId, added, notAdded, reused);
+        // Its members go with it: deleting the group is the whole inverse.
+        const change = await recordChange(ctx, {
+          kind: 'mail.mailgroup.create',
+          rule: 'mailgroup create',
+          title: { zh: `创建了邮件组 ${email}`, en: `Created the mail group ${email}` },
+          inverse: [{ op: 'mailgroup.delete', mailgroupId, email }],
+        });
+        return mailgroupCard(req, email, mailgroupId, added, notAdded, reused, undoButton(change));
       },
       scope === undefined ? {} : { scope },
     );
@@ -172,6 +181,7 @@ function mailgroupCard(
   added: UserRef[],
   unusable: Unusable[],
   reused: boolean,
+  undo: CardButton[],
 ): Card {
   const who = req.who ?? 'anyone';
   const partial = unusable.length > 0;
@@ -199,6 +209,7 @@ function mailgroupCard(
     ...(reused
       ? { note: { zh: '上次处理中断，这个邮件组是那次创建的。', en: 'An interrupted earlier run created this group.' } }
       : {}),
+    actions: undo,
   });
 }
 
@@ -211,6 +222,6 @@ export function registerMailgroup(app: App): void {
       who: a.who,
       members: a.members,
     });
-    await ctx.reply(card);
+    return card;
   });
 }

@@ -671,6 +671,7 @@ export class App implements DeliveryHandler {
     const defined = Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined));
     return new Context({
       ...defined,
+      ...(parts.target ? { target: this.#withDefaultRule(parts.target) } : {}),
       kind,
       delivery,
       gateway: this.#opts.gateway,
@@ -680,6 +681,13 @@ export class App implements DeliveryHandler {
       botOpenId: bot.openId,
       now: this.#now,
     });
+  }
+
+  /** A command's (and its buttons') rule when app.config.json names none: the spec's `allow`, else everyone. */
+  #withDefaultRule(target: Target): Target {
+    if (target.kind !== 'command') return target;
+    const allow = this.#registry.all().find((e) => commandKey(e) === target.key)?.spec.allow;
+    return allow ? { ...target, fallback: allow } : target;
   }
 
   #botInfo(): Promise<{ openId: string; name: string }> {

@@ -2,6 +2,7 @@
  * The card and text types shared by cards/ (which builds cards) and the framework (which sends them, and whose
  * errors and help speak both languages): a module below both, so neither reaches into the other for a type.
  */
+import { z } from 'zod';
 
 /**
  * A card in Feishu's card JSON 2.0 ("卡片 JSON 2.0 结构", https://open.feishu.cn/document/feishu-cards/card-json-v2-structure),
@@ -114,10 +115,8 @@ export type FormElement = Component & {
 type BodyElement = MarkdownElement | HrElement | ButtonElement | FormElement;
 
 /** Chinese shown first, English second. */
-export interface Bilingual {
-  zh: string;
-  en: string;
-}
+export const bilingualSchema = z.object({ zh: z.string(), en: z.string() });
+export type Bilingual = z.infer<typeof bilingualSchema>;
 
 declare const fromActionRef: unique symbol;
 

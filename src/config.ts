@@ -113,6 +113,16 @@ export const appConfigSchema = z
       .default({}),
     commands: z.record(z.string(), z.object({ allow: z.array(principal).min(1) }).strict()).default({}),
     onboarding: onboarding.default({ enabled: true, departments: {}, steps: [] }),
+    /** How long a change stays undoable from its card, /undo and /audit. */
+    undo: z
+      .object({ windowHours: z.number().positive().max(24 * 30).default(24) })
+      .strict()
+      .default({ windowHours: 24 }),
+    /** How long Send (and /mail send) holds a mail with an Undo button before it goes out; 0 sends at once. */
+    mail: z
+      .object({ undoSendSeconds: z.number().int().min(0).max(600).default(10) })
+      .strict()
+      .default({ undoSendSeconds: 10 }),
     rateLimits: z
       .record(z.string(), rateLimit)
       .superRefine((limits, ctx) => {

@@ -9,7 +9,7 @@ import type { Delivery } from './delivery.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { deriveKey } from './keys.js';
 import type { Logger } from './log.js';
-import type { AuditPort, AuditResult, IdempotencyPort, KvPort } from './store/store.js';
+import type { AuditPort, AuditResult, IdempotencyPort, IndexPort, KvPort } from './store/store.js';
 
 export interface Sender {
   openId: string;
@@ -34,8 +34,8 @@ export interface ActionResult {
 /** What middleware decided, for metrics and logs. */
 export type Outcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
 
-/** The Store as handlers see it: records, run-once claims and the audit trail; the inbox is not theirs. */
-export type HandlerStore = KvPort & IdempotencyPort & AuditPort;
+/** The Store as handlers see it: records, indexes, run-once claims and the audit trail; the inbox is not theirs. */
+export type HandlerStore = KvPort & IndexPort & IdempotencyPort & AuditPort;
 
 export interface ContextInit {
   kind: ContextKind;
@@ -64,6 +64,8 @@ export interface ContextInit {
 export interface Target {
   kind: 'command' | 'action';
   key: string;
+  /** Who may run it when app.config.json `commands` names no rule for it (default: everyone). */
+  fallback?: readonly string[];
 }
 
 /**

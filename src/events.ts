@@ -8,6 +8,7 @@
  * An event type without a schema here cannot be registered: add its schema first, so its handler is typed too.
  */
 import { z } from 'zod';
+import { bilingualSchema } from './card.js';
 import type { Sender } from './context.js';
 import { INTERNAL_EVENT_PREFIX } from './protocol/envelope.js';
 
@@ -64,7 +65,6 @@ const userCreated = z.looseObject({
   }),
 });
 
-const bilingual = z.object({ zh: z.string(), en: z.string() });
 
 /**
  * Not from Feishu: the bot's own record that a sign-in came back (written by `GET /oauth/callback`, run by the
@@ -76,7 +76,7 @@ const signInCompleted = z.object({
   chat_id: z.string().optional(),
   outcome: z.discriminatedUnion('ok', [
     z.object({ ok: z.literal(true) }),
-    z.object({ ok: z.literal(false), problem: bilingual }),
+    z.object({ ok: z.literal(false), problem: bilingualSchema }),
   ]),
   resume: z.string().optional(),
 });

@@ -440,6 +440,37 @@ describe("cards under Feishu's 30 KB", () => {
         threadId: huge('t'),
         note: big,
       }),
+    undoResultCard: () =>
+      cards.undoResultCard({
+        title: big,
+        undone: many(1_000, 2_000).map((t) => ({ zh: t, en: t })),
+        left: many(1_000, 2_000).map((t) => ({ label: item, problem: { zh: t, en: t } })),
+        retry: button,
+      }),
+    undoOfferCard: () =>
+      cards.undoOfferCard({
+        heading: big,
+        title: big,
+        when: huge('w'),
+        effects: many(1_000, 2_000).map((t) => ({ zh: t, en: t })),
+        undo: button,
+        note: big,
+      }),
+    auditCard: () =>
+      cards.auditCard({
+        scope: big,
+        rows: many(500, 2_000).map((t) => ({
+          when: t,
+          who: t,
+          action: t,
+          target: t,
+          result: 'ok' as const,
+          detail: t,
+          state: item,
+          undo: button,
+        })),
+        more: 10,
+      }),
   };
 
   it('has a huge case for every card builder', () => {

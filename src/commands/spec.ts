@@ -29,6 +29,8 @@ export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
   bodyLines?: true;
   /** Field receiving the @-mentioned users, as { openId, name }[]. */
   mentions?: FieldOf<S>;
+  /** Who may run it (and click its buttons) when app.config.json `commands` names no rule; default everyone. */
+  allow?: readonly string[];
 }
 
 /** The spec as the registry and /help see it, whatever its argument type: each field widens on its own, no cast. */
@@ -42,6 +44,7 @@ export function eraseSpec<S extends z.ZodObject>(s: CommandSpec<S>): CommandSpec
     ...(s.rest ? { rest: s.rest } : {}),
     ...(s.bodyLines ? { bodyLines: s.bodyLines } : {}),
     ...(s.mentions ? { mentions: s.mentions } : {}),
+    ...(s.allow ? { allow: s.allow } : {}),
   };
 }
 

@@ -83,7 +83,7 @@ export const refusalCard = (r: Refusal) =>
  */
 export const authorize: Middleware = async (ctx, next) => {
   if (ctx.target) {
-    const verdict = permission(ctx.config.app, ctx.target, ctx.sender?.openId);
+    const verdict = permission(ctx.config.app, ctx.target, ctx.sender?.openId, ctx.target.fallback);
     if (!verdict.ok) {
       ctx.outcome = 'refused';
       ctx.logger.info({ sender: ctx.sender?.openId, allow: verdict.allow }, 'refused: not allowed');

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { backoffMs } from '../backoff.js';
-import type { Bilingual } from '../card.js';
+import { bilingualSchema, type Bilingual } from '../card.js';
 import type { Config } from '../config.js';
 import type { FeishuPorts } from '../feishu/ports.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -43,17 +43,16 @@ export const STEP_STATUSES = [
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-const bilingual = z.object({ zh: z.string(), en: z.string() });
 
 const stepState = z.object({
   id: z.string(),
-  label: bilingual,
+  label: bilingualSchema,
   needs: z.array(z.string()).default([]),
   status: z.enum(STEP_STATUSES),
   attempts: z.number().int().min(0),
   /** What was made or why it did not run, in plain language. */
   detail: z.string().optional(),
-  reason: bilingual.optional(),
+  reason: bilingualSchema.optional(),
   /** Whom a waiting step waits for (an open_id). */
   waitingFor: z.string().optional(),
   /** What a done step produced (ids), for later steps and for the card. */
