@@ -115,7 +115,13 @@ export const appConfigSchema = z
     onboarding: onboarding.default({ enabled: true, departments: {}, steps: [] }),
     /** How long a change stays undoable from its card, /undo and /audit. */
     undo: z
-      .object({ windowHours: z.number().positive().max(24 * 30).default(24) })
+      .object({
+        windowHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(24),
+      })
       .strict()
       .default({ windowHours: 24 }),
     /** How long Send (and /mail send) holds a mail with an Undo button before it goes out; 0 sends at once. */

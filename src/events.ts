@@ -65,7 +65,6 @@ const userCreated = z.looseObject({
   }),
 });
 
-
 /**
  * Not from Feishu: the bot's own record that a sign-in came back (written by `GET /oauth/callback`, run by the
  * inbox). `resume` is the command waiting for it, sealed under TOKEN_ENCRYPTION_KEY with the event id.

@@ -61,7 +61,11 @@ describe('/group create', () => {
     expect(text).toContain(chat?.chatId);
     expect(text).toMatch(/赵敏：已离职/);
     expect(text).toMatch(/黄强：不在应用的通讯录范围内/);
-    expect(cardButtons(reply.card).map((b) => b.value.action)).toEqual(['group.add-members', 'group.mailgroup', 'change.undo']);
+    expect(cardButtons(reply.card).map((b) => b.value.action)).toEqual([
+      'group.add-members',
+      'group.mailgroup',
+      'change.undo',
+    ]);
   });
 
   it('makes the named owner own the chat and creates a public chat with --public', async () => {

@@ -10,10 +10,7 @@ import { FeishuError, needsSignIn } from '../feishu/errors.js';
 import { asUser, TENANT, type FeishuPorts } from '../feishu/ports.js';
 import { loadChange, saveChange, type Change, type Inverse, type UndoStep } from './journal.js';
 
-export type UndoOutcome =
-  | { state: 'undone' | 'partial'; change: Change }
-  | { state: 'busy' }
-  | { state: 'missing' };
+export type UndoOutcome = { state: 'undone' | 'partial'; change: Change } | { state: 'busy' } | { state: 'missing' };
 
 const LEASE_MS = 5_000;
 

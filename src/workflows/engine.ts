@@ -43,7 +43,6 @@ export const STEP_STATUSES = [
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-
 const stepState = z.object({
   id: z.string(),
   label: bilingualSchema,
