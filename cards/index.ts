@@ -16,4 +16,4 @@ export { draftPreviewCard, formatSize, type DraftPreviewInput } from './draft-pr
 export { draftEditCard, type DraftEditInput } from './draft-edit.js';
 export { mailSentCard, type MailSentInput } from './mail-sent.js';
 export { undoOfferCard, undoResultCard, type UndoOfferInput, type UndoResultInput } from './undo.js';
-export { auditCard, type AuditCardInput, type AuditRow } from './audit.js';
+export { auditCard, MAX_AUDIT_ROWS, type AuditCardInput, type AuditRow } from './audit.js';

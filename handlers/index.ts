@@ -9,6 +9,7 @@ import { registerMail } from './mail.js';
 import { registerMailgroup } from './mailgroup.js';
 import { registerOnboard } from './onboard.js';
 import { registerUndo } from './undo.js';
+import { registerAudit } from './audit.js';
 import type { MailAuth } from './sign-in.js';
 
 export { utcTime, type MailAuth } from './sign-in.js';
@@ -29,4 +30,5 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
   }
   registerOnboard(app, deps.sealer);
   registerUndo(app);
+  registerAudit(app);
 }

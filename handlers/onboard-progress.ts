@@ -7,6 +7,8 @@ import { onboardProgressCard, type Card, type CardButton } from '../cards/index.
 import { defineAction } from '../src/actions.js';
 import type { Run, WorkflowEnv } from '../src/workflows/engine.js';
 import { effectKey } from './onboard-steps.js';
+import { recordRunChange } from './onboard-undo.js';
+import { undoButton } from './undo.js';
 
 // The onboard rule guards the buttons too: whoever may not run /onboard may not retry or skip its steps.
 export const retryAction = defineAction('onboard.retry', z.object({ run: z.string().min(1) }), {
@@ -18,7 +20,7 @@ export const skipAction = defineAction('onboard.skip', z.object({ run: z.string(
   progress: { zh: '正在跳过', en: 'Skipping' },
 });
 
-export function progressOf(run: Run): Card {
+export function progressOf(run: Run, undo: CardButton[] = []): Card {
   const open = run.steps.filter((s) => s.status === 'failed' || s.status === 'blocked' || s.status === 'waiting');
   const actions: CardButton[] = [
     ...(run.steps.some((s) => s.status === 'failed' || s.status === 'blocked')
@@ -38,6 +40,7 @@ export function progressOf(run: Run): Card {
         },
       ),
     ),
+    ...undo,
   ];
   return onboardProgressCard({
     hire: run.subjectName,
@@ -55,7 +58,7 @@ export function progressOf(run: Run): Card {
 export async function showProgress(env: WorkflowEnv, run: Run): Promise<Record<string, string> | void> {
   const chat = env.config.app.onboarding.adminChat;
   if (!chat) return;
-  const card = progressOf(run);
+  const card = progressOf(run, undoButton(await recordRunChange(env, run)));
   const existing = run.meta.progress;
   if (existing) return void (await env.gateway.im.patchCard(existing, card));
   // The uuid makes the first post once-only even if the run record lost the message id in a crash.

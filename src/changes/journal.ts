@@ -91,19 +91,29 @@ export async function recordChange(ctx: Context, c: NewChange): Promise<string |
   const actor = c.actor ?? (ctx.sender ? { openId: ctx.sender.openId, name: ctx.sender.name } : undefined);
   if (!actor) throw new Error(`change ${c.kind} has nobody who made it`);
   const id = c.id ?? deriveKey(ctx.dedupeKey, 'change', c.kind);
-  const change: Change = {
-    id,
-    actor: actor.openId,
-    ...(actor.name ? { actorName: actor.name } : {}),
-    kind: c.kind,
-    rule: c.rule,
-    title: c.title,
-    at: ctx.now(),
-    eventId: ctx.eventId,
-    steps: [...c.inverse].reverse().map((undo) => ({ undo, state: 'pending' as const })),
-  };
-  await saveNew(ctx.store, change);
+  const { inverse, ...what } = c;
+  await saveNew(
+    ctx.store,
+    changeOf(
+      { ...what, id, actor: actor.openId, ...(actor.name ? { actorName: actor.name } : {}), at: ctx.now() },
+      inverse,
+      ctx.eventId,
+    ),
+  );
   return id;
+}
+
+/** A change record whose inverses run last effect first. */
+export function changeOf(
+  c: Pick<Change, 'id' | 'actor' | 'actorName' | 'kind' | 'rule' | 'title' | 'at'>,
+  inverse: Inverse[],
+  eventId?: string,
+): Change {
+  return {
+    ...c,
+    ...(eventId ? { eventId } : {}),
+    steps: [...inverse].reverse().map((undo) => ({ undo, state: 'pending' as const })),
+  };
 }
 
 /** Writes a change unless one with its id exists (an automation's record is made once, whoever shows it first). */

@@ -22,7 +22,7 @@ import type { Config } from '../config.js';
 import type { FeishuPorts } from '../feishu/ports.js';
 import { silentLogger, type Logger } from '../log.js';
 import { keyspace, sortedIndex } from '../store/keyspace.js';
-import type { IdempotencyPort, IndexPort, KvPort } from '../store/store.js';
+import type { HandlerStore } from '../context.js';
 import { withClaim } from '../effects/claim.js';
 
 const DAY = 86_400_000;
@@ -66,6 +66,8 @@ const runRecord = z.object({
   subject: z.string(),
   subjectName: z.string(),
   trigger: z.string(),
+  /** Who started it (a person's /onboard, or the automation's runAs): who may undo it. */
+  startedBy: z.string().optional(),
   input: z.record(z.string(), z.unknown()),
   steps: z.array(stepState),
   /** Owned by the workflow's onChange (e.g. the progress card's message id). */
@@ -100,7 +102,7 @@ interface KindedError {
 /** What steps act with: the same ports a handler's context carries. */
 export interface WorkflowEnv {
   gateway: FeishuPorts;
-  store: KvPort & IdempotencyPort;
+  store: HandlerStore;
   config: Config;
   logger: Logger;
 }
@@ -113,7 +115,7 @@ export interface WorkflowDefinition {
 }
 
 export interface WorkflowsOptions {
-  store: KvPort & IndexPort & IdempotencyPort;
+  store: HandlerStore;
   gateway: FeishuPorts;
   config: Config;
   logger?: Logger;
