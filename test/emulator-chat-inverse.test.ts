@@ -132,10 +132,12 @@ describe('remove chat members', () => {
     expect(h.emu.state.chats.get(chatId)?.members.size).toBe(2);
   });
 
-  it('answers 232014 to a plain member, 232027 when no id is a member and 232001 past 50 ids', async () => {
+  it('answers 232014 to a plain member, 232027 when no id names a user and 232001 past 50 ids', async () => {
     const chatId = await newChat();
     expect((await rejection(remove(chatId, [zhang().open_id], as(li().open_id)))).code).toBe(232014);
-    expect((await rejection(remove(chatId, [wang().open_id]))).code).toBe(232027);
+    expect((await rejection(remove(chatId, ['ou_nobody', 'ou_noone']))).code).toBe(232027);
+    // Removing someone who is not (or no longer) a member is harmless: they come back as invalid.
+    expect((await remove(chatId, [wang().open_id])).data).toEqual({ invalid_id_list: [wang().open_id] });
     const many = Array.from({ length: 51 }, (_, i) => `ou_${i}`);
     expect((await rejection(remove(chatId, many))).code).toBe(232001);
   });

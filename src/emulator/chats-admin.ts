@@ -74,18 +74,21 @@ export function chatAdminRoutes(kit: Kit) {
       const type = query.member_id_type;
       const bots = type === 'app_id';
       if (bots && body.id_list.length > 5) throw kit.error(232001, { detail: 'at most 5 bots per call' });
-      // Ids that name no one, or no one in the chat, come back in invalid_id_list; the rest are removed.
+      // Ids that name no one, or no one in the chat, come back in invalid_id_list, so removing twice is harmless;
+      // a list naming no one at all is refused (232027).
       const invalid: string[] = [];
       const found: string[] = [];
+      let known = 0;
       for (const id of body.id_list) {
         const member = type === 'app_id' ? id : state.userById(type, id)?.open_id;
+        if (member !== undefined && (bots || state.userByOpenId(member)?.tenant_key === state.app.tenantKey)) known++;
         const present = member !== undefined && (bots ? chat.bots.has(member) : chat.members.has(member));
         if (present) found.push(member);
         else invalid.push(id);
       }
       if (found.includes(chat.ownerId))
         throw kit.error(232076, { detail: 'hand the chat over before removing its owner' });
-      if (found.length === 0) throw kit.error(232027, { detail: `none of id_list is in ${chat.chatId}` });
+      if (known === 0) throw kit.error(232027, { detail: 'no id in id_list names a user of the tenant' });
       for (const id of found) {
         if (bots) chat.bots.delete(id);
         else {
