@@ -5,6 +5,8 @@ import { OTHER_BOTS } from '../src/emulator/seed.js';
 import type { Chat } from '../src/emulator/state.js';
 import { control, rejection, useEmulator } from './helpers/emulator.js';
 
+/** The SDK's per-call options, as withUserAccessToken makes them. */
+type Opts = ReturnType<typeof lark.withUserAccessToken>;
 const h = useEmulator();
 
 const users = () => h.emu.state.users;
@@ -45,7 +47,7 @@ function usersChat(): Chat {
   return chat;
 }
 
-const remove = (chatId: string, ids: string[], opts?: lark.IRequestOptions, type: 'open_id' | 'app_id' = 'open_id') =>
+const remove = (chatId: string, ids: string[], opts?: Opts, type: 'open_id' | 'app_id' = 'open_id') =>
   members().delete({ path: { chat_id: chatId }, params: { member_id_type: type }, data: { id_list: ids } }, opts);
 
 /** The route's declared limits, as GET /_emulator/limits shows them. */
@@ -175,7 +177,7 @@ describe('remove chat members', () => {
 });
 
 describe('hand a chat over (chat update owner_id)', () => {
-  const transfer = (chatId: string, ownerId: string, opts?: lark.IRequestOptions) =>
+  const transfer = (chatId: string, ownerId: string, opts?: Opts) =>
     chats().update(
       { path: { chat_id: chatId }, params: { user_id_type: 'open_id' }, data: { owner_id: ownerId } },
       opts,

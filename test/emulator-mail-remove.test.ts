@@ -5,6 +5,8 @@ import { openIdFor } from '../src/emulator/seed.js';
 import { control, rejection, useEmulator } from './helpers/emulator.js';
 import { DOMAIN, LINA } from './emulator-mail-support.js';
 
+/** The SDK's per-call options, as withUserAccessToken makes them. */
+type Opts = ReturnType<typeof lark.withUserAccessToken>;
 const h = useEmulator();
 
 const mail = () => h.client.mail.v1;
@@ -122,12 +124,12 @@ describe('remove mail group members', () => {
 
 describe('delete a mail contact', () => {
   const contacts = () => mail().userMailboxMailContact;
-  const add = (mailbox: string, name: string, opts?: lark.IRequestOptions) =>
+  const add = (mailbox: string, name: string, opts?: Opts) =>
     contacts().create(
       { path: { user_mailbox_id: mailbox }, data: { name, mail_address: `${name}@vendor.example` } },
       opts,
     );
-  const del = (mailbox: string, id: string, opts?: lark.IRequestOptions) =>
+  const del = (mailbox: string, id: string, opts?: Opts) =>
     contacts().delete({ path: { user_mailbox_id: mailbox, mail_contact_id: id } }, opts);
   const names = async (mailbox: string) =>
     ((await contacts().list({ path: { user_mailbox_id: mailbox }, params: { page_size: 50 } })).data?.items ?? []).map(

@@ -4,13 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { sdkClient } from '../src/emulator/testing.js';
 import { control, emulatorRequest, rejection, useEmulator } from './helpers/emulator.js';
 
+/** The SDK's per-call options, as withUserAccessToken makes them. */
+type Opts = ReturnType<typeof lark.withUserAccessToken>;
 const h = useEmulator({ clientPerTest: true });
 
 const zhang = () => h.emu.state.users[0]!;
 const li = () => h.emu.state.users[1]!;
 const messages = () => h.client.im.v1.message;
 const as = (openId: string) => lark.withUserAccessToken(h.emu.state.issueUserTokens(openId).access.token);
-const recall = (id: string, opts?: lark.IRequestOptions) => messages().delete({ path: { message_id: id } }, opts);
+const recall = (id: string, opts?: Opts) => messages().delete({ path: { message_id: id } }, opts);
 
 async function newChat(owner?: string): Promise<string> {
   const res = await h.client.im.v1.chat.create({
