@@ -380,4 +380,41 @@ describe('sandbox console in a browser', () => {
       .toBe(1);
     await page.locator('#whoami').selectOption({ value: zhang.open_id });
   });
+
+  it('lets a person leave from the controls, and shows what the inverse APIs removed struck through under Objects', async () => {
+    await page.locator('#leaver').selectOption({ label: '刘洋 Liu Yang' });
+    await page.locator('#leaves').click();
+    await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
+    await expect
+      .poll(() => page.locator('#panel-events').textContent(), { timeout: 10_000 })
+      .toContain('contact.user.deleted_v3');
+    expect(userNamed(sb.emulator, '刘洋').resigned).toBe(true);
+    await expect.poll(() => page.locator('#leaver').textContent()).not.toContain('刘洋');
+
+    // What an Undo does, done here through the SDK: a member removed, a chat dissolved, a mail group deleted.
+    const client = sdkClient(sb.emulator);
+    const [zhang, li] = [userNamed(sb.emulator, '张伟'), userNamed(sb.emulator, '李娜')];
+    const chat = await client.im.v1.chat.create({
+      data: { name: '撤销演示 Undo demo', user_id_list: [zhang.open_id, li.open_id] },
+    });
+    const chatId = chat.data!.chat_id!;
+    await client.im.v1.chatMembers.delete({ path: { chat_id: chatId }, data: { id_list: [li.open_id] } });
+    await client.im.v1.chat.delete({ path: { chat_id: chatId } });
+    const group = await client.mail.v1.mailgroup.create({ data: { email: 'undo-demo@feishu-ops.example' } });
+    await client.mail.v1.mailgroup.delete({ path: { mailgroup_id: group.data!.mailgroup_id! } });
+
+    await page.getByRole('tab', { name: '模拟器对象 · Objects' }).click();
+    const removed = page.locator('#panel-objects .removed');
+    await expect
+      .poll(() => removed.allTextContents(), { timeout: 10_000 })
+      .toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('已解散 dissolved'),
+          '李娜',
+          expect.stringContaining('邮件组已删除 mail group deleted · undo-demo@feishu-ops.example'),
+        ]),
+      );
+    await shot('13-removed-objects');
+    expect(await page.locator('#chats').textContent()).not.toContain('撤销演示');
+  });
 });

@@ -3,6 +3,7 @@
  * rule) and add members ("将用户或机器人拉入群聊", open.feishu.cn/document/server-docs/group/chat-member/create).
  */
 import { z } from 'zod';
+import { CHAT_LIMITS as LIMITS, chatFor } from './chat-access.js';
 import type { Kit } from './kit.js';
 import { paginate, RuleError } from './mail-rules.js';
 import { BLOCKED_WORDS, OTHER_BOTS } from './seed.js';
@@ -12,7 +13,8 @@ const PAGE = 'im-chat-create' as const;
 const CHAT_UUID_TTL_MS = 10 * 3600_000;
 /** ≤ 15 bots per chat ("创建群", bot_id_list). */
 const MAX_BOTS_PER_CHAT = 15;
-const LIMITS = { perSecond: 50, perMinute: 1000 };
+/** Adding and removing members of one chat exclude each other (232019 "触发群限流"). */
+export const MEMBER_CHANGES = 'chat-members';
 
 const visibility = z.enum(['only_owner', 'all_members', 'not_anyone']);
 const ownerOrAll = z.enum(['only_owner', 'all_members']);
@@ -136,6 +138,8 @@ export function chatRoutes(kit: Kit) {
         members: new Set([...(owner ? [owner.open_id] : []), ...users.map((u) => u.open_id)]),
         managers: new Set(),
         bots: new Set([state.app.appId, ...bots]),
+        removedMembers: [],
+        createdBy: state.app.appId,
         createdAt: state.now(),
         settings: { ...settings, set_bot_manager: query.set_bot_manager === 'true' },
       };
@@ -153,12 +157,10 @@ export function chatRoutes(kit: Kit) {
     query: membersQuery,
     body: membersBody,
     invalidCode: 232001,
-    serial: { key: ({ params }) => params.chat_id, code: 232019 },
+    serial: { key: ({ params }) => params.chat_id, code: 232019, scope: MEMBER_CHANGES },
     handler: ({ params, query, body, caller }) => {
-      const chat = state.chats.get(params.chat_id ?? '');
-      if (!chat || chat.chatMode !== 'group') throw kit.error(232006, { detail: `no group chat ${params.chat_id}` });
-      const operatorIn = caller.kind === 'user' ? chat.members.has(caller.openId) : chat.bots.has(state.app.appId);
-      if (!operatorIn) throw kit.error(232011);
+      const chat = chatFor(kit, params.chat_id, caller);
+      if (chat.chatMode !== 'group') throw kit.error(232006, { detail: `${params.chat_id} is not a group chat` });
       const ids = body.id_list;
       const result = {
         invalid_id_list: [] as string[],
@@ -202,15 +204,6 @@ export function chatRoutes(kit: Kit) {
     },
   });
 
-  /** The caller must be in the chat: the bot for a tenant token, the user for a user token (232011 otherwise). */
-  const readableChat = (chatId: string | undefined, caller: { kind: string; openId?: string }): Chat => {
-    const chat = state.chats.get(chatId ?? '');
-    if (!chat) throw kit.error(232006, { detail: `no chat ${chatId}` });
-    const inside = caller.kind === 'user' ? chat.members.has(caller.openId ?? '') : chat.bots.has(state.app.appId);
-    if (!inside) throw kit.error(232011);
-    return chat;
-  };
-
   // Get chat info (im/v1/chats/:chat_id): owner and managers, which is what "may this user manage it" needs.
   r.add({
     method: 'get',
@@ -220,7 +213,7 @@ export function chatRoutes(kit: Kit) {
     query: infoQuery,
     invalidCode: 232001,
     handler: ({ params, query, caller }) => {
-      const chat = readableChat(params.chat_id, caller);
+      const chat = chatFor(kit, params.chat_id, caller);
       const idOf = (openId: string) => state.userByOpenId(openId)?.[query.user_id_type] ?? openId;
       const { chat_id: _id, owner_id: _o, owner_id_type: _t, ...view } = chatView(state, chat, query.user_id_type);
       return {
@@ -245,7 +238,7 @@ export function chatRoutes(kit: Kit) {
     query: listMembersQuery,
     invalidCode: 232001,
     handler: ({ params, query, caller }) => {
-      const chat = readableChat(params.chat_id, caller);
+      const chat = chatFor(kit, params.chat_id, caller);
       const users = [...chat.members].flatMap((id) => state.userByOpenId(id) ?? []);
       let listed;
       try {

@@ -8,14 +8,17 @@
 export type DocPage =
   'im-chat-create' | 'mail-mailgroup-create' | 'mail-contact-create' | 'mail-message-send' | 'mail-draft-send';
 
+/** Where a code's row comes from: one of the five API pages, or the other pages ("platform"). */
+export type CodePage = DocPage | 'platform';
+
 export interface CodeInfo {
   code: number;
   httpStatus: number;
   msg: string;
-  page: DocPage | 'platform';
+  page: CodePage;
 }
 
-type Row = [DocPage | 'platform', number, number, string];
+type Row = [CodePage, number, number, string];
 
 /** The error tables of the five API pages, row for row (page, code, HTTP status, description). */
 const DOC_ROWS: Row[] = [
@@ -177,6 +180,39 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 232011, 400, 'Operator can NOT be out of the chat.'],
   ['platform', 232013, 400, 'The number of members in the chat reaches its limit.'],
   ['platform', 232027, 400, 'No valid members to add.'],
+  // dissolve a chat ("解散群")
+  ['platform', 232008, 400, 'Your request specifies a chat whose type is NOT supported currently.'],
+  ['platform', 232010, 400, 'Operator and chat can NOT be in different tenants.'],
+  [
+    'platform',
+    232017,
+    400,
+    'No Permission: If the operator is NOT owner or creator with the scope, the operator can NOT complete the request.',
+  ],
+  // remove chat members ("将用户或机器人移出群聊")
+  [
+    'platform',
+    232014,
+    400,
+    'The token used in the request does NOT have the permissions necessary to complete the request.',
+  ],
+  ['platform', 232076, 400, "Can't kick chat owner."],
+  // update a chat ("更新群信息")
+  [
+    'platform',
+    232002,
+    400,
+    'No Permission: Only chat owner or admin can edit chat information in the current situation.',
+  ],
+  ['platform', 232012, 400, 'New chat owner can NOT be out of the chat.'],
+  ['platform', 232016, 400, 'Non-chat-owner or Non-chat-admin can only edit certain parts.'],
+  ['platform', 232031, 400, 'The chat and the new designated chat owner must be in the same tenant.'],
+  // recall a message ("撤回消息")
+  ['platform', 230009, 400, 'Message can only be recalled within one days.'],
+  ['platform', 230026, 400, 'No permission to recall this message.'],
+  // mail group and member delete ("删除邮件组", "删除邮件组成员"); 1234013 is also the send pages' mailbox code
+  ['platform', 1234013, 404, 'mail group not found'],
+  ['platform', 1234014, 404, 'mail group member not found'],
   // contact ("获取单个用户信息")
   ['platform', 41050, 400, 'no user authority error'],
   // OAuth token ("获取 user_access_token"); these bodies use error/error_description instead of msg
@@ -205,7 +241,7 @@ export const DOC_CODES: readonly CodeInfo[] = DOC_ROWS.map(toInfo);
 export const PLATFORM_CODES: readonly CodeInfo[] = PLATFORM_ROWS.map(toInfo);
 
 /** The code's documented status and message; `page` picks that page's row when a code is on several. */
-export function codeInfo(code: number, page?: DocPage): CodeInfo | undefined {
+export function codeInfo(code: number, page?: CodePage): CodeInfo | undefined {
   const all = [...DOC_CODES, ...PLATFORM_CODES];
   return (page && all.find((c) => c.code === code && c.page === page)) || all.find((c) => c.code === code);
 }

@@ -488,7 +488,10 @@ export class EventDelivery {
     });
   }
 
-  /** A directory event about a user, e.g. contact.user.created_v3 for a user just added to the directory. */
+  /**
+   * A directory event about a user: contact.user.created_v3 for a user just added to the directory,
+   * contact.user.deleted_v3 ("员工离职") for one who has left (`status.is_resigned` true).
+   */
   userEvent(type: string, user: SeedUser): EventRecord {
     return this.pushEvent(type, {
       object: {
@@ -505,8 +508,8 @@ export class EventDelivery {
         status: {
           is_frozen: false,
           is_resigned: user.resigned,
-          is_activated: true,
-          is_exited: false,
+          is_activated: !user.resigned,
+          is_exited: user.resigned,
           is_unjoin: false,
         },
       },
@@ -568,6 +571,9 @@ const userCreatedSchema = z.union(
       'give {"user": open_id or email} for a user in the directory, or {"name", "department", "leader"?, "enName"?, "jobTitle"?} for a new one',
   },
 );
+
+/** A user who leaves: open_id or email of a user in the directory. */
+const userDeletedSchema = z.object({ user: z.string().min(1) }).strict();
 
 /** Control routes for delivery: configure the bot, then inject what users do. */
 export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): express.Router {
@@ -648,6 +654,25 @@ export function deliveryRoutes(delivery: EventDelivery, state: EmulatorState): e
       const user = state.userByOpenId(i.user) ?? state.userByEmail(i.user);
       if (!user) throw new DeliveryError(`no user ${i.user}`);
       return summary(delivery.userEvent('contact.user.created_v3', user));
+    }),
+  );
+  /**
+   * Someone leaves: they stay in the directory marked resigned (contact get shows it; messages, chat adds and their
+   * mailbox refuse them), chats and mail groups keep them until the bot acts, and contact.user.deleted_v3 is pushed.
+   */
+  r.post('/_emulator/events/user-deleted', (req, res) =>
+    run(res, userDeletedSchema, req.body, (i: z.infer<typeof userDeletedSchema>) => {
+      const user = state.userByOpenId(i.user) ?? state.userByEmail(i.user);
+      if (!user) throw new DeliveryError(`no user ${i.user}`);
+      if (user.resigned) throw new DeliveryError(`${user.name} has already left`);
+      user.resigned = true;
+      try {
+        return { ...summary(delivery.userEvent('contact.user.deleted_v3', user)), user };
+      } catch (e) {
+        // Nothing was announced (no bot configured): the directory stays as it was.
+        user.resigned = false;
+        throw e;
+      }
     }),
   );
   return r;

@@ -7,6 +7,7 @@ import type express from 'express';
 import { EmulatorClock } from './clock.js';
 import { authRoutes } from './auth.js';
 import { chatRoutes } from './chats.js';
+import { chatAdminRoutes } from './chats-admin.js';
 import { contactRoutes } from './contact.js';
 import { controlRoutes } from './control.js';
 import { deliveryFor, deliveryModule, type EventDelivery } from './delivery.js';
@@ -27,6 +28,7 @@ export const DEFAULT_MODULES: readonly RouteModule[] = [
   controlRoutes,
   authRoutes,
   chatRoutes,
+  chatAdminRoutes,
   messageRoutes,
   contactRoutes,
   mailRoutes,

@@ -49,7 +49,7 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import express, { type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { codeInfo, type DocPage } from './codes.js';
+import { codeInfo, type CodePage, type DocPage } from './codes.js';
 import type { EmulatorClock } from './clock.js';
 import { randomId, type EmulatorState, type SeedUser } from './state.js';
 import { checkTenantToken } from './tokens.js';
@@ -82,8 +82,8 @@ export class ApiError extends Error {
 }
 
 export interface ErrorOptions {
-  /** Which doc page's row to use when the code appears on several. */
-  page?: DocPage;
+  /** Which page's row to use when the code appears on several. */
+  page?: CodePage;
   /** Replaces the documented message (e.g. to carry a card sub-code). */
   msg?: string;
   /** Why this input failed; goes to error.message so the documented msg stays exact. */
@@ -110,14 +110,16 @@ export interface RateLimit<C = AnyContext> {
   perKey?: { key: (ctx: C) => string | undefined; perSecond?: number; perMinute?: number };
   /** The code to answer with (default 99991400); its status comes from the codes table (99991400 → 429). */
   code?: number;
-  page?: DocPage;
+  page?: CodePage;
 }
 
 /** Calls with the same key must not overlap: the later one fails with `code` while the first is in flight. */
 export interface Serial<C = AnyContext> {
   key: (ctx: C) => string | undefined;
+  /** Routes naming the same scope exclude each other for one key (default: this route alone). */
+  scope?: string;
   code: number;
-  page?: DocPage;
+  page?: CodePage;
   /** Real milliseconds of simulated processing that keep the key busy (default 20). */
   processingMs?: number;
 }
@@ -507,7 +509,7 @@ export class Kit {
   private async serially(serial: Serial, ctx: AnyContext, handler: () => unknown): Promise<unknown> {
     const key = serial.key(ctx);
     if (key === undefined) return handler();
-    const busyKey = `${ctx.req.method} ${ctx.req.route?.path ?? ctx.req.path}#${key}`;
+    const busyKey = `${serial.scope ?? `${ctx.req.method} ${ctx.req.route?.path ?? ctx.req.path}`}#${key}`;
     if (this.busy.has(busyKey))
       throw this.error(serial.code, {
         page: serial.page,

@@ -3,13 +3,14 @@
  * rule failures to documented codes, and resolving `:user_mailbox_id` for the caller.
  */
 import type { z } from 'zod';
-import type { DocPage } from './codes.js';
+import type { CodePage } from './codes.js';
 import type { ApiError, Caller, Kit } from './kit.js';
 import { describeIssues, RuleError } from './mail-rules.js';
+import type { Mailgroup, MailState } from './mail-state.js';
 import type { SeedUser } from './state.js';
 
 /** The documented code with the reason appended to its message, so clients see which field is wrong. */
-export function fail(kit: Kit, code: number, page: DocPage, detail: string): ApiError {
+export function fail(kit: Kit, code: number, page: CodePage, detail: string): ApiError {
   const documented = kit.error(code, { page });
   return kit.error(code, { page, msg: `${documented.message}: ${detail}`, detail });
 }
@@ -19,15 +20,22 @@ export function parseWith<S extends z.ZodType>(
   schema: S,
   input: unknown,
   code: number,
-  page: DocPage,
+  page: CodePage,
 ): z.output<S> {
   const r = schema.safeParse(input ?? {});
   if (!r.success) throw fail(kit, code, page, describeIssues(r.error));
   return r.data;
 }
 
+/** A mail group by id or address, else 404 / 1234013 "mail group not found" (the mail group pages). */
+export function requireMailgroup(kit: Kit, mail: MailState, id: string): Mailgroup {
+  const group = mail.mailgroup(id);
+  if (!group) throw fail(kit, 1234013, 'platform', `no mail group ${id}: pass its mailgroup_id or its email address`);
+  return group;
+}
+
 /** Runs a pure rule; a RuleError becomes its own code (or `fallback`) on `page`. */
-export function rule<T>(kit: Kit, page: DocPage, fallback: number, fn: () => T): T {
+export function rule<T>(kit: Kit, page: CodePage, fallback: number, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
@@ -83,7 +91,7 @@ export function requireMailbox(
   kit: Kit,
   caller: Caller,
   id: string,
-  page: DocPage,
+  page: CodePage,
   codes: Record<MailboxProblem, number>,
 ): { address: string; user: SeedUser } {
   const r = resolveMailbox(kit, caller, id);

@@ -122,6 +122,13 @@ export interface SentMail {
   sentAt: number;
 }
 
+/** What the delete APIs took away, kept for the console's objects panel (no API serves them). */
+export type RemovedMailObject = { at: number } & (
+  | { kind: 'mailgroup'; mailgroup_id: string; email: string; name: string }
+  | { kind: 'member'; mailgroup: string; member: MailgroupMember }
+  | { kind: 'contact'; mailbox: string; contact: MailContact }
+);
+
 const DAY_MS = 86_400_000;
 /** Quotas reset at midnight China time (UTC+8), where the tenant lives. */
 const dayOf = (ms: number) => Math.floor((ms + 8 * 3_600_000) / DAY_MS);
@@ -133,6 +140,7 @@ export class MailState implements StateSection {
   readonly contacts = new Map<string, MailContact[]>();
   readonly drafts = new Map<string, Draft>();
   readonly sent: SentMail[] = [];
+  readonly removed: RemovedMailObject[] = [];
   private nextContactId = 7_256_274_576_546_463_000n;
 
   /** `standing`: seed the demo's all-staff mail group (seed.ts STANDING), again after every reset. */
@@ -179,6 +187,34 @@ export class MailState implements StateSection {
     return contact;
   }
 
+  deleteMailgroup(group: Mailgroup): void {
+    this.mailgroups.delete(group.mailgroup_id);
+    const { mailgroup_id, email, name } = group;
+    this.removed.push({ kind: 'mailgroup', at: this.now(), mailgroup_id, email, name });
+  }
+
+  removeMembers(group: Mailgroup, memberIds: string[]): void {
+    for (const id of memberIds) {
+      const member = group.members.get(id);
+      if (!member) continue;
+      group.members.delete(id);
+      this.removed.push({ kind: 'member', at: this.now(), mailgroup: group.email, member });
+    }
+  }
+
+  /** False when the mailbox has no contact with this id. */
+  deleteContact(mailbox: string, id: string): boolean {
+    const list = this.contacts.get(mailbox) ?? [];
+    const contact = list.find((c) => c.id === id);
+    if (!contact) return false;
+    this.contacts.set(
+      mailbox,
+      list.filter((c) => c !== contact),
+    );
+    this.removed.push({ kind: 'contact', at: this.now(), mailbox, contact });
+    return true;
+  }
+
   hasSentMessageId(mailbox: string, smtpMessageId: string): boolean {
     return this.sent.some((m) => m.mailbox === mailbox && m.smtpMessageId === smtpMessageId);
   }
@@ -218,6 +254,7 @@ export class MailState implements StateSection {
     this.contacts.clear();
     this.drafts.clear();
     this.sent.length = 0;
+    this.removed.length = 0;
     this.seedStanding();
   }
 
@@ -228,6 +265,7 @@ export class MailState implements StateSection {
       contacts: Object.fromEntries(this.contacts),
       drafts: [...this.drafts.values()].map(({ raw, ...d }) => ({ ...d, raw: encodeBase64Url(raw) })),
       sent: this.sent.map(({ raw, ...m }) => ({ ...m, raw: encodeBase64Url(raw) })),
+      removed: this.removed,
     };
   }
 }

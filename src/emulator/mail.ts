@@ -17,7 +17,8 @@ import {
   RuleError,
   type MemberInput,
 } from './mail-rules.js';
-import { fail, parseWith, requireMailbox, rule } from './mail-http.js';
+import { fail, parseWith, requireMailbox, requireMailgroup, rule } from './mail-http.js';
+import { removeRoutes } from './mail-remove.js';
 import { sendRoutes } from './mail-send.js';
 import { MailState, type Mailgroup, type MailgroupMember } from './mail-state.js';
 import { DEPARTMENTS } from './seed.js';
@@ -85,12 +86,7 @@ export function mailRoutes(kit: Kit): express.Router {
     };
   };
 
-  const groupOrThrow = (id: string) => {
-    const group = mail.mailgroup(id);
-    if (!group)
-      throw fail(kit, 1234013, 'mail-message-send', `no mail group ${id}: pass its mailgroup_id or its email address`);
-    return group;
-  };
+  const groupOrThrow = (id: string) => requireMailgroup(kit, mail, id);
 
   /** Validates one member against the directory; throws RuleError (→ 1234008). */
   const toMember = (
@@ -312,6 +308,7 @@ export function mailRoutes(kit: Kit): express.Router {
   });
 
   sendRoutes(kit, r, mail);
+  removeRoutes(kit, r, mail, CONTACT_MAILBOX_CODES);
 
   // ---- control: mail quotas ----
 

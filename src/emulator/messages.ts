@@ -1,14 +1,18 @@
 /**
- * Messages: create, reply, PATCH a card (Feishu "发送消息", "回复消息", "更新已发送的消息卡片") and the delayed card
- * update with a callback token `c-…` ("延时更新消息卡片").
+ * Messages: create, reply, PATCH a card (Feishu "发送消息", "回复消息", "更新已发送的消息卡片"), recall ("撤回消息")
+ * and the delayed card update with a callback token `c-…` ("延时更新消息卡片").
  */
 import { z } from 'zod';
 import { cardTooLarge, checkCard, checkContent, type ContentProblem } from './cards.js';
+import { inChat, managesChat } from './chat-access.js';
 import { topLevel, type Kit } from './kit.js';
 import type { Chat, EmulatorState, Message } from './state.js';
 
 const MESSAGE_UUID_TTL_MS = 3600_000;
 const PATCH_MAX_AGE_MS = 14 * 24 * 3600_000;
+/** "撤回消息": one's own messages within the tenant's recall window (24 h by default), others' within a year. */
+const RECALL_OWN_MS = 24 * 3600_000;
+const RECALL_OTHERS_MS = 365 * 24 * 3600_000;
 const LIMITS = { perSecond: 50, perMinute: 1000 };
 
 const receiveIdType = z.enum(['open_id', 'union_id', 'user_id', 'email', 'chat_id'], {
@@ -36,6 +40,7 @@ function resolveTarget(state: EmulatorState, type: z.output<typeof receiveIdType
   if (type === 'chat_id') {
     const chat = state.chats.get(id);
     if (!chat) return { ok: false, code: 230034, detail: `no chat ${id}` };
+    if (chat.dissolvedAt !== undefined) return { ok: false, code: 232009, detail: `${id} was dissolved` };
     if (!chat.bots.has(state.app.appId)) return { ok: false, code: 230002, detail: `the bot is not a member of ${id}` };
     return { ok: true, chat };
   }
@@ -171,6 +176,7 @@ export function messageRoutes(kit: Kit) {
     handler: ({ params, body }) => {
       const parent = parentOf(params.message_id);
       const chat = state.chats.get(parent.chatId);
+      if (chat?.dissolvedAt !== undefined) throw kit.error(232009, { detail: `${parent.chatId} was dissolved` });
       if (!chat?.bots.has(state.app.appId)) throw kit.error(230002);
       return send(chat, body, parent, body.reply_in_thread);
     },
@@ -198,6 +204,31 @@ export function messageRoutes(kit: Kit) {
       if (!checked.updateMulti)
         throw kit.error(230001, { detail: 'the new card must also have config.update_multi true' });
       updateCard(state, m, body.content, checked.card);
+      return {};
+    },
+  });
+
+  // Recall: the message is marked deleted, as Feishu shows it; replies and patches to it then answer 230011.
+  r.add({
+    method: 'delete',
+    path: '/open-apis/im/v1/messages/:message_id',
+    token: 'tenant_or_user',
+    limits: LIMITS,
+    handler: ({ params, caller }) => {
+      const m = parentOf(params.message_id);
+      const chat = state.chats.get(m.chatId);
+      if (!chat || chat.dissolvedAt !== undefined) throw kit.error(232009, { detail: `${m.chatId} was dissolved` });
+      if (!inChat(state, chat, caller)) throw kit.error(230002);
+      const me = caller.kind === 'user' ? caller.openId : state.app.appId;
+      const own = m.sender.id === me;
+      if (!own && (chat.chatMode !== 'group' || !managesChat(state, chat, caller))) {
+        throw kit.error(230026, { detail: 'only your own messages, or any in a group you own or manage' });
+      }
+      const window = own ? RECALL_OWN_MS : RECALL_OTHERS_MS;
+      if (m.createdAt < state.now() - window)
+        throw kit.error(230009, { detail: own ? 'older than 24 hours' : 'older than a year' });
+      m.deleted = true;
+      m.updatedAt = state.now();
       return {};
     },
   });

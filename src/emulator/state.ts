@@ -51,6 +51,12 @@ export interface Chat {
   managers: Set<string>;
   /** Member app_ids (bots). */
   bots: Set<string>;
+  /** Users the remove-members API took out (open_ids, latest last), kept for the console. */
+  removedMembers: string[];
+  /** The app_id of the bot that created the chat through the API (not for p2p or seeded chats). */
+  createdBy?: string;
+  /** Set when the chat was dissolved: it then answers 232009 and is kept only for the console. */
+  dissolvedAt?: number;
   createdAt: number;
   /** Every other request field, echoed back by the create response. */
   settings: Record<string, unknown>;
@@ -280,6 +286,7 @@ export class EmulatorState {
       members: new Set([openId]),
       managers: new Set(),
       bots: new Set([this.app.appId]),
+      removedMembers: [],
       createdAt: this.now(),
       settings: {},
     };
@@ -315,6 +322,7 @@ export class EmulatorState {
   }): string {
     const chat = this.chats.get(input.chatId);
     if (!chat) throw new Error(`no chat ${input.chatId}: create it first or use p2pChat(openId)`);
+    if (chat.dissolvedAt !== undefined) throw new Error(`chat ${input.chatId} was dissolved`);
     if (!chat.members.has(input.openId))
       throw new Error(`user ${input.openId} is not a member of chat ${input.chatId}`);
     const parent = input.parentId ? this.messages.get(input.parentId) : undefined;
@@ -402,6 +410,7 @@ export class EmulatorState {
         members: new Set([c.owner, ...c.members].map(openIdFor)),
         managers: new Set(),
         bots: new Set([this.app.appId]),
+        removedMembers: [],
         createdAt: this.now(),
         settings: {},
       });
@@ -417,7 +426,12 @@ export class EmulatorState {
       now: this.now(),
       timeScale: this.clock.scale,
       users: this.users,
-      chats: [...this.chats.values()].map((c) => ({ ...c, members: [...c.members], bots: [...c.bots] })),
+      chats: [...this.chats.values()].map((c) => ({
+        ...c,
+        members: [...c.members],
+        managers: [...c.managers],
+        bots: [...c.bots],
+      })),
       messages: [...this.messages.values()],
       cardTokens: [...this.cardTokens.values()].map(({ messageId, expiresAt, usesLeft }) => ({
         messageId,

@@ -61,6 +61,8 @@ const refusing = {
 
 export class RecordingGateway implements FeishuPorts {
   readonly calls: RecordedCall[] = [];
+  /** Message ids the app recalled (im.recall), in order. */
+  readonly recalled: string[] = [];
   /** Make updateCardByToken fail, as an expired or used-up token does. */
   failTokenUpdates = false;
   readonly im: ImPort;
@@ -94,7 +96,9 @@ export class RecordingGateway implements FeishuPorts {
         this.calls.push({ method: 'updateCardByToken', token, card });
       },
       botInfo: async () => this.bot,
-      recall: unexpected('im.recall'),
+      recall: async (messageId) => {
+        this.recalled.push(messageId);
+      },
     };
     this.chats = others.chats ?? refusing.chats();
     this.mailgroups = others.mailgroups ?? refusing.mailgroups();

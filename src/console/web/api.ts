@@ -27,6 +27,9 @@ const chat = z.looseObject({
   description: z.string(),
   ownerId: z.string(),
   members: z.array(z.string()),
+  /** Users the remove-members API took out; absent from an older emulator. */
+  removedMembers: z.optional(z.array(z.string())),
+  dissolvedAt: z.optional(z.number()),
   createdAt: z.number(),
 });
 export type Chat = z.infer<typeof chat>;
@@ -59,6 +62,21 @@ const eml = z.looseObject({
 });
 export type Eml = z.infer<typeof eml>;
 
+const mailMember = z.looseObject({ type: z.string(), email: z.optional(z.string()), openId: z.optional(z.string()) });
+const mailContact = z.looseObject({ id: z.string(), name: z.string(), mail_address: z.optional(z.string()) });
+/** What the delete APIs took away: a mail group, a member of one, a contact. */
+const removedMail = z.looseObject({
+  kind: z.enum(['mailgroup', 'member', 'contact']),
+  at: z.number(),
+  email: z.optional(z.string()),
+  name: z.optional(z.string()),
+  mailgroup: z.optional(z.string()),
+  member: z.optional(mailMember),
+  mailbox: z.optional(z.string()),
+  contact: z.optional(mailContact),
+});
+export type RemovedMail = z.infer<typeof removedMail>;
+
 const mail = z.looseObject({
   mailgroups: z.array(
     z.looseObject({
@@ -66,22 +84,18 @@ const mail = z.looseObject({
       email: z.string(),
       name: z.string(),
       who_can_send_mail: z.string(),
-      members: z.array(
-        z.looseObject({ type: z.string(), email: z.optional(z.string()), openId: z.optional(z.string()) }),
-      ),
+      members: z.array(mailMember),
     }),
   ),
-  contacts: z.record(
-    z.string(),
-    z.array(z.looseObject({ id: z.string(), name: z.string(), mail_address: z.optional(z.string()) })),
-  ),
+  contacts: z.record(z.string(), z.array(mailContact)),
+  removed: z.optional(z.array(removedMail)),
   drafts: z.array(z.looseObject({ id: z.string(), mailbox: z.string(), summary: eml })),
   sent: z.array(z.looseObject({ message_id: z.string(), mailbox: z.string(), summary: eml, sentAt: z.number() })),
 });
 export type Mail = z.infer<typeof mail>;
 
 export const stateSchema = z.looseObject({
-  app: z.looseObject({ appId: z.string(), appName: z.string(), botOpenId: z.string() }),
+  app: z.looseObject({ appId: z.string(), appName: z.string(), botOpenId: z.string(), tenantKey: z.string() }),
   users: z.array(user),
   chats: z.array(chat),
   messages: z.array(message),
@@ -198,6 +212,8 @@ export const api = {
   /** Adds a user to the emulator's directory and pushes contact.user.created_v3 for them. */
   newHire: (hire: { name: string; department: string; leader: string }) =>
     post('/_emulator/events/user-created', hire, okSchema),
+  /** Marks a user resigned and pushes contact.user.deleted_v3 for them. */
+  leaves: (user: string) => post('/_emulator/events/user-deleted', { user }, okSchema),
   addFault: (fault: Record<string, unknown>) => post('/_emulator/faults', fault, okSchema),
   clearFaults: () => call('/_emulator/faults', okSchema, { method: 'DELETE' }),
 };

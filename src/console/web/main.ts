@@ -79,6 +79,8 @@ const hireDept = h(
 );
 /** The new hire's leader (mentor). */
 const hireWho = h('select', { id: 'hire-who', 'aria-label': '导师 · leader' });
+/** Who leaves: anyone in the directory who has not left yet, new hires included. */
+const leaver = h('select', { id: 'leaver', 'aria-label': '离职人员 · who leaves' });
 const faultPick = h(
   'select',
   { id: 'fault-pick', 'aria-label': '故障 · fault' },
@@ -127,6 +129,17 @@ function layout(): void {
         { class: 'hint' },
         '加入通讯录并推送 contact.user.created_v3，入职流程的进度卡片发到“入职管理”群 · Adds the user to the directory and pushes contact.user.created_v3; onboarding progress shows in the Onboarding admins chat',
       ),
+      leaver,
+      h(
+        'button',
+        { class: 'btn btn-default', id: 'leaves', onclick: () => void leaves() },
+        '此人离职 · This person leaves',
+      ),
+      h(
+        'p',
+        { class: 'hint' },
+        '标记为已离职并推送 contact.user.deleted_v3；被移除的对象在“模拟器对象”中划掉显示 · Marks the user resigned and pushes contact.user.deleted_v3; what gets removed shows struck through under Objects',
+      ),
     ),
     h(
       'div',
@@ -174,8 +187,11 @@ function myP2p(): Chat | undefined {
   return state?.chats.find((c) => c.chatMode === 'p2p' && c.members.includes(me));
 }
 
+/** My group chats; a dissolved one is gone from the list (the Objects panel still shows it). */
 function myGroups(): Chat[] {
-  return (state?.chats ?? []).filter((c) => c.chatMode === 'group' && (c.members.includes(me) || c.ownerId === me));
+  return (state?.chats ?? []).filter(
+    (c) => c.chatMode === 'group' && c.dissolvedAt === undefined && (c.members.includes(me) || c.ownerId === me),
+  );
 }
 
 function currentChat(): Chat | undefined {
@@ -397,6 +413,30 @@ async function newHire(): Promise<void> {
   }
 }
 
+async function leaves(): Promise<void> {
+  const who = state?.users.find((u) => u.open_id === leaver.value);
+  if (!who) return toast('请选择离职人员 · Pick who leaves', 'error');
+  try {
+    await api.leaves(who.open_id);
+    toast(`已推送 contact.user.deleted_v3 · pushed for ${who.name}: see Events`, 'success');
+  } catch (err) {
+    toast((err as Error).message, 'error');
+  }
+}
+
+/** The leaver choices follow the directory: a new hire can leave, someone who left is no longer offered. */
+function drawLeavers(): void {
+  const here = (state?.users ?? []).filter((u) => !u.resigned && !u.invisible && u.tenant_key === state?.app.tenantKey);
+  const key = here.map((u) => u.open_id).join();
+  if (leaver.dataset.key === key) return;
+  const picked = leaver.value;
+  leaver.dataset.key = key;
+  fill(
+    leaver,
+    here.map((u) => h('option', { value: u.open_id, selected: u.open_id === picked }, `${u.name} ${u.en_name}`)),
+  );
+}
+
 async function toggleFault(): Promise<void> {
   faultToggling = true;
   try {
@@ -422,6 +462,7 @@ function poll(): Promise<void> {
       calls.add(c.calls);
       traffic.merge(d.events, d.callbacks);
       objects.show(s);
+      drawLeavers();
       drawChats();
       drawMessages();
       drawFaults();

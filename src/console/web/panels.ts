@@ -1,5 +1,5 @@
 /** The side panels: raw pushes (events and card callbacks), Open API calls with answers, emulator objects. */
-import type { Call, Callback, EmulatorState, Eml, PushedEvent, User } from './api.js';
+import type { Call, Callback, Chat, EmulatorState, Eml, PushedEvent, RemovedMail, User } from './api.js';
 import { fill, h, jsonBlock, time } from './dom.js';
 
 const MAX_ROWS = 300;
@@ -150,7 +150,8 @@ export class ObjectsPanel {
   private shown = '';
 
   show(s: EmulatorState): void {
-    const key = JSON.stringify([s.chats, s.mail]);
+    const recalled = s.messages.filter((m) => m.deleted);
+    const key = JSON.stringify([s.chats, s.mail, recalled.map((m) => m.messageId)]);
     if (key === this.shown) return;
     this.shown = key;
     const name = (id: string) =>
@@ -160,14 +161,7 @@ export class ObjectsPanel {
       this.root,
       section(
         '群聊 · Chats',
-        s.chats
-          .filter((c) => c.chatMode === 'group')
-          .map((c) =>
-            jsonBlock(`${c.name} · ${c.chatId} · 群主 owner ${name(c.ownerId)} · ${c.members.length} 人 members`, {
-              ...c,
-              memberNames: c.members.map(name),
-            }),
-          ),
+        s.chats.filter((c) => c.chatMode === 'group').map((c) => chatItem(c, name)),
       ),
       section(
         '邮件组 · Mail groups',
@@ -181,6 +175,12 @@ export class ObjectsPanel {
           list.map((c) => jsonBlock(`${c.name} ${c.mail_address ?? ''} · 属于 in ${box}`, c)),
         ),
       ),
+      section('已移除 · Removed (撤销 Undo, 离职 offboarding)', [
+        ...(mail?.removed ?? []).map((r) => jsonBlock(removedLine(r, name), r)),
+        ...recalled.map((m) =>
+          jsonBlock(gone(`消息已撤回 recalled · ${m.messageId} · ${name(m.sender.id)} · ${time(m.updatedAt)}`), m),
+        ),
+      ]),
       section(
         '草稿 · Drafts',
         (mail?.drafts ?? []).map((d) => mailItem(`${d.mailbox}`, d.summary, d)),
@@ -195,6 +195,34 @@ export class ObjectsPanel {
       ),
     );
   }
+}
+
+/** Struck through: what an Undo or an offboarding took away stays visible as removed. */
+const gone = (text: string) => h('s', { class: 'removed' }, text);
+
+/** A group chat; a dissolved one struck through, members the API removed listed struck through. */
+function chatItem(c: Chat, name: (id: string) => string): HTMLElement {
+  const line = `${c.name} · ${c.chatId} · 群主 owner ${name(c.ownerId)} · ${c.members.length} 人 members`;
+  const removed = c.removedMembers ?? [];
+  const summary = h(
+    'span',
+    {},
+    c.dissolvedAt === undefined ? line : gone(`已解散 dissolved ${time(c.dissolvedAt)} · ${line}`),
+    removed.length ? ' · 移出 removed ' : null,
+    removed.flatMap((id) => [gone(name(id)), ' ']),
+  );
+  return jsonBlock(summary, { ...c, memberNames: c.members.map(name) });
+}
+
+function removedLine(r: RemovedMail, name: (id: string) => string): HTMLElement {
+  const when = time(r.at);
+  if (r.kind === 'mailgroup') return gone(`邮件组已删除 mail group deleted · ${r.email} · ${r.name} · ${when}`);
+  if (r.kind === 'member') {
+    const who = r.member?.openId ? name(r.member.openId) : (r.member?.email ?? r.member?.type ?? '');
+    return gone(`邮件组成员已移出 member removed · ${who} · from ${r.mailgroup} · ${when}`);
+  }
+  const c = r.contact;
+  return gone(`联系人已删除 contact deleted · ${c?.name ?? ''} ${c?.mail_address ?? ''} · in ${r.mailbox} · ${when}`);
 }
 
 function section(title: string, items: HTMLElement[]): HTMLElement {
