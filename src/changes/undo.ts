@@ -76,8 +76,8 @@ async function apply(g: FeishuPorts, u: Inverse): Promise<Bilingual | undefined>
       if (!notRemoved.length) return undefined;
       const names = u.users.filter((p) => notRemoved.includes(p.openId)).map((p) => p.name);
       return {
-        zh: `飞书没有移出：${names.join('、')}（可能是群主，或已不在群里）`,
-        en: `Feishu did not remove: ${names.join(', ')} (the owner, or no longer a member)`,
+        zh: `${names.join('、')} 现在是群主，群主不能被移出：请先转让群主`,
+        en: `${names.join(', ')} now owns the chat, and an owner cannot be removed: transfer the ownership first`,
       };
     }
     case 'mailgroup.delete':

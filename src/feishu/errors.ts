@@ -116,6 +116,13 @@ export const isDraftGone = (err: unknown): err is FeishuError => hasCode(err, 12
 export const isAlreadyGone = (err: unknown): err is FeishuError =>
   hasCode(err, 232009, 232006, 1234013, 230011) || (err instanceof FeishuError && err.httpStatus === 404);
 
+/** Chat member removal: the list names the owner, whom Feishu never removes (232076); nobody in it was removed. */
+export const isOwnerInRemoval = (err: unknown): err is FeishuError => hasCode(err, 232076);
+/** Mail-group member removal: an id is not (or no longer) a member (1234014); nothing in that call was removed. */
+export const isMemberGone = (err: unknown): err is FeishuError => hasCode(err, 1234014);
+/** Mail contact calls: Feishu's "parameter error" (1230001), which it also answers for a contact id it does not hold. */
+export const isContactParamError = (err: unknown): err is FeishuError => hasCode(err, 1230001);
+
 /** What an audit record says of a failure: the Feishu code, or the error's name when it is not a Feishu failure. */
 export const errorCodeOf = (err: unknown): string =>
   err instanceof FeishuError ? String(err.code) : err instanceof Error ? err.name : 'unknown';

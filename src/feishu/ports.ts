@@ -52,8 +52,8 @@ export interface ChatsPort {
   get(chatId: string): Promise<ChatInfo>;
   members(chatId: string): Promise<ChatMember[]>;
   /**
-   * Remove members (batches of 50, one change per chat at a time). `notRemoved` names ids Feishu refused (the owner,
-   * 232076) or did not hold as members; a member already gone counts as removed.
+   * Remove members (batches of 50, one change per chat at a time). `notRemoved` names the owner, whom Feishu never
+   * removes; an id that is not (or no longer) a member counts as removed.
    */
   removeMembers(chatId: string, openIds: string[]): Promise<{ removed: string[]; notRemoved: string[] }>;
   /** Dissolve a chat the bot owns; a chat already dissolved (232009) or gone counts as dissolved. */

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { FeishuClient } from '../client/client.js';
 import { chunks, need, parse, retrySafeId } from '../client/wire.js';
-import { isAlreadyGone } from '../errors.js';
+import { isAlreadyGone, isOwnerInRemoval } from '../errors.js';
 import { openIdSchema } from './shared.js';
 
 export const createChatSchema = z.object({
@@ -134,21 +134,31 @@ export class ChatsApi {
   }
 
   /**
-   * Removes users in chunks of 50, one change per chat at a time (232019 otherwise). Feishu names the ids it did not
-   * remove (the owner, 232076, or ids that were not members) in `invalid_id_list`.
+   * Removes users in chunks of 50, one change per chat at a time (232019 otherwise). Ids Feishu lists as invalid are
+   * not members (any more): nothing to remove. A batch naming the owner is refused whole (232076): the owner stays,
+   * the rest go.
    */
   async removeMembers(chatId: string, openIds: string[]): Promise<{ removed: string[]; notRemoved: string[] }> {
     parse(chatMemberIdsSchema, openIds, 'chats.removeMembers');
     const notRemoved: string[] = [];
-    for (const ids of chunks(openIds, 50)) {
-      // Removing a member twice changes nothing, so an unanswered removal is simply repeated.
-      const res = await this.c.call('chat.members.delete', { serial: `chat:${chatId}`, idempotent: true }, (o) =>
+    // Removing a member twice changes nothing, so an unanswered removal is simply repeated.
+    const remove = (ids: string[]) =>
+      this.c.call('chat.members.delete', { serial: `chat:${chatId}`, idempotent: true }, (o) =>
         this.c.sdk.im.v1.chatMembers.delete(
           { path: { chat_id: chatId }, params: { member_id_type: 'open_id' }, data: { id_list: ids } },
           o,
         ),
       );
-      notRemoved.push(...(res.data?.invalid_id_list ?? []));
+    for (const ids of chunks(openIds, 50)) {
+      try {
+        await remove(ids);
+      } catch (err) {
+        if (!isOwnerInRemoval(err)) throw err;
+        const { ownerId } = await this.get(chatId);
+        notRemoved.push(...ids.filter((id) => id === ownerId));
+        const rest = ids.filter((id) => id !== ownerId);
+        if (rest.length) await remove(rest);
+      }
     }
     return { removed: openIds.filter((id) => !notRemoved.includes(id)), notRemoved };
   }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { FeishuClient } from '../client/client.js';
 import { need, parse, retrySafeId } from '../client/wire.js';
-import { isAlreadyGone } from '../errors.js';
+import { isAlreadyGone, isContactParamError } from '../errors.js';
 import type { Principal, UserPrincipal } from '../principal.js';
 import { emailSchema } from './shared.js';
 
@@ -145,7 +145,11 @@ export class MailboxApi {
     return out;
   }
 
-  /** Deletes a contact; one already gone is done. Deleting twice changes nothing, so a lost answer is repeated. */
+  /**
+   * Deletes a contact; one already gone is done. Deleting twice changes nothing, so a lost answer is repeated. Feishu
+   * documents no "not found" code here: a parameter error (1230001) is taken as gone only when the mailbox's
+   * contacts no longer hold the id.
+   */
   async deleteContact(mailbox: string, contactId: string, opts: { as?: Principal } = {}): Promise<void> {
     try {
       await this.c.call('mail.contact.delete', { as: opts.as, idempotent: true }, (o) =>
@@ -155,7 +159,12 @@ export class MailboxApi {
         ),
       );
     } catch (err) {
-      if (!isAlreadyGone(err)) throw err;
+      if (isAlreadyGone(err)) return;
+      if (isContactParamError(err)) {
+        const contacts = await this.listContacts(mailbox, opts);
+        if (!contacts.some((c) => c.id === contactId)) return;
+      }
+      throw err;
     }
   }
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { FeishuClient } from '../client/client.js';
 import { chunks, need, parse } from '../client/wire.js';
-import { FeishuError, isAlreadyGone } from '../errors.js';
+import { FeishuError, isAlreadyGone, isMemberGone } from '../errors.js';
 import { emailSchema, openIdSchema } from './shared.js';
 
 export const createMailgroupSchema = z.object({
@@ -171,18 +171,28 @@ export class MailgroupsApi {
     });
   }
 
-  /** Removes members by member id (batch_delete); removing one twice changes nothing, so a lost answer repeats it. */
+  /**
+   * Removes members by member id (batch_delete). Feishu refuses a whole call that names one id that is not a member
+   * (1234014): after one, the members still there are removed, so ids already gone (an earlier attempt whose answer
+   * was lost, someone else's removal) count as removed.
+   */
   async removeMembers(mailgroupId: string, memberIds: string[]): Promise<void> {
-    for (const batch of chunks(memberIds, 200)) {
-      await this.c.call(
-        'mailgroup.members.batchDelete',
-        { serial: `mailgroup:${mailgroupId}`, idempotent: true },
-        (o) =>
-          this.c.sdk.mail.v1.mailgroupMember.batchDelete(
-            { path: { mailgroup_id: mailgroupId }, data: { member_id_list: batch } },
-            o,
-          ),
+    const remove = (ids: string[]) =>
+      this.c.call('mailgroup.members.batchDelete', { serial: `mailgroup:${mailgroupId}`, idempotent: true }, (o) =>
+        this.c.sdk.mail.v1.mailgroupMember.batchDelete(
+          { path: { mailgroup_id: mailgroupId }, data: { member_id_list: ids } },
+          o,
+        ),
       );
+    for (const batch of chunks(memberIds, 200)) {
+      try {
+        await remove(batch);
+      } catch (err) {
+        if (!isMemberGone(err)) throw err;
+        const present = new Set((await this.listMembers(mailgroupId)).map((m) => m.member_id));
+        const left = batch.filter((id) => present.has(id));
+        if (left.length) await remove(left);
+      }
     }
   }
 
