@@ -137,7 +137,7 @@ async function undo(ctx: ActionContext): Promise<ActionResult> {
       card: changeCard(change, false, windowOf(ctx)),
       toast: { type: 'warning', text: { zh: '撤销期限已过', en: 'The undo window has passed' } },
     };
-  const outcome = await undoChange(ctx.gateway, ctx.store, change.id, ctx.sender.openId, ctx.now);
+  const outcome = await undoChange(ctx.gateway, ctx.store, change.id, ctx.sender.openId, () => ctx.now());
   if (outcome.state === 'busy')
     return { toast: { type: 'info', text: { zh: '正在撤销，请稍候', en: 'Already undoing; one moment' } } };
   if (outcome.state === 'missing')
