@@ -17,3 +17,4 @@ export { draftEditCard, type DraftEditInput } from './draft-edit.js';
 export { mailSentCard, type MailSentInput } from './mail-sent.js';
 export { undoOfferCard, undoResultCard, type UndoOfferInput, type UndoResultInput } from './undo.js';
 export { auditCard, MAX_AUDIT_ROWS, type AuditCardInput, type AuditRow } from './audit.js';
+export { mailHeldCard, type MailHeldInput } from './mail-held.js';

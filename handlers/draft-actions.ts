@@ -8,7 +8,9 @@ import { z } from 'zod';
 import { mailSentCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
-import { runOnce } from '../src/effects/once.js';
+import { runOnce, type Ctx } from '../src/effects/once.js';
+import { deriveKey } from '../src/keys.js';
+import { holdMail } from './mail-hold.js';
 import { errorCodeOf, FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
 import { asUser, type MailboxPort } from '../src/feishu/ports.js';
 import { composeMail, isMailAddress } from '../src/mail/compose.js';
@@ -76,7 +78,7 @@ async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string):
  * record goes (a crash before that leaves a record whose next click replays the recorded card).
  */
 async function decideFate(
-  ctx: ActionContext,
+  ctx: Ctx,
   sealer: Sealing,
   draftId: string,
   busy: Bilingual,
@@ -88,8 +90,33 @@ async function decideFate(
   return { card: done.value };
 }
 
-export async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
+/** Send on the preview: held for the undo window (mail.undoSendSeconds), or sent at once when it is 0. */
+export async function send(ctx: ActionContext, deps: DraftDeps, draftId: string): Promise<ActionResult> {
   const r = theDraft.get(ctx);
+  const seconds = ctx.config.app.mail.undoSendSeconds;
+  if (seconds === 0) return sendNow(ctx, deps, draftId, r);
+  const card = await holdMail(
+    ctx,
+    deps.sealer,
+    holdIdOf(draftId, r),
+    { from: r.mailbox, recipients: [...r.to, ...r.cc, ...r.bcc], subject: r.subject, what: { kind: 'draft', draftId } },
+    seconds,
+    ctx.messageId,
+  );
+  return { card };
+}
+
+/** One hold per draft and Undo: a double click meets the same hold, a Send after Undo makes a new one. */
+export const holdIdOf = (draftId: string, r: DraftRecord): string =>
+  deriveKey('hold', draftId, String(r.sendAttempt ?? 0));
+
+/** Sends the draft now, once however often this is reached (a click, a held mail's release). */
+export async function sendNow(
+  ctx: Ctx,
+  { auth, sealer }: DraftDeps,
+  draftId: string,
+  r: DraftRecord,
+): Promise<ActionResult> {
   try {
     return await decideFate(
       ctx,
@@ -123,7 +150,7 @@ export async function send(ctx: ActionContext, { auth, sealer }: DraftDeps, draf
 }
 
 /** A lapsed sign-in on a click: the sign-in card comes as a new message, and the preview stays to click again. */
-async function signInAside(ctx: ActionContext, auth: MailAuth, err: unknown): Promise<ActionResult> {
+async function signInAside(ctx: Ctx, auth: MailAuth, err: unknown): Promise<ActionResult> {
   await ctx.send(await signInFor(ctx, auth, undefined, err));
   return toast('warning', '请先重新登录，然后再点一次', 'Sign in again (see the new card), then click again');
 }

@@ -25,6 +25,8 @@ export const draftRecord = z.object({
   subject: z.string(),
   body: z.string(),
   size: z.number(),
+  /** How often Undo send took this draft back: each Send after it is a new hold. */
+  sendAttempt: z.number().int().min(0).optional(),
 });
 export type DraftRecord = z.infer<typeof draftRecord>;
 /** A record stored before records were sealed: in clear, kept after its draft was sent or discarded. */

@@ -6,6 +6,7 @@ import { registerDraft } from './draft.js';
 import { registerGroup } from './group.js';
 import { registerLogin } from './login.js';
 import { registerMail } from './mail.js';
+import { registerMailRelease } from './mail-release.js';
 import { registerMailgroup } from './mailgroup.js';
 import { registerOnboard } from './onboard.js';
 import { registerUndo } from './undo.js';
@@ -27,6 +28,7 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
     registerLogin(app, deps.auth);
     registerDraft(app, { auth: deps.auth, sealer: deps.sealer });
     registerMail(app, deps.auth, deps.sealer);
+    registerMailRelease(app, { auth: deps.auth, sealer: deps.sealer });
   }
   registerOnboard(app, deps.sealer);
   registerUndo(app);

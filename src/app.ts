@@ -91,6 +91,8 @@ export interface AppOptions {
   now?: () => number;
   /** Reference ids on error cards. */
   reference?: () => string;
+  /** Accepts work the app schedules for itself (an internal event, possibly held until later) into the inbox. */
+  schedule?: (d: Delivery) => Promise<unknown>;
   /** Replaces the default outermost boundary (an error card with a reference; retryable failures to the inbox). */
   errorBoundary?: Middleware;
   /** Workflow retry tuning (tests shorten the backoff). */
@@ -680,6 +682,7 @@ export class App implements DeliveryHandler {
       logger: this.#logger,
       botOpenId: bot.openId,
       now: this.#now,
+      ...(this.#opts.schedule ? { schedule: this.#opts.schedule } : {}),
     });
   }
 

@@ -15,7 +15,7 @@ import { statSync } from 'node:fs';
 import { checkConfigNames, ConfigError, type Config } from './config.js';
 import type { Delivery, DeliveryHandler } from './delivery.js';
 import type { EventContext } from './context.js';
-import { SIGN_IN_COMPLETED, type FeishuEvents } from './events.js';
+import { internalDelivery, SIGN_IN_COMPLETED, type FeishuEvents } from './events.js';
 import { KvLimiterStore } from './feishu/client/limits.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
@@ -126,6 +126,8 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     metrics,
     cardBudgetMs: o.cardBudgetMs,
     workflows: o.workflows,
+    // Work the bot schedules for itself (a held mail's send) goes through the inbox like any event.
+    schedule: (d) => server.inbox.accept(d),
   });
   // Commands of one user run one at a time, in order (a Redis lock can replace the in-process one).
   app.use(serializeUserCommands(new InProcessLock()));
@@ -280,18 +282,7 @@ function signInDelivery(outcome: CallbackOutcome, state: string, sealer: Sealer,
     outcome: outcome.ok ? { ok: true } : { ok: false, problem: { zh: outcome.zh, en: outcome.en } },
     ...(outcome.ok && request.resume ? { resume: sealer.seal(request.resume, id) } : {}),
   };
-  return {
-    kind: 'event',
-    type: SIGN_IN_COMPLETED,
-    id,
-    dedupeKey: id,
-    receivedAt: now,
-    payload: {
-      schema: '2.0',
-      header: { event_id: id, event_type: SIGN_IN_COMPLETED, create_time: String(now) },
-      event,
-    },
-  };
+  return internalDelivery(SIGN_IN_COMPLETED, event, id, now);
 }
 
 const resumedCommand = signInRequestSchema.shape.resume.unwrap();

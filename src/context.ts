@@ -6,6 +6,7 @@
 import type { Bilingual, Card } from './card.js';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery.js';
+import { internalDelivery, type FeishuEvents, type InternalEventName } from './events.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { deriveKey } from './keys.js';
 import type { Logger } from './log.js';
@@ -58,6 +59,8 @@ export interface ContextInit {
   text?: string;
   /** A card action rerun from the inbox after the process that answered its click died (see `Context.resumed`). */
   resumed?: boolean;
+  /** The inbox's door for work the bot schedules for itself. */
+  schedule?: (d: Delivery) => Promise<unknown>;
 }
 
 /** What authorization checks: a command ("group create") or a card action ("draft.send"). */
@@ -112,6 +115,7 @@ export class Context {
   result: ActionResult | undefined;
   outcome: Outcome = 'ok';
   readonly #now: () => number;
+  readonly #schedule: ((d: Delivery) => Promise<unknown>) | undefined;
   #posts = 0;
   /** A "still working" card this work showed: the answer replaces it instead of arriving beside it. */
   #progress: string | undefined;
@@ -122,6 +126,7 @@ export class Context {
     this.eventType = init.delivery.type;
     this.dedupeKey = init.delivery.dedupeKey;
     this.#now = init.now;
+    this.#schedule = init.schedule;
     this.gateway = init.gateway;
     this.store = init.store;
     this.config = init.config;
@@ -185,6 +190,19 @@ export class Context {
       return Promise.reject(new Error('updateCard works only in a card action, on the card that was clicked'));
     }
     return this.gateway.im.patchCard(this.messageId, card);
+  }
+
+  /**
+   * Enqueues one of the bot's own events to run at `at` (or now), durably, through the inbox like any event; `key`
+   * is its identity, so scheduling the same work twice enqueues it once.
+   */
+  async later<K extends InternalEventName>(
+    type: K,
+    event: FeishuEvents[K],
+    o: { key: string; at?: number },
+  ): Promise<void> {
+    if (!this.#schedule) throw new Error(`this app has no inbox to schedule ${type} into`);
+    await this.#schedule(internalDelivery(type, event, o.key, this.#now(), o.at));
   }
 
   /** Narrows a command or action context once its sender is known. */

@@ -19,6 +19,8 @@ export interface Delivery {
   /** The decrypted envelope, as received. */
   payload: Record<string, unknown>;
   receivedAt: number;
+  /** Work the bot scheduled for itself runs no earlier than this (epoch ms). */
+  notBefore?: number;
   /**
    * False while the inbox will run this delivery again if its handler fails with a retryable error; absent (final)
    * for work nothing retries, such as a card callback answered at once.

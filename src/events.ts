@@ -10,9 +10,12 @@
 import { z } from 'zod';
 import { bilingualSchema } from './card.js';
 import type { Sender } from './context.js';
+import type { Delivery } from './delivery.js';
 import { INTERNAL_EVENT_PREFIX } from './protocol/envelope.js';
 
 export const SIGN_IN_COMPLETED = `${INTERNAL_EVENT_PREFIX}sign_in.completed`;
+/** A held mail's time has come (Undo send): the bot schedules it for itself when Send is clicked. */
+export const MAIL_RELEASE = `${INTERNAL_EVENT_PREFIX}mail.release`;
 
 export const userIds = z.looseObject({ open_id: z.string(), union_id: z.string(), user_id: z.string() }).partial();
 
@@ -80,6 +83,9 @@ const signInCompleted = z.object({
   resume: z.string().optional(),
 });
 
+/** Not from Feishu: the held mail to send now, and who it is from (the hold's author). */
+const mailRelease = z.object({ hold: z.string(), author: z.string(), chat_id: z.string().optional() });
+
 const cardActionValue = z.looseObject({
   value: z.record(z.string(), z.unknown()).optional(),
   form_value: z.record(z.string(), z.unknown()).optional(),
@@ -131,6 +137,7 @@ export const eventSchemas = {
   'application.bot.menu_v6': botMenu,
   'contact.user.created_v3': userCreated,
   [SIGN_IN_COMPLETED]: signInCompleted,
+  [MAIL_RELEASE]: mailRelease,
 } as const;
 
 /** Event type → its parsed payload. */
@@ -160,4 +167,30 @@ export const partiesOf: {
   'application.bot.menu_v6': (e) => ({ sender: toSender(e.operator.operator_id, e.operator.operator_name) }),
   'contact.user.created_v3': () => ({}),
   [SIGN_IN_COMPLETED]: (e) => ({ sender: { openId: e.open_id }, ...(e.chat_id ? { chatId: e.chat_id } : {}) }),
+  [MAIL_RELEASE]: (e) => ({ sender: { openId: e.author }, ...(e.chat_id ? { chatId: e.chat_id } : {}) }),
 };
+
+/** The bot's own events, which it enqueues for itself (transports refuse them from outside). */
+export type InternalEventName = typeof SIGN_IN_COMPLETED | typeof MAIL_RELEASE;
+
+/**
+ * An internal event as a delivery for the inbox: `id` is its identity (a re-enqueue is a duplicate), `notBefore`
+ * holds it back until its time.
+ */
+export function internalDelivery<K extends InternalEventName>(
+  type: K,
+  event: FeishuEvents[K],
+  id: string,
+  now: number,
+  notBefore?: number,
+): Delivery {
+  return {
+    kind: 'event',
+    type,
+    id,
+    dedupeKey: id,
+    receivedAt: now,
+    ...(notBefore !== undefined ? { notBefore } : {}),
+    payload: { schema: '2.0', header: { event_id: id, event_type: type, create_time: String(now) }, event },
+  };
+}

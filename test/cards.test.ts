@@ -440,6 +440,15 @@ describe("cards under Feishu's 30 KB", () => {
         threadId: huge('t'),
         note: big,
       }),
+    mailHeldCard: () =>
+      cards.mailHeldCard({
+        from: huge('f'),
+        recipients: many(5_000, 200),
+        subject: huge('s'),
+        seconds: 10,
+        sendsAt: huge('t'),
+        undo: button,
+      }),
     undoResultCard: () =>
       cards.undoResultCard({
         title: big,

@@ -41,7 +41,7 @@ describe('data at rest', () => {
   });
 
   it("keeps a draft's body and Bcc sealed in the SQLite files, and deletes its record once the draft is sent", async () => {
-    const sb = await testSandbox();
+    const sb = await testSandbox({ mail: { undoSendSeconds: 0 } });
     const holds = (text: string) =>
       readdirSync(sb.dataDir).filter((f) => readFileSync(join(sb.dataDir, f)).includes(text));
     try {

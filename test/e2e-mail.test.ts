@@ -18,9 +18,9 @@ import { browserSignIn, signInLink } from './helpers/auth.js';
 let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
   // Dozens of draft sends in one file: above the documented 20/min, which the emulator's reset forgets but the
-  // bot's own limiter (rightly) would make wait for.
+  // bot's own limiter (rightly) would make wait for. Sends go at once here: the undo-send hold has its own suite.
   sb = await testSandbox(
-    { rateLimits: { 'mail.draft.send': { perMinute: 6000 } } },
+    { rateLimits: { 'mail.draft.send': { perMinute: 6000 } }, mail: { undoSendSeconds: 0 } },
     { bot: { gateway: { backoffBaseMs: 10, backoffMaxMs: 50 }, timeoutMs: 2_000 } },
   );
 });

@@ -38,7 +38,13 @@ const freePort = (): Promise<number> =>
 /** The real bot in a child process on `port`; `ackOnly`: its inbox takes items and runs none (the crash window). */
 const TOKEN_KEY = randomBytes(32).toString('hex');
 
-async function botProcess(sb: TestSandbox, dataDir: string, port: number, ackOnly: boolean): Promise<ChildProcess> {
+async function botProcess(
+  sb: TestSandbox,
+  dataDir: string,
+  port: number,
+  ackOnly: boolean,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -62,6 +68,7 @@ async function botProcess(sb: TestSandbox, dataDir: string, port: number, ackOnl
         ),
         // The emulator is pointed at the child's webhook routes, which only webhook mode serves.
         FEISHU_TRANSPORT: 'webhook',
+        ...env,
       },
     },
   );
@@ -139,5 +146,33 @@ describe('a command waiting for sign-in', () => {
     const again = await fetch(link!, { redirect: 'manual' });
     expect(again.status).toBe(400);
     expect(botCards(sb, chatId).filter((m) => readCard(m.card).includes('邮件已发送'))).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('a mail held for Undo send', () => {
+  it('goes out exactly once when its time comes, though the bot was killed during the hold', async () => {
+    const sb = await testSandbox();
+    cleanups.push(() => sb.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'hold-kill-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const port = await freePort();
+    const hold = { UNDO_SEND_SECONDS: '3' };
+    const first = await botProcess(sb, dataDir, port, false, hold);
+    const [login] = await sb.replies(await sb.say('张伟', '/login'));
+    const link = /"default_url":"([^"]+)"/.exec(JSON.stringify(login!.card))?.[1];
+    expect((await browserSignIn(link!, userNamed(sb.emulator, '张伟').open_id)).status).toBe(200);
+    const [held] = await sb.replies(await sb.say('张伟', '/mail send to=@李娜 subject="稍后 Later" 正文'));
+    expect(readCard(held?.card)).toContain('将在 3 秒后发送');
+    await kill(first);
+    expect(await sentMail(sb)).toHaveLength(0);
+
+    await botProcess(sb, dataDir, port, false, hold);
+    await eventually(async () => expect(await sentMail(sb)).toHaveLength(1), 20_000);
+    // The held card itself now says what happened.
+    await eventually(() =>
+      expect(readCard(sb.emulator.state.messages.get(held!.messageId)?.card)).toContain('邮件已发送'),
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await sentMail(sb)).toHaveLength(1);
   }, 60_000);
 });

@@ -133,6 +133,16 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
         expect((await store.lease(1, 30_000))[0]?.attempts).toBe(2);
       });
 
+      it('holds an item scheduled for later until its time, and keeps it across a reopen', async () => {
+        await store.enqueue(item('hold_1', { availableAt: time + 10_000 }), 8 * HOUR);
+        await store.enqueue(item('om_now'), 8 * HOUR);
+        expect((await store.lease(10, 60_000)).map((i) => i.dedupeKey)).toEqual(['om_now']);
+        time += 9_999;
+        expect(await (await open()).lease(10, 60_000)).toEqual([]);
+        time += 1;
+        expect((await store.lease(10, 60_000)).map((i) => i.dedupeKey)).toEqual(['hold_1']);
+      });
+
       it('never gives one item to two stores claiming at the same time', async () => {
         const other = await open();
         for (let i = 0; i < 20; i++) await store.enqueue(item(`k${i}`), HOUR);

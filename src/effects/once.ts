@@ -7,19 +7,19 @@
  */
 import { z } from 'zod';
 import type { Sealing } from '../auth/seal.js';
-import type { ActionContext, CommandContext } from '../context.js';
+import type { Context, Sender } from '../context.js';
 import { deriveKey } from '../keys.js';
 import { ContextSlot, type ListenerMiddleware } from '../middleware/listener.js';
 import { withClaim } from './claim.js';
 
-/** A command or a card action: both know who asked. */
-export type Ctx = CommandContext | ActionContext;
+/** A command, a card action, or one of the bot's own events on someone's behalf: each knows who asked. */
+export type Ctx = Context & { readonly sender: Sender };
 
 /**
  * The work's stable identity: for a command its dedupe key (the message id Feishu re-pushes under, or an
  * `app.run` origin's own key); for a card action the clicked card, so every click on one card is the same work.
  */
-const origin = (ctx: Ctx): string => (ctx.kind === 'action' ? (ctx.messageId ?? ctx.dedupeKey) : ctx.dedupeKey);
+const origin = (ctx: Context): string => (ctx.kind === 'action' ? (ctx.messageId ?? ctx.dedupeKey) : ctx.dedupeKey);
 
 /** An idempotency key for `op` of this delivery, short enough for Feishu's uuid (≤ 50 chars). */
 export function idempotencyKey(ctx: Ctx, op: string): string {
@@ -57,7 +57,7 @@ export interface OnceOptions {
  * The answer must survive JSON (cards and toasts do).
  */
 export async function runOnce<T>(
-  ctx: Ctx,
+  ctx: Context,
   op: string,
   work: (resumed: boolean) => Promise<T>,
   { scope = origin(ctx), sealer }: OnceOptions = {},

@@ -121,7 +121,13 @@ export class Inbox {
     let outcome: AcceptOutcome;
     try {
       outcome = await this.store.enqueue(
-        { dedupeKey: d.dedupeKey, type: d.type, payload: this.encode(d), receivedAt: d.receivedAt },
+        {
+          dedupeKey: d.dedupeKey,
+          type: d.type,
+          payload: this.encode(d),
+          receivedAt: d.receivedAt,
+          ...(d.notBefore ? { availableAt: d.notBefore } : {}),
+        },
         this.opts.dedupeTtlMs,
       );
     } finally {

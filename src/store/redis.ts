@@ -40,7 +40,7 @@ end`;
 const SHARED_RETRY_MS = 25;
 
 const SCRIPTS = {
-  // KEYS: dedupe, item, ready, seq. ARGV: now, ttl, id, dedupeKey, type, payload, receivedAt
+  // KEYS: dedupe, item, ready, seq. ARGV: now, ttl, id, dedupeKey, type, payload, receivedAt, availableAt
   enqueue: {
     keys: 4,
     lua: `
@@ -49,7 +49,7 @@ if tonumber(redis.call('GET', KEYS[1]) or '0') > now then return 0 end
 redis.call('SET', KEYS[1], now + ttl, 'PX', ttl)
 local m = string.format('%0${SEQ_WIDTH}d', redis.call('INCR', KEYS[4])) .. ':' .. ARGV[3]
 redis.call('HSET', KEYS[2], 'm', m, 'dedupeKey', ARGV[4], 'type', ARGV[5], 'payload', ARGV[6], 'receivedAt', ARGV[7], 'attempts', 0)
-redis.call('ZADD', KEYS[3], now, m)
+redis.call('ZADD', KEYS[3], math.max(now, tonumber(ARGV[8])), m)
 return 1`,
   },
   // KEYS: ready. ARGV: now, limit, leaseMs, item key prefix. Returns [id, dedupeKey, type, payload, receivedAt, attempts]…
@@ -314,6 +314,7 @@ export class RedisStore implements Store {
       item.type,
       item.payload,
       item.receivedAt,
+      item.availableAt ?? 0,
     );
     return added === 1 ? 'accepted' : 'duplicate';
   }

@@ -365,7 +365,13 @@ export class SqliteStore implements Store {
     return this.writes.submit((): 'accepted' | 'duplicate' => {
       const now = this.now();
       if (this.q.dedupeClaim.run(item.dedupeKey, now + dedupeTtlMs, now).changes === 0) return 'duplicate';
-      this.q.insertItem.run(item.dedupeKey, item.type, item.payload, item.receivedAt, now);
+      this.q.insertItem.run(
+        item.dedupeKey,
+        item.type,
+        item.payload,
+        item.receivedAt,
+        Math.max(now, item.availableAt ?? now),
+      );
       return 'accepted';
     });
   }

@@ -37,7 +37,10 @@ export interface AuditRecord {
 }
 
 /** What the inbox asks the store to keep: the store assigns the id, and no worker has started on it yet. */
-export type NewInboxItem = Omit<InboxItem, 'id' | 'attempts'>;
+export type NewInboxItem = Omit<InboxItem, 'id' | 'attempts'> & {
+  /** Not handed out before this time (epoch ms): work scheduled for later, such as a held mail's send. */
+  availableAt?: number;
+};
 
 /** The durable inbox: accepted deliveries, their dedupe keys and worker leases. */
 export interface InboxPort {

@@ -2,14 +2,18 @@
  * The real bot in its own process, for crash tests: `node --import tsx test/helpers/intake-bot.ts <dataDir> [--ack-only]`,
  * configured by the FEISHU_* variables (the emulator's app and the sandbox's secrets). `--ack-only` stops the inbox
  * workers once listening, so whatever it acknowledges is persisted and never processed: the window a SIGKILL between
- * the ack and the work hits. Listens on BOT_PORT (default: a free port) and prints its URL.
+ * the ack and the work hits. Listens on BOT_PORT (default: a free port) and prints its URL. UNDO_SEND_SECONDS holds
+ * sent mail that long (default 0: at once).
  */
 import { createBot } from '../../src/bot.js';
 import { parseConfig } from '../../src/config.js';
 
 const [dataDir, mode] = process.argv.slice(2);
 if (!dataDir) throw new Error('usage: intake-bot.ts <dataDir> [--ack-only]');
-const config = parseConfig({}, { ...process.env, LOG_LEVEL: 'silent' });
+const config = parseConfig(
+  { mail: { undoSendSeconds: Number(process.env.UNDO_SEND_SECONDS ?? 0) } },
+  { ...process.env, LOG_LEVEL: 'silent' },
+);
 const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, FEISHU_DOMAIN: domain } = config.env;
 if (!appId || !appSecret || !domain)
   throw new Error('set FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_DOMAIN (the emulator)');
