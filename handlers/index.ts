@@ -28,7 +28,7 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
     registerDraft(app, { auth: deps.auth, sealer: deps.sealer });
     registerMail(app, deps.auth, deps.sealer);
   }
-  registerOnboard(app, deps.sealer);
+  registerOnboard(app, deps.sealer, deps.auth);
   registerUndo(app);
   registerAudit(app);
 }

@@ -16,9 +16,11 @@ import type { AppConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
+import { checkWorkflow, type SignedIn } from './onboard-checks.js';
 import { progressOf, retryAction, showProgress, skipAction } from './onboard-progress.js';
 import { execute, labelOf, planOf, resolveHire } from './onboard-steps.js';
 import { userRef, type Ctx } from './provision.js';
+import type { MailAuth } from './sign-in.js';
 
 const WORKFLOW = 'onboard';
 const ONBOARD = { kind: 'command', key: 'onboard' } as const;
@@ -96,7 +98,7 @@ function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
     .join('\n');
 }
 
-async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows): Promise<void> {
+async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, signedIn?: SignedIn): Promise<void> {
   const app = ctx.config.app;
   if (!app.onboarding.enabled || !app.onboarding.steps.length) {
     await ctx.reply(
@@ -140,9 +142,17 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows):
   }
   const unique = [...new Set(ids)];
   if (a['dry-run']) {
+    const checked = unique.length ? await checkWorkflow(ctx.gateway, app, signedIn) : undefined;
     for (const openId of unique) {
       const hire = await resolveHire(ctx.gateway.directory, app, openId);
-      await ctx.reply(onboardPlanCard({ hire: hire.name, steps: await planOf(ctx.gateway, app, hire) }));
+      const plan = await planOf(ctx.gateway, app, hire);
+      await ctx.reply(
+        onboardPlanCard({
+          hire: hire.name,
+          steps: plan.map((s, i) => ({ ...s, problems: checked?.steps.get(app.onboarding.steps[i]?.id ?? '') })),
+          adminChat: checked?.adminChat,
+        }),
+      );
     }
     if (unknown.length) await ctx.reply(unknownCard(unknown));
     return;
@@ -194,15 +204,19 @@ const unknownCard = (unknown: string[]): Card =>
     },
   });
 
-/** `sealer` seals the record of the welcome draft it makes (see draft.ts). */
-export function registerOnboard(app: App, sealer: Sealing): void {
+/**
+ * `sealer` seals the record of the welcome draft it makes (see draft.ts). `auth`: the token vault, which the dry run
+ * asks whether the welcome mail's senders are signed in (a bot without sign-in cannot draft it, and skips the check).
+ */
+export function registerOnboard(app: App, sealer: Sealing, auth?: Pick<MailAuth, 'status'>): void {
+  const signedIn: SignedIn | undefined = auth && (async (openId) => (await auth.status(openId)).signedIn);
   const wf = app.workflows;
   wf.define(WORKFLOW, {
     execute: (env, run, state, resumed) => execute(env, run, state, resumed, sealer),
     onChange: showProgress,
   });
 
-  app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf));
+  app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf, signedIn));
   app.command('onboard status', onboardStatusSpec, async (ctx) => {
     const runs = await wf.list(20);
     await ctx.reply(
