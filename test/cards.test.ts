@@ -394,7 +394,7 @@ describe("cards under Feishu's 30 KB", () => {
           trigger: zh,
           done: 1,
           total: 2,
-          failed: 0,
+          failed: [h, zh],
           waiting: 0,
           at: en,
         })),
