@@ -1,12 +1,14 @@
 /**
  * What the dry run checks before anyone is onboarded: every chat the workflow names (its steps' and the admin chat)
- * exists and the bot is in it, every mail group exists, and every welcome-mail sender is signed in. Reads only.
+ * exists and the bot is in it, every mail group exists, and every welcome-mail sender is signed in (reads only); and
+ * for each hire, the directory fields the templates name that are empty for them ("担任。" for a missing job title).
  * Each problem names what is wrong and what to do, so the dry run can say "ready" only when a run would get through.
  */
 import type { Bilingual } from '../cards/index.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import type { Hire } from './onboard-steps.js';
 
 /** Whether a person is signed in with the bot (the token vault); absent when the bot has no sign-in. */
 export type SignedIn = (openId: string) => Promise<boolean>;
@@ -119,4 +121,37 @@ function unchecked(zh: string, en: string, err: FeishuError): Bilingual {
     zh: `无法检查${zh}：${problem.zh}${nextStep.zh}`,
     en: `could not check ${en}: ${problem.en} ${nextStep.en}`,
   };
+}
+
+/** The templated texts of a step, by field name. */
+function templates(s: OnboardingStep): Record<string, string | undefined> {
+  switch (s.kind) {
+    case 'team-chat':
+      return { name: s.name, description: s.description };
+    case 'welcome-draft':
+      return { subject: s.subject, body: s.body };
+    case 'welcome-card':
+      return { title: s.title, body: s.body };
+    default:
+      return {};
+  }
+}
+
+/** By step id: each {field} a step's templates name that the directory leaves empty for this hire. */
+export function emptyFields(app: AppConfig, hire: Hire): Map<string, Bilingual[]> {
+  return new Map(
+    app.onboarding.steps.map((s, i) => [
+      s.id,
+      Object.entries(templates(s)).flatMap(([key, text]) =>
+        [...new Set([...(text ?? '').matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1] ?? ''))]
+          .filter((f) => String((hire as Record<string, unknown>)[f] ?? '') === '')
+          .map((f) =>
+            at(`onboarding.steps[${i}].${key}`, {
+              zh: `${hire.name} 的 {${f}} 在通讯录里为空，这里会空着：在通讯录里填写，或从模板去掉 {${f}}`,
+              en: `{${f}} is empty in the directory for ${hire.name}, so it would read blank: fill it in, or drop {${f}} from the template`,
+            }),
+          ),
+      ),
+    ]),
+  );
 }

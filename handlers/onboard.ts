@@ -17,7 +17,7 @@ import type { AppConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
-import { checkWorkflow, type SignedIn } from './onboard-checks.js';
+import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
 import { progressOf, retryAction, showProgress, skipAction } from './onboard-progress.js';
 import { registerOnboardStatus } from './onboard-status.js';
 import { execute, labelOf, planOf, resolveHire } from './onboard-steps.js';
@@ -140,10 +140,12 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, 
     for (const openId of unique) {
       const hire = await resolveHire(ctx.gateway.directory, app, openId);
       const plan = await planOf(ctx.gateway, app, hire);
+      const blanks = emptyFields(app, hire);
+      const problems = (id = '') => [...(checked?.steps.get(id) ?? []), ...(blanks.get(id) ?? [])];
       await ctx.reply(
         onboardPlanCard({
           hire: hire.name,
-          steps: plan.map((s, i) => ({ ...s, problems: checked?.steps.get(app.onboarding.steps[i]?.id ?? '') })),
+          steps: plan.map((s, i) => ({ ...s, problems: problems(app.onboarding.steps[i]?.id) })),
           adminChat: checked?.adminChat,
         }),
       );

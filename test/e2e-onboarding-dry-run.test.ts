@@ -1,7 +1,8 @@
 /**
  * `/onboard … --dry-run` checks what a run would meet, with the bot's own token vault: every chat the shipped
  * workflow names exists and holds the bot, the mail group exists, the welcome mail's sender is signed in. Each problem
- * is an amber line naming the thing and what to do; with none, the plan says it is ready.
+ * is an amber line naming the thing and what to do, as is a directory field the templates name that is empty for the
+ * hire; with none, the plan says it is ready.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDING } from '../src/emulator/seed.js';
@@ -52,7 +53,7 @@ describe('in the sandbox, with the standing chats and mail group', () => {
   });
   afterAll(async () => world?.sb.close());
 
-  it('says the plan is ready once the sender has signed in, and names a chat the bot has left', async () => {
+  it('says the plan is ready once the sender has signed in, and names a blank job title and a chat the bot has left', async () => {
     const { sb } = world;
     const before = readCard((await sb.replies(await sb.say('张伟', DRY_RUN)))[0]?.card);
     expect(warnings(before)).toEqual([expect.stringContaining('陈静 还没有登录')]);
@@ -63,6 +64,17 @@ describe('in the sandbox, with the standing chats and mail group', () => {
     expect(header(ready?.card)).toBe('blue');
     expect(readCard(ready?.card)).toContain('✓ 已检查：群、邮件组和发件人登录都已就绪');
     expect(warnings(readCard(ready?.card))).toEqual([]);
+
+    // A hire the directory gives no job title: the texts that name it are flagged, not the rest.
+    const untitled = sb.emulator.state.addUser({ name: '钱七', department: 'ops', leader: '张伟' });
+    const [blank] = await sb.replies(await sb.say('张伟', `/onboard email=${untitled.email} --dry-run`));
+    const blankText = readCard(blank?.card);
+    expect(header(blank?.card)).toBe('orange');
+    expect(warnings(blankText)).toEqual([
+      '⚠ onboarding.steps[1].description：钱七 的 {job_title} 在通讯录里为空，这里会空着：在通讯录里填写，或从模板去掉 {job_title}',
+      '⚠ onboarding.steps[4].body：钱七 的 {job_title} 在通讯录里为空，这里会空着：在通讯录里填写，或从模板去掉 {job_title}',
+    ]);
+    expect(blankText).toContain('{job_title} is empty in the directory for 钱七, so it would read blank');
 
     const allHands = sb.emulator.state.chats.get(STANDING.allHands.chatId)!;
     allHands.bots.delete(sb.emulator.state.app.appId);
