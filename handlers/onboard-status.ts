@@ -48,13 +48,15 @@ const FAILED = new Set(['failed', 'blocked']);
 
 const matches = (run: Run, typed: string): boolean => {
   const t = typed.toLowerCase();
-  const input = run.input as { en_name?: unknown; email?: unknown };
-  return [run.subject, run.subjectName, input.en_name, input.email].some(
+  return [run.subjectName, run.input.en_name, run.input.email].some(
     (v) => typeof v === 'string' && v.toLowerCase() === t,
   );
 };
 
-/** The hire's runs: by open_id (mentioned or typed), else by name or enterprise address among recent runs, else by a contact address. */
+/**
+ * The hire's runs: by open_id (mentioned or typed), else by name, English name or enterprise address among the recent
+ * runs, else by a contact address through the directory.
+ */
 async function runsOf(ctx: Ctx, wf: Workflows, a: z.infer<typeof statusArgs>): Promise<Run[]> {
   const ids = a.users.map((u) => u.openId);
   if (a.hire?.startsWith('ou_')) ids.push(a.hire);
