@@ -387,7 +387,7 @@ function drawPeople(): void {
     people: employed,
     tenantKey: tenant,
     multi: false,
-    placeholder: '谁离职？搜索姓名或邮箱 · Who leaves? Search',
+    placeholder: '离职：搜索姓名 · Who leaves',
     preset: leavePicker?.value ?? [],
   });
   fill(leaver, leavePicker.root);
