@@ -30,7 +30,7 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
     registerMail(app, deps.auth, deps.sealer);
     registerMailRelease(app, { auth: deps.auth, sealer: deps.sealer });
   }
-  registerOnboard(app, deps.sealer);
+  registerOnboard(app, deps.sealer, deps.auth);
   registerUndo(app);
   registerAudit(app);
 }

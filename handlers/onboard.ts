@@ -2,13 +2,14 @@
  * Onboarding: the workflow in app.config.json `onboarding` run for a new hire, as a durable run (src/workflows).
  * Triggers: contact.user.created_v3 (as `onboarding.runAs`, default the first admin, checked against
  * commands.onboard.allow like a person), `/onboard @user`, `/onboard email=a@x,b@x`. `/onboard … --dry-run` shows
- * the plan with every resolved value and changes nothing; `/onboard status` lists recent runs.
+ * the plan with every resolved value and what a run would meet, and changes nothing; `/onboard status` is in
+ * onboard-status.ts.
  * One run per hire (its id is the hire's open_id): announcing the hire again starts nothing new. Each step's effect
  * carries a key derived from the run and the step (chat and message uuids), or looks before it creates when an
  * earlier attempt may have reached Feishu (mail-group members, mail contacts).
  */
 import { z } from 'zod';
-import { errorCard, onboardPlanCard, onboardRunsCard, successCard, type Card } from '../cards/index.js';
+import { errorCard, onboardPlanCard, successCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
@@ -16,9 +17,12 @@ import type { AppConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
+import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
 import { progressOf, retryAction, showProgress, skipAction } from './onboard-progress.js';
+import { registerOnboardStatus } from './onboard-status.js';
 import { execute, labelOf, planOf, resolveHire } from './onboard-steps.js';
 import { userRef, type Ctx } from './provision.js';
+import type { MailAuth } from './sign-in.js';
 
 const WORKFLOW = 'onboard';
 const ONBOARD = { kind: 'command', key: 'onboard' } as const;
@@ -77,14 +81,6 @@ export const onboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
   mentions: 'users',
 });
 
-const statusArgs = z.object({});
-export const onboardStatusSpec: CommandSpec<typeof statusArgs> = {
-  summary: { zh: '查看最近的入职流程', en: 'List recent onboarding runs' },
-  usage: '/onboard status',
-  examples: ['/onboard status'],
-  args: statusArgs,
-};
-
 const emailList = z.array(z.email()).min(1).max(200);
 
 function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
@@ -96,7 +92,7 @@ function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
     .join('\n');
 }
 
-async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows): Promise<void> {
+async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, signedIn?: SignedIn): Promise<void> {
   const app = ctx.config.app;
   if (!app.onboarding.enabled || !app.onboarding.steps.length) {
     await ctx.reply(
@@ -140,9 +136,19 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows):
   }
   const unique = [...new Set(ids)];
   if (a['dry-run']) {
+    const checked = unique.length ? await checkWorkflow(ctx.gateway, app, signedIn) : undefined;
     for (const openId of unique) {
       const hire = await resolveHire(ctx.gateway.directory, app, openId);
-      await ctx.reply(onboardPlanCard({ hire: hire.name, steps: await planOf(ctx.gateway, app, hire) }));
+      const plan = await planOf(ctx.gateway, app, hire);
+      const blanks = emptyFields(app, hire);
+      const problems = (id = '') => [...(checked?.steps.get(id) ?? []), ...(blanks.get(id) ?? [])];
+      await ctx.reply(
+        onboardPlanCard({
+          hire: hire.name,
+          steps: plan.map((s, i) => ({ ...s, problems: problems(app.onboarding.steps[i]?.id) })),
+          adminChat: checked?.adminChat,
+        }),
+      );
     }
     if (unknown.length) await ctx.reply(unknownCard(unknown));
     return;
@@ -194,32 +200,20 @@ const unknownCard = (unknown: string[]): Card =>
     },
   });
 
-/** `sealer` seals the record of the welcome draft it makes (see draft.ts). */
-export function registerOnboard(app: App, sealer: Sealing): void {
+/**
+ * `sealer` seals the record of the welcome draft it makes (see draft.ts). `auth`: the token vault, which the dry run
+ * asks whether the welcome mail's senders are signed in (a bot without sign-in cannot draft it, and skips the check).
+ */
+export function registerOnboard(app: App, sealer: Sealing, auth?: Pick<MailAuth, 'status'>): void {
+  const signedIn: SignedIn | undefined = auth && (async (openId) => (await auth.status(openId)).signedIn);
   const wf = app.workflows;
   wf.define(WORKFLOW, {
     execute: (env, run, state, resumed) => execute(env, run, state, resumed, sealer),
     onChange: showProgress,
   });
 
-  app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf));
-  app.command('onboard status', onboardStatusSpec, async (ctx) => {
-    const runs = await wf.list(20);
-    await ctx.reply(
-      onboardRunsCard({
-        runs: runs.map((r) => ({
-          hire: r.subjectName,
-          trigger: r.trigger,
-          total: r.steps.length,
-          done: r.steps.filter((s) => s.status === 'done' || s.status === 'skipped' || s.status === 'not_applicable')
-            .length,
-          failed: r.steps.filter((s) => s.status === 'failed' || s.status === 'blocked').length,
-          waiting: r.steps.filter((s) => s.status === 'waiting').length,
-          at: new Date(r.createdAt).toISOString().slice(0, 16).replace('T', ' '),
-        })),
-      }),
-    );
-  });
+  app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf, signedIn));
+  registerOnboardStatus(app, wf);
 
   app.action(retryAction, async (_ctx, { run }) => {
     const after = await wf.retry(run);

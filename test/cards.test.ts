@@ -384,7 +384,8 @@ describe("cards under Feishu's 30 KB", () => {
     onboardPlanCard: () =>
       cards.onboardPlanCard({
         hire: huge('h'),
-        steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000) })),
+        steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000), problems: [item, item] })),
+        adminChat: [item],
       }),
     onboardRunsCard: () =>
       cards.onboardRunsCard({
@@ -393,7 +394,7 @@ describe("cards under Feishu's 30 KB", () => {
           trigger: zh,
           done: 1,
           total: 2,
-          failed: 0,
+          failed: [h, zh],
           waiting: 0,
           at: en,
         })),

@@ -94,7 +94,21 @@ describe('sandbox console in a browser', () => {
       .locator('xpath=ancestor::div[contains(@class,"msg")]')
       .getAttribute('data-message-id');
     const form = page.locator(`.msg[data-message-id="${formId}"] .card`);
-    await form.locator('select[multiple]').selectOption({ label: '杨磊' });
+    // A searchable picker offering who could join: not the owner (张伟) or a member (李娜) already in the chat, not
+    // someone who has left (赵敏) or works for another tenant (周杰); someone outside the app's scope is marked.
+    const search = form.locator('.picker-search');
+    await search.click();
+    const offered = form.locator('.picker-list li');
+    await expect.poll(() => offered.count()).toBeGreaterThan(0);
+    const names = await offered.locator('b').allTextContents();
+    expect(names).toEqual(expect.arrayContaining(['王芳', '刘洋', '陈静', '杨磊', '黄强']));
+    for (const absent of ['张伟', '李娜', '赵敏', '周杰']) expect(names).not.toContain(absent);
+    expect(await offered.filter({ hasText: '黄强' }).textContent()).toContain('41050');
+    await search.fill('yang');
+    expect(await offered.locator('b').allTextContents()).toEqual(['刘洋', '杨磊']);
+    await shot('03b-person-picker');
+    await offered.filter({ hasText: '杨磊' }).click();
+    expect(await form.locator('.chip').allTextContents()).toEqual(['杨磊×']);
     await form.getByRole('button', { name: '添加 · Add' }).click();
     await expect.poll(() => form.textContent(), { timeout: 10_000 }).toContain('成员已添加 · Members added');
     expect(await form.textContent()).toContain('杨磊');
@@ -248,12 +262,49 @@ describe('sandbox console in a browser', () => {
   });
 
   it('fires a new-hire event, injects a fault the next command meets, and links the OAuth consent page', async () => {
+    // At 1280×720 every control shows without scrolling.
+    await page.setViewportSize({ width: 1280, height: 720 });
+    for (const control of [
+      '#sign-in',
+      '#hire-name',
+      '#hire-title',
+      '#hire-who',
+      '#new-hire',
+      '#leaver .picker-search',
+      '#leaves',
+      '#fault-toggle',
+    ]) {
+      const box = await page.locator(control).boundingBox();
+      expect(box && box.y >= 0 && box.y + box.height <= 720, control).toBe(true);
+    }
+    expect(await page.locator('aside.left').evaluate((el) => el.scrollHeight <= el.clientHeight)).toBe(true);
+    await shot('00-controls-1280x720');
+
+    // Users outside the app's contact scope are marked; the departed and other tenants are no one's leader.
+    expect(await page.locator('#whoami option', { hasText: '黄强' }).textContent()).toContain('41050');
+    const leaders = await page.locator('#hire-who option').allTextContents();
+    expect(leaders.some((l) => /赵敏|周杰|黄强/.test(l))).toBe(false);
+
+    await page.locator('#hire-name').fill('孙悦');
+    await page.locator('#hire-en-name').fill('Sun Yue');
+    await page.locator('#hire-title').fill('SRE 工程师');
     await page.locator('#hire-who').selectOption({ label: '刘洋 Liu Yang' });
     await page.locator('#new-hire').click();
     await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
     await expect
       .poll(() => page.locator('#panel-events').textContent(), { timeout: 10_000 })
       .toContain('contact.user.created_v3');
+    // The hire is in the directory with the title the welcome mail names, and in the lists without a reload.
+    const hire = userNamed(sb.emulator, '孙悦');
+    expect({ title: hire.job_title, en: hire.en_name }).toEqual({ title: 'SRE 工程师', en: 'Sun Yue' });
+    await expect.poll(() => page.locator('#whoami option', { hasText: '孙悦' }).count()).toBe(1);
+    await expect.poll(() => page.locator('#hire-who option', { hasText: '孙悦 Sun Yue' }).count()).toBe(1);
+    // Each push's outcome ("HTTP 200 · delivered · 1×") stays on one line.
+    const outcomes = page.locator('#panel-events .outcome');
+    expect(await outcomes.count()).toBeGreaterThan(3);
+    expect(await outcomes.evaluateAll((els) => els.filter((el) => el.getClientRects().length !== 1).length)).toBe(0);
+    await shot('09a-new-hire-events');
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     await page.locator('#fault-pick').selectOption({ index: 1 });
     await page.locator('#fault-toggle').check();
@@ -324,6 +375,12 @@ describe('sandbox console in a browser', () => {
     await tab.waitForLoadState();
     expect(new URL(tab.url()).pathname).toBe('/oauth/callback');
     expect(await tab.textContent('body')).toContain('已登录为 张伟');
+    // Styled as the console is: its type and palette, a green header for a sign-in that worked.
+    const style = (selector: string, property: 'fontFamily' | 'backgroundColor') =>
+      tab.locator(selector).evaluate((el, p) => el.ownerDocument.defaultView!.getComputedStyle(el)[p], property);
+    expect(await style('body', 'fontFamily')).toContain('Noto Sans CJK SC');
+    expect(await style('h1', 'backgroundColor')).toBe('rgb(46, 161, 33)');
+    expect(await style('main', 'backgroundColor')).toBe('rgb(255, 255, 255)');
     await tab.screenshot({ path: join(ARTIFACTS, '14-bot-callback.png') });
     await tab.close();
 
@@ -382,14 +439,27 @@ describe('sandbox console in a browser', () => {
   });
 
   it('lets a person leave from the controls, and shows what the inverse APIs removed struck through under Objects', async () => {
-    await page.locator('#leaver').selectOption({ label: '刘洋 Liu Yang' });
+    // The same searchable picker as the cards': one person of the tenant who has not left, marked when out of scope.
+    const search = page.locator('#leaver .picker-search');
+    const offered = page.locator('#leaver .picker-list li');
+    await search.click();
+    const names = await offered.locator('b').allTextContents();
+    expect(names).toEqual(expect.arrayContaining(['张伟', '刘洋', '孙悦']));
+    for (const absent of ['赵敏', '周杰', '黄强']) expect(names).not.toContain(absent);
+    await search.fill('liu');
+    await offered.filter({ hasText: '刘洋' }).click();
+    expect(await page.locator('#leaver .chip').allTextContents()).toEqual(['刘洋×']);
+    await shot('17-leaver-picked');
     await page.locator('#leaves').click();
     await page.getByRole('tab', { name: '事件与回调 · Events' }).click();
     await expect
       .poll(() => page.locator('#panel-events').textContent(), { timeout: 10_000 })
       .toContain('contact.user.deleted_v3');
     expect(userNamed(sb.emulator, '刘洋').resigned).toBe(true);
-    await expect.poll(() => page.locator('#leaver').textContent()).not.toContain('刘洋');
+    await expect.poll(() => page.locator('#leaver .chip').count()).toBe(0);
+    await search.click();
+    expect(await offered.locator('b').allTextContents()).not.toContain('刘洋');
+    await search.press('Escape');
 
     // What an Undo does, done here through the SDK: a member removed, a chat dissolved, a mail group deleted.
     const client = sdkClient(sb.emulator);

@@ -313,6 +313,32 @@ describe('/onboard', () => {
     expect(readCard(reply?.card)).toContain('没有权限');
   });
 
+  it('/onboard status <hire> shows each step of that run with the reason of its failure, by name, address or @mention', async () => {
+    const { sb, tokens } = world;
+    await tokens.signIn(userNamed(sb.emulator, '陈静'));
+    await control(sb.emulator, 'faults', {
+      pathPrefix: '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts',
+      code: 1230002,
+    });
+    const hire = await announce(sb.emulator, { name: '岳飞', enName: 'Yue Fei', department: 'eng', leader: '王芳' });
+    await run(hire.open_id);
+
+    const [list] = await sb.replies(await sb.say('张伟', '/onboard status'));
+    expect(readCard(list?.card)).toMatch(/✗ 1 \*\*岳飞\*\* 5\/6 · 失败 failed: hr-contact/);
+    for (const asked of ['岳飞', 'yue fei', hire.enterprise_email, hire.email, '@岳飞']) {
+      const [status] = await sb.replies(await sb.say('张伟', `/onboard status ${asked}`));
+      const text = readCard(status?.card);
+      expect(text, asked).toContain('入职流程：岳飞');
+      for (const step of ['all-hands', 'team-chat', 'all-staff', 'welcome-mail', 'welcome-card'])
+        expect(text).toMatch(new RegExp(`✓ [^\n]*（${step}）`));
+      expect(text).toMatch(
+        /✗ 添加邮箱联系人（hr-contact）[^]*没有权限访问这个邮箱[^]*No permission to use this mailbox/,
+      );
+    }
+    const [unknown] = await sb.replies(await sb.say('张伟', '/onboard status 无名氏'));
+    expect(readCard(unknown?.card)).toContain('没有 无名氏 的入职流程');
+  });
+
   it('/onboard status lists recent runs and /help onboard shows the configured steps', async () => {
     const { sb } = world;
     const [status] = await sb.replies(await sb.say('张伟', '/onboard status'));

@@ -210,7 +210,7 @@ export const api = {
     formValue?: Record<string, unknown>;
   }) => post('/_emulator/events/click', input, clickResultSchema),
   /** Adds a user to the emulator's directory and pushes contact.user.created_v3 for them. */
-  newHire: (hire: { name: string; department: string; leader: string }) =>
+  newHire: (hire: { name: string; department: string; leader: string; jobTitle: string; enName?: string }) =>
     post('/_emulator/events/user-created', hire, okSchema),
   /** Marks a user resigned and pushes contact.user.deleted_v3 for them. */
   leaves: (user: string) => post('/_emulator/events/user-deleted', { user }, okSchema),

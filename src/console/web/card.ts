@@ -3,8 +3,10 @@
  * buttons with confirm dialogs and callbacks, forms with inputs and selects, columns, dividers, notes, panels.
  * Whatever it cannot render is shown as its JSON with the reason, never dropped.
  */
+import type { User } from './api.js';
 import { h, jsonBlock } from './dom.js';
 import { renderMarkdown } from './markdown.js';
+import { active, PersonPicker } from './people.js';
 import { confirmDialog } from './ui.js';
 
 type Obj = Record<string, unknown>;
@@ -22,12 +24,20 @@ export interface CardHooks {
   open(url: string): void;
   /** open_id → name, for <at> in markdown. */
   users: ReadonlyMap<string, string>;
+  /** Everyone in the emulator's directory, for person pickers. */
+  directory: readonly User[];
+  /** The app's tenant: people of another one are not offered. */
+  tenantKey: string | undefined;
+  /** Who is in a chat (its owner too), when the console knows the chat. */
+  chatMembers(chatId: string): readonly string[] | undefined;
 }
 
 /** Inputs of the form being rendered, read when its submit button is pressed. */
 interface FormScope {
   fields: Map<string, () => unknown>;
   form: HTMLElement;
+  /** The chat the form is for, when its submit button's value names one (`chatId`, `chat_id`). */
+  chatId?: string;
 }
 
 interface Ctx {
@@ -201,7 +211,14 @@ function column(c: unknown, ctx: Ctx): Node {
 function form(el: Obj, ctx: Ctx): HTMLElement {
   const node = h('form', { class: 'card-form' });
   node.addEventListener('submit', (e) => e.preventDefault());
-  const scope: FormScope = { fields: new Map(), form: node };
+  const submit = (Array.isArray(el.elements) ? el.elements : [])
+    .filter(isObj)
+    .find((e) => e.tag === 'button' && (e.form_action_type === 'submit' || e.action_type === 'form_submit'));
+  const value = (Array.isArray(submit?.behaviors) ? submit.behaviors : [])
+    .filter(isObj)
+    .find((b) => b.type === 'callback')?.value;
+  const chatId = isObj(value) ? str(value.chatId) || str(value.chat_id) : '';
+  const scope: FormScope = { fields: new Map(), form: node, ...(chatId ? { chatId } : {}) };
   node.append(...(Array.isArray(el.elements) ? el.elements : []).map((e) => element(e, { ...ctx, form: scope })));
   return node;
 }
@@ -242,29 +259,32 @@ function select(el: Obj, ctx: Ctx): HTMLElement {
 }
 
 /**
- * Person pickers (Feishu "人员选择-单选", "人员选择-多选"): the options' open_ids, or with none the people the console
- * knows (Feishu offers the chat's members; the sandbox stands in its directory). Multi → an array of open_ids in
- * form_value.
+ * Person pickers (Feishu "人员选择-单选", "人员选择-多选"): the options' open_ids when the card lists them. Without options
+ * Feishu offers the members of the chat the card is in; the sandbox's forms sit in a p2p chat with the bot, so the
+ * console stands in its directory instead: the people still employed in the app's tenant, less those already in the
+ * chat the form is for (its owner among them). Multi → an array of open_ids in form_value.
  */
 function personPicker(el: Obj, ctx: Ctx): HTMLElement {
-  const multi = el.tag === 'multi_select_person';
+  const { directory, tenantKey } = ctx.hooks;
   const listed = (Array.isArray(el.options) ? el.options : [])
     .filter(isObj)
     .map((o) => str(o.value))
     .filter(Boolean);
-  const ids = listed.length ? listed : [...ctx.hooks.users.keys()];
-  const node = h(
-    'select',
-    multi ? { multiple: true, size: Math.min(6, ids.length) } : {},
-    multi ? null : h('option', { value: '' }, textOf(el.placeholder) || '选择成员 · Choose a person'),
-    ids.map((id) => h('option', { value: id }, ctx.hooks.users.get(id) ?? id)),
-  );
-  const preset = new Set(Array.isArray(el.selected_values) ? el.selected_values.map(str) : [str(el.initial_option)]);
-  for (const o of node.options) o.selected = preset.has(o.value);
+  const inChat = new Set(ctx.form?.chatId ? (ctx.hooks.chatMembers(ctx.form.chatId) ?? []) : []);
+  const people = listed.length
+    ? directory.filter((u) => listed.includes(u.open_id))
+    : directory.filter((u) => active(u, tenantKey) && !inChat.has(u.open_id));
+  const multi = el.tag === 'multi_select_person';
+  const picker = new PersonPicker({
+    people,
+    tenantKey,
+    multi,
+    placeholder: textOf(el.placeholder) || '搜索姓名或邮箱 · Search a name or address',
+    preset: Array.isArray(el.selected_values) ? el.selected_values.map(str) : [str(el.initial_option)],
+  });
   const name = str(el.name);
-  if (ctx.form && name)
-    ctx.form.fields.set(name, () => (multi ? [...node.selectedOptions].map((o) => o.value) : node.value));
-  return h('label', { class: 'card-input' }, node);
+  if (ctx.form && name) ctx.form.fields.set(name, () => (multi ? picker.value : (picker.value[0] ?? '')));
+  return h('div', { class: 'card-input' }, picker.root);
 }
 
 function button(el: Obj, ctx: Ctx): HTMLElement {

@@ -5,6 +5,7 @@
 import type { CatalogEntry } from '../protocol.js';
 import type { User } from './api.js';
 import { fill, h } from './dom.js';
+import { flagsOf } from './people.js';
 
 interface Suggestion {
   /** Replaces the text from `from` to the caret. */
@@ -19,6 +20,8 @@ interface Suggestion {
 export interface ComposerHooks {
   commands(): readonly CatalogEntry[];
   users(): readonly User[];
+  /** The app's tenant, to mark people of another. */
+  tenantKey(): string | undefined;
   send(text: string): Promise<void>;
 }
 
@@ -127,7 +130,7 @@ export class Composer {
         from,
         title: `@${u.name}`,
         complete: false,
-        detail: `${u.en_name} · ${u.job_title}${u.resigned ? ' · 已离职 resigned' : ''}${u.invisible ? ' · 不可见 not visible to the app' : ''}`,
+        detail: [u.en_name, u.job_title, ...flagsOf(u, this.hooks.tenantKey())].filter(Boolean).join(' · '),
       }));
     return [...people, ...bot];
   }

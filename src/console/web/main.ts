@@ -10,6 +10,7 @@ import { renderCard, unsupported, type Press } from './card.js';
 import { Composer } from './composer.js';
 import { fill, h, time } from './dom.js';
 import { CallsPanel, ObjectsPanel, TrafficPanel } from './panels.js';
+import { active, PersonPicker, personLabel } from './people.js';
 import { toast } from './ui.js';
 
 const POLL_MS = 700;
@@ -58,6 +59,7 @@ const groupHint = h(
 const composer = new Composer({
   commands: () => catalog,
   users: () => state?.users ?? [],
+  tenantKey: () => state?.app.tenantKey,
   send: (text) => send(text),
 });
 const signIn = h('a', { id: 'sign-in', class: 'btn btn-default', target: '_blank', rel: 'noopener' }, '');
@@ -66,6 +68,21 @@ const hireName = h('input', {
   id: 'hire-name',
   'aria-label': "新员工姓名 · new hire's name",
   value: '孙悦',
+  size: '6',
+});
+const hireEnName = h('input', {
+  id: 'hire-en-name',
+  'aria-label': '英文名 · English name',
+  placeholder: '英文名 · English name',
+  value: 'Sun Yue',
+  size: '8',
+});
+/** The welcome mail and the team chat's description say it ("担任{job_title}"). */
+const hireTitle = h('input', {
+  id: 'hire-title',
+  'aria-label': '职位 · job title',
+  placeholder: '职位 · job title',
+  value: 'SRE 工程师 SRE',
   size: '8',
 });
 const hireDept = h(
@@ -79,8 +96,9 @@ const hireDept = h(
 );
 /** The new hire's leader (mentor). */
 const hireWho = h('select', { id: 'hire-who', 'aria-label': '导师 · leader' });
-/** Who leaves: anyone in the directory who has not left yet, new hires included. */
-const leaver = h('select', { id: 'leaver', 'aria-label': '离职人员 · who leaves' });
+/** Who leaves: a searchable picker of one person who has not left yet, new hires included; redrawn by drawPeople. */
+const leaver = h('div', { id: 'leaver' });
+let leavePicker: PersonPicker | undefined;
 const faultPick = h(
   'select',
   { id: 'fault-pick', 'aria-label': '故障 · fault' },
@@ -107,38 +125,49 @@ function layout(): void {
   }
   select('events');
 
-  hireWho.append(...(state?.users ?? []).map((u) => h('option', { value: u.open_id }, `${u.name} ${u.en_name}`)));
+  // Compact, so that all of it shows without scrolling at 1280×720; the explanations fold away.
   const controls = h(
     'section',
     { class: 'controls' },
     h('h3', {}, '控制 · Controls'),
-    h('div', { class: 'control' }, signIn, signInNote),
     h(
       'div',
       { class: 'control' },
-      hireName,
-      hireDept,
-      hireWho,
+      signIn,
+      h('details', { class: 'hint' }, h('summary', {}, '说明 · About'), signInNote),
+    ),
+    h(
+      'div',
+      { class: 'control', id: 'hire-form' },
+      h('div', { class: 'row' }, hireName, hireEnName),
+      h('div', { class: 'row' }, hireTitle, hireDept),
+      h('label', { class: 'row' }, '导师 · Leader', hireWho),
       h(
         'button',
-        { class: 'btn btn-default', id: 'new-hire', onclick: () => void newHire() },
+        {
+          class: 'btn btn-default',
+          id: 'new-hire',
+          onclick: () => void newHire(),
+          title:
+            '加入通讯录并推送 contact.user.created_v3，入职流程的进度卡片发到“入职管理”群 · Adds the user to the directory and pushes contact.user.created_v3; onboarding progress shows in the Onboarding admins chat',
+        },
         '新员工入职 · Add new hire',
       ),
-      h(
-        'p',
-        { class: 'hint' },
-        '加入通讯录并推送 contact.user.created_v3，入职流程的进度卡片发到“入职管理”群 · Adds the user to the directory and pushes contact.user.created_v3; onboarding progress shows in the Onboarding admins chat',
-      ),
+    ),
+    h(
+      'div',
+      { class: 'control', id: 'leave-form' },
       leaver,
       h(
         'button',
-        { class: 'btn btn-default', id: 'leaves', onclick: () => void leaves() },
+        {
+          class: 'btn btn-default',
+          id: 'leaves',
+          onclick: () => void leaves(),
+          title:
+            '标记为已离职并推送 contact.user.deleted_v3；被移除的对象在“模拟器对象”中划掉显示 · Marks the user resigned and pushes contact.user.deleted_v3; what gets removed shows struck through under Objects',
+        },
         '此人离职 · This person leaves',
-      ),
-      h(
-        'p',
-        { class: 'hint' },
-        '标记为已离职并推送 contact.user.deleted_v3；被移除的对象在“模拟器对象”中划掉显示 · Marks the user resigned and pushes contact.user.deleted_v3; what gets removed shows struck through under Objects',
       ),
     ),
     h(
@@ -160,9 +189,9 @@ function layout(): void {
         { class: 'left' },
         h('h1', {}, '飞书运维机器人 · Sandbox'),
         h('label', { class: 'who' }, '我是 · I am ', whoami),
+        controls,
         h('h3', {}, '会话 · Chats'),
         chatList,
-        controls,
       ),
       h('main', { class: 'chat' }, chatTitle, messages, groupHint, composer.root),
       h('aside', { class: 'right' }, tabBar, bodies),
@@ -271,6 +300,12 @@ function drawMessage(m: Message): HTMLElement {
       : m.msgType === 'interactive'
         ? renderCard(m.card, {
             users: new Map(state?.users.map((u) => [u.open_id, u.name])),
+            directory: state?.users ?? [],
+            tenantKey: state?.app.tenantKey,
+            chatMembers: (chatId) => {
+              const chat = state?.chats.find((c) => c.chatId === chatId);
+              return chat && [chat.ownerId, ...chat.members];
+            },
             press: (p) => press(m, p),
             open,
           })
@@ -322,6 +357,40 @@ function drawMessages(jump = false): void {
     fill(messages, nodes);
   }
   if (jump || (nearBottom && nodes.length !== before)) messages.scrollTop = messages.scrollHeight;
+}
+
+let peopleShown = '';
+
+/**
+ * The lists of people (I am, the new hire's leader, who leaves), redrawn when the directory changes (a new hire joins,
+ * someone leaves), each person marked with what limits them; the choices made stay while they can still be made.
+ */
+function drawPeople(): void {
+  const users = state?.users ?? [];
+  const tenant = state?.app.tenantKey;
+  const key = JSON.stringify(users.map((u) => [u.open_id, personLabel(u, tenant)]));
+  if (key === peopleShown) return;
+  peopleShown = key;
+  const option = (u: User, selected: boolean) => h('option', { value: u.open_id, selected }, personLabel(u, tenant));
+  fill(
+    whoami,
+    users.map((u) => option(u, u.open_id === me)),
+  );
+  const leader = hireWho.value;
+  const employed = users.filter((u) => active(u, tenant) && !u.invisible);
+  fill(
+    hireWho,
+    employed.map((u) => option(u, u.open_id === leader)),
+  );
+  // A new hire can leave; someone who has left is no longer offered, and their pick goes.
+  leavePicker = new PersonPicker({
+    people: employed,
+    tenantKey: tenant,
+    multi: false,
+    placeholder: '离职：搜索姓名 · Who leaves',
+    preset: leavePicker?.value ?? [],
+  });
+  fill(leaver, leavePicker.root);
 }
 
 function drawSignIn(): void {
@@ -406,7 +475,17 @@ async function newHire(): Promise<void> {
   try {
     const name = hireName.value.trim();
     if (!name) return toast('请填写新员工姓名 · Give the new hire a name', 'error');
-    await api.newHire({ name, department: hireDept.value, leader: hireWho.value });
+    const enName = hireEnName.value.trim();
+    const jobTitle = hireTitle.value.trim();
+    if (!jobTitle) return toast('请填写职位：欢迎邮件会写到它 · Give a job title: the welcome mail names it', 'error');
+    await api.newHire({
+      name,
+      department: hireDept.value,
+      leader: hireWho.value,
+      jobTitle,
+      ...(enName ? { enName } : {}),
+    });
+    await poll();
     toast(`已推送 contact.user.created_v3 · pushed for ${name}: see Events`, 'success');
   } catch (err) {
     toast((err as Error).message, 'error');
@@ -414,7 +493,7 @@ async function newHire(): Promise<void> {
 }
 
 async function leaves(): Promise<void> {
-  const who = state?.users.find((u) => u.open_id === leaver.value);
+  const who = state?.users.find((u) => u.open_id === leavePicker?.value[0]);
   if (!who) return toast('请选择离职人员 · Pick who leaves', 'error');
   try {
     await api.leaves(who.open_id);
@@ -422,19 +501,6 @@ async function leaves(): Promise<void> {
   } catch (err) {
     toast((err as Error).message, 'error');
   }
-}
-
-/** The leaver choices follow the directory: a new hire can leave, someone who left is no longer offered. */
-function drawLeavers(): void {
-  const here = (state?.users ?? []).filter((u) => !u.resigned && !u.invisible && u.tenant_key === state?.app.tenantKey);
-  const key = here.map((u) => u.open_id).join();
-  if (leaver.dataset.key === key) return;
-  const picked = leaver.value;
-  leaver.dataset.key = key;
-  fill(
-    leaver,
-    here.map((u) => h('option', { value: u.open_id, selected: u.open_id === picked }, `${u.name} ${u.en_name}`)),
-  );
 }
 
 async function toggleFault(): Promise<void> {
@@ -462,7 +528,7 @@ function poll(): Promise<void> {
       calls.add(c.calls);
       traffic.merge(d.events, d.callbacks);
       objects.show(s);
-      drawLeavers();
+      drawPeople();
       drawChats();
       drawMessages();
       drawFaults();
@@ -482,15 +548,7 @@ async function start(): Promise<void> {
   me = state.users.find((u) => !u.resigned && !u.invisible)?.open_id ?? state.users[0]?.open_id ?? '';
   signedInToFeishu(me);
   layout();
-  whoami.append(
-    ...state.users.map((u: User) =>
-      h(
-        'option',
-        { value: u.open_id, selected: u.open_id === me },
-        `${u.name} ${u.en_name}${u.resigned ? '（已离职）' : ''}`,
-      ),
-    ),
-  );
+  drawPeople();
   drawSignIn();
   await poll();
   drawMessages(true);

@@ -1,6 +1,7 @@
 /** The side panels: raw pushes (events and card callbacks), Open API calls with answers, emulator objects. */
 import type { Call, Callback, Chat, EmulatorState, Eml, PushedEvent, RemovedMail, User } from './api.js';
 import { fill, h, jsonBlock, time } from './dom.js';
+import { flagsOf } from './people.js';
 
 const MAX_ROWS = 300;
 
@@ -80,7 +81,14 @@ function eventRow(e: PushedEvent): HTMLElement {
     'div',
     { class: `row ev-${e.state}` },
     jsonBlock(
-      h('span', {}, h('b', {}, `#${e.seq} 事件 event `), e.type, ` → ${outcome} · ${e.state} · ${e.attempts.length}×`),
+      h(
+        'span',
+        {},
+        h('b', {}, `#${e.seq} 事件 event `),
+        e.type,
+        ' → ',
+        h('span', { class: 'outcome' }, `${outcome} · ${e.state} · ${e.attempts.length}×`),
+      ),
       { attempts: e.attempts, payload: e.payload },
     ),
   );
@@ -96,7 +104,8 @@ function callbackRow(c: Callback): HTMLElement {
         'span',
         {},
         h('b', {}, `#${c.seq} 回调 callback `),
-        `card.action.trigger ${c.messageId.slice(0, 12)}… → ${outcome}`,
+        `card.action.trigger ${c.messageId.slice(0, 12)}… → `,
+        h('span', { class: 'outcome' }, outcome),
       ),
       { payload: c.payload, answer: c.response },
     ),
@@ -135,7 +144,8 @@ function callRow(c: Call): HTMLElement {
         {},
         h('b', {}, `${c.method} `),
         c.path,
-        ` → ${outcome}`,
+        ' → ',
+        h('span', { class: 'outcome' }, outcome),
         c.fault ? ' ⚡ 注入故障 injected' : '',
         h('small', {}, ` ${time(c.at)} ${c.caller}`),
       ),
@@ -151,7 +161,7 @@ export class ObjectsPanel {
 
   show(s: EmulatorState): void {
     const recalled = s.messages.filter((m) => m.deleted);
-    const key = JSON.stringify([s.chats, s.mail, recalled.map((m) => m.messageId)]);
+    const key = JSON.stringify([s.chats, s.mail, s.users, recalled.map((m) => m.messageId)]);
     if (key === this.shown) return;
     this.shown = key;
     const name = (id: string) =>
@@ -191,7 +201,7 @@ export class ObjectsPanel {
       ),
       section(
         '用户 · Directory',
-        s.users.map((u) => userLine(u)),
+        s.users.map((u) => userLine(u, s.app.tenantKey)),
       ),
     );
   }
@@ -263,14 +273,13 @@ function mailItem(where: string, m: Eml, record: unknown): HTMLElement {
   );
 }
 
-function userLine(u: User): HTMLElement {
-  const flags = [u.resigned ? '已离职 resigned' : '', u.invisible ? '不可见 invisible' : '']
-    .filter(Boolean)
-    .join(' · ');
+function userLine(u: User, tenantKey: string | undefined): HTMLElement {
+  const flags = flagsOf(u, tenantKey);
   return h(
     'div',
     { class: 'user-line' },
     h('b', {}, u.name),
-    ` ${u.en_name} · ${u.job_title} · ${u.enterprise_email}${flags ? ` · ${flags}` : ''}`,
+    ` ${u.en_name} · ${u.job_title || '（无职位 no job title）'} · ${u.enterprise_email}`,
+    flags.length ? h('span', { class: 'flag' }, ` · ${flags.join('；')}`) : null,
   );
 }
