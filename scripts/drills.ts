@@ -37,6 +37,7 @@ import {
 } from './drills/kit.js';
 import { mailDrill } from './drills/mail.js';
 import { onboardingDrill } from './drills/onboarding.js';
+import { undoDrill } from './drills/undo.js';
 import { runDrills } from './drills/runner.js';
 import { redisDrill } from './drills/scale-out.js';
 
@@ -386,6 +387,7 @@ process.exit(
     { name: 'sigterm', run: sigtermDrill },
     { name: 'signin-mail', run: mailDrill },
     { name: 'onboarding', run: onboardingDrill },
+    { name: 'undo', run: undoDrill },
     {
       name: 'websocket',
       run: () =>
