@@ -63,6 +63,31 @@ describe('onboarding a new hire', () => {
     expect(readCard(offers[0]?.card)).toContain('欢迎加入 Welcome aboard, 孙悦');
   });
 
+  it("undoes a finished run from its progress card: chats, team chat, mail group, contact and welcome card, not the sender's draft", async () => {
+    const { sb, tokens } = world;
+    await tokens.signIn(userNamed(sb.emulator, '陈静'));
+    const hire = await announce(sb.emulator, { name: '撤销君', department: 'ops', leader: '张伟', jobTitle: 'SRE' });
+    expect(statuses(await run(hire.open_id))).toEqual(ALL_DONE);
+    const [progress] = effectsOf(sb.emulator, hire).progressCards;
+    const undone = await eventually(async () => {
+      const r = await sb.delivery.click({ messageId: progress!.messageId, by: '张伟', action: 'change.undo' });
+      expect(readCard(r.card)).toContain('已撤销');
+      return r;
+    });
+    expect(readCard(undone.card)).toContain('为 撤销君 办理了入职');
+    console.log('UNDONE', readCard(undone.card));
+    const e = effectsOf(sb.emulator, hire);
+    expect(e.inAllHands).toBe(false);
+    expect(e.teamChats.filter((c) => c.dissolvedAt === undefined)).toHaveLength(0);
+    expect(e.allStaffMembers).toBe(0);
+    expect(e.contacts).toBe(0);
+    const p2p = sb.emulator.state.p2pChat(hire.open_id).chatId;
+    const welcome = [...sb.emulator.state.messages.values()].filter((m) => m.chatId === p2p && m.sender.type === 'app');
+    expect(welcome.map((m) => m.deleted)).toEqual([true]);
+    // The welcome draft is its sender's to send or discard.
+    expect(e.drafts).toBe(1);
+  });
+
   it('starts nothing new when the same hire is announced again or onboarded by /onboard', async () => {
     const { sb, tokens } = world;
     await tokens.signIn(userNamed(sb.emulator, '陈静'));
