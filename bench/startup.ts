@@ -1,7 +1,7 @@
 /**
  * Start to ready and idle memory, ours against the SDK's recommended bot (bench/sdk-bot.ts), all with app credentials,
  * in alternating runs:
- *   npm start  `npm start` as a user types it: npm, its prestart build step (nothing to rebuild: `npm run bench`
+ *   npm start  `npm start` as a user types it: npm, its build step (nothing to rebuild: `npm run bench`
  *              built first), then the bot; ready time only (npm's own process would count in the memory)
  *   ours       node <npm start's flags> dist/src/main.js   (the bot alone, as deployed: ready time and memory)
  *   sdk        node dist/bench/sdk-bot.js

@@ -2,12 +2,15 @@
  * The build `npm start`, `npm run build` and `npm run bench` run first: transpiles the TypeScript of src/, handlers/,
  * cards/ and bench/ into dist/ with esbuild, only the files changed since their output was written, and removes the
  * output of deleted sources. When nothing changed it returns in a few milliseconds without loading esbuild, so
- * `npm start` costs little more than starting the compiled bot.
+ * `npm start` costs little more than starting the compiled bot: it runs this in the bot's own process
+ * (`node --import=./scripts/build.mjs … dist/src/main.js`), before the bot's modules load, rather than as a
+ * prestart script (npm runs each script in a shell and a process of its own).
  *
  * No type-checking here: `npm run lint` and the tests run tsc. The project compiles file by file already
  * (`isolatedModules`, `verbatimModuleSyntax`), so esbuild's output is what tsc would emit.
  *
  *   node scripts/build.mjs [--all]     (from the project root; --all rebuilds every file)
+ *   node --import=./scripts/build.mjs … dist/src/main.js
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -91,6 +94,8 @@ if (stale.length > 0) {
     tsconfig: 'tsconfig.build.json',
     logLevel: 'warning',
   });
+  // Its service process would otherwise live on beside the bot that `npm start` runs next in this process.
+  await esbuild.stop();
   writeFileSync(STAMP, digest);
 }
 if (stale.length > 0 || orphans.length > 0) {

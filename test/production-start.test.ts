@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -198,6 +198,45 @@ describe('production start (compiled)', () => {
       expect(bot.output()).not.toMatch(/webhook\//);
     } finally {
       await emulator.close();
+    }
+  });
+
+  it('`npm start` as written builds what changed inside the bot process, leaves no build process behind, and serves', async () => {
+    const source = join(ROOT, 'src/keys.ts');
+    const later = new Date(Date.now() + 2_000);
+    utimesSync(source, later, later);
+    let out = '';
+    const npm = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['start'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATA_DIR: join(dir, 'npm-start'),
+        PORT: '0',
+        ...CREDENTIALS,
+        HOST: '127.0.0.1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    npm.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    npm.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const base = await vi.waitFor(
+        () => {
+          const m = /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(out);
+          if (!m?.[1]) throw new Error(`not ready yet:\n${out}`);
+          return m[1];
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      expect(out).toMatch(/build: 1 changed file\(s\) → dist\/ in \d+ ms/);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const group = execFileSync('ps', ['-o', 'comm=', '-g', String(npm.pid)], { encoding: 'utf8' });
+      expect(group).not.toMatch(/esbuild/);
+    } finally {
+      process.kill(-npm.pid!, 'SIGTERM');
+      await once(npm, 'exit');
     }
   });
 
