@@ -57,7 +57,7 @@ export function draftPreviewCard(o: DraftPreviewInput): Card {
   els.markdown(
     [
       line({ zh: '发件人', en: 'From' }, o.from),
-      line({ zh: '收件人', en: 'To' }, o.to.join(', ') || '—'),
+      ...(o.to.length ? [line({ zh: '收件人', en: 'To' }, o.to.join(', '))] : []),
       ...(o.cc.length ? [line({ zh: '抄送', en: 'Cc' }, o.cc.join(', '))] : []),
       ...(o.bcc.length ? [line({ zh: '密送', en: 'Bcc' }, o.bcc.join(', '))] : []),
       line({ zh: '主题', en: 'Subject' }, o.subject),

@@ -89,7 +89,7 @@ describe('a refused command', () => {
     const me = userNamed(sb.emulator, '张伟');
     const card = await command('/mailgroup create team@feishu-ops.example', '张伟');
     expect(card).toContain('没有权限 · Not allowed');
-    expect(card).toContain(`your open_id is ${me.open_id}`);
+    expect(card).toContain(`Your open_id is ${me.open_id}`);
     const line = configLine(card);
     expect(line).toBe(`"mailgroup": { "allow": ["admins", "${me.open_id}"] }`);
     // The line as written into app.config.json lets them through the same check the bot makes.

@@ -78,18 +78,18 @@ export async function explainRefusal(
   const line = refused && allowLine(refused.rule, allow, refused.openId);
   const where = refused
     ? {
-        zh: `：你的 open_id 是 ${refused.openId}，写入 app.config.json 的 commands 的下面这一行可让你运行`,
-        en: `: your open_id is ${refused.openId}; the line below, under "commands" in app.config.json, lets you in`,
+        zh: `。你的 open_id 是 ${refused.openId}，写入 app.config.json 的 commands 的下面这一行可让你运行`,
+        en: `. Your open_id is ${refused.openId}; the line below, under "commands" in app.config.json, lets you in`,
       }
     : { zh: '', en: '' };
   return {
     problem: { zh: `只有${whoZh}可以运行 ${what}`, en: `Only ${whoEn} may run ${what}` },
     toast: { zh: `没有权限：只有${whoZh}可以运行 ${what}`, en: `Not allowed: only ${whoEn} may run ${what}` },
     nextStep: admins
-      ? { zh: `需要权限请联系管理员（${admins}）${where.zh}`, en: `To get access, ask an admin (${admins})${where.en}` }
+      ? { zh: `需要权限请联系管理员：${admins}${where.zh}`, en: `To get access, ask an admin: ${admins}${where.en}` }
       : {
-          zh: `还没有配置管理员${where.zh || '：请在 app.config.json 的 admins 中添加'}`,
-          en: `No admins are configured yet${where.en || ': add them to admins in app.config.json'}`,
+          zh: `还没有配置管理员：请在 app.config.json 的 admins 中添加${where.zh}`,
+          en: `No admins are configured yet: add them to admins in app.config.json${where.en}`,
         },
     ...(refused && line ? { refused: { openId: refused.openId, line } } : {}),
   };
