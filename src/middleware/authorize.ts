@@ -55,8 +55,8 @@ export interface Refusal {
   problem: Bilingual;
   nextStep: Bilingual;
   toast: Bilingual;
-  /** Who was refused, and the line under `commands` that would allow them. */
-  refused?: { openId: string; line: string };
+  /** The line under `commands` in app.config.json that would allow the refused person. */
+  configLine?: string;
 }
 
 /**
@@ -75,7 +75,6 @@ export async function explainRefusal(
   const admins = (await Promise.all(app.admins.map((a) => displayName(directory, a)))).join('、');
   const whoZh = who.map((w) => w.zh).join('、');
   const whoEn = who.map((w) => w.en).join(', ');
-  const line = refused && allowLine(refused.rule, allow, refused.openId);
   const where = refused
     ? {
         zh: `。你的 open_id 是 ${refused.openId}，写入 app.config.json 的 commands 的下面这一行可让你运行`,
@@ -91,7 +90,7 @@ export async function explainRefusal(
           zh: `还没有配置管理员：请在 app.config.json 的 admins 中添加${where.zh}`,
           en: `No admins are configured yet: add them to admins in app.config.json${where.en}`,
         },
-    ...(refused && line ? { refused: { openId: refused.openId, line } } : {}),
+    ...(refused ? { configLine: allowLine(refused.rule, allow, refused.openId) } : {}),
   };
 }
 
@@ -100,9 +99,9 @@ export const refusalCard = (r: Refusal) =>
     title: { zh: '没有权限', en: 'Not allowed' },
     problems: [r.problem],
     nextStep: r.nextStep,
-    ...(r.refused
+    ...(r.configLine
       ? {
-          example: r.refused.line,
+          example: r.configLine,
           exampleLabel: { zh: 'app.config.json → commands', en: 'app.config.json → commands' },
         }
       : {}),
