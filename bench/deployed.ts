@@ -1,6 +1,10 @@
+/** The build step `npm start` runs in the bot's process before the bot loads (scripts/build.mjs). */
+export const BUILD_STEP = '--import=./scripts/build.mjs';
+
 /**
- * The node flags `npm start` runs the bot with. package.json's start script is the one place they are written; the
- * benchmarks that measure ours as deployed (start-up, the ack server) start it with these.
+ * The node flags `npm start` runs the bot with, without its build step: the bot as deployed. package.json's start
+ * script is the one place they are written; the benchmarks that measure ours as deployed (start-up, the ack server)
+ * start it with these.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +16,7 @@ export function startFlags(): string[] {
   const { scripts } = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } };
   const m = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/src\/main\.js$/.exec(scripts.start);
   if (!m) throw new Error(`package.json scripts.start is not "node [--flag …] dist/src/main.js": ${scripts.start}`);
-  return m[1]!.split(' ').filter(Boolean);
+  return m[1]!.split(' ').filter((f) => f && f !== BUILD_STEP);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, in order, in one run, then each performance target with met / MISSED; the exit
  * code is 1 when any is missed. Adding a benchmark is one entry: its name and how to run it (it prints its own
- * figures) and the targets it is judged by.
+ * figures) and the targets it is judged by. `BENCH=startup,ack npm run bench` runs only the benchmarks named.
  */
 import { run as ack } from './ack.js';
 import { run as contacts } from './contacts.js';
@@ -22,9 +22,10 @@ const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
   [
     'startup',
     async () => {
-      const { readyRatio: ready, rssRatio: rss } = await startup();
+      const { npmStartRatio: npmStart, readyRatio: ready, rssRatio: rss } = await startup();
       return [
-        { what: 'start to ready / SDK bot', figure: ratio(ready), goal: '≤ 1.60×', met: ready <= 1.6 },
+        { what: '`npm start` to ready / SDK bot', figure: ratio(npmStart), goal: '≤ 1.60×', met: npmStart <= 1.6 },
+        { what: 'the bot alone to ready / SDK bot', figure: ratio(ready), goal: '≤ 1.60×', met: ready <= 1.6 },
         { what: 'idle RSS / SDK bot', figure: ratio(rss), goal: '≤ 1.15×', met: rss <= 1.15 },
       ];
     },
@@ -93,8 +94,14 @@ const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
   ],
 ];
 
+const only = process.env.BENCH?.split(',').map((n) => n.trim());
+const unknown = only?.filter((n) => !benchmarks.some(([name]) => name === n)) ?? [];
+if (unknown.length) {
+  console.error(`BENCH: unknown ${unknown.join(', ')}: use ${benchmarks.map(([name]) => name).join(', ')}`);
+  process.exit(2);
+}
 const targets: Target[] = [];
-for (const [name, run] of benchmarks) {
+for (const [name, run] of benchmarks.filter(([name]) => !only || only.includes(name))) {
   console.log(`\n== ${name} ==`);
   const started = performance.now();
   targets.push(...(await run()));

@@ -1,10 +1,12 @@
 /**
- * Start to ready and idle memory, ours against the SDK's recommended bot (bench/sdk-bot.ts), both compiled and
- * started with `node` and app credentials, in alternating runs:
- *   ours  node <npm start's flags> dist/src/main.js   (what `npm start` runs after its build)
- *   sdk   node dist/bench/sdk-bot.js
+ * Start to ready and idle memory, ours against the SDK's recommended bot (bench/sdk-bot.ts), all with app credentials,
+ * in alternating runs:
+ *   npm start  `npm start` as a user types it: npm, its build step (nothing to rebuild: `npm run bench`
+ *              built first), then the bot; ready time only (npm's own process would count in the memory)
+ *   ours       node <npm start's flags> dist/src/main.js   (the bot alone, as deployed: ready time and memory)
+ *   sdk        node dist/bench/sdk-bot.js
  * Ready = the first 200 from GET /healthz, timed from the spawn; idle RSS = the resident set of the process tree
- * after it has sat idle for a while. The Open API domain is a closed loopback port: neither bot calls it at start.
+ * after it has sat idle for a while. The Open API domain is a closed loopback port: no bot calls it at start.
  *
  *   node dist/bench/startup.js [runs]      or   import { run } from './startup.js'
  */
@@ -18,10 +20,19 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { ROOT, startFlags } from './deployed.js';
 
+/** A command to spawn, and whether its idle memory is measured. */
+interface Command {
+  file: string;
+  args: readonly string[];
+  memory: boolean;
+}
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const KINDS = {
-  ours: [...startFlags(), join(ROOT, 'dist/src/main.js')],
-  sdk: [join(ROOT, 'dist/bench/sdk-bot.js')],
-} as const;
+  'npm start': { file: npm, args: ['start'], memory: false },
+  ours: { file: process.execPath, args: [...startFlags(), join(ROOT, 'dist/src/main.js')], memory: true },
+  sdk: { file: process.execPath, args: [join(ROOT, 'dist/bench/sdk-bot.js')], memory: true },
+} satisfies Record<string, Command>;
 type Kind = keyof typeof KINDS;
 
 export interface StartOptions {
@@ -32,6 +43,7 @@ export interface StartOptions {
 
 export interface StartSample {
   readyMs: number;
+  /** Not measured for `npm start`. */
   idleRssMb: number;
 }
 
@@ -63,16 +75,13 @@ function treeRssMb(root: number): number {
   return rows.filter(([pid]) => pids.has(pid)).reduce((kb, [, , rss]) => kb + rss, 0) / 1024;
 }
 
-/** One start: spawn, poll /healthz until 200, idle, read RSS, SIGTERM. */
-export async function measureStart(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  idleMs: number,
-): Promise<StartSample> {
+/** One start: spawn (in a process group of its own), poll /healthz until 200, idle, read RSS, SIGTERM the group. */
+export async function measureStart(cmd: Command, env: NodeJS.ProcessEnv, idleMs: number): Promise<StartSample> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-start-'));
+  const what = [cmd.file, ...cmd.args].join(' ');
   const started = performance.now();
-  const proc = spawn(process.execPath, args, {
+  const proc = spawn(cmd.file, cmd.args, {
     cwd: ROOT,
     env: {
       ...env,
@@ -81,29 +90,40 @@ export async function measureStart(
       DATA_DIR: dataDir,
       LOG_LEVEL: 'error',
       PATH: process.env.PATH,
+      // npm reads its cache and config from HOME.
+      ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
     },
+    // npm runs the bot as a grandchild: the whole group is signalled at the end.
+    detached: true,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const exited = once(proc, 'exit');
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-proc.pid!, s);
+    } catch {
+      // The group is gone already.
+    }
+  };
   try {
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${proc.exitCode} before it was ready`);
+      if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode} before it was ready`);
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
         (r) => r.ok,
         () => false,
       );
       if (ok) break;
-      if (performance.now() - started > 30_000) throw new Error(`${args.join(' ')} not ready after 30 s`);
+      if (performance.now() - started > 30_000) throw new Error(`${what} not ready after 30 s`);
       await pause(5);
     }
     const readyMs = performance.now() - started;
+    if (!cmd.memory) return { readyMs, idleRssMb: Number.NaN };
     await pause(idleMs);
     return { readyMs, idleRssMb: treeRssMb(proc.pid!) };
   } finally {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await Promise.race([once(proc, 'exit'), pause(10_000)]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-    }
+    signal('SIGTERM');
+    if (proc.exitCode === null && proc.signalCode === null) await Promise.race([exited, pause(10_000)]);
+    signal('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -123,10 +143,15 @@ const CREDENTIALS = {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export interface StartResult {
-  /** Medians per bot. */
+  /** Medians per command. */
+  npmStart: StartSample;
   ours: StartSample;
   sdk: StartSample;
-  /** Median over runs of ours / sdk within a run: the two start back to back, so a busy spell hits both. */
+  /**
+   * Median over runs of x / sdk within a run (they start back to back, so a busy spell hits all): `npm start` as
+   * written, build step included, and the compiled bot alone.
+   */
+  npmStartRatio: number;
   readyRatio: number;
   rssRatio: number;
 }
@@ -134,35 +159,42 @@ export interface StartResult {
 export async function run(o: StartOptions = {}): Promise<StartResult> {
   const runs = o.runs ?? 5;
   const idleMs = o.idleMs ?? 3000;
-  const samples = new Map<Kind, StartSample[]>([
-    ['ours', []],
-    ['sdk', []],
-  ]);
+  const kinds = Object.keys(KINDS) as Kind[];
+  const samples = new Map<Kind, StartSample[]>(kinds.map((k) => [k, []]));
   console.log(
     `start-up: ${runs} alternating starts each, with credentials; ready = first 200 from /healthz; RSS after ${idleMs / 1000} s idle`,
   );
   for (let r = 1; r <= runs; r++) {
-    for (const kind of (r % 2 ? ['ours', 'sdk'] : ['sdk', 'ours']) as Kind[]) {
+    for (const kind of r % 2 ? kinds : [...kinds].reverse()) {
       const s = await measureStart(KINDS[kind], CREDENTIALS, idleMs);
       samples.get(kind)!.push(s);
-      console.log(
-        `  run ${r} ${kind.padEnd(5)} ready ${s.readyMs.toFixed(0).padStart(5)} ms   idle RSS ${s.idleRssMb.toFixed(1).padStart(6)} MB`,
-      );
+      const rss = Number.isNaN(s.idleRssMb) ? '' : `   idle RSS ${s.idleRssMb.toFixed(1).padStart(6)} MB`;
+      console.log(`  run ${r} ${kind.padEnd(9)} ready ${s.readyMs.toFixed(0).padStart(5)} ms${rss}`);
     }
   }
   const of = (kind: Kind): StartSample => {
     const s = samples.get(kind)!;
     return { readyMs: median(s.map((x) => x.readyMs)), idleRssMb: median(s.map((x) => x.idleRssMb)) };
   };
-  const medians = { ours: of('ours'), sdk: of('sdk') };
-  const ratio = (field: keyof StartSample) =>
-    median(samples.get('ours')!.map((s, i) => s[field] / samples.get('sdk')![i]![field]));
-  const results = { ...medians, readyRatio: ratio('readyMs'), rssRatio: ratio('idleRssMb') };
-  console.log('\n  bot    ready ms   idle RSS MB   (median)');
-  for (const [kind, r] of Object.entries(medians))
-    console.log(`  ${kind.padEnd(5)}${r.readyMs.toFixed(0).padStart(10)}${r.idleRssMb.toFixed(1).padStart(14)}`);
+  const ratio = (kind: Kind, field: keyof StartSample) =>
+    median(samples.get(kind)!.map((s, i) => s[field] / samples.get('sdk')![i]![field]));
+  const results: StartResult = {
+    npmStart: of('npm start'),
+    ours: of('ours'),
+    sdk: of('sdk'),
+    npmStartRatio: ratio('npm start', 'readyMs'),
+    readyRatio: ratio('ours', 'readyMs'),
+    rssRatio: ratio('ours', 'idleRssMb'),
+  };
+  console.log('\n  command     ready ms   idle RSS MB   (median)');
+  for (const kind of kinds) {
+    const m = of(kind);
+    const rss = Number.isNaN(m.idleRssMb) ? '—' : m.idleRssMb.toFixed(1);
+    console.log(`  ${kind.padEnd(9)}${m.readyMs.toFixed(0).padStart(11)}${rss.padStart(14)}`);
+  }
   console.log(
-    `  ours / sdk, median of the runs' ratios: ready ${results.readyRatio.toFixed(2)}×, idle RSS ${results.rssRatio.toFixed(2)}×`,
+    `  / sdk, median of the runs' ratios: npm start ready ${results.npmStartRatio.toFixed(2)}×; ` +
+      `the bot alone ready ${results.readyRatio.toFixed(2)}×, idle RSS ${results.rssRatio.toFixed(2)}×`,
   );
   return results;
 }

@@ -5,6 +5,7 @@ import {
   grey,
   inline,
   twoLines,
+  userMarkdown,
   type Bilingual,
   type Card,
   type CardButton,
@@ -16,7 +17,7 @@ export interface DraftPreviewInput {
   cc: string[];
   bcc: string[];
   subject: string;
-  /** The start of the plain-text body. */
+  /** The body as written (Markdown); the card shows its start. */
   excerpt: string;
   /** EML bytes. */
   size: number;
@@ -25,7 +26,9 @@ export interface DraftPreviewInput {
   note?: Bilingual;
 }
 
-const EXCERPT_CHARS = 300;
+/** The start of the body the preview shows: enough to recognise the mail, well within a card. */
+const EXCERPT_CHARS = 1000;
+const EXCERPT_LINES = 30;
 
 export const formatSize = (bytes: number): string =>
   bytes < 1024
@@ -34,6 +37,19 @@ export const formatSize = (bytes: number): string =>
       ? `${(bytes / 1024).toFixed(1)} KB`
       : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
+/**
+ * The body's start, as the author wrote it (Markdown, line breaks kept), cut at a line or character bound with "…";
+ * a code block the cut leaves open is closed, so the rest of the card does not render as code.
+ */
+function excerptOf(body: string): string {
+  const whole = body.replace(/\r\n?/g, '\n');
+  let text = whole.split('\n').slice(0, EXCERPT_LINES).join('\n');
+  if ([...text].length > EXCERPT_CHARS) text = [...text].slice(0, EXCERPT_CHARS - 1).join('');
+  if (text === whole) return text;
+  const fences = text.split('\n').filter((l) => /^\s*(```|~~~)/.test(l));
+  return `${text}…${fences.length % 2 ? `\n${fences.at(-1)!.trim().slice(0, 3)}` : ''}`;
+}
+
 /** A saved draft, before anything is sent: who it goes to, what it says, and what the author can do with it. */
 export function draftPreviewCard(o: DraftPreviewInput): Card {
   const els = new Elements();
@@ -41,7 +57,7 @@ export function draftPreviewCard(o: DraftPreviewInput): Card {
   els.markdown(
     [
       line({ zh: '发件人', en: 'From' }, o.from),
-      line({ zh: '收件人', en: 'To' }, o.to.join(', ') || '—'),
+      ...(o.to.length ? [line({ zh: '收件人', en: 'To' }, o.to.join(', '))] : []),
       ...(o.cc.length ? [line({ zh: '抄送', en: 'Cc' }, o.cc.join(', '))] : []),
       ...(o.bcc.length ? [line({ zh: '密送', en: 'Bcc' }, o.bcc.join(', '))] : []),
       line({ zh: '主题', en: 'Subject' }, o.subject),
@@ -49,9 +65,7 @@ export function draftPreviewCard(o: DraftPreviewInput): Card {
     ].join('\n'),
   );
   els.divider();
-  const excerpt =
-    [...o.excerpt].length > EXCERPT_CHARS ? `${[...o.excerpt].slice(0, EXCERPT_CHARS - 1).join('')}…` : o.excerpt;
-  els.markdown(escapeMd(excerpt));
+  els.markdown(userMarkdown(excerptOf(o.excerpt)));
   for (const action of o.actions) els.button(action);
   if (o.note) els.markdown(twoLines(o.note));
   els.markdown(

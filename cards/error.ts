@@ -1,4 +1,15 @@
-import { Elements, envelope, escapeMd, fitting, grey, listBlock, twoLines, type Bilingual, type Card } from './kit.js';
+import {
+  Elements,
+  envelope,
+  escapeMd,
+  fitting,
+  grey,
+  inline,
+  listBlock,
+  twoLines,
+  type Bilingual,
+  type Card,
+} from './kit.js';
 
 export interface ErrorCardInput {
   title: Bilingual;
@@ -7,6 +18,8 @@ export interface ErrorCardInput {
   nextStep?: Bilingual;
   /** A command or value to copy, shown verbatim in a code block. */
   example?: string;
+  /** What the code block is, when not an example (a configuration line: where it goes). */
+  exampleLabel?: Bilingual;
   /** An id the user can quote to an admin (e.g. the Feishu log id). */
   reference?: string;
 }
@@ -26,7 +39,8 @@ export function errorCard(o: ErrorCardInput): Card {
       if (o.nextStep) els.markdown(`**下一步 · Next step**\n${twoLines(o.nextStep)}`);
       if (o.example) {
         // A code block shows text literally; only a fence inside it could end the block early.
-        els.markdown(`**示例 · Example**\n\`\`\`\n${o.example.replaceAll('```', "'''")}\n\`\`\``);
+        const label = o.exampleLabel ? escapeMd(inline(o.exampleLabel)) : '示例 · Example';
+        els.markdown(`**${label}**\n\`\`\`\n${o.example.replaceAll('```', "'''")}\n\`\`\``);
       }
       if (o.reference) els.markdown(grey(`参考编号 · Reference：${escapeMd(o.reference)}`));
       return envelope(o.title, 'red', els);

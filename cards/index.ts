@@ -18,3 +18,4 @@ export { mailSentCard, type MailSentInput } from './mail-sent.js';
 export { undoOfferCard, undoResultCard, type UndoOfferInput, type UndoResultInput } from './undo.js';
 export { auditCard, MAX_AUDIT_ROWS, type AuditCardInput, type AuditRow } from './audit.js';
 export { mailHeldCard, type MailHeldInput } from './mail-held.js';
+export { whoamiCard, type WhoamiCardInput } from './whoami.js';

@@ -45,6 +45,14 @@ export function escapeMdLines(text: string): string {
   return text.replace(MD_SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * User-written Markdown shown as Markdown (a mail body's preview): its line breaks, emphasis, lists, links and code
+ * stay; what card markdown would do beyond text is neutralised: tags (`<at>` mentions, `<font>`), entities, images.
+ */
+export function userMarkdown(text: string): string {
+  return text.replace(/[<&]/g, (c) => `&#${c.charCodeAt(0)};`).replace(/!\[/g, '&#33;[');
+}
+
 /** At most `max` characters, the cut marked with "…". */
 export function clip(text: string, max = MAX_VALUE_CHARS): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

@@ -19,8 +19,9 @@ export function mailSentCard(o: MailSentInput): Card {
       line({ zh: '发件人', en: 'From' }, o.from),
       line({ zh: '收件人', en: 'Recipients' }, o.recipients.join(', ')),
       line({ zh: '主题', en: 'Subject' }, o.subject),
-      line({ zh: '邮件 ID', en: 'Message ID' }, o.messageId ?? '—'),
-      line({ zh: '会话 ID', en: 'Thread ID' }, o.threadId ?? '—'),
+      // Rows Feishu left empty are left out.
+      ...(o.messageId ? [line({ zh: '邮件 ID', en: 'Message ID' }, o.messageId)] : []),
+      ...(o.threadId ? [line({ zh: '会话 ID', en: 'Thread ID' }, o.threadId)] : []),
     ].join('\n'),
   );
   if (o.note) els.markdown(twoLines(o.note));

@@ -84,6 +84,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
         ctx.gateway.directory,
         "mailbox=<别人的邮箱 another person's mailbox>",
         verdict.allow,
+        { openId: ctx.sender.openId, rule: verdict.rule },
       );
       return refusalCard(refusal);
     }

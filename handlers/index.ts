@@ -11,6 +11,7 @@ import { registerMailgroup } from './mailgroup.js';
 import { registerOnboard } from './onboard.js';
 import { registerUndo } from './undo.js';
 import { registerAudit } from './audit.js';
+import { registerWhoami } from './whoami.js';
 import type { MailAuth } from './sign-in.js';
 
 export { utcTime, type MailAuth } from './sign-in.js';
@@ -33,4 +34,5 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
   registerOnboard(app, deps.sealer, deps.auth);
   registerUndo(app);
   registerAudit(app);
+  registerWhoami(app, deps.auth);
 }

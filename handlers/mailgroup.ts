@@ -201,7 +201,9 @@ function mailgroupCard(
       ...(req.name ? [{ label: { zh: '名称', en: 'Name' }, value: req.name }] : []),
       { label: { zh: '邮件组 ID', en: 'Mail group ID' }, value: mailgroupId },
       { label: { zh: '谁可以发信', en: 'Who can send' }, value: inline(WHO_TEXT[who]) },
-      { label: { zh: '已添加成员', en: 'Members added' }, value: added.map((u) => u.name).join('、') || '—' },
+      ...(added.length
+        ? [{ label: { zh: '已添加成员', en: 'Members added' }, value: added.map((u) => u.name).join('、') }]
+        : []),
     ],
     ...(unusable.length
       ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: unusable.map(describeUnusable) } }

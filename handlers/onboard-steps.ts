@@ -15,7 +15,7 @@ import { composeMail } from '../src/mail/compose.js';
 import type { Run, StepOutcome, StepState, WorkflowEnv } from '../src/workflows/engine.js';
 import { offerDraft } from './draft-preview.js';
 import { emlOf } from './mail-compose.js';
-import { checkUsers } from './provision.js';
+import { chatNames, checkUsers } from './provision.js';
 
 /** The hire's directory fields, resolved once when the run starts and kept on it. */
 export const hireSchema = z.object({
@@ -133,7 +133,7 @@ export async function planOf(
       if (skipped) return { label, values: [], skipped };
       switch (s.kind) {
         case 'add-to-chats':
-          return { label, values: s.chats.map((c) => `${hire.name} → ${c}`) };
+          return { label, values: (await chatNames(g.chats, s.chats)).map((c) => `${hire.name} → ${c}`) };
         case 'team-chat':
           return {
             label,
@@ -187,7 +187,7 @@ export async function execute(
           });
         }
       }
-      return { status: 'done', detail: step.chats.join(', ') };
+      return { status: 'done', detail: (await chatNames(g.chats, step.chats)).join(', ') };
     }
     case 'team-chat': {
       const people = [
@@ -211,7 +211,7 @@ export async function execute(
         },
         { uuid: effectKey(run.id, step.id) },
       );
-      return { status: 'done', detail: `${chat.name} ${chat.chatId}`, result: { chatId: chat.chatId } };
+      return { status: 'done', detail: chat.name, result: { chatId: chat.chatId } };
     }
     case 'mailgroups': {
       for (const address of step.mailgroups) {
@@ -233,7 +233,7 @@ export async function execute(
         },
         { mayExist: resumed },
       );
-      return { status: 'done', detail: `${step.mailbox} #${contactId}`, result: { contactId } };
+      return { status: 'done', detail: `${hire.name} → ${step.mailbox}`, result: { contactId } };
     }
     case 'welcome-draft': {
       const from = await senderMailbox(g.directory, step.sender);
@@ -269,7 +269,7 @@ export async function execute(
           },
           effectKey(run.id, step.id, 'preview'),
         );
-        return { status: 'done', detail: `${from.address} draft ${draftId}`, result: { draftId } };
+        return { status: 'done', detail: `${from.address}: ${subject}`, result: { draftId } };
       } catch (err) {
         // Before the call (the vault has no usable sign-in) or from Feishu (the authorisation is gone): either way, wait.
         if (!needsSignIn(err)) throw err;
@@ -294,7 +294,7 @@ export async function execute(
         hireWelcomeCard({ title: fill(step.title, hire), body: fill(step.body, hire, escapeMd) }),
         { uuid: effectKey(run.id, step.id) },
       );
-      return { status: 'done', detail: messageId, result: { messageId } };
+      return { status: 'done', detail: `→ ${hire.name}`, result: { messageId } };
     }
   }
 }

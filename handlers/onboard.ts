@@ -14,6 +14,7 @@ import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
+import { displayName } from '../src/feishu/directory-cache.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
@@ -153,7 +154,7 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, 
     if (unknown.length) await ctx.reply(unknownCard(unknown));
     return;
   }
-  const trigger = `/onboard · ${ctx.sender.name ?? ctx.sender.openId}`;
+  const trigger = `/onboard · ${ctx.sender.name ?? (await displayName(ctx.gateway.directory, ctx.sender.openId))}`;
   const started = await Promise.all(unique.map((openId) => startRun(wf, ctx.gateway, app, openId, trigger)));
   await ctx.audit(
     'onboard.start',
@@ -167,13 +168,14 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, 
       summary: app.onboarding.adminChat
         ? { zh: '进度会在管理群的进度卡片上更新。', en: 'Progress shows on the progress card in the admin chat.' }
         : { zh: '用 /onboard status 查看进度。', en: 'See progress with /onboard status.' },
+      // A row with nobody in it says nothing: only the rows that name someone are shown.
       fields: [
         { label: { zh: '已开始', en: 'Started' }, value: names(started, 'started') },
         {
           label: { zh: '已有流程（不会重复）', en: 'Already onboarded (nothing repeated)' },
           value: names(started, 'exists'),
         },
-      ],
+      ].filter((f) => f.value),
       ...(unknown.length ? { list: { label: { zh: '找不到的邮箱', en: 'Unknown addresses' }, items: unknown } } : {}),
     }),
   );
@@ -185,7 +187,7 @@ const names = (list: StartResult[], state: StartResult['state']): string =>
   list
     .filter((s) => s.state === state)
     .map((s) => s.run.subjectName)
-    .join('、') || '—';
+    .join('、');
 
 const unknownCard = (unknown: string[]): Card =>
   errorCard({

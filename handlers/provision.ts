@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { feishuErrorCard, inline, type Bilingual, type Card } from '../cards/index.js';
-import { FeishuError, isUserOutOfReach } from '../src/feishu/errors.js';
-import type { DirectoryPort } from '../src/feishu/ports.js';
+import { FeishuError, isContentRefused, isUserOutOfReach } from '../src/feishu/errors.js';
+import type { ChatsPort, DirectoryPort } from '../src/feishu/ports.js';
 
 import type { Ctx } from '../src/effects/once.js';
 
@@ -29,9 +29,12 @@ export function chars(max: number, min = 0) {
   });
 }
 
-/** A Feishu failure as a card naming the problem and the next step; anything else is a bug for the error boundary. */
+/**
+ * A Feishu failure as a card naming the problem and the next step; anything else is a bug for the error boundary.
+ * `example` (the command to try again) is left out when content review refused the text: it would fail the same way.
+ */
 export function failureCard(title: Bilingual, err: unknown, example?: string): Card {
-  if (err instanceof FeishuError) return feishuErrorCard(title, err, example);
+  if (err instanceof FeishuError) return feishuErrorCard(title, err, isContentRefused(err) ? undefined : example);
   throw err;
 }
 
@@ -70,6 +73,17 @@ export async function checkUsers(
 }
 
 export const describeUnusable = (u: Unusable): string => `${u.name}：${inline(u.reason)}`;
+
+/** Chats as cards name them: each by its name, or its id when Feishu cannot say (the bot is not in it, it is gone). */
+export const chatNames = (chats: ChatsPort, chatIds: readonly string[]): Promise<string[]> =>
+  Promise.all(
+    chatIds.map((id) =>
+      chats.get(id).then(
+        (c) => c.name || id,
+        () => id,
+      ),
+    ),
+  );
 
 /** The requester's own mailbox address: the handlers use the tenant token, which cannot say "me". */
 export async function ownMailbox(ctx: Ctx): Promise<string | undefined> {

@@ -54,6 +54,8 @@ export interface BotOptions {
   userTokens?: UserTokenProvider;
   /** TOKEN_ENCRYPTION_KEY (32 bytes); default: a key file in `dataDir`, made on first start (the sandbox's way). */
   tokenKey?: Buffer;
+  /** Keeps this bot's sign-ins apart from others in its store (TokenVaultOptions.namespace; the sandbox's). */
+  signInNamespace?: string;
   /** Base URL of the OAuth redirect (`${publicUrl}/oauth/callback`); default: the address the bot listens on. */
   publicUrl?: string;
   /** Gateway retry tuning (fault tests, benchmarks). */
@@ -102,7 +104,8 @@ export async function createBot(o: BotOptions): Promise<Bot> {
       client: oauthClient(o),
       timeoutMs: o.timeoutMs,
     });
-  const vault = key && oauth ? new TokenVault({ kv: store, key, http: oauth }) : undefined;
+  const vault =
+    key && oauth ? new TokenVault({ kv: store, key, http: oauth, namespace: o.signInNamespace }) : undefined;
   let signIn: SignIn | undefined;
   const gateway = createFeishu({
     appId: o.appId,

@@ -53,18 +53,20 @@ async function runBot(config: Config, logger: Logger): Promise<void> {
   if (!config.env.METRICS_TOKEN && config.env.METRICS_PORT === undefined) {
     logger.warn('/metrics answers anyone who can reach the webhook port: set METRICS_TOKEN, METRICS_PORT or both');
   }
+  // PUBLIC_URL is required with credentials: every URL printed is one to paste into the developer console as is.
   const publicUrl = config.env.PUBLIC_URL ?? url;
   const wiring =
     config.env.FEISHU_TRANSPORT === 'websocket'
-      ? `Connected over Feishu's long connection: in the developer console choose 使用长连接接收事件 / Receive events through persistent
-connection, for events and for callbacks. No webhook URL is needed.`
-      : `Paste these into the Feishu developer console (事件与回调 / Events & Callbacks):
-  事件请求网址 / Event request URL          ${publicUrl}/webhook/event
-  卡片回调地址 / Card callback request URL   ${publicUrl}/webhook/card`;
+      ? `Connected over Feishu's long connection: in the developer console (事件与回调 / Events & Callbacks) choose
+  使用长连接接收事件 / Receive events through persistent connection, and 使用长连接接收回调 / Receive callbacks
+  through persistent connection. No request URL is needed.`
+      : `Paste into the Feishu developer console, 事件与回调 / Events & Callbacks (docs/deploy.md):
+  事件配置 → 请求地址 / Event configuration → Request URL      ${publicUrl}/webhook/event
+  回调配置 → 请求地址 / Callback configuration → Request URL   ${publicUrl}/webhook/card`;
   process.stdout.write(`
 feishu-ops-bot is running for app ${appId} against ${domain}.
 ${wiring}
-Sign-in redirect URL (安全设置 / Security settings → 重定向 URL / Redirect URLs): ${publicUrl}/oauth/callback
+  安全设置 → 重定向 URL / Security settings → Redirect URLs       ${publicUrl}/oauth/callback
 Health: ${url}/healthz   Metrics: ${bot.server.metricsUrl() ?? `${url}/metrics`}${config.env.METRICS_TOKEN ? ' (bearer token)' : ''}
 `);
   shutdownOnSignals({ shutdown: () => bot.stop() }, logger);

@@ -78,6 +78,9 @@ export async function startSandbox(base: Config, o: SandboxOptions): Promise<San
     dataDir: o.dataDir,
     logger: o.logger,
     cardBudgetMs: o.cardBudgetMs,
+    // The data directory outlives the emulator, whose tokens die with it: sign-ins stored by an earlier sandbox hold
+    // tokens this emulator never issued, so this one looks only at its own.
+    signInNamespace: `sandbox-${randomBytes(8).toString('hex')}`,
     ...o.bot,
   });
   if (consoleAssets) {

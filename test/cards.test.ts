@@ -481,6 +481,17 @@ describe("cards under Feishu's 30 KB", () => {
         })),
         more: 10,
       }),
+    whoamiCard: () =>
+      cards.whoamiCard({
+        name: huge('n'),
+        ids: [{ label: 'open_id', value: huge('o') }, { label: 'user_id', value: 'u_1' }, { label: 'union_id' }],
+        idsNote: big,
+        admin: false,
+        roles: many(2_000, 50),
+        allowed: many(2_000, 50),
+        refused: many(2_000, 50).map((command) => ({ command, allow: big })),
+        signIn: { signedIn: true, mailbox: huge('m'), until: huge('u') },
+      }),
   };
 
   it('has a huge case for every card builder', () => {

@@ -37,7 +37,7 @@ describe('the welcome draft of a sender who has not signed in', () => {
       expect(statuses(r)).toEqual(ALL_DONE);
       return r;
     });
-    expect(run.steps.find((s) => s.id === 'welcome-mail')?.detail).toContain('chenjing@feishu-ops.example draft');
+    expect(run.steps.find((s) => s.id === 'welcome-mail')?.detail).toMatch(/^chenjing@feishu-ops.example: 欢迎加入/);
     expect(effectsOf(sb.emulator, hire).drafts).toBe(1);
     const [progress] = effectsOf(sb.emulator, hire).progressCards;
     await eventually(() =>

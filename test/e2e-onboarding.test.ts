@@ -297,7 +297,7 @@ describe('/onboard', () => {
     );
     const plan = readCard(reply?.card);
     expect(plan).toContain('研发 Engineering · 褚明 入职 Onboarding');
-    expect(plan).toContain(STANDING.allHands.chatId);
+    expect(plan).toContain(`褚明 → ${STANDING.allHands.name}`);
     expect(plan).toContain('chenjing@feishu-ops.example');
     expect(plan).toContain('欢迎加入 Welcome aboard, 褚明!');
     expect(readCard(unknown?.card)).toContain('nobody@example.com');

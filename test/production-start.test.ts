@@ -1,17 +1,17 @@
 /**
- * The production start as `npm start` runs it: the tsc build, then `node <its flags> dist/src/main.js`, as a real
+ * The production start as `npm start` runs it: its build step, then `node <its flags> dist/src/main.js`, as a real
  * child process. Hooks record every module the process loads (ES modules as resolved, CommonJS as required) and the
  * moment it starts listening, in order.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFlags } from '../bench/deployed.js';
+import { startEmulator } from '../src/emulator/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'dist/src/main.js');
@@ -32,12 +32,8 @@ const LISTENING = '-- listening --';
 const running: ChildProcess[] = [];
 
 beforeAll(() => {
-  // The same build `npm start` runs first (incremental: quick when dist/ is current).
-  execFileSync(
-    process.execPath,
-    [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
+  // The same build `npm start` runs first (only what changed: quick when dist/ is current).
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
   dir = mkdtempSync(join(tmpdir(), 'prod-start-'));
   writeFileSync(
     join(dir, 'hooks.mjs'),
@@ -167,6 +163,81 @@ describe('production start (compiled)', () => {
     expect(log.filter((u) => /\/node_modules\/(ioredis|nodemailer|markdown-it|postal-mime|esbuild)\//.test(u))).toEqual(
       [],
     );
+  });
+
+  /** Every URL the banner says to paste into the developer console, in order. */
+  const toPaste = (out: string) =>
+    [...out.matchAll(/(?:→|Request URL|Redirect URLs)\s+(\S+:\/\/\S+)/g)].map((m) => m[1]);
+
+  it('prints exactly the URLs to paste into the developer console, each built from PUBLIC_URL', async () => {
+    const bot = start('banner', { ...CREDENTIALS, HOST: '127.0.0.1', PUBLIC_URL: 'https://ops.example.com/feishu/' });
+    await printed(bot, /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/);
+    expect(toPaste(bot.output())).toEqual([
+      'https://ops.example.com/feishu/webhook/event',
+      'https://ops.example.com/feishu/webhook/card',
+      'https://ops.example.com/feishu/oauth/callback',
+    ]);
+    expect(bot.output()).not.toMatch(/<your-host>|127\.0\.0\.1:\d+\/(webhook|oauth)/);
+  });
+
+  it('over the long connection prints no request URL, only the OAuth redirect URL', async () => {
+    const emulator = await startEmulator({
+      appId: CREDENTIALS.FEISHU_APP_ID,
+      appSecret: CREDENTIALS.FEISHU_APP_SECRET,
+    });
+    try {
+      const bot = start('banner-ws', {
+        ...CREDENTIALS,
+        HOST: '127.0.0.1',
+        FEISHU_TRANSPORT: 'websocket',
+        FEISHU_DOMAIN: emulator.url,
+      });
+      await printed(bot, /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/);
+      expect(toPaste(bot.output())).toEqual(['https://bot.example.com/oauth/callback']);
+      expect(bot.output()).toMatch(/使用长连接接收事件[^]*使用长连接接收回调/);
+      expect(bot.output()).not.toMatch(/webhook\//);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('`npm start` as written builds what changed inside the bot process, leaves no build process behind, and serves', async () => {
+    const source = join(ROOT, 'src/keys.ts');
+    const later = new Date(Date.now() + 2_000);
+    utimesSync(source, later, later);
+    let out = '';
+    const npm = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['start'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATA_DIR: join(dir, 'npm-start'),
+        PORT: '0',
+        ...CREDENTIALS,
+        HOST: '127.0.0.1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    npm.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    npm.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const base = await vi.waitFor(
+        () => {
+          const m = /Health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(out);
+          if (!m?.[1]) throw new Error(`not ready yet:\n${out}`);
+          return m[1];
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      expect(out).toMatch(/build: 1 changed file\(s\) → dist\/ in \d+ ms/);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const group = execFileSync('ps', ['-o', 'comm=', '-g', String(npm.pid)], { encoding: 'utf8' });
+      expect(group).not.toMatch(/esbuild/);
+    } finally {
+      process.kill(-npm.pid!, 'SIGTERM');
+      await once(npm, 'exit');
+    }
   });
 
   it('starts the sandbox without credentials, loading the emulator only then', async () => {

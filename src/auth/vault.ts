@@ -114,6 +114,11 @@ export interface TokenVaultOptions {
   now?: () => number;
   random?: RandomBytes;
   refreshAheadMs?: number;
+  /**
+   * Keeps these sessions apart from any others in the same store. The sandbox names one per emulator: a fresh
+   * emulator knows none of the tokens an earlier one issued, so the sessions holding them are not looked at again.
+   */
+  namespace?: string;
 }
 
 export class TokenVault implements UserTokenProvider, TokenSink {
@@ -165,7 +170,7 @@ export class TokenVault implements UserTokenProvider, TokenSink {
 
   /** /logout: the tokens are deleted (Feishu has no revoke endpoint in the pages; they lapse on their own). */
   async forget(openId: string): Promise<void> {
-    await this.o.kv.delete(keyOf(openId));
+    await this.o.kv.delete(this.keyOf(openId));
   }
 
   async status(openId: string): Promise<SessionStatus> {
@@ -217,7 +222,7 @@ export class TokenVault implements UserTokenProvider, TokenSink {
   /** Called under the user's lock with the latest session. */
   private async renew(s: Session): Promise<string> {
     if (!s.refreshToken || this.ended(s)) {
-      await this.o.kv.delete(keyOf(s.openId));
+      await this.o.kv.delete(this.keyOf(s.openId));
       throw new NeedsSignIn(s.openId, 'session_expired');
     }
     const started = this.now();
@@ -235,7 +240,7 @@ export class TokenVault implements UserTokenProvider, TokenSink {
     const latest = await this.load(s.openId);
     if (latest.ok && latest.session.refreshToken !== s.refreshToken && this.fresh(latest.session))
       return latest.session.accessToken;
-    await this.o.kv.delete(keyOf(s.openId));
+    await this.o.kv.delete(this.keyOf(s.openId));
     throw new NeedsSignIn(s.openId, 'refresh_rejected', `${r.code ?? ''} ${r.description}`.trim());
   }
 
@@ -248,18 +253,20 @@ export class TokenVault implements UserTokenProvider, TokenSink {
   private async load(
     openId: string,
   ): Promise<{ ok: true; session: Session } | { ok: false; reason: NeedsSignInReason }> {
-    const sealed = await this.o.kv.get(keyOf(openId));
+    const sealed = await this.o.kv.get(this.keyOf(openId));
     if (sealed === undefined) return { ok: false, reason: 'not_signed_in' };
-    const plain = this.sealer.open(sealed, keyOf(openId));
+    const plain = this.sealer.open(sealed, this.keyOf(openId));
     const session = plain === undefined ? undefined : sessionSchema.safeParse(plain);
     // A record sealed under another key (rotated TOKEN_ENCRYPTION_KEY) cannot be read: the user signs in again.
     return session?.success ? { ok: true, session: session.data } : { ok: false, reason: 'unreadable' };
   }
 
   private async write(s: Session): Promise<void> {
-    const key = keyOf(s.openId);
+    const key = this.keyOf(s.openId);
     await this.o.kv.set(key, this.sealer.seal(s, key), Math.max(1, this.until(s) - this.now()));
   }
-}
 
-const keyOf = (openId: string) => `auth:tokens:${openId}`;
+  private keyOf(openId: string): string {
+    return `auth:tokens:${this.o.namespace ? `${this.o.namespace}:` : ''}${openId}`;
+  }
+}

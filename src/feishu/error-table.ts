@@ -34,6 +34,8 @@ export interface ErrorInfo {
   retryable: boolean;
   problem: Bilingual;
   nextStep: Bilingual;
+  /** What happened, for a card with no title of its own (the error boundary's), when the code says it plainly. */
+  title?: Bilingual;
 }
 
 /** Not a Feishu code: the request never got an answer (connection refused or reset, timeout). */
@@ -703,13 +705,16 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
     '检查 @的成员或邮箱是否正确。',
     'Check the mentioned member or email address.',
   ),
-  41050: info(
-    'permission',
-    '这个用户不在应用的通讯录权限范围内。',
-    "This user is outside the app's contact data scope.",
-    '请管理员扩大应用的通讯录数据范围。',
-    "Ask an admin to widen the app's contact data scope.",
-  ),
+  41050: {
+    ...info(
+      'permission',
+      '这个用户不在应用的通讯录权限范围内。',
+      "This user is outside the app's contact data scope.",
+      '请管理员扩大应用的通讯录数据范围。',
+      "Ask an admin to widen the app's contact data scope.",
+    ),
+    title: { zh: '用户不在应用的通讯录范围内', en: "User outside the app's contact scope" },
+  },
 
   // Mail contacts ("创建邮箱联系人").
   1230001: badParam,
@@ -793,9 +798,13 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   1236019: serverError,
 };
 
-export function explainCode(code: number, logId?: string): { problem: Bilingual; nextStep: Bilingual } {
+export function explainCode(
+  code: number,
+  logId?: string,
+): { problem: Bilingual; nextStep: Bilingual; title?: Bilingual } {
   const known = ERROR_TABLE[code];
-  if (known) return { problem: known.problem, nextStep: known.nextStep };
+  if (known)
+    return { problem: known.problem, nextStep: known.nextStep, ...(known.title ? { title: known.title } : {}) };
   const ref = logId ? `（参考编号 ${logId}）` : '';
   const refEn = logId ? ` (reference ${logId})` : '';
   return {

@@ -65,7 +65,7 @@ export class FeishuError extends Error {
     this.retryable = this.kind === 'transient';
   }
 
-  explain(): { problem: Bilingual; nextStep: Bilingual } {
+  explain(): { problem: Bilingual; nextStep: Bilingual; title?: Bilingual } {
     return explainCode(this.code, this.logId);
   }
 }
@@ -103,6 +103,11 @@ export const isAddressTaken = (err: unknown): err is FeishuError => hasCode(err,
 export const isUnknownMailDomain = (err: unknown): err is FeishuError => hasCode(err, 1234019);
 /** User lookup: the user does not exist, or is outside the app's contact data scope (40001, 41050). */
 export const isUserOutOfReach = (err: unknown): err is FeishuError => hasCode(err, 40001, 41050);
+/**
+ * Content review refused the text itself: a chat name or description (232023), a message (230022, 230028), a mail
+ * (1236014). Sending the same again fails the same way.
+ */
+export const isContentRefused = (err: unknown): err is FeishuError => hasCode(err, 232023, 230022, 230028, 1236014);
 /** Mail send: this draft or dedupe_key was sent already (1236005): after our own attempt, it went out. */
 export const isAlreadySent = (err: unknown): err is FeishuError => hasCode(err, 1236005);
 /** Draft calls: the draft does not exist (1234050): deleted, or consumed by a send. */

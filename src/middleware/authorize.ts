@@ -11,7 +11,8 @@ import { displayName } from '../feishu/directory-cache.js';
 import type { DirectoryPort } from '../feishu/ports.js';
 import type { Middleware } from './compose.js';
 
-export type Permission = { ok: true } | { ok: false; allow: readonly string[] };
+/** Refused: `allow` is who may, `rule` the `commands` key that decided (the target's own when none is configured). */
+export type Permission = { ok: true } | { ok: false; allow: readonly string[]; rule: string };
 
 export function permission(
   app: AppConfig,
@@ -19,21 +20,22 @@ export function permission(
   openId: string | undefined,
   fallback: readonly string[] = ['everyone'],
 ): Permission {
-  const rule = app.commands[target.key] ??
-    (target.kind === 'command' ? app.commands[target.key.split(' ')[0]!] : undefined) ?? { allow: fallback };
+  const family = target.kind === 'command' ? target.key.split(' ')[0]! : undefined;
+  const key = app.commands[target.key] || family === undefined || !app.commands[family] ? target.key : family;
+  const rule = app.commands[key] ?? { allow: fallback };
   if (rule.allow.includes('everyone')) return { ok: true };
-  if (openId === undefined) return { ok: false, allow: rule.allow };
+  if (openId === undefined) return { ok: false, allow: rule.allow, rule: key };
   const admin = app.admins.includes(openId);
   const ok =
     admin ||
     rule.allow.some((p) =>
       p === 'admins' ? admin : p.startsWith('role:') ? (app.roles[p.slice(5)] ?? []).includes(openId) : p === openId,
     );
-  return ok ? { ok: true } : { ok: false, allow: rule.allow };
+  return ok ? { ok: true } : { ok: false, allow: rule.allow, rule: key };
 }
 
 /** Who a principal is, by name: open_ids are looked up in the directory. */
-async function describePrincipal(p: string, directory: DirectoryPort): Promise<Bilingual> {
+export async function describePrincipal(p: string, directory: DirectoryPort): Promise<Bilingual> {
   if (p === 'admins') return { zh: '管理员', en: 'admins' };
   if (p === 'everyone') return { zh: '所有人', en: 'everyone' };
   if (p.startsWith('role:')) return { zh: `角色 ${p.slice(5)} 的成员`, en: `members of role ${p.slice(5)}` };
@@ -41,41 +43,69 @@ async function describePrincipal(p: string, directory: DirectoryPort): Promise<B
   return { zh: name, en: name };
 }
 
+/**
+ * The app.config.json line under `commands` that would let `openId` through `rule`: its allow list with them added
+ * ("onboard": { "allow": ["admins", "ou_…"] }).
+ */
+export const allowLine = (rule: string, allow: readonly string[], openId: string): string =>
+  `${JSON.stringify(rule)}: { "allow": [${[...allow, openId].map((p) => JSON.stringify(p)).join(', ')}] }`;
+
 export interface Refusal {
   /** "Only admins may run /group add", or the caller's own sentence for a rule inside a command. */
   problem: Bilingual;
   nextStep: Bilingual;
   toast: Bilingual;
+  /** The line under `commands` in app.config.json that would allow the refused person. */
+  configLine?: string;
 }
 
 /**
  * Why a rule refuses, and who can help, with people by name. `what`: the refused thing as a person reads it
- * ("/group add", "mailbox=someone else's").
+ * ("/group add", "mailbox=someone else's"). `refused`: who asked and the `commands` key that refused them, for the
+ * line that would let them in.
  */
 export async function explainRefusal(
   app: AppConfig,
   directory: DirectoryPort,
   what: string,
   allow: readonly string[],
+  refused?: { openId: string; rule: string },
 ): Promise<Refusal> {
   const who = await Promise.all(allow.map((p) => describePrincipal(p, directory)));
   const admins = (await Promise.all(app.admins.map((a) => displayName(directory, a)))).join('、');
   const whoZh = who.map((w) => w.zh).join('、');
   const whoEn = who.map((w) => w.en).join(', ');
+  const where = refused
+    ? {
+        zh: `。你的 open_id 是 ${refused.openId}，写入 app.config.json 的 commands 的下面这一行可让你运行`,
+        en: `. Your open_id is ${refused.openId}; the line below, under "commands" in app.config.json, lets you in`,
+      }
+    : { zh: '', en: '' };
   return {
     problem: { zh: `只有${whoZh}可以运行 ${what}`, en: `Only ${whoEn} may run ${what}` },
     toast: { zh: `没有权限：只有${whoZh}可以运行 ${what}`, en: `Not allowed: only ${whoEn} may run ${what}` },
     nextStep: admins
-      ? { zh: `需要权限请联系管理员：${admins}`, en: `To get access, ask an admin: ${admins}` }
+      ? { zh: `需要权限请联系管理员：${admins}${where.zh}`, en: `To get access, ask an admin: ${admins}${where.en}` }
       : {
-          zh: '还没有配置管理员：请在 app.config.json 的 admins 中添加',
-          en: 'No admins are configured yet: add them to admins in app.config.json',
+          zh: `还没有配置管理员：请在 app.config.json 的 admins 中添加${where.zh}`,
+          en: `No admins are configured yet: add them to admins in app.config.json${where.en}`,
         },
+    ...(refused ? { configLine: allowLine(refused.rule, allow, refused.openId) } : {}),
   };
 }
 
 export const refusalCard = (r: Refusal) =>
-  errorCard({ title: { zh: '没有权限', en: 'Not allowed' }, problems: [r.problem], nextStep: r.nextStep });
+  errorCard({
+    title: { zh: '没有权限', en: 'Not allowed' },
+    problems: [r.problem],
+    nextStep: r.nextStep,
+    ...(r.configLine
+      ? {
+          example: r.configLine,
+          exampleLabel: { zh: 'app.config.json → commands', en: 'app.config.json → commands' },
+        }
+      : {}),
+  });
 
 /**
  * Commands and card actions alike, before any handler runs. A refused click is answered with a toast only: the
@@ -89,7 +119,8 @@ export const authorize: Middleware = async (ctx, next) => {
       ctx.logger.info({ sender: ctx.sender?.openId, allow: verdict.allow }, 'refused: not allowed');
       await ctx.audit(`${ctx.kind === 'action' ? 'action' : ctx.target.kind}.refused`, ctx.target.key, 'refused');
       const what = ctx.target.kind === 'command' ? `/${ctx.target.key}` : ctx.target.key;
-      const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, what, verdict.allow);
+      const refused = ctx.sender && { openId: ctx.sender.openId, rule: verdict.rule };
+      const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, what, verdict.allow, refused);
       if (ctx.kind === 'action') ctx.result = { toast: { type: 'error', text: refusal.toast } };
       else await ctx.reply(refusalCard(refusal));
       return;

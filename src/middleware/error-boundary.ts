@@ -57,8 +57,9 @@ function failureCard(err: unknown, reference: string): Card {
   }
   const title: Bilingual = { zh: '操作失败', en: 'Something went wrong' };
   if (err instanceof FeishuError) {
-    const { problem, nextStep } = err.explain();
-    return errorCard({ title, problems: [problem], nextStep, code: err.code, reference });
+    // A code that says plainly what happened (41050: someone outside the contact scope) titles the card with it.
+    const { problem, nextStep, title: happened } = err.explain();
+    return errorCard({ title: happened ?? title, problems: [problem], nextStep, code: err.code, reference });
   }
   return errorCard({
     title,

@@ -10,6 +10,10 @@ export const emailsSchema = z.array(emailSchema);
 
 export interface FeishuUser {
   openId: string;
+  /** The tenant's own id for the person (needs contact:user.employee_id:readonly, else absent). */
+  userId?: string;
+  /** The same person across the developer's apps. */
+  unionId?: string;
   name: string;
   enName?: string;
   email?: string;
@@ -32,6 +36,8 @@ export class ContactApi {
     const u = res.data?.user;
     return {
       openId: need(u?.open_id, 'user.get', 'data.user.open_id'),
+      userId: u?.user_id || undefined,
+      unionId: u?.union_id || undefined,
       name: u?.name ?? '',
       enName: u?.en_name || undefined,
       email: u?.email || undefined,
