@@ -8,7 +8,7 @@ import type { Bilingual } from '../cards/index.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
-import type { Hire } from './onboard-steps.js';
+import type { Hire } from './onboard-hire.js';
 
 /** Whether a person is signed in with the bot (the token vault); absent when the bot has no sign-in. */
 export type SignedIn = (openId: string) => Promise<boolean>;

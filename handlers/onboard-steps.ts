@@ -1,10 +1,9 @@
 /**
- * The onboarding steps themselves: the hire as the directory describes them, templates filled with their fields
- * (escaped for where they go), the dry-run plan, and what each step kind does. Each step's effect carries a key
+ * The onboarding steps themselves: the dry-run plan, and what each step kind does (the hire and the templates filled
+ * with their fields are onboard-hire.ts's). Each step's effect carries a key
  * derived from the run and the step (chat and message uuids), or looks before it creates when an earlier attempt
  * may have reached Feishu (mail-group members, mail contacts).
  */
-import { z } from 'zod';
 import { escapeMd, hireWelcomeCard, signInNeededCard, type Bilingual } from '../cards/index.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
@@ -16,20 +15,7 @@ import type { Run, StepOutcome, StepState, WorkflowEnv } from '../src/workflows/
 import { offerDraft } from './draft-preview.js';
 import { emlOf } from './mail-compose.js';
 import { chatNames, checkUsers } from './provision.js';
-
-/** The hire's directory fields, resolved once when the run starts and kept on it. */
-export const hireSchema = z.object({
-  openId: z.string(),
-  name: z.string(),
-  en_name: z.string(),
-  email: z.string(),
-  department: z.string(),
-  departmentIds: z.array(z.string()),
-  leader: z.string(),
-  leaderOpenId: z.string().optional(),
-  job_title: z.string(),
-});
-export type Hire = z.infer<typeof hireSchema>;
+import { fill, hireSchema, mailMarkdownLiteral, type Hire } from './onboard-hire.js';
 
 const LABELS: Record<OnboardingStep['kind'], Bilingual> = {
   'add-to-chats': { zh: '加入群聊', en: 'Add to chats' },
@@ -55,41 +41,6 @@ class StepProblem extends Error {
     return { problem: this.problem };
   }
 }
-
-export async function resolveHire(directory: DirectoryPort, app: AppConfig, openId: string): Promise<Hire> {
-  const u = await directory.getUser(openId);
-  const leader = u.leaderUserId ? await directory.getUser(u.leaderUserId, 'user_id').catch(() => undefined) : undefined;
-  const departmentIds = u.departmentIds ?? [];
-  return {
-    openId: u.openId,
-    name: u.name,
-    en_name: u.enName ?? u.name,
-    email: u.enterpriseEmail ?? u.email ?? '',
-    department: departmentIds.map((id) => app.onboarding.departments[id] ?? id).join('、'),
-    departmentIds,
-    leader: leader?.name ?? '',
-    ...(leader ? { leaderOpenId: leader.openId } : {}),
-    job_title: u.jobTitle ?? '',
-  };
-}
-
-/**
- * The template with each {field} replaced by the hire's value, made literal by `literal` for the text it goes into
- * (a directory name such as `[Reset](https://…)` must not become a link); the template's own markup stays markup.
- * Plain text (a chat name, a subject, a card title) takes the value as it is.
- */
-export const fill = (template: string, hire: Hire, literal: (value: string) => string = (v) => v): string =>
-  template.replace(/\{([a-z_]+)\}/g, (_, f: string) => literal(String((hire as Record<string, unknown>)[f] ?? '')));
-
-/**
- * A value made literal in a mail body's Markdown, as composeMail renders it (markdown-it, HTML off, linkify on): one
- * line, with every character that could start markup, an entity or an auto-linked address or URL backslash-escaped.
- */
-const mailMarkdownLiteral = (value: string): string =>
-  value
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/[\\`*_~[\]()<>#!&|:@.+=-]/g, '\\$&');
 
 /** Why a step does not apply to this hire (its departments), or undefined when it does. */
 function notFor(step: OnboardingStep, hire: Hire, app: AppConfig): Bilingual | undefined {
@@ -187,7 +138,13 @@ export async function execute(
           });
         }
       }
-      return { status: 'done', detail: (await chatNames(g.chats, step.chats)).join(', ') };
+      const names = await chatNames(g.chats, step.chats);
+      // By chat id, for the card and for Undo's.
+      return {
+        status: 'done',
+        detail: names.join(', '),
+        result: Object.fromEntries(step.chats.map((c, i) => [c, names[i] ?? c])),
+      };
     }
     case 'team-chat': {
       const people = [

@@ -6,7 +6,7 @@
 import type { AppConfig } from '../src/config.js';
 import { changeOf, saveNew, type Inverse } from '../src/changes/journal.js';
 import { isFinished, type Run, type WorkflowEnv } from '../src/workflows/engine.js';
-import { hireSchema } from './onboard-steps.js';
+import { hireSchema } from './onboard-hire.js';
 
 /** The change id of a run's undo record. */
 export const runChangeId = (run: Run): string => `run:${run.id}`;
@@ -21,7 +21,12 @@ export function runInverse(app: AppConfig, run: Run): Inverse[] {
     const r = state.result ?? {};
     switch (step.kind) {
       case 'add-to-chats':
-        return step.chats.map((chatId) => ({ op: 'chat.members.remove', chatId, chatName: chatId, users: person }));
+        return step.chats.map((chatId) => ({
+          op: 'chat.members.remove',
+          chatId,
+          chatName: r[chatId] ?? chatId,
+          users: person,
+        }));
       case 'team-chat':
         return r.chatId
           ? [{ op: 'chat.dissolve', chatId: r.chatId, name: state.detail?.split(' ')[0] ?? r.chatId }]

@@ -21,7 +21,8 @@ import type { Run, Workflows } from '../src/workflows/engine.js';
 import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
 import { progressOf, retryAction, showProgress, skipAction } from './onboard-progress.js';
 import { registerOnboardStatus } from './onboard-status.js';
-import { execute, labelOf, planOf, resolveHire } from './onboard-steps.js';
+import { execute, labelOf, planOf } from './onboard-steps.js';
+import { resolveHire } from './onboard-hire.js';
 import { userRef, type Ctx } from './provision.js';
 import type { MailAuth } from './sign-in.js';
 

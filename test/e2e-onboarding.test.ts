@@ -75,7 +75,6 @@ describe('onboarding a new hire', () => {
       return r;
     });
     expect(readCard(undone.card)).toContain('为 撤销君 办理了入职');
-    console.log('UNDONE', readCard(undone.card));
     const e = effectsOf(sb.emulator, hire);
     expect(e.inAllHands).toBe(false);
     expect(e.teamChats.filter((c) => c.dissolvedAt === undefined)).toHaveLength(0);

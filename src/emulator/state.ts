@@ -412,7 +412,9 @@ export class EmulatorState {
         bots: new Set([this.app.appId]),
         removedMembers: [],
         createdAt: this.now(),
-        settings: {},
+        // As docs/deploy.md advises: the bot is a manager of the chats onboarding adds people to, so Undo and
+        // offboarding can take them out again.
+        settings: { set_bot_manager: true },
       });
     }
   }
