@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { signedInCard, successCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
+import { audited } from '../src/middleware/audited.js';
 import { signInFor, utcTime, type MailAuth } from './sign-in.js';
 
 const none = z.object({});
@@ -41,17 +42,21 @@ export function registerLogin(app: App, auth: MailAuth): void {
     );
   });
 
-  app.command('logout', logoutSpec, async (ctx) => {
-    await auth.forget(ctx.sender.openId);
-    await ctx.audit('auth.logout', ctx.sender.openId, 'ok');
-    await ctx.reply(
-      successCard({
-        title: { zh: '已退出登录', en: 'Signed out' },
-        summary: {
-          zh: '机器人已删除你的授权，不会再以你的身份操作邮箱。',
-          en: 'The bot deleted your authorisation and will no longer act on your mailbox.',
-        },
-      }),
-    );
-  });
+  app.command(
+    'logout',
+    logoutSpec,
+    audited('auth.logout', (_, ctx) => ctx.sender.openId),
+    async (ctx) => {
+      await auth.forget(ctx.sender.openId);
+      await ctx.reply(
+        successCard({
+          title: { zh: '已退出登录', en: 'Signed out' },
+          summary: {
+            zh: '机器人已删除你的授权，不会再以你的身份操作邮箱。',
+            en: 'The bot deleted your authorisation and will no longer act on your mailbox.',
+          },
+        }),
+      );
+    },
+  );
 }

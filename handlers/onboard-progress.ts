@@ -55,10 +55,14 @@ export function progressOf(run: Run, undo: CardButton[] = []): Card {
   });
 }
 
+/** The run's card as it stands, with Undo once it has finished (its undo record is made then, once). */
+export const currentProgress = async (env: WorkflowEnv, run: Run): Promise<Card> =>
+  progressOf(run, undoButton(await recordRunChange(env, run)));
+
 export async function showProgress(env: WorkflowEnv, run: Run): Promise<Record<string, string> | void> {
   const chat = env.config.app.onboarding.adminChat;
   if (!chat) return;
-  const card = progressOf(run, undoButton(await recordRunChange(env, run)));
+  const card = await currentProgress(env, run);
   const existing = run.meta.progress;
   if (existing) return void (await env.gateway.im.patchCard(existing, card));
   // The uuid makes the first post once-only even if the run record lost the message id in a crash.

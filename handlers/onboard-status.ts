@@ -8,7 +8,7 @@ import { errorCard, onboardRunsCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
-import { progressOf } from './onboard-progress.js';
+import { currentProgress } from './onboard-progress.js';
 import { userRef, type Ctx } from './provision.js';
 
 /** How many runs a name is looked for in (the index keeps the 200 most recent). */
@@ -104,6 +104,6 @@ export function registerOnboardStatus(app: App, wf: Workflows): void {
       );
       return;
     }
-    for (const run of runs.slice(0, SHOWN)) await ctx.reply(progressOf(run));
+    for (const run of runs.slice(0, SHOWN)) await ctx.reply(await currentProgress(ctx, run));
   });
 }

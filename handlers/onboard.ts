@@ -19,7 +19,8 @@ import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
 import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
-import { progressOf, retryAction, showProgress, skipAction } from './onboard-progress.js';
+import { currentProgress, retryAction, showProgress, skipAction } from './onboard-progress.js';
+import { audited } from '../src/middleware/audited.js';
 import { registerOnboardStatus } from './onboard-status.js';
 import { execute, labelOf, planOf } from './onboard-steps.js';
 import { resolveHire } from './onboard-hire.js';
@@ -218,20 +219,23 @@ export function registerOnboard(app: App, sealer: Sealing, auth?: Pick<MailAuth,
   app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf, signedIn));
   registerOnboardStatus(app, wf);
 
-  app.action(retryAction, async (_ctx, { run }) => {
+  app.action(retryAction, async (ctx, { run }) => {
     const after = await wf.retry(run);
     return after
-      ? { card: progressOf(after) }
+      ? { card: await currentProgress(ctx, after) }
       : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
   });
 
-  app.action(skipAction, async (ctx, { run, step }) => {
-    await ctx.audit('onboard.skip', `${run}/${step}`, 'ok');
-    const after = await wf.skip(run, step);
-    return after
-      ? { card: progressOf(after) }
-      : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
-  });
+  app.action(
+    skipAction,
+    audited('onboard.skip', ({ run, step }) => `${run}/${step}`),
+    async (ctx, { run, step }) => {
+      const after = await wf.skip(run, step);
+      return after
+        ? { card: await currentProgress(ctx, after) }
+        : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
+    },
+  );
 
   app.event('contact.user.created_v3', async (ctx, e) => {
     const config = ctx.config.app;

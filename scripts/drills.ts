@@ -387,7 +387,6 @@ process.exit(
     { name: 'sigterm', run: sigtermDrill },
     { name: 'signin-mail', run: mailDrill },
     { name: 'onboarding', run: onboardingDrill },
-    { name: 'undo', run: undoDrill },
     {
       name: 'websocket',
       run: () =>
@@ -400,6 +399,7 @@ process.exit(
     },
     { name: 'redis', run: redisDrill },
     { name: 'hostile-strings', run: hostileStringsDrill },
+    { name: 'undo', run: undoDrill },
     // Last: it reads what every other drill left in the logs and data directories.
     { name: 'secrets', run: secretScan },
   ]),

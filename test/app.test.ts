@@ -13,6 +13,7 @@ import type { Sender } from '../src/context.js';
 import type { Delivery } from '../src/delivery.js';
 import { explainCode, FeishuError } from '../src/feishu/errors.js';
 import { once } from '../src/effects/once.js';
+import { audited } from '../src/middleware/audited.js';
 import { recover } from '../src/middleware/error-boundary.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
@@ -558,6 +559,27 @@ describe('app: listener middleware', () => {
     const retried = { ...message('/probe 丁'), finalAttempt: false };
     await expect(app.handleEvent(retried)).rejects.toBe(fail);
     expect(gw.calls).toHaveLength(1);
+  });
+
+  it('audits a listener once it ends: ok when it answers, error with the code when it throws', async () => {
+    let fail = false;
+    const app = makeApp().command(
+      'probe',
+      spec,
+      audited('probe.run', (a) => a.name),
+      async (_ctx, a) => {
+        if (fail) throw new FeishuError({ code: 232010, msg: 'no permission', endpoint: 'im.chat.create' });
+        return done(a.name);
+      },
+    );
+    await app.handleEvent(message('/probe 己'));
+    fail = true;
+    await app.handleEvent(message('/probe 庚'));
+    const trail = (await store.auditLog(10)).filter((r) => r.action === 'probe.run');
+    expect(trail.map((r) => [r.target, r.result, r.detail])).toEqual([
+      ['庚', 'error', '232010'],
+      ['己', 'ok', undefined],
+    ]);
   });
 
   it('uses an error boundary given to the app instead of the default one', async () => {
