@@ -1,4 +1,5 @@
-import { Elements, envelope, escapeMd, grey, inline, type Bilingual, type Card, type CardButton } from './kit.js';
+import { Elements, envelope, grey, type Card, type CardButton } from './kit.js';
+import { mailLines } from './mail-sent.js';
 
 export interface MailHeldInput {
   from: string;
@@ -13,15 +14,7 @@ export interface MailHeldInput {
 /** A mail held for its undo window: what will go out, when, and Undo; replaced by the sent card when it goes. */
 export function mailHeldCard(o: MailHeldInput): Card {
   const els = new Elements();
-  const line = (label: Bilingual, value: string) => `**${escapeMd(inline(label))}**：${escapeMd(value)}`;
-  els.markdown(
-    [
-      line({ zh: '发件人', en: 'From' }, o.from),
-      line({ zh: '收件人', en: 'Recipients' }, o.recipients.join(', ')),
-      line({ zh: '主题', en: 'Subject' }, o.subject),
-      line({ zh: '发送时间', en: 'Sends at' }, o.sendsAt),
-    ].join('\n'),
-  );
+  els.markdown(mailLines(o, [[{ zh: '发送时间', en: 'Sends at' }, o.sendsAt]]));
   els.button(o.undo);
   els.markdown(grey('在此之前点“撤销”，邮件就不会发出 · Click Undo before then and the mail does not go out'));
   return envelope({ zh: `将在 ${o.seconds} 秒后发送`, en: `Sending in ${o.seconds} s` }, 'wathet', els);

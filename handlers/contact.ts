@@ -135,20 +135,12 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
       { op: 'contact.delete', mailbox, contactId, name: a.name, ...(asSelf ? { asUser: ctx.sender.openId } : {}) },
     ],
   });
-  const optional = [
-    ['邮箱', 'Email', a.email],
-    ['电话', 'Phone', a.phone],
-    ['公司', 'Company', a.company],
-    ['职位', 'Position', a.position],
-    ['标签', 'Tag', a.tag],
-    ['备注', 'Remark', a.remark],
-  ] as const;
   return successCard({
     title: { zh: '联系人已添加', en: 'Contact added' },
     summary: { zh: `已存入邮箱 ${mailbox} 的联系人。`, en: `Saved to the contacts of mailbox ${mailbox}.` },
     fields: [
       { label: { zh: '姓名', en: 'Name' }, value: a.name },
-      ...optional.flatMap(([zh, en, value]) => (value ? [{ label: { zh, en }, value }] : [])),
+      ...contactFields({ ...a, mailAddress: a.email }),
       { label: { zh: '邮箱账户', en: 'Mailbox' }, value: mailbox },
       { label: { zh: '联系人 ID', en: 'Contact ID' }, value: contactId },
     ],
@@ -173,13 +165,22 @@ async function findByAddress(
   return contacts.find((c) => c.mailAddress?.toLowerCase() === address.toLowerCase());
 }
 
+/** A contact's fields that have a value, as card rows. */
+const CONTACT_FIELDS = [
+  ['mailAddress', '邮箱', 'Email'],
+  ['phone', '电话', 'Phone'],
+  ['company', '公司', 'Company'],
+  ['position', '职位', 'Position'],
+  ['tag', '标签', 'Tag'],
+  ['remark', '备注', 'Remark'],
+] as const;
+const contactFields = (c: Partial<Record<(typeof CONTACT_FIELDS)[number][0], string>>) =>
+  CONTACT_FIELDS.flatMap(([key, zh, en]) => {
+    const value = c[key];
+    return value ? [{ label: { zh, en }, value }] : [];
+  });
+
 function existingContactCard(mailbox: string, c: MailContact): Card {
-  const optional = [
-    ['公司', 'Company', c.company],
-    ['电话', 'Phone', c.phone],
-    ['职位', 'Position', c.position],
-    ['标签', 'Tag', c.tag],
-  ] as const;
   return successCard({
     title: { zh: '联系人已存在，未重复添加', en: 'Contact already there; not added again' },
     tone: 'info',
@@ -189,8 +190,7 @@ function existingContactCard(mailbox: string, c: MailContact): Card {
     },
     fields: [
       { label: { zh: '姓名', en: 'Name' }, value: c.name },
-      { label: { zh: '邮箱', en: 'Email' }, value: c.mailAddress ?? '' },
-      ...optional.flatMap(([zh, en, value]) => (value ? [{ label: { zh, en }, value }] : [])),
+      ...contactFields(c),
       { label: { zh: '联系人 ID', en: 'Contact ID' }, value: c.id },
     ],
   });
