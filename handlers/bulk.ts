@@ -1,6 +1,6 @@
 /**
  * /bulk <kind> with a table on the following lines (CSV, or TSV pasted from a sheet; headers in Chinese or English),
- * or as a reply to a CSV / XLSX file message: answered with a plan card (what will be created, what exists already,
+ answered with a plan card (what will be created, what exists already,
  * every invalid row with its column and reason, the time at the documented limits), 执行 Apply and 取消 Cancel.
  * Nothing changes before Apply. Each row obeys its single command's rule and schema (bulk-kinds.ts, bulk-chats.ts);
  * Apply runs them as one durable run (bulk-run.ts).
@@ -99,8 +99,8 @@ const tableError = (kind: BulkKind, problem: Bilingual): Card =>
     title: { zh: '无法读取表格', en: 'Could not read the table' },
     problems: [problem],
     nextStep: {
-      zh: '第一行写列名，每行一条记录（CSV 或从表格复制），或回复一个 CSV / XLSX 文件',
-      en: 'Put the column names on the first line and one record per line (CSV, or copied from a sheet), or reply to a CSV / XLSX file',
+      zh: '在命令的下一行起粘贴表格：第一行写列名，每行一条记录（CSV 或从表格复制）',
+      en: 'Paste the table on the lines after the command: the column names first, then one record per line (CSV, or copied from a sheet)',
     },
     example: `/bulk ${kind.name}\n${kind.example}`,
   });
