@@ -1,7 +1,6 @@
 /**
  * /bulk <kind> with a table on the following lines (CSV, or TSV pasted from a sheet; headers in Chinese or English),
- answered with a plan card (what will be created, what exists already,
- * every invalid row with its column and reason, the time at the documented limits), 执行 Apply and 取消 Cancel.
+ * answered with a plan card (what will be created, what exists already, every invalid row with its column and reason, the time at the documented limits), 执行 Apply and 取消 Cancel.
  * Nothing changes before Apply. Each row obeys its single command's rule and schema (bulk-kinds.ts, bulk-chats.ts);
  * Apply runs them as one durable run (bulk-run.ts).
  */
