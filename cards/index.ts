@@ -19,3 +19,5 @@ export { undoOfferCard, undoResultCard, type UndoOfferInput, type UndoResultInpu
 export { auditCard, MAX_AUDIT_ROWS, type AuditCardInput, type AuditRow } from './audit.js';
 export { mailHeldCard, type MailHeldInput } from './mail-held.js';
 export { whoamiCard, type WhoamiCardInput } from './whoami.js';
+export { bulkPlanCard, type BulkPlanInput, type BulkPlanRow } from './bulk-plan.js';
+export { bulkProgressCard, type BulkProgressInput, type BulkRowState } from './bulk-progress.js';

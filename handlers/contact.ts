@@ -10,11 +10,11 @@
  * contact whose address the mailbox already holds is reported with the existing one instead of added again.
  */
 import { z } from 'zod';
-import { errorCard, successCard, type Card } from '../cards/index.js';
+import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import { errorCodeOf } from '../src/feishu/errors.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import { asUser, type MailContact, type Principal } from '../src/feishu/ports.js';
+import { asUser, type MailContact, type MailContactInput, type Principal } from '../src/feishu/ports.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
 import { claimResumed, once } from '../src/effects/once.js';
 import { recover } from '../src/middleware/error-boundary.js';
@@ -26,7 +26,7 @@ import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 
 /** Writing into someone else's mailbox: admins only unless app.config.json `commands` names this rule. */
 export const OTHER_MAILBOX_RULE = 'contact.other-mailbox';
-const OTHER_MAILBOX_DEFAULT = ['admins'] as const;
+export const OTHER_MAILBOX_DEFAULT = ['admins'] as const;
 
 const args = z.object({
   name: chars(64, 1).describe('联系人姓名 / contact name'),
@@ -67,6 +67,24 @@ export const contactAddSpec: CommandSpec<typeof args> = {
 
 const TITLE_FAILED = { zh: '联系人添加失败', en: 'Could not add the contact' };
 
+export type ContactArgs = z.infer<typeof args>;
+
+export const NO_OWN_MAILBOX: Bilingual = {
+  zh: '你没有企业邮箱，无法默认存到你的邮箱。',
+  en: 'You have no organisation mailbox to store the contact in.',
+};
+
+/** What Feishu is sent for a contact: the command's fields as the API names them (also /bulk contacts, per row). */
+export const contactInput = (a: ContactArgs): MailContactInput => ({
+  name: a.name,
+  mailAddress: a.email,
+  phone: a.phone,
+  company: a.company,
+  position: a.position,
+  tag: a.tag,
+  remark: a.remark,
+});
+
 async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): Promise<Card> {
   const own = await ownMailbox(ctx);
   const target = a.mailbox === 'me' ? own : a.mailbox;
@@ -96,12 +114,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
   if (!mailbox) {
     return errorCard({
       title: TITLE_FAILED,
-      problems: [
-        {
-          zh: '你没有企业邮箱，无法默认存到你的邮箱。',
-          en: 'You have no organisation mailbox to store the contact in.',
-        },
-      ],
+      problems: [NO_OWN_MAILBOX],
       nextStep: { zh: '用 mailbox= 指定一个邮箱地址。', en: 'Name a mailbox with mailbox=.' },
       example: `/contact add ${a.name} mailbox=someone@your-domain`,
     });
@@ -110,19 +123,10 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
   // A resumed run may find the contact its dead predecessor made: that one the gateway adopts instead.
   const existing = a.email && !resumed ? await findByAddress(ctx, mailbox, a.email, as) : undefined;
   if (existing) return existingContactCard(mailbox, existing);
-  const { contactId } = await ctx.gateway.mailbox.createContact(
-    mailbox,
-    {
-      name: a.name,
-      mailAddress: a.email,
-      phone: a.phone,
-      company: a.company,
-      position: a.position,
-      tag: a.tag,
-      remark: a.remark,
-    },
-    { mayExist: resumed, ...(as ? { as } : {}) },
-  );
+  const { contactId } = await ctx.gateway.mailbox.createContact(mailbox, contactInput(a), {
+    mayExist: resumed,
+    ...(as ? { as } : {}),
+  });
   await ctx.audit('mail.contact.create', mailbox, 'ok', contactId);
   const change = await recordChange(ctx, {
     kind: 'mail.contact.create',
@@ -155,7 +159,7 @@ async function contactFailed(ctx: Ctx, a: z.infer<typeof args>, err: unknown, au
   return failureCard(TITLE_FAILED, err, a.mailbox === 'me' ? undefined : `/contact add ${a.name} mailbox=me`);
 }
 
-async function findByAddress(
+export async function findByAddress(
   ctx: Ctx,
   mailbox: string,
   address: string,

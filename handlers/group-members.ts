@@ -107,37 +107,49 @@ const manages = (ctx: Ctx, info: ChatInfo): boolean =>
   info.managerIds.includes(ctx.sender.openId) ||
   ctx.config.app.admins.includes(ctx.sender.openId);
 
+export type ManageVerdict =
+  { ok: true; name: string; members: Set<string> } | { ok: false; problem: Bilingual; nextStep: Bilingual };
+
 /**
  * Whether the sender may add people to the chat: its owner or a manager as Feishu reports them, or an admin. Also
- * returns who is in the chat already. A chat the bot is not in (232011) or that does not exist is a failure card.
+ * returns who is in the chat already. Feishu's refusals (232011: the bot is not in it; no such chat) are thrown.
+ * Shared by /group add and /bulk members, so a row is refused exactly as the command is.
  */
+export async function manageVerdict(ctx: Ctx, chatId: string): Promise<ManageVerdict> {
+  const info = await ctx.gateway.chats.get(chatId);
+  if (!manages(ctx, info)) {
+    const owner = info.ownerId ? await displayName(ctx.gateway.directory, info.ownerId) : undefined;
+    const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, `/group add`, ['admins']);
+    return {
+      ok: false,
+      problem: {
+        zh: `只有群主${owner ? `（${owner}）` : ''}、群管理员或机器人管理员可以向群“${info.name}”添加成员。`,
+        en: `Only the chat's owner${owner ? ` (${owner})` : ''}, its managers or the bot's admins may add members to "${info.name}".`,
+      },
+      nextStep: owner
+        ? {
+            zh: `请群主 ${owner} 添加，或请他把你设为群管理员。`,
+            en: `Ask the owner, ${owner}, to add them or to make you a manager.`,
+          }
+        : refusal.nextStep,
+    };
+  }
+  const members = new Set((await ctx.gateway.chats.members(chatId)).map((m) => m.openId));
+  return { ok: true, name: info.name, members };
+}
+
 async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Manage> {
   try {
-    const info = await ctx.gateway.chats.get(chatId);
-    if (!manages(ctx, info)) {
-      const owner = info.ownerId ? await displayName(ctx.gateway.directory, info.ownerId) : undefined;
-      const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, `/group add`, ['admins']);
-      return {
-        ok: false,
-        card: errorCard({
-          title: { zh: '不能向这个群添加成员', en: 'You cannot add members to this chat' },
-          problems: [
-            {
-              zh: `只有群主${owner ? `（${owner}）` : ''}、群管理员或机器人管理员可以向群“${info.name}”添加成员。`,
-              en: `Only the chat's owner${owner ? ` (${owner})` : ''}, its managers or the bot's admins may add members to "${info.name}".`,
-            },
-          ],
-          nextStep: owner
-            ? {
-                zh: `请群主 ${owner} 添加，或请他把你设为群管理员。`,
-                en: `Ask the owner, ${owner}, to add them or to make you a manager.`,
-              }
-            : refusal.nextStep,
-        }),
-      };
-    }
-    const members = new Set((await ctx.gateway.chats.members(chatId)).map((m) => m.openId));
-    return { ok: true, name: info.name, members };
+    const v = await manageVerdict(ctx, chatId);
+    if (v.ok) return v;
+    return {
+      ok: false,
+      card: errorCard({
+        title: { zh: '不能向这个群添加成员', en: 'You cannot add members to this chat' },
+        problems: [v.problem],
+        nextStep: v.nextStep,
+      }),
+    };
   } catch (err) {
     return { ok: false, card: failureCard(title, err, `/group add ${chatId} @成员`) };
   }

@@ -12,6 +12,7 @@ import { registerOnboard } from './onboard.js';
 import { registerUndo } from './undo.js';
 import { registerAudit } from './audit.js';
 import { registerWhoami } from './whoami.js';
+import { registerBulk } from './bulk.js';
 import type { MailAuth } from './sign-in.js';
 
 export { utcTime, type MailAuth } from './sign-in.js';
@@ -35,4 +36,5 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
   registerUndo(app);
   registerAudit(app);
   registerWhoami(app, deps.auth);
+  registerBulk(app);
 }

@@ -62,7 +62,7 @@ async function runsOf(ctx: Ctx, wf: Workflows, a: z.infer<typeof statusArgs>): P
   if (a.hire?.startsWith('ou_')) ids.push(a.hire);
   if (ids.length) return (await Promise.all(ids.map((id) => wf.get(`onboard:${id}`)))).filter((r) => r !== undefined);
   const typed = a.hire ?? '';
-  const found = (await wf.list(SEARCHED)).filter((r) => matches(r, typed));
+  const found = (await wf.list(SEARCHED)).filter((r) => r.workflow === 'onboard' && matches(r, typed));
   if (found.length || !typed.includes('@')) return found;
   const [openId] = (await ctx.gateway.directory.openIdsByEmail([typed])).values();
   const run = openId && (await wf.get(`onboard:${openId}`));
@@ -72,7 +72,8 @@ async function runsOf(ctx: Ctx, wf: Workflows, a: z.infer<typeof statusArgs>): P
 export function registerOnboardStatus(app: App, wf: Workflows): void {
   app.command('onboard status', onboardStatusSpec, async (ctx, a) => {
     if (a.hire === undefined && !a.users.length) {
-      const runs = await wf.list(20);
+      // Other workflows (a /bulk batch) keep runs in the same list.
+      const runs = (await wf.list(20)).filter((r) => r.workflow === 'onboard');
       await ctx.reply(
         onboardRunsCard({
           runs: runs.map((r) => ({

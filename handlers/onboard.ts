@@ -30,10 +30,10 @@ import type { MailAuth } from './sign-in.js';
 const WORKFLOW = 'onboard';
 const ONBOARD = { kind: 'command', key: 'onboard' } as const;
 
-type StartResult = { state: 'started' | 'exists'; run: Run };
+export type StartResult = { state: 'started' | 'exists'; run: Run };
 
 /** Starts (or finds) the hire's run; driving it is separate, so a command can answer first. */
-async function startRun(
+export async function startRun(
   wf: Workflows,
   g: FeishuPorts,
   app: AppConfig,

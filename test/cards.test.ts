@@ -335,7 +335,7 @@ describe("cards under Feishu's 30 KB", () => {
     progressCard: () =>
       progressCard({
         title: big,
-        steps: many(2_000, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d })),
+        steps: many(300, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d })),
         note: big,
       }),
     helpCard: () =>
@@ -491,6 +491,23 @@ describe("cards under Feishu's 30 KB", () => {
         allowed: many(2_000, 50),
         refused: many(2_000, 50).map((command) => ({ command, allow: big })),
         signIn: { signedIn: true, mailbox: huge('m'), until: huge('u') },
+      }),
+    bulkPlanCard: () =>
+      cards.bulkPlanCard({
+        noun: big,
+        create: many(300, 2_000).map((t, n) => ({ n, label: t })),
+        exists: many(300, 2_000).map((t, n) => ({ n, label: t, existing: t })),
+        invalid: many(300, 2_000).map((t, n) => ({ n, label: t, problems: [{ column: t, reason: big }] })),
+        time: big,
+        actions: [button, button],
+        note: big,
+      }),
+    bulkProgressCard: () =>
+      cards.bulkProgressCard({
+        noun: big,
+        rows: many(300, 2_000).map((t, n) => ({ n, label: t, state: 'failed' as const, detail: t, reason: big })),
+        finished: true,
+        actions: [button, button],
       }),
   };
 

@@ -63,14 +63,15 @@ const P2P_HELP = new Set(['help', '帮助', '?', '？']);
 const SLASH = /^[/／]/;
 
 export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult {
-  if (text.length > MAX_COMMAND_LENGTH)
-    return fail({ kind: 'too_long', length: text.length, limit: MAX_COMMAND_LENGTH });
   const nl = text.indexOf('\n');
+  // A body is read verbatim, not tokenized: only the first line is held to the limit (a /bulk table is longer).
   if (nl !== -1 && opts.bodyLines) {
     const { bodyLines, ...rest } = opts;
     const head = parseCommand(text.slice(0, nl), rest);
     if (head.ok && bodyLines(head.command.name)) return head;
   }
+  if (text.length > MAX_COMMAND_LENGTH)
+    return fail({ kind: 'too_long', length: text.length, limit: MAX_COMMAND_LENGTH });
   const tokenized = tokenize(text);
   if (!tokenized.ok) return fail(tokenized.error);
 

@@ -45,3 +45,26 @@ export interface EndpointLimit {
   /** Endpoints naming the same scope share their per-target budget (sends and replies spend one chat's 5 QPS). */
   perKeyScope?: string;
 }
+
+/** Documented quotas (the "接口频率限制" row of each Feishu API page). Endpoints not listed have no documented quota. */
+export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
+  'chat.create': { perSecond: 50, perMinute: 1000 },
+  'chat.members.create': { perSecond: 50, perMinute: 1000 },
+  'chat.get': { perSecond: 50, perMinute: 1000 },
+  'chat.members.list': { perSecond: 50, perMinute: 1000 },
+  'chat.members.delete': { perSecond: 50, perMinute: 1000 },
+  'chat.delete': { perSecond: 50, perMinute: 1000 },
+  'chat.update': { perSecond: 50, perMinute: 1000 },
+  'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
+  'message.reply': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
+  'message.patch': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
+  'user.get': { perSecond: 50, perMinute: 1000 },
+  'user.batchGetId': { perSecond: 50, perMinute: 1000 },
+  'mailgroup.create': { perSecond: 100 },
+  'mailgroup.members.batchCreate': { perSecond: 20 },
+  'mail.contact.create': { perMinute: 20 },
+  'mail.contact.delete': { perMinute: 20 },
+  'mail.draft.create': { perSecond: 5 },
+  'mail.draft.send': { perMinute: 20 },
+  'mail.message.send': { perMinute: 100 },
+};

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { keyspace } from '../../store/keyspace.js';
 import { InProcessLock } from '../../store/lock.js';
 import type { KvPort } from '../../store/store.js';
-import { ENDPOINTS, type Endpoint, type EndpointLimit } from '../endpoints.js';
+import { DEFAULT_LIMITS, ENDPOINTS, type Endpoint, type EndpointLimit } from '../endpoints.js';
 
 export interface Window {
   limit: number;
@@ -163,28 +163,7 @@ function insertSorted(list: number[], value: number): void {
   list.splice(i, 0, value);
 }
 
-/** Documented quotas (the "接口频率限制" row of each Feishu API page). Endpoints not listed have no documented quota. */
-export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
-  'chat.create': { perSecond: 50, perMinute: 1000 },
-  'chat.members.create': { perSecond: 50, perMinute: 1000 },
-  'chat.get': { perSecond: 50, perMinute: 1000 },
-  'chat.members.list': { perSecond: 50, perMinute: 1000 },
-  'chat.members.delete': { perSecond: 50, perMinute: 1000 },
-  'chat.delete': { perSecond: 50, perMinute: 1000 },
-  'chat.update': { perSecond: 50, perMinute: 1000 },
-  'message.create': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
-  'message.reply': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, perKeyScope: 'chat-messages' },
-  'message.patch': { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 },
-  'user.get': { perSecond: 50, perMinute: 1000 },
-  'user.batchGetId': { perSecond: 50, perMinute: 1000 },
-  'mailgroup.create': { perSecond: 100 },
-  'mailgroup.members.batchCreate': { perSecond: 20 },
-  'mail.contact.create': { perMinute: 20 },
-  'mail.contact.delete': { perMinute: 20 },
-  'mail.draft.create': { perSecond: 5 },
-  'mail.draft.send': { perMinute: 20 },
-  'mail.message.send': { perMinute: 100 },
-};
+export { DEFAULT_LIMITS } from '../endpoints.js';
 
 const windowsOf = (l: { perSecond?: number; perMinute?: number }): Window[] => [
   ...(l.perSecond ? [{ limit: l.perSecond, ms: 1000 }] : []),

@@ -1,0 +1,233 @@
+/**
+ * /bulk <kind> with a table on the following lines (CSV, or TSV pasted from a sheet; headers in Chinese or English),
+ * answered with a plan card (what will be created, what exists already, every invalid row with its column and reason, the time at the documented limits), 执行 Apply and 取消 Cancel.
+ * Nothing changes before Apply. Each row obeys its single command's rule and schema (bulk-kinds.ts, bulk-chats.ts);
+ * Apply runs them as one durable run (bulk-run.ts).
+ */
+import { z } from 'zod';
+import { bulkPlanCard, errorCard, type Bilingual, type Card } from '../cards/index.js';
+import { defineAction } from '../src/actions.js';
+import type { App } from '../src/app.js';
+import type { CommandSpec } from '../src/commands/spec.js';
+import type { ActionContext, ActionResult } from '../src/context.js';
+import type { Workflows } from '../src/workflows/engine.js';
+import { deriveKey } from '../src/keys.js';
+import { DEFAULT_LIMITS } from '../src/feishu/endpoints.js';
+import { authorOnly } from '../src/middleware/author-only.js';
+import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
+import { ContextSlot } from '../src/middleware/listener.js';
+import { CHAT_KINDS } from './bulk-chats.js';
+import { KINDS, SINGLE_KINDS, type BulkKind, type KindName, type Row } from './bulk-kinds.js';
+import { defineBatch, plans, progressCard, runIdOf, startBatch, type Plan } from './bulk-run.js';
+import { mapHeader, parseText, type TableResult } from './bulk-table.js';
+import type { Ctx } from './provision.js';
+
+const kinds: Record<KindName, BulkKind> = { ...SINGLE_KINDS, ...CHAT_KINDS };
+
+const args = z.object({
+  kind: z
+    .enum(KINDS, `只能是 ${KINDS.join('、')} / must be one of ${KINDS.join(', ')}`)
+    .describe(`要批量创建什么：${KINDS.join('、')} / what to create: ${KINDS.join(', ')}`),
+});
+
+export const bulkSpec: CommandSpec<typeof args> = {
+  summary: {
+    zh: '按表格批量创建（群聊、群成员、邮件组、联系人、入职）：先出计划，确认后执行',
+    en: 'Create from a table (chats, members, mail groups, contacts, hires): a plan first, applied on confirm',
+  },
+  usage: '/bulk <groups|members|mailgroups|contacts|hires> 下一行起是表格 · the table on the next lines',
+  examples: ['/bulk contacts\nname,email,company\n张三,zhangsan@example.com,张三科技'],
+  args,
+  positionals: ['kind'],
+  bodyLines: true,
+};
+
+const planSlot = new ContextSlot<Plan>('the bulk plan');
+const mine = authorOnly<{ plan: string }, Plan>({
+  slot: planSlot,
+  load: (ctx, { plan }) => plans.get(ctx.store, plan),
+  author: (p) => p.author,
+  audit: { action: 'bulk.action', target: ({ plan }) => plan },
+  gone: { zh: '这个计划已过期，请重新发送 /bulk', en: 'This plan has expired: send /bulk again' },
+  notAuthor: { zh: '只有发起这个计划的人可以操作', en: 'Only the person who made this plan can act on it' },
+});
+
+const planArgs = z.object({ plan: z.string().min(1) });
+// One Apply and one Retry per kind, each following that kind's command: whoever may not run it may not click them.
+const applyActions = Object.fromEntries(
+  KINDS.map((k) => [
+    k,
+    defineAction(`bulk.apply-${k}`, planArgs, {
+      follows: kinds[k].command,
+      progress: { zh: '正在执行', en: 'Applying' },
+    }),
+  ]),
+) as Record<KindName, ReturnType<typeof defineAction<typeof planArgs>>>;
+const retryActions = Object.fromEntries(
+  KINDS.map((k) => [
+    k,
+    defineAction(`bulk.retry-${k}`, planArgs, {
+      follows: kinds[k].command,
+      progress: { zh: '正在重试', en: 'Retrying' },
+    }),
+  ]),
+) as Record<KindName, ReturnType<typeof defineAction<typeof planArgs>>>;
+const cancelAction = defineAction('bulk.cancel', planArgs, { follows: 'bulk' });
+
+const retryButton = (plan: Plan) => [
+  retryActions[plan.kind].button(
+    { plan: plan.id },
+    { label: { zh: '重试失败的行', en: 'Retry failed rows' }, style: 'primary' },
+  ),
+];
+
+/** How long the rows take at the endpoint's limit (the configured override, else the documented one). */
+function timeAt(ctx: Ctx, kind: BulkKind, rows: number): Bilingual {
+  const limit = { ...DEFAULT_LIMITS[kind.endpoint], ...ctx.config.app.rateLimits[kind.endpoint] };
+  const perMinute = Math.min(limit.perMinute ?? Infinity, (limit.perSecond ?? Infinity) * 60);
+  if (!Number.isFinite(perMinute)) return { zh: '很快', en: 'moments' };
+  const minutes = rows / perMinute;
+  const rate = limit.perMinute ? `${limit.perMinute}/min` : `${limit.perSecond}/s`;
+  const n = minutes < 1 ? `${Math.ceil(minutes * 60)} 秒` : `${minutes.toFixed(1)} 分钟`;
+  const en = minutes < 1 ? `${Math.ceil(minutes * 60)} s` : `${minutes.toFixed(1)} min`;
+  return { zh: `约 ${n}（${kind.endpoint} 限 ${rate}）`, en: `about ${en} at ${rate} (${kind.endpoint})` };
+}
+
+const tableError = (kind: BulkKind, problem: Bilingual): Card =>
+  errorCard({
+    title: { zh: '无法读取表格', en: 'Could not read the table' },
+    problems: [problem],
+    nextStep: {
+      zh: '在命令的下一行起粘贴表格：第一行写列名，每行一条记录（CSV 或从表格复制）',
+      en: 'Paste the table on the lines after the command: the column names first, then one record per line (CSV, or copied from a sheet)',
+    },
+    example: `/bulk ${kind.name}\n${kind.example}`,
+  });
+
+async function makePlan(ctx: Ctx, wf: Workflows, kind: BulkKind, read: TableResult): Promise<Card> {
+  if (!read.ok) return tableError(kind, read.problem);
+  const header = mapHeader(read.table.header, kind.columns);
+  if (!header.ok) return tableError(kind, header.problem);
+  const fields = header.fields;
+  const rows: Row[] = read.table.rows.map((r) => ({
+    n: r.n,
+    cells: Object.fromEntries(fields.flatMap((f, i) => (f && r.cells[i] ? [[f, r.cells[i]]] : []))),
+  }));
+  const column = (field: string) => read.table.header[fields.indexOf(field)] ?? field;
+  const planned = await kind.plan({ ctx, column, workflows: wf }, rows);
+  const plan: Plan = {
+    id: deriveKey(ctx.dedupeKey, 'bulk'),
+    kind: kind.name,
+    author: ctx.sender.openId,
+    authorName: ctx.sender.name ?? ctx.sender.openId,
+    createdAt: ctx.now(),
+    rows: planned.map((p, i) => ({ ...p, n: rows[i]!.n })),
+  };
+  // A redelivered /bulk answers with the plan it made first.
+  await plans.setIfAbsent(ctx.store, plan.id, plan);
+  const saved = (await plans.get(ctx.store, plan.id)) ?? plan;
+  return planCard(ctx, saved, kind);
+}
+
+function planCard(ctx: Ctx, plan: Plan, kind: BulkKind, note?: Bilingual): Card {
+  const of = <S extends Plan['rows'][number]['state']>(s: S) => plan.rows.filter((r) => r.state === s);
+  const create = of('create');
+  const open = !plan.cancelled && create.length > 0;
+  return bulkPlanCard({
+    noun: kind.noun,
+    create,
+    exists: of('exists').map((r) => ({ ...r, existing: r.existing ?? '' })),
+    invalid: of('invalid').map((r) => ({ ...r, problems: r.problems ?? [] })),
+    time: timeAt(ctx, kind, create.length),
+    actions: open
+      ? [
+          applyActions[kind.name].button(
+            { plan: plan.id },
+            {
+              label: { zh: `执行（${create.length}）`, en: `Apply (${create.length})` },
+              style: 'primary',
+              confirm: {
+                zh: `创建 ${create.length} 个${kind.noun.zh}？`,
+                en: `Create ${create.length} ${kind.noun.en}?`,
+              },
+            },
+          ),
+          cancelAction.button({ plan: plan.id }, { label: { zh: '取消', en: 'Cancel' } }),
+        ]
+      : [],
+    ...(note ? { note } : {}),
+  });
+}
+
+async function apply(ctx: ActionContext, wf: Workflows): Promise<ActionResult> {
+  const plan = planSlot.get(ctx);
+  if (plan.cancelled)
+    return { toast: { type: 'error', text: { zh: '这个计划已取消', en: 'This plan was cancelled' } } };
+  const started = await startBatch(wf, plan, ctx.messageId);
+  if (started) await ctx.audit('bulk.apply', plan.id, 'ok', `${plan.kind}: ${plan.rows.length} rows`);
+  // One driver at a time: a second Apply while the first drives answers with the progress so far.
+  const driven = await wf.drive(runIdOf(plan.id));
+  const run = driven.run ?? (await wf.get(runIdOf(plan.id)));
+  if (!run) return { toast: { type: 'error', text: { zh: '找不到这次执行', en: 'This run no longer exists' } } };
+  return {
+    card: await progressCard(ctx.store, plan, kinds[plan.kind], run, { retry: retryButton }),
+    ...(driven.state === 'busy'
+      ? { toast: { type: 'info' as const, text: { zh: '已在执行中', en: 'Already applying' } } }
+      : {}),
+  };
+}
+
+async function retry(ctx: ActionContext, wf: Workflows): Promise<ActionResult> {
+  const plan = planSlot.get(ctx);
+  const run = await wf.retry(runIdOf(plan.id));
+  if (!run) return { toast: { type: 'error', text: { zh: '找不到这次执行', en: 'This run no longer exists' } } };
+  return { card: await progressCard(ctx.store, plan, kinds[plan.kind], run, { retry: retryButton }) };
+}
+
+async function cancel(ctx: ActionContext, wf: Workflows): Promise<ActionResult> {
+  const plan = planSlot.get(ctx);
+  if (await wf.get(runIdOf(plan.id)))
+    return {
+      toast: { type: 'warning', text: { zh: '已经开始执行，无法取消', en: 'Already applied: use Undo instead' } },
+    };
+  const cancelled = { ...plan, cancelled: true };
+  await plans.set(ctx.store, plan.id, cancelled);
+  return {
+    card: planCard(ctx, cancelled, kinds[plan.kind], {
+      zh: '已取消，没有做任何改动。',
+      en: 'Cancelled: nothing was changed.',
+    }),
+  };
+}
+
+async function bulkCommand(ctx: Ctx, wf: Workflows, a: z.infer<typeof args>): Promise<Card> {
+  const kind = kinds[a.kind];
+  const verdict = permission(ctx.config.app, { kind: 'command', key: kind.command }, ctx.sender.openId);
+  if (!verdict.ok)
+    return refusalCard(await explainRefusal(ctx.config.app, ctx.gateway.directory, `/${kind.command}`, verdict.allow));
+  if (kind.name === 'hires' && (!ctx.config.app.onboarding.enabled || !ctx.config.app.onboarding.steps.length))
+    return errorCard({
+      title: { zh: '入职流程未启用', en: 'Onboarding is not set up' },
+      problems: [
+        {
+          zh: 'app.config.json 的 onboarding 没有启用或没有步骤',
+          en: 'onboarding in app.config.json is disabled or has no steps',
+        },
+      ],
+    });
+  const text = ctx.text ?? '';
+  const nl = text.indexOf('\n');
+  const pasted = nl === -1 ? '' : text.slice(nl + 1);
+  return makePlan(ctx, wf, kind, parseText(pasted));
+}
+
+export function registerBulk(app: App): void {
+  const wf = app.workflows;
+  defineBatch(wf, kinds, { retry: retryButton });
+  app.command('bulk', bulkSpec, (ctx, a) => bulkCommand(ctx, wf, a));
+  for (const k of KINDS) {
+    app.action(applyActions[k], mine, (ctx) => apply(ctx, wf));
+    app.action(retryActions[k], mine, (ctx) => retry(ctx, wf));
+  }
+  app.action(cancelAction, mine, (ctx) => cancel(ctx, wf));
+}
