@@ -156,23 +156,25 @@ describe('a mail held for Undo send', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hold-kill-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const port = await freePort();
-    const hold = { UNDO_SEND_SECONDS: '3' };
+    // Long enough that the first bot is killed before the release is due, under load too.
+    const hold = { UNDO_SEND_SECONDS: '6' };
     const first = await botProcess(sb, dataDir, port, false, hold);
     const [login] = await sb.replies(await sb.say('张伟', '/login'));
     const link = /"default_url":"([^"]+)"/.exec(JSON.stringify(login!.card))?.[1];
     expect((await browserSignIn(link!, userNamed(sb.emulator, '张伟').open_id)).status).toBe(200);
     const [held] = await sb.replies(await sb.say('张伟', '/mail send to=@李娜 subject="稍后 Later" 正文'));
-    expect(readCard(held?.card)).toContain('将在 3 秒后发送');
+    expect(readCard(held?.card)).toContain('将在 6 秒后发送');
     await kill(first);
     expect(await sentMail(sb)).toHaveLength(0);
 
     await botProcess(sb, dataDir, port, false, hold);
-    await eventually(async () => expect(await sentMail(sb)).toHaveLength(1), 20_000);
+    // Had the first bot leased the release before it died, its lease (30 s) lapses first.
+    await eventually(async () => expect(await sentMail(sb)).toHaveLength(1), 50_000);
     // The held card itself now says what happened.
     await eventually(() =>
       expect(readCard(sb.emulator.state.messages.get(held!.messageId)?.card)).toContain('邮件已发送'),
     );
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await sentMail(sb)).toHaveLength(1);
-  }, 60_000);
+  }, 90_000);
 });
