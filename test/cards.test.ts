@@ -402,6 +402,12 @@ describe("cards under Feishu's 30 KB", () => {
         })),
       }),
     hireWelcomeCard: () => cards.hireWelcomeCard({ title: huge('t'), body: huge('b') }),
+    offboardNoticeCard: () =>
+      cards.offboardNoticeCard({
+        leaver: huge('l'),
+        done: many(100, 2_000).map((d) => ({ label: item, detail: d })),
+        needs: many(100, 2_000).map(() => ({ label: item, reason: item })),
+      }),
     signInNeededCard: () => cards.signInNeededCard({ why: big }),
     signInCard: () =>
       cards.signInCard({
