@@ -5,10 +5,17 @@ export { progressCard, type ProgressCardInput, type StepState } from './progress
 export { helpCard, type HelpCardInput, type HelpCommand } from './help.js';
 export { welcomeCard, type WelcomeCardInput } from './welcome.js';
 export { formCard, type FormCardInput, type FormField } from './form.js';
-export { onboardProgressCard, type OnboardProgressInput, type OnboardStepState } from './onboard-progress.js';
-export { onboardPlanCard, type OnboardPlanInput } from './onboard-plan.js';
+export {
+  workflowProgressCard,
+  WORKFLOW_WORDS,
+  type WorkflowKind,
+  type WorkflowProgressInput,
+  type WorkflowStepState,
+} from './workflow-progress.js';
+export { workflowPlanCard, type WorkflowPlanInput } from './workflow-plan.js';
 export { onboardRunsCard, type OnboardRunsInput } from './onboard-runs.js';
 export { hireWelcomeCard } from './hire-welcome.js';
+export { offboardNoticeCard, type OffboardNoticeInput } from './offboard-notice.js';
 export { signInNeededCard } from './sign-in-needed.js';
 export { signInCard, type SignInCardInput } from './sign-in.js';
 export { signedInCard, type SignedInCardInput } from './signed-in.js';

@@ -8,6 +8,7 @@ import { registerLogin } from './login.js';
 import { registerMail } from './mail.js';
 import { registerMailRelease } from './mail-release.js';
 import { registerMailgroup } from './mailgroup.js';
+import { registerOffboard } from './offboard.js';
 import { registerOnboard } from './onboard.js';
 import { registerUndo } from './undo.js';
 import { registerAudit } from './audit.js';
@@ -33,6 +34,7 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
     registerMailRelease(app, { auth: deps.auth, sealer: deps.sealer });
   }
   registerOnboard(app, deps.sealer, deps.auth);
+  registerOffboard(app);
   registerUndo(app);
   registerAudit(app);
   registerWhoami(app, deps.auth);

@@ -64,7 +64,7 @@ function stepProblems(
   }
 }
 
-async function chatProblem(g: FeishuPorts, chatId: string): Promise<Bilingual | undefined> {
+export async function chatProblem(g: FeishuPorts, chatId: string): Promise<Bilingual | undefined> {
   try {
     await g.chats.get(chatId);
     return undefined;

@@ -60,7 +60,15 @@ export function runInverse(app: AppConfig, run: Run): Inverse[] {
 
 /** Once a run has finished, its undo record (made once: a later progress update leaves it as it is). */
 export async function recordRunChange(env: WorkflowEnv, run: Run): Promise<string | undefined> {
-  if (!isFinished(run)) return undefined;
+  return isFinished(run) ? saveRunChange(env, run) : undefined;
+}
+
+/**
+ * The run's undo record, made now if it was not (offboarding takes back a run that never finished, too): its id, or
+ * undefined when the run did nothing to take back. The one record is shared with the run's Undo button, so what
+ * either takes back is never taken back twice.
+ */
+export async function saveRunChange(env: WorkflowEnv, run: Run): Promise<string | undefined> {
   const inverse = runInverse(env.config.app, run);
   if (!inverse.length) return undefined;
   const hire = hireSchema.parse(run.input);

@@ -9,7 +9,7 @@
  * earlier attempt may have reached Feishu (mail-group members, mail contacts).
  */
 import { z } from 'zod';
-import { errorCard, onboardPlanCard, successCard, type Card } from '../cards/index.js';
+import { errorCard, successCard, workflowPlanCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
@@ -19,12 +19,12 @@ import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
 import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
-import { currentProgress, retryAction, showProgress, skipAction } from './onboard-progress.js';
-import { audited } from '../src/middleware/audited.js';
+import { onboardProgress, showProgress } from './onboard-progress.js';
 import { registerOnboardStatus } from './onboard-status.js';
 import { execute, labelOf, planOf } from './onboard-steps.js';
 import { resolveHire } from './onboard-hire.js';
 import { userRef, type Ctx } from './provision.js';
+import { peopleOf, unknownCard } from './workflow-people.js';
 import type { MailAuth } from './sign-in.js';
 
 const WORKFLOW = 'onboard';
@@ -84,8 +84,6 @@ export const onboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
   mentions: 'users',
 });
 
-const emailList = z.array(z.email()).min(1).max(200);
-
 function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
   if (!app.onboarding.enabled || !app.onboarding.steps.length)
     return lang === 'zh' ? '（未配置）' : '(none configured)';
@@ -112,32 +110,9 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, 
     );
     return;
   }
-  const unknown: string[] = [];
-  const ids = a.users.map((u) => u.openId);
-  if (a.email !== undefined) {
-    const parsed = emailList.safeParse(a.email.split(/[,，\s]+/).filter(Boolean));
-    if (!parsed.success) {
-      await ctx.reply(
-        errorCard({
-          title: { zh: '邮箱列表有误', en: 'Invalid address list' },
-          problems: [
-            {
-              zh: 'email= 应为逗号分隔的邮箱地址（最多 200 个）',
-              en: 'email= must be comma-separated addresses (at most 200)',
-            },
-          ],
-          example: '/onboard email=liuyang@example.com,yanglei@example.com',
-        }),
-      );
-      return;
-    }
-    const found = await ctx.gateway.directory.openIdsByEmail(parsed.data);
-    for (const [address, openId] of found) {
-      if (openId) ids.push(openId);
-      else unknown.push(address);
-    }
-  }
-  const unique = [...new Set(ids)];
+  const people = await peopleOf(ctx, a, { command: 'onboard' });
+  if (!people) return;
+  const { openIds: unique, unknown } = people;
   if (a['dry-run']) {
     const checked = unique.length ? await checkWorkflow(ctx.gateway, app, signedIn) : undefined;
     for (const openId of unique) {
@@ -146,8 +121,9 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, 
       const blanks = emptyFields(app, hire);
       const problems = (id = '') => [...(checked?.steps.get(id) ?? []), ...(blanks.get(id) ?? [])];
       await ctx.reply(
-        onboardPlanCard({
-          hire: hire.name,
+        workflowPlanCard({
+          workflow: 'onboard',
+          subject: hire.name,
           steps: plan.map((s, i) => ({ ...s, problems: problems(app.onboarding.steps[i]?.id) })),
           adminChat: checked?.adminChat,
         }),
@@ -191,19 +167,6 @@ const names = (list: StartResult[], state: StartResult['state']): string =>
     .map((s) => s.run.subjectName)
     .join('、');
 
-const unknownCard = (unknown: string[]): Card =>
-  errorCard({
-    title: { zh: '有邮箱找不到对应的人', en: 'Some addresses match nobody' },
-    problems: unknown.map((u) => ({
-      zh: `${u}：通讯录里没有，或不在应用可见范围`,
-      en: `${u}: not in the directory, or not visible to the app`,
-    })),
-    nextStep: {
-      zh: '检查地址（用联系邮箱，不是企业邮箱）后再试',
-      en: 'Check the addresses (contact email, not the enterprise mailbox), then try again',
-    },
-  });
-
 /**
  * `sealer` seals the record of the welcome draft it makes (see draft.ts). `auth`: the token vault, which the dry run
  * asks whether the welcome mail's senders are signed in (a bot without sign-in cannot draft it, and skips the check).
@@ -219,23 +182,7 @@ export function registerOnboard(app: App, sealer: Sealing, auth?: Pick<MailAuth,
   app.command('onboard', onboardSpec(app.config.app), (ctx, a) => onboardCommand(ctx, a, wf, signedIn));
   registerOnboardStatus(app, wf);
 
-  app.action(retryAction, async (ctx, { run }) => {
-    const after = await wf.retry(run);
-    return after
-      ? { card: await currentProgress(ctx, after) }
-      : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
-  });
-
-  app.action(
-    skipAction,
-    audited('onboard.skip', ({ run, step }) => `${run}/${step}`),
-    async (ctx, { run, step }) => {
-      const after = await wf.skip(run, step);
-      return after
-        ? { card: await currentProgress(ctx, after) }
-        : { toast: { type: 'error', text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
-    },
-  );
+  onboardProgress.registerActions(app, wf);
 
   app.event('contact.user.created_v3', async (ctx, e) => {
     const config = ctx.config.app;

@@ -26,6 +26,11 @@ export class TtlCache<V> {
     return value;
   }
 
+  /** Forgets the key: the next get loads it again. */
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
   get size(): number {
     return this.#entries.size;
   }

@@ -84,22 +84,79 @@ const onboarding = z
     steps: z.array(onboardingStep).default([]),
   })
   .strict()
+  .superRefine((o, ctx) => checkStepIds(o.steps, ctx));
+
+const leaveStep = { id: stepBase.id, needs: stepBase.needs };
+const offboardingStep = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ ...leaveStep, kind: z.literal('reverse-onboarding') }).strict(),
+    /** Listed addresses; without them, every mail group of the tenant that has the leaver. */
+    z
+      .object({
+        ...leaveStep,
+        kind: z.literal('remove-from-mailgroups'),
+        mailgroups: z.array(address).min(1).optional(),
+      })
+      .strict(),
+    /** Chats the leaver owns (and the bot is in) go to `to`, or else to the leader. */
+    z.object({ ...leaveStep, kind: z.literal('transfer-chats'), to: openId.optional() }).strict(),
+    z.object({ ...leaveStep, kind: z.literal('remove-from-chats'), chats: z.array(chatId).min(1) }).strict(),
+    z.object({ ...leaveStep, kind: z.literal('delete-contacts'), mailboxes: z.array(address).min(1) }).strict(),
+    z.object({ ...leaveStep, kind: z.literal('notify') }).strict(),
+  ],
+  {
+    error:
+      'kind must be one of reverse-onboarding, remove-from-mailgroups, transfer-chats, remove-from-chats, delete-contacts, notify',
+  },
+);
+export type OffboardingStep = z.infer<typeof offboardingStep>;
+/** Steps that take someone out of chats: an owner cannot be removed, so chats are handed over before these run. */
+const REMOVES_FROM_CHATS: ReadonlySet<string> = new Set(['reverse-onboarding', 'remove-from-chats']);
+
+const offboarding = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Where progress cards and the notice go (a chat the bot is in). */
+    adminChat: chatId.optional(),
+    /**
+     * Whom the contact.user.deleted_v3 automation acts as: checked against commands.offboard.allow like a person
+     * typing /offboard (default: the first admin).
+     */
+    runAs: openId.optional(),
+    steps: z.array(offboardingStep).default([]),
+  })
+  .strict()
   .superRefine((o, ctx) => {
-    const seen = new Set<string>();
+    checkStepIds(o.steps, ctx);
+    const transfer = o.steps.findIndex((s) => s.kind === 'transfer-chats');
     o.steps.forEach((s, i) => {
-      if (seen.has(s.id))
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
-      for (const n of s.needs) {
-        if (!seen.has(n))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['steps', i, 'needs'],
-            message: `"${n}" must be the id of an earlier step`,
-          });
-      }
-      seen.add(s.id);
+      if (transfer > i && REMOVES_FROM_CHATS.has(s.kind))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'kind'],
+          message: `${s.kind} must come after transfer-chats (steps[${transfer}]): an owner cannot be removed from a chat`,
+        });
     });
   });
+
+/** Step ids are unique and `needs` names earlier steps. */
+function checkStepIds(steps: readonly { id: string; needs: string[] }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  steps.forEach((s, i) => {
+    if (seen.has(s.id))
+      ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `step id "${s.id}" is used twice` });
+    for (const n of s.needs) {
+      if (!seen.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'needs'],
+          message: `"${n}" must be the id of an earlier step`,
+        });
+    }
+    seen.add(s.id);
+  });
+}
 
 export const appConfigSchema = z
   .object({
@@ -113,6 +170,7 @@ export const appConfigSchema = z
       .default({}),
     commands: z.record(z.string(), z.object({ allow: z.array(principal).min(1) }).strict()).default({}),
     onboarding: onboarding.default({ enabled: true, departments: {}, steps: [] }),
+    offboarding: offboarding.default({ enabled: true, steps: [] }),
     /** How long a change stays undoable from its card, /undo and /audit. */
     undo: z
       .object({

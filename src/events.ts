@@ -49,8 +49,11 @@ const botMenu = z.looseObject({
   timestamp: z.number().optional(),
 });
 
-/** Feishu "员工入职": a user joined the directory. Every field but the ids depends on the app's field scopes. */
-const userCreated = z.looseObject({
+/**
+ * Feishu "员工入职" (contact.user.created_v3) and "员工离职" (contact.user.deleted_v3): the user as the directory held
+ * them. Every field but the ids depends on the app's field scopes.
+ */
+const directoryUser = z.looseObject({
   object: z.looseObject({
     open_id: z.string(),
     union_id: z.string().optional(),
@@ -135,7 +138,8 @@ export const eventSchemas = {
   'im.message.receive_v1': messageReceive,
   'im.chat.member.bot.added_v1': botAdded,
   'application.bot.menu_v6': botMenu,
-  'contact.user.created_v3': userCreated,
+  'contact.user.created_v3': directoryUser,
+  'contact.user.deleted_v3': directoryUser,
   [SIGN_IN_COMPLETED]: signInCompleted,
   [MAIL_RELEASE]: mailRelease,
 } as const;
@@ -166,6 +170,7 @@ export const partiesOf: {
   'im.chat.member.bot.added_v1': (e) => ({ sender: toSender(e.operator_id), chatId: e.chat_id }),
   'application.bot.menu_v6': (e) => ({ sender: toSender(e.operator.operator_id, e.operator.operator_name) }),
   'contact.user.created_v3': () => ({}),
+  'contact.user.deleted_v3': () => ({}),
   [SIGN_IN_COMPLETED]: (e) => ({ sender: { openId: e.open_id }, ...(e.chat_id ? { chatId: e.chat_id } : {}) }),
   [MAIL_RELEASE]: (e) => ({ sender: { openId: e.author }, ...(e.chat_id ? { chatId: e.chat_id } : {}) }),
 };

@@ -141,10 +141,13 @@ feishu-ops-bot sandbox: open ${sb.consoleUrl ?? `${sb.botUrl}/`} to chat with th
   (no FEISHU_APP_ID / FEISHU_APP_SECRET set: a local Feishu emulator stands in for Feishu)
   emulator  ${sb.emulator.url}   control API under /_emulator/ (README)
   ${sb.delivery.endpoint?.transport === 'websocket' ? 'transport long connection (FEISHU_TRANSPORT=websocket)' : `webhooks  ${sb.botUrl}/webhook/event   ${sb.botUrl}/webhook/card`}
-  admins    ${admins} (may run /onboard)
+  admins    ${admins} (may run /onboard and /offboard)
   new hire  console "Controls", or: curl -X POST ${sb.emulator.url}/_emulator/events/user-created \\
               -H 'content-type: application/json' -d '{"name":"孙悦","enName":"Sun Yue","department":"ops","leader":"张伟","jobTitle":"SRE"}'
             runs the onboarding workflow; progress shows in the chat 入职管理 Onboarding admins
+  leaver    console "此人离职 · This person leaves", or: curl -X POST ${sb.emulator.url}/_emulator/events/user-deleted \\
+              -H 'content-type: application/json' -d '{"user":"<open_id or email>"}'
+            runs the offboarding workflow; progress shows in the same chat
 Ctrl+C stops both.
 `;
 }

@@ -374,16 +374,18 @@ describe("cards under Feishu's 30 KB", () => {
           { kind: 'people', name: 'members', label: big },
         ],
       }),
-    onboardProgressCard: () =>
-      cards.onboardProgressCard({
-        hire: huge('h'),
+    workflowProgressCard: () =>
+      cards.workflowProgressCard({
+        workflow: 'onboard',
+        subject: huge('h'),
         trigger: huge('t'),
         actions: [button],
         steps: many(100, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d, reason: item })),
       }),
-    onboardPlanCard: () =>
-      cards.onboardPlanCard({
-        hire: huge('h'),
+    workflowPlanCard: () =>
+      cards.workflowPlanCard({
+        workflow: 'offboard',
+        subject: huge('h'),
         steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000), problems: [item, item] })),
         adminChat: [item],
       }),
@@ -400,6 +402,12 @@ describe("cards under Feishu's 30 KB", () => {
         })),
       }),
     hireWelcomeCard: () => cards.hireWelcomeCard({ title: huge('t'), body: huge('b') }),
+    offboardNoticeCard: () =>
+      cards.offboardNoticeCard({
+        leaver: huge('l'),
+        done: many(100, 2_000).map((d) => ({ label: item, detail: d })),
+        needs: many(100, 2_000).map(() => ({ label: item, reason: item })),
+      }),
     signInNeededCard: () => cards.signInNeededCard({ why: big }),
     signInCard: () =>
       cards.signInCard({

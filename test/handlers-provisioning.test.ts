@@ -51,6 +51,7 @@ function chatPorts(gone: Set<string>) {
       managerIds: [],
     }),
     members: async () => [],
+    list: async () => [],
     removeMembers: async (_chatId, openIds) => ({ removed: openIds, notRemoved: [] }),
     dissolve: async () => undefined,
     transferOwner: async () => undefined,
@@ -146,6 +147,7 @@ function mailgroupPorts(o: { refuseWith?: number; outOfScope?: string[] } = {}) 
       return { mailgroupId: 'mg_1', email: input.email, adopted: false };
     },
     get: async () => undefined,
+    list: async () => [],
     async addMembers(_id, members) {
       added.push(members);
       return { memberIds: members.map((_, i) => `m_${i}`) };

@@ -14,18 +14,22 @@ export type UndoOutcome = { state: 'undone' | 'partial'; change: Change } | { st
 
 const LEASE_MS = 5_000;
 
-/** Runs what is left of the change's inverses as `by`; the record says afterwards what was undone and what not. */
+/**
+ * Runs what is left of the change's inverses as `by`; the record says afterwards what was undone and what not.
+ * `waitMs`: how long to wait for another undoer (perhaps one that died) before answering busy.
+ */
 export async function undoChange(
   g: FeishuPorts,
   store: HandlerStore,
   id: string,
   by: string,
   now: () => number,
+  opts: { waitMs?: number } = {},
 ): Promise<UndoOutcome> {
   const held = await withClaim(
     store,
     `undo:${id}`,
-    { ttlMs: 10 * 60_000, leaseMs: LEASE_MS, then: 'release' },
+    { ttlMs: 10 * 60_000, leaseMs: LEASE_MS, waitMs: opts.waitMs ?? 0, then: 'release' },
     async (): Promise<UndoOutcome> => {
       const change = await loadChange(store, id);
       if (!change) return { state: 'missing' };

@@ -3,7 +3,7 @@
  * rule) and add members ("将用户或机器人拉入群聊", open.feishu.cn/document/server-docs/group/chat-member/create).
  */
 import { z } from 'zod';
-import { CHAT_LIMITS as LIMITS, chatFor } from './chat-access.js';
+import { CHAT_LIMITS as LIMITS, chatFor, inChat } from './chat-access.js';
 import type { Kit } from './kit.js';
 import { paginate, RuleError } from './mail-rules.js';
 import { BLOCKED_WORDS, OTHER_BOTS } from './seed.js';
@@ -67,6 +67,12 @@ const listMembersQuery = z.object({
   page_token: z.string().optional(),
 });
 const membersBody = z.object({ id_list: z.array(z.string()).min(1, 'id_list must not be empty') });
+const listQuery = z.object({
+  user_id_type: z.enum(['open_id', 'union_id', 'user_id']).default('open_id'),
+  sort_type: z.enum(['ByCreateTimeAsc', 'ByActiveTimeDesc']).default('ByCreateTimeAsc'),
+  page_size: z.coerce.number().int().min(1).max(100, 'page_size is at most 100').default(20),
+  page_token: z.string().optional(),
+});
 
 export function chatRoutes(kit: Kit) {
   const r = kit.routes();
@@ -201,6 +207,47 @@ export function chatRoutes(kit: Kit) {
         else chat.members.add(id);
       }
       return result;
+    },
+  });
+
+  // The chats the caller (the bot, or the user of a user token) is in ("获取用户或机器人所在的群列表"), in creation
+  // order; the items are the page's summary fields, the owner among them.
+  r.add({
+    method: 'get',
+    path: '/open-apis/im/v1/chats',
+    token: 'tenant_or_user',
+    limits: LIMITS,
+    query: listQuery,
+    invalidCode: 232001,
+    handler: ({ query, caller }) => {
+      const mine = [...state.chats.values()].filter(
+        (c) => c.chatMode === 'group' && c.dissolvedAt === undefined && inChat(state, c, caller),
+      );
+      let listed;
+      try {
+        listed = paginate(mine, query.page_size, query.page_token);
+      } catch (e) {
+        if (e instanceof RuleError) throw kit.error(232001, { detail: e.message });
+        throw e;
+      }
+      return {
+        items: listed.page.map((c) => {
+          const v = chatView(state, c, query.user_id_type);
+          return {
+            chat_id: c.chatId,
+            avatar: v.avatar,
+            name: c.name,
+            description: c.description,
+            ...(c.ownerIdType === 'app_id' ? { owner_id: c.ownerId, owner_id_type: 'app_id' } : {}),
+            ...(v.owner_id !== undefined ? { owner_id: v.owner_id, owner_id_type: v.owner_id_type } : {}),
+            external: false,
+            tenant_key: state.app.tenantKey,
+            chat_status: 'normal',
+          };
+        }),
+        page_token: listed.page_token,
+        has_more: listed.has_more,
+      };
     },
   });
 

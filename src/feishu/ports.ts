@@ -4,7 +4,7 @@
  * Inputs are the API modules' zod-inferred types; no port exposes the SDK or a token.
  */
 import type { Card } from '../card.js';
-import type { ChatInfo, ChatMember, ChatMembersResult, CreateChatInput } from './api/chats.js';
+import type { ChatInfo, ChatMember, ChatMembersResult, ChatSummary, CreateChatInput } from './api/chats.js';
 import type { FeishuUser } from './api/contact.js';
 import type { Recipient } from './api/im.js';
 import type { DraftInfo, MailContact, MailContactInput, SendMailInput } from './api/mailbox.js';
@@ -15,6 +15,7 @@ export type {
   ChatInfo,
   ChatMember,
   ChatMembersResult,
+  ChatSummary,
   CreateChatInput,
   CreateMailgroupInput,
   DraftInfo,
@@ -51,6 +52,8 @@ export interface ChatsPort {
   /** Owner and managers, as Feishu holds them (not our records). */
   get(chatId: string): Promise<ChatInfo>;
   members(chatId: string): Promise<ChatMember[]>;
+  /** Every group chat the bot is in, with its owner. */
+  list(): Promise<ChatSummary[]>;
   /**
    * Remove members (batches of 50, one change per chat at a time). `notRemoved` names the owner, whom Feishu never
    * removes; an id that is not (or no longer) a member counts as removed.
@@ -69,6 +72,8 @@ export interface MailgroupsPort {
     opts?: { mayExist?: boolean },
   ): Promise<{ mailgroupId: string; email: string; adopted: boolean }>;
   get(idOrEmail: string): Promise<MailgroupInfo | undefined>;
+  /** Every mail group of the tenant. */
+  list(): Promise<MailgroupInfo[]>;
   addMembers(
     mailgroupId: string,
     members: MailgroupMember[],
@@ -113,10 +118,13 @@ export interface MailboxPort {
 }
 
 export interface DirectoryPort {
-  /** By open_id, or by user_id (a leader, as `leader_user_id` names them). */
-  getUser(id: string, idType?: 'open_id' | 'user_id'): Promise<FeishuUser>;
-  /** Each email's open_id, or undefined when the user is unknown or not visible to the app. */
-  openIdsByEmail(emails: string[]): Promise<Map<string, string | undefined>>;
+  /**
+   * By open_id, or by user_id (a leader, as `leader_user_id` names them). Look-ups are cached for minutes; `fresh`
+   * asks Feishu now (whether someone has left).
+   */
+  getUser(id: string, idType?: 'open_id' | 'user_id', opts?: { fresh?: boolean }): Promise<FeishuUser>;
+  /** Each email's open_id, or undefined when the user is unknown or not visible to the app (or has left). */
+  openIdsByEmail(emails: string[], opts?: { includeResigned?: boolean }): Promise<Map<string, string | undefined>>;
 }
 
 export interface FeishuPorts {

@@ -11,7 +11,8 @@
  *
  * Steps say what they need (`needs`): a step whose need failed is `blocked`, independent steps go on. A transient
  * failure (error kind `transient`) is retried with backoff, then the step is `failed` with its reason; a step may
- * answer `waiting` (a person must sign in): `resumeWaiting(openId)` continues it.
+ * answer `waiting` (a person must sign in): `resumeWaiting(openId)` continues it, or `attention`: it did what it could
+ * and names what a person must finish by hand (it counts as finished; Retry runs it again once they have).
  * Runs are found through sorted indexes in the Store (atomic adds, so instances starting runs at once lose none):
  * recent runs by start time, and runs by whom one of their steps waited for.
  */
@@ -37,6 +38,8 @@ export const STEP_STATUSES = [
   'done',
   'failed',
   'waiting',
+  /** Done as far as the bot could; `reason` says what a person must do by hand. */
+  'attention',
   'blocked',
   'skipped',
   'not_applicable',
@@ -91,6 +94,7 @@ const legacyRecent = keyspace('workflow-recent', z.array(z.string()), RUN_TTL_MS
 export type StepOutcome =
   | { status: 'done'; detail?: string; result?: Record<string, string> }
   | { status: 'waiting'; waitingFor: string; reason: Bilingual }
+  | { status: 'attention'; detail?: string; result?: Record<string, string>; reason: Bilingual }
   | { status: 'not_applicable'; reason: Bilingual };
 
 /** A failure with a kind (FeishuError has one): `transient` is retried, the rest fail the step with `explain()`. */
@@ -126,7 +130,7 @@ export interface WorkflowsOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const FINISHED: ReadonlySet<StepStatus> = new Set(['done', 'skipped', 'not_applicable']);
+const FINISHED: ReadonlySet<StepStatus> = new Set(['done', 'attention', 'skipped', 'not_applicable']);
 const SATISFIED = FINISHED;
 
 export const isFinished = (run: Run): boolean => run.steps.every((s) => FINISHED.has(s.status));
@@ -241,9 +245,9 @@ export class Workflows {
     return this.get(id);
   }
 
-  /** Failed and blocked steps become pending again; finished steps stay finished. */
+  /** Failed, blocked and attention steps become pending again; the other finished steps stay finished. */
   async retry(id: string): Promise<Run | undefined> {
-    return this.#reopen(id, (s) => s.status === 'failed' || s.status === 'blocked');
+    return this.#reopen(id, (s) => s.status === 'failed' || s.status === 'blocked' || s.status === 'attention');
   }
 
   async skip(id: string, stepId: string): Promise<Run | undefined> {
@@ -340,9 +344,11 @@ export class Workflows {
         const patch: Partial<StepState> =
           outcome.status === 'done'
             ? { status: 'done', detail: outcome.detail, result: outcome.result, reason: undefined }
-            : outcome.status === 'waiting'
-              ? { status: 'waiting', waitingFor: outcome.waitingFor, reason: outcome.reason }
-              : { status: 'not_applicable', reason: outcome.reason };
+            : outcome.status === 'attention'
+              ? { status: 'attention', detail: outcome.detail, result: outcome.result, reason: outcome.reason }
+              : outcome.status === 'waiting'
+                ? { status: 'waiting', waitingFor: outcome.waitingFor, reason: outcome.reason }
+                : { status: 'not_applicable', reason: outcome.reason };
         return await this.#save(def, this.#with(run, step.id, patch));
       } catch (err) {
         const kinded = err as Partial<KindedError>;

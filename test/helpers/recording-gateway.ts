@@ -30,6 +30,7 @@ const refusing = {
     addMembers: unexpected('chats.addMembers'),
     get: unexpected('chats.get'),
     members: unexpected('chats.members'),
+    list: unexpected('chats.list'),
     removeMembers: unexpected('chats.removeMembers'),
     dissolve: unexpected('chats.dissolve'),
     transferOwner: unexpected('chats.transferOwner'),
@@ -37,6 +38,7 @@ const refusing = {
   mailgroups: (): MailgroupsPort => ({
     create: unexpected('mailgroups.create'),
     get: unexpected('mailgroups.get'),
+    list: unexpected('mailgroups.list'),
     addMembers: unexpected('mailgroups.addMembers'),
     members: unexpected('mailgroups.members'),
     removeMembers: unexpected('mailgroups.removeMembers'),

@@ -40,12 +40,19 @@ export interface ChatInfo {
   managerIds: string[];
 }
 
+/** A chat the bot is in, as the chat list gives it: the owner is a user's open_id, or undefined when a bot owns it. */
+export interface ChatSummary {
+  chatId: string;
+  name: string;
+  ownerId: string | undefined;
+}
+
 export interface ChatMember {
   openId: string;
   name: string;
 }
 
-/** Page size of the member list (its documented maximum). */
+/** Page size of the member and chat lists (their documented maximum). */
 const MEMBERS_PAGE = 100;
 
 export class ChatsApi {
@@ -88,6 +95,36 @@ export class ChatsApi {
       ownerId: d?.owner_id_type === 'open_id' ? d.owner_id : undefined,
       managerIds: d?.user_manager_id_list ?? [],
     };
+  }
+
+  /** Every group chat the bot is in, page by page (creation order, so no chat is missed between pages). */
+  async list(): Promise<ChatSummary[]> {
+    const out: ChatSummary[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.c.call('chat.list', {}, (o) =>
+        this.c.sdk.im.v1.chat.list(
+          {
+            params: {
+              user_id_type: 'open_id',
+              sort_type: 'ByCreateTimeAsc',
+              page_size: MEMBERS_PAGE,
+              ...(pageToken ? { page_token: pageToken } : {}),
+            },
+          },
+          o,
+        ),
+      );
+      for (const c of res.data?.items ?? [])
+        if (c.chat_id)
+          out.push({
+            chatId: c.chat_id,
+            name: c.name ?? '',
+            ownerId: c.owner_id_type === 'open_id' ? c.owner_id : undefined,
+          });
+      pageToken = res.data?.has_more ? res.data.page_token : undefined;
+    } while (pageToken);
+    return out;
   }
 
   /** Every user in the chat (bots are not listed), page by page. */

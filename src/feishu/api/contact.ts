@@ -49,13 +49,22 @@ export class ContactApi {
     };
   }
 
-  /** Maps each email to its open_id, or undefined when the user is unknown or not visible to the app. */
-  async openIdsByEmail(emails: string[]): Promise<Map<string, string | undefined>> {
+  /**
+   * Maps each email to its open_id, or undefined when the user is unknown or not visible to the app.
+   * `includeResigned`: people who have left are found too (offboarding looks them up).
+   */
+  async openIdsByEmail(
+    emails: string[],
+    opts: { includeResigned?: boolean } = {},
+  ): Promise<Map<string, string | undefined>> {
     parse(emailsSchema, emails, 'directory.openIdsByEmail');
     const out = new Map<string, string | undefined>(emails.map((e) => [e, undefined]));
     for (const batch of chunks(emails, 50)) {
       const res = await this.c.call('user.batchGetId', {}, (o) =>
-        this.c.sdk.contact.v3.user.batchGetId({ params: { user_id_type: 'open_id' }, data: { emails: batch } }, o),
+        this.c.sdk.contact.v3.user.batchGetId(
+          { params: { user_id_type: 'open_id' }, data: { emails: batch, include_resigned: opts.includeResigned } },
+          o,
+        ),
       );
       for (const u of res.data?.user_list ?? []) if (u.email && u.user_id) out.set(u.email, u.user_id);
     }

@@ -105,6 +105,28 @@ export class MailgroupsApi {
     }
   }
 
+  /** Every mail group of the tenant, 200 per page (the API's maximum). */
+  async list(): Promise<MailgroupInfo[]> {
+    const out: MailgroupInfo[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.c.call('mailgroup.list', {}, (o) =>
+        this.c.sdk.mail.v1.mailgroup.list({ params: { page_size: 200, page_token: pageToken } }, o),
+      );
+      for (const g of res.data?.items ?? [])
+        if (g.mailgroup_id && g.email)
+          out.push({
+            mailgroupId: g.mailgroup_id,
+            email: g.email,
+            name: g.name,
+            description: g.description,
+            whoCanSendMail: g.who_can_send_mail,
+          });
+      pageToken = res.data?.has_more ? res.data.page_token : undefined;
+    } while (pageToken);
+    return out;
+  }
+
   /**
    * batch_create takes 1–200 members per call; larger lists go in sequential chunks. It has no idempotency key:
    * after an unanswered attempt the group's members are listed, and a batch whose members are all in is done.

@@ -1,0 +1,206 @@
+/**
+ * Offboarding: the workflow in app.config.json `offboarding` run for someone who left, as a durable run
+ * (src/workflows) on the same engine as onboarding. Triggers: contact.user.deleted_v3 (as `offboarding.runAs`,
+ * default the first admin, checked against commands.offboard.allow like a person), `/offboard @user`,
+ * `/offboard email=a@x,b@x` (admins by default). `--dry-run` shows every step with its resolved values and what
+ * would need a person, and changes nothing.
+ * One run per leaver (its id is `offboard:<open_id>`): announcing them again starts nothing new, and a run a crash
+ * interrupted resumes where it stopped. Steps are in offboard-steps.ts; the progress card is workflow-progress.ts's.
+ */
+import { z } from 'zod';
+import { errorCard, successCard, workflowPlanCard } from '../cards/index.js';
+import type { App } from '../src/app.js';
+import type { CommandSpec } from '../src/commands/spec.js';
+import type { AppConfig } from '../src/config.js';
+import type { FeishuPorts } from '../src/feishu/ports.js';
+import { permission } from '../src/middleware/authorize.js';
+import type { Run, Workflows } from '../src/workflows/engine.js';
+import { chatProblem } from './onboard-checks.js';
+import { resolveLeaver, type KnownLeaver } from './offboard-leaver.js';
+import { execute, labelOf, planOf } from './offboard-steps.js';
+import { userRef, type Ctx } from './provision.js';
+import { workflowProgress } from './workflow-progress.js';
+import { peopleOf, unknownCard } from './workflow-people.js';
+
+const WORKFLOW = 'offboard';
+const OFFBOARD = { kind: 'command', key: 'offboard' } as const;
+/** Who may offboard when app.config.json names no rule. */
+const DEFAULT_ALLOW = ['admins'] as const;
+
+export const offboardProgress = workflowProgress({
+  workflow: 'offboard',
+  adminChat: (app) => app.offboarding.adminChat,
+});
+
+type StartResult = { state: 'started' | 'exists'; run: Run };
+
+/** Starts (or finds) the leaver's run; driving it is separate, so a command can answer first. */
+async function startRun(
+  wf: Workflows,
+  g: FeishuPorts,
+  app: AppConfig,
+  who: { openId: string; known?: KnownLeaver },
+  trigger: string,
+  startedBy: string | undefined,
+): Promise<StartResult> {
+  const id = `offboard:${who.openId}`;
+  const existing = await wf.get(id);
+  if (existing) return { state: 'exists', run: existing };
+  const leaver = await resolveLeaver(g.directory, who.openId, who.known);
+  const created = await wf.start({
+    id,
+    workflow: WORKFLOW,
+    subject: who.openId,
+    subjectName: leaver.name,
+    trigger,
+    ...(startedBy ? { startedBy } : {}),
+    input: leaver,
+    steps: app.offboarding.steps.map((s) => ({
+      id: s.id,
+      label: labelOf(s),
+      needs: s.needs,
+      status: 'pending' as const,
+    })),
+  });
+  return { state: created ? 'started' : 'exists', run: (await wf.get(id))! };
+}
+
+const args = z
+  .object({
+    users: z.array(userRef).default([]).describe('离职员工 / people who leave'),
+    email: z.string().optional().describe('离职员工邮箱，逗号分隔 / their addresses, comma-separated'),
+    'dry-run': z.boolean().default(false).describe('只显示计划，不做任何改动 / show the plan, change nothing'),
+  })
+  .refine((a) => a.users.length > 0 || a.email !== undefined, {
+    path: ['users'],
+    message: '请 @ 离职员工或写 email=… / mention who leaves or give email=…',
+  });
+
+/** The summary lists the configured steps, so `/help offboard` shows the workflow that would run. */
+export const offboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
+  summary: {
+    zh: `为离职员工运行离职流程。步骤：\n${workflowSteps(app, 'zh')}`,
+    en: `Run the offboarding workflow for people who leave. Steps:\n${workflowSteps(app, 'en')}`,
+  },
+  usage: '/offboard @离职员工… | email=a@x,b@x [--dry-run]',
+  examples: ['/offboard email=liuyang@example.com --dry-run', '/offboard email=liuyang@example.com'],
+  args,
+  mentions: 'users',
+  allow: DEFAULT_ALLOW,
+});
+
+function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
+  if (!app.offboarding.enabled || !app.offboarding.steps.length)
+    return lang === 'zh' ? '（未配置）' : '(none configured)';
+  return app.offboarding.steps.map((s, i) => `${i + 1}. ${labelOf(s)[lang]}`).join('\n');
+}
+
+async function offboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows): Promise<void> {
+  const app = ctx.config.app;
+  if (!app.offboarding.enabled || !app.offboarding.steps.length) {
+    await ctx.reply(
+      errorCard({
+        title: { zh: '离职流程未启用', en: 'Offboarding is not set up' },
+        problems: [
+          {
+            zh: 'app.config.json 的 offboarding 没有启用或没有步骤',
+            en: 'offboarding in app.config.json is disabled or has no steps',
+          },
+        ],
+        nextStep: { zh: '请管理员在 offboarding.steps 中配置步骤', en: 'Ask an admin to configure offboarding.steps' },
+      }),
+    );
+    return;
+  }
+  // People who have left are still found by address: that is whom this command is for.
+  const people = await peopleOf(ctx, a, { command: 'offboard', includeResigned: true });
+  if (!people) return;
+  const mentioned = new Map(a.users.map((u) => [u.openId, { name: u.name }]));
+  const who = people.openIds.map((openId) => ({ openId, known: mentioned.get(openId) }));
+  if (a['dry-run']) {
+    const admin = app.offboarding.adminChat;
+    const adminProblem = admin ? await chatProblem(ctx.gateway, admin) : undefined;
+    for (const w of who) {
+      const leaver = await resolveLeaver(ctx.gateway.directory, w.openId, w.known);
+      const plan = await planOf(ctx.gateway, app, leaver, await wf.get(`onboard:${w.openId}`));
+      await ctx.reply(
+        workflowPlanCard({
+          workflow: 'offboard',
+          subject: leaver.name,
+          steps: plan,
+          adminChat: adminProblem
+            ? [{ zh: `offboarding.adminChat：${adminProblem.zh}`, en: `offboarding.adminChat: ${adminProblem.en}` }]
+            : [],
+        }),
+      );
+    }
+    if (people.unknown.length) await ctx.reply(unknownCard(people.unknown));
+    return;
+  }
+  const trigger = `/offboard · ${ctx.sender.name ?? ctx.sender.openId}`;
+  const started = await Promise.all(who.map((w) => startRun(wf, ctx.gateway, app, w, trigger, ctx.sender.openId)));
+  await ctx.audit(
+    'offboard.start',
+    people.openIds.join(','),
+    'ok',
+    `${started.filter((s) => s.state === 'started').length} started`,
+  );
+  const names = (state: StartResult['state']) =>
+    started
+      .filter((s) => s.state === state)
+      .map((s) => s.run.subjectName)
+      .join('、') || '—';
+  await ctx.reply(
+    successCard({
+      title: { zh: '离职流程', en: 'Offboarding' },
+      summary: app.offboarding.adminChat
+        ? { zh: '进度会在管理群的进度卡片上更新。', en: 'Progress shows on the progress card in the admin chat.' }
+        : { zh: '完成后会通知其上级。', en: 'Their leader is told when it is done.' },
+      fields: [
+        { label: { zh: '已开始', en: 'Started' }, value: names('started') },
+        { label: { zh: '已有流程（不会重复）', en: 'Already offboarded (nothing repeated)' }, value: names('exists') },
+      ],
+      ...(people.unknown.length
+        ? { list: { label: { zh: '找不到的邮箱', en: 'Unknown addresses' }, items: people.unknown } }
+        : {}),
+    }),
+  );
+  // Existing runs are driven too: one a crash interrupted finishes; a finished one has nothing left to do.
+  await Promise.all(started.map((s) => wf.driveEventually(s.run.id)));
+}
+
+export function registerOffboard(app: App): void {
+  const wf = app.workflows;
+  wf.define(WORKFLOW, {
+    execute: (env, run, state) => execute(env, run, state, wf),
+    onChange: offboardProgress.showProgress,
+  });
+  app.command('offboard', offboardSpec(app.config.app), (ctx, a) => offboardCommand(ctx, a, wf));
+  offboardProgress.registerActions(app, wf);
+
+  app.event('contact.user.deleted_v3', async (ctx, e) => {
+    const config = ctx.config.app;
+    if (!config.offboarding.enabled || !config.offboarding.steps.length) return;
+    const actor = config.offboarding.runAs ?? config.admins[0];
+    const verdict = permission(config, OFFBOARD, actor, DEFAULT_ALLOW);
+    if (!verdict.ok) {
+      ctx.outcome = 'refused';
+      ctx.logger.warn(
+        { actor, allow: verdict.allow },
+        'offboarding automation refused by commands.offboard.allow: set offboarding.runAs or admins',
+      );
+      await ctx.audit('offboard.refused', e.object.open_id, 'refused');
+      return;
+    }
+    const { run } = await startRun(
+      wf,
+      ctx.gateway,
+      config,
+      { openId: e.object.open_id, known: e.object },
+      'contact.user.deleted_v3',
+      actor,
+    );
+    // Awaited: the inbox item stays leased until the run has been driven, so a crash redelivers the event.
+    await wf.driveEventually(run.id);
+  });
+}
