@@ -9,6 +9,7 @@ import { api, toastText, type Chat, type EmulatorState, type Message, type User 
 import { renderCard, unsupported, type Press } from './card.js';
 import { Composer } from './composer.js';
 import { fill, h, time } from './dom.js';
+import { ApprovalInbox } from './approvals.js';
 import { CallsPanel, ObjectsPanel, TrafficPanel } from './panels.js';
 import { active, PersonPicker, personLabel } from './people.js';
 import { toast } from './ui.js';
@@ -45,6 +46,7 @@ let current = P2P;
 const calls = new CallsPanel();
 const traffic = new TrafficPanel();
 const objects = new ObjectsPanel();
+const approvalInbox = new ApprovalInbox(() => poll());
 const drawn = new Map<string, { key: string; el: HTMLElement }>();
 
 const whoami = h('select', { id: 'whoami', 'aria-label': '我是 · I am' });
@@ -177,6 +179,7 @@ function layout(): void {
       h('label', { class: 'toggle' }, faultToggle, ' 注入故障 · Inject fault'),
       faultList,
     ),
+    approvalInbox.root,
   );
   faultToggle.addEventListener('change', () => void toggleFault());
 
@@ -532,6 +535,7 @@ function poll(): Promise<void> {
       drawChats();
       drawMessages();
       drawFaults();
+      await approvalInbox.refresh(me);
       document.body.classList.remove('offline');
     } catch (err) {
       document.body.classList.add('offline');
