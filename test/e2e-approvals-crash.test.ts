@@ -22,6 +22,8 @@ import { testSandbox } from './helpers/sandbox.js';
 type TestSandbox = Awaited<ReturnType<typeof testSandbox>>;
 const DOMAIN = 'feishu-ops.example';
 const TOKEN_KEY = randomBytes(32).toString('hex');
+/** A command a SIGKILL interrupted before it recorded its cards runs again this soon in the next process. */
+const SHORT_LEASE = { INBOX_LEASE_MS: '2000' };
 const APP_CONFIG = { admins: [openIdFor('wangfang')], commands: { mailgroup: { approve: ['admins'] } } };
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -46,7 +48,7 @@ async function botProcess(
   port: number,
   ackOnly: boolean,
   app: object = APP_CONFIG,
-  env: Record<string, string> = {},
+  env: Record<string, string> = SHORT_LEASE,
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
@@ -205,9 +207,8 @@ describe('an approved request whose run a crash interrupts', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'approval-midrun-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const port = await freePort();
-    const short = { INBOX_LEASE_MS: '2000' };
 
-    const first = await botProcess(sb, dataDir, port, false, APP_CONFIG, short);
+    const first = await botProcess(sb, dataDir, port, false);
     const messageId = await sb.say('张伟', `/mailgroup create midrun@${DOMAIN}`);
     const [waiting] = await sb.replies(messageId);
     const asked = await eventually(() => {
@@ -227,7 +228,7 @@ describe('an approved request whose run a crash interrupts', () => {
     await fetch(`${sb.emulator.url}/_emulator/faults`, { method: 'DELETE' });
     expect(readCard(sb.emulator.state.messages.get(waiting!.messageId)?.card)).toContain('Approved; running');
 
-    await botProcess(sb, dataDir, port, false, APP_CONFIG, short);
+    await botProcess(sb, dataDir, port, false);
     await eventually(
       () => expect(readCard(sb.emulator.state.messages.get(waiting!.messageId)?.card)).toContain('Approved and run'),
       30_000,

@@ -273,6 +273,7 @@ describe('an approved command that needs the requester to sign in', () => {
     const mail = await testSandbox({
       admins: [openIdFor('wangfang')],
       commands: { 'mail send': { approve: ['admins'] } },
+      mail: { undoSendSeconds: 0 },
     });
     try {
       const messageId = await mail.say('张伟', '/mail send to=@李娜 subject="审批后发送" 正文');
