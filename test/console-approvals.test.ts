@@ -43,6 +43,7 @@ describe('the approver inbox in the console', () => {
     await expect
       .poll(() => page.locator('.msg.bot .card').last().textContent(), { timeout: 10_000 })
       .toContain('等待审批');
+    await page.getByRole('tab', { name: '审批待办 · Approvals' }).click();
     await expect.poll(() => page.locator('#approval-inbox').textContent()).toContain('Nothing waits for you');
 
     await page.locator('#whoami').selectOption({ label: '王芳 Wang Fang' });

@@ -19,7 +19,7 @@ type Task = z.infer<typeof taskSchema>;
 const inboxSchema = z.looseObject({ tasks: z.array(taskSchema) });
 
 export class ApprovalInbox {
-  readonly root = h('div', { class: 'control approvals', id: 'approval-inbox' });
+  readonly root = h('div', { class: 'approvals', id: 'approval-inbox' });
   readonly #list = h('ul', { class: 'approval-tasks' });
   /** Redrawn only when the tasks change, so a comment being typed survives a poll. */
   #shown = '';

@@ -114,6 +114,7 @@ function layout(): void {
     { id: 'events', label: '事件与回调 · Events', body: traffic.root },
     { id: 'calls', label: 'Open API 调用 · Calls', body: calls.root },
     { id: 'objects', label: '模拟器对象 · Objects', body: objects.root },
+    { id: 'approvals', label: '审批待办 · Approvals', body: approvalInbox.root },
   ];
   const tabBar = h('div', { class: 'tabs', role: 'tablist' });
   const bodies = h('div', { class: 'tab-bodies' });
@@ -179,7 +180,6 @@ function layout(): void {
       h('label', { class: 'toggle' }, faultToggle, ' 注入故障 · Inject fault'),
       faultList,
     ),
-    approvalInbox.root,
   );
   faultToggle.addEventListener('change', () => void toggleFault());
 
