@@ -383,3 +383,47 @@ describe('approvals.chat', () => {
     }
   });
 });
+
+describe('/bulk', () => {
+  it('Apply of a table whose command needs approval waits for it, then applies every row once', async () => {
+    const bulk = await testSandbox({
+      admins: [openIdFor('wangfang')],
+      commands: { 'contact add': { approve: ['admins'] } },
+    });
+    try {
+      const [plan] = await bulk.replies(
+        await bulk.say('张伟', '/bulk contacts\n姓名,邮箱\n甲一,jiayi@example.com\n乙二,yier@example.com'),
+        1,
+        20_000,
+      );
+      expect(readCard(plan!.card)).toContain('将创建 · Will create**：2');
+      const apply = await bulk.delivery.click({
+        messageId: plan!.messageId,
+        by: '张伟',
+        action: 'bulk.apply-contacts',
+      });
+      expect(toastOf(apply)?.i18n?.en_us).toContain('Sent for approval');
+      const contacts = () => Object.values(mailState(bulk.emulator).contacts).flat();
+      expect(contacts()).toHaveLength(0);
+      const asked = await eventually(() => {
+        const card = [...bulk.emulator.state.messages.values()].find((m) =>
+          readCard(m.card).includes('Approval request'),
+        );
+        if (!card) throw new Error('no approver card');
+        return card;
+      });
+      await bulk.delivery.click({ messageId: asked.messageId, by: '王芳', action: 'approval.approve' });
+      await eventually(
+        () =>
+          expect(
+            contacts()
+              .map((c) => c.name)
+              .sort(),
+          ).toEqual(['乙二', '甲一']),
+        20_000,
+      );
+    } finally {
+      await bulk.close();
+    }
+  });
+});
