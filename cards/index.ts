@@ -28,3 +28,17 @@ export { mailHeldCard, type MailHeldInput } from './mail-held.js';
 export { whoamiCard, type WhoamiCardInput } from './whoami.js';
 export { bulkPlanCard, type BulkPlanInput, type BulkPlanRow } from './bulk-plan.js';
 export { bulkProgressCard, type BulkProgressInput, type BulkRowState } from './bulk-progress.js';
+export {
+  approvalDecidedCard,
+  approvalWaitingCard,
+  approverCard,
+  type ApprovalDecision,
+  type ApprovalRequestView,
+  type ApprovalStatus,
+} from './approval-request.js';
+export {
+  APPROVAL_STATUS_TEXT,
+  approvalListCard,
+  type ApprovalListInput,
+  type ApprovalListItem,
+} from './approval-list.js';

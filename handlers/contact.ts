@@ -85,16 +85,15 @@ export const contactInput = (a: ContactArgs): MailContactInput => ({
   remark: a.remark,
 });
 
+/** Whether the rule lets the requester write into another person's mailbox. */
+const otherMailboxVerdict = (ctx: Ctx) =>
+  permission(ctx.config.app, { kind: 'action', key: OTHER_MAILBOX_RULE }, ctx.sender.openId, OTHER_MAILBOX_DEFAULT);
+
 async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): Promise<Card> {
   const own = await ownMailbox(ctx);
   const target = a.mailbox === 'me' ? own : a.mailbox;
   if (target && target.toLowerCase() !== own?.toLowerCase()) {
-    const verdict = permission(
-      ctx.config.app,
-      { kind: 'action', key: OTHER_MAILBOX_RULE },
-      ctx.sender.openId,
-      OTHER_MAILBOX_DEFAULT,
-    );
+    const verdict = otherMailboxVerdict(ctx);
     if (!verdict.ok) {
       await ctx.audit('mail.contact.create', target, 'refused', "another person's mailbox");
       const refusal = await explainRefusal(
@@ -203,10 +202,18 @@ function existingContactCard(mailbox: string, c: MailContact): Card {
 export function registerContact(app: App, auth?: MailAuth): void {
   app.declareRule(OTHER_MAILBOX_RULE);
   const busy = () => busyCard({ zh: '正在添加联系人', en: 'Adding the contact' });
+  // Another person's mailbox, when the rule allows it, may still need an approval (commands.<rule>.approve): asked
+  // for before the run claims its effect.
+  const otherMailbox = app.approvalFor<z.infer<typeof args>>(OTHER_MAILBOX_RULE, async (ctx, a) => {
+    if (a.mailbox === 'me') return false;
+    const own = await ownMailbox(ctx);
+    return a.mailbox.toLowerCase() !== own?.toLowerCase() && otherMailboxVerdict(ctx).ok;
+  });
   app.command(
     'contact add',
     contactAddSpec,
     recover((ctx, a, err) => contactFailed(ctx, a, err, auth)),
+    otherMailbox,
     once('contact', { busy }),
     (ctx, a) => addContact(ctx, a, auth),
   );

@@ -21,7 +21,10 @@ const chatAction = z.object({
   chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, '按钮缺少群 ID / the button lacks a chat id'),
 });
 /** "Add members" on the success card: posts a person-picker form for the chat. */
-export const addMembersAction = defineAction('group.add-members', chatAction, { follows: 'group add' });
+export const addMembersAction = defineAction('group.add-members', chatAction, {
+  follows: 'group add',
+  opensForm: true,
+});
 /** The picker form's submit: `members` are the picked open_ids. */
 export const addMembersSubmit = defineAction(
   'group.add-members-submit',
@@ -31,7 +34,10 @@ export const addMembersSubmit = defineAction(
   { follows: 'group add', form: ['members'], progress: { zh: '正在添加成员', en: 'Adding the members' } },
 );
 /** "Create a mailgroup for this chat" on the success card: posts the pre-filled form. */
-export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, { follows: 'mailgroup create' });
+export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, {
+  follows: 'mailgroup create',
+  opensForm: true,
+});
 /** The mailgroup form's submit. */
 export const chatMailgroupSubmit = defineAction(
   'group.mailgroup-submit',

@@ -1,6 +1,7 @@
 /** Every command family, registered on the app in one place. */
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
+import { registerApprovals, type ApprovalDeps } from './approvals.js';
 import { registerContact } from './contact.js';
 import { registerDraft } from './draft.js';
 import { registerGroup } from './group.js';
@@ -22,8 +23,13 @@ export { createDraftFor, type CreatedDraft, type DraftInput } from './draft-reco
 /**
  * `auth`: OAuth sign-in and the token vault; without it the commands that act as a user are not offered.
  * `sealer`: seals what the mail handlers keep of a mail (draft records, remembered answers) before it is stored.
+ * `approvals`: the store, ports and inbox approvals act with; without it no command waits for an approval (tests of
+ * other families). Returns the approvals' sweep (expiry, approved requests that never ran), which the bot runs.
  */
-export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Sealing }): void {
+export function registerHandlers(
+  app: App,
+  deps: { auth?: MailAuth; sealer: Sealing; approvals?: Omit<ApprovalDeps, 'sealer'> },
+): { sweepApprovals(): Promise<void> } {
   registerGroup(app);
   registerMailgroup(app);
   registerContact(app, deps.auth);
@@ -39,4 +45,6 @@ export function registerHandlers(app: App, deps: { auth?: MailAuth; sealer: Seal
   registerAudit(app);
   registerWhoami(app, deps.auth);
   registerBulk(app);
+  const approvals = deps.approvals && registerApprovals(app, { ...deps.approvals, sealer: deps.sealer });
+  return { sweepApprovals: async () => approvals?.sweep() };
 }

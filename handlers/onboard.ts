@@ -1,7 +1,8 @@
 /**
  * Onboarding: the workflow in app.config.json `onboarding` run for a new hire, as a durable run (src/workflows).
  * Triggers: contact.user.created_v3 (as `onboarding.runAs`, default the first admin, checked against
- * commands.onboard.allow like a person), `/onboard @user`, `/onboard email=a@x,b@x`. `/onboard … --dry-run` shows
+ * commands.onboard.allow like a person, and asking for the approval commands.onboard.approve names, if any),
+ * `/onboard @user`, `/onboard email=a@x,b@x`. `/onboard … --dry-run` shows
  * the plan with every resolved value and what a run would meet, and changes nothing; `/onboard status` is in
  * onboard-status.ts.
  * One run per hire (its id is the hire's open_id): announcing the hire again starts nothing new. Each step's effect
@@ -16,6 +17,7 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import { approvalRule } from '../src/middleware/approval.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
 import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
@@ -196,6 +198,19 @@ export function registerOnboard(app: App, sealer: Sealing, auth?: Pick<MailAuth,
         'onboarding automation refused by commands.onboard.allow: set onboarding.runAs or admins',
       );
       await ctx.audit('onboard.refused', e.object.open_id, 'refused');
+      return;
+    }
+    if (approvalRule(config, ONBOARD.key)) {
+      if (!actor)
+        return void ctx.logger.warn('onboarding needs an approval but has nobody to ask as: set onboarding.runAs');
+      // An approval /onboard needs holds for the automation too: the run is asked for as `runAs`, like /onboard @hire
+      // (an approver's request runs at once unless approvals.twoPersonRule).
+      const name = e.object.name ?? e.object.open_id;
+      await app.resume(
+        { command: ONBOARD.key, args: { users: [{ openId: e.object.open_id, name }] }, text: `/onboard @${name}` },
+        { openId: actor },
+        { id: ctx.eventId, type: ctx.eventType, dedupeKey: `${ctx.dedupeKey}/onboard`, finalAttempt: ctx.finalAttempt },
+      );
       return;
     }
     const { run } = await startRun(wf, ctx.gateway, config, e.object.open_id, 'contact.user.created_v3');

@@ -43,6 +43,7 @@ export async function signInFor(ctx: Ctx, auth: MailAuth, resume?: object, err?:
             args: { ...resume },
             ...(ctx.text !== undefined ? { text: ctx.text } : {}),
             ...(ctx.messageId ? { messageId: ctx.messageId } : {}),
+            ...(ctx.approval ? { approval: ctx.approval } : {}),
           },
         }
       : {}),

@@ -15,6 +15,7 @@ import { parseCommand } from '../src/commands/parse.js';
 import { buildLegacyCardPush, buildPush, signPush } from '../src/emulator/push.js';
 import { encrypt } from '../src/protocol/crypto.js';
 import { verifyPush } from '../src/receiver/verify.js';
+import { approvalsDrill } from './drills/approvals.js';
 import { hostileStringsDrill } from './drills/hostile-strings.js';
 import {
   BotProcess,
@@ -400,6 +401,7 @@ process.exit(
     { name: 'redis', run: redisDrill },
     { name: 'hostile-strings', run: hostileStringsDrill },
     { name: 'undo', run: undoDrill },
+    { name: 'approvals', run: approvalsDrill },
     // Last: it reads what every other drill left in the logs and data directories.
     { name: 'secrets', run: secretScan },
   ]),

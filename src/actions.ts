@@ -10,7 +10,9 @@
  *
  * Authorization: a click is checked like a command before its handler runs. `follows: 'mailgroup create'` makes
  * the action obey that command's rule in app.config.json `commands` (so a button cannot do what the command may
- * not); without it the action has its own rule, `commands["<action name>"]`.
+ * not); without it the action has its own rule, `commands["<action name>"]`. A button that follows a command needing
+ * approval (`commands.<name>.approve`) is parked for approval like the command, unless it only opens a form
+ * (`opensForm`): then the form's submit, which acts, is.
  */
 import type { z } from 'zod';
 import type { Bilingual, CardButton } from './card.js';
@@ -34,6 +36,8 @@ export interface ActionRef<S extends z.ZodObject = z.ZodObject, F extends string
   readonly progress: Bilingual | undefined;
   /** The fields its form fills in: the only ones read from `form_value`; the rest come from the button alone. */
   readonly form: readonly F[];
+  /** It only posts a form and changes nothing: an approval its command needs waits for the form's submit. */
+  readonly opensForm: boolean;
   button(args: ButtonArgs<S, F>, look: ButtonLook): CardButton;
 }
 
@@ -47,7 +51,7 @@ const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 export function defineAction<S extends z.ZodObject, F extends string & keyof S['shape'] = never>(
   name: string,
   schema: S,
-  opts: { follows?: string; form?: readonly F[]; progress?: Bilingual } = {},
+  opts: { follows?: string; form?: readonly F[]; progress?: Bilingual; opensForm?: boolean } = {},
 ): ActionRef<S, F> {
   if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
   if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);
@@ -57,6 +61,7 @@ export function defineAction<S extends z.ZodObject, F extends string & keyof S['
     follows: opts.follows,
     progress: opts.progress,
     form: opts.form ?? [],
+    opensForm: opts.opensForm ?? false,
     button(args, look) {
       const own = opts.form?.length
         ? schema.omit(Object.fromEntries(opts.form.map((k) => [k, true])) as never)

@@ -42,7 +42,7 @@ import {
 } from './commands/parse.js';
 import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
 import { bindArgs, eraseSpec, issueProblems, type CommandSpec } from './commands/spec.js';
-import { chain, type Listener, type Listeners } from './middleware/listener.js';
+import { chain, type Listener, type ListenerMiddleware, type Listeners } from './middleware/listener.js';
 import { silentLogger, type Logger } from './log.js';
 import { cardCallback, eventSchemas, partiesOf, toSender, type AppEventName, type FeishuEvents } from './events.js';
 import type { Metrics } from './metrics.js';
@@ -72,6 +72,33 @@ export interface ResumedCommand {
   args: Record<string, unknown>;
   text?: string;
   messageId?: string;
+  /** The approved request it carries out (see `Context.approval`). */
+  approval?: string;
+}
+
+/** A card click recorded to run later (once approved): the action, its arguments, the card and chat it came from. */
+export interface ResumedAction {
+  action: string;
+  args: Record<string, unknown>;
+  messageId?: string;
+  chatId?: string;
+  approval?: string;
+}
+
+/**
+ * Listener middleware the app puts before every command's listeners, and before those of every card action that
+ * follows a command (the approval gate, src/middleware/approval.ts), so no registration can forget it.
+ */
+export interface Gate {
+  /** `rule`: a rule inside the command (see `App.approvalFor`); default the command's own. */
+  command<R>(ctx: CommandContext, args: object, next: () => Promise<R>, rule?: string): Promise<R | void>;
+  /** `action`: the clicked action's name (its context names the command it follows). */
+  action(
+    ctx: ActionContext,
+    args: object,
+    next: () => Promise<ActionResult | void>,
+    action: string,
+  ): Promise<ActionResult | void>;
 }
 
 /**
@@ -104,7 +131,10 @@ export const DEFAULT_CARD_BUDGET_MS = 2_500;
 type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
 /** What a delivery tells about its context; the app adds the rest. */
 type Parts = Partial<
-  Pick<ContextInit, 'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed'>
+  Pick<
+    ContextInit,
+    'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed' | 'approval'
+  >
 >;
 
 /**
@@ -180,6 +210,7 @@ export class App implements DeliveryHandler {
   readonly #late = new Map<string, { work: Promise<ActionResult | undefined>; token: string | undefined }>();
   readonly #events = new Map<AppEventName, AnyEventHandler[]>();
   readonly #middleware: Middleware[];
+  #gate: Gate | undefined;
   #bot: Promise<{ openId: string; name: string }> | undefined;
   /** Durable multi-step runs (onboarding): handlers define them, the bot resumes them at start-up. */
   readonly workflows: Workflows;
@@ -208,6 +239,29 @@ export class App implements DeliveryHandler {
     return this;
   }
 
+  /** Sets the gate every command (and every action following one) passes before its own listeners. */
+  gate(gate: Gate): this {
+    this.#gate = gate;
+    return this;
+  }
+
+  /**
+   * Listener middleware for a rule inside a command ("contact.other-mailbox"): when `applies`, the run passes the gate
+   * for that rule too (an approval `commands.<rule>.approve` asks for), as a guarded command does.
+   */
+  approvalFor<A extends object>(
+    rule: string,
+    applies: (ctx: CommandContext, args: A) => Promise<boolean>,
+  ): ListenerMiddleware<CommandContext, A, Card | void> {
+    return async (ctx, args, next) =>
+      this.#gate && (await applies(ctx, args)) ? this.#gate.command(ctx, args, next, rule) : next();
+  }
+
+  /** The command's listeners behind the gate, looked up per run so registration order does not matter. */
+  #gatedCommand<A extends object>(run: Listener<CommandContext, A, void>): Listener<CommandContext, A, void> {
+    return (ctx, args) => (this.#gate ? this.#gate.command(ctx, args, () => run(ctx, args)) : run(ctx, args));
+  }
+
   /**
    * `name` is "group" or "group create"; the handler (last) gets the spec schema's output type, after any listener
    * middleware listed before it.
@@ -219,10 +273,11 @@ export class App implements DeliveryHandler {
   ): this {
     const chained = chain(listeners);
     // A handler's card is its answer: it replaces a "still working" card the command showed, else is a reply.
-    const run = async (ctx: CommandContext, args: z.infer<S>) => {
+    const answered = async (ctx: CommandContext, args: z.infer<S>) => {
       const card = await chained(ctx, args);
       if (card) await ctx.answer(card);
     };
+    const run = this.#gatedCommand(answered);
     this.#registry.add(name, eraseSpec(spec), {
       async parsed(ctx, parsed) {
         const bound = bindArgs(spec, parsed);
@@ -249,7 +304,13 @@ export class App implements DeliveryHandler {
   ): ActionRef<S, F> {
     if (this.#actions.has(ref.name)) throw new Error(`card action "${ref.name}" is registered twice`);
     const target: Target = ref.follows ? { kind: 'command', key: ref.follows } : { kind: 'action', key: ref.name };
-    const run = chain(listeners);
+    const listened = chain(listeners);
+    // A button that leads to a command passes that command's gate (an approval it needs) like the command.
+    const run: typeof listened =
+      ref.follows && !ref.opensForm
+        ? (ctx, args) =>
+            this.#gate ? this.#gate.action(ctx, args, () => listened(ctx, args), ref.name) : listened(ctx, args)
+        : listened;
     this.#actions.set(ref.name, {
       form: ref.form,
       target,
@@ -330,6 +391,7 @@ export class App implements DeliveryHandler {
       chatType: as.chatType ?? (as.chatId ? 'group' : 'p2p'),
       messageId: command.messageId,
       text: command.text,
+      approval: command.approval,
       ...(entry ? { target: { kind: 'command', key: commandKey(entry) } } : {}),
     });
     await this.#run(ctx, async () => {
@@ -351,6 +413,35 @@ export class App implements DeliveryHandler {
       }
     });
     return ctx.outcome;
+  }
+
+  /**
+   * Runs a card click again from its recorded arguments (once approved), as `as.openId`, through authorization and
+   * middleware like a click; resolves with its answer, which the caller shows (the click itself was answered long ago).
+   */
+  async resumeAction(
+    action: ResumedAction,
+    as: RunAs,
+    origin: RunOrigin,
+  ): Promise<{ outcome: Outcome; result: ActionResult | undefined }> {
+    const entry = this.#actions.get(action.action);
+    const ctx = await this.#context(origin, 'action', {
+      sender: { openId: as.openId, ...(as.name ? { name: as.name } : {}) },
+      chatId: action.chatId,
+      messageId: action.messageId,
+      resumed: true,
+      approval: action.approval,
+      ...(entry ? { target: entry.target } : {}),
+    });
+    await this.#run(ctx, async () => {
+      const ran = entry && isAction(ctx) ? await entry.run(ctx, action.args) : undefined;
+      if (ran?.ok) ctx.result = ran.result ?? ctx.result;
+      else {
+        ctx.outcome = 'invalid';
+        ctx.result = { toast: { type: 'error', text: { zh: '这个按钮已失效', en: 'This button no longer works' } } };
+      }
+    });
+    return { outcome: ctx.outcome, result: ctx.result };
   }
 
   /** Everything registered, built-ins included. */

@@ -84,6 +84,8 @@ export interface Bot {
 
 /** Long enough after listening for a rolling deploy's first health checks to be answered before the SDK loads. */
 const SDK_WARM_UP_MS = 1_000;
+/** How often approval requests are checked for expiry. */
+const APPROVAL_SWEEP_MS = 60_000;
 
 export async function createBot(o: BotOptions): Promise<Bot> {
   const logger = o.logger ?? silentLogger;
@@ -143,9 +145,18 @@ export async function createBot(o: BotOptions): Promise<Bot> {
     },
     validMinutes: SIGN_IN_TTL_MS / 60_000,
   };
-  registerHandlers(app, { auth, sealer });
+  // The inbox exists once the server does (below); approvals enqueue only after a click or an event, later still.
+  const { sweepApprovals } = registerHandlers(app, {
+    auth,
+    sealer,
+    approvals: { store, gateway, logger, enqueue: (d) => server.inbox.accept(d) },
+  });
   try {
-    checkConfigNames(o.config.app, { rules: app.rules(), commands: app.commands().map(commandKey) });
+    checkConfigNames(o.config.app, {
+      rules: app.rules(),
+      commands: app.commands().map(commandKey),
+      actions: app.actions().flatMap((a) => (a.target.kind === 'action' ? [a.name] : [])),
+    });
   } catch (e) {
     await store.close();
     throw e;
@@ -197,6 +208,7 @@ export async function createBot(o: BotOptions): Promise<Bot> {
   }
   let listening: { close(): Promise<void> } | undefined;
   let warmUp: NodeJS.Timeout | undefined;
+  let approvalSweep: NodeJS.Timeout | undefined;
   let stopping = false;
   return {
     app,
@@ -231,11 +243,16 @@ export async function createBot(o: BotOptions): Promise<Bot> {
       }
       // Runs a crash interrupted finish now, in the background: nothing waits for them to start serving.
       void app.workflows.resumeAll().catch((err: unknown) => logger.error({ err }, 'could not resume workflow runs'));
+      // Approval requests past their time expire (their cards say so); approved ones that never ran are run.
+      const sweep = () => void sweepApprovals().catch((err: unknown) => logger.error({ err }, 'approval sweep failed'));
+      sweep();
+      approvalSweep = setInterval(sweep, APPROVAL_SWEEP_MS).unref();
       return l.url;
     },
     async stop() {
       stopping = true;
       clearTimeout(warmUp);
+      clearInterval(approvalSweep);
       // Closed first: Feishu sends what would have come here to another connection, or re-pushes it.
       longConnection?.close();
       app.workflows.close();

@@ -17,6 +17,42 @@ const principal = z.union(
   { error: 'must be "everyone", "admins", "role:<name>" (a key of roles) or an open_id such as ou_1a2b3c' },
 );
 
+/** Who may approve a guarded command: as `principal`, but never "everyone" (that would approve nothing). */
+const approver = z.union([z.literal('admins'), z.string().regex(/^role:[a-z][a-z0-9_-]*$/), openId], {
+  error: 'must be "admins", "role:<name>" (a key of roles) or an open_id such as ou_1a2b3c',
+});
+
+/** `allow`: who may run it; `approve`: who must say yes first (see src/middleware/approval.ts). */
+const commandRule = z
+  .object({ allow: z.array(principal).min(1).optional(), approve: z.array(approver).min(1).optional() })
+  .strict()
+  .refine((r) => r.allow !== undefined || r.approve !== undefined, 'set allow, approve or both');
+
+/** How guarded commands are approved: cards from the bot, or a native Feishu approval instance. */
+const approvals = z
+  .object({
+    /** Where approver cards go (a chat the bot is in); unset: to each approver privately. */
+    chat: z
+      .string()
+      .regex(/^oc_[A-Za-z0-9]+$/, 'must be a chat id such as oc_1a2b3c')
+      .optional(),
+    /** A request by an approver needs another approver too. */
+    twoPersonRule: z.boolean().default(false),
+    expireHours: z.number().positive().max(720, 'at most 720 hours (30 days)').default(24),
+    mode: z.enum(['card', 'feishu']).default('card'),
+    /** The approval definition's code (Feishu approval admin → the definition's URL), for mode "feishu". */
+    approvalCode: z.string().min(1).optional(),
+    /** The id of the definition's text control that receives the request (the command as typed). */
+    formControl: z.string().min(1).default('command'),
+    /** The node whose approvers the initiator chooses: the bot names the configured approvers there. */
+    approverNode: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((a) => a.mode !== 'feishu' || a.approvalCode !== undefined, {
+    message: 'mode "feishu" needs approvalCode: the code of the approval definition to open instances of',
+    path: ['approvalCode'],
+  });
+
 const NAME = /^[a-z][a-z0-9_-]*$/;
 const NAME_RULE = 'must be lower-case letters, digits, - or _, starting with a letter';
 
@@ -168,7 +204,8 @@ export const appConfigSchema = z
           if (!NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `role name ${NAME_RULE}` });
       })
       .default({}),
-    commands: z.record(z.string(), z.object({ allow: z.array(principal).min(1) }).strict()).default({}),
+    commands: z.record(z.string(), commandRule).default({}),
+    approvals: approvals.default({ twoPersonRule: false, expireHours: 24, mode: 'card', formControl: 'command' }),
     onboarding: onboarding.default({ enabled: true, departments: {}, steps: [] }),
     offboarding: offboarding.default({ enabled: true, steps: [] }),
     /** How long a change stays undoable from its card, /undo and /audit. */
@@ -391,13 +428,18 @@ export function loadConfig(env = process.env, cwd = process.cwd()): Config {
  */
 export function checkConfigNames(
   app: AppConfig,
-  known: { rules: readonly string[]; commands: readonly string[] },
+  known: { rules: readonly string[]; commands: readonly string[]; actions?: readonly string[] },
   source = 'app.config.json',
 ): void {
   const problems: string[] = [];
-  for (const key of Object.keys(app.commands)) {
+  for (const [key, rule] of Object.entries(app.commands)) {
     if (!known.rules.includes(key))
       problems.push(`${source} commands.${key}: unknown command or action: use one of ${known.rules.join(', ')}`);
+    // `actions`: card actions with a rule of their own; a click cannot wait for an approval (its command's can).
+    else if (rule.approve && known.actions?.includes(key))
+      problems.push(
+        `${source} commands.${key}.approve: a card action cannot wait for approval: set approve on a command or a rule inside one`,
+      );
   }
   for (const [item, text] of Object.entries(app.menu)) {
     const words = text.slice(1).trim().toLowerCase().split(/\s+/);

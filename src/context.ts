@@ -61,6 +61,8 @@ export interface ContextInit {
   resumed?: boolean;
   /** The inbox's door for work the bot schedules for itself. */
   schedule?: (d: Delivery) => Promise<unknown>;
+  /** The approved request this run carries out (see `Context.approval`). */
+  approval?: string;
 }
 
 /** What authorization checks: a command ("group create") or a card action ("draft.send"). */
@@ -109,6 +111,11 @@ export class Context {
   readonly text: string | undefined;
   /** A card action rerun after a crash: its click was answered long ago, so it may wait for a claim the dead run held. */
   readonly resumed: boolean;
+  /**
+   * The id of the approval request this run carries out, when the app resumes a command or click once it was
+   * approved: the approval gate checks the request and lets the run through instead of asking again.
+   */
+  readonly approval: string | undefined;
   /** False while the inbox will run this work again after a retryable failure (see the error boundary). */
   readonly finalAttempt: boolean;
   /** Card actions: the answer, set by the handler or by middleware that stops it. */
@@ -135,6 +142,7 @@ export class Context {
     this.senderType = init.senderType;
     this.chatId = init.chatId;
     this.resumed = init.resumed ?? false;
+    this.approval = init.approval;
     // A card action answers its click (or its progress card) with whatever happened: nothing retries it.
     this.finalAttempt = init.kind === 'action' || (init.delivery.finalAttempt ?? true);
     this.messageId = init.messageId;

@@ -16,6 +16,12 @@ import { INTERNAL_EVENT_PREFIX } from './protocol/envelope.js';
 export const SIGN_IN_COMPLETED = `${INTERNAL_EVENT_PREFIX}sign_in.completed`;
 /** A held mail's time has come (Undo send): the bot schedules it for itself when Send is clicked. */
 export const MAIL_RELEASE = `${INTERNAL_EVENT_PREFIX}mail.release`;
+/** The bot's own record that an approval request was approved: the inbox runs its command (handlers/approvals.ts). */
+export const APPROVAL_APPROVED = `${INTERNAL_EVENT_PREFIX}approval.approved`;
+/** Feishu "审批实例状态变更" in the schema 2.0 form the SDK types (`approval.instance.status_changed_v4`). */
+export const APPROVAL_INSTANCE_CHANGED = 'approval.instance.status_changed_v4';
+/** The same event as the schema 1.0 push `approval_instance` delivers it (its `event.type`). */
+export const APPROVAL_INSTANCE_V1 = 'approval_instance';
 
 export const userIds = z.looseObject({ open_id: z.string(), union_id: z.string(), user_id: z.string() }).partial();
 
@@ -88,6 +94,20 @@ const signInCompleted = z.object({
 
 /** Not from Feishu: the held mail to send now, and who it is from (the hold's author). */
 const mailRelease = z.object({ hold: z.string(), author: z.string(), chat_id: z.string().optional() });
+/** Not from Feishu: an approved request, by id; the request record (sealed) says what runs and as whom. */
+const approvalApproved = z.object({ request: z.string().min(1) });
+
+/**
+ * Feishu "审批实例状态变更": an approval instance changed status (PENDING, APPROVED, REJECTED, CANCELED, DELETED,
+ * REVERTED, OVERTIME_CLOSE, OVERTIME_RECOVER). Both wire forms carry these fields.
+ */
+const approvalInstance = z.looseObject({
+  approval_code: z.string(),
+  instance_code: z.string(),
+  status: z.string(),
+  operate_time: z.union([z.string(), z.number()]).optional(),
+  start_user: userIds.optional(),
+});
 
 const cardActionValue = z.looseObject({
   value: z.record(z.string(), z.unknown()).optional(),
@@ -142,6 +162,9 @@ export const eventSchemas = {
   'contact.user.deleted_v3': directoryUser,
   [SIGN_IN_COMPLETED]: signInCompleted,
   [MAIL_RELEASE]: mailRelease,
+  [APPROVAL_APPROVED]: approvalApproved,
+  [APPROVAL_INSTANCE_CHANGED]: approvalInstance,
+  [APPROVAL_INSTANCE_V1]: approvalInstance,
 } as const;
 
 /** Event type → its parsed payload. */
@@ -173,10 +196,14 @@ export const partiesOf: {
   'contact.user.deleted_v3': () => ({}),
   [SIGN_IN_COMPLETED]: (e) => ({ sender: { openId: e.open_id }, ...(e.chat_id ? { chatId: e.chat_id } : {}) }),
   [MAIL_RELEASE]: (e) => ({ sender: { openId: e.author }, ...(e.chat_id ? { chatId: e.chat_id } : {}) }),
+  // Who and where come from the request record, not from the event.
+  [APPROVAL_APPROVED]: () => ({}),
+  [APPROVAL_INSTANCE_CHANGED]: () => ({}),
+  [APPROVAL_INSTANCE_V1]: () => ({}),
 };
 
 /** The bot's own events, which it enqueues for itself (transports refuse them from outside). */
-export type InternalEventName = typeof SIGN_IN_COMPLETED | typeof MAIL_RELEASE;
+export type InternalEventName = typeof SIGN_IN_COMPLETED | typeof MAIL_RELEASE | typeof APPROVAL_APPROVED;
 
 /**
  * An internal event as a delivery for the inbox: `id` is its identity (a re-enqueue is a duplicate), `notBefore`

@@ -14,6 +14,7 @@ import type { Card } from '../src/card.js';
 import { Sealer } from '../src/auth/seal.js';
 import { commandKey } from '../src/commands/registry.js';
 import { parseConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
 import { openIdFor } from '../src/emulator/seed.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { groupChats, mailState } from './helpers/provisioning.js';
@@ -37,7 +38,11 @@ function registeredRules(): string[] {
   const store = new SqliteStore(join(dir, 'bot.sqlite'));
   try {
     const app = new App({ config: parseConfig({}, {}), gateway: new RecordingGateway(), store });
-    registerHandlers(app, { auth: unusedAuth, sealer: new Sealer(randomBytes(32)) });
+    registerHandlers(app, {
+      auth: unusedAuth,
+      sealer: new Sealer(randomBytes(32)),
+      approvals: { store, gateway: new RecordingGateway(), logger: silentLogger, enqueue: async () => 'accepted' },
+    });
     return app.rules();
   } finally {
     void store.close();

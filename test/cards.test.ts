@@ -519,6 +519,24 @@ describe("cards under Feishu's 30 KB", () => {
       }),
   };
 
+  const approval: cards.ApprovalRequestView = {
+    line: huge('line'),
+    requester: huge('name'),
+    approvers: big,
+    expires: huge('t'),
+    native: true,
+    twoPerson: true,
+  };
+  const listed = (): cards.ApprovalListItem[] =>
+    many(200, 2_000).map((line) => ({ line, requester: huge('r'), status: 'pending', at: huge('t'), by: huge('b') }));
+  Object.assign(HUGE, {
+    approvalWaitingCard: () => cards.approvalWaitingCard(approval, button),
+    approverCard: () => cards.approverCard(approval, button, button),
+    approvalDecidedCard: () =>
+      cards.approvalDecidedCard(approval, { status: 'rejected', by: huge('by'), reason: huge('why'), outcome: 'ok' }),
+    approvalListCard: () => cards.approvalListCard({ waiting: listed(), mine: listed() }),
+  });
+
   it('has a huge case for every card builder', () => {
     const builders = Object.entries(cards)
       .filter(([name, v]) => typeof v === 'function' && name.endsWith('Card'))

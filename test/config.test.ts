@@ -11,6 +11,7 @@ import { App } from '../src/app.js';
 import { Sealer } from '../src/auth/seal.js';
 import { commandKey } from '../src/commands/registry.js';
 import { checkConfigNames, ConfigError, loadConfig, parseConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 
@@ -113,6 +114,20 @@ describe('configuration', () => {
     expect(joined).toMatch(/env PORT/);
   });
 
+  it('checks approvals: approvers are never "everyone", an entry needs allow or approve, native mode needs its code', () => {
+    const joined = problemsOf({
+      commands: { mailgroup: { approve: ['everyone'] }, group: {} },
+      approvals: { mode: 'feishu', expireHours: 0 },
+    }).join('\n');
+    expect(joined).toMatch(/commands\.mailgroup\.approve\.0: must be "admins", "role:<name>"/);
+    expect(joined).toMatch(/commands\.group: set allow, approve or both/);
+    expect(joined).toMatch(/approvals\.approvalCode: mode "feishu" needs approvalCode/);
+    expect(joined).toMatch(/approvals\.expireHours/);
+    expect(
+      problemsOf({ commands: { mailgroup: { approve: ['admins', 'role:ops'] } }, approvals: { chat: 'oc_1a' } }),
+    ).toEqual([]);
+  });
+
   it('names an unknown rate-limit endpoint and lists the valid ones', () => {
     const joined = problemsOf({
       rateLimits: { 'chat.craete': { perSecond: 10 }, 'chat.create': { perSecond: 10 } },
@@ -178,13 +193,19 @@ function tempDir(): string {
 /** The names the assembled app knows, from its registry (as src/bot.ts checks them). */
 function registered() {
   const dir = tempDir();
-  const app = new App({
-    config: parseConfig({}, {}),
-    gateway: new RecordingGateway(),
-    store: new SqliteStore(join(dir, 'bot.sqlite')),
+  const store = new SqliteStore(join(dir, 'bot.sqlite'));
+  const gateway = new RecordingGateway();
+  const app = new App({ config: parseConfig({}, {}), gateway, store });
+  registerHandlers(app, {
+    sealer: new Sealer(randomBytes(32)),
+    approvals: { store, gateway, logger: silentLogger, enqueue: async () => 'accepted' },
   });
-  registerHandlers(app, { sealer: new Sealer(randomBytes(32)) });
-  return { rules: app.rules(), commands: app.commands().map(commandKey), dir };
+  return {
+    rules: app.rules(),
+    commands: app.commands().map(commandKey),
+    actions: app.actions().flatMap((a) => (a.target.kind === 'action' ? [a.name] : [])),
+    dir,
+  };
 }
 
 describe('configuration checked against the registered commands', () => {
@@ -193,7 +214,11 @@ describe('configuration checked against the registered commands', () => {
     try {
       const app = parseConfig(
         {
-          commands: { gruop: { allow: ['admins'] }, group: { allow: ['admins'] } },
+          commands: {
+            gruop: { allow: ['admins'] },
+            group: { allow: ['admins'] },
+            'approval.approve': { approve: ['admins'] },
+          },
           menu: { x: '/nope', help: '/help' },
         },
         {},
@@ -213,6 +238,7 @@ describe('configuration checked against the registered commands', () => {
       // Actions that follow a command obey its rule: a key of their own would be ignored, so it is refused.
       expect(problems).not.toMatch(/use one of [^\n]*group\.add-members/);
       expect(problems).not.toMatch(/commands\.group:/);
+      expect(problems).toMatch(/commands\.approval\.approve\.approve: a card action cannot wait for approval/);
       expect(problems).toMatch(/menu\.x: "\/nope" runs no known command: use one of .*\/help/);
       expect(problems).not.toMatch(/menu\.help/);
     } finally {

@@ -97,6 +97,8 @@ export const signInRequestSchema = z.object({
       args: z.record(z.string(), z.unknown()),
       text: z.string().optional(),
       messageId: z.string().optional(),
+      /** The approved request this command carries out: it resumes as approved, not asking again. */
+      approval: z.string().optional(),
     })
     .optional(),
 });

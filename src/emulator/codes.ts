@@ -215,6 +215,10 @@ const PLATFORM_ROWS: Row[] = [
   ['platform', 1234014, 404, 'mail group member not found'],
   // contact ("获取单个用户信息")
   ['platform', 41050, 400, 'no user authority error'],
+  // approvals ("创建审批实例", "获取单个审批实例详情", "撤回审批实例"; UNVERIFIED beyond these names)
+  ['platform', 1390001, 400, 'param is invalid'],
+  ['platform', 1390002, 400, 'approval code not found'],
+  ['platform', 1390003, 400, 'instance code not found'],
   // OAuth token ("获取 user_access_token"); these bodies use error/error_description instead of msg
   ['platform', 20001, 400, 'The request is missing a required parameter.'],
   ['platform', 20002, 400, 'The client secret is invalid.'],

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type express from 'express';
 import { EmulatorClock } from './clock.js';
+import { approvalRoutes } from './approval.js';
 import { authRoutes } from './auth.js';
 import { chatRoutes } from './chats.js';
 import { chatAdminRoutes } from './chats-admin.js';
@@ -22,6 +23,7 @@ export { DEFAULT_APP_ID, DEFAULT_APP_SECRET } from './seed.js';
 export const DEFAULT_HOST = '127.0.0.1';
 export { EmulatorState } from './state.js';
 export { Kit } from './kit.js';
+export { DEMO_APPROVAL_CODE, DEMO_APPROVER_NODE } from './approval.js';
 
 /** The Open API modules every emulator serves, in mount order. */
 export const DEFAULT_MODULES: readonly RouteModule[] = [
@@ -32,6 +34,7 @@ export const DEFAULT_MODULES: readonly RouteModule[] = [
   messageRoutes,
   contactRoutes,
   mailRoutes,
+  approvalRoutes,
   deliveryModule,
 ];
 

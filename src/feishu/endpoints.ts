@@ -36,6 +36,10 @@ export const ENDPOINTS = [
   'mail.draft.delete',
   'mail.draft.send',
   'mail.message.send',
+  'approval.subscribe',
+  'approval.instance.create',
+  'approval.instance.get',
+  'approval.instance.cancel',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
@@ -70,4 +74,5 @@ export const DEFAULT_LIMITS: Partial<Record<Endpoint, EndpointLimit>> = {
   'mail.draft.create': { perSecond: 5 },
   'mail.draft.send': { perMinute: 20 },
   'mail.message.send': { perMinute: 100 },
+  'approval.instance.create': { perMinute: 100 },
 };

@@ -1,4 +1,5 @@
 /** Assembles the real ports over one client: the only place that names the API classes. */
+import { ApprovalApi } from './api/approval.js';
 import { ChatsApi } from './api/chats.js';
 import { ContactApi } from './api/contact.js';
 import { ImApi } from './api/im.js';
@@ -20,5 +21,6 @@ export function createFeishu(o: ClientOptions): FeishuPorts {
     mailgroups: new MailgroupsApi(client),
     mailbox: new MailboxApi(client),
     directory: cachedDirectory(new ContactApi(client)),
+    approvals: new ApprovalApi(client),
   };
 }

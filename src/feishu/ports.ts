@@ -4,6 +4,7 @@
  * Inputs are the API modules' zod-inferred types; no port exposes the SDK or a token.
  */
 import type { Card } from '../card.js';
+import type { ApprovalInstance, CreateInstanceInput } from './api/approval.js';
 import type { ChatInfo, ChatMember, ChatMembersResult, ChatSummary, CreateChatInput } from './api/chats.js';
 import type { FeishuUser } from './api/contact.js';
 import type { Recipient } from './api/im.js';
@@ -12,11 +13,13 @@ import type { CreateMailgroupInput, MailgroupInfo, MailgroupMember } from './api
 import type { Principal, UserPrincipal } from './principal.js';
 
 export type {
+  ApprovalInstance,
   ChatInfo,
   ChatMember,
   ChatMembersResult,
   ChatSummary,
   CreateChatInput,
+  CreateInstanceInput,
   CreateMailgroupInput,
   DraftInfo,
   FeishuUser,
@@ -127,10 +130,19 @@ export interface DirectoryPort {
   openIdsByEmail(emails: string[], opts?: { includeResigned?: boolean }): Promise<Map<string, string | undefined>>;
 }
 
+/** Native approvals (approvals.mode "feishu"): instances of one approval definition. */
+export interface ApprovalsPort {
+  subscribe(approvalCode: string): Promise<void>;
+  createInstance(input: CreateInstanceInput): Promise<{ instanceCode: string }>;
+  getInstance(instanceCode: string): Promise<ApprovalInstance>;
+  cancelInstance(approvalCode: string, instanceCode: string, openId: string): Promise<void>;
+}
+
 export interface FeishuPorts {
   im: ImPort;
   chats: ChatsPort;
   mailgroups: MailgroupsPort;
   mailbox: MailboxPort;
   directory: DirectoryPort;
+  approvals: ApprovalsPort;
 }

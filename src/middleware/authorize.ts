@@ -21,17 +21,28 @@ export function permission(
   fallback: readonly string[] = ['everyone'],
 ): Permission {
   const family = target.kind === 'command' ? target.key.split(' ')[0]! : undefined;
-  const key = app.commands[target.key] || family === undefined || !app.commands[family] ? target.key : family;
-  const rule = app.commands[key] ?? { allow: fallback };
-  if (rule.allow.includes('everyone')) return { ok: true };
-  if (openId === undefined) return { ok: false, allow: rule.allow, rule: key };
+  // The entry that says who may run it: the command's own `allow`, else its family's (an entry may hold only `approve`).
+  const key =
+    app.commands[target.key]?.allow || family === undefined || !app.commands[family]?.allow ? target.key : family;
+  const allow = app.commands[key]?.allow ?? fallback;
+  if (allow.includes('everyone')) return { ok: true };
+  if (openId === undefined) return { ok: false, allow, rule: key };
   const admin = app.admins.includes(openId);
-  const ok =
-    admin ||
-    rule.allow.some((p) =>
-      p === 'admins' ? admin : p.startsWith('role:') ? (app.roles[p.slice(5)] ?? []).includes(openId) : p === openId,
-    );
-  return ok ? { ok: true } : { ok: false, allow: rule.allow, rule: key };
+  return admin || allow.some((p) => isPrincipal(app, p, openId)) ? { ok: true } : { ok: false, allow, rule: key };
+}
+
+/** A field of the target's rule: the command's own entry, else its family's ("group" for "group create"). */
+export function ruleOf(app: AppConfig, target: Target, field: 'allow' | 'approve'): readonly string[] | undefined {
+  const family = target.kind === 'command' ? app.commands[target.key.split(' ')[0]!] : undefined;
+  return app.commands[target.key]?.[field] ?? family?.[field];
+}
+
+/** Whether `openId` is the principal `p` names ("admins", "role:<name>", an open_id). */
+export function isPrincipal(app: AppConfig, p: string, openId: string): boolean {
+  if (p === 'everyone') return true;
+  if (p === 'admins') return app.admins.includes(openId);
+  if (p.startsWith('role:')) return (app.roles[p.slice(5)] ?? []).includes(openId);
+  return p === openId;
 }
 
 /** Who a principal is, by name: open_ids are looked up in the directory. */

@@ -5,6 +5,7 @@
  */
 import type { Card } from '../../cards/index.js';
 import type {
+  ApprovalsPort,
   ChatsPort,
   DirectoryPort,
   FeishuPorts,
@@ -55,6 +56,12 @@ const refusing = {
     sendDraft: unexpected('mailbox.sendDraft'),
     sendMail: unexpected('mailbox.sendMail'),
   }),
+  approvals: (): ApprovalsPort => ({
+    subscribe: unexpected('approvals.subscribe'),
+    createInstance: unexpected('approvals.createInstance'),
+    getInstance: unexpected('approvals.getInstance'),
+    cancelInstance: unexpected('approvals.cancelInstance'),
+  }),
   directory: (): DirectoryPort => ({
     getUser: unexpected('directory.getUser'),
     openIdsByEmail: unexpected('directory.openIdsByEmail'),
@@ -72,6 +79,7 @@ export class RecordingGateway implements FeishuPorts {
   readonly mailgroups: MailgroupsPort;
   readonly mailbox: MailboxPort;
   readonly directory: DirectoryPort;
+  readonly approvals: ApprovalsPort;
   #next = 1;
 
   constructor(
@@ -106,6 +114,7 @@ export class RecordingGateway implements FeishuPorts {
     this.mailgroups = others.mailgroups ?? refusing.mailgroups();
     this.mailbox = others.mailbox ?? refusing.mailbox();
     this.directory = others.directory ?? refusing.directory();
+    this.approvals = others.approvals ?? refusing.approvals();
   }
 
   /** The text a reader would see on the n-th posted card (JSON, for substring checks). */

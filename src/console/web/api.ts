@@ -160,7 +160,7 @@ export type ClickResult = z.infer<typeof clickResultSchema>;
 const sentMessageSchema = z.looseObject({ messageId: z.string() });
 const okSchema = z.unknown();
 
-async function call<S extends z.ZodMiniType>(
+export async function call<S extends z.ZodMiniType>(
   path: string,
   schema: S,
   init?: { method: string; body?: unknown },
@@ -187,7 +187,7 @@ async function call<S extends z.ZodMiniType>(
   return parsed.data;
 }
 
-const post = <S extends z.ZodMiniType>(path: string, body: unknown, schema: S) =>
+export const post = <S extends z.ZodMiniType>(path: string, body: unknown, schema: S) =>
   call(path, schema, { method: 'POST', body });
 
 export const api = {

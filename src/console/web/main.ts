@@ -9,6 +9,7 @@ import { api, toastText, type Chat, type EmulatorState, type Message, type User 
 import { renderCard, unsupported, type Press } from './card.js';
 import { Composer } from './composer.js';
 import { fill, h, time } from './dom.js';
+import { ApprovalInbox } from './approvals.js';
 import { CallsPanel, ObjectsPanel, TrafficPanel } from './panels.js';
 import { active, PersonPicker, personLabel } from './people.js';
 import { toast } from './ui.js';
@@ -45,6 +46,7 @@ let current = P2P;
 const calls = new CallsPanel();
 const traffic = new TrafficPanel();
 const objects = new ObjectsPanel();
+const approvalInbox = new ApprovalInbox(() => poll());
 const drawn = new Map<string, { key: string; el: HTMLElement }>();
 
 const whoami = h('select', { id: 'whoami', 'aria-label': '我是 · I am' });
@@ -112,6 +114,7 @@ function layout(): void {
     { id: 'events', label: '事件与回调 · Events', body: traffic.root },
     { id: 'calls', label: 'Open API 调用 · Calls', body: calls.root },
     { id: 'objects', label: '模拟器对象 · Objects', body: objects.root },
+    { id: 'approvals', label: '审批待办 · Approvals', body: approvalInbox.root },
   ];
   const tabBar = h('div', { class: 'tabs', role: 'tablist' });
   const bodies = h('div', { class: 'tab-bodies' });
@@ -532,6 +535,7 @@ function poll(): Promise<void> {
       drawChats();
       drawMessages();
       drawFaults();
+      await approvalInbox.refresh(me);
       document.body.classList.remove('offline');
     } catch (err) {
       document.body.classList.add('offline');
