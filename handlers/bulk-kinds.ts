@@ -11,6 +11,7 @@ import { issueProblems, type CommandSpec } from '../src/commands/spec.js';
 import type { Endpoint } from '../src/feishu/endpoints.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { DirectoryPort, MailContact } from '../src/feishu/ports.js';
+import { approvalRule, isApprover } from '../src/middleware/approval.js';
 import { explainRefusal, permission } from '../src/middleware/authorize.js';
 import { isFinished, type Workflows, type WorkflowEnv } from '../src/workflows/engine.js';
 import type { Columns } from './bulk-table.js';
@@ -166,6 +167,16 @@ const contacts: BulkKind = {
     const refusal = other.ok
       ? undefined
       : await explainRefusal(app, ctx.gateway.directory, "mailbox=<别人的邮箱 another person's mailbox>", other.allow);
+    // Where another person's mailbox needs an approval the requester cannot give, a row cannot bypass it in a batch.
+    const approval = approvalRule(app, OTHER_MAILBOX_RULE);
+    const needsApproval: Bilingual | undefined =
+      approval && !isApprover(app, approval, ctx.sender.openId)
+        ? {
+            zh: '写入别人的邮箱需要审批：请用 /contact add 单独提交这一行',
+            en: "another person's mailbox needs an approval: send this row as its own /contact add",
+          }
+        : undefined;
+    const otherMailboxProblem = refusal?.problem ?? needsApproval;
     const listed = new Map<string, Promise<MailContact[]>>();
     const seen = new Map<string, number>();
     const out: RowPlan[] = [];
@@ -180,8 +191,8 @@ const contacts: BulkKind = {
       const target = a.mailbox === 'me' ? own : a.mailbox;
       const problem: RowProblem | undefined = !target
         ? { column: column('mailbox'), reason: NO_OWN_MAILBOX }
-        : target.toLowerCase() !== own?.toLowerCase() && refusal
-          ? { column: column('mailbox'), reason: refusal.problem }
+        : target.toLowerCase() !== own?.toLowerCase() && otherMailboxProblem
+          ? { column: column('mailbox'), reason: otherMailboxProblem }
           : undefined;
       if (problem || !target) {
         out.push({ state: 'invalid', label, problems: problem ? [problem] : [] });

@@ -427,3 +427,19 @@ describe('/bulk', () => {
     }
   });
 });
+
+describe('a batch', () => {
+  it("cannot write into another person's mailbox past the approval a single /contact add would need", async () => {
+    const plan = await ask(
+      `/bulk contacts\n姓名,邮箱,存入邮箱\n自己的,mine@partner.example,me\n别人的,theirs@partner.example,lina@${DOMAIN}`,
+    );
+    const text = readCard(plan.card);
+    expect(text).toContain('将创建 · Will create**：1');
+    expect(text).toContain('写入别人的邮箱需要审批');
+    // An approver may batch it: their own rows need nobody else.
+    const approver = readCard(
+      (await ask(`/bulk contacts\n姓名,邮箱,存入邮箱\n别人的,theirs@partner.example,lina@${DOMAIN}`, '王芳')).card,
+    );
+    expect(approver).toContain('将创建 · Will create**：1');
+  });
+});

@@ -794,6 +794,27 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorInfo>> = {
   ),
   1234008: badParam,
   1234013: mailboxNotFound,
+  1390001: info(
+    'invalid',
+    '审批请求的参数无效。',
+    'The approval request has an invalid parameter.',
+    '检查 app.config.json 的 approvals.approvalCode 和表单控件（approvals.formControl）是否与飞书后台的审批定义一致。',
+    'Check that approvals.approvalCode and approvals.formControl in app.config.json match the approval definition in Feishu.',
+  ),
+  1390002: info(
+    'invalid',
+    '找不到这个审批定义。',
+    'There is no such approval definition.',
+    '在飞书审批后台复制审批定义的 code，填到 app.config.json 的 approvals.approvalCode。',
+    'Copy the definition code from the Feishu approval admin into approvals.approvalCode in app.config.json.',
+  ),
+  1390003: info(
+    'invalid',
+    '找不到这个审批实例（可能已被删除）。',
+    'There is no such approval instance (it may have been deleted).',
+    '查看这个请求的状态，必要时重新发送命令。',
+    'Check the state of the request, and send the command again if needed.',
+  ),
   1234014: info(
     'invalid',
     '邮件组里没有这个成员（可能已被移出）。',
