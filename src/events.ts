@@ -32,6 +32,8 @@ const messageReceive = z.looseObject({
   sender: z.looseObject({ sender_id: userIds.optional(), sender_type: z.string().optional() }),
   message: z.looseObject({
     message_id: z.string(),
+    /** The message this one replies to. */
+    parent_id: z.string().optional(),
     chat_id: z.string(),
     chat_type: z.string(),
     message_type: z.string(),
