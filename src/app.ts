@@ -45,7 +45,16 @@ import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } 
 import { bindArgs, eraseSpec, issueProblems, type CommandSpec } from './commands/spec.js';
 import { chain, type Listener, type ListenerMiddleware, type Listeners } from './middleware/listener.js';
 import { silentLogger, type Logger } from './log.js';
-import { cardCallback, eventSchemas, partiesOf, toSender, type AppEventName, type FeishuEvents } from './events.js';
+import {
+  cardCallback,
+  eventSchemas,
+  fileOf,
+  partiesOf,
+  toSender,
+  type AppEventName,
+  type FeishuEvents,
+  type SentFile,
+} from './events.js';
 import type { Metrics } from './metrics.js';
 import { authorize } from './middleware/authorize.js';
 import { compose, type Middleware } from './middleware/compose.js';
@@ -174,11 +183,6 @@ interface ActionEntry {
 
 type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
 
-/** A file a user sent to the bot (Feishu msg_type "file": `{"file_key", "file_name"}`, and no text). */
-export interface SentFile {
-  fileKey: string;
-  fileName: string;
-}
 /** Takes a file sent to the bot by answering with a card, or passes it on with undefined. */
 export type FileHandler = (ctx: CommandContext, file: SentFile) => Promise<Card | undefined>;
 
@@ -880,20 +884,13 @@ export class App implements DeliveryHandler {
 }
 
 function textOf(content: string): string {
-  const text = z.object({ text: z.string() }).safeParse(parseJson(content));
-  return text.success ? text.data.text : '';
-}
-
-function fileOf(content: string): SentFile | undefined {
-  const file = z.object({ file_key: z.string().min(1), file_name: z.string() }).safeParse(parseJson(content));
-  return file.success ? { fileKey: file.data.file_key, fileName: file.data.file_name } : undefined;
-}
-
-function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    const parsed: unknown = JSON.parse(content);
+    return typeof parsed === 'object' && parsed !== null && typeof (parsed as { text?: unknown }).text === 'string'
+      ? (parsed as { text: string }).text
+      : '';
   } catch {
-    return undefined;
+    return '';
   }
 }
 

@@ -124,7 +124,11 @@ export function fileRoutes(kit: Kit): express.Router {
     }
     try {
       const { messageId, fileKey, event } = sendFile(delivery, state, parsed.data);
-      res.json({ messageId, fileKey, event: event && { eventId: event.eventId, type: event.type, state: event.state } });
+      res.json({
+        messageId,
+        fileKey,
+        event: event && { eventId: event.eventId, type: event.type, state: event.state },
+      });
     } catch (e) {
       // An unknown user or chat, a parent that does not exist (DeliveryError or the state's own Error).
       res.status(400).json({ error: (e as Error).message });
