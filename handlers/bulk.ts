@@ -1,6 +1,6 @@
 /**
  * /bulk <kind> with a table on the following lines (CSV, or TSV pasted from a sheet; headers in Chinese or English),
- * answered with a plan card (what will be created, what exists already, every invalid row with its column and reason, the time at the documented limits), 执行 Apply and 取消 Cancel.
+ * or from a CSV / XLSX file (a reply to the file message, or the file sent next: bulk-file.ts), answered with a plan card (what will be created, what exists already, every invalid row with its column and reason, the time at the documented limits), 执行 Apply and 取消 Cancel.
  * Nothing changes before Apply. Each row obeys its single command's rule and schema (bulk-kinds.ts, bulk-chats.ts);
  * Apply runs them as one durable run (bulk-run.ts).
  */
@@ -10,6 +10,7 @@ import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
+import type { SentFile } from '../src/events.js';
 import type { Workflows } from '../src/workflows/engine.js';
 import { deriveKey } from '../src/keys.js';
 import { DEFAULT_LIMITS } from '../src/feishu/endpoints.js';
@@ -19,6 +20,7 @@ import { ContextSlot } from '../src/middleware/listener.js';
 import { CHAT_KINDS } from './bulk-chats.js';
 import { KINDS, SINGLE_KINDS, type BulkKind, type KindName, type Row } from './bulk-kinds.js';
 import { defineBatch, plans, progressCard, runIdOf, startBatch, type Plan } from './bulk-run.js';
+import { awaitFile, fileHint, fileNextStep, tableOfFile, tableOfMessage, takeWaiting } from './bulk-file.js';
 import { mapHeader, parseText, type TableResult } from './bulk-table.js';
 import type { Ctx } from './provision.js';
 
@@ -35,7 +37,8 @@ export const bulkSpec: CommandSpec<typeof args> = {
     zh: '按表格批量创建（群聊、群成员、邮件组、联系人、入职）：先出计划，确认后执行',
     en: 'Create from a table (chats, members, mail groups, contacts, hires): a plan first, applied on confirm',
   },
-  usage: '/bulk <groups|members|mailgroups|contacts|hires> 下一行起是表格 · the table on the next lines',
+  usage:
+    '/bulk <groups|members|mailgroups|contacts|hires> 下一行起是表格，或回复 CSV/XLSX 文件 · the table on the next lines, or as a reply to a CSV/XLSX file',
   examples: ['/bulk contacts\nname,email,company\n张三,zhangsan@example.com,张三科技'],
   args,
   positionals: ['kind'],
@@ -93,21 +96,30 @@ function timeAt(ctx: Ctx, kind: BulkKind, rows: number): Bilingual {
   return { zh: `约 ${n}（${kind.endpoint} 限 ${rate}）`, en: `about ${en} at ${rate} (${kind.endpoint})` };
 }
 
-const tableError = (kind: BulkKind, problem: Bilingual): Card =>
+const pasteNextStep: Bilingual = {
+  zh: '在命令的下一行起粘贴表格：第一行写列名，每行一条记录（CSV 或从表格复制）',
+  en: 'Paste the table on the lines after the command: the column names first, then one record per line (CSV, or copied from a sheet)',
+};
+
+/** `from`: where the table came from, pasted lines or a file, so the next step speaks of the same. */
+const tableError = (kind: BulkKind, problem: Bilingual, from: 'paste' | 'file'): Card =>
   errorCard({
     title: { zh: '无法读取表格', en: 'Could not read the table' },
     problems: [problem],
-    nextStep: {
-      zh: '在命令的下一行起粘贴表格：第一行写列名，每行一条记录（CSV 或从表格复制）',
-      en: 'Paste the table on the lines after the command: the column names first, then one record per line (CSV, or copied from a sheet)',
-    },
+    nextStep: from === 'file' ? fileNextStep : pasteNextStep,
     example: `/bulk ${kind.name}\n${kind.example}`,
   });
 
-async function makePlan(ctx: Ctx, wf: Workflows, kind: BulkKind, read: TableResult): Promise<Card> {
-  if (!read.ok) return tableError(kind, read.problem);
+async function makePlan(
+  ctx: Ctx,
+  wf: Workflows,
+  kind: BulkKind,
+  read: TableResult,
+  from: 'paste' | 'file' = 'paste',
+): Promise<Card> {
+  if (!read.ok) return tableError(kind, read.problem, from);
   const header = mapHeader(read.table.header, kind.columns);
-  if (!header.ok) return tableError(kind, header.problem);
+  if (!header.ok) return tableError(kind, header.problem, from);
   const fields = header.fields;
   const rows: Row[] = read.table.rows.map((r) => ({
     n: r.n,
@@ -200,11 +212,13 @@ async function cancel(ctx: ActionContext, wf: Workflows): Promise<ActionResult> 
   };
 }
 
-async function bulkCommand(ctx: Ctx, wf: Workflows, a: z.infer<typeof args>): Promise<Card> {
-  const kind = kinds[a.kind];
-  const verdict = permission(ctx.config.app, { kind: 'command', key: kind.command }, ctx.sender.openId);
-  if (!verdict.ok)
-    return refusalCard(await explainRefusal(ctx.config.app, ctx.gateway.directory, `/${kind.command}`, verdict.allow));
+/** Why the sender may not batch this kind (each row obeys its single command's rule), or undefined when they may. */
+async function refusal(ctx: Ctx, kind: BulkKind): Promise<Card | undefined> {
+  for (const command of ['bulk', kind.command]) {
+    const verdict = permission(ctx.config.app, { kind: 'command', key: command }, ctx.sender.openId);
+    if (!verdict.ok)
+      return refusalCard(await explainRefusal(ctx.config.app, ctx.gateway.directory, `/${command}`, verdict.allow));
+  }
   if (kind.name === 'hires' && (!ctx.config.app.onboarding.enabled || !ctx.config.app.onboarding.steps.length))
     return errorCard({
       title: { zh: '入职流程未启用', en: 'Onboarding is not set up' },
@@ -215,16 +229,35 @@ async function bulkCommand(ctx: Ctx, wf: Workflows, a: z.infer<typeof args>): Pr
         },
       ],
     });
+  return undefined;
+}
+
+async function bulkCommand(ctx: Ctx, wf: Workflows, a: z.infer<typeof args>): Promise<Card> {
+  const kind = kinds[a.kind];
+  const refused = await refusal(ctx, kind);
+  if (refused) return refused;
   const text = ctx.text ?? '';
   const nl = text.indexOf('\n');
   const pasted = nl === -1 ? '' : text.slice(nl + 1);
-  return makePlan(ctx, wf, kind, parseText(pasted));
+  if (pasted.trim() !== '') return makePlan(ctx, wf, kind, parseText(pasted));
+  // No rows: the file replied to, or the next file the sender sends here.
+  if (ctx.parentId) return makePlan(ctx, wf, kind, await tableOfMessage(ctx, ctx.parentId), 'file');
+  return awaitFile(ctx, kind.name, kind.example.split('\n')[0] ?? '');
+}
+
+/** A file sent after `/bulk <kind>` without rows; any other table file gets a hint, other files pass. */
+async function bulkFile(ctx: Ctx, wf: Workflows, file: SentFile): Promise<Card | undefined> {
+  const name = await takeWaiting(ctx);
+  if (!name || !ctx.messageId) return fileHint(file);
+  const kind = kinds[name];
+  return (await refusal(ctx, kind)) ?? makePlan(ctx, wf, kind, await tableOfFile(ctx, ctx.messageId, file), 'file');
 }
 
 export function registerBulk(app: App): void {
   const wf = app.workflows;
   defineBatch(wf, kinds, { retry: retryButton });
   app.command('bulk', bulkSpec, (ctx, a) => bulkCommand(ctx, wf, a));
+  app.file((ctx, file) => bulkFile(ctx, wf, file));
   for (const k of KINDS) {
     app.action(applyActions[k], mine, (ctx) => apply(ctx, wf));
     app.action(retryActions[k], mine, (ctx) => retry(ctx, wf));

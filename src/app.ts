@@ -5,12 +5,13 @@
  *   app.action(sendDraft, authorOnly, async (ctx, args) => ({ card, toast }))  card button callbacks: the answer is
  *                                                         the return value; listener middleware is listed before it
  *   app.event('contact.user.created_v3', async (ctx, event) => …)   other events, typed by their schema in events.ts
+ *   app.file(async (ctx, { fileKey, fileName }) => card | undefined)  files sent to the bot: take one, or pass it on
  *   app.use(async (ctx, next) => { …; await next(); })            koa-style middleware
  *   app.run('/group create 入职群', { openId }, origin)              a command line run as a user, as if typed
  *
  * Every delivery runs through: error boundary → ignore bots → authorization → app.use middleware → the handler.
  * Built in: /help (generated from the specs), a welcome card when the bot joins a chat, bot menu clicks run the
- * command configured in app.config.json `menu`, and a hint for messages that are not text.
+ * command configured in app.config.json `menu`, and a hint for messages that are not text (or files nobody took).
  */
 import { z } from 'zod';
 import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type Card } from '../cards/index.js';
@@ -44,7 +45,16 @@ import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } 
 import { bindArgs, eraseSpec, issueProblems, type CommandSpec } from './commands/spec.js';
 import { chain, type Listener, type ListenerMiddleware, type Listeners } from './middleware/listener.js';
 import { silentLogger, type Logger } from './log.js';
-import { cardCallback, eventSchemas, partiesOf, toSender, type AppEventName, type FeishuEvents } from './events.js';
+import {
+  cardCallback,
+  eventSchemas,
+  fileOf,
+  partiesOf,
+  toSender,
+  type AppEventName,
+  type FeishuEvents,
+  type SentFile,
+} from './events.js';
 import type { Metrics } from './metrics.js';
 import { authorize } from './middleware/authorize.js';
 import { compose, type Middleware } from './middleware/compose.js';
@@ -133,7 +143,16 @@ type DeliveryRef = Pick<Delivery, 'id' | 'type' | 'dedupeKey' | 'finalAttempt'>;
 type Parts = Partial<
   Pick<
     ContextInit,
-    'sender' | 'senderType' | 'chatId' | 'messageId' | 'chatType' | 'target' | 'text' | 'resumed' | 'approval'
+    | 'sender'
+    | 'senderType'
+    | 'chatId'
+    | 'messageId'
+    | 'parentId'
+    | 'chatType'
+    | 'target'
+    | 'text'
+    | 'resumed'
+    | 'approval'
   >
 >;
 
@@ -163,6 +182,9 @@ interface ActionEntry {
 }
 
 type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
+
+/** Takes a file sent to the bot by answering with a card, or passes it on with undefined. */
+export type FileHandler = (ctx: CommandContext, file: SentFile) => Promise<Card | undefined>;
 
 const toastBody = (t: Toast): NonNullable<CardCallbackResponse['toast']> => ({
   type: t.type,
@@ -209,6 +231,7 @@ export class App implements DeliveryHandler {
   /** Card actions past their budget, still running in this process, by the callback's event id. */
   readonly #late = new Map<string, { work: Promise<ActionResult | undefined>; token: string | undefined }>();
   readonly #events = new Map<AppEventName, AnyEventHandler[]>();
+  readonly #files: FileHandler[] = [];
   readonly #middleware: Middleware[];
   #gate: Gate | undefined;
   #bot: Promise<{ openId: string; name: string }> | undefined;
@@ -358,6 +381,15 @@ export class App implements DeliveryHandler {
   event<K extends AppEventName>(type: K, ...listeners: Listeners<EventContext, FeishuEvents[K], void>): this {
     const run = chain(listeners);
     this.#events.set(type, [...(this.#events.get(type) ?? []), (ctx, event) => run(ctx, event as FeishuEvents[K])]);
+    return this;
+  }
+
+  /**
+   * Files sent to the bot: each handler in turn may take one (answering with a card); one nobody takes gets the hint.
+   * There is no text, so no command and no rule: a handler checks who may use what it does.
+   */
+  file(handler: FileHandler): this {
+    this.#files.push(handler);
     return this;
   }
 
@@ -660,16 +692,23 @@ export class App implements DeliveryHandler {
       senderType: sender.sender_type,
       chatId: message.chat_id,
       messageId: message.message_id,
+      parentId: message.parent_id,
       chatType: message.chat_type,
     };
     const bot = await this.#botInfo();
     const addressed =
       message.chat_type === 'p2p' || (message.mentions?.some((m) => m.id?.open_id === bot.openId) ?? false);
     if (message.message_type !== 'text') {
+      const file = message.message_type === 'file' ? fileOf(message.content) : undefined;
       const ctx = await this.#context(delivery, 'message', base);
       return this.#run(ctx, async () => {
-        if (addressed) await ctx.reply(HINT);
-        else ctx.outcome = 'ignored';
+        if (!addressed) return void (ctx.outcome = 'ignored');
+        if (file && isCommand(ctx))
+          for (const take of this.#files) {
+            const card = await take(ctx, file);
+            if (card) return void (await ctx.reply(card));
+          }
+        await ctx.reply(HINT);
       });
     }
     const text = textOf(message.content);

@@ -53,6 +53,8 @@ export interface ContextInit {
   senderType?: string;
   chatId?: string;
   messageId?: string;
+  /** The message this one replies to (Feishu's parent_id). */
+  parentId?: string;
   chatType?: string;
   target?: Target;
   /** The command line as typed (or given to `app.run`), for handlers whose last argument keeps its line breaks. */
@@ -106,6 +108,7 @@ export class Context {
   readonly senderType: string | undefined;
   readonly chatId: string | undefined;
   readonly messageId: string | undefined;
+  readonly parentId: string | undefined;
   readonly chatType: string | undefined;
   readonly target: Target | undefined;
   readonly text: string | undefined;
@@ -146,6 +149,7 @@ export class Context {
     // A card action answers its click (or its progress card) with whatever happened: nothing retries it.
     this.finalAttempt = init.kind === 'action' || (init.delivery.finalAttempt ?? true);
     this.messageId = init.messageId;
+    this.parentId = init.parentId;
     this.chatType = init.chatType;
     this.target = init.target;
     this.text = init.text;

@@ -32,6 +32,8 @@ const messageReceive = z.looseObject({
   sender: z.looseObject({ sender_id: userIds.optional(), sender_type: z.string().optional() }),
   message: z.looseObject({
     message_id: z.string(),
+    /** The message this one replies to. */
+    parent_id: z.string().optional(),
     chat_id: z.string(),
     chat_type: z.string(),
     message_type: z.string(),
@@ -39,6 +41,26 @@ const messageReceive = z.looseObject({
     mentions: z.array(mention).optional(),
   }),
 });
+
+/** A file a user sent (Feishu "接收消息内容", msg_type "file": `{"file_key", "file_name"}`, and no text). */
+export interface SentFile {
+  fileKey: string;
+  fileName: string;
+}
+
+const fileContent = z.object({ file_key: z.string().min(1), file_name: z.string() });
+
+/** The file a file message's content names, or undefined when it names none. */
+export function fileOf(content: string): SentFile | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    return undefined;
+  }
+  const file = fileContent.safeParse(parsed);
+  return file.success ? { fileKey: file.data.file_key, fileName: file.data.file_name } : undefined;
+}
 
 /** Feishu "机器人进群": the bot was added to a chat. */
 const botAdded = z.looseObject({

@@ -487,4 +487,23 @@ describe('sandbox console in a browser', () => {
     await shot('13-removed-objects');
     expect(await page.locator('#chats').textContent()).not.toContain('撤销演示');
   });
+  it('attaches a CSV after /bulk contacts: the file shows in the chat, the plan card comes back, Apply makes the contacts', async () => {
+    await page.locator('#chats li').first().click();
+    await input().fill('/bulk contacts');
+    await input().press('Enter');
+    await expect.poll(() => lastCard().textContent(), { timeout: 10_000 }).toContain('Send the table file');
+
+    const csv = '姓名,邮箱\n控制台甲,console-jia@partner.example\n控制台乙,console-yi@partner.example\n';
+    await page.setInputFiles('#attach-input', { name: '伙伴.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await expect.poll(() => page.locator('.msg.mine .file').last().textContent()).toBe('📎 伙伴.csv');
+    await expect.poll(() => lastCard().textContent(), { timeout: 15_000 }).toContain('Will create');
+    await shot('14-bulk-file-plan');
+
+    await lastCard().getByRole('button', { name: /^执行/ }).click();
+    await page.locator('dialog.confirm').getByRole('button', { name: '确定 · OK' }).click();
+    const contacts = () => mailState(sb.emulator).contacts['zhangwei@feishu-ops.example'] ?? [];
+    await expect
+      .poll(() => contacts().map((c) => c.mail_address), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(['console-jia@partner.example', 'console-yi@partner.example']));
+  });
 });

@@ -20,7 +20,8 @@ export interface ConsoleOptions {
 
 /** Everything is served from this origin; the only way out is a link the user follows. */
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
-const PROXY_LIMIT = '2mb';
+// A file message carries its bytes as base64 JSON: room for a file a little over the bot's 10 MB cap.
+const PROXY_LIMIT = '16mb';
 
 export function catalog(commands: readonly RegisteredCommand[]): Catalog {
   return {

@@ -210,6 +210,13 @@ const PLATFORM_ROWS: Row[] = [
   // recall a message ("撤回消息")
   ['platform', 230009, 400, 'Message can only be recalled within one days.'],
   ['platform', 230026, 400, 'No permission to recall this message.'],
+  // read a message and its files ("获取指定消息的内容", "获取消息中的资源文件")
+  ['platform', 230110, 400, 'Action unavailable as the message has been deleted.'],
+  ['platform', 234001, 400, 'Invalid request param.'],
+  ['platform', 234003, 400, 'File not in message.'],
+  ['platform', 234004, 400, 'App not in chat.'],
+  ['platform', 234037, 400, 'Downloaded file size exceeds limit.'],
+  ['platform', 234043, 400, 'Unsupported message type.'],
   // mail group and member delete ("删除邮件组", "删除邮件组成员"); 1234013 is also the send pages' mailbox code
   ['platform', 1234013, 404, 'mail group not found'],
   ['platform', 1234014, 404, 'mail group member not found'],

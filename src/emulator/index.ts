@@ -12,6 +12,7 @@ import { chatAdminRoutes } from './chats-admin.js';
 import { contactRoutes } from './contact.js';
 import { controlRoutes } from './control.js';
 import { deliveryFor, deliveryModule, type EventDelivery } from './delivery.js';
+import { fileRoutes } from './files.js';
 import { mailRoutes } from './mail.js';
 import { messageRoutes } from './messages.js';
 import { Kit } from './kit.js';
@@ -32,6 +33,7 @@ export const DEFAULT_MODULES: readonly RouteModule[] = [
   chatRoutes,
   chatAdminRoutes,
   messageRoutes,
+  fileRoutes,
   contactRoutes,
   mailRoutes,
   approvalRoutes,

@@ -1,5 +1,5 @@
 /**
- * Messages: create, reply, PATCH a card (Feishu "发送消息", "回复消息", "更新已发送的消息卡片"), recall ("撤回消息")
+ * Messages: create, reply, read ("获取指定消息的内容"), PATCH a card (Feishu "发送消息", "回复消息", "更新已发送的消息卡片"), recall ("撤回消息")
  * and the delayed card update with a callback token `c-…` ("延时更新消息卡片").
  */
 import { z } from 'zod';
@@ -205,6 +205,22 @@ export function messageRoutes(kit: Kit) {
         throw kit.error(230001, { detail: 'the new card must also have config.update_multi true' });
       updateCard(state, m, body.content, checked.card);
       return {};
+    },
+  });
+
+  // "获取指定消息的内容": the bot reads messages of chats it is in.
+  r.add({
+    method: 'get',
+    path: '/open-apis/im/v1/messages/:message_id',
+    token: 'tenant_or_user',
+    limits: LIMITS,
+    handler: ({ params, caller }) => {
+      const m = state.messages.get(params.message_id ?? '');
+      if (!m) throw kit.error(230001, { detail: `no message ${params.message_id}` });
+      if (m.deleted) throw kit.error(230110);
+      const chat = state.chats.get(m.chatId);
+      if (!chat || !inChat(state, chat, caller)) throw kit.error(230002);
+      return { items: [messageView(state, m)] };
     },
   });
 

@@ -7,7 +7,7 @@ import type { Card } from '../card.js';
 import type { ApprovalInstance, CreateInstanceInput } from './api/approval.js';
 import type { ChatInfo, ChatMember, ChatMembersResult, ChatSummary, CreateChatInput } from './api/chats.js';
 import type { FeishuUser } from './api/contact.js';
-import type { Recipient } from './api/im.js';
+import type { MessageInfo, Recipient } from './api/im.js';
 import type { DraftInfo, MailContact, MailContactInput, SendMailInput } from './api/mailbox.js';
 import type { CreateMailgroupInput, MailgroupInfo, MailgroupMember } from './api/mailgroups.js';
 import type { Principal, UserPrincipal } from './principal.js';
@@ -27,12 +27,14 @@ export type {
   MailContactInput,
   MailgroupInfo,
   MailgroupMember,
+  MessageInfo,
   Principal,
   Recipient,
   SendMailInput,
   UserPrincipal,
 };
 export { asUser, TENANT } from './principal.js';
+export { FileTooLarge } from './api/im.js';
 
 /** Messages and cards. `uuid`: Feishu answers a repeated one with the first message. */
 export interface ImPort {
@@ -47,6 +49,10 @@ export interface ImPort {
   botInfo(): Promise<{ openId: string; name: string }>;
   /** Recall (delete) a message the bot sent; one already gone counts as recalled. */
   recall(messageId: string): Promise<void>;
+  /** A message of a chat the bot is in (a file message's content names its file_key and file_name). */
+  getMessage(messageId: string): Promise<MessageInfo>;
+  /** A file in a user's message, read up to `maxBytes` (past it: FileTooLarge, and nothing more is read). */
+  downloadFile(messageId: string, fileKey: string, opts: { maxBytes: number }): Promise<Buffer>;
 }
 
 export interface ChatsPort {

@@ -109,6 +109,8 @@ export class RecordingGateway implements FeishuPorts {
       recall: async (messageId) => {
         this.recalled.push(messageId);
       },
+      getMessage: unexpected('im.getMessage'),
+      downloadFile: unexpected('im.downloadFile'),
     };
     this.chats = others.chats ?? refusing.chats();
     this.mailgroups = others.mailgroups ?? refusing.mailgroups();

@@ -202,6 +202,9 @@ export const api = {
     ),
   say: (from: string, text: string, chatId?: string) =>
     post('/_emulator/events/message', { from, text, ...(chatId ? { chatId } : {}) }, sentMessageSchema),
+  /** A user sends a file message (its bytes base64), p2p unless chatId is given. */
+  sendFile: (from: string, fileName: string, contentBase64: string, chatId?: string) =>
+    post('/_emulator/events/file', { from, fileName, contentBase64, ...(chatId ? { chatId } : {}) }, sentMessageSchema),
   click: (input: {
     messageId: string;
     by: string;

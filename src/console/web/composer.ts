@@ -1,6 +1,7 @@
 /**
  * The message box: command completion from the bot's own command catalog (typing `/`), @mention completion from
  * the seeded directory (typing `@`), Enter to send. Arrow keys move through suggestions; Tab or Enter takes one.
+ * The paper clip sends a CSV or XLSX file as a file message (for /bulk).
  */
 import type { CatalogEntry } from '../protocol.js';
 import type { User } from './api.js';
@@ -23,6 +24,7 @@ export interface ComposerHooks {
   /** The app's tenant, to mark people of another. */
   tenantKey(): string | undefined;
   send(text: string): Promise<void>;
+  attach(file: File): Promise<void>;
 }
 
 export class Composer {
@@ -45,7 +47,33 @@ export class Composer {
       { class: 'btn btn-primary', id: 'send', onclick: () => void this.submit() },
       '发送 · Send',
     );
-    this.root = h('div', { class: 'composer' }, this.list, h('div', { class: 'composer-row' }, this.input, sendButton));
+    const fileInput = h('input', {
+      type: 'file',
+      id: 'attach-input',
+      accept: '.csv,.tsv,.txt,.xlsx',
+      hidden: true,
+      onchange: () => {
+        const file = fileInput.files?.[0];
+        fileInput.value = ''; // the same file again is a new send
+        if (file) void this.hooks.attach(file).catch(() => undefined); // the page says why it failed
+      },
+    });
+    const attachButton = h(
+      'button',
+      {
+        class: 'btn',
+        id: 'attach',
+        title: '发送 CSV / XLSX 文件 · Send a CSV / XLSX file',
+        onclick: () => fileInput.click(),
+      },
+      '📎 文件 · File',
+    );
+    this.root = h(
+      'div',
+      { class: 'composer' },
+      this.list,
+      h('div', { class: 'composer-row' }, attachButton, fileInput, this.input, sendButton),
+    );
     this.input.addEventListener('input', () => this.refresh());
     this.input.addEventListener('click', () => this.refresh());
     this.input.addEventListener('keydown', (e) => this.onKey(e));

@@ -63,6 +63,7 @@ const composer = new Composer({
   users: () => state?.users ?? [],
   tenantKey: () => state?.app.tenantKey,
   send: (text) => send(text),
+  attach: (file) => attach(file),
 });
 const signIn = h('a', { id: 'sign-in', class: 'btn btn-default', target: '_blank', rel: 'noopener' }, '');
 const signInNote = h('p', { class: 'hint' });
@@ -287,6 +288,16 @@ function userText(m: Message): HTMLElement {
   );
 }
 
+/** A file message as the chat shows it: its name. */
+function fileChip(m: Message): HTMLElement {
+  try {
+    const name = String((JSON.parse(m.content) as { file_name?: unknown }).file_name ?? '');
+    return h('div', { class: 'text file' }, `📎 ${name}`);
+  } catch {
+    return unsupported(m.content, 'the message content is not JSON');
+  }
+}
+
 /** "张伟: /group create 项目X @李娜", cut short, for the reply marker above a bot's answer. */
 function quote(m: Message): string {
   const text = (textParts(m) ?? []).map((p) => (typeof p === 'string' ? p : `@${p.at}`)).join('');
@@ -300,22 +311,24 @@ function drawMessage(m: Message): HTMLElement {
     ? h('div', { class: 'text muted' }, '消息已撤回 · message recalled')
     : m.msgType === 'text'
       ? userText(m)
-      : m.msgType === 'interactive'
-        ? renderCard(m.card, {
-            users: new Map(state?.users.map((u) => [u.open_id, u.name])),
-            directory: state?.users ?? [],
-            tenantKey: state?.app.tenantKey,
-            chatMembers: (chatId) => {
-              const chat = state?.chats.find((c) => c.chatId === chatId);
-              return chat && [chat.ownerId, ...chat.members];
-            },
-            press: (p) => press(m, p),
-            open,
-          })
-        : unsupported(
-            { msg_type: m.msgType, content: m.content },
-            `the console shows text and card messages, not "${m.msgType}"`,
-          );
+      : m.msgType === 'file'
+        ? fileChip(m)
+        : m.msgType === 'interactive'
+          ? renderCard(m.card, {
+              users: new Map(state?.users.map((u) => [u.open_id, u.name])),
+              directory: state?.users ?? [],
+              tenantKey: state?.app.tenantKey,
+              chatMembers: (chatId) => {
+                const chat = state?.chats.find((c) => c.chatId === chatId);
+                return chat && [chat.ownerId, ...chat.members];
+              },
+              press: (p) => press(m, p),
+              open,
+            })
+          : unsupported(
+              { msg_type: m.msgType, content: m.content },
+              `the console shows text and card messages, not "${m.msgType}"`,
+            );
   const parent = m.parentId ? state?.messages.find((x) => x.messageId === m.parentId) : undefined;
   return h(
     'div',
@@ -429,6 +442,22 @@ async function send(text: string): Promise<void> {
   const addressed = group && !/(^|\s)@bot(\s|$)/.test(text) ? `@bot ${text}` : text;
   try {
     await api.say(me, addressed, group ? chat?.chatId : undefined);
+  } catch (err) {
+    toast(`发送失败 · Not sent: ${(err as Error).message}`, 'error');
+    throw err;
+  }
+  await poll();
+  drawMessages(true);
+}
+
+/** Sends a file as the current user into the open chat; the bot hears it in a p2p chat (files carry no @bot). */
+async function attach(file: File): Promise<void> {
+  const chat = currentChat();
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    await api.sendFile(me, file.name, btoa(binary), chat?.chatMode === 'group' ? chat.chatId : undefined);
   } catch (err) {
     toast(`发送失败 · Not sent: ${(err as Error).message}`, 'error');
     throw err;

@@ -1,4 +1,8 @@
-/** Messages and cards (im/v1/messages, interactive/v1/card/update) and the bot's identity (bot/v3/info). */
+/**
+ * Messages and cards (im/v1/messages, interactive/v1/card/update), files in users' messages (im/v1/messages/…/resources)
+ * and the bot's identity (bot/v3/info).
+ */
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Card } from '../../../cards/kit.js';
 import type { FeishuClient } from '../client/client.js';
@@ -14,6 +18,24 @@ export type Recipient = z.infer<typeof recipientSchema>;
 
 /** A message uuid: Feishu answers a repeated one with the first message (for an hour). */
 export const uuidSchema = z.string().max(50).optional();
+
+/** A message as Feishu holds it ("获取指定消息的内容"). `content` is its JSON string (a file's: file_key, file_name). */
+export interface MessageInfo {
+  messageId: string;
+  msgType: string;
+  content: string;
+  chatId: string;
+  /** The sender's open_id (a user's message), or the app id (the bot's). */
+  senderId?: string;
+}
+
+/** A file larger than the caller takes: the download stopped at `limit` bytes (or at the announced size). */
+export class FileTooLarge extends Error {
+  override name = 'FileTooLarge';
+  constructor(readonly limit: number) {
+    super(`the file is over ${limit} bytes`);
+  }
+}
 
 export interface ReplyOptions {
   uuid?: string;
@@ -68,6 +90,40 @@ export class ImApi {
     }
   }
 
+  async getMessage(messageId: string): Promise<MessageInfo> {
+    const res = await this.c.call('message.get', { key: messageId }, (o) =>
+      this.c.sdk.im.v1.message.get({ path: { message_id: messageId } }, o),
+    );
+    const m = need(res.data?.items?.[0], 'message.get', 'data.items[0]');
+    return {
+      messageId: need(m.message_id, 'message.get', 'items[0].message_id'),
+      msgType: need(m.msg_type, 'message.get', 'items[0].msg_type'),
+      content: m.body?.content ?? '',
+      chatId: m.chat_id ?? '',
+      ...(m.sender?.id ? { senderId: m.sender.id } : {}),
+    };
+  }
+
+  /**
+   * The bytes of the file `fileKey` in a user's message ("获取消息中的资源文件", the SDK's messageResource.get stream),
+   * read into memory up to `maxBytes`: past it the download is cut off and FileTooLarge thrown.
+   */
+  async downloadFile(messageId: string, fileKey: string, opts: { maxBytes: number }): Promise<Buffer> {
+    const res = await this.c.call('message.resource', { key: messageId }, async (o) => {
+      try {
+        const file = await this.c.sdk.im.v1.messageResource.get(
+          { params: { type: 'file' }, path: { message_id: messageId, file_key: fileKey } },
+          o,
+        );
+        const announced = Number((file.headers as Record<string, unknown> | undefined)?.['content-length']);
+        return { code: 0, bytes: await readCapped(file.getReadableStream(), opts.maxBytes, announced) };
+      } catch (err) {
+        throw await withBodyRead(err);
+      }
+    });
+    return res.bytes;
+  }
+
   async botInfo(): Promise<{ openId: string; name: string }> {
     // `bot` is top-level here, not under data (Feishu "获取机器人信息").
     const res = await this.c.call('bot.info', {}, (o) =>
@@ -103,4 +159,37 @@ export class ImApi {
     );
     return { messageId: need(res.data?.message_id, 'message.create', 'data.message_id') };
   }
+}
+
+/** Reads a stream into one Buffer, giving up (and closing it) as soon as it is known to exceed `max` bytes. */
+async function readCapped(stream: Readable, max: number, announced: number): Promise<Buffer> {
+  if (announced > max) {
+    stream.destroy();
+    throw new FileTooLarge(max);
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += b.length;
+    if (size > max) {
+      stream.destroy();
+      throw new FileTooLarge(max);
+    }
+    parts.push(b);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A download's error answer arrives as a stream too: read its JSON body, so the failure carries Feishu's code. */
+async function withBodyRead(err: unknown): Promise<unknown> {
+  const res = (err as { response?: { data?: unknown } } | undefined)?.response;
+  const data = res?.data as Readable | undefined;
+  if (!res || !data || typeof data.pipe !== 'function') return err;
+  try {
+    res.data = JSON.parse((await readCapped(data, 64 * 1024, NaN)).toString('utf8')) as unknown;
+  } catch {
+    res.data = {};
+  }
+  return err;
 }

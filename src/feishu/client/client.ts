@@ -134,8 +134,11 @@ export class FeishuClient {
     const sdk = larkSdk();
     const o = this.sdkOptions;
     const http = sdk.defaultHttpInstance.create({ timeout: this.timeoutMs });
-    // The SDK expects bodies, not axios responses; error responses keep their headers on the AxiosError.
-    http.interceptors.response.use((r) => r.data);
+    // The SDK expects bodies, not axios responses (downloads, marked $return_headers, get the headers too, as the
+    // SDK's own instance gives them); error responses keep their headers on the AxiosError.
+    http.interceptors.response.use((r) =>
+      (r.config as { $return_headers?: boolean }).$return_headers ? { data: r.data, headers: r.headers } : r.data,
+    );
     const client = new sdk.Client({
       appId: o.appId,
       appSecret: o.appSecret,
