@@ -14,13 +14,13 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
-import type { Run, Workflows } from '../src/workflows/engine.js';
+import type { Workflows } from '../src/workflows/engine.js';
 import { chatProblem } from './onboard-checks.js';
 import { resolveLeaver, type KnownLeaver } from './offboard-leaver.js';
 import { execute, labelOf, planOf } from './offboard-steps.js';
 import { userRef, type Ctx } from './provision.js';
 import { workflowProgress } from './workflow-progress.js';
-import { peopleOf, unknownCard } from './workflow-people.js';
+import { peopleOf, startPersonRun, unknownCard, type StartResult } from './workflow-people.js';
 
 const WORKFLOW = 'offboard';
 const OFFBOARD = { kind: 'command', key: 'offboard' } as const;
@@ -32,38 +32,23 @@ export const offboardProgress = workflowProgress({
   adminChat: (app) => app.offboarding.adminChat,
 });
 
-type StartResult = { state: 'started' | 'exists'; run: Run };
-
 /** Starts (or finds) the leaver's run; driving it is separate, so a command can answer first. */
-async function startRun(
+const startRun = (
   wf: Workflows,
   g: FeishuPorts,
   app: AppConfig,
   who: { openId: string; known?: KnownLeaver },
   trigger: string,
   startedBy: string | undefined,
-): Promise<StartResult> {
-  const id = `offboard:${who.openId}`;
-  const existing = await wf.get(id);
-  if (existing) return { state: 'exists', run: existing };
-  const leaver = await resolveLeaver(g.directory, who.openId, who.known);
-  const created = await wf.start({
-    id,
+): Promise<StartResult> =>
+  startPersonRun(wf, {
     workflow: WORKFLOW,
-    subject: who.openId,
-    subjectName: leaver.name,
+    openId: who.openId,
     trigger,
-    ...(startedBy ? { startedBy } : {}),
-    input: leaver,
-    steps: app.offboarding.steps.map((s) => ({
-      id: s.id,
-      label: labelOf(s),
-      needs: s.needs,
-      status: 'pending' as const,
-    })),
+    startedBy,
+    steps: app.offboarding.steps.map((s) => ({ id: s.id, label: labelOf(s), needs: s.needs })),
+    resolve: () => resolveLeaver(g.directory, who.openId, who.known),
   });
-  return { state: created ? 'started' : 'exists', run: (await wf.get(id))! };
-}
 
 const args = z
   .object({

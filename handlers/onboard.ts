@@ -19,49 +19,36 @@ import { displayName } from '../src/feishu/directory-cache.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { approvalRule } from '../src/middleware/approval.js';
 import { permission } from '../src/middleware/authorize.js';
-import type { Run, Workflows } from '../src/workflows/engine.js';
+import type { Workflows } from '../src/workflows/engine.js';
 import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
 import { onboardProgress, showProgress } from './onboard-progress.js';
 import { registerOnboardStatus } from './onboard-status.js';
 import { execute, labelOf, planOf } from './onboard-steps.js';
 import { resolveHire } from './onboard-hire.js';
 import { userRef, type Ctx } from './provision.js';
-import { peopleOf, unknownCard } from './workflow-people.js';
+import { peopleOf, startPersonRun, unknownCard, type StartResult } from './workflow-people.js';
 import type { MailAuth } from './sign-in.js';
 
 const WORKFLOW = 'onboard';
 const ONBOARD = { kind: 'command', key: 'onboard' } as const;
 
-export type StartResult = { state: 'started' | 'exists'; run: Run };
-
 /** Starts (or finds) the hire's run; driving it is separate, so a command can answer first. */
-export async function startRun(
+export const startRun = (
   wf: Workflows,
   g: FeishuPorts,
   app: AppConfig,
   openId: string,
   trigger: string,
-): Promise<StartResult> {
-  const id = `onboard:${openId}`;
-  const existing = await wf.get(id);
-  if (existing) return { state: 'exists', run: existing };
-  const hire = await resolveHire(g.directory, app, openId);
-  const created = await wf.start({
-    id,
+  startedBy?: string,
+): Promise<StartResult> =>
+  startPersonRun(wf, {
     workflow: WORKFLOW,
-    subject: openId,
-    subjectName: hire.name,
+    openId,
     trigger,
-    input: hire,
-    steps: app.onboarding.steps.map((s) => ({
-      id: s.id,
-      label: labelOf(s),
-      needs: s.needs,
-      status: 'pending' as const,
-    })),
+    startedBy,
+    steps: app.onboarding.steps.map((s) => ({ id: s.id, label: labelOf(s), needs: s.needs })),
+    resolve: () => resolveHire(g.directory, app, openId),
   });
-  return { state: created ? 'started' : 'exists', run: (await wf.get(id))! };
-}
 
 const args = z
   .object({
@@ -135,7 +122,9 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, 
     return;
   }
   const trigger = `/onboard · ${ctx.sender.name ?? (await displayName(ctx.gateway.directory, ctx.sender.openId))}`;
-  const started = await Promise.all(unique.map((openId) => startRun(wf, ctx.gateway, app, openId, trigger)));
+  const started = await Promise.all(
+    unique.map((openId) => startRun(wf, ctx.gateway, app, openId, trigger, ctx.sender.openId)),
+  );
   await ctx.audit(
     'onboard.start',
     unique.join(','),
@@ -213,7 +202,7 @@ export function registerOnboard(app: App, sealer: Sealing, auth?: Pick<MailAuth,
       );
       return;
     }
-    const { run } = await startRun(wf, ctx.gateway, config, e.object.open_id, 'contact.user.created_v3');
+    const { run } = await startRun(wf, ctx.gateway, config, e.object.open_id, 'contact.user.created_v3', actor);
     // Awaited: the inbox item stays leased until the run has been driven, so a crash redelivers the event.
     await wf.driveEventually(run.id);
   });

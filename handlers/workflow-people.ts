@@ -3,8 +3,44 @@
  * input is answered with an error card; addresses that match nobody are listed, to be reported after the work.
  */
 import { z } from 'zod';
-import { errorCard, type Card } from '../cards/index.js';
+import { errorCard, type Bilingual, type Card } from '../cards/index.js';
+import type { Run, Workflows } from '../src/workflows/engine.js';
 import type { Ctx, UserRef } from './provision.js';
+
+export type StartResult = { state: 'started' | 'exists'; run: Run };
+
+/**
+ * Starts (or finds) `workflow`'s run for one person (id `<workflow>:<open_id>`): one run per person, however often it
+ * is asked for. `resolve` looks the person up only for a new run; driving it is separate, so a command answers first.
+ * `startedBy`: who asked (a person's command, or the automation's runAs), who may undo what the run did.
+ */
+export async function startPersonRun<P extends { name: string }>(
+  wf: Workflows,
+  o: {
+    workflow: string;
+    openId: string;
+    trigger: string;
+    startedBy?: string | undefined;
+    steps: readonly { id: string; label: Bilingual; needs: string[] }[];
+    resolve: () => Promise<P>;
+  },
+): Promise<StartResult> {
+  const id = `${o.workflow}:${o.openId}`;
+  const existing = await wf.get(id);
+  if (existing) return { state: 'exists', run: existing };
+  const person = await o.resolve();
+  const created = await wf.start({
+    id,
+    workflow: o.workflow,
+    subject: o.openId,
+    subjectName: person.name,
+    trigger: o.trigger,
+    ...(o.startedBy ? { startedBy: o.startedBy } : {}),
+    input: person,
+    steps: o.steps.map((s) => ({ ...s, status: 'pending' as const })),
+  });
+  return { state: created ? 'started' : 'exists', run: (await wf.get(id))! };
+}
 
 const emailList = z.array(z.email()).min(1).max(200);
 
