@@ -32,7 +32,7 @@ const problem = (zh: string, en: string): TableResult => ({ ok: false, problem: 
 export async function awaitFile(ctx: Ctx, kind: KindName, columns: string): Promise<Card> {
   await waiting.set(ctx.store, waitId(ctx), { kind });
   return successCard({
-    title: { zh: `请发送表格文件 · /bulk ${kind}`, en: `Send the table file · /bulk ${kind}` },
+    title: { zh: `请发送表格文件（/bulk ${kind}）`, en: `Send the table file (/bulk ${kind})` },
     summary: {
       zh: `${WAIT_MINUTES} 分钟内在这里发送 CSV 或 XLSX 文件（第一行是列名，最多 ${MAX_ROWS} 行），或者重新发送 /bulk ${kind} 并在下一行起粘贴表格。也可以回复一个已发送的文件：/bulk ${kind}。`,
       en: `Send a CSV or XLSX file here within ${WAIT_MINUTES} minutes (column names in the first row, at most ${MAX_ROWS} rows), or send /bulk ${kind} again with the table pasted on the next lines. You can also reply /bulk ${kind} to a file already sent.`,
