@@ -32,16 +32,19 @@ export const offboardProgress = workflowProgress({
   adminChat: (app) => app.offboarding.adminChat,
 });
 
-/** Starts (or finds) the leaver's run; driving it is separate, so a command can answer first. */
-const startRun = (
+/**
+ * Starts (or finds) the leaver's run, and stops their onboarding; driving it is separate, so a command can answer
+ * first.
+ */
+async function startRun(
   wf: Workflows,
   g: FeishuPorts,
   app: AppConfig,
   who: { openId: string; known?: KnownLeaver },
   trigger: string,
   startedBy: string | undefined,
-): Promise<StartResult> =>
-  startPersonRun(wf, {
+): Promise<StartResult> {
+  const started = await startPersonRun(wf, {
     workflow: WORKFLOW,
     openId: who.openId,
     trigger,
@@ -49,6 +52,21 @@ const startRun = (
     steps: app.offboarding.steps.map((s) => ({ id: s.id, label: labelOf(s), needs: s.needs })),
     resolve: () => resolveLeaver(g.directory, who.openId, who.known),
   });
+  // For a run that exists too: a crash may have come between starting it and this.
+  await stopOnboarding(wf, who.openId, started.run.subjectName);
+  return started;
+}
+
+/**
+ * Their onboarding goes no further: what has not run or waits (the welcome mail for its sender's sign-in) is skipped,
+ * before any step of the offboarding reverses what the onboarding did.
+ */
+async function stopOnboarding(wf: Workflows, openId: string, name: string): Promise<void> {
+  await wf.skipOpen(`onboard:${openId}`, {
+    zh: `${name} 已离职，入职流程不再继续`,
+    en: `${name} has left; their onboarding goes no further`,
+  });
+}
 
 const args = z
   .object({

@@ -16,6 +16,7 @@ import { buildLegacyCardPush, buildPush, signPush } from '../src/emulator/push.j
 import { encrypt } from '../src/protocol/crypto.js';
 import { verifyPush } from '../src/receiver/verify.js';
 import { approvalsDrill } from './drills/approvals.js';
+import { bulkDrill } from './drills/bulk.js';
 import { hostileStringsDrill } from './drills/hostile-strings.js';
 import {
   BotProcess,
@@ -37,6 +38,7 @@ import {
   type Row,
 } from './drills/kit.js';
 import { mailDrill } from './drills/mail.js';
+import { offboardingDrill } from './drills/offboarding.js';
 import { onboardingDrill } from './drills/onboarding.js';
 import { undoDrill } from './drills/undo.js';
 import { runDrills } from './drills/runner.js';
@@ -402,6 +404,8 @@ process.exit(
     { name: 'hostile-strings', run: hostileStringsDrill },
     { name: 'undo', run: undoDrill },
     { name: 'approvals', run: approvalsDrill },
+    { name: 'offboarding', run: offboardingDrill },
+    { name: 'bulk', run: bulkDrill },
     // Last: it reads what every other drill left in the logs and data directories.
     { name: 'secrets', run: secretScan },
   ]),

@@ -22,8 +22,8 @@ const steps = shipped.onboarding.steps;
 export const WELCOME_DRAFT = steps.find((s) => s.kind === 'welcome-draft')!;
 
 /** The shipped workflow, with 张伟 as the admin the contact.user.created_v3 automation runs as. */
-export const onboardingWorld = () =>
-  freshWorld({ emulator: { standing: true }, bot: { app: { ...shipped, admins: [openIdFor('zhangwei')] } } });
+export const SHIPPED_BOT = { app: { ...shipped, admins: [openIdFor('zhangwei')] } };
+export const onboardingWorld = () => freshWorld({ emulator: { standing: true }, bot: SHIPPED_BOT });
 
 /** Adds the hire to the directory and pushes contact.user.created_v3, as Feishu does for a new employee. */
 export function announce(emu: Emulator, hire: NewUserInput): SeedUser {
@@ -32,24 +32,31 @@ export function announce(emu: Emulator, hire: NewUserInput): SeedUser {
   return user;
 }
 
-/** The hire's progress card in the admin chat, as it stands. */
-export const progressCard = (emu: Emulator, hire: SeedUser) =>
+/** A workflow's progress cards in the admin chat are titled "入职流程：<name>" or "离职流程：<name>". */
+export const ONBOARDING = { title: '入职流程', steps: steps.map((s) => s.id) };
+
+/** The person's progress card of a workflow in the admin chat, as it stands. */
+export const progressCard = (emu: Emulator, person: SeedUser, title = ONBOARDING.title) =>
   [...emu.state.messages.values()].find(
     (m) =>
       m.chatId === STANDING.admins.chatId &&
       m.sender.type === 'app' &&
-      text(m.card).includes(`入职流程：${JSON.stringify(hire.name).slice(1, -1)}`),
+      text(m.card).includes(`${title}：${JSON.stringify(person.name).slice(1, -1)}`),
   );
 
 /**
  * Each step's state as the progress card says it ("done", "waiting for sign-in", "failed"…), once none is pending
  * or running; undefined before.
  */
-export function settledSteps(emu: Emulator, hire: SeedUser): Record<string, string> | undefined {
-  const card = decoded(markdownOf(progressCard(emu, hire)?.card).join('\n'));
+export function settledSteps(
+  emu: Emulator,
+  person: SeedUser,
+  workflow: { title: string; steps: string[] } = ONBOARDING,
+): Record<string, string> | undefined {
+  const card = decoded(markdownOf(progressCard(emu, person, workflow.title)?.card).join('\n'));
   // A step reads "⏳ 起草欢迎邮件（welcome-mail）\n<font color='grey'>Draft the welcome mail (welcome-mail)</font> · 等待登录 · waiting for sign-in".
   const states = Object.fromEntries(
-    steps.map((s) => [s.id, new RegExp(`\\(${s.id}\\)</font> · .* · ([^<\\n]+)`).exec(card)?.[1]?.trim()]),
+    workflow.steps.map((id) => [id, new RegExp(`\\(${id}\\)</font> · .* · ([^<\\n]+)`).exec(card)?.[1]?.trim()]),
   );
   return Object.values(states).every((s) => s !== undefined && s !== 'pending' && s !== 'running')
     ? (states as Record<string, string>)

@@ -132,6 +132,8 @@ export interface WorkflowsOptions {
 
 const FINISHED: ReadonlySet<StepStatus> = new Set(['done', 'attention', 'skipped', 'not_applicable']);
 const SATISFIED = FINISHED;
+/** Steps that have not run, or wait for a person: what skipOpen skips. */
+const OPEN: ReadonlySet<StepStatus> = new Set(['pending', 'waiting', 'blocked']);
 
 export const isFinished = (run: Run): boolean => run.steps.every((s) => FINISHED.has(s.status));
 /** Steps a drive would still act on. */
@@ -251,17 +253,36 @@ export class Workflows {
   }
 
   async skip(id: string, stepId: string): Promise<Run | undefined> {
-    const run = await this.get(id);
-    const def = run && this.#defs.get(run.workflow);
-    if (!run || !def) return undefined;
+    if (!(await this.get(id))) return undefined;
+    await this.#markSkipped(id, (s) => s.id === stepId && !FINISHED.has(s.status), { zh: '已跳过', en: 'skipped' });
+    return this.#reopen(id, (s) => s.status === 'blocked');
+  }
+
+  /**
+   * Every step that has not run (pending, blocked) or waits becomes skipped with `reason`, and the run is not driven:
+   * it stops where it stands, as when the person it is for has left. A step a driver is running finishes first (the
+   * run's claim). Resolves with the ids of the steps it skipped.
+   */
+  async skipOpen(id: string, reason: Bilingual): Promise<string[]> {
+    return this.#markSkipped(id, (s) => OPEN.has(s.status), reason);
+  }
+
+  /** Under the run's claim, the steps `which` picks become skipped; resolves with their ids. */
+  async #markSkipped(id: string, which: (s: StepState) => boolean, reason: Bilingual): Promise<string[]> {
+    let skipped: string[] = [];
     await this.#locked(id, async () => {
-      const latest = await this.get(id);
-      const step = latest?.steps.find((s) => s.id === stepId);
-      if (!latest || !step || FINISHED.has(step.status)) return false;
-      await this.#save(def, this.#with(latest, stepId, { status: 'skipped', reason: { zh: '已跳过', en: 'skipped' } }));
+      const run = await this.get(id);
+      const def = run && this.#defs.get(run.workflow);
+      const picked = run?.steps.filter(which).map((s) => s.id) ?? [];
+      if (!run || !def || !picked.length) return false;
+      await this.#save(
+        def,
+        picked.reduce((r, stepId) => this.#with(r, stepId, { status: 'skipped', reason }), run),
+      );
+      skipped = picked;
       return true;
     });
-    return this.#reopen(id, (s) => s.status === 'blocked');
+    return skipped;
   }
 
   /**
