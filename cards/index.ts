@@ -13,7 +13,7 @@ export {
   type WorkflowStepState,
 } from './workflow-progress.js';
 export { workflowPlanCard, type WorkflowPlanInput } from './workflow-plan.js';
-export { onboardRunsCard, type OnboardRunsInput } from './onboard-runs.js';
+export { workflowRunsCard, type WorkflowRunsInput } from './workflow-runs.js';
 export { hireWelcomeCard } from './hire-welcome.js';
 export { offboardNoticeCard, type OffboardNoticeInput } from './offboard-notice.js';
 export { signInNeededCard } from './sign-in-needed.js';

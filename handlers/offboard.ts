@@ -3,7 +3,7 @@
  * (src/workflows) on the same engine as onboarding. Triggers: contact.user.deleted_v3 (as `offboarding.runAs`,
  * default the first admin, checked against commands.offboard.allow like a person), `/offboard @user`,
  * `/offboard email=a@x,b@x` (admins by default). `--dry-run` shows every step with its resolved values and what
- * would need a person, and changes nothing.
+ * would need a person, and changes nothing. `/offboard status [person]`: recent runs, or one person's step by step.
  * One run per leaver (its id is `offboard:<open_id>`): announcing them again starts nothing new, and a run a crash
  * interrupted resumes where it stopped. Steps are in offboard-steps.ts; the progress card is workflow-progress.ts's.
  */
@@ -16,13 +16,14 @@ import type { FeishuPorts } from '../src/feishu/ports.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Workflows } from '../src/workflows/engine.js';
 import { chatProblem } from './onboard-checks.js';
-import { resolveLeaver, type KnownLeaver } from './offboard-leaver.js';
+import { leaverSchema, resolveLeaver, type KnownLeaver } from './offboard-leaver.js';
 import { execute, labelOf, planOf } from './offboard-steps.js';
 import { userRef, type Ctx } from './provision.js';
 import { workflowProgress } from './workflow-progress.js';
 import { peopleOf, startPersonRun, unknownCard, type StartResult } from './workflow-people.js';
+import { registerWorkflowStatus, statusArgs, type StatusArgs } from './workflow-status.js';
 
-const WORKFLOW = 'offboard';
+const WORKFLOW = 'offboard' as const;
 const OFFBOARD = { kind: 'command', key: 'offboard' } as const;
 /** Who may offboard when app.config.json names no rule. */
 const DEFAULT_ALLOW = ['admins'] as const;
@@ -91,6 +92,20 @@ export const offboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
   mentions: 'users',
   allow: DEFAULT_ALLOW,
 });
+
+export const offboardStatusSpec: CommandSpec<StatusArgs> = {
+  summary: {
+    zh: '查看最近的离职流程；写上离职员工则显示其每个步骤',
+    en: 'List recent offboarding runs; name someone who left to see each step of theirs',
+  },
+  usage: '/offboard status [离职员工 person | @离职员工]',
+  examples: ['/offboard status', '/offboard status 刘洋', '/offboard status liuyang@example.com'],
+  args: statusArgs('离职员工的姓名、邮箱或 open_id / their name, address or open_id'),
+  // Every word: an English name has a space in it.
+  rest: 'person',
+  mentions: 'users',
+  allow: DEFAULT_ALLOW,
+};
 
 function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
   if (!app.offboarding.enabled || !app.offboarding.steps.length)
@@ -180,6 +195,13 @@ export function registerOffboard(app: App): void {
   });
   app.command('offboard', offboardSpec(app.config.app), (ctx, a) => offboardCommand(ctx, a, wf));
   offboardProgress.registerActions(app, wf);
+  registerWorkflowStatus(app, wf, {
+    workflow: WORKFLOW,
+    spec: offboardStatusSpec,
+    names: (run) => leaverSchema.safeParse(run.input).data?.emails ?? [],
+    progress: offboardProgress.currentProgress,
+    example: '刘洋',
+  });
 
   app.event('contact.user.deleted_v3', async (ctx, e) => {
     const config = ctx.config.app;

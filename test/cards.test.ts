@@ -389,15 +389,17 @@ describe("cards under Feishu's 30 KB", () => {
         steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000), problems: [item, item] })),
         adminChat: [item],
       }),
-    onboardRunsCard: () =>
-      cards.onboardRunsCard({
+    workflowRunsCard: () =>
+      cards.workflowRunsCard({
+        workflow: 'offboard',
         runs: many(1_000, 2_000).map((h) => ({
-          hire: h,
+          subject: h,
           trigger: zh,
           done: 1,
           total: 2,
           failed: [h, zh],
           waiting: 0,
+          attention: 1,
           at: en,
         })),
       }),

@@ -2,7 +2,8 @@
  * Offboarding end to end: a hire onboarded by the shipped workflow in the sandbox, who then leaves through the
  * emulator's route (contact.user.deleted_v3). Every effect of their onboarding is taken back, the chat they own goes
  * to their leader, the progress card ends all ✓; the event again changes nothing; a dry run calls nothing that
- * changes anything; a leader who has also left is an amber step naming what to do.
+ * changes anything; a leader who has also left is an amber step naming what to do. `/offboard status` lists the
+ * runs and shows one person's step by step, with Retry.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STANDING } from '../src/emulator/seed.js';
@@ -144,5 +145,45 @@ describe('offboarding someone who leaves', () => {
     });
     expect(card).toContain('需要人工处理');
     expect(card).not.toMatch(/✗/);
+  });
+
+  it("/offboard status lists recent runs and shows one person's steps with the failure's reason; Retry there finishes it", async () => {
+    const { sb } = world;
+    const { hire } = await onboardedHire('冯唐');
+    await control(sb.emulator, 'faults', {
+      pathPrefix: '/open-apis/mail/v1/mailgroups/',
+      method: 'DELETE',
+      code: 1234008,
+    });
+    await leave(sb.emulator, hire);
+    const run = await settledOffboard((id) => wf().get(id), hire.open_id);
+    expect(statuses(run)).toMatchObject({ 'mail-groups': 'failed' });
+
+    const [list] = await sb.replies(await sb.say('张伟', '/offboard status'));
+    expect(readCard(list?.card)).toContain('最近的离职流程');
+    expect(readCard(list?.card)).toMatch(/✗ 1 \*\*冯唐\*\* 5\/6 · 失败 failed: mail-groups/);
+    // Onboarding runs are not listed among them.
+    expect(readCard(list?.card)).not.toContain('/onboard');
+
+    let status;
+    for (const asked of ['冯唐', hire.email, hire.enterprise_email, hire.open_id]) {
+      [status] = await sb.replies(await sb.say('张伟', `/offboard status ${asked}`));
+      const text = readCard(status?.card);
+      expect(text, asked).toContain('离职流程：冯唐');
+      for (const step of ['hand-over', 'all-hands', 'hr-contacts', 'notify'])
+        expect(text).toMatch(new RegExp(`✓ [^\n]*（${step}）`));
+      expect(text).toMatch(/✗ 移出邮件组（mail-groups）/);
+      expect(text).toContain('Retry failed steps');
+      expect(text).toContain('Skip mail-groups');
+    }
+    const [unknown] = await sb.replies(await sb.say('张伟', '/offboard status 无名氏'));
+    expect(readCard(unknown?.card)).toContain('没有 无名氏 的离职流程');
+    const [refused] = await sb.replies(await sb.say('李娜', '/offboard status'));
+    expect(readCard(refused?.card)).toContain('没有权限');
+
+    await fetch(`${sb.emulator.url}/_emulator/faults`, { method: 'DELETE' });
+    await sb.delivery.click({ messageId: status!.messageId, by: '张伟', action: 'offboard.retry' });
+    await eventually(async () => expect(statuses((await wf().get(run.id))!)).toEqual(OFFBOARD_DONE));
+    expect(holdings(sb.emulator, hire).mailgroups).toEqual([]);
   });
 });
