@@ -26,18 +26,26 @@ async function signedInMail(emu: Emulator): Promise<Row> {
       problems: 1,
       note: `sign-in: ${failedSignIn}`,
     });
+  // Sent at once, or held for the undo window (mail.undoSendSeconds, 10 s by default) and then sent.
+  const sentOrHeld = (card: string) => card.includes('邮件已发送') || /将在 \d+ 秒后发送/.test(card);
   const sent = await command(emu, who.name, `/mail send to=${TO} subject=drill-send 演练 drill`);
-  if (!text(sent?.card).includes('邮件已发送')) out.problem(`/mail send answered ${text(sent?.card).slice(0, 200)}`);
+  if (!sentOrHeld(text(sent?.card))) out.problem(`/mail send answered ${text(sent?.card).slice(0, 200)}`);
   await draftAndSend(emu, who.name, `to=${TO} subject=drill-draft 演练 drill`).then(
     (card) => {
-      if (!card.includes('邮件已发送')) out.problem(`Send answered ${card.slice(0, 200)}`);
+      if (!sentOrHeld(card)) out.problem(`Send answered ${card.slice(0, 200)}`);
     },
     (err: Error) => out.problem(err.message),
   );
-  await out.exactlyOnce({
-    '/mail send': () => mail(emu, 'sent', { subject: 'drill-send' }).length,
-    '/draft + Send': () => mail(emu, 'sent', { subject: 'drill-draft' }).length,
-  });
+  await out.exactlyOnce(
+    {
+      '/mail send': () => mail(emu, 'sent', { subject: 'drill-send' }).length,
+      '/draft + Send': () => mail(emu, 'sent', { subject: 'drill-draft' }).length,
+    },
+    30_000,
+  );
+  // The held card ends saying what happened, never left on "sending in N s".
+  if (sent && !text(emu.state.messages.get(sent.messageId)?.card).includes('邮件已发送'))
+    out.problem('the held /mail send card never turned into the sent card');
   return out.row('sign-in, /mail send, /draft + Send');
 }
 
@@ -101,6 +109,6 @@ async function doubleSendOnTwoInstances(): Promise<Row> {
     );
     sends[subject] = () => mail(emu, 'sent', { subject }).length;
   }
-  await out.exactlyOnce(sends);
+  await out.exactlyOnce(sends, 30_000);
   return out.row(`Send clicked twice on two instances (Redis), ${total} drafts`);
 }
