@@ -1,9 +1,10 @@
 /**
- * The baseline for start-up and memory: the bot the official SDK (@larksuiteoapi/node-sdk) recommends, a Client plus
- * adaptExpress + EventDispatcher that replies to each message, with GET /healthz so readiness is measured the same
- * way as ours. Credentials and port come from the same environment variables ours reads.
+ * The baseline for start-up, memory and reply latency: the bot the official SDK (@larksuiteoapi/node-sdk) recommends,
+ * a Client plus adaptExpress + EventDispatcher that replies to each message inline (a small card, before the push is
+ * answered), with GET /healthz so readiness is measured the same way as ours. Credentials and port come from the same
+ * environment variables ours reads.
  *
- *   node dist/bench/sdk-bot.js        (bench/startup.ts starts it)
+ *   node dist/bench/sdk-bot.js        (bench/startup.ts and bench/latency.ts start it)
  */
 import * as lark from '@larksuiteoapi/node-sdk';
 import express from 'express';
@@ -20,15 +21,20 @@ const client = new lark.Client({
   domain: env('FEISHU_DOMAIN'),
   loggerLevel: lark.LoggerLevel.error,
 });
+const CARD = JSON.stringify({
+  schema: '2.0',
+  header: { title: { tag: 'plain_text', content: '收到 · Received' }, template: 'green' },
+  body: { elements: [{ tag: 'markdown', content: '命令已收到。 The command was received.' }] },
+});
 const dispatcher = new lark.EventDispatcher({
   encryptKey: env('FEISHU_ENCRYPT_KEY'),
   verificationToken: env('FEISHU_VERIFICATION_TOKEN'),
   loggerLevel: lark.LoggerLevel.error,
 }).register({
   'im.message.receive_v1': async (data) => {
-    await client.im.message.reply({
+    await client.im.v1.message.reply({
       path: { message_id: data.message.message_id },
-      data: { msg_type: 'text', content: JSON.stringify({ text: 'received' }) },
+      data: { msg_type: 'interactive', content: CARD },
     });
   },
 });

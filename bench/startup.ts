@@ -47,7 +47,7 @@ export interface StartSample {
   idleRssMb: number;
 }
 
-const freePort = () =>
+export const freePort = () =>
   new Promise<number>((res, rej) => {
     const s = createServer()
       .once('error', rej)

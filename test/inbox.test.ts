@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { fdatasync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -259,6 +259,47 @@ describe('inbox: acknowledgements first', () => {
       else await new Promise((r) => setTimeout(r, 10));
     }
     expect(g.peak).toBe(8);
+    await inbox.stop();
+    await store.close();
+  });
+});
+
+describe('inbox: a free worker takes an event as it is committed', () => {
+  it('runs the handler while the disk flushes, answers the push only once the flush is done, and runs it once', async () => {
+    let hold = true;
+    const held: (() => void)[] = [];
+    const store = new SqliteStore(join(h.dir, 'handoff.sqlite'), {
+      fdatasync: (fd, done) => (hold ? held.push(() => fdatasync(fd, done)) : fdatasync(fd, done)),
+    });
+    const handler = new RecordingHandler();
+    const inbox = new Inbox(
+      { store, handler, logger: silentLogger, metrics: createMetrics() },
+      { concurrency: 2, dedupeTtlMs: 3_600_000, pollMs: 20 },
+    );
+    inbox.start();
+    let acked = false;
+    const ack = inbox
+      .accept({
+        kind: 'event',
+        type: 'im.message.receive_v1',
+        id: 'ev_h',
+        dedupeKey: 'om_h',
+        payload: messageEvent({ token: 't', eventId: 'ev_h', messageId: 'om_h' }),
+        receivedAt: Date.now(),
+      })
+      .then((o) => {
+        acked = true;
+        return o;
+      });
+    await eventually(() => expect(handler.events.map((d) => d.dedupeKey)).toEqual(['om_h']));
+    expect(acked).toBe(false);
+    expect(held.length).toBeGreaterThan(0);
+    hold = false;
+    held.splice(0).forEach((sync) => sync());
+    expect(await ack).toBe('accepted');
+    await eventually(async () => expect(await store.pendingCount()).toBe(0));
+    await new Promise((r) => setTimeout(r, 100)); // several polls: no worker claims it again
+    expect(handler.events).toHaveLength(1);
     await inbox.stop();
     await store.close();
   });

@@ -4,7 +4,7 @@
  * the suite's clock so TTLs and leases are tested without waiting.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewInboxItem, Store } from '../src/store/store.js';
+import type { InboxItem, NewInboxItem, Store } from '../src/store/store.js';
 
 export interface StoreBackend {
   /** Open a Store on this backend's data; every call reaches the same data. */
@@ -90,6 +90,19 @@ export function describeStoreContract(name: string, newBackend: () => Promise<St
         expect(claimed.map((c) => c.dedupeKey)).toEqual(['a', 'b']);
         expect(claimed[0]).toEqual({ ...first, id: expect.any(String), attempts: 1 });
         expect((await store.lease(5, 30_000)).map((c) => c.dedupeKey)).toEqual(['c']);
+      });
+
+      it('stores an item leased to its enqueuer when asked, hands it over with attempts 1, and no claim takes it', async () => {
+        const started: InboxItem[] = [];
+        const lease = { leaseMs: 30_000, started: (i: InboxItem) => started.push(i) };
+        expect(await store.enqueue(item('a'), HOUR, lease)).toBe('accepted');
+        expect(started).toEqual([{ ...item('a'), id: expect.any(String), attempts: 1 }]);
+        expect(await store.enqueue(item('a'), HOUR, lease)).toBe('duplicate');
+        expect(started).toHaveLength(1);
+        expect(await store.lease(5, 30_000)).toEqual([]);
+        time += 30_000; // its worker died: the item is claimed again, as any lapsed lease
+        const again = await store.lease(5, 30_000);
+        expect(again.map((c) => [c.id, c.attempts])).toEqual([[started[0]!.id, 2]]);
       });
 
       it('does not hand out a leased item again until its lease lapses', async () => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { openStore } from '../src/store/index.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import type { InboxItem } from '../src/store/store.js';
 import { describeStoreContract } from './store-contract.js';
 
 describeStoreContract('sqlite', async () => {
@@ -174,7 +175,53 @@ describe('SqliteStore specifics', () => {
       }
     });
 
-    it('answers no write before the WAL holding it is synced, and shares one sync among the batches that wait', async () => {
+    it('answers no write before a sync begun after its commit has ended; overlaps 3 syncs, then batches share the next', async () => {
+      const held: (() => void)[] = [];
+      const store = new SqliteStore(join(tempDir(), 'bot.sqlite'), {
+        fdatasync: (fd, done) => {
+          held.push(() => fdatasync(fd, done));
+        },
+      });
+      const turn = () => new Promise((r) => setTimeout(r, 20));
+      try {
+        const answered: string[] = [];
+        const write = (n: number) =>
+          store.enqueue(item(`i${n}`, `om_${n}`), HOUR).then((o) => {
+            answered.push(`om_${n}`);
+            return o;
+          });
+        const first = write(1);
+        await turn();
+        // Committed (another connection could read it) but not yet synced: not answered.
+        expect(held).toHaveLength(1);
+        expect(answered).toEqual([]);
+        // Batches committed while syncs are in flight start syncs of their own, up to three at once…
+        const second = write(2);
+        await turn();
+        const third = write(3);
+        await turn();
+        expect(held).toHaveLength(3);
+        // …then wait for one to end and share the next.
+        const rest = [write(4), store.set('k', 'v', HOUR).then(() => 'set')];
+        await turn();
+        expect(held).toHaveLength(3);
+        // The second sync began after the first two commits: its end answers both, whatever the first does.
+        held.splice(1, 1)[0]!();
+        expect(await Promise.all([first, second])).toEqual(['accepted', 'accepted']);
+        expect(answered).toEqual(['om_1', 'om_2']);
+        await turn();
+        expect(held).toHaveLength(3); // the next sync, for the two batches that waited
+        held.pop()!();
+        expect(await Promise.all(rest)).toEqual(['accepted', 'set']);
+        expect(answered).toEqual(['om_1', 'om_2', 'om_3', 'om_4']);
+        expect(await third).toBe('accepted');
+      } finally {
+        while (held.length) held.shift()!();
+        await store.close();
+      }
+    });
+
+    it('stores an item leased to the enqueuer and hands it over once committed, before the sync ends', async () => {
       const held: (() => void)[] = [];
       const store = new SqliteStore(join(tempDir(), 'bot.sqlite'), {
         fdatasync: (fd, done) => {
@@ -182,27 +229,35 @@ describe('SqliteStore specifics', () => {
         },
       });
       try {
-        let answered = 0;
-        const first = store.enqueue(item('i1', 'om_1'), HOUR).then((o) => {
-          answered++;
-          return o;
-        });
-        await new Promise((r) => setTimeout(r, 20));
-        // Committed (another connection could read it) but not yet synced: not answered.
-        expect(held).toHaveLength(1);
-        expect(answered).toBe(0);
-        // Two more batches commit while the first sync is in flight; neither starts a sync of its own yet.
-        const later: Promise<string>[] = [store.enqueue(item('i2', 'om_2'), HOUR)];
-        await new Promise((r) => setTimeout(r, 20));
-        later.push(store.set('k', 'v', HOUR).then(() => 'set'));
+        const started: InboxItem[] = [];
+        const lease = { leaseMs: 30_000, started: (i: InboxItem) => started.push(i) };
+        const accepted = store.enqueue(item('i1', 'om_1'), HOUR, lease);
         await new Promise((r) => setTimeout(r, 20));
         expect(held).toHaveLength(1);
-        held.shift()!();
-        expect(await first).toBe('accepted');
+        expect(started).toEqual([
+          {
+            id: expect.any(String),
+            dedupeKey: 'om_1',
+            type: 'im.message.receive_v1',
+            payload: JSON.stringify({ name: 'i1' }),
+            receivedAt: expect.any(Number),
+            attempts: 1,
+          },
+        ]);
+        // Leased to its worker: no other claim takes it.
+        const claim = store.lease(5, 30_000);
         await new Promise((r) => setTimeout(r, 20));
-        expect(held).toHaveLength(1); // one sync for both waiting batches
-        held.shift()!();
-        expect(await Promise.all(later)).toEqual(['accepted', 'set']);
+        while (held.length) held.shift()!();
+        expect(await accepted).toBe('accepted');
+        expect(await claim).toEqual([]);
+        // A duplicate is handed to no one; nor is work scheduled for later, which is queued as it was.
+        const later = store.enqueue({ ...item('i2', 'om_2'), availableAt: Date.now() + HOUR }, HOUR, lease);
+        const again = store.enqueue(item('i3', 'om_1'), HOUR, lease);
+        await new Promise((r) => setTimeout(r, 20));
+        while (held.length) held.shift()!();
+        expect([await later, await again]).toEqual(['accepted', 'duplicate']);
+        expect(started).toHaveLength(1);
+        expect(await store.pendingCount()).toBe(2);
       } finally {
         while (held.length) held.shift()!();
         await store.close();

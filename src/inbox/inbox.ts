@@ -67,6 +67,8 @@ export class Inbox {
   private readonly running = new Map<string, Promise<void>>();
   /** Pushes whose write is not yet durable (their acknowledgement waits for it). */
   private accepting = 0;
+  /** Worker slots promised to accepts whose item a worker takes as soon as it is committed. */
+  private handingOff = 0;
   /** Running items that wait in a parked state: they do not count against `concurrency`. */
   private parkedCount = 0;
   private readonly slot: Slot = {
@@ -115,10 +117,25 @@ export class Inbox {
     return opened;
   }
 
-  /** Persist an event for the workers. Resolves only once it is durable. */
+  /**
+   * Persist an event for the workers. Resolves only once it is durable. With a worker free, the item is stored leased
+   * to it and the worker starts as soon as the write is committed, while the disk flushes: no claim of its own, no
+   * wake-up. Its effects may then precede the acknowledgement; should the machine die before the flush, Feishu
+   * re-pushes the unacknowledged event, and the rerun's replies and claims derive from the same dedupe key (a reply
+   * uuid Feishu dedupes, a `once` record: any durable write of the rerun's handler is synced after the item's own).
+   */
   async accept(d: Delivery): Promise<AcceptOutcome> {
     this.accepting++;
+    let promised = this.started && this.freeSlots() > 0;
+    if (promised) this.handingOff++;
+    const keep = () => {
+      if (!promised) return false;
+      promised = false;
+      this.handingOff--;
+      return true;
+    };
     let outcome: AcceptOutcome;
+    let handed = false;
     try {
       outcome = await this.store.enqueue(
         {
@@ -129,12 +146,22 @@ export class Inbox {
           ...(d.notBefore ? { availableAt: d.notBefore } : {}),
         },
         this.opts.dedupeTtlMs,
+        promised
+          ? {
+              leaseMs: this.opts.leaseMs,
+              started: (item) => {
+                handed = keep();
+                this.work(item, d.payload);
+              },
+            }
+          : undefined,
       );
     } finally {
       this.accepting--;
+      keep();
     }
     // Also when a burst has just eased: the workers held back for it take up their slots again.
-    if (outcome === 'accepted' || this.accepting === BURST_ACCEPTS - 1) this.wake();
+    if ((outcome === 'accepted' && !handed) || this.accepting === BURST_ACCEPTS - 1) this.wake();
     return outcome;
   }
 
@@ -235,25 +262,35 @@ export class Inbox {
         );
         return;
       }
-      for (const item of items) {
-        const run = this.run(item)
-          .catch((err: unknown) => {
-            this.deps.logger.error(
-              { err, inboxId: item.id },
-              'inbox worker failed; the item runs again after its lease lapses',
-            );
-          })
-          .finally(() => {
-            this.running.delete(item.id);
-            this.wake();
-          });
-        this.running.set(item.id, run);
-      }
+      for (const item of items) this.work(item);
     }
   }
 
+  /**
+   * Runs a leased item in a worker slot; one handed over while stopping goes back to the queue. `payload`: the item's,
+   * when the caller still holds it (an accept hands it over), so it is not opened again.
+   */
+  private work(item: InboxItem, payload?: unknown): void {
+    if (!this.started) {
+      const back = this.store.release(item.id, this.opts.now());
+      return this.settle(back, () => this.deps.logger.child({ inboxId: item.id }));
+    }
+    const run = this.run(item, payload)
+      .catch((err: unknown) => {
+        this.deps.logger.error(
+          { err, inboxId: item.id },
+          'inbox worker failed; the item runs again after its lease lapses',
+        );
+      })
+      .finally(() => {
+        this.running.delete(item.id);
+        this.wake();
+      });
+    this.running.set(item.id, run);
+  }
+
   private freeSlots(): number {
-    const active = this.running.size - this.parkedCount;
+    const active = this.running.size - this.parkedCount + this.handingOff;
     const { concurrency } = this.opts;
     const allowed = this.accepting >= BURST_ACCEPTS ? Math.max(1, Math.floor(concurrency / 4)) : concurrency;
     return Math.min(allowed - active, concurrency * PARKED_PER_SLOT - this.running.size);
@@ -263,14 +300,14 @@ export class Inbox {
    * Runs the handler, then submits the outcome write without waiting for its commit: the slot frees at once, so
    * the next claim shares the outcome's transaction instead of waiting a commit behind it.
    */
-  private async run(item: InboxItem): Promise<void> {
+  private async run(item: InboxItem, payload?: unknown): Promise<void> {
     const { logger, metrics } = this.deps;
     // Child loggers are built only when a line is written: most items log nothing above debug.
     let itemLog: Logger | undefined;
     const log = () => (itemLog ??= logger.child({ inboxId: item.id, type: item.type, attempt: item.attempts }));
     let delivery: Delivery;
     try {
-      delivery = deliveryFromPayload(this.decode(item), item.receivedAt);
+      delivery = deliveryFromPayload(payload ?? this.decode(item), item.receivedAt);
     } catch (err) {
       this.settle(this.giveUp(item, log(), `unreadable payload: ${(err as Error).message}`), log);
       return;

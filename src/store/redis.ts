@@ -16,7 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { KeyedWindows, LimiterStore } from '../feishu/client/limits.js';
-import type { AuditRecord, Claim, InboxItem, NewInboxItem, Store } from './store.js';
+import type { AuditRecord, Claim, EnqueueLease, InboxItem, NewInboxItem, Store } from './store.js';
+import { toItem } from './store.js';
 
 export interface RedisStoreOptions {
   /** Epoch ms; injectable so TTLs and leases can be tested without waiting. */
@@ -40,17 +41,20 @@ end`;
 const SHARED_RETRY_MS = 25;
 
 const SCRIPTS = {
-  // KEYS: dedupe, item, ready, seq. ARGV: now, ttl, id, dedupeKey, type, payload, receivedAt, availableAt
+  // KEYS: dedupe, item, ready, seq. ARGV: now, ttl, id, dedupeKey, type, payload, receivedAt, availableAt, leaseMs (0:
+  // not leased). Returns 0 for a duplicate, 1 queued, 2 stored leased (attempts 1, as `lease` leaves an item).
   enqueue: {
     keys: 4,
     lua: `
-local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, ttl, leaseMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[9])
 if tonumber(redis.call('GET', KEYS[1]) or '0') > now then return 0 end
 redis.call('SET', KEYS[1], now + ttl, 'PX', ttl)
 local m = string.format('%0${SEQ_WIDTH}d', redis.call('INCR', KEYS[4])) .. ':' .. ARGV[3]
-redis.call('HSET', KEYS[2], 'm', m, 'dedupeKey', ARGV[4], 'type', ARGV[5], 'payload', ARGV[6], 'receivedAt', ARGV[7], 'attempts', 0)
-redis.call('ZADD', KEYS[3], math.max(now, tonumber(ARGV[8])), m)
-return 1`,
+local at = math.max(now, tonumber(ARGV[8]))
+local leased = leaseMs > 0 and at == now
+redis.call('HSET', KEYS[2], 'm', m, 'dedupeKey', ARGV[4], 'type', ARGV[5], 'payload', ARGV[6], 'receivedAt', ARGV[7], 'attempts', leased and 1 or 0)
+redis.call('ZADD', KEYS[3], leased and now + leaseMs or at, m)
+return leased and 2 or 1`,
   },
   // KEYS: ready. ARGV: now, limit, leaseMs, item key prefix. Returns [id, dedupeKey, type, payload, receivedAt, attempts]…
   lease: {
@@ -299,7 +303,7 @@ export class RedisStore implements Store {
     return new RedisStore(redis as Redis & Scripted, opts);
   }
 
-  async enqueue(item: NewInboxItem, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
+  async enqueue(item: NewInboxItem, dedupeTtlMs: number, lease?: EnqueueLease): Promise<'accepted' | 'duplicate'> {
     const k = this.k;
     const id = randomUUID();
     const added = await this.redis.enqueue(
@@ -315,8 +319,11 @@ export class RedisStore implements Store {
       item.payload,
       item.receivedAt,
       item.availableAt ?? 0,
+      lease?.leaseMs ?? 0,
     );
-    return added === 1 ? 'accepted' : 'duplicate';
+    // Redis answers once the write is persisted (appendfsync always): the worker starts as the caller is answered.
+    if (added === 2) lease?.started({ ...toItem(item), id, attempts: 1 });
+    return added === 0 ? 'duplicate' : 'accepted';
   }
 
   async lease(limit: number, leaseMs: number): Promise<InboxItem[]> {

@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { AuditRecord, AuditResult, Claim, InboxItem, NewInboxItem, Store } from './store.js';
+import type { AuditRecord, AuditResult, Claim, EnqueueLease, InboxItem, NewInboxItem, Store } from './store.js';
+import { toItem } from './store.js';
 
 export type FlushToDisk = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
 
@@ -99,24 +100,35 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 type Waiter = { resolve: (v: never) => void; reject: (e: unknown) => void };
 
 /**
+ * WAL syncs at once on libuv's thread pool (4 threads by default): one is left for the rest of the process's file
+ * and DNS work.
+ */
+const SYNCS_IN_FLIGHT = 3;
+
+/**
  * Writes submitted in the same turn of the event loop run in one IMMEDIATE transaction, each in its own savepoint.
  * The transaction statements are prepared once: wrapping each write in `db.transaction()` built a function per write.
  *
  * Durability: the connection runs with synchronous=NORMAL, so COMMIT writes the WAL frames without waiting for the
  * disk, and this class then fdatasyncs the WAL file on libuv's thread pool before any write of the batch resolves:
- * what synchronous=FULL guarantees, without stalling the event loop for the length of a disk flush. Batches
- * committed while a sync is in flight share the next one. Nothing a caller can observe (an answer, a lease) comes
- * from a write that is not yet synced, since every write, leases included, resolves only after its sync.
+ * what synchronous=FULL guarantees, without stalling the event loop for the length of a disk flush. A batch committed
+ * while syncs are in flight starts one of its own (up to SYNCS_IN_FLIGHT, see `sync`). Every write, leases included,
+ * resolves only after its sync; what a write's `committed` starts (an inbox worker handed its item) runs sooner, and
+ * must not be taken as durable.
  */
 class GroupCommit {
-  private queue: ({ write: () => unknown; single: boolean } & Waiter)[] = [];
+  private queue: ({ write: () => unknown; single: boolean; committed?: () => void } & Waiter)[] = [];
   private readonly sql;
   /** The WAL file, opened on the first sync; undefined for an in-memory database, which has nothing to sync. */
   private walFd: number | undefined;
-  private syncing = false;
+  /** Syncs on the thread pool now. */
+  private syncing = 0;
   private closed = false;
-  /** Settle functions of committed batches waiting for the next sync. */
-  private unsynced: ((error?: unknown) => void)[] = [];
+  /** Batches committed so far, and the most of them a sync started so far covers. */
+  private committed = 0;
+  private covered = 0;
+  /** Committed batches no finished sync covers yet, oldest first: their number and how to settle their writes. */
+  private unsynced: { batch: number; settle: (error?: unknown) => void }[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -133,9 +145,12 @@ class GroupCommit {
     };
   }
 
-  /** A write of several statements: a failure part-way undoes the ones before it (a savepoint each). */
-  submit<T>(write: () => T): Promise<T> {
-    return this.enqueue(write, false);
+  /**
+   * A write of several statements: a failure part-way undoes the ones before it (a savepoint each). `committed` runs
+   * once the write is committed, before the sync: what it starts must not be observable as durable (see Inbox.accept).
+   */
+  submit<T>(write: () => T, committed?: () => void): Promise<T> {
+    return this.enqueue(write, false, committed);
   }
 
   /** A write of one statement, which needs no savepoint: SQLite undoes a failed statement by itself. */
@@ -143,9 +158,9 @@ class GroupCommit {
     return this.enqueue(write, true);
   }
 
-  private enqueue<T>(write: () => T, single: boolean): Promise<T> {
+  private enqueue<T>(write: () => T, single: boolean, committed?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.push({ write, single, resolve: resolve as (v: never) => void, reject }) === 1)
+      if (this.queue.push({ write, single, committed, resolve: resolve as (v: never) => void, reject }) === 1)
         setImmediate(() => this.flush());
     });
   }
@@ -180,16 +195,22 @@ class GroupCommit {
       for (const w of batch) w.reject(error);
       return;
     }
-    this.unsynced.push((syncError) =>
-      batch.forEach((w, i) => {
-        const o = outcomes[i]!;
-        // Committed but maybe not on disk: the caller must not take it as durable (a push then gets no 200).
-        if (syncError !== undefined) w.reject(syncError);
-        else if (o.ok) w.resolve(o.value as never);
-        else w.reject(o.error);
-      }),
-    );
+    this.unsynced.push({
+      batch: ++this.committed,
+      settle: (syncError) =>
+        batch.forEach((w, i) => {
+          const o = outcomes[i]!;
+          // Committed but maybe not on disk: the caller must not take it as durable (a push then gets no 200).
+          if (syncError !== undefined) w.reject(syncError);
+          else if (o.ok) w.resolve(o.value as never);
+          else w.reject(o.error);
+        }),
+    });
     this.sync();
+    // After the sync has started, so the disk works while what these start runs.
+    batch.forEach((w, i) => {
+      if (w.committed && outcomes[i]!.ok) w.committed();
+    });
   }
 
   private fd(): number | undefined {
@@ -198,17 +219,25 @@ class GroupCommit {
     return this.walFd;
   }
 
+  /**
+   * Starts a sync covering every batch committed so far, unless one already does or SYNCS_IN_FLIGHT are running (the
+   * batches then share the next, started when one ends). A sync settles the batches committed before it started,
+   * whichever sync started first: on this machine's disk flushes overlap, and two in flight finish twice as many.
+   */
   private sync(): void {
-    if (this.syncing || !this.unsynced.length) return;
-    const waiting = this.unsynced.splice(0);
+    if (this.syncing >= SYNCS_IN_FLIGHT || this.covered === this.committed) return;
     const fd = this.fd();
-    if (fd === undefined) return waiting.forEach((settle) => settle());
-    this.syncing = true;
+    if (fd === undefined) {
+      this.covered = this.committed;
+      return this.unsynced.splice(0).forEach((w) => w.settle());
+    }
+    const covers = (this.covered = this.committed);
+    this.syncing++;
     this.flushToDisk(fd, (err) => {
-      this.syncing = false;
-      waiting.forEach((settle) => settle(err ?? undefined));
-      if (this.closed) closeSync(fd);
-      else this.sync();
+      this.syncing--;
+      while (this.unsynced.length && this.unsynced[0]!.batch <= covers) this.unsynced.shift()!.settle(err ?? undefined);
+      if (!this.closed) this.sync();
+      else if (!this.syncing) closeSync(fd);
     });
   }
 
@@ -223,7 +252,8 @@ class GroupCommit {
     } catch (e) {
       error = e;
     }
-    this.unsynced.splice(0).forEach((settle) => settle(error));
+    this.covered = this.committed;
+    this.unsynced.splice(0).forEach((w) => w.settle(error));
     if (fd !== undefined && !this.syncing) closeSync(fd);
   }
 }
@@ -291,8 +321,8 @@ export class SqliteStore implements Store {
       dedupeClaim: db.prepare<[string, number, number]>(
         'INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE expires_at <= ?',
       ),
-      insertItem: db.prepare<[string, string, string, number, number]>(
-        'INSERT INTO inbox (dedupe_key, type, payload, received_at, available_at) VALUES (?, ?, ?, ?, ?)',
+      insertItem: db.prepare<[string, string, string, number, number, number]>(
+        'INSERT INTO inbox (dedupe_key, type, payload, received_at, available_at, attempts) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       claimable: db.prepare<[number, number], InboxRow>(
         // Oldest available first, in index order: sorting every pending row by received_at made each lease
@@ -360,20 +390,29 @@ export class SqliteStore implements Store {
     this.q.sweepClaims.run(now);
   }
 
-  async enqueue(item: NewInboxItem, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'> {
+  async enqueue(item: NewInboxItem, dedupeTtlMs: number, lease?: EnqueueLease): Promise<'accepted' | 'duplicate'> {
+    let leased: InboxItem | undefined;
     // The write lock is held from the start of the batch, so two connections cannot both see the key as new.
-    return this.writes.submit((): 'accepted' | 'duplicate' => {
-      const now = this.now();
-      if (this.q.dedupeClaim.run(item.dedupeKey, now + dedupeTtlMs, now).changes === 0) return 'duplicate';
-      this.q.insertItem.run(
-        item.dedupeKey,
-        item.type,
-        item.payload,
-        item.receivedAt,
-        Math.max(now, item.availableAt ?? now),
-      );
-      return 'accepted';
-    });
+    return this.writes.submit(
+      (): 'accepted' | 'duplicate' => {
+        const now = this.now();
+        if (this.q.dedupeClaim.run(item.dedupeKey, now + dedupeTtlMs, now).changes === 0) return 'duplicate';
+        const available = Math.max(now, item.availableAt ?? now);
+        const lapse = lease && available === now ? now + lease.leaseMs : undefined;
+        const { lastInsertRowid } = this.q.insertItem.run(
+          item.dedupeKey,
+          item.type,
+          item.payload,
+          item.receivedAt,
+          lapse ?? available,
+          lapse === undefined ? 0 : 1,
+        );
+        if (lapse !== undefined) leased = { ...toItem(item), id: String(lastInsertRowid), attempts: 1 };
+        return 'accepted';
+      },
+      // Committed, not yet synced: the worker starts while the disk flushes; the caller's answer still waits for it.
+      () => leased && lease?.started(leased),
+    );
   }
 
   async lease(limit: number, leaseMs: number): Promise<InboxItem[]> {

@@ -42,10 +42,29 @@ export type NewInboxItem = Omit<InboxItem, 'id' | 'attempts'> & {
   availableAt?: number;
 };
 
+/**
+ * An enqueue that hands its item straight to a worker (the caller had one free): stored already leased for `leaseMs`
+ * (attempts 1, as `lease` would leave it), and given to `started` once committed. A store whose commit precedes its
+ * sync (SQLite) calls it before the enqueue resolves, so the worker runs while the disk flushes; the enqueue's promise
+ * still resolves only once the item is durable. An item scheduled for later is stored unleased and `started` not called.
+ */
+export interface EnqueueLease {
+  leaseMs: number;
+  started: (item: InboxItem) => void;
+}
+
+/** The item as the store hands it out, before it has an id and a worker. */
+export const toItem = (i: NewInboxItem): Omit<InboxItem, 'id' | 'attempts'> => ({
+  dedupeKey: i.dedupeKey,
+  type: i.type,
+  payload: i.payload,
+  receivedAt: i.receivedAt,
+});
+
 /** The durable inbox: accepted deliveries, their dedupe keys and worker leases. */
 export interface InboxPort {
-  /** Persist a delivery unless its dedupe key was seen within `dedupeTtlMs`. */
-  enqueue(item: NewInboxItem, dedupeTtlMs: number): Promise<'accepted' | 'duplicate'>;
+  /** Persist a delivery unless its dedupe key was seen within `dedupeTtlMs`; with `lease`, see EnqueueLease. */
+  enqueue(item: NewInboxItem, dedupeTtlMs: number, lease?: EnqueueLease): Promise<'accepted' | 'duplicate'>;
   /**
    * Lease up to `limit` pending items for `leaseMs`. An item whose lease lapsed (its worker died)
    * can be leased again, which is how work resumes after a crash.
