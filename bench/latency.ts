@@ -56,8 +56,8 @@ export interface Round {
   latencies: number[];
   /** The same for the commands whose first push was answered 200 (the others wait for Feishu's re-push). */
   firstPush: number[];
-  /** From the first push to the last reply, s. */
-  spanSeconds: number;
+  /** When each replied command got its first reply, ascending (performance.now()). */
+  replyTimes: number[];
 }
 
 export interface RateResult {
@@ -252,7 +252,7 @@ export async function drive(side: Side, rate: number, seconds: number, settleMs:
   while (!answered() && performance.now() - lastSent < settleMs) await pause(20);
   const latencies: number[] = [];
   const firstPush: number[] = [];
-  let lastReply = start;
+  const replyTimes: number[] = [];
   let duplicated = 0;
   for (const [id, { at, event }] of sent) {
     const r = replies.get(id);
@@ -260,7 +260,7 @@ export async function drive(side: Side, rate: number, seconds: number, settleMs:
     latencies.push(ms);
     if (event?.attempts[0]?.status === 200) firstPush.push(ms);
     if (!r) continue;
-    lastReply = Math.max(lastReply, ...r);
+    replyTimes.push(r[0]!);
     if (r.length > 1) duplicated++;
   }
   const refused = emu.kit.calls.filter(
@@ -275,7 +275,7 @@ export async function drive(side: Side, rate: number, seconds: number, settleMs:
     refused,
     latencies,
     firstPush,
-    spanSeconds: (lastReply - start) / 1000,
+    replyTimes: replyTimes.sort((a, b) => a - b),
   };
 }
 
@@ -305,6 +305,12 @@ export async function tearDown(sides: Side[]): Promise<void> {
     await stopBot(s.bot);
     await s.emu.close();
   }
+}
+
+/** Replies a second once the first window's are out: from the limit-th reply to the last. */
+function steadyRate(times: number[]): number {
+  const n = times.length - REPLY_LIMIT_PER_SECOND;
+  return n > 0 ? n / ((times[times.length - 1]! - times[REPLY_LIMIT_PER_SECOND - 1]!) / 1000) : Number.NaN;
 }
 
 const percentile = (xs: number[], p: number): number => {
@@ -385,7 +391,7 @@ export async function run(o: LatencyOptions = {}): Promise<LatencyResult> {
     over = {
       rate: overRate,
       seconds: overSeconds,
-      ours: { ...stats([oursRound]), repliesPerSecond: oursRound.replied / oursRound.spanSeconds },
+      ours: { ...stats([oursRound]), repliesPerSecond: steadyRate(oursRound.replyTimes) },
       limitPerSecond: REPLY_LIMIT_PER_SECOND,
       sdk: stats([sdkRound]),
     };
@@ -394,7 +400,7 @@ export async function run(o: LatencyOptions = {}): Promise<LatencyResult> {
   }
   console.log(
     `  ${overRate}/s for ${overSeconds} s (over the ${REPLY_LIMIT_PER_SECOND}/s limit):\n${line('ours', over.ours)}` +
-      `  (${over.ours.repliesPerSecond.toFixed(1)} replies/s from the first push to the last reply)\n${line('sdk', over.sdk)}`,
+      `  (${over.ours.repliesPerSecond.toFixed(1)} replies/s after the first second's ${REPLY_LIMIT_PER_SECOND})\n${line('sdk', over.sdk)}`,
   );
   return { rates: results, over };
 }

@@ -20,6 +20,7 @@ interface Target {
 }
 
 const ratio = (n: number) => `${n.toFixed(2)}×`;
+const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : 'never');
 
 const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
   [
@@ -79,14 +80,21 @@ const benchmarks: [name: string, run: () => Promise<Target[]>][] = [
           met: x(slow.ours.p99, slow.sdk.p99) <= 1.5 && slow.ours.lost === 0,
         },
         {
-          what: 'push → reply p99 at 50/s / SDK inline bot; lost, 429s',
-          figure: `${ratio(x(fast.ours.p99, fast.sdk.p99))} (${fast.ours.p99.toFixed(1)} vs ${fast.sdk.p99.toFixed(1)} ms), ${fast.ours.lost} lost, ${fast.ours.refused} × 429`,
+          what: 'push → reply p99 at 50/s / SDK inline bot, every command; ours lost, 429s',
+          figure: `${ratio(x(fast.ours.p99, fast.sdk.p99))} (${ms(fast.ours.p99)} vs ${ms(fast.sdk.p99)}; sdk ${fast.sdk.refused} × 429), ${fast.ours.lost} lost, ${fast.ours.refused} × 429`,
           goal: '≤ 2.00×, 0 lost, 0 × 429',
           met:
             x(fast.ours.p99, fast.sdk.p99) <= 2 &&
             fast.ours.lost === 0 &&
             fast.ours.refused === 0 &&
             fast.ours.duplicated === 0,
+        },
+        {
+          // The same without the SDK bot's refused replies (they wait for Feishu's re-push, 15 s later).
+          what: 'push → reply p99 at 50/s / SDK inline bot, its pushes acknowledged at once',
+          figure: `${ratio(x(fast.ours.p99, fast.sdk.p99FirstPush))} (${ms(fast.ours.p99)} vs ${ms(fast.sdk.p99FirstPush)})`,
+          goal: '≤ 2.00×',
+          met: x(fast.ours.p99, fast.sdk.p99FirstPush) <= 2,
         },
         {
           what: `${over.rate}/s: our replies drain at the limit; inline bot refused`,
