@@ -139,7 +139,11 @@ async function startBot(kind: Kind, emu: Emulator): Promise<Running> {
       )
     )
       break;
-    if (performance.now() - started > 30_000) throw new Error(`${kind} bot not ready after 30 s`);
+    if (performance.now() - started > 30_000) {
+      proc.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`${kind} bot not ready after 30 s`);
+    }
     await pause(20);
   }
   emu.delivery.configure({
@@ -285,23 +289,33 @@ export async function drive(side: Side, rate: number, seconds: number, settleMs:
 
 /** Fresh emulators and bots, warmed up (JIT, tenant token, bot info, the SDK loaded) with a few commands. */
 export async function setUp(): Promise<Side[]> {
-  return Promise.all(
-    KINDS.map(async (kind) => {
+  const started = await Promise.allSettled(
+    KINDS.map(async (kind): Promise<Side> => {
       const emu = await startEmulator();
       const senders = populate(emu);
       const replies = watchReplies(emu);
-      const bot = await startBot(kind, emu);
-      const side: Side = { kind, emu, bot, senders, replies, next: 0 };
-      return side;
+      try {
+        return { kind, emu, bot: await startBot(kind, emu), senders, replies, next: 0 };
+      } catch (e) {
+        await emu.close();
+        throw e;
+      }
     }),
-  ).then(async (sides) => {
+  );
+  // Whatever started is stopped again if anything failed, so no bot outlives the run.
+  const sides = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  try {
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     for (const side of sides) {
       const warm = await drive(side, 10, 2, 5000);
       if (warm.replied < warm.sent)
         throw new Error(`${side.kind} bot answered ${warm.replied}/${warm.sent} warm-up commands`);
     }
     return sides;
-  });
+  } catch (e) {
+    await tearDown(sides);
+    throw e;
+  }
 }
 
 export async function tearDown(sides: Side[]): Promise<void> {
