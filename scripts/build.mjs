@@ -1,6 +1,6 @@
 /**
  * The build `npm start`, `npm run build` and `npm run bench` run first: transpiles the TypeScript of src/, handlers/,
- * cards/ and bench/ into dist/ with esbuild, only the files changed since their output was written, and removes the
+ * cards/, bench/ and test/helpers/ into dist/ with esbuild, only the files changed since their output was written, and removes the
  * output of deleted sources. When nothing changed it returns in a few milliseconds without loading esbuild, so
  * `npm start` costs little more than starting the compiled bot: it runs this in the bot's own process
  * (`node --import=./scripts/build.mjs … dist/src/main.js`), before the bot's modules load, rather than as a
@@ -18,7 +18,8 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 
-const ROOTS = ['src', 'handlers', 'cards', 'bench'];
+/** test/helpers: what the benchmarks borrow from the tests (a redis-server of their own, the emulator's fan-out). */
+const ROOTS = ['src', 'handlers', 'cards', 'bench', join('test', 'helpers')];
 /** Browser code, bundled in memory when the sandbox starts (src/console/bundle.ts). */
 const SKIP = [join('src', 'console', 'web')];
 const OUT = 'dist';
