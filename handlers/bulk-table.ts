@@ -4,7 +4,6 @@
  * cells with commas or line breaks, a BOM, ragged rows and Excel's rich and formula cells all read as a person sees them.
  */
 import { parse } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
 import type { Bilingual } from '../cards/index.js';
 
 /** The most rows one batch takes: a plan card names every invalid row, and a run's steps live in one record. */
@@ -68,6 +67,8 @@ export function parseText(text: string): TableResult {
 
 /** An XLSX workbook's first sheet, each cell as its text. */
 export async function parseXlsx(bytes: Buffer): Promise<TableResult> {
+  // Loaded on the first workbook: exceljs costs the bot's start-up a tenth of a second otherwise.
+  const { default: ExcelJS } = await import('exceljs');
   const book = new ExcelJS.Workbook();
   try {
     await book.xlsx.load(bytes as unknown as ArrayBuffer);
