@@ -3,25 +3,20 @@
  * it waits; an approval taken by a process that dies before running it is in the inbox, and the next process runs
  * the command once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_APPROVAL_CODE, DEMO_APPROVER_NODE } from '../src/emulator/index.js';
 import { openIdFor } from '../src/emulator/seed.js';
 import { control } from './helpers/emulator.js';
 import type { Message } from '../src/emulator/state.js';
 import { callsTo, eventually, mailState, readCard } from './helpers/provisioning.js';
+import { childBot, freePort, killBot } from './helpers/child-bot.js';
 import { testSandbox } from './helpers/sandbox.js';
 
 type TestSandbox = Awaited<ReturnType<typeof testSandbox>>;
 const DOMAIN = 'feishu-ops.example';
-const TOKEN_KEY = randomBytes(32).toString('hex');
 /** A command a SIGKILL interrupted before it recorded its cards runs again this soon in the next process. */
 const SHORT_LEASE = { INBOX_LEASE_MS: '2000' };
 const APP_CONFIG = { admins: [openIdFor('wangfang')], commands: { mailgroup: { approve: ['admins'] } } };
@@ -31,73 +26,23 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer()
-      .listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      })
-      .on('error', reject);
-  });
-
 /** The real bot in a child process; `ackOnly`: its inbox takes items and runs none. */
-async function botProcess(
+const botProcess = (
   sb: TestSandbox,
   dataDir: string,
   port: number,
   ackOnly: boolean,
   app: object = APP_CONFIG,
   env: Record<string, string> = SHORT_LEASE,
-): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'helpers/intake-bot.ts'),
-      dataDir,
-      ...(ackOnly ? ['--ack-only'] : []),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        BOT_PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
-        APP_CONFIG_JSON: JSON.stringify(app),
-        ...env,
-        ...Object.fromEntries(
-          Object.entries(sb.config.env)
-            .filter(([k]) => k.startsWith('FEISHU_'))
-            .map(([k, v]) => [k, String(v)]),
-        ),
-        FEISHU_TRANSPORT: 'webhook',
-      },
-    },
-  );
-  cleanups.push(() => void child.kill('SIGKILL'));
-  const [url] = await Promise.race([
-    once(createInterface({ input: child.stdout! }), 'line') as Promise<[string]>,
-    once(child, 'exit').then(([code]) =>
-      Promise.reject(new Error(`the bot process exited with ${String(code)} before listening`)),
-    ),
-  ]);
-  const { encryptKey, verificationToken } = sb.delivery.endpoint!;
-  sb.delivery.configure({
-    eventUrl: `${url}/webhook/event`,
-    cardUrl: `${url}/webhook/card`,
-    encryptKey,
-    verificationToken,
+) =>
+  childBot(sb, {
+    dataDir,
+    port,
+    ackOnly,
+    env: { APP_CONFIG_JSON: JSON.stringify(app), ...env },
+    track: (kill) => cleanups.push(kill),
   });
-  return child;
-}
-
-const kill = async (child: ChildProcess) => {
-  child.kill('SIGKILL');
-  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-};
+const kill = killBot;
 
 const botCards = (sb: TestSandbox): Message[] =>
   [...sb.emulator.state.messages.values()].filter((m) => m.sender.type === 'app' && m.card);

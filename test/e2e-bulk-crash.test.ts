@@ -2,19 +2,17 @@
  * A /bulk batch survives a SIGKILL: the bot applying 192 contacts is killed mid-batch; a new bot on the same data dir
  * resumes the run at start-up, and every row exists exactly once, with no 429 from either bot.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createBot } from '../src/bot.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { contactsIn, contactsTable, createCalls, seedExisting } from './helpers/bulk.js';
 import { scaledClock } from './helpers/clock.js';
 import { withAdmin } from './helpers/onboarding.js';
+import { ownPushSecrets, spawnHelperBot } from './helpers/child-bot.js';
 import { eventually, readCard } from './helpers/provisioning.js';
 
 const SCALE = 100;
@@ -30,22 +28,14 @@ afterEach(async () => {
 });
 
 it('resumes a batch after the bot is SIGKILLed mid-way, with no row twice', async () => {
-  const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
-  const env = { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken };
-  const pointAt = (url: string) =>
-    emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
+  const { env, pointAt } = ownPushSecrets(emulator);
   const t0 = Date.now();
   await seedExisting(emulator);
   await new Promise((r) => setTimeout(r, 60_000 / SCALE));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'helpers/bulk-bot.ts'), dataDir, emulator.url, `${SCALE}`, `${t0}`],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { child, listening } = spawnHelperBot('bulk-bot.ts', [dataDir, emulator.url, `${SCALE}`, `${t0}`], env);
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
-    const [childUrl] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-    pointAt(childUrl);
+    pointAt(await listening);
     const { messageId } = emulator.delivery.sendMessage({ from: '张伟', text: `/bulk contacts\n${contactsTable()}` });
     const plan = await eventually(() => {
       const reply = [...emulator.state.messages.values()].find((m) => m.parentId === messageId);

@@ -3,19 +3,17 @@
  * afterwards); a new bot on the same data dir resumes the run, and nothing is done twice: each contact deleted
  * once, the chat handed over once, the welcome card recalled once, one progress card ending all ✓.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createBot } from '../src/bot.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { STANDING } from '../src/emulator/seed.js';
 import { announce, emulatorSignIns, withAdmin } from './helpers/onboarding.js';
 import { holdings, leave } from './helpers/offboarding.js';
+import { ownPushSecrets, spawnHelperBot } from './helpers/child-bot.js';
 import { callsTo, control, eventually, readCard, userNamed } from './helpers/provisioning.js';
 
 let emulator: Emulator;
@@ -30,19 +28,11 @@ afterEach(async () => {
 });
 
 it('resumes an offboarding run after the bot is SIGKILLed mid-step, doing nothing twice', async () => {
-  const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
-  const env = { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken };
-  const pointAt = (url: string) =>
-    emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'helpers/onboarding-bot.ts'), dataDir, emulator.url],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { env, pointAt } = ownPushSecrets(emulator);
+  const { child, listening } = spawnHelperBot('onboarding-bot.ts', [dataDir, emulator.url], env);
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
-    const [childUrl] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-    pointAt(childUrl);
+    pointAt(await listening);
     const hire = await announce(emulator, { name: '孙悦', enName: 'Sun Yue', department: 'ops', leader: '张伟' });
     const leader = userNamed(emulator, '张伟');
     // Onboarded (the welcome card is the last step), then a chat of their own.

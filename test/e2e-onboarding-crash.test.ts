@@ -2,17 +2,15 @@
  * Onboarding survives a crash: a bot SIGKILLed while a step's call hangs in the emulator (which still performs it
  * afterwards, the worst moment to die); a new bot on the same data dir finishes the run, and no effect exists twice.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createBot } from '../src/bot.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { announce, effectsOf, emulatorSignIns, withAdmin } from './helpers/onboarding.js';
+import { ownPushSecrets, spawnHelperBot } from './helpers/child-bot.js';
 import { callsTo, control, eventually, readCard } from './helpers/provisioning.js';
 
 let emulator: Emulator;
@@ -27,22 +25,11 @@ afterEach(async () => {
 });
 
 it("finishes a run after the bot is SIGKILLed mid-step, with no step's effect twice", async () => {
-  const secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
-  const env = { FEISHU_ENCRYPT_KEY: secrets.encryptKey, FEISHU_VERIFICATION_TOKEN: secrets.verificationToken };
-  const pointAt = (url: string) =>
-    emulator.delivery.configure({ eventUrl: `${url}/webhook/event`, cardUrl: `${url}/webhook/card`, ...secrets });
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'helpers/onboarding-bot.ts'), dataDir, emulator.url],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const { env, pointAt } = ownPushSecrets(emulator);
+  const { child, listening } = spawnHelperBot('onboarding-bot.ts', [dataDir, emulator.url], env);
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
-    const [childUrl] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-    pointAt(childUrl);
+    pointAt(await listening);
     const contacts = '/open-apis/mail/v1/user_mailboxes/chenjing@feishu-ops.example/mail_contacts';
     const hangMs = 1500;
     await control(emulator, 'faults', { pathPrefix: contacts, latencyMs: hangMs, count: 1 });

@@ -3,19 +3,15 @@
  * goes out, and runs from that record through the inbox once the user consents, also when the process that took the
  * callback dies before doing anything about it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import PostalMime from 'postal-mime';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../src/emulator/state.js';
 import { browserSignIn } from './helpers/auth.js';
 import { eventually, readCard, userNamed } from './helpers/provisioning.js';
+import { childBot, freePort, killBot } from './helpers/child-bot.js';
 import { testSandbox } from './helpers/sandbox.js';
 
 type TestSandbox = Awaited<ReturnType<typeof testSandbox>>;
@@ -25,74 +21,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer()
-      .listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      })
-      .on('error', reject);
-  });
-
 /** The real bot in a child process on `port`; `ackOnly`: its inbox takes items and runs none (the crash window). */
-const TOKEN_KEY = randomBytes(32).toString('hex');
-
-async function botProcess(
+const botProcess = (
   sb: TestSandbox,
   dataDir: string,
   port: number,
   ackOnly: boolean,
   env: Record<string, string> = {},
-): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'helpers/intake-bot.ts'),
-      dataDir,
-      ...(ackOnly ? ['--ack-only'] : []),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        BOT_PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
-        ...Object.fromEntries(
-          Object.entries(sb.config.env)
-            .filter(([k]) => k.startsWith('FEISHU_'))
-            .map(([k, v]) => [k, String(v)]),
-        ),
-        // The emulator is pointed at the child's webhook routes, which only webhook mode serves.
-        FEISHU_TRANSPORT: 'webhook',
-        ...env,
-      },
-    },
-  );
-  cleanups.push(() => void child.kill('SIGKILL'));
-  const [url] = await Promise.race([
-    once(createInterface({ input: child.stdout! }), 'line') as Promise<[string]>,
-    once(child, 'exit').then(([code]) =>
-      Promise.reject(new Error(`the bot process exited with ${String(code)} before listening`)),
-    ),
-  ]);
-  const { encryptKey, verificationToken } = sb.delivery.endpoint!;
-  sb.delivery.configure({
-    eventUrl: `${url}/webhook/event`,
-    cardUrl: `${url}/webhook/card`,
-    encryptKey,
-    verificationToken,
-  });
-  return child;
-}
-
-const kill = async (child: ChildProcess) => {
-  child.kill('SIGKILL');
-  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-};
+) => childBot(sb, { dataDir, port, ackOnly, env, track: (kill) => cleanups.push(kill) });
+const kill = killBot;
 
 const sentMail = async (sb: TestSandbox): Promise<{ raw: string }[]> =>
   ((await (await fetch(`${sb.emulator.url}/_emulator/state`)).json()) as { mail: { sent: { raw: string }[] } }).mail
