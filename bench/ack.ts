@@ -16,8 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { buildPush, type WirePush } from '../src/emulator/push.js';
-import { ENCRYPT_KEY, KINDS, PATH, VERIFICATION_TOKEN, type Counts, type Kind } from './ack-server.js';
+import type { WirePush } from '../src/emulator/push.js';
+import { KINDS, PATH, type Counts, type Kind } from './ack-server.js';
+import { benchPush } from './pushes.js';
 import { forkFlags } from './deployed.js';
 
 export interface AckOptions {
@@ -67,39 +68,10 @@ async function spawnServer(kind: Kind, dataDir: string): Promise<Server> {
   return { kind, url: msg.url, proc, count };
 }
 
-let seq = 0;
 /** Unique events, encrypted and signed exactly as the emulator pushes them (compact JSON). */
 function makeEvents(n: number): WirePush[] {
   const now = Date.now();
-  return Array.from({ length: n }, () => {
-    const id = `${process.pid}_${++seq}`;
-    return buildPush(
-      {
-        schema: '2.0',
-        header: {
-          event_id: `ev_${id}`,
-          token: VERIFICATION_TOKEN,
-          create_time: String(now),
-          event_type: 'im.message.receive_v1',
-          tenant_key: 'bench_tenant',
-          app_id: 'cli_a1b2c3d4e5f6a7b8',
-        },
-        event: {
-          sender: { sender_id: { open_id: 'ou_bench' }, sender_type: 'user', tenant_key: 'bench_tenant' },
-          message: {
-            message_id: `om_${id}`,
-            create_time: String(now),
-            chat_id: 'oc_bench',
-            chat_type: 'p2p',
-            message_type: 'text',
-            content: JSON.stringify({ text: '/help' }),
-          },
-        },
-      },
-      { encryptKey: ENCRYPT_KEY },
-      now,
-    );
-  });
+  return Array.from({ length: n }, () => benchPush(now));
 }
 
 async function load(

@@ -16,15 +16,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { parseConfig } from '../src/config.js';
-import { buildPush, type WirePush } from '../src/emulator/push.js';
+import type { WirePush } from '../src/emulator/push.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { createServer } from '../src/server.js';
 import { openStore } from '../src/store/index.js';
 import { startRedis } from '../test/helpers/redis-server.js';
+import { ENCRYPT_KEY, VERIFICATION_TOKEN } from './ack-server.js';
+import { benchPush } from './pushes.js';
 
-const ENCRYPT_KEY = 'bench-encrypt-key-7Rq';
-const VERIFICATION_TOKEN = 'bench-vtoken-K2p';
 const PATH = '/webhook/event';
 
 type Deployment = 'sqlite×1' | 'redis×1' | 'redis×2';
@@ -91,37 +91,7 @@ async function spawnInstance(dataDir: string, redisUrl = '', prefix = ''): Promi
   };
 }
 
-let seq = 0;
-function nextEvent(): WirePush {
-  const now = Date.now();
-  const id = `${process.pid}_${++seq}`;
-  return buildPush(
-    {
-      schema: '2.0',
-      header: {
-        event_id: `ev_${id}`,
-        token: VERIFICATION_TOKEN,
-        create_time: String(now),
-        event_type: 'im.message.receive_v1',
-        tenant_key: 'bench_tenant',
-        app_id: 'cli_a1b2c3d4e5f6a7b8',
-      },
-      event: {
-        sender: { sender_id: { open_id: 'ou_bench' }, sender_type: 'user', tenant_key: 'bench_tenant' },
-        message: {
-          message_id: `om_${id}`,
-          create_time: String(now),
-          chat_id: 'oc_bench',
-          chat_type: 'p2p',
-          message_type: 'text',
-          content: JSON.stringify({ text: '/help' }),
-        },
-      },
-    },
-    { encryptKey: ENCRYPT_KEY },
-    now,
-  );
-}
+const nextEvent = (): WirePush => benchPush();
 
 interface Sample {
   acked: number;
