@@ -130,7 +130,13 @@ async function undo(ctx: ActionContext): Promise<ActionResult> {
   const rule = permission(ctx.config.app, { kind: 'command', key: change.rule }, ctx.sender.openId);
   if (!rule.ok)
     return {
-      toast: { type: 'error', text: { zh: `你不能运行 /${change.rule}`, en: `You may not run /${change.rule}` } },
+      toast: {
+        type: 'error',
+        text: {
+          zh: `你不能运行 /${change.rule}，所以不能撤销它：请管理员撤销`,
+          en: `You may not run /${change.rule}, so you cannot undo it: ask an admin`,
+        },
+      },
     };
   if (!change.undone && !undoable(change, windowOf(ctx), ctx.now()))
     return {
@@ -141,7 +147,15 @@ async function undo(ctx: ActionContext): Promise<ActionResult> {
   if (outcome.state === 'busy')
     return { toast: { type: 'info', text: { zh: '正在撤销，请稍候', en: 'Already undoing; one moment' } } };
   if (outcome.state === 'missing')
-    return { toast: { type: 'error', text: { zh: '记录已不存在', en: 'The record is gone' } } };
+    return {
+      toast: {
+        type: 'error',
+        text: {
+          zh: '操作记录已过期，无法撤销：请在飞书中手动处理',
+          en: 'The record has expired: change it in Feishu by hand',
+        },
+      },
+    };
   const after = outcome.change;
   await ctx.audit('change.undo', after.id, outcome.state === 'undone' ? 'ok' : 'error', after.kind);
   return {
