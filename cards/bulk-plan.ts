@@ -1,5 +1,5 @@
 import {
-  andMore,
+  andMoreInline,
   clip,
   Elements,
   envelope,
@@ -79,7 +79,7 @@ export function bulkPlanCard(o: BulkPlanInput): Card {
     const create = take(o.create);
     if (create.length)
       els.markdown([`**将创建 · Will create**（${o.create.length}）`, ...create.map((r) => line(r))].join('\n'));
-    if (shown < total) els.markdown(grey(andMore(total - shown)));
+    if (shown < total) els.markdown(grey(andMoreInline(total - shown)));
     if (o.note) els.markdown(twoLines(o.note));
     for (const a of o.actions) els.button(a);
     const colour = o.invalid.length ? 'orange' : 'blue';

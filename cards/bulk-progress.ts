@@ -1,5 +1,5 @@
 import {
-  andMore,
+  andMoreInline,
   clip,
   Elements,
   envelope,
@@ -50,7 +50,7 @@ export function bulkProgressCard(o: BulkProgressInput): Card {
             const detail = r.detail ? ` → ${escapeMd(clip(r.detail, 120))}` : '';
             return `${ICON[r.state]} 第 ${r.n} 行 · row ${r.n}：${escapeMd(clip(r.label, 80))}${grey(`${detail}${why}`)}`;
           }),
-          ...(shown < listed.length ? [grey(andMore(listed.length - shown))] : []),
+          ...(shown < listed.length ? [grey(andMoreInline(listed.length - shown))] : []),
         ].join('\n'),
       );
     for (const a of o.actions) els.button(a);

@@ -1,25 +1,26 @@
 import {
+  compose,
   Elements,
   envelope,
   escapeMd,
   fitting,
   grey,
-  inline,
   listBlock,
-  twoLines,
-  type Bilingual,
+  md,
+  t,
   type Card,
+  type Words,
 } from './kit.js';
 
 export interface ErrorCardInput {
-  title: Bilingual;
-  problems: Bilingual[];
+  title: Words;
+  problems: Words[];
   code?: number;
-  nextStep?: Bilingual;
+  nextStep?: Words;
   /** A command or value to copy, shown verbatim in a code block. */
   example?: string;
   /** What the code block is, when not an example (a configuration line: where it goes). */
-  exampleLabel?: Bilingual;
+  exampleLabel?: Words;
   /** An id the user can quote to an admin (e.g. the Feishu log id). */
   reference?: string;
 }
@@ -27,22 +28,26 @@ export interface ErrorCardInput {
 const MAX_PROBLEMS = 20;
 
 export function errorCard(o: ErrorCardInput): Card {
-  const problems = o.problems.map(twoLines);
+  const problems = o.problems.map(md);
   return fitting(
     problems.length,
     (shown) => {
       const els = new Elements();
       // With one problem a heading is noise; with several it tells the user how many to fix.
-      if (problems.length === 1) els.markdown(problems[0] ?? '');
-      else els.markdown(listBlock({ zh: '问题', en: 'Problems' }, problems, shown));
-      if (o.code !== undefined) els.markdown(`错误码 · Code：**${o.code}**`);
-      if (o.nextStep) els.markdown(`**下一步 · Next step**\n${twoLines(o.nextStep)}`);
-      if (o.example) {
+      const [only] = problems;
+      if (only && problems.length === 1) els.markdown(only);
+      else els.markdown(listBlock(t('card.problems'), problems, shown));
+      if (o.code !== undefined) els.markdown(t('card.code', { code: o.code }));
+      const next = o.nextStep;
+      if (next) els.markdown(compose((say) => `**${say(t('card.nextStep'))}**\n${say(md(next))}`));
+      const example = o.example;
+      if (example) {
+        const label = md(o.exampleLabel ?? t('card.example'));
         // A code block shows text literally; only a fence inside it could end the block early.
-        const label = o.exampleLabel ? escapeMd(inline(o.exampleLabel)) : '示例 · Example';
-        els.markdown(`**${label}**\n\`\`\`\n${o.example.replaceAll('```', "'''")}\n\`\`\``);
+        els.markdown(compose((say) => `**${say(label)}**\n\`\`\`\n${example.replaceAll('```', "'''")}\n\`\`\``));
       }
-      if (o.reference) els.markdown(grey(`参考编号 · Reference：${escapeMd(o.reference)}`));
+      const reference = o.reference;
+      if (reference) els.markdown(compose((say) => grey(`${say(t('card.reference'))}：${escapeMd(reference)}`)));
       return envelope(o.title, 'red', els);
     },
     MAX_PROBLEMS,
@@ -53,11 +58,11 @@ export function errorCard(o: ErrorCardInput): Card {
 export interface ExplainedError {
   code: number;
   logId?: string;
-  explain(): { problem: Bilingual; nextStep: Bilingual };
+  explain(): { problem: Words; nextStep: Words };
 }
 
 /** The card for a failed Open API call: the error table's plain explanation, the code, and the log id to quote. */
-export function feishuErrorCard(title: Bilingual, error: ExplainedError, example?: string): Card {
+export function feishuErrorCard(title: Words, error: ExplainedError, example?: string): Card {
   const { problem, nextStep } = error.explain();
   return errorCard({ title, problems: [problem], code: error.code, nextStep, example, reference: error.logId });
 }

@@ -2,40 +2,39 @@
  * A card that asks before acting: fields pre-filled with what the bot would do, and a submit button (an action
  * ref's button) that sends them back as form values. Nothing happens until it is submitted.
  */
-import type { FieldElement, MarkdownElement, PlainText } from '../src/card.js';
+import type { FieldElement, MarkdownElement } from '../src/card.js';
 import {
   clip,
+  compose,
   Elements,
   envelope,
-  escapeMd,
-  grey,
-  inline,
+  greyMd,
   INPUT_MAX_CHARS,
-  twoLines,
-  type Bilingual,
+  markdownElement,
+  md,
+  plain,
+  t,
   type Card,
   type CardButton,
+  type Words,
 } from './kit.js';
 
 export type FormField =
-  | { kind: 'input'; name: string; label: Bilingual; value?: string; required?: boolean; maxLength?: number }
-  | { kind: 'select'; name: string; label: Bilingual; options: { value: string; label: Bilingual }[]; value?: string }
+  | { kind: 'input'; name: string; label: Words; value?: string; required?: boolean; maxLength?: number }
+  | { kind: 'select'; name: string; label: Words; options: { value: string; label: Words }[]; value?: string }
   /** Feishu's person picker (multi_select_person): the value comes back as an array of open_ids. */
-  | { kind: 'people'; name: string; label: Bilingual; required?: boolean };
+  | { kind: 'people'; name: string; label: Words; required?: boolean };
 
 export interface FormCardInput {
-  title: Bilingual;
-  summary?: Bilingual;
+  title: Words;
+  summary?: Words;
   fields: FormField[];
   submit: CardButton;
-  note?: Bilingual;
+  note?: Words;
 }
 
-const plain = (b: Bilingual): PlainText => ({
-  tag: 'plain_text',
-  content: inline(b),
-  i18n_content: { zh_cn: b.zh, en_us: b.en },
-});
+/** A bold label above a field whose component has none. */
+const heading = (label: Words): MarkdownElement => markdownElement(compose((say) => `**${say(md(label))}**`));
 
 function fieldElements(f: FormField): (MarkdownElement | FieldElement)[] {
   switch (f.kind) {
@@ -55,7 +54,7 @@ function fieldElements(f: FormField): (MarkdownElement | FieldElement)[] {
     }
     case 'select':
       return [
-        { tag: 'markdown', content: `**${escapeMd(inline(f.label))}**` },
+        heading(f.label),
         {
           tag: 'select_static',
           name: f.name,
@@ -66,12 +65,12 @@ function fieldElements(f: FormField): (MarkdownElement | FieldElement)[] {
       ];
     case 'people':
       return [
-        { tag: 'markdown', content: `**${escapeMd(inline(f.label))}**` },
+        heading(f.label),
         {
           tag: 'multi_select_person',
           name: f.name,
           required: f.required ?? false,
-          placeholder: plain({ zh: '选择成员', en: 'Choose people' }),
+          placeholder: plain(t('card.choosePeople')),
         },
       ];
   }
@@ -79,11 +78,11 @@ function fieldElements(f: FormField): (MarkdownElement | FieldElement)[] {
 
 export function formCard(o: FormCardInput): Card {
   const els = new Elements();
-  if (o.summary) els.markdown(twoLines(o.summary));
+  if (o.summary) els.markdown(md(o.summary));
   els.form('form', (f) => {
     for (const field of o.fields.flatMap(fieldElements)) f.push(field);
     f.button(o.submit, { submit: true });
   });
-  if (o.note) els.markdown(grey(escapeMd(inline(o.note))));
+  if (o.note) els.markdown(greyMd(o.note));
   return envelope(o.title, 'blue', els);
 }

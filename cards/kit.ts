@@ -1,20 +1,27 @@
 /**
  * Shared look of every status card (Feishu "卡片 JSON 2.0 结构").
- * Chinese first, English second: titles read "中文 · English"; body lines put the English beneath the
- * Chinese in grey. User-provided text always goes through `escapeMd`, so names with `*` or `<at>` stay text.
+ * Every text carries each language of the catalog (`i18n_content`, the default language in `content`): the
+ * reader's Feishu client shows its own ("配置卡片多语言"). Builders hand the kit Texts, never one language's string.
+ * User-provided text always goes through `escapeMd`, so names with `*` or `<at>` stay text.
  */
-import type {
-  Bilingual,
-  ButtonElement,
-  Card,
-  CardButton,
-  FieldElement,
-  FormElement,
-  HrElement,
-  MarkdownElement,
+import {
+  toText,
+  type Bilingual,
+  type ButtonElement,
+  type Card,
+  type CardButton,
+  type FieldElement,
+  type FormElement,
+  type HrElement,
+  type Localized,
+  type MarkdownElement,
+  type PlainText,
+  type Words,
 } from '../src/card.js';
+import { cardLocales, compose, defaultLocale, same, t, type MessageKey, type Text } from '../src/i18n.js';
 
-export type { Bilingual, Card, CardButton } from '../src/card.js';
+export type { Bilingual, Card, CardButton, Words } from '../src/card.js';
+export { compose, joinTexts, same, t, type Text } from '../src/i18n.js';
 
 /** green: all done; orange: partly done (what was not is listed); red: failed; blue/wathet/indigo: information. */
 export type HeaderColour = 'green' | 'orange' | 'red' | 'blue' | 'wathet' | 'indigo';
@@ -58,23 +65,59 @@ export function clip(text: string, max = MAX_VALUE_CHARS): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** "中文 · English", for titles, labels and buttons. */
+/** "中文 · English": what cards not yet moved to the catalog still print. */
 export const inline = (b: Bilingual): string => (b.zh === b.en ? b.zh : `${b.zh} · ${b.en}`);
 
-/** Chinese line, English beneath in grey; both escaped, so callers may pass text containing user input. */
+/** Chinese line, English beneath in grey: what cards not yet moved to the catalog still print. */
 export const twoLines = (b: Bilingual): string =>
   b.zh === b.en ? escapeMd(b.zh) : `${escapeMd(b.zh)}\n${grey(escapeMd(b.en))}`;
 
 export const grey = (text: string): string => `<font color='grey'>${text}</font>`;
 
-/** "还有 N 项 · and N more". */
-export const andMore = (n: number): string => `还有 ${n} 项 · and ${n} more`;
+/** A text made literal for markdown in each language (it may hold names and what users typed). */
+export const md = (w: Words): Text => compose((say) => escapeMd(say(toText(w))));
 
-/** A bold bilingual heading with the total, the first `shown` entries, then "and N more" if any were left out. */
-export function listBlock(label: Bilingual, lines: string[], shown: number): string {
-  const head = `**${escapeMd(inline(label))}**（${lines.length}）`;
+/** The same, in grey. */
+export const greyMd = (w: Words): Text => compose((say) => grey(escapeMd(say(toText(w)))));
+
+/** "还有 N 项 · and N more": what cards not yet moved to the catalog still print. */
+export const andMoreInline = (n: number): string => `${andMore(n).zh_cn} · ${andMore(n).en_us}`;
+
+/** "and N more", for a list cut short. */
+export const andMore = (n: number): Text => t('card.andMore', { count: n });
+
+/**
+ * A bold heading with the total, the first `shown` lines (markdown, already escaped), then "and N more" if any
+ * were left out.
+ */
+export function listBlock(label: Words, lines: readonly (Text | string)[], shown: number): Text {
   const rest = lines.length - shown;
-  return [head, ...lines.slice(0, shown), ...(rest > 0 ? [grey(andMore(rest))] : [])].join('\n');
+  return compose((say) =>
+    [
+      `**${escapeMd(say(toText(label)))}**（${lines.length}）`,
+      ...lines.slice(0, shown).map(say),
+      ...(rest > 0 ? [grey(say(andMore(rest)))] : []),
+    ].join('\n'),
+  );
+}
+
+/** A Text as card JSON: the default language in `content`, every language in `i18n_content`. */
+function localized(text: Text, max?: number): { content: string; i18n_content: Localized } {
+  const fit = (s: string) => (max === undefined ? s : clip(s, max));
+  return {
+    content: fit(text[defaultLocale()]),
+    i18n_content: Object.fromEntries(cardLocales().map((l) => [l, fit(text[l])])),
+  };
+}
+
+/** A markdown component in every language; a string is the same in all. */
+export function markdownElement(content: Text | string): MarkdownElement {
+  return { tag: 'markdown', ...localized(typeof content === 'string' ? same(content) : content) };
+}
+
+/** A plain_text in every language, each at most `max` characters. */
+export function plain(w: Words, max?: number): PlainText {
+  return { tag: 'plain_text', ...localized(toText(w), max) };
 }
 
 /** What the body and a form both hold. */
@@ -90,8 +133,9 @@ abstract class ElementList<Own extends FormElement | FieldElement> {
   /** `prefix` keeps ids unique when elements nest (a form's inputs). */
   constructor(protected readonly prefix = 'el') {}
 
-  markdown(content: string): this {
-    return this.push({ tag: 'markdown', content });
+  /** Markdown in every language; a string is the same in all (names, what users typed, code). */
+  markdown(content: Text | string): this {
+    return this.push(markdownElement(content));
   }
 
   divider(): this {
@@ -99,11 +143,11 @@ abstract class ElementList<Own extends FormElement | FieldElement> {
   }
 
   /** A button that opens a page (no callback): sign-in links. */
-  link(label: Bilingual, url: string, style: 'primary' | 'default' = 'primary'): this {
+  link(label: Words, url: string, style: 'primary' | 'default' = 'primary'): this {
     return this.push({
       tag: 'button',
       type: style,
-      text: { tag: 'plain_text', content: clip(inline(label), 100) },
+      text: plain(label, 100),
       behaviors: [{ type: 'open_url', default_url: url, pc_url: url, ios_url: url, android_url: url }],
     });
   }
@@ -112,15 +156,12 @@ abstract class ElementList<Own extends FormElement | FieldElement> {
     const button: ButtonElement = {
       tag: 'button',
       type: b.style ?? 'default',
-      text: { tag: 'plain_text', content: clip(inline(b.label), 100) },
+      text: plain(b.label, 100),
       behaviors: [{ type: 'callback', value: b.value }],
       ...(o.submit ? { form_action_type: 'submit', name: `submit_${this.list.length + 1}` } : {}),
     };
     if (b.confirm) {
-      button.confirm = {
-        title: { tag: 'plain_text', content: '请确认 · Please confirm' },
-        text: { tag: 'plain_text', content: `${b.confirm.zh}\n${b.confirm.en}` },
-      };
+      button.confirm = { title: plain(t('card.confirmTitle')), text: plain(b.confirm) };
     }
     return this.push(button);
   }
@@ -155,12 +196,24 @@ export class Elements extends ElementList<FormElement> {
 /** A form's elements: its fields besides text and buttons. */
 export class FormElements extends ElementList<FieldElement> {
   /** A text input; its value arrives in the submit click's `form_value` under `name`. */
-  input(name: string, label: Bilingual, value: string, o: { multiline?: boolean; maxLength?: number } = {}): this {
+  /** `value` is what the user wrote before (kept as it is); `suggested` a text of ours, in each language. */
+  input(
+    name: string,
+    label: Words,
+    value: string | Text,
+    o: { multiline?: boolean; maxLength?: number; placeholder?: Words } = {},
+  ): this {
     return this.push({
       tag: 'input',
       name,
-      label: { tag: 'plain_text', content: inline(label) },
-      default_value: value,
+      label: plain(label),
+      ...(typeof value === 'string'
+        ? { default_value: value }
+        : {
+            default_value: value[defaultLocale()],
+            i18n_default_value: Object.fromEntries(cardLocales().map((l) => [l, value[l]])),
+          }),
+      ...(o.placeholder ? { placeholder: plain(o.placeholder, 100) } : {}),
       ...(o.multiline ? { input_type: 'multiline_text', rows: 6, auto_resize: true } : {}),
       ...(o.maxLength ? { max_length: o.maxLength } : {}),
     });
@@ -174,17 +227,22 @@ let measuring = 0;
  * Wraps elements in the 2.0 envelope; every card is shared (`update_multi` is the only value 2.0 allows).
  * Every builder ends here, so this is where a card is held to Feishu's 30 KB: see `cutToSize`.
  */
-export function envelope(title: Bilingual, colour: HeaderColour, body: Elements): Card {
+export function envelope(title: Words, colour: HeaderColour, body: Elements): Card {
   const card: Card = {
     schema: '2.0',
-    config: { update_multi: true, width_mode: 'fill', summary: { content: clip(title.zh, 100) } },
-    header: { title: { tag: 'plain_text', content: clip(inline(title), 100) }, template: colour },
+    config: {
+      update_multi: true,
+      width_mode: 'fill',
+      summary: localized(toText(title), 100),
+      locales: cardLocales(),
+    },
+    header: { title: plain(title, 100), template: colour },
     body: { elements: body.toArray() },
   };
   return measuring || cardBytes(card) <= MAX_CARD_BYTES ? card : cutToSize(card, body);
 }
 
-export const CUT_NOTE = '内容太长，卡片只显示了部分文字的开头 · Too long for one card: some text shows only its start';
+export const CUT_NOTE: MessageKey = 'card.cutNote';
 
 /**
  * A card over 30 KB keeps its structure and loses the ends of its longest texts: every markdown and plain_text
@@ -212,7 +270,7 @@ function cutToSize(card: Card, body: Elements): Card {
   };
   collect(card);
   // toArray() is the live list, so the note lands on the card, with the next element_id.
-  body.markdown(grey(CUT_NOTE));
+  body.markdown(greyMd(t(CUT_NOTE)));
   const cutAll = (max: number) => {
     for (const t of texts) t.holder[t.key] = cutText(t.text, max);
     return cardBytes(card) <= MAX_CARD_BYTES;

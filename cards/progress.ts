@@ -1,23 +1,25 @@
 import {
   andMore,
+  compose,
   Elements,
   envelope,
   escapeMd,
   fitting,
   grey,
-  inline,
-  twoLines,
-  type Bilingual,
+  greyMd,
+  md,
+  t,
   type Card,
   type HeaderColour,
+  type Words,
 } from './kit.js';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
 export interface ProgressCardInput {
-  title: Bilingual;
-  steps: { label: Bilingual; state: StepState; detail?: string }[];
-  note?: Bilingual;
+  title: Words;
+  steps: { label: Words; state: StepState; detail?: string }[];
+  note?: Words;
 }
 
 const ICON: Record<StepState, string> = { pending: '⚪', running: '🔄', done: '✅', failed: '❌', skipped: '⏭️' };
@@ -31,15 +33,17 @@ function colour(states: StepState[]): HeaderColour {
 export function progressCard(o: ProgressCardInput): Card {
   const steps = o.steps.map((s) => {
     const detail = s.detail ? `\n${grey(escapeMd(s.detail))}` : '';
-    return `${ICON[s.state]} ${twoLines(s.label)}${detail}`;
+    return compose((say) => `${ICON[s.state]} ${say(md(s.label))}${detail}`);
   });
   const done = o.steps.filter((s) => s.state === 'done').length;
   return fitting(steps.length, (shown) => {
     const els = new Elements();
-    els.markdown(`**进度 · Progress**：${done}/${o.steps.length}`);
+    els.markdown(compose((say) => `**${say(t('card.progress'))}**：${done}/${o.steps.length}`));
     const rest = steps.length - shown;
-    els.markdown([...steps.slice(0, shown), ...(rest > 0 ? [grey(andMore(rest))] : [])].join('\n'));
-    if (o.note) els.markdown(grey(escapeMd(inline(o.note))));
+    els.markdown(
+      compose((say) => [...steps.slice(0, shown).map(say), ...(rest > 0 ? [grey(say(andMore(rest)))] : [])].join('\n')),
+    );
+    if (o.note) els.markdown(greyMd(o.note));
     return envelope(o.title, colour(o.steps.map((s) => s.state)), els);
   });
 }

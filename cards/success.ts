@@ -1,24 +1,25 @@
 import {
+  compose,
   Elements,
   envelope,
   escapeMd,
   fitting,
-  grey,
-  inline,
+  greyMd,
   listBlock,
-  twoLines,
-  type Bilingual,
+  md,
   type Card,
   type CardButton,
+  type Words,
 } from './kit.js';
 
 export interface SuccessCardInput {
-  title: Bilingual;
-  summary?: Bilingual;
-  fields?: { label: Bilingual; value: string }[];
-  list?: { label: Bilingual; items: string[] };
+  title: Words;
+  summary?: Words;
+  /** A label in each language and a value shown as it is (a name, an id). */
+  fields?: { label: Words; value: string }[];
+  list?: { label: Words; items: string[] };
   actions?: CardButton[];
-  note?: Bilingual;
+  note?: Words;
   /** 'partial': some of what was asked for did not happen (amber header); the list says what and why. */
   tone?: 'done' | 'partial' | 'info';
 }
@@ -32,13 +33,14 @@ export function successCard(o: SuccessCardInput): Card {
     lines.length,
     (shown) => {
       const els = new Elements();
-      if (o.summary) els.markdown(twoLines(o.summary));
+      if (o.summary) els.markdown(md(o.summary));
       if (o.fields?.length) {
-        els.markdown(o.fields.map((f) => `**${escapeMd(inline(f.label))}**：${escapeMd(f.value)}`).join('\n'));
+        const fields = o.fields;
+        els.markdown(compose((say) => fields.map((f) => `**${say(md(f.label))}**：${escapeMd(f.value)}`).join('\n')));
       }
       if (o.list) els.markdown(listBlock(o.list.label, lines, shown));
       for (const action of o.actions ?? []) els.button(action);
-      if (o.note) els.markdown(grey(escapeMd(inline(o.note))));
+      if (o.note) els.markdown(greyMd(o.note));
       return envelope(o.title, o.tone === 'partial' ? 'orange' : o.tone === 'info' ? 'blue' : 'green', els);
     },
     MAX_LIST_LINES,

@@ -1,5 +1,5 @@
 import {
-  andMore,
+  andMoreInline,
   Elements,
   envelope,
   escapeMd,
@@ -37,7 +37,7 @@ export function undoResultCard(o: UndoResultInput): Card {
     const els = new Elements();
     els.markdown(twoLines(o.title));
     const rest = lines.length - shown;
-    els.markdown([...lines.slice(0, shown), ...(rest > 0 ? [grey(andMore(rest))] : [])].join('\n'));
+    els.markdown([...lines.slice(0, shown), ...(rest > 0 ? [grey(andMoreInline(rest))] : [])].join('\n'));
     if (partial)
       els.markdown(
         twoLines({
@@ -74,7 +74,9 @@ export function undoOfferCard(o: UndoOfferInput): Card {
     els.markdown(`${twoLines(o.title)}\n${grey(escapeMd(o.when))}`);
     const rest = effects.length - shown;
     els.markdown(
-      [`**撤销将会 · Undo will**`, ...effects.slice(0, shown), ...(rest > 0 ? [grey(andMore(rest))] : [])].join('\n'),
+      [`**撤销将会 · Undo will**`, ...effects.slice(0, shown), ...(rest > 0 ? [grey(andMoreInline(rest))] : [])].join(
+        '\n',
+      ),
     );
     if (o.undo) els.button(o.undo);
     if (o.note) els.markdown(grey(escapeMd(inline(o.note))));

@@ -15,6 +15,8 @@
  */
 import { z } from 'zod';
 import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type Card } from '../cards/index.js';
+import { toText } from './card.js';
+import { cardLocales, pick } from './i18n.js';
 import type { Config } from './config.js';
 import type { ActionRef } from './actions.js';
 import {
@@ -186,11 +188,11 @@ type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
 /** Takes a file sent to the bot by answering with a card, or passes it on with undefined. */
 export type FileHandler = (ctx: CommandContext, file: SentFile) => Promise<Card | undefined>;
 
-const toastBody = (t: Toast): NonNullable<CardCallbackResponse['toast']> => ({
-  type: t.type,
-  content: t.text.zh,
-  i18n: { zh_cn: t.text.zh, en_us: t.text.en },
-});
+/** A toast in every language: `i18n` for the reader's client, `content` in the default language. */
+const toastBody = (t: Toast): NonNullable<CardCallbackResponse['toast']> => {
+  const text = toText(t.text);
+  return { type: t.type, content: pick(text), i18n: Object.fromEntries(cardLocales().map((l) => [l, text[l]])) };
+};
 
 const HINT: Card = successCard({
   title: { zh: '发送命令来使用我', en: 'Send me a command' },

@@ -3,6 +3,7 @@
  * errors and help speak both languages): a module below both, so neither reaches into the other for a type.
  */
 import { z } from 'zod';
+import type { Locale, Text } from './i18n.js';
 
 /**
  * A card in Feishu's card JSON 2.0 ("卡片 JSON 2.0 结构", https://open.feishu.cn/document/feishu-cards/card-json-v2-structure),
@@ -15,7 +16,14 @@ import { z } from 'zod';
 export type Card = {
   schema: '2.0';
   /** 2.0 cards are shared cards only: `update_multi` must be true. */
-  config: { update_multi: true; width_mode?: 'default' | 'compact' | 'fill'; summary?: { content: string } };
+  config: {
+    update_multi: true;
+    width_mode?: 'default' | 'compact' | 'fill';
+    /** What a chat list shows for the card. */
+    summary?: { content: string; i18n_content?: Localized };
+    /** The languages the card carries, its default first. */
+    locales?: Locale[];
+  };
   header?: { title: PlainText; template: HeaderTemplate };
   body: { elements: BodyElement[] };
 };
@@ -35,13 +43,19 @@ type HeaderTemplate =
   | 'grey'
   | 'default';
 
-/** Literal text; `i18n_content` shows the reader's language (2.0 has per-component i18n only). */
-export type PlainText = { tag: 'plain_text'; content: string; i18n_content?: { zh_cn: string; en_us: string } };
+/**
+ * Per-component i18n ("配置卡片多语言"): the reader's client shows `i18n_content[its language]`, else `content`
+ * (the default language). Card JSON 2.0 has no whole-card i18n.
+ */
+export type Localized = Partial<Record<Locale, string>>;
+
+/** Literal text. */
+export type PlainText = { tag: 'plain_text'; content: string; i18n_content?: Localized };
 
 /** Every 2.0 component may carry an id: unique in the card, `[A-Za-z][A-Za-z0-9_]*`, at most 20 characters. */
 type Component = { element_id?: string };
 
-export type MarkdownElement = Component & { tag: 'markdown'; content: string };
+export type MarkdownElement = Component & { tag: 'markdown'; content: string; i18n_content?: Localized };
 
 export type HrElement = Component & { tag: 'hr' };
 
@@ -77,7 +91,10 @@ type InputElement = Component & {
   name: string;
   label?: PlainText;
   required?: boolean;
+  placeholder?: PlainText;
   default_value?: string;
+  /** The pre-filled text in the reader's language; only for text the bot wrote, never what a user typed. */
+  i18n_default_value?: Localized;
   max_length?: number;
   input_type?: 'text' | 'multiline_text' | 'password';
   /** Only with `input_type: 'multiline_text'`. */
@@ -89,6 +106,7 @@ type SelectStaticElement = Component & {
   tag: 'select_static';
   name: string;
   required?: boolean;
+  placeholder?: PlainText;
   options: { text: PlainText; value: string }[];
   /** The `value` of the option chosen at first. */
   initial_option?: string;
@@ -118,6 +136,10 @@ type BodyElement = MarkdownElement | HrElement | ButtonElement | FormElement;
 export const bilingualSchema = z.object({ zh: z.string(), en: z.string() });
 export type Bilingual = z.infer<typeof bilingualSchema>;
 
+/** While texts move to the catalog: a Bilingual reads as a Text with the English for Japanese. */
+export type Words = Text | Bilingual;
+export const toText = (w: Words): Text => ('zh_cn' in w ? w : { zh_cn: w.zh, en_us: w.en, ja_jp: w.en });
+
 declare const fromActionRef: unique symbol;
 
 /**
@@ -125,10 +147,10 @@ declare const fromActionRef: unique symbol;
  * card cannot carry a button whose action name or args no handler accepts.
  */
 export interface CardButton {
-  readonly label: Bilingual;
+  readonly label: Words;
   /** The callback value, `{ action: name, ...args }`: the app routes card.action.trigger on `action`. */
   readonly value: Readonly<Record<string, unknown>>;
   readonly style?: 'primary' | 'default' | 'danger';
-  readonly confirm?: Bilingual;
+  readonly confirm?: Words;
   readonly [fromActionRef]: true;
 }

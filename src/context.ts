@@ -3,7 +3,7 @@
  * Replies carry a uuid derived from the delivery, so a redelivered event cannot post twice (Feishu dedupes a
  * message uuid for an hour; our inbox dedupes for longer, this covers a crash between reply and completion).
  */
-import type { Bilingual, Card } from './card.js';
+import type { Bilingual, Card, Words } from './card.js';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery.js';
 import { internalDelivery, type FeishuEvents, type InternalEventName } from './events.js';
@@ -23,7 +23,7 @@ export type ContextKind = 'message' | 'action' | 'event';
 
 export interface Toast {
   type: 'info' | 'success' | 'error' | 'warning';
-  text: Bilingual;
+  text: Words;
 }
 
 /** What a card action answers with: the card replaces the clicked one, the toast pops up. */

@@ -3,9 +3,9 @@
  * starts, so what the browser gets always matches the sources and nothing built lies around to go stale.
  * esbuild is a dev dependency, loaded only here: the production bot never imports it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 
 export interface ConsoleAssets {
   html: string;
@@ -13,20 +13,8 @@ export interface ConsoleAssets {
   css: string;
 }
 
-/** The package root: the nearest folder above this file holding package.json (works from src/ and compiled dist/). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir)
-      throw new Error('cannot find package.json above src/console: run the sandbox from the project folder');
-    dir = up;
-  }
-  return dir;
-}
-
 export async function bundleConsole(): Promise<ConsoleAssets> {
-  const web = join(packageRoot(), 'src', 'console', 'web');
+  const web = join(packageRoot(import.meta.url), 'src', 'console', 'web');
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');

@@ -1,0 +1,170 @@
+/**
+ * Every text the bot writes, in every language it speaks. Messages live in the catalog, one JSON file per language
+ * under locales/ (i18next resources: variables `{{name}}`, plurals `key_one`/`key_other` chosen by `count`); `t()`
+ * renders one message in all of them at once, as a `Text`. Cards carry a Text whole (`i18n_content`) and the reader's
+ * Feishu client shows its own language ("配置卡片多语言", https://open.feishu.cn/document/feishu-cards/configure-multi-language-content);
+ * where only one language can go (a browser page, a log line) `pick` chooses one.
+ *
+ * Texts are plain text: a card escapes them where it puts them in markdown, so a name with `*` stays a name.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import i18next, { type i18n as I18n } from 'i18next';
+import { z } from 'zod';
+import type enUs from '../locales/en_us.json';
+import { packageRoot } from './package-root.js';
+
+/** The languages of the catalog, in Feishu's spelling (card `i18n_content` keys, toast `i18n`). */
+export const LOCALES = ['zh_cn', 'en_us', 'ja_jp'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const localeSchema = z.enum(LOCALES);
+
+/**
+ * The 16 languages a Feishu card may carry ("配置卡片多语言"): the emulator accepts these keys and no others.
+ */
+export const FEISHU_CARD_LOCALES = [
+  'zh_cn',
+  'en_us',
+  'ja_jp',
+  'zh_hk',
+  'zh_tw',
+  'id_id',
+  'vi_vn',
+  'th_th',
+  'pt_br',
+  'es_es',
+  'ko_kr',
+  'de_de',
+  'fr_fr',
+  'it_it',
+  'ru_ru',
+  'ms_my',
+] as const;
+
+const current = z.object({ zh_cn: z.string(), en_us: z.string(), ja_jp: z.string() });
+/** Records written before the catalog held Chinese and English only; Japanese readers get the English. */
+const legacy = z
+  .object({ zh: z.string(), en: z.string() })
+  .transform((b) => ({ zh_cn: b.zh, en_us: b.en, ja_jp: b.en }));
+
+/** One text in every language. Stored texts (journal, workflow steps) parse with this, old records included. */
+export const textSchema = z.union([current, legacy]);
+export type Text = z.infer<typeof current>;
+
+// Message keys, typed from the English catalog: a misspelt key does not compile. Plural forms (`_one`, `_other`)
+// are one key: i18next picks the form from `count`.
+type Leaves<T> = {
+  [K in keyof T & string]: T[K] extends string ? PluralBase<K> : `${K}.${Leaves<T[K]>}`;
+}[keyof T & string];
+type PluralBase<K extends string> = K extends `${infer B}_${'zero' | 'one' | 'two' | 'few' | 'many' | 'other'}` ? B : K;
+export type MessageKey = Leaves<typeof enUs>;
+
+/** A variable: a value shown as it is in every language, or a Text shown in the reader's. */
+export type Vars = Readonly<Record<string, string | number | Text>>;
+
+/** i18next takes BCP 47 tags (its plural rules come from Intl); Feishu spells them zh_cn. */
+const TAG: Record<Locale, string> = { zh_cn: 'zh-CN', en_us: 'en-US', ja_jp: 'ja-JP' };
+
+/** The catalog of one language as a plain object: what the catalog test reads. */
+export function catalog(locale: Locale): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'locales', `${locale}.json`), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
+let instance: I18n | undefined;
+function i18n(): I18n {
+  if (instance) return instance;
+  const created = i18next.createInstance();
+  void created.init({
+    resources: Object.fromEntries(LOCALES.map((l) => [TAG[l], { translation: catalog(l) }])),
+    lng: TAG.zh_cn,
+    // A key missing in one language (the catalog test forbids it) shows the English rather than the key.
+    fallbackLng: TAG.en_us,
+    initAsync: false,
+    // Texts are plain; cards escape them for markdown where they use them.
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
+  instance = created;
+  return created;
+}
+
+const isText = (v: unknown): v is Text =>
+  typeof v === 'object' && v !== null && LOCALES.every((l) => typeof (v as Record<string, unknown>)[l] === 'string');
+
+/** Renders a message of the catalog in every language; Text variables are rendered in each language in turn. */
+export function t(key: MessageKey, vars: Vars = {}): Text {
+  const tr = i18n();
+  return each((locale) => {
+    const local: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(vars)) local[k] = isText(v) ? v[locale] : v;
+    return tr.t(key, { ...local, lng: TAG[locale] });
+  });
+}
+
+/** The same string in every language: a name, an address, what someone typed. */
+export const same = (s: string): Text => each(() => s);
+
+/**
+ * A text made of texts: `render` runs once per language, `say` giving that language's string of a Text (and a
+ * plain string back as it is).
+ */
+export function compose(render: (say: (x: Text | string) => string, locale: Locale) => string): Text {
+  return each((locale) => render((x) => (typeof x === 'string' ? x : x[locale]), locale));
+}
+
+/** `texts` joined by `separator`, in each language. */
+export const joinTexts = (texts: readonly Text[], separator: string): Text =>
+  compose((say) => texts.map(say).join(separator));
+
+function each(f: (locale: Locale) => string): Text {
+  return { zh_cn: f('zh_cn'), en_us: f('en_us'), ja_jp: f('ja_jp') };
+}
+
+let fallback: Locale = 'zh_cn';
+
+/**
+ * The language a card shows in `content`, where a client without the reader's language falls back to
+ * (`i18n.defaultLocale` in app.config.json), and the one used where the reader's language is unknown.
+ */
+export function setDefaultLocale(locale: Locale): void {
+  fallback = locale;
+}
+export const defaultLocale = (): Locale => fallback;
+
+/** The catalog's languages with the default first: a card's `config.locales`. */
+export const cardLocales = (): Locale[] => [fallback, ...LOCALES.filter((l) => l !== fallback)];
+
+/**
+ * The language to use where a Text cannot go whole (a web page): the first of `wanted` the catalog has (HTTP
+ * Accept-Language tags such as `ja,en-US;q=0.8`, or Feishu codes such as `en_us`), else the default.
+ */
+export function pickLocale(wanted: string | readonly string[] | undefined): Locale {
+  const tags =
+    typeof wanted === 'string'
+      ? wanted
+          .split(',')
+          .map((part) => {
+            const [tag = '', ...params] = part.trim().split(';');
+            const q = params.map((p) => /^q=([\d.]+)$/.exec(p.trim())?.[1]).find(Boolean);
+            return { tag, q: q === undefined ? 1 : Number(q) };
+          })
+          .filter((x) => x.tag && x.q > 0)
+          .sort((a, b) => b.q - a.q)
+          .map((x) => x.tag)
+      : (wanted ?? []);
+  for (const tag of tags) {
+    const lower = tag.toLowerCase().replace('-', '_');
+    const exact = LOCALES.find((l) => l === lower);
+    if (exact) return exact;
+    const language = LOCALES.find((l) => l.startsWith(`${lower.split('_')[0]}_`));
+    // zh_tw and zh_hk readers read Traditional Chinese: Simplified is closer for them than English.
+    if (language) return language;
+  }
+  return fallback;
+}
+
+/** One language of a Text. */
+export const pick = (text: Text, locale: Locale = fallback): string => text[locale];
