@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEncryptionKey } from './auth/vault.js';
 import { ENDPOINTS } from './feishu/endpoints.js';
+import { localeSchema } from './i18n.js';
 
 const openId = z.string().regex(/^ou_[A-Za-z0-9]+$/, 'must be an open_id such as ou_1a2b3c');
 
@@ -219,6 +220,11 @@ export const appConfigSchema = z
       })
       .strict()
       .default({ windowHours: 24 }),
+    /**
+     * The language of a card's `content`: what a reader whose Feishu speaks none of the catalog's languages sees,
+     * and what pages use when the reader's language is unknown.
+     */
+    i18n: z.object({ defaultLocale: localeSchema.default('zh_cn') }).strict().default({ defaultLocale: 'zh_cn' }),
     /** How long Send (and /mail send) holds a mail with an Undo button before it goes out; 0 sends at once. */
     mail: z
       .object({ undoSendSeconds: z.number().int().min(0).max(600).default(10) })

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseEncryptionKey } from './auth/vault.js';
 import { createBot } from './bot.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { setDefaultLocale } from './i18n.js';
 import { createLogger, type Logger } from './log.js';
 import { shutdownOnSignals } from './server.js';
 
@@ -74,6 +75,7 @@ Health: ${url}/healthz   Metrics: ${bot.server.metricsUrl() ?? `${url}/metrics`}
 
 const config = configOrExit();
 const logger = createLogger(config.env.LOG_LEVEL);
+setDefaultLocale(config.app.i18n.defaultLocale);
 (config.sandbox ? runSandbox(config, logger) : runBot(config, logger)).catch((err: unknown) => {
   // Problems only the assembled bot can see (unknown command names, a bad DATA_DIR) are configuration too.
   if (err instanceof ConfigError) {

@@ -18,6 +18,8 @@ import {
   type Card,
 } from '../cards/index.js';
 import { CUT_NOTE } from '../cards/kit.js';
+import { same, setDefaultLocale, t } from '../src/i18n.js';
+import { cardText, textIn } from './helpers/card-text.js';
 
 const TEMPLATES = new Set([
   'blue',
@@ -116,34 +118,54 @@ describe('status cards', () => {
     );
   });
 
-  const title = { zh: '群聊已创建', en: 'Group chat created' };
+  const title = same('Group chat created');
 
-  it('builds a valid green success card with Chinese before English', () => {
+  it('builds a valid green success card: each text in every language, the default in content', () => {
     const card = successCard({
-      title,
-      summary: { zh: '已创建群聊并添加 3 位成员。', en: 'Created the chat and added 3 members.' },
-      fields: [{ label: { zh: '群名称', en: 'Name' }, value: '运维 Ops' }],
-      note: { zh: '由运维助手创建', en: 'Created by Ops Bot' },
+      title: t('card.problems'),
+      summary: t('card.andMore', { count: 3 }),
+      fields: [{ label: t('card.reference'), value: '运维 Ops' }],
+      note: t('card.nextStep'),
     });
     expect(violations(card)).toEqual([]);
     expect((card.header as { template: string }).template).toBe('green');
-    const all = text(card);
-    expect(all).toContain('群聊已创建 · Group chat created');
-    expect(all.indexOf('已创建群聊并添加')).toBeLessThan(all.indexOf('Created the chat'));
-    expect(all).toContain('**群名称 · Name**：运维 Ops');
+    expect(card.header?.title).toEqual({
+      tag: 'plain_text',
+      content: '问题',
+      i18n_content: { zh_cn: '问题', en_us: 'Problems', ja_jp: '問題' },
+    });
+    expect(card.config.locales).toEqual(['zh_cn', 'en_us', 'ja_jp']);
+    expect(card.config.summary?.i18n_content?.ja_jp).toBe('問題');
+    expect(textIn(card, 'zh_cn')).toContain('**参考编号**：运维 Ops');
+    expect(textIn(card, 'en_us')).toContain('**Reference**：运维 Ops');
+    expect(textIn(card, 'ja_jp')).toContain('ほか 3 件');
+    // The only Chinese an English reader sees is the value the user gave.
+    expect(textIn(card, 'en_us').replace('运维 Ops', '')).not.toMatch(/\p{Script=Han}/u);
   });
 
-  it('gives each button the callback value { action, ...args }', () => {
+  it('puts the configured default language in content, every language still in i18n_content', () => {
+    try {
+      setDefaultLocale('ja_jp');
+      const card = successCard({ title: t('card.problems') });
+      expect(card.header?.title.content).toBe('問題');
+      expect(card.header?.title.i18n_content).toEqual({ ja_jp: '問題', zh_cn: '问题', en_us: 'Problems' });
+      expect(card.config.locales).toEqual(['ja_jp', 'zh_cn', 'en_us']);
+    } finally {
+      setDefaultLocale('zh_cn');
+    }
+  });
+
+  it('gives each button the callback value { action, ...args }, its label and confirm in every language', () => {
     const card = successCard({
       title,
       actions: [
         defineAction('draft.send', z.object({ draftId: z.string(), count: z.number(), urgent: z.boolean() })).button(
           { draftId: 'd1', count: 2, urgent: false },
-          { label: { zh: '发送', en: 'Send' }, style: 'primary' },
+          { label: t('card.example'), style: 'primary' },
         ),
         defineAction('draft.delete', z.object({})).button(
           {},
-          { label: { zh: '删除', en: 'Delete' }, style: 'danger', confirm: { zh: '确定删除？', en: 'Delete it?' } },
+          { label: t('card.problems'), style: 'danger', confirm: t('card.nextStep') },
         ),
       ],
     });
@@ -151,36 +173,49 @@ describe('status cards', () => {
     const [send, del] = buttons(card);
     expect(send?.behaviors[0]?.value).toEqual({ action: 'draft.send', draftId: 'd1', count: 2, urgent: false });
     expect(send?.type).toBe('primary');
-    expect(send?.text.content).toBe('发送 · Send');
+    expect(send?.text).toMatchObject({ content: '示例', i18n_content: { en_us: 'Example', ja_jp: '例' } });
     expect(del?.behaviors[0]?.value).toEqual({ action: 'draft.delete' });
-    expect(del?.confirm).toBeDefined();
+    expect(del?.confirm).toEqual({
+      title: {
+        tag: 'plain_text',
+        content: '请确认',
+        i18n_content: { zh_cn: '请确认', en_us: 'Please confirm', ja_jp: '確認してください' },
+      },
+      text: {
+        tag: 'plain_text',
+        content: '下一步',
+        i18n_content: { zh_cn: '下一步', en_us: 'Next step', ja_jp: '次の手順' },
+      },
+    });
   });
 
-  it('keeps a 2,000-item list under 30 KB and ends it with "还有 N 项 · and N more"', () => {
+  it('keeps a 2,000-item list under 30 KB and ends it with "and N more" in each language', () => {
     const items = Array.from({ length: 2000 }, (_, i) => `member-${i}@feishu-ops.example`);
-    const card = successCard({ title, list: { label: { zh: '成员', en: 'Members' }, items } });
+    const card = successCard({ title, list: { label: t('card.problems'), items } });
     expect(violations(card)).toEqual([]);
-    const list = text(card).split('\n');
+    const list = textIn(card, 'en_us').split('\n');
     const shown = list.filter((l) => l.startsWith('- ')).length;
     expect(shown).toBeGreaterThan(0);
-    expect(list.at(-1)).toContain(`还有 ${2000 - shown} 项 · and ${2000 - shown} more`);
+    expect(list.at(-1)).toContain(`and ${2000 - shown} more`);
+    expect(textIn(card, 'zh_cn')).toContain(`还有 ${2000 - shown} 项`);
   });
 
   it('cuts a list by size when its items are long', () => {
     const items = Array.from({ length: 300 }, (_, i) => `${i}-${'长'.repeat(400)}`);
-    const card = successCard({ title, list: { label: { zh: '结果', en: 'Results' }, items } });
+    const card = successCard({ title, list: { label: t('card.problems'), items } });
     expect(violations(card)).toEqual([]);
     expect(cardBytes(card)).toBeLessThanOrEqual(MAX_CARD_BYTES);
-    expect(text(card)).toMatch(/还有 \d+ 项 · and \d+ more/);
+    expect(textIn(card, 'ja_jp')).toMatch(/ほか \d+ 件/);
   });
 
   it('escapes user text so markdown and <at> tags stay literal', () => {
     const card = successCard({
       title,
-      fields: [{ label: { zh: '名称', en: 'Name' }, value: '**boss** <at id="all"></at> [x](http://e)' }],
+      fields: [{ label: same('**Name**'), value: '**boss** <at id="all"></at> [x](http://e)' }],
     });
-    const all = text(card);
+    const all = cardText(card);
     expect(all).not.toContain('**boss**');
+    expect(all).not.toContain('**Name**');
     expect(all).not.toContain('<at');
     expect(all).not.toContain('](');
     expect(escapeMd('a*b<c')).toBe('a&#42;b&#60;c');
@@ -188,25 +223,23 @@ describe('status cards', () => {
 
   it('builds a red error card with code, next step, example and reference', () => {
     const card = errorCard({
-      title: { zh: '邮件组创建失败', en: 'Mail group not created' },
-      problems: [{ zh: '该邮箱地址已被占用。', en: 'This address is already in use.' }],
+      title: same('Mail group not created'),
+      problems: [same('This address is already in use.')],
       code: 1234006,
-      nextStep: { zh: '换一个地址。', en: 'Pick another address.' },
+      nextStep: same('Pick another address.'),
       example: '/mailgroup create team-2@feishu-ops.example',
       reference: '20261121ABC',
     });
     expect(violations(card)).toEqual([]);
     expect((card.header as { template: string }).template).toBe('red');
-    const all = text(card);
-    for (const part of [
-      '该邮箱地址已被占用',
-      'This address is already in use',
-      '1234006',
-      '下一步 · Next step',
-      '/mailgroup create team-2@feishu-ops.example',
-      '20261121ABC',
-    ]) {
-      expect(all).toContain(part);
+    for (const [locale, parts] of [
+      ['zh_cn', ['错误码：**1234006**', '**下一步**', '**示例**', '参考编号：20261121ABC']],
+      ['en_us', ['Code: **1234006**', '**Next step**', '**Example**', 'Reference：20261121ABC']],
+      ['ja_jp', ['エラーコード：**1234006**', '**次の手順**', '**例**', '参照番号：20261121ABC']],
+    ] as const) {
+      const all = textIn(card, locale);
+      for (const part of [...parts, 'This address is already in use', '/mailgroup create team-2@feishu-ops.example'])
+        expect(all, locale).toContain(part);
     }
   });
 
@@ -218,40 +251,42 @@ describe('status cards', () => {
       httpStatus: 409,
       logId: 'LOG1',
     });
-    const card = feishuErrorCard({ zh: '邮件组创建失败', en: 'Mail group not created' }, e);
+    const card = feishuErrorCard(same('Mail group not created'), e);
     expect(violations(card)).toEqual([]);
-    const all = text(card);
-    for (const part of ['该邮箱地址已被占用', 'already in use', '换一个地址', '1234006', 'LOG1'])
-      expect(all).toContain(part);
+    expect(textIn(card, 'zh_cn')).toContain('该邮箱地址已被占用');
+    expect(textIn(card, 'en_us')).toContain('already in use');
+    for (const part of ['1234006', 'LOG1']) expect(cardText(card)).toContain(part);
   });
 
   it('lists many problems with a count and "and N more"', () => {
-    const problems = Array.from({ length: 50 }, (_, i) => ({ zh: `第 ${i} 行有误`, en: `Line ${i} is wrong` }));
-    const card = errorCard({ title: { zh: '输入有误', en: 'Invalid input' }, problems });
+    const problems = Array.from({ length: 50 }, (_, i) => same(`Line ${i} is wrong`));
+    const card = errorCard({ title: same('Invalid input'), problems });
     expect(violations(card)).toEqual([]);
-    expect(text(card)).toContain('（50）');
-    expect(text(card)).toMatch(/还有 30 项 · and 30 more/);
+    expect(textIn(card, 'en_us')).toContain('**Problems**（50）');
+    expect(textIn(card, 'en_us')).toMatch(/and 30 more/);
+    expect(textIn(card, 'zh_cn')).toMatch(/还有 30 项/);
   });
 
   it('shows each progress step with its state and colours the header by outcome', () => {
     const steps = [
-      { label: { zh: '创建群聊', en: 'Create chat' }, state: 'done' as const },
-      { label: { zh: '添加成员', en: 'Add members' }, state: 'running' as const, detail: '12/40' },
-      { label: { zh: '发送欢迎', en: 'Send welcome' }, state: 'pending' as const },
+      { label: same('Create chat'), state: 'done' as const },
+      { label: same('Add members'), state: 'running' as const, detail: '12/40' },
+      { label: same('Send welcome'), state: 'pending' as const },
     ];
-    const running = progressCard({ title: { zh: '入职中', en: 'Onboarding' }, steps });
+    const running = progressCard({ title: same('Onboarding'), steps });
     expect(violations(running)).toEqual([]);
     expect((running.header as { template: string }).template).toBe('wathet');
-    expect(text(running)).toContain('✅ 创建群聊');
-    expect(text(running)).toContain('🔄 添加成员');
-    expect(text(running)).toContain('1/3');
+    expect(textIn(running, 'en_us')).toContain('✅ Create chat');
+    expect(textIn(running, 'en_us')).toContain('🔄 Add members');
+    expect(textIn(running, 'zh_cn')).toContain('**进度**：1/3');
+    expect(textIn(running, 'ja_jp')).toContain('**進捗**：1/3');
     const failed = progressCard({
-      title: { zh: '入职中', en: 'Onboarding' },
+      title: same('Onboarding'),
       steps: [...steps.slice(0, 1), { ...steps[1]!, state: 'failed' }],
     });
     expect((failed.header as { template: string }).template).toBe('red');
     const finished = progressCard({
-      title: { zh: '入职完成', en: 'Onboarded' },
+      title: same('Onboarded'),
       steps: steps.map((s) => ({ ...s, state: 'done' as const })),
     });
     expect((finished.header as { template: string }).template).toBe('green');
@@ -574,35 +609,33 @@ describe("cards under Feishu's 30 KB", () => {
 
   it('cuts the longest texts of a card over 30 KB, says so, and keeps its buttons whole', () => {
     const example = `/draft to=a@example.com ${'正文'.repeat(20_000)}`;
-    const card = errorCard({
-      title: { zh: '太长', en: 'Too long' },
-      problems: [{ zh: '问题', en: 'Problem' }],
-      example,
-    });
+    const card = errorCard({ title: same('Too long'), problems: [same('Problem')], example });
     expect(violations(card)).toEqual([]);
-    const all = text(card);
-    expect(all).toContain(CUT_NOTE);
-    expect(all).toContain('/draft to=a@example.com 正文正文');
-    expect(all).not.toContain(example);
-    expect(all).toContain('问题');
+    for (const locale of ['zh_cn', 'en_us', 'ja_jp'] as const) {
+      const all = textIn(card, locale);
+      expect(all).toContain(t(CUT_NOTE)[locale]);
+      expect(all).toContain('/draft to=a@example.com 正文正文');
+      expect(all).not.toContain(example);
+      expect(all).toContain('Problem');
+    }
 
     const withButton = successCard({
-      title: { zh: '长', en: 'Long' },
-      summary: { zh: '长'.repeat(40_000), en: 'long' },
+      title: same('Long'),
+      summary: { zh_cn: '长'.repeat(40_000), en_us: 'long', ja_jp: 'long' },
       actions: [button],
     });
     expect(violations(withButton)).toEqual([]);
     expect(buttons(withButton)[0]?.behaviors[0]?.value).toEqual({ action: 'test.huge', n: 1 });
-    expect(text(withButton)).toContain(CUT_NOTE);
+    expect(textIn(withButton, 'en_us')).toContain(t(CUT_NOTE).en_us);
   });
 
   it('leaves a card within 30 KB as it was built', () => {
     const card = successCard({
-      title: { zh: '短', en: 'Short' },
-      summary: { zh: '长'.repeat(400), en: 'short enough' },
+      title: same('Short'),
+      summary: { zh_cn: '长'.repeat(400), en_us: 'short enough', ja_jp: 'short enough' },
     });
-    expect(text(card)).not.toContain(CUT_NOTE);
-    expect(text(card)).toContain('长'.repeat(400));
+    expect(cardText(card)).not.toContain(t(CUT_NOTE).en_us);
+    expect(textIn(card, 'zh_cn')).toContain('长'.repeat(400));
   });
 });
 

@@ -143,6 +143,13 @@ describe('configuration', () => {
     );
   });
 
+  it('takes a default card language from the catalog and names the valid ones for any other', () => {
+    expect(problemsOf({ i18n: { defaultLocale: 'ja_jp' } })).toEqual([]);
+    expect(problemsOf({ i18n: { defaultLocale: 'fr_fr' } }).join('\n')).toMatch(
+      /i18n\.defaultLocale: .*"zh_cn".*"en_us".*"ja_jp"/,
+    );
+  });
+
   it('refuses half a set of credentials', () => {
     expect(problemsOf({}, { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718' }).join()).toMatch(/set both/);
   });
