@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { errorCard, successCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import { errorCodeOf } from '../src/feishu/errors.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import { t } from '../src/i18n.js';
 import { asUser, type MailContact, type MailContactInput, type Principal } from '../src/feishu/ports.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
@@ -30,32 +30,23 @@ export const OTHER_MAILBOX_RULE = 'contact.other-mailbox';
 export const OTHER_MAILBOX_DEFAULT = ['admins'] as const;
 
 const args = z.object({
-  name: chars(64, 1).describe('联系人姓名 / contact name'),
+  name: chars(64, 1).describe(msg('contact.args.name')),
   email: chars(319)
-    .pipe(z.email('应为邮箱地址，如 zhangsan@example.com / must be an address such as zhangsan@example.com'))
+    .pipe(z.email(msg('contact.args.emailFormat')))
     .optional()
-    .describe('联系人邮箱 / contact address'),
+    .describe(msg('contact.args.email')),
   phone: chars(40)
-    .pipe(
-      z
-        .string()
-        .regex(
-          /^\+?[0-9][0-9 -]*[0-9]$/,
-          '应为电话号码，只含数字、空格、- 和开头的 +，如 +86 13800138000 / must be a phone number: digits, spaces, - and a leading +, such as +86 13800138000',
-        ),
-    )
+    .pipe(z.string().regex(/^\+?[0-9][0-9 -]*[0-9]$/, msg('contact.args.phoneFormat')))
     .optional()
-    .describe('手机号 / phone'),
-  company: chars(64).optional().describe('公司 / company'),
-  position: chars(64).optional().describe('职位 / position'),
-  tag: chars(64).optional().describe('标签 / tag'),
-  remark: chars(1000).optional().describe('备注 / remark'),
+    .describe(msg('contact.args.phone')),
+  company: chars(64).optional().describe(msg('contact.args.company')),
+  position: chars(64).optional().describe(msg('contact.args.position')),
+  tag: chars(64).optional().describe(msg('contact.args.tag')),
+  remark: chars(1000).optional().describe(msg('contact.args.remark')),
   mailbox: z
-    .union([z.literal('me'), z.email('应为 me 或邮箱地址 / must be "me" or a mailbox address')])
+    .union([z.literal('me'), z.email(msg('contact.args.mailboxFormat'))])
     .default('me')
-    .describe(
-      "存到谁的邮箱（默认你自己的；别人的邮箱仅限管理员） / whose mailbox gets it (default: yours; another's: admins only)",
-    ),
+    .describe(msg('contact.args.mailbox')),
 });
 
 export const contactAddSpec: CommandSpec<typeof args> = {
@@ -97,7 +88,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
       const refusal = await explainRefusal(
         ctx.config.app,
         ctx.gateway.directory,
-        "mailbox=<别人的邮箱 another person's mailbox>",
+        t('contact.otherMailbox'),
         verdict.allow,
         { openId: ctx.sender.openId, rule: verdict.rule },
       );

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { formCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
+import { msg } from '../src/commands/spec.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import { pick, t } from '../src/i18n.js';
 import { addToChat, chats, mayUseChat, namesOf } from './group-members.js';
@@ -19,7 +20,7 @@ import { domainOf, ownMailbox } from './provision.js';
  * 30 days: a click after that is told the record expired and shown the command instead.
  */
 const chatAction = z.object({
-  chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, '按钮缺少群 ID / the button lacks a chat id'),
+  chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, msg('group.args.buttonChatId')),
 });
 /** "Add members" on the success card: posts a person-picker form for the chat. */
 export const addMembersAction = defineAction('group.add-members', chatAction, {
@@ -30,7 +31,7 @@ export const addMembersAction = defineAction('group.add-members', chatAction, {
 export const addMembersSubmit = defineAction(
   'group.add-members-submit',
   chatAction.extend({
-    members: z.array(z.string().regex(/^ou_[A-Za-z0-9]+$/)).min(1, '至少选择一位成员 / pick at least one person'),
+    members: z.array(z.string().regex(/^ou_[A-Za-z0-9]+$/)).min(1, msg('group.args.pickOne')),
   }),
   { follows: 'group add', form: ['members'], progress: t('group.adding') },
 );
@@ -43,9 +44,9 @@ export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, {
 export const chatMailgroupSubmit = defineAction(
   'group.mailgroup-submit',
   chatAction.extend({
-    email: z.email('邮件组地址应形如 team@你的企业域名 / the address must look like team@your-domain'),
-    name: z.string().trim().min(1, '请填写名称 / give it a name').max(100),
-    who: z.enum(whoChoices, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`),
+    email: z.email(msg('group.args.formAddress')),
+    name: z.string().trim().min(1, msg('group.args.formName')).max(100),
+    who: z.enum(whoChoices, msg('mailgroup.args.whoOneOf')),
   }),
   { follows: 'mailgroup create', form: ['email', 'name', 'who'], progress: t('mailgroup.creating') },
 );

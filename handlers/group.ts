@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { errorCard, successCard, type Card, type CardButton } from '../cards/index.js';
 import type { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { errorCodeOf, FeishuError } from '../src/feishu/errors.js';
 import { displayName } from '../src/feishu/directory-cache.js';
@@ -27,12 +27,12 @@ import { undoButton } from './undo.js';
 const CREATE_BATCH = 50;
 
 const createArgs = z.object({
-  name: chars(60, 1).describe('群名称 / chat name'),
-  members: z.array(userRef).default([]).describe('成员 / members'),
-  desc: chars(100).optional().describe('群描述 / description'),
-  owner: userRef.optional().describe('群主（默认是你），写作 owner=@用户 / owner (default: you), as owner=@user'),
-  public: z.boolean().default(false).describe('公开群（可被搜索到） / a public chat anyone can find'),
-  thread: z.boolean().default(false).describe('话题群 / a topic (thread) chat'),
+  name: chars(60, 1).describe(msg('group.args.name')),
+  members: z.array(userRef).default([]).describe(msg('group.args.members')),
+  desc: chars(100).optional().describe(msg('group.args.desc')),
+  owner: userRef.optional().describe(msg('group.args.owner')),
+  public: z.boolean().default(false).describe(msg('group.args.public')),
+  thread: z.boolean().default(false).describe(msg('group.args.thread')),
 });
 
 export const groupCreateSpec: CommandSpec<typeof createArgs> = {
@@ -44,13 +44,10 @@ export const groupCreateSpec: CommandSpec<typeof createArgs> = {
   mentions: 'members',
 };
 
-const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, '应为群 ID，如 oc_1a2b3c / must be a chat id such as oc_1a2b3c');
+const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, msg('group.args.chatId'));
 const addArgs = z.object({
-  chat: chatId.optional().describe('群 ID（在群里发送时默认是这个群） / chat id (default: the chat you send it in)'),
-  members: z
-    .array(userRef)
-    .min(1, '至少 @ 一位成员 / mention at least one member')
-    .describe('要添加的成员 / members to add'),
+  chat: chatId.optional().describe(msg('group.args.chat')),
+  members: z.array(userRef).min(1, msg('group.args.mentionOne')).describe(msg('group.args.membersToAdd')),
 });
 
 export const groupAddSpec: CommandSpec<typeof addArgs> = {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { successCard, type Card, type CardButton } from '../cards/index.js';
 import { toText } from '../src/card.js';
 import type { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
 import type { CreateMailgroupInput } from '../src/feishu/ports.js';
 import { t, type Text } from '../src/i18n.js';
@@ -45,30 +45,25 @@ export const WHO_TEXT: Record<Who, Text> = {
 };
 
 const whoValues = Object.keys(WHO) as Who[];
-/** What a user may pick: custom needs a list of allowed senders, which the bot cannot set (yet). */
+/**
+ * What a user may pick: custom needs a list of allowed senders, which the bot cannot set (yet). The catalog's
+ * mailgroup.args.whoOneOf and mailgroup.args.custom name these.
+ */
 export const whoChoices = ['anyone', 'internal', 'members'] as const satisfies readonly Who[];
 /** The command's default is Feishu's (anyone); the chat's form proposes members, since it is the chat's group. */
 export const COMMAND_WHO: Who = 'anyone';
 export const BUTTON_WHO: Who = 'members';
 
 const args = z.object({
-  email: z
-    .email('邮件组地址应形如 ops-team@你的企业域名 / must be an address such as ops-team@your-domain')
-    .describe('邮件组地址 / mail group address'),
-  name: z.string().min(1).max(100).optional().describe('邮件组名称 / display name'),
-  desc: z.string().max(500).optional().describe('描述 / description'),
+  email: z.email(msg('mailgroup.args.emailFormat')).describe(msg('mailgroup.args.email')),
+  name: z.string().min(1).max(100).optional().describe(msg('mailgroup.args.name')),
+  desc: z.string().max(500).optional().describe(msg('mailgroup.args.desc')),
   who: z
-    .enum(whoValues, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`)
-    .refine((w) => w !== 'custom', {
-      message:
-        'who=custom 需要指定允许发信的人，机器人还不能设置：请用 members、internal 或 anyone / ' +
-        'who=custom needs a list of allowed senders, which the bot cannot set yet: use members, internal or anyone',
-    })
+    .enum(whoValues, msg('mailgroup.args.whoOneOf'))
+    .refine((w) => w !== 'custom', { message: msg('mailgroup.args.custom') })
     .default(COMMAND_WHO)
-    .describe(
-      '谁可以发信：anyone 任何人（默认）、internal 组织内、members 仅成员 / who may send: anyone (default), internal, members',
-    ),
-  members: z.array(userRef).default([]).describe('成员 / members'),
+    .describe(msg('mailgroup.args.who')),
+  members: z.array(userRef).default([]).describe(msg('mailgroup.args.members')),
 });
 
 export const mailgroupCreateSpec: CommandSpec<typeof args> = {
