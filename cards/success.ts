@@ -9,15 +9,17 @@ import {
   md,
   type Card,
   type CardButton,
+  type Text,
   type Words,
 } from './kit.js';
 
 export interface SuccessCardInput {
   title: Words;
   summary?: Words;
-  /** A label in each language and a value shown as it is (a name, an id). */
-  fields?: { label: Words; value: string }[];
-  list?: { label: Words; items: string[] };
+  /** A label in each language and a value: shown as it is (a name, an id), or a Text of ours in each language. */
+  fields?: { label: Words; value: string | Text }[];
+  /** Items as they are (names, addresses), or Texts (a name with why it was left out). */
+  list?: { label: Words; items: (string | Text)[] };
   actions?: CardButton[];
   note?: Words;
   /** 'partial': some of what was asked for did not happen (amber header); the list says what and why. */
@@ -28,7 +30,7 @@ export interface SuccessCardInput {
 const MAX_LIST_LINES = 100;
 
 export function successCard(o: SuccessCardInput): Card {
-  const lines = (o.list?.items ?? []).map((item) => `- ${escapeMd(item)}`);
+  const lines = (o.list?.items ?? []).map((item) => compose((say) => `- ${escapeMd(say(item))}`));
   return fitting(
     lines.length,
     (shown) => {
@@ -36,7 +38,9 @@ export function successCard(o: SuccessCardInput): Card {
       if (o.summary) els.markdown(md(o.summary));
       if (o.fields?.length) {
         const fields = o.fields;
-        els.markdown(compose((say) => fields.map((f) => `**${say(md(f.label))}**：${escapeMd(f.value)}`).join('\n')));
+        els.markdown(
+          compose((say) => fields.map((f) => `**${say(md(f.label))}**：${escapeMd(say(f.value))}`).join('\n')),
+        );
       }
       if (o.list) els.markdown(listBlock(o.list.label, lines, shown));
       for (const action of o.actions ?? []) els.button(action);

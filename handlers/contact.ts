@@ -10,10 +10,11 @@
  * contact whose address the mailbox already holds is reported with the existing one instead of added again.
  */
 import { z } from 'zod';
-import { errorCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { errorCard, successCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import { errorCodeOf } from '../src/feishu/errors.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
+import { t } from '../src/i18n.js';
 import { asUser, type MailContact, type MailContactInput, type Principal } from '../src/feishu/ports.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
 import { claimResumed, once } from '../src/effects/once.js';
@@ -29,50 +30,38 @@ export const OTHER_MAILBOX_RULE = 'contact.other-mailbox';
 export const OTHER_MAILBOX_DEFAULT = ['admins'] as const;
 
 const args = z.object({
-  name: chars(64, 1).describe('联系人姓名 / contact name'),
+  name: chars(64, 1).describe(msg('contact.args.name')),
   email: chars(319)
-    .pipe(z.email('应为邮箱地址，如 zhangsan@example.com / must be an address such as zhangsan@example.com'))
+    .pipe(z.email(msg('contact.args.emailFormat')))
     .optional()
-    .describe('联系人邮箱 / contact address'),
+    .describe(msg('contact.args.email')),
   phone: chars(40)
-    .pipe(
-      z
-        .string()
-        .regex(
-          /^\+?[0-9][0-9 -]*[0-9]$/,
-          '应为电话号码，只含数字、空格、- 和开头的 +，如 +86 13800138000 / must be a phone number: digits, spaces, - and a leading +, such as +86 13800138000',
-        ),
-    )
+    .pipe(z.string().regex(/^\+?[0-9][0-9 -]*[0-9]$/, msg('contact.args.phoneFormat')))
     .optional()
-    .describe('手机号 / phone'),
-  company: chars(64).optional().describe('公司 / company'),
-  position: chars(64).optional().describe('职位 / position'),
-  tag: chars(64).optional().describe('标签 / tag'),
-  remark: chars(1000).optional().describe('备注 / remark'),
+    .describe(msg('contact.args.phone')),
+  company: chars(64).optional().describe(msg('contact.args.company')),
+  position: chars(64).optional().describe(msg('contact.args.position')),
+  tag: chars(64).optional().describe(msg('contact.args.tag')),
+  remark: chars(1000).optional().describe(msg('contact.args.remark')),
   mailbox: z
-    .union([z.literal('me'), z.email('应为 me 或邮箱地址 / must be "me" or a mailbox address')])
+    .union([z.literal('me'), z.email(msg('contact.args.mailboxFormat'))])
     .default('me')
-    .describe(
-      "存到谁的邮箱（默认你自己的；别人的邮箱仅限管理员） / whose mailbox gets it (default: yours; another's: admins only)",
-    ),
+    .describe(msg('contact.args.mailbox')),
 });
 
 export const contactAddSpec: CommandSpec<typeof args> = {
-  summary: { zh: '在邮箱里添加联系人', en: 'Add a contact to a mailbox' },
+  summary: t('contact.summary'),
   usage: '/contact add <name> [email=…] [phone=…] [company=…] [position=…] [tag=…] [remark=…] [mailbox=me|地址]',
   examples: ['/contact add 张三 email=zhangsan@example.com company="张三科技" tag=客户'],
   args,
   positionals: ['name'],
 };
 
-const TITLE_FAILED = { zh: '联系人添加失败', en: 'Could not add the contact' };
+const TITLE_FAILED = t('contact.failed');
 
 export type ContactArgs = z.infer<typeof args>;
 
-export const NO_OWN_MAILBOX: Bilingual = {
-  zh: '你没有企业邮箱，无法默认存到你的邮箱。',
-  en: 'You have no organisation mailbox to store the contact in.',
-};
+export const NO_OWN_MAILBOX = t('contact.noOwnMailbox');
 
 /** What Feishu is sent for a contact: the command's fields as the API names them (also /bulk contacts, per row). */
 export const contactInput = (a: ContactArgs): MailContactInput => ({
@@ -99,7 +88,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
       const refusal = await explainRefusal(
         ctx.config.app,
         ctx.gateway.directory,
-        "mailbox=<别人的邮箱 another person's mailbox>",
+        t('contact.otherMailbox'),
         verdict.allow,
         { openId: ctx.sender.openId, rule: verdict.rule },
       );
@@ -114,7 +103,7 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
     return errorCard({
       title: TITLE_FAILED,
       problems: [NO_OWN_MAILBOX],
-      nextStep: { zh: '用 mailbox= 指定一个邮箱地址。', en: 'Name a mailbox with mailbox=.' },
+      nextStep: t('contact.nameMailbox'),
       example: `/contact add ${a.name} mailbox=someone@your-domain`,
     });
   }
@@ -130,22 +119,19 @@ async function addContact(ctx: Ctx, a: z.infer<typeof args>, auth?: MailAuth): P
   const change = await recordChange(ctx, {
     kind: 'mail.contact.create',
     rule: 'contact add',
-    title: {
-      zh: `在 ${target ?? mailbox} 添加了联系人 ${a.name}`,
-      en: `Added the contact ${a.name} to ${target ?? mailbox}`,
-    },
+    title: t('contact.changeAdded', { name: a.name, mailbox: target ?? mailbox }),
     inverse: [
       { op: 'contact.delete', mailbox, contactId, name: a.name, ...(asSelf ? { asUser: ctx.sender.openId } : {}) },
     ],
   });
   return successCard({
-    title: { zh: '联系人已添加', en: 'Contact added' },
-    summary: { zh: `已存入邮箱 ${mailbox} 的联系人。`, en: `Saved to the contacts of mailbox ${mailbox}.` },
+    title: t('contact.added'),
+    summary: t('contact.addedSummary', { mailbox }),
     fields: [
-      { label: { zh: '姓名', en: 'Name' }, value: a.name },
+      { label: t('contact.field.name'), value: a.name },
       ...contactFields({ ...a, mailAddress: a.email }),
-      { label: { zh: '邮箱账户', en: 'Mailbox' }, value: mailbox },
-      { label: { zh: '联系人 ID', en: 'Contact ID' }, value: contactId },
+      { label: t('contact.field.mailbox'), value: mailbox },
+      { label: t('contact.field.id'), value: contactId },
     ],
     actions: undoButton(change),
   });
@@ -169,39 +155,29 @@ export async function findByAddress(
 }
 
 /** A contact's fields that have a value, as card rows. */
-const CONTACT_FIELDS = [
-  ['mailAddress', '邮箱', 'Email'],
-  ['phone', '电话', 'Phone'],
-  ['company', '公司', 'Company'],
-  ['position', '职位', 'Position'],
-  ['tag', '标签', 'Tag'],
-  ['remark', '备注', 'Remark'],
-] as const;
-const contactFields = (c: Partial<Record<(typeof CONTACT_FIELDS)[number][0], string>>) =>
-  CONTACT_FIELDS.flatMap(([key, zh, en]) => {
+const CONTACT_FIELDS = ['mailAddress', 'phone', 'company', 'position', 'tag', 'remark'] as const;
+const contactFields = (c: Partial<Record<(typeof CONTACT_FIELDS)[number], string>>) =>
+  CONTACT_FIELDS.flatMap((key) => {
     const value = c[key];
-    return value ? [{ label: { zh, en }, value }] : [];
+    return value ? [{ label: t(`contact.field.${key}`), value }] : [];
   });
 
 function existingContactCard(mailbox: string, c: MailContact): Card {
   return successCard({
-    title: { zh: '联系人已存在，未重复添加', en: 'Contact already there; not added again' },
+    title: t('contact.exists'),
     tone: 'info',
-    summary: {
-      zh: `邮箱 ${mailbox} 里已有地址为 ${c.mailAddress ?? ''} 的联系人。`,
-      en: `Mailbox ${mailbox} already has a contact with the address ${c.mailAddress ?? ''}.`,
-    },
+    summary: t('contact.existsSummary', { mailbox, address: c.mailAddress ?? '' }),
     fields: [
-      { label: { zh: '姓名', en: 'Name' }, value: c.name },
+      { label: t('contact.field.name'), value: c.name },
       ...contactFields(c),
-      { label: { zh: '联系人 ID', en: 'Contact ID' }, value: c.id },
+      { label: t('contact.field.id'), value: c.id },
     ],
   });
 }
 
 export function registerContact(app: App, auth?: MailAuth): void {
   app.declareRule(OTHER_MAILBOX_RULE);
-  const busy = () => busyCard({ zh: '正在添加联系人', en: 'Adding the contact' });
+  const busy = () => busyCard(t('contact.adding'));
   // Another person's mailbox, when the rule allows it, may still need an approval (commands.<rule>.approve): asked
   // for before the run claims its effect.
   const otherMailbox = app.approvalFor<z.infer<typeof args>>(OTHER_MAILBOX_RULE, async (ctx, a) => {

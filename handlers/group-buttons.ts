@@ -5,10 +5,12 @@
  * They obey the rules of /group add and /mailgroup create.
  */
 import { z } from 'zod';
-import { formCard, type Bilingual } from '../cards/index.js';
+import { formCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
+import { msg } from '../src/commands/spec.js';
 import { displayName } from '../src/feishu/directory-cache.js';
+import { pick, t } from '../src/i18n.js';
 import { addToChat, chats, mayUseChat, namesOf } from './group-members.js';
 import { BUTTON_WHO, MAILGROUP_FAILED, provisionMailgroup, WHO_TEXT, whoChoices } from './mailgroup.js';
 import { domainOf, ownMailbox } from './provision.js';
@@ -18,7 +20,7 @@ import { domainOf, ownMailbox } from './provision.js';
  * 30 days: a click after that is told the record expired and shown the command instead.
  */
 const chatAction = z.object({
-  chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, '按钮缺少群 ID / the button lacks a chat id'),
+  chatId: z.string().regex(/^oc_[A-Za-z0-9]+$/, msg('group.args.buttonChatId')),
 });
 /** "Add members" on the success card: posts a person-picker form for the chat. */
 export const addMembersAction = defineAction('group.add-members', chatAction, {
@@ -29,9 +31,9 @@ export const addMembersAction = defineAction('group.add-members', chatAction, {
 export const addMembersSubmit = defineAction(
   'group.add-members-submit',
   chatAction.extend({
-    members: z.array(z.string().regex(/^ou_[A-Za-z0-9]+$/)).min(1, '至少选择一位成员 / pick at least one person'),
+    members: z.array(z.string().regex(/^ou_[A-Za-z0-9]+$/)).min(1, msg('group.args.pickOne')),
   }),
-  { follows: 'group add', form: ['members'], progress: { zh: '正在添加成员', en: 'Adding the members' } },
+  { follows: 'group add', form: ['members'], progress: t('group.adding') },
 );
 /** "Create a mailgroup for this chat" on the success card: posts the pre-filled form. */
 export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, {
@@ -42,15 +44,11 @@ export const chatMailgroupAction = defineAction('group.mailgroup', chatAction, {
 export const chatMailgroupSubmit = defineAction(
   'group.mailgroup-submit',
   chatAction.extend({
-    email: z.email('邮件组地址应形如 team@你的企业域名 / the address must look like team@your-domain'),
-    name: z.string().trim().min(1, '请填写名称 / give it a name').max(100),
-    who: z.enum(whoChoices, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`),
+    email: z.email(msg('group.args.formAddress')),
+    name: z.string().trim().min(1, msg('group.args.formName')).max(100),
+    who: z.enum(whoChoices, msg('mailgroup.args.whoOneOf')),
   }),
-  {
-    follows: 'mailgroup create',
-    form: ['email', 'name', 'who'],
-    progress: { zh: '正在创建邮件组', en: 'Creating the mail group' },
-  },
+  { follows: 'mailgroup create', form: ['email', 'name', 'who'], progress: t('mailgroup.creating') },
 );
 
 /** The mailgroup address for a chat: its name as an ASCII slug, or the chat id's tail for names without one. */
@@ -69,14 +67,14 @@ export function registerGroupButtons(app: App): void {
   app.action(addMembersAction, async (ctx, { chatId }) => {
     await ctx.send(
       formCard({
-        title: { zh: '添加群成员', en: 'Add members' },
-        summary: { zh: '选择要加入这个群的人，然后提交。', en: 'Pick the people to add to this chat, then submit.' },
-        fields: [{ kind: 'people', name: 'members', label: { zh: '成员', en: 'Members' }, required: true }],
-        submit: addMembersSubmit.button({ chatId }, { label: { zh: '添加', en: 'Add' }, style: 'primary' }),
-        note: { zh: `群 ID：${chatId}`, en: `Chat ID: ${chatId}` },
+        title: t('group.addForm.title'),
+        summary: t('group.addForm.summary'),
+        fields: [{ kind: 'people', name: 'members', label: t('group.addForm.members'), required: true }],
+        submit: addMembersSubmit.button({ chatId }, { label: t('group.addForm.submit'), style: 'primary' }),
+        note: t('group.addForm.note', { chatId }),
       }),
     );
-    return { toast: { type: 'info', text: { zh: '请在新卡片里选择成员', en: 'Pick the members on the new card' } } };
+    return { toast: { type: 'info', text: t('group.addForm.toast') } };
   });
 
   app.action(addMembersSubmit, async (ctx, { chatId, members }) => {
@@ -92,36 +90,25 @@ export function registerGroupButtons(app: App): void {
     const chat = await chats.get(ctx.store, chatId);
     const mailbox = await ownMailbox(ctx);
     if (!chat || !mailbox) {
-      const why: Bilingual = !chat
-        ? {
-            zh: '我不记得这个群的成员了（不是我创建的，或记录已过期）。用 /mailgroup create 创建。',
-            en: "I no longer know this chat's members (I did not create it, or the record expired). Use /mailgroup create.",
-          }
-        : {
-            zh: '你没有企业邮箱，无法确定邮件域名。用 /mailgroup create 写明地址。',
-            en: 'You have no organisation mailbox, so the mail domain is unknown. Use /mailgroup create with an address.',
-          };
+      const why = t(!chat ? 'group.mailgroupForm.unknownChat' : 'group.mailgroupForm.noMailbox');
       return { toast: { type: 'error', text: why } };
     }
     await ctx.send(
       formCard({
-        title: { zh: '为这个群创建邮件组', en: 'Create a mail group for this chat' },
-        summary: {
-          zh: `确认下面的设置后提交；提交前不会创建任何东西。成员：${namesOf(chat.members)}。`,
-          en: `Check the settings below and submit; nothing is created until you do. Members: ${namesOf(chat.members)}.`,
-        },
+        title: t('group.mailgroupForm.title'),
+        summary: t('group.mailgroupForm.summary', { members: namesOf(chat.members) }),
         fields: [
           {
             kind: 'input',
             name: 'email',
-            label: { zh: '邮件组地址', en: 'Address' },
+            label: t('group.mailgroupForm.address'),
             value: `${chatSlug(chat.name, chatId)}@${domainOf(mailbox)}`,
             required: true,
           },
           {
             kind: 'input',
             name: 'name',
-            label: { zh: '名称', en: 'Name' },
+            label: t('group.field.name'),
             value: chat.name,
             required: true,
             maxLength: 100,
@@ -129,18 +116,15 @@ export function registerGroupButtons(app: App): void {
           {
             kind: 'select',
             name: 'who',
-            label: { zh: '谁可以发信', en: 'Who can send' },
+            label: t('mailgroup.field.who'),
             value: BUTTON_WHO,
             options: whoChoices.map((w) => ({ value: w, label: WHO_TEXT[w] })),
           },
         ],
-        submit: chatMailgroupSubmit.button(
-          { chatId },
-          { label: { zh: '创建邮件组', en: 'Create the mail group' }, style: 'primary' },
-        ),
+        submit: chatMailgroupSubmit.button({ chatId }, { label: t('group.mailgroupForm.submit'), style: 'primary' }),
       }),
     );
-    return { toast: { type: 'info', text: { zh: '请确认新卡片上的设置', en: 'Check the settings on the new card' } } };
+    return { toast: { type: 'info', text: t('group.mailgroupForm.toast') } };
   });
 
   app.action(chatMailgroupSubmit, async (ctx, { chatId, email, name, who }) => {
@@ -149,15 +133,7 @@ export function registerGroupButtons(app: App): void {
     if (refused) return refused;
     const chat = await chats.get(ctx.store, chatId);
     if (!chat) {
-      return {
-        toast: {
-          type: 'error',
-          text: {
-            zh: '这个群的记录已过期，请用 /mailgroup create 创建',
-            en: "This chat's record expired: use /mailgroup create",
-          },
-        },
-      };
+      return { toast: { type: 'error', text: t('group.mailgroupForm.expired') } };
     }
     // Scoped to the chat: a second submit (by anyone, from any copy of the form) answers with the group the first made.
     const { card, outcome } = await provisionMailgroup(
@@ -167,15 +143,16 @@ export function registerGroupButtons(app: App): void {
         name,
         who,
         members: chat.members,
-        description: `群 ${chat.name} 的邮件组 · mail group of chat ${chat.name}`,
+        // Feishu keeps one description: the default language's.
+        description: pick(t('group.mailgroupForm.description', { name: chat.name })),
       },
       `chat:${chatId}`,
     );
     const toasts = {
       failed: { type: 'error', text: MAILGROUP_FAILED },
-      busy: { type: 'info', text: { zh: '邮件组正在创建中', en: 'The mail group is already being created' } },
-      replayed: { type: 'info', text: { zh: '这个群已经有邮件组了', en: 'This chat already has a mail group' } },
-      ran: { type: 'success', text: { zh: '邮件组已创建', en: 'Mail group created' } },
+      busy: { type: 'info', text: t('group.mailgroupForm.busy') },
+      replayed: { type: 'info', text: t('group.mailgroupForm.replayed') },
+      ran: { type: 'success', text: t('mailgroup.created') },
     } as const;
     // A busy click leaves the card as it is: the first click's answer replaces it.
     return outcome === 'busy' ? { toast: toasts.busy } : { card, toast: toasts[outcome] };

@@ -4,11 +4,13 @@
  * group. Every id Feishu did not add is named with why, and the card is green only when everyone asked for is in.
  */
 import { z } from 'zod';
-import { errorCard, successCard, type Bilingual, type Card, type CardButton } from '../cards/index.js';
+import { errorCard, successCard, type Card, type CardButton } from '../cards/index.js';
+import { toText } from '../src/card.js';
 import { recordChange } from '../src/changes/journal.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import { FeishuError } from '../src/feishu/errors.js';
+import { t, type Text } from '../src/i18n.js';
 import type { ChatInfo, ChatMembersResult } from '../src/feishu/ports.js';
 import { explainRefusal } from '../src/middleware/authorize.js';
 import { keyspace } from '../src/store/keyspace.js';
@@ -30,7 +32,7 @@ export interface AddOutcome {
   added: UserRef[];
   /** Asked for but already in the chat: neither added nor a failure. */
   already: UserRef[];
-  problems: string[];
+  problems: Text[];
 }
 
 /** Names every id Feishu did not add, with why. */
@@ -41,7 +43,7 @@ export function outcomeOf(
   already: UserRef[] = [],
 ): AddOutcome {
   const byId = new Map(tried.map((u) => [u.openId, u.name]));
-  const named = (ids: string[], reason: Bilingual) =>
+  const named = (ids: string[], reason: Text) =>
     ids.map((id) => describeUnusable({ openId: id, name: byId.get(id) ?? id, reason }));
   const skipped = new Set([...result.invalidIds, ...result.notExistedIds, ...result.pendingApprovalIds]);
   return {
@@ -49,9 +51,9 @@ export function outcomeOf(
     already,
     problems: [
       ...unusable.map(describeUnusable),
-      ...named(result.invalidIds, { zh: 'ID 无效或已离职', en: 'invalid id or has left' }),
-      ...named(result.notExistedIds, { zh: '不存在或不可见', en: 'does not exist or is not visible' }),
-      ...named(result.pendingApprovalIds, { zh: '等待群主审批', en: "waiting for the owner's approval" }),
+      ...named(result.invalidIds, t('group.unusable.invalidId')),
+      ...named(result.notExistedIds, t('group.unusable.notFound')),
+      ...named(result.pendingApprovalIds, t('group.unusable.pendingApproval')),
     ],
   };
 }
@@ -63,35 +65,31 @@ export const namesOf = (users: UserRef[]) => users.map((u) => u.name).join('、'
 /** The outcome of adding members, told as it is: green only when everyone asked for is in. */
 function membersAddedCard(chatId: string, o: AddOutcome, undo: CardButton[]): Card {
   const fields = [
-    { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
-    ...(o.added.length
-      ? [{ label: { zh: '已添加', en: 'Added' }, value: `${o.added.length}：${namesOf(o.added)}` }]
-      : []),
+    { label: t('group.field.chatId'), value: chatId },
+    ...(o.added.length ? [{ label: t('group.field.added'), value: `${o.added.length}：${namesOf(o.added)}` }] : []),
     ...(o.already.length
-      ? [{ label: { zh: '本来就在群里', en: 'Already members' }, value: `${o.already.length}：${namesOf(o.already)}` }]
+      ? [{ label: t('group.field.already'), value: `${o.already.length}：${namesOf(o.already)}` }]
       : []),
   ];
-  const notAdded = o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {};
+  const notAdded = o.problems.length ? { list: { label: t('group.field.notAdded'), items: o.problems } } : {};
   if (o.added.length === 0 && o.problems.length) {
     return errorCard({
-      title: { zh: '没有添加任何成员', en: 'No members were added' },
-      problems: o.problems.map((p) => ({ zh: p, en: p })),
-      nextStep: { zh: '按上面的原因处理后再试。', en: 'Deal with the reasons above, then try again.' },
+      title: t('group.noneAdded.title'),
+      problems: o.problems,
+      nextStep: t('group.noneAdded.nextStep'),
       example: `/group add ${chatId} @成员`,
     });
   }
   if (o.added.length === 0) {
     return successCard({
-      title: { zh: '无需添加', en: 'Nothing to add' },
+      title: t('group.nothingToAdd.title'),
       tone: 'info',
-      summary: { zh: '要添加的人都已经在群里了。', en: 'Everyone you named is already in the chat.' },
+      summary: t('group.nothingToAdd.summary'),
       fields,
     });
   }
   return successCard({
-    title: o.problems.length
-      ? { zh: '部分成员已添加', en: 'Some members added' }
-      : { zh: '成员已添加', en: 'Members added' },
+    title: t(o.problems.length ? 'group.someAdded' : 'group.membersAdded'),
     tone: o.problems.length ? 'partial' : 'done',
     fields,
     ...notAdded,
@@ -108,7 +106,7 @@ const manages = (ctx: Ctx, info: ChatInfo): boolean =>
   ctx.config.app.admins.includes(ctx.sender.openId);
 
 export type ManageVerdict =
-  { ok: true; name: string; members: Set<string> } | { ok: false; problem: Bilingual; nextStep: Bilingual };
+  { ok: true; name: string; members: Set<string> } | { ok: false; problem: Text; nextStep: Text };
 
 /**
  * Whether the sender may add people to the chat: its owner or a manager as Feishu reports them, or an admin. Also
@@ -122,30 +120,24 @@ export async function manageVerdict(ctx: Ctx, chatId: string): Promise<ManageVer
     const refusal = await explainRefusal(ctx.config.app, ctx.gateway.directory, `/group add`, ['admins']);
     return {
       ok: false,
-      problem: {
-        zh: `只有群主${owner ? `（${owner}）` : ''}、群管理员或机器人管理员可以向群“${info.name}”添加成员。`,
-        en: `Only the chat's owner${owner ? ` (${owner})` : ''}, its managers or the bot's admins may add members to "${info.name}".`,
-      },
-      nextStep: owner
-        ? {
-            zh: `请群主 ${owner} 添加，或请他把你设为群管理员。`,
-            en: `Ask the owner, ${owner}, to add them or to make you a manager.`,
-          }
-        : refusal.nextStep,
+      problem: owner
+        ? t('group.onlyManagersOwner', { name: info.name, owner })
+        : t('group.onlyManagers', { name: info.name }),
+      nextStep: owner ? t('group.askOwner', { owner }) : toText(refusal.nextStep),
     };
   }
   const members = new Set((await ctx.gateway.chats.members(chatId)).map((m) => m.openId));
   return { ok: true, name: info.name, members };
 }
 
-async function mayManage(ctx: Ctx, chatId: string, title: Bilingual): Promise<Manage> {
+async function mayManage(ctx: Ctx, chatId: string, title: Text): Promise<Manage> {
   try {
     const v = await manageVerdict(ctx, chatId);
     if (v.ok) return v;
     return {
       ok: false,
       card: errorCard({
-        title: { zh: '不能向这个群添加成员', en: 'You cannot add members to this chat' },
+        title: t('group.cannotAdd'),
         problems: [v.problem],
         nextStep: v.nextStep,
       }),
@@ -173,17 +165,14 @@ export async function mayUseChat(ctx: ActionContext, chatId: string): Promise<Ac
   return {
     toast: {
       type: 'error',
-      text: {
-        zh: '只有这个群的成员、群主或群管理员可以为它创建邮件组',
-        en: 'Only the members, owner or managers of this chat may make its mail group',
-      },
+      text: t('group.mailgroupRefused'),
     },
   };
 }
 
 /** What /group add and the picker's submit share: ownership, who is in already, the add, the honest card. */
 export async function addToChat(ctx: Ctx, chatId: string, wanted: UserRef[]): Promise<Card> {
-  const title: Bilingual = { zh: '添加群成员失败', en: 'Could not add the members' };
+  const title = t('group.addFailed');
   const manage = await mayManage(ctx, chatId, title);
   if (!manage.ok) {
     await ctx.audit('im.chat.members.create', chatId, 'refused');
@@ -218,10 +207,7 @@ export async function addToChat(ctx: Ctx, chatId: string, wanted: UserRef[]): Pr
     const change = await recordChange(ctx, {
       kind: 'im.chat.members.create',
       rule: 'group add',
-      title: {
-        zh: `向群“${manage.name}”添加了 ${namesOf(o.added)}`,
-        en: `Added ${namesOf(o.added)} to "${manage.name}"`,
-      },
+      title: t('group.changeAdded', { name: manage.name, members: namesOf(o.added) }),
       inverse: o.added.length ? [{ op: 'chat.members.remove', chatId, chatName: manage.name, users: o.added }] : [],
     });
     return membersAddedCard(chatId, o, undoButton(change));

@@ -8,15 +8,16 @@
  * The chat uuid is derived from the command's message, so a redelivered or resumed command gets the same chat.
  */
 import { z } from 'zod';
-import { errorCard, successCard, type Bilingual, type Card, type CardButton } from '../cards/index.js';
+import { errorCard, successCard, type Card, type CardButton } from '../cards/index.js';
 import type { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { errorCodeOf, FeishuError } from '../src/feishu/errors.js';
 import { displayName } from '../src/feishu/directory-cache.js';
+import { t } from '../src/i18n.js';
 import { addMembersAction, chatMailgroupAction, registerGroupButtons } from './group-buttons.js';
 import { addToChat, chats, namesOf, noMembersResult, outcomeOf, type AddOutcome } from './group-members.js';
-import { chars, checkUsers, describeUnusable, failureCard, userRef, type Ctx, type UserRef } from './provision.js';
+import { chars, checkUsers, failureCard, userRef, type Ctx, type UserRef } from './provision.js';
 import { idempotencyKey } from '../src/effects/once.js';
 import { progressAfter } from '../src/effects/progress.js';
 import { recordChange } from '../src/changes/journal.js';
@@ -26,16 +27,16 @@ import { undoButton } from './undo.js';
 const CREATE_BATCH = 50;
 
 const createArgs = z.object({
-  name: chars(60, 1).describe('群名称 / chat name'),
-  members: z.array(userRef).default([]).describe('成员 / members'),
-  desc: chars(100).optional().describe('群描述 / description'),
-  owner: userRef.optional().describe('群主（默认是你），写作 owner=@用户 / owner (default: you), as owner=@user'),
-  public: z.boolean().default(false).describe('公开群（可被搜索到） / a public chat anyone can find'),
-  thread: z.boolean().default(false).describe('话题群 / a topic (thread) chat'),
+  name: chars(60, 1).describe(msg('group.args.name')),
+  members: z.array(userRef).default([]).describe(msg('group.args.members')),
+  desc: chars(100).optional().describe(msg('group.args.desc')),
+  owner: userRef.optional().describe(msg('group.args.owner')),
+  public: z.boolean().default(false).describe(msg('group.args.public')),
+  thread: z.boolean().default(false).describe(msg('group.args.thread')),
 });
 
 export const groupCreateSpec: CommandSpec<typeof createArgs> = {
-  summary: { zh: '创建群聊并拉入成员', en: 'Create a group chat with members' },
+  summary: t('group.createSummary'),
   usage: '/group create <name> [@成员…] [desc="…"] [owner=@用户] [--public] [--thread]',
   examples: ['/group create 运维值班', '/group create "Ops On-call" desc="值班沟通" --public --thread'],
   args: createArgs,
@@ -43,17 +44,14 @@ export const groupCreateSpec: CommandSpec<typeof createArgs> = {
   mentions: 'members',
 };
 
-const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, '应为群 ID，如 oc_1a2b3c / must be a chat id such as oc_1a2b3c');
+const chatId = z.string().regex(/^oc_[A-Za-z0-9]+$/, msg('group.args.chatId'));
 const addArgs = z.object({
-  chat: chatId.optional().describe('群 ID（在群里发送时默认是这个群） / chat id (default: the chat you send it in)'),
-  members: z
-    .array(userRef)
-    .min(1, '至少 @ 一位成员 / mention at least one member')
-    .describe('要添加的成员 / members to add'),
+  chat: chatId.optional().describe(msg('group.args.chat')),
+  members: z.array(userRef).min(1, msg('group.args.mentionOne')).describe(msg('group.args.membersToAdd')),
 });
 
 export const groupAddSpec: CommandSpec<typeof addArgs> = {
-  summary: { zh: '向群里添加成员', en: 'Add members to a group chat' },
+  summary: t('group.addSummary'),
   usage: '/group add [群 ID chat_id] @成员…',
   // Examples must run as written and this one needs @mentions, which typed text cannot carry.
   examples: [],
@@ -62,7 +60,7 @@ export const groupAddSpec: CommandSpec<typeof addArgs> = {
   mentions: 'members',
 };
 
-const TITLE_FAILED: Bilingual = { zh: '群聊创建失败', en: 'Could not create the group chat' };
+const TITLE_FAILED = t('group.createFailed');
 
 async function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): Promise<Card> {
   const owner: UserRef = a.owner ?? {
@@ -75,16 +73,8 @@ async function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): 
   if (ownerProblem) {
     return errorCard({
       title: TITLE_FAILED,
-      problems: [
-        {
-          zh: `群主 ${describeUnusable(ownerProblem)}`,
-          en: `The owner ${ownerProblem.name} ${ownerProblem.reason.en}`,
-        },
-      ],
-      nextStep: {
-        zh: '换一位群主，或去掉 owner= 由你自己当群主。',
-        en: 'Pick another owner, or drop owner= to own the chat yourself.',
-      },
+      problems: [t('group.ownerUnusable', { name: ownerProblem.name, reason: ownerProblem.reason })],
+      nextStep: t('group.ownerNextStep'),
       example: `/group create ${a.name}`,
     });
   }
@@ -114,7 +104,7 @@ async function createGroup(ctx: CommandContext, a: z.infer<typeof createArgs>): 
     const change = await recordChange(ctx, {
       kind: 'im.chat.create',
       rule: 'group create',
-      title: { zh: `创建了群聊“${chat.name}”`, en: `Created the chat "${chat.name}"` },
+      title: t('group.changeCreated', { name: chat.name }),
       inverse: [{ op: 'chat.dissolve', chatId: chat.chatId, name: chat.name }],
     });
     return groupCreatedCard(chat.chatId, chat.name, owner, outcome, a, undoButton(change));
@@ -135,41 +125,28 @@ function groupCreatedCard(
   a: z.infer<typeof createArgs>,
   undo: CardButton[],
 ): Card {
-  const kind = [a.public ? '公开群 · public' : '私有群 · private', ...(a.thread ? ['话题群 · topic chat'] : [])].join(
-    '，',
-  );
+  const type = t(a.public ? 'group.type.public' : 'group.type.private');
   const asked = o.added.length + o.problems.length;
-  const summary: Bilingual = o.problems.length
-    ? {
-        zh: `群“${name}”已建好，但只加入了 ${o.added.length}/${asked} 位成员：未加入的见下方。`,
-        en: `The chat "${name}" is ready, but only ${o.added.length} of ${asked} members are in: see who is not, below.`,
-      }
-    : {
-        zh: `群“${name}”已建好，${o.added.length ? '成员都已加入。' : '目前只有群主。'}`,
-        en: `The chat "${name}" is ready${o.added.length ? ' and every member is in.' : ', with only its owner so far.'}`,
-      };
+  const summary = o.problems.length
+    ? t('group.readyPartly', { name, added: o.added.length, asked })
+    : t(o.added.length ? 'group.readyAll' : 'group.readyOwnerOnly', { name });
   return successCard({
-    title: o.problems.length
-      ? { zh: '群聊已创建，部分成员未加入', en: 'Group chat created; some members not added' }
-      : { zh: '群聊已创建', en: 'Group chat created' },
+    title: t(o.problems.length ? 'group.createdPartly' : 'group.created'),
     tone: o.problems.length ? 'partial' : 'done',
     summary,
     fields: [
-      { label: { zh: '群名称', en: 'Name' }, value: name },
-      { label: { zh: '群 ID', en: 'Chat ID' }, value: chatId },
-      { label: { zh: '群主', en: 'Owner' }, value: owner.name },
-      { label: { zh: '类型', en: 'Type' }, value: kind },
+      { label: t('group.field.name'), value: name },
+      { label: t('group.field.chatId'), value: chatId },
+      { label: t('group.field.owner'), value: owner.name },
+      { label: t('group.field.type'), value: a.thread ? t('group.type.topic', { type }) : type },
       ...(o.added.length
-        ? [{ label: { zh: '已添加成员', en: 'Members added' }, value: `${o.added.length}：${namesOf(o.added)}` }]
+        ? [{ label: t('group.field.membersAdded'), value: `${o.added.length}：${namesOf(o.added)}` }]
         : []),
     ],
-    ...(o.problems.length ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: o.problems } } : {}),
+    ...(o.problems.length ? { list: { label: t('group.field.notAdded'), items: o.problems } } : {}),
     actions: [
-      addMembersAction.button({ chatId }, { label: { zh: '添加成员', en: 'Add members' } }),
-      chatMailgroupAction.button(
-        { chatId },
-        { label: { zh: '为这个群创建邮件组', en: 'Create a mailgroup for this chat' }, style: 'primary' },
-      ),
+      addMembersAction.button({ chatId }, { label: t('group.button.addMembers') }),
+      chatMailgroupAction.button({ chatId }, { label: t('group.button.mailgroup'), style: 'primary' }),
       ...undo,
     ],
   });
@@ -180,12 +157,9 @@ async function addMembers(ctx: Ctx, a: z.infer<typeof addArgs>): Promise<Card> {
   const chat = a.chat ?? (ctx.chatType === 'group' ? ctx.chatId : undefined);
   if (!chat) {
     return errorCard({
-      title: { zh: '要添加到哪个群？', en: 'Which chat?' },
-      problems: [{ zh: '私聊里需要写明群 ID。', en: 'In a private chat, name the chat by its id.' }],
-      nextStep: {
-        zh: '写上群 ID，或在目标群里 @我 发送这条命令。',
-        en: 'Add the chat id, or send this command in the chat itself, mentioning me.',
-      },
+      title: t('group.whichChat.title'),
+      problems: [t('group.whichChat.problem')],
+      nextStep: t('group.whichChat.nextStep'),
       example: '/group add oc_1a2b3c @成员',
     });
   }
@@ -195,7 +169,7 @@ export function registerGroup(app: App): void {
   app.command(
     'group create',
     groupCreateSpec,
-    progressAfter((a) => ({ zh: `正在创建群聊“${a.name}”`, en: `Creating the group chat "${a.name}"` })),
+    progressAfter((a) => t('group.creating', { name: a.name })),
     createGroup,
   );
   app.command('group add', groupAddSpec, addMembers);

@@ -6,11 +6,13 @@
  * asks the gateway to look before creating, so it adopts the group the dead run made instead of meeting 1234006.
  */
 import { z } from 'zod';
-import { inline, successCard, type Bilingual, type Card, type CardButton } from '../cards/index.js';
+import { successCard, type Card, type CardButton } from '../cards/index.js';
+import { toText } from '../src/card.js';
 import type { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
 import type { CreateMailgroupInput } from '../src/feishu/ports.js';
+import { t, type Text } from '../src/i18n.js';
 import {
   checkUsers,
   describeUnusable,
@@ -35,42 +37,37 @@ export const WHO = {
 } as const;
 export type Who = keyof typeof WHO;
 
-export const WHO_TEXT: Record<Who, Bilingual> = {
-  anyone: { zh: '任何人', en: 'anyone' },
-  internal: { zh: '组织内成员', en: 'everyone in the organisation' },
-  members: { zh: '仅邮件组成员', en: 'group members only' },
-  custom: { zh: '指定成员', en: 'chosen members' },
+export const WHO_TEXT: Record<Who, Text> = {
+  anyone: t('mailgroup.who.anyone'),
+  internal: t('mailgroup.who.internal'),
+  members: t('mailgroup.who.members'),
+  custom: t('mailgroup.who.custom'),
 };
 
 const whoValues = Object.keys(WHO) as Who[];
-/** What a user may pick: custom needs a list of allowed senders, which the bot cannot set (yet). */
+/**
+ * What a user may pick: custom needs a list of allowed senders, which the bot cannot set (yet). The catalog's
+ * mailgroup.args.whoOneOf and mailgroup.args.custom name these.
+ */
 export const whoChoices = ['anyone', 'internal', 'members'] as const satisfies readonly Who[];
 /** The command's default is Feishu's (anyone); the chat's form proposes members, since it is the chat's group. */
 export const COMMAND_WHO: Who = 'anyone';
 export const BUTTON_WHO: Who = 'members';
 
 const args = z.object({
-  email: z
-    .email('邮件组地址应形如 ops-team@你的企业域名 / must be an address such as ops-team@your-domain')
-    .describe('邮件组地址 / mail group address'),
-  name: z.string().min(1).max(100).optional().describe('邮件组名称 / display name'),
-  desc: z.string().max(500).optional().describe('描述 / description'),
+  email: z.email(msg('mailgroup.args.emailFormat')).describe(msg('mailgroup.args.email')),
+  name: z.string().min(1).max(100).optional().describe(msg('mailgroup.args.name')),
+  desc: z.string().max(500).optional().describe(msg('mailgroup.args.desc')),
   who: z
-    .enum(whoValues, `只能是 ${whoChoices.join('、')} / must be one of ${whoChoices.join(', ')}`)
-    .refine((w) => w !== 'custom', {
-      message:
-        'who=custom 需要指定允许发信的人，机器人还不能设置：请用 members、internal 或 anyone / ' +
-        'who=custom needs a list of allowed senders, which the bot cannot set yet: use members, internal or anyone',
-    })
+    .enum(whoValues, msg('mailgroup.args.whoOneOf'))
+    .refine((w) => w !== 'custom', { message: msg('mailgroup.args.custom') })
     .default(COMMAND_WHO)
-    .describe(
-      '谁可以发信：anyone 任何人（默认）、internal 组织内、members 仅成员 / who may send: anyone (default), internal, members',
-    ),
-  members: z.array(userRef).default([]).describe('成员 / members'),
+    .describe(msg('mailgroup.args.who')),
+  members: z.array(userRef).default([]).describe(msg('mailgroup.args.members')),
 });
 
 export const mailgroupCreateSpec: CommandSpec<typeof args> = {
-  summary: { zh: '创建邮件组并添加成员', en: 'Create a mail group and add members' },
+  summary: t('mailgroup.summary'),
   usage: '/mailgroup create <email> [name="…"] [desc="…"] [who=anyone|internal|members] [@成员…]',
   examples: ['/mailgroup create ops-team@feishu-ops.example name="运维组" who=internal'],
   args,
@@ -86,7 +83,7 @@ export interface MailgroupRequest {
   members: readonly UserRef[];
 }
 
-export const MAILGROUP_FAILED: Bilingual = { zh: '邮件组创建失败', en: 'Could not create the mail group' };
+export const MAILGROUP_FAILED = t('mailgroup.failed');
 
 /** Another address to try: team@d → team-2@d, team-2@d → team-3@d. */
 export function nextAddress(email: string): string {
@@ -130,7 +127,7 @@ export async function provisionMailgroup(
         // Adopted without a crash: this run's own unanswered create, not an earlier run's.
         const reused = resumed && adopted;
         // The group exists from here on: a member failure is reported on the success card, not as a failed command.
-        let memberFailure: Bilingual | undefined;
+        let memberFailure: Text | undefined;
         if (usable.length) {
           try {
             // Resumed after a crash past batch_create: the members may be in already, which the gateway checks.
@@ -141,7 +138,7 @@ export async function provisionMailgroup(
             );
           } catch (err) {
             if (!(err instanceof FeishuError)) throw err;
-            memberFailure = err.explain().problem;
+            memberFailure = toText(err.explain().problem);
           }
         }
         const added = memberFailure ? [] : usable;
@@ -151,7 +148,7 @@ export async function provisionMailgroup(
         const change = await recordChange(ctx, {
           kind: 'mail.mailgroup.create',
           rule: 'mailgroup create',
-          title: { zh: `创建了邮件组 ${email}`, en: `Created the mail group ${email}` },
+          title: t('mailgroup.changeCreated', { email }),
           inverse: [{ op: 'mailgroup.delete', mailgroupId, email }],
         });
         return mailgroupCard(req, email, mailgroupId, added, notAdded, reused, undoButton(change));
@@ -159,7 +156,7 @@ export async function provisionMailgroup(
       scope === undefined ? {} : { scope },
     );
     return done.outcome === 'busy'
-      ? { card: busyCard({ zh: '正在创建邮件组', en: 'Creating the mail group' }), outcome: 'busy' }
+      ? { card: busyCard(t('mailgroup.creating')), outcome: 'busy' }
       : { card: done.value, outcome: done.outcome };
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
@@ -186,31 +183,20 @@ function mailgroupCard(
   const who = req.who ?? 'anyone';
   const partial = unusable.length > 0;
   return successCard({
-    title: partial
-      ? { zh: '邮件组已创建，部分成员未加入', en: 'Mail group created; some members not added' }
-      : { zh: '邮件组已创建', en: 'Mail group created' },
+    title: t(partial ? 'mailgroup.createdPartly' : 'mailgroup.created'),
     tone: partial ? 'partial' : 'done',
     summary: partial
-      ? {
-          zh: `邮件组 ${email} 已建好，但只加入了 ${added.length}/${added.length + unusable.length} 位成员：未加入的见下方。`,
-          en: `The group ${email} exists, but only ${added.length} of ${added.length + unusable.length} members are in: see who is not, below.`,
-        }
-      : { zh: `发往 ${email} 的邮件会送达每位成员。`, en: `Mail to ${email} reaches every member.` },
+      ? t('mailgroup.readyPartly', { email, added: added.length, asked: added.length + unusable.length })
+      : t('mailgroup.readyAll', { email }),
     fields: [
-      { label: { zh: '地址', en: 'Address' }, value: email },
-      ...(req.name ? [{ label: { zh: '名称', en: 'Name' }, value: req.name }] : []),
-      { label: { zh: '邮件组 ID', en: 'Mail group ID' }, value: mailgroupId },
-      { label: { zh: '谁可以发信', en: 'Who can send' }, value: inline(WHO_TEXT[who]) },
-      ...(added.length
-        ? [{ label: { zh: '已添加成员', en: 'Members added' }, value: added.map((u) => u.name).join('、') }]
-        : []),
+      { label: t('mailgroup.field.address'), value: email },
+      ...(req.name ? [{ label: t('group.field.name'), value: req.name }] : []),
+      { label: t('mailgroup.field.id'), value: mailgroupId },
+      { label: t('mailgroup.field.who'), value: WHO_TEXT[who] },
+      ...(added.length ? [{ label: t('group.field.membersAdded'), value: added.map((u) => u.name).join('、') }] : []),
     ],
-    ...(unusable.length
-      ? { list: { label: { zh: '未能添加', en: 'Not added' }, items: unusable.map(describeUnusable) } }
-      : {}),
-    ...(reused
-      ? { note: { zh: '上次处理中断，这个邮件组是那次创建的。', en: 'An interrupted earlier run created this group.' } }
-      : {}),
+    ...(unusable.length ? { list: { label: t('group.field.notAdded'), items: unusable.map(describeUnusable) } } : {}),
+    ...(reused ? { note: t('mailgroup.resumed') } : {}),
     actions: undo,
   });
 }

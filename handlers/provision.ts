@@ -4,9 +4,11 @@
  * framework's (src/effects/).
  */
 import { z } from 'zod';
-import { feishuErrorCard, inline, type Bilingual, type Card } from '../cards/index.js';
+import { feishuErrorCard, type Card } from '../cards/index.js';
+import type { Words } from '../src/card.js';
 import { FeishuError, isContentRefused, isUserOutOfReach } from '../src/feishu/errors.js';
 import type { ChatsPort, DirectoryPort } from '../src/feishu/ports.js';
+import { t, type Text } from '../src/i18n.js';
 
 import type { Ctx } from '../src/effects/once.js';
 
@@ -33,7 +35,7 @@ export function chars(max: number, min = 0) {
  * A Feishu failure as a card naming the problem and the next step; anything else is a bug for the error boundary.
  * `example` (the command to try again) is left out when content review refused the text: it would fail the same way.
  */
-export function failureCard(title: Bilingual, err: unknown, example?: string): Card {
+export function failureCard(title: Words, err: unknown, example?: string): Card {
   if (err instanceof FeishuError) return feishuErrorCard(title, err, isContentRefused(err) ? undefined : example);
   throw err;
 }
@@ -41,7 +43,8 @@ export function failureCard(title: Bilingual, err: unknown, example?: string): C
 export interface Unusable {
   openId: string;
   name: string;
-  reason: Bilingual;
+  /** Why, as a predicate after the name: "has left the organisation". */
+  reason: Text;
 }
 
 /**
@@ -57,11 +60,9 @@ export async function checkUsers(
     unique.map(async (u): Promise<Unusable | undefined> => {
       try {
         const found = await directory.getUser(u.openId);
-        return found.isResigned ? { ...u, reason: { zh: '已离职', en: 'has left the organisation' } } : undefined;
+        return found.isResigned ? { ...u, reason: t('group.unusable.resigned') } : undefined;
       } catch (err) {
-        if (isUserOutOfReach(err)) {
-          return { ...u, reason: { zh: '不在应用的通讯录范围内', en: "is outside the app's contact scope" } };
-        }
+        if (isUserOutOfReach(err)) return { ...u, reason: t('group.unusable.outOfScope') };
         throw err;
       }
     }),
@@ -72,7 +73,8 @@ export async function checkUsers(
   };
 }
 
-export const describeUnusable = (u: Unusable): string => `${u.name}：${inline(u.reason)}`;
+/** "赵敏：已离职": a member left out, and why. */
+export const describeUnusable = (u: Unusable): Text => t('group.unusable.line', { name: u.name, reason: u.reason });
 
 /** Chats as cards name them: each by its name, or its id when Feishu cannot say (the bot is not in it, it is gone). */
 export const chatNames = (chats: ChatsPort, chatIds: readonly string[]): Promise<string[]> =>

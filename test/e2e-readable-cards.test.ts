@@ -9,7 +9,7 @@ import type { Message } from '../src/emulator/state.js';
 import { browserSignIn, signInLink } from './helpers/auth.js';
 import { onboardingSandbox } from './helpers/onboarding.js';
 import { eventually, readCard, userNamed } from './helpers/provisioning.js';
-import { testSandbox } from './helpers/sandbox.js';
+import { testSandbox, textIn } from './helpers/sandbox.js';
 
 /** An open_id, chat id or message id as Feishu makes them. */
 const RAW_ID = /\b(ou|oc|om|on)_[0-9a-f]{8,}/;
@@ -41,8 +41,10 @@ describe('onboarding cards', () => {
     expect(readCard(planCard)).toContain('刘洋 → 全员群 All hands');
     expect(visible(planCard)).not.toMatch(RAW_ID);
 
-    const started = readCard((await reply(osb, '/onboard @刘洋', '张伟')).card);
-    expect(started).toContain('**已开始 · Started**：刘洋');
+    const startedCard = (await reply(osb, '/onboard @刘洋', '张伟')).card;
+    const started = readCard(startedCard);
+    expect(textIn(startedCard, 'zh_cn')).toContain('**已开始**：刘洋');
+    expect(textIn(startedCard, 'en_us')).toContain('**Started**：刘洋');
     expect(started).not.toContain('Already onboarded');
     expect(started).not.toContain('—');
     const again = readCard((await reply(osb, '/onboard @刘洋', '张伟')).card);
@@ -58,7 +60,8 @@ describe('onboarding cards', () => {
       return card;
     });
     const progress = readCard(progressCard);
-    expect(progress).toContain('**触发 · Trigger**：/onboard · 张伟');
+    expect(textIn(progressCard, 'zh_cn')).toContain('**触发**：/onboard · 张伟');
+    expect(textIn(progressCard, 'en_us')).toContain('**Trigger**：/onboard · 张伟');
     expect(progress).toContain('全员群 All hands');
     expect(visible(progressCard)).not.toMatch(RAW_ID);
   });
@@ -66,16 +69,20 @@ describe('onboarding cards', () => {
 
 describe('error cards', () => {
   it("title a 41050 with what happened: the user is outside the app's contact scope", async () => {
-    const card = readCard((await reply(world.sb, '/onboard @黄强', '张伟')).card);
-    expect(card).toContain("用户不在应用的通讯录范围内 · User outside the app's contact scope");
+    const raw = (await reply(world.sb, '/onboard @黄强', '张伟')).card;
+    const card = readCard(raw);
+    expect(textIn(raw, 'zh_cn')).toContain('用户不在应用的通讯录范围内');
+    expect(textIn(raw, 'en_us')).toContain("User outside the app's contact scope");
     expect(card).not.toContain('Something went wrong');
     expect(card).toContain('41050');
   });
 
   it('do not suggest the command content review refused as the example to try', async () => {
-    const card = readCard((await reply(sb, '/group create 违禁词群 @李娜', '张伟')).card);
+    const raw = (await reply(sb, '/group create 违禁词群 @李娜', '张伟')).card;
+    const card = readCard(raw);
     expect(card).toContain('232023');
-    expect(card).not.toContain('示例 · Example');
+    expect(textIn(raw, 'zh_cn')).not.toContain('**示例**');
+    expect(textIn(raw, 'en_us')).not.toContain('**Example**');
     expect(card).not.toContain('/group create 违禁词群');
   });
 });

@@ -25,6 +25,7 @@ import type {
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 import { readCard } from './helpers/provisioning.js';
+import { textIn } from './helpers/sandbox.js';
 
 const REQUESTER = 'ou_requester00000000000000000000';
 const member = (i: number) => `ou_member${String(i).padStart(23, '0')}`;
@@ -113,10 +114,13 @@ describe('/group create with more than 50 members', () => {
     expect(creates[0]?.ownerId).toBe(REQUESTER);
     expect(creates[0]?.userIds).toEqual(Array.from({ length: 50 }, (_, i) => member(i)));
     expect(adds).toEqual([Array.from({ length: 10 }, (_, i) => member(50 + i))]);
-    const card = readCard(gw.calls.at(-1)?.card);
-    expect(card).toContain('已添加成员 · Members added**：58');
+    const raw = gw.calls.at(-1)?.card;
+    expect(textIn(raw, 'zh_cn')).toContain('**已添加成员**：58');
+    expect(textIn(raw, 'en_us')).toContain('**Members added**：58');
+    const card = readCard(raw);
     expect(card).toContain('成员55：不存在或不可见');
     expect(card).toContain('成员58：不存在或不可见');
+    expect(textIn(raw, 'en_us')).toContain('成员55: does not exist or is not visible');
   });
 
   it('reports a failed batch add as a Feishu error with its next step', async () => {
