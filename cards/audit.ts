@@ -1,15 +1,17 @@
 import {
   clip,
+  compose,
   Elements,
   envelope,
   escapeMd,
   fitting,
   grey,
-  inline,
-  twoLines,
-  type Bilingual,
+  greyMd,
+  md,
+  t,
   type Card,
   type CardButton,
+  type Text,
 } from './kit.js';
 
 export interface AuditRow {
@@ -20,13 +22,13 @@ export interface AuditRow {
   result: 'ok' | 'error' | 'refused';
   detail?: string;
   /** What became of the change since (undone, partly undone). */
-  state?: Bilingual;
+  state?: Text;
   undo?: CardButton;
 }
 
 export interface AuditCardInput {
   /** The filters, as the reader typed them. */
-  scope: Bilingual;
+  scope: Text;
   rows: AuditRow[];
   /** How many more matched than the card shows. */
   more: number;
@@ -43,19 +45,18 @@ export function auditCard(o: AuditCardInput): Card {
     o.rows.length,
     (shown) => {
       const els = new Elements();
-      els.markdown(twoLines(o.scope));
-      if (o.rows.length === 0) els.markdown(twoLines({ zh: '没有符合条件的记录。', en: 'Nothing matches.' }));
+      els.markdown(md(o.scope));
+      if (o.rows.length === 0) els.markdown(md(t('audit.none')));
       for (const r of o.rows.slice(0, shown)) {
-        const detail = [r.detail, r.state && inline(r.state)].filter(Boolean).join(' · ');
-        const meta = `${r.when} · ${r.who}${detail ? ` · ${detail}` : ''}`;
+        const state = r.state;
         const head = `${RESULT[r.result]} **${escapeMd(clip(r.action))}** ${escapeMd(clip(r.target))}`;
-        els.markdown(`${head}\n${grey(escapeMd(clip(meta)))}`);
+        const meta = compose((say) => [r.when, r.who, r.detail, state && say(state)].filter(Boolean).join(' · '));
+        els.markdown(compose((say) => `${head}\n${grey(escapeMd(clip(say(meta))))}`));
         if (r.undo) els.button(r.undo);
       }
       const more = o.more + o.rows.length - shown;
-      if (more > 0)
-        els.markdown(grey(`还有 ${more} 条，用 since= 或 kind= 缩小范围 · ${more} more: narrow with since= or kind=`));
-      return envelope({ zh: '操作记录', en: 'Audit trail' }, 'indigo', els);
+      if (more > 0) els.markdown(greyMd(t('audit.more', { count: more })));
+      return envelope(t('audit.title'), 'indigo', els);
     },
     MAX_AUDIT_ROWS,
   );

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { approvalListCard, type ApprovalListItem } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
+import { t } from '../src/i18n.js';
 import type { ApprovalDeps } from './approval-park.js';
 import { isExpired, listed, openParked, openRequests, requestsBy, type RequestRecord } from './approval-records.js';
 import { utcTime } from './sign-in.js';
 
 const none = z.object({});
 export const approvalsSpec: CommandSpec<typeof none> = {
-  summary: { zh: '查看等你审批的请求和你的申请', en: 'What waits for your approval, and what you asked for' },
+  summary: t('approval.summary'),
   usage: '/approvals',
   examples: ['/approvals'],
   args: none,

@@ -1,15 +1,17 @@
 /**
  * Parking a guarded command or click: the request is recorded (what runs sealed) before anyone is asked, the
- * requester gets "等待审批 · Waiting for approval" naming the approvers, and the approvers get cards (each privately,
+ * requester gets "Waiting for approval" naming the approvers, and the approvers get cards (each privately,
  * or one in `approvals.chat`), or, in native mode, a Feishu approval instance is opened. A redelivered command makes
  * the same request (its id derives from the delivery) and posts nothing twice (message and instance uuids too).
  */
 import { z } from 'zod';
-import { approvalWaitingCard, approverCard, errorCard, type Bilingual, type Card } from '../cards/index.js';
+import { approvalWaitingCard, approverCard, errorCard, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
+import { toText } from '../src/card.js';
 import type { ActionResult, ActionContext, CommandContext } from '../src/context.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import { listOf, pick, t, type Text } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
 import type { Logger } from '../src/log.js';
 import type { Sealing } from '../src/auth/seal.js';
@@ -72,24 +74,16 @@ function lineOf(ctx: Ctx, args: object, rule: ApprovalRule, action?: string): st
   return clip(`/${rule.key} ${values}`.trim() + (action ? ` (${action})` : ''));
 }
 
-async function namesOf(ctx: Ctx, approve: readonly string[]): Promise<Bilingual> {
+async function namesOf(ctx: Ctx, approve: readonly string[]): Promise<Text> {
   const names = await Promise.all(approve.map((p) => describePrincipal(p, ctx.gateway.directory)));
-  return { zh: names.map((n) => n.zh).join('、'), en: names.map((n) => n.en).join(', ') };
+  return listOf(names.map(toText));
 }
 
 const noApprovers = (rule: ApprovalRule): Card =>
   errorCard({
-    title: { zh: '无法申请审批', en: 'Cannot ask for approval' },
-    problems: [
-      {
-        zh: `/${rule.key} 需要审批，但除你以外没有审批人`,
-        en: `/${rule.key} needs approval, but nobody other than you can approve it`,
-      },
-    ],
-    nextStep: {
-      zh: `请管理员在 app.config.json 的 commands.${rule.key}.approve 中添加审批人`,
-      en: `Ask an admin to add approvers to commands.${rule.key}.approve in app.config.json`,
-    },
+    title: t('approval.noApprovers.title'),
+    problems: [t('approval.noApprovers.problem', { command: rule.key })],
+    nextStep: t('approval.noApprovers.nextStep', { command: rule.key }),
   });
 
 export function approvalDesk(deps: ApprovalDeps): ApprovalDesk {
@@ -114,7 +108,14 @@ export function approvalDesk(deps: ApprovalDeps): ApprovalDesk {
     const { instanceCode } = await ctx.gateway.approvals.createInstance({
       approvalCode: code,
       openId: r.requester.openId,
-      form: [{ id: cfg.formControl, type: 'textarea', value: `${line}\n申请人 Requested by: ${r.requester.name}` }],
+      // The form holds one string: the approvers read it in the default language.
+      form: [
+        {
+          id: cfg.formControl,
+          type: 'textarea',
+          value: pick(t('approval.native.form', { line, name: r.requester.name })),
+        },
+      ],
       ...(cfg.approverNode ? { nodeApprovers: { [cfg.approverNode]: approvers } } : {}),
       uuid: deriveKey(r.id, 'instance'),
     });
@@ -129,8 +130,7 @@ export function approvalDesk(deps: ApprovalDeps): ApprovalDesk {
     if (!approvers.length) {
       ctx.outcome = 'refused';
       const card = noApprovers(rule);
-      if (ctx.kind === 'action')
-        return { toast: { type: 'error', text: { zh: '没有审批人', en: 'No approvers' } }, card };
+      if (ctx.kind === 'action') return { toast: { type: 'error', text: t('approval.toast.noApprovers') }, card };
       return void (await ctx.reply(card));
     }
     const id = deriveKey(ctx.dedupeKey, 'approval');
@@ -185,7 +185,10 @@ export function approvalDesk(deps: ApprovalDeps): ApprovalDesk {
     const view = viewOf(r, parked);
     const waiting = approvalWaitingCard(
       view,
-      withdrawAction.button({ request: id }, { label: { zh: '撤回', en: 'Withdraw' }, confirm: WITHDRAW_CONFIRM }),
+      withdrawAction.button(
+        { request: id },
+        { label: t('approval.button.withdraw'), confirm: t('approval.button.withdrawConfirm') },
+      ),
     );
     const own = ctx.kind === 'message' ? await ctx.reply(waiting) : await ctx.send(waiting);
     const asked = r.mode === 'card' ? await askApprovers(ctx, r, view, approvers) : [];
@@ -197,10 +200,7 @@ export function approvalDesk(deps: ApprovalDeps): ApprovalDesk {
     });
     // The inbox runs the command again later; its posts repeat nothing (their uuids).
     if (shown.state === 'busy') throw new Error(`approval request ${id} stayed locked; its cards are not recorded yet`);
-    if (ctx.kind === 'action')
-      return {
-        toast: { type: 'info', text: { zh: '已提交审批，见新卡片', en: 'Sent for approval: see the new card' } },
-      };
+    if (ctx.kind === 'action') return { toast: { type: 'info', text: t('approval.toast.sent') } };
   }
 
   async function carries(ctx: Ctx, rule: ApprovalRule): Promise<boolean> {
@@ -215,8 +215,6 @@ export function approvalDesk(deps: ApprovalDeps): ApprovalDesk {
   return { park, carries };
 }
 
-const WITHDRAW_CONFIRM = { zh: '撤回这个审批请求？', en: 'Withdraw this approval request?' };
-
 /** One card per approver privately (each its own uuid), or one card in `approvals.chat`. */
 async function askApprovers(
   ctx: Ctx,
@@ -228,13 +226,9 @@ async function askApprovers(
     view,
     approveAction.button(
       { request: r.id },
-      {
-        label: { zh: '批准', en: 'Approve' },
-        style: 'primary',
-        confirm: { zh: '批准并执行？', en: 'Approve and run it?' },
-      },
+      { label: t('approval.button.approve'), style: 'primary', confirm: t('approval.button.approveConfirm') },
     ),
-    rejectAction.button({ request: r.id }, { label: { zh: '拒绝', en: 'Reject' }, style: 'danger' }),
+    rejectAction.button({ request: r.id }, { label: t('approval.button.reject'), style: 'danger' }),
   );
   const chat = ctx.config.app.approvals.chat;
   const to = chat ? [{ chatId: chat }] : approvers.map((openId) => ({ openId }));

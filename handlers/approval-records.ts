@@ -12,6 +12,7 @@ import type { Delivery } from '../src/delivery.js';
 import { withClaim } from '../src/effects/claim.js';
 import { APPROVAL_APPROVED, internalDelivery } from '../src/events.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import { textSchema } from '../src/i18n.js';
 import type { Logger } from '../src/log.js';
 import { keyspace, sortedIndex } from '../src/store/keyspace.js';
 import type { IdempotencyPort, IndexPort, KvPort } from '../src/store/store.js';
@@ -21,7 +22,6 @@ const DAY = 86_400_000;
 /** Decided requests stay listed (and their cards updatable) this long after they expire. */
 const KEEP_MS = 30 * DAY;
 
-const bilingual = z.object({ zh: z.string(), en: z.string() });
 export const STATUSES = ['pending', 'approved', 'running', 'done', 'rejected', 'withdrawn', 'expired'] as const;
 
 const requestRecord = z.object({
@@ -30,7 +30,7 @@ const requestRecord = z.object({
   rule: z.string(),
   approve: z.array(z.string()),
   /** Who may approve, by name, for the cards. */
-  approverNames: bilingual,
+  approverNames: textSchema,
   requester: z.object({ openId: z.string(), name: z.string() }),
   chatId: z.string().optional(),
   chatType: z.string().optional(),

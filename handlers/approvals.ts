@@ -1,7 +1,7 @@
 /**
  * Approvals: a second pair of eyes for risky commands. The gate (src/middleware/approval.ts) parks a guarded command
- * (approval-park.ts); here the approvers decide on its cards (批准 Approve / 拒绝 Reject with a reason, the requester's
- * 撤回 Withdraw) or in Feishu Approval (native mode: the instance's status event), and an approved request runs as the
+ * (approval-park.ts); here the approvers decide on its cards (Approve, Reject with a reason, the requester's
+ * Withdraw) or in Feishu Approval (native mode: the instance's status event), and an approved request runs as the
  * requester exactly once: the decision puts one inbox item (its dedupe key the request's id) that resumes the command
  * through authorization; every card of the request then shows what happened. `/approvals` lists what waits for you
  * and what you asked for; the audit trail records who asked, who approved, rejected or withdrew, and how the run went.
@@ -16,6 +16,7 @@ import {
   type FeishuEvents,
 } from '../src/events.js';
 import { displayName } from '../src/feishu/directory-cache.js';
+import { t, type MessageKey, type Vars } from '../src/i18n.js';
 import { approvalGate, approvalRule, isApprover } from '../src/middleware/approval.js';
 import { approvalDesk, approveAction, rejectAction, withdrawAction, type ApprovalDeps } from './approval-park.js';
 import {
@@ -36,15 +37,11 @@ import { registerApprovalList } from './approval-list.js';
 
 export type { ApprovalDeps } from './approval-park.js';
 
-const toast = (type: 'error' | 'info' | 'success' | 'warning', zh: string, en: string): ActionResult => ({
-  toast: { type, text: { zh, en } },
+const toast = (type: 'error' | 'info' | 'success' | 'warning', key: MessageKey, vars?: Vars): ActionResult => ({
+  toast: { type, text: t(key, vars) },
 });
-const GONE = toast('error', '找不到这个审批请求（已过期很久）', 'This approval request is gone (it expired long ago)');
-const BUSY = toast(
-  'info',
-  '另一位审批人正在处理这个请求，请稍候',
-  'Another approver is deciding this right now; one moment',
-);
+const GONE = toast('error', 'approval.toast.gone');
+const BUSY = toast('info', 'approval.toast.busy');
 /** Waits for a request's lock: the inbox may wait longer than a click. */
 const INBOX_WAIT_MS = 15_000;
 
@@ -131,19 +128,10 @@ export function registerApprovals(app: App, deps: ApprovalDeps): { sweep(): Prom
     const me = ctx.sender.openId;
     if (to === 'withdrawn' ? r.requester.openId !== me : r.requester.openId === me || !approvesNow(r, me)) {
       await ctx.audit(AUDITED[to], r.rule, 'refused', id);
-      if (to === 'withdrawn')
-        return toast('error', '只有申请人可以撤回', 'Only the requester can withdraw this request');
+      if (to === 'withdrawn') return toast('error', 'approval.toast.onlyRequester');
       return r.requester.openId === me
-        ? toast(
-            'error',
-            '你不能审批自己的请求，需要另一位审批人',
-            'You cannot approve your own request: another approver must',
-          )
-        : toast(
-            'error',
-            `只有审批人（${r.approverNames.zh}）可以审批`,
-            `Only the approvers (${r.approverNames.en}) can decide`,
-          );
+        ? toast('error', 'approval.toast.notOwn')
+        : toast('error', 'approval.toast.onlyApprovers', { names: r.approverNames });
     }
     const name = ctx.sender.name ?? (await displayName(ctx.gateway.directory, me));
     const done = await decide(
@@ -160,18 +148,20 @@ export function registerApprovals(app: App, deps: ApprovalDeps): { sweep(): Prom
     if (done.state === 'busy') return BUSY;
     if (done.state === 'gone') return GONE;
     if (done.state === 'unchanged') {
-      const s = APPROVAL_STATUS_TEXT[isExpired(done.record, now()) ? 'expired' : done.record.status];
-      const who = done.record.decision ? `（${done.record.decision.name}）` : '';
+      const status = APPROVAL_STATUS_TEXT[isExpired(done.record, now()) ? 'expired' : done.record.status];
+      const decision = done.record.decision;
       return {
-        ...toast('info', `这个请求已${s.zh}${who}`, `This request is ${s.en} already`),
+        ...(decision
+          ? toast('info', 'approval.toast.alreadyBy', { status, name: decision.name })
+          : toast('info', 'approval.toast.already', { status })),
         card: decidedCard(done.record, openParked(deps.sealer, done.record)),
       };
     }
     const said: Record<string, ActionResult> = {
-      approved: toast('success', '已批准，命令将以申请人的身份执行', 'Approved: the command runs as the requester'),
-      rejected: toast('success', '已拒绝', 'Rejected'),
-      withdrawn: toast('success', '已撤回', 'Withdrawn'),
-      expired: toast('warning', '这个请求已过期，什么都没有执行', 'This request expired; nothing ran'),
+      approved: toast('success', 'approval.toast.approved'),
+      rejected: toast('success', 'approval.toast.rejected'),
+      withdrawn: toast('success', 'approval.toast.withdrawn'),
+      expired: toast('warning', 'approval.toast.expired'),
     };
     return { ...said[done.record.status], card: done.card };
   }

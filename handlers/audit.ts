@@ -4,12 +4,13 @@
  * otherwise: the trail names everyone's actions.
  */
 import { z } from 'zod';
-import { auditCard, MAX_AUDIT_ROWS, type AuditRow, type Bilingual, type Card } from '../cards/index.js';
+import { auditCard, MAX_AUDIT_ROWS, type AuditRow, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import { recentChanges, undoable, type Change } from '../src/changes/journal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { displayName } from '../src/feishu/directory-cache.js';
+import { t, type Text } from '../src/i18n.js';
 import { userRef } from './provision.js';
 import { utcTime } from './sign-in.js';
 import { undoButton } from './undo.js';
@@ -31,7 +32,7 @@ const args = z.object({
 });
 
 export const auditSpec: CommandSpec<typeof args> = {
-  summary: { zh: '查看操作记录（可撤销的附带撤销按钮）', en: 'Show the audit trail, with Undo where it applies' },
+  summary: t('audit.summary'),
   usage: '/audit [@某人] [since=7d] [类型 kind]',
   examples: ['/audit since=24h chat', '/audit'],
   args,
@@ -43,12 +44,8 @@ export const auditSpec: CommandSpec<typeof args> = {
 /** How far back the trail is read: enough for a busy week of a large tenant, bounded for the card. */
 const READ = 2_000;
 
-const stateOf = (c: Change): Bilingual | undefined =>
-  c.undone
-    ? { zh: '已撤销', en: 'undone' }
-    : c.steps.some((s) => s.state === 'done')
-      ? { zh: '部分已撤销', en: 'partly undone' }
-      : undefined;
+const stateOf = (c: Change): Text | undefined =>
+  c.undone ? t('audit.undone') : c.steps.some((s) => s.state === 'done') ? t('audit.partlyUndone') : undefined;
 
 async function audit(ctx: CommandContext, a: z.infer<typeof args>): Promise<Card> {
   const who = a.user?.[0];
@@ -79,7 +76,7 @@ async function audit(ctx: CommandContext, a: z.infer<typeof args>): Promise<Card
   );
   const scope = [who ? who.name : undefined, `since=${a.since}`, a.kind].filter(Boolean).join(' ');
   return auditCard({
-    scope: { zh: `范围：${scope}`, en: `Showing: ${scope}` },
+    scope: t('audit.scope', { scope }),
     rows,
     more: matching.length - shown.length,
   });

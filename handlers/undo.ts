@@ -1,24 +1,18 @@
 /**
- * Undo: every change the bot made for someone can be taken back from its own card (撤销 Undo, with Feishu's confirm
+ * Undo: every change the bot made for someone can be taken back from its own card (Undo, with Feishu's confirm
  * dialog), from /undo (your latest change) or from /audit, while `undo.windowHours` lasts. Only who made the change
  * may undo it, or whoever `commands["undo.others"]` allows (admins by default); both must still be allowed to run
  * the command that made it. The inverses are the journal's (src/changes/): exactly what that operation did.
  */
 import { z } from 'zod';
-import {
-  successCard,
-  undoOfferCard,
-  undoResultCard,
-  type Bilingual,
-  type Card,
-  type CardButton,
-} from '../cards/index.js';
+import { successCard, undoOfferCard, undoResultCard, type Card, type CardButton } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import { loadChange, recentChanges, undoable, type Change, type Inverse } from '../src/changes/journal.js';
 import { undoChange } from '../src/changes/undo.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { ActionContext, ActionResult, CommandContext } from '../src/context.js';
+import { listOf, t, type Text } from '../src/i18n.js';
 import { authorOnly } from '../src/middleware/author-only.js';
 import { permission } from '../src/middleware/authorize.js';
 import { ContextSlot } from '../src/middleware/listener.js';
@@ -29,46 +23,31 @@ export const UNDO_OTHERS_RULE = 'undo.others';
 const UNDO_OTHERS_DEFAULT = ['admins'] as const;
 
 export const undoAction = defineAction('change.undo', z.object({ change: z.string().min(1) }), {
-  progress: { zh: '正在撤销', en: 'Undoing' },
+  progress: t('undo.progress'),
 });
 
 /** The Undo button a change's card carries (none when the change has nothing to take back). */
 export function undoButton(change: string | undefined): CardButton[] {
   if (!change) return [];
-  return [
-    undoAction.button(
-      { change },
-      {
-        label: { zh: '撤销', en: 'Undo' },
-        style: 'danger',
-        confirm: { zh: '撤销这次操作？已创建的会被删除。', en: 'Undo this change? What it created is removed.' },
-      },
-    ),
-  ];
+  return [undoAction.button({ change }, { label: t('undo.button'), style: 'danger', confirm: t('undo.confirm') })];
 }
 
 /** How an inverse reads on a card: what Undo does (or did). */
-export function describeInverse(u: Inverse): Bilingual {
-  const names = (users: { name: string }[]) => users.map((p) => p.name);
+export function describeInverse(u: Inverse): Text {
+  const names = (users: { name: string }[]) => listOf(users.map((p) => p.name));
   switch (u.op) {
     case 'chat.dissolve':
-      return { zh: `解散群聊“${u.name}”`, en: `Dissolve the chat "${u.name}"` };
+      return t('undo.inverse.chatDissolve', { name: u.name });
     case 'chat.members.remove':
-      return {
-        zh: `把 ${names(u.users).join('、')} 移出群“${u.chatName}”`,
-        en: `Remove ${names(u.users).join(', ')} from "${u.chatName}"`,
-      };
+      return t('undo.inverse.chatMembersRemove', { users: names(u.users), chat: u.chatName });
     case 'mailgroup.delete':
-      return { zh: `删除邮件组 ${u.email}`, en: `Delete the mail group ${u.email}` };
+      return t('undo.inverse.mailgroupDelete', { email: u.email });
     case 'mailgroup.members.remove':
-      return {
-        zh: `把 ${names(u.users).join('、')} 移出邮件组 ${u.email}`,
-        en: `Remove ${names(u.users).join(', ')} from the mail group ${u.email}`,
-      };
+      return t('undo.inverse.mailgroupMembersRemove', { users: names(u.users), email: u.email });
     case 'contact.delete':
-      return { zh: `从 ${u.mailbox} 删除联系人 ${u.name}`, en: `Delete the contact ${u.name} from ${u.mailbox}` };
+      return t('undo.inverse.contactDelete', { name: u.name, mailbox: u.mailbox });
     case 'message.recall':
-      return { zh: `撤回消息：${u.label.zh}`, en: `Recall the message: ${u.label.en}` };
+      return t('undo.inverse.messageRecall', { label: u.label });
   }
 }
 
@@ -84,27 +63,18 @@ export function changeCard(change: Change, open: boolean, windowHours: number): 
       undone: done.map((s) => describeInverse(s.undo)),
       left: left.map((s) => ({
         label: describeInverse(s.undo),
-        problem: s.problem ?? { zh: '尚未撤销', en: 'not undone yet' },
+        problem: s.problem ?? t('undo.problem.notYet'),
       })),
-      ...(left.length && open
-        ? { retry: undoAction.button({ change: change.id }, { label: { zh: '重试撤销', en: 'Retry undo' } }) }
-        : {}),
+      ...(left.length && open ? { retry: undoAction.button({ change: change.id }, { label: t('undo.retry') }) } : {}),
     });
   }
   return undoOfferCard({
-    heading: open ? { zh: '撤销这次操作？', en: 'Undo this change?' } : { zh: '已无法撤销', en: 'Too late to undo' },
+    heading: open ? t('undo.offer.title') : t('undo.offer.tooLate'),
     title: change.title,
     when: `${utcTime(change.at)} · ${change.actorName ?? change.actor}`,
     effects: change.steps.map((s) => describeInverse(s.undo)),
     ...(open ? { undo: undoButton(change.id)[0] } : {}),
-    ...(open
-      ? {}
-      : {
-          note: {
-            zh: `撤销期限（${windowHours} 小时）已过，请在飞书中手动处理。`,
-            en: `The undo window (${windowHours} h) has passed: change it in Feishu by hand.`,
-          },
-        }),
+    ...(open ? {} : { note: t('undo.offer.windowPassed', { hours: windowHours }) }),
   });
 }
 
@@ -118,58 +88,36 @@ const mayUndo = authorOnly<{ change: string }, Change>({
   others: (ctx) =>
     permission(ctx.config.app, { kind: 'action', key: UNDO_OTHERS_RULE }, ctx.sender.openId, UNDO_OTHERS_DEFAULT).ok,
   audit: { action: 'change.undo', target: ({ change }) => change },
-  gone: { zh: '这条操作记录已过期，无法撤销', en: 'This change is no longer on record: it cannot be undone' },
-  notAuthor: {
-    zh: '只有操作者本人或管理员可以撤销',
-    en: 'Only the person who made this change, or an admin, can undo it',
-  },
+  gone: t('undo.toast.gone'),
+  notAuthor: t('undo.toast.notAuthor'),
 });
 
 async function undo(ctx: ActionContext): Promise<ActionResult> {
   const change = theChange.get(ctx);
   const rule = permission(ctx.config.app, { kind: 'command', key: change.rule }, ctx.sender.openId);
-  if (!rule.ok)
-    return {
-      toast: {
-        type: 'error',
-        text: {
-          zh: `你不能运行 /${change.rule}，所以不能撤销它：请管理员撤销`,
-          en: `You may not run /${change.rule}, so you cannot undo it: ask an admin`,
-        },
-      },
-    };
+  if (!rule.ok) return { toast: { type: 'error', text: t('undo.toast.notAllowed', { rule: change.rule }) } };
   if (!change.undone && !undoable(change, windowOf(ctx), ctx.now()))
     return {
       card: changeCard(change, false, windowOf(ctx)),
-      toast: { type: 'warning', text: { zh: '撤销期限已过', en: 'The undo window has passed' } },
+      toast: { type: 'warning', text: t('undo.toast.windowPassed') },
     };
   const outcome = await undoChange(ctx.gateway, ctx.store, change.id, ctx.sender.openId, () => ctx.now());
-  if (outcome.state === 'busy')
-    return { toast: { type: 'info', text: { zh: '正在撤销，请稍候', en: 'Already undoing; one moment' } } };
-  if (outcome.state === 'missing')
-    return {
-      toast: {
-        type: 'error',
-        text: {
-          zh: '操作记录已过期，无法撤销：请在飞书中手动处理',
-          en: 'The record has expired: change it in Feishu by hand',
-        },
-      },
-    };
+  if (outcome.state === 'busy') return { toast: { type: 'info', text: t('undo.toast.busy') } };
+  if (outcome.state === 'missing') return { toast: { type: 'error', text: t('undo.toast.expired') } };
   const after = outcome.change;
   await ctx.audit('change.undo', after.id, outcome.state === 'undone' ? 'ok' : 'error', after.kind);
   return {
     card: changeCard(after, undoable(after, windowOf(ctx), ctx.now()), windowOf(ctx)),
     toast:
       outcome.state === 'undone'
-        ? { type: 'success', text: { zh: '已撤销', en: 'Undone' } }
-        : { type: 'warning', text: { zh: '部分未能撤销', en: 'Some of it could not be undone' } },
+        ? { type: 'success', text: t('undo.undone') }
+        : { type: 'warning', text: t('undo.toast.partial') },
   };
 }
 
 const none = z.object({});
 export const undoSpec: CommandSpec<typeof none> = {
-  summary: { zh: '撤销你最近的一次操作', en: 'Undo your latest change' },
+  summary: t('undo.summary'),
   usage: '/undo',
   examples: ['/undo'],
   args: none,
@@ -182,12 +130,9 @@ async function latest(ctx: CommandContext): Promise<Card> {
   const change = mine.find((c) => undoable(c, window, ctx.now()));
   if (change) return changeCard(change, true, window);
   return successCard({
-    title: { zh: '没有可撤销的操作', en: 'Nothing to undo' },
+    title: t('undo.nothing.title'),
     tone: 'info',
-    summary: {
-      zh: `过去 ${window} 小时内你没有可撤销的操作。`,
-      en: `You made no change in the last ${window} hours that can still be undone.`,
-    },
+    summary: t('undo.nothing.summary', { count: window }),
   });
 }
 

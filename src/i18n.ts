@@ -119,6 +119,14 @@ export function compose(render: (say: (x: Text | string) => string, locale: Loca
 export const joinTexts = (texts: readonly Text[], separator: string): Text =>
   compose((say) => texts.map(say).join(separator));
 
+/** Names listed as each language lists them: "张伟、李娜", "Zhang Wei, Li Na"; a Text item in its language. */
+export const listOf = (items: readonly (string | Text)[]): Text =>
+  each((locale) =>
+    new Intl.ListFormat(TAG[locale], { type: 'conjunction', style: 'narrow' }).format(
+      items.map((x) => (typeof x === 'string' ? x : x[locale])),
+    ),
+  );
+
 function each(f: (locale: Locale) => string): Text {
   return { zh_cn: f('zh_cn'), en_us: f('en_us'), ja_jp: f('ja_jp') };
 }

@@ -1,9 +1,10 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { defineAction } from '../src/actions.js';
-import type { Bilingual } from '../src/card.js';
+import { toText, type Bilingual } from '../src/card.js';
 import { checkContent } from '../src/emulator/cards.js';
 import { FeishuError } from '../src/feishu/errors.js';
+import { same } from '../src/i18n.js';
 import * as cards from '../cards/index.js';
 import {
   cardBytes,
@@ -497,23 +498,23 @@ describe("cards under Feishu's 30 KB", () => {
       }),
     undoResultCard: () =>
       cards.undoResultCard({
-        title: big,
-        undone: many(1_000, 2_000).map((t) => ({ zh: t, en: t })),
-        left: many(1_000, 2_000).map((t) => ({ label: item, problem: { zh: t, en: t } })),
+        title: toText(big),
+        undone: many(1_000, 2_000).map(same),
+        left: many(1_000, 2_000).map((t) => ({ label: toText(item), problem: same(t) })),
         retry: button,
       }),
     undoOfferCard: () =>
       cards.undoOfferCard({
-        heading: big,
-        title: big,
+        heading: toText(big),
+        title: toText(big),
         when: huge('w'),
-        effects: many(1_000, 2_000).map((t) => ({ zh: t, en: t })),
+        effects: many(1_000, 2_000).map(same),
         undo: button,
-        note: big,
+        note: toText(big),
       }),
     auditCard: () =>
       cards.auditCard({
-        scope: big,
+        scope: toText(big),
         rows: many(500, 2_000).map((t) => ({
           when: t,
           who: t,
@@ -521,7 +522,7 @@ describe("cards under Feishu's 30 KB", () => {
           target: t,
           result: 'ok' as const,
           detail: t,
-          state: item,
+          state: toText(item),
           undo: button,
         })),
         more: 10,
@@ -559,7 +560,7 @@ describe("cards under Feishu's 30 KB", () => {
   const approval: cards.ApprovalRequestView = {
     line: huge('line'),
     requester: huge('name'),
-    approvers: big,
+    approvers: toText(big),
     expires: huge('t'),
     native: true,
     twoPerson: true,

@@ -10,7 +10,7 @@ import { openIdFor, STANDING } from '../src/emulator/seed.js';
 import type { Message } from '../src/emulator/state.js';
 import { browserSignIn, signInLink } from './helpers/auth.js';
 import { control, eventually, mailState, readCard } from './helpers/provisioning.js';
-import { testSandbox } from './helpers/sandbox.js';
+import { testSandbox, textIn } from './helpers/sandbox.js';
 
 const DOMAIN = 'feishu-ops.example';
 let sb: Awaited<ReturnType<typeof testSandbox>>;
@@ -54,8 +54,9 @@ describe('a guarded command by someone who is not an approver', () => {
   it('creates nothing, tells the requester who approves, and asks each approver', async () => {
     const waiting = await ask(`/mailgroup create ops@${DOMAIN} name="运维"`);
     const text = readCard(waiting.card);
-    expect(text).toContain('等待审批');
-    expect(text).toContain('Waiting for approval');
+    expect(textIn(waiting.card, 'zh_cn')).toContain('等待审批');
+    expect(textIn(waiting.card, 'en_us')).toContain('Waiting for approval');
+    expect(textIn(waiting.card, 'ja_jp')).toContain('承認待ち');
     expect(text).toContain('管理员');
     expect(text).toContain('ops');
     expect(mailState(sb.emulator).mailgroups).toHaveLength(0);

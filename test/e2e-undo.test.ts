@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openIdFor } from '../src/emulator/seed.js';
 import type { Message } from '../src/emulator/state.js';
 import { callsTo, control, groupChats, mailState, readCard } from './helpers/provisioning.js';
-import { testSandbox } from './helpers/sandbox.js';
+import { testSandbox, textIn } from './helpers/sandbox.js';
 
 let sb: Awaited<ReturnType<typeof testSandbox>>;
 beforeAll(async () => {
@@ -48,8 +48,10 @@ describe('Undo from the card of each operation leaves the emulator as it was', (
     const reply = await command('/group create 撤销群 @李娜');
     expect(world()).not.toEqual(before);
     const r = await undo(reply);
-    expect(readCard(r.card)).toContain('已撤销');
-    expect(readCard(r.card)).toContain('解散群聊“撤销群”');
+    expect(textIn(r.card, 'zh_cn')).toContain('已撤销');
+    expect(textIn(r.card, 'zh_cn')).toContain('解散群聊“撤销群”');
+    expect(textIn(r.card, 'en_us')).toContain('Dissolve the chat "撤销群"');
+    expect(textIn(r.card, 'ja_jp')).toContain('グループチャット「撤销群」を解散する');
     expect(world()).toEqual(before);
   });
 

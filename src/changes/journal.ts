@@ -9,8 +9,8 @@
  * A change's id derives from its delivery, so a command run again after a crash rewrites the same record.
  */
 import { z } from 'zod';
-import { bilingualSchema, type Bilingual } from '../card.js';
 import type { Context, HandlerStore } from '../context.js';
+import { textSchema, type Text } from '../i18n.js';
 import { deriveKey } from '../keys.js';
 import { keyspace, sortedIndex } from '../store/keyspace.js';
 
@@ -39,14 +39,14 @@ export const inverseSchema = z.discriminatedUnion('op', [
     /** The user whose own token made it (mailbox "me"); absent: the tenant token. */
     asUser: z.string().optional(),
   }),
-  z.object({ op: z.literal('message.recall'), messageId: z.string(), label: bilingualSchema }),
+  z.object({ op: z.literal('message.recall'), messageId: z.string(), label: textSchema }),
 ]);
 export type Inverse = z.infer<typeof inverseSchema>;
 
 const stepSchema = z.object({
   undo: inverseSchema,
   state: z.enum(['pending', 'done', 'failed']),
-  problem: bilingualSchema.optional(),
+  problem: textSchema.optional(),
 });
 export type UndoStep = z.infer<typeof stepSchema>;
 
@@ -59,7 +59,7 @@ const changeSchema = z.object({
   kind: z.string(),
   /** The command whose rule also lets others undo it (admins by default). */
   rule: z.string(),
-  title: bilingualSchema,
+  title: textSchema,
   at: z.number(),
   eventId: z.string().optional(),
   /** In the order they are to run: the last effect first. */
@@ -76,7 +76,7 @@ const ALL = 'all';
 export interface NewChange {
   kind: string;
   rule: string;
-  title: Bilingual;
+  title: Text;
   /** In the order the effects happened; undo runs them backwards. */
   inverse: Inverse[];
   /** Defaults to the sender. */

@@ -3,11 +3,12 @@
  * ends, so a crash, a repeated click or a redelivered callback resumes with what is left and never runs an inverse
  * that finished. One claim per change keeps two undoers (two clicks, two instances) from running at once.
  */
-import type { Bilingual } from '../card.js';
+import { toText } from '../card.js';
 import type { HandlerStore } from '../context.js';
 import { withClaim } from '../effects/claim.js';
 import { FeishuError, needsSignIn } from '../feishu/errors.js';
 import { asUser, TENANT, type FeishuPorts } from '../feishu/ports.js';
+import { listOf, t, type Text } from '../i18n.js';
 import { loadChange, saveChange, type Change, type Inverse, type UndoStep } from './journal.js';
 
 export type UndoOutcome = { state: 'undone' | 'partial'; change: Change } | { state: 'busy' } | { state: 'missing' };
@@ -56,19 +57,14 @@ async function run(g: FeishuPorts, undo: Inverse): Promise<UndoStep> {
     const problem = await apply(g, undo);
     return problem ? { undo, state: 'failed', problem } : { undo, state: 'done' };
   } catch (err) {
-    if (needsSignIn(err))
-      return {
-        undo,
-        state: 'failed',
-        problem: { zh: '它的主人需要先重新登录（/login）', en: 'its owner needs to sign in again (/login) first' },
-      };
+    if (needsSignIn(err)) return { undo, state: 'failed', problem: t('undo.problem.signIn') };
     if (!(err instanceof FeishuError)) throw err;
-    return { undo, state: 'failed', problem: err.explain().problem };
+    return { undo, state: 'failed', problem: toText(err.explain().problem) };
   }
 }
 
 /** Performs the inverse; returns why part of it could not be done, if so. */
-async function apply(g: FeishuPorts, u: Inverse): Promise<Bilingual | undefined> {
+async function apply(g: FeishuPorts, u: Inverse): Promise<Text | undefined> {
   switch (u.op) {
     case 'chat.dissolve':
       return void (await g.chats.dissolve(u.chatId));
@@ -79,10 +75,7 @@ async function apply(g: FeishuPorts, u: Inverse): Promise<Bilingual | undefined>
       );
       if (!notRemoved.length) return undefined;
       const names = u.users.filter((p) => notRemoved.includes(p.openId)).map((p) => p.name);
-      return {
-        zh: `${names.join('、')} 现在是群主，群主不能被移出：请先转让群主`,
-        en: `${names.join(', ')} now owns the chat, and an owner cannot be removed: transfer the ownership first`,
-      };
+      return t('undo.problem.ownerStays', { users: listOf(names) });
     }
     case 'mailgroup.delete':
       return void (await g.mailgroups.delete(u.mailgroupId));

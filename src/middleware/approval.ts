@@ -13,6 +13,7 @@
 import type { Gate } from '../app.js';
 import type { AppConfig } from '../config.js';
 import type { ActionContext, ActionResult, CommandContext } from '../context.js';
+import { t } from '../i18n.js';
 import { isPrincipal, ruleOf } from './authorize.js';
 
 /** What a request needs approved: the rule's key (the command) and who may approve it. */
@@ -72,9 +73,7 @@ async function verdict(
   return { kind: 'park', rule };
 }
 
-const REFUSED: ActionResult = {
-  toast: { type: 'error', text: { zh: '这个审批请求无效', en: 'This approval request is not valid' } },
-};
+const REFUSED: ActionResult = { toast: { type: 'error', text: t('approval.toast.invalid') } };
 
 export function approvalGate(desk: ApprovalDesk): Gate {
   return {
