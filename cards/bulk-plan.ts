@@ -1,16 +1,20 @@
+import { toText } from '../src/card.js';
 import {
-  andMoreInline,
+  andMore,
   clip,
+  compose,
   Elements,
   envelope,
   escapeMd,
   fitting,
   grey,
-  inline,
-  twoLines,
-  type Bilingual,
+  greyMd,
+  md,
+  t,
   type Card,
   type CardButton,
+  type Text,
+  type Words,
 } from './kit.js';
 
 export interface BulkPlanRow {
@@ -19,70 +23,72 @@ export interface BulkPlanRow {
 }
 
 export interface BulkPlanInput {
-  /** "联系人 · contacts". */
-  noun: Bilingual;
+  /** What the rows make, e.g. "contacts". */
+  noun: Words;
   create: BulkPlanRow[];
   exists: (BulkPlanRow & { existing: string })[];
-  invalid: (BulkPlanRow & { problems: { column: string; reason: Bilingual }[] })[];
-  /** How long the rows take at the documented limit, e.g. "约 9.6 分钟 · about 9.6 min at 20/min (mail.contact.create)". */
-  time: Bilingual;
-  /** 执行 Apply (confirmed) and 取消 Cancel; none once the plan is applied or cancelled. */
+  invalid: (BulkPlanRow & { problems: { column: string; reason: Words }[] })[];
+  /** How long the rows take at the documented limit, e.g. "about 9.6 min at 20/min (mail.contact.create)". */
+  time: Words;
+  /** Apply (confirmed) and Cancel; none once the plan is applied or cancelled. */
   actions: CardButton[];
-  note?: Bilingual;
+  note?: Words;
 }
 
-const line = (r: BulkPlanRow, rest = ''): string => `第 ${r.n} 行 · row ${r.n}：${escapeMd(clip(r.label, 80))}${rest}`;
+/** "Row 3: 张三", then whatever follows it (markdown). */
+export const rowLine = (r: BulkPlanRow, rest: Text | string = ''): Text =>
+  compose((say) => `${say(t('bulk.row', { n: r.n, label: escapeMd(clip(r.label, 80)) }))}${say(rest)}`);
+
+/** A bold heading with the total, then the lines shown. */
+const section = (heading: Text, total: number, lines: Text[]): Text =>
+  compose((say) => [`**${say(heading)}**（${total}）`, ...lines.map(say)].join('\n'));
+
+/** A reason cut to what a line shows before it goes into a message (a reason may be as long as a user's input). */
+const short = (w: Words, max: number): Text => compose((say) => clip(say(toText(w)), max));
 
 /** What /bulk would do, before anything changes: counts, every invalid row with its column and reason, the time. */
 export function bulkPlanCard(o: BulkPlanInput): Card {
   const total = o.invalid.length + o.exists.length + o.create.length;
+  // Invalid rows first: they are what a person has to fix; then the existing ones, then what will be made.
+  const invalidLines = o.invalid.map((r) =>
+    rowLine(
+      r,
+      compose((say) =>
+        r.problems
+          .map((p) => t('bulk.plan.problem', { column: clip(p.column, 40), reason: short(p.reason, 500) }))
+          .map((problem) => `\n${say(greyMd(problem))}`)
+          .join(''),
+      ),
+    ),
+  );
+  const existsLines = o.exists.map((r) => rowLine(r, ` → ${grey(escapeMd(clip(r.existing, 120)))}`));
+  const createLines = o.create.map((r) => rowLine(r));
+  const counts = compose((say) =>
+    [
+      t('bulk.plan.willCreate', { n: o.create.length }),
+      t('bulk.plan.skipped', { n: o.exists.length }),
+      t('bulk.plan.invalid', { n: o.invalid.length }),
+      t('bulk.plan.time', { time: md(o.time) }),
+    ]
+      .map(say)
+      .join('\n'),
+  );
+  const title = t('bulk.plan.title', { noun: short(o.noun, 100) });
   return fitting(total, (shown) => {
     const els = new Elements();
-    els.markdown(
-      [
-        `**将创建 · Will create**：${o.create.length}`,
-        `**已存在（跳过）· Already exist (skipped)**：${o.exists.length}`,
-        `**无效 · Invalid**：${o.invalid.length}`,
-        `**预计用时 · Time**：${escapeMd(inline(o.time))}`,
-      ].join('\n'),
-    );
-    // Invalid rows first: they are what a person has to fix; then the existing ones, then what will be made.
+    els.markdown(counts);
     let left = shown;
-    const take = <T>(list: T[]): T[] => {
-      const part = list.slice(0, Math.max(0, left));
+    const take = (heading: Text, lines: Text[]) => {
+      const part = lines.slice(0, Math.max(0, left));
       left -= part.length;
-      return part;
+      if (part.length) els.markdown(section(heading, lines.length, part));
     };
-    const invalid = take(o.invalid);
-    if (invalid.length)
-      els.markdown(
-        [
-          `**无效的行 · Invalid rows**（${o.invalid.length}）`,
-          ...invalid.map((r) =>
-            line(
-              r,
-              r.problems
-                .map((p) => `\n${grey(`${escapeMd(clip(p.column, 40))} · ${escapeMd(inline(p.reason))}`)}`)
-                .join(''),
-            ),
-          ),
-        ].join('\n'),
-      );
-    const exists = take(o.exists);
-    if (exists.length)
-      els.markdown(
-        [
-          `**已存在 · Already exist**（${o.exists.length}）`,
-          ...exists.map((r) => line(r, ` → ${grey(escapeMd(clip(r.existing, 120)))}`)),
-        ].join('\n'),
-      );
-    const create = take(o.create);
-    if (create.length)
-      els.markdown([`**将创建 · Will create**（${o.create.length}）`, ...create.map((r) => line(r))].join('\n'));
-    if (shown < total) els.markdown(grey(andMoreInline(total - shown)));
-    if (o.note) els.markdown(twoLines(o.note));
+    take(t('bulk.plan.invalidRows'), invalidLines);
+    take(t('bulk.plan.existingRows'), existsLines);
+    take(t('bulk.plan.createRows'), createLines);
+    if (shown < total) els.markdown(greyMd(andMore(total - shown)));
+    if (o.note) els.markdown(md(o.note));
     for (const a of o.actions) els.button(a);
-    const colour = o.invalid.length ? 'orange' : 'blue';
-    return envelope({ zh: `批量导入计划：${o.noun.zh}`, en: `Bulk plan: ${o.noun.en}` }, colour, els);
+    return envelope(title, o.invalid.length ? 'orange' : 'blue', els);
   });
 }

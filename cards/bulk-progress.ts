@@ -1,23 +1,28 @@
+import { toText } from '../src/card.js';
+import { rowLine } from './bulk-plan.js';
 import {
-  andMoreInline,
+  andMore,
   clip,
+  compose,
   Elements,
   envelope,
   escapeMd,
   fitting,
   grey,
-  inline,
-  type Bilingual,
+  greyMd,
+  md,
+  t,
   type Card,
   type CardButton,
   type HeaderColour,
+  type Words,
 } from './kit.js';
 
 export type BulkRowState = 'done' | 'failed' | 'left' | 'exists' | 'invalid';
 
 export interface BulkProgressInput {
-  noun: Bilingual;
-  rows: { n: number; label: string; state: BulkRowState; detail?: string; reason?: Bilingual }[];
+  noun: Words;
+  rows: { n: number; label: string; state: BulkRowState; detail?: string; reason?: Words }[];
   /** Whether the run is over (nothing left): the card then shows every row as the result table. */
   finished: boolean;
   /** Retry failed rows, Undo: built by the handler's action refs. */
@@ -33,30 +38,38 @@ export function bulkProgressCard(o: BulkProgressInput): Card {
   // While running only the failures are listed (a person acts on those); at the end, every row.
   const listed = o.finished ? o.rows : o.rows.filter((r) => r.state === 'failed');
   const colour: HeaderColour = !o.finished ? 'wathet' : failed ? 'red' : 'green';
+  const lines = listed.map((r) => {
+    const detail = r.detail ? ` → ${escapeMd(clip(r.detail, 120))}` : '';
+    const reason = r.reason ? md(r.reason) : undefined;
+    const row = rowLine(r);
+    return compose((say) => `${ICON[r.state]} ${say(row)}${grey(`${detail}${reason ? ` · ${say(reason)}` : ''}`)}`);
+  });
   return fitting(listed.length, (shown) => {
     const els = new Elements();
     els.markdown(
-      [
-        `**完成 · Done**：${done} · **失败 · Failed**：${failed} · **剩余 · Left**：${left}`,
-        grey(`已存在（跳过）· already there (skipped)：${count('exists')} · 无效 · invalid：${count('invalid')}`),
-      ].join('\n'),
-    );
-    if (listed.length)
-      els.markdown(
+      compose((say) =>
         [
-          o.finished ? '**结果 · Result**' : '**失败的行 · Failed rows**',
-          ...listed.slice(0, shown).map((r) => {
-            const why = r.reason ? ` · ${escapeMd(inline(r.reason))}` : '';
-            const detail = r.detail ? ` → ${escapeMd(clip(r.detail, 120))}` : '';
-            return `${ICON[r.state]} 第 ${r.n} 行 · row ${r.n}：${escapeMd(clip(r.label, 80))}${grey(`${detail}${why}`)}`;
-          }),
-          ...(shown < listed.length ? [grey(andMoreInline(listed.length - shown))] : []),
+          say(t('bulk.progress.counts', { done, failed, left })),
+          say(greyMd(t('bulk.progress.passed', { exists: count('exists'), invalid: count('invalid') }))),
         ].join('\n'),
+      ),
+    );
+    if (listed.length) {
+      const heading = t(o.finished ? 'bulk.progress.result' : 'bulk.progress.failedRows');
+      const rest = listed.length - shown;
+      els.markdown(
+        compose((say) =>
+          [
+            `**${say(heading)}**`,
+            ...lines.slice(0, shown).map(say),
+            ...(rest > 0 ? [say(greyMd(andMore(rest)))] : []),
+          ].join('\n'),
+        ),
       );
+    }
     for (const a of o.actions) els.button(a);
-    const title = o.finished
-      ? { zh: `批量导入完成：${o.noun.zh}`, en: `Bulk import finished: ${o.noun.en}` }
-      : { zh: `正在批量导入：${o.noun.zh}`, en: `Bulk import running: ${o.noun.en}` };
+    const noun = toText(o.noun);
+    const title = o.finished ? t('bulk.progress.finished', { noun }) : t('bulk.progress.running', { noun });
     return envelope(title, colour, els);
   });
 }

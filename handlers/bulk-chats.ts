@@ -3,14 +3,17 @@
  * that command's schema and refused for the reasons it gives (the owner unusable, a chat the sender does not manage).
  * Chat creates carry the row's key as Feishu's uuid; mail groups look before creating when an attempt may have landed.
  */
-import { describeUnusable, checkUsers, userRef, type UserRef } from './provision.js';
+import { checkUsers, userRef, type UserRef } from './provision.js';
 import { manageVerdict, namesOf } from './group-members.js';
 import { groupCreateSpec, groupAddSpec } from './group.js';
 import { mailgroupCreateSpec, WHO } from './mailgroup.js';
+import { toText } from '../src/card.js';
 import { FeishuError } from '../src/feishu/errors.js';
+import { t } from '../src/i18n.js';
 import {
   filled,
   peopleIn,
+  repeats,
   unknownPeople,
   validated,
   type BulkKind,
@@ -41,7 +44,6 @@ async function people(
 
 const groups: BulkKind = {
   name: 'groups',
-  noun: { zh: '群聊', en: 'group chats' },
   command: 'group create',
   columns: {
     name: ['群名称', '群名', '名称', 'chat name'],
@@ -57,8 +59,7 @@ const groups: BulkKind = {
       const label = row.cells.name ?? '';
       const { found, problems } = await people(p, row, ['members', 'owner']);
       const [owner, ...extra] = found.owner ?? [];
-      if (extra.length)
-        problems.push({ column: p.column('owner'), reason: { zh: '只能有一位群主', en: 'one owner only' } });
+      if (extra.length) problems.push({ column: p.column('owner'), reason: t('bulk.problem.oneOwner') });
       const input = { ...filled(row.cells, ['name', 'desc']), members: found.members, ...(owner ? { owner } : {}) };
       const v = validated(groupCreateSpec, input, p.column);
       if (!v.ok || problems.length) {
@@ -76,10 +77,10 @@ const groups: BulkKind = {
               problems: [
                 {
                   column: p.column('owner'),
-                  reason: {
-                    zh: `群主 ${describeUnusable(ownerProblem)}`,
-                    en: `The owner ${ownerProblem.name} ${ownerProblem.reason.en}`,
-                  },
+                  reason: t('bulk.problem.ownerUnusable', {
+                    name: ownerProblem.name,
+                    reason: toText(ownerProblem.reason),
+                  }),
                 },
               ],
             }
@@ -121,7 +122,6 @@ const groups: BulkKind = {
 
 const members: BulkKind = {
   name: 'members',
-  noun: { zh: '群成员', en: 'chat members' },
   command: 'group add',
   columns: { chat: ['群', '群 id', 'chat id', 'chat_id', '群聊'], members: ['成员', '群成员'] },
   example: 'chat,members\noc_1a2b3c,lina@example.com',
@@ -134,8 +134,7 @@ const members: BulkKind = {
       const { found, problems } = await people(p, row, ['members']);
       const v = validated(groupAddSpec, { ...filled(row.cells, ['chat']), members: found.members }, p.column);
       if (!v.ok || problems.length || !v.args.chat) {
-        const missing =
-          v.ok && !v.args.chat ? [{ column: p.column('chat'), reason: { zh: '必填', en: 'is required' } }] : [];
+        const missing = v.ok && !v.args.chat ? [{ column: p.column('chat'), reason: t('bulk.problem.required') }] : [];
         out.push({ state: 'invalid', label, problems: [...problems, ...missing, ...(v.ok ? [] : v.problems)] });
         continue;
       }
@@ -146,7 +145,11 @@ const members: BulkKind = {
         throw err;
       });
       if (!verdict.ok) {
-        out.push({ state: 'invalid', label, problems: [{ column: p.column('chat'), reason: verdict.problem }] });
+        out.push({
+          state: 'invalid',
+          label,
+          problems: [{ column: p.column('chat'), reason: toText(verdict.problem) }],
+        });
         continue;
       }
       const wanted = v.args.members.filter((u) => !verdict.members.has(u.openId));
@@ -182,7 +185,6 @@ const members: BulkKind = {
 
 const mailgroups: BulkKind = {
   name: 'mailgroups',
-  noun: { zh: '邮件组', en: 'mail groups' },
   command: 'mailgroup create',
   columns: {
     email: ['地址', '邮件组地址', '邮箱', 'address'],
@@ -208,8 +210,7 @@ const mailgroups: BulkKind = {
       const address = v.args.email.toLowerCase();
       const twin = seen.get(address);
       if (twin) {
-        const reason = { zh: `与第 ${twin} 行重复`, en: `repeats row ${twin}` };
-        out.push({ state: 'invalid', label, problems: [{ column: p.column('email'), reason }] });
+        out.push({ state: 'invalid', label, problems: [repeats(p.column('email'), twin)] });
         continue;
       }
       seen.set(address, row.n);

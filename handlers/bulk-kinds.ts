@@ -5,16 +5,17 @@
  * (groups, members, mail groups) are in bulk-chats.ts.
  */
 import type { z } from 'zod';
-import type { Bilingual } from '../cards/index.js';
 import type { Inverse } from '../src/changes/journal.js';
+import { toText } from '../src/card.js';
 import { issueProblems, type CommandSpec } from '../src/commands/spec.js';
 import type { Endpoint } from '../src/feishu/endpoints.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { DirectoryPort, MailContact } from '../src/feishu/ports.js';
+import { t, type Text } from '../src/i18n.js';
 import { approvalRule, isApprover } from '../src/middleware/approval.js';
 import { explainRefusal, permission } from '../src/middleware/authorize.js';
 import { isFinished, type Workflows, type WorkflowEnv } from '../src/workflows/engine.js';
-import type { Columns } from './bulk-table.js';
+import { listNames, type Columns } from './bulk-table.js';
 import {
   contactAddSpec,
   contactInput,
@@ -33,7 +34,7 @@ export type KindName = (typeof KINDS)[number];
 export interface RowProblem {
   /** The column as the table's header wrote it (or the field's name when the table has no such column). */
   column: string;
-  reason: Bilingual;
+  reason: Text;
 }
 
 /** A table row: its row number and its cells by field. */
@@ -62,8 +63,6 @@ export interface PlanContext {
 
 export interface BulkKind {
   name: KindName;
-  /** "contacts" in the plan's words. */
-  noun: Bilingual;
   /** The command each row is: its rule guards /bulk of this kind and the plan's buttons. */
   command: string;
   columns: Columns<string>;
@@ -97,7 +96,7 @@ export function validated<S extends z.ZodObject>(
     ok: false,
     problems: result.error.issues.map((issue) => ({
       column: column(String(issue.path[0] ?? '')),
-      reason: issueProblems([issue], input, spec.args)[0]!,
+      reason: toText(issueProblems([issue], input, spec.args)[0]!),
     })),
   };
 }
@@ -131,17 +130,25 @@ export async function peopleIn(
 
 export const unknownPeople = (column: string, unknown: string[]): RowProblem => ({
   column,
-  reason: {
-    zh: `找不到：${unknown.join('、')}（写邮箱或 open_id）`,
-    en: `not found: ${unknown.join(', ')} (write an address or an open_id)`,
-  },
+  reason: t('bulk.problem.notFound', { people: listNames(unknown) }),
+});
+
+/** What the rows of a kind make, in the plan's words: "contacts". */
+export const nounOf = (kind: KindName): Text => t(`bulk.noun.${kind}`);
+
+/** "3 contacts". */
+export const amountOf = (kind: KindName, count: number): Text => t(`bulk.amount.${kind}`, { count });
+
+/** The row of a value seen before in the table: one plan makes it once. */
+export const repeats = (column: string, n: number): RowProblem => ({
+  column,
+  reason: t('bulk.problem.repeatsRow', { n }),
 });
 
 const CONTACT_FIELDS = ['name', 'email', 'phone', 'company', 'position', 'tag', 'remark', 'mailbox'] as const;
 
 const contacts: BulkKind = {
   name: 'contacts',
-  noun: { zh: '联系人', en: 'contacts' },
   command: 'contact add',
   columns: {
     name: ['姓名', '名字', '联系人'],
@@ -169,14 +176,9 @@ const contacts: BulkKind = {
       : await explainRefusal(app, ctx.gateway.directory, "mailbox=<别人的邮箱 another person's mailbox>", other.allow);
     // Where another person's mailbox needs an approval the requester cannot give, a row cannot bypass it in a batch.
     const approval = approvalRule(app, OTHER_MAILBOX_RULE);
-    const needsApproval: Bilingual | undefined =
-      approval && !isApprover(app, approval, ctx.sender.openId)
-        ? {
-            zh: '写入别人的邮箱需要审批：请用 /contact add 单独提交这一行',
-            en: "another person's mailbox needs an approval: send this row as its own /contact add",
-          }
-        : undefined;
-    const otherMailboxProblem = refusal?.problem ?? needsApproval;
+    const needsApproval =
+      approval && !isApprover(app, approval, ctx.sender.openId) ? t('bulk.problem.otherMailboxApproval') : undefined;
+    const otherMailboxProblem = refusal ? toText(refusal.problem) : needsApproval;
     const listed = new Map<string, Promise<MailContact[]>>();
     const seen = new Map<string, number>();
     const out: RowPlan[] = [];
@@ -190,7 +192,7 @@ const contacts: BulkKind = {
       const a: ContactArgs = v.args;
       const target = a.mailbox === 'me' ? own : a.mailbox;
       const problem: RowProblem | undefined = !target
-        ? { column: column('mailbox'), reason: NO_OWN_MAILBOX }
+        ? { column: column('mailbox'), reason: toText(NO_OWN_MAILBOX) }
         : target.toLowerCase() !== own?.toLowerCase() && otherMailboxProblem
           ? { column: column('mailbox'), reason: otherMailboxProblem }
           : undefined;
@@ -201,11 +203,7 @@ const contacts: BulkKind = {
       const address = a.email?.toLowerCase();
       const twin = address && seen.get(`${target.toLowerCase()} ${address}`);
       if (twin) {
-        out.push({
-          state: 'invalid',
-          label,
-          problems: [{ column: column('email'), reason: { zh: `与第 ${twin} 行重复`, en: `repeats row ${twin}` } }],
-        });
+        out.push({ state: 'invalid', label, problems: [repeats(column('email'), twin)] });
         continue;
       }
       if (address) seen.set(`${target.toLowerCase()} ${address}`, row.n);
@@ -231,7 +229,6 @@ const contacts: BulkKind = {
 
 const hires: BulkKind = {
   name: 'hires',
-  noun: { zh: '新员工', en: 'hires' },
   command: 'onboard',
   columns: { hire: ['email', 'open_id', '邮箱', '员工', '新员工', 'openid', '用户'] },
   example: 'email\nliuyang@example.com',
@@ -249,7 +246,7 @@ const hires: BulkKind = {
           problems: [
             unknown.length
               ? unknownPeople(column('hire'), unknown)
-              : { column: column('hire'), reason: { zh: '每行一位新员工', en: 'one hire per row' } },
+              : { column: column('hire'), reason: t('bulk.problem.oneHire') },
           ],
         });
         continue;

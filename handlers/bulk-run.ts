@@ -2,18 +2,18 @@
  * A /bulk plan applied: one durable run (src/workflows) whose steps are the plan's rows to create, each row's effect
  * keyed by the plan and the row (Feishu's uuid, or a look before creating when an attempt may have landed), so Apply
  * clicked twice, a redelivered click or a crash never makes a row twice. The plan card becomes the run's progress
- * card, updated in place; at the end it is the result table with Retry failed rows and 撤销 Undo, which takes back
+ * card, updated in place; at the end it is the result table with Retry failed rows and Undo, which takes back
  * the batch as one change (every done row's inverse).
  */
 import { z } from 'zod';
 import { bulkProgressCard, type Card, type CardButton } from '../cards/index.js';
-import { bilingualSchema } from '../src/card.js';
 import { changeOf, inverseSchema, loadChange, saveChange, saveNew, type Inverse } from '../src/changes/journal.js';
 import type { HandlerStore } from '../src/context.js';
+import { t, textSchema } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
 import { keyspace } from '../src/store/keyspace.js';
 import { isFinished, type Run, type WorkflowEnv, type Workflows } from '../src/workflows/engine.js';
-import { KINDS, type BulkKind, type KindName } from './bulk-kinds.js';
+import { amountOf, KINDS, nounOf, type BulkKind, type KindName } from './bulk-kinds.js';
 import { undoButton } from './undo.js';
 
 export const WORKFLOW = 'bulk';
@@ -25,7 +25,7 @@ const planRow = z.object({
   state: z.enum(['create', 'exists', 'invalid']),
   args: z.record(z.string(), z.unknown()).optional(),
   existing: z.string().optional(),
-  problems: z.array(z.object({ column: z.string(), reason: bilingualSchema })).optional(),
+  problems: z.array(z.object({ column: z.string(), reason: textSchema })).optional(),
 });
 export const planSchema = z.object({
   id: z.string(),
@@ -62,7 +62,7 @@ export async function startBatch(wf: Workflows, plan: Plan, cardMessageId: strin
       .filter((r) => r.state === 'create')
       .map((r) => ({
         id: stepId(r.n),
-        label: { zh: `第 ${r.n} 行 ${r.label}`, en: `row ${r.n} ${r.label}` },
+        label: t('bulk.row', { n: r.n, label: r.label }),
         needs: [],
         status: 'pending' as const,
       })),
@@ -94,7 +94,7 @@ async function recordBatch(store: HandlerStore, plan: Plan, kind: BulkKind, run:
       actorName: plan.authorName,
       kind: `bulk.${kind.name}`,
       rule: kind.command,
-      title: { zh: `批量创建了 ${done} 个${kind.noun.zh}`, en: `Created ${done} ${kind.noun.en} in bulk` },
+      title: t('bulk.plan.change', { what: amountOf(kind.name, done) }),
       at: run.updatedAt,
     },
     inverse,
@@ -127,7 +127,7 @@ export async function progressCard(
   const change = finished ? await recordBatch(store, plan, kind, run) : undefined;
   const failed = run.steps.some((s) => s.status === 'failed');
   return bulkProgressCard({
-    noun: kind.noun,
+    noun: nounOf(kind.name),
     finished,
     rows: plan.rows.map((r) => {
       if (r.state === 'exists') return { n: r.n, label: r.label, state: 'exists', detail: r.existing };

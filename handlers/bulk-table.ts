@@ -4,7 +4,7 @@
  * cells with commas or line breaks, a BOM, ragged rows and Excel's rich and formula cells all read as a person sees them.
  */
 import { parse } from 'csv-parse/sync';
-import type { Bilingual } from '../cards/index.js';
+import { compose, t, type Text } from '../src/i18n.js';
 
 /** The most rows one batch takes: a plan card names every invalid row, and a run's steps live in one record. */
 export const MAX_ROWS = 500;
@@ -16,27 +16,21 @@ export interface Table {
   rows: { n: number; cells: string[] }[];
 }
 
-export type TableResult = { ok: true; table: Table } | { ok: false; problem: Bilingual };
+export type TableResult = { ok: true; table: Table } | { ok: false; problem: Text };
 
-const tooMany = (n: number): Bilingual => ({
-  zh: `表格有 ${n} 行数据，一次最多 ${MAX_ROWS} 行：请分批发送`,
-  en: `The table has ${n} data rows; one batch takes at most ${MAX_ROWS}: split it`,
-});
+/** A table that could not be read, and why. */
+export const refused = (problem: Text): TableResult => ({ ok: false, problem });
+
+/** Names (columns, people) listed as each language lists them. */
+export const listNames = (names: readonly string[]): Text => compose((say) => names.join(say(t('bulk.listSeparator'))));
 
 function tableOf(records: string[][]): TableResult {
   const nonEmpty = records
     .map((cells, i) => ({ n: i + 1, cells: cells.map((c) => c.trim()) }))
     .filter((r) => r.cells.some((c) => c !== ''));
   const [head, ...rows] = nonEmpty;
-  if (!head || rows.length === 0)
-    return {
-      ok: false,
-      problem: {
-        zh: '没有找到表格：第一行是列名，下面每行一条记录',
-        en: 'No table found: the first row names the columns, each row below is one record',
-      },
-    };
-  if (rows.length > MAX_ROWS) return { ok: false, problem: tooMany(rows.length) };
+  if (!head || rows.length === 0) return refused(t('bulk.table.none'));
+  if (rows.length > MAX_ROWS) return refused(t('bulk.table.tooMany', { n: rows.length, max: MAX_ROWS }));
   return { ok: true, table: { header: head.cells, rows } };
 }
 
@@ -55,13 +49,7 @@ export function parseText(text: string): TableResult {
     return tableOf(records);
   } catch (err) {
     const line = (err as { lines?: number }).lines;
-    return {
-      ok: false,
-      problem: {
-        zh: `表格读不懂${line ? `（第 ${line} 行）` : ''}：检查引号是否成对`,
-        en: `The table cannot be read${line ? ` (line ${line})` : ''}: check that quotes are paired`,
-      },
-    };
+    return refused(line ? t('bulk.table.unreadableAt', { line }) : t('bulk.table.unreadable'));
   }
 }
 
@@ -73,10 +61,7 @@ export async function parseXlsx(bytes: Buffer): Promise<TableResult> {
   try {
     await book.xlsx.load(bytes as unknown as ArrayBuffer);
   } catch {
-    return {
-      ok: false,
-      problem: { zh: '这个文件不是有效的 XLSX 表格', en: 'This file is not a readable XLSX workbook' },
-    };
+    return refused(t('bulk.table.notXlsx'));
   }
   const sheet = book.worksheets[0];
   if (!sheet) return tableOf([]);
@@ -96,13 +81,7 @@ export async function parseFile(name: string, bytes: Buffer): Promise<TableResul
   const ext = name.toLowerCase().split('.').pop() ?? '';
   if (ext === 'xlsx') return parseXlsx(bytes);
   if (ext === 'csv' || ext === 'tsv' || ext === 'txt') return parseText(bytes.toString('utf8'));
-  return {
-    ok: false,
-    problem: {
-      zh: `不支持 .${ext} 文件：请发送 CSV 或 XLSX`,
-      en: `.${ext} files are not supported: send a CSV or an XLSX`,
-    },
-  };
+  return refused(t('bulk.table.extension', { ext }));
 }
 
 /** Column names a person may write for one field: compared without case, spaces, underscores or hyphens. */
@@ -117,7 +96,7 @@ const norm = (s: string): string => s.toLowerCase().replace(/[\s_\-（）()]/g, 
 export function mapHeader<F extends string>(
   header: string[],
   columns: Columns<F>,
-): { ok: true; fields: (F | undefined)[] } | { ok: false; problem: Bilingual } {
+): { ok: true; fields: (F | undefined)[] } | { ok: false; problem: Text } {
   const lookup = new Map<string, F>();
   for (const [field, names] of Object.entries(columns) as [F, readonly string[]][])
     for (const n of [field, ...names]) lookup.set(norm(n), field);
@@ -128,10 +107,10 @@ export function mapHeader<F extends string>(
     const valid = (Object.entries(columns) as [F, readonly string[]][])
       .map(([f, names]) => [f, ...names].join('/'))
       .join('; ');
-    const what = unknown.length
-      ? { zh: `不认识的列：${unknown.join('、')}`, en: `unknown columns: ${unknown.join(', ')}` }
-      : { zh: `列重复：${seen.join('、')}`, en: `columns given twice: ${seen.join(', ')}` };
-    return { ok: false, problem: { zh: `${what.zh}（可用：${valid}）`, en: `${what.en} (valid: ${valid})` } };
+    const problem = unknown.length
+      ? t('bulk.table.unknownColumns', { columns: listNames(unknown), valid })
+      : t('bulk.table.repeatedColumns', { columns: listNames(seen), valid });
+    return { ok: false, problem };
   }
   return { ok: true, fields };
 }

@@ -1,11 +1,11 @@
 /**
  * /bulk <kind> with a table on the following lines (CSV, or TSV pasted from a sheet; headers in Chinese or English),
- * or from a CSV / XLSX file (a reply to the file message, or the file sent next: bulk-file.ts), answered with a plan card (what will be created, what exists already, every invalid row with its column and reason, the time at the documented limits), 执行 Apply and 取消 Cancel.
+ * or from a CSV / XLSX file (a reply to the file message, or the file sent next: bulk-file.ts), answered with a plan card (what will be created, what exists already, every invalid row with its column and reason, the time at the documented limits), Apply and Cancel.
  * Nothing changes before Apply. Each row obeys its single command's rule and schema (bulk-kinds.ts, bulk-chats.ts);
  * Apply runs them as one durable run (bulk-run.ts).
  */
 import { z } from 'zod';
-import { bulkPlanCard, errorCard, type Bilingual, type Card } from '../cards/index.js';
+import { bulkPlanCard, errorCard, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
@@ -14,11 +14,12 @@ import type { SentFile } from '../src/events.js';
 import type { Workflows } from '../src/workflows/engine.js';
 import { deriveKey } from '../src/keys.js';
 import { DEFAULT_LIMITS } from '../src/feishu/endpoints.js';
+import { t, type Text } from '../src/i18n.js';
 import { authorOnly } from '../src/middleware/author-only.js';
 import { explainRefusal, permission, refusalCard } from '../src/middleware/authorize.js';
 import { ContextSlot } from '../src/middleware/listener.js';
 import { CHAT_KINDS } from './bulk-chats.js';
-import { KINDS, SINGLE_KINDS, type BulkKind, type KindName, type Row } from './bulk-kinds.js';
+import { amountOf, KINDS, nounOf, SINGLE_KINDS, type BulkKind, type KindName, type Row } from './bulk-kinds.js';
 import { defineBatch, plans, progressCard, runIdOf, startBatch, type Plan } from './bulk-run.js';
 import { awaitFile, fileHint, fileNextStep, tableOfFile, tableOfMessage, takeWaiting } from './bulk-file.js';
 import { mapHeader, parseText, type TableResult } from './bulk-table.js';
@@ -33,12 +34,8 @@ const args = z.object({
 });
 
 export const bulkSpec: CommandSpec<typeof args> = {
-  summary: {
-    zh: '按表格批量创建（群聊、群成员、邮件组、联系人、入职）：先出计划，确认后执行',
-    en: 'Create from a table (chats, members, mail groups, contacts, hires): a plan first, applied on confirm',
-  },
-  usage:
-    '/bulk <groups|members|mailgroups|contacts|hires> 下一行起是表格，或回复 CSV/XLSX 文件 · the table on the next lines, or as a reply to a CSV/XLSX file',
+  summary: t('bulk.summary'),
+  usage: '/bulk <groups|members|mailgroups|contacts|hires>',
   examples: ['/bulk contacts\nname,email,company\n张三,zhangsan@example.com,张三科技'],
   args,
   positionals: ['kind'],
@@ -51,8 +48,8 @@ const mine = authorOnly<{ plan: string }, Plan>({
   load: (ctx, { plan }) => plans.get(ctx.store, plan),
   author: (p) => p.author,
   audit: { action: 'bulk.action', target: ({ plan }) => plan },
-  gone: { zh: '这个计划已过期，请重新发送 /bulk', en: 'This plan has expired: send /bulk again' },
-  notAuthor: { zh: '只有发起这个计划的人可以操作', en: 'Only the person who made this plan can act on it' },
+  gone: t('bulk.plan.gone'),
+  notAuthor: t('bulk.plan.notAuthor'),
 });
 
 const planArgs = z.object({ plan: z.string().min(1) });
@@ -62,7 +59,7 @@ const applyActions = Object.fromEntries(
     k,
     defineAction(`bulk.apply-${k}`, planArgs, {
       follows: kinds[k].command,
-      progress: { zh: '正在执行', en: 'Applying' },
+      progress: t('bulk.plan.applying'),
     }),
   ]),
 ) as Record<KindName, ReturnType<typeof defineAction<typeof planArgs>>>;
@@ -71,42 +68,36 @@ const retryActions = Object.fromEntries(
     k,
     defineAction(`bulk.retry-${k}`, planArgs, {
       follows: kinds[k].command,
-      progress: { zh: '正在重试', en: 'Retrying' },
+      progress: t('bulk.plan.retrying'),
     }),
   ]),
 ) as Record<KindName, ReturnType<typeof defineAction<typeof planArgs>>>;
 const cancelAction = defineAction('bulk.cancel', planArgs, { follows: 'bulk' });
 
 const retryButton = (plan: Plan) => [
-  retryActions[plan.kind].button(
-    { plan: plan.id },
-    { label: { zh: '重试失败的行', en: 'Retry failed rows' }, style: 'primary' },
-  ),
+  retryActions[plan.kind].button({ plan: plan.id }, { label: t('bulk.plan.retryFailed'), style: 'primary' }),
 ];
 
 /** How long the rows take at the endpoint's limit (the configured override, else the documented one). */
-function timeAt(ctx: Ctx, kind: BulkKind, rows: number): Bilingual {
+function timeAt(ctx: Ctx, kind: BulkKind, rows: number): Text {
   const limit = { ...DEFAULT_LIMITS[kind.endpoint], ...ctx.config.app.rateLimits[kind.endpoint] };
   const perMinute = Math.min(limit.perMinute ?? Infinity, (limit.perSecond ?? Infinity) * 60);
-  if (!Number.isFinite(perMinute)) return { zh: '很快', en: 'moments' };
+  if (!Number.isFinite(perMinute)) return t('bulk.time.moments');
   const minutes = rows / perMinute;
   const rate = limit.perMinute ? `${limit.perMinute}/min` : `${limit.perSecond}/s`;
-  const n = minutes < 1 ? `${Math.ceil(minutes * 60)} 秒` : `${minutes.toFixed(1)} 分钟`;
-  const en = minutes < 1 ? `${Math.ceil(minutes * 60)} s` : `${minutes.toFixed(1)} min`;
-  return { zh: `约 ${n}（${kind.endpoint} 限 ${rate}）`, en: `about ${en} at ${rate} (${kind.endpoint})` };
+  const duration =
+    minutes < 1
+      ? t('bulk.time.seconds', { n: Math.ceil(minutes * 60) })
+      : t('bulk.time.minutes', { n: minutes.toFixed(1) });
+  return t('bulk.time.about', { duration, rate, endpoint: kind.endpoint });
 }
 
-const pasteNextStep: Bilingual = {
-  zh: '在命令的下一行起粘贴表格：第一行写列名，每行一条记录（CSV 或从表格复制）',
-  en: 'Paste the table on the lines after the command: the column names first, then one record per line (CSV, or copied from a sheet)',
-};
-
 /** `from`: where the table came from, pasted lines or a file, so the next step speaks of the same. */
-const tableError = (kind: BulkKind, problem: Bilingual, from: 'paste' | 'file'): Card =>
+const tableError = (kind: BulkKind, problem: Text, from: 'paste' | 'file'): Card =>
   errorCard({
-    title: { zh: '无法读取表格', en: 'Could not read the table' },
+    title: t('bulk.table.unreadableTitle'),
     problems: [problem],
-    nextStep: from === 'file' ? fileNextStep : pasteNextStep,
+    nextStep: from === 'file' ? fileNextStep() : t('bulk.table.pasteNextStep'),
     example: `/bulk ${kind.name}\n${kind.example}`,
   });
 
@@ -141,12 +132,12 @@ async function makePlan(
   return planCard(ctx, saved, kind);
 }
 
-function planCard(ctx: Ctx, plan: Plan, kind: BulkKind, note?: Bilingual): Card {
+function planCard(ctx: Ctx, plan: Plan, kind: BulkKind, note?: Text): Card {
   const of = <S extends Plan['rows'][number]['state']>(s: S) => plan.rows.filter((r) => r.state === s);
   const create = of('create');
   const open = !plan.cancelled && create.length > 0;
   return bulkPlanCard({
-    noun: kind.noun,
+    noun: nounOf(kind.name),
     create,
     exists: of('exists').map((r) => ({ ...r, existing: r.existing ?? '' })),
     invalid: of('invalid').map((r) => ({ ...r, problems: r.problems ?? [] })),
@@ -156,59 +147,49 @@ function planCard(ctx: Ctx, plan: Plan, kind: BulkKind, note?: Bilingual): Card 
           applyActions[kind.name].button(
             { plan: plan.id },
             {
-              label: { zh: `执行（${create.length}）`, en: `Apply (${create.length})` },
+              label: t('bulk.plan.apply', { n: create.length }),
               style: 'primary',
-              confirm: {
-                zh: `创建 ${create.length} 个${kind.noun.zh}？`,
-                en: `Create ${create.length} ${kind.noun.en}?`,
-              },
+              confirm: t('bulk.plan.applyConfirm', { what: amountOf(kind.name, create.length) }),
             },
           ),
-          cancelAction.button({ plan: plan.id }, { label: { zh: '取消', en: 'Cancel' } }),
+          cancelAction.button({ plan: plan.id }, { label: t('bulk.plan.cancel') }),
         ]
       : [],
     ...(note ? { note } : {}),
   });
 }
 
+const runGone = (): ActionResult => ({ toast: { type: 'error', text: t('bulk.plan.runGone') } });
+
 async function apply(ctx: ActionContext, wf: Workflows): Promise<ActionResult> {
   const plan = planSlot.get(ctx);
-  if (plan.cancelled)
-    return { toast: { type: 'error', text: { zh: '这个计划已取消', en: 'This plan was cancelled' } } };
+  if (plan.cancelled) return { toast: { type: 'error', text: t('bulk.plan.wasCancelled') } };
   const started = await startBatch(wf, plan, ctx.messageId);
   if (started) await ctx.audit('bulk.apply', plan.id, 'ok', `${plan.kind}: ${plan.rows.length} rows`);
   // One driver at a time: a second Apply while the first drives answers with the progress so far.
   const driven = await wf.drive(runIdOf(plan.id));
   const run = driven.run ?? (await wf.get(runIdOf(plan.id)));
-  if (!run) return { toast: { type: 'error', text: { zh: '找不到这次执行', en: 'This run no longer exists' } } };
+  if (!run) return runGone();
   return {
     card: await progressCard(ctx.store, plan, kinds[plan.kind], run, { retry: retryButton }),
-    ...(driven.state === 'busy'
-      ? { toast: { type: 'info' as const, text: { zh: '已在执行中', en: 'Already applying' } } }
-      : {}),
+    ...(driven.state === 'busy' ? { toast: { type: 'info' as const, text: t('bulk.plan.alreadyApplying') } } : {}),
   };
 }
 
 async function retry(ctx: ActionContext, wf: Workflows): Promise<ActionResult> {
   const plan = planSlot.get(ctx);
   const run = await wf.retry(runIdOf(plan.id));
-  if (!run) return { toast: { type: 'error', text: { zh: '找不到这次执行', en: 'This run no longer exists' } } };
+  if (!run) return runGone();
   return { card: await progressCard(ctx.store, plan, kinds[plan.kind], run, { retry: retryButton }) };
 }
 
 async function cancel(ctx: ActionContext, wf: Workflows): Promise<ActionResult> {
   const plan = planSlot.get(ctx);
-  if (await wf.get(runIdOf(plan.id)))
-    return {
-      toast: { type: 'warning', text: { zh: '已经开始执行，无法取消', en: 'Already applied: use Undo instead' } },
-    };
+  if (await wf.get(runIdOf(plan.id))) return { toast: { type: 'warning', text: t('bulk.plan.cannotCancel') } };
   const cancelled = { ...plan, cancelled: true };
   await plans.set(ctx.store, plan.id, cancelled);
   return {
-    card: planCard(ctx, cancelled, kinds[plan.kind], {
-      zh: '已取消，没有做任何改动。',
-      en: 'Cancelled: nothing was changed.',
-    }),
+    card: planCard(ctx, cancelled, kinds[plan.kind], t('bulk.plan.cancelled')),
   };
 }
 
@@ -221,13 +202,8 @@ async function refusal(ctx: Ctx, kind: BulkKind): Promise<Card | undefined> {
   }
   if (kind.name === 'hires' && (!ctx.config.app.onboarding.enabled || !ctx.config.app.onboarding.steps.length))
     return errorCard({
-      title: { zh: '入职流程未启用', en: 'Onboarding is not set up' },
-      problems: [
-        {
-          zh: 'app.config.json 的 onboarding 没有启用或没有步骤',
-          en: 'onboarding in app.config.json is disabled or has no steps',
-        },
-      ],
+      title: t('bulk.hires.offTitle'),
+      problems: [t('bulk.hires.off')],
     });
   return undefined;
 }

@@ -32,10 +32,11 @@ describe('bulk tables', () => {
   it('names unknown and repeated columns with the names each field takes', () => {
     const r = mapHeader(['姓名', 'fax', 'name'], columns);
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.problem.en).toContain('unknown columns: fax (valid: name/姓名; email/邮箱; company/公司)');
+    expect(!r.ok && r.problem.en_us).toContain('unknown columns: fax (valid: name/姓名; email/邮箱; company/公司)');
+    expect(!r.ok && r.problem.zh_cn).toContain('不认识的列：fax（可用：name/姓名; email/邮箱; company/公司）');
     expect(mapHeader(['姓名', 'name'], columns)).toMatchObject({
       ok: false,
-      problem: { en: expect.stringContaining('columns given twice: name') },
+      problem: { en_us: expect.stringContaining('columns given twice: name') },
     });
   });
 
@@ -60,7 +61,7 @@ describe('bulk tables', () => {
     expect(await parseFile('x.xlsx', Buffer.from('not a zip'))).toMatchObject({ ok: false });
     expect(await parseFile('x.pdf', Buffer.from(''))).toMatchObject({
       ok: false,
-      problem: { en: expect.stringContaining('.pdf') },
+      problem: { en_us: expect.stringContaining('.pdf'), ja_jp: expect.stringContaining('.pdf') },
     });
   });
 });

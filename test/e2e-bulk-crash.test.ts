@@ -39,7 +39,7 @@ it('resumes a batch after the bot is SIGKILLed mid-way, with no row twice', asyn
     const { messageId } = emulator.delivery.sendMessage({ from: '张伟', text: `/bulk contacts\n${contactsTable()}` });
     const plan = await eventually(() => {
       const reply = [...emulator.state.messages.values()].find((m) => m.parentId === messageId);
-      expect(readCard(reply?.card)).toContain('将创建 · Will create**：192');
+      expect(readCard(reply?.card)).toContain('**将创建**：192');
       return reply!;
     }, 20_000);
     void emulator.delivery
@@ -65,7 +65,7 @@ it('resumes a batch after the bot is SIGKILLed mid-way, with no row twice', asyn
     expect(new Set(emails).size).toBe(197);
     expect(createCalls(emulator).filter(([, status]) => status === 429)).toEqual([]);
     await eventually(
-      () => expect(readCard(emulator.state.messages.get(plan.messageId)?.card)).toContain('完成 · Done**：192'),
+      () => expect(readCard(emulator.state.messages.get(plan.messageId)?.card)).toContain('**完成**：192'),
       10_000,
     );
   } finally {

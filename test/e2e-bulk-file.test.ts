@@ -48,8 +48,8 @@ it('takes a CSV file sent after /bulk contacts: plan card, Apply, contacts made'
   const csv = '姓名,邮箱,公司\n文件甲,jia@partner.example,"甲, 有限公司"\n文件乙,yi@partner.example,乙\n,bad,丙\n';
   const { reply: plan } = await sendFile('partners.csv', Buffer.from(`\uFEFF${csv}`));
   const text = readCard(plan.card);
-  expect(text).toContain('将创建 · Will create**：2');
-  expect(text).toContain('无效 · Invalid**：1');
+  expect(text).toContain('**将创建**：2');
+  expect(text).toContain('**无效**：1');
   expect(contacts()).toHaveLength(0);
   // Read with the message resource API, type=file, as the tenant.
   const downloads = callsTo(sb.emulator, '/open-apis/im/v1/messages/', 'GET').filter((c) =>
@@ -82,7 +82,7 @@ it('reads an XLSX file that /bulk contacts replies to', async () => {
   expect(readCard(hint.card)).toContain('收到表格文件');
   const { messageId } = await control('message', { from: '张伟', text: '/bulk contacts', parentId: file });
   const [plan] = await sb.replies(messageId, 1, 20_000);
-  expect(readCard(plan!.card)).toContain('将创建 · Will create**：2');
+  expect(readCard(plan!.card)).toContain('**将创建**：2');
 
   const before = contacts().length;
   await applyAndWait(plan!, before + 2);

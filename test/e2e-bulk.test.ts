@@ -28,16 +28,21 @@ it('plans 200 pasted contacts, applies the 192 new ones once within 20/min, and 
 
   const [plan] = await sb.replies(await sb.say('张伟', `/bulk contacts\n${contactsTable()}`), 1, 20_000);
   const planText = readCard(plan!.card);
-  expect(planText).toContain('将创建 · Will create**：192');
-  expect(planText).toContain('已存在（跳过）· Already exist (skipped)**：5');
-  expect(planText).toContain('无效 · Invalid**：3');
+  expect(planText).toContain('**将创建**：192');
+  expect(planText).toContain('**已存在（跳过）**：5');
+  expect(planText).toContain('**无效**：3');
+  expect(planText).toContain('**Will create**: 192');
+  expect(planText).toContain('**Already exist (skipped)**: 5');
+  expect(planText).toContain('**Invalid**: 3');
   // Each invalid row by its row in the sheet (the header is row 1), its column as the header wrote it, and the
   // command's own reason.
-  expect(planText).toMatch(/第 4 行 · row 4：伙伴3\n.*邮箱 · email: 应为邮箱地址/);
-  expect(planText).toMatch(/第 78 行 · row 78：.*\n.*姓名 · name: 必填/);
-  expect(planText).toMatch(/第 124 行 · row 124：伙伴123\n.*电话 · phone: 应为电话号码/);
+  expect(planText).toMatch(/第 4 行：伙伴3\n.*邮箱：email: 应为邮箱地址/);
+  expect(planText).toMatch(/第 78 行：.*\n.*姓名：name: 必填/);
+  expect(planText).toMatch(/第 124 行：伙伴123\n.*电话：phone: 应为电话号码/);
+  expect(planText).toMatch(/Row 4: 伙伴3\n.*邮箱: email: must be an address/);
   expect(planText).toContain('已有7 <partner7@partner.example>');
   expect(planText).toContain('约 9.6 分钟');
+  expect(planText).toContain('about 9.6 min at 20/min (mail.contact.create)');
   expect(contactsIn(sb.emulator)).toHaveLength(5);
   expect(createCalls(sb.emulator)).toHaveLength(before);
 
@@ -65,11 +70,13 @@ it('plans 200 pasted contacts, applies the 192 new ones once within 20/min, and 
   const finished = await eventually(() => {
     const card = readCard(sb.emulator.state.messages.get(plan!.messageId)?.card);
     expect(card).toContain('批量导入完成');
-    expect(card).toContain('完成 · Done**：192');
+    expect(card).toContain('**完成**：192');
+    expect(card).toContain('**Done**: 192');
     return card;
   }, 10_000);
-  expect(finished).toContain('失败 · Failed**：0');
-  expect(finished).toMatch(/✓ 第 2 行 · row 2：伙伴1/);
+  expect(finished).toContain('**失败**：0');
+  expect(finished).toMatch(/✓ 第 2 行：伙伴1/);
+  expect(finished).toMatch(/✓ Row 2: 伙伴1/);
 
   await sb.delivery.click({ messageId: plan!.messageId, by: '张伟', action: 'change.undo' });
   await eventually(() => expect(contactsIn(sb.emulator)).toHaveLength(5), 25_000);
@@ -80,13 +87,15 @@ it('plans 200 pasted contacts, applies the 192 new ones once within 20/min, and 
 
 it('Cancel leaves everything as it was and takes the Apply button away; a stranger cannot apply', async () => {
   const [plan] = await sb.replies(await sb.say('张伟', '/bulk contacts\nname,email\n取消者,cancel@partner.example'));
-  expect(readCard(plan!.card)).toContain('将创建 · Will create**：1');
+  expect(readCard(plan!.card)).toContain('**将创建**：1');
   const stranger = await sb.delivery.click({ messageId: plan!.messageId, by: '李娜', action: 'bulk.apply-contacts' });
   expect(JSON.stringify(stranger)).toContain('只有发起这个计划的人可以操作');
   await sb.delivery.click({ messageId: plan!.messageId, by: '张伟', action: 'bulk.cancel' });
   const card = readCard(sb.emulator.state.messages.get(plan!.messageId)?.card);
   expect(card).toContain('已取消');
+  expect(card).toContain('Cancelled: nothing was changed.');
   expect(card).not.toContain('执行');
+  expect(card).not.toContain('Apply');
   expect(contactsIn(sb.emulator).some((c) => c.mail_address === 'cancel@partner.example')).toBe(false);
 });
 
@@ -94,5 +103,6 @@ it('answers a table it cannot read with what is wrong and an example', async () 
   const [reply] = await sb.replies(await sb.say('张伟', '/bulk mailgroups\nfoo,bar\n1,2'));
   const text = readCard(reply!.card);
   expect(text).toContain('不认识的列：foo、bar');
+  expect(text).toContain('unknown columns: foo, bar');
   expect(text).toContain('/bulk mailgroups');
 });

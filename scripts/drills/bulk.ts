@@ -39,7 +39,7 @@ export async function bulkDrill(): Promise<Row> {
   ];
   const problems: string[] = [];
   const plan = await command(emu, '张伟', `/bulk contacts\n${table.join('\n')}`, 20_000);
-  if (!plan || !text(plan.card).includes(`将创建 · Will create**：${total}`)) {
+  if (!plan || !text(plan.card).includes(`**将创建**：${total}`)) {
     problems.push(`the plan card: ${text(plan?.card).slice(0, 200)}`);
     return row({ drill: `/bulk contacts ×${total}`, tried: total, lost: total, problems: 1, note: problems[0] });
   }
@@ -66,7 +66,7 @@ export async function bulkDrill(): Promise<Row> {
   const throttled = creates.filter((c) => c.status === 429).length;
   if (throttled) problems.push(`${throttled} creates answered 429`);
   const card = text(emu.state.messages.get(plan.messageId)?.card);
-  if (counts.every((c) => c === 1) && !card.includes(`完成 · Done**：${total}`))
+  if (counts.every((c) => c === 1) && !card.includes(`**完成**：${total}`))
     problems.push('every row was created, but the card does not say so');
   return row({
     drill: `/bulk contacts ×${total}, Apply clicked twice, SIGKILL mid-batch (${atKill} made before it)`,
