@@ -1,16 +1,17 @@
 import {
+  compose,
   Elements,
   envelope,
   escapeMd,
   escapeMdLines,
   fitting,
-  grey,
-  inline,
+  greyMd,
   INPUT_MAX_CHARS,
-  twoLines,
-  type Bilingual,
+  md,
+  t,
   type Card,
   type CardButton,
+  type Text,
 } from './kit.js';
 
 export interface DraftEditInput {
@@ -29,7 +30,7 @@ type FieldName = 'to' | 'cc' | 'bcc' | 'subject' | 'body';
 
 interface Field {
   name: FieldName;
-  label: Bilingual;
+  label: Text;
   value: string;
   multiline?: boolean;
 }
@@ -43,16 +44,16 @@ const count = (n: number) => n.toLocaleString('en-US');
  * A field too long for the card is shown, not edited: it stays out of the form, so saving leaves it as it is
  * (the save action keeps every field the form does not send).
  */
-function shownOnly(f: Field): string {
+function shownOnly(f: Field): Text {
   const chars = [...f.value];
   const shown = Math.min(chars.length, SHOWN_CHARS);
-  const head = `**${escapeMd(inline(f.label))}**`;
-  const why = twoLines({
-    zh: `共 ${count(chars.length)} 字，太长，无法在卡片里编辑（卡片输入框最多 ${count(INPUT_MAX_CHARS)} 字）；下面只显示前 ${count(shown)} 字。草稿保留全部内容，保存只修改表单里的其他项。要修改它，请丢弃这份草稿，再发送 /draft 重新写。`,
-    en: `${count(chars.length)} characters, too long to edit on a card (a card's input takes ${count(INPUT_MAX_CHARS)}); only the first ${count(shown)} are shown below. The draft keeps all of it, and saving changes only the other fields. To change it, discard this draft and send /draft again.`,
-  });
+  const why = md(
+    t('draft.tooLongToEdit', { chars: count(chars.length), max: count(INPUT_MAX_CHARS), shown: count(shown) }),
+  );
   const text = chars.slice(0, shown).join('');
-  return `${head}\n${why}\n${f.multiline ? escapeMdLines(text) : escapeMd(text)}`;
+  return compose(
+    (say) => `**${say(md(f.label))}**\n${say(why)}\n${f.multiline ? escapeMdLines(text) : escapeMd(text)}`,
+  );
 }
 
 /**
@@ -61,11 +62,11 @@ function shownOnly(f: Field): string {
  */
 export function draftEditCard(o: DraftEditInput): Card {
   const fields: Field[] = [
-    { name: 'to', label: { zh: '收件人', en: 'To' }, value: o.to },
-    { name: 'cc', label: { zh: '抄送', en: 'Cc' }, value: o.cc },
-    { name: 'bcc', label: { zh: '密送', en: 'Bcc' }, value: o.bcc },
-    { name: 'subject', label: { zh: '主题', en: 'Subject' }, value: o.subject },
-    { name: 'body', label: { zh: '正文（Markdown）', en: 'Body (Markdown)' }, value: o.body, multiline: true },
+    { name: 'to', label: t('mail.field.to'), value: o.to },
+    { name: 'cc', label: t('mail.field.cc'), value: o.cc },
+    { name: 'bcc', label: t('mail.field.bcc'), value: o.bcc },
+    { name: 'subject', label: t('mail.field.subject'), value: o.subject },
+    { name: 'body', label: t('mail.field.body'), value: o.body, multiline: true },
   ];
   // A value longer than an input takes can only be shown; of the rest, as many as fit 30 KB, shortest first.
   const bySize = fields
@@ -86,7 +87,7 @@ export function draftEditCard(o: DraftEditInput): Card {
       form.button(o.save, { submit: true });
     });
     els.button(o.cancel);
-    els.markdown(grey('多个地址用逗号分隔 · Separate several addresses with commas'));
-    return envelope({ zh: '编辑草稿', en: 'Edit the draft' }, 'blue', els);
+    els.markdown(greyMd(t('draft.addressHint')));
+    return envelope(t('draft.editTitle'), 'blue', els);
   });
 }

@@ -1,14 +1,16 @@
 import {
+  compose,
   Elements,
   envelope,
   escapeMd,
-  grey,
-  inline,
-  twoLines,
+  greyMd,
+  md,
+  t,
   userMarkdown,
-  type Bilingual,
   type Card,
   type CardButton,
+  type Text,
+  type Words,
 } from './kit.js';
 
 export interface DraftPreviewInput {
@@ -23,7 +25,7 @@ export interface DraftPreviewInput {
   size: number;
   /** Send, Edit, Discard. */
   actions: CardButton[];
-  note?: Bilingual;
+  note?: Words;
 }
 
 /** The start of the body the preview shows: enough to recognise the mail, well within a card. */
@@ -53,23 +55,19 @@ function excerptOf(body: string): string {
 /** A saved draft, before anything is sent: who it goes to, what it says, and what the author can do with it. */
 export function draftPreviewCard(o: DraftPreviewInput): Card {
   const els = new Elements();
-  const line = (label: Bilingual, value: string) => `**${escapeMd(inline(label))}**：${escapeMd(value)}`;
-  els.markdown(
-    [
-      line({ zh: '发件人', en: 'From' }, o.from),
-      ...(o.to.length ? [line({ zh: '收件人', en: 'To' }, o.to.join(', '))] : []),
-      ...(o.cc.length ? [line({ zh: '抄送', en: 'Cc' }, o.cc.join(', '))] : []),
-      ...(o.bcc.length ? [line({ zh: '密送', en: 'Bcc' }, o.bcc.join(', '))] : []),
-      line({ zh: '主题', en: 'Subject' }, o.subject),
-      line({ zh: '大小', en: 'Size' }, formatSize(o.size)),
-    ].join('\n'),
-  );
+  const rows: [Text, string][] = [
+    [t('mail.field.from'), o.from],
+    ...(['to', 'cc', 'bcc'] as const)
+      .filter((field) => o[field].length)
+      .map((field): [Text, string] => [t(`mail.field.${field}`), o[field].join(', ')]),
+    [t('mail.field.subject'), o.subject],
+    [t('mail.field.size'), formatSize(o.size)],
+  ];
+  els.markdown(compose((say) => rows.map(([label, value]) => `**${say(md(label))}**：${escapeMd(value)}`).join('\n')));
   els.divider();
   els.markdown(userMarkdown(excerptOf(o.excerpt)));
   for (const action of o.actions) els.button(action);
-  if (o.note) els.markdown(twoLines(o.note));
-  els.markdown(
-    grey('草稿已保存，只有作者本人可以发送、编辑或丢弃 · Draft saved; only its author can send, edit or discard it'),
-  );
-  return envelope({ zh: `草稿：${o.subject}`, en: `Draft: ${o.subject}` }, 'blue', els);
+  if (o.note) els.markdown(md(o.note));
+  els.markdown(greyMd(t('draft.savedNote')));
+  return envelope(t('draft.previewTitle', { subject: o.subject }), 'blue', els);
 }

@@ -1,4 +1,4 @@
-import { Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card } from './kit.js';
+import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text, type Words } from './kit.js';
 
 export interface MailSentInput {
   from: string;
@@ -7,21 +7,23 @@ export interface MailSentInput {
   /** Absent when the send was confirmed by reconciling (Feishu said it was already sent) rather than by its answer. */
   messageId?: string;
   threadId?: string;
-  note?: Bilingual;
+  note?: Words;
 }
 
 /** A mail's From, Recipients and Subject lines, then `more` (rows without a value are left out). */
 export function mailLines(
   o: { from: string; recipients: string[]; subject: string },
-  more: [Bilingual, string | undefined][] = [],
-): string {
-  const rows: [Bilingual, string | undefined][] = [
-    [{ zh: '发件人', en: 'From' }, o.from],
-    [{ zh: '收件人', en: 'Recipients' }, o.recipients.join(', ')],
-    [{ zh: '主题', en: 'Subject' }, o.subject],
+  more: [Text, string | undefined][] = [],
+): Text {
+  const rows: [Text, string | undefined][] = [
+    [t('mail.field.from'), o.from],
+    [t('mail.field.recipients'), o.recipients.join(', ')],
+    [t('mail.field.subject'), o.subject],
     ...more,
   ];
-  return rows.flatMap(([label, v]) => (v ? [`**${escapeMd(inline(label))}**：${escapeMd(v)}`] : [])).join('\n');
+  return compose((say) =>
+    rows.flatMap(([label, v]) => (v ? [`**${say(md(label))}**：${escapeMd(v)}`] : [])).join('\n'),
+  );
 }
 
 /** A mail that went out: final, no buttons, so nothing on it can send again. */
@@ -30,11 +32,11 @@ export function mailSentCard(o: MailSentInput): Card {
   // Rows Feishu left empty are left out.
   els.markdown(
     mailLines(o, [
-      [{ zh: '邮件 ID', en: 'Message ID' }, o.messageId],
-      [{ zh: '会话 ID', en: 'Thread ID' }, o.threadId],
+      [t('mail.field.messageId'), o.messageId],
+      [t('mail.field.threadId'), o.threadId],
     ]),
   );
-  if (o.note) els.markdown(twoLines(o.note));
-  els.markdown(grey('邮件只会发送一次 · The mail is sent once only'));
-  return envelope({ zh: '邮件已发送', en: 'Mail sent' }, 'green', els);
+  if (o.note) els.markdown(md(o.note));
+  els.markdown(greyMd(t('mail.sentOnce')));
+  return envelope(t('mail.sentTitle'), 'green', els);
 }

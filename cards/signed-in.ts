@@ -1,4 +1,4 @@
-import { Elements, envelope, escapeMd, grey, inline, type Bilingual, type Card } from './kit.js';
+import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
 
 export interface SignedInCardInput {
   name: string;
@@ -12,13 +12,18 @@ export interface SignedInCardInput {
 /** Who the bot acts as for this user, and until when. */
 export function signedInCard(o: SignedInCardInput): Card {
   const els = new Elements();
-  const fields: [Bilingual, string][] = [
-    [{ zh: '账号', en: 'Account' }, o.name],
-    ...(o.mailbox ? [[{ zh: '邮箱', en: 'Mailbox' }, o.mailbox] satisfies [Bilingual, string]] : []),
-    [{ zh: '有效期至', en: 'Valid until' }, o.until],
+  const fields: [Text, string | undefined][] = [
+    [t('login.account'), o.name],
+    [t('login.mailbox'), o.mailbox],
+    [t('login.validUntil'), o.until],
   ];
-  els.markdown(fields.map(([label, value]) => `**${escapeMd(inline(label))}**：${escapeMd(value)}`).join('\n'));
-  els.markdown(grey('发送 /logout 可随时退出 · Send /logout to sign out at any time'));
-  const title = o.justSignedIn ? { zh: '登录成功', en: 'Signed in' } : { zh: '已登录', en: 'Already signed in' };
-  return envelope(title, 'green', els);
+  els.markdown(
+    compose((say) =>
+      fields
+        .flatMap(([label, value]) => (value !== undefined ? [`**${say(md(label))}**：${escapeMd(value)}`] : []))
+        .join('\n'),
+    ),
+  );
+  els.markdown(greyMd(t('login.logoutHint')));
+  return envelope(t(o.justSignedIn ? 'login.signedIn' : 'login.alreadySignedIn'), 'green', els);
 }

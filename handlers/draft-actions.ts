@@ -5,10 +5,11 @@
  * card. After a send whose answer was lost, the draft being gone or Feishu's "already sent" means it went out.
  */
 import { z } from 'zod';
-import { mailSentCard, successCard, type Bilingual, type Card } from '../cards/index.js';
+import { mailSentCard, successCard, type Card } from '../cards/index.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import { runOnce, type Ctx } from '../src/effects/once.js';
+import { compose, t, type Text } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
 import { holdMail } from './mail-hold.js';
 import { errorCodeOf, FeishuError, isAlreadySent, isDraftGone, mayHaveBeenPerformed } from '../src/feishu/errors.js';
@@ -17,15 +18,11 @@ import { composeMail, isMailAddress } from '../src/mail/compose.js';
 import { authorOnly } from '../src/middleware/author-only.js';
 import { ContextSlot } from '../src/middleware/listener.js';
 import { forgetDraft, readDraft, writeDraft, type DraftRecord, recordedMail } from './draft-records.js';
-import { emlOf, mailFailure, parseAddresses, problemLines, TITLE_SEND_FAILED } from './mail-compose.js';
+import { emlOf, mailFailure, parseAddresses, TITLE_SEND_FAILED } from './mail-compose.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 import type { DraftDeps } from './draft.js';
 
 import { previewCard, saveDraft } from './draft-preview.js';
-
-const toast = (type: 'error' | 'info' | 'warning', zh: string, en: string): ActionResult => ({
-  toast: { type, text: { zh, en } },
-});
 
 /** The draft the clicked button is about, for the handlers behind `authorOnly`. */
 export const theDraft = new ContextSlot<DraftRecord>('the draft');
@@ -37,17 +34,11 @@ export const draftAuthorOnly = (sealer: Sealing) =>
     load: (ctx, { draftId }) => readDraft({ kv: ctx.store, sealer }, draftId),
     author: (d) => d.author,
     audit: { action: 'mail.draft.action', target: ({ draftId }) => draftId },
-    gone: {
-      zh: '找不到这份草稿（已发送、已丢弃或已过期），请重新 /draft',
-      en: 'This draft is gone (sent, discarded or expired): run /draft again',
-    },
-    notAuthor: {
-      zh: '只有草稿的作者可以发送、编辑或丢弃它',
-      en: 'Only the author of this draft can send, edit or discard it',
-    },
+    gone: t('draft.gone'),
+    notAuthor: t('draft.notAuthor'),
   });
 
-const sentCardOf = (r: DraftRecord, sent: { messageId?: string; threadId?: string }, note?: Bilingual): Card =>
+const sentCardOf = (r: DraftRecord, sent: { messageId?: string; threadId?: string }, note?: Text): Card =>
   mailSentCard({
     from: r.mailbox,
     recipients: [...r.to, ...r.cc, ...r.bcc],
@@ -57,10 +48,7 @@ const sentCardOf = (r: DraftRecord, sent: { messageId?: string; threadId?: strin
     ...(note ? { note } : {}),
   });
 
-const RECONCILED: Bilingual = {
-  zh: '飞书没有回复发送请求，但草稿已被发出（已核实），不会重复发送。',
-  en: 'Feishu did not answer the send, but the draft went out (checked); it will not be sent again.',
-};
+const RECONCILED = t('draft.reconciled');
 
 /** After an unanswered send: a draft that no longer exists was sent by that attempt. */
 async function draftGone(mailbox: MailboxPort, r: DraftRecord, draftId: string): Promise<boolean> {
@@ -81,7 +69,7 @@ async function decideFate(
   ctx: Ctx,
   sealer: Sealing,
   draftId: string,
-  busy: Bilingual,
+  busy: Text,
   work: (resumed: boolean) => Promise<Card>,
 ): Promise<ActionResult> {
   const done = await runOnce(ctx, 'draft-fate', work, { scope: draftId, sealer });
@@ -118,66 +106,54 @@ export async function sendNow(
   r: DraftRecord,
 ): Promise<ActionResult> {
   try {
-    return await decideFate(
-      ctx,
-      sealer,
-      draftId,
-      { zh: '正在发送，请稍候', en: 'Already sending; one moment' },
-      async (resumed) => {
-        const port = ctx.gateway.mailbox;
-        // A send claimed before and never recorded (its process died mid-call) may have gone out.
-        if (resumed && (await draftGone(port, r, draftId))) return sentCardOf(r, {}, RECONCILED);
-        let card: Card;
-        try {
-          card = sentCardOf(r, await port.sendDraft(r.mailbox, draftId, { as: asUser(r.author) }));
-        } catch (err) {
-          // 1236005 after our own attempt (the client retried a lost answer), or a draft consumed by it: sent.
-          if (isAlreadySent(err)) card = sentCardOf(r, {}, RECONCILED);
-          else if (err instanceof FeishuError && mayHaveBeenPerformed(err) && (await draftGone(port, r, draftId)))
-            card = sentCardOf(r, {}, RECONCILED);
-          else throw err;
-        }
-        await ctx.audit('mail.draft.send', r.mailbox, 'ok', draftId);
-        return card;
-      },
-    );
+    return await decideFate(ctx, sealer, draftId, t('draft.alreadySending'), async (resumed) => {
+      const port = ctx.gateway.mailbox;
+      // A send claimed before and never recorded (its process died mid-call) may have gone out.
+      if (resumed && (await draftGone(port, r, draftId))) return sentCardOf(r, {}, RECONCILED);
+      let card: Card;
+      try {
+        card = sentCardOf(r, await port.sendDraft(r.mailbox, draftId, { as: asUser(r.author) }));
+      } catch (err) {
+        // 1236005 after our own attempt (the client retried a lost answer), or a draft consumed by it: sent.
+        if (isAlreadySent(err)) card = sentCardOf(r, {}, RECONCILED);
+        else if (err instanceof FeishuError && mayHaveBeenPerformed(err) && (await draftGone(port, r, draftId)))
+          card = sentCardOf(r, {}, RECONCILED);
+        else throw err;
+      }
+      await ctx.audit('mail.draft.send', r.mailbox, 'ok', draftId);
+      return card;
+    });
   } catch (err) {
     await ctx.audit('mail.draft.send', r.mailbox, 'error', errorCodeOf(err));
     if (needsSignIn(err)) return signInAside(ctx, auth, err);
     const card = await mailFailure(ctx, auth, TITLE_SEND_FAILED, err);
-    return { card, toast: { type: 'error', text: { zh: '邮件未发送', en: 'The mail was not sent' } } };
+    return { card, toast: { type: 'error', text: t('mail.notSentToast') } };
   }
 }
 
 /** A lapsed sign-in on a click: the sign-in card comes as a new message, and the preview stays to click again. */
 async function signInAside(ctx: Ctx, auth: MailAuth, err: unknown): Promise<ActionResult> {
   await ctx.send(await signInFor(ctx, auth, undefined, err));
-  return toast('warning', '请先重新登录，然后再点一次', 'Sign in again (see the new card), then click again');
+  return { toast: { type: 'warning', text: t('draft.signInAgain') } };
 }
 
 export async function discard(ctx: ActionContext, { auth, sealer }: DraftDeps, draftId: string): Promise<ActionResult> {
   const r = theDraft.get(ctx);
   try {
-    return await decideFate(
-      ctx,
-      sealer,
-      draftId,
-      { zh: '这份草稿正在处理中', en: 'This draft is being handled right now' },
-      async () => {
-        try {
-          await ctx.gateway.mailbox.deleteDraft(r.mailbox, draftId, { as: asUser(r.author) });
-        } catch (err) {
-          if (!isDraftGone(err)) throw err;
-        }
-        await ctx.audit('mail.draft.delete', r.mailbox, 'ok', draftId);
-        return successCard({
-          title: { zh: '草稿已丢弃', en: 'Draft discarded' },
-          fields: [{ label: { zh: '主题', en: 'Subject' }, value: r.subject }],
-        });
-      },
-    );
+    return await decideFate(ctx, sealer, draftId, t('draft.beingHandled'), async () => {
+      try {
+        await ctx.gateway.mailbox.deleteDraft(r.mailbox, draftId, { as: asUser(r.author) });
+      } catch (err) {
+        if (!isDraftGone(err)) throw err;
+      }
+      await ctx.audit('mail.draft.delete', r.mailbox, 'ok', draftId);
+      return successCard({
+        title: t('draft.discarded'),
+        fields: [{ label: t('mail.field.subject'), value: r.subject }],
+      });
+    });
   } catch (err) {
-    return { card: await mailFailure(ctx, auth, { zh: '草稿未能丢弃', en: 'Could not discard the draft' }, err) };
+    return { card: await mailFailure(ctx, auth, t('draft.discardFailed'), err) };
   }
 }
 
@@ -199,27 +175,21 @@ export async function save(
   const bad = [...input.to, ...input.cc, ...input.bcc].filter((m) => !isMailAddress(m.address));
   const composed = await composeMail({ from: { address: r.mailbox, name: r.fromName }, ...input });
   if (!composed.ok || bad.length) {
-    const problems = composed.ok ? [] : problemLines(composed.problems);
-    return {
-      toast: {
-        type: 'error',
-        text: {
-          zh: problems.map((p) => p.zh).join('；') || '地址无效',
-          en: problems.map((p) => p.en).join('; ') || 'Invalid address',
-        },
-      },
-    };
+    const problems = composed.ok ? [] : composed.problems;
+    // Each problem is a sentence; Chinese and Japanese ones end in 。 and follow each other without a space.
+    const text = compose((say, locale) => problems.map(say).join(locale === 'en_us' ? ' ' : ''));
+    return { toast: { type: 'error', text: problems.length ? text : t('draft.invalidAddress') } };
   }
   try {
     await ctx.gateway.mailbox.updateDraft(r.mailbox, a.draftId, emlOf(composed.mail), { as: asUser(r.author) });
   } catch (err) {
-    return { card: await mailFailure(ctx, auth, { zh: '草稿未能更新', en: 'Could not update the draft' }, err) };
+    return { card: await mailFailure(ctx, auth, t('draft.updateFailed'), err) };
   }
   const next: DraftRecord = { ...r, ...recordedMail(input, composed.mail) };
   await writeDraft({ kv: ctx.store, sealer }, a.draftId, next);
   await ctx.audit('mail.draft.update', r.mailbox, 'ok', a.draftId);
   return {
-    card: previewCard(a.draftId, next, { zh: '草稿已更新', en: 'Draft updated' }),
-    toast: { type: 'success', text: { zh: '草稿已更新', en: 'Draft updated' } },
+    card: previewCard(a.draftId, next, t('draft.updated')),
+    toast: { type: 'success', text: t('draft.updated') },
   };
 }

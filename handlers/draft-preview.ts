@@ -3,9 +3,10 @@
  * and offering a draft made outside a command (onboarding's welcome mail) with that card.
  */
 import { z } from 'zod';
-import { draftPreviewCard, type Bilingual, type Card } from '../cards/index.js';
+import { draftPreviewCard, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import { type ImPort } from '../src/feishu/ports.js';
+import { t, type Text } from '../src/i18n.js';
 import { writeDraft, type DraftKeeping, type DraftRecord } from './draft-records.js';
 
 /**
@@ -23,7 +24,7 @@ export async function offerDraft(
 }
 
 export const sendDraft = defineAction('draft.send', z.object({ draftId: z.string().min(1) }), {
-  progress: { zh: '正在发送邮件', en: 'Sending the mail' },
+  progress: t('mail.sending'),
 });
 export const editDraft = defineAction('draft.edit', z.object({ draftId: z.string().min(1) }));
 export const previewDraft = defineAction('draft.preview', z.object({ draftId: z.string().min(1) }));
@@ -39,10 +40,10 @@ export const saveDraft = defineAction(
     subject: formText,
     body: formText,
   }),
-  { form: ['to', 'cc', 'bcc', 'subject', 'body'], progress: { zh: '正在更新草稿', en: 'Updating the draft' } },
+  { form: ['to', 'cc', 'bcc', 'subject', 'body'], progress: t('draft.updating') },
 );
 
-export function previewCard(draftId: string, r: DraftRecord, note?: Bilingual): Card {
+export function previewCard(draftId: string, r: DraftRecord, note?: Text): Card {
   return draftPreviewCard({
     from: r.fromName ? `${r.fromName} <${r.mailbox}>` : r.mailbox,
     to: r.to,
@@ -55,22 +56,15 @@ export function previewCard(draftId: string, r: DraftRecord, note?: Bilingual): 
       sendDraft.button(
         { draftId },
         {
-          label: { zh: '发送', en: 'Send' },
+          label: t('draft.send'),
           style: 'primary',
-          confirm: {
-            zh: `确定发送「${r.subject}」给 ${[...r.to, ...r.cc, ...r.bcc].length} 位收件人？`,
-            en: `Send "${r.subject}" to ${[...r.to, ...r.cc, ...r.bcc].length} recipient(s)?`,
-          },
+          confirm: t('draft.sendConfirm', { subject: r.subject, count: r.to.length + r.cc.length + r.bcc.length }),
         },
       ),
-      editDraft.button({ draftId }, { label: { zh: '编辑', en: 'Edit' } }),
+      editDraft.button({ draftId }, { label: t('draft.edit') }),
       discardDraft.button(
         { draftId },
-        {
-          label: { zh: '丢弃', en: 'Discard' },
-          style: 'danger',
-          confirm: { zh: '确定丢弃这份草稿？', en: 'Discard this draft?' },
-        },
+        { label: t('draft.discard'), style: 'danger', confirm: t('draft.discardConfirm') },
       ),
     ],
     ...(note ? { note } : {}),

@@ -5,7 +5,7 @@
  * The buttons are in draft-preview.ts and what they do in draft-actions.ts. The bot's record of a draft holds its body and Bcc: it is sealed like the sign-in tokens (AES-256-GCM under
  * TOKEN_ENCRYPTION_KEY) before it reaches the store, and deleted once the draft is sent or discarded.
  */
-import { draftEditCard, errorCard, type Bilingual, type Card } from '../cards/index.js';
+import { draftEditCard, errorCard, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
@@ -13,22 +13,15 @@ import type { CommandContext } from '../src/context.js';
 import { once } from '../src/effects/once.js';
 import { busyCard } from '../src/effects/progress.js';
 import { errorCodeOf } from '../src/feishu/errors.js';
+import { t } from '../src/i18n.js';
 import { createDraftFor, type DraftInput } from './draft-records.js';
-import {
-  bodyText,
-  mailArgs,
-  mailFailure,
-  NO_MAILBOX,
-  problemLines,
-  resolveRecipients,
-  type MailArgs,
-} from './mail-compose.js';
+import { bodyText, mailArgs, mailFailure, NO_MAILBOX, resolveRecipients, type MailArgs } from './mail-compose.js';
 import { signInFor, type MailAuth } from './sign-in.js';
 import { discard, draftAuthorOnly, save, send, theDraft } from './draft-actions.js';
 import { editDraft, previewCard, previewDraft, saveDraft, sendDraft, discardDraft } from './draft-preview.js';
 
 export const draftSpec: CommandSpec<typeof mailArgs> = {
-  summary: { zh: '以你的身份写一封邮件草稿，预览后再发送', en: 'Write a mail draft as you; preview it, then send' },
+  summary: t('draft.summary'),
   usage: '/draft to=地址|@某人 [cc=…] [bcc=…] subject=主题 <正文 body>',
   examples: [
     '/draft to=lina@feishu-ops.example subject="周报" 本周完成了 **发布**。',
@@ -40,7 +33,7 @@ export const draftSpec: CommandSpec<typeof mailArgs> = {
   mentions: 'people',
 };
 
-const TITLE_DRAFT_FAILED: Bilingual = { zh: '草稿未能保存', en: 'Could not save the draft' };
+const TITLE_DRAFT_FAILED = t('draft.saveFailed');
 /** What the draft handlers need beyond the context: the sign-in, and the sealer for their records. */
 export interface DraftDeps {
   auth: MailAuth;
@@ -71,7 +64,7 @@ async function draftCommand(ctx: CommandContext, { auth, sealer }: DraftDeps, a:
     if (created.reason === 'no_mailbox') return errorCard({ title: TITLE_DRAFT_FAILED, problems: [NO_MAILBOX] });
     return errorCard({
       title: TITLE_DRAFT_FAILED,
-      problems: problemLines(created.problems),
+      problems: created.problems,
       example: draftSpec.examples[0],
     });
   } catch (err) {
@@ -83,7 +76,7 @@ async function draftCommand(ctx: CommandContext, { auth, sealer }: DraftDeps, a:
 export function registerDraft(app: App, deps: DraftDeps): void {
   const author = draftAuthorOnly(deps.sealer);
   // The preview shows the mail: its remembered copy is sealed.
-  const busy = () => busyCard({ zh: '正在保存草稿', en: 'Saving the draft' });
+  const busy = () => busyCard(t('draft.saving'));
   app.command('draft', draftSpec, once('draft', { busy, sealer: deps.sealer }), (ctx, a) => draftCommand(ctx, deps, a));
   app.action(sendDraft, author, (ctx, { draftId }) => send(ctx, deps, draftId));
   app.action(discardDraft, author, (ctx, { draftId }) => discard(ctx, deps, draftId));
@@ -97,8 +90,8 @@ export function registerDraft(app: App, deps: DraftDeps): void {
         bcc: r.bcc.join(', '),
         subject: r.subject,
         body: r.body,
-        save: saveDraft.button({ draftId }, { label: { zh: '保存并预览', en: 'Save and preview' }, style: 'primary' }),
-        cancel: previewDraft.button({ draftId }, { label: { zh: '取消', en: 'Cancel' } }),
+        save: saveDraft.button({ draftId }, { label: t('draft.saveAndPreview'), style: 'primary' }),
+        cancel: previewDraft.button({ draftId }, { label: t('draft.cancel') }),
       }),
     };
   });

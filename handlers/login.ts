@@ -6,23 +6,21 @@ import { z } from 'zod';
 import { signedInCard, successCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
+import { t } from '../src/i18n.js';
 import { audited } from '../src/middleware/audited.js';
 import { signInFor, utcTime, type MailAuth } from './sign-in.js';
 
 const none = z.object({});
 
 export const loginSpec: CommandSpec<typeof none> = {
-  summary: {
-    zh: '登录，允许机器人以你的身份保存草稿和发送邮件',
-    en: 'Sign in so the bot can save drafts and send mail as you',
-  },
+  summary: t('login.summary'),
   usage: '/login',
   examples: ['/login'],
   args: none,
 };
 
 export const logoutSpec: CommandSpec<typeof none> = {
-  summary: { zh: '退出登录，删除机器人保存的你的授权', en: 'Sign out: the bot forgets your authorisation' },
+  summary: t('login.logoutSummary'),
   usage: '/logout',
   examples: ['/logout'],
   args: none,
@@ -50,11 +48,8 @@ export function registerLogin(app: App, auth: MailAuth): void {
       await auth.forget(ctx.sender.openId);
       await ctx.reply(
         successCard({
-          title: { zh: '已退出登录', en: 'Signed out' },
-          summary: {
-            zh: '机器人已删除你的授权，不会再以你的身份操作邮箱。',
-            en: 'The bot deleted your authorisation and will no longer act on your mailbox.',
-          },
+          title: t('login.signedOut'),
+          summary: t('login.signedOutSummary'),
         }),
       );
     },

@@ -3,11 +3,12 @@
  * @mentions (kept as structured mailboxes for the MIME library), the sender's own mailbox, and their failure cards.
  */
 import { z } from 'zod';
-import { feishuErrorCard, type Bilingual, type Card } from '../cards/index.js';
+import { feishuErrorCard, type Card } from '../cards/index.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { DirectoryPort } from '../src/feishu/ports.js';
+import { t, type Text } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
-import type { ComposedMail, Mailbox, MailProblem } from '../src/mail/compose.js';
+import type { ComposedMail, Mailbox } from '../src/mail/compose.js';
 import { userRef, type Ctx } from './provision.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
 
@@ -60,22 +61,19 @@ export function parseAddresses(s: string): Mailbox[] {
 export async function resolveRecipients(
   directory: DirectoryPort,
   a: Pick<MailArgs, 'to' | 'cc' | 'bcc' | 'people'>,
-): Promise<{ ok: true; recipients: Recipients } | { ok: false; problems: Bilingual[] }> {
-  const problems: Bilingual[] = [];
+): Promise<{ ok: true; recipients: Recipients } | { ok: false; problems: Text[] }> {
+  const problems: Text[] = [];
   const resolveOne = async (field: string, v: z.infer<typeof recipientList> | undefined): Promise<Mailbox[]> => {
     if (v === undefined) return [];
     if (typeof v !== 'string') {
       const user = await directory.getUser(v.openId).catch(() => undefined);
       if (user?.enterpriseEmail) return [{ address: user.enterpriseEmail, name: user.name }];
-      problems.push({ zh: `${field}: ${v.name} 没有企业邮箱`, en: `${field}: ${v.name} has no organisation mailbox` });
+      problems.push(t('mail.noOrgMailbox', { field, name: v.name }));
       return [];
     }
     return parseAddresses(v).flatMap((m) => {
       if (m.address.startsWith('@')) {
-        problems.push({
-          zh: `${field}: 每个选项只能 @ 一个人；其他 @ 的人会作为收件人`,
-          en: `${field}: an option takes one @mention; mention others anywhere to add them as recipients`,
-        });
+        problems.push(t('mail.oneMention', { field }));
         return [];
       }
       return [m];
@@ -90,8 +88,6 @@ export async function resolveRecipients(
 /** The ports take the EML itself and encode it for the wire. */
 export const emlOf = (mail: ComposedMail): Buffer => Buffer.from(mail.raw, 'base64url');
 
-export const problemLines = (problems: MailProblem[]): Bilingual[] => problems.map((p) => ({ zh: p.zh, en: p.en }));
-
 /** Who sends: the signed-in user's own enterprise mailbox (Feishu's sender check, 1236017). */
 export async function senderOf(
   auth: MailAuth,
@@ -103,18 +99,15 @@ export async function senderOf(
   return { from: { address: status.mailbox, name: status.name } };
 }
 
-export const NO_MAILBOX: Bilingual = {
-  zh: '你的账号没有企业邮箱，无法以你的身份发信。',
-  en: 'Your account has no organisation mailbox to send from.',
-};
+export const NO_MAILBOX: Text = t('mail.noMailbox');
 
-export const TITLE_SEND_FAILED: Bilingual = { zh: '邮件未发送', en: 'Mail not sent' };
+export const TITLE_SEND_FAILED: Text = t('mail.notSent');
 
 /** The card for a failed mail call; a lapsed sign-in gets the sign-in card (resuming the command with `resume` when given). */
 export async function mailFailure(
   ctx: Ctx,
   auth: MailAuth,
-  title: Bilingual,
+  title: Text,
   err: unknown,
   resume?: MailArgs,
 ): Promise<Card> {

@@ -13,6 +13,7 @@ import type { Ctx } from '../src/effects/once.js';
 import { runOnce } from '../src/effects/once.js';
 import { busyCard } from '../src/effects/progress.js';
 import { MAIL_RELEASE } from '../src/events.js';
+import { t } from '../src/i18n.js';
 import { keyspace } from '../src/store/keyspace.js';
 import type { KvPort } from '../src/store/store.js';
 
@@ -42,7 +43,7 @@ export async function readHold(kv: KvPort, sealer: Sealing, id: string): Promise
 }
 
 export const undoSend = defineAction('mail.undo-send', z.object({ hold: z.string().min(1) }), {
-  progress: { zh: '正在撤销发送', en: 'Undoing the send' },
+  progress: t('mail.undoing'),
 });
 
 /** What decided a hold: the send (with the card it ended on), or Undo. Recorded on the hold's claim. */
@@ -56,14 +57,7 @@ const heldCard = (h: Held, id: string, seconds: number): Card =>
     subject: h.subject,
     seconds,
     sendsAt: `${new Date(h.dueAt).toISOString().slice(11, 19)} UTC`,
-    undo: undoSend.button(
-      { hold: id },
-      {
-        label: { zh: '撤销', en: 'Undo' },
-        style: 'danger',
-        confirm: { zh: '撤销发送？', en: 'Keep this mail from going out?' },
-      },
-    ),
+    undo: undoSend.button({ hold: id }, { label: t('mail.undo'), style: 'danger', confirm: t('mail.undoConfirm') }),
   });
 
 /**
@@ -102,7 +96,7 @@ export async function holdMail(
     },
     { scope: id, sealer },
   );
-  return done.outcome === 'busy' ? busyCard({ zh: '正在发送邮件', en: 'Sending the mail' }) : done.value;
+  return done.outcome === 'busy' ? busyCard(t('mail.sending')) : done.value;
 }
 
 /** Decides the hold's fate once: `work` runs only if nothing decided it before; otherwise the first decision. */

@@ -8,6 +8,7 @@ import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { ActionContext, ActionResult, EventContext } from '../src/context.js';
 import { MAIL_RELEASE } from '../src/events.js';
+import { t } from '../src/i18n.js';
 import { authorOnly } from '../src/middleware/author-only.js';
 import { ContextSlot } from '../src/middleware/listener.js';
 import { sendNow } from './draft-actions.js';
@@ -22,14 +23,8 @@ interface Deps {
   sealer: Sealing;
 }
 
-const GONE: Card = successCard({
-  title: { zh: '邮件未发送', en: 'Mail not sent' },
-  tone: 'info',
-  summary: {
-    zh: '草稿在发送前已被删除或丢弃。',
-    en: 'The draft was deleted or discarded before it could go out.',
-  },
-});
+// Built when used: a card's `content` is in the default language, which the configuration sets after import.
+const gone = (): Card => successCard({ title: t('mail.notSent'), tone: 'info', summary: t('mail.draftGone') });
 
 /** The inbox's turn for a held mail: send it unless Undo came first, and show what happened on its card. */
 async function release(ctx: EventContext, deps: Deps, id: string): Promise<void> {
@@ -40,9 +35,9 @@ async function release(ctx: EventContext, deps: Deps, id: string): Promise<void>
     if (h.what.kind === 'mail')
       return { outcome: 'sent', card: await sendComposed(ctx, deps.auth, { ...h, what: h.what }) };
     const draft = await readDraft({ kv: ctx.store, sealer: deps.sealer }, h.what.draftId);
-    if (!draft) return { outcome: 'sent', card: GONE };
+    if (!draft) return { outcome: 'sent', card: gone() };
     const sent = await sendNow(ctx, deps, h.what.draftId, draft);
-    return { outcome: 'sent', card: sent.card ?? GONE };
+    return { outcome: 'sent', card: sent.card ?? gone() };
   });
   // An Undo that holds the claim right now decides; there is nothing left to show here.
   if (fate.outcome === 'busy' || fate.value.outcome === 'cancelled') return;
@@ -64,25 +59,21 @@ async function undo(ctx: ActionContext, deps: Deps, id: string): Promise<ActionR
     await ctx.audit('mail.undo-send', h.from, 'ok', h.what.kind === 'draft' ? h.what.draftId : h.subject);
     return { outcome: 'cancelled' };
   });
-  if (fate.outcome === 'busy')
-    return { toast: { type: 'info', text: { zh: '邮件正在发出，无法撤销', en: 'The mail is going out right now' } } };
+  if (fate.outcome === 'busy') return { toast: { type: 'info', text: t('mail.goingOut') } };
   if (fate.value.outcome === 'sent')
     return {
       card: fate.value.card,
-      toast: { type: 'warning', text: { zh: '邮件已经发出，无法撤销', en: 'Already sent: too late to undo' } },
+      toast: { type: 'warning', text: t('mail.tooLate') },
     };
-  const toast = { type: 'success' as const, text: { zh: '已撤销发送', en: 'Not sent' } };
+  const toast = { type: 'success' as const, text: t('mail.undone') };
   const draft = h.what.kind === 'draft' && (await readDraft({ kv: ctx.store, sealer: deps.sealer }, h.what.draftId));
   if (h.what.kind === 'draft' && draft)
-    return {
-      card: previewCard(h.what.draftId, draft, { zh: '已撤销发送，草稿仍在', en: 'Not sent: the draft is still here' }),
-      toast,
-    };
+    return { card: previewCard(h.what.draftId, draft, t('mail.undoneDraft')), toast };
   return {
     card: successCard({
-      title: { zh: '已撤销发送', en: 'Not sent' },
+      title: t('mail.undone'),
       tone: 'info',
-      summary: { zh: `邮件“${h.subject}”没有发出。`, en: `The mail "${h.subject}" did not go out.` },
+      summary: t('mail.undoneSummary', { subject: h.subject }),
     }),
     toast,
   };
@@ -97,8 +88,8 @@ export function registerMailRelease(app: App, deps: Deps): void {
       load: (ctx, { hold }) => readHold(ctx.store, deps.sealer, hold),
       author: (h) => h.author,
       audit: { action: 'mail.undo-send', target: ({ hold }) => hold },
-      gone: { zh: '找不到这封待发邮件', en: 'This held mail is no longer on record' },
-      notAuthor: { zh: '只有发件人可以撤销发送', en: 'Only the sender can undo the send' },
+      gone: t('mail.holdGone'),
+      notAuthor: t('mail.holdNotAuthor'),
     }),
     (ctx, { hold }) => undo(ctx, deps, hold),
   );

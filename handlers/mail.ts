@@ -18,7 +18,6 @@ import {
   mailArgs,
   mailFailure,
   NO_MAILBOX,
-  problemLines,
   resolveRecipients,
   senderOf,
   TITLE_SEND_FAILED,
@@ -28,11 +27,12 @@ import { once } from '../src/effects/once.js';
 import { busyCard } from '../src/effects/progress.js';
 import { signInFor, type MailAuth } from './sign-in.js';
 import { holdMail } from './mail-hold.js';
+import { t } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
 import type { Ctx } from '../src/effects/once.js';
 
 export const mailSendSpec: CommandSpec<typeof mailArgs> = {
-  summary: { zh: '以你的身份直接发送邮件（不经草稿）', en: 'Send a mail as you right away (no draft)' },
+  summary: t('mail.summary'),
   usage: '/mail send to=地址|@某人 [cc=…] [bcc=…] subject=主题 <正文 body>',
   examples: ['/mail send to=lina@feishu-ops.example subject="会议改期" 明天的会改到 **下午三点**。'],
   args: mailArgs,
@@ -58,7 +58,7 @@ async function mailSend(ctx: CommandContext, auth: MailAuth, sealer: Sealing, a:
   if (!composed.ok)
     return errorCard({
       title: TITLE_SEND_FAILED,
-      problems: problemLines(composed.problems),
+      problems: composed.problems,
       example: mailSendSpec.examples[0],
     });
   const mail = {
@@ -100,7 +100,7 @@ export async function sendComposed(
 
 export function registerMail(app: App, auth: MailAuth, sealer: Sealing): void {
   // The answer shows the recipients: sealed in the store.
-  const busy = () => busyCard({ zh: '正在发送邮件', en: 'Sending the mail' });
+  const busy = () => busyCard(t('mail.sending'));
   app.command('mail send', mailSendSpec, once('mail-send', { busy, sealer }), (ctx, a) =>
     mailSend(ctx, auth, sealer, a),
   );

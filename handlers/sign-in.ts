@@ -5,6 +5,7 @@
 import { signInCard, type Card } from '../cards/index.js';
 import type { SignInRequest, StartedSignIn } from '../src/auth/oauth.js';
 import type { SessionStatus } from '../src/auth/vault.js';
+import { t, type MessageKey } from '../src/i18n.js';
 import type { Ctx } from './provision.js';
 
 export { needsSignIn } from '../src/feishu/errors.js';
@@ -18,13 +19,11 @@ export interface MailAuth {
   readonly validMinutes: number;
 }
 
-const REASONS: Record<string, { zh: string; en: string }> = {
-  session_expired: { zh: '你的登录已过期。', en: 'Your sign-in has expired.' },
-  refresh_rejected: {
-    zh: '你的登录已失效（授权被撤销或已在别处使用）。',
-    en: 'Your sign-in is no longer valid (revoked or used elsewhere).',
-  },
-  unreadable: { zh: '保存的登录无法读取，请重新登录。', en: 'The saved sign-in cannot be read: sign in again.' },
+/** Why a stored sign-in no longer works (`NeedsSignIn.reason`), as the card says it. */
+const REASONS: Record<string, MessageKey> = {
+  session_expired: 'login.reason.sessionExpired',
+  refresh_rejected: 'login.reason.refreshRejected',
+  unreadable: 'login.reason.unreadable',
 };
 
 /**
@@ -56,7 +55,7 @@ export async function signInFor(ctx: Ctx, auth: MailAuth, resume?: object, err?:
     url: started.url,
     validMinutes: auth.validMinutes,
     ...(shown ? { resume: shown } : {}),
-    ...(reason ? { reason } : {}),
+    ...(reason ? { reason: t(reason) } : {}),
   });
 }
 

@@ -299,7 +299,7 @@ function signInDelivery(outcome: CallbackOutcome, state: string, sealer: Sealer,
   const event: FeishuEvents[typeof SIGN_IN_COMPLETED] = {
     open_id: request.openId,
     ...(request.chatId ? { chat_id: request.chatId } : {}),
-    outcome: outcome.ok ? { ok: true } : { ok: false, problem: { zh: outcome.zh, en: outcome.en } },
+    outcome: outcome.ok ? { ok: true } : { ok: false, problem: outcome.problem },
     ...(outcome.ok && request.resume ? { resume: sealer.seal(request.resume, id) } : {}),
   };
   return internalDelivery(SIGN_IN_COMPLETED, event, id, now);

@@ -1,8 +1,13 @@
+import { get, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as lark from '@larksuiteoapi/node-sdk';
+import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { callbackPage } from '../src/auth/callback-page.js';
+import { CALLBACK_PATH, oauthCallbackRouter } from '../src/auth/callback-route.js';
 import { authorizeBase, buildAuthorizeUrl, createPkce, SIGN_IN_SCOPES, SIGN_IN_TTL_MS } from '../src/auth/oauth.js';
 import { loginUser } from '../src/emulator/testing.js';
+import { silentLogger } from '../src/log.js';
 import { authRig, consent, consentFrom, REDIRECT_URI, START_URI, tokenCalls } from './helpers/auth.js';
 import { useEmulator } from './helpers/emulator.js';
 
@@ -64,6 +69,69 @@ describe('callback page', () => {
     });
     expect(page.html).not.toContain('<img');
     expect(page.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it("is in the reader's language, from the browser's Accept-Language, else in the default language", async () => {
+    const bot = express().use(
+      oauthCallbackRouter({
+        begin: async () => {
+          throw new Error('not started here');
+        },
+        complete: async () => ({ ok: true, request: request(), user: { open_id: 'ou_x', name: '李娜' } }),
+        record: async () => undefined,
+        secure: false,
+        logger: silentLogger,
+      }),
+    );
+    const server = bot.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    // node:http sends only the headers given, so "no Accept-Language" is what the bot gets.
+    const page = (headers: IncomingHttpHeaders) =>
+      new Promise<string>((resolve, reject) => {
+        get({ port, host: '127.0.0.1', path: `${CALLBACK_PATH}?state=${'A'.repeat(43)}&code=c`, headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+    try {
+      const ja = await page({ 'accept-language': 'ja' });
+      expect(ja).toContain('<html lang="ja-JP">');
+      expect(ja).toContain('李娜 としてログインしました');
+      expect(ja).not.toContain('Signed in');
+
+      const en = await page({ 'accept-language': 'en-US,en;q=0.9' });
+      expect(en).toContain('<html lang="en-US">');
+      expect(en).toContain('Signed in as 李娜');
+      expect(en).not.toContain('已登录');
+
+      const none = await page({});
+      expect(none).toContain('<html lang="zh-CN">');
+      expect(none).toContain('已登录为 李娜');
+      expect(none).not.toContain('Signed in');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('tells a refusal in one language: what went wrong and what to do', () => {
+    const refused = {
+      ok: false as const,
+      kind: 'used_state' as const,
+      httpStatus: 400,
+      problem: {
+        zh_cn: '此登录链接已使用过。',
+        en_us: 'This sign-in link was already used.',
+        ja_jp: 'このログインリンクはすでに使用されています。',
+      },
+    };
+    const page = callbackPage(refused, 'ja-JP,ja;q=0.9,en;q=0.5');
+    expect(page.status).toBe(400);
+    expect(page.html).toContain('ログインは完了していません');
+    expect(page.html).toContain('このログインリンクはすでに使用されています。');
+    expect(page.html).not.toContain('already used');
+    expect(page.html).not.toContain('已使用过');
   });
 });
 

@@ -12,7 +12,7 @@ import { cardButtons } from '../src/emulator/delivery.js';
 import { ERROR_TABLE } from '../src/feishu/errors.js';
 import type { Message } from '../src/emulator/state.js';
 import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
-import { testSandbox } from './helpers/sandbox.js';
+import { testSandbox, textIn } from './helpers/sandbox.js';
 import { browserSignIn, signInLink } from './helpers/auth.js';
 
 let sb: Awaited<ReturnType<typeof testSandbox>>;
@@ -114,6 +114,10 @@ describe('/draft and sign-in', () => {
     expect(previewText).toContain('lina@feishu-ops.example');
     expect(previewText).toContain('wangfang@feishu-ops.example');
     expect(previewText).toContain('zhangwei@feishu-ops.example');
+    // Each reader sees the preview in their own language; the mail itself stays as its author wrote it.
+    expect(textIn(preview.card, 'ja_jp')).toContain('下書き：季度总结 Q3');
+    expect(textIn(preview.card, 'en_us')).toContain('Draft: 季度总结 Q3');
+    expect(textIn(preview.card, 'en_us')).toContain('本季度完成了 **发布**');
     expect(cardButtons(preview.card).map((b) => b.value.action)).toEqual(['draft.send', 'draft.edit', 'draft.discard']);
     expect((await mailState()).drafts).toHaveLength(1);
 
@@ -424,7 +428,8 @@ describe('each mail error code of the two send pages gets its explanatory card',
     expect(text).toContain(String(code));
     expect(text).toContain(ERROR_TABLE[code]?.problem.zh);
     expect(text).toContain(ERROR_TABLE[code]?.problem.en);
-    expect(text).toMatch(/参考编号 · Reference：\S+/);
+    expect(textIn(card, 'zh_cn')).toMatch(/参考编号：\S+/);
+    expect(textIn(card, 'en_us')).toMatch(/Reference：\S+/);
   }
 
   it.each(codes('mail-message-send'))('/mail send answered %i', async (code) => {

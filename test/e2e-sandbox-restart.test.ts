@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { browserSignIn, signInLink } from './helpers/auth.js';
 import { eventually, readCard, userNamed } from './helpers/provisioning.js';
-import { testSandbox } from './helpers/sandbox.js';
+import { testSandbox, textIn } from './helpers/sandbox.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sandbox-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ describe('a sandbox restart', () => {
       const login = await reply(first, '/login');
       expect((await browserSignIn(signInLink(login.card), userNamed(first.emulator, '张伟').open_id)).status).toBe(200);
       await eventually(async () =>
-        expect(readCard((await reply(first, '/login')).card)).toContain('已登录 · Already signed in'),
+        expect(textIn((await reply(first, '/login')).card, 'en_us')).toContain('Already signed in'),
       );
     } finally {
       await first.close();

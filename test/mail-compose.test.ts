@@ -73,7 +73,7 @@ describe('composing a mail', () => {
     expect(new Set([a.messageId, c.messageId, d.messageId]).size).toBe(3);
   });
 
-  it('reports bad addresses, duplicates, missing recipients and empty or multi-line subjects and bodies in both languages', async () => {
+  it('reports bad addresses, duplicates, missing recipients and empty or multi-line subjects and bodies in every language', async () => {
     expect(checkCompose(base)).toEqual([]);
     expect(fields({ to: [{ address: 'lina@' }, { address: 'not an address' }, { address: 'a@b' }] })).toEqual([
       ['to', undefined],
@@ -87,8 +87,9 @@ describe('composing a mail', () => {
     expect(fields({ body: '\n \n' })).toEqual([['body', undefined]]);
     expect(fields({ from: { address: 'me' } })).toEqual([['from', undefined]]);
     const [problem] = checkCompose({ ...base, subject: '' });
-    expect(problem?.zh).toMatch(/主题/);
-    expect(problem?.en).toMatch(/subject/i);
+    expect(problem?.zh_cn).toMatch(/主题/);
+    expect(problem?.en_us).toMatch(/subject/i);
+    expect(problem?.ja_jp).toMatch(/件名/);
     expect(await composeMail({ ...base, to: [{ address: 'x@' }] })).toMatchObject({
       ok: false,
       problems: [{ field: 'to' }],

@@ -7,6 +7,7 @@
  *   the browser, and a crash after the answer loses nothing.
  */
 import express from 'express';
+import { pick, pickLocale, t } from '../i18n.js';
 import type { Logger } from '../log.js';
 import { callbackPage } from './callback-page.js';
 import type { BegunSignIn, CallbackOutcome, SignInRefusal } from './oauth.js';
@@ -27,6 +28,14 @@ export interface CallbackRouteOptions {
 /** The query held a code and a state: keep it out of caches and of the next page's Referer. */
 const PRIVATE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
 
+/** The answer when the sign-in itself broke (the store, Feishu): plain text, in the reader's language. */
+const failed = (req: express.Request, res: express.Response) =>
+  res
+    .status(500)
+    .set(PRIVATE)
+    .type('text/plain')
+    .send(pick(t('login.failed'), pickLocale(req.headers['accept-language'])));
+
 /** Cookie names and values here are base64url: no quoting or escaping to undo. */
 export function cookiesOf(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -46,11 +55,11 @@ export function oauthCallbackRouter(o: CallbackRouteOptions): express.Router {
       begun = await o.begin(req.query.t);
     } catch (err) {
       o.logger.error({ err }, 'sign-in start failed');
-      res.status(500).set(PRIVATE).type('text/plain').send('sign-in failed: send /login in Feishu again');
+      failed(req, res);
       return;
     }
     if (!begun.ok) {
-      const page = callbackPage(begun);
+      const page = callbackPage(begun, req.headers['accept-language']);
       res.status(page.status).set(PRIVATE).type('html').send(page.html);
       return;
     }
@@ -73,11 +82,11 @@ export function oauthCallbackRouter(o: CallbackRouteOptions): express.Router {
       await o.record(outcome, state);
     } catch (err) {
       o.logger.error({ err }, 'sign-in callback failed');
-      res.status(500).set(PRIVATE).type('text/plain').send('sign-in failed: send /login in Feishu again');
+      failed(req, res);
       return;
     }
     if (!outcome.ok) o.logger.info({ kind: outcome.kind, detail: outcome.detail }, 'sign-in callback refused');
-    const page = callbackPage(outcome);
+    const page = callbackPage(outcome, req.headers['accept-language']);
     res.status(page.status).set(PRIVATE).type('html').send(page.html);
   });
   return r;

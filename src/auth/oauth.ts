@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { t, type Text } from '../i18n.js';
 import type { KeyValue, RandomBytes } from './kv.js';
 import type { OAuthHttp, TokenGrant, UserIdentity } from './oauth-http.js';
 import type { Sealer } from './seal.js';
@@ -138,8 +139,8 @@ export interface SignInRefusal {
   kind: RefusalKind;
   /** The status for the callback page. */
   httpStatus: number;
-  zh: string;
-  en: string;
+  /** What went wrong and what to do, for the page and the chat. */
+  problem: Text;
   /** Present once the state was good: who asked, in which chat, so the bot can tell them there. */
   request?: SignInRequest;
   /** Feishu's reason (token endpoint or user_info), for logs; never holds a secret. */
@@ -148,51 +149,20 @@ export interface SignInRefusal {
 
 export type CallbackOutcome = { ok: true; request: SignInRequest; user: UserIdentity } | SignInRefusal;
 
-const REFUSALS: Record<RefusalKind, Pick<SignInRefusal, 'httpStatus' | 'zh' | 'en'>> = {
-  bad_request: {
-    httpStatus: 400,
-    zh: '登录回调缺少参数。请在飞书中重新发送 /login。',
-    en: 'The sign-in callback is missing parameters. Send /login in Feishu again.',
-  },
-  unknown_state: {
-    httpStatus: 400,
-    zh: '无法识别此登录链接。请在飞书中重新发送 /login。',
-    en: 'This sign-in link is not one the bot issued. Send /login in Feishu again.',
-  },
-  used_state: {
-    httpStatus: 400,
-    zh: '此登录链接已使用过。请在飞书中重新发送 /login。',
-    en: 'This sign-in link was already used. Send /login in Feishu again.',
-  },
-  wrong_browser: {
-    httpStatus: 403,
-    zh: '这次登录是在另一个浏览器中开始的。请在飞书中点击登录卡片上的按钮，在同一个浏览器中完成。',
-    en: 'This sign-in was started in another browser. Open the button on the sign-in card in Feishu and finish in that same browser.',
-  },
-  expired_state: {
-    httpStatus: 400,
-    zh: '此登录链接已超过 10 分钟有效期。请在飞书中重新发送 /login。',
-    en: 'This sign-in link expired (valid 10 minutes). Send /login in Feishu again.',
-  },
-  denied: {
-    httpStatus: 200,
-    zh: '你已取消授权，机器人不会代表你操作邮箱。',
-    en: 'You declined; the bot will not act on your mailbox.',
-  },
-  exchange_failed: {
-    httpStatus: 502,
-    zh: '飞书未能完成登录，请稍后在飞书中重新发送 /login。',
-    en: 'Feishu could not complete the sign-in. Send /login in Feishu again in a moment.',
-  },
-  wrong_user: {
-    httpStatus: 403,
-    zh: '授权的账号与发起登录的人不一致，已忽略。请由发起者本人完成授权。',
-    en: 'The account that consented is not the one that asked to sign in; ignored. The person who sent /login must consent.',
-  },
+/** The page's status for each refusal; its text is `login.refused.<kind>` in the catalog. */
+const HTTP_STATUS: Record<RefusalKind, number> = {
+  bad_request: 400,
+  unknown_state: 400,
+  used_state: 400,
+  wrong_browser: 403,
+  expired_state: 400,
+  denied: 200,
+  exchange_failed: 502,
+  wrong_user: 403,
 };
 
 function refuse(kind: RefusalKind, extra: Pick<SignInRefusal, 'request' | 'detail'> = {}): SignInRefusal {
-  return { ok: false, kind, ...REFUSALS[kind], ...extra };
+  return { ok: false, kind, httpStatus: HTTP_STATUS[kind], problem: t(`login.refused.${kind}`), ...extra };
 }
 
 /** Where the verified tokens go: the token vault. */

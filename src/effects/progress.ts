@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { progressCard } from '../../cards/index.js';
-import type { Bilingual, Card } from '../card.js';
+import type { Bilingual, Card, Words } from '../card.js';
 import type { CommandContext } from '../context.js';
 import type { ListenerMiddleware } from '../middleware/listener.js';
 import { keyspace } from '../store/keyspace.js';
@@ -65,7 +65,7 @@ export function progressAfter<A>(
 }
 
 /** What a run that found the same work under way answers. */
-export const busyCard = (title: Bilingual): Card =>
+export const busyCard = (title: Words): Card =>
   progressCard({
     title,
     steps: [

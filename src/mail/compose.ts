@@ -2,11 +2,12 @@
  * Builds the EML that drafts and /mail send hand to Feishu (pages "创建草稿", "发送邮件"): nodemailer's
  * MailComposer for MIME (UTF-8 subject and display names, Message-ID, Bcc kept so the draft knows its blind
  * recipients), Markdown → HTML with the Markdown source as the plain-text alternative, base64url out.
- * Everything Feishu would refuse for a reason we can see beforehand is reported first, in both languages.
+ * Everything Feishu would refuse for a reason we can see beforehand is reported first, in every language.
  */
 import { randomUUID } from 'node:crypto';
 import type MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
+import { t, type Text } from '../i18n.js';
 import { deriveKey } from '../keys.js';
 
 /** Feishu "发送邮件": 500 recipients (1236003); "创建草稿": 37.5 MB decoded EML (1236001). */
@@ -42,12 +43,11 @@ export type ComposeRequest = z.input<typeof composeRequestSchema>;
 
 export type MailField = 'from' | 'to' | 'cc' | 'bcc' | 'recipients' | 'subject' | 'body' | 'size';
 
-export interface MailProblem {
+/** What the check says, in every language, and which field it is about. */
+export interface MailProblem extends Text {
   field: MailField;
   /** The Feishu code this check anticipates, when there is one. */
   code?: number;
-  zh: string;
-  en: string;
 }
 
 const hasControl = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f');
@@ -57,70 +57,37 @@ export function checkCompose(input: ComposeRequest, limits: MailLimits = MAIL_LI
   const req = composeRequestSchema.parse(input);
   const problems: MailProblem[] = [];
   if (!isMailAddress(req.from.address)) {
-    problems.push({
-      field: 'from',
-      zh: `发件人 "${req.from.address}" 不是有效的邮箱地址，请重新登录。`,
-      en: `The sender "${req.from.address}" is not a valid address: sign in again.`,
-    });
+    problems.push({ field: 'from', ...t('mail.problem.badSender', { address: req.from.address }) });
   }
   const seen = new Set<string>();
   for (const field of ['to', 'cc', 'bcc'] as const) {
     for (const m of req[field]) {
       if (!isMailAddress(m.address)) {
-        problems.push({
-          field,
-          zh: `${field}: "${m.address}" 不是有效的邮箱地址（例如 name@example.com）。`,
-          en: `${field}: "${m.address}" is not a valid address (like name@example.com).`,
-        });
+        problems.push({ field, ...t('mail.problem.badAddress', { field, address: m.address }) });
         continue;
       }
       const key = m.address.toLowerCase();
-      if (seen.has(key))
-        problems.push({
-          field,
-          zh: `${m.address} 重复出现，请只写一次。`,
-          en: `${m.address} is listed more than once: list it once.`,
-        });
+      if (seen.has(key)) problems.push({ field, ...t('mail.problem.duplicate', { address: m.address }) });
       seen.add(key);
     }
     if (req[field].some((m) => m.name !== undefined && hasControl(m.name))) {
-      problems.push({
-        field,
-        zh: `${field}: 名称中不能有换行或控制字符。`,
-        en: `${field}: names cannot contain line breaks or control characters.`,
-      });
+      problems.push({ field, ...t('mail.problem.controlInName', { field }) });
     }
   }
   const recipients = req.to.length + req.cc.length + req.bcc.length;
   if (recipients === 0) {
-    problems.push({
-      field: 'recipients',
-      zh: '至少需要一个收件人，例如 to=name@example.com。',
-      en: 'Add at least one recipient, e.g. to=name@example.com.',
-    });
+    problems.push({ field: 'recipients', ...t('mail.problem.noRecipients') });
   }
   if (recipients > limits.maxRecipients) {
     problems.push({
       field: 'recipients',
       code: 1236003,
-      zh: `收件人共 ${recipients} 个，超过上限 ${limits.maxRecipients}，请减少收件人或分批发送。`,
-      en: `${recipients} recipients exceed the limit of ${limits.maxRecipients}: remove some or send in batches.`,
+      ...t('mail.problem.tooManyRecipients', { recipients, max: limits.maxRecipients }),
     });
   }
-  if (!req.subject.trim())
-    problems.push({
-      field: 'subject',
-      zh: '主题不能为空，请写 subject=…。',
-      en: 'The subject is empty: add subject=….',
-    });
-  else if (hasControl(req.subject))
-    problems.push({ field: 'subject', zh: '主题只能有一行。', en: 'The subject must be a single line.' });
-  if (!req.body.trim())
-    problems.push({
-      field: 'body',
-      zh: '正文不能为空，请在命令后写正文。',
-      en: 'The body is empty: write it after the command.',
-    });
+  if (!req.subject.trim()) problems.push({ field: 'subject', ...t('mail.problem.emptySubject') });
+  else if (hasControl(req.subject)) problems.push({ field: 'subject', ...t('mail.problem.multilineSubject') });
+  if (!req.body.trim()) problems.push({ field: 'body', ...t('mail.problem.emptyBody') });
   return problems;
 }
 
@@ -198,8 +165,7 @@ export async function composeMail(input: ComposeRequest, o: ComposeOptions = {})
         {
           field: 'size',
           code: 1236001,
-          zh: `邮件大小 ${mb(eml.length)} MB 超过上限 ${mb(limits.maxRawBytes)} MB，请缩短正文。`,
-          en: `The mail is ${mb(eml.length)} MB, over the ${mb(limits.maxRawBytes)} MB limit: shorten the body.`,
+          ...t('mail.problem.tooBig', { size: mb(eml.length), max: mb(limits.maxRawBytes) }),
         },
       ],
     };
