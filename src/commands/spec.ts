@@ -6,13 +6,13 @@
  * Messages in schemas may be bilingual as "中文 / English" (also in `.describe()`); they are split on " / ".
  */
 import type { z } from 'zod';
-import type { Bilingual } from '../card.js';
+import type { Bilingual, Words } from '../card.js';
 import type { OptionValue, ParsedCommand } from './parse.js';
 
 type FieldOf<S extends z.ZodObject> = Extract<keyof S['shape'], string>;
 
 export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
-  summary: Bilingual;
+  summary: Words;
   /** e.g. "/group create <name> [@成员…] [owner=@用户] [--public]" */
   usage: string;
   /** Typed as a user would; each must parse and validate (a test checks every registered command). */
