@@ -7,7 +7,6 @@ export { welcomeCard, type WelcomeCardInput } from './welcome.js';
 export { formCard, type FormCardInput, type FormField } from './form.js';
 export {
   workflowProgressCard,
-  WORKFLOW_WORDS,
   type WorkflowKind,
   type WorkflowProgressInput,
   type WorkflowStepState,

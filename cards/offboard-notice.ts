@@ -1,11 +1,12 @@
-import { Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card } from './kit.js';
+import { compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card, type Words } from './kit.js';
+import { detailMd } from './workflow-progress.js';
 
 export interface OffboardNoticeInput {
   leaver: string;
-  /** Each step that did something: its label and what it did. */
-  done: { label: Bilingual; detail?: string }[];
+  /** Each step that did something: its label and what it did (names as they are, or in the bot's words). */
+  done: { label: Words; detail?: string | Words }[];
   /** Each step a person must finish: its label and what to do. */
-  needs: { label: Bilingual; reason: Bilingual }[];
+  needs: { label: Words; reason: Words }[];
 }
 
 /**
@@ -14,24 +15,26 @@ export interface OffboardNoticeInput {
  */
 export function offboardNoticeCard(o: OffboardNoticeInput): Card {
   const els = new Elements();
-  els.markdown(`**离职员工 · Leaver**：${escapeMd(o.leaver)}`);
+  els.markdown(compose((say) => `**${say(t('offboard.subject'))}**：${escapeMd(o.leaver)}`));
   els.markdown(
-    `**已完成 · Done**\n${
-      o.done.length
-        ? o.done.map((d) => `✓ ${twoLines(d.label)}${d.detail ? `\n${grey(escapeMd(d.detail))}` : ''}`).join('\n')
-        : grey('没有 · nothing')
-    }`,
+    compose((say) =>
+      [
+        `**${say(t('offboard.notice.done'))}**`,
+        ...(o.done.length
+          ? o.done.map((d) => `✓ ${say(md(d.label))}${d.detail ? `\n${grey(say(detailMd(d.detail)))}` : ''}`)
+          : [say(greyMd(t('offboard.notice.nothing')))]),
+      ].join('\n'),
+    ),
   );
   els.markdown(
     o.needs.length
-      ? `**需要人工处理 · Needs a person**\n${o.needs
-          .map((n) => `⚠️ ${twoLines(n.label)}\n<font color='orange'>${escapeMd(inline(n.reason))}</font>`)
-          .join('\n')}`
-      : '✓ 没有需要人工处理的事 · Nothing needs a person',
+      ? compose((say) =>
+          [
+            `**${say(t('offboard.notice.needs'))}**`,
+            ...o.needs.map((n) => `⚠️ ${say(md(n.label))}\n<font color='orange'>${say(md(n.reason))}</font>`),
+          ].join('\n'),
+        )
+      : compose((say) => `✓ ${say(md(t('offboard.notice.nothingNeeded')))}`),
   );
-  return envelope(
-    { zh: `${o.leaver} 已离职：交接情况`, en: `${o.leaver} has left: the handover` },
-    o.needs.length ? 'orange' : 'green',
-    els,
-  );
+  return envelope(t('offboard.notice.title', { name: o.leaver }), o.needs.length ? 'orange' : 'green', els);
 }

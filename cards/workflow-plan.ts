@@ -1,18 +1,19 @@
-import { Elements, envelope, escapeMd, grey, inline, twoLines, type Bilingual, type Card } from './kit.js';
-import { WORKFLOW_WORDS, type WorkflowKind } from './workflow-progress.js';
+import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text, type Words } from './kit.js';
+import { toText } from '../src/card.js';
+import type { WorkflowKind } from './workflow-progress.js';
 
 export interface WorkflowPlanInput {
   workflow: WorkflowKind;
   /** Whom the run would be about: the hire, the leaver. */
   subject: string;
-  steps: { label: Bilingual; values: string[]; skipped?: Bilingual; problems?: Bilingual[] }[];
+  /** `values`: what a step would act on, names and addresses as they are (a string) or labelled (a Text). */
+  steps: { label: Words; values: (string | Text)[]; skipped?: Words; problems?: Words[] }[];
   /** What stops the progress card from being posted (the admin chat). */
-  adminChat?: Bilingual[];
+  adminChat?: Words[];
 }
 
-/** A problem the run would meet, with what to do: amber, Chinese then English. */
-const amber = (p: Bilingual): string =>
-  `<font color='orange'>⚠ ${escapeMd(p.zh)}</font>${p.zh === p.en ? '' : `\n<font color='orange'>${escapeMd(p.en)}</font>`}`;
+/** A problem the run would meet, with what to do: amber. */
+const amber = (p: Words): Text => compose((say) => `<font color='orange'>⚠ ${say(md(p))}</font>`);
 
 /**
  * `/onboard @user --dry-run`, `/offboard @user --dry-run`: every step with its resolved values, and what was checked
@@ -20,28 +21,31 @@ const amber = (p: Bilingual): string =>
  * Nothing was changed.
  */
 export function workflowPlanCard(o: WorkflowPlanInput): Card {
-  const words = WORKFLOW_WORDS[o.workflow];
   const els = new Elements();
   const count =
     (o.adminChat?.length ?? 0) + o.steps.reduce((n, s) => n + (s.skipped ? 0 : (s.problems?.length ?? 0)), 0);
-  els.markdown(`**${inline(words.subject)}**：${escapeMd(o.subject)}`);
+  els.markdown(compose((say) => `**${say(t(`${o.workflow}.subject`))}**：${escapeMd(o.subject)}`));
   els.markdown(
-    count
-      ? `**${count} 个问题，处理后再运行 · ${count} ${count === 1 ? 'problem' : 'problems'} to fix before running**`
-      : `✓ ${inline(words.ready)}`,
+    compose((say) =>
+      count ? `**${say(md(t('workflow.problemsToFix', { count })))}**` : `✓ ${say(md(t(`${o.workflow}.ready`)))}`,
+    ),
   );
-  if (o.adminChat?.length)
-    els.markdown(`**${inline({ zh: '进度卡片', en: 'Progress card' })}**\n${o.adminChat.map(amber).join('\n')}`);
+  const adminChat = o.adminChat ?? [];
+  if (adminChat.length)
+    els.markdown(
+      compose((say) => [`**${say(t('workflow.progressCard'))}**`, ...adminChat.map((p) => say(amber(p)))].join('\n')),
+    );
   o.steps.forEach((s, i) => {
-    const body = s.skipped
-      ? grey(escapeMd(`不执行 · not run: ${inline(s.skipped)}`))
-      : [...s.values.map((v) => `- ${escapeMd(v)}`), ...(s.problems ?? []).map(amber)].join('\n');
-    els.markdown(`**${i + 1}. ${twoLines(s.label)}**\n${body}`);
+    const skipped = s.skipped;
+    els.markdown(
+      compose((say) => {
+        const body = skipped
+          ? [say(greyMd(t('workflow.notRun', { reason: toText(skipped) })))]
+          : [...s.values.map((v) => `- ${escapeMd(say(v))}`), ...(s.problems ?? []).map((p) => say(amber(p)))];
+        return [`**${i + 1}. ${say(md(s.label))}**`, ...body].join('\n');
+      }),
+    );
   });
-  els.markdown(grey('演练：没有执行任何操作 · Dry run: nothing was changed'));
-  return envelope(
-    { zh: `${words.plan.zh}：${o.subject}`, en: `${words.plan.en}: ${o.subject}` },
-    count ? 'orange' : 'blue',
-    els,
-  );
+  els.markdown(greyMd(t('workflow.dryRun')));
+  return envelope(t(`${o.workflow}.planTitle`, { name: o.subject }), count ? 'orange' : 'blue', els);
 }

@@ -1,5 +1,5 @@
-import { Elements, envelope, escapeMd, grey, type Card } from './kit.js';
-import { WORKFLOW_WORDS, type WorkflowKind } from './workflow-progress.js';
+import { compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card } from './kit.js';
+import type { WorkflowKind } from './workflow-progress.js';
 
 export interface WorkflowRunsInput {
   workflow: WorkflowKind;
@@ -21,29 +21,31 @@ export interface WorkflowRunsInput {
 
 /** `/onboard status`, `/offboard status`: recent runs, newest first; a failed run names its failed steps. */
 export function workflowRunsCard(o: WorkflowRunsInput): Card {
-  const run = WORKFLOW_WORDS[o.workflow].run;
+  const run = t(`${o.workflow}.runName`);
   const els = new Elements();
-  if (!o.runs.length) els.markdown(`还没有${run.zh} · No ${run.en.toLowerCase()} runs yet`);
+  if (!o.runs.length) els.markdown(md(t('workflow.noRuns', { run })));
   else {
     els.markdown(
-      o.runs
-        .map((r) => {
-          const n = r.failed.length;
-          const state = n
-            ? `✗ ${n}`
-            : r.waiting
-              ? `⏳ ${r.waiting}`
-              : r.done < r.total
-                ? '🔄'
-                : r.attention
-                  ? `⚠️ ${r.attention}`
-                  : '✓';
-          const failed = n ? ` · 失败 failed: ${escapeMd(r.failed.join(', '))}` : '';
-          return `${state} **${escapeMd(r.subject)}** ${r.done}/${r.total}${failed} ${grey(escapeMd(`${r.trigger} · ${r.at}`))}`;
-        })
-        .join('\n'),
+      compose((say) =>
+        o.runs
+          .map((r) => {
+            const n = r.failed.length;
+            const state = n
+              ? `✗ ${n}`
+              : r.waiting
+                ? `⏳ ${r.waiting}`
+                : r.done < r.total
+                  ? '🔄'
+                  : r.attention
+                    ? `⚠️ ${r.attention}`
+                    : '✓';
+            const failed = n ? ` · ${say(md(t('workflow.failedSteps', { steps: r.failed.join(', ') })))}` : '';
+            return `${state} **${escapeMd(r.subject)}** ${r.done}/${r.total}${failed} ${grey(escapeMd(`${r.trigger} · ${r.at}`))}`;
+          })
+          .join('\n'),
+      ),
     );
-    els.markdown(grey(`每个步骤：/${o.workflow} status 姓名 · Each step: /${o.workflow} status <name>`));
+    els.markdown(greyMd(t('workflow.eachStep', { command: o.workflow })));
   }
-  return envelope({ zh: `最近的${run.zh}`, en: `Recent ${run.en.toLowerCase()} runs` }, 'blue', els);
+  return envelope(t('workflow.recent', { run }), 'blue', els);
 }

@@ -5,9 +5,9 @@
  * cannot be looked up is kept as a named problem, never an error.
  */
 import { z } from 'zod';
-import { bilingualSchema, type Bilingual } from '../src/card.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { DirectoryPort, FeishuUser } from '../src/feishu/ports.js';
+import { t, textSchema, type Text } from '../src/i18n.js';
 
 export const leaverSchema = z.object({
   openId: z.string(),
@@ -17,7 +17,7 @@ export const leaverSchema = z.object({
   leaderOpenId: z.string().optional(),
   leaderName: z.string().optional(),
   /** Why there is no leader to hand chats to or to tell. */
-  leaderProblem: bilingualSchema.optional(),
+  leaderProblem: textSchema.optional(),
   /** The directory did not return them: the rest came from the event or the mention. */
   unlisted: z.boolean().default(false),
 });
@@ -58,15 +58,12 @@ export async function resolveLeaver(
   ];
   const leaderId = u?.leaderUserId ?? known.leader_user_id;
   const leader = leaderId ? await lookUp(directory, leaderId, 'user_id') : undefined;
-  const leaderProblem: Bilingual | undefined = !leaderId
-    ? { zh: `通讯录里没有 ${name} 的上级`, en: `the directory names no leader for ${name}` }
+  const leaderProblem: Text | undefined = !leaderId
+    ? t('offboard.noLeaderInDirectory', { name })
     : !leader
-      ? {
-          zh: `查不到 ${name} 的上级（user_id ${leaderId}）：可能已离职或不在应用的通讯录范围内`,
-          en: `${name}'s leader (user_id ${leaderId}) cannot be looked up: they may have left or be outside the app's contact scope`,
-        }
+      ? t('offboard.leaderUnknown', { name, id: leaderId })
       : leader.isResigned
-        ? { zh: `${name} 的上级 ${leader.name} 也已离职`, en: `${name}'s leader ${leader.name} has also left` }
+        ? t('offboard.leaderLeft', { name, leader: leader.name })
         : undefined;
   return {
     openId,
@@ -83,21 +80,15 @@ export async function successorOf(
   directory: DirectoryPort,
   leaver: Leaver,
   to: string | undefined,
-): Promise<{ openId: string; name: string } | { problem: Bilingual }> {
+): Promise<{ openId: string; name: string } | { problem: Text }> {
   if (!to) {
     if (leaver.leaderProblem || !leaver.leaderOpenId) return { problem: leaver.leaderProblem ?? noLeader(leaver) };
     return { openId: leaver.leaderOpenId, name: leaver.leaderName ?? leaver.leaderOpenId };
   }
   const u = await lookUp(directory, to);
-  if (!u) return { problem: { zh: `查不到接手人 ${to}`, en: `the successor ${to} cannot be looked up` } };
-  if (u.isResigned) return { problem: { zh: `接手人 ${u.name} 已离职`, en: `the successor ${u.name} has left` } };
+  if (!u) return { problem: t('offboard.successorUnknown', { id: to }) };
+  if (u.isResigned) return { problem: t('offboard.successorLeft', { name: u.name }) };
   return { openId: u.openId, name: u.name };
 }
 
-const noLeader = (l: Leaver): Bilingual => ({ zh: `${l.name} 没有上级`, en: `${l.name} has no leader` });
-
-/** Bilingual problems as one reason, each on its own. */
-export const joinProblems = (list: Bilingual[]): Bilingual => ({
-  zh: list.map((p) => p.zh).join('；'),
-  en: list.map((p) => p.en).join('; '),
-});
+export const noLeader = (l: Leaver): Text => t('offboard.noLeader', { name: l.name });

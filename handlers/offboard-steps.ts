@@ -4,29 +4,37 @@
  * redelivery does nothing twice. What the bot cannot do (a chat it is not in, a leader who has also left) makes the
  * step `attention`, naming what a person must do; only Feishu failures that may pass are thrown, for a retry.
  */
-import { inline, offboardNoticeCard, type Bilingual } from '../cards/index.js';
+import { offboardNoticeCard } from '../cards/index.js';
+import { toText } from '../src/card.js';
 import { undoChange } from '../src/changes/undo.js';
 import type { AppConfig, OffboardingStep } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
-import type { Run, StepOutcome, StepState, WorkflowEnv, Workflows } from '../src/workflows/engine.js';
+import { compose, t, type MessageKey, type Text } from '../src/i18n.js';
+import {
+  joinProblems,
+  listOf,
+  type Run,
+  type StepOutcome,
+  type StepState,
+  type WorkflowEnv,
+  type Workflows,
+} from '../src/workflows/engine.js';
+import { at } from './onboard-checks.js';
 import { effectKey } from './onboard-steps.js';
 import { runInverse, saveRunChange } from './onboard-undo.js';
-import { joinProblems, leaverSchema, successorOf, type Leaver } from './offboard-leaver.js';
-import { at, contactsOf, listedChats, mailgroupsHolding, ownedChats, refusal } from './offboard-survey.js';
+import { leaverSchema, noLeader, successorOf, type Leaver } from './offboard-leaver.js';
+import { contactsOf, listedChats, mailgroupsHolding, ownedChats, refusal } from './offboard-survey.js';
 import { describeInverse } from './undo.js';
 
-const LABELS: Record<OffboardingStep['kind'], Bilingual> = {
-  'reverse-onboarding': { zh: '撤销入职时的操作', en: 'Reverse the onboarding' },
-  'remove-from-mailgroups': { zh: '移出邮件组', en: 'Remove from mail groups' },
-  'transfer-chats': { zh: '转让其群主身份', en: 'Hand over the chats they own' },
-  'remove-from-chats': { zh: '移出群聊', en: 'Remove from chats' },
-  'delete-contacts': { zh: '删除邮箱联系人', en: 'Delete mail contacts' },
-  notify: { zh: '通知上级和管理群', en: 'Tell the leader and the admin chat' },
+const LABELS: Record<OffboardingStep['kind'], MessageKey> = {
+  'reverse-onboarding': 'offboard.step.reverseOnboarding',
+  'remove-from-mailgroups': 'offboard.step.removeFromMailgroups',
+  'transfer-chats': 'offboard.step.transferChats',
+  'remove-from-chats': 'offboard.step.removeFromChats',
+  'delete-contacts': 'offboard.step.deleteContacts',
+  notify: 'offboard.step.notify',
 };
-export const labelOf = (s: OffboardingStep): Bilingual => ({
-  zh: `${LABELS[s.kind].zh}（${s.id}）`,
-  en: `${LABELS[s.kind].en} (${s.id})`,
-});
+export const labelOf = (s: OffboardingStep): Text => t(LABELS[s.kind], { id: s.id });
 
 /** Another undoer (perhaps a process that died) holds the onboarding's undo record: try again shortly. */
 class Busy extends Error {
@@ -37,9 +45,12 @@ const onboardRunId = (openId: string): string => `onboard:${openId}`;
 const whereOf = (app: AppConfig, id: string): string =>
   `offboarding.steps[${app.offboarding.steps.findIndex((s) => s.id === id)}]`;
 
-/** Done, or (when something is left for a person) attention, with what was done as the detail. */
-function outcome(done: string[], problems: Bilingual[]): StepOutcome {
-  const detail = done.join('; ') || undefined;
+/**
+ * Done, or (when something is left for a person) attention, with what was done as the detail: names as they are, or
+ * the bot's words.
+ */
+function outcome(done: (string | Text)[], problems: Text[]): StepOutcome {
+  const detail = done.length ? compose((say) => done.map(say).join('; ')) : undefined;
   if (problems.length) return { status: 'attention', ...(detail ? { detail } : {}), reason: joinProblems(problems) };
   return { status: 'done', detail: detail ?? '—' };
 }
@@ -48,11 +59,7 @@ export async function execute(env: WorkflowEnv, run: Run, state: StepState, wf: 
   const app = env.config.app;
   const leaver = leaverSchema.parse(run.input);
   const step = app.offboarding.steps.find((s) => s.id === state.id);
-  if (!step)
-    return {
-      status: 'not_applicable',
-      reason: { zh: `配置里已没有步骤 ${state.id}`, en: `step ${state.id} is no longer in the configuration` },
-    };
+  if (!step) return { status: 'not_applicable', reason: t('workflow.stepGone', { id: state.id }) };
   const g = env.gateway;
   const where = whereOf(app, step.id);
   switch (step.kind) {
@@ -64,15 +71,15 @@ export async function execute(env: WorkflowEnv, run: Run, state: StepState, wf: 
       const r = await undoChange(g, env.store, id, run.startedBy ?? 'system', Date.now, { waitMs: 15_000 });
       if (r.state === 'busy') throw new Busy(`the undo record ${id} is held by another undoer`);
       if (r.state === 'missing') return { status: 'not_applicable', reason: noOnboarding(leaver, undefined) };
-      const done = r.change.steps.filter((s) => s.state === 'done').map((s) => describeInverse(s.undo).en);
+      const done = r.change.steps.filter((s) => s.state === 'done').map((s) => toText(describeInverse(s.undo)));
       const failed = r.change.steps.flatMap((s) =>
         s.state === 'done'
           ? []
           : [
-              {
-                zh: `${describeInverse(s.undo).zh}：${s.problem?.zh ?? '未完成'}`,
-                en: `${describeInverse(s.undo).en}: ${s.problem?.en ?? 'not done'}`,
-              },
+              t('workflow.prefixed', {
+                prefix: toText(describeInverse(s.undo)),
+                text: s.problem ? toText(s.problem) : t('offboard.notDone'),
+              }),
             ],
       );
       return outcome(done, failed);
@@ -80,24 +87,21 @@ export async function execute(env: WorkflowEnv, run: Run, state: StepState, wf: 
     case 'remove-from-mailgroups': {
       const { held, problems } = await mailgroupsHolding(g, leaver, step, where);
       for (const group of held) await g.mailgroups.removeMembers(group.mailgroupId, group.memberIds);
-      return outcome(held.length ? [held.map((h) => h.email).join(', ')] : ['not in any mail group'], problems);
+      return outcome(
+        held.length ? [held.map((h) => h.email).join(', ')] : [t('offboard.detail.noMailgroup')],
+        problems,
+      );
     }
     case 'transfer-chats': {
       const owned = await ownedChats(g, leaver);
-      if (!owned.length) return outcome(['owns no chat the bot is in'], []);
+      if (!owned.length) return outcome([t('offboard.detail.ownsNoChat')], []);
       const to = await successorOf(g.directory, leaver, step.to);
-      if ('problem' in to)
-        return outcome(
-          [],
-          [
-            {
-              zh: `${to.problem.zh}：在 ${where}.to 写上接手人后重试，或手动转让群主：${owned.map((c) => `“${c.name}”`).join('、')}`,
-              en: `${to.problem.en}: name a successor in ${where}.to and Retry, or hand over by hand: ${owned.map((c) => `"${c.name}"`).join(', ')}`,
-            },
-          ],
-        );
+      if ('problem' in to) {
+        const chats = listOf(owned.map((c) => t('workflow.quoted', { name: c.name })));
+        return outcome([], [t('offboard.noSuccessor', { problem: to.problem, where, chats })]);
+      }
       const done: string[] = [];
-      const problems: Bilingual[] = [];
+      const problems: Text[] = [];
       for (const chat of owned) {
         try {
           // Feishu hands a chat only to a member: the successor joins it first (a second add changes nothing).
@@ -106,13 +110,7 @@ export async function execute(env: WorkflowEnv, run: Run, state: StepState, wf: 
           await g.chats.transferOwner(chat.chatId, to.openId);
           done.push(`"${chat.name}" → ${to.name}`);
         } catch (err) {
-          problems.push(
-            refusal(
-              err,
-              `无法把群“${chat.name}”转让给 ${to.name}，请在群设置里手动转让`,
-              `could not hand "${chat.name}" to ${to.name}; hand it over in the chat's settings`,
-            ),
-          );
+          problems.push(refusal(err, t('offboard.couldNotHandOver', { chat: chat.name, name: to.name })));
         }
       }
       return outcome(done, problems);
@@ -122,24 +120,14 @@ export async function execute(env: WorkflowEnv, run: Run, state: StepState, wf: 
       const done: string[] = [];
       for (const chat of chats.filter((c) => c.member)) {
         const removed = await g.chats.removeMembers(chat.chatId, [leaver.openId]).catch((err: unknown) => {
-          problems.push(
-            refusal(
-              err,
-              `无法把 ${leaver.name} 移出群“${chat.name}”`,
-              `could not remove ${leaver.name} from "${chat.name}"`,
-            ),
-          );
+          problems.push(refusal(err, t('offboard.couldNotRemove', { name: leaver.name, chat: chat.name })));
         });
         if (!removed) continue;
         const { notRemoved } = removed;
-        if (notRemoved.length)
-          problems.push({
-            zh: `${leaver.name} 现在是群“${chat.name}”的群主，无法移出：先转让群主再重试`,
-            en: `${leaver.name} now owns "${chat.name}" and cannot be removed: hand it over, then Retry`,
-          });
+        if (notRemoved.length) problems.push(t('offboard.nowOwner', { name: leaver.name, chat: chat.name }));
         else done.push(chat.name);
       }
-      return outcome(done.length ? done : ['in none of them'], problems);
+      return outcome(done.length ? done : [t('offboard.detail.inNoChat')], problems);
     }
     case 'delete-contacts': {
       const { found, problems } = await contactsOf(g, leaver, step);
@@ -148,23 +136,15 @@ export async function execute(env: WorkflowEnv, run: Run, state: StepState, wf: 
         for (const c of contacts) await g.mailbox.deleteContact(mailbox, c.id);
         if (contacts.length) done.push(`${mailbox} ×${contacts.length}`);
       }
-      return outcome(done.length ? done : ['no contact held their address'], problems);
+      return outcome(done.length ? done : [t('offboard.detail.noContact')], problems);
     }
     case 'notify':
       return notify(env, run, leaver, step);
   }
 }
 
-const noOnboarding = (leaver: Leaver, onboarded: Run | undefined): Bilingual =>
-  onboarded
-    ? {
-        zh: `${leaver.name} 的入职流程没有留下需要撤销的操作`,
-        en: `${leaver.name}'s onboarding left nothing to take back`,
-      }
-    : {
-        zh: `没有 ${leaver.name} 的入职流程记录（保留 30 天）`,
-        en: `there is no onboarding run for ${leaver.name} (runs are kept 30 days)`,
-      };
+const noOnboarding = (leaver: Leaver, onboarded: Run | undefined): Text =>
+  t(onboarded ? 'offboard.onboardingLeftNothing' : 'offboard.noOnboardingRun', { name: leaver.name });
 
 /** The notice: what every other step did and what is left for a person, to the leader and the admin chat. */
 async function notify(env: WorkflowEnv, run: Run, leaver: Leaver, step: OffboardingStep): Promise<StepOutcome> {
@@ -176,27 +156,23 @@ async function notify(env: WorkflowEnv, run: Run, leaver: Leaver, step: Offboard
       .map((s) => ({ label: s.label, ...(s.detail ? { detail: s.detail } : {}) })),
     needs: others.flatMap((s) =>
       s.status === 'attention' || s.status === 'failed' || s.status === 'blocked' || s.status === 'waiting'
-        ? [{ label: s.label, reason: s.reason ?? { zh: s.status, en: s.status } }]
+        ? [{ label: s.label, reason: s.reason ?? t(`workflow.state.${s.status}`) }]
         : [],
     ),
   });
   const told: string[] = [];
-  const problems: Bilingual[] = [];
+  const problems: Text[] = [];
   const send = async (to: { openId: string } | { chatId: string }, who: string, key: string) => {
     try {
       await env.gateway.im.sendCard(to, card, { uuid: effectKey(run.id, step.id, key) });
       told.push(who);
     } catch (err) {
-      problems.push(refusal(err, `无法通知 ${who}`, `could not tell ${who}`));
+      problems.push(refusal(err, t('offboard.couldNotTell', { who })));
     }
   };
   if (leaver.leaderOpenId && !leaver.leaderProblem)
     await send({ openId: leaver.leaderOpenId }, leaver.leaderName ?? leaver.leaderOpenId, 'leader');
-  else
-    problems.push({
-      zh: `${(leaver.leaderProblem ?? { zh: '没有上级' }).zh}，没有通知上级：请告知接手的人`,
-      en: `${(leaver.leaderProblem ?? { en: 'no leader' }).en}, so no leader was told: tell whoever takes over`,
-    });
+  else problems.push(t('offboard.leaderNotTold', { problem: leaver.leaderProblem ?? noLeader(leaver) }));
   const chat = env.config.app.offboarding.adminChat;
   if (chat) await send({ chatId: chat }, 'offboarding.adminChat', 'admins');
   return outcome(told.length ? [`→ ${told.join(', ')}`] : [], problems);
@@ -208,7 +184,7 @@ export async function planOf(
   app: AppConfig,
   leaver: Leaver,
   onboarded: Run | undefined,
-): Promise<{ label: Bilingual; values: string[]; skipped?: Bilingual; problems: Bilingual[] }[]> {
+): Promise<{ label: Text; values: (string | Text)[]; skipped?: Text; problems: Text[] }[]> {
   const plans = [];
   for (const step of app.offboarding.steps) {
     const label = labelOf(step);
@@ -218,7 +194,7 @@ export async function planOf(
         const inverse = onboarded ? runInverse(app, onboarded) : [];
         plans.push(
           inverse.length
-            ? { label, values: inverse.map((u) => inline(describeInverse(u))), problems: [] }
+            ? { label, values: inverse.map((u) => toText(describeInverse(u))), problems: [] }
             : { label, values: [], skipped: noOnboarding(leaver, onboarded), problems: [] },
         );
         break;
@@ -240,7 +216,9 @@ export async function planOf(
         const { chats, problems } = await listedChats(g, leaver, step, where);
         plans.push({
           label,
-          values: chats.map((c) => (c.member ? `${leaver.name} ✕ ${c.name}` : `${c.name}: 已不在群里 · not a member`)),
+          values: chats.map((c) =>
+            c.member ? `${leaver.name} ✕ ${c.name}` : t('offboard.plan.notMember', { chat: c.name }),
+          ),
           problems,
         });
         break;

@@ -3,23 +3,20 @@
  * that moment (so a run resumed after a crash finds what is left, and does nothing twice). Each problem names what a
  * person must do, prefixed with the config path to fix where there is one.
  */
-import type { Bilingual } from '../src/card.js';
 import type { OffboardingStep } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { ChatSummary, FeishuPorts, MailContact } from '../src/feishu/ports.js';
-import { chatProblem } from './onboard-checks.js';
+import { t, type Text } from '../src/i18n.js';
+import { listOf } from '../src/workflows/engine.js';
+import { at, chatProblem, explained } from './onboard-checks.js';
 import type { Leaver } from './offboard-leaver.js';
 
 type Step<K extends OffboardingStep['kind']> = Extract<OffboardingStep, { kind: K }>;
 
-/** The problem prefixed with the config path to fix. */
-export const at = (where: string, p: Bilingual): Bilingual => ({ zh: `${where}：${p.zh}`, en: `${where}: ${p.en}` });
-
 /** A Feishu refusal (not a passing failure, which is thrown for a retry) as what to do about it. */
-export function refusal(err: unknown, zh: string, en: string): Bilingual {
+export function refusal(err: unknown, what: Text): Text {
   if (!(err instanceof FeishuError) || err.kind === 'transient') throw err;
-  const { problem, nextStep } = err.explain();
-  return { zh: `${zh}：${problem.zh}${nextStep.zh}`, en: `${en}: ${problem.en} ${nextStep.en}` };
+  return explained(what, err);
 }
 
 export interface HeldMailgroup {
@@ -35,20 +32,14 @@ export async function mailgroupsHolding(
   leaver: Leaver,
   step: Step<'remove-from-mailgroups'>,
   where: string,
-): Promise<{ held: HeldMailgroup[]; problems: Bilingual[] }> {
-  const problems: Bilingual[] = [];
+): Promise<{ held: HeldMailgroup[]; problems: Text[] }> {
+  const problems: Text[] = [];
   const groups = step.mailgroups
     ? (
         await Promise.all(
           step.mailgroups.map(async (address, j) => {
             const found = await g.mailgroups.get(address);
-            if (!found)
-              problems.push(
-                at(`${where}.mailgroups[${j}]`, {
-                  zh: `没有邮件组 ${address}：改成已有的地址`,
-                  en: `there is no mail group ${address}: name an existing one`,
-                }),
-              );
+            if (!found) problems.push(at(`${where}.mailgroups[${j}]`, t('offboard.survey.noMailgroup', { address })));
             return found;
           }),
         )
@@ -84,29 +75,19 @@ export async function listedChats(
   leaver: Leaver,
   step: Step<'remove-from-chats'>,
   where: string,
-): Promise<{ chats: ListedChat[]; problems: Bilingual[] }> {
+): Promise<{ chats: ListedChat[]; problems: Text[] }> {
   const chats: ListedChat[] = [];
-  const problems: Bilingual[] = [];
+  const problems: Text[] = [];
   for (const [j, chatId] of step.chats.entries()) {
     const path = `${where}.chats[${j}]`;
     const cannot = await chatProblem(g, chatId);
     if (cannot) {
-      problems.push(
-        at(path, {
-          zh: `${cannot.zh}；或手动把 ${leaver.name} 移出该群`,
-          en: `${cannot.en}, or remove ${leaver.name} from it by hand`,
-        }),
-      );
+      problems.push(at(path, t('offboard.survey.orByHand', { problem: cannot, name: leaver.name })));
       continue;
     }
     const info = await g.chats.get(chatId);
     if (info.ownerId === leaver.openId) {
-      problems.push(
-        at(path, {
-          zh: `${leaver.name} 仍是群“${info.name}”的群主，群主不能被移出：先转让群主（transfer-chats 步骤或在群设置里），再重试`,
-          en: `${leaver.name} still owns "${info.name}", and an owner cannot be removed: hand it over first (a transfer-chats step, or in the chat's settings), then Retry`,
-        }),
-      );
+      problems.push(at(path, t('offboard.survey.stillOwner', { name: leaver.name, chat: info.name })));
       continue;
     }
     const member = (await g.chats.members(chatId)).some((m) => m.openId === leaver.openId);
@@ -120,19 +101,14 @@ export async function contactsOf(
   g: FeishuPorts,
   leaver: Leaver,
   step: Step<'delete-contacts'>,
-): Promise<{ found: { mailbox: string; contacts: MailContact[] }[]; problems: Bilingual[] }> {
+): Promise<{ found: { mailbox: string; contacts: MailContact[] }[]; problems: Text[] }> {
   if (!leaver.emails.length)
     return {
       found: [],
-      problems: [
-        {
-          zh: `不知道 ${leaver.name} 的邮箱地址（通讯录已查不到）：请手动在 ${step.mailboxes.join('、')} 中删除其联系人`,
-          en: `${leaver.name}'s addresses are unknown (the directory no longer returns them): delete their contacts in ${step.mailboxes.join(', ')} by hand`,
-        },
-      ],
+      problems: [t('offboard.survey.addressesUnknown', { name: leaver.name, mailboxes: listOf(step.mailboxes) })],
     };
   const found: { mailbox: string; contacts: MailContact[] }[] = [];
-  const problems: Bilingual[] = [];
+  const problems: Text[] = [];
   for (const mailbox of step.mailboxes) {
     try {
       const contacts = (await g.mailbox.listContacts(mailbox)).filter(
@@ -140,7 +116,7 @@ export async function contactsOf(
       );
       found.push({ mailbox, contacts });
     } catch (err) {
-      problems.push(refusal(err, `无法读取邮箱 ${mailbox} 的联系人`, `could not read the contacts of ${mailbox}`));
+      problems.push(refusal(err, t('offboard.survey.couldNotReadContacts', { mailbox })));
     }
   }
   return { found, problems };

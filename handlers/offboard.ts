@@ -8,19 +8,20 @@
  * interrupted resumes where it stopped. Steps are in offboard-steps.ts; the progress card is workflow-progress.ts's.
  */
 import { z } from 'zod';
-import { errorCard, successCard, workflowPlanCard } from '../cards/index.js';
+import { successCard, workflowPlanCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import { t } from '../src/i18n.js';
 import { permission } from '../src/middleware/authorize.js';
 import type { Workflows } from '../src/workflows/engine.js';
-import { chatProblem } from './onboard-checks.js';
+import { at, chatProblem } from './onboard-checks.js';
 import { leaverSchema, resolveLeaver, type KnownLeaver } from './offboard-leaver.js';
 import { execute, labelOf, planOf } from './offboard-steps.js';
 import { userRef, type Ctx } from './provision.js';
 import { workflowProgress } from './workflow-progress.js';
-import { peopleOf, startPersonRun, unknownCard, type StartResult } from './workflow-people.js';
+import { notSetUp, peopleOf, startPersonRun, stepList, unknownCard, type StartResult } from './workflow-people.js';
 import { registerWorkflowStatus, statusArgs, type StatusArgs } from './workflow-status.js';
 
 const WORKFLOW = 'offboard' as const;
@@ -63,10 +64,7 @@ async function startRun(
  * before any step of the offboarding reverses what the onboarding did.
  */
 async function stopOnboarding(wf: Workflows, openId: string, name: string): Promise<void> {
-  await wf.skipOpen(`onboard:${openId}`, {
-    zh: `${name} 已离职，入职流程不再继续`,
-    en: `${name} has left; their onboarding goes no further`,
-  });
+  await wf.skipOpen(`onboard:${openId}`, t('offboard.onboardingStopped', { name }));
 }
 
 const args = z
@@ -82,10 +80,9 @@ const args = z
 
 /** The summary lists the configured steps, so `/help offboard` shows the workflow that would run. */
 export const offboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
-  summary: {
-    zh: `为离职员工运行离职流程。步骤：\n${workflowSteps(app, 'zh')}`,
-    en: `Run the offboarding workflow for people who leave. Steps:\n${workflowSteps(app, 'en')}`,
-  },
+  summary: t('offboard.summary', {
+    steps: stepList(app.offboarding.enabled ? app.offboarding.steps : [], labelOf),
+  }),
   usage: '/offboard @离职员工… | email=a@x,b@x [--dry-run]',
   examples: ['/offboard email=liuyang@example.com --dry-run', '/offboard email=liuyang@example.com'],
   args,
@@ -94,10 +91,7 @@ export const offboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
 });
 
 export const offboardStatusSpec: CommandSpec<StatusArgs> = {
-  summary: {
-    zh: '查看最近的离职流程；写上离职员工则显示其每个步骤',
-    en: 'List recent offboarding runs; name someone who left to see each step of theirs',
-  },
+  summary: t('offboard.statusSummary'),
   usage: '/offboard status [离职员工 person | @离职员工]',
   examples: ['/offboard status', '/offboard status 刘洋', '/offboard status liuyang@example.com'],
   args: statusArgs('离职员工的姓名、邮箱或 open_id / their name, address or open_id'),
@@ -107,27 +101,10 @@ export const offboardStatusSpec: CommandSpec<StatusArgs> = {
   allow: DEFAULT_ALLOW,
 };
 
-function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
-  if (!app.offboarding.enabled || !app.offboarding.steps.length)
-    return lang === 'zh' ? '（未配置）' : '(none configured)';
-  return app.offboarding.steps.map((s, i) => `${i + 1}. ${labelOf(s)[lang]}`).join('\n');
-}
-
 async function offboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows): Promise<void> {
   const app = ctx.config.app;
   if (!app.offboarding.enabled || !app.offboarding.steps.length) {
-    await ctx.reply(
-      errorCard({
-        title: { zh: '离职流程未启用', en: 'Offboarding is not set up' },
-        problems: [
-          {
-            zh: 'app.config.json 的 offboarding 没有启用或没有步骤',
-            en: 'offboarding in app.config.json is disabled or has no steps',
-          },
-        ],
-        nextStep: { zh: '请管理员在 offboarding.steps 中配置步骤', en: 'Ask an admin to configure offboarding.steps' },
-      }),
-    );
+    await ctx.reply(notSetUp('offboard', 'offboarding'));
     return;
   }
   // People who have left are still found by address: that is whom this command is for.
@@ -146,9 +123,7 @@ async function offboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows)
           workflow: 'offboard',
           subject: leaver.name,
           steps: plan,
-          adminChat: adminProblem
-            ? [{ zh: `offboarding.adminChat：${adminProblem.zh}`, en: `offboarding.adminChat: ${adminProblem.en}` }]
-            : [],
+          adminChat: adminProblem ? [at('offboarding.adminChat', adminProblem)] : [],
         }),
       );
     }
@@ -170,17 +145,13 @@ async function offboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows)
       .join('、') || '—';
   await ctx.reply(
     successCard({
-      title: { zh: '离职流程', en: 'Offboarding' },
-      summary: app.offboarding.adminChat
-        ? { zh: '进度会在管理群的进度卡片上更新。', en: 'Progress shows on the progress card in the admin chat.' }
-        : { zh: '完成后会通知其上级。', en: 'Their leader is told when it is done.' },
+      title: t('offboard.title'),
+      summary: app.offboarding.adminChat ? t('workflow.progressInAdminChat') : t('offboard.leaderTold'),
       fields: [
-        { label: { zh: '已开始', en: 'Started' }, value: names('started') },
-        { label: { zh: '已有流程（不会重复）', en: 'Already offboarded (nothing repeated)' }, value: names('exists') },
+        { label: t('workflow.started'), value: names('started') },
+        { label: t('offboard.alreadyRunning'), value: names('exists') },
       ],
-      ...(people.unknown.length
-        ? { list: { label: { zh: '找不到的邮箱', en: 'Unknown addresses' }, items: people.unknown } }
-        : {}),
+      ...(people.unknown.length ? { list: { label: t('workflow.unknownAddresses'), items: people.unknown } } : {}),
     }),
   );
   // Existing runs are driven too: one a crash interrupted finishes; a finished one has nothing left to do.

@@ -4,10 +4,11 @@
  * for each hire, the directory fields the templates name that are empty for them ("担任。" for a missing job title).
  * Each problem names what is wrong and what to do, so the dry run can say "ready" only when a run would get through.
  */
-import type { Bilingual } from '../cards/index.js';
+import { toText } from '../src/card.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import { t, type Text } from '../src/i18n.js';
 import type { Hire } from './onboard-hire.js';
 
 /** Whether a person is signed in with the bot (the token vault); absent when the bot has no sign-in. */
@@ -15,14 +16,14 @@ export type SignedIn = (openId: string) => Promise<boolean>;
 
 export interface WorkflowProblems {
   /** Problems of the admin chat, where progress cards go. */
-  adminChat: Bilingual[];
+  adminChat: Text[];
   /** Problems by step id. */
-  steps: Map<string, Bilingual[]>;
+  steps: Map<string, Text[]>;
 }
 
 /** One look at everything the workflow names; each chat, mail group and sender is looked up once. */
 export async function checkWorkflow(g: FeishuPorts, app: AppConfig, signedIn?: SignedIn): Promise<WorkflowProblems> {
-  const chats = new Map<string, Promise<Bilingual | undefined>>();
+  const chats = new Map<string, Promise<Text | undefined>>();
   const chat = (id: string, where: string) => {
     if (!chats.has(id)) chats.set(id, chatProblem(g, id));
     return chats.get(id)!.then((p) => p && at(where, p));
@@ -42,15 +43,21 @@ export async function checkWorkflow(g: FeishuPorts, app: AppConfig, signedIn?: S
 const isSome = <T>(x: T | undefined): x is T => x !== undefined;
 
 /** The problem prefixed with the config path to fix. */
-const at = (where: string, p: Bilingual): Bilingual => ({ zh: `${where}：${p.zh}`, en: `${where}: ${p.en}` });
+export const at = (where: string, problem: Text): Text => t('workflow.prefixed', { prefix: where, text: problem });
+
+/** What could not be done (`what`), then what Feishu said and what to do about it. */
+export function explained(what: Text, err: FeishuError): Text {
+  const { problem, nextStep } = err.explain();
+  return t('workflow.explained', { what, problem: toText(problem), next: toText(nextStep) });
+}
 
 function stepProblems(
   g: FeishuPorts,
   s: OnboardingStep,
   i: number,
-  chat: (id: string, where: string) => Promise<Bilingual | undefined>,
+  chat: (id: string, where: string) => Promise<Text | undefined>,
   signedIn?: SignedIn,
-): Promise<(Bilingual | undefined)[]> {
+): Promise<(Text | undefined)[]> {
   const where = `onboarding.steps[${i}]`;
   switch (s.kind) {
     case 'add-to-chats':
@@ -64,36 +71,25 @@ function stepProblems(
   }
 }
 
-export async function chatProblem(g: FeishuPorts, chatId: string): Promise<Bilingual | undefined> {
+export async function chatProblem(g: FeishuPorts, chatId: string): Promise<Text | undefined> {
   try {
     await g.chats.get(chatId);
     return undefined;
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
-    if (err.kind === 'permission')
-      return {
-        zh: `机器人不在群 ${chatId} 里：在群设置里添加机器人`,
-        en: `the bot is not in chat ${chatId}: add the bot in the chat's settings`,
-      };
-    if (err.kind === 'invalid' || err.kind === 'not_found')
-      return {
-        zh: `没有群 ${chatId}：改成已有的群 ID（机器人在群里）`,
-        en: `there is no chat ${chatId}: name an existing chat the bot is in`,
-      };
-    return unchecked(`群 ${chatId}`, `chat ${chatId}`, err);
+    if (err.kind === 'permission') return t('onboard.check.botNotInChat', { chat: chatId });
+    if (err.kind === 'invalid' || err.kind === 'not_found') return t('onboard.check.noChat', { chat: chatId });
+    return unchecked(t('onboard.check.chat', { chat: chatId }), err);
   }
 }
 
-async function mailgroupProblem(g: FeishuPorts, address: string, where: string): Promise<Bilingual | undefined> {
+async function mailgroupProblem(g: FeishuPorts, address: string, where: string): Promise<Text | undefined> {
   try {
     if (await g.mailgroups.get(address)) return undefined;
-    return at(where, {
-      zh: `没有邮件组 ${address}：先用 /mailgroup create ${address} 创建，或改成已有的地址`,
-      en: `there is no mail group ${address}: create it with /mailgroup create ${address}, or name an existing one`,
-    });
+    return at(where, t('onboard.check.noMailgroup', { address }));
   } catch (err) {
     if (!(err instanceof FeishuError)) throw err;
-    return at(where, unchecked(`邮件组 ${address}`, `mail group ${address}`, err));
+    return at(where, unchecked(t('onboard.check.mailgroup', { address }), err));
   }
 }
 
@@ -102,26 +98,17 @@ async function senderProblem(
   sender: string,
   signedIn: SignedIn,
   where: string,
-): Promise<Bilingual | undefined> {
+): Promise<Text | undefined> {
   if (await signedIn(sender)) return undefined;
   const name = await g.directory.getUser(sender).then(
     (u) => u.name,
     () => sender,
   );
-  return at(where, {
-    zh: `发件人 ${name} 还没有登录，欢迎邮件会一直等待：请 ${name} 给机器人发送 /login`,
-    en: `the sender ${name} has not signed in, so the welcome mail would wait: ask ${name} to send /login to the bot`,
-  });
+  return at(where, t('onboard.check.senderNotSignedIn', { name }));
 }
 
 /** A look that failed for another reason: what Feishu said, and what to do about it. */
-function unchecked(zh: string, en: string, err: FeishuError): Bilingual {
-  const { problem, nextStep } = err.explain();
-  return {
-    zh: `无法检查${zh}：${problem.zh}${nextStep.zh}`,
-    en: `could not check ${en}: ${problem.en} ${nextStep.en}`,
-  };
-}
+const unchecked = (thing: Text, err: FeishuError): Text => explained(t('workflow.couldNotCheck', { thing }), err);
 
 /** The templated texts of a step, by field name. */
 function templates(s: OnboardingStep): Record<string, string | undefined> {
@@ -138,7 +125,7 @@ function templates(s: OnboardingStep): Record<string, string | undefined> {
 }
 
 /** By step id: each {field} a step's templates name that the directory leaves empty for this hire. */
-export function emptyFields(app: AppConfig, hire: Hire): Map<string, Bilingual[]> {
+export function emptyFields(app: AppConfig, hire: Hire): Map<string, Text[]> {
   return new Map(
     app.onboarding.steps.map((s, i) => [
       s.id,
@@ -146,10 +133,7 @@ export function emptyFields(app: AppConfig, hire: Hire): Map<string, Bilingual[]
         [...new Set([...(text ?? '').matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1] ?? ''))]
           .filter((f) => String((hire as Record<string, unknown>)[f] ?? '') === '')
           .map((f) =>
-            at(`onboarding.steps[${i}].${key}`, {
-              zh: `${hire.name} 的 {${f}} 在通讯录里为空，这里会空着：在通讯录里填写，或从模板去掉 {${f}}`,
-              en: `{${f}} is empty in the directory for ${hire.name}, so it would read blank: fill it in, or drop {${f}} from the template`,
-            }),
+            at(`onboarding.steps[${i}].${key}`, t('onboard.check.emptyField', { name: hire.name, field: `{${f}}` })),
           ),
       ),
     ]),

@@ -1,15 +1,13 @@
 /** `/onboard status [hire]` (workflow-status.ts): recent onboarding runs, or one hire's run step by step. */
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
+import { t } from '../src/i18n.js';
 import type { Workflows } from '../src/workflows/engine.js';
 import { currentProgress } from './onboard-progress.js';
 import { registerWorkflowStatus, statusArgs, type StatusArgs } from './workflow-status.js';
 
 export const onboardStatusSpec: CommandSpec<StatusArgs> = {
-  summary: {
-    zh: '查看最近的入职流程；写上新员工则显示其每个步骤',
-    en: 'List recent onboarding runs; name a hire to see each step of theirs',
-  },
+  summary: t('onboard.statusSummary'),
   usage: '/onboard status [新员工 hire | @新员工]',
   examples: [
     '/onboard status',

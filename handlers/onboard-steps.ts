@@ -4,52 +4,56 @@
  * derived from the run and the step (chat and message uuids), or looks before it creates when an earlier attempt
  * may have reached Feishu (mail-group members, mail contacts).
  */
-import { escapeMd, hireWelcomeCard, signInNeededCard, type Bilingual } from '../cards/index.js';
+import { escapeMd, hireWelcomeCard, signInNeededCard } from '../cards/index.js';
 import type { Sealing } from '../src/auth/seal.js';
+import { toText } from '../src/card.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { needsSignIn } from '../src/feishu/errors.js';
 import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/ports.js';
+import { t, type MessageKey, type Text } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
 import { composeMail } from '../src/mail/compose.js';
-import type { Run, StepOutcome, StepState, WorkflowEnv } from '../src/workflows/engine.js';
+import {
+  joinProblems,
+  listOf,
+  type Run,
+  type StepOutcome,
+  type StepState,
+  type WorkflowEnv,
+} from '../src/workflows/engine.js';
 import { offerDraft } from './draft-preview.js';
 import { emlOf } from './mail-compose.js';
 import { chatNames, checkUsers } from './provision.js';
 import { fill, hireSchema, mailMarkdownLiteral, type Hire } from './onboard-hire.js';
 
-const LABELS: Record<OnboardingStep['kind'], Bilingual> = {
-  'add-to-chats': { zh: '加入群聊', en: 'Add to chats' },
-  'team-chat': { zh: '创建团队群', en: 'Create the team chat' },
-  mailgroups: { zh: '加入邮件组', en: 'Add to mail groups' },
-  'mail-contact': { zh: '添加邮箱联系人', en: 'Add as mail contact' },
-  'welcome-draft': { zh: '起草欢迎邮件', en: 'Draft the welcome mail' },
-  'welcome-card': { zh: '发送欢迎卡片', en: 'Send the welcome card' },
+const LABELS: Record<OnboardingStep['kind'], MessageKey> = {
+  'add-to-chats': 'onboard.step.addToChats',
+  'team-chat': 'onboard.step.teamChat',
+  mailgroups: 'onboard.step.mailgroups',
+  'mail-contact': 'onboard.step.mailContact',
+  'welcome-draft': 'onboard.step.welcomeDraft',
+  'welcome-card': 'onboard.step.welcomeCard',
 };
-export const labelOf = (s: OnboardingStep): Bilingual => ({
-  zh: `${LABELS[s.kind].zh}（${s.id}）`,
-  en: `${LABELS[s.kind].en} (${s.id})`,
-});
+export const labelOf = (s: OnboardingStep): Text => t(LABELS[s.kind], { id: s.id });
 
 /** A step that cannot succeed as configured: shown as ✗ with this reason (kind `invalid`, so it is not retried). */
 class StepProblem extends Error {
   readonly kind = 'invalid';
-  constructor(readonly problem: Bilingual) {
-    super(problem.en);
+  constructor(readonly problem: Text) {
+    super(problem.en_us);
   }
 
-  explain(): { problem: Bilingual } {
+  explain(): { problem: Text } {
     return { problem: this.problem };
   }
 }
 
 /** Why a step does not apply to this hire (its departments), or undefined when it does. */
-function notFor(step: OnboardingStep, hire: Hire, app: AppConfig): Bilingual | undefined {
+function notFor(step: OnboardingStep, hire: Hire, app: AppConfig): Text | undefined {
   if (!step.departments) return undefined;
   const names = hire.departmentIds.map((id) => app.onboarding.departments[id]);
   const inOne = step.departments.some((d) => hire.departmentIds.includes(d) || names.includes(d));
-  return inOne
-    ? undefined
-    : { zh: `只用于部门：${step.departments.join('、')}`, en: `only for departments: ${step.departments.join(', ')}` };
+  return inOne ? undefined : t('onboard.onlyForDepartments', { departments: listOf(step.departments) });
 }
 
 /** A key for one step's effect in one run: the same on every attempt and after a crash (Feishu uuid ≤ 50 chars). */
@@ -57,17 +61,13 @@ export const effectKey = (runId: string, stepId: string, what = ''): string => d
 
 const stepOf = (app: AppConfig, id: string): OnboardingStep => {
   const s = app.onboarding.steps.find((x) => x.id === id);
-  if (!s) throw new StepProblem({ zh: `配置里已没有步骤 ${id}`, en: `step ${id} is no longer in the configuration` });
+  if (!s) throw new StepProblem(t('workflow.stepGone', { id }));
   return s;
 };
 
 async function senderMailbox(directory: DirectoryPort, sender: string): Promise<{ address: string; name: string }> {
   const u = await directory.getUser(sender);
-  if (!u.enterpriseEmail)
-    throw new StepProblem({
-      zh: `发件人 ${u.name} 没有企业邮箱`,
-      en: `the sender ${u.name} has no organisation mailbox`,
-    });
+  if (!u.enterpriseEmail) throw new StepProblem(t('onboard.senderNoMailbox', { name: u.name }));
   return { address: u.enterpriseEmail, name: u.name };
 }
 
@@ -76,7 +76,7 @@ export async function planOf(
   g: FeishuPorts,
   app: AppConfig,
   hire: Hire,
-): Promise<{ label: Bilingual; values: string[]; skipped?: Bilingual }[]> {
+): Promise<{ label: Text; values: (string | Text)[]; skipped?: Text }[]> {
   return Promise.all(
     app.onboarding.steps.map(async (s) => {
       const label = labelOf(s);
@@ -89,8 +89,8 @@ export async function planOf(
           return {
             label,
             values: [
-              `群名 name: ${fill(s.name, hire)}`,
-              `成员 members: ${[hire.name, hire.leader].filter(Boolean).join('、')}`,
+              t('onboard.plan.chatName', { name: fill(s.name, hire) }),
+              t('onboard.plan.members', { names: listOf([hire.name, hire.leader].filter(Boolean)) }),
             ],
           };
         case 'mailgroups':
@@ -100,11 +100,15 @@ export async function planOf(
         case 'welcome-draft': {
           const from = await senderMailbox(g.directory, s.sender).then(
             (m) => m.address,
-            (e: unknown) => (e instanceof StepProblem ? e.problem.en : String(e)),
+            (e: unknown) => (e instanceof StepProblem ? e.problem : String(e)),
           );
           return {
             label,
-            values: [`发件人 from: ${from}`, `收件人 to: ${hire.email}`, `主题 subject: ${fill(s.subject, hire)}`],
+            values: [
+              t('onboard.plan.from', { address: from }),
+              t('onboard.plan.to', { address: hire.email }),
+              t('onboard.plan.subject', { subject: fill(s.subject, hire) }),
+            ],
           };
         }
         case 'welcome-card':
@@ -132,10 +136,7 @@ export async function execute(
       for (const chat of step.chats) {
         const r = await g.chats.addMembers(chat, [hire.openId]);
         if ([...r.invalidIds, ...r.notExistedIds].includes(hire.openId)) {
-          throw new StepProblem({
-            zh: `无法把 ${hire.name} 加入群 ${chat}`,
-            en: `${hire.name} could not be added to chat ${chat}`,
-          });
+          throw new StepProblem(t('onboard.notAdded', { name: hire.name, chat }));
         }
       }
       const names = await chatNames(g.chats, step.chats);
@@ -153,11 +154,7 @@ export async function execute(
       ];
       const { usable } = await checkUsers(g.directory, people);
       const owner = usable.find((u) => u.openId === hire.leaderOpenId) ?? usable[0];
-      if (!owner)
-        throw new StepProblem({
-          zh: `${hire.name} 不在应用的通讯录范围内`,
-          en: `${hire.name} is outside the app's contact scope`,
-        });
+      if (!owner) throw new StepProblem(t('onboard.outOfScope', { name: hire.name }));
       const chat = await g.chats.create(
         {
           name: fill(step.name, hire),
@@ -173,7 +170,7 @@ export async function execute(
     case 'mailgroups': {
       for (const address of step.mailgroups) {
         const group = await g.mailgroups.get(address);
-        if (!group) throw new StepProblem({ zh: `邮件组 ${address} 不存在`, en: `there is no mail group ${address}` });
+        if (!group) throw new StepProblem(t('onboard.mailgroupMissing', { address }));
         await g.mailgroups.addMembers(group.mailgroupId, [{ type: 'USER', userId: hire.openId }], {
           mayExist: resumed,
         });
@@ -200,11 +197,7 @@ export async function execute(
         { from, to: [{ address: hire.email, name: hire.name }], subject, body },
         { messageIdSeed: `${run.id}|${step.id}` },
       );
-      if (!composed.ok)
-        throw new StepProblem({
-          zh: composed.problems.map((p) => p.zh).join('；'),
-          en: composed.problems.map((p) => p.en).join('; '),
-        });
+      if (!composed.ok) throw new StepProblem(joinProblems(composed.problems.map(toText)));
       try {
         const { draftId } = await g.mailbox.createDraft(from.address, emlOf(composed.mail), {
           as: asUser(step.sender),
@@ -230,10 +223,7 @@ export async function execute(
       } catch (err) {
         // Before the call (the vault has no usable sign-in) or from Feishu (the authorisation is gone): either way, wait.
         if (!needsSignIn(err)) throw err;
-        const why: Bilingual = {
-          zh: `${hire.name} 的欢迎邮件需要在你的邮箱里起草。`,
-          en: `The welcome mail for ${hire.name} is to be drafted in your mailbox.`,
-        };
+        const why = t('onboard.welcomeMailWhy', { name: hire.name });
         // One card per wait: its uuid is the step's, so a second attempt within Feishu's hour does not post again.
         await g.im.sendCard({ openId: step.sender }, signInNeededCard({ why }), {
           uuid: effectKey(run.id, step.id, `sign-in:${state.attempts}`),
@@ -241,7 +231,7 @@ export async function execute(
         return {
           status: 'waiting',
           waitingFor: step.sender,
-          reason: { zh: `等待 ${from.name} 登录`, en: `waiting for ${from.name} to sign in` },
+          reason: t('onboard.waitingForSignIn', { name: from.name }),
         };
       }
     }

@@ -5,6 +5,7 @@
  */
 import type { AppConfig } from '../src/config.js';
 import { changeOf, saveNew, type Inverse } from '../src/changes/journal.js';
+import { t } from '../src/i18n.js';
 import { isFinished, type Run, type WorkflowEnv } from '../src/workflows/engine.js';
 import { hireSchema } from './onboard-hire.js';
 
@@ -29,7 +30,14 @@ export function runInverse(app: AppConfig, run: Run): Inverse[] {
         }));
       case 'team-chat':
         return r.chatId
-          ? [{ op: 'chat.dissolve', chatId: r.chatId, name: state.detail?.split(' ')[0] ?? r.chatId }]
+          ? [
+              {
+                op: 'chat.dissolve',
+                chatId: r.chatId,
+                // The step's detail is the chat's name as Feishu made it.
+                name: typeof state.detail === 'string' ? state.detail : r.chatId,
+              },
+            ]
           : [];
       case 'mailgroups':
         return step.mailgroups.map((email) => ({
@@ -48,7 +56,7 @@ export function runInverse(app: AppConfig, run: Run): Inverse[] {
               {
                 op: 'message.recall',
                 messageId: r.messageId,
-                label: { zh: `给 ${hire.name} 的欢迎卡片`, en: `the welcome card to ${hire.name}` },
+                label: t('onboard.welcomeCardTo', { name: hire.name }),
               },
             ]
           : [];
@@ -79,7 +87,7 @@ export async function saveRunChange(env: WorkflowEnv, run: Run): Promise<string 
       actor: run.startedBy ?? env.config.app.onboarding.runAs ?? env.config.app.admins[0] ?? 'system',
       kind: 'onboard.run',
       rule: 'onboard',
-      title: { zh: `为 ${hire.name} 办理了入职`, en: `Onboarded ${hire.name}` },
+      title: t('onboard.undoTitle', { name: hire.name }),
       at: run.updatedAt,
     },
     inverse,

@@ -10,23 +10,24 @@
  * earlier attempt may have reached Feishu (mail-group members, mail contacts).
  */
 import { z } from 'zod';
-import { errorCard, successCard, workflowPlanCard } from '../cards/index.js';
+import { successCard, workflowPlanCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import { t } from '../src/i18n.js';
 import { approvalRule } from '../src/middleware/approval.js';
 import { permission } from '../src/middleware/authorize.js';
-import type { Workflows } from '../src/workflows/engine.js';
+import { listOf, type Workflows } from '../src/workflows/engine.js';
 import { checkWorkflow, emptyFields, type SignedIn } from './onboard-checks.js';
 import { onboardProgress, showProgress } from './onboard-progress.js';
 import { registerOnboardStatus } from './onboard-status.js';
 import { execute, labelOf, planOf } from './onboard-steps.js';
 import { resolveHire } from './onboard-hire.js';
 import { userRef, type Ctx } from './provision.js';
-import { peopleOf, startPersonRun, unknownCard, type StartResult } from './workflow-people.js';
+import { notSetUp, peopleOf, startPersonRun, stepList, unknownCard, type StartResult } from './workflow-people.js';
 import type { MailAuth } from './sign-in.js';
 
 const WORKFLOW = 'onboard';
@@ -63,40 +64,23 @@ const args = z
 
 /** The summary lists the configured steps, so `/help onboard` shows the workflow that would run. */
 export const onboardSpec = (app: AppConfig): CommandSpec<typeof args> => ({
-  summary: {
-    zh: `为新员工运行入职流程。步骤：\n${workflowSteps(app, 'zh')}`,
-    en: `Run the onboarding workflow for new hires. Steps:\n${workflowSteps(app, 'en')}`,
-  },
+  summary: t('onboard.summary', {
+    steps: stepList(app.onboarding.enabled ? app.onboarding.steps : [], (s) =>
+      s.departments
+        ? t('onboard.stepForDepartments', { label: labelOf(s), departments: listOf(s.departments) })
+        : labelOf(s),
+    ),
+  }),
   usage: '/onboard @新员工… | email=a@x,b@x [--dry-run]',
   examples: ['/onboard email=liuyang@example.com --dry-run', '/onboard email=liuyang@example.com,yanglei@example.com'],
   args,
   mentions: 'users',
 });
 
-function workflowSteps(app: AppConfig, lang: 'zh' | 'en'): string {
-  if (!app.onboarding.enabled || !app.onboarding.steps.length)
-    return lang === 'zh' ? '（未配置）' : '(none configured)';
-  const only = lang === 'zh' ? '仅限部门' : 'only for';
-  return app.onboarding.steps
-    .map((s, i) => `${i + 1}. ${labelOf(s)[lang]}${s.departments ? ` (${only} ${s.departments.join(', ')})` : ''}`)
-    .join('\n');
-}
-
 async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, signedIn?: SignedIn): Promise<void> {
   const app = ctx.config.app;
   if (!app.onboarding.enabled || !app.onboarding.steps.length) {
-    await ctx.reply(
-      errorCard({
-        title: { zh: '入职流程未启用', en: 'Onboarding is not set up' },
-        problems: [
-          {
-            zh: 'app.config.json 的 onboarding 没有启用或没有步骤',
-            en: 'onboarding in app.config.json is disabled or has no steps',
-          },
-        ],
-        nextStep: { zh: '请管理员在 onboarding.steps 中配置步骤', en: 'Ask an admin to configure onboarding.steps' },
-      }),
-    );
+    await ctx.reply(notSetUp('onboard', 'onboarding'));
     return;
   }
   const people = await peopleOf(ctx, a, { command: 'onboard' });
@@ -133,19 +117,14 @@ async function onboardCommand(ctx: Ctx, a: z.infer<typeof args>, wf: Workflows, 
   );
   await ctx.reply(
     successCard({
-      title: { zh: '入职流程', en: 'Onboarding' },
-      summary: app.onboarding.adminChat
-        ? { zh: '进度会在管理群的进度卡片上更新。', en: 'Progress shows on the progress card in the admin chat.' }
-        : { zh: '用 /onboard status 查看进度。', en: 'See progress with /onboard status.' },
+      title: t('onboard.title'),
+      summary: app.onboarding.adminChat ? t('workflow.progressInAdminChat') : t('onboard.seeStatus'),
       // A row with nobody in it says nothing: only the rows that name someone are shown.
       fields: [
-        { label: { zh: '已开始', en: 'Started' }, value: names(started, 'started') },
-        {
-          label: { zh: '已有流程（不会重复）', en: 'Already onboarded (nothing repeated)' },
-          value: names(started, 'exists'),
-        },
+        { label: t('workflow.started'), value: names(started, 'started') },
+        { label: t('onboard.alreadyRunning'), value: names(started, 'exists') },
       ].filter((f) => f.value),
-      ...(unknown.length ? { list: { label: { zh: '找不到的邮箱', en: 'Unknown addresses' }, items: unknown } } : {}),
+      ...(unknown.length ? { list: { label: t('workflow.unknownAddresses'), items: unknown } } : {}),
     }),
   );
   // Existing runs are driven too: one a crash interrupted finishes; a finished one has nothing left to do.

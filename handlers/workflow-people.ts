@@ -3,7 +3,8 @@
  * input is answered with an error card; addresses that match nobody are listed, to be reported after the work.
  */
 import { z } from 'zod';
-import { errorCard, type Bilingual, type Card } from '../cards/index.js';
+import { errorCard, type Card, type WorkflowKind } from '../cards/index.js';
+import { compose, t, type Text } from '../src/i18n.js';
 import type { Run, Workflows } from '../src/workflows/engine.js';
 import type { Ctx, UserRef } from './provision.js';
 
@@ -21,7 +22,7 @@ export async function startPersonRun<P extends { name: string }>(
     openId: string;
     trigger: string;
     startedBy?: string | undefined;
-    steps: readonly { id: string; label: Bilingual; needs: string[] }[];
+    steps: readonly { id: string; label: Text; needs: string[] }[];
     resolve: () => Promise<P>;
   },
 ): Promise<StartResult> {
@@ -56,13 +57,8 @@ export async function peopleOf(
     if (!parsed.success) {
       await ctx.reply(
         errorCard({
-          title: { zh: '邮箱列表有误', en: 'Invalid address list' },
-          problems: [
-            {
-              zh: 'email= 应为逗号分隔的邮箱地址（最多 200 个）',
-              en: 'email= must be comma-separated addresses (at most 200)',
-            },
-          ],
+          title: t('workflow.badAddressesTitle'),
+          problems: [t('workflow.badAddresses')],
           example: `/${o.command} email=liuyang@example.com,yanglei@example.com`,
         }),
       );
@@ -79,13 +75,21 @@ export async function peopleOf(
 
 export const unknownCard = (unknown: string[]): Card =>
   errorCard({
-    title: { zh: '有邮箱找不到对应的人', en: 'Some addresses match nobody' },
-    problems: unknown.map((u) => ({
-      zh: `${u}：通讯录里没有，或不在应用可见范围`,
-      en: `${u}: not in the directory, or not visible to the app`,
-    })),
-    nextStep: {
-      zh: '检查地址（用联系邮箱，不是企业邮箱）后再试',
-      en: 'Check the addresses (contact email, not the enterprise mailbox), then try again',
-    },
+    title: t('workflow.unknownTitle'),
+    problems: unknown.map((address) => t('workflow.unknownAddress', { address })),
+    nextStep: t('workflow.unknownNext'),
   });
+
+/** The answer to /onboard or /offboard when app.config.json `section` has no workflow to run. */
+export const notSetUp = (workflow: WorkflowKind, section: 'onboarding' | 'offboarding'): Card =>
+  errorCard({
+    title: t(`${workflow}.disabledTitle`),
+    problems: [t('workflow.disabled', { section })],
+    nextStep: t('workflow.disabledNext', { section }),
+  });
+
+/** The configured steps, numbered one a line, for a command's summary in /help. */
+export function stepList<S>(steps: readonly S[], label: (step: S) => Text): Text {
+  if (!steps.length) return t('workflow.noSteps');
+  return compose((say) => steps.map((s, i) => `${i + 1}. ${say(label(s))}`).join('\n'));
+}

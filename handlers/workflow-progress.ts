@@ -8,6 +8,7 @@ import { workflowProgressCard, type Card, type CardButton, type WorkflowKind } f
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
 import type { AppConfig } from '../src/config.js';
+import { t } from '../src/i18n.js';
 import { audited } from '../src/middleware/audited.js';
 import type { Run, WorkflowEnv, Workflows } from '../src/workflows/engine.js';
 import { effectKey } from './onboard-steps.js';
@@ -22,16 +23,16 @@ export interface ProgressOptions {
 
 export type WorkflowProgress = ReturnType<typeof workflowProgress>;
 
-const gone = { toast: { type: 'error' as const, text: { zh: '找不到这个流程', en: 'This run no longer exists' } } };
+const gone = { toast: { type: 'error' as const, text: t('workflow.gone') } };
 
 export function workflowProgress(o: ProgressOptions) {
   const retryAction = defineAction(`${o.workflow}.retry`, z.object({ run: z.string().min(1) }), {
     follows: o.workflow,
-    progress: { zh: '正在重试', en: 'Retrying' },
+    progress: t('workflow.retrying'),
   });
   const skipAction = defineAction(`${o.workflow}.skip`, z.object({ run: z.string().min(1), step: z.string().min(1) }), {
     follows: o.workflow,
-    progress: { zh: '正在跳过', en: 'Skipping' },
+    progress: t('workflow.skipping'),
   });
 
   function progressOf(run: Run, extra: CardButton[] = []): Card {
@@ -44,9 +45,7 @@ export function workflowProgress(o: ProgressOptions) {
             retryAction.button(
               { run: run.id },
               {
-                label: failed
-                  ? { zh: '重试失败的步骤', en: 'Retry failed steps' }
-                  : { zh: '处理后重试', en: 'Retry once handled' },
+                label: t(failed ? 'workflow.retryFailed' : 'workflow.retryHandled'),
                 style: 'primary',
               },
             ),
@@ -56,8 +55,8 @@ export function workflowProgress(o: ProgressOptions) {
         skipAction.button(
           { run: run.id, step: s.id },
           {
-            label: { zh: `跳过 ${s.id}`, en: `Skip ${s.id}` },
-            confirm: { zh: `跳过步骤 ${s.id}？`, en: `Skip step ${s.id}?` },
+            label: t('workflow.skip', { step: s.id }),
+            confirm: t('workflow.skipConfirm', { step: s.id }),
           },
         ),
       ),

@@ -4,10 +4,11 @@
  * (state, what was made, and for failures the reason), with Retry and Skip.
  */
 import { z } from 'zod';
-import { errorCard, workflowRunsCard, WORKFLOW_WORDS, type Card, type WorkflowKind } from '../cards/index.js';
+import { errorCard, workflowRunsCard, type Card, type WorkflowKind } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
-import type { Run, WorkflowEnv, Workflows } from '../src/workflows/engine.js';
+import { t } from '../src/i18n.js';
+import { listOf, type Run, type WorkflowEnv, type Workflows } from '../src/workflows/engine.js';
 import { userRef, type Ctx } from './provision.js';
 
 /** How many runs a name is looked for in (the index keeps the 200 most recent). */
@@ -44,8 +45,8 @@ const FAILED = new Set(['failed', 'blocked']);
 export function registerWorkflowStatus(app: App, wf: Workflows, o: StatusOptions): void {
   const runId = (openId: string) => `${o.workflow}:${openId}`;
   const matches = (run: Run, typed: string): boolean => {
-    const t = typed.toLowerCase();
-    return [run.subjectName, ...o.names(run)].some((v) => typeof v === 'string' && v.toLowerCase() === t);
+    const lower = typed.toLowerCase();
+    return [run.subjectName, ...o.names(run)].some((v) => typeof v === 'string' && v.toLowerCase() === lower);
   };
 
   /**
@@ -87,16 +88,13 @@ export function registerWorkflowStatus(app: App, wf: Workflows, o: StatusOptions
     }
     const runs = await runsOf(ctx, a);
     if (!runs.length) {
-      const who = a.person ?? a.users.map((u) => u.name).join('、');
-      const run = WORKFLOW_WORDS[o.workflow].run;
+      const who = a.person ?? listOf(a.users.map((u) => u.name));
+      const run = t(`${o.workflow}.runName`);
       await ctx.reply(
         errorCard({
-          title: { zh: `找不到这个${run.zh}`, en: `No such ${run.en.toLowerCase()} run` },
-          problems: [{ zh: `没有 ${who} 的${run.zh}`, en: `There is no ${run.en.toLowerCase()} run for ${who}` }],
-          nextStep: {
-            zh: `用 /${o.workflow} status 查看最近的流程，再写上其中的姓名；或用 /${o.workflow} 开始`,
-            en: `See recent runs with /${o.workflow} status and use a name from it, or start one with /${o.workflow}`,
-          },
+          title: t('workflow.notFoundTitle', { run }),
+          problems: [t('workflow.notFound', { run, who })],
+          nextStep: t('workflow.notFoundNext', { command: o.workflow }),
           example: `/${o.workflow} status ${o.example}`,
         }),
       );

@@ -15,6 +15,7 @@ import { announce, emulatorSignIns, withAdmin } from './helpers/onboarding.js';
 import { holdings, leave } from './helpers/offboarding.js';
 import { ownPushSecrets, spawnHelperBot } from './helpers/child-bot.js';
 import { callsTo, control, eventually, readCard, userNamed } from './helpers/provisioning.js';
+import { textIn } from './helpers/sandbox.js';
 
 let emulator: Emulator;
 let dataDir: string;
@@ -98,7 +99,7 @@ it('resumes an offboarding run after the bot is SIGKILLed mid-step, doing nothin
     );
     expect(progress).toHaveLength(1);
     await eventually(() =>
-      expect(readCard(emulator.state.messages.get(run.meta.progress!)?.card).match(/✓/g)).toHaveLength(6),
+      expect(textIn(emulator.state.messages.get(run.meta.progress!)?.card, 'zh_cn').match(/✓/g)).toHaveLength(6),
     );
   } finally {
     child.kill('SIGKILL');

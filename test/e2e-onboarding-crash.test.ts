@@ -11,7 +11,8 @@ import { createBot } from '../src/bot.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { announce, effectsOf, emulatorSignIns, withAdmin } from './helpers/onboarding.js';
 import { ownPushSecrets, spawnHelperBot } from './helpers/child-bot.js';
-import { callsTo, control, eventually, readCard } from './helpers/provisioning.js';
+import { callsTo, control, eventually } from './helpers/provisioning.js';
+import { textIn } from './helpers/sandbox.js';
 
 let emulator: Emulator;
 let dataDir: string;
@@ -70,7 +71,7 @@ it("finishes a run after the bot is SIGKILLed mid-step, with no step's effect tw
     expect([e.allStaffMembers, e.contacts, e.drafts, e.welcomeCards]).toEqual([1, 1, 1, 1]);
     expect(e.progressCards).toHaveLength(1);
     await eventually(() =>
-      expect(readCard(emulator.state.messages.get(run.meta.progress!)?.card).match(/✓/g)).toHaveLength(6),
+      expect(textIn(emulator.state.messages.get(run.meta.progress!)?.card, 'zh_cn').match(/✓/g)).toHaveLength(6),
     );
   } finally {
     child.kill('SIGKILL');

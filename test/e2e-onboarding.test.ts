@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STANDING } from '../src/emulator/seed.js';
 import { ALL_DONE, announce, effectsOf, onboardingSandbox, settledRun, statuses } from './helpers/onboarding.js';
 import { control, eventually, readCard, userNamed } from './helpers/provisioning.js';
+import { textIn } from './helpers/sandbox.js';
 
 let world: Awaited<ReturnType<typeof onboardingSandbox>>;
 beforeAll(async () => {
@@ -46,12 +47,12 @@ describe('onboarding a new hire', () => {
     expect(e.welcomeCards).toBe(1);
     expect(e.progressCards).toHaveLength(1);
     const progress = await eventually(() => {
-      const text = readCard(e.progressCards[0] && sb.emulator.state.messages.get(e.progressCards[0].messageId)?.card);
-      expect(text).toContain('6/6');
-      return text;
+      const card = e.progressCards[0] && sb.emulator.state.messages.get(e.progressCards[0].messageId)?.card;
+      expect(readCard(card)).toContain('6/6');
+      return card;
     });
-    expect(progress.match(/✓/g)).toHaveLength(6);
-    expect(progress).not.toMatch(/✗/);
+    expect(textIn(progress, 'zh_cn').match(/✓/g)).toHaveLength(6);
+    expect(readCard(progress)).not.toMatch(/✗/);
 
     // The sender is offered the draft with the preview card a /draft gets, to review and Send.
     const sender = userNamed(sb.emulator, '陈静');
@@ -151,7 +152,7 @@ describe('onboarding a new hire', () => {
     expect(after.teamChats).toHaveLength(before.teamChats.length);
     expect([after.drafts, after.welcomeCards, after.allStaffMembers]).toEqual([1, 1, 1]);
     await eventually(() =>
-      expect(readCard(sb.emulator.state.messages.get(card!.messageId)?.card).match(/✓/g)).toHaveLength(6),
+      expect(textIn(sb.emulator.state.messages.get(card!.messageId)?.card, 'zh_cn').match(/✓/g)).toHaveLength(6),
     );
   });
 
@@ -348,7 +349,8 @@ describe('/onboard', () => {
     await run(hire.open_id);
 
     const [list] = await sb.replies(await sb.say('张伟', '/onboard status'));
-    expect(readCard(list?.card)).toMatch(/✗ 1 \*\*岳飞\*\* 5\/6 · 失败 failed: hr-contact/);
+    expect(readCard(list?.card)).toMatch(/✗ 1 \*\*岳飞\*\* 5\/6 · 失败：hr-contact/);
+    expect(textIn(list?.card, 'en_us')).toMatch(/✗ 1 \*\*岳飞\*\* 5\/6 · failed: hr-contact/);
     for (const asked of ['岳飞', 'yue fei', hire.enterprise_email, hire.email, '@岳飞']) {
       const [status] = await sb.replies(await sb.say('张伟', `/onboard status ${asked}`));
       const text = readCard(status?.card);

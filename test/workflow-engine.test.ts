@@ -1,7 +1,8 @@
 /**
  * The workflow engine on real Stores. How runs are found again: recent runs (/onboard status, start-up resume) and
  * runs waiting for a person's sign-in come from the Store's sorted indexes, so instances starting runs at once lose
- * none, on SQLite and Redis; runs listed by the JSON list of earlier versions are still found after the upgrade.
+ * none, on SQLite and Redis; runs listed by the JSON list of earlier versions are still found after the upgrade, their
+ * Chinese-and-English step labels read in every language.
  * And what a step failing unexpectedly leaves for an admin.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,10 +13,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NeedsSignIn } from '../src/auth/vault.js';
 import { parseConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
+import { t } from '../src/i18n.js';
 import { RedisStore } from '../src/store/redis.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
-import { Workflows, type Run, type WorkflowsOptions } from '../src/workflows/engine.js';
+import { Workflows, type WorkflowsOptions } from '../src/workflows/engine.js';
 import { useRedis } from './helpers/redis.js';
 
 const redis = useRedis();
@@ -49,7 +51,9 @@ const backends: [string, () => Promise<{ stores: [Store, Store]; cleanup: () => 
   ],
 ];
 
-const steps = [{ id: 'mail', label: { zh: '邮件', en: 'Mail' }, needs: [], status: 'pending' as const }];
+const steps = [
+  { id: 'mail', label: { zh_cn: '邮件', en_us: 'Mail', ja_jp: 'メール' }, needs: [], status: 'pending' as const },
+];
 
 /** A workflow whose one step waits for SENDER until `signedIn` holds them. */
 function engine(store: Store, signedIn: Set<string>, o: Partial<WorkflowsOptions> = {}): Workflows {
@@ -58,7 +62,7 @@ function engine(store: Store, signedIn: Set<string>, o: Partial<WorkflowsOptions
     execute: async () =>
       signedIn.has(SENDER)
         ? { status: 'done' }
-        : { status: 'waiting', waitingFor: SENDER, reason: { zh: '等待登录', en: 'waiting for sign-in' } },
+        : { status: 'waiting', waitingFor: SENDER, reason: t('onboard.waitingForSignIn', { name: SENDER }) },
   });
   return wf;
 }
@@ -105,7 +109,8 @@ describe.each(backends)('workflow indexes on %s', (_name, backend) => {
 
   it('finds the runs of the list kept before the upgrade, in order, and resumes the one waiting', async () => {
     const [store, other] = await open();
-    const run = (id: string, createdAt: number, status: 'done' | 'waiting'): Run => ({
+    // As that version wrote them: step texts in Chinese and English only.
+    const run = (id: string, createdAt: number, status: 'done' | 'waiting') => ({
       id,
       workflow: 'welcome',
       subject: id,
@@ -115,7 +120,16 @@ describe.each(backends)('workflow indexes on %s', (_name, backend) => {
       meta: {},
       createdAt,
       updatedAt: createdAt,
-      steps: [{ ...steps[0]!, status, attempts: 1, ...(status === 'waiting' ? { waitingFor: SENDER } : {}) }],
+      steps: [
+        {
+          id: 'mail',
+          label: { zh: '邮件', en: 'Mail' },
+          needs: [],
+          status,
+          attempts: 1,
+          ...(status === 'waiting' ? { waitingFor: SENDER } : {}),
+        },
+      ],
     });
     // As the previous version left them: run records, and one JSON list of ids, most recent first.
     const legacy = [
@@ -142,6 +156,8 @@ describe.each(backends)('workflow indexes on %s', (_name, backend) => {
       'onboard:ou_old',
     ]);
     expect(lines.filter((l) => l.msg.includes('moved the recent workflow runs'))).toHaveLength(1);
+    // Japanese readers get the English of a record that has no Japanese.
+    expect((await wf.get('onboard:ou_mid'))?.steps[0]?.label).toEqual({ zh_cn: '邮件', en_us: 'Mail', ja_jp: 'Mail' });
     expect(await store.get('workflow-recent:all')).toBeUndefined();
 
     // Another instance, upgraded too, finds the waiting run through the index the first one filled.
@@ -176,7 +192,7 @@ describe('a step that fails unexpectedly', () => {
       const { run } = await wf.drive('run-1');
       expect(run?.steps[0]).toMatchObject({
         status: 'failed',
-        reason: { en: 'The bot hit an internal error; ask an admin' },
+        reason: { en_us: 'The bot hit an internal error; ask an admin' },
       });
       expect(lines).toEqual([
         expect.objectContaining({

@@ -8,7 +8,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { openIdFor, STANDING } from '../../src/emulator/seed.js';
 import type { NewUserInput, SeedUser } from '../../src/emulator/state.js';
 import { freshWorld, n, text, type Row } from './kit.js';
-import { decoded, mail, markdownOf, Outcomes, signIn, waitFor } from './people.js';
+import { decoded, mail, Outcomes, signIn, waitFor } from './people.js';
 
 interface Step {
   id: string;
@@ -44,6 +44,20 @@ export const progressCard = (emu: Emulator, person: SeedUser, title = ONBOARDING
       text(m.card).includes(`${title}：${JSON.stringify(person.name).slice(1, -1)}`),
   );
 
+/** The markdown a reader whose Feishu speaks English sees on a card. */
+function englishMarkdown(card: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const el = node as { tag?: unknown; i18n_content?: { en_us?: unknown } };
+    if (el.tag === 'markdown' && typeof el.i18n_content?.en_us === 'string') out.push(el.i18n_content.en_us);
+    Object.values(el).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
 /**
  * Each step's state as the progress card says it ("done", "waiting for sign-in", "failed"…), once none is pending
  * or running; undefined before.
@@ -53,10 +67,10 @@ export function settledSteps(
   person: SeedUser,
   workflow: { title: string; steps: string[] } = ONBOARDING,
 ): Record<string, string> | undefined {
-  const card = decoded(markdownOf(progressCard(emu, person, workflow.title)?.card).join('\n'));
-  // A step reads "⏳ 起草欢迎邮件（welcome-mail）\n<font color='grey'>Draft the welcome mail (welcome-mail)</font> · 等待登录 · waiting for sign-in".
+  const card = decoded(englishMarkdown(progressCard(emu, person, workflow.title)?.card).join('\n'));
+  // A step reads, in English, "⏳ Draft the welcome mail (welcome-mail) · waiting for sign-in".
   const states = Object.fromEntries(
-    workflow.steps.map((id) => [id, new RegExp(`\\(${id}\\)</font> · .* · ([^<\\n]+)`).exec(card)?.[1]?.trim()]),
+    workflow.steps.map((id) => [id, new RegExp(`\\(${id}\\) · ([^<\\n]+)`).exec(card)?.[1]?.trim()]),
   );
   return Object.values(states).every((s) => s !== undefined && s !== 'pending' && s !== 'running')
     ? (states as Record<string, string>)

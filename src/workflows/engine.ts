@@ -18,13 +18,14 @@
  */
 import { z } from 'zod';
 import { backoffMs } from '../backoff.js';
-import { bilingualSchema, type Bilingual } from '../card.js';
+import { toText, type Words } from '../card.js';
 import type { Config } from '../config.js';
 import type { FeishuPorts } from '../feishu/ports.js';
 import { silentLogger, type Logger } from '../log.js';
 import { keyspace, sortedIndex } from '../store/keyspace.js';
 import type { HandlerStore } from '../context.js';
 import { withClaim } from '../effects/claim.js';
+import { compose, t, textSchema, type Text } from '../i18n.js';
 
 const DAY = 86_400_000;
 /** How long runs are kept (and listed by /onboard status). */
@@ -48,13 +49,13 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 
 const stepState = z.object({
   id: z.string(),
-  label: bilingualSchema,
+  label: textSchema,
   needs: z.array(z.string()).default([]),
   status: z.enum(STEP_STATUSES),
   attempts: z.number().int().min(0),
-  /** What was made or why it did not run, in plain language. */
-  detail: z.string().optional(),
-  reason: bilingualSchema.optional(),
+  /** What was made: names and ids as they are (a string), or in the bot's words (a Text). */
+  detail: z.union([z.string(), textSchema]).optional(),
+  reason: textSchema.optional(),
   /** Whom a waiting step waits for (an open_id). */
   waitingFor: z.string().optional(),
   /** What a done step produced (ids), for later steps and for the card. */
@@ -92,16 +93,24 @@ const waiting = sortedIndex('workflow-waiting', { ttlMs: RUN_TTL_MS, keep: RECEN
 const legacyRecent = keyspace('workflow-recent', z.array(z.string()), RUN_TTL_MS);
 
 export type StepOutcome =
-  | { status: 'done'; detail?: string; result?: Record<string, string> }
-  | { status: 'waiting'; waitingFor: string; reason: Bilingual }
-  | { status: 'attention'; detail?: string; result?: Record<string, string>; reason: Bilingual }
-  | { status: 'not_applicable'; reason: Bilingual };
+  | { status: 'done'; detail?: string | Text; result?: Record<string, string> }
+  | { status: 'waiting'; waitingFor: string; reason: Text }
+  | { status: 'attention'; detail?: string | Text; result?: Record<string, string>; reason: Text }
+  | { status: 'not_applicable'; reason: Text };
 
 /** A failure with a kind (FeishuError has one): `transient` is retried, the rest fail the step with `explain()`. */
 interface KindedError {
   kind: string;
-  explain?: () => { problem: Bilingual };
+  explain?: () => { problem: Words };
 }
+
+/** Names or ids as a list in the reader's language: "a、b", "a, b". */
+export const listOf = (items: readonly (string | Text)[]): Text =>
+  compose((say) => items.map(say).join(say(t('workflow.listSeparator'))));
+
+/** Several problems as one reason, each on its own. */
+export const joinProblems = (problems: readonly Text[]): Text =>
+  compose((say) => problems.map(say).join(say(t('workflow.problemSeparator'))));
 
 /** What steps act with: the same ports a handler's context carries. */
 export interface WorkflowEnv {
@@ -212,7 +221,7 @@ export class Workflows {
             def,
             this.#with(run, step.id, {
               status: 'blocked',
-              reason: { zh: `需要先完成：${failed.join('、')}`, en: `needs ${failed.join(', ')} first` },
+              reason: t('workflow.needsFirst', { steps: listOf(failed) }),
             }),
           );
           continue;
@@ -254,7 +263,7 @@ export class Workflows {
 
   async skip(id: string, stepId: string): Promise<Run | undefined> {
     if (!(await this.get(id))) return undefined;
-    await this.#markSkipped(id, (s) => s.id === stepId && !FINISHED.has(s.status), { zh: '已跳过', en: 'skipped' });
+    await this.#markSkipped(id, (s) => s.id === stepId && !FINISHED.has(s.status), t('workflow.state.skipped'));
     return this.#reopen(id, (s) => s.status === 'blocked');
   }
 
@@ -263,12 +272,12 @@ export class Workflows {
    * it stops where it stands, as when the person it is for has left. A step a driver is running finishes first (the
    * run's claim). Resolves with the ids of the steps it skipped.
    */
-  async skipOpen(id: string, reason: Bilingual): Promise<string[]> {
+  async skipOpen(id: string, reason: Text): Promise<string[]> {
     return this.#markSkipped(id, (s) => OPEN.has(s.status), reason);
   }
 
   /** Under the run's claim, the steps `which` picks become skipped; resolves with their ids. */
-  async #markSkipped(id: string, which: (s: StepState) => boolean, reason: Bilingual): Promise<string[]> {
+  async #markSkipped(id: string, which: (s: StepState) => boolean, reason: Text): Promise<string[]> {
     let skipped: string[] = [];
     await this.#locked(id, async () => {
       const run = await this.get(id);
@@ -381,14 +390,14 @@ export class Workflows {
           resumed = true;
           continue;
         }
-        const reason = typeof kinded.explain === 'function' ? kinded.explain().problem : undefined;
+        const reason = typeof kinded.explain === 'function' ? toText(kinded.explain().problem) : undefined;
         // What cannot explain itself shows as an internal error: this line is where an admin finds out what it was.
         if (!reason) this.#log.error({ err, run: run.id, step: step.id }, 'step failed with an unexpected error');
         return this.#save(
           def,
           this.#with(run, step.id, {
             status: 'failed',
-            reason: reason ?? { zh: '机器人内部出错，请联系管理员', en: 'The bot hit an internal error; ask an admin' },
+            reason: reason ?? t('workflow.internalError'),
           }),
         );
       }
