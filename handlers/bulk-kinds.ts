@@ -11,11 +11,11 @@ import { issueProblems, type CommandSpec } from '../src/commands/spec.js';
 import type { Endpoint } from '../src/feishu/endpoints.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { DirectoryPort, MailContact } from '../src/feishu/ports.js';
-import { t, type Text } from '../src/i18n.js';
+import { listOf, t, type Text } from '../src/i18n.js';
 import { approvalRule, isApprover } from '../src/middleware/approval.js';
 import { explainRefusal, permission } from '../src/middleware/authorize.js';
 import { isFinished, type Workflows, type WorkflowEnv } from '../src/workflows/engine.js';
-import { listNames, type Columns } from './bulk-table.js';
+import type { Columns } from './bulk-table.js';
 import {
   contactAddSpec,
   contactInput,
@@ -130,7 +130,7 @@ export async function peopleIn(
 
 export const unknownPeople = (column: string, unknown: string[]): RowProblem => ({
   column,
-  reason: t('bulk.problem.notFound', { people: listNames(unknown) }),
+  reason: t('bulk.problem.notFound', { people: listOf(unknown) }),
 });
 
 /** What the rows of a kind make, in the plan's words: "contacts". */

@@ -4,7 +4,7 @@
  * cells with commas or line breaks, a BOM, ragged rows and Excel's rich and formula cells all read as a person sees them.
  */
 import { parse } from 'csv-parse/sync';
-import { compose, t, type Text } from '../src/i18n.js';
+import { compose, listOf, t, type Text } from '../src/i18n.js';
 
 /** The most rows one batch takes: a plan card names every invalid row, and a run's steps live in one record. */
 export const MAX_ROWS = 500;
@@ -22,7 +22,6 @@ export type TableResult = { ok: true; table: Table } | { ok: false; problem: Tex
 export const refused = (problem: Text): TableResult => ({ ok: false, problem });
 
 /** Names (columns, people) listed as each language lists them. */
-export const listNames = (names: readonly string[]): Text => compose((say) => names.join(say(t('bulk.listSeparator'))));
 
 function tableOf(records: string[][]): TableResult {
   const nonEmpty = records
@@ -108,8 +107,8 @@ export function mapHeader<F extends string>(
       .map(([f, names]) => [f, ...names].join('/'))
       .join('; ');
     const problem = unknown.length
-      ? t('bulk.table.unknownColumns', { columns: listNames(unknown), valid })
-      : t('bulk.table.repeatedColumns', { columns: listNames(seen), valid });
+      ? t('bulk.table.unknownColumns', { columns: listOf(unknown), valid })
+      : t('bulk.table.repeatedColumns', { columns: listOf(seen), valid });
     return { ok: false, problem };
   }
   return { ok: true, fields };

@@ -9,10 +9,9 @@ import { toText } from '../src/card.js';
 import { undoChange } from '../src/changes/undo.js';
 import type { AppConfig, OffboardingStep } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
-import { compose, t, type MessageKey, type Text } from '../src/i18n.js';
+import { compose, listOf, t, type MessageKey, type Text } from '../src/i18n.js';
 import {
   joinProblems,
-  listOf,
   type Run,
   type StepOutcome,
   type StepState,

@@ -7,7 +7,7 @@ import type { OffboardingStep } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { ChatSummary, FeishuPorts, MailContact } from '../src/feishu/ports.js';
 import { t, type Text } from '../src/i18n.js';
-import { listOf } from '../src/workflows/engine.js';
+import { listOf } from '../src/i18n.js';
 import { at, chatProblem, explained } from './onboard-checks.js';
 import type { Leaver } from './offboard-leaver.js';
 

@@ -10,12 +10,11 @@ import { toText } from '../src/card.js';
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { needsSignIn } from '../src/feishu/errors.js';
 import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/ports.js';
-import { t, type MessageKey, type Text } from '../src/i18n.js';
+import { listOf, t, type MessageKey, type Text } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
 import { composeMail } from '../src/mail/compose.js';
 import {
   joinProblems,
-  listOf,
   type Run,
   type StepOutcome,
   type StepState,

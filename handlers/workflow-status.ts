@@ -8,7 +8,8 @@ import { errorCard, workflowRunsCard, type Card, type WorkflowKind } from '../ca
 import type { App } from '../src/app.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import { t } from '../src/i18n.js';
-import { listOf, type Run, type WorkflowEnv, type Workflows } from '../src/workflows/engine.js';
+import { listOf } from '../src/i18n.js';
+import type { Run, WorkflowEnv, Workflows } from '../src/workflows/engine.js';
 import { userRef, type Ctx } from './provision.js';
 
 /** How many runs a name is looked for in (the index keeps the 200 most recent). */

@@ -58,7 +58,7 @@ describe('the welcome draft of a sender who has not signed in', () => {
     await settledOffboard((id) => sb.bot.app.workflows.get(id), hire.open_id);
     const stopped = (await sb.bot.app.workflows.get(`onboard:${hire.open_id}`))!;
     expect(statuses(stopped)).toEqual({ ...ALL_DONE, 'welcome-mail': 'skipped' });
-    expect(stopped.steps.find((s) => s.id === 'welcome-mail')?.reason?.en).toBe(
+    expect(stopped.steps.find((s) => s.id === 'welcome-mail')?.reason?.en_us).toBe(
       '萧何 has left; their onboarding goes no further',
     );
 

@@ -25,7 +25,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { keyspace, sortedIndex } from '../store/keyspace.js';
 import type { HandlerStore } from '../context.js';
 import { withClaim } from '../effects/claim.js';
-import { compose, t, textSchema, type Text } from '../i18n.js';
+import { compose, listOf, t, textSchema, type Text } from '../i18n.js';
 
 const DAY = 86_400_000;
 /** How long runs are kept (and listed by /onboard status). */
@@ -103,10 +103,6 @@ interface KindedError {
   kind: string;
   explain?: () => { problem: Words };
 }
-
-/** Names or ids as a list in the reader's language: "a、b", "a, b". */
-export const listOf = (items: readonly (string | Text)[]): Text =>
-  compose((say) => items.map(say).join(say(t('workflow.listSeparator'))));
 
 /** Several problems as one reason, each on its own. */
 export const joinProblems = (problems: readonly Text[]): Text =>
