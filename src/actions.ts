@@ -3,7 +3,7 @@
  *
  *   export const addMembers = defineAction('group.add-members', z.object({ chatId: z.string() }));
  *   app.action(addMembers, async (ctx, { chatId }) => …);                       // args: the schema's output
- *   successCard({ …, actions: [addMembers.button({ chatId }, { label: { zh: '添加成员', en: 'Add members' } })] });
+ *   successCard({ …, actions: [addMembers.button({ chatId }, { label: t('group.addMembers') })] });
  *
  * A button's args are type-checked against the schema's input and validated when the card is built; on the wire
  * its value stays `{ action: name, ...args }`, which the app routes on.
@@ -15,13 +15,13 @@
  * (`opensForm`): then the form's submit, which acts, is.
  */
 import type { z } from 'zod';
-import type { Bilingual, CardButton } from './card.js';
+import type { CardButton, Words } from './card.js';
 
 export interface ButtonLook {
-  label: Bilingual;
+  label: Words;
   style?: 'primary' | 'default' | 'danger';
   /** Asks before the click is sent. */
-  confirm?: Bilingual;
+  confirm?: Words;
 }
 
 /** A button's args: the schema's input, less the fields a form fills in when it is submitted. */
@@ -33,7 +33,7 @@ export interface ActionRef<S extends z.ZodObject = z.ZodObject, F extends string
   /** The command whose rule this action obeys, or undefined for its own rule. */
   readonly follows: string | undefined;
   /** Title of the progress card shown when the handler outlasts the card budget. */
-  readonly progress: Bilingual | undefined;
+  readonly progress: Words | undefined;
   /** The fields its form fills in: the only ones read from `form_value`; the rest come from the button alone. */
   readonly form: readonly F[];
   /** It only posts a form and changes nothing: an approval its command needs waits for the form's submit. */
@@ -51,7 +51,7 @@ const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 export function defineAction<S extends z.ZodObject, F extends string & keyof S['shape'] = never>(
   name: string,
   schema: S,
-  opts: { follows?: string; form?: readonly F[]; progress?: Bilingual; opensForm?: boolean } = {},
+  opts: { follows?: string; form?: readonly F[]; progress?: Words; opensForm?: boolean } = {},
 ): ActionRef<S, F> {
   if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
   if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);

@@ -8,9 +8,9 @@
  * An event type without a schema here cannot be registered: add its schema first, so its handler is typed too.
  */
 import { z } from 'zod';
-import { bilingualSchema } from './card.js';
 import type { Sender } from './context.js';
 import type { Delivery } from './delivery.js';
+import { textSchema } from './i18n.js';
 import { INTERNAL_EVENT_PREFIX } from './protocol/envelope.js';
 
 export const SIGN_IN_COMPLETED = `${INTERNAL_EVENT_PREFIX}sign_in.completed`;
@@ -109,7 +109,7 @@ const signInCompleted = z.object({
   chat_id: z.string().optional(),
   outcome: z.discriminatedUnion('ok', [
     z.object({ ok: z.literal(true) }),
-    z.object({ ok: z.literal(false), problem: bilingualSchema }),
+    z.object({ ok: z.literal(false), problem: textSchema }),
   ]),
   resume: z.string().optional(),
 });
