@@ -1,8 +1,22 @@
-import { Elements, envelope, escapeMd, fitting, grey, listBlock, twoLines, type Bilingual, type Card } from './kit.js';
+import {
+  compose,
+  Elements,
+  envelope,
+  escapeMd,
+  fitting,
+  greyMd,
+  joinTexts,
+  listBlock,
+  md,
+  t,
+  type Card,
+  type Text,
+  type Words,
+} from './kit.js';
 
 export interface HelpCommand {
   usage: string;
-  summary: Bilingual;
+  summary: Words;
   examples: string[];
 }
 
@@ -11,31 +25,32 @@ export interface HelpCardInput {
   /** The command family listed, e.g. "group" for `/help group`: titles the card and its list. */
   family?: string;
   /** One command explained in full, e.g. for `/help group create`. */
-  focus?: { usage: string; summary: Bilingual; details: Bilingual[]; examples: string[] };
+  focus?: { usage: string; summary: Words; details: Words[]; examples: string[] };
 }
 
-const examples = (list: string[]): string[] => list.map((e) => grey(`例 · e.g. ${escapeMd(e)}`));
+const example = (e: string): Text => greyMd(t('commands.help.example', { example: e }));
 
-/** One entry of a command list: bold usage, then the bilingual summary. Shared with the welcome card. */
-export const commandLine = (usage: string, summary: Bilingual): string =>
-  `**${escapeMd(usage)}**\n${twoLines(summary)}`;
+/** One entry of a command list: bold usage, then the summary. Shared with the welcome card. */
+export const commandLine = (usage: string, summary: Words): Text =>
+  compose((say) => `**${escapeMd(usage)}**\n${say(md(summary))}`);
 
 export function helpCard(o: HelpCardInput): Card {
-  const entries = o.commands.map((c) => [commandLine(c.usage, c.summary), ...examples(c.examples)].join('\n'));
+  const entries = o.commands.map((c) => joinTexts([commandLine(c.usage, c.summary), ...c.examples.map(example)], '\n'));
   const focus = o.focus;
   const title = focus
-    ? { zh: `帮助：${focus.usage.split(/\s+/)[0]}`, en: `Help: ${focus.usage.split(/\s+/)[0]}` }
+    ? t('commands.help.titleFor', { command: focus.usage.split(/\s+/)[0] ?? '' })
     : o.family
-      ? { zh: `帮助：/${o.family}`, en: `Help: /${o.family}` }
-      : { zh: '使用帮助', en: 'Help' };
-  const listLabel = o.family
-    ? { zh: `/${o.family} 的子命令`, en: `/${o.family} subcommands` }
-    : { zh: '全部命令', en: 'All commands' };
+      ? t('commands.help.titleFor', { command: `/${o.family}` })
+      : t('commands.help.title');
+  const listLabel = o.family ? t('commands.help.subcommands', { command: `/${o.family}` }) : t('commands.help.all');
   return fitting(entries.length, (shown) => {
     const els = new Elements();
     if (focus) {
-      els.markdown([commandLine(focus.usage, focus.summary), ...focus.details.map(twoLines)].join('\n\n'));
-      if (focus.examples.length) els.markdown(['**示例 · Examples**', ...focus.examples.map(escapeMd)].join('\n'));
+      els.markdown(joinTexts([commandLine(focus.usage, focus.summary), ...focus.details.map(md)], '\n\n'));
+      if (focus.examples.length) {
+        const examples = focus.examples.map(escapeMd);
+        els.markdown(compose((say) => [`**${say(md(t('commands.help.examples')))}**`, ...examples].join('\n')));
+      }
       if (entries.length) els.divider();
     }
     if (entries.length) els.markdown(listBlock(listLabel, entries, shown));

@@ -4,35 +4,25 @@
  * in). The open_id is what `admins`, `roles` and `commands.<name>.allow` take: this is where a new admin finds theirs.
  */
 import { z } from 'zod';
-import { whoamiCard, type Bilingual, type WhoamiCardInput } from '../cards/index.js';
+import { whoamiCard, type WhoamiCardInput } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import { commandKey } from '../src/commands/registry.js';
 import type { CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { isUserOutOfReach } from '../src/feishu/errors.js';
 import type { FeishuUser } from '../src/feishu/ports.js';
+import { t } from '../src/i18n.js';
+import { listText } from '../src/lists.js';
 import { describePrincipal, permission } from '../src/middleware/authorize.js';
 import { utcTime, type MailAuth } from './sign-in.js';
 
 const none = z.object({});
 
 export const whoamiSpec: CommandSpec<typeof none> = {
-  summary: {
-    zh: '查看你的 open_id 等 ID、你能运行哪些命令、是否已登录',
-    en: 'Your open_id and other ids, the commands you may run, and whether you are signed in',
-  },
+  summary: t('whoami.summary'),
   usage: '/whoami',
   examples: ['/whoami'],
   args: none,
-};
-
-const OUT_OF_SCOPE: Bilingual = {
-  zh: '通讯录查不到你（不在应用的通讯录权限范围内）：ID 取自你的消息',
-  en: "The directory does not show you (outside the app's contact scope): the ids come from your message",
-};
-const NO_USER_ID: Bilingual = {
-  zh: 'user_id 需要应用开通权限 contact:user.employee_id:readonly',
-  en: 'user_id needs the app scope contact:user.employee_id:readonly',
 };
 
 /** The directory's entry, or undefined when the person is outside the app's contact scope. */
@@ -60,10 +50,7 @@ export function registerWhoami(app: App, auth?: MailAuth): void {
       if (verdict.ok) allowed.push(`/${key}`);
       else {
         const who = await Promise.all(verdict.allow.map((p) => describePrincipal(p, ctx.gateway.directory)));
-        refused.push({
-          command: `/${key}`,
-          allow: { zh: who.map((w) => w.zh).join('、'), en: who.map((w) => w.en).join(', ') },
-        });
+        refused.push({ command: `/${key}`, allow: listText(who) });
       }
     }
     await ctx.reply(
@@ -74,7 +61,7 @@ export function registerWhoami(app: App, auth?: MailAuth): void {
           { label: 'user_id', ...(userId ? { value: userId } : {}) },
           { label: 'union_id', ...(unionId ? { value: unionId } : {}) },
         ],
-        ...(!user ? { idsNote: OUT_OF_SCOPE } : !userId ? { idsNote: NO_USER_ID } : {}),
+        ...(!user ? { idsNote: t('whoami.outOfScope') } : !userId ? { idsNote: t('whoami.noUserId') } : {}),
         admin: config.admins.includes(openId),
         roles: Object.entries(config.roles).flatMap(([role, ids]) => (ids.includes(openId) ? [role] : [])),
         allowed,

@@ -3,7 +3,7 @@
  *
  *   export const addMembers = defineAction('group.add-members', z.object({ chatId: z.string() }));
  *   app.action(addMembers, async (ctx, { chatId }) => …);                       // args: the schema's output
- *   successCard({ …, actions: [addMembers.button({ chatId }, { label: { zh: '添加成员', en: 'Add members' } })] });
+ *   successCard({ …, actions: [addMembers.button({ chatId }, { label: t('group.addMembers') })] });
  *
  * A button's args are type-checked against the schema's input and validated when the card is built; on the wire
  * its value stays `{ action: name, ...args }`, which the app routes on.

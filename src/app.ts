@@ -14,9 +14,9 @@
  * command configured in app.config.json `menu`, and a hint for messages that are not text (or files nobody took).
  */
 import { z } from 'zod';
-import { errorCard, progressCard, successCard, welcomeCard, type Bilingual, type Card } from '../cards/index.js';
-import { toText } from './card.js';
-import { cardLocales, pick } from './i18n.js';
+import { errorCard, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
+import type { Words } from './card.js';
+import { compose as composeText, t, type Text } from './i18n.js';
 import type { Config } from './config.js';
 import type { ActionRef } from './actions.js';
 import {
@@ -31,7 +31,7 @@ import {
   type EventContext,
   type Outcome,
   type Target,
-  type Toast,
+  toastResponse,
 } from './context.js';
 import type { CardAnswer, CardCallbackResponse, Delivery, DeliveryHandler } from './delivery.js';
 import type { FeishuPorts } from './feishu/ports.js';
@@ -44,7 +44,7 @@ import {
   type ParseResult,
 } from './commands/parse.js';
 import { commandKey, CommandRegistry, type RegisteredCommand, type Resolution } from './commands/registry.js';
-import { bindArgs, eraseSpec, issueProblems, type CommandSpec } from './commands/spec.js';
+import { bindArgs, eraseSpec, issueProblems, msg, type CommandSpec } from './commands/spec.js';
 import { chain, type Listener, type ListenerMiddleware, type Listeners } from './middleware/listener.js';
 import { silentLogger, type Logger } from './log.js';
 import {
@@ -164,7 +164,7 @@ type Parts = Partial<
  */
 interface CommandRunner {
   /** Runs a parsed command line; the problems when it does not bind to the spec. */
-  parsed(ctx: CommandContext, parsed: ParsedCommand): Promise<Bilingual[] | undefined>;
+  parsed(ctx: CommandContext, parsed: ParsedCommand): Promise<Text[] | undefined>;
   /** Runs arguments recorded earlier; false when they no longer satisfy the spec. */
   recorded(ctx: CommandContext, args: unknown): Promise<boolean>;
 }
@@ -175,12 +175,12 @@ interface ActionEntry {
   /** What authorization checks: the followed command, or the action itself. */
   target: Target;
   /** Title of the progress card shown when the handler outlasts the card budget. */
-  progress?: Bilingual;
+  progress?: Words;
   /** Validates the click's input against the action's schema, then runs its listeners. */
   run(
     ctx: ActionContext,
     input: Record<string, unknown>,
-  ): Promise<{ ok: true; result: ActionResult | void } | { ok: false; problems: Bilingual[] }>;
+  ): Promise<{ ok: true; result: ActionResult | void } | { ok: false; problems: Text[] }>;
 }
 
 type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
@@ -188,24 +188,12 @@ type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
 /** Takes a file sent to the bot by answering with a card, or passes it on with undefined. */
 export type FileHandler = (ctx: CommandContext, file: SentFile) => Promise<Card | undefined>;
 
-/** A toast in every language: `i18n` for the reader's client, `content` in the default language. */
-const toastBody = (t: Toast): NonNullable<CardCallbackResponse['toast']> => {
-  const text = toText(t.text);
-  return { type: t.type, content: pick(text), i18n: Object.fromEntries(cardLocales().map((l) => [l, text[l]])) };
-};
+/** Several problems in one toast. */
+const joinProblems = (problems: readonly Text[]): Text =>
+  composeText((say) => problems.map(say).join(say(t('app.problemSeparator'))));
 
-const HINT: Card = successCard({
-  title: { zh: '发送命令来使用我', en: 'Send me a command' },
-  summary: {
-    zh: '我只读懂以 / 开头的文字命令。发送 /help 查看我能做什么。',
-    en: 'I read text commands starting with /. Send /help to see what I can do.',
-  },
-});
-
-const UNEXPECTED_FIELDS: Bilingual = {
-  zh: '提交的内容含有这张表单没有的字段，未处理',
-  en: 'The submit carried fields this form does not have; nothing was done',
-};
+/** Built when sent: the card's default language is configured at start-up, after this module loads. */
+const hint = (): Card => successCard({ title: t('app.hint.title'), summary: t('app.hint.summary') });
 
 /**
  * A click's args: the form's own fields from `form_value`, everything else from the button's bound value, so a typed
@@ -434,14 +422,9 @@ export class App implements DeliveryHandler {
         ctx.logger.warn({ command: command.command }, 'a recorded command no longer runs as recorded');
         await ctx.reply(
           errorCard({
-            title: { zh: '无法继续执行命令', en: 'Could not resume the command' },
-            problems: [
-              {
-                zh: `/${command.command} 已无法按记录执行（机器人已更新）`,
-                en: `/${command.command} can no longer run as recorded (the bot was updated)`,
-              },
-            ],
-            nextStep: { zh: '请重新发送这条命令', en: 'Send the command again' },
+            title: t('app.resume.title'),
+            problems: [t('app.resume.problem', { command: command.command })],
+            nextStep: t('app.resume.nextStep'),
           }),
         );
       }
@@ -472,7 +455,7 @@ export class App implements DeliveryHandler {
       if (ran?.ok) ctx.result = ran.result ?? ctx.result;
       else {
         ctx.outcome = 'invalid';
-        ctx.result = { toast: { type: 'error', text: { zh: '这个按钮已失效', en: 'This button no longer works' } } };
+        ctx.result = { toast: { type: 'error', text: t('app.buttonGone') } };
       }
     });
     return { outcome: ctx.outcome, result: ctx.result };
@@ -529,7 +512,7 @@ export class App implements DeliveryHandler {
       this.#logger.warn({ eventId: delivery.id, issues: parsed.error.issues }, 'unreadable card callback');
       return {
         response: {
-          toast: toastBody({ type: 'error', text: { zh: '无法读取这次点击', en: 'Could not read this click' } }),
+          toast: toastResponse({ type: 'error', text: t('app.unreadableClick') }),
         },
       };
     }
@@ -540,7 +523,7 @@ export class App implements DeliveryHandler {
       this.#logger.warn({ eventId: delivery.id, action: name }, 'card action with no handler');
       return {
         response: {
-          toast: toastBody({ type: 'warning', text: { zh: '这个按钮已失效', en: 'This button no longer works' } }),
+          toast: toastResponse({ type: 'warning', text: t('app.buttonGone') }),
         },
       };
     }
@@ -557,14 +540,11 @@ export class App implements DeliveryHandler {
     // The rest runs here, but the inbox tracks it (`continuation`): if this process dies, the next one reruns the
     // action (its claims make that safe) and replaces the progress card, which never stays on "working".
     this.#late.set(delivery.id, { work, token: cb.token });
-    const title = entry.progress ?? { zh: '正在处理', en: 'Working on it' };
+    const title = entry.progress ?? t('app.working');
     const { token: _updateToken, ...event } = (delivery.payload.event ?? {}) as Record<string, unknown>;
     return {
       response: {
-        toast: toastBody({
-          type: 'info',
-          text: { zh: '正在处理，完成后卡片会更新', en: 'Working on it; the card will update when done' },
-        }),
+        toast: toastResponse({ type: 'info', text: t('app.workingToast') }),
         card: { type: 'raw', data: progressCard({ title, steps: [{ label: title, state: 'running' }] }) },
       },
       // The update token (a credential) stays in memory: a rerun after a crash updates the card by PATCH.
@@ -595,7 +575,7 @@ export class App implements DeliveryHandler {
       await this.#run(ctx, async () => {
         if (!isAction(ctx)) {
           ctx.outcome = 'invalid';
-          ctx.result = { toast: { type: 'error', text: { zh: '无法确认点击的人', en: 'Could not tell who clicked' } } };
+          ctx.result = { toast: { type: 'error', text: t('app.unknownClicker') } };
           return;
         }
         const read = actionInput(entry.form, values, cb.action.form_value ?? {});
@@ -605,18 +585,13 @@ export class App implements DeliveryHandler {
             { fields: read.unexpected.slice(0, 20) },
             'form submit with fields its form does not have; refused',
           );
-          ctx.result = { toast: { type: 'error', text: UNEXPECTED_FIELDS } };
+          ctx.result = { toast: { type: 'error', text: t('app.unexpectedFields') } };
           return;
         }
         const ran = await entry.run(ctx, read.input);
         if (!ran.ok) {
           ctx.outcome = 'invalid';
-          ctx.result = {
-            toast: {
-              type: 'error',
-              text: { zh: ran.problems.map((p) => p.zh).join('；'), en: ran.problems.map((p) => p.en).join('; ') },
-            },
-          };
+          ctx.result = { toast: { type: 'error', text: joinProblems(ran.problems) } };
           return;
         }
         ctx.result = ran.result ?? ctx.result;
@@ -625,12 +600,7 @@ export class App implements DeliveryHandler {
     })().catch((err: unknown): ActionResult => {
       // Only reachable when the context cannot be built (bot info unavailable): the boundary catches the rest.
       this.#logger.error({ err, eventId: delivery.id }, 'card action failed before its handler ran');
-      return {
-        toast: {
-          type: 'error',
-          text: { zh: '暂时无法处理，请稍后重试', en: 'Cannot handle this right now, try again later' },
-        },
-      };
+      return { toast: { type: 'error', text: t('app.cannotHandle') } };
     });
   }
 
@@ -710,7 +680,7 @@ export class App implements DeliveryHandler {
             const card = await take(ctx, file);
             if (card) return void (await ctx.reply(card));
           }
-        await ctx.reply(HINT);
+        await ctx.reply(hint());
       });
     }
     const text = textOf(message.content);
@@ -736,14 +706,14 @@ export class App implements DeliveryHandler {
       if (!result.ok) {
         const { error } = result;
         if (error.kind === 'not_command' || error.kind === 'empty') {
-          if (addressed) await ctx.reply(HINT);
+          if (addressed) await ctx.reply(hint());
           else ctx.outcome = 'ignored';
           return;
         }
         ctx.outcome = 'invalid';
         await ctx.reply(
           errorCard({
-            title: { zh: '看不懂这条命令', en: 'Could not read the command' },
+            title: t('commands.unreadable'),
             problems: [describeParseError(error)],
             example: '/help',
           }),
@@ -782,9 +752,9 @@ export class App implements DeliveryHandler {
       ctx.outcome = 'invalid';
       await ctx.reply(
         errorCard({
-          title: { zh: '命令参数有误', en: 'Invalid command arguments' },
+          title: t('commands.invalidArgs.title'),
           problems,
-          nextStep: { zh: `用法：${spec.usage}`, en: `Usage: ${spec.usage}` },
+          nextStep: t('commands.invalidArgs.usage', { usage: spec.usage }),
           ...(spec.examples[0] ? { example: spec.examples[0] } : {}),
         }),
       );
@@ -837,10 +807,10 @@ export class App implements DeliveryHandler {
     this.command(
       'help',
       {
-        summary: { zh: '查看所有命令，或某个命令的用法', en: 'List every command, or explain one' },
-        usage: '/help [命令 command] [子命令 sub]',
+        summary: t('commands.help.summary'),
+        usage: '/help [command] [subcommand]',
         examples: ['/help', '/help help'],
-        args: z.object({ topic: z.array(z.string()).optional().describe('要查看的命令 / the command to explain') }),
+        args: z.object({ topic: z.array(z.string()).optional().describe(msg('commands.help.topic')) }),
         rest: 'topic',
       },
       async (ctx, { topic }) => {
@@ -860,12 +830,9 @@ export class App implements DeliveryHandler {
         ctx.logger.warn({ eventKey: key }, 'bot menu item has no command in app.config.json menu');
         await ctx.send(
           errorCard({
-            title: { zh: '菜单项未配置', en: 'Menu item not configured' },
-            problems: [{ zh: `菜单项 ${key} 没有对应的命令`, en: `Menu item ${key} has no command` }],
-            nextStep: {
-              zh: `请管理员在 app.config.json 的 menu 中添加 "${key}"`,
-              en: `Ask an admin to add "${key}" to menu in app.config.json`,
-            },
+            title: t('app.menu.title'),
+            problems: [t('app.menu.problem', { key })],
+            nextStep: t('app.menu.nextStep', { key }),
           }),
         );
         return;
@@ -898,7 +865,7 @@ function textOf(content: string): string {
 
 function toResponse(result: ActionResult | undefined): CardCallbackResponse {
   return {
-    ...(result?.toast ? { toast: toastBody(result.toast) } : {}),
+    ...(result?.toast ? { toast: toastResponse(result.toast) } : {}),
     ...(result?.card ? { card: { type: 'raw', data: result.card } } : {}),
   };
 }
@@ -906,15 +873,8 @@ function toResponse(result: ActionResult | undefined): CardCallbackResponse {
 /** After a progress card, something must replace it even when the handler answered with a toast only. */
 function finalCard(result: ActionResult | undefined): Card {
   if (result?.card) return result.card;
-  const text = result?.toast?.text ?? { zh: '已完成', en: 'Done' };
+  const text = result?.toast?.text ?? t('app.done');
   return result?.toast?.type === 'error'
-    ? errorCard({
-        title: { zh: '操作失败', en: 'Failed' },
-        problems: [text],
-        nextStep: {
-          zh: '重新发送命令获取新的卡片；仍然失败请联系管理员',
-          en: 'Send the command again for a fresh card; if it still fails, ask an admin',
-        },
-      })
+    ? errorCard({ title: t('app.failed.title'), problems: [text], nextStep: t('app.failed.nextStep') })
     : successCard({ title: text });
 }

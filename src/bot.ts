@@ -12,6 +12,7 @@ import { SIGN_IN_TTL_MS, SignIn, signInRequestSchema, type CallbackOutcome } fro
 import { Sealer } from './auth/seal.js';
 import { TokenVault } from './auth/vault.js';
 import { statSync } from 'node:fs';
+import { toText } from './card.js';
 import { checkConfigNames, ConfigError, type Config } from './config.js';
 import type { Delivery, DeliveryHandler } from './delivery.js';
 import type { EventContext } from './context.js';
@@ -20,6 +21,7 @@ import { KvLimiterStore } from './feishu/client/limits.js';
 import { createFeishu, type ClientOptions, type UserTokenProvider } from './feishu/index.js';
 import type { FeishuPorts } from './feishu/ports.js';
 import { larkSdk } from './feishu/sdk.js';
+import { t } from './i18n.js';
 import { deriveKey } from './keys.js';
 import { registerHandlers, utcTime, type MailAuth } from '../handlers/index.js';
 import { silentLogger, type Logger } from './log.js';
@@ -318,9 +320,7 @@ async function afterSignIn(
   d: { app: App; vault: TokenVault; sealer: Sealer },
 ): Promise<void> {
   if (!e.outcome.ok) {
-    await ctx.send(
-      errorCard({ title: { zh: '登录未完成', en: 'Sign-in not completed' }, problems: [e.outcome.problem] }),
-    );
+    await ctx.send(errorCard({ title: t('app.signInIncomplete'), problems: [e.outcome.problem] }));
     return;
   }
   const status = await d.vault.status(e.open_id);

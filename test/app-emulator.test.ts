@@ -13,6 +13,7 @@ import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { createFeishu } from '../src/feishu/index.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { textIn } from './helpers/sandbox.js';
 
 let emu: Emulator;
 let dir: string;
@@ -77,19 +78,25 @@ describe('app core against the emulator', () => {
     const replies = repliesTo(d.dedupeKey);
     expect(replies).toHaveLength(1);
     expect(replies[0]!.msgType).toBe('interactive');
-    expect(JSON.stringify(replies[0]!.card)).toContain(escapeMd('/help [命令 command] [子命令 sub]'));
+    expect(JSON.stringify(replies[0]!.card)).toContain(escapeMd('/help [command] [subcommand]'));
+    expect(textIn(replies[0]!.card, 'ja_jp')).toContain('ヘルプ');
   });
 
   it('finishes a slow card action through the delayed-update token after the ack', async () => {
     const u = user();
-    const sent = await gateway.im.sendCard({ openId: u.open_id }, successCard({ title: { zh: '草稿', en: 'Draft' } }));
+    const draft = { zh_cn: '草稿', en_us: 'Draft', ja_jp: '下書き' };
+    const sent = await gateway.im.sendCard({ openId: u.open_id }, successCard({ title: draft }));
     const token = emu.state.issueCardToken(sent.messageId);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const app = new App({ config, gateway, store, cardBudgetMs: 10 });
     app.action(defineAction('draft.send', z.object({ draftId: z.string() })), async (_ctx, { draftId }) => {
       await gate;
-      return { card: successCard({ title: { zh: `已发送 ${draftId}`, en: `Sent ${draftId}` } }) };
+      return {
+        card: successCard({
+          title: { zh_cn: `已发送 ${draftId}`, en_us: `Sent ${draftId}`, ja_jp: `送信済み ${draftId}` },
+        }),
+      };
     });
     const answer = await app.handleCard({
       kind: 'card',
@@ -112,7 +119,9 @@ describe('app core against the emulator', () => {
     release();
     await app.handleEvent(answer.continuation!);
     const card = emu.state.messages.get(sent.messageId)!.card;
-    expect(JSON.stringify(card)).toContain('已发送 d_42 · Sent d_42'); // card titles are plain_text
+    expect(textIn(card, 'zh_cn')).toContain('已发送 d_42'); // card titles are plain_text
+    expect(textIn(card, 'en_us')).toContain('Sent d_42');
+    expect(textIn(card, 'ja_jp')).toContain('送信済み d_42');
     expect(emu.state.cardTokens.get(token)!.usesLeft).toBe(1);
   });
 });

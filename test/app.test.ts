@@ -12,6 +12,7 @@ import { parseConfig } from '../src/config.js';
 import type { Sender } from '../src/context.js';
 import type { Delivery } from '../src/delivery.js';
 import { explainCode, FeishuError } from '../src/feishu/errors.js';
+import { LOCALES, t } from '../src/i18n.js';
 import { once } from '../src/effects/once.js';
 import { audited } from '../src/middleware/audited.js';
 import { recover } from '../src/middleware/error-boundary.js';
@@ -103,7 +104,7 @@ function withGroupCommand(app: App, handler: (args: z.infer<typeof groupArgs>) =
   return app.command(
     'group create',
     {
-      summary: { zh: '创建群聊', en: 'Create a group chat' },
+      summary: { zh_cn: '创建群聊', en_us: 'Create a group chat', ja_jp: 'グループチャットを作成' },
       usage: '/group create <name> [@成员…] [size=N] [--public]',
       examples: ['/group create 项目群 --public'],
       args: groupArgs,
@@ -112,7 +113,11 @@ function withGroupCommand(app: App, handler: (args: z.infer<typeof groupArgs>) =
     },
     async (ctx, args) => {
       await handler(args);
-      await ctx.reply(successCard({ title: { zh: `已创建 ${args.name}`, en: `Created ${args.name}` } }));
+      await ctx.reply(
+        successCard({
+          title: { zh_cn: `已创建 ${args.name}`, en_us: `Created ${args.name}`, ja_jp: `${args.name} を作成しました` },
+        }),
+      );
     },
   );
 }
@@ -217,8 +222,9 @@ describe('app: commands', () => {
     });
     await app.handleEvent(message('/group create 项目群'));
     const { problem, nextStep } = explainCode(99991401);
-    expect(gw.cardText()).toContain(sees(problem.zh));
-    expect(gw.cardText()).toContain(sees(nextStep.en));
+    expect(gw.cardText()).toContain(sees(problem.zh_cn));
+    expect(gw.cardText()).toContain(sees(nextStep.en_us));
+    expect(gw.cardText()).toContain(sees(nextStep.ja_jp));
   });
 
   it('ignores messages from itself and from other bots', async () => {
@@ -234,9 +240,11 @@ describe('app: commands', () => {
     const app = withGroupCommand(makeApp());
     await app.handleEvent(message('/help'));
     expect(gw.cardText()).toContain(sees('/group create <name> [@成员…] [size=N] [--public]'));
-    expect(gw.cardText()).toContain(sees('/help [命令 command] [子命令 sub]'));
+    expect(gw.cardText()).toContain(sees('/help [command] [subcommand]'));
+    for (const locale of LOCALES) expect(gw.cardText()).toContain(t('commands.help.summary')[locale]);
     await app.handleEvent(message('/help group create'));
     expect(gw.cardText()).toContain(sees('<name> (required): the chat name'));
+    expect(gw.cardText()).toContain(sees('<name>（必填）：群名称'));
     expect(app.exampleProblems()).toEqual([]);
   });
 
@@ -442,7 +450,12 @@ describe('app: typed events', () => {
     const app = makeApp();
     app.command(
       'who',
-      { summary: { zh: '我是谁', en: 'Who am I' }, usage: '/who', examples: ['/who'], args: z.object({}) },
+      {
+        summary: { zh_cn: '我是谁', en_us: 'Who am I', ja_jp: '自分の情報' },
+        usage: '/who',
+        examples: ['/who'],
+        args: z.object({}),
+      },
       async (ctx) => {
         expectTypeOf(ctx.sender).toEqualTypeOf<Sender>();
       },
@@ -501,7 +514,10 @@ function deferred() {
 }
 
 const sendArgs = z.object({ draftId: z.string().min(1), note: z.string().optional() });
-const sendDraft = defineAction('draft.send', sendArgs, { form: ['note'], progress: { zh: '正在发送', en: 'Sending' } });
+const sendDraft = defineAction('draft.send', sendArgs, {
+  form: ['note'],
+  progress: { zh_cn: '正在发送', en_us: 'Sending', ja_jp: '送信中' },
+});
 
 function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>) {
   app.action(sendDraft, handler);
@@ -511,13 +527,14 @@ function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>) {
 describe('app: listener middleware', () => {
   const probeArgs = z.object({ name: z.string() });
   const spec: CommandSpec<typeof probeArgs> = {
-    summary: { zh: '测试', en: 'Test' },
+    summary: { zh_cn: '测试', en_us: 'Test', ja_jp: 'テスト' },
     usage: '/probe <name>',
     examples: ['/probe x'],
     args: probeArgs,
     positionals: ['name'],
   };
-  const done = (name: string) => successCard({ title: { zh: `完成 ${name}`, en: `Done ${name}` } });
+  const done = (name: string) =>
+    successCard({ title: { zh_cn: `完成 ${name}`, en_us: `Done ${name}`, ja_jp: `完了 ${name}` } });
 
   it('answers a command with the card its handler returns, as a reply to the message', async () => {
     const app = makeApp().command('probe', spec, async (_ctx, a) => done(a.name));
@@ -547,7 +564,13 @@ describe('app: listener middleware', () => {
       'probe',
       spec,
       recover(async (_ctx, a, err) =>
-        successCard({ title: { zh: `${a.name} 未完成`, en: `${a.name} not done: ${(err as FeishuError).code}` } }),
+        successCard({
+          title: {
+            zh_cn: `${a.name} 未完成`,
+            en_us: `${a.name} not done: ${(err as FeishuError).code}`,
+            ja_jp: `${a.name} は完了していません：${(err as FeishuError).code}`,
+          },
+        }),
       ),
       async () => {
         throw fail;
@@ -601,13 +624,15 @@ describe('app: listener middleware', () => {
 });
 
 describe('app: card actions', () => {
+  const SENT = { zh_cn: '已发送', en_us: 'Sent', ja_jp: '送信しました' };
+
   it('answers within the budget with the handler card and toast, args from value and form', async () => {
     const seen: unknown[] = [];
     const app = withSend(makeApp(), async (_ctx, args) => {
       seen.push(args);
       return {
-        card: successCard({ title: { zh: '已发送', en: 'Sent' } }),
-        toast: { type: 'success', text: { zh: '已发送', en: 'Sent' } },
+        card: successCard({ title: SENT }),
+        toast: { type: 'success', text: SENT },
       };
     });
     const answer = await app.handleCard(
@@ -615,11 +640,7 @@ describe('app: card actions', () => {
     );
     expect(seen).toEqual([{ draftId: 'd_1', note: '请查收' }]);
     expect(answer.afterAck).toBeUndefined();
-    expect(answer.response.toast).toEqual({
-      type: 'success',
-      content: '已发送',
-      i18n: { zh_cn: '已发送', en_us: 'Sent' },
-    });
+    expect(answer.response.toast).toEqual({ type: 'success', content: '已发送', i18n: SENT });
     expect(answer.response.card?.type).toBe('raw');
     expect(JSON.stringify(answer.response.card?.data)).toContain('已发送');
   });
@@ -650,7 +671,9 @@ describe('app: card actions', () => {
     const gate = deferred();
     const app = withSend(makeApp({ cardBudgetMs: 20 }), async () => {
       await gate.promise;
-      return { card: successCard({ title: { zh: '邮件已发出', en: 'Mail sent' } }) };
+      return {
+        card: successCard({ title: { zh_cn: '邮件已发出', en_us: 'Mail sent', ja_jp: 'メールを送信しました' } }),
+      };
     });
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_3' }));
     expect(answer.response.toast?.type).toBe('info');
@@ -669,7 +692,7 @@ describe('app: card actions', () => {
     gw.failTokenUpdates = true;
     const app = withSend(makeApp({ cardBudgetMs: 1 }), async () => {
       await new Promise((r) => setTimeout(r, 20));
-      return { card: successCard({ title: { zh: '完成', en: 'Done' } }) };
+      return { card: successCard({ title: { zh_cn: '完成', en_us: 'Done', ja_jp: '完了' } }) };
     });
     const answer = await app.handleCard(cardCallback({ action: 'draft.send', draftId: 'd_4' }));
     await app.handleEvent(answer.continuation!);
@@ -711,7 +734,7 @@ describe('app: card actions', () => {
       toast: {
         type: 'warning',
         content: '这个按钮已失效',
-        i18n: { zh_cn: '这个按钮已失效', en_us: 'This button no longer works' },
+        i18n: { zh_cn: '这个按钮已失效', en_us: 'This button no longer works', ja_jp: 'このボタンは無効になりました' },
       },
     });
   });

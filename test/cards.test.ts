@@ -297,35 +297,53 @@ describe('status cards', () => {
     const commands = [
       {
         usage: '/group create <name> [@members…]',
-        summary: { zh: '创建群聊', en: 'Create a group chat' },
+        summary: { zh_cn: '创建群聊', en_us: 'Create a group chat', ja_jp: 'グループチャットを作成' },
         examples: ['/group create 运维 @张伟'],
       },
-      { usage: '/mailgroup create <email>', summary: { zh: '创建邮件组', en: 'Create a mail group' }, examples: [] },
+      {
+        usage: '/mailgroup create <email>',
+        summary: { zh_cn: '创建邮件组', en_us: 'Create a mail group', ja_jp: 'メールグループを作成' },
+        examples: [],
+      },
     ];
     const card = helpCard({ commands });
     expect(violations(card)).toEqual([]);
     expect((card.header as { template: string }).template).toBe('indigo');
-    expect(text(card)).toContain('创建群聊\n');
-    expect(text(card)).toContain('Create a group chat');
-    expect(text(card)).toContain('&#60;name&#62;');
+    expect(textIn(card, 'zh_cn')).toContain('使用帮助');
+    expect(textIn(card, 'zh_cn')).toContain('创建群聊\n');
+    expect(textIn(card, 'zh_cn')).toContain('例：/group create 运维 @张伟');
+    expect(textIn(card, 'zh_cn')).not.toContain('Create a group chat');
+    expect(textIn(card, 'en_us')).toContain('Create a group chat');
+    expect(textIn(card, 'en_us')).toContain('e.g. /group create 运维 @张伟');
+    expect(textIn(card, 'ja_jp')).toContain('メールグループを作成');
+    expect(textIn(card, 'en_us')).toContain('&#60;name&#62;');
     const focused = helpCard({
       commands,
-      focus: { ...commands[0]!, details: [{ zh: '最多 50 人', en: 'Up to 50 people' }] },
+      focus: {
+        ...commands[0]!,
+        details: [{ zh_cn: '最多 50 人', en_us: 'Up to 50 people', ja_jp: '最大 50 人' }],
+      },
     });
     expect(violations(focused)).toEqual([]);
-    expect(text(focused)).toContain('帮助：/group · Help: /group');
-    expect(text(focused)).toContain('最多 50 人');
+    expect(textIn(focused, 'zh_cn')).toContain('帮助：/group');
+    expect(textIn(focused, 'en_us')).toContain('Help: /group');
+    expect(textIn(focused, 'ja_jp')).toContain('ヘルプ：/group');
+    expect(textIn(focused, 'zh_cn')).toContain('最多 50 人');
+    expect(textIn(focused, 'en_us')).toContain('**Examples**');
   });
 
   it('builds an indigo welcome card naming the bot', () => {
     const card = welcomeCard({
       botName: '运维助手',
-      commands: [{ usage: '/help', summary: { zh: '查看帮助', en: 'Show help' } }],
+      commands: [{ usage: '/help', summary: { zh_cn: '查看帮助', en_us: 'Show help', ja_jp: 'ヘルプを表示' } }],
     });
     expect(violations(card)).toEqual([]);
     expect((card.header as { template: string }).template).toBe('indigo');
-    expect(text(card)).toContain("你好，我是运维助手 · Hi, I'm 运维助手");
-    expect(text(card)).toContain('Show help');
+    expect(textIn(card, 'zh_cn')).toContain('你好，我是运维助手');
+    expect(textIn(card, 'en_us')).toContain("Hi, I'm 运维助手");
+    expect(textIn(card, 'ja_jp')).toContain('こんにちは、运维助手 です');
+    expect(textIn(card, 'en_us')).toContain('Show help');
+    expect(textIn(card, 'zh_cn')).toContain('查看帮助');
   });
 });
 

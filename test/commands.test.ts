@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { helpContent } from '../src/commands/help.js';
 import { parseCommand, type ParsedCommand } from '../src/commands/parse.js';
 import { CommandRegistry } from '../src/commands/registry.js';
-import { bindArgs, describeArgs, type CommandSpec } from '../src/commands/spec.js';
+import { bindArgs, describeArgs, msg, type CommandSpec } from '../src/commands/spec.js';
+import { t } from '../src/i18n.js';
 
 const userRef = z.object({ openId: z.string().startsWith('ou_'), name: z.string() });
 const groupCreateArgs = z.object({
@@ -17,7 +18,7 @@ const groupCreateArgs = z.object({
   size: z.coerce.number().int().min(2).optional(),
 });
 const groupCreate: CommandSpec<typeof groupCreateArgs> = {
-  summary: { zh: '创建群聊', en: 'Create a group chat' },
+  summary: { zh_cn: '创建群聊', en_us: 'Create a group chat', ja_jp: 'グループチャットを作成' },
   usage: '/group create <name> [@成员…] [size=N] [--public]',
   examples: ['/group create 项目群', '/group create “Q3 产品 规划” size=10 --public'],
   args: groupCreateArgs,
@@ -26,10 +27,19 @@ const groupCreate: CommandSpec<typeof groupCreateArgs> = {
 };
 const contactAddArgs = z.object({ name: z.string(), email: z.email('邮箱格式不对 / not an email address') });
 const contactAdd: CommandSpec<typeof contactAddArgs> = {
-  summary: { zh: '添加邮件联系人', en: 'Add a mail contact' },
+  summary: { zh_cn: '添加邮件联系人', en_us: 'Add a mail contact', ja_jp: 'メール連絡先を追加' },
   usage: '/contact add <name> email=<address>',
   examples: ['/contact add 王芳 email=wangfang@example.com'],
   args: contactAddArgs,
+  positionals: ['name'],
+};
+
+const renameArgs = z.object({ name: z.string().min(1, msg('commands.args.required')).describe(msg('whoami.name')) });
+const rename: CommandSpec<typeof renameArgs> = {
+  summary: t('whoami.summary'),
+  usage: '/rename <name>',
+  examples: ['/rename 张伟'],
+  args: renameArgs,
   positionals: ['name'],
 };
 
@@ -57,12 +67,12 @@ describe('command arguments', () => {
     });
   });
 
-  it('lists every problem at once, each naming its field, bilingual', () => {
+  it('lists every problem at once, each naming its field, in each language', () => {
     const result = bindArgs(groupCreate, parsed('/group create size=1 colour=red'));
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    const en = result.problems.map((p) => p.en);
-    const zh = result.problems.map((p) => p.zh);
+    const en = result.problems.map((p) => p.en_us);
+    const zh = result.problems.map((p) => p.zh_cn);
     expect(en).toContain('name: is required (the chat name)');
     expect(zh).toContain('name: 必填（群名称）');
     expect(
@@ -72,10 +82,22 @@ describe('command arguments', () => {
     expect(result.problems).toHaveLength(3);
   });
 
-  it("uses a schema's own bilingual message", () => {
+  it("uses a schema's own message from the catalog, in every language", () => {
+    expect(bindArgs(rename, parsed('/rename ""'))).toEqual({
+      ok: false,
+      problems: [{ zh_cn: 'name: 必填', en_us: 'name: is required', ja_jp: 'name: 必須です' }],
+    });
+    expect(describeArgs(rename as unknown as CommandSpec)).toEqual([
+      { zh_cn: '<name>（必填）：姓名', en_us: '<name> (required): Name', ja_jp: '<name>（必須）：氏名' },
+    ]);
+  });
+
+  it('still reads a schema message written "中文 / English", the English for Japanese', () => {
     expect(bindArgs(groupCreate, parsed('/group create ""'))).toEqual({
       ok: false,
-      problems: [{ zh: 'name: 请提供群名称', en: 'name: give the chat a name' }],
+      problems: [
+        { zh_cn: 'name: 请提供群名称', en_us: 'name: give the chat a name', ja_jp: 'name: give the chat a name' },
+      ],
     });
   });
 
@@ -83,7 +105,7 @@ describe('command arguments', () => {
     const result = bindArgs(contactAdd, parsed('/contact add 王芳 李四 name=王芳 @_user_2 email=nope'));
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.problems.map((p) => p.en)).toEqual([
+    expect(result.problems.map((p) => p.en_us)).toEqual([
       'unexpected argument "李四"',
       'this command takes no @mentions',
       'name is given twice',
@@ -93,10 +115,22 @@ describe('command arguments', () => {
 
   it('describes each argument from the schema for /help', () => {
     expect(describeArgs(groupCreate as unknown as CommandSpec)).toEqual([
-      { zh: '<name>（必填）：群名称', en: '<name> (required): the chat name' },
-      { zh: '@members…（可选）：要拉进群的人', en: '@members… (optional): people to add' },
-      { zh: '--public（可选）：公开群', en: '--public (optional): make the chat public' },
-      { zh: 'size=…（可选）', en: 'size=… (optional)' },
+      {
+        zh_cn: '<name>（必填）：群名称',
+        en_us: '<name> (required): the chat name',
+        ja_jp: '<name>（必須）：the chat name',
+      },
+      {
+        zh_cn: '@members…（可选）：要拉进群的人',
+        en_us: '@members… (optional): people to add',
+        ja_jp: '@members…（任意）：people to add',
+      },
+      {
+        zh_cn: '--public（可选）：公开群',
+        en_us: '--public (optional): make the chat public',
+        ja_jp: '--public（任意）：make the chat public',
+      },
+      { zh_cn: 'size=…（可选）', en_us: 'size=… (optional)', ja_jp: 'size=…（任意）' },
     ]);
   });
 });
@@ -143,9 +177,9 @@ describe('command registry and help', () => {
       },
     });
     const focus = helpContent(r, ['/Group', 'create']);
-    expect(focus.ok && focus.help.focus?.details[0]).toEqual({
-      zh: '<name>（必填）：群名称',
-      en: '<name> (required): the chat name',
+    expect(focus.ok && focus.help.focus?.details[0]).toMatchObject({
+      zh_cn: '<name>（必填）：群名称',
+      en_us: '<name> (required): the chat name',
     });
     expect(helpContent(r, ['group'])).toMatchObject({ ok: true, help: { commands: [{ usage: groupCreate.usage }] } });
     expect(helpContent(r, ['contcat'])).toEqual({ ok: false, typed: 'contcat', suggestions: ['contact'] });

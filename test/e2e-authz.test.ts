@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openIdFor } from '../src/emulator/seed.js';
 import type { Message } from '../src/emulator/state.js';
 import { control, groupChats, mailState, readCard, userNamed } from './helpers/provisioning.js';
-import { testSandbox } from './helpers/sandbox.js';
+import { testSandbox, textIn } from './helpers/sandbox.js';
 
 const DOMAIN = 'feishu-ops.example';
 let sb: Awaited<ReturnType<typeof testSandbox>>;
@@ -137,9 +137,12 @@ describe('honest outcome cards', () => {
     await command('/group create 混合群 @李娜');
     const [chat] = groupChats(sb.emulator);
     const reply = await command(`/group add ${chat!.chatId} @李娜 @杨磊`);
-    const text = readCard(reply.card);
-    expect(text).toMatch(/已添加 · Added\*\*：1：杨磊/);
-    expect(text).toMatch(/本来就在群里 · Already members\*\*：1：李娜/);
+    const zh = readCard(textIn(reply.card, 'zh_cn'));
+    expect(zh).toMatch(/已添加\*\*：1：杨磊/);
+    expect(zh).toMatch(/本来就在群里\*\*：1：李娜/);
+    const en = readCard(textIn(reply.card, 'en_us'));
+    expect(en).toMatch(/Added\*\*：1：杨磊/);
+    expect(en).toMatch(/Already members\*\*：1：李娜/);
     expect(colour(reply.card)).toBe('green');
   });
 
@@ -169,7 +172,8 @@ describe('names, not ids', () => {
   it('the group-created card names the owner when it defaults to the sender', async () => {
     const reply = await command('/group create 名字群');
     const text = readCard(reply.card);
-    expect(text).toMatch(/群主 · Owner\*\*：张伟/);
+    expect(readCard(textIn(reply.card, 'zh_cn'))).toMatch(/群主\*\*：张伟/);
+    expect(readCard(textIn(reply.card, 'en_us'))).toMatch(/Owner\*\*：张伟/);
     expect(text).not.toContain(id('张伟'));
   });
 });

@@ -160,18 +160,25 @@ describe('a slow card action', () => {
   it('answers a 10 s action within the 3 s callback deadline and then shows the final card', async () => {
     const sb = await sandbox();
     const slow = sb.bot.app.action(
-      defineAction('test.slow', z.object({}), { progress: { zh: '慢操作进行中', en: 'Slow work running' } }),
+      defineAction('test.slow', z.object({}), {
+        progress: { zh_cn: '慢操作进行中', en_us: 'Slow work running', ja_jp: '時間のかかる処理を実行中' },
+      }),
       async () => {
         await new Promise((r) => setTimeout(r, 10_000));
-        return { card: successCard({ title: { zh: '慢操作完成', en: 'Slow work done' } }) };
+        return {
+          card: successCard({
+            title: { zh_cn: '慢操作完成', en_us: 'Slow work done', ja_jp: '時間のかかる処理が完了しました' },
+          }),
+        };
       },
     );
     const user = sb.emulator.state.users[0]!;
+    const START = { zh_cn: '开始', en_us: 'Start', ja_jp: '開始' };
     const { messageId } = await sb.bot.gateway.im.sendCard(
       { openId: user.open_id },
       successCard({
-        title: { zh: '开始', en: 'Start' },
-        actions: [slow.button({}, { label: { zh: '开始', en: 'Start' } })],
+        title: START,
+        actions: [slow.button({}, { label: START })],
       }),
     );
 

@@ -9,8 +9,9 @@ import { appConfigSchema } from '../src/config.js';
 import { openIdFor } from '../src/emulator/seed.js';
 import { permission } from '../src/middleware/authorize.js';
 import { browserSignIn, signInLink } from './helpers/auth.js';
-import { callsTo, eventually, readCard, userNamed } from './helpers/provisioning.js';
-import { testSandbox } from './helpers/sandbox.js';
+import type { Locale } from '../src/i18n.js';
+import { callsTo, eventually, userNamed } from './helpers/provisioning.js';
+import { testSandbox, textIn } from './helpers/sandbox.js';
 
 const CONFIG = {
   admins: [openIdFor('wangfang')],
@@ -23,12 +24,14 @@ beforeAll(async () => {
 });
 afterAll(async () => sb?.close());
 
-async function command(text: string, from: string): Promise<string> {
+/** The reply's card as a reader whose Feishu speaks `locale` sees it, entities decoded. */
+async function command(text: string, from: string, locale: Locale = 'zh_cn'): Promise<string> {
   const messageId = await sb.say(from, text);
   const [reply] = await sb.replies(messageId);
   if (!reply) throw new Error(`no reply to ${text}`);
-  return readCard(reply.card);
+  return decoded(textIn(reply.card, locale));
 }
+const decoded = (text: string): string => text.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 
 /** The line between "app.config.json → commands" and the end of its code block. */
 const configLine = (card: string): string => {
@@ -43,24 +46,34 @@ describe('/whoami', () => {
     const before = callsTo(sb.emulator, `/open-apis/contact/v3/users/${me.open_id}`, 'GET').length;
     const card = await command('/whoami', '张伟');
     expect(callsTo(sb.emulator, `/open-apis/contact/v3/users/${me.open_id}`, 'GET').length).toBeGreaterThan(before);
-    expect(card).toContain('你的身份 · Who you are');
+    expect(card).toContain('你的身份');
     expect(card).toContain(`**open_id**：\`${me.open_id}\``);
     expect(card).toContain(`**user_id**：\`${me.user_id}\``);
     expect(card).toContain(`**union_id**：\`${me.union_id}\``);
-    expect(card).toContain('**管理员 · Admin**：否 · no');
-    expect(card).not.toContain('角色 · Roles');
-    expect(card).toMatch(/你可以运行 · You may run\*\*（\d+）[^]*- \/group create/);
-    expect(card).toMatch(/- \/mailgroup create：管理员 · admins/);
-    expect(card).toMatch(/- \/onboard：角色 hr 的成员 · members of role hr/);
+    expect(card).toContain('**管理员**：否');
+    expect(card).not.toContain('**角色**');
+    expect(card).toMatch(/你可以运行\*\*（\d+）[^]*- \/group create/);
+    expect(card).toMatch(/- \/mailgroup create：管理员/);
+    expect(card).toMatch(/- \/onboard：角色 hr 的成员/);
     expect(card).toContain('未登录：发送 /login');
+    const english = await command('/whoami', '张伟', 'en_us');
+    expect(english).toContain('Who you are');
+    expect(english).toContain('**Admin**：no');
+    expect(english).toMatch(/- \/mailgroup create: admins/);
+    expect(english).toMatch(/- \/onboard: members of role hr/);
+    expect(english).toContain('not signed in: send /login');
+    const japanese = await command('/whoami', '张伟', 'ja_jp');
+    expect(japanese).toContain('**管理者**：いいえ');
+    expect(japanese).toMatch(/- \/onboard：ロール hr のメンバー/);
+    expect(japanese).toContain('未ログイン：/login を送ってください');
   });
 
   it("shows an admin as admin and a role's member with the role, each allowed what the role allows", async () => {
     const admin = await command('/whoami', '王芳');
-    expect(admin).toContain('**管理员 · Admin**：是 · yes');
+    expect(admin).toContain('**管理员**：是');
     expect(admin).not.toContain('你不能运行');
     const hr = await command('/whoami', '陈静');
-    expect(hr).toContain('**角色 · Roles**：hr');
+    expect(hr).toContain('**角色**：`hr`');
     expect(hr).toMatch(/- \/onboard\n/);
     expect(hr).toMatch(/- \/mailgroup create：管理员/);
   });
@@ -72,13 +85,13 @@ describe('/whoami', () => {
     expect(done.status).toBe(200);
     const lina = userNamed(sb.emulator, '李娜');
     await eventually(async () =>
-      expect(await command('/whoami', '李娜')).toContain(`已登录 · signed in (${lina.enterprise_email})`),
+      expect(await command('/whoami', '李娜', 'en_us')).toContain(`signed in (${lina.enterprise_email})`),
     );
   });
 
   it("for someone outside the app's contact scope, shows the ids of their message and says why", async () => {
     const outside = userNamed(sb.emulator, '黄强');
-    const card = await command('/whoami', '黄强');
+    const card = await command('/whoami', '黄强', 'en_us');
     expect(card).toContain(`**open_id**：\`${outside.open_id}\``);
     expect(card).toContain("outside the app's contact scope");
   });
@@ -87,8 +100,8 @@ describe('/whoami', () => {
 describe('a refused command', () => {
   it("shows the refused person's open_id and the config line that allows them, which does", async () => {
     const me = userNamed(sb.emulator, '张伟');
-    const card = await command('/mailgroup create team@feishu-ops.example', '张伟');
-    expect(card).toContain('没有权限 · Not allowed');
+    const card = await command('/mailgroup create team@feishu-ops.example', '张伟', 'en_us');
+    expect(card).toContain('Not allowed');
     expect(card).toContain(`Your open_id is ${me.open_id}`);
     const line = configLine(card);
     expect(line).toBe(`"mailgroup": { "allow": ["admins", "${me.open_id}"] }`);

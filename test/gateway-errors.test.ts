@@ -9,17 +9,21 @@ import {
   isUserOutOfReach,
   NETWORK_ERROR,
 } from '../src/feishu/errors.js';
+import { LOCALES } from '../src/i18n.js';
 
 const CJK = /[\u4e00-\u9fff]/;
+const KANA = /[\u3040-\u30ff]/;
 
 describe('error table', () => {
-  it('explains every code of the five API pages and the platform codes, in Chinese and English', () => {
+  it('explains every code of the five API pages and the platform codes, in Chinese, English and Japanese', () => {
     const missing = [...DOC_CODES, ...PLATFORM_CODES].map((c) => c.code).filter((code) => !ERROR_TABLE[code]);
     expect(missing).toEqual([]);
     for (const [code, info] of Object.entries(ERROR_TABLE)) {
-      for (const b of [info.problem, info.nextStep]) {
-        expect(b.zh, `${code} zh`).toMatch(CJK);
-        expect(b.en, `${code} en`).toMatch(/^[^\u4e00-\u9fff]+$/);
+      for (const text of [info.problem, info.nextStep, ...(info.title ? [info.title] : [])]) {
+        expect(text.zh_cn, `${code} zh_cn`).toMatch(CJK);
+        expect(text.zh_cn, `${code} zh_cn`).not.toMatch(KANA);
+        expect(text.en_us, `${code} en_us`).toMatch(/^[^\u3040-\u30ff\u4e00-\u9fff]+$/);
+        expect(text.ja_jp, `${code} ja_jp`).toMatch(KANA);
       }
     }
   });
@@ -41,11 +45,14 @@ describe('error table', () => {
   it('gives unknown codes a generic explanation naming the code and log id', () => {
     const e = new FeishuError({ code: 4242, msg: 'odd', endpoint: 'chat.create', httpStatus: 400, logId: 'LOG42' });
     const { problem, nextStep } = e.explain();
-    expect(problem.zh).toContain('4242');
-    expect(problem.zh).toContain('LOG42');
-    expect(problem.en).toContain('4242');
-    expect(nextStep.en.length).toBeGreaterThan(0);
-    expect(explainCode(1234006).problem.zh).toBe('该邮箱地址已被占用。');
+    for (const locale of LOCALES) {
+      expect(problem[locale]).toContain('4242');
+      expect(problem[locale]).toContain('LOG42');
+      expect(nextStep[locale].length).toBeGreaterThan(0);
+    }
+    expect(explainCode(4242).problem.en_us).not.toContain('reference');
+    expect(explainCode(1234006).problem.zh_cn).toBe('该邮箱地址已被占用。');
+    expect(explainCode(1234006).problem.ja_jp).toBe('このアドレスはすでに使用されています。');
     expect(e.message).toContain('chat.create');
   });
 
@@ -87,7 +94,7 @@ describe('error table', () => {
 
   it('says what to do in plain terms, naming no command (a card adds one when its handler knows it exists)', () => {
     const commands = Object.entries(ERROR_TABLE).flatMap(([code, info]) =>
-      [info.problem.zh, info.problem.en, info.nextStep.zh, info.nextStep.en]
+      LOCALES.flatMap((locale) => [info.problem[locale], info.nextStep[locale]])
         .filter((t) => /(^|[\s（(“"])\/[a-z]/i.test(t))
         .map((t) => `${code}: ${t}`),
     );

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeParseError, parseCommand, type Mention } from '../src/commands/parse.js';
+import { LOCALES } from '../src/i18n.js';
 
 const BOT = 'ou_bot7a1c3e5f';
 
@@ -78,7 +79,7 @@ describe('command parser properties', () => {
           } else {
             expect(ERROR_KINDS).toContain(result.error.kind);
             const text = describeParseError(result.error);
-            expect(text.zh.length > 0 && text.en.length > 0).toBe(true);
+            expect(LOCALES.every((locale) => text[locale].length > 0)).toBe(true);
           }
         },
       ),

@@ -8,6 +8,7 @@ import {
   type ParseError,
 } from '../src/commands/parse.js';
 import { suggest } from '../src/commands/suggest.js';
+import { LOCALES } from '../src/i18n.js';
 
 const BOT = 'ou_bot7a1c3e5f';
 const ZHANG = { openId: 'ou_3f9a2b7c1d', name: '张伟' };
@@ -50,6 +51,7 @@ const rows: [string, Row][] = [
   ['chat in a group', { text: 'hello there', error: 'not_command' }],
   ['bare help in p2p', { text: 'help', chatType: 'p2p', command: { name: 'help' } }],
   ['bare 帮助 in p2p', { text: '帮助', chatType: 'p2p', command: { name: 'help' } }],
+  ['bare ヘルプ in p2p', { text: 'ヘルプ', chatType: 'p2p', command: { name: 'help' } }],
   ['bare full-width question mark in p2p', { text: '？', chatType: 'p2p', command: { name: 'help' } }],
   ['bare help in a group is chat', { text: 'help', chatType: 'group', error: 'not_command' }],
   ['help sentence in p2p is chat', { text: 'help me please', chatType: 'p2p', error: 'not_command' }],
@@ -263,8 +265,7 @@ describe('command parser table', () => {
       expect(result).toMatchObject({ ok: false, error: { kind: row.error } });
       if (!result.ok) {
         const text = describeParseError(result.error);
-        expect(text.zh).not.toBe('');
-        expect(text.en).not.toBe('');
+        for (const locale of LOCALES) expect(text[locale]).not.toBe('');
       }
       return;
     }

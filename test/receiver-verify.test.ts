@@ -375,7 +375,7 @@ describe('verifyPush: card callbacks', () => {
   it('answers a legacy callback with the card at top level plus the toast', () => {
     const card = {
       schema: '2.0',
-      header: { title: { tag: 'plain_text', content: '完成 · Done' } },
+      header: { title: { tag: 'plain_text', content: '完成' } },
       body: { elements: [] },
     };
     expect(

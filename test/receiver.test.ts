@@ -235,14 +235,17 @@ describe('webhook receiver: card callbacks', () => {
   const card = {
     schema: '2.0',
     config: { update_multi: true },
-    body: { elements: [{ tag: 'markdown', content: '已发送 · Sent' }] },
+    body: { elements: [{ tag: 'markdown', content: '已发送', i18n_content: { zh_cn: '已发送', en_us: 'Sent' } }] },
   };
 
   it("answers with the handler's response and runs afterAck only after the response is out", async () => {
     let afterAckCalls = 0;
     let finishAfterAck!: () => void;
     handler.onCard = async () => ({
-      response: { toast: { type: 'success', content: '已发送 · Sent' }, card: { type: 'raw', data: card } },
+      response: {
+        toast: { type: 'success', content: '已发送', i18n: { zh_cn: '已发送', en_us: 'Sent' } },
+        card: { type: 'raw', data: card },
+      },
       afterAck: () => {
         afterAckCalls++;
         return new Promise<void>((r) => {
@@ -256,7 +259,7 @@ describe('webhook receiver: card callbacks', () => {
     );
     // The answer arrives while afterAck is still running: the response never waits for it.
     expect(await res.json()).toEqual({
-      toast: { type: 'success', content: '已发送 · Sent' },
+      toast: { type: 'success', content: '已发送', i18n: { zh_cn: '已发送', en_us: 'Sent' } },
       card: { type: 'raw', data: card },
     });
     await eventually(() => expect(afterAckCalls).toBe(1));

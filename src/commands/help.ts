@@ -1,5 +1,7 @@
 /** `/help` and `/help <command> [sub]`, generated from the registered specs: nothing here is written by hand. */
-import { errorCard, helpCard, type Bilingual, type Card, type HelpCardInput } from '../../cards/index.js';
+import { errorCard, helpCard, type Card, type HelpCardInput } from '../../cards/index.js';
+import { t } from '../i18n.js';
+import { listCodes } from '../lists.js';
 import type { ParsedCommand } from './parse.js';
 import { commandKey, type CommandRegistry, type RegisteredCommand, type Resolution } from './registry.js';
 import { describeArgs } from './spec.js';
@@ -76,15 +78,13 @@ export function helpFor(registry: CommandRegistry, topic: readonly string[]): Ca
 
 /** `rest`: the arguments as typed, so each suggestion is the whole corrected line. */
 export function unknownCommandCard(typed: string, suggestions: readonly string[], rest = ''): Card {
-  const problem: Bilingual = { zh: `没有 /${typed} 这个命令`, en: `There is no command /${typed}` };
   const lines = suggestions.map((s) => (rest ? `/${s} ${rest}` : `/${s}`));
-  const nextStep: Bilingual = lines.length
-    ? { zh: `你是不是想输入：${lines.join('、')}`, en: `Did you mean: ${lines.join(', ')}` }
-    : { zh: '发送 /help 查看所有命令', en: 'Send /help to see every command' };
   return errorCard({
-    title: { zh: '未知命令', en: 'Unknown command' },
-    problems: [problem],
-    nextStep,
+    title: t('commands.unknown.title'),
+    problems: [t('commands.unknown.problem', { command: typed })],
+    nextStep: lines.length
+      ? t('commands.unknown.didYouMean', { commands: listCodes(lines) })
+      : t('commands.unknown.sendHelp'),
     example: lines[0] ?? '/help',
   });
 }

@@ -4,9 +4,9 @@
  *
  * - Every mention of the bot itself is dropped, wherever it is; other `@_user_N` become user references.
  * - Only text that starts with `/` (or the full-width `／`) after that is a command; names are case-insensitive.
- * - In a p2p chat, a bare `help`, `帮助`, `?` or `？` also means `/help`: people new to the bot type exactly that.
+ * - In a p2p chat, a bare `help`, `帮助`, `ヘルプ`, `?` or `？` also means `/help`: people new to the bot type exactly that.
  */
-import type { Bilingual } from '../card.js';
+import { t, type Text } from '../i18n.js';
 import { tokenize, type Token } from './tokenize.js';
 
 export interface UserRef {
@@ -59,7 +59,7 @@ export interface ParseOptions {
 
 /** Longer than any sensible command, far below Feishu's 150 KB text limit. */
 export const MAX_COMMAND_LENGTH = 10_000;
-const P2P_HELP = new Set(['help', '帮助', '?', '？']);
+const P2P_HELP = new Set(['help', '帮助', 'ヘルプ', '?', '？']);
 const SLASH = /^[/／]/;
 
 export function parseCommand(text: string, opts: ParseOptions = {}): ParseResult {
@@ -145,28 +145,23 @@ function addToken(
 const fail = (error: ParseError): ParseResult => ({ ok: false, error });
 
 /** What went wrong, for the error card. */
-export function describeParseError(error: ParseError): Bilingual {
+export function describeParseError(error: ParseError): Text {
   switch (error.kind) {
     case 'empty':
-      return { zh: '消息是空的：请输入命令，例如 /help', en: 'The message is empty: type a command such as /help' };
+      return t('commands.parse.empty');
     case 'not_command':
-      return { zh: '命令以 / 开头，例如 /help', en: 'Commands start with /, e.g. /help' };
+      return t('commands.parse.notCommand');
     case 'missing_name':
-      return { zh: '/ 后面缺少命令名，例如 /help', en: 'A command name is missing after /, e.g. /help' };
+      return t('commands.parse.missingName');
     case 'unterminated_quote':
-      return {
-        zh: `第 ${error.index + 1} 个字符处的引号 ${error.quote} 没有闭合：请补上 ${error.close}`,
-        en: `The quote ${error.quote} at character ${error.index + 1} is not closed: add ${error.close}`,
-      };
+      return t('commands.parse.unterminatedQuote', {
+        quote: error.quote,
+        position: error.index + 1,
+        close: error.close,
+      });
     case 'duplicate_option':
-      return {
-        zh: `选项 ${error.key} 出现了两次：多个值请用逗号分隔，例如 ${error.key}=a,b`,
-        en: `Option ${error.key} is given twice: separate several values with commas, e.g. ${error.key}=a,b`,
-      };
+      return t('commands.parse.duplicateOption', { key: error.key });
     case 'too_long':
-      return {
-        zh: `命令太长（${error.length} 字符，上限 ${error.limit}）`,
-        en: `The command is too long (${error.length} characters, limit ${error.limit})`,
-      };
+      return t('commands.parse.tooLong', { length: error.length, limit: error.limit });
   }
 }

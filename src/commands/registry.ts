@@ -76,10 +76,10 @@ export class CommandRegistry<H = unknown> {
 
   #checkExample(entry: RegisteredCommand<H>, example: string): string[] {
     const parsed = parseCommand(example, { subcommands: this.subcommands, bodyLines: this.bodyLines });
-    if (!parsed.ok) return [describeParseError(parsed.error).en];
+    if (!parsed.ok) return [describeParseError(parsed.error).en_us];
     const found = this.resolve(parsed.command);
     if (found.kind !== 'found' || found.entry !== entry) return [`runs a different command than /${commandKey(entry)}`];
     const bound = bindArgs(entry.spec, parsed.command);
-    return bound.ok ? [] : bound.problems.map((p) => p.en);
+    return bound.ok ? [] : bound.problems.map((p) => p.en_us);
   }
 }

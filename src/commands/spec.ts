@@ -1,17 +1,23 @@
 /**
- * A command spec: how a command is documented (usage, bilingual summary, examples) and ONE zod object schema for its
+ * A command spec: how a command is documented (usage, summary, examples) and ONE zod object schema for its
  * arguments, from which the handler's argument type is inferred. Positionals and mentions are mapped onto named
- * fields before validation, so every problem names a field: "name: 请提供群名称 / name is required".
+ * fields before validation, so every problem names a field: "name: is required".
  *
- * Messages in schemas may be bilingual as "中文 / English" (also in `.describe()`); they are split on " / ".
+ * A schema's own messages and descriptions name catalog messages: `.min(1, msg('group.nameNeeded'))`,
+ * `.describe(msg('group.args.name'))`. zod carries strings only, so it carries the key, and problems and /help render
+ * the message in every language. Until every handler's schema has moved, "中文 / English" strings are split on " / "
+ * (the English read for Japanese too).
  */
 import type { z } from 'zod';
-import type { Bilingual, Words } from '../card.js';
+import type { Words } from '../card.js';
+import { catalog, compose, same, t, type MessageKey, type Text } from '../i18n.js';
+import { listCodes } from '../lists.js';
 import type { OptionValue, ParsedCommand } from './parse.js';
 
 type FieldOf<S extends z.ZodObject> = Extract<keyof S['shape'], string>;
 
 export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
+  /** One line for /help; a Text from the catalog (a literal in both languages is still read while specs move). */
   summary: Words;
   /** e.g. "/group create <name> [@成员…] [owner=@用户] [--public]" */
   usage: string;
@@ -48,29 +54,57 @@ export function eraseSpec<S extends z.ZodObject>(s: CommandSpec<S>): CommandSpec
   };
 }
 
-export type BindResult<T> = { ok: true; args: T } | { ok: false; problems: Bilingual[] };
+export type BindResult<T> = { ok: true; args: T } | { ok: false; problems: Text[] };
 
-export function splitBilingual(text: string): Bilingual {
-  const at = text.indexOf(' / ');
-  return at === -1 ? { zh: text, en: text } : { zh: text.slice(0, at), en: text.slice(at + 3) };
+/** A catalog message as a schema's message or description (see above). */
+export const msg = (key: MessageKey): string => key;
+
+let keys: ReadonlySet<string> | undefined;
+/** Every message key of the catalog, a plural's forms as one key. */
+function messageKeys(): ReadonlySet<string> {
+  if (keys) return keys;
+  const found = new Set<string>();
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const [k, v] of Object.entries(node)) {
+      if (typeof v === 'string') found.add(prefix + k.replace(/_(zero|one|two|few|many|other)$/, ''));
+      else walk(v as Record<string, unknown>, `${prefix}${k}.`);
+    }
+  };
+  walk(catalog('en_us'), '');
+  keys = found;
+  return found;
 }
+
+/** A schema's own text in every language: a catalog message (`msg`), or "中文 / English"; undefined for neither. */
+function ownText(s: string): Text | undefined {
+  if (messageKeys().has(s)) return t(s as MessageKey);
+  const at = s.indexOf(' / ');
+  if (at === -1) return undefined;
+  const english = s.slice(at + 3);
+  return { zh_cn: s.slice(0, at), en_us: english, ja_jp: english };
+}
+
+/** A description in every language; one in neither form is shown as written. */
+const describedAs = (description: string): Text => ownText(description) ?? same(description);
+
+const onField = (field: string, problem: Text): Text => compose((say) => `${field}: ${say(problem)}`);
 
 /** Parsed words → the schema's input object, then zod. Collects every problem rather than stopping at the first. */
 export function bindArgs<S extends z.ZodObject>(spec: CommandSpec<S>, parsed: ParsedCommand): BindResult<z.infer<S>> {
   const fields = Object.keys(spec.args.shape);
   const input: Record<string, unknown> = {};
-  const problems: Bilingual[] = [];
+  const problems: Text[] = [];
   const positionalFields = spec.positionals ?? [];
 
   parsed.positionals.forEach((word, i) => {
     const field = positionalFields[i];
     if (field !== undefined) input[field] = word;
     else if (spec.rest !== undefined) ((input[spec.rest] ??= []) as string[]).push(word);
-    else problems.push({ zh: `多余的参数“${word}”`, en: `unexpected argument "${word}"` });
+    else problems.push(t('commands.args.unexpected', { word }));
   });
   if (parsed.mentions.length > 0) {
     if (spec.mentions !== undefined) input[spec.mentions] = parsed.mentions;
-    else problems.push({ zh: '这个命令不接受 @成员', en: 'this command takes no @mentions' });
+    else problems.push(t('commands.args.noMentions'));
   }
   const named: [string, OptionValue | true][] = [
     ...Object.entries(parsed.options),
@@ -79,9 +113,9 @@ export function bindArgs<S extends z.ZodObject>(spec: CommandSpec<S>, parsed: Pa
   const valid = fields.join(', ');
   for (const [key, value] of named) {
     if (!fields.includes(key)) {
-      problems.push({ zh: `未知选项“${key}”（可用：${valid}）`, en: `unknown option "${key}" (valid: ${valid})` });
+      problems.push(t('commands.args.unknownOption', { key, valid }));
     } else if (key in input) {
-      problems.push({ zh: `${key} 给了两次`, en: `${key} is given twice` });
+      problems.push(t('commands.args.twice', { key }));
     } else {
       input[key] = value;
     }
@@ -93,7 +127,7 @@ export function bindArgs<S extends z.ZodObject>(spec: CommandSpec<S>, parsed: Pa
 }
 
 /**
- * zod issues → one bilingual line each, prefixed with the field. Used for command args and card-action values.
+ * zod issues → one line each, prefixed with the field. Used for command args and card-action values.
  * A missing field always reads "is required" (zod reports it with the field's custom message, which may be about
  * its format), followed by the field's description when it has one.
  */
@@ -101,44 +135,45 @@ export function issueProblems(
   issues: readonly z.core.$ZodIssue[],
   input: Record<string, unknown>,
   schema: z.ZodObject,
-): Bilingual[] {
+): Text[] {
   return issues.map((issue) => {
     const field = issue.path.map(String).join('.');
     const top = String(issue.path[0]);
     const missing = issue.code === 'invalid_type' && issue.path.length === 1 && input[top] === undefined;
     const description = schema.shape[top]?.description;
     const text = missing ? required(description) : describeIssue(issue);
-    return field ? { zh: `${field}: ${text.zh}`, en: `${field}: ${text.en}` } : text;
+    return field ? onField(field, text) : text;
   });
 }
 
-function required(description: string | undefined): Bilingual {
-  if (!description) return { zh: '必填', en: 'is required' };
-  const d = splitBilingual(description);
-  return { zh: `必填（${d.zh}）`, en: `is required (${d.en})` };
+function required(description: string | undefined): Text {
+  return description
+    ? t('commands.args.requiredFor', { description: describedAs(description) })
+    : t('commands.args.required');
 }
 
-function describeIssue(issue: z.core.$ZodIssue): Bilingual {
-  // zod's own messages are English only; a schema's custom "中文 / English" message wins.
-  if (issue.message.includes(' / ')) return splitBilingual(issue.message);
+function describeIssue(issue: z.core.$ZodIssue): Text {
+  // zod's own messages are English only; a schema's own message wins.
+  const own = ownText(issue.message);
+  if (own) return own;
   switch (issue.code) {
     case 'too_small':
-      return { zh: `太小或太短（至少 ${String(issue.minimum)}）`, en: issue.message };
+      return t('commands.args.tooSmall', { minimum: String(issue.minimum) });
     case 'too_big':
-      return { zh: `太大或太长（至多 ${String(issue.maximum)}）`, en: issue.message };
+      return t('commands.args.tooBig', { maximum: String(issue.maximum) });
     case 'invalid_format':
-      return { zh: `格式不对（应为 ${issue.format}）`, en: issue.message };
+      return t('commands.args.format', { format: issue.format });
     case 'invalid_value':
-      return { zh: `只能是 ${issue.values.map(String).join(' / ')}`, en: issue.message };
+      return t('commands.args.oneOf', { values: listCodes(issue.values.map(String)) });
     case 'invalid_type':
-      return { zh: `类型不对（应为 ${issue.expected}）`, en: issue.message };
+      return t('commands.args.type', { expected: issue.expected });
     default:
-      return { zh: '无效', en: issue.message };
+      return t('commands.args.invalid');
   }
 }
 
 /** One line per argument for `/help <command>`: how it is written, required or not, and its description. */
-export function describeArgs(spec: CommandSpec): Bilingual[] {
+export function describeArgs(spec: CommandSpec): Text[] {
   return Object.entries(spec.args.shape).map(([key, schema]) => {
     const optional = schema.safeParse(undefined).success;
     const how = spec.positionals?.includes(key)
@@ -150,11 +185,10 @@ export function describeArgs(spec: CommandSpec): Bilingual[] {
           : isFlag(schema)
             ? `--${key}`
             : `${key}=…`;
-    const text = splitBilingual(schema.description ?? '');
-    return {
-      zh: `${how}（${optional ? '可选' : '必填'}）${text.zh ? `：${text.zh}` : ''}`,
-      en: `${how} (${optional ? 'optional' : 'required'})${text.en ? `: ${text.en}` : ''}`,
-    };
+    const need = t(optional ? 'commands.args.optional' : 'commands.args.needed');
+    return schema.description
+      ? t('commands.args.described', { how, need, description: describedAs(schema.description) })
+      : t('commands.args.line', { how, need });
   });
 }
 

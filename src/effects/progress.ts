@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import { progressCard } from '../../cards/index.js';
-import type { Bilingual, Card, Words } from '../card.js';
+import type { Card, Words } from '../card.js';
 import type { CommandContext } from '../context.js';
+import { t } from '../i18n.js';
 import type { ListenerMiddleware } from '../middleware/listener.js';
 import { keyspace } from '../store/keyspace.js';
 import { idempotencyKey } from './once.js';
@@ -22,7 +23,7 @@ const progressShown = keyspace('progress', z.object({ at: z.number() }), 24 * 3_
  * the same card and replaces it; a failure that is not retried replaces it too (the error boundary answers on it).
  */
 export function progressAfter<A>(
-  title: (args: A) => Bilingual,
+  title: (args: A) => Words,
   ms = STILL_WORKING_AFTER_MS,
 ): ListenerMiddleware<CommandContext, A, Card | void> {
   return async (ctx, args, next) => {
@@ -47,12 +48,7 @@ export function progressAfter<A>(
     await progressShown.set(ctx.store, uuid, { at: ctx.now() });
     const progress = progressCard({
       title: title(args),
-      steps: [
-        {
-          label: { zh: '仍在处理，完成后这张卡片会更新', en: 'Still working; this card updates when done' },
-          state: 'running',
-        },
-      ],
+      steps: [{ label: t('app.stillWorking'), state: 'running' }],
     });
     const shown = await ctx.gateway.im.replyCard(messageId, progress, {
       uuid,
@@ -66,15 +62,4 @@ export function progressAfter<A>(
 
 /** What a run that found the same work under way answers. */
 export const busyCard = (title: Words): Card =>
-  progressCard({
-    title,
-    steps: [
-      {
-        label: {
-          zh: '同一操作正在进行，完成后会有结果',
-          en: 'The same request is already being handled; its result follows',
-        },
-        state: 'running',
-      },
-    ],
-  });
+  progressCard({ title, steps: [{ label: t('app.alreadyUnderWay'), state: 'running' }] });

@@ -2,7 +2,7 @@
  * One error type for every Open API failure, its kind, and the named outcomes handlers branch on.
  * The codes and their explanations are in error-table.ts.
  */
-import type { Bilingual } from '../card.js';
+import type { Text } from '../i18n.js';
 import { ERROR_TABLE, explainCode, NETWORK_ERROR, type ErrorKind } from './error-table.js';
 
 export {
@@ -65,7 +65,7 @@ export class FeishuError extends Error {
     this.retryable = this.kind === 'transient';
   }
 
-  explain(): { problem: Bilingual; nextStep: Bilingual; title?: Bilingual } {
+  explain(): { problem: Text; nextStep: Text; title?: Text } {
     return explainCode(this.code, this.logId);
   }
 }

@@ -4,11 +4,14 @@
  * Keys without an entry are open to everyone (or to `fallback`, for rules inside a command that default closed);
  * admins may run everything.
  */
-import { errorCard, type Bilingual } from '../../cards/index.js';
+import { errorCard } from '../../cards/index.js';
+import { toText, type Words } from '../card.js';
 import type { AppConfig } from '../config.js';
 import type { Target } from '../context.js';
 import { displayName } from '../feishu/directory-cache.js';
 import type { DirectoryPort } from '../feishu/ports.js';
+import { same, t, type Text } from '../i18n.js';
+import { listText } from '../lists.js';
 import type { Middleware } from './compose.js';
 
 /** Refused: `allow` is who may, `rule` the `commands` key that decided (the target's own when none is configured). */
@@ -46,12 +49,11 @@ export function isPrincipal(app: AppConfig, p: string, openId: string): boolean 
 }
 
 /** Who a principal is, by name: open_ids are looked up in the directory. */
-export async function describePrincipal(p: string, directory: DirectoryPort): Promise<Bilingual> {
-  if (p === 'admins') return { zh: '管理员', en: 'admins' };
-  if (p === 'everyone') return { zh: '所有人', en: 'everyone' };
-  if (p.startsWith('role:')) return { zh: `角色 ${p.slice(5)} 的成员`, en: `members of role ${p.slice(5)}` };
-  const name = await displayName(directory, p);
-  return { zh: name, en: name };
+export async function describePrincipal(p: string, directory: DirectoryPort): Promise<Text> {
+  if (p === 'admins') return t('errors.principal.admins');
+  if (p === 'everyone') return t('errors.principal.everyone');
+  if (p.startsWith('role:')) return t('errors.principal.role', { role: p.slice(5) });
+  return same(await displayName(directory, p));
 }
 
 /**
@@ -63,9 +65,9 @@ export const allowLine = (rule: string, allow: readonly string[], openId: string
 
 export interface Refusal {
   /** "Only admins may run /group add", or the caller's own sentence for a rule inside a command. */
-  problem: Bilingual;
-  nextStep: Bilingual;
-  toast: Bilingual;
+  problem: Text;
+  nextStep: Text;
+  toast: Text;
   /** The line under `commands` in app.config.json that would allow the refused person. */
   configLine?: string;
 }
@@ -78,44 +80,34 @@ export interface Refusal {
 export async function explainRefusal(
   app: AppConfig,
   directory: DirectoryPort,
-  what: string,
+  what: string | Words,
   allow: readonly string[],
   refused?: { openId: string; rule: string },
 ): Promise<Refusal> {
-  const who = await Promise.all(allow.map((p) => describePrincipal(p, directory)));
-  const admins = (await Promise.all(app.admins.map((a) => displayName(directory, a)))).join('、');
-  const whoZh = who.map((w) => w.zh).join('、');
-  const whoEn = who.map((w) => w.en).join(', ');
-  const where = refused
-    ? {
-        zh: `。你的 open_id 是 ${refused.openId}，写入 app.config.json 的 commands 的下面这一行可让你运行`,
-        en: `. Your open_id is ${refused.openId}; the line below, under "commands" in app.config.json, lets you in`,
-      }
-    : { zh: '', en: '' };
+  const who = listText(await Promise.all(allow.map((p) => describePrincipal(p, directory))));
+  const names = await Promise.all(app.admins.map((a) => displayName(directory, a)));
+  const vars = { who, what: typeof what === 'string' ? what : toText(what) };
+  const openId = refused?.openId ?? '';
+  const nextStep = names.length
+    ? t(refused ? 'errors.notAllowed.askAdminForLine' : 'errors.notAllowed.askAdmin', {
+        admins: listText(names),
+        openId,
+      })
+    : t(refused ? 'errors.notAllowed.noAdminsForLine' : 'errors.notAllowed.noAdmins', { openId });
   return {
-    problem: { zh: `只有${whoZh}可以运行 ${what}`, en: `Only ${whoEn} may run ${what}` },
-    toast: { zh: `没有权限：只有${whoZh}可以运行 ${what}`, en: `Not allowed: only ${whoEn} may run ${what}` },
-    nextStep: admins
-      ? { zh: `需要权限请联系管理员：${admins}${where.zh}`, en: `To get access, ask an admin: ${admins}${where.en}` }
-      : {
-          zh: `还没有配置管理员：请在 app.config.json 的 admins 中添加${where.zh}`,
-          en: `No admins are configured yet: add them to admins in app.config.json${where.en}`,
-        },
+    problem: t('errors.notAllowed.problem', vars),
+    toast: t('errors.notAllowed.toast', vars),
+    nextStep,
     ...(refused ? { configLine: allowLine(refused.rule, allow, refused.openId) } : {}),
   };
 }
 
 export const refusalCard = (r: Refusal) =>
   errorCard({
-    title: { zh: '没有权限', en: 'Not allowed' },
+    title: t('errors.notAllowed.title'),
     problems: [r.problem],
     nextStep: r.nextStep,
-    ...(r.configLine
-      ? {
-          example: r.configLine,
-          exampleLabel: { zh: 'app.config.json → commands', en: 'app.config.json → commands' },
-        }
-      : {}),
+    ...(r.configLine ? { example: r.configLine, exampleLabel: same('app.config.json → commands') } : {}),
   });
 
 /**

@@ -8,9 +8,10 @@
  * check before trying again.
  */
 import { randomBytes } from 'node:crypto';
-import { errorCard, type Bilingual, type Card } from '../../cards/index.js';
+import { errorCard, type Card } from '../../cards/index.js';
 import type { Context } from '../context.js';
 import { FeishuError, mayHaveBeenPerformed } from '../feishu/errors.js';
+import { t } from '../i18n.js';
 import { isStoreUnavailable } from '../store/store.js';
 import type { Middleware } from './compose.js';
 import type { ListenerMiddleware } from './listener.js';
@@ -24,38 +25,16 @@ const goesBackToInbox = (ctx: Context, err: unknown): boolean =>
 function failureCard(err: unknown, reference: string): Card {
   if (err instanceof FeishuError && err.retryable) {
     const { problem } = err.explain();
-    return mayHaveBeenPerformed(err)
-      ? errorCard({
-          title: { zh: '结果未知', en: 'Outcome unknown' },
-          problems: [
-            problem,
-            {
-              zh: '飞书多次未确认结果：操作可能已经完成，也可能没有。',
-              en: 'Feishu did not confirm the outcome after several tries: it may or may not have happened.',
-            },
-          ],
-          nextStep: {
-            zh: '先在飞书中查看（群列表、邮件组、联系人、已发送邮件）是否已经完成，确认没有再重试，避免重复创建。',
-            en: 'Check in Feishu first (your chats, the mail groups, contacts, sent mail) whether it happened; retry only if it did not, so nothing is made twice.',
-          },
-          code: err.code,
-          reference,
-        })
-      : errorCard({
-          title: { zh: '飞书暂时繁忙', en: 'Feishu is busy' },
-          problems: [
-            problem,
-            {
-              zh: '多次重试后仍未成功，什么也没有改变。',
-              en: 'It still failed after several tries; nothing was changed.',
-            },
-          ],
-          nextStep: { zh: '过几分钟再发送一次这条命令。', en: 'Send the command again in a few minutes.' },
-          code: err.code,
-          reference,
-        });
+    const what = mayHaveBeenPerformed(err) ? 'outcomeUnknown' : 'busy';
+    return errorCard({
+      title: t(`errors.${what}.title`),
+      problems: [problem, t(`errors.${what}.problem`)],
+      nextStep: t(`errors.${what}.nextStep`),
+      code: err.code,
+      reference,
+    });
   }
-  const title: Bilingual = { zh: '操作失败', en: 'Something went wrong' };
+  const title = t('errors.unexpected.title');
   if (err instanceof FeishuError) {
     // A code that says plainly what happened (41050: someone outside the contact scope) titles the card with it.
     const { problem, nextStep, title: happened } = err.explain();
@@ -63,11 +42,8 @@ function failureCard(err: unknown, reference: string): Card {
   }
   return errorCard({
     title,
-    problems: [{ zh: '处理时出现了意外错误', en: 'An unexpected error happened while handling this' }],
-    nextStep: {
-      zh: '请稍后重试；如果仍然失败，把参考编号发给管理员',
-      en: 'Try again later; if it keeps failing, send the reference to an admin',
-    },
+    problems: [t('errors.unexpected.problem')],
+    nextStep: t('errors.unexpected.nextStep'),
     reference,
   });
 }
@@ -99,10 +75,7 @@ export function errorBoundary(reference: () => string = newReference): Middlewar
 /** Tell whoever can act: the person who asked, else the chat, else the admins. */
 async function report(ctx: Context, card: Card, ref: string): Promise<void> {
   if (ctx.kind === 'action' || ctx.messageId || ctx.chatId || ctx.sender) {
-    await ctx.answer(card, {
-      type: 'error',
-      text: { zh: `操作失败（参考编号 ${ref}）`, en: `Failed (reference ${ref})` },
-    });
+    await ctx.answer(card, { type: 'error', text: t('errors.failedToast', { reference: ref }) });
     return;
   }
   await Promise.all(ctx.config.app.admins.map((openId) => ctx.gateway.im.sendCard({ openId }, card)));

@@ -3,7 +3,9 @@
  * events are persisted (with dedupe) by the inbox before they are acknowledged; card callbacks are deduped and
  * answered by the app within its 2.5 s budget, with an error toast if the app broke that promise.
  */
+import { toastResponse } from '../context.js';
 import type { CardAnswer, Delivery, DeliveryHandler } from '../delivery.js';
+import { t } from '../i18n.js';
 import type { AcceptOutcome } from '../inbox/inbox.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -24,15 +26,9 @@ export interface Intake {
 }
 
 /** Shown to the user when the app broke its promise to always answer (handleCard threw). */
-const FAILED_ACTION_TOAST: CardAnswer = {
-  response: {
-    toast: {
-      type: 'error',
-      content: '操作失败，请稍后重试 · The action failed, please try again',
-      i18n: { zh_cn: '操作失败，请稍后重试', en_us: 'The action failed, please try again' },
-    },
-  },
-};
+const failedAction = (): CardAnswer => ({
+  response: { toast: toastResponse({ type: 'error', text: t('app.actionFailed') }) },
+});
 
 export function createIntake({ inbox, handler, logger, metrics }: IntakeDeps): Intake {
   return {
@@ -98,7 +94,7 @@ export function createIntake({ inbox, handler, logger, metrics }: IntakeDeps): I
       } catch (err) {
         end({ outcome: 'error' });
         log.error({ err }, 'card handler threw; answering with an error toast');
-        return FAILED_ACTION_TOAST;
+        return failedAction();
       }
     },
   };
