@@ -15,6 +15,7 @@ import {
   type Card,
   type CardButton,
   type HeaderColour,
+  type Text,
   type Words,
 } from './kit.js';
 
@@ -22,7 +23,8 @@ export type BulkRowState = 'done' | 'failed' | 'left' | 'exists' | 'invalid';
 
 export interface BulkProgressInput {
   noun: Words;
-  rows: { n: number; label: string; state: BulkRowState; detail?: string; reason?: Words }[];
+  /** `detail`: what the row made or found (a name, an id), or a Text of ours. */
+  rows: { n: number; label: string; state: BulkRowState; detail?: string | Text; reason?: Words }[];
   /** Whether the run is over (nothing left): the card then shows every row as the result table. */
   finished: boolean;
   /** Retry failed rows, Undo: built by the handler's action refs. */
@@ -39,10 +41,13 @@ export function bulkProgressCard(o: BulkProgressInput): Card {
   const listed = o.finished ? o.rows : o.rows.filter((r) => r.state === 'failed');
   const colour: HeaderColour = !o.finished ? 'wathet' : failed ? 'red' : 'green';
   const lines = listed.map((r) => {
-    const detail = r.detail ? ` → ${escapeMd(clip(r.detail, 120))}` : '';
+    const detail = r.detail;
     const reason = r.reason ? md(r.reason) : undefined;
     const row = rowLine(r);
-    return compose((say) => `${ICON[r.state]} ${say(row)}${grey(`${detail}${reason ? ` · ${say(reason)}` : ''}`)}`);
+    return compose((say) => {
+      const made = detail ? ` → ${escapeMd(clip(say(detail), 120))}` : '';
+      return `${ICON[r.state]} ${say(row)}${grey(`${made}${reason ? ` · ${say(reason)}` : ''}`)}`;
+    });
   });
   return fitting(listed.length, (shown) => {
     const els = new Elements();

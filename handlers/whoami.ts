@@ -11,8 +11,7 @@ import type { CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { isUserOutOfReach } from '../src/feishu/errors.js';
 import type { FeishuUser } from '../src/feishu/ports.js';
-import { t } from '../src/i18n.js';
-import { listText } from '../src/lists.js';
+import { andList, t } from '../src/i18n.js';
 import { describePrincipal, permission } from '../src/middleware/authorize.js';
 import { utcTime, type MailAuth } from './sign-in.js';
 
@@ -50,7 +49,7 @@ export function registerWhoami(app: App, auth?: MailAuth): void {
       if (verdict.ok) allowed.push(`/${key}`);
       else {
         const who = await Promise.all(verdict.allow.map((p) => describePrincipal(p, ctx.gateway.directory)));
-        refused.push({ command: `/${key}`, allow: listText(who) });
+        refused.push({ command: `/${key}`, allow: andList(who) });
       }
     }
     await ctx.reply(

@@ -119,10 +119,21 @@ export function compose(render: (say: (x: Text | string) => string, locale: Loca
 export const joinTexts = (texts: readonly Text[], separator: string): Text =>
   compose((say) => texts.map(say).join(separator));
 
-/** Names listed as each language lists them: "张伟、李娜", "Zhang Wei, Li Na"; a Text item in its language. */
+/**
+ * Items one after another as each language writes a list without a conjunction: "张伟、李娜", "Zhang Wei, Li Na"
+ * (ids, commands and values, where "和" or "and" glued to the last would read as part of it).
+ */
 export const listOf = (items: readonly (string | Text)[]): Text =>
   each((locale) =>
     new Intl.ListFormat(TAG[locale], { type: 'conjunction', style: 'narrow' }).format(
+      items.map((x) => (typeof x === 'string' ? x : x[locale])),
+    ),
+  );
+
+/** Names as a sentence lists them: "A, B, and C", "A、B和C", "A、B、C". */
+export const andList = (items: readonly (string | Text)[]): Text =>
+  each((locale) =>
+    new Intl.ListFormat(TAG[locale], { type: 'conjunction' }).format(
       items.map((x) => (typeof x === 'string' ? x : x[locale])),
     ),
   );

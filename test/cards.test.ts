@@ -4,7 +4,6 @@ import { defineAction } from '../src/actions.js';
 import { toText, type Bilingual } from '../src/card.js';
 import { checkContent } from '../src/emulator/cards.js';
 import { FeishuError } from '../src/feishu/errors.js';
-import { same } from '../src/i18n.js';
 import * as cards from '../cards/index.js';
 import {
   cardBytes,

@@ -426,8 +426,8 @@ describe('each mail error code of the two send pages gets its explanatory card',
     }
     expect(text).toContain('邮件未发送');
     expect(text).toContain(String(code));
-    expect(text).toContain(ERROR_TABLE[code]?.problem.zh);
-    expect(text).toContain(ERROR_TABLE[code]?.problem.en);
+    expect(text).toContain(ERROR_TABLE[code]?.problem.zh_cn);
+    expect(text).toContain(ERROR_TABLE[code]?.problem.en_us);
     expect(textIn(card, 'zh_cn')).toMatch(/参考编号：\S+/);
     expect(textIn(card, 'en_us')).toMatch(/Reference：\S+/);
   }

@@ -94,7 +94,7 @@ describe('gateway: answer shapes', () => {
     try {
       const e = await rejection(gateway().mailgroups.create({ email: 'a@feishu-ops.example' }));
       expect(e.code).toBe(10014);
-      expect(e.explain().nextStep.en).toContain('FEISHU_APP_SECRET');
+      expect(e.explain().nextStep.en_us).toContain('FEISHU_APP_SECRET');
     } finally {
       badCredentials = false;
     }

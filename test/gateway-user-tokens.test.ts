@@ -93,7 +93,7 @@ describe('calls as a user', () => {
     const { list } = setup(false);
     const e = await rejection(list());
     expect(e).toMatchObject({ code: NOT_SIGNED_IN, kind: 'needs_sign_in' });
-    expect(e.explain().nextStep.en).toContain('Authorise');
+    expect(e.explain().nextStep.en_us).toContain('Authorise');
     expect(await calls()).toEqual([]);
   });
 

@@ -123,7 +123,7 @@ describe('gateway: failures', () => {
     const e = await rejection(gw.mailgroups.create({ email: `dup@${h.emu.state.app.mailDomain}` }));
     expect(e).toMatchObject({ code: 1234006, httpStatus: 409, endpoint: 'mailgroup.create', retryable: false });
     expect(e.logId).toBeTruthy();
-    expect(e.explain().problem.zh).toContain('已被占用');
+    expect(e.explain().problem.zh_cn).toContain('已被占用');
   });
 
   it('retries a retryable code injected for the next 2 calls, then succeeds', async () => {

@@ -1,7 +1,6 @@
 /** `/help` and `/help <command> [sub]`, generated from the registered specs: nothing here is written by hand. */
 import { errorCard, helpCard, type Card, type HelpCardInput } from '../../cards/index.js';
-import { t } from '../i18n.js';
-import { listCodes } from '../lists.js';
+import { listOf, t } from '../i18n.js';
 import type { ParsedCommand } from './parse.js';
 import { commandKey, type CommandRegistry, type RegisteredCommand, type Resolution } from './registry.js';
 import { describeArgs } from './spec.js';
@@ -83,7 +82,7 @@ export function unknownCommandCard(typed: string, suggestions: readonly string[]
     title: t('commands.unknown.title'),
     problems: [t('commands.unknown.problem', { command: typed })],
     nextStep: lines.length
-      ? t('commands.unknown.didYouMean', { commands: listCodes(lines) })
+      ? t('commands.unknown.didYouMean', { commands: listOf(lines) })
       : t('commands.unknown.sendHelp'),
     example: lines[0] ?? '/help',
   });

@@ -10,8 +10,7 @@
  */
 import type { z } from 'zod';
 import type { Words } from '../card.js';
-import { catalog, compose, same, t, type MessageKey, type Text } from '../i18n.js';
-import { listCodes } from '../lists.js';
+import { catalog, compose, listOf, same, t, type MessageKey, type Text } from '../i18n.js';
 import type { OptionValue, ParsedCommand } from './parse.js';
 
 type FieldOf<S extends z.ZodObject> = Extract<keyof S['shape'], string>;
@@ -164,7 +163,7 @@ function describeIssue(issue: z.core.$ZodIssue): Text {
     case 'invalid_format':
       return t('commands.args.format', { format: issue.format });
     case 'invalid_value':
-      return t('commands.args.oneOf', { values: listCodes(issue.values.map(String)) });
+      return t('commands.args.oneOf', { values: listOf(issue.values.map(String)) });
     case 'invalid_type':
       return t('commands.args.type', { expected: issue.expected });
     default:

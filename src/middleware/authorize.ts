@@ -10,8 +10,7 @@ import type { AppConfig } from '../config.js';
 import type { Target } from '../context.js';
 import { displayName } from '../feishu/directory-cache.js';
 import type { DirectoryPort } from '../feishu/ports.js';
-import { same, t, type Text } from '../i18n.js';
-import { listText } from '../lists.js';
+import { andList, same, t, type Text } from '../i18n.js';
 import type { Middleware } from './compose.js';
 
 /** Refused: `allow` is who may, `rule` the `commands` key that decided (the target's own when none is configured). */
@@ -84,13 +83,13 @@ export async function explainRefusal(
   allow: readonly string[],
   refused?: { openId: string; rule: string },
 ): Promise<Refusal> {
-  const who = listText(await Promise.all(allow.map((p) => describePrincipal(p, directory))));
+  const who = andList(await Promise.all(allow.map((p) => describePrincipal(p, directory))));
   const names = await Promise.all(app.admins.map((a) => displayName(directory, a)));
   const vars = { who, what: typeof what === 'string' ? what : toText(what) };
   const openId = refused?.openId ?? '';
   const nextStep = names.length
     ? t(refused ? 'errors.notAllowed.askAdminForLine' : 'errors.notAllowed.askAdmin', {
-        admins: listText(names),
+        admins: andList(names),
         openId,
       })
     : t(refused ? 'errors.notAllowed.noAdminsForLine' : 'errors.notAllowed.noAdmins', { openId });
