@@ -18,6 +18,7 @@ import type { Sealing } from '../src/auth/seal.js';
 import type { Delivery } from '../src/delivery.js';
 import { approverIds, isApprover, type ApprovalDesk, type ApprovalRule } from '../src/middleware/approval.js';
 import { describePrincipal } from '../src/middleware/authorize.js';
+import { msg } from '../src/commands/spec.js';
 import type { Store } from '../src/store/store.js';
 import {
   change,
@@ -35,13 +36,13 @@ import {
 } from './approval-records.js';
 
 const request = z.object({
-  request: z.string().regex(/^[0-9a-f]{32}$/, '按钮缺少请求 ID / the button lacks a request id'),
+  request: z.string().regex(/^[0-9a-f]{32}$/, msg('approval.args.noRequest')),
 });
 export const approveAction = defineAction('approval.approve', request);
 /** The Reject form's submit: `reason` is the form's one field. */
 export const rejectAction = defineAction(
   'approval.reject',
-  request.extend({ reason: z.string().max(500, '理由最多 500 字 / at most 500 characters').optional() }),
+  request.extend({ reason: z.string().max(500, msg('approval.args.reasonTooLong')).optional() }),
   { form: ['reason'] },
 );
 export const withdrawAction = defineAction('approval.withdraw', request);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { auditCard, MAX_AUDIT_ROWS, type AuditRow, type Card } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import { recentChanges, undoable, type Change } from '../src/changes/journal.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import type { CommandContext } from '../src/context.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import { t, type Text } from '../src/i18n.js';
@@ -18,17 +18,13 @@ import { undoButton } from './undo.js';
 const UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 const args = z.object({
-  user: z
-    .array(userRef)
-    .max(1, '一次只能查看一个人 / name one person at a time')
-    .optional()
-    .describe('只看这个人的操作 / only this person’s actions'),
+  user: z.array(userRef).max(1, msg('audit.args.onePerson')).optional().describe(msg('audit.args.user')),
   since: z
     .string()
-    .regex(/^\d{1,4}[mhd]$/, '应为时长，如 30m、24h、7d / must be a duration such as 30m, 24h or 7d')
+    .regex(/^\d{1,4}[mhd]$/, msg('audit.args.duration'))
     .default('7d')
-    .describe('多久以来（默认 7d） / how far back (default 7d)'),
-  kind: z.string().min(1).optional().describe('操作类型，如 chat、mailgroup、contact / a kind such as chat, contact'),
+    .describe(msg('audit.args.since')),
+  kind: z.string().min(1).optional().describe(msg('audit.args.kind')),
 });
 
 export const auditSpec: CommandSpec<typeof args> = {

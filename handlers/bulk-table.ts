@@ -4,7 +4,7 @@
  * cells with commas or line breaks, a BOM, ragged rows and Excel's rich and formula cells all read as a person sees them.
  */
 import { parse } from 'csv-parse/sync';
-import { compose, listOf, t, type Text } from '../src/i18n.js';
+import { listOf, t, type Text } from '../src/i18n.js';
 
 /** The most rows one batch takes: a plan card names every invalid row, and a run's steps live in one record. */
 export const MAX_ROWS = 500;

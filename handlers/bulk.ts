@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { bulkPlanCard, errorCard, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import type { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import type { SentFile } from '../src/events.js';
 import type { Workflows } from '../src/workflows/engine.js';
@@ -29,8 +29,8 @@ const kinds: Record<KindName, BulkKind> = { ...SINGLE_KINDS, ...CHAT_KINDS };
 
 const args = z.object({
   kind: z
-    .enum(KINDS, `只能是 ${KINDS.join('、')} / must be one of ${KINDS.join(', ')}`)
-    .describe(`要批量创建什么：${KINDS.join('、')} / what to create: ${KINDS.join(', ')}`),
+    .enum(KINDS, msg('bulk.args.kindOneOf', { kinds: KINDS.join(', ') }))
+    .describe(msg('bulk.args.kind', { kinds: KINDS.join(', ') })),
 });
 
 export const bulkSpec: CommandSpec<typeof args> = {

@@ -11,19 +11,18 @@ import { deriveKey } from '../src/keys.js';
 import type { ComposedMail, Mailbox } from '../src/mail/compose.js';
 import { userRef, type Ctx } from './provision.js';
 import { needsSignIn, signInFor, type MailAuth } from './sign-in.js';
+import { msg } from '../src/commands/spec.js';
 
 const recipientList = z.union([userRef, z.string()]);
 
 /** What /draft and /mail send take: recipients as addresses or @mentions, a subject, a body that may span lines. */
 export const mailArgs = z.object({
-  to: recipientList
-    .optional()
-    .describe('收件人：邮箱地址（逗号分隔）或 @某人 / recipients: addresses (comma-separated) or an @mention'),
-  cc: recipientList.optional().describe('抄送 / Cc'),
-  bcc: recipientList.optional().describe('密送 / Bcc'),
-  subject: z.string().optional().describe('主题 / subject'),
-  body: z.array(z.string()).optional().describe('正文（Markdown，可换行） / body (Markdown, may span lines)'),
-  people: z.array(userRef).optional().describe('其他被 @ 的人都是收件人 / other @mentioned people are recipients too'),
+  to: recipientList.optional().describe(msg('mail.args.to')),
+  cc: recipientList.optional().describe(msg('mail.args.cc')),
+  bcc: recipientList.optional().describe(msg('mail.args.bcc')),
+  subject: z.string().optional().describe(msg('mail.args.subject')),
+  body: z.array(z.string()).optional().describe(msg('mail.args.body')),
+  people: z.array(userRef).optional().describe(msg('mail.args.people')),
 });
 export type MailArgs = z.infer<typeof mailArgs>;
 

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { successCard, workflowPlanCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { t } from '../src/i18n.js';
@@ -69,13 +69,13 @@ async function stopOnboarding(wf: Workflows, openId: string, name: string): Prom
 
 const args = z
   .object({
-    users: z.array(userRef).default([]).describe('离职员工 / people who leave'),
-    email: z.string().optional().describe('离职员工邮箱，逗号分隔 / their addresses, comma-separated'),
-    'dry-run': z.boolean().default(false).describe('只显示计划，不做任何改动 / show the plan, change nothing'),
+    users: z.array(userRef).default([]).describe(msg('offboard.args.users')),
+    email: z.string().optional().describe(msg('offboard.args.email')),
+    'dry-run': z.boolean().default(false).describe(msg('workflow.args.dryRun')),
   })
   .refine((a) => a.users.length > 0 || a.email !== undefined, {
     path: ['users'],
-    message: '请 @ 离职员工或写 email=… / mention who leaves or give email=…',
+    message: msg('offboard.args.needLeaver'),
   });
 
 /** The summary lists the configured steps, so `/help offboard` shows the workflow that would run. */
@@ -94,7 +94,7 @@ export const offboardStatusSpec: CommandSpec<StatusArgs> = {
   summary: t('offboard.statusSummary'),
   usage: '/offboard status [离职员工 person | @离职员工]',
   examples: ['/offboard status', '/offboard status 刘洋', '/offboard status liuyang@example.com'],
-  args: statusArgs('离职员工的姓名、邮箱或 open_id / their name, address or open_id'),
+  args: statusArgs(msg('offboard.args.status')),
   // Every word: an English name has a space in it.
   rest: 'person',
   mentions: 'users',

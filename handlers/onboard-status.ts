@@ -1,6 +1,6 @@
 /** `/onboard status [hire]` (workflow-status.ts): recent onboarding runs, or one hire's run step by step. */
 import type { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import { t } from '../src/i18n.js';
 import type { Workflows } from '../src/workflows/engine.js';
 import { currentProgress } from './onboard-progress.js';
@@ -15,7 +15,7 @@ export const onboardStatusSpec: CommandSpec<StatusArgs> = {
     '/onboard status Liu Yang',
     '/onboard status liuyang@example.com',
   ],
-  args: statusArgs('新员工的姓名、邮箱或 open_id / the hire\u2019s name, address or open_id'),
+  args: statusArgs(msg('onboard.args.status')),
   // Every word: an English name has a space in it.
   rest: 'person',
   mentions: 'users',

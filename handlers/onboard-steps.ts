@@ -13,13 +13,7 @@ import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/port
 import { listOf, t, type MessageKey, type Text } from '../src/i18n.js';
 import { deriveKey } from '../src/keys.js';
 import { composeMail } from '../src/mail/compose.js';
-import {
-  joinProblems,
-  type Run,
-  type StepOutcome,
-  type StepState,
-  type WorkflowEnv,
-} from '../src/workflows/engine.js';
+import { joinProblems, type Run, type StepOutcome, type StepState, type WorkflowEnv } from '../src/workflows/engine.js';
 import { offerDraft } from './draft-preview.js';
 import { emlOf } from './mail-compose.js';
 import { chatNames, checkUsers } from './provision.js';

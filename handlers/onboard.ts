@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { successCard, workflowPlanCard } from '../cards/index.js';
 import type { App } from '../src/app.js';
 import type { Sealing } from '../src/auth/seal.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import type { AppConfig } from '../src/config.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
@@ -54,13 +54,13 @@ export const startRun = (
 
 const args = z
   .object({
-    users: z.array(userRef).default([]).describe('新员工 / new hires'),
-    email: z.string().optional().describe("新员工邮箱，逗号分隔 / new hires' addresses, comma-separated"),
-    'dry-run': z.boolean().default(false).describe('只显示计划，不做任何改动 / show the plan, change nothing'),
+    users: z.array(userRef).default([]).describe(msg('onboard.args.users')),
+    email: z.string().optional().describe(msg('onboard.args.email')),
+    'dry-run': z.boolean().default(false).describe(msg('workflow.args.dryRun')),
   })
   .refine((a) => a.users.length > 0 || a.email !== undefined, {
     path: ['users'],
-    message: '请 @ 新员工或写 email=… / mention the new hire or give email=…',
+    message: msg('onboard.args.needHire'),
   });
 
 /** The summary lists the configured steps, so `/help onboard` shows the workflow that would run. */

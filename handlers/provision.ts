@@ -11,6 +11,7 @@ import type { ChatsPort, DirectoryPort } from '../src/feishu/ports.js';
 import { t, type Text } from '../src/i18n.js';
 
 import type { Ctx } from '../src/effects/once.js';
+import { msg } from '../src/commands/spec.js';
 
 export type { Ctx };
 
@@ -23,10 +24,10 @@ export function chars(max: number, min = 0) {
   return z.string().superRefine((s, issue) => {
     const n = [...s].length;
     if (n >= min && n <= max) return;
-    const range = min > 0 ? `${min}–${max}` : `≤ ${max}`;
     issue.addIssue({
       code: 'custom',
-      message: `长度须为 ${range} 个字符（现在 ${n} 个） / must be ${range} characters long (it is ${n})`,
+      message:
+        min > 0 ? msg('commands.args.lengthBetween', { min, max, n }) : msg('commands.args.lengthAtMost', { max, n }),
     });
   });
 }

@@ -10,11 +10,11 @@ const userRef = z.object({ openId: z.string().startsWith('ou_'), name: z.string(
 const groupCreateArgs = z.object({
   name: z
     .string()
-    .min(1, '请提供群名称 / give the chat a name')
-    .max(60, '群名称最多 60 个字 / name is at most 60 characters')
-    .describe('群名称 / the chat name'),
-  members: z.array(userRef).max(50).optional().describe('要拉进群的人 / people to add'),
-  public: z.boolean().optional().describe('公开群 / make the chat public'),
+    .min(1, msg('group.args.formName'))
+    .max(60, msg('commands.args.lengthAtMost', { max: 60, n: 61 }))
+    .describe(msg('group.args.name')),
+  members: z.array(userRef).max(50).optional().describe(msg('group.args.members')),
+  public: z.boolean().optional().describe(msg('group.args.public')),
   size: z.coerce.number().int().min(2).optional(),
 });
 const groupCreate: CommandSpec<typeof groupCreateArgs> = {
@@ -25,7 +25,7 @@ const groupCreate: CommandSpec<typeof groupCreateArgs> = {
   positionals: ['name'],
   mentions: 'members',
 };
-const contactAddArgs = z.object({ name: z.string(), email: z.email('邮箱格式不对 / not an email address') });
+const contactAddArgs = z.object({ name: z.string(), email: z.email(msg('contact.args.emailFormat')) });
 const contactAdd: CommandSpec<typeof contactAddArgs> = {
   summary: { zh_cn: '添加邮件联系人', en_us: 'Add a mail contact', ja_jp: 'メール連絡先を追加' },
   usage: '/contact add <name> email=<address>',
@@ -73,7 +73,7 @@ describe('command arguments', () => {
     if (result.ok) return;
     const en = result.problems.map((p) => p.en_us);
     const zh = result.problems.map((p) => p.zh_cn);
-    expect(en).toContain('name: is required (the chat name)');
+    expect(en).toContain('name: is required (chat name)');
     expect(zh).toContain('name: 必填（群名称）');
     expect(
       en.some((p) => p.startsWith('unknown option "colour"') && p.includes('valid: name, members, public, size')),
@@ -92,11 +92,15 @@ describe('command arguments', () => {
     ]);
   });
 
-  it('still reads a schema message written "中文 / English", the English for Japanese', () => {
-    expect(bindArgs(groupCreate, parsed('/group create ""'))).toEqual({
+  it("renders a schema message's variables in every language", () => {
+    expect(bindArgs(groupCreate, parsed(`/group create ${'x'.repeat(61)}`))).toEqual({
       ok: false,
       problems: [
-        { zh_cn: 'name: 请提供群名称', en_us: 'name: give the chat a name', ja_jp: 'name: give the chat a name' },
+        {
+          zh_cn: 'name: 长度最多 60 个字符（现在 61 个）',
+          en_us: 'name: must be at most 60 characters long (it is 61)',
+          ja_jp: 'name: 60 文字以内で入力してください（現在 61 文字）',
+        },
       ],
     });
   });
@@ -109,7 +113,7 @@ describe('command arguments', () => {
       'unexpected argument "李四"',
       'this command takes no @mentions',
       'name is given twice',
-      'email: not an email address',
+      'email: must be an address such as zhangsan@example.com',
     ]);
   });
 
@@ -117,18 +121,18 @@ describe('command arguments', () => {
     expect(describeArgs(groupCreate as unknown as CommandSpec)).toEqual([
       {
         zh_cn: '<name>（必填）：群名称',
-        en_us: '<name> (required): the chat name',
-        ja_jp: '<name>（必須）：the chat name',
+        en_us: '<name> (required): chat name',
+        ja_jp: '<name>（必須）：グループ名',
       },
       {
-        zh_cn: '@members…（可选）：要拉进群的人',
-        en_us: '@members… (optional): people to add',
-        ja_jp: '@members…（任意）：people to add',
+        zh_cn: '@members…（可选）：成员',
+        en_us: '@members… (optional): members',
+        ja_jp: '@members…（任意）：メンバー',
       },
       {
-        zh_cn: '--public（可选）：公开群',
-        en_us: '--public (optional): make the chat public',
-        ja_jp: '--public（任意）：make the chat public',
+        zh_cn: '--public（可选）：公开群（可被搜索到）',
+        en_us: '--public (optional): a public chat anyone can find',
+        ja_jp: '--public（任意）：公開グループ（誰でも検索して見つけられます）',
       },
       { zh_cn: 'size=…（可选）', en_us: 'size=… (optional)', ja_jp: 'size=…（任意）' },
     ]);
@@ -179,7 +183,7 @@ describe('command registry and help', () => {
     const focus = helpContent(r, ['/Group', 'create']);
     expect(focus.ok && focus.help.focus?.details[0]).toMatchObject({
       zh_cn: '<name>（必填）：群名称',
-      en_us: '<name> (required): the chat name',
+      en_us: '<name> (required): chat name',
     });
     expect(helpContent(r, ['group'])).toMatchObject({ ok: true, help: { commands: [{ usage: groupCreate.usage }] } });
     expect(helpContent(r, ['contcat'])).toEqual({ ok: false, typed: 'contcat', suggestions: ['contact'] });

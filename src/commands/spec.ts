@@ -5,8 +5,7 @@
  *
  * A schema's own messages and descriptions name catalog messages: `.min(1, msg('group.nameNeeded'))`,
  * `.describe(msg('group.args.name'))`. zod carries strings only, so it carries the key, and problems and /help render
- * the message in every language. Until every handler's schema has moved, "中文 / English" strings are split on " / "
- * (the English read for Japanese too).
+ * the message in every language.
  */
 import type { z } from 'zod';
 import type { Words } from '../card.js';
@@ -55,8 +54,12 @@ export function eraseSpec<S extends z.ZodObject>(s: CommandSpec<S>): CommandSpec
 
 export type BindResult<T> = { ok: true; args: T } | { ok: false; problems: Text[] };
 
-/** A catalog message as a schema's message or description (see above). */
-export const msg = (key: MessageKey): string => key;
+/** Between a message's key and its variables in a zod message, which carries a string only. */
+const VARS = '\u241f';
+
+/** A catalog message as a schema's message or description (see above), with its variables if it has any. */
+export const msg = (key: MessageKey, vars?: Readonly<Record<string, string | number>>): string =>
+  vars ? `${key}${VARS}${JSON.stringify(vars)}` : key;
 
 let keys: ReadonlySet<string> | undefined;
 /** Every message key of the catalog, a plural's forms as one key. */
@@ -74,16 +77,14 @@ function messageKeys(): ReadonlySet<string> {
   return found;
 }
 
-/** A schema's own text in every language: a catalog message (`msg`), or "中文 / English"; undefined for neither. */
+/** A schema's own text in every language: a catalog message (`msg`); undefined for zod's own. */
 function ownText(s: string): Text | undefined {
-  if (messageKeys().has(s)) return t(s as MessageKey);
-  const at = s.indexOf(' / ');
-  if (at === -1) return undefined;
-  const english = s.slice(at + 3);
-  return { zh_cn: s.slice(0, at), en_us: english, ja_jp: english };
+  const [key = '', vars] = s.split(VARS);
+  if (messageKeys().has(key)) return t(key as MessageKey, vars ? (JSON.parse(vars) as Record<string, string>) : {});
+  return undefined;
 }
 
-/** A description in every language; one in neither form is shown as written. */
+/** A description in every language; one not from the catalog is shown as written. */
 const describedAs = (description: string): Text => ownText(description) ?? same(description);
 
 const onField = (field: string, problem: Text): Text => compose((say) => `${field}: ${say(problem)}`);
