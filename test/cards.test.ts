@@ -1,7 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { defineAction } from '../src/actions.js';
-import { toText, type Bilingual } from '../src/card.js';
 import { checkContent } from '../src/emulator/cards.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import * as cards from '../cards/index.js';
@@ -18,7 +17,8 @@ import {
   type Card,
 } from '../cards/index.js';
 import { CUT_NOTE } from '../cards/kit.js';
-import { same, setDefaultLocale, t } from '../src/i18n.js';
+import { same, setDefaultLocale, t, type Text } from '../src/i18n.js';
+import { cardBuilders, cardCases } from './helpers/card-cases.js';
 import { cardText, textIn } from './helpers/card-text.js';
 
 const TEMPLATES = new Set([
@@ -78,11 +78,6 @@ function violations(card: Card): string[] {
   return out;
 }
 
-const text = (card: Card): string =>
-  [
-    (card.header as { title: { content: string } }).title.content,
-    ...(card.body as { elements: { content?: string }[] }).elements.map((e) => e.content ?? ''),
-  ].join('\n');
 const buttons = (card: Card) =>
   (card.body as { elements: Record<string, unknown>[] }).elements.filter((e) => e.tag === 'button') as {
     text: { content: string };
@@ -349,254 +344,25 @@ describe('status cards', () => {
 describe("cards under Feishu's 30 KB", () => {
   /** 150,000 characters that grow when escaped (`*` and `<` become entities) and in UTF-8 (三 bytes a 长). */
   const huge = (tag: string) => `${tag} ${'长*<at>'.repeat(25_000)}`;
-  const big: Bilingual = { zh: huge('中'), en: huge('en') };
+  const big: Text = { zh_cn: huge('中'), en_us: huge('en'), ja_jp: huge('日') };
   const many = (n: number, size: number) => Array.from({ length: n }, (_, i) => `${i} ${'长*'.repeat(size / 2)}`);
-  /** For the entries of long lists: 2,000 characters each. */
-  const [zh, en] = many(2, 2_000) as [string, string];
-  const item: Bilingual = { zh, en };
   const button = defineAction('test.huge', z.object({ n: z.number() })).button(
     { n: 1 },
     { label: big, style: 'primary', confirm: big },
   );
-  const error: cards.ExplainedError = {
-    code: 230025,
-    logId: huge('log'),
-    explain: () => ({ problem: big, nextStep: big }),
-  };
-
   /** Every card builder, with the largest inputs a user, the directory or a handler could hand it. */
-  const HUGE: Record<string, () => Card> = {
-    successCard: () =>
-      successCard({
-        title: big,
-        summary: big,
-        fields: Array.from({ length: 50 }, () => ({ label: item, value: huge('v') })),
-        list: { label: big, items: many(5_000, 2_000) },
-        actions: [button],
-        note: big,
-      }),
-    errorCard: () =>
-      errorCard({
-        title: big,
-        problems: Array.from({ length: 500 }, () => item),
-        code: 1,
-        nextStep: big,
-        example: huge('/x'),
-        reference: huge('r'),
-      }),
-    feishuErrorCard: () => feishuErrorCard(big, error, huge('/draft')),
-    progressCard: () =>
-      progressCard({
-        title: big,
-        steps: many(300, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d })),
-        note: big,
-      }),
-    helpCard: () =>
-      helpCard({
-        commands: many(200, 2_000).map((u) => ({ usage: u, summary: item, examples: many(5, 2_000) })),
-        family: huge('f'),
-        focus: {
-          usage: huge('/u'),
-          summary: big,
-          details: Array.from({ length: 50 }, () => item),
-          examples: many(50, 2_000),
-        },
-      }),
-    welcomeCard: () =>
-      welcomeCard({
-        botName: huge('bot'),
-        commands: many(500, 2_000).map((u) => ({ usage: u, summary: item })),
-        inGroup: true,
-      }),
-    formCard: () =>
-      cards.formCard({
-        title: big,
-        summary: big,
-        note: big,
-        submit: button,
-        fields: [
-          { kind: 'input', name: 'email', label: big, value: huge('e') },
-          { kind: 'input', name: 'name', label: big, value: huge('n'), maxLength: 100 },
-          {
-            kind: 'select',
-            name: 'who',
-            label: big,
-            value: 'a',
-            options: Array.from({ length: 50 }, (_, i) => ({ value: `o${i}`, label: item })),
-          },
-          { kind: 'people', name: 'members', label: big },
-        ],
-      }),
-    workflowProgressCard: () =>
-      cards.workflowProgressCard({
-        workflow: 'onboard',
-        subject: huge('h'),
-        trigger: huge('t'),
-        actions: [button],
-        steps: many(100, 2_000).map((d) => ({ label: item, state: 'failed' as const, detail: d, reason: item })),
-      }),
-    workflowPlanCard: () =>
-      cards.workflowPlanCard({
-        workflow: 'offboard',
-        subject: huge('h'),
-        steps: Array.from({ length: 50 }, () => ({ label: item, values: many(200, 2_000), problems: [item, item] })),
-        adminChat: [item],
-      }),
-    workflowRunsCard: () =>
-      cards.workflowRunsCard({
-        workflow: 'offboard',
-        runs: many(1_000, 2_000).map((h) => ({
-          subject: h,
-          trigger: zh,
-          done: 1,
-          total: 2,
-          failed: [h, zh],
-          waiting: 0,
-          attention: 1,
-          at: en,
-        })),
-      }),
-    hireWelcomeCard: () => cards.hireWelcomeCard({ title: huge('t'), body: huge('b') }),
-    offboardNoticeCard: () =>
-      cards.offboardNoticeCard({
-        leaver: huge('l'),
-        done: many(100, 2_000).map((d) => ({ label: item, detail: d })),
-        needs: many(100, 2_000).map(() => ({ label: item, reason: item })),
-      }),
-    signInNeededCard: () => cards.signInNeededCard({ why: big }),
-    signInCard: () =>
-      cards.signInCard({
-        url: 'https://accounts.feishu.cn/open-apis/authen/v1/authorize?state=s',
-        validMinutes: 10,
-        resume: huge('/draft'),
-        reason: big,
-      }),
-    signedInCard: () =>
-      cards.signedInCard({ name: huge('n'), mailbox: huge('m'), until: huge('u'), justSignedIn: true }),
-    draftPreviewCard: () =>
-      cards.draftPreviewCard({
-        from: huge('f'),
-        to: many(1_000, 200),
-        cc: many(1_000, 200),
-        bcc: many(1_000, 200),
-        subject: huge('s'),
-        excerpt: huge('e'),
-        size: 1e9,
-        actions: [button, button, button],
-        note: big,
-      }),
-    draftEditCard: () =>
-      cards.draftEditCard({
-        to: huge('to'),
-        cc: huge('cc'),
-        bcc: huge('bcc'),
-        subject: huge('s'),
-        body: huge('body'),
-        save: button,
-        cancel: button,
-      }),
-    mailSentCard: () =>
-      cards.mailSentCard({
-        from: huge('f'),
-        recipients: many(5_000, 200),
-        subject: huge('s'),
-        messageId: huge('m'),
-        threadId: huge('t'),
-        note: big,
-      }),
-    mailHeldCard: () =>
-      cards.mailHeldCard({
-        from: huge('f'),
-        recipients: many(5_000, 200),
-        subject: huge('s'),
-        seconds: 10,
-        sendsAt: huge('t'),
-        undo: button,
-      }),
-    undoResultCard: () =>
-      cards.undoResultCard({
-        title: toText(big),
-        undone: many(1_000, 2_000).map(same),
-        left: many(1_000, 2_000).map((t) => ({ label: toText(item), problem: same(t) })),
-        retry: button,
-      }),
-    undoOfferCard: () =>
-      cards.undoOfferCard({
-        heading: toText(big),
-        title: toText(big),
-        when: huge('w'),
-        effects: many(1_000, 2_000).map(same),
-        undo: button,
-        note: toText(big),
-      }),
-    auditCard: () =>
-      cards.auditCard({
-        scope: toText(big),
-        rows: many(500, 2_000).map((t) => ({
-          when: t,
-          who: t,
-          action: t,
-          target: t,
-          result: 'ok' as const,
-          detail: t,
-          state: toText(item),
-          undo: button,
-        })),
-        more: 10,
-      }),
-    whoamiCard: () =>
-      cards.whoamiCard({
-        name: huge('n'),
-        ids: [{ label: 'open_id', value: huge('o') }, { label: 'user_id', value: 'u_1' }, { label: 'union_id' }],
-        idsNote: big,
-        admin: false,
-        roles: many(2_000, 50),
-        allowed: many(2_000, 50),
-        refused: many(2_000, 50).map((command) => ({ command, allow: big })),
-        signIn: { signedIn: true, mailbox: huge('m'), until: huge('u') },
-      }),
-    bulkPlanCard: () =>
-      cards.bulkPlanCard({
-        noun: big,
-        create: many(300, 2_000).map((t, n) => ({ n, label: t })),
-        exists: many(300, 2_000).map((t, n) => ({ n, label: t, existing: t })),
-        invalid: many(300, 2_000).map((t, n) => ({ n, label: t, problems: [{ column: t, reason: big }] })),
-        time: big,
-        actions: [button, button],
-        note: big,
-      }),
-    bulkProgressCard: () =>
-      cards.bulkProgressCard({
-        noun: big,
-        rows: many(300, 2_000).map((t, n) => ({ n, label: t, state: 'failed' as const, detail: t, reason: big })),
-        finished: true,
-        actions: [button, button],
-      }),
-  };
-
-  const approval: cards.ApprovalRequestView = {
-    line: huge('line'),
-    requester: huge('name'),
-    approvers: toText(big),
-    expires: huge('t'),
-    native: true,
-    twoPerson: true,
-  };
-  const listed = (): cards.ApprovalListItem[] =>
-    many(200, 2_000).map((line) => ({ line, requester: huge('r'), status: 'pending', at: huge('t'), by: huge('b') }));
-  Object.assign(HUGE, {
-    approvalWaitingCard: () => cards.approvalWaitingCard(approval, button),
-    approverCard: () => cards.approverCard(approval, button, button),
-    approvalDecidedCard: () =>
-      cards.approvalDecidedCard(approval, { status: 'rejected', by: huge('by'), reason: huge('why'), outcome: 'ok' }),
-    approvalListCard: () => cards.approvalListCard({ waiting: listed(), mine: listed() }),
+  const HUGE = cardCases({
+    text: huge,
+    words: big,
+    /** For the entries of long lists: 2,000 characters each. */
+    item: { zh_cn: many(1, 2_000)[0]!, en_us: many(1, 2_000)[0]!, ja_jp: many(1, 2_000)[0]! },
+    many,
+    button,
+    error: { code: 230025, logId: huge('log'), explain: () => ({ problem: big, nextStep: big }) },
   });
 
   it('has a huge case for every card builder', () => {
-    const builders = Object.entries(cards)
-      .filter(([name, v]) => typeof v === 'function' && name.endsWith('Card'))
-      .map(([name]) => name);
-    expect(Object.keys(HUGE).sort()).toEqual(builders.sort());
+    expect(Object.keys(HUGE).sort()).toEqual(cardBuilders().sort());
   });
 
   it.each(Object.keys(HUGE))('%s stays within 30 KB and valid however large its inputs', (name) => {
