@@ -19,27 +19,8 @@ export const LOCALES = ['zh_cn', 'en_us', 'ja_jp'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const localeSchema = z.enum(LOCALES);
 
-/**
- * The 16 languages a Feishu card may carry ("配置卡片多语言"): the emulator accepts these keys and no others.
- */
-export const FEISHU_CARD_LOCALES = [
-  'zh_cn',
-  'en_us',
-  'ja_jp',
-  'zh_hk',
-  'zh_tw',
-  'id_id',
-  'vi_vn',
-  'th_th',
-  'pt_br',
-  'es_es',
-  'ko_kr',
-  'de_de',
-  'fr_fr',
-  'it_it',
-  'ru_ru',
-  'ms_my',
-] as const;
+/** The 16 languages a Feishu card may carry: the emulator accepts these keys and no others. */
+export { FEISHU_CARD_LOCALES } from './protocol/card-locales.js';
 
 const current = z.object({ zh_cn: z.string(), en_us: z.string(), ja_jp: z.string() });
 /** Records written before the catalog held Chinese and English only; Japanese readers get the English. */

@@ -57,6 +57,6 @@ describe('the approver inbox in the console', () => {
     await page.locator('#whoami').selectOption({ label: '张伟 Zhang Wei' });
     await expect
       .poll(() => page.locator('.msg.bot .card').allTextContents(), { timeout: 10_000 })
-      .toContainEqual(expect.stringContaining('Approved and run'));
+      .toContainEqual(expect.stringContaining('已批准并执行'));
   });
 });

@@ -155,6 +155,58 @@ describe('event push without a real bot', () => {
     expect(emu.state.messages.get(msg.messageId)?.card).toEqual(card('after'));
   });
 
+  it("refuses a callback answer whose card or toast names languages Feishu lacks (200673, 200672), and keeps a good one's as sent", async () => {
+    const user = emu.state.users[0]!;
+    const label = { zh_cn: '继续', en_us: 'Go on', ja_jp: '続ける' };
+    const card = (i18n: Record<string, unknown>) => ({
+      schema: '2.0',
+      config: { update_multi: true, locales: ['zh_cn', 'en_us', 'ja_jp'] },
+      body: {
+        elements: [
+          { tag: 'markdown', content: i18n.zh_cn, i18n_content: i18n },
+          {
+            tag: 'button',
+            text: { tag: 'plain_text', content: label.zh_cn, i18n_content: label },
+            behaviors: [{ type: 'callback', value: { action: 'go' } }],
+          },
+        ],
+      },
+    });
+    const before = card({ zh_cn: '之前', en_us: 'Before' });
+    const msg = emu.state.addMessage({
+      chatId: emu.state.p2pChat(user.open_id).chatId,
+      sender: { type: 'app', id: emu.state.app.appId },
+      msgType: 'interactive',
+      content: JSON.stringify(before),
+      card: before,
+      updateMulti: true,
+    });
+    let answer: Record<string, unknown> = { card: { type: 'raw', data: card({ zh_cn: '之后', english: 'After' }) } };
+    await pushed((_req, res) => void res.json(answer));
+    // The reader names the button in their own language.
+    const click = () => delivery.click({ messageId: msg.messageId, by: user.open_id, label: 'Go on' });
+
+    expect((await click()).error).toMatch(/^200673: card\.body\.elements\[0\]\.i18n_content has "english"/);
+    answer = { toast: { type: 'success', content: '好', i18n: { zh_cn: '好', en: 'OK' } } };
+    expect((await click()).error).toMatch(/^200672: toast\.i18n has "en"/);
+    answer = { toast: { type: 'done', content: '好' } };
+    expect((await click()).error).toMatch(/^200672: toast\.type must be one of info, success, error, warning/);
+    expect(emu.state.messages.get(msg.messageId)?.card).toEqual(before);
+
+    const after = card({ zh_cn: '之后', en_us: 'After', ja_jp: '後' });
+    answer = {
+      toast: { type: 'success', content: '好', i18n: { zh_cn: '好', ja_jp: 'はい' } },
+      card: { type: 'raw', data: after },
+    };
+    const applied = await click();
+    expect(applied.error).toBeUndefined();
+    expect(applied.response).toEqual(answer);
+    expect(emu.state.messages.get(msg.messageId)?.card).toEqual(after);
+    expect(await delivery.click({ messageId: msg.messageId, by: user.open_id, label: '続ける' })).toMatchObject({
+      status: 200,
+    });
+  });
+
   it('pushes a delivered event once more when duplicateAfterSuccess is on', async () => {
     const seen: string[] = [];
     await pushed((req, res) => {

@@ -26,5 +26,7 @@ export const infoSchema = z.object({
   emulatorUrl: z.string(),
   /** Whether the bot has a sign-in command; until it has, the console only links the authorize page. */
   botHasLogin: z.boolean(),
+  /** The languages the bot writes (Feishu codes): what the console offers as a user's client language. */
+  languages: z.array(z.string()),
 });
 export type Info = z.infer<typeof infoSchema>;

@@ -8,6 +8,7 @@ import type { RegisteredCommand } from '../commands/registry.js';
 import { commandKey } from '../commands/registry.js';
 import { describeArgs } from '../commands/spec.js';
 import { controlGuard } from '../emulator/control.js';
+import { LOCALES } from '../i18n.js';
 import type { ConsoleAssets } from './bundle.js';
 import type { Catalog, Info } from './protocol.js';
 
@@ -51,7 +52,7 @@ export function consoleRouter(o: ConsoleOptions): express.Router {
   r.get('/console/app.css', (_req, res) => send(res, 'css', o.assets.css));
   r.get('/console/api/commands', (_req, res) => res.json(catalog(o.commands())));
   r.get('/console/api/info', (_req, res) => {
-    const info: Info = { emulatorUrl: o.emulatorUrl, botHasLogin: hasLogin() };
+    const info: Info = { emulatorUrl: o.emulatorUrl, botHasLogin: hasLogin(), languages: [...LOCALES] };
     res.json(info);
   });
 

@@ -1,7 +1,8 @@
 /**
- * Message content checks (Feishu "发送消息", "发送消息内容结构", "卡片 JSON 2.0 结构"): pure functions that return
- * the stored form or a problem the route turns into the documented code.
+ * Message content checks (Feishu "发送消息", "发送消息内容结构", "卡片 JSON 2.0 结构", "配置卡片多语言"): pure functions
+ * that return the stored form or a problem the route turns into the documented code.
  */
+import { FEISHU_CARD_LOCALES, isFeishuCardLocale } from '../protocol/card-locales.js';
 
 /**
  * Card and post bodies ≤ 30 KB, text ≤ 150 KB (Feishu "发送消息"). The 30 KB holds wherever a card goes: sent,
@@ -74,7 +75,7 @@ export function checkContent(msgType: string, content: string): CheckedContent {
   return { ok: true, updateMulti: false };
 }
 
-/** Validates a card (1.0, 2.0, template or card entity) and reports its update_multi. */
+/** Validates a card (1.0, 2.0, template or card entity) and reports its update_multi. The card is kept as sent. */
 export function checkCard(card: Record<string, unknown>): CheckedContent {
   if (card.type === 'template' || card.type === 'card') {
     if (!isObject(card.data)) return cardFail(200621, `a ${card.type} card needs a "data" object`);
@@ -82,6 +83,8 @@ export function checkCard(card: Record<string, unknown>): CheckedContent {
     return { ok: true, card, updateMulti: true };
   }
   const config = isObject(card.config) ? card.config : {};
+  const languages = languageProblem(card, config);
+  if (languages) return cardFail(200621, languages);
   if (card.schema === '2.0') {
     if (!isObject(card.body) || !Array.isArray(card.body.elements))
       return cardFail(200621, 'a schema 2.0 card needs body.elements');
@@ -95,6 +98,64 @@ export function checkCard(card: Record<string, unknown>): CheckedContent {
   if (card.elements !== undefined && !Array.isArray(card.elements))
     return cardFail(200621, 'elements must be an array');
   return { ok: true, card, updateMulti: config.update_multi === true };
+}
+
+const LANGUAGES = FEISHU_CARD_LOCALES.join(', ');
+/** The per-language twins of `content` (plain_text, markdown) and of an input's `default_value`. */
+const LOCALIZED = new Set(['i18n_content', 'i18n_default_value']);
+
+/** Why a map of languages to texts (`i18n_content`, a toast's `i18n`) is not one, or undefined when it is. */
+function localizedProblem(value: unknown, where: string): string | undefined {
+  if (!isObject(value)) return `${where} must be an object of language → text, e.g. {"zh_cn":"…","en_us":"…"}`;
+  for (const [lang, text] of Object.entries(value)) {
+    if (!isFeishuCardLocale(lang)) return `${where} has "${lang}", which is not a card language: use ${LANGUAGES}`;
+    if (typeof text !== 'string') return `${where}.${lang} must be a string`;
+  }
+  return undefined;
+}
+
+/**
+ * The card's languages ("配置卡片多语言"): `config.locales` lists card languages, and every `i18n_content` and
+ * `i18n_default_value` (in the header, body, buttons, confirm dialogs, forms, `config.summary`) maps card languages
+ * to strings. Callback values are the sender's own data, whatever keys they hold.
+ */
+function languageProblem(card: Record<string, unknown>, config: Record<string, unknown>): string | undefined {
+  const locales = config.locales;
+  if (
+    locales !== undefined &&
+    !(Array.isArray(locales) && locales.every((l) => typeof l === 'string' && isFeishuCardLocale(l)))
+  )
+    return `config.locales must be an array of card languages (${LANGUAGES}); got ${JSON.stringify(locales)}`;
+  const stack: { node: unknown; path: string }[] = [{ node: card, path: 'card' }];
+  while (stack.length) {
+    const { node, path } = stack.pop()!;
+    if (Array.isArray(node)) node.forEach((child, i) => stack.push({ node: child, path: `${path}[${i}]` }));
+    if (!isObject(node)) continue;
+    for (const [key, child] of Object.entries(node)) {
+      if (key === 'behaviors' || key === 'value') continue;
+      const where = `${path}.${key}`;
+      if (!LOCALIZED.has(key)) stack.push({ node: child, path: where });
+      else {
+        const problem = localizedProblem(child, where);
+        if (problem) return problem;
+      }
+    }
+  }
+  return undefined;
+}
+
+const TOAST_TYPES = ['info', 'success', 'error', 'warning'];
+
+/**
+ * Why a card callback's `toast` is not one Feishu shows ("卡片回传交互回调": `type` info, success, error or warning,
+ * `content`, `i18n` of card languages), or undefined when it is.
+ */
+export function toastProblem(toast: unknown): string | undefined {
+  if (!isObject(toast)) return 'toast must be an object such as {"type":"info","content":"…"}';
+  if (toast.type !== undefined && !TOAST_TYPES.includes(toast.type as string))
+    return `toast.type must be one of ${TOAST_TYPES.join(', ')}; got ${JSON.stringify(toast.type)}`;
+  if (toast.content !== undefined && typeof toast.content !== 'string') return 'toast.content must be a string';
+  return toast.i18n === undefined ? undefined : localizedProblem(toast.i18n, 'toast.i18n');
 }
 
 function walkElements(elements: unknown[]): { problem?: ContentProblem } {

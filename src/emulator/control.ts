@@ -4,6 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { FEISHU_CARD_LOCALES } from '../protocol/card-locales.js';
 import { codeInfo } from './codes.js';
 import type { Kit } from './kit.js';
 
@@ -55,6 +56,14 @@ const limitSchema = z
     perMinute: z.number().int().positive().optional(),
     perKeyPerSecond: z.number().int().positive().optional(),
     perKeyPerMinute: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const clientLanguageSchema = z
+  .object({
+    /** open_id or email. */
+    user: z.string().min(1),
+    language: z.enum(FEISHU_CARD_LOCALES),
   })
   .strict();
 
@@ -169,6 +178,16 @@ export function controlRoutes(kit: Kit): express.Router {
   r.delete('/_emulator/limits', (_req, res) => {
     kit.limitOverrides.clear();
     res.json({ limits: limitsView(kit) });
+  });
+
+  /** A user switches their Feishu client's language: the cards they read show that language's texts. */
+  r.post('/_emulator/client-language', (req, res) => {
+    const input = clientLanguageSchema.safeParse(req.body ?? {});
+    if (!input.success) return badRequest(res, input.error);
+    const user = state.userByOpenId(input.data.user) ?? state.userByEmail(input.data.user);
+    if (!user) return badRequest(res, `no user ${input.data.user}: GET /_emulator/state lists the directory`);
+    state.setClientLanguage(user.open_id, input.data.language);
+    res.json({ user: user.open_id, language: state.clientLanguage(user.open_id) });
   });
 
   /** Issues a c-… card token for a message, as a card callback would (for manual runs; tests may use state). */

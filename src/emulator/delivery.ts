@@ -6,7 +6,7 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import express, { type Response } from 'express';
 import { z } from 'zod';
-import { cardTooLarge } from './cards.js';
+import { cardTooLarge, checkCard, toastProblem } from './cards.js';
 import { LongConnections } from './long-connection.js';
 import { buildLegacyCardPush, buildPush, type PushSecrets, type WirePush } from './push.js';
 import { randomId, type EmulatorState, type Message, type SeedUser } from './state.js';
@@ -90,6 +90,8 @@ export interface CallbackRecord extends CallbackResult {
 
 interface CardButton {
   label: string;
+  /** The label in every language the button has (`content` and `i18n_content`): a click may name it in any. */
+  labels: string[];
   value: Record<string, unknown>;
 }
 
@@ -104,8 +106,10 @@ export function cardButtons(card: unknown): CardButton[] {
       const behaviors = Array.isArray(n.behaviors) ? (n.behaviors as Record<string, unknown>[]) : [];
       const callback = behaviors.find((b) => b.type === 'callback');
       const value = (callback?.value ?? n.value) as Record<string, unknown> | undefined;
-      const text = n.text as { content?: string } | undefined;
-      if (value && typeof value === 'object') out.push({ label: text?.content ?? '', value });
+      const text = n.text as { content?: string; i18n_content?: Record<string, string> } | undefined;
+      const label = text?.content ?? '';
+      if (value && typeof value === 'object')
+        out.push({ label, labels: [label, ...Object.values(text?.i18n_content ?? {})], value });
     }
     for (const v of Object.values(n)) if (v && typeof v === 'object') walk(v);
   };
@@ -375,7 +379,7 @@ export class EventDelivery {
     const button = buttons.find(
       (b) =>
         (input.action === undefined || b.value.action === input.action) &&
-        (input.label === undefined || b.label.includes(input.label)),
+        (input.label === undefined || b.labels.some((l) => l.includes(input.label!))),
     );
     if (!button) {
       const have = buttons.map((b) => `${String(b.value.action ?? '?')} "${b.label}"`).join(', ') || 'none';
@@ -443,8 +447,13 @@ export class EventDelivery {
     return result;
   }
 
-  /** Puts the answer's card on the message; a card the client would refuse stays off it, and the reason is returned. */
+  /**
+   * Puts the answer's card on the message; an answer the client would refuse leaves the card as it was, and the
+   * reason is returned with the client's code ("卡片回传交互回调"): 200672 a bad body (its toast), 200673 a bad card.
+   */
   private applyAnswer(msg: Message, answer: Record<string, unknown>, legacy: boolean): string | undefined {
+    const badToast = answer.toast === undefined ? undefined : toastProblem(answer.toast);
+    if (badToast) return `200672: ${badToast}`;
     const card = legacy
       ? (({ toast: _t, ...rest }) => (Object.keys(rest).length ? rest : undefined))(answer)
       : (answer.card as { type?: string; data?: Record<string, unknown> } | undefined)?.type === 'raw'
@@ -455,6 +464,8 @@ export class EventDelivery {
     // The client shows 200673 "bad card in the response" and keeps the old card (Feishu "卡片回传交互回调").
     const tooLarge = cardTooLarge(json);
     if (tooLarge) return `200673: ${tooLarge}`;
+    const checked = checkCard(card);
+    if (!checked.ok) return `200673: ${checked.problem.detail}`;
     msg.card = card;
     msg.content = json;
     msg.updated = true;

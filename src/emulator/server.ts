@@ -24,7 +24,7 @@ export function createEmulatorApp(kit: Kit, modules: readonly RouteModule[]): ex
   });
   app.use('/_emulator', (req, res) => {
     res.status(404).json({
-      error: `no control endpoint ${req.method} ${req.originalUrl}: see /_emulator/{calls,state,reset,faults,time,limits,card-token,bot,deliveries,events/…,mail/limits}`,
+      error: `no control endpoint ${req.method} ${req.originalUrl}: see /_emulator/{calls,state,reset,faults,time,limits,card-token,client-language,bot,deliveries,events/…,mail/limits}`,
     });
   });
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {

@@ -4,6 +4,7 @@
  * `recordUserMessage` and `issueCardToken`. Every time value is emulator time (`clock.now()`, epoch ms).
  */
 import { randomBytes } from 'node:crypto';
+import type { FeishuCardLocale } from '../protocol/card-locales.js';
 import { EmulatorClock } from './clock.js';
 import {
   APP_NAME,
@@ -185,6 +186,11 @@ export class EmulatorState {
   /** Dedupe windows: key → { id, at }. */
   readonly chatUuids = new Map<string, { chatId: string; at: number }>();
   readonly messageUuids = new Map<string, { messageId: string; at: number }>();
+  /**
+   * Each user's Feishu client language (set in the client, not in the directory): the language of the card texts
+   * they read. Simplified Chinese unless set.
+   */
+  private readonly clientLanguages = new Map<string, FeishuCardLocale>();
   private readonly sections = new Map<string, StateSection>();
 
   constructor(opts: StateOptions = {}) {
@@ -242,6 +248,14 @@ export class EmulatorState {
   }
 
   // ---- directory ----
+
+  clientLanguage(openId: string): FeishuCardLocale {
+    return this.clientLanguages.get(openId) ?? 'zh_cn';
+  }
+
+  setClientLanguage(openId: string, language: FeishuCardLocale): void {
+    this.clientLanguages.set(openId, language);
+  }
 
   userByOpenId(openId: string): SeedUser | undefined {
     return this.users.find((u) => u.open_id === openId);
@@ -390,6 +404,7 @@ export class EmulatorState {
     this.refreshTokens.clear();
     this.chatUuids.clear();
     this.messageUuids.clear();
+    this.clientLanguages.clear();
     this.users.splice(0, this.users.length, ...seedUsers());
     for (const s of this.sections.values()) s.reset();
     this.seedStanding();
@@ -428,6 +443,7 @@ export class EmulatorState {
       now: this.now(),
       timeScale: this.clock.scale,
       users: this.users,
+      clientLanguages: Object.fromEntries(this.users.map((u) => [u.open_id, this.clientLanguage(u.open_id)])),
       chats: [...this.chats.values()].map((c) => ({
         ...c,
         members: [...c.members],

@@ -5,6 +5,7 @@
 // zod/mini: the same schemas without the locales and methods of full zod, a fraction of the bundle.
 import { z } from 'zod/mini';
 import { catalogSchema, infoSchema } from '../protocol.js';
+import { inLanguage } from './language.js';
 
 const user = z.looseObject({
   open_id: z.string(),
@@ -97,6 +98,8 @@ export type Mail = z.infer<typeof mail>;
 export const stateSchema = z.looseObject({
   app: z.looseObject({ appId: z.string(), appName: z.string(), botOpenId: z.string(), tenantKey: z.string() }),
   users: z.array(user),
+  /** open_id → the user's Feishu client language; absent from an older emulator. */
+  clientLanguages: z.optional(z.record(z.string(), z.string())),
   chats: z.array(chat),
   messages: z.array(message),
   mail: z.optional(mail),
@@ -217,13 +220,13 @@ export const api = {
     post('/_emulator/events/user-created', hire, okSchema),
   /** Marks a user resigned and pushes contact.user.deleted_v3 for them. */
   leaves: (user: string) => post('/_emulator/events/user-deleted', { user }, okSchema),
+  /** A user switches their Feishu client's language. */
+  setLanguage: (user: string, language: string) =>
+    post('/_emulator/client-language', { user, language }, z.object({ language: z.string() })),
   addFault: (fault: Record<string, unknown>) => post('/_emulator/faults', fault, okSchema),
   clearFaults: () => call('/_emulator/faults', okSchema, { method: 'DELETE' }),
 };
 
-/** The toast text in the reader's language order: Chinese, then English when it differs. */
-export function toastText(t: z.infer<typeof toastSchema>): string {
-  const zh = t.i18n?.zh_cn ?? t.content ?? '';
-  const en = t.i18n?.en_us;
-  return en && en !== zh ? `${zh} · ${en}` : zh;
-}
+/** The toast in the reader's language, falling back as a card text does. */
+export const toastText = (t: z.infer<typeof toastSchema>, language: string): string =>
+  inLanguage(t.i18n, t.content, language);

@@ -1,10 +1,12 @@
 /**
  * Renders Feishu card JSON (2.0, and the 1.0 shapes still in use) as the client would: header colours, markdown,
- * buttons with confirm dialogs and callbacks, forms with inputs and selects, columns, dividers, notes, panels.
- * Whatever it cannot render is shown as its JSON with the reason, never dropped.
+ * buttons with confirm dialogs and callbacks, forms with inputs and selects, columns, dividers, notes, panels, every
+ * text in the reader's language (`i18n_content`, `i18n_default_value`). Whatever it cannot render is shown as its
+ * JSON with the reason, never dropped.
  */
 import type { User } from './api.js';
 import { h, jsonBlock } from './dom.js';
+import { inLanguage } from './language.js';
 import { renderMarkdown } from './markdown.js';
 import { active, PersonPicker } from './people.js';
 import { confirmDialog } from './ui.js';
@@ -30,6 +32,8 @@ export interface CardHooks {
   tenantKey: string | undefined;
   /** Who is in a chat (its owner too), when the console knows the chat. */
   chatMembers(chatId: string): readonly string[] | undefined;
+  /** The reader's Feishu client language (zh_cn, en_us, ja_jp…). */
+  language: string;
 }
 
 /** Inputs of the form being rendered, read when its submit button is pressed. */
@@ -42,23 +46,24 @@ interface FormScope {
 
 interface Ctx {
   hooks: CardHooks;
+  /** The card's `config.locales`: where a text lacking both the reader's language and `content` falls back. */
+  locales: readonly string[];
   form?: FormScope;
 }
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** The text of a plain_text / lark_md object, or of a bare string. */
-function textOf(t: unknown): string {
+/** A plain_text / lark_md / markdown object's text (1.0's `i18n` too) in the reader's language, or a bare string. */
+function textOf(t: unknown, ctx: Ctx): string {
   if (typeof t === 'string') return t;
   if (!isObj(t)) return '';
-  const i18n = isObj(t.i18n_content) ? t.i18n_content : isObj(t.i18n) ? t.i18n : undefined;
-  return str(t.content) || str(i18n?.zh_cn) || str(i18n?.en_us);
+  return inLanguage(t.i18n_content ?? t.i18n, t.content, ctx.hooks.language, ctx.locales);
 }
 
 function textNode(t: unknown, ctx: Ctx): Node {
-  if (isObj(t) && t.tag === 'lark_md') return renderMarkdown(textOf(t), ctx.hooks.users);
-  return h('span', { class: 'plain' }, textOf(t));
+  if (isObj(t) && t.tag === 'lark_md') return renderMarkdown(textOf(t, ctx), ctx.hooks.users);
+  return h('span', { class: 'plain' }, textOf(t, ctx));
 }
 
 export function unsupported(value: unknown, reason: string): HTMLElement {
@@ -84,8 +89,9 @@ export function renderCard(card: unknown, hooks: CardHooks): HTMLElement {
         : 'this card has no elements array (i18n_elements are not rendered)',
     );
   }
-  const ctx: Ctx = { hooks };
-  const header = isObj(card.header) ? renderHeader(card.header) : null;
+  const config = isObj(card.config) ? card.config : {};
+  const ctx: Ctx = { hooks, locales: Array.isArray(config.locales) ? config.locales.map(str) : [] };
+  const header = isObj(card.header) ? renderHeader(card.header, ctx) : null;
   return h(
     'div',
     { class: 'card' },
@@ -98,7 +104,7 @@ export function renderCard(card: unknown, hooks: CardHooks): HTMLElement {
   );
 }
 
-function renderHeader(header: Obj): HTMLElement {
+function renderHeader(header: Obj, ctx: Ctx): HTMLElement {
   const template = str(header.template) || 'default';
   const tags = Array.isArray(header.text_tag_list) ? header.text_tag_list.filter(isObj) : [];
   const el = h(
@@ -107,10 +113,10 @@ function renderHeader(header: Obj): HTMLElement {
     h(
       'div',
       { class: 'card-title' },
-      textOf(header.title),
-      ...tags.map((t) => h('span', { class: 'text-tag' }, textOf(t.text))),
+      textOf(header.title, ctx),
+      ...tags.map((t) => h('span', { class: 'text-tag' }, textOf(t.text, ctx))),
     ),
-    header.subtitle ? h('div', { class: 'card-subtitle' }, textOf(header.subtitle)) : null,
+    header.subtitle ? h('div', { class: 'card-subtitle' }, textOf(header.subtitle, ctx)) : null,
   );
   return el;
 }
@@ -120,9 +126,9 @@ function element(el: unknown, ctx: Ctx): Node {
   switch (el.tag) {
     case 'markdown':
     case 'lark_md':
-      return aligned(renderMarkdown(str(el.content), ctx.hooks.users), el);
+      return aligned(renderMarkdown(textOf(el, ctx), ctx.hooks.users), el);
     case 'plain_text':
-      return aligned(h('div', { class: 'plain' }, textOf(el)), el);
+      return aligned(h('div', { class: 'plain' }, textOf(el, ctx)), el);
     case 'div':
       return div(el, ctx);
     case 'hr':
@@ -162,7 +168,7 @@ function element(el: unknown, ctx: Ctx): Node {
       return h(
         'details',
         { class: 'panel', open: el.expanded === true },
-        h('summary', {}, isObj(el.header) ? textOf(el.header.title) : ''),
+        h('summary', {}, isObj(el.header) ? textOf(el.header.title, ctx) : ''),
         (Array.isArray(el.elements) ? el.elements : []).map((e) => element(e, ctx)),
       );
     case 'img':
@@ -227,13 +233,16 @@ function input(el: Obj, ctx: Ctx): HTMLElement {
   const name = str(el.name);
   const multiline = el.input_type === 'multiline_text';
   const field = multiline
-    ? h('textarea', { placeholder: textOf(el.placeholder), rows: typeof el.rows === 'number' ? el.rows : 3 })
-    : h('input', { type: el.input_type === 'password' ? 'password' : 'text', placeholder: textOf(el.placeholder) });
-  field.value = str(el.default_value);
+    ? h('textarea', { placeholder: textOf(el.placeholder, ctx), rows: typeof el.rows === 'number' ? el.rows : 3 })
+    : h('input', {
+        type: el.input_type === 'password' ? 'password' : 'text',
+        placeholder: textOf(el.placeholder, ctx),
+      });
+  field.value = inLanguage(el.i18n_default_value, el.default_value, ctx.hooks.language, ctx.locales);
   if (typeof el.max_length === 'number') field.maxLength = el.max_length;
   if (ctx.form && name) ctx.form.fields.set(name, () => field.value);
   const label = el.label
-    ? h('span', { class: 'label' }, textOf(el.label), el.required ? h('span', { class: 'required' }, ' *') : null)
+    ? h('span', { class: 'label' }, textOf(el.label, ctx), el.required ? h('span', { class: 'required' }, ' *') : null)
     : null;
   return h(
     'label',
@@ -249,8 +258,8 @@ function select(el: Obj, ctx: Ctx): HTMLElement {
   const node = h(
     'select',
     {},
-    h('option', { value: '' }, textOf(el.placeholder) || '请选择 · Choose'),
-    options.map((o) => h('option', { value: str(o.value) }, textOf(o.text))),
+    h('option', { value: '' }, textOf(el.placeholder, ctx) || '请选择 · Choose'),
+    options.map((o) => h('option', { value: str(o.value) }, textOf(o.text, ctx))),
   );
   node.value = str(el.initial_option);
   const name = str(el.name);
@@ -279,7 +288,7 @@ function personPicker(el: Obj, ctx: Ctx): HTMLElement {
     people,
     tenantKey,
     multi,
-    placeholder: textOf(el.placeholder) || '搜索姓名或邮箱 · Search a name or address',
+    placeholder: textOf(el.placeholder, ctx) || '搜索姓名或邮箱 · Search a name or address',
     preset: Array.isArray(el.selected_values) ? el.selected_values.map(str) : [str(el.initial_option)],
   });
   const name = str(el.name);
@@ -288,7 +297,7 @@ function personPicker(el: Obj, ctx: Ctx): HTMLElement {
 }
 
 function button(el: Obj, ctx: Ctx): HTMLElement {
-  const label = textOf(el.text);
+  const label = textOf(el.text, ctx);
   const type = str(el.type) || 'default';
   const behaviors = (Array.isArray(el.behaviors) ? el.behaviors : []).filter(isObj);
   const callback = behaviors.find((b) => b.type === 'callback');
@@ -305,7 +314,8 @@ function button(el: Obj, ctx: Ctx): HTMLElement {
   const scope = ctx.form;
   node.addEventListener('click', async () => {
     if (reset && scope) return (scope.form as HTMLFormElement).reset();
-    if (isObj(el.confirm) && !(await confirmDialog(textOf(el.confirm.title), textOf(el.confirm.text)))) return;
+    if (isObj(el.confirm) && !(await confirmDialog(textOf(el.confirm.title, ctx), textOf(el.confirm.text, ctx))))
+      return;
     if (url) ctx.hooks.open(url);
     if (!value && !submit) return;
     const formValue =

@@ -1,7 +1,8 @@
 /**
- * The sandbox console: pick who you are, chat with the bot (p2p and the group chats you are in), see its cards and
- * click them, and watch the raw traffic. Everything goes through the emulator's control API, as signed pushes.
- * The page polls the emulator's state; a card the bot patches or updates late is redrawn in place.
+ * The sandbox console: pick who you are and your Feishu client's language, chat with the bot (p2p and the group chats
+ * you are in), see its cards in that language and click them, and watch the raw traffic. Everything goes through the
+ * emulator's control API, as signed pushes. The page polls the emulator's state; a card the bot patches or updates
+ * late is redrawn in place.
  */
 import './style.css';
 import type { CatalogEntry, Info } from '../protocol.js';
@@ -9,6 +10,7 @@ import { api, toastText, type Chat, type EmulatorState, type Message, type User 
 import { renderCard, unsupported, type Press } from './card.js';
 import { Composer } from './composer.js';
 import { fill, h, time } from './dom.js';
+import { languageName } from './language.js';
 import { ApprovalInbox } from './approvals.js';
 import { CallsPanel, ObjectsPanel, TrafficPanel } from './panels.js';
 import { active, PersonPicker, personLabel } from './people.js';
@@ -50,6 +52,11 @@ const approvalInbox = new ApprovalInbox(() => poll());
 const drawn = new Map<string, { key: string; el: HTMLElement }>();
 
 const whoami = h('select', { id: 'whoami', 'aria-label': '我是 · I am' });
+const language = h('select', {
+  id: 'language',
+  'aria-label': '飞书客户端语言 · Feishu client language',
+  title: "此人的飞书客户端语言：卡片以这种语言显示 · This person's Feishu client language: cards show in it",
+});
 const chatList = h('ul', { class: 'chat-list', id: 'chats' });
 const chatTitle = h('div', { class: 'chat-title', id: 'chat-title' });
 const messages = h('div', { class: 'messages', id: 'messages' });
@@ -192,7 +199,7 @@ function layout(): void {
         'aside',
         { class: 'left' },
         h('h1', {}, '飞书运维机器人 · Sandbox'),
-        h('label', { class: 'who' }, '我是 · I am ', whoami),
+        h('label', { class: 'who' }, '我是 · I am ', h('span', { class: 'row' }, whoami, language)),
         controls,
         h('h3', {}, '会话 · Chats'),
         chatList,
@@ -206,10 +213,43 @@ function layout(): void {
     me = whoami.value;
     signedInToFeishu(me);
     current = P2P;
+    drawLanguage();
     drawChats();
     drawMessages(true);
     drawSignIn();
   });
+  language.addEventListener('change', () => void pickLanguage(language.value));
+}
+
+/** The Feishu client language of the person picked in "I am": the language their cards show in. */
+const myLanguage = () => state?.clientLanguages?.[me] ?? 'zh_cn';
+
+let languageShown = '';
+
+/** The picker shows my language; one the bot does not write (set through the control API) is listed too. */
+function drawLanguage(): void {
+  const mine = myLanguage();
+  const codes = info.languages.includes(mine) ? info.languages : [...info.languages, mine];
+  const key = `${codes.join()}|${mine}`;
+  if (key === languageShown) return;
+  languageShown = key;
+  fill(
+    language,
+    // A language the bot does not write shows its code: zh_hk and zh_tw would both be 中文.
+    codes.map((code) =>
+      h('option', { value: code, selected: code === mine }, info.languages.includes(code) ? languageName(code) : code),
+    ),
+  );
+  language.value = mine;
+}
+
+async function pickLanguage(code: string): Promise<void> {
+  try {
+    await api.setLanguage(me, code);
+  } catch (err) {
+    toast(`语言设置失败 · Language not set: ${(err as Error).message}`, 'error');
+  }
+  await poll();
 }
 
 const userName = (id: string) =>
@@ -324,6 +364,7 @@ function drawMessage(m: Message): HTMLElement {
               },
               press: (p) => press(m, p),
               open,
+              language: myLanguage(),
             })
           : unsupported(
               { msg_type: m.msgType, content: m.content },
@@ -352,7 +393,7 @@ function drawMessages(jump = false): void {
   const nearBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
   const before = messages.childElementCount;
   const nodes = list.map((m) => {
-    const key = `${m.updatedAt}|${m.content.length}|${m.deleted}|${me}`;
+    const key = `${m.updatedAt}|${m.content.length}|${m.deleted}|${me}|${myLanguage()}`;
     const old = drawn.get(m.messageId);
     if (old?.key === key) return old.el;
     const el = drawMessage(m);
@@ -470,7 +511,8 @@ async function press(m: Message, p: Press): Promise<void> {
   try {
     const r = await api.click({ messageId: m.messageId, by: me, ...p });
     const t = r.response?.toast;
-    if (t) toast(toastText(t), t.type);
+    // An answer the client refused (r.error) shows no toast of its own, as in Feishu.
+    if (t && !r.error) toast(toastText(t, myLanguage()), t.type);
     if (r.error) toast(`回调失败 · Callback failed: ${r.error}`, 'error');
   } catch (err) {
     toast(`点击失败 · Click failed: ${(err as Error).message}`, 'error');
@@ -561,6 +603,7 @@ function poll(): Promise<void> {
       traffic.merge(d.events, d.callbacks);
       objects.show(s);
       drawPeople();
+      drawLanguage();
       drawChats();
       drawMessages();
       drawFaults();
@@ -582,6 +625,7 @@ async function start(): Promise<void> {
   signedInToFeishu(me);
   layout();
   drawPeople();
+  drawLanguage();
   drawSignIn();
   await poll();
   drawMessages(true);
