@@ -38,8 +38,8 @@ export const layers = [
     rules: {
       'no-restricted-imports': ban(
         [
-          '^\\.\\./(?!src/card\\.js$)',
-          'cards are pure builders: they import other cards and the shared card and text types (src/card.ts) only',
+          '^\\.\\./(?!src/(card|i18n)\\.js$)',
+          'cards are pure builders: they import other cards, the shared card types (src/card.ts) and the message catalog (src/i18n.ts) only',
         ],
         ['^node:', 'cards are pure builders: no I/O, no clocks, no crypto'],
       ),

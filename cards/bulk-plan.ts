@@ -1,4 +1,3 @@
-import { toText } from '../src/card.js';
 import {
   andMore,
   clip,
@@ -14,7 +13,6 @@ import {
   type Card,
   type CardButton,
   type Text,
-  type Words,
 } from './kit.js';
 
 export interface BulkPlanRow {
@@ -24,15 +22,15 @@ export interface BulkPlanRow {
 
 export interface BulkPlanInput {
   /** What the rows make, e.g. "contacts". */
-  noun: Words;
+  noun: Text;
   create: BulkPlanRow[];
   exists: (BulkPlanRow & { existing: string })[];
-  invalid: (BulkPlanRow & { problems: { column: string; reason: Words }[] })[];
+  invalid: (BulkPlanRow & { problems: { column: string; reason: Text }[] })[];
   /** How long the rows take at the documented limit, e.g. "about 9.6 min at 20/min (mail.contact.create)". */
-  time: Words;
+  time: Text;
   /** Apply (confirmed) and Cancel; none once the plan is applied or cancelled. */
   actions: CardButton[];
-  note?: Words;
+  note?: Text;
 }
 
 /** "Row 3: 张三", then whatever follows it (markdown). */
@@ -44,7 +42,7 @@ const section = (heading: Text, total: number, lines: Text[]): Text =>
   compose((say) => [`**${say(heading)}**（${total}）`, ...lines.map(say)].join('\n'));
 
 /** A reason cut to what a line shows before it goes into a message (a reason may be as long as a user's input). */
-const short = (w: Words, max: number): Text => compose((say) => clip(say(toText(w)), max));
+const short = (w: Text, max: number): Text => compose((say) => clip(say(w), max));
 
 /** What /bulk would do, before anything changes: counts, every invalid row with its column and reason, the time. */
 export function bulkPlanCard(o: BulkPlanInput): Card {

@@ -1,4 +1,3 @@
-import { toText } from '../src/card.js';
 import { rowLine } from './bulk-plan.js';
 import {
   andMore,
@@ -16,15 +15,14 @@ import {
   type CardButton,
   type HeaderColour,
   type Text,
-  type Words,
 } from './kit.js';
 
 export type BulkRowState = 'done' | 'failed' | 'left' | 'exists' | 'invalid';
 
 export interface BulkProgressInput {
-  noun: Words;
+  noun: Text;
   /** `detail`: what the row made or found (a name, an id), or a Text of ours. */
-  rows: { n: number; label: string; state: BulkRowState; detail?: string | Text; reason?: Words }[];
+  rows: { n: number; label: string; state: BulkRowState; detail?: string | Text; reason?: Text }[];
   /** Whether the run is over (nothing left): the card then shows every row as the result table. */
   finished: boolean;
   /** Retry failed rows, Undo: built by the handler's action refs. */
@@ -73,7 +71,7 @@ export function bulkProgressCard(o: BulkProgressInput): Card {
       );
     }
     for (const a of o.actions) els.button(a);
-    const noun = toText(o.noun);
+    const noun = o.noun;
     const title = o.finished ? t('bulk.progress.finished', { noun }) : t('bulk.progress.running', { noun });
     return envelope(title, colour, els);
   });

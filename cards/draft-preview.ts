@@ -10,7 +10,6 @@ import {
   type Card,
   type CardButton,
   type Text,
-  type Words,
 } from './kit.js';
 
 export interface DraftPreviewInput {
@@ -25,7 +24,7 @@ export interface DraftPreviewInput {
   size: number;
   /** Send, Edit, Discard. */
   actions: CardButton[];
-  note?: Words;
+  note?: Text;
 }
 
 /** The start of the body the preview shows: enough to recognise the mail, well within a card. */

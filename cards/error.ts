@@ -1,26 +1,14 @@
-import {
-  compose,
-  Elements,
-  envelope,
-  escapeMd,
-  fitting,
-  grey,
-  listBlock,
-  md,
-  t,
-  type Card,
-  type Words,
-} from './kit.js';
+import { compose, Elements, envelope, escapeMd, fitting, grey, listBlock, md, t, type Card, type Text } from './kit.js';
 
 export interface ErrorCardInput {
-  title: Words;
-  problems: Words[];
+  title: Text;
+  problems: Text[];
   code?: number;
-  nextStep?: Words;
+  nextStep?: Text;
   /** A command or value to copy, shown verbatim in a code block. */
   example?: string;
   /** What the code block is, when not an example (a configuration line: where it goes). */
-  exampleLabel?: Words;
+  exampleLabel?: Text;
   /** An id the user can quote to an admin (e.g. the Feishu log id). */
   reference?: string;
 }
@@ -58,11 +46,11 @@ export function errorCard(o: ErrorCardInput): Card {
 export interface ExplainedError {
   code: number;
   logId?: string;
-  explain(): { problem: Words; nextStep: Words };
+  explain(): { problem: Text; nextStep: Text };
 }
 
 /** The card for a failed Open API call: the error table's plain explanation, the code, and the log id to quote. */
-export function feishuErrorCard(title: Words, error: ExplainedError, example?: string): Card {
+export function feishuErrorCard(title: Text, error: ExplainedError, example?: string): Card {
   const { problem, nextStep } = error.explain();
   return errorCard({ title, problems: [problem], code: error.code, nextStep, example, reference: error.logId });
 }

@@ -16,25 +16,25 @@ import {
   t,
   type Card,
   type CardButton,
-  type Words,
+  type Text,
 } from './kit.js';
 
 export type FormField =
-  | { kind: 'input'; name: string; label: Words; value?: string; required?: boolean; maxLength?: number }
-  | { kind: 'select'; name: string; label: Words; options: { value: string; label: Words }[]; value?: string }
+  | { kind: 'input'; name: string; label: Text; value?: string; required?: boolean; maxLength?: number }
+  | { kind: 'select'; name: string; label: Text; options: { value: string; label: Text }[]; value?: string }
   /** Feishu's person picker (multi_select_person): the value comes back as an array of open_ids. */
-  | { kind: 'people'; name: string; label: Words; required?: boolean };
+  | { kind: 'people'; name: string; label: Text; required?: boolean };
 
 export interface FormCardInput {
-  title: Words;
-  summary?: Words;
+  title: Text;
+  summary?: Text;
   fields: FormField[];
   submit: CardButton;
-  note?: Words;
+  note?: Text;
 }
 
 /** A bold label above a field whose component has none. */
-const heading = (label: Words): MarkdownElement => markdownElement(compose((say) => `**${say(md(label))}**`));
+const heading = (label: Text): MarkdownElement => markdownElement(compose((say) => `**${say(md(label))}**`));
 
 function fieldElements(f: FormField): (MarkdownElement | FieldElement)[] {
   switch (f.kind) {

@@ -11,12 +11,11 @@ import {
   t,
   type Card,
   type Text,
-  type Words,
 } from './kit.js';
 
 export interface HelpCommand {
   usage: string;
-  summary: Words;
+  summary: Text;
   examples: string[];
 }
 
@@ -25,13 +24,13 @@ export interface HelpCardInput {
   /** The command family listed, e.g. "group" for `/help group`: titles the card and its list. */
   family?: string;
   /** One command explained in full, e.g. for `/help group create`. */
-  focus?: { usage: string; summary: Words; details: Words[]; examples: string[] };
+  focus?: { usage: string; summary: Text; details: Text[]; examples: string[] };
 }
 
 const example = (e: string): Text => greyMd(t('commands.help.example', { example: e }));
 
 /** One entry of a command list: bold usage, then the summary. Shared with the welcome card. */
-export const commandLine = (usage: string, summary: Words): Text =>
+export const commandLine = (usage: string, summary: Text): Text =>
   compose((say) => `**${escapeMd(usage)}**\n${say(md(summary))}`);
 
 export function helpCard(o: HelpCardInput): Card {

@@ -1,4 +1,4 @@
-export { cardBytes, escapeMd, inline, MAX_CARD_BYTES, type Bilingual, type Card, type CardButton } from './kit.js';
+export { cardBytes, escapeMd, MAX_CARD_BYTES, type Card, type CardButton } from './kit.js';
 export { successCard, type SuccessCardInput } from './success.js';
 export { errorCard, feishuErrorCard, type ErrorCardInput, type ExplainedError } from './error.js';
 export { progressCard, type ProgressCardInput, type StepState } from './progress.js';

@@ -5,8 +5,6 @@
  * User-provided text always goes through `escapeMd`, so names with `*` or `<at>` stay text.
  */
 import {
-  toText,
-  type Bilingual,
   type ButtonElement,
   type Card,
   type CardButton,
@@ -16,11 +14,10 @@ import {
   type Localized,
   type MarkdownElement,
   type PlainText,
-  type Words,
 } from '../src/card.js';
 import { cardLocales, compose, defaultLocale, same, t, type MessageKey, type Text } from '../src/i18n.js';
 
-export type { Bilingual, Card, CardButton, Words } from '../src/card.js';
+export type { Card, CardButton } from '../src/card.js';
 export { compose, joinTexts, same, t, type Text } from '../src/i18n.js';
 
 /** green: all done; orange: partly done (what was not is listed); red: failed; blue/wathet/indigo: information. */
@@ -65,23 +62,13 @@ export function clip(text: string, max = MAX_VALUE_CHARS): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** "中文 · English": what cards not yet moved to the catalog still print. */
-export const inline = (b: Bilingual): string => (b.zh === b.en ? b.zh : `${b.zh} · ${b.en}`);
-
-/** Chinese line, English beneath in grey: what cards not yet moved to the catalog still print. */
-export const twoLines = (b: Bilingual): string =>
-  b.zh === b.en ? escapeMd(b.zh) : `${escapeMd(b.zh)}\n${grey(escapeMd(b.en))}`;
-
 export const grey = (text: string): string => `<font color='grey'>${text}</font>`;
 
 /** A text made literal for markdown in each language (it may hold names and what users typed). */
-export const md = (w: Words): Text => compose((say) => escapeMd(say(toText(w))));
+export const md = (w: Text): Text => compose((say) => escapeMd(say(w)));
 
 /** The same, in grey. */
-export const greyMd = (w: Words): Text => compose((say) => grey(escapeMd(say(toText(w)))));
-
-/** "还有 N 项 · and N more": what cards not yet moved to the catalog still print. */
-export const andMoreInline = (n: number): string => `${andMore(n).zh_cn} · ${andMore(n).en_us}`;
+export const greyMd = (w: Text): Text => compose((say) => grey(escapeMd(say(w))));
 
 /** "and N more", for a list cut short. */
 export const andMore = (n: number): Text => t('card.andMore', { count: n });
@@ -90,11 +77,11 @@ export const andMore = (n: number): Text => t('card.andMore', { count: n });
  * A bold heading with the total, the first `shown` lines (markdown, already escaped), then "and N more" if any
  * were left out.
  */
-export function listBlock(label: Words, lines: readonly (Text | string)[], shown: number): Text {
+export function listBlock(label: Text, lines: readonly (Text | string)[], shown: number): Text {
   const rest = lines.length - shown;
   return compose((say) =>
     [
-      `**${escapeMd(say(toText(label)))}**（${lines.length}）`,
+      `**${escapeMd(say(label))}**（${lines.length}）`,
       ...lines.slice(0, shown).map(say),
       ...(rest > 0 ? [grey(say(andMore(rest)))] : []),
     ].join('\n'),
@@ -116,8 +103,8 @@ export function markdownElement(content: Text | string): MarkdownElement {
 }
 
 /** A plain_text in every language, each at most `max` characters. */
-export function plain(w: Words, max?: number): PlainText {
-  return { tag: 'plain_text', ...localized(toText(w), max) };
+export function plain(w: Text, max?: number): PlainText {
+  return { tag: 'plain_text', ...localized(w, max) };
 }
 
 /** What the body and a form both hold. */
@@ -143,7 +130,7 @@ abstract class ElementList<Own extends FormElement | FieldElement> {
   }
 
   /** A button that opens a page (no callback): sign-in links. */
-  link(label: Words, url: string, style: 'primary' | 'default' = 'primary'): this {
+  link(label: Text, url: string, style: 'primary' | 'default' = 'primary'): this {
     return this.push({
       tag: 'button',
       type: style,
@@ -199,9 +186,9 @@ export class FormElements extends ElementList<FieldElement> {
   /** `value` is what the user wrote before (kept as it is); `suggested` a text of ours, in each language. */
   input(
     name: string,
-    label: Words,
+    label: Text,
     value: string | Text,
-    o: { multiline?: boolean; maxLength?: number; placeholder?: Words } = {},
+    o: { multiline?: boolean; maxLength?: number; placeholder?: Text } = {},
   ): this {
     return this.push({
       tag: 'input',
@@ -227,13 +214,13 @@ let measuring = 0;
  * Wraps elements in the 2.0 envelope; every card is shared (`update_multi` is the only value 2.0 allows).
  * Every builder ends here, so this is where a card is held to Feishu's 30 KB: see `cutToSize`.
  */
-export function envelope(title: Words, colour: HeaderColour, body: Elements): Card {
+export function envelope(title: Text, colour: HeaderColour, body: Elements): Card {
   const card: Card = {
     schema: '2.0',
     config: {
       update_multi: true,
       width_mode: 'fill',
-      summary: localized(toText(title), 100),
+      summary: localized(title, 100),
       locales: cardLocales(),
     },
     header: { title: plain(title, 100), template: colour },

@@ -1,4 +1,4 @@
-import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text, type Words } from './kit.js';
+import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
 
 export interface MailSentInput {
   from: string;
@@ -7,7 +7,7 @@ export interface MailSentInput {
   /** Absent when the send was confirmed by reconciling (Feishu said it was already sent) rather than by its answer. */
   messageId?: string;
   threadId?: string;
-  note?: Words;
+  note?: Text;
 }
 
 /** A mail's From, Recipients and Subject lines, then `more` (rows without a value are left out). */

@@ -1,12 +1,12 @@
-import { compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card, type Words } from './kit.js';
+import { compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card, type Text } from './kit.js';
 import { detailMd } from './workflow-progress.js';
 
 export interface OffboardNoticeInput {
   leaver: string;
   /** Each step that did something: its label and what it did (names as they are, or in the bot's words). */
-  done: { label: Words; detail?: string | Words }[];
+  done: { label: Text; detail?: string | Text }[];
   /** Each step a person must finish: its label and what to do. */
-  needs: { label: Words; reason: Words }[];
+  needs: { label: Text; reason: Text }[];
 }
 
 /**

@@ -11,15 +11,15 @@ import {
   t,
   type Card,
   type HeaderColour,
-  type Words,
+  type Text,
 } from './kit.js';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
 export interface ProgressCardInput {
-  title: Words;
-  steps: { label: Words; state: StepState; detail?: string }[];
-  note?: Words;
+  title: Text;
+  steps: { label: Text; state: StepState; detail?: string }[];
+  note?: Text;
 }
 
 const ICON: Record<StepState, string> = { pending: '⚪', running: '🔄', done: '✅', failed: '❌', skipped: '⏭️' };

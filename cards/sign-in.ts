@@ -1,4 +1,4 @@
-import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Words } from './kit.js';
+import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
 
 export interface SignInCardInput {
   /** The authorize page, with this sign-in's single-use state. */
@@ -7,7 +7,7 @@ export interface SignInCardInput {
   /** The first line of the command that will run by itself once the user has signed in. */
   resume?: string;
   /** Why sign-in is needed now (the session expired, a refresh was refused). */
-  reason?: Words;
+  reason?: Text;
 }
 
 /** Asks the user to let the bot act on their mailbox; the button opens Feishu's consent page. */

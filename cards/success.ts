@@ -10,18 +10,17 @@ import {
   type Card,
   type CardButton,
   type Text,
-  type Words,
 } from './kit.js';
 
 export interface SuccessCardInput {
-  title: Words;
-  summary?: Words;
+  title: Text;
+  summary?: Text;
   /** A label in each language and a value: shown as it is (a name, an id), or a Text of ours in each language. */
-  fields?: { label: Words; value: string | Text }[];
+  fields?: { label: Text; value: string | Text }[];
   /** Items as they are (names, addresses), or Texts (a name with why it was left out). */
-  list?: { label: Words; items: (string | Text)[] };
+  list?: { label: Text; items: (string | Text)[] };
   actions?: CardButton[];
-  note?: Words;
+  note?: Text;
   /** 'partial': some of what was asked for did not happen (amber header); the list says what and why. */
   tone?: 'done' | 'partial' | 'info';
 }

@@ -1,9 +1,9 @@
 import { commandLine } from './help.js';
-import { Elements, envelope, fitting, listBlock, md, t, type Card, type Words } from './kit.js';
+import { Elements, envelope, fitting, listBlock, md, t, type Card, type Text } from './kit.js';
 
 export interface WelcomeCardInput {
   botName: string;
-  commands: { usage: string; summary: Words }[];
+  commands: { usage: string; summary: Text }[];
   /** Posted in a group chat, where the bot hears only messages that @mention it. */
   inGroup?: boolean;
 }

@@ -1,4 +1,3 @@
-import { toText } from '../src/card.js';
 import {
   compose,
   Elements,
@@ -11,7 +10,6 @@ import {
   t,
   type Card,
   type Text,
-  type Words,
 } from './kit.js';
 
 export interface WhoamiCardInput {
@@ -20,13 +18,13 @@ export interface WhoamiCardInput {
   /** open_id, user_id, union_id in that order; a value the directory did not give is absent. */
   ids: { label: string; value?: string }[];
   /** Why some ids are missing (outside the app's contact scope, a field scope not granted). */
-  idsNote?: Words;
+  idsNote?: Text;
   admin: boolean;
   roles: string[];
   /** Commands this person may run, as typed ("/group create"). */
   allowed: string[];
   /** Commands they may not, with who may. */
-  refused: { command: string; allow: Words }[];
+  refused: { command: string; allow: Text }[];
   signIn: { signedIn: true; mailbox?: string; until: string } | { signedIn: false } | undefined;
 }
 
@@ -69,7 +67,7 @@ export function whoamiCard(o: WhoamiCardInput): Card {
   els.markdown(listBlock(t('whoami.mayRun'), allowed, allowed.length));
   if (o.refused.length) {
     const refused = o.refused.map((r) =>
-      compose((say) => `- ${say(md(t('whoami.refused', { command: r.command, who: toText(r.allow) })))}`),
+      compose((say) => `- ${say(md(t('whoami.refused', { command: r.command, who: r.allow })))}`),
     );
     els.markdown(listBlock(t('whoami.mayNotRun'), refused, refused.length));
   }

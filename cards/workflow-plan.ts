@@ -1,5 +1,5 @@
-import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text, type Words } from './kit.js';
-import { toText } from '../src/card.js';
+import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
+
 import type { WorkflowKind } from './workflow-progress.js';
 
 export interface WorkflowPlanInput {
@@ -7,13 +7,13 @@ export interface WorkflowPlanInput {
   /** Whom the run would be about: the hire, the leaver. */
   subject: string;
   /** `values`: what a step would act on, names and addresses as they are (a string) or labelled (a Text). */
-  steps: { label: Words; values: (string | Text)[]; skipped?: Words; problems?: Words[] }[];
+  steps: { label: Text; values: (string | Text)[]; skipped?: Text; problems?: Text[] }[];
   /** What stops the progress card from being posted (the admin chat). */
-  adminChat?: Words[];
+  adminChat?: Text[];
 }
 
 /** A problem the run would meet, with what to do: amber. */
-const amber = (p: Words): Text => compose((say) => `<font color='orange'>⚠ ${say(md(p))}</font>`);
+const amber = (p: Text): Text => compose((say) => `<font color='orange'>⚠ ${say(md(p))}</font>`);
 
 /**
  * `/onboard @user --dry-run`, `/offboard @user --dry-run`: every step with its resolved values, and what was checked
@@ -40,7 +40,7 @@ export function workflowPlanCard(o: WorkflowPlanInput): Card {
     els.markdown(
       compose((say) => {
         const body = skipped
-          ? [say(greyMd(t('workflow.notRun', { reason: toText(skipped) })))]
+          ? [say(greyMd(t('workflow.notRun', { reason: skipped })))]
           : [...s.values.map((v) => `- ${escapeMd(say(v))}`), ...(s.problems ?? []).map((p) => say(amber(p)))];
         return [`**${i + 1}. ${say(md(s.label))}**`, ...body].join('\n');
       }),

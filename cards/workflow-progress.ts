@@ -11,7 +11,6 @@ import {
   type CardButton,
   type HeaderColour,
   type Text,
-  type Words,
 } from './kit.js';
 
 export type WorkflowStepState =
@@ -29,7 +28,7 @@ export interface WorkflowProgressInput {
   subject: string;
   trigger: string;
   /** `detail`: names and ids as they are (a string), or in the bot's words. */
-  steps: { label: Words; state: WorkflowStepState; detail?: string | Words; reason?: Words }[];
+  steps: { label: Text; state: WorkflowStepState; detail?: string | Text; reason?: Text }[];
   /** Retry failed steps, Skip step: built by the handler's action refs. */
   actions: CardButton[];
 }
@@ -50,7 +49,7 @@ const ICON: Record<WorkflowStepState, string> = {
 export const stateWord = (state: WorkflowStepState): Text => t(`workflow.state.${state}`);
 
 /** A step's detail, escaped: names and ids as they are, or the bot's words in the reader's language. */
-export const detailMd = (detail: string | Words): Text => md(typeof detail === 'string' ? same(detail) : detail);
+export const detailMd = (detail: string | Text): Text => md(typeof detail === 'string' ? same(detail) : detail);
 
 function colour(states: WorkflowStepState[]): HeaderColour {
   if (states.some((s) => s === 'failed' || s === 'blocked')) return 'red';

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { approvalWaitingCard, approverCard, errorCard, type Card } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
-import { toText } from '../src/card.js';
+
 import type { ActionResult, ActionContext, CommandContext } from '../src/context.js';
 import { displayName } from '../src/feishu/directory-cache.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
@@ -77,7 +77,7 @@ function lineOf(ctx: Ctx, args: object, rule: ApprovalRule, action?: string): st
 
 async function namesOf(ctx: Ctx, approve: readonly string[]): Promise<Text> {
   const names = await Promise.all(approve.map((p) => describePrincipal(p, ctx.gateway.directory)));
-  return listOf(names.map(toText));
+  return listOf(names);
 }
 
 const noApprovers = (rule: ApprovalRule): Card =>

@@ -7,7 +7,7 @@ import { checkUsers, userRef, type UserRef } from './provision.js';
 import { manageVerdict, namesOf } from './group-members.js';
 import { groupCreateSpec, groupAddSpec } from './group.js';
 import { mailgroupCreateSpec, WHO } from './mailgroup.js';
-import { toText } from '../src/card.js';
+
 import { FeishuError } from '../src/feishu/errors.js';
 import { t } from '../src/i18n.js';
 import {
@@ -79,7 +79,7 @@ const groups: BulkKind = {
                   column: p.column('owner'),
                   reason: t('bulk.problem.ownerUnusable', {
                     name: ownerProblem.name,
-                    reason: toText(ownerProblem.reason),
+                    reason: ownerProblem.reason,
                   }),
                 },
               ],
@@ -148,7 +148,7 @@ const members: BulkKind = {
         out.push({
           state: 'invalid',
           label,
-          problems: [{ column: p.column('chat'), reason: toText(verdict.problem) }],
+          problems: [{ column: p.column('chat'), reason: verdict.problem }],
         });
         continue;
       }

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { Inverse } from '../src/changes/journal.js';
-import { toText } from '../src/card.js';
+
 import { issueProblems, type CommandSpec } from '../src/commands/spec.js';
 import type { Endpoint } from '../src/feishu/endpoints.js';
 import { displayName } from '../src/feishu/directory-cache.js';
@@ -96,7 +96,7 @@ export function validated<S extends z.ZodObject>(
     ok: false,
     problems: result.error.issues.map((issue) => ({
       column: column(String(issue.path[0] ?? '')),
-      reason: toText(issueProblems([issue], input, spec.args)[0]!),
+      reason: issueProblems([issue], input, spec.args)[0]!,
     })),
   };
 }
@@ -178,7 +178,7 @@ const contacts: BulkKind = {
     const approval = approvalRule(app, OTHER_MAILBOX_RULE);
     const needsApproval =
       approval && !isApprover(app, approval, ctx.sender.openId) ? t('bulk.problem.otherMailboxApproval') : undefined;
-    const otherMailboxProblem = refusal ? toText(refusal.problem) : needsApproval;
+    const otherMailboxProblem = refusal ? refusal.problem : needsApproval;
     const listed = new Map<string, Promise<MailContact[]>>();
     const seen = new Map<string, number>();
     const out: RowPlan[] = [];
@@ -192,7 +192,7 @@ const contacts: BulkKind = {
       const a: ContactArgs = v.args;
       const target = a.mailbox === 'me' ? own : a.mailbox;
       const problem: RowProblem | undefined = !target
-        ? { column: column('mailbox'), reason: toText(NO_OWN_MAILBOX) }
+        ? { column: column('mailbox'), reason: NO_OWN_MAILBOX }
         : target.toLowerCase() !== own?.toLowerCase() && otherMailboxProblem
           ? { column: column('mailbox'), reason: otherMailboxProblem }
           : undefined;

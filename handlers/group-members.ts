@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { errorCard, successCard, type Card, type CardButton } from '../cards/index.js';
-import { toText } from '../src/card.js';
+
 import { recordChange } from '../src/changes/journal.js';
 import type { ActionContext, ActionResult } from '../src/context.js';
 import { displayName } from '../src/feishu/directory-cache.js';
@@ -123,7 +123,7 @@ export async function manageVerdict(ctx: Ctx, chatId: string): Promise<ManageVer
       problem: owner
         ? t('group.onlyManagersOwner', { name: info.name, owner })
         : t('group.onlyManagers', { name: info.name }),
-      nextStep: owner ? t('group.askOwner', { owner }) : toText(refusal.nextStep),
+      nextStep: owner ? t('group.askOwner', { owner }) : refusal.nextStep,
     };
   }
   const members = new Set((await ctx.gateway.chats.members(chatId)).map((m) => m.openId));

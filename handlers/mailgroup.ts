@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { successCard, type Card, type CardButton } from '../cards/index.js';
-import { toText } from '../src/card.js';
+
 import type { App } from '../src/app.js';
 import { msg, type CommandSpec } from '../src/commands/spec.js';
 import { FeishuError, isAddressTaken, isUnknownMailDomain } from '../src/feishu/errors.js';
@@ -138,7 +138,7 @@ export async function provisionMailgroup(
             );
           } catch (err) {
             if (!(err instanceof FeishuError)) throw err;
-            memberFailure = toText(err.explain().problem);
+            memberFailure = err.explain().problem;
           }
         }
         const added = memberFailure ? [] : usable;

@@ -5,7 +5,7 @@
  * step `attention`, naming what a person must do; only Feishu failures that may pass are thrown, for a retry.
  */
 import { offboardNoticeCard } from '../cards/index.js';
-import { toText } from '../src/card.js';
+
 import { undoChange } from '../src/changes/undo.js';
 import type { AppConfig, OffboardingStep } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
@@ -70,14 +70,14 @@ export async function execute(env: WorkflowEnv, run: Run, state: StepState, wf: 
       const r = await undoChange(g, env.store, id, run.startedBy ?? 'system', Date.now, { waitMs: 15_000 });
       if (r.state === 'busy') throw new Busy(`the undo record ${id} is held by another undoer`);
       if (r.state === 'missing') return { status: 'not_applicable', reason: noOnboarding(leaver, undefined) };
-      const done = r.change.steps.filter((s) => s.state === 'done').map((s) => toText(describeInverse(s.undo)));
+      const done = r.change.steps.filter((s) => s.state === 'done').map((s) => describeInverse(s.undo));
       const failed = r.change.steps.flatMap((s) =>
         s.state === 'done'
           ? []
           : [
               t('workflow.prefixed', {
-                prefix: toText(describeInverse(s.undo)),
-                text: s.problem ? toText(s.problem) : t('offboard.notDone'),
+                prefix: describeInverse(s.undo),
+                text: s.problem ? s.problem : t('offboard.notDone'),
               }),
             ],
       );
@@ -193,7 +193,7 @@ export async function planOf(
         const inverse = onboarded ? runInverse(app, onboarded) : [];
         plans.push(
           inverse.length
-            ? { label, values: inverse.map((u) => toText(describeInverse(u))), problems: [] }
+            ? { label, values: inverse.map((u) => describeInverse(u)), problems: [] }
             : { label, values: [], skipped: noOnboarding(leaver, onboarded), problems: [] },
         );
         break;

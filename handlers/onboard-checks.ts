@@ -4,7 +4,7 @@
  * for each hire, the directory fields the templates name that are empty for them ("担任。" for a missing job title).
  * Each problem names what is wrong and what to do, so the dry run can say "ready" only when a run would get through.
  */
-import { toText } from '../src/card.js';
+
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { FeishuError } from '../src/feishu/errors.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
@@ -48,7 +48,7 @@ export const at = (where: string, problem: Text): Text => t('workflow.prefixed',
 /** What could not be done (`what`), then what Feishu said and what to do about it. */
 export function explained(what: Text, err: FeishuError): Text {
   const { problem, nextStep } = err.explain();
-  return t('workflow.explained', { what, problem: toText(problem), next: toText(nextStep) });
+  return t('workflow.explained', { what, problem: problem, next: nextStep });
 }
 
 function stepProblems(

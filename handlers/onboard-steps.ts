@@ -6,7 +6,7 @@
  */
 import { escapeMd, hireWelcomeCard, signInNeededCard } from '../cards/index.js';
 import type { Sealing } from '../src/auth/seal.js';
-import { toText } from '../src/card.js';
+
 import type { AppConfig, OnboardingStep } from '../src/config.js';
 import { needsSignIn } from '../src/feishu/errors.js';
 import { asUser, type DirectoryPort, type FeishuPorts } from '../src/feishu/ports.js';
@@ -190,7 +190,7 @@ export async function execute(
         { from, to: [{ address: hire.email, name: hire.name }], subject, body },
         { messageIdSeed: `${run.id}|${step.id}` },
       );
-      if (!composed.ok) throw new StepProblem(joinProblems(composed.problems.map(toText)));
+      if (!composed.ok) throw new StepProblem(joinProblems(composed.problems));
       try {
         const { draftId } = await g.mailbox.createDraft(from.address, emlOf(composed.mail), {
           as: asUser(step.sender),

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { feishuErrorCard, type Card } from '../cards/index.js';
-import type { Words } from '../src/card.js';
+
 import { FeishuError, isContentRefused, isUserOutOfReach } from '../src/feishu/errors.js';
 import type { ChatsPort, DirectoryPort } from '../src/feishu/ports.js';
 import { t, type Text } from '../src/i18n.js';
@@ -36,7 +36,7 @@ export function chars(max: number, min = 0) {
  * A Feishu failure as a card naming the problem and the next step; anything else is a bug for the error boundary.
  * `example` (the command to try again) is left out when content review refused the text: it would fail the same way.
  */
-export function failureCard(title: Words, err: unknown, example?: string): Card {
+export function failureCard(title: Text, err: unknown, example?: string): Card {
   if (err instanceof FeishuError) return feishuErrorCard(title, err, isContentRefused(err) ? undefined : example);
   throw err;
 }

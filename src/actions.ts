@@ -15,13 +15,14 @@
  * (`opensForm`): then the form's submit, which acts, is.
  */
 import type { z } from 'zod';
-import type { CardButton, Words } from './card.js';
+import type { CardButton } from './card.js';
+import type { Text } from './i18n.js';
 
 export interface ButtonLook {
-  label: Words;
+  label: Text;
   style?: 'primary' | 'default' | 'danger';
   /** Asks before the click is sent. */
-  confirm?: Words;
+  confirm?: Text;
 }
 
 /** A button's args: the schema's input, less the fields a form fills in when it is submitted. */
@@ -33,7 +34,7 @@ export interface ActionRef<S extends z.ZodObject = z.ZodObject, F extends string
   /** The command whose rule this action obeys, or undefined for its own rule. */
   readonly follows: string | undefined;
   /** Title of the progress card shown when the handler outlasts the card budget. */
-  readonly progress: Words | undefined;
+  readonly progress: Text | undefined;
   /** The fields its form fills in: the only ones read from `form_value`; the rest come from the button alone. */
   readonly form: readonly F[];
   /** It only posts a form and changes nothing: an approval its command needs waits for the form's submit. */
@@ -51,7 +52,7 @@ const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 export function defineAction<S extends z.ZodObject, F extends string & keyof S['shape'] = never>(
   name: string,
   schema: S,
-  opts: { follows?: string; form?: readonly F[]; progress?: Words; opensForm?: boolean } = {},
+  opts: { follows?: string; form?: readonly F[]; progress?: Text; opensForm?: boolean } = {},
 ): ActionRef<S, F> {
   if (!NAME.test(name)) throw new Error(`action name "${name}" must look like family.verb, e.g. group.add-members`);
   if ('action' in schema.shape) throw new Error(`action ${name}: "action" is the routing key, not an argument name`);

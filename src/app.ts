@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { errorCard, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
-import type { Words } from './card.js';
+
 import { compose as composeText, t, type Text } from './i18n.js';
 import type { Config } from './config.js';
 import type { ActionRef } from './actions.js';
@@ -175,7 +175,7 @@ interface ActionEntry {
   /** What authorization checks: the followed command, or the action itself. */
   target: Target;
   /** Title of the progress card shown when the handler outlasts the card budget. */
-  progress?: Words;
+  progress?: Text;
   /** Validates the click's input against the action's schema, then runs its listeners. */
   run(
     ctx: ActionContext,

@@ -12,7 +12,6 @@ import { SIGN_IN_TTL_MS, SignIn, signInRequestSchema, type CallbackOutcome } fro
 import { Sealer } from './auth/seal.js';
 import { TokenVault } from './auth/vault.js';
 import { statSync } from 'node:fs';
-import { toText } from './card.js';
 import { checkConfigNames, ConfigError, type Config } from './config.js';
 import type { Delivery, DeliveryHandler } from './delivery.js';
 import type { EventContext } from './context.js';

@@ -1,8 +1,7 @@
 /**
  * The card and text types shared by cards/ (which builds cards) and the framework (which sends them, and whose
- * errors and help speak both languages): a module below both, so neither reaches into the other for a type.
+ * errors and help speak every language of the catalog): a module below both, so neither reaches into the other for a type.
  */
-import { z } from 'zod';
 import type { Locale, Text } from './i18n.js';
 
 /**
@@ -132,14 +131,6 @@ export type FormElement = Component & {
 
 type BodyElement = MarkdownElement | HrElement | ButtonElement | FormElement;
 
-/** Chinese shown first, English second. */
-export const bilingualSchema = z.object({ zh: z.string(), en: z.string() });
-export type Bilingual = z.infer<typeof bilingualSchema>;
-
-/** While texts move to the catalog: a Bilingual reads as a Text with the English for Japanese. */
-export type Words = Text | Bilingual;
-export const toText = (w: Words): Text => ('zh_cn' in w ? w : { zh_cn: w.zh, en_us: w.en, ja_jp: w.en });
-
 declare const fromActionRef: unique symbol;
 
 /**
@@ -147,10 +138,10 @@ declare const fromActionRef: unique symbol;
  * card cannot carry a button whose action name or args no handler accepts.
  */
 export interface CardButton {
-  readonly label: Words;
+  readonly label: Text;
   /** The callback value, `{ action: name, ...args }`: the app routes card.action.trigger on `action`. */
   readonly value: Readonly<Record<string, unknown>>;
   readonly style?: 'primary' | 'default' | 'danger';
-  readonly confirm?: Words;
+  readonly confirm?: Text;
   readonly [fromActionRef]: true;
 }

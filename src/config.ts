@@ -224,7 +224,10 @@ export const appConfigSchema = z
      * The language of a card's `content`: what a reader whose Feishu speaks none of the catalog's languages sees,
      * and what pages use when the reader's language is unknown.
      */
-    i18n: z.object({ defaultLocale: localeSchema.default('zh_cn') }).strict().default({ defaultLocale: 'zh_cn' }),
+    i18n: z
+      .object({ defaultLocale: localeSchema.default('zh_cn') })
+      .strict()
+      .default({ defaultLocale: 'zh_cn' }),
     /** How long Send (and /mail send) holds a mail with an Undo button before it goes out; 0 sends at once. */
     mail: z
       .object({ undoSendSeconds: z.number().int().min(0).max(600).default(10) })

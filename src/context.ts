@@ -3,7 +3,7 @@
  * Replies carry a uuid derived from the delivery, so a redelivered event cannot post twice (Feishu dedupes a
  * message uuid for an hour; our inbox dedupes for longer, this covers a crash between reply and completion).
  */
-import { toText, type Card, type Words } from './card.js';
+import { type Card } from './card.js';
 import type { Config } from './config.js';
 import type { CardCallbackResponse, Delivery } from './delivery.js';
 import { internalDelivery, type FeishuEvents, type InternalEventName } from './events.js';
@@ -12,6 +12,7 @@ import { cardLocales, pick } from './i18n.js';
 import { deriveKey } from './keys.js';
 import type { Logger } from './log.js';
 import type { AuditPort, AuditResult, IdempotencyPort, IndexPort, KvPort } from './store/store.js';
+import type { Text } from './i18n.js';
 
 export interface Sender {
   openId: string;
@@ -24,12 +25,12 @@ export type ContextKind = 'message' | 'action' | 'event';
 
 export interface Toast {
   type: 'info' | 'success' | 'error' | 'warning';
-  text: Words;
+  text: Text;
 }
 
 /** A toast as a callback answers it: `i18n` for the reader's client, `content` in the default language. */
 export function toastResponse(toast: Toast): NonNullable<CardCallbackResponse['toast']> {
-  const text = toText(toast.text);
+  const text = toast.text;
   return { type: toast.type, content: pick(text), i18n: Object.fromEntries(cardLocales().map((l) => [l, text[l]])) };
 }
 

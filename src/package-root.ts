@@ -10,7 +10,8 @@ export function packageRoot(from: string): string {
   let dir = dirname(fileURLToPath(from));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find package.json above ${fileURLToPath(from)}: run from the project folder`);
+    if (up === dir)
+      throw new Error(`cannot find package.json above ${fileURLToPath(from)}: run from the project folder`);
     dir = up;
   }
   return dir;

@@ -13,7 +13,7 @@ import { parseConfig } from '../src/config.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 
-const look = { label: { zh: '发送', en: 'Send' } };
+const look = { label: { zh_cn: '发送', en_us: 'Send', ja_jp: 'Send' } };
 const sendDraft = defineAction(
   'draft.send',
   z.object({ draftId: z.string().min(1), copies: z.number().int().default(1) }),

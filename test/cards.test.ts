@@ -372,7 +372,10 @@ describe("cards under Feishu's 30 KB", () => {
   });
 
   it('edits a draft with inputs Feishu accepts (at most 1,000 characters), showing a longer body instead', () => {
-    const small = defineAction('test.small', z.object({})).button({}, { label: { zh: '保存', en: 'Save' } });
+    const small = defineAction('test.small', z.object({})).button(
+      {},
+      { label: { zh_cn: '保存', en_us: 'Save', ja_jp: 'Save' } },
+    );
     const card = cards.draftEditCard({
       to: 'a@example.com',
       cc: '',

@@ -230,8 +230,8 @@ describe('pushes from user actions to the real bot', () => {
     sb = await testSandbox({ menu: { help: '/help' }, receiver: { legacyCardCallbacks: true } });
     sb.bot.app.event('contact.user.created_v3', async (_ctx, event) => void created.push(event));
     sb.bot.app.action(done, async (_ctx, { n }) => ({
-      toast: { type: 'success', text: { zh: '已完成', en: 'Done' } },
-      card: successCard({ title: { zh: `第 ${n} 项完成`, en: `Item ${n} done` } }),
+      toast: { type: 'success', text: { zh_cn: '已完成', en_us: 'Done', ja_jp: 'Done' } },
+      card: successCard({ title: { zh_cn: `第 ${n} 项完成`, en_us: `Item ${n} done`, ja_jp: `Item ${n} done` } }),
     }));
   });
   afterAll(async () => sb?.close());
@@ -248,8 +248,8 @@ describe('pushes from user actions to the real bot', () => {
       const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user().open_id },
         successCard({
-          title: { zh: '开始', en: 'Start' },
-          actions: [done.button({ n: 7 }, { label: { zh: '完成', en: 'Finish' } })],
+          title: { zh_cn: '开始', en_us: 'Start', ja_jp: 'Start' },
+          actions: [done.button({ n: 7 }, { label: { zh_cn: '完成', en_us: 'Finish', ja_jp: 'Finish' } })],
         }),
       );
       const answer = await sb.delivery.click({ messageId, by: user().open_id, label: 'Finish' });
@@ -295,7 +295,7 @@ describe('a bot with default settings', () => {
       let ran = 0;
       const forgeable = sb.bot.app.action(defineAction('test.forgeable', z.object({})), async () => {
         ran++;
-        return { toast: { type: 'success', text: { zh: '已执行', en: 'Done' } } };
+        return { toast: { type: 'success', text: { zh_cn: '已执行', en_us: 'Done', ja_jp: 'Done' } } };
       });
       sb.delivery.configure({
         ...sb.delivery.endpoint!,
@@ -306,8 +306,8 @@ describe('a bot with default settings', () => {
       const { messageId } = await sb.bot.gateway.im.sendCard(
         { openId: user.open_id },
         successCard({
-          title: { zh: '开始', en: 'Start' },
-          actions: [forgeable.button({}, { label: { zh: '执行', en: 'Run' } })],
+          title: { zh_cn: '开始', en_us: 'Start', ja_jp: 'Start' },
+          actions: [forgeable.button({}, { label: { zh_cn: '执行', en_us: 'Run', ja_jp: 'Run' } })],
         }),
       );
       const answer = await sb.delivery.click({ messageId, by: user.open_id, label: 'Run' });

@@ -273,7 +273,7 @@ describe('gateway: limits and serialisation', () => {
 });
 
 describe('gateway: messages and cards', () => {
-  const card = successCard({ title: { zh: '完成', en: 'Done' } });
+  const card = successCard({ title: { zh_cn: '完成', en_us: 'Done', ja_jp: 'Done' } });
 
   it('sends, replies to and patches a card, and updates it by callback token', async () => {
     const { gw } = gateway();
@@ -283,10 +283,16 @@ describe('gateway: messages and cards', () => {
     expect(again.messageId).toBe(sent.messageId);
     const reply = await gw.im.replyCard(sent.messageId, card);
     expect(reply.messageId).not.toBe(sent.messageId);
-    await gw.im.patchCard(sent.messageId, successCard({ title: { zh: '已更新', en: 'Updated' } }));
+    await gw.im.patchCard(
+      sent.messageId,
+      successCard({ title: { zh_cn: '已更新', en_us: 'Updated', ja_jp: 'Updated' } }),
+    );
     expect(h.emu.state.messages.get(sent.messageId)?.content).toContain('已更新');
     const token = h.emu.state.issueCardToken(sent.messageId);
-    await gw.im.updateCardByToken(token, successCard({ title: { zh: '再次更新', en: 'Updated again' } }));
+    await gw.im.updateCardByToken(
+      token,
+      successCard({ title: { zh_cn: '再次更新', en_us: 'Updated again', ja_jp: 'Updated again' } }),
+    );
     expect(h.emu.state.messages.get(sent.messageId)?.content).toContain('再次更新');
   });
 

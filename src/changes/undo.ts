@@ -3,7 +3,7 @@
  * ends, so a crash, a repeated click or a redelivered callback resumes with what is left and never runs an inverse
  * that finished. One claim per change keeps two undoers (two clicks, two instances) from running at once.
  */
-import { toText } from '../card.js';
+
 import type { HandlerStore } from '../context.js';
 import { withClaim } from '../effects/claim.js';
 import { FeishuError, needsSignIn } from '../feishu/errors.js';
@@ -59,7 +59,7 @@ async function run(g: FeishuPorts, undo: Inverse): Promise<UndoStep> {
   } catch (err) {
     if (needsSignIn(err)) return { undo, state: 'failed', problem: t('undo.problem.signIn') };
     if (!(err instanceof FeishuError)) throw err;
-    return { undo, state: 'failed', problem: toText(err.explain().problem) };
+    return { undo, state: 'failed', problem: err.explain().problem };
   }
 }
 

@@ -8,7 +8,7 @@
  * the message in every language.
  */
 import type { z } from 'zod';
-import type { Words } from '../card.js';
+
 import { catalog, compose, listOf, same, t, type MessageKey, type Text } from '../i18n.js';
 import type { OptionValue, ParsedCommand } from './parse.js';
 
@@ -16,7 +16,7 @@ type FieldOf<S extends z.ZodObject> = Extract<keyof S['shape'], string>;
 
 export interface CommandSpec<S extends z.ZodObject = z.ZodObject> {
   /** One line for /help; a Text from the catalog (a literal in both languages is still read while specs move). */
-  summary: Words;
+  summary: Text;
   /** e.g. "/group create <name> [@成员…] [owner=@用户] [--public]" */
   usage: string;
   /** Typed as a user would; each must parse and validate (a test checks every registered command). */

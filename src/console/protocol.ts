@@ -5,16 +5,17 @@
 // zod/mini: the browser bundles this file too.
 import { z } from 'zod/mini';
 
-const bilingual = z.object({ zh: z.string(), en: z.string() });
+/** A text in each of the bot's languages (src/i18n.ts `Text`). */
+const text = z.object({ zh_cn: z.string(), en_us: z.string(), ja_jp: z.string() });
 
 /** One registered command, as /help knows it: for command completion in the composer. */
 export const catalogEntrySchema = z.object({
   /** "group create" */
   command: z.string(),
   usage: z.string(),
-  summary: bilingual,
+  summary: text,
   examples: z.array(z.string()),
-  args: z.array(bilingual),
+  args: z.array(text),
 });
 
 export const catalogSchema = z.object({ commands: z.array(catalogEntrySchema) });

@@ -4,12 +4,13 @@
  */
 import { z } from 'zod';
 import { progressCard } from '../../cards/index.js';
-import type { Card, Words } from '../card.js';
+import type { Card } from '../card.js';
 import type { CommandContext } from '../context.js';
 import { t } from '../i18n.js';
 import type { ListenerMiddleware } from '../middleware/listener.js';
 import { keyspace } from '../store/keyspace.js';
 import { idempotencyKey } from './once.js';
+import type { Text } from '../i18n.js';
 
 /** How long a command runs before its user sees a "still working" card. */
 const STILL_WORKING_AFTER_MS = 2_000;
@@ -23,7 +24,7 @@ const progressShown = keyspace('progress', z.object({ at: z.number() }), 24 * 3_
  * the same card and replaces it; a failure that is not retried replaces it too (the error boundary answers on it).
  */
 export function progressAfter<A>(
-  title: (args: A) => Words,
+  title: (args: A) => Text,
   ms = STILL_WORKING_AFTER_MS,
 ): ListenerMiddleware<CommandContext, A, Card | void> {
   return async (ctx, args, next) => {
@@ -61,5 +62,5 @@ export function progressAfter<A>(
 }
 
 /** What a run that found the same work under way answers. */
-export const busyCard = (title: Words): Card =>
+export const busyCard = (title: Text): Card =>
   progressCard({ title, steps: [{ label: t('app.alreadyUnderWay'), state: 'running' }] });

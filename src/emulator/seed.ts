@@ -185,7 +185,7 @@ export const OTHER_BOTS = [
   { app_id: 'cli_a5e1d2c3b4f60987', app_name: '日程助手 Calendar Bot' },
 ] as const;
 
-/** Words the emulator's content review rejects in chat names and descriptions (→ 232023). */
+/** Text the emulator's content review rejects in chat names and descriptions (→ 232023). */
 export const BLOCKED_WORDS = ['违禁词', 'forbidden-word'] as const;
 
 export function botOpenId(appId: string): string {

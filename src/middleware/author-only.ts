@@ -6,9 +6,10 @@
  *   const theDraft = new ContextSlot<DraftRecord>('the draft');
  *   app.action(sendDraft, authorOnly({ slot: theDraft, load, author: (d) => d.author, audit: 'mail.draft.action', … }), send);
  */
-import type { Words } from '../card.js';
+
 import type { ActionContext, ActionResult } from '../context.js';
 import type { ContextSlot, ListenerMiddleware } from './listener.js';
+import type { Text } from '../i18n.js';
 
 export interface AuthorOnly<A, T> {
   slot: ContextSlot<T>;
@@ -20,8 +21,8 @@ export interface AuthorOnly<A, T> {
   others?: (ctx: ActionContext, record: T) => boolean;
   /** What the audit trail calls a refused click, and the record it names. */
   audit: { action: string; target(args: A): string };
-  gone: Words;
-  notAuthor: Words;
+  gone: Text;
+  notAuthor: Text;
 }
 
 export function authorOnly<A, T>(o: AuthorOnly<A, T>): ListenerMiddleware<ActionContext, A, ActionResult | void> {

@@ -5,7 +5,7 @@
  * admins may run everything.
  */
 import { errorCard } from '../../cards/index.js';
-import { toText, type Words } from '../card.js';
+
 import type { AppConfig } from '../config.js';
 import type { Target } from '../context.js';
 import { displayName } from '../feishu/directory-cache.js';
@@ -79,13 +79,13 @@ export interface Refusal {
 export async function explainRefusal(
   app: AppConfig,
   directory: DirectoryPort,
-  what: string | Words,
+  what: string | Text,
   allow: readonly string[],
   refused?: { openId: string; rule: string },
 ): Promise<Refusal> {
   const who = andList(await Promise.all(allow.map((p) => describePrincipal(p, directory))));
   const names = await Promise.all(app.admins.map((a) => displayName(directory, a)));
-  const vars = { who, what: typeof what === 'string' ? what : toText(what) };
+  const vars = { who, what: typeof what === 'string' ? what : what };
   const openId = refused?.openId ?? '';
   const nextStep = names.length
     ? t(refused ? 'errors.notAllowed.askAdminForLine' : 'errors.notAllowed.askAdmin', {

@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { backoffMs } from '../backoff.js';
-import { toText, type Words } from '../card.js';
+
 import type { Config } from '../config.js';
 import type { FeishuPorts } from '../feishu/ports.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -101,7 +101,7 @@ export type StepOutcome =
 /** A failure with a kind (FeishuError has one): `transient` is retried, the rest fail the step with `explain()`. */
 interface KindedError {
   kind: string;
-  explain?: () => { problem: Words };
+  explain?: () => { problem: Text };
 }
 
 /** Several problems as one reason, each on its own. */
@@ -386,7 +386,7 @@ export class Workflows {
           resumed = true;
           continue;
         }
-        const reason = typeof kinded.explain === 'function' ? toText(kinded.explain().problem) : undefined;
+        const reason = typeof kinded.explain === 'function' ? kinded.explain().problem : undefined;
         // What cannot explain itself shows as an internal error: this line is where an admin finds out what it was.
         if (!reason) this.#log.error({ err, run: run.id, step: step.id }, 'step failed with an unexpected error');
         return this.#save(

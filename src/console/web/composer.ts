@@ -6,6 +6,7 @@
 import type { CatalogEntry } from '../protocol.js';
 import type { User } from './api.js';
 import { fill, h } from './dom.js';
+import { inLanguage } from './language.js';
 import { flagsOf } from './people.js';
 
 interface Suggestion {
@@ -20,6 +21,8 @@ interface Suggestion {
 
 export interface ComposerHooks {
   commands(): readonly CatalogEntry[];
+  /** The Feishu client language of the person typing: summaries show in it. */
+  language(): string;
   users(): readonly User[];
   /** The app's tenant, to mark people of another. */
   tenantKey(): string | undefined;
@@ -141,7 +144,7 @@ export class Composer {
         insert: `/${c.command} `,
         from,
         title: c.usage,
-        detail: `${c.summary.zh} · ${c.summary.en}`,
+        detail: inLanguage(c.summary, c.summary.zh_cn, this.hooks.language()),
         complete: words === c.command,
       }));
   }

@@ -67,6 +67,7 @@ const groupHint = h(
 );
 const composer = new Composer({
   commands: () => catalog,
+  language: () => myLanguage(),
   users: () => state?.users ?? [],
   tenantKey: () => state?.app.tenantKey,
   send: (text) => send(text),
