@@ -41,7 +41,8 @@ const MD_SPECIAL = /[\\`*_~[\]()<>#&]/g;
 
 /** Makes user text literal inside a markdown element: one line, no markup, at most MAX_VALUE_CHARS. */
 export function escapeMd(text: string): string {
-  return escapeMdLines(clip(text.replace(/\s*[\r\n]+\s*/g, ' ')));
+  // Joining lines only shortens the text: what lies past a generous prefix would be clipped anyway.
+  return escapeMdLines(clip(text.slice(0, MAX_VALUE_CHARS * 4).replace(/\s*[\r\n]+\s*/g, ' ')));
 }
 
 /** Makes a block of user text literal, keeping its line breaks; the caller bounds its length. */
@@ -64,8 +65,9 @@ export function clip(text: string, max = MAX_VALUE_CHARS): string {
 
 export const grey = (text: string): string => `<font color='grey'>${text}</font>`;
 
-/** A text made literal for markdown in each language (it may hold names and what users typed). */
-export const md = (w: Text): Text => compose((say) => escapeMd(say(w)));
+/** A text made literal for markdown in each language (it may hold names and what users typed); a value escaped once. */
+export const md = (w: Text | string): Text =>
+  typeof w === 'string' ? same(escapeMd(w)) : compose((say) => escapeMd(say(w)));
 
 /** The same, in grey. */
 export const greyMd = (w: Text): Text => compose((say) => grey(escapeMd(say(w))));
@@ -263,7 +265,11 @@ function cutToSize(card: Card, body: Elements): Card {
     return cardBytes(card) <= MAX_CARD_BYTES;
   };
   let lo = 0;
-  let hi = texts.reduce((longest, t) => Math.max(longest, t.text.length), 0);
+  // No text longer than the card's limit can fit: the search starts there.
+  let hi = Math.min(
+    MAX_CARD_BYTES,
+    texts.reduce((longest, t) => Math.max(longest, t.text.length), 0),
+  );
   if (!cutAll(lo))
     throw new Error(
       `card is ${cardBytes(card)} bytes with every text cut: its inputs or buttons alone exceed ${MAX_CARD_BYTES}`,

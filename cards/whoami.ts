@@ -66,9 +66,10 @@ export function whoamiCard(o: WhoamiCardInput): Card {
   const allowed = o.allowed.map((c) => `- ${escapeMd(c)}`);
   els.markdown(listBlock(t('whoami.mayRun'), allowed, allowed.length));
   if (o.refused.length) {
-    const refused = o.refused.map((r) =>
-      compose((say) => `- ${say(md(t('whoami.refused', { command: r.command, who: r.allow })))}`),
-    );
+    const refused = o.refused.map((r) => {
+      const line = md(t('whoami.refused', { command: r.command, who: r.allow }));
+      return compose((say) => `- ${say(line)}`);
+    });
     els.markdown(listBlock(t('whoami.mayNotRun'), refused, refused.length));
   }
   if (o.signIn) els.markdown(field(t('whoami.signIn'), md(signInState(o.signIn))));

@@ -36,15 +36,12 @@ export function workflowPlanCard(o: WorkflowPlanInput): Card {
       compose((say) => [`**${say(t('workflow.progressCard'))}**`, ...adminChat.map((p) => say(amber(p)))].join('\n')),
     );
   o.steps.forEach((s, i) => {
-    const skipped = s.skipped;
-    els.markdown(
-      compose((say) => {
-        const body = skipped
-          ? [say(greyMd(t('workflow.notRun', { reason: skipped })))]
-          : [...s.values.map((v) => `- ${escapeMd(say(v))}`), ...(s.problems ?? []).map((p) => say(amber(p)))];
-        return [`**${i + 1}. ${say(md(s.label))}**`, ...body].join('\n');
-      }),
-    );
+    // Escaped once, outside the per-language join: a step may list hundreds of values.
+    const label = md(s.label);
+    const body = s.skipped
+      ? [greyMd(t('workflow.notRun', { reason: s.skipped }))]
+      : [...s.values.map((v) => compose((say) => `- ${say(md(v))}`)), ...(s.problems ?? []).map(amber)];
+    els.markdown(compose((say) => [`**${i + 1}. ${say(label)}**`, ...body.map(say)].join('\n')));
   });
   els.markdown(greyMd(t('workflow.dryRun')));
   return envelope(t(`${o.workflow}.planTitle`, { name: o.subject }), count ? 'orange' : 'blue', els);

@@ -1,4 +1,4 @@
-import { compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card } from './kit.js';
+import { clip, compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card, type Text } from './kit.js';
 import type { WorkflowKind } from './workflow-progress.js';
 
 export interface WorkflowRunsInput {
@@ -25,26 +25,24 @@ export function workflowRunsCard(o: WorkflowRunsInput): Card {
   const els = new Elements();
   if (!o.runs.length) els.markdown(md(t('workflow.noRuns', { run })));
   else {
-    els.markdown(
-      compose((say) =>
-        o.runs
-          .map((r) => {
-            const n = r.failed.length;
-            const state = n
-              ? `✗ ${n}`
-              : r.waiting
-                ? `⏳ ${r.waiting}`
-                : r.done < r.total
-                  ? '🔄'
-                  : r.attention
-                    ? `⚠️ ${r.attention}`
-                    : '✓';
-            const failed = n ? ` · ${say(md(t('workflow.failedSteps', { steps: r.failed.join(', ') })))}` : '';
-            return `${state} **${escapeMd(r.subject)}** ${r.done}/${r.total}${failed} ${grey(escapeMd(`${r.trigger} · ${r.at}`))}`;
-          })
-          .join('\n'),
-      ),
-    );
+    // Each run's texts are rendered once, in every language, before the lines are joined per language.
+    const lines = o.runs.map((r) => {
+      const n = r.failed.length;
+      const state = n
+        ? `✗ ${n}`
+        : r.waiting
+          ? `⏳ ${r.waiting}`
+          : r.done < r.total
+            ? '🔄'
+            : r.attention
+              ? `⚠️ ${r.attention}`
+              : '✓';
+      const failed = n ? md(t('workflow.failedSteps', { steps: clip(r.failed.map((id) => clip(id)).join(', ')) })) : undefined;
+      const head = `${state} **${escapeMd(r.subject)}** ${r.done}/${r.total}`;
+      const tail = ` ${grey(`${escapeMd(r.trigger)} · ${escapeMd(r.at)}`)}`;
+      return (say: (x: Text) => string) => `${head}${failed ? ` · ${say(failed)}` : ''}${tail}`;
+    });
+    els.markdown(compose((say) => lines.map((line) => line(say)).join('\n')));
     els.markdown(greyMd(t('workflow.eachStep', { command: o.workflow })));
   }
   return envelope(t('workflow.recent', { run }), 'blue', els);

@@ -75,12 +75,22 @@ function i18n(): I18n {
 const isText = (v: unknown): v is Text =>
   typeof v === 'object' && v !== null && LOCALES.every((l) => typeof (v as Record<string, unknown>)[l] === 'string');
 
+/**
+ * The longest variable a message takes whole: a card shows at most 30 KB, and i18next scans all of a value on every
+ * render, so an enormous one (a pasted file) would cost seconds for text nobody sees.
+ */
+const MAX_VAR_CHARS = 8_000;
+const bounded = (s: string): string => (s.length > MAX_VAR_CHARS ? `${s.slice(0, MAX_VAR_CHARS - 1)}…` : s);
+
 /** Renders a message of the catalog in every language; Text variables are rendered in each language in turn. */
 export function t(key: MessageKey, vars: Vars = {}): Text {
   const tr = i18n();
   return each((locale) => {
     const local: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(vars)) local[k] = isText(v) ? v[locale] : v;
+    for (const [k, v] of Object.entries(vars)) {
+      const value = isText(v) ? v[locale] : v;
+      local[k] = typeof value === 'string' ? bounded(value) : value;
+    }
     return tr.t(key, { ...local, lng: TAG[locale] });
   });
 }

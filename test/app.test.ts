@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import { App, type ActionHandler } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
+import { msg, type CommandSpec } from '../src/commands/spec.js';
 import { parseConfig } from '../src/config.js';
 import type { Sender } from '../src/context.js';
 import type { Delivery } from '../src/delivery.js';
@@ -94,7 +94,7 @@ function message(
 }
 
 const groupArgs = z.object({
-  name: z.string().min(1).describe('群名称 / the chat name'),
+  name: z.string().min(1).describe(msg('group.args.name')),
   members: z.array(z.object({ openId: z.string(), name: z.string() })).optional(),
   size: z.coerce.number().int().min(2).optional(),
   public: z.boolean().optional(),
@@ -155,7 +155,7 @@ describe('app: commands', () => {
     expect(ran).toBe(false);
     const card = gw.cardText();
     expect(card).toContain(sees('name: 必填（群名称）'));
-    expect(card).toContain(sees('name: is required (the chat name)'));
+    expect(card).toContain(sees('name: is required (chat name)'));
     expect(card).toContain(sees('unknown option'));
     expect(card).toContain(sees('size:'));
     expect(card).toContain(sees('Usage: /group create <name> [@成员…] [size=N] [--public]'));
@@ -243,7 +243,7 @@ describe('app: commands', () => {
     expect(gw.cardText()).toContain(sees('/help [command] [subcommand]'));
     for (const locale of LOCALES) expect(gw.cardText()).toContain(t('commands.help.summary')[locale]);
     await app.handleEvent(message('/help group create'));
-    expect(gw.cardText()).toContain(sees('<name> (required): the chat name'));
+    expect(gw.cardText()).toContain(sees('<name> (required): chat name'));
     expect(gw.cardText()).toContain(sees('<name>（必填）：群名称'));
     expect(app.exampleProblems()).toEqual([]);
   });
@@ -389,7 +389,7 @@ describe('app.run: a command line run as a user', () => {
   it('answers an invalid line with the problems, as a typed message would be', async () => {
     const app = withGroupCommand(makeApp());
     expect(await app.run('/group create size=1', { openId: OPS }, origin('wf_1/s1'))).toBe('invalid');
-    expect(gw.cardText()).toContain(sees('name: is required (the chat name)'));
+    expect(gw.cardText()).toContain(sees('name: is required (chat name)'));
   });
 
   it('derives reply uuids from the origin: the same origin posts under the same uuid, another origin under a new one', async () => {

@@ -32,7 +32,7 @@ describe('console server', () => {
     expect((await fetch(at('/console/app.css'))).status).toBe(200);
   });
 
-  it('lists the registered commands with usage, bilingual summary, examples and arguments', async () => {
+  it('lists the registered commands with usage, summary in every language, examples and arguments', async () => {
     const { commands } = (await (await fetch(at('/console/api/commands'))).json()) as {
       commands: { command: string; usage: string; args: unknown[] }[];
     };
@@ -41,7 +41,7 @@ describe('console server', () => {
     );
     expect(commands.find((c) => c.command === 'group create')).toMatchObject({
       usage: expect.stringContaining('/group create <name>'),
-      args: expect.arrayContaining([expect.objectContaining({ en: expect.stringContaining('<name> (required)') })]),
+      args: expect.arrayContaining([expect.objectContaining({ en_us: expect.stringContaining('<name> (required)') })]),
     });
   });
 

@@ -397,7 +397,7 @@ describe('/bulk', () => {
         1,
         20_000,
       );
-      expect(readCard(plan!.card)).toContain('将创建 · Will create**：2');
+      expect(readCard(plan!.card)).toContain('**将创建**：2');
       const apply = await bulk.delivery.click({
         messageId: plan!.messageId,
         by: '张伟',
@@ -435,12 +435,12 @@ describe('a batch', () => {
       `/bulk contacts\n姓名,邮箱,存入邮箱\n自己的,mine@partner.example,me\n别人的,theirs@partner.example,lina@${DOMAIN}`,
     );
     const text = readCard(plan.card);
-    expect(text).toContain('将创建 · Will create**：1');
+    expect(text).toContain('**Will create**: 1');
     expect(text).toContain('写入别人的邮箱需要审批');
     // An approver may batch it: their own rows need nobody else.
     const approver = readCard(
       (await ask(`/bulk contacts\n姓名,邮箱,存入邮箱\n别人的,theirs@partner.example,lina@${DOMAIN}`, '王芳')).card,
     );
-    expect(approver).toContain('将创建 · Will create**：1');
+    expect(approver).toContain('**将创建**：1');
   });
 });

@@ -25,7 +25,7 @@ describe('the welcome draft of a sender who has not signed in', () => {
     expect(statuses(waiting)).toEqual({ ...ALL_DONE, 'welcome-mail': 'waiting' });
     expect(waiting.steps.find((s) => s.id === 'welcome-mail')).toMatchObject({
       waitingFor: sender.open_id,
-      reason: { en: `waiting for ${sender.name} to sign in` },
+      reason: { en_us: `waiting for ${sender.name} to sign in` },
     });
     expect(effectsOf(sb.emulator, hire).drafts).toBe(0);
 

@@ -393,9 +393,9 @@ describe('/contact add', () => {
     );
     const text = readCard(reply.card);
     expect(text).toContain('name: 长度须为 1–64 个字符（现在 65 个）');
-    expect(text).toContain('company: 长度须为 ≤ 64 个字符（现在 65 个）');
-    expect(text).toContain('phone: 长度须为 ≤ 40 个字符（现在 41 个）');
-    expect(text).toContain('remark: 长度须为 ≤ 1000 个字符（现在 1001 个）');
+    expect(text).toContain('company: 长度最多 64 个字符（现在 65 个）');
+    expect(text).toContain('phone: 长度最多 40 个字符（现在 41 个）');
+    expect(text).toContain('remark: 长度最多 1000 个字符（现在 1001 个）');
     expect(callsTo(sb.emulator, '/open-apis/mail/v1/user_mailboxes')).toHaveLength(0);
   });
 

@@ -114,20 +114,23 @@ export function cardCases(f: Fill): Record<string, () => Card> {
         })),
         adminChat: [f.item],
       }),
-    workflowRunsCard: () =>
-      cards.workflowRunsCard({
+    workflowRunsCard: () => {
+      // One trigger and time for every run, as long as a list entry.
+      const [trigger = '', at = ''] = f.many(2, 2_000);
+      return cards.workflowRunsCard({
         workflow: 'offboard',
         runs: f.many(1_000, 2_000).map((h) => ({
           subject: h,
-          trigger: f.text('t'),
+          trigger,
           done: 1,
           total: 2,
-          failed: [h, f.text('f')],
+          failed: [h, trigger],
           waiting: 0,
           attention: 1,
-          at: f.text('at'),
+          at,
         })),
-      }),
+      });
+    },
     hireWelcomeCard: () => cards.hireWelcomeCard({ title: f.text('t'), body: f.text('b') }),
     offboardNoticeCard: () =>
       cards.offboardNoticeCard({
