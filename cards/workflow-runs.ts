@@ -37,7 +37,9 @@ export function workflowRunsCard(o: WorkflowRunsInput): Card {
             : r.attention
               ? `⚠️ ${r.attention}`
               : '✓';
-      const failed = n ? md(t('workflow.failedSteps', { steps: clip(r.failed.map((id) => clip(id)).join(', ')) })) : undefined;
+      const failed = n
+        ? md(t('workflow.failedSteps', { steps: clip(r.failed.map((id) => clip(id)).join(', ')) }))
+        : undefined;
       const head = `${state} **${escapeMd(r.subject)}** ${r.done}/${r.total}`;
       const tail = ` ${grey(`${escapeMd(r.trigger)} · ${escapeMd(r.at)}`)}`;
       return (say: (x: Text) => string) => `${head}${failed ? ` · ${say(failed)}` : ''}${tail}`;
