@@ -171,6 +171,23 @@ async function hostileDrill(): Promise<Row> {
       );
       return push('/webhook/card', p.body, p.headers);
     },
+    // The sign-in page is written in the browser's language: a header made to break the parse or be echoed changes
+    // nothing but the language (a forged state is still refused), and never reaches the page.
+    'hostile Accept-Language': async (i) => {
+      const header = [
+        `${'ja;q=0.9,'.repeat(2_000)}en`,
+        '<script>alert(1)</script>',
+        'zh-CN;q=NaN,en;q=-1,ja;q=1e999',
+        '\u0000ja',
+        `${'x'.repeat(7_000)}`,
+      ][i % 5]!;
+      const res = await fetch(`${bot.url}/oauth/callback?code=c&state=${randomBytes(16).toString('hex')}`, {
+        headers: { 'accept-language': header.replace(/[^\t\x20-\x7e]/g, '') },
+      }).catch((e: Error) => e);
+      if (res instanceof Error) return res.message;
+      const page = await res.text();
+      return page.includes('<script>alert') ? 'echoed the header' : res.status;
+    },
     garbage: () => push('/webhook/event', randomBytes(512), { 'content-type': 'application/json' }),
     'unsigned plaintext': (i) =>
       push('/webhook/event', JSON.stringify(envelope(i)), { 'content-type': 'application/json' }),

@@ -165,8 +165,8 @@ describe('the hostile-requests drill', () => {
     async () => {
       const r = await runner(join(import.meta.dirname, '../scripts/drills.ts'), 'hostile').ended;
       expect(r.stdout).not.toContain('drill crashed');
-      expect(line(r.stdout, 'hostile requests (9 classes × 10)')).toMatch(
-        /^\| ✓ \| hostile requests \(9 classes × 10\) \| DRILLS=hostile \| 90 \|( 0 \|){4} 90 \| 0 \|$/,
+      expect(line(r.stdout, 'hostile requests (10 classes × 10)')).toMatch(
+        /^\| ✓ \| hostile requests \(10 classes × 10\) \| DRILLS=hostile \| 100 \|( 0 \|){4} 100 \| 0 \|$/,
       );
       expect(r.code).toBe(0);
     },
