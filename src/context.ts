@@ -137,6 +137,8 @@ export class Context {
   #posts = 0;
   /** A "still working" card this work showed: the answer replaces it instead of arriving beside it. */
   #progress: string | undefined;
+  /** The uuid the answer is replied with when no "still working" card shows (see `answerAs`). */
+  #answerUuid: string | undefined;
 
   constructor(init: ContextInit) {
     this.kind = init.kind;
@@ -196,7 +198,22 @@ export class Context {
   async answer(card: Card, toast?: Toast): Promise<void> {
     if (this.kind === 'action') this.result = { card, ...(toast ? { toast } : {}) };
     else if (this.#progress) await this.gateway.im.patchCard(this.#progress, card);
+    else if (this.#answerUuid && this.messageId)
+      await this.gateway.im.replyCard(this.messageId, card, {
+        uuid: this.#answerUuid,
+        ...(this.chatId ? { chatId: this.chatId } : {}),
+      });
     else await this.reply(card);
+  }
+
+  /**
+   * Replies the answer with `uuid`, the one a "still working" card of this delivery is sent with: two runs of one
+   * delivery that overlap (a lease that lapsed while the store was out of reach) then land on one message, whichever
+   * replies first, and the slower run's result replaces it, instead of one run's result appearing beside the other's
+   * progress card.
+   */
+  answerAs(uuid: string): void {
+    this.#answerUuid = uuid;
   }
 
   /** Notes the "still working" card this work posted, so whatever answers it (the result, a failure) replaces it. */

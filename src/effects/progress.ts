@@ -37,6 +37,8 @@ export function progressAfter<A>(
     running.catch(() => undefined);
     if (messageId === undefined) return running;
     const uuid = idempotencyKey(ctx, 'progress');
+    // A quick answer takes the progress card's uuid too: see CommandContext.answerAs.
+    ctx.answerAs(uuid);
     const marked = (await progressShown.get(ctx.store, uuid)) !== undefined;
     const quick = marked
       ? undefined
