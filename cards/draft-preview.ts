@@ -1,8 +1,7 @@
 import {
-  compose,
+  fieldLines,
   Elements,
   envelope,
-  escapeMd,
   greyMd,
   md,
   t,
@@ -62,7 +61,7 @@ export function draftPreviewCard(o: DraftPreviewInput): Card {
     [t('mail.field.subject'), o.subject],
     [t('mail.field.size'), formatSize(o.size)],
   ];
-  els.markdown(compose((say) => rows.map(([label, value]) => `**${say(md(label))}**：${escapeMd(value)}`).join('\n')));
+  els.markdown(fieldLines(rows));
   els.divider();
   els.markdown(userMarkdown(excerptOf(o.excerpt)));
   for (const action of o.actions) els.button(action);

@@ -15,7 +15,7 @@ import {
   type MarkdownElement,
   type PlainText,
 } from '../src/card.js';
-import { cardLocales, compose, defaultLocale, same, t, type MessageKey, type Text } from '../src/i18n.js';
+import { cardLocales, compose, defaultLocale, joinTexts, same, t, type MessageKey, type Text } from '../src/i18n.js';
 
 export type { Card, CardButton } from '../src/card.js';
 export { compose, joinTexts, same, t, type Text } from '../src/i18n.js';
@@ -71,6 +71,17 @@ export const md = (w: Text | string): Text =>
 
 /** The same, in grey. */
 export const greyMd = (w: Text): Text => compose((say) => grey(escapeMd(say(w))));
+
+/** "**Label**：value", the label in each language; `value` is markdown, already escaped (or a Text made with `md`). */
+export const field = (label: Text | string, value: Text | string): Text =>
+  compose((say) => `**${escapeMd(say(label))}**：${say(value)}`);
+
+/** Fields one per line, their values shown as they are; a row whose value is undefined is left out. */
+export const fieldLines = (rows: readonly (readonly [Text, string | undefined])[]): Text =>
+  joinTexts(
+    rows.flatMap(([label, value]) => (value === undefined ? [] : [field(label, escapeMd(value))])),
+    '\n',
+  );
 
 /** "and N more", for a list cut short. */
 export const andMore = (n: number): Text => t('card.andMore', { count: n });

@@ -1,4 +1,4 @@
-import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
+import { fieldLines, Elements, envelope, greyMd, md, t, type Card, type Text } from './kit.js';
 
 export interface MailSentInput {
   from: string;
@@ -21,9 +21,7 @@ export function mailLines(
     [t('mail.field.subject'), o.subject],
     ...more,
   ];
-  return compose((say) =>
-    rows.flatMap(([label, v]) => (v ? [`**${say(md(label))}**：${escapeMd(v)}`] : [])).join('\n'),
-  );
+  return fieldLines(rows.map(([label, v]) => [label, v || undefined]));
 }
 
 /** A mail that went out: final, no buttons, so nothing on it can send again. */

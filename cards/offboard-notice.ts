@@ -1,4 +1,4 @@
-import { compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card, type Text } from './kit.js';
+import { field, compose, Elements, envelope, escapeMd, grey, greyMd, md, t, type Card, type Text } from './kit.js';
 import { detailMd } from './workflow-progress.js';
 
 export interface OffboardNoticeInput {
@@ -15,7 +15,7 @@ export interface OffboardNoticeInput {
  */
 export function offboardNoticeCard(o: OffboardNoticeInput): Card {
   const els = new Elements();
-  els.markdown(compose((say) => `**${say(t('offboard.subject'))}**：${escapeMd(o.leaver)}`));
+  els.markdown(field(t('offboard.subject'), escapeMd(o.leaver)));
   els.markdown(
     compose((say) =>
       [

@@ -1,4 +1,5 @@
 import {
+  field,
   andMore,
   compose,
   Elements,
@@ -38,7 +39,7 @@ export function progressCard(o: ProgressCardInput): Card {
   const done = o.steps.filter((s) => s.state === 'done').length;
   return fitting(steps.length, (shown) => {
     const els = new Elements();
-    els.markdown(compose((say) => `**${say(t('card.progress'))}**：${done}/${o.steps.length}`));
+    els.markdown(field(t('card.progress'), `${done}/${o.steps.length}`));
     const rest = steps.length - shown;
     els.markdown(
       compose((say) => [...steps.slice(0, shown).map(say), ...(rest > 0 ? [grey(say(andMore(rest)))] : [])].join('\n')),

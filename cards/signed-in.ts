@@ -1,4 +1,4 @@
-import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
+import { fieldLines, Elements, envelope, greyMd, t, type Card, type Text } from './kit.js';
 
 export interface SignedInCardInput {
   name: string;
@@ -17,13 +17,7 @@ export function signedInCard(o: SignedInCardInput): Card {
     [t('login.mailbox'), o.mailbox],
     [t('login.validUntil'), o.until],
   ];
-  els.markdown(
-    compose((say) =>
-      fields
-        .flatMap(([label, value]) => (value !== undefined ? [`**${say(md(label))}**：${escapeMd(value)}`] : []))
-        .join('\n'),
-    ),
-  );
+  els.markdown(fieldLines(fields));
   els.markdown(greyMd(t('login.logoutHint')));
   return envelope(t(o.justSignedIn ? 'login.signedIn' : 'login.alreadySignedIn'), 'green', els);
 }

@@ -1,4 +1,6 @@
 import {
+  field,
+  joinTexts,
   compose,
   Elements,
   envelope,
@@ -38,7 +40,10 @@ export function successCard(o: SuccessCardInput): Card {
       if (o.fields?.length) {
         const fields = o.fields;
         els.markdown(
-          compose((say) => fields.map((f) => `**${say(md(f.label))}**：${escapeMd(say(f.value))}`).join('\n')),
+          joinTexts(
+            fields.map((f) => field(f.label, md(f.value))),
+            '\n',
+          ),
         );
       }
       if (o.list) els.markdown(listBlock(o.list.label, lines, shown));

@@ -1,4 +1,5 @@
 import {
+  field,
   compose,
   Elements,
   envelope,
@@ -30,9 +31,6 @@ export interface WhoamiCardInput {
 
 /** An id or a role as inline code (easy to copy) when it is a plain token; anything else as escaped text. */
 const id = (value: string): string => (/^[A-Za-z0-9_-]+$/.test(value) ? `\`${value}\`` : escapeMd(value));
-/** `value` is markdown, already escaped. */
-const field = (label: Text | string, value: Text | string): Text =>
-  compose((say) => `**${escapeMd(say(label))}**：${say(value)}`);
 
 function signInState(s: NonNullable<WhoamiCardInput['signIn']>): Text {
   if (!s.signedIn) return t('whoami.notSignedIn');

@@ -1,4 +1,4 @@
-import { compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
+import { field, compose, Elements, envelope, escapeMd, greyMd, md, t, type Card, type Text } from './kit.js';
 
 import type { WorkflowKind } from './workflow-progress.js';
 
@@ -24,7 +24,7 @@ export function workflowPlanCard(o: WorkflowPlanInput): Card {
   const els = new Elements();
   const count =
     (o.adminChat?.length ?? 0) + o.steps.reduce((n, s) => n + (s.skipped ? 0 : (s.problems?.length ?? 0)), 0);
-  els.markdown(compose((say) => `**${say(t(`${o.workflow}.subject`))}**：${escapeMd(o.subject)}`));
+  els.markdown(field(t(`${o.workflow}.subject`), escapeMd(o.subject)));
   els.markdown(
     compose((say) =>
       count ? `**${say(md(t('workflow.problemsToFix', { count })))}**` : `✓ ${say(md(t(`${o.workflow}.ready`)))}`,

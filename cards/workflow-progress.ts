@@ -1,8 +1,8 @@
 import {
+  fieldLines,
   compose,
   Elements,
   envelope,
-  escapeMd,
   grey,
   md,
   same,
@@ -62,13 +62,11 @@ export function workflowProgressCard(o: WorkflowProgressInput): Card {
   const els = new Elements();
   const done = o.steps.filter((s) => s.state === 'done').length;
   els.markdown(
-    compose((say) =>
-      [
-        `**${say(t(`${o.workflow}.subject`))}**：${escapeMd(o.subject)}`,
-        `**${say(t('workflow.trigger'))}**：${escapeMd(o.trigger)}`,
-        `**${say(t('card.progress'))}**：${done}/${o.steps.length}`,
-      ].join('\n'),
-    ),
+    fieldLines([
+      [t(`${o.workflow}.subject`), o.subject],
+      [t('workflow.trigger'), o.trigger],
+      [t('card.progress'), `${done}/${o.steps.length}`],
+    ]),
   );
   els.markdown(
     compose((say) =>

@@ -9,9 +9,8 @@ import { offboardNoticeCard } from '../cards/index.js';
 import { undoChange } from '../src/changes/undo.js';
 import type { AppConfig, OffboardingStep } from '../src/config.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
-import { compose, listOf, t, type MessageKey, type Text } from '../src/i18n.js';
+import { compose, joinProblems, listOf, t, type MessageKey, type Text } from '../src/i18n.js';
 import {
-  joinProblems,
   type Run,
   type StepOutcome,
   type StepState,

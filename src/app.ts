@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { errorCard, progressCard, successCard, welcomeCard, type Card } from '../cards/index.js';
 
-import { compose as composeText, t, type Text } from './i18n.js';
+import { joinProblems, t, type Text } from './i18n.js';
 import type { Config } from './config.js';
 import type { ActionRef } from './actions.js';
 import {
@@ -187,10 +187,6 @@ type AnyEventHandler = (ctx: EventContext, event: unknown) => Promise<void>;
 
 /** Takes a file sent to the bot by answering with a card, or passes it on with undefined. */
 export type FileHandler = (ctx: CommandContext, file: SentFile) => Promise<Card | undefined>;
-
-/** Several problems in one toast. */
-const joinProblems = (problems: readonly Text[]): Text =>
-  composeText((say) => problems.map(say).join(say(t('app.problemSeparator'))));
 
 /** Built when sent: the card's default language is configured at start-up, after this module loads. */
 const hint = (): Card => successCard({ title: t('app.hint.title'), summary: t('app.hint.summary') });

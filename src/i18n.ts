@@ -106,6 +106,10 @@ export function compose(render: (say: (x: Text | string) => string, locale: Loca
   return each((locale) => render((x) => (typeof x === 'string' ? x : x[locale]), locale));
 }
 
+/** Several problems as one text (a toast, a step's reason), each language with its own separator. */
+export const joinProblems = (problems: readonly Text[]): Text =>
+  compose((say) => problems.map(say).join(say(t('card.problemSeparator'))));
+
 /** `texts` joined by `separator`, in each language. */
 export const joinTexts = (texts: readonly Text[], separator: string): Text =>
   compose((say) => texts.map(say).join(separator));

@@ -25,7 +25,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { keyspace, sortedIndex } from '../store/keyspace.js';
 import type { HandlerStore } from '../context.js';
 import { withClaim } from '../effects/claim.js';
-import { compose, listOf, t, textSchema, type Text } from '../i18n.js';
+import { listOf, t, textSchema, type Text } from '../i18n.js';
 
 const DAY = 86_400_000;
 /** How long runs are kept (and listed by /onboard status). */
@@ -103,10 +103,6 @@ interface KindedError {
   kind: string;
   explain?: () => { problem: Text };
 }
-
-/** Several problems as one reason, each on its own. */
-export const joinProblems = (problems: readonly Text[]): Text =>
-  compose((say) => problems.map(say).join(say(t('workflow.problemSeparator'))));
 
 /** What steps act with: the same ports a handler's context carries. */
 export interface WorkflowEnv {
