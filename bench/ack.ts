@@ -136,7 +136,7 @@ export interface AckResult {
 }
 
 export async function run(o: AckOptions = {}): Promise<AckResult> {
-  const rounds = o.rounds ?? 3;
+  const rounds = o.rounds ?? 5;
   const seconds = o.roundSeconds ?? 5;
   const connections = o.connections ?? 20;
   const fixedRate = o.fixedRate ?? 1000;
@@ -190,6 +190,13 @@ export async function run(o: AckOptions = {}): Promise<AckResult> {
     console.log(`  ours / sdk     ${oursPerSdk.toFixed(2)}×`);
     console.log(`  ours / express ${oursPerExpress.toFixed(2)}×`);
     console.log(`  sdk / express  ${(by('sdk').reqPerSec / by('express').reqPerSec).toFixed(2)}×`);
+    // Round by round, so the reader sees how far one quiet or busy spell moves a ratio.
+    const perRound = (k: Kind) =>
+      samples
+        .get('ours')!
+        .map((o, r) => (o.reqPerSec / samples.get(k)![r]!.reqPerSec).toFixed(2))
+        .join(', ');
+    console.log(`  each round: ours / sdk ${perRound('sdk')}; ours / express ${perRound('express')}`);
     const peaks = await Promise.all(servers.map(async (s) => [s.kind, (await s.count()).peakRssMb] as const));
     const peakRssMb = Object.fromEntries(peaks) as Record<Kind, number>;
     console.log(`  peak RSS over the rounds: ${peaks.map(([k, mb]) => `${k} ${mb.toFixed(0)} MB`).join(', ')}`);

@@ -2,7 +2,7 @@
  * AES-256-GCM for values at rest under TOKEN_ENCRYPTION_KEY. The record's key is the associated data, so a sealed
  * value copied under another key (another user's record) fails to open.
  */
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto';
 import type { RandomBytes } from './kv.js';
 
 const VERSION = 'v1';
@@ -34,11 +34,15 @@ export interface Sealing {
 }
 
 export class Sealer implements Sealing {
+  /** A KeyObject: a Buffer key is imported into every cipher anew (a tenth of sealing an inbox payload). */
+  private readonly key: KeyObject;
+
   constructor(
-    private readonly key: Buffer,
+    key: Buffer,
     private readonly random: RandomBytes = pooledRandom,
   ) {
     if (key.length !== 32) throw new Error(`the encryption key must be 32 bytes, got ${key.length}`);
+    this.key = createSecretKey(key);
   }
 
   /** `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */
@@ -46,8 +50,11 @@ export class Sealer implements Sealing {
     const iv = this.random(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(aad));
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return [VERSION, ...[iv, cipher.getAuthTag(), body].map((p) => p.toString('base64url'))].join('.');
+    const head = cipher.update(JSON.stringify(value), 'utf8');
+    // GCM is a stream mode: final() computes the tag and has no bytes left over, so no concat in the usual case.
+    const tail = cipher.final();
+    const body = tail.length ? Buffer.concat([head, tail]) : head;
+    return `${VERSION}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${body.toString('base64url')}`;
   }
 
   /** The value, or undefined when it was sealed under another key or associated data, or is not a sealed value. */
