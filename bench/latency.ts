@@ -3,7 +3,8 @@
  * side, in this process, enforcing the documented reply limits: 50/s and 1000/min per app, 5/s per chat):
  *   ours  the bot as deployed (node <npm start's flags> dist/src/main.js, SQLite): acknowledges once the push is
  *         durable, then an inbox worker runs `/help help` and replies with its card through the rate-limited client
- *   sdk   bench/sdk-bot.ts: EventDispatcher + client.im.v1.message.reply with a small card, inline, before the 200
+ *   sdk   bench/sdk-bot.ts: EventDispatcher + client.im.v1.message.reply, inline, before the 200, with the very card
+ *         ours answered its warm-up with (so the emulator parses and checks the same bytes for both)
  * Users send commands evenly spaced at a fixed rate, spread over many users, in their p2p chats and (with @bot) in group
  * chats, at most 2.5/s per chat. Latency = from the moment the emulator starts the push to the moment it stores the
  * reply. Every round gets fresh emulators and bots (Feishu's minute window would carry one round's replies into the
@@ -102,7 +103,7 @@ interface Running {
   dataDir: string;
 }
 
-async function startBot(kind: Kind, emu: Emulator): Promise<Running> {
+async function startBot(kind: Kind, emu: Emulator, card?: string): Promise<Running> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), `bench-latency-${kind}-`));
   const args =
@@ -124,6 +125,7 @@ async function startBot(kind: Kind, emu: Emulator): Promise<Running> {
       METRICS_TOKEN: 'bench-metrics-token-0123456789',
       // As deployed: ours logs every accepted event at info (to /dev/null here); the SDK logs errors.
       LOG_LEVEL: 'info',
+      ...(card === undefined ? {} : { SDK_BOT_CARD: card }),
     },
     // The SDK logs every refused reply with its whole HTTP exchange: the emulator counts them instead.
     stdio: ['ignore', 'ignore', kind === 'sdk' ? 'ignore' : 'inherit'],
@@ -287,29 +289,41 @@ export async function drive(side: Side, rate: number, seconds: number, settleMs:
   };
 }
 
-/** Fresh emulators and bots, warmed up (JIT, tenant token, bot info, the SDK loaded) with a few commands. */
+/** What ours answered `/help help` with: the card the SDK bot then replies with too. */
+function answeredCard(emu: Emulator): string {
+  const reply = [...emu.state.messages.values()].findLast(
+    (m) => m.sender.type === 'app' && m.parentId && m.msgType === 'interactive',
+  );
+  if (!reply) throw new Error('ours answered no warm-up command with a card');
+  return reply.content;
+}
+
+/**
+ * Fresh emulators and bots, warmed up (JIT, tenant token, bot info, the SDK loaded) with a few commands. Ours first:
+ * the SDK bot replies with the card ours answered its warm-up with.
+ */
 export async function setUp(): Promise<Side[]> {
-  const started = await Promise.allSettled(
-    KINDS.map(async (kind): Promise<Side> => {
+  // Whatever started is stopped again if anything fails, so no bot outlives the run.
+  const sides: Side[] = [];
+  try {
+    let card: string | undefined;
+    for (const kind of KINDS) {
       const emu = await startEmulator();
       const senders = populate(emu);
       const replies = watchReplies(emu);
+      let bot: Running;
       try {
-        return { kind, emu, bot: await startBot(kind, emu), senders, replies, next: 0 };
+        bot = await startBot(kind, emu, card);
       } catch (e) {
         await emu.close();
         throw e;
       }
-    }),
-  );
-  // Whatever started is stopped again if anything failed, so no bot outlives the run.
-  const sides = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  try {
-    for (const s of started) if (s.status === 'rejected') throw s.reason;
-    for (const side of sides) {
+      const side: Side = { kind, emu, bot, senders, replies, next: 0 };
+      sides.push(side);
       const warm = await drive(side, 10, 2, 5000);
       if (warm.replied < warm.sent)
         throw new Error(`${side.kind} bot answered ${warm.replied}/${warm.sent} warm-up commands`);
+      card ??= answeredCard(emu);
     }
     return sides;
   } catch (e) {
@@ -377,6 +391,10 @@ export async function run(o: LatencyOptions = {}): Promise<LatencyResult> {
     const rs: Round[] = [];
     for (let r = 0; r < rounds; r++) {
       const sides = await setUp();
+      if (!results.length && !r)
+        console.log(
+          `  both bots reply with the card ours answers \`${COMMAND}\` with: ${answeredCard(sides[0]!.emu).length} bytes of JSON`,
+        );
       try {
         // Both at once, command for command: a busy spell of the shared machine hits both bots alike.
         const both = await Promise.all(sides.map((side) => drive(side, rate, seconds, 10_000)));

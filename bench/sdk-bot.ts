@@ -1,8 +1,9 @@
 /**
  * The baseline for start-up, memory and reply latency: the bot the official SDK (@larksuiteoapi/node-sdk) recommends,
- * a Client plus adaptExpress + EventDispatcher that replies to each message inline (a small card, before the push is
- * answered), with GET /healthz so readiness is measured the same way as ours. Credentials and port come from the same
- * environment variables ours reads.
+ * a Client plus adaptExpress + EventDispatcher that replies to each message inline (before the push is answered), with
+ * GET /healthz so readiness is measured the same way as ours. Credentials and port come from the same environment
+ * variables ours reads. The reply is the card in SDK_BOT_CARD (bench/latency.ts passes the card ours answered with, so
+ * both replies carry the same bytes to Feishu), else a small one.
  *
  *   node dist/bench/sdk-bot.js        (bench/startup.ts and bench/latency.ts start it)
  */
@@ -21,11 +22,13 @@ const client = new lark.Client({
   domain: env('FEISHU_DOMAIN'),
   loggerLevel: lark.LoggerLevel.error,
 });
-const CARD = JSON.stringify({
-  schema: '2.0',
-  header: { title: { tag: 'plain_text', content: '收到 · Received' }, template: 'green' },
-  body: { elements: [{ tag: 'markdown', content: '命令已收到。 The command was received.' }] },
-});
+const CARD =
+  process.env.SDK_BOT_CARD ??
+  JSON.stringify({
+    schema: '2.0',
+    header: { title: { tag: 'plain_text', content: '收到 · Received' }, template: 'green' },
+    body: { elements: [{ tag: 'markdown', content: '命令已收到。 The command was received.' }] },
+  });
 const dispatcher = new lark.EventDispatcher({
   encryptKey: env('FEISHU_ENCRYPT_KEY'),
   verificationToken: env('FEISHU_VERIFICATION_TOKEN'),
