@@ -76,10 +76,13 @@ export const greyMd = (w: Text): Text => compose((say) => grey(escapeMd(say(w)))
 export const field = (label: Text | string, value: Text | string): Text =>
   compose((say) => `**${escapeMd(say(label))}**：${say(value)}`);
 
-/** Fields one per line, their values shown as they are; a row whose value is undefined is left out. */
-export const fieldLines = (rows: readonly (readonly [Text, string | undefined])[]): Text =>
+/**
+ * Fields one per line, their values shown as they are (a name, an id, or a Text of ours in each language); a row whose
+ * value is undefined is left out.
+ */
+export const fieldLines = (rows: readonly (readonly [Text, Text | string | undefined])[]): Text =>
   joinTexts(
-    rows.flatMap(([label, value]) => (value === undefined ? [] : [field(label, escapeMd(value))])),
+    rows.flatMap(([label, value]) => (value === undefined ? [] : [field(label, md(value))])),
     '\n',
   );
 

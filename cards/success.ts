@@ -1,6 +1,5 @@
 import {
-  field,
-  joinTexts,
+  fieldLines,
   compose,
   Elements,
   envelope,
@@ -37,15 +36,7 @@ export function successCard(o: SuccessCardInput): Card {
     (shown) => {
       const els = new Elements();
       if (o.summary) els.markdown(md(o.summary));
-      if (o.fields?.length) {
-        const fields = o.fields;
-        els.markdown(
-          joinTexts(
-            fields.map((f) => field(f.label, md(f.value))),
-            '\n',
-          ),
-        );
-      }
+      if (o.fields?.length) els.markdown(fieldLines(o.fields.map((f) => [f.label, f.value])));
       if (o.list) els.markdown(listBlock(o.list.label, lines, shown));
       for (const action of o.actions ?? []) els.button(action);
       if (o.note) els.markdown(greyMd(o.note));

@@ -178,10 +178,11 @@ export class Context {
   /** Reply to the originating message; with none (menu clicks, events) post where `send` would. */
   reply(card: Card): Promise<{ messageId: string }> {
     if (!this.messageId) return this.send(card);
-    return this.gateway.im.replyCard(this.messageId, card, {
-      uuid: this.#nextUuid(),
-      ...(this.chatId ? { chatId: this.chatId } : {}),
-    });
+    return this.#replyCard(this.messageId, card, this.#nextUuid());
+  }
+
+  #replyCard(messageId: string, card: Card, uuid: string): Promise<{ messageId: string }> {
+    return this.gateway.im.replyCard(messageId, card, { uuid, ...(this.chatId ? { chatId: this.chatId } : {}) });
   }
 
   /** Post to the chat of the delivery, or to the sender privately when there is no chat. */
@@ -198,11 +199,7 @@ export class Context {
   async answer(card: Card, toast?: Toast): Promise<void> {
     if (this.kind === 'action') this.result = { card, ...(toast ? { toast } : {}) };
     else if (this.#progress) await this.gateway.im.patchCard(this.#progress, card);
-    else if (this.#answerUuid && this.messageId)
-      await this.gateway.im.replyCard(this.messageId, card, {
-        uuid: this.#answerUuid,
-        ...(this.chatId ? { chatId: this.chatId } : {}),
-      });
+    else if (this.#answerUuid && this.messageId) await this.#replyCard(this.messageId, card, this.#answerUuid);
     else await this.reply(card);
   }
 

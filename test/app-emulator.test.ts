@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import { App } from '../src/app.js';
+import type { CommandSpec } from '../src/commands/spec.js';
 import { parseConfig } from '../src/config.js';
 import type { Delivery } from '../src/delivery.js';
+import { progressAfter } from '../src/effects/progress.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { createFeishu } from '../src/feishu/index.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
@@ -80,6 +82,52 @@ describe('app core against the emulator', () => {
     expect(replies[0]!.msgType).toBe('interactive');
     expect(JSON.stringify(replies[0]!.card)).toContain(escapeMd('/help [command] [subcommand]'));
     expect(textIn(replies[0]!.card, 'ja_jp')).toContain('ヘルプ');
+  });
+
+  it("lands two overlapping runs of one delivery on one message: the quick answer takes the progress card's uuid", async () => {
+    // Two instances running the same delivery (a lease that lapsed while the store was out of reach): the first is
+    // slow and shows a "still working" card, the second answers at once. Both replies carry one uuid, so Feishu keeps
+    // one message and the slow run's result replaces it, instead of a second card beside a card left on working.
+    const args = z.object({ name: z.string() });
+    const spec: CommandSpec<typeof args> = {
+      summary: { zh_cn: '测试', en_us: 'Test', ja_jp: 'テスト' },
+      usage: '/probe <name>',
+      examples: ['/probe x'],
+      args,
+      positionals: ['name'],
+    };
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (release = r));
+    let runs = 0;
+    const app = new App({ config, gateway, store }).command(
+      'probe',
+      spec,
+      progressAfter(
+        (a) => ({ zh_cn: `处理 ${a.name}`, en_us: `Working on ${a.name}`, ja_jp: `${a.name} を処理中` }),
+        20,
+      ),
+      async (_ctx, a) => {
+        if (++runs === 1) await slow;
+        return successCard({ title: { zh_cn: `完成 ${a.name}`, en_us: `Done ${a.name}`, ja_jp: `完了 ${a.name}` } });
+      },
+    );
+    const d = userMessage('/probe 戊');
+    const calls = emu.kit.calls.length;
+    // Both start before either has shown a progress card: neither sees the other's.
+    const first = app.handleEvent(d);
+    await app.handleEvent(d);
+    await new Promise((r) => setTimeout(r, 60));
+    release();
+    await first;
+    const sent = emu.kit.calls.slice(calls).filter((c) => c.path.endsWith('/reply'));
+    expect(sent).toHaveLength(2);
+    const uuids = sent.map((c) => (c.body as { uuid?: string }).uuid);
+    expect(uuids[0]).toBeDefined();
+    expect(new Set(uuids).size).toBe(1);
+    const replies = repliesTo(d.dedupeKey);
+    expect(replies).toHaveLength(1);
+    expect(textIn(replies[0]!.card, 'zh_cn')).toContain('完成 戊');
+    expect(textIn(replies[0]!.card, 'zh_cn')).not.toContain('处理 戊');
   });
 
   it('finishes a slow card action through the delayed-update token after the ack', async () => {

@@ -14,7 +14,6 @@ import type { Delivery } from '../src/delivery.js';
 import { explainCode, FeishuError } from '../src/feishu/errors.js';
 import { LOCALES, t } from '../src/i18n.js';
 import { once } from '../src/effects/once.js';
-import { progressAfter } from '../src/effects/progress.js';
 import { audited } from '../src/middleware/audited.js';
 import { recover } from '../src/middleware/error-boundary.js';
 import { SqliteStore } from '../src/store/sqlite.js';
@@ -557,38 +556,6 @@ describe('app: listener middleware', () => {
     const texts = gw.calls.map((c) => JSON.stringify('card' in c ? c.card : ''));
     expect(texts).toHaveLength(2);
     for (const t of texts) expect(t).toContain(sees('完成 乙 1'));
-  });
-
-  it("lands two overlapping runs of one delivery on one message: the quick answer takes the progress card's uuid", async () => {
-    // Two instances running the same delivery (a lease that lapsed while the store was out of reach): the first is
-    // slow and shows a "still working" card, the second answers at once. Both replies carry one uuid, so Feishu keeps
-    // one message and the slow run's result replaces it, instead of a second card beside a card left on working.
-    let release: () => void = () => undefined;
-    const slow = new Promise<void>((r) => (release = r));
-    let runs = 0;
-    const app = makeApp().command(
-      'probe',
-      spec,
-      progressAfter(
-        (a) => ({ zh_cn: `处理 ${a.name}`, en_us: `Working on ${a.name}`, ja_jp: `${a.name} を処理中` }),
-        20,
-      ),
-      async (_ctx, a) => {
-        if (++runs === 1) await slow;
-        return done(a.name);
-      },
-    );
-    const d = message('/probe 戊');
-    // Both start before either has shown a progress card: neither sees the other's.
-    const first = app.handleEvent(d);
-    await app.handleEvent(d);
-    await new Promise((r) => setTimeout(r, 60));
-    release();
-    await first;
-    const replies = gw.calls.filter((c) => c.method === 'replyCard');
-    expect(replies).toHaveLength(2);
-    expect(replies[0]?.uuid).toBeDefined();
-    expect(new Set(replies.map((c) => c.uuid)).size).toBe(1);
   });
 
   it("answers a listener's failure with its own boundary's card, and sends a retryable one back to the inbox", async () => {
