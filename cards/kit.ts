@@ -312,24 +312,29 @@ function cutText(text: string, max: number): string {
  * When even no item fits, `envelope` cuts the fixed text.
  */
 export function fitting(total: number, build: (shown: number) => Card, maxShown = total): Card {
-  const fits = (card: Card) => cardBytes(card) <= MAX_CARD_BYTES && elementCount(card) <= MAX_ELEMENTS;
-  const measure = (shown: number) => {
+  /** The card showing `shown` items if it fits (as `build` would return it then), else undefined. */
+  const fitted = (shown: number): Card | undefined => {
     measuring += 1;
     try {
-      return fits(build(shown));
+      const card = build(shown);
+      return cardBytes(card) <= MAX_CARD_BYTES && elementCount(card) <= MAX_ELEMENTS ? card : undefined;
     } finally {
       measuring -= 1;
     }
   };
   let lo = 0;
   let hi = Math.min(total, maxShown);
-  if (measure(hi)) return build(hi);
+  // Most cards fit whole: the card measured is the one sent, built once.
+  const whole = fitted(hi);
+  if (whole) return whole;
+  let best: Card | undefined;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (measure(mid)) lo = mid;
+    const card = fitted(mid);
+    if (card) [lo, best] = [mid, card];
     else hi = mid - 1;
   }
-  return build(lo);
+  return best ?? build(lo);
 }
 
 function elementCount(card: Card): number {
