@@ -119,7 +119,7 @@ const limiterSlots = keyspace('limiter', z.array(z.number()), 61_000);
  * Slots kept in the Store, so a restarted bot knows what the last minute already spent (Feishu's windows do not
  * restart with us: the first minute after a crash would otherwise meet 230020 / 99991400). Reserving stays in
  * memory (one process owns the quota); each key is loaded on first use and written after every change. A reservation
- * is written behind the call, not waited for: a call waiting a disk flush for its slot's record cost a reply a few
+ * is written behind the call (on the next turn of the event loop), not waited for: a call waiting a disk flush for its slot's record cost a reply a few
  * milliseconds (and queued callers one flush each). A crash can lose the record of the calls of its last instant
  * only; those are written, with their answers, by the next settle.
  */
@@ -132,8 +132,9 @@ export class KvLimiterStore implements LimiterStore {
   async reserve(keys: KeyedWindows[], now: number, id: string, boundMs: number): Promise<Reservation> {
     await Promise.all(keys.map(({ key }) => this.load(key)));
     const r = await this.memory.reserve(keys, now, id, boundMs);
-    // Unrecorded, a slot is lost only to a restart within its window, as if the crash had come a moment sooner.
-    if ('at' in r) this.save(keys, now).catch(() => undefined);
+    // Unrecorded, a slot is lost only to a restart within its window, as if the crash had come a moment sooner. Written
+    // on the next turn of the event loop, so the call it admits is on its way first.
+    if ('at' in r) setImmediate(() => this.save(keys, now).catch(() => undefined));
     return r;
   }
 
