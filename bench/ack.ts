@@ -125,7 +125,7 @@ async function load(
 /**
  * Throughput is a server's rate once it is saturated, and servers saturate at different loads: one that answers only
  * after a disk sync has more requests waiting for each answer (Little's law), so at 20 connections ours was held to
- * its latency, not its CPU, while express was already at its ceiling (docs/benchmarks.md, 2026-12-02 17:00). Each
+ * its latency, not its CPU, while express was already at its ceiling (docs/benchmarks.md, 2026-12-02 16:50). Each
  * server is measured at the connection count where it was fastest in a short sweep, the same rule for all three.
  */
 const SWEEP = [10, 20, 50, 100, 200];
