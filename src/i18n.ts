@@ -129,29 +129,35 @@ function simpleTemplates(): Record<Locale, Map<string, string>> {
  * post-processes each language anew, about 15 µs a message, and a card has dozens); anything else is i18next's.
  */
 function render(key: MessageKey, vars: Vars): Text {
-  const tr = i18n();
   const templates = Object.keys(vars).some((k) => I18NEXT_OPTIONS.has(k)) ? undefined : simpleTemplates();
   return each((locale) => {
-    const local: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(vars)) {
-      const value = isText(v) ? v[locale] : v;
-      local[k] = typeof value === 'string' ? bounded(value) : value;
-    }
+    const local = localVars(vars, locale);
     const template = templates?.[locale].get(key);
     // A variable not given stays as written, as i18next leaves it.
     if (template !== undefined)
       return template.replace(PLACEHOLDER, (whole, name: string) =>
         Object.hasOwn(local, name) ? String(local[name]) : whole,
       );
-    return tr.t(key, { ...local, lng: TAG[locale] });
+    return byI18next(key, local, locale);
   });
 }
 
-/** What i18next itself renders, for the test that holds `t` to it. */
-export function renderByI18next(key: MessageKey, vars: Vars, locale: Locale): string {
-  const local = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, isText(v) ? v[locale] : v]));
-  return i18n().t(key, { ...local, lng: TAG[locale] });
+/** The variables as one language shows them: a Text in that language, long values cut (see MAX_VAR_CHARS). */
+function localVars(vars: Vars, locale: Locale): Record<string, string | number> {
+  const local: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    const value = isText(v) ? v[locale] : v;
+    local[k] = typeof value === 'string' ? bounded(value) : value;
+  }
+  return local;
 }
+
+const byI18next = (key: MessageKey, local: Record<string, string | number>, locale: Locale): string =>
+  i18n().t(key, { ...local, lng: TAG[locale] });
+
+/** What i18next itself renders, for the test that holds `t` to it. */
+export const renderByI18next = (key: MessageKey, vars: Vars, locale: Locale): string =>
+  byI18next(key, localVars(vars, locale), locale);
 
 /** The same string in every language: a name, an address, what someone typed. */
 export const same = (s: string): Text => each(() => s);

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import { App } from '../src/app.js';
-import type { CommandSpec } from '../src/commands/spec.js';
 import { parseConfig } from '../src/config.js';
 import type { Delivery } from '../src/delivery.js';
 import { progressAfter } from '../src/effects/progress.js';
@@ -15,6 +14,7 @@ import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { createFeishu } from '../src/feishu/index.js';
 import type { FeishuPorts } from '../src/feishu/ports.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { probeDone, probeSpec } from './helpers/probe-command.js';
 import { textIn } from './helpers/sandbox.js';
 
 let emu: Emulator;
@@ -88,27 +88,19 @@ describe('app core against the emulator', () => {
     // Two instances running the same delivery (a lease that lapsed while the store was out of reach): the first is
     // slow and shows a "still working" card, the second answers at once. Both replies carry one uuid, so Feishu keeps
     // one message and the slow run's result replaces it, instead of a second card beside a card left on working.
-    const args = z.object({ name: z.string() });
-    const spec: CommandSpec<typeof args> = {
-      summary: { zh_cn: '测试', en_us: 'Test', ja_jp: 'テスト' },
-      usage: '/probe <name>',
-      examples: ['/probe x'],
-      args,
-      positionals: ['name'],
-    };
     let release: () => void = () => undefined;
     const slow = new Promise<void>((r) => (release = r));
     let runs = 0;
     const app = new App({ config, gateway, store }).command(
       'probe',
-      spec,
+      probeSpec,
       progressAfter(
         (a) => ({ zh_cn: `处理 ${a.name}`, en_us: `Working on ${a.name}`, ja_jp: `${a.name} を処理中` }),
         20,
       ),
       async (_ctx, a) => {
         if (++runs === 1) await slow;
-        return successCard({ title: { zh_cn: `完成 ${a.name}`, en_us: `Done ${a.name}`, ja_jp: `完了 ${a.name}` } });
+        return probeDone(a.name);
       },
     );
     const d = userMessage('/probe 戊');

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { escapeMd, successCard } from '../cards/index.js';
 import { defineAction } from '../src/actions.js';
 import { App, type ActionHandler } from '../src/app.js';
-import { msg, type CommandSpec } from '../src/commands/spec.js';
+import { msg } from '../src/commands/spec.js';
 import { parseConfig } from '../src/config.js';
 import type { Sender } from '../src/context.js';
 import type { Delivery } from '../src/delivery.js';
@@ -17,6 +17,7 @@ import { once } from '../src/effects/once.js';
 import { audited } from '../src/middleware/audited.js';
 import { recover } from '../src/middleware/error-boundary.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { probeDone, probeSpec } from './helpers/probe-command.js';
 import { RecordingGateway } from './helpers/recording-gateway.js';
 
 const ADMIN = 'ou_admin0001';
@@ -525,19 +526,8 @@ function withSend(app: App, handler: ActionHandler<z.infer<typeof sendArgs>>) {
 }
 
 describe('app: listener middleware', () => {
-  const probeArgs = z.object({ name: z.string() });
-  const spec: CommandSpec<typeof probeArgs> = {
-    summary: { zh_cn: '测试', en_us: 'Test', ja_jp: 'テスト' },
-    usage: '/probe <name>',
-    examples: ['/probe x'],
-    args: probeArgs,
-    positionals: ['name'],
-  };
-  const done = (name: string) =>
-    successCard({ title: { zh_cn: `完成 ${name}`, en_us: `Done ${name}`, ja_jp: `完了 ${name}` } });
-
   it('answers a command with the card its handler returns, as a reply to the message', async () => {
-    const app = makeApp().command('probe', spec, async (_ctx, a) => done(a.name));
+    const app = makeApp().command('probe', probeSpec, async (_ctx, a) => probeDone(a.name));
     await app.handleEvent(message('/probe 甲'));
     expect(gw.calls).toHaveLength(1);
     expect(gw.calls[0]).toMatchObject({ method: 'replyCard' });
@@ -546,8 +536,11 @@ describe('app: listener middleware', () => {
 
   it('runs a command behind once a single time for a redelivered message, answering both with the first card', async () => {
     let runs = 0;
-    const app = makeApp().command('probe', spec, once('probe', { busy: () => done('busy') }), async (_ctx, a) =>
-      done(`${a.name} ${++runs}`),
+    const app = makeApp().command(
+      'probe',
+      probeSpec,
+      once('probe', { busy: () => probeDone('busy') }),
+      async (_ctx, a) => probeDone(`${a.name} ${++runs}`),
     );
     const d = message('/probe 乙');
     await app.handleEvent(d);
@@ -562,7 +555,7 @@ describe('app: listener middleware', () => {
     let fail: Error = new FeishuError({ code: 232010, msg: 'no permission', endpoint: 'im.chat.create' });
     const app = makeApp().command(
       'probe',
-      spec,
+      probeSpec,
       recover(async (_ctx, a, err) =>
         successCard({
           title: {
@@ -588,11 +581,11 @@ describe('app: listener middleware', () => {
     let fail = false;
     const app = makeApp().command(
       'probe',
-      spec,
+      probeSpec,
       audited('probe.run', (a) => a.name),
       async (_ctx, a) => {
         if (fail) throw new FeishuError({ code: 232010, msg: 'no permission', endpoint: 'im.chat.create' });
-        return done(a.name);
+        return probeDone(a.name);
       },
     );
     await app.handleEvent(message('/probe 己'));
@@ -614,7 +607,7 @@ describe('app: listener middleware', () => {
       errorBoundary: async (_ctx, next) => {
         await next().catch((err: unknown) => void caught.push(err));
       },
-    }).command('probe', spec, async () => {
+    }).command('probe', probeSpec, async () => {
       throw new Error('boom');
     });
     await app.handleEvent(message('/probe 戊'));
